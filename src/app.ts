@@ -1,0 +1,150 @@
+// The app factory: composes the WebUI's route plugins and, when MONITOR_ENABLED, the
+// Monitor (timing hooks, store, API, stream, /metrics). Tests and the server entry both
+// build the app here.
+import websocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { hasApiKey, loadOrCreateToken, mayAccessMonitor, type MonitorToken } from './auth.js';
+import type { Config } from './config.js';
+import { AppError, errorBody } from './errors.js';
+import { Monitor } from './monitor.js';
+import { chatRoutes } from './routes/chat.js';
+import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/login.js';
+import { metricsRoute } from './routes/metrics.js';
+import { monitorApiRoutes } from './routes/monitor-api.js';
+import { streamRoute } from './routes/stream.js';
+import { installTimingHooks } from './routes/timing.js';
+import { startTasks } from './scheduler.js';
+import { UpstreamClient } from './upstream/client.js';
+
+export interface AppOptions {
+  clock?: () => number;
+  /** Labels everything as simulated (the demo). */
+  simulated?: boolean;
+  /** false in tests that want a quiet console. */
+  logger?: boolean;
+}
+
+export interface App {
+  app: FastifyInstance;
+  monitor: Monitor | null;
+  token: MonitorToken;
+  upstream: UpstreamClient;
+  /** Starts the check and heartbeat timers (the server entry calls this; tests step checks by hand). */
+  startMonitor(): void;
+  /** Stops timers, closes sockets and the upstream pool. */
+  close(): Promise<void>;
+}
+
+const INDEX_HTML = fileURLToPath(new URL('../public/index.html', import.meta.url));
+const HEARTBEAT_MS = 30_000;
+
+const FASTIFY_ERRORS: Record<string, (err: FastifyError, limit: number) => AppError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: (_e, limit) =>
+    new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes (BODY_LIMIT_BYTES)`),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new AppError('UNSUPPORTED_MEDIA_TYPE', `${e.message}; send application/json`),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'),
+  FST_ERR_CTP_INVALID_JSON_BODY: (e) => new AppError('BAD_REQUEST', `The request body is not valid JSON: ${e.message}`),
+};
+
+export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const clock = opts.clock ?? Date.now;
+  const app = Fastify({
+    logger: opts.logger === false ? false : {
+      level: config.LOG_LEVEL,
+      // Secrets are write-only: never logged.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Request lines would drown the structured log; the Monitor counts requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
+  const upstream = new UpstreamClient({
+    url: config.UPSTREAM_URL,
+    apiKey: config.UPSTREAM_API_KEY,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+  });
+  const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
+  const monitor = config.MONITOR_ENABLED
+    ? new Monitor({ intervalMs: config.MONITOR_INTERVAL_MS, windowMs: config.MONITOR_WINDOW_MS, clock, simulated: opts.simulated ?? false })
+    : null;
+
+  app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+    const mapped = err instanceof AppError ? err
+      : err.code && FASTIFY_ERRORS[err.code] ? FASTIFY_ERRORS[err.code]!(err, config.BODY_LIMIT_BYTES)
+      : err.statusCode && err.statusCode < 500 ? new AppError('BAD_REQUEST', err.message, { statusCode: err.statusCode })
+      : null;
+    if (!mapped) {
+      request.log.error({ err, url: request.url }, 'unhandled error');
+      return reply.code(500).send(errorBody('INTERNAL', 'Internal server error'));
+    }
+    if (mapped.statusCode >= 500) request.log.warn({ code: mapped.code, url: request.url }, mapped.message);
+    return reply.code(mapped.statusCode).send(mapped.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
+
+  if (monitor) installTimingHooks(app, monitor.stats, clock);
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+
+  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(readFileSync(INDEX_HTML)));
+  await app.register(healthRoutes, { upstream, clock });
+
+  await app.register(async (models) => {
+    if (config.API_KEYS.length > 0) {
+      models.addHook('onRequest', async (request) => {
+        if (!hasApiKey({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, config.API_KEYS)) {
+          throw new AppError('UNAUTHORIZED', 'This server requires an API key: send Authorization: Bearer <key>');
+        }
+      });
+    }
+    await models.register(chatRoutes, { upstream, chatStats: monitor?.stats.chat ?? null, defaultModel: config.UPSTREAM_MODEL, clock });
+  });
+
+  if (monitor) {
+    await app.register(loginRoutes, { token: token.token });
+    await app.register(async (guarded) => {
+      guarded.addHook('onRequest', async (request) => {
+        if (!mayAccessMonitor({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token)) {
+          throw new AppError('UNAUTHORIZED', 'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>');
+        }
+      });
+      await guarded.register(monitorApiRoutes, { monitor, clock });
+      await guarded.register(streamRoute, { monitor, clock });
+      await guarded.register(metricsRoute, { monitor });
+    });
+    app.addHook('onReady', async () => {
+      monitor.websocketConnections = () => app.websocketServer.clients.size;
+    });
+  }
+
+  let stopTasks: (() => void) | undefined;
+  return {
+    app,
+    monitor,
+    token,
+    upstream,
+    startMonitor() {
+      if (!monitor || stopTasks) return;
+      monitor.check(clock());
+      stopTasks = startTasks(
+        [
+          { name: 'check', everyMs: config.MONITOR_INTERVAL_MS, run: (now) => monitor.check(now) },
+          { name: 'heartbeat', everyMs: HEARTBEAT_MS, run: () => monitor.hub.heartbeat() },
+        ],
+        clock,
+        (task, err) => app.log.error({ err, task }, 'monitor task failed'),
+      );
+    },
+    async close() {
+      stopTasks?.();
+      monitor?.hub.closeAll();
+      await app.close();
+      await upstream.close();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// The one home of configuration: environment variables (optionally merged over a JSON
+// config file named by CONFIG_FILE), validated with zod once at start-up.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+    message: 'expected true or false',
+  })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ message: 'expected a number' })
+    .int({ message: 'expected a whole number' })
+    .min(min, { message: `expected at least ${min}` })
+    .max(max, { message: `expected at most ${max}` });
+
+const httpUrl = z
+  .string()
+  .url({ message: 'expected an http(s) URL such as http://127.0.0.1:8000/v1' })
+  .refine((u) => /^https?:\/\//i.test(u), { message: 'expected an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+/** Every setting with its default; the README's configuration table mirrors this. */
+export const configSchema = z.object({
+  PORT: int(0, 65535).default(7860),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  UPSTREAM_URL: httpUrl.optional(),
+  UPSTREAM_MODEL: z.string().min(1).optional(),
+  UPSTREAM_API_KEY: z.string().min(1).optional(),
+  UPSTREAM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
+  MONITOR_ENABLED: bool.default(true),
+  MONITOR_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  MONITOR_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : [])),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Names whose values are never echoed, not even in an error. */
+const SECRET_KEYS = new Set(['UPSTREAM_API_KEY', 'MONITOR_TOKEN', 'API_KEYS']);
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/**
+ * Reads the configuration from `env`; a JSON file named by CONFIG_FILE supplies values
+ * the environment does not. Throws ConfigError naming each bad variable, its value and
+ * what was expected.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const merged: Record<string, unknown> = {};
+  if (env.CONFIG_FILE) {
+    let fileValues: unknown;
+    try {
+      fileValues = JSON.parse(readFileSync(env.CONFIG_FILE, 'utf8'));
+    } catch (err) {
+      throw new ConfigError([`CONFIG_FILE=${env.CONFIG_FILE}: ${(err as Error).message}`]);
+    }
+    if (typeof fileValues !== 'object' || fileValues === null || Array.isArray(fileValues)) {
+      throw new ConfigError([`CONFIG_FILE=${env.CONFIG_FILE}: expected a JSON object of settings`]);
+    }
+    for (const [k, v] of Object.entries(fileValues)) merged[k] = typeof v === 'string' ? v : String(v);
+  }
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    // An empty variable means "not set", as shells and compose files often leave them.
+    if (v !== undefined && v !== '') merged[key] = v;
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '(config)');
+    const raw = merged[key];
+    const shown = SECRET_KEYS.has(key) ? '(hidden)' : JSON.stringify(raw);
+    return `${key}=${shown}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}

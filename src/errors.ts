@@ -1,0 +1,45 @@
+// Every error the HTTP API returns has a stable code, declared here, and one JSON shape:
+// { "error": { "code", "message", "field"? } }. Tests and clients match on the code.
+
+export const ErrorCodes = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UPSTREAM_NOT_CONFIGURED: 503,
+  UPSTREAM_UNREACHABLE: 502,
+  UPSTREAM_BAD_RESPONSE: 502,
+  UPSTREAM_TIMEOUT: 504,
+  UPSTREAM_ERROR: 502, // the real status of the upstream's answer replaces this
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class AppError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    opts: { statusCode?: number; field?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.statusCode = opts.statusCode ?? ErrorCodes[code];
+    this.field = opts.field;
+  }
+  readonly field: string | undefined;
+
+  toJSON(): ErrorBody {
+    return errorBody(this.code, this.message, this.field);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+export function errorBody(code: string, message: string, field?: string): ErrorBody {
+  return field === undefined ? { error: { code, message } } : { error: { code, message, field } };
+}

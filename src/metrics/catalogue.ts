@@ -1,0 +1,79 @@
+// The metric catalogue: every name a user can chart or write a rule on, with its unit,
+// help text, labels and the default health thresholds the Monitor's cards colour by.
+// Names match DESIGN.md and the documentation users already have.
+
+export type Layer = 'resource' | 'service' | 'model';
+
+export interface Thresholds {
+  /** 'above': higher is worse (latency); 'below': lower is worse (success rate). */
+  direction: 'above' | 'below';
+  warn: number;
+  crit: number;
+}
+
+export interface MetricDef {
+  name: string;
+  layer: Layer;
+  unit: string;
+  help: string;
+  labels: readonly string[];
+  thresholds?: Thresholds;
+}
+
+const above = (warn: number, crit: number): Thresholds => ({ direction: 'above', warn, crit });
+const below = (warn: number, crit: number): Thresholds => ({ direction: 'below', warn, crit });
+
+const defs: MetricDef[] = [
+  // Resource layer (probes; label gpu = NVML index)
+  { name: 'gpu_available', layer: 'resource', unit: 'bool', labels: ['gpu'], help: '1 when the GPU answers NVML, 0 when it is lost or NVML is missing.' },
+  { name: 'gpu_memory_used_mib', layer: 'resource', unit: 'MiB', labels: ['gpu'], help: 'GPU memory in use, as nvidia-smi shows it.' },
+  { name: 'gpu_memory_total_mib', layer: 'resource', unit: 'MiB', labels: ['gpu'], help: 'Total GPU memory.' },
+  { name: 'gpu_memory_utilization_percent', layer: 'resource', unit: '%', labels: ['gpu'], help: 'GPU memory used as a share of total.', thresholds: above(80, 90) },
+  { name: 'gpu_utilization_percent', layer: 'resource', unit: '%', labels: ['gpu'], help: 'Share of time a kernel ran on the GPU during the last sample period.', thresholds: above(90, 98) },
+  { name: 'gpu_utilization_peak_percent', layer: 'resource', unit: '%', labels: ['gpu'], help: "Highest of NVML's own utilisation samples since the previous check." },
+  { name: 'gpu_utilization_mean_percent', layer: 'resource', unit: '%', labels: ['gpu'], help: "Mean of NVML's own utilisation samples since the previous check." },
+  { name: 'gpu_temperature_celsius', layer: 'resource', unit: '°C', labels: ['gpu'], help: 'GPU core temperature.', thresholds: above(80, 90) },
+  { name: 'gpu_power_watts', layer: 'resource', unit: 'W', labels: ['gpu'], help: 'GPU power draw.' },
+  { name: 'cpu_load_percent', layer: 'resource', unit: '%', labels: [], help: 'Share of CPU time not idle since the previous check, over all cores.', thresholds: above(80, 95) },
+  { name: 'memory_utilization_percent', layer: 'resource', unit: '%', labels: [], help: 'Host memory in use (total minus MemAvailable) as a share of total.', thresholds: above(85, 95) },
+  { name: 'disk_io_wait_percent', layer: 'resource', unit: '%', labels: [], help: 'Share of CPU time spent waiting for disk IO since the previous check.', thresholds: above(10, 30) },
+
+  // Service layer (request hooks; label endpoint = route pattern)
+  { name: 'requests_per_second', layer: 'service', unit: 'req/s', labels: ['endpoint'], help: 'Requests finished per second over the sliding window.' },
+  { name: 'latency_ms_avg', layer: 'service', unit: 'ms', labels: ['endpoint'], help: 'Mean response time over the sliding window.', thresholds: above(2_000, 5_000) },
+  { name: 'latency_ms_p50', layer: 'service', unit: 'ms', labels: ['endpoint'], help: 'Median response time over the sliding window (DDSketch, ≤ 1 % relative error).', thresholds: above(2_000, 5_000) },
+  { name: 'latency_ms_p95', layer: 'service', unit: 'ms', labels: ['endpoint'], help: '95th percentile response time over the sliding window.', thresholds: above(5_000, 10_000) },
+  { name: 'latency_ms_p99', layer: 'service', unit: 'ms', labels: ['endpoint'], help: '99th percentile response time over the sliding window.', thresholds: above(10_000, 20_000) },
+  { name: 'http_status_2xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 2xx in the sliding window.' },
+  { name: 'http_status_4xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 4xx in the sliding window.' },
+  { name: 'http_status_5xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 5xx in the sliding window.' },
+  { name: 'error_rate_percent', layer: 'service', unit: '%', labels: ['endpoint'], help: 'Share of requests answered 5xx in the sliding window.', thresholds: above(1, 5) },
+  { name: 'websocket_active_connections', layer: 'service', unit: 'connections', labels: [], help: 'Open WebSocket connections, counted by the WebSocket server.' },
+  { name: 'ttft_ms', layer: 'service', unit: 'ms', labels: ['endpoint'], help: 'Time to first token of streamed chat (median over the window).', thresholds: above(2_000, 5_000) },
+  { name: 'tokens_per_second', layer: 'service', unit: 'tokens/s', labels: ['endpoint'], help: 'Completion tokens per second after the first token, from the upstream usage (median over the window).' },
+
+  // Model layer (pipeline events; label module = vlm | gui | ocr | video)
+  { name: 'inference_duration_ms', layer: 'model', unit: 'ms', labels: ['module', 'stage'], help: 'Duration of a pipeline stage (preprocess, inference, postprocess, total).' },
+  { name: 'gui_step_success_rate', layer: 'model', unit: '%', labels: [], help: 'Share of GUI steps that produced a valid action in time.', thresholds: below(90, 85) },
+  { name: 'gui_step_avg_duration', layer: 'model', unit: 'ms', labels: [], help: 'Mean duration of a GUI step.', thresholds: above(3_000, 6_000) },
+  { name: 'ocr_confidence_mean', layer: 'model', unit: 'ratio', labels: [], help: 'Mean token probability of OCR answers (only from upstreams that return logprobs).', thresholds: below(0.8, 0.6) },
+  { name: 'ocr_error_count', layer: 'model', unit: 'per minute', labels: [], help: 'OCR requests that failed, per minute.' },
+  { name: 'ocr_preproc_failure_rate', layer: 'model', unit: '%', labels: [], help: 'Share of OCR images whose preprocessing failed.' },
+  { name: 'video_frames_per_second', layer: 'model', unit: 'frames/s', labels: [], help: 'Video frames understood per second of inference.' },
+  { name: 'input_token_count', layer: 'model', unit: 'tokens', labels: ['module'], help: 'Input tokens of a request (from the upstream usage, else estimated).' },
+];
+
+export const catalogue: ReadonlyMap<string, MetricDef> = new Map(defs.map((d) => [d.name, d]));
+
+export function metricDef(name: string): MetricDef | undefined {
+  return catalogue.get(name);
+}
+
+export type Health = 'ok' | 'warn' | 'crit';
+
+/** Colours a value by the metric's thresholds; metrics without thresholds are always ok. */
+export function healthOf(value: number, t: Thresholds | undefined): Health {
+  if (!t) return 'ok';
+  if (t.direction === 'above') return value >= t.crit ? 'crit' : value >= t.warn ? 'warn' : 'ok';
+  return value <= t.crit ? 'crit' : value <= t.warn ? 'warn' : 'ok';
+}

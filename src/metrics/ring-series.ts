@@ -1,0 +1,50 @@
+// A fixed-size ring of (time, value) points: one per check, oldest overwritten first,
+// so a series never grows however long the server runs.
+
+export interface Point {
+  t: number; // ms since epoch
+  v: number;
+}
+
+export class RingSeries {
+  private readonly times: Float64Array;
+  private readonly values: Float64Array;
+  private head = 0; // next write position
+  private size = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+    this.times = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(t: number, v: number): void {
+    this.times[this.head] = t;
+    this.values[this.head] = v;
+    this.head = (this.head + 1) % this.capacity;
+    if (this.size < this.capacity) this.size++;
+  }
+
+  /** The newest point, or undefined when empty. */
+  last(): Point | undefined {
+    if (this.size === 0) return undefined;
+    const i = (this.head - 1 + this.capacity) % this.capacity;
+    return { t: this.times[i]!, v: this.values[i]! };
+  }
+
+  /** Points with t >= sinceMs, oldest first. */
+  since(sinceMs: number): Point[] {
+    const out: Point[] = [];
+    const start = (this.head - this.size + this.capacity) % this.capacity;
+    for (let k = 0; k < this.size; k++) {
+      const i = (start + k) % this.capacity;
+      const t = this.times[i]!;
+      if (t >= sinceMs) out.push({ t, v: this.values[i]! });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,84 @@
+// All time series the Monitor keeps, each a RingSeries sized to hold the retention at
+// the check interval. The number of series is capped: a label set that would pass the
+// cap is refused and counted, never stored.
+import { RingSeries, type Point } from './ring-series.js';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface SeriesInfo {
+  metric: string;
+  labels: Labels;
+}
+
+interface Entry extends SeriesInfo {
+  ring: RingSeries;
+}
+
+export interface SeriesStoreOptions {
+  intervalMs: number;
+  /** How long a series keeps points; at least one hour. */
+  retentionMs?: number;
+  maxSeries?: number;
+}
+
+export function seriesKey(metric: string, labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return metric;
+  names.sort();
+  return `${metric}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
+export class SeriesStore {
+  readonly capacity: number;
+  readonly maxSeries: number;
+  private readonly entries = new Map<string, Entry>();
+  /** Points refused because the series cap was reached. */
+  droppedPoints = 0;
+
+  constructor(opts: SeriesStoreOptions) {
+    const retentionMs = Math.max(opts.retentionMs ?? 3_600_000, 3_600_000);
+    // +1 so a full hour of points spans a full hour (both ends included).
+    this.capacity = Math.ceil(retentionMs / opts.intervalMs) + 1;
+    this.maxSeries = opts.maxSeries ?? 2_000;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  record(metric: string, labels: Labels, t: number, v: number): boolean {
+    if (!Number.isFinite(v)) return false; // a missing reading is absent, not 0 or NaN
+    const key = seriesKey(metric, labels);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      if (this.entries.size >= this.maxSeries) {
+        this.droppedPoints++;
+        return false;
+      }
+      entry = { metric, labels: { ...labels }, ring: new RingSeries(this.capacity) };
+      this.entries.set(key, entry);
+    }
+    entry.ring.push(t, v);
+    return true;
+  }
+
+  /** Series of `metric` whose labels include every pair in `match`. */
+  find(metric: string, match: Labels = {}): Array<SeriesInfo & { ring: RingSeries }> {
+    const out: Entry[] = [];
+    for (const e of this.entries.values()) {
+      if (e.metric !== metric) continue;
+      let ok = true;
+      for (const [k, v] of Object.entries(match)) if (e.labels[k] !== v) ok = false;
+      if (ok) out.push(e);
+    }
+    return out;
+  }
+
+  latest(metric: string, labels: Labels): Point | undefined {
+    return this.entries.get(seriesKey(metric, labels))?.ring.last();
+  }
+
+  list(): SeriesInfo[] {
+    return [...this.entries.values()].map(({ metric, labels }) => ({ metric, labels }));
+  }
+}

@@ -1,0 +1,47 @@
+// Once per check: turn the sliding windows into points of the service-layer series.
+// Pure apart from writing into the store it is given.
+import type { WindowSummary } from './latency-window.js';
+import type { SeriesStore, Labels } from './series-store.js';
+import type { ServiceStats } from './service-stats.js';
+
+/** Label value of the series that merge every model endpoint (what the cards show). */
+export const ALL_MODEL_ENDPOINTS = '*';
+
+function recordSummary(store: SeriesStore, labels: Labels, s: WindowSummary, now: number): void {
+  store.record('requests_per_second', labels, now, s.requestsPerSecond);
+  store.record('http_status_2xx', labels, now, s.status2xx);
+  store.record('http_status_4xx', labels, now, s.status4xx);
+  store.record('http_status_5xx', labels, now, s.status5xx);
+  // No requests, no latency: the series gets no point rather than a made-up 0.
+  if (s.requests === 0) return;
+  store.record('error_rate_percent', labels, now, s.errorRatePercent!);
+  store.record('latency_ms_avg', labels, now, s.latencyMsAvg!);
+  store.record('latency_ms_p50', labels, now, s.latencyMsP50!);
+  store.record('latency_ms_p95', labels, now, s.latencyMsP95!);
+  store.record('latency_ms_p99', labels, now, s.latencyMsP99!);
+}
+
+export interface ServiceCollectInput {
+  stats: ServiceStats;
+  store: SeriesStore;
+  windowMs: number;
+  websocketConnections: number;
+  now: number;
+}
+
+export function collectServiceSeries({ stats, store, windowMs, websocketConnections, now }: ServiceCollectInput): void {
+  for (const ep of stats.all()) {
+    // Endpoints that have never been called stay out of the store (and its series cap).
+    if (ep.durations.count === 0) continue;
+    const labels: Labels = ep.method === '*' ? { endpoint: ep.endpoint } : { endpoint: ep.endpoint, method: ep.method };
+    recordSummary(store, labels, ep.window.summarize(windowMs, now), now);
+  }
+  recordSummary(store, { endpoint: ALL_MODEL_ENDPOINTS }, stats.modelSummary(windowMs, now), now);
+  store.record('websocket_active_connections', {}, now, websocketConnections);
+
+  const chat = { endpoint: '/v1/chat/completions' };
+  const ttft = stats.chat.ttftWindow.summarize(windowMs, now);
+  if (ttft.requests > 0) store.record('ttft_ms', chat, now, ttft.latencyMsP50!);
+  const tps = stats.chat.tokensPerSecondWindow.summarize(windowMs, now);
+  if (tps.requests > 0) store.record('tokens_per_second', chat, now, tps.latencyMsP50!);
+}

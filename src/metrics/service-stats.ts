@@ -1,0 +1,118 @@
+// Per-endpoint request statistics, fed by the timing hook. One EndpointStats per route
+// (method + pattern), created when the route is registered, so recording a request is
+// arithmetic on an existing object. Unknown paths share one "(unmatched)" slot: random
+// URLs cannot grow memory.
+import { LatencyWindow, summarizeWindows, type WindowSummary } from './latency-window.js';
+
+/** Upper bounds (seconds) of the Prometheus request-duration histogram: 5 ms … 120 s. */
+export const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120] as const;
+/** Upper bounds (seconds) of the time-to-first-token histogram. */
+export const TTFT_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60] as const;
+
+export const UNMATCHED_ENDPOINT = '(unmatched)';
+
+/** Cumulative histogram counts, as Prometheus wants them (never reset). */
+export class CumulativeHistogram {
+  readonly counts: Float64Array; // per bucket, non-cumulative; last = above the top bound
+  sum = 0;
+  count = 0;
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+  observe(v: number): void {
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && v > b[i]!) i++;
+    this.counts[i]!++;
+    this.sum += v;
+    this.count++;
+  }
+}
+
+export type ModuleGroup = 'model' | 'monitor' | 'other';
+
+export class EndpointStats {
+  readonly window: LatencyWindow;
+  /** Requests by status class, index = first digit (0 unused): never reset. */
+  readonly statusTotals = new Float64Array(6);
+  readonly durations = new CumulativeHistogram(DURATION_BUCKETS_S);
+
+  constructor(
+    readonly method: string,
+    readonly endpoint: string,
+    readonly group: ModuleGroup,
+    startedAtMs: number,
+  ) {
+    this.window = new LatencyWindow(startedAtMs);
+  }
+
+  record(latencyMs: number, statusCode: number, nowMs: number): void {
+    this.window.record(latencyMs, statusCode, nowMs);
+    const cls = (statusCode / 100) | 0;
+    this.statusTotals[cls >= 1 && cls <= 5 ? cls : 0]!++;
+    this.durations.observe(latencyMs / 1_000);
+  }
+}
+
+/** Streamed chat: time to first token, generation speed, token counts. */
+export class ChatStats {
+  readonly ttftWindow: LatencyWindow;
+  readonly tokensPerSecondWindow: LatencyWindow;
+  readonly ttft = new CumulativeHistogram(TTFT_BUCKETS_S);
+  promptTokensTotal = 0;
+  completionTokensTotal = 0;
+  constructor(startedAtMs: number) {
+    this.ttftWindow = new LatencyWindow(startedAtMs);
+    this.tokensPerSecondWindow = new LatencyWindow(startedAtMs);
+  }
+
+  recordFirstToken(ttftMs: number, nowMs: number): void {
+    this.ttftWindow.record(ttftMs, 0, nowMs);
+    this.ttft.observe(ttftMs / 1_000);
+  }
+
+  recordUsage(promptTokens: number, completionTokens: number): void {
+    this.promptTokensTotal += promptTokens;
+    this.completionTokensTotal += completionTokens;
+  }
+
+  recordTokensPerSecond(tps: number, nowMs: number): void {
+    this.tokensPerSecondWindow.record(tps, 0, nowMs);
+  }
+}
+
+export class ServiceStats {
+  private readonly byKey = new Map<string, EndpointStats>();
+  readonly unmatched: EndpointStats;
+  readonly chat: ChatStats;
+
+  constructor(readonly startedAtMs: number) {
+    this.unmatched = new EndpointStats('*', UNMATCHED_ENDPOINT, 'other', startedAtMs);
+    this.chat = new ChatStats(startedAtMs);
+  }
+
+  /** Called once per route at registration; returns the slot its hook records into. */
+  register(method: string, endpoint: string, group: ModuleGroup): EndpointStats {
+    const key = `${method} ${endpoint}`;
+    let stats = this.byKey.get(key);
+    if (!stats) {
+      stats = new EndpointStats(method, endpoint, group, this.startedAtMs);
+      this.byKey.set(key, stats);
+    }
+    return stats;
+  }
+
+  get(method: string, endpoint: string): EndpointStats | undefined {
+    return endpoint === UNMATCHED_ENDPOINT ? this.unmatched : this.byKey.get(`${method} ${endpoint}`);
+  }
+
+  all(): EndpointStats[] {
+    return [...this.byKey.values(), this.unmatched];
+  }
+
+  /** All model endpoints (chat, GUI, OCR, video) merged: what the cards show. */
+  modelSummary(windowMs: number, nowMs: number): WindowSummary {
+    const windows = [...this.byKey.values()].filter((s) => s.group === 'model').map((s) => s.window);
+    return summarizeWindows(windows, windowMs, nowMs);
+  }
+}

@@ -1,0 +1,106 @@
+// POST /v1/chat/completions: OpenAI-compatible, relayed to the upstream model server.
+// Streamed answers are passed through event by event while the Monitor reads time to
+// first token and usage from them; a client that goes away aborts the upstream request.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError } from '../errors.js';
+import type { ChatStats } from '../metrics/service-stats.js';
+import { SseTap } from '../upstream/sse.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import { parseOrThrow } from '../validation.js';
+import { chatRequestSchema } from './chat-schema.js';
+
+export interface ChatRouteOptions {
+  upstream: UpstreamClient;
+  /** Null when the Monitor is off. */
+  chatStats: ChatStats | null;
+  defaultModel: string | undefined;
+  clock: () => number;
+}
+
+/** nginx's code for "client closed request": counted as 4xx, never as a server error. */
+const CLIENT_CLOSED = 499;
+
+export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): Promise<void> {
+  const { upstream, chatStats, clock } = opts;
+
+  app.post('/v1/chat/completions', { config: { monitorGroup: 'model' } }, async (request, reply) => {
+    const body = parseOrThrow(chatRequestSchema, request.body);
+    const streamed = body.stream === true;
+    const payload: Record<string, unknown> = { ...body };
+    if (!body.model && opts.defaultModel) payload.model = opts.defaultModel;
+    const clientWantsUsage = body.stream_options?.include_usage === true;
+    // Ask for usage so token counts are known; the extra chunk is removed again below
+    // when the client did not ask for it.
+    if (streamed) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+
+    const abort = abortOnClientClose(reply);
+    let res;
+    try {
+      res = await upstream.postJson('/chat/completions', payload, abort.signal);
+    } catch (err) {
+      if (abort.signal.aborted) throw new AppError('BAD_REQUEST', 'client closed the request', { statusCode: CLIENT_CLOSED });
+      throw err;
+    }
+    const contentType = String(res.headers['content-type'] ?? 'application/json');
+
+    if (!streamed || !contentType.includes('text/event-stream')) {
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (err) {
+        throw upstream.mapError(err);
+      }
+      if (chatStats) recordUsageFromJson(chatStats, text);
+      return reply.code(res.statusCode).header('content-type', contentType).send(text);
+    }
+
+    let firstTokenAt = -1;
+    let completionTokens = -1;
+    const tap = new SseTap({
+      dropUsageChunk: !clientWantsUsage,
+      onFirstToken: () => {
+        firstTokenAt = reply.elapsedTime;
+        chatStats?.recordFirstToken(firstTokenAt, clock());
+      },
+      onUsage: (u) => {
+        completionTokens = u.completionTokens;
+        chatStats?.recordUsage(u.promptTokens, u.completionTokens);
+      },
+    });
+    tap.on('end', () => {
+      // Decode speed: tokens after the first over the time after the first.
+      const genMs = reply.elapsedTime - firstTokenAt;
+      if (chatStats && firstTokenAt >= 0 && completionTokens > 1 && genMs > 0) {
+        chatStats.recordTokensPerSecond((completionTokens - 1) / (genMs / 1_000), clock());
+      }
+    });
+    res.body.on('error', (err) => tap.destroy(err));
+    res.body.pipe(tap);
+    return reply
+      .code(res.statusCode)
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('x-accel-buffering', 'no')
+      .send(tap);
+  });
+}
+
+/** An AbortSignal that fires when the client disconnects before the answer is complete. */
+function abortOnClientClose(reply: FastifyReply): AbortController {
+  const ac = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ac.abort();
+  });
+  return ac;
+}
+
+function recordUsageFromJson(stats: ChatStats, text: string): void {
+  try {
+    const usage = (JSON.parse(text) as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
+    if (usage && typeof usage.prompt_tokens === 'number' && typeof usage.completion_tokens === 'number') {
+      stats.recordUsage(usage.prompt_tokens, usage.completion_tokens);
+    }
+  } catch {
+    // A non-JSON 2xx body is relayed as it is; it simply carries no usage.
+  }
+}

@@ -1,0 +1,23 @@
+// Probes for load balancers and orchestrators: /healthz says the process answers,
+// /readyz that it can serve (the model server answers, state is loaded).
+import type { FastifyInstance } from 'fastify';
+import type { UpstreamClient } from '../upstream/client.js';
+
+const READY_CACHE_MS = 5_000;
+
+export async function healthRoutes(app: FastifyInstance, opts: { upstream: UpstreamClient; clock: () => number }): Promise<void> {
+  let cached: { at: number; ok: boolean; detail: string } | undefined;
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const now = opts.clock();
+    // Cached briefly so a tight probe loop does not become load on the model server.
+    if (!cached || now - cached.at > READY_CACHE_MS) {
+      const r = await opts.upstream.ping('/models', 2_000);
+      cached = { at: opts.clock(), ...r };
+    }
+    const body = { status: cached.ok ? 'ready' : 'not ready', checks: { upstream: { ok: cached.ok, detail: cached.detail } } };
+    return reply.code(cached.ok ? 200 : 503).send(body);
+  });
+}

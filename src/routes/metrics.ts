@@ -1,0 +1,10 @@
+// GET /metrics: Prometheus text format, rendered by prom-client from the Monitor's state.
+import type { FastifyInstance } from 'fastify';
+import type { Monitor } from '../monitor.js';
+
+export async function metricsRoute(app: FastifyInstance, opts: { monitor: Monitor }): Promise<void> {
+  app.get('/metrics', async (_request, reply) => {
+    const text = await opts.monitor.registry.metrics();
+    return reply.header('content-type', opts.monitor.registry.contentType).send(text);
+  });
+}

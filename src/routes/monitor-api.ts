@@ -1,0 +1,103 @@
+// The Monitor's JSON API: cards, series, the catalogue and the per-endpoint table.
+// Statistics are computed by the metrics store; these handlers only ask and format.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+import { AppError } from '../errors.js';
+import { catalogue, metricDef } from '../metrics/catalogue.js';
+import { MAX_WINDOW_MS } from '../metrics/latency-window.js';
+import type { Monitor } from '../monitor.js';
+import { parseOrThrow } from '../validation.js';
+
+const RETENTION_MS = 3_600_000;
+
+const duration = (max: number, fallback: number) =>
+  z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v === '') return fallback;
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0 || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 5m or 1h, at most ${max / 60_000} minutes` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** `gpu=0,endpoint=/v1/chat/completions` or a JSON object. */
+const labelsParam = z.string().optional().transform((v, ctx) => {
+  if (!v) return {} as Record<string, string>;
+  if (v.trim().startsWith('{')) {
+    try {
+      const o = JSON.parse(v) as unknown;
+      if (o && typeof o === 'object' && !Array.isArray(o) && Object.values(o).every((x) => typeof x === 'string')) {
+        return o as Record<string, string>;
+      }
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: 'expected a JSON object of string values, or name=value pairs separated by commas' });
+    return z.NEVER;
+  }
+  const out: Record<string, string> = {};
+  for (const pair of v.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      ctx.addIssue({ code: 'custom', message: `expected name=value, got "${pair}"` });
+      return z.NEVER;
+    }
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+});
+
+const seriesQuery = z.object({
+  metric: z.string({ message: 'required: the metric name, e.g. latency_ms_p95' }).min(1),
+  labels: labelsParam,
+  window: duration(RETENTION_MS, 15 * 60_000),
+});
+
+const endpointsQuery = z.object({ window: duration(MAX_WINDOW_MS, 60_000) });
+
+export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Monitor; clock: () => number }): Promise<void> {
+  const { monitor, clock } = opts;
+
+  app.get('/api/monitor/snapshot', async () => monitor.snapshot(clock()));
+
+  app.get('/api/monitor/catalogue', async () => ({ metrics: [...catalogue.values()] }));
+
+  app.get('/api/monitor/series', async (request) => {
+    const q = parseOrThrow(seriesQuery, request.query);
+    const def = metricDef(q.metric);
+    if (!def) {
+      throw new AppError('VALIDATION_FAILED', `metric: unknown metric "${q.metric}"; GET /api/monitor/catalogue lists them`, { field: 'metric' });
+    }
+    const now = clock();
+    const since = now - q.window;
+    return {
+      metric: def.name,
+      unit: def.unit,
+      windowMs: q.window,
+      series: monitor.store.find(def.name, q.labels).map((s) => ({
+        labels: s.labels,
+        points: s.ring.since(since).map((p) => [p.t, p.v] as const),
+      })),
+    };
+  });
+
+  app.get('/api/monitor/endpoints', async (request) => {
+    const q = parseOrThrow(endpointsQuery, request.query);
+    const now = clock();
+    return {
+      windowMs: q.window,
+      endpoints: monitor.stats
+        .all()
+        .filter((ep) => ep.durations.count > 0)
+        .map((ep) => ({
+          method: ep.method,
+          endpoint: ep.endpoint,
+          group: ep.group,
+          totals: { '2xx': ep.statusTotals[2], '3xx': ep.statusTotals[3], '4xx': ep.statusTotals[4], '5xx': ep.statusTotals[5] },
+          window: ep.window.summarize(q.window, now),
+        })),
+    };
+  });
+}

@@ -1,0 +1,102 @@
+// The Monitor's WebSocket fan-out. Each message is serialised once and the same string
+// goes to every subscribed client; a client that cannot keep up (its send buffer passes
+// a bound) is dropped instead of being buffered without limit.
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+
+export const TOPICS = ['snapshot', 'point', 'log', 'alert'] as const;
+export type Topic = (typeof TOPICS)[number];
+
+const clientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), topics: z.array(z.enum(TOPICS)).min(1) }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+interface Client {
+  socket: WebSocket;
+  topics: Set<Topic>;
+  alive: boolean;
+}
+
+export interface StreamHubOptions {
+  /** Bytes a client may have queued before it is dropped. */
+  maxBufferedBytes?: number;
+}
+
+export class StreamHub {
+  private readonly clients = new Set<Client>();
+  private readonly maxBuffered: number;
+  /** Clients dropped for being too slow, since start. */
+  droppedSlowClients = 0;
+
+  constructor(opts: StreamHubOptions = {}) {
+    this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  add(socket: WebSocket, greeting?: { type: Topic; data: unknown }): void {
+    const client: Client = { socket, topics: new Set(TOPICS), alive: true };
+    this.clients.add(client);
+    socket.on('pong', () => (client.alive = true));
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', () => socket.terminate());
+    socket.on('message', (raw) => this.onMessage(client, raw.toString()));
+    if (greeting) this.sendTo(client, JSON.stringify({ type: greeting.type, data: greeting.data }));
+  }
+
+  broadcast(type: Topic, data: unknown): void {
+    if (this.clients.size === 0) return;
+    const text = JSON.stringify({ type, data });
+    for (const c of this.clients) if (c.topics.has(type)) this.sendTo(c, text);
+  }
+
+  /** Called by the scheduler: ping everyone, drop those that missed the last ping. */
+  heartbeat(): void {
+    for (const c of this.clients) {
+      if (!c.alive) {
+        c.socket.terminate();
+        this.clients.delete(c);
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }
+
+  closeAll(code = 1001, reason = 'server shutting down'): void {
+    for (const c of this.clients) c.socket.close(code, reason);
+    this.clients.clear();
+  }
+
+  private sendTo(c: Client, text: string): void {
+    if (c.socket.readyState !== c.socket.OPEN) return;
+    if (c.socket.bufferedAmount + text.length > this.maxBuffered) {
+      this.droppedSlowClients++;
+      this.clients.delete(c);
+      c.socket.terminate();
+      return;
+    }
+    c.socket.send(text);
+  }
+
+  private onMessage(c: Client, raw: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return this.sendTo(c, JSON.stringify({ type: 'error', error: { code: 'BAD_REQUEST', message: 'messages must be JSON' } }));
+    }
+    const r = clientMessage.safeParse(parsed);
+    if (!r.success) {
+      const issue = r.error.issues[0]!;
+      const field = issue.path.join('.') || '(message)';
+      return this.sendTo(c, JSON.stringify({ type: 'error', error: { code: 'VALIDATION_FAILED', message: `${field}: ${issue.message}`, field } }));
+    }
+    if (r.data.type === 'ping') return this.sendTo(c, JSON.stringify({ type: 'pong' }));
+    c.topics = new Set(r.data.topics);
+    this.sendTo(c, JSON.stringify({ type: 'subscribed', topics: r.data.topics }));
+  }
+}

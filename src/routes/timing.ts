@@ -1,0 +1,43 @@
+// The timing hook: the only code on every request's path. Each route gets its own
+// onResponse hook bound to its preallocated EndpointStats when it is registered, so a
+// request costs one clock read and arithmetic; unknown paths share one slot.
+import type { FastifyInstance, onResponseHookHandler, RouteOptions } from 'fastify';
+import type { ModuleGroup, ServiceStats } from '../metrics/service-stats.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Which card group a route belongs to; 'model' routes feed the overview cards. */
+    monitorGroup?: ModuleGroup;
+  }
+}
+
+const TIMING = Symbol('monitor.timing');
+type Tagged = { [TIMING]?: boolean };
+
+export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, clock: () => number): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const group = route.config?.monitorGroup ?? (route.url.startsWith('/api/monitor') || route.url === '/metrics' ? 'monitor' : 'other');
+    const slots = new Map(methods.map((m) => [m, stats.register(m, route.url, group)]));
+    const only = slots.size === 1 ? slots.values().next().value! : undefined;
+    const hook: onResponseHookHandler = only
+      ? (_request, reply, done) => {
+          only.record(reply.elapsedTime, reply.statusCode, clock());
+          done();
+        }
+      : (request, reply, done) => {
+          (slots.get(request.raw.method as string) ?? stats.unmatched).record(reply.elapsedTime, reply.statusCode, clock());
+          done();
+        };
+    (hook as Tagged)[TIMING] = true;
+    // Fastify builds the automatic HEAD route from the GET route's options, hooks and
+    // all: drop a timing hook inherited that way, or HEAD requests would count twice.
+    const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    route.onResponse = [...existing.filter((h) => !(h as Tagged)[TIMING]), hook];
+  });
+  // Not-found requests have no route of their own: they all land in one slot.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) stats.unmatched.record(reply.elapsedTime, reply.statusCode, clock());
+    done();
+  });
+}

@@ -1,0 +1,22 @@
+// The Monitor's only timers. Everything they drive takes `now` as an argument, so tests
+// call the same functions with a stepped clock instead of waiting.
+export interface Task {
+  name: string;
+  everyMs: number;
+  run: (now: number) => void;
+}
+
+export function startTasks(tasks: readonly Task[], clock: () => number, onError: (task: string, err: unknown) => void): () => void {
+  const timers = tasks.map((task) => {
+    const t = setInterval(() => {
+      try {
+        task.run(clock());
+      } catch (err) {
+        onError(task.name, err);
+      }
+    }, task.everyMs);
+    t.unref(); // the server's socket keeps the process alive, not the Monitor
+    return t;
+  });
+  return () => timers.forEach((t) => clearInterval(t));
+}

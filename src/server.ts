@@ -1,0 +1,56 @@
+// Server entry: read the configuration, start the app, print where the Monitor is, and
+// shut down gracefully on SIGINT/SIGTERM (stop timers, close sockets, drain requests).
+import { buildApp, type AppOptions } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+
+export async function startServer(config: Config, opts: AppOptions = {}) {
+  const built = await buildApp(config, opts);
+  const { app, token } = built;
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  built.startMonitor();
+
+  const port = (app.server.address() as { port: number }).port;
+  const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  app.log.info({ address, upstream: config.UPSTREAM_URL ?? null, monitor: config.MONITOR_ENABLED }, 'Qwen3-VL WebUI listening');
+  if (!config.UPSTREAM_URL) app.log.warn('UPSTREAM_URL is not set: model endpoints answer 503 until it is');
+  if (config.MONITOR_ENABLED) {
+    // Printed once, like Jupyter's link: the one place the generated token is shown.
+    const link = `http://${shownHost}:${port}/monitor?token=${encodeURIComponent(token.token)}`;
+    process.stdout.write(`\n  Monitor: ${link}\n  (token ${token.source === 'env' ? 'from MONITOR_TOKEN' : `kept in ${config.DATA_DIR}/monitor-token`}; loopback clients need none)\n\n`);
+  }
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    built.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  return built;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  startServer(config).catch((err: unknown) => {
+    process.stderr.write(`Failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,127 @@
+// The OpenAI-compatible model server, reached through one undici keep-alive pool.
+// Every failure comes back as an AppError with the status the client should see:
+// not configured 503, refused 502, timeout 504, upstream 4xx/5xx relayed.
+import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
+import { AppError } from '../errors.js';
+
+export interface UpstreamOptions {
+  url: string | undefined;
+  apiKey?: string | undefined;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: Dispatcher.ResponseData['headers'];
+  body: Dispatcher.ResponseData['body'];
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'EPIPE']);
+
+export class UpstreamClient {
+  private readonly agent: Agent;
+
+  constructor(private readonly opts: UpstreamOptions) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 256,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { timeout: opts.connectTimeoutMs },
+    });
+  }
+
+  get configured(): boolean {
+    return this.opts.url !== undefined;
+  }
+
+  get baseUrl(): string | undefined {
+    return this.opts.url;
+  }
+
+  private requireUrl(): string {
+    if (!this.opts.url) {
+      throw new AppError('UPSTREAM_NOT_CONFIGURED',
+        'No model server is configured: set UPSTREAM_URL to its OpenAI-compatible base URL, e.g. UPSTREAM_URL=http://127.0.0.1:8000/v1');
+    }
+    return this.opts.url;
+  }
+
+  /**
+   * POSTs JSON to `path` under the base URL. Resolves with the open response when the
+   * upstream answered 2xx; throws AppError otherwise (the error body is read and closed).
+   */
+  async postJson(path: string, payload: unknown, signal: AbortSignal): Promise<UpstreamResponse> {
+    const url = this.requireUrl() + path;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: 'POST', headers, body: JSON.stringify(payload), signal, dispatcher: this.agent });
+    } catch (err) {
+      throw this.mapError(err);
+    }
+    if (res.statusCode >= 400) {
+      const text = await res.body.text().catch(() => '');
+      throw new AppError('UPSTREAM_ERROR', `The model server answered ${res.statusCode}: ${upstreamMessage(text)}`, {
+        statusCode: res.statusCode,
+      });
+    }
+    return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  /** GET `path` with a short timeout; true when the upstream answers 2xx. For /readyz. */
+  async ping(path: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    if (!this.opts.url) return { ok: false, detail: 'UPSTREAM_URL is not set' };
+    const headers: Record<string, string> = {};
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    try {
+      const res = await request(this.opts.url + path, { headers, dispatcher: this.agent, signal: AbortSignal.timeout(timeoutMs) });
+      await res.body.dump();
+      return { ok: res.statusCode < 400, detail: `${path} answered ${res.statusCode}` };
+    } catch (err) {
+      return { ok: false, detail: this.mapError(err).message };
+    }
+  }
+
+  /** Maps a transport error to what the client should see. */
+  mapError(err: unknown): AppError {
+    if (err instanceof AppError) return err;
+    const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+    const code = e.code ?? e.cause?.code ?? '';
+    const where = this.opts.url ?? '(unset)';
+    if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError ||
+        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'TimeoutError') {
+      return new AppError('UPSTREAM_TIMEOUT',
+        `The model server at ${where} did not answer within ${this.opts.timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, { cause: err });
+    }
+    if (err instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return new AppError('UPSTREAM_TIMEOUT',
+        `Could not connect to the model server at ${where} within ${this.opts.connectTimeoutMs} ms`, { cause: err });
+    }
+    if (UNREACHABLE_CODES.has(code)) {
+      return new AppError('UPSTREAM_UNREACHABLE', `Cannot reach the model server at ${where} (${code}); is it running?`, { cause: err });
+    }
+    return new AppError('UPSTREAM_BAD_RESPONSE', `The model server at ${where} failed: ${e.message ?? String(err)}`, { cause: err });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** The human part of an upstream error body (OpenAI, vLLM, FastAPI and plain text shapes). */
+export function upstreamMessage(text: string): string {
+  try {
+    const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown };
+    if (typeof j.error === 'object' && j.error && typeof j.error.message === 'string') return j.error.message;
+    if (typeof j.error === 'string') return j.error;
+    if (typeof j.message === 'string') return j.message;
+    if (typeof j.detail === 'string') return j.detail;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const trimmed = text.trim();
+  return trimmed ? trimmed.slice(0, 500) : '(empty body)';
+}
