@@ -9,10 +9,32 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(body)';
 }
 
+interface Found {
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * For a union ("a string or a list of parts"), the branch that got furthest names the
+ * real mistake: `messages[0].content[0].image_url.url`, not `messages[0].content`.
+ */
+function deepest(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Found {
+  const here = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path: here, message: issue.message };
+  let best: Found | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (!first) continue;
+    const found = deepest(first, here);
+    if (!best || found.path.length > best.path.length) best = found;
+  }
+  return best && best.path.length > here.length ? best : { path: here, message: issue.message };
+}
+
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = fieldPath(issue.path);
-  throw new AppError('VALIDATION_FAILED', `${field}: ${issue.message}`, { field });
+  const found = deepest(r.error.issues[0]!, []);
+  const field = fieldPath(found.path);
+  throw new AppError('VALIDATION_FAILED', `${field}: ${found.message}`, { field });
 }

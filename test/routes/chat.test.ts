@@ -1,0 +1,158 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { request } from 'undici';
+import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
+import { postJson, startApp, userMessage, type TestApp } from '../helpers.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(behavior: Parameters<typeof startFakeUpstream>[0] = {}, env: Record<string, string> = {}) {
+  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, tokens: 5, ...behavior.behavior }, seed: 1 });
+  const app = await startApp({ UPSTREAM_URL: fake.url, ...env });
+  cleanups.push(() => fake.close(), () => app.close());
+  return { fake, app };
+}
+
+const chatUrl = (app: TestApp) => `${app.baseUrl}/v1/chat/completions`;
+
+describe('POST /v1/chat/completions', () => {
+  it('relays a non-streamed answer and passes image parts through untouched', async () => {
+    const { fake, app } = await setup();
+    const body = { ...userMessage('describe'), temperature: 0.2, top_k: 5 };
+    const res = await postJson(chatUrl(app), body);
+    expect(res.status).toBe(200);
+    expect(res.json.choices[0].message.content).toContain('login');
+    expect(res.json.usage.completion_tokens).toBe(5);
+    const sent = fake.received.at(-1) as typeof body;
+    expect(sent.messages).toEqual(body.messages);
+    expect(sent.top_k).toBe(5); // engine-specific fields pass through
+  });
+
+  it('fills in UPSTREAM_MODEL when the client names no model', async () => {
+    const { fake, app } = await setup({}, { UPSTREAM_MODEL: 'Qwen/Qwen3-VL-8B-Instruct' });
+    await postJson(chatUrl(app), userMessage());
+    expect((fake.received.at(-1) as { model: string }).model).toBe('Qwen/Qwen3-VL-8B-Instruct');
+  });
+
+  it('relays a stream chunk by chunk: the first token arrives while the upstream is still generating', async () => {
+    // 20 tokens 100 ms apart: the whole answer takes 2 s upstream.
+    const { fake, app } = await setup({ behavior: { tokens: 20, tokenIntervalMs: 100, ttftMs: 10 } });
+    const res = await request(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...userMessage(), stream: true }) });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/event-stream');
+    let text = '';
+    let inFlightAtFirstToken = -1;
+    for await (const chunk of res.body) {
+      text += chunk.toString();
+      if (inFlightAtFirstToken < 0 && text.includes('"content":"The"')) inFlightAtFirstToken = fake.inFlight;
+    }
+    expect(inFlightAtFirstToken).toBe(1);
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+    // We asked the upstream for usage, but this client did not: the usage chunk is removed.
+    expect((fake.received.at(-1) as { stream_options: unknown }).stream_options).toEqual({ include_usage: true });
+    expect(text).not.toContain('"usage"');
+  });
+
+  it('keeps the usage chunk when the client asked for it, and measures TTFT and tokens/s', async () => {
+    const { app } = await setup({ behavior: { tokens: 10, tokenIntervalMs: 5, ttftMs: 30 } });
+    const res = await postJson(chatUrl(app), { ...userMessage(), stream: true, stream_options: { include_usage: true } });
+    expect(res.text).toContain('"usage":{"prompt_tokens"');
+    const chat = app.monitor!.stats.chat;
+    expect(chat.completionTokensTotal).toBe(10);
+    const ttft = chat.ttftWindow.summarize(60_000, Date.now());
+    expect(ttft.requests).toBe(1);
+    expect(ttft.latencyMsP50!).toBeGreaterThanOrEqual(30 * 0.99);
+    const tps = chat.tokensPerSecondWindow.summarize(60_000, Date.now());
+    expect(tps.requests).toBe(1);
+    // 9 tokens after the first, at least 5 ms apart: at most ~200 tokens/s.
+    expect(tps.latencyMsP50!).toBeGreaterThan(0);
+    expect(tps.latencyMsP50!).toBeLessThanOrEqual(9 / 0.045 * 1.01);
+  });
+
+  it('aborts the upstream request when the client goes away mid-stream', async () => {
+    const { fake, app } = await setup({ behavior: { tokens: 200, tokenIntervalMs: 50 } });
+    const ac = new AbortController();
+    const res = await request(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...userMessage(), stream: true }), signal: ac.signal });
+    for await (const chunk of res.body) {
+      if (chunk.toString().includes('"content":"The"')) break;
+    }
+    ac.abort();
+    await vi.waitFor(() => expect(fake.abortedStreams).toBe(1), { timeout: 5_000 });
+    await vi.waitFor(() => expect(fake.inFlight).toBe(0), { timeout: 5_000 });
+  });
+
+  it('answers 503 naming UPSTREAM_URL when no model server is configured', async () => {
+    const app = await startApp();
+    cleanups.push(() => app.close());
+    const res = await postJson(chatUrl(app), userMessage());
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('UPSTREAM_NOT_CONFIGURED');
+    expect(res.json.error.message).toContain('UPSTREAM_URL');
+  });
+
+  it('answers 502 when the model server refuses the connection', async () => {
+    // A port that was just free: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const app = await startApp({ UPSTREAM_URL: `http://127.0.0.1:${port}/v1` });
+    cleanups.push(() => app.close());
+    const res = await postJson(chatUrl(app), userMessage());
+    expect(res.status).toBe(502);
+    expect(res.json.error.code).toBe('UPSTREAM_UNREACHABLE');
+    expect(res.json.error.message).toContain('ECONNREFUSED');
+  });
+
+  it('answers 504 when the model server does not answer within UPSTREAM_TIMEOUT_MS', async () => {
+    const { app } = await setup({ behavior: { headerDelayMs: 1_500 } }, { UPSTREAM_TIMEOUT_MS: '200' });
+    const res = await postJson(chatUrl(app), userMessage());
+    expect(res.status).toBe(504);
+    expect(res.json.error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(res.json.error.message).toContain('200 ms');
+  });
+
+  it("relays the model server's own 4xx/5xx status with its message", async () => {
+    const { app } = await setup({ behavior: { errorRate: 1, failStatus: 400 } });
+    const res = await postJson(chatUrl(app), userMessage());
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('UPSTREAM_ERROR');
+    expect(res.json.error.message).toContain('simulated failure (400)');
+  });
+
+  it('rejects a malformed body with 400 naming the field', async () => {
+    const { fake, app } = await setup();
+    const bad = await postJson(chatUrl(app), { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe('messages[0].content[0].image_url.url');
+    expect(bad.json.error.message).toContain('data URL');
+    const role = await postJson(chatUrl(app), { messages: [{ role: 'robot', content: 'hi' }] });
+    expect(role.json.error.field).toBe('messages[0].role');
+    const none = await postJson(chatUrl(app), {});
+    expect(none.json.error.field).toBe('messages');
+    const notJson = await fetch(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages": [' });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as any).error.code).toBe('BAD_REQUEST');
+    expect(fake.received).toHaveLength(0);
+  });
+
+  it('answers 413 naming the limit for a body over BODY_LIMIT_BYTES', async () => {
+    const { fake, app } = await setup({}, { BODY_LIMIT_BYTES: '2048' });
+    const res = await postJson(chatUrl(app), userMessage('x'.repeat(4096)));
+    expect(res.status).toBe(413);
+    expect(res.json.error).toMatchObject({ code: 'BODY_TOO_LARGE' });
+    expect(res.json.error.message).toContain('2048 bytes');
+    expect(fake.received).toHaveLength(0);
+  });
+
+  it('guards model endpoints with API_KEYS when set', async () => {
+    const { app } = await setup({}, { API_KEYS: 'k-one,k-two' });
+    expect((await postJson(chatUrl(app), userMessage())).status).toBe(401);
+    expect((await postJson(chatUrl(app), userMessage(), { authorization: 'Bearer k-two' })).status).toBe(200);
+  });
+});
