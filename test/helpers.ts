@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.js';
 
 export interface TestApp extends App {
   baseUrl: string;
+  dataDir: string;
 }
 
 export async function startApp(env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestApp> {
@@ -15,7 +16,7 @@ export async function startApp(env: Record<string, string> = {}, opts: AppOption
   const built = await buildApp(config, { logger: false, ...opts });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = built.app.server.address() as { port: number };
-  return { ...built, baseUrl: `http://127.0.0.1:${port}` };
+  return { ...built, baseUrl: `http://127.0.0.1:${port}`, dataDir };
 }
 
 /** A clock the test moves by hand. */
