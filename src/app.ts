@@ -25,6 +25,8 @@ export interface AppOptions {
   simulated?: boolean;
   /** false in tests that want a quiet console. */
   logger?: boolean;
+  /** Runs after the server has closed (the demo stops its simulator here). */
+  onClose?: () => Promise<void>;
 }
 
 export interface App {
@@ -145,6 +147,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       monitor?.hub.closeAll();
       await app.close();
       await upstream.close();
+      await opts.onClose?.();
     },
   };
 }
