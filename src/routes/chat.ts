@@ -8,6 +8,7 @@ import { SseTap } from '../upstream/sse.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { parseOrThrow } from '../validation.js';
 import { chatRequestSchema } from './chat-schema.js';
+import { CLIENT_CLOSED_REQUEST } from './timing.js';
 
 export interface ChatRouteOptions {
   upstream: UpstreamClient;
@@ -17,8 +18,6 @@ export interface ChatRouteOptions {
   clock: () => number;
 }
 
-/** nginx's code for "client closed request": counted as 4xx, never as a server error. */
-const CLIENT_CLOSED = 499;
 
 export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): Promise<void> {
   const { upstream, chatStats, clock } = opts;
@@ -38,7 +37,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
     try {
       res = await upstream.postJson('/chat/completions', payload, abort.signal);
     } catch (err) {
-      if (abort.signal.aborted) throw new AppError('BAD_REQUEST', 'client closed the request', { statusCode: CLIENT_CLOSED });
+      if (abort.signal.aborted) throw new AppError('BAD_REQUEST', 'client closed the request', { statusCode: CLIENT_CLOSED_REQUEST });
       throw err;
     }
     const contentType = String(res.headers['content-type'] ?? 'application/json');

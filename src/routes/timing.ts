@@ -1,8 +1,8 @@
 // The timing hook: the only code on every request's path. Each route gets its own
 // onResponse hook bound to its preallocated EndpointStats when it is registered, so a
 // request costs one clock read and arithmetic; unknown paths share one slot.
-import type { FastifyInstance, onResponseHookHandler, RouteOptions } from 'fastify';
-import type { ModuleGroup, ServiceStats } from '../metrics/service-stats.js';
+import type { FastifyInstance, onRequestHookHandler, onResponseHookHandler, RouteOptions } from 'fastify';
+import type { EndpointStats, ModuleGroup, ServiceStats } from '../metrics/service-stats.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -12,6 +12,8 @@ declare module 'fastify' {
 }
 
 const TIMING = Symbol('monitor.timing');
+/** nginx's "client closed request": counted as 4xx, never as a server error. */
+export const CLIENT_CLOSED_REQUEST = 499;
 type Tagged = { [TIMING]?: boolean };
 
 export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, clock: () => number): void {
@@ -30,6 +32,7 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
           done();
         };
     (hook as Tagged)[TIMING] = true;
+    if (group === 'model') addAbortAccounting(route, slots, only, clock);
     // Fastify builds the automatic HEAD route from the GET route's options, hooks and
     // all: drop a timing hook inherited that way, or HEAD requests would count twice.
     const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
@@ -40,4 +43,22 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
     if (request.is404) stats.unmatched.record(reply.elapsedTime, reply.statusCode, clock());
     done();
   });
+}
+
+/**
+ * A client that gives up on a slow model request closes the socket: the response never
+ * finishes and onResponse never runs. Model routes (slow, few) watch for that and count
+ * the request as 499, so "users are giving up" shows in the Monitor instead of nowhere.
+ */
+function addAbortAccounting(route: RouteOptions, slots: Map<string, EndpointStats>, only: EndpointStats | undefined, clock: () => number): void {
+  const watch: onRequestHookHandler = (request, reply, done) => {
+    const slot = only ?? slots.get(request.raw.method as string);
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished && slot) slot.record(reply.elapsedTime, CLIENT_CLOSED_REQUEST, clock());
+    });
+    done();
+  };
+  (watch as Tagged)[TIMING] = true;
+  const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+  route.onRequest = [...existing.filter((h) => !(h as Tagged)[TIMING]), watch];
 }

@@ -82,6 +82,22 @@ describe('POST /v1/chat/completions', () => {
     ac.abort();
     await vi.waitFor(() => expect(fake.abortedStreams).toBe(1), { timeout: 5_000 });
     await vi.waitFor(() => expect(fake.inFlight).toBe(0), { timeout: 5_000 });
+    // The Monitor counts it as 499 (client closed request): a 4xx, not a server error.
+    const ep = app.monitor!.stats.get('POST', '/v1/chat/completions')!;
+    await vi.waitFor(() => expect(ep.statusTotals[4]).toBe(1));
+    expect(ep.statusTotals[5]).toBe(0);
+  });
+
+  it('counts a client that gives up before the upstream answers as 499, and stops waiting', async () => {
+    const { fake, app } = await setup({ behavior: { headerDelayMs: 2_000 } });
+    const ac = new AbortController();
+    const pending = request(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(userMessage()), signal: ac.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(fake.received).toHaveLength(1));
+    ac.abort();
+    await pending;
+    const ep = app.monitor!.stats.get('POST', '/v1/chat/completions')!;
+    await vi.waitFor(() => expect(ep.statusTotals[4]).toBe(1));
+    expect(ep.durations.count).toBe(1);
   });
 
   it('answers 503 naming UPSTREAM_URL when no model server is configured', async () => {

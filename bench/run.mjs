@@ -1,0 +1,172 @@
+// Benchmarks, run side by side in one process tree with interleaved rounds; we report
+// medians and ratios, never single runs (the machine is shared and noisy).
+//   npm run bench                 # all
+//   npm run bench -- hook|trivial|proxy
+//   BENCH_ROUNDS=7 BENCH_SECONDS=5 npm run bench
+import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { request, Agent } from 'undici';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+let nextPort = 19_100;
+async function startServer(script, env = {}) {
+  const port = nextPort++;
+  const child = fork(here(script), [String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const msg = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+  return { child, port, msg: String(msg), stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGKILL'); }) };
+}
+
+/** CPU time (µs) the process has used, from /proc (utime + stime, clock ticks). */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
+}
+
+async function load(port, seconds) {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/healthz`, connections: CONNECTIONS, duration: seconds });
+  return { requests: result.requests.total, rps: result.requests.average, errors: result.errors + result.non2xx };
+}
+
+async function trivialRoute() {
+  const variants = [
+    { name: 'monitoring off', script: 'servers/ours.mjs', env: { MONITOR_ENABLED: 'false' } },
+    // A/A control: a second, identical process. Its distance from the first is the
+    // noise floor of this machine; differences smaller than it mean nothing.
+    { name: 'monitoring off (control)', script: 'servers/ours.mjs', env: { MONITOR_ENABLED: 'false' } },
+    { name: 'monitoring on', script: 'servers/ours.mjs', env: { MONITOR_ENABLED: 'true', MONITOR_INTERVAL_MS: '1000' } },
+    { name: 'bare fastify', script: 'servers/bare.mjs', env: {} },
+    { name: 'fastify-metrics', script: 'servers/fastify-metrics.mjs', env: {} },
+  ];
+  const servers = [];
+  for (const v of variants) servers.push({ ...v, ...(await startServer(v.script, v.env)), runs: [] });
+  // Warm-up: JIT and keep-alive pools.
+  for (const s of servers) await load(s.port, 1);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so no variant always runs first or last.
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const s of order) {
+      const cpu0 = cpuMicros(s.child.pid);
+      const r = await load(s.port, SECONDS);
+      const cpu = cpuMicros(s.child.pid) - cpu0;
+      s.runs.push({ rps: r.rps, cpuPerReq: cpu / r.requests, errors: r.errors });
+    }
+  }
+  for (const s of servers) await s.stop();
+  const rows = servers.map((s) => ({
+    name: s.name,
+    rps: median(s.runs.map((r) => r.rps)),
+    cpuUs: median(s.runs.map((r) => r.cpuPerReq)),
+    errors: s.runs.reduce((a, r) => a + r.errors, 0),
+  }));
+  const by = Object.fromEntries(rows.map((r) => [r.name, r]));
+  console.log(`\n## Trivial route (GET /healthz), ${ROUNDS} interleaved rounds × ${SECONDS} s, ${CONNECTIONS} connections`);
+  console.log('| server | median req/s | median CPU µs/request | errors |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(2)} | ${r.errors} |`);
+  const onOff = by['monitoring on'].rps / by['monitoring off'].rps;
+  const peer = by['fastify-metrics'].rps / by['bare fastify'].rps;
+  const aa = by['monitoring off (control)'];
+  console.log(`\nthroughput, monitoring on / off: **${onOff.toFixed(3)}×** (target ≥ 0.95×)`);
+  console.log(`noise floor (A/A, two identical monitoring-off processes): ${(aa.rps / by['monitoring off'].rps).toFixed(3)}×, ${(aa.cpuUs - by['monitoring off'].cpuUs).toFixed(2)} µs/request`);
+  console.log(`throughput, fastify-metrics / bare fastify: ${peer.toFixed(3)}×`);
+  console.log(`extra CPU per request, ours: **${(by['monitoring on'].cpuUs - by['monitoring off'].cpuUs).toFixed(2)} µs** (target ≤ 5 µs); fastify-metrics: ${(by['fastify-metrics'].cpuUs - by['bare fastify'].cpuUs).toFixed(2)} µs`);
+}
+
+async function proxyOverhead() {
+  const upstream = await startServer('servers/upstream.mjs');
+  const base = upstream.msg.split(' ')[1];
+  const ours = await startServer('servers/ours.mjs', { UPSTREAM_URL: base, MONITOR_ENABLED: 'true' });
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const body = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] });
+  const timeOne = async (url) => {
+    const t = process.hrtime.bigint();
+    const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+    await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`);
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const direct = `${base}/chat/completions`;
+  const proxied = `http://127.0.0.1:${ours.port}/v1/chat/completions`;
+  for (let i = 0; i < 200; i++) { await timeOne(direct); await timeOne(proxied); }
+  const d = [];
+  const p = [];
+  const N = Number(process.env.BENCH_PROXY_REQUESTS ?? 2000);
+  // Alternate one by one: both see the same machine noise.
+  for (let i = 0; i < N; i++) {
+    d.push(await timeOne(direct));
+    p.push(await timeOne(proxied));
+  }
+  await agent.close();
+  await ours.stop();
+  await upstream.stop();
+  const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
+  console.log(`\n## Chat proxy overhead (non-streamed, sequential, ${N} requests each, alternating)`);
+  console.log('| path | P50 ms | P95 ms | P99 ms |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| direct to upstream | ${q(d, 0.5).toFixed(3)} | ${q(d, 0.95).toFixed(3)} | ${q(d, 0.99).toFixed(3)} |`);
+  console.log(`| through the WebUI | ${q(p, 0.5).toFixed(3)} | ${q(p, 0.95).toFixed(3)} | ${q(p, 0.99).toFixed(3)} |`);
+  console.log(`\nP50 overhead: **${(q(p, 0.5) - q(d, 0.5)).toFixed(3)} ms** (target ≤ 1 ms)`);
+}
+
+/**
+ * The hook path alone: two apps in this one process (Monitor on and off), driven by
+ * fastify's inject in alternating batches, CPU time per batch from process.cpuUsage.
+ * Same process, same JIT, same core: the difference is what the Monitor adds.
+ */
+async function hookCost() {
+  const { buildApp } = await import('../dist/app.js');
+  const { loadConfig } = await import('../dist/config.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const make = async (enabled) => {
+    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-')), LOG_LEVEL: 'silent', MONITOR_ENABLED: String(enabled) });
+    const built = await buildApp(config, { logger: false });
+    await built.app.ready();
+    return built;
+  };
+  const apps = { off: await make(false), on: await make(true) };
+  const BATCH = 5_000;
+  const batch = async (app) => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < BATCH; i++) await app.app.inject({ method: 'GET', url: '/healthz' });
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / BATCH;
+  };
+  for (const a of Object.values(apps)) await batch(a); // warm-up
+  const runs = { off: [], on: [] };
+  const rounds = ROUNDS * 4;
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? ['on', 'off'] : ['off', 'on'];
+    for (const k of order) runs[k].push(await batch(apps[k]));
+  }
+  for (const a of Object.values(apps)) await a.close();
+  const diffs = runs.on.map((v, i) => v - runs.off[i]);
+  console.log(`\n## Hook path (in-process inject, GET /healthz, ${rounds} alternating batches of ${BATCH})`);
+  console.log('| app | median CPU µs/request |');
+  console.log('|---|---:|');
+  console.log(`| monitoring off | ${median(runs.off).toFixed(2)} |`);
+  console.log(`| monitoring on | ${median(runs.on).toFixed(2)} |`);
+  console.log(`\nextra CPU per request (median of paired differences): **${median(diffs).toFixed(2)} µs** (target ≤ 5 µs)`);
+}
+
+const which = process.argv[2] ?? 'all';
+console.log(`node ${process.version}, ${new Date().toISOString()}`);
+if (which === 'all' || which === 'hook') await hookCost();
+if (which === 'all' || which === 'trivial') await trivialRoute();
+if (which === 'all' || which === 'proxy') await proxyOverhead();

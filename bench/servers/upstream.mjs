@@ -1,0 +1,7 @@
+// The simulated model server answering at once: proxy overhead is all that is left.
+import { startFakeUpstream } from '../../dist/demo/fake-upstream.js';
+const fake = await startFakeUpstream({
+  port: Number(process.argv[2]),
+  behavior: { ttftMs: 0, tokenIntervalMs: 0, spread: 0, tokens: 8, errorRate: 0 },
+});
+process.send?.(`ready ${fake.url}`);
