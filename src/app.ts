@@ -16,6 +16,8 @@ import { metricsRoute } from './routes/metrics.js';
 import { monitorApiRoutes } from './routes/monitor-api.js';
 import { streamRoute } from './routes/stream.js';
 import { installTimingHooks } from './routes/timing.js';
+import { GpuPoller } from './probes/gpu-poller.js';
+import { HostProbe } from './probes/host.js';
 import { startTasks } from './scheduler.js';
 import { UpstreamClient } from './upstream/client.js';
 
@@ -25,6 +27,8 @@ export interface AppOptions {
   simulated?: boolean;
   /** false in tests that want a quiet console. */
   logger?: boolean;
+  /** false: no GPU or host probes (tests of the service layer). */
+  probes?: boolean;
   /** Runs after the server has closed (the demo stops its simulator here). */
   onClose?: () => Promise<void>;
 }
@@ -72,7 +76,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   const monitor = config.MONITOR_ENABLED
-    ? new Monitor({ intervalMs: config.MONITOR_INTERVAL_MS, windowMs: config.MONITOR_WINDOW_MS, clock, simulated: opts.simulated ?? false })
+    ? new Monitor({
+        intervalMs: config.MONITOR_INTERVAL_MS,
+        windowMs: config.MONITOR_WINDOW_MS,
+        clock,
+        simulated: opts.simulated ?? false,
+        ...(opts.probes === false ? {} : { gpu: new GpuPoller({ library: config.NVML_LIBRARY }), host: new HostProbe() }),
+      })
     : null;
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
@@ -132,10 +142,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     upstream,
     startMonitor() {
       if (!monitor || stopTasks) return;
-      monitor.check(clock());
+      void monitor.tick(clock());
       stopTasks = startTasks(
         [
-          { name: 'check', everyMs: config.MONITOR_INTERVAL_MS, run: (now) => monitor.check(now) },
+          { name: 'check', everyMs: config.MONITOR_INTERVAL_MS, run: (now) => monitor.tick(now) },
           { name: 'heartbeat', everyMs: HEARTBEAT_MS, run: () => monitor.hub.heartbeat() },
         ],
         clock,
@@ -145,6 +155,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     async close() {
       stopTasks?.();
       monitor?.hub.closeAll();
+      monitor?.opts.gpu?.close();
       await app.close();
       await upstream.close();
       await opts.onClose?.();

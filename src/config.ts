@@ -40,6 +40,7 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : [])),
+  NVML_LIBRARY: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

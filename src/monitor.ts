@@ -7,6 +7,9 @@ import { SeriesStore } from './metrics/series-store.js';
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
 import { buildSnapshot, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
+import { recordGpuSeries, recordHostSeries } from './metrics/resource-collector.js';
+import type { GpuPoller } from './probes/gpu-poller.js';
+import type { HostProbe } from './probes/host.js';
 import { StreamHub } from './routes/stream-hub.js';
 
 export interface MonitorOptions {
@@ -14,6 +17,9 @@ export interface MonitorOptions {
   windowMs: number;
   clock: () => number;
   simulated?: boolean;
+  /** Resource probes; absent in tests that only look at the service layer. */
+  gpu?: GpuPoller;
+  host?: HostProbe;
 }
 
 export class Monitor {
@@ -26,6 +32,7 @@ export class Monitor {
   /** Counted by the WebSocket server itself, set by the app once it exists. */
   websocketConnections: () => number = () => this.hub.size;
   private last: Snapshot | undefined;
+  private ticking = false;
 
   constructor(readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
@@ -35,6 +42,30 @@ export class Monitor {
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
     });
+  }
+
+  /**
+   * Reads the probes (GPU reads yield between GPUs), then runs the check. The scheduler
+   * calls this; a tick still running when the next is due makes the next one skip.
+   */
+  async tick(now: number): Promise<Snapshot | undefined> {
+    if (this.ticking) return undefined;
+    this.ticking = true;
+    try {
+      await this.probe(now);
+      return this.check(now);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  async probe(now: number): Promise<void> {
+    if (this.opts.gpu) {
+      const r = await this.opts.gpu.poll(now);
+      recordGpuSeries(this.store, r, now);
+      this.gpuStatus = r.reason === undefined ? { available: r.available } : { available: r.available, reason: r.reason };
+    }
+    if (this.opts.host) recordHostSeries(this.store, this.opts.host.sample(now), now);
   }
 
   check(now: number): Snapshot {

@@ -3,14 +3,15 @@
 export interface Task {
   name: string;
   everyMs: number;
-  run: (now: number) => void;
+  run: (now: number) => void | Promise<unknown>;
 }
 
 export function startTasks(tasks: readonly Task[], clock: () => number, onError: (task: string, err: unknown) => void): () => void {
   const timers = tasks.map((task) => {
     const t = setInterval(() => {
       try {
-        task.run(clock());
+        const r = task.run(clock());
+        if (r instanceof Promise) r.catch((err: unknown) => onError(task.name, err));
       } catch (err) {
         onError(task.name, err);
       }

@@ -62,6 +62,13 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
 
   app.get('/api/monitor/snapshot', async () => monitor.snapshot(clock()));
 
+  // Every GPU in full: readings, NVML's samples between checks, and who holds memory.
+  app.get('/api/monitor/gpus', async () => {
+    const r = monitor.opts.gpu?.result;
+    if (!r) return { available: false, reason: 'GPU probe disabled', gpus: [], processes: [] };
+    return { available: r.available, reason: r.reason ?? null, library: r.library ?? null, driverVersion: r.driverVersion ?? null, gpus: r.readings, lost: r.lost, processes: r.processes };
+  });
+
   app.get('/api/monitor/catalogue', async () => ({ metrics: [...catalogue.values()] }));
 
   app.get('/api/monitor/series', async (request) => {

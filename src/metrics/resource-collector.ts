@@ -1,0 +1,47 @@
+// Once per check: the probes' readings become points of the resource-layer series.
+// A field a probe could not read gets no point (absent, never 0).
+import type { GpuPollResult } from '../probes/gpu-poller.js';
+import type { HostReading } from '../probes/host.js';
+import type { SeriesStore } from './series-store.js';
+
+export function recordGpuSeries(store: SeriesStore, r: GpuPollResult, now: number): void {
+  const put = (metric: string, gpu: number, v: number | undefined) => {
+    if (v !== undefined) store.record(metric, { gpu: String(gpu) }, now, v);
+  };
+  for (const g of r.readings) {
+    put('gpu_available', g.index, 1);
+    put('gpu_memory_used_mib', g.index, g.memoryUsedMiB);
+    put('gpu_memory_total_mib', g.index, g.memoryTotalMiB);
+    put('gpu_memory_utilization_percent', g.index, g.memoryUtilizationPercent);
+    put('gpu_utilization_percent', g.index, g.utilizationPercent);
+    put('gpu_memory_bandwidth_utilization_percent', g.index, g.memoryBandwidthUtilizationPercent);
+    put('gpu_utilization_peak_percent', g.index, g.samples?.peakPercent);
+    put('gpu_utilization_mean_percent', g.index, g.samples?.meanPercent);
+    put('gpu_utilization_high_seconds', g.index, g.samples?.secondsAbove);
+    put('gpu_temperature_celsius', g.index, g.temperatureCelsius);
+    put('gpu_power_watts', g.index, g.powerWatts);
+    put('gpu_power_limit_watts', g.index, g.powerLimitWatts);
+    put('gpu_sm_clock_mhz', g.index, g.smClockMHz);
+    put('gpu_memory_clock_mhz', g.index, g.memoryClockMHz);
+    put('gpu_fan_percent', g.index, g.fanPercent);
+    put('gpu_ecc_uncorrected_volatile', g.index, g.eccUncorrectedVolatile);
+    put('gpu_pcie_tx_kibps', g.index, g.pcieTxKiBps);
+    put('gpu_pcie_rx_kibps', g.index, g.pcieRxKiBps);
+  }
+  for (const lost of r.lost) put('gpu_available', lost, 0);
+}
+
+export function recordHostSeries(store: SeriesStore, h: HostReading, now: number): void {
+  const put = (metric: string, v: number | undefined) => {
+    if (v !== undefined) store.record(metric, {}, now, v);
+  };
+  put('cpu_load_percent', h.cpuLoadPercent);
+  put('disk_io_wait_percent', h.ioWaitPercent);
+  put('memory_utilization_percent', h.memoryUtilizationPercent);
+  put('memory_used_mib', h.memoryUsedMiB);
+  put('memory_total_mib', h.memoryTotalMiB);
+  put('io_pressure_some_avg10', h.ioPressureSomeAvg10);
+  put('load_average_1m', h.loadAverage1m);
+  put('load_average_5m', h.loadAverage5m);
+  put('load_average_15m', h.loadAverage15m);
+}

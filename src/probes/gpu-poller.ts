@@ -1,0 +1,186 @@
+// The GPU poller: loads NVML once, reads every GPU each check off the request path, and
+// turns every failure into a state a user can see (no driver, library not found, no
+// permission, GPU lost) with re-initialisation and backoff. It never throws.
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { cString, loadNvml, NVML, NvmlLoadError, type NvmlFunctions } from './nvml-binding.js';
+import { GpuLostError, NvmlDevice, type GpuReading } from './nvml-device.js';
+import type { ProcessRecord } from './nvml-records.js';
+import { readProcessInfo, type ProcessDetails } from './proc-info.js';
+
+export interface GpuProcess extends ProcessRecord, ProcessDetails {
+  gpu: number;
+}
+
+export interface GpuPollResult {
+  available: boolean;
+  /** Why there are no readings (or why some GPUs are missing). */
+  reason?: string;
+  library?: string;
+  driverVersion?: string;
+  readings: GpuReading[];
+  /** GPUs that answered GPU_IS_LOST this check. */
+  lost: number[];
+  /** Latest process list (refreshed every processEveryChecks checks). */
+  processes: GpuProcess[];
+  /** Milliseconds one GPU's read took, per GPU, this check. */
+  readMs: number[];
+}
+
+export interface GpuPollerOptions {
+  library?: string | undefined;
+  utilThresholdPercent?: number;
+  /** The process list is slower (and reads /proc): every N checks. */
+  processEveryChecks?: number;
+  /** Loader, replaceable so tests can count loads; defaults to the koffi binding. */
+  load?: (library?: string) => NvmlFunctions;
+}
+
+const FIRST_RETRY_MS = 10_000;
+const MAX_RETRY_MS = 300_000;
+
+/** What an init failure means to the operator. */
+export function initFailureReason(code: number, text: string): string {
+  switch (code) {
+    case NVML.ERROR_DRIVER_NOT_LOADED:
+      return `NVIDIA driver not loaded (${text}): is the kernel module loaded, or is this container started without GPUs?`;
+    case NVML.ERROR_NO_PERMISSION:
+      return `no permission to access the GPU (${text}): run as a user in the video group or pass the device into the container`;
+    case NVML.ERROR_LIBRARY_NOT_FOUND:
+      return `NVIDIA driver library not found (${text})`;
+    default:
+      return `NVML failed to initialise: ${text} (NVML ${code})`;
+  }
+}
+
+export class GpuPoller {
+  private nvml: NvmlFunctions | undefined;
+  private devices: NvmlDevice[] = [];
+  private initialized = false;
+  private retryAt = 0;
+  private retryMs = FIRST_RETRY_MS;
+  private checks = 0;
+  private processes: GpuProcess[] = [];
+  private last: GpuPollResult = { available: false, reason: 'GPU probe has not run yet', readings: [], lost: [], processes: [], readMs: [] };
+  private driverVersion: string | undefined;
+  private readonly threshold: number;
+  private readonly processEvery: number;
+
+  constructor(private readonly opts: GpuPollerOptions = {}) {
+    this.threshold = opts.utilThresholdPercent ?? 95;
+    this.processEvery = opts.processEveryChecks ?? 6;
+  }
+
+  get result(): GpuPollResult {
+    return this.last;
+  }
+
+  async poll(now: number): Promise<GpuPollResult> {
+    try {
+      this.last = await this.pollUnsafe(now);
+    } catch (err) {
+      // Nothing NVML does may reach the process: report it and try again later.
+      this.fail(now, `GPU probe failed: ${(err as Error).message}`);
+      this.last = { ...this.emptyResult(), reason: `GPU probe failed: ${(err as Error).message}` };
+    }
+    return this.last;
+  }
+
+  private emptyResult(): GpuPollResult {
+    const r: GpuPollResult = { available: false, readings: [], lost: [], processes: [], readMs: [] };
+    if (this.nvml) r.library = this.nvml.path;
+    return r;
+  }
+
+  private async pollUnsafe(now: number): Promise<GpuPollResult> {
+    if (!this.initialized) {
+      if (now < this.retryAt) return { ...this.emptyResult(), reason: this.last.reason ?? 'waiting to retry' };
+      const reason = this.start(now);
+      if (reason) return { ...this.emptyResult(), reason };
+    }
+    const readings: GpuReading[] = [];
+    const lost: number[] = [];
+    const readMs: number[] = [];
+    const errors: string[] = [];
+    for (const dev of this.devices) {
+      const t0 = performance.now();
+      try {
+        readings.push(dev.read(this.threshold));
+      } catch (err) {
+        if (err instanceof GpuLostError) lost.push(dev.index);
+        else errors.push(`GPU ${dev.index}: ${(err as Error).message}`);
+      }
+      readMs.push(performance.now() - t0);
+      // One GPU at a time: eight GPUs never hold the event loop in one piece.
+      await yieldToEventLoop();
+    }
+    if (this.checks++ % this.processEvery === 0) this.processes = await this.readProcesses(lost);
+    const result: GpuPollResult = { ...this.emptyResult(), available: readings.length > 0, readings, lost, processes: this.processes, readMs };
+    if (this.driverVersion) result.driverVersion = this.driverVersion;
+    if (lost.length > 0) {
+      result.reason = `GPU ${lost.join(', ')} lost (GPU_IS_LOST): NVML will be re-initialised`;
+      // A lost GPU usually needs the driver handle rebuilt: shut down, re-init after backoff.
+      this.nvml?.shutdown();
+      this.initialized = false;
+      this.fail(now, result.reason);
+    } else if (errors.length > 0) {
+      result.reason = errors.join('; ');
+    }
+    return result;
+  }
+
+  /** Loads and initialises NVML and enumerates GPUs; returns a reason on failure. */
+  private start(now: number): string | undefined {
+    if (!this.nvml) {
+      try {
+        this.nvml = (this.opts.load ?? loadNvml)(this.opts.library);
+      } catch (err) {
+        const reason = err instanceof NvmlLoadError ? `no NVIDIA GPU: ${err.message}` : `cannot load NVML: ${(err as Error).message}`;
+        // The library will not appear by itself soon: retry rarely.
+        this.retryMs = MAX_RETRY_MS;
+        return this.fail(now, reason);
+      }
+    }
+    const n = this.nvml;
+    const code = n.init();
+    if (code !== NVML.SUCCESS) return this.fail(now, initFailureReason(code, n.errorString(code)));
+    const count: [number] = [0];
+    const c = n.deviceCount(count);
+    if (c !== NVML.SUCCESS) return this.fail(now, `cannot count GPUs: ${n.errorString(c)} (NVML ${c})`);
+    if (count[0] === 0) return this.fail(now, 'NVML found no GPU');
+    this.devices = [];
+    for (let i = 0; i < count[0]; i++) {
+      const handle: [unknown] = [null];
+      const r = n.handleByIndex(i, handle);
+      if (r === NVML.SUCCESS) this.devices.push(new NvmlDevice(n, i, handle[0]));
+    }
+    if (this.devices.length === 0) return this.fail(now, 'no GPU handle could be opened');
+    const ver = Buffer.alloc(96);
+    if (n.driverVersion(ver, ver.length) === NVML.SUCCESS) this.driverVersion = cString(ver);
+    this.initialized = true;
+    this.retryMs = FIRST_RETRY_MS;
+    return undefined;
+  }
+
+  private fail(now: number, reason: string): string {
+    this.retryAt = now + this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    return reason;
+  }
+
+  private async readProcesses(lost: number[]): Promise<GpuProcess[]> {
+    const out: GpuProcess[] = [];
+    for (const dev of this.devices) {
+      if (lost.includes(dev.index)) continue;
+      const p = dev.processes();
+      if (p && 'records' in p) for (const rec of p.records) out.push({ gpu: dev.index, ...rec, ...readProcessInfo(rec.pid) });
+      await yieldToEventLoop();
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.initialized) this.nvml?.shutdown();
+    this.initialized = false;
+  }
+}
