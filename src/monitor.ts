@@ -41,6 +41,7 @@ export class Monitor {
       stats: this.stats,
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
+      freshSince: () => opts.clock() - opts.intervalMs * 3,
     });
   }
 

@@ -5,6 +5,7 @@
 // one prefix.
 import client from 'prom-client';
 import type { CumulativeHistogram, ServiceStats } from './service-stats.js';
+import { catalogue } from './catalogue.js';
 import type { SeriesStore } from './series-store.js';
 
 export const PREFIX = 'qwen3vl_';
@@ -49,6 +50,23 @@ export interface PrometheusSources {
   stats: ServiceStats;
   store: SeriesStore;
   websocketConnections: () => number;
+  /** Readings older than this time are not exported (three check intervals ago). */
+  freshSince: () => number;
+}
+
+/**
+ * Monitor names → Prometheus names in base units: MiB → bytes, percent → ratio (0–1),
+ * KiB/s → bytes per second, MHz → hertz. Other units keep their name.
+ */
+export function prometheusName(name: string): { name: string; scale: number } {
+  const rules: Array<[RegExp, string, number]> = [
+    [/_mib$/, '_bytes', 1024 * 1024],
+    [/_percent$/, '_ratio', 0.01],
+    [/_kibps$/, '_bytes_per_second', 1024],
+    [/_mhz$/, '_hertz', 1e6],
+  ];
+  for (const [re, suffix, scale] of rules) if (re.test(name)) return { name: PREFIX + name.replace(re, suffix), scale };
+  return { name: PREFIX + name, scale: 1 };
 }
 
 export function createPrometheusRegistry(src: PrometheusSources): client.Registry {
@@ -89,6 +107,21 @@ export function createPrometheusRegistry(src: PrometheusSources): client.Registr
   add(new CollectedMetric(`${PREFIX}websocket_active_connections`, 'Open WebSocket connections.', 'gauge', () => [
     { labels: {}, value: src.websocketConnections() },
   ]));
+  // Resource-layer gauges: the newest reading of each series, if from a recent check.
+  for (const def of catalogue.values()) {
+    if (def.layer !== 'resource') continue;
+    const { name, scale } = prometheusName(def.name);
+    add(new CollectedMetric(name, `${def.help} (Monitor: ${def.name})`, 'gauge', () => {
+      const fresh = src.freshSince();
+      const out: Value[] = [];
+      for (const s of src.store.find(def.name)) {
+        const last = s.ring.last();
+        if (last && last.t >= fresh) out.push({ labels: { ...s.labels }, value: last.v * scale });
+      }
+      return out;
+    }));
+  }
+
   add(new CollectedMetric(`${PREFIX}monitor_series`, 'Time series held by the Monitor store.', 'gauge', () => [
     { labels: {}, value: src.store.size },
   ]));

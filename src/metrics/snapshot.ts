@@ -102,7 +102,9 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
   let worst: { labels: Labels; v: number } | undefined;
   for (const s of series) {
     const last = s.ring.last();
-    const fresh = last && last.t >= input.now - input.intervalMs * 3;
+    // A GPU that answered GPU_IS_LOST at its last check shows no (stale) value.
+    const lost = input.store.latest('gpu_available', { gpu: s.labels.gpu ?? '' })?.v === 0;
+    const fresh = last && !lost && last.t >= input.now - input.intervalMs * 3;
     detail[`gpu${s.labels.gpu ?? '?'}`] = fresh ? last.v : null;
     if (fresh && (!worst || last.v > worst.v)) worst = { labels: s.labels, v: last.v };
   }
