@@ -3,7 +3,8 @@
 // makes a 3 s spike between two checks, then a sustained load. Prints a table; writes
 // the raw readings to $OUT/gpu-verify.json when OUT is set.
 //   npm run build && node scripts/gpu-verify.mjs
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile as execFileCb, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -11,11 +12,13 @@ import { GpuPoller } from '../dist/probes/gpu-poller.js';
 import { loadNvml } from '../dist/probes/nvml-binding.js';
 import { NvmlDevice } from '../dist/probes/nvml-device.js';
 
+// Async child processes: the event-loop delay measured below is then the poller's own.
+const execFile = promisify(execFileCb);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-function nvidiaSmi() {
-  const out = execFileSync('nvidia-smi', ['--query-gpu=index,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw', '--format=csv,noheader,nounits'], { encoding: 'utf8' });
+async function nvidiaSmi() {
+  const { stdout: out } = await execFile('nvidia-smi', ['--query-gpu=index,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw', '--format=csv,noheader,nounits'], { encoding: 'utf8' });
   return out.trim().split('\n').map((l) => {
     const [index, used, total, util, temp, power] = l.split(',').map((s) => Number(s.trim()));
     return { index, memoryUsedMiB: used, memoryTotalMiB: total, utilizationPercent: util, temperatureCelsius: temp, powerWatts: power };
@@ -39,17 +42,15 @@ for i in range(pynvml.nvmlDeviceGetCount()):
                 "temperatureCelsius": pynvml.nvmlDeviceGetTemperature(h, 0)})
 print(json.dumps(out))
 `;
-function pynvml() {
+async function pynvml() {
   try {
-    return JSON.parse(execFileSync('python3', ['-c', PYNVML], { encoding: 'utf8' }));
+    return JSON.parse((await execFile('python3', ['-c', PYNVML], { encoding: 'utf8' })).stdout);
   } catch (err) {
     return [{ error: String(err.message).split('\n')[0] }];
   }
 }
 
 async function main() {
-  const lag = monitorEventLoopDelay({ resolution: 1 });
-  lag.enable();
   const poller = new GpuPoller({ processEveryChecks: 1 });
   const rows = [];
   const first = await poller.poll(Date.now());
@@ -72,6 +73,8 @@ async function main() {
   const sorted = [...costs].sort((a, b) => a - b);
   console.log(`one sample of all fields, GPU 0: median ${median(costs).toFixed(3)} ms, p99 ${sorted[Math.floor(0.99 * 499)].toFixed(3)} ms, max ${sorted.at(-1).toFixed(3)} ms (500 samples, idle GPU)`);
 
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
   const load = spawn('python3', ['scripts/gpu-load.py'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const log = [];
   let allocatedAt = 0;
@@ -91,8 +94,7 @@ async function main() {
     const t0 = performance.now();
     const r = await poller.poll(Date.now());
     const pollMs = performance.now() - t0;
-    const smi = nvidiaSmi();
-    const py = pynvml();
+    const [smi, py] = await Promise.all([nvidiaSmi(), pynvml()]);
     const g = r.readings[0];
     rows.push({ check: k + 1, atMs: at, pollMs, readMs: r.readMs, ours: g, smi: smi[0], pynvml: py[0], processes: r.processes });
   }
@@ -108,7 +110,7 @@ async function main() {
   const procs = rows.at(-1).processes;
   console.log(`\nprocesses on GPU 0 at the last check: ${procs.map((p) => `pid ${p.pid} ${(p.usedMemoryBytes / 2 ** 20).toFixed(0)} MiB ${p.user ?? ''} "${p.command ?? ''}"`).join('; ') || 'none'}`);
   console.log(`poll() per check: ${rows.map((r) => r.pollMs.toFixed(2)).join(', ')} ms (includes the process list); longest single GPU read: ${Math.max(...rows.flatMap((r) => r.readMs)).toFixed(3)} ms`);
-  console.log(`event-loop delay during the run: max ${(lag.max / 1e6).toFixed(2)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(2)} ms`);
+  console.log(`event-loop delay during the load run (poller + async nvidia-smi/pynvml children): max ${(lag.max / 1e6).toFixed(2)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(2)} ms`);
   if (process.env.OUT) writeFileSync(`${process.env.OUT}/gpu-verify.json`, JSON.stringify({ first, costs, rows, log }, null, 1));
   poller.close();
 }
