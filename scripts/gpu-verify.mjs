@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GpuPoller } from '../dist/probes/gpu-poller.js';
-import { loadNvml } from '../dist/probes/nvml-binding.js';
+import { loadNvml, MEMORY_V2_VERSION, TEMPERATURE_V1_VERSION } from '../dist/probes/nvml-binding.js';
 import { NvmlDevice } from '../dist/probes/nvml-device.js';
 
 // Async child processes: the event-loop delay measured below is then the poller's own.
@@ -57,21 +57,61 @@ async function main() {
   if (!first.available) throw new Error(`no GPU: ${first.reason}`);
   console.log(`driver ${first.driverVersion}, ${first.readings.length} GPU(s): ${first.readings.map((g) => g.name).join(', ')}`);
 
-  // Per-sample cost: every field of one GPU, read back to back.
+  // Cost of each NVML call, called synchronously here (20 each, median): which are cheap,
+  // which are not. The poller itself makes every call on koffi's worker threads.
   const nvml = loadNvml();
   nvml.init();
   const handle = [null];
   nvml.handleByIndex(0, handle);
-  const dev = new NvmlDevice(nvml, 0, handle[0]);
-  dev.read(95);
+  const h = handle[0];
+  const u32 = [0];
+  const u64 = [0];
+  const calls = {
+    'memory v2': () => nvml.memoryV2(h, { version: MEMORY_V2_VERSION, total: 0, reserved: 0, free: 0, used: 0 }),
+    'memory v1': () => nvml.memoryV1(h, { total: 0, free: 0, used: 0 }),
+    utilization: () => nvml.utilization(h, { gpu: 0, memory: 0 }),
+    'temperature V': () => (nvml.temperatureV ? nvml.temperatureV(h, { version: TEMPERATURE_V1_VERSION, sensorType: 0, temperature: 0 }) : -1),
+    temperature: () => nvml.temperature(h, 0, u32),
+    power: () => nvml.power(h, u32),
+    'power limit': () => nvml.powerLimit(h, u32),
+    'SM clock': () => nvml.clock(h, 1, u32),
+    fan: () => nvml.fan(h, u32),
+    'ECC uncorrected': () => nvml.eccTotal(h, 1, 0, u64),
+    'PCIe TX': () => nvml.pcie(h, 0, u32),
+    'samples (size)': () => nvml.samples(h, 1, 0, [0], [0], null),
+    'processes (count)': () => nvml.processes(h, [0], null),
+  };
+  console.log('\n| NVML call (sync, GPU 0, idle) | median ms | max ms | return |');
+  console.log('|---|---:|---:|---:|');
+  const perCall = {};
+  for (const [name, fn] of Object.entries(calls)) {
+    const times = [];
+    let code = 0;
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      code = fn();
+      times.push(performance.now() - t);
+    }
+    perCall[name] = { median: median(times), max: Math.max(...times), code };
+    console.log(`| ${name} | ${median(times).toFixed(4)} | ${Math.max(...times).toFixed(4)} | ${code} |`);
+  }
+
+  // A whole sample of every field as the poller takes it (async calls, one after another).
+  const dev = new NvmlDevice(nvml, 0, h);
+  await dev.read(95, true);
   const costs = [];
-  for (let i = 0; i < 500; i++) {
+  const blockLag = monitorEventLoopDelay({ resolution: 1 });
+  blockLag.enable();
+  for (let i = 0; i < 200; i++) {
     const t = performance.now();
-    dev.read(95);
+    await dev.read(95, false);
     costs.push(performance.now() - t);
   }
+  blockLag.disable();
   const sorted = [...costs].sort((a, b) => a - b);
-  console.log(`one sample of all fields, GPU 0: median ${median(costs).toFixed(3)} ms, p99 ${sorted[Math.floor(0.99 * 499)].toFixed(3)} ms, max ${sorted.at(-1).toFixed(3)} ms (500 samples, idle GPU)`);
+  console.log(`\none sample of all fields (async, GPU 0, idle): median ${median(costs).toFixed(3)} ms wall, p99 ${sorted[Math.floor(0.99 * 199)].toFixed(3)} ms; event-loop delay meanwhile: max ${(blockLag.max / 1e6).toFixed(2)} ms`);
+  const syncSum = Object.entries(perCall).filter(([k]) => !['memory v1', 'temperature', 'PCIe TX', 'processes (count)'].includes(k)).reduce((a, [, v]) => a + v.median, 0);
+  console.log(`sum of the per-check calls' sync medians: ${syncSum.toFixed(3)} ms (CPU cost of one sample)`);
 
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
@@ -111,7 +151,7 @@ async function main() {
   console.log(`\nprocesses on GPU 0 at the last check: ${procs.map((p) => `pid ${p.pid} ${(p.usedMemoryBytes / 2 ** 20).toFixed(0)} MiB ${p.user ?? ''} "${p.command ?? ''}"`).join('; ') || 'none'}`);
   console.log(`poll() per check: ${rows.map((r) => r.pollMs.toFixed(2)).join(', ')} ms (includes the process list); longest single GPU read: ${Math.max(...rows.flatMap((r) => r.readMs)).toFixed(3)} ms`);
   console.log(`event-loop delay during the load run (poller + async nvidia-smi/pynvml children): max ${(lag.max / 1e6).toFixed(2)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(2)} ms`);
-  if (process.env.OUT) writeFileSync(`${process.env.OUT}/gpu-verify.json`, JSON.stringify({ first, costs, rows, log }, null, 1));
+  if (process.env.OUT) writeFileSync(`${process.env.OUT}/gpu-verify.json`, JSON.stringify({ first, perCall, costs, rows, log }, null, 1));
   poller.close();
 }
 

@@ -2,7 +2,6 @@
 // turns every failure into a state a user can see (no driver, library not found, no
 // permission, GPU lost) with re-initialisation and backoff. It never throws.
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { cString, loadNvml, NVML, NvmlLoadError, type NvmlFunctions } from './nvml-binding.js';
 import { GpuLostError, NvmlDevice, type GpuReading } from './nvml-device.js';
 import type { ProcessRecord } from './nvml-records.js';
@@ -23,7 +22,7 @@ export interface GpuPollResult {
   lost: number[];
   /** Latest process list (refreshed every processEveryChecks checks). */
   processes: GpuProcess[];
-  /** Milliseconds one GPU's read took, per GPU, this check. */
+  /** Milliseconds one GPU's read took (wall time, calls on worker threads), per GPU, this check. */
   readMs: number[];
 }
 
@@ -102,19 +101,19 @@ export class GpuPoller {
     const lost: number[] = [];
     const readMs: number[] = [];
     const errors: string[] = [];
+    const slowCadence = this.checks % this.processEvery === 0;
     for (const dev of this.devices) {
       const t0 = performance.now();
       try {
-        readings.push(dev.read(this.threshold));
+        readings.push(await dev.read(this.threshold, slowCadence));
       } catch (err) {
         if (err instanceof GpuLostError) lost.push(dev.index);
         else errors.push(`GPU ${dev.index}: ${(err as Error).message}`);
       }
       readMs.push(performance.now() - t0);
-      // One GPU at a time: eight GPUs never hold the event loop in one piece.
-      await yieldToEventLoop();
     }
-    if (this.checks++ % this.processEvery === 0) this.processes = await this.readProcesses(lost);
+    this.checks++;
+    if (slowCadence) this.processes = await this.readProcesses(lost);
     const result: GpuPollResult = { ...this.emptyResult(), available: readings.length > 0, readings, lost, processes: this.processes, readMs };
     if (this.driverVersion) result.driverVersion = this.driverVersion;
     if (lost.length > 0) {
@@ -172,9 +171,8 @@ export class GpuPoller {
     const out: GpuProcess[] = [];
     for (const dev of this.devices) {
       if (lost.includes(dev.index)) continue;
-      const p = dev.processes();
+      const p = await dev.processes();
       if (p && 'records' in p) for (const rec of p.records) out.push({ gpu: dev.index, ...rec, ...readProcessInfo(rec.pid) });
-      await yieldToEventLoop();
     }
     return out;
   }

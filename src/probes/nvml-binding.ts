@@ -150,6 +150,21 @@ export function loadNvml(override?: string): NvmlFunctions {
   } as NvmlFunctions;
 }
 
+/**
+ * Runs a bound function on koffi's worker threads: NVML calls can take tens of
+ * milliseconds (PCIe throughput samples for 20 ms; drivers stall while another process
+ * allocates), and none of that may block the event loop. Output arrays and objects are
+ * filled in before the promise resolves.
+ */
+export function callAsync<A extends unknown[]>(fn: (...args: A) => number, ...args: A): Promise<number> {
+  return new Promise((resolve, reject) => {
+    (fn as unknown as { async: (...a: unknown[]) => void }).async(...args, (err: unknown, result: number) => {
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve(result);
+    });
+  });
+}
+
 /** A NUL-terminated C string out of a buffer. */
 export function cString(buf: Buffer): string {
   const end = buf.indexOf(0);

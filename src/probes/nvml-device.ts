@@ -1,6 +1,6 @@
 // Reads one GPU through the bound NVML functions. A field the board does not support is
 // absent (never 0); any other failure is kept as a readable message; a lost GPU throws.
-import { CLOCK_MEM, CLOCK_SM, cString, GPU_UTILIZATION_SAMPLES, MEMORY_V2_VERSION, NVML, PCIE_RX, PCIE_TX, SAMPLE_BYTES, TEMPERATURE_V1_VERSION, type DeviceHandle, type NvmlFunctions } from './nvml-binding.js';
+import { callAsync, CLOCK_MEM, CLOCK_SM, cString, GPU_UTILIZATION_SAMPLES, MEMORY_V2_VERSION, NVML, PCIE_RX, PCIE_TX, SAMPLE_BYTES, TEMPERATURE_V1_VERSION, type DeviceHandle, type NvmlFunctions } from './nvml-binding.js';
 import { chooseStride, decodeSamples, summarizeSamples, type ProcessRecord, type ProcessStride, type SampleSummary } from './nvml-records.js';
 
 const MIB = 1024 * 1024;
@@ -45,6 +45,7 @@ export class NvmlDevice {
   private name: string | undefined;
   private uuid: string | undefined;
   private totalMemoryBytes = Number.MAX_SAFE_INTEGER;
+  private readonly pcie: { tx?: number; rx?: number } = {};
 
   constructor(private readonly nvml: NvmlFunctions, readonly index: number, readonly handle: DeviceHandle) {
     this.stride = nvml.hasConfidentialComputing ? 32 : 24;
@@ -60,7 +61,8 @@ export class NvmlDevice {
     return false;
   }
 
-  read(utilThresholdPercent: number): GpuReading {
+  /** Every call runs on a worker thread (callAsync): the event loop only marshals. */
+  async read(utilThresholdPercent: number, withPcie = false): Promise<GpuReading> {
     const n = this.nvml;
     const h = this.handle;
     const r: GpuReading = { index: this.index, errors: {} };
@@ -69,9 +71,9 @@ export class NvmlDevice {
 
     if (this.name === undefined) {
       const buf = Buffer.alloc(96);
-      if (this.check('name', n.name(h, buf, buf.length), e)) this.name = cString(buf);
+      if (this.check('name', await callAsync(n.name, h, buf, buf.length), e)) this.name = cString(buf);
       const ubuf = Buffer.alloc(96);
-      if (this.check('uuid', n.uuid(h, ubuf, ubuf.length), e)) this.uuid = cString(ubuf);
+      if (this.check('uuid', await callAsync(n.uuid, h, ubuf, ubuf.length), e)) this.uuid = cString(ubuf);
     }
     if (this.name !== undefined) r.name = this.name;
     if (this.uuid !== undefined) r.uuid = this.uuid;
@@ -79,7 +81,7 @@ export class NvmlDevice {
     let memoryRead = false;
     if (n.memoryV2) {
       const m = { version: MEMORY_V2_VERSION, total: 0, reserved: 0, free: 0, used: 0 };
-      const code = n.memoryV2(h, m);
+      const code = await callAsync(n.memoryV2, h, m);
       // An old driver may export the symbol yet reject the struct version: fall back.
       if (code !== NVML.ERROR_ARGUMENT_VERSION_MISMATCH && code !== NVML.ERROR_FUNCTION_NOT_FOUND && this.check('memory', code, e)) {
         this.setMemory(r, Number(m.used), Number(m.total), Number(m.reserved), 'v2');
@@ -88,11 +90,11 @@ export class NvmlDevice {
     }
     if (!memoryRead && !('memory' in e)) {
       const m = { total: 0, free: 0, used: 0 };
-      if (this.check('memory', n.memoryV1(h, m), e)) this.setMemory(r, Number(m.used), Number(m.total), undefined, 'v1');
+      if (this.check('memory', await callAsync(n.memoryV1, h, m), e)) this.setMemory(r, Number(m.used), Number(m.total), undefined, 'v1');
     }
 
     const util = { gpu: 0, memory: 0 };
-    if (this.check('utilization', n.utilization(h, util), e)) {
+    if (this.check('utilization', await callAsync(n.utilization, h, util), e)) {
       r.utilizationPercent = util.gpu;
       r.memoryBandwidthUtilizationPercent = util.memory;
     }
@@ -100,25 +102,30 @@ export class NvmlDevice {
     let tempRead = false;
     if (n.temperatureV) {
       const t = { version: TEMPERATURE_V1_VERSION, sensorType: 0, temperature: 0 };
-      const code = n.temperatureV(h, t);
+      const code = await callAsync(n.temperatureV, h, t);
       if (code !== NVML.ERROR_ARGUMENT_VERSION_MISMATCH && code !== NVML.ERROR_FUNCTION_NOT_FOUND && this.check('temperature', code, e)) {
         r.temperatureCelsius = t.temperature;
         tempRead = true;
       }
     }
-    if (!tempRead && !('temperature' in e) && this.check('temperature', n.temperature(h, 0, u32), e)) r.temperatureCelsius = u32[0];
+    if (!tempRead && !('temperature' in e) && this.check('temperature', await callAsync(n.temperature, h, 0, u32), e)) r.temperatureCelsius = u32[0];
 
-    if (this.check('power', n.power(h, u32), e)) r.powerWatts = u32[0] / 1000;
-    if (this.check('powerLimit', n.powerLimit(h, u32), e)) r.powerLimitWatts = u32[0] / 1000;
-    if (this.check('smClock', n.clock(h, CLOCK_SM, u32), e)) r.smClockMHz = u32[0];
-    if (this.check('memoryClock', n.clock(h, CLOCK_MEM, u32), e)) r.memoryClockMHz = u32[0];
-    if (this.check('fan', n.fan(h, u32), e)) r.fanPercent = u32[0];
+    if (this.check('power', await callAsync(n.power, h, u32), e)) r.powerWatts = u32[0] / 1000;
+    if (this.check('powerLimit', await callAsync(n.powerLimit, h, u32), e)) r.powerLimitWatts = u32[0] / 1000;
+    if (this.check('smClock', await callAsync(n.clock, h, CLOCK_SM, u32), e)) r.smClockMHz = u32[0];
+    if (this.check('memoryClock', await callAsync(n.clock, h, CLOCK_MEM, u32), e)) r.memoryClockMHz = u32[0];
+    if (this.check('fan', await callAsync(n.fan, h, u32), e)) r.fanPercent = u32[0];
     const u64: [number | bigint] = [0];
-    if (this.check('ecc', n.eccTotal(h, 1 /* uncorrected */, 0 /* volatile */, u64), e)) r.eccUncorrectedVolatile = Number(u64[0]);
-    if (this.check('pcieTx', n.pcie(h, PCIE_TX, u32), e)) r.pcieTxKiBps = u32[0];
-    if (this.check('pcieRx', n.pcie(h, PCIE_RX, u32), e)) r.pcieRxKiBps = u32[0];
+    if (this.check('ecc', await callAsync(n.eccTotal, h, 1 /* uncorrected */, 0 /* volatile */, u64), e)) r.eccUncorrectedVolatile = Number(u64[0]);
+    // PCIe throughput is sampled by the driver over 20 ms per counter: only on the slow cadence.
+    if (withPcie) {
+      if (this.check('pcieTx', await callAsync(n.pcie, h, PCIE_TX, u32), e)) this.pcie.tx = u32[0];
+      if (this.check('pcieRx', await callAsync(n.pcie, h, PCIE_RX, u32), e)) this.pcie.rx = u32[0];
+    }
+    if (this.pcie.tx !== undefined) r.pcieTxKiBps = this.pcie.tx;
+    if (this.pcie.rx !== undefined) r.pcieRxKiBps = this.pcie.rx;
 
-    const samples = this.readSamples(utilThresholdPercent, e);
+    const samples = await this.readSamples(utilThresholdPercent, e);
     if (samples) r.samples = samples;
     return r;
   }
@@ -133,14 +140,14 @@ export class NvmlDevice {
   }
 
   /** NVML's own utilisation samples since the last call: what happened between checks. */
-  private readSamples(threshold: number, e: Record<string, string>): SampleSummary | undefined {
+  private async readSamples(threshold: number, e: Record<string, string>): Promise<SampleSummary | undefined> {
     const n = this.nvml;
     const valType: [number] = [0];
     const count: [number] = [0];
-    if (!this.check('samples', n.samples(this.handle, GPU_UTILIZATION_SAMPLES, 0, valType, count, null), e)) return undefined;
+    if (!this.check('samples', await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, 0, valType, count, null), e)) return undefined;
     if (count[0] === 0) return undefined;
     const buf = Buffer.alloc(count[0] * SAMPLE_BYTES);
-    const code = n.samples(this.handle, GPU_UTILIZATION_SAMPLES, this.lastSampleTs, valType, count, buf);
+    const code = await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, this.lastSampleTs, valType, count, buf);
     if (code === NVML.ERROR_NOT_FOUND) return undefined; // nothing new since the cursor
     if (!this.check('samples', code, e)) return undefined;
     const summary = summarizeSamples(decodeSamples(buf, count[0]), this.lastSampleTs, threshold);
@@ -149,18 +156,18 @@ export class NvmlDevice {
   }
 
   /** Running compute processes and their GPU memory (a slower cadence than read()). */
-  processes(): { records: ProcessRecord[]; stride: ProcessStride } | { error: string } | undefined {
+  async processes(): Promise<{ records: ProcessRecord[]; stride: ProcessStride } | { error: string } | undefined> {
     const n = this.nvml;
     const count: [number] = [0];
     const e: Record<string, string> = {};
-    let code = n.processes(this.handle, count, null);
+    let code = await callAsync(n.processes, this.handle, count, null);
     if (code === NVML.SUCCESS && count[0] === 0) return { records: [], stride: this.stride };
     if (code !== NVML.ERROR_INSUFFICIENT_SIZE && !this.check('processes', code, e)) return e.processes ? { error: e.processes } : undefined;
     // Room for processes that start between the two calls, at the larger stride.
     const capacity = count[0] + 8;
     const buf = Buffer.alloc(capacity * 32);
     count[0] = capacity;
-    code = n.processes(this.handle, count, buf);
+    code = await callAsync(n.processes, this.handle, count, buf);
     if (!this.check('processes', code, e)) return e.processes ? { error: e.processes } : undefined;
     const chosen = chooseStride(buf, count[0], this.stride, this.totalMemoryBytes);
     this.stride = chosen.stride;
