@@ -151,6 +151,17 @@ async function main() {
   console.log(`\nprocesses on GPU 0 at the last check: ${procs.map((p) => `pid ${p.pid} ${(p.usedMemoryBytes / 2 ** 20).toFixed(0)} MiB ${p.user ?? ''} "${p.command ?? ''}"`).join('; ') || 'none'}`);
   console.log(`poll() per check: ${rows.map((r) => r.pollMs.toFixed(2)).join(', ')} ms (includes the process list); longest single GPU read: ${Math.max(...rows.flatMap((r) => r.readMs)).toFixed(3)} ms`);
   console.log(`event-loop delay during the load run (poller + async nvidia-smi/pynvml children): max ${(lag.max / 1e6).toFixed(2)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(2)} ms`);
+  // The whole server on this GPU: one Monitor tick, then the cards and /metrics.
+  const { buildApp } = await import('../dist/app.js');
+  const { loadConfig } = await import('../dist/config.js');
+  const built = await buildApp(loadConfig({ DATA_DIR: '/tmp/gpu-verify-data', LOG_LEVEL: 'silent' }), { logger: false });
+  await built.app.ready();
+  await built.monitor.tick(Date.now());
+  const snap = (await built.app.inject({ url: '/api/monitor/snapshot' })).json();
+  for (const c of snap.cards.slice(0, 2)) console.log(`card ${c.id}: ${c.value === null ? c.reason : `${c.value.toFixed(1)} ${c.unit} (${c.status}) gpu ${c.labels.gpu}`}`);
+  const metrics = (await built.app.inject({ url: '/metrics' })).body;
+  console.log(metrics.split('\n').filter((l) => /^qwen3vl_gpu_(memory_used_bytes|memory_total_bytes|utilization_ratio|temperature_celsius|power_watts|available)\{/.test(l)).join('\n'));
+  await built.close();
   if (process.env.OUT) writeFileSync(`${process.env.OUT}/gpu-verify.json`, JSON.stringify({ first, perCall, costs, rows, log }, null, 1));
   poller.close();
 }

@@ -46,15 +46,27 @@ export class NvmlDevice {
   private uuid: string | undefined;
   private totalMemoryBytes = Number.MAX_SAFE_INTEGER;
   private readonly pcie: { tx?: number; rx?: number } = {};
+  /**
+   * Calls this board answered NOT_SUPPORTED: not asked again (an H100 takes 0.17 ms to
+   * say it has no fan, 80 times longer than a supported call). A new NvmlDevice is made
+   * on every re-initialisation, so the set never outlives the driver handle.
+   */
+  private readonly unsupported = new Set<string>();
+  private supports(call: string): boolean {
+    return !this.unsupported.has(call);
+  }
 
   constructor(private readonly nvml: NvmlFunctions, readonly index: number, readonly handle: DeviceHandle) {
     this.stride = nvml.hasConfidentialComputing ? 32 : 24;
   }
 
-  /** The result of one call: undefined for NOT_SUPPORTED, throws for a lost GPU. */
+  /** The result of one call: false for NOT_SUPPORTED (remembered), throws for a lost GPU. */
   private check(call: string, code: number, errors: Record<string, string>): boolean {
     if (code === NVML.SUCCESS) return true;
-    if (code === NVML.ERROR_NOT_SUPPORTED) return false;
+    if (code === NVML.ERROR_NOT_SUPPORTED) {
+      this.unsupported.add(call);
+      return false;
+    }
     const message = this.nvml.errorString(code);
     if (code === NVML.ERROR_GPU_IS_LOST) throw new GpuLostError(call, code, message);
     errors[call] = `${message} (NVML ${code})`;
@@ -94,7 +106,7 @@ export class NvmlDevice {
     }
 
     const util = { gpu: 0, memory: 0 };
-    if (this.check('utilization', await callAsync(n.utilization, h, util), e)) {
+    if (this.supports('utilization') && this.check('utilization', await callAsync(n.utilization, h, util), e)) {
       r.utilizationPercent = util.gpu;
       r.memoryBandwidthUtilizationPercent = util.memory;
     }
@@ -110,17 +122,17 @@ export class NvmlDevice {
     }
     if (!tempRead && !('temperature' in e) && this.check('temperature', await callAsync(n.temperature, h, 0, u32), e)) r.temperatureCelsius = u32[0];
 
-    if (this.check('power', await callAsync(n.power, h, u32), e)) r.powerWatts = u32[0] / 1000;
-    if (this.check('powerLimit', await callAsync(n.powerLimit, h, u32), e)) r.powerLimitWatts = u32[0] / 1000;
-    if (this.check('smClock', await callAsync(n.clock, h, CLOCK_SM, u32), e)) r.smClockMHz = u32[0];
-    if (this.check('memoryClock', await callAsync(n.clock, h, CLOCK_MEM, u32), e)) r.memoryClockMHz = u32[0];
-    if (this.check('fan', await callAsync(n.fan, h, u32), e)) r.fanPercent = u32[0];
+    if (this.supports('power') && this.check('power', await callAsync(n.power, h, u32), e)) r.powerWatts = u32[0] / 1000;
+    if (this.supports('powerLimit') && this.check('powerLimit', await callAsync(n.powerLimit, h, u32), e)) r.powerLimitWatts = u32[0] / 1000;
+    if (this.supports('smClock') && this.check('smClock', await callAsync(n.clock, h, CLOCK_SM, u32), e)) r.smClockMHz = u32[0];
+    if (this.supports('memoryClock') && this.check('memoryClock', await callAsync(n.clock, h, CLOCK_MEM, u32), e)) r.memoryClockMHz = u32[0];
+    if (this.supports('fan') && this.check('fan', await callAsync(n.fan, h, u32), e)) r.fanPercent = u32[0];
     const u64: [number | bigint] = [0];
-    if (this.check('ecc', await callAsync(n.eccTotal, h, 1 /* uncorrected */, 0 /* volatile */, u64), e)) r.eccUncorrectedVolatile = Number(u64[0]);
+    if (this.supports('ecc') && this.check('ecc', await callAsync(n.eccTotal, h, 1 /* uncorrected */, 0 /* volatile */, u64), e)) r.eccUncorrectedVolatile = Number(u64[0]);
     // PCIe throughput is sampled by the driver over 20 ms per counter: only on the slow cadence.
     if (withPcie) {
-      if (this.check('pcieTx', await callAsync(n.pcie, h, PCIE_TX, u32), e)) this.pcie.tx = u32[0];
-      if (this.check('pcieRx', await callAsync(n.pcie, h, PCIE_RX, u32), e)) this.pcie.rx = u32[0];
+      if (this.supports('pcieTx') && this.check('pcieTx', await callAsync(n.pcie, h, PCIE_TX, u32), e)) this.pcie.tx = u32[0];
+      if (this.supports('pcieRx') && this.check('pcieRx', await callAsync(n.pcie, h, PCIE_RX, u32), e)) this.pcie.rx = u32[0];
     }
     if (this.pcie.tx !== undefined) r.pcieTxKiBps = this.pcie.tx;
     if (this.pcie.rx !== undefined) r.pcieRxKiBps = this.pcie.rx;
@@ -144,7 +156,7 @@ export class NvmlDevice {
     const n = this.nvml;
     const valType: [number] = [0];
     const count: [number] = [0];
-    if (!this.check('samples', await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, 0, valType, count, null), e)) return undefined;
+    if (!this.supports('samples') || !this.check('samples', await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, 0, valType, count, null), e)) return undefined;
     if (count[0] === 0) return undefined;
     const buf = Buffer.alloc(count[0] * SAMPLE_BYTES);
     const code = await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, this.lastSampleTs, valType, count, buf);

@@ -126,3 +126,24 @@ describe('GPU poller through the koffi binding (fake libnvidia-ml.so)', () => {
     expect(r.readMs).toHaveLength(8);
   });
 });
+
+describe('NOT_SUPPORTED fields', () => {
+  it('are asked once, not at every check', async () => {
+    fake.reset(1);
+    fake.setUnsupported(0, FIELD.FAN | FIELD.ECC);
+    const p = new GpuPoller({ library: fake.path, processEveryChecks: 1000 });
+    await p.poll(t0);
+    const first = fake.calls();
+    await p.poll(t0 + 10_000);
+    const perCheck = fake.calls() - first;
+    await p.poll(t0 + 20_000);
+    expect(fake.calls() - first - perCheck).toBe(perCheck);
+    // Two fewer calls per check than the first check made for the same fields.
+    fake.reset(1);
+    const q = new GpuPoller({ library: fake.path, processEveryChecks: 1000 });
+    await q.poll(t0);
+    const base = fake.calls();
+    await q.poll(t0 + 10_000);
+    expect(fake.calls() - base).toBe(perCheck + 2);
+  });
+});
