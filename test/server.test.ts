@@ -1,0 +1,56 @@
+// The server entry as `npm start` runs it: built JavaScript in a child process.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root });
+}, 120_000);
+
+function run(env: Record<string, string>) {
+  const child = spawn(process.execPath, [join(root, 'dist/server.js')], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: mkdtempSync(join(tmpdir(), 'srv-')), HOST: '127.0.0.1', PORT: '0', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+describe('server entry', () => {
+  it('refuses a bad setting, naming the variable, the value and what was expected', async () => {
+    const s = run({ MONITOR_INTERVAL_MS: 'soon' });
+    expect(await s.exited).toBe(2);
+    expect(s.output()).toContain('MONITOR_INTERVAL_MS="soon": expected a number');
+  });
+
+  it('prints a working Monitor link, serves, and shuts down cleanly on SIGTERM', async () => {
+    const s = run({});
+    const link = await new Promise<string>((resolve, reject) => {
+      const t = setInterval(() => {
+        const m = /Monitor: (http:\/\/\S+)/.exec(s.output());
+        if (m) {
+          clearInterval(t);
+          resolve(m[1]!);
+        }
+      }, 20);
+      s.exited.then(() => reject(new Error(`exited early: ${s.output()}`)));
+    });
+    const port = new URL(link).port;
+    expect(port).not.toBe('0');
+    const res = await fetch(link, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('set-cookie')).toContain('qwen3vl_monitor=');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(s.output()).toContain('shutting down');
+  });
+});
