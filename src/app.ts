@@ -2,13 +2,16 @@
 // Monitor (timing hooks, store, API, stream, /metrics). Tests and the server entry both
 // build the app here.
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hasApiKey, loadOrCreateToken, mayAccessMonitor, type MonitorToken } from './auth.js';
 import type { Config } from './config.js';
 import { AppError, errorBody } from './errors.js';
+import { EventLog } from './log/event-log.js';
 import { Monitor } from './monitor.js';
+import { clientId } from './routes/client-id.js';
+import { logRoutes } from './routes/logs.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
@@ -27,6 +30,8 @@ export interface AppOptions {
   simulated?: boolean;
   /** false in tests that want a quiet console. */
   logger?: boolean;
+  /** Random source of log sampling (seeded in tests). */
+  random?: () => number;
   /** false: no GPU or host probes (tests of the service layer). */
   probes?: boolean;
   /** Runs after the server has closed (the demo stops its simulator here). */
@@ -35,6 +40,7 @@ export interface AppOptions {
 
 export interface App {
   app: FastifyInstance;
+  log: EventLog;
   monitor: Monitor | null;
   token: MonitorToken;
   upstream: UpstreamClient;
@@ -85,16 +91,45 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       })
     : null;
 
+  const log = new EventLog({
+    capacity: config.LOG_RING_SIZE,
+    sampleRate: config.LOG_SAMPLE_RATE,
+    clock,
+    ...(opts.random ? { random: opts.random } : {}),
+    sinks: [
+      (line) => {
+        const obj = { module: line.module, event: line.event, ...line.params };
+        if (line.level === 'ERROR') app.log.error(obj, line.event);
+        else if (line.level === 'WARN') app.log.warn(obj, line.event);
+        else app.log.info(obj, line.event);
+      },
+      ...(monitor ? [(line: Parameters<typeof monitor.hub.broadcast>[1]) => monitor.hub.broadcast('log', line)] : []),
+    ],
+  });
+
+  /** Context an operator needs to act on a failed request; never bodies or images. */
+  const requestContext = (request: FastifyRequest, status: number, err: AppError | FastifyError) => ({
+    requestId: request.id,
+    client: clientId(request),
+    method: request.method,
+    endpoint: request.routeOptions.url ?? '(unmatched)',
+    status,
+    code: err.code,
+    message: err.message,
+    gpuFreeMiB: monitor?.gpuFreeSummary() ?? null,
+  });
+
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
     const mapped = err instanceof AppError ? err
       : err.code && FASTIFY_ERRORS[err.code] ? FASTIFY_ERRORS[err.code]!(err, config.BODY_LIMIT_BYTES)
       : err.statusCode && err.statusCode < 500 ? new AppError('BAD_REQUEST', err.message, { statusCode: err.statusCode })
       : null;
     if (!mapped) {
-      request.log.error({ err, url: request.url }, 'unhandled error');
+      log.error('http', 'unhandled error', { ...requestContext(request, 500, err), stack: err.stack ?? null });
       return reply.code(500).send(errorBody('INTERNAL', 'Internal server error'));
     }
-    if (mapped.statusCode >= 500) request.log.warn({ code: mapped.code, url: request.url }, mapped.message);
+    if (mapped.statusCode >= 500) log.error('http', 'request failed', requestContext(request, mapped.statusCode, mapped));
+    else log.info('http', 'request rejected', requestContext(request, mapped.statusCode, mapped));
     return reply.code(mapped.statusCode).send(mapped.toJSON());
   });
   app.setNotFoundHandler((request, reply) =>
@@ -114,7 +149,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         }
       });
     }
-    await models.register(chatRoutes, { upstream, chatStats: monitor?.stats.chat ?? null, defaultModel: config.UPSTREAM_MODEL, clock });
+    await models.register(chatRoutes, { upstream, chatStats: monitor?.stats.chat ?? null, defaultModel: config.UPSTREAM_MODEL, clock, log });
   });
 
   if (monitor) {
@@ -128,6 +163,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await guarded.register(monitorApiRoutes, { monitor, clock });
       await guarded.register(streamRoute, { monitor, clock });
       await guarded.register(metricsRoute, { monitor });
+      await guarded.register(logRoutes, { log, clock });
     });
     app.addHook('onReady', async () => {
       monitor.websocketConnections = () => app.websocketServer.clients.size;
@@ -137,6 +173,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   let stopTasks: (() => void) | undefined;
   return {
     app,
+    log,
     monitor,
     token,
     upstream,

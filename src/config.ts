@@ -42,6 +42,8 @@ export const configSchema = z.object({
     .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : [])),
   NVML_LIBRARY: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  LOG_SAMPLE_RATE: z.coerce.number({ message: 'expected a number' }).min(0, { message: 'expected a share between 0 and 1' }).max(1, { message: 'expected a share between 0 and 1' }).default(0.1),
+  LOG_RING_SIZE: int(100, 1_000_000).default(10_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -93,6 +93,18 @@ export class Monitor {
     });
   }
 
+  /** Free memory of each GPU at the last check, for error context: "gpu0=6944 gpu1=512". */
+  gpuFreeSummary(): string | null {
+    const parts: string[] = [];
+    for (const total of this.store.find('gpu_memory_total_mib')) {
+      const gpu = total.labels.gpu ?? '?';
+      const used = this.store.latest('gpu_memory_used_mib', { gpu });
+      const t = total.ring.last();
+      if (t && used) parts.push(`gpu${gpu}=${Math.round(t.v - used.v)}`);
+    }
+    return parts.length ? parts.join(' ') : null;
+  }
+
   lastSnapshot(): Snapshot | undefined {
     return this.last;
   }

@@ -3,7 +3,9 @@
 // first token and usage from them; a client that goes away aborts the upstream request.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../errors.js';
+import type { EventLog } from '../log/event-log.js';
 import type { ChatStats } from '../metrics/service-stats.js';
+import { clientId } from './client-id.js';
 import { SseTap } from '../upstream/sse.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { parseOrThrow } from '../validation.js';
@@ -16,6 +18,7 @@ export interface ChatRouteOptions {
   chatStats: ChatStats | null;
   defaultModel: string | undefined;
   clock: () => number;
+  log: EventLog;
 }
 
 
@@ -49,7 +52,12 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       } catch (err) {
         throw upstream.mapError(err);
       }
-      if (chatStats) recordUsageFromJson(chatStats, text);
+      const usage = usageFromJson(text);
+      if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);
+      opts.log.info('vlm', 'chat completion', {
+        requestId: request.id, client: clientId(request), stream: false, durationMs: Math.round(reply.elapsedTime),
+        promptTokens: usage?.promptTokens ?? null, completionTokens: usage?.completionTokens ?? null,
+      });
       return reply.code(res.statusCode).header('content-type', contentType).send(text);
     }
 
@@ -69,9 +77,13 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
     tap.on('end', () => {
       // Decode speed: tokens after the first over the time after the first.
       const genMs = reply.elapsedTime - firstTokenAt;
-      if (chatStats && firstTokenAt >= 0 && completionTokens > 1 && genMs > 0) {
-        chatStats.recordTokensPerSecond((completionTokens - 1) / (genMs / 1_000), clock());
-      }
+      const tps = firstTokenAt >= 0 && completionTokens > 1 && genMs > 0 ? (completionTokens - 1) / (genMs / 1_000) : null;
+      if (chatStats && tps !== null) chatStats.recordTokensPerSecond(tps, clock());
+      opts.log.info('vlm', 'chat completion', {
+        requestId: request.id, client: clientId(request), stream: true, durationMs: Math.round(reply.elapsedTime),
+        ttftMs: firstTokenAt >= 0 ? Math.round(firstTokenAt) : null, completionTokens: completionTokens >= 0 ? completionTokens : null,
+        tokensPerSecond: tps === null ? null : Math.round(tps * 10) / 10,
+      });
     });
     res.body.on('error', (err) => tap.destroy(err));
     res.body.pipe(tap);
@@ -93,13 +105,14 @@ function abortOnClientClose(reply: FastifyReply): AbortController {
   return ac;
 }
 
-function recordUsageFromJson(stats: ChatStats, text: string): void {
+function usageFromJson(text: string): { promptTokens: number; completionTokens: number } | null {
   try {
     const usage = (JSON.parse(text) as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
     if (usage && typeof usage.prompt_tokens === 'number' && typeof usage.completion_tokens === 'number') {
-      stats.recordUsage(usage.prompt_tokens, usage.completion_tokens);
+      return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
     }
   } catch {
     // A non-JSON 2xx body is relayed as it is; it simply carries no usage.
   }
+  return null;
 }
