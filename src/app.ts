@@ -12,6 +12,8 @@ import { EventLog } from './log/event-log.js';
 import { Monitor } from './monitor.js';
 import { clientId } from './routes/client-id.js';
 import { logRoutes } from './routes/logs.js';
+import type { ModelRouteOptions } from './routes/model-route-options.js';
+import { ocrRoutes } from './routes/ocr.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
@@ -117,6 +119,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     code: err.code,
     message: err.message,
     gpuFreeMiB: monitor?.gpuFreeSummary() ?? null,
+    ...(request.logContext ?? {}),
   });
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
@@ -135,6 +138,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
+  app.decorateRequest('logContext', null);
   if (monitor) installTimingHooks(app, monitor.stats, clock);
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
@@ -150,6 +154,18 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       });
     }
     await models.register(chatRoutes, { upstream, chatStats: monitor?.stats.chat ?? null, defaultModel: config.UPSTREAM_MODEL, clock, log });
+    const modelOpts: ModelRouteOptions = {
+      upstream,
+      log,
+      modelStats: monitor?.model ?? null,
+      clock,
+      defaultModel: config.UPSTREAM_MODEL,
+      imageLimits: { maxBytes: config.IMAGE_MAX_BYTES, fetchTimeoutMs: config.IMAGE_FETCH_TIMEOUT_MS },
+      imageBudget: { maxPixels: config.IMAGE_MAX_PIXELS },
+      ocrConfidenceThreshold: config.OCR_CONFIDENCE_THRESHOLD,
+      ocrMaxTokens: config.OCR_MAX_TOKENS,
+    };
+    await models.register(ocrRoutes, modelOpts);
   });
 
   if (monitor) {

@@ -4,6 +4,8 @@
 import type client from 'prom-client';
 import { createPrometheusRegistry } from './metrics/prometheus.js';
 import { SeriesStore } from './metrics/series-store.js';
+import { collectModelSeries } from './metrics/model-collector.js';
+import { ModelStats } from './metrics/model-stats.js';
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
 import { buildSnapshot, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
@@ -24,6 +26,7 @@ export interface MonitorOptions {
 
 export class Monitor {
   readonly stats: ServiceStats;
+  readonly model: ModelStats;
   readonly store: SeriesStore;
   readonly hub = new StreamHub();
   readonly registry: client.Registry;
@@ -36,6 +39,7 @@ export class Monitor {
 
   constructor(readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
+    this.model = new ModelStats(opts.clock());
     this.store = new SeriesStore({ intervalMs: opts.intervalMs });
     this.registry = createPrometheusRegistry({
       stats: this.stats,
@@ -77,6 +81,7 @@ export class Monitor {
       websocketConnections: this.websocketConnections(),
       now,
     });
+    collectModelSeries(this.model, this.store, this.opts.windowMs, now);
     this.last = this.snapshot(now);
     this.hub.broadcast('snapshot', this.last);
     return this.last;

@@ -22,6 +22,10 @@ export interface FakeBehavior {
   /** Whether usage is reported (some engines omit it). */
   usage: boolean;
   logprobs: boolean;
+  /** Answer with this text instead of the canned one (split into tokens at spaces). */
+  reply?: string;
+  /** Log-probability of every token when set (e.g. Math.log(0.5) for a 50 % confident answer). */
+  tokenLogprob?: number;
 }
 
 export const DEFAULT_BEHAVIOR: FakeBehavior = {
@@ -145,9 +149,11 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     const id = `chatcmpl-sim-${state.requestsTotal}`;
     const created = Math.floor(Date.now() / 1000);
     const promptTokens = estimatePromptTokens(body.messages);
-    const tokens = Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length]!);
+    const tokens = b.reply !== undefined ? tokenize(b.reply)
+      : wantsToolCall(body.messages) ? tokenize(GUI_REPLY)
+      : Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length]!);
     const usage = { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length };
-    const logprobOf = () => Math.log(0.75 + random() * 0.25);
+    const logprobOf = () => b.tokenLogprob ?? Math.log(0.75 + random() * 0.25);
 
     if (!body.stream) {
       await sleep(ttft + b.tokenIntervalMs * tokens.length);
@@ -224,6 +230,17 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
         server.close(() => resolve());
       }),
   };
+}
+
+/** A Qwen3-VL computer-use answer: click at (512, 300) on the 0–1000 grid. */
+const GUI_REPLY = '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [512, 300]}}\n</tool_call>';
+
+function tokenize(text: string): string[] {
+  return text.split(/(?<= )/);
+}
+
+function wantsToolCall(messages: unknown[] | undefined): boolean {
+  return JSON.stringify(messages ?? []).includes('computer_use');
 }
 
 /** Text at ~4 characters a token, images at Qwen3-VL's default budget of 256 tokens. */

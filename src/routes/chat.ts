@@ -1,7 +1,8 @@
 // POST /v1/chat/completions: OpenAI-compatible, relayed to the upstream model server.
 // Streamed answers are passed through event by event while the Monitor reads time to
 // first token and usage from them; a client that goes away aborts the upstream request.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { abortOnClientClose } from './client-abort.js';
 import { AppError } from '../errors.js';
 import type { EventLog } from '../log/event-log.js';
 import type { ChatStats } from '../metrics/service-stats.js';
@@ -96,14 +97,6 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
   });
 }
 
-/** An AbortSignal that fires when the client disconnects before the answer is complete. */
-function abortOnClientClose(reply: FastifyReply): AbortController {
-  const ac = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) ac.abort();
-  });
-  return ac;
-}
 
 function usageFromJson(text: string): { promptTokens: number; completionTokens: number } | null {
   try {

@@ -1,0 +1,32 @@
+// Once per check: model-layer windows become series points. Stage durations are means
+// (means add up: preprocess + inference + postprocess ≈ total; medians would not).
+import type { SeriesStore } from './series-store.js';
+import { MODULES, STAGES, type ModelStats } from './model-stats.js';
+
+export function collectModelSeries(stats: ModelStats, store: SeriesStore, windowMs: number, now: number): void {
+  for (const module of MODULES) {
+    for (const stage of STAGES) {
+      const s = stats.stages.get(`${module}:${stage}`)!.summarize(windowMs, now);
+      if (s.requests > 0) store.record('inference_duration_ms', { module, stage }, now, s.latencyMsAvg!);
+    }
+    const tokens = stats.inputTokens.get(module)!.summarize(windowMs, now);
+    if (tokens.requests > 0) store.record('input_token_count', { module }, now, tokens.latencyMsAvg!);
+  }
+
+  const conf = stats.ocrConfidence.summarize(windowMs, now);
+  if (conf.requests > 0) store.record('ocr_confidence_mean', {}, now, conf.latencyMsAvg!);
+  const ocr = stats.ocrOutcomes.summarize(windowMs, now);
+  store.record('ocr_error_count', {}, now, ocr.status5xx / (ocr.coveredMs / 60_000));
+  const pre = stats.ocrPreprocess.summarize(windowMs, now);
+  if (pre.requests > 0) store.record('ocr_preproc_failure_rate', {}, now, (pre.status5xx / pre.requests) * 100);
+
+  const gui = stats.guiSteps.summarize(windowMs, now);
+  if (gui.requests > 0) {
+    const failedExecutions = stats.guiExecutionFailures.summarize(windowMs, now).requests;
+    const succeeded = Math.max(0, gui.status2xx - failedExecutions);
+    store.record('gui_step_success_rate', {}, now, (succeeded / gui.requests) * 100);
+    store.record('gui_step_avg_duration', {}, now, gui.latencyMsAvg!);
+  }
+  const video = stats.videoFps.summarize(windowMs, now);
+  if (video.requests > 0) store.record('video_frames_per_second', {}, now, video.latencyMsAvg!);
+}

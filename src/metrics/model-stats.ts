@@ -1,0 +1,70 @@
+// Model-layer statistics, fed by the pipeline: stage durations per module, OCR
+// confidence and failures, GUI step outcomes, video speed, input tokens. Every number is
+// a sliding window of the same 5-second slots as the service layer.
+import { LatencyWindow } from './latency-window.js';
+
+export const MODULES = ['vlm', 'gui', 'ocr', 'video'] as const;
+export type ModuleName = (typeof MODULES)[number];
+export const STAGES = ['preprocess', 'inference', 'postprocess', 'total'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Outcomes are recorded as "status" 200 (ok) or 500 (failed) in a window. */
+const OK = 200;
+const FAILED = 500;
+
+export class ModelStats {
+  readonly stages = new Map<string, LatencyWindow>();
+  readonly ocrConfidence: LatencyWindow;
+  /** One record per OCR request: 200 ok, 500 failed (any reason). */
+  readonly ocrOutcomes: LatencyWindow;
+  /** One record per OCR image preprocessing: 200 ok, 500 failed. */
+  readonly ocrPreprocess: LatencyWindow;
+  /** One record per GUI step, value = duration ms: 200 valid action in time, 500 not. */
+  readonly guiSteps: LatencyWindow;
+  /** Executions the client reported as failed, for steps that had produced a valid action. */
+  readonly guiExecutionFailures: LatencyWindow;
+  readonly videoFps: LatencyWindow;
+  readonly inputTokens = new Map<ModuleName, LatencyWindow>();
+
+  constructor(private readonly startedAtMs: number) {
+    for (const m of MODULES) {
+      for (const s of STAGES) this.stages.set(`${m}:${s}`, new LatencyWindow(startedAtMs));
+      this.inputTokens.set(m, new LatencyWindow(startedAtMs));
+    }
+    this.ocrConfidence = new LatencyWindow(startedAtMs);
+    this.ocrOutcomes = new LatencyWindow(startedAtMs);
+    this.ocrPreprocess = new LatencyWindow(startedAtMs);
+    this.guiSteps = new LatencyWindow(startedAtMs);
+    this.guiExecutionFailures = new LatencyWindow(startedAtMs);
+    this.videoFps = new LatencyWindow(startedAtMs);
+  }
+
+  stage(module: ModuleName, stage: Stage, ms: number, now: number): void {
+    this.stages.get(`${module}:${stage}`)!.record(ms, 0, now);
+  }
+
+  inputTokenCount(module: ModuleName, tokens: number, now: number): void {
+    this.inputTokens.get(module)!.record(tokens, 0, now);
+  }
+
+  ocrResult(ok: boolean, confidence: number | null, now: number): void {
+    this.ocrOutcomes.record(1, ok ? OK : FAILED, now);
+    if (confidence !== null) this.ocrConfidence.record(confidence, 0, now);
+  }
+
+  ocrPreprocessResult(ok: boolean, now: number): void {
+    this.ocrPreprocess.record(1, ok ? OK : FAILED, now);
+  }
+
+  guiStep(valid: boolean, durationMs: number, now: number): void {
+    this.guiSteps.record(durationMs, valid ? OK : FAILED, now);
+  }
+
+  guiExecutionFailed(now: number): void {
+    this.guiExecutionFailures.record(1, FAILED, now);
+  }
+
+  videoSpeed(framesPerSecond: number, now: number): void {
+    this.videoFps.record(framesPerSecond, 0, now);
+  }
+}

@@ -1,0 +1,34 @@
+// Times the stages of one model request (preprocess → inference → postprocess) and the
+// total, into the request's answer and the Monitor's model-layer windows.
+import { performance } from 'node:perf_hooks';
+import type { ModelStats, ModuleName, Stage } from '../metrics/model-stats.js';
+
+export type StageTimes = Partial<Record<Stage, number>>;
+
+export class StageTimer {
+  readonly times: StageTimes = {};
+  private readonly started = performance.now();
+
+  constructor(private readonly module: ModuleName, private readonly stats: ModelStats | null, private readonly clock: () => number) {}
+
+  async run<T>(stage: Exclude<Stage, 'total'>, fn: () => Promise<T> | T): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.record(stage, performance.now() - t0);
+    }
+  }
+
+  /** Ends the request: records the total (also for failed requests: they took time too). */
+  finish(): number {
+    const total = performance.now() - this.started;
+    this.record('total', total);
+    return total;
+  }
+
+  private record(stage: Stage, ms: number): void {
+    this.times[stage] = ms;
+    this.stats?.stage(this.module, stage, ms, this.clock());
+  }
+}

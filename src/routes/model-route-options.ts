@@ -1,0 +1,26 @@
+// What every model endpoint (OCR, GUI, video) is given by the app factory.
+import type { EventLog } from '../log/event-log.js';
+import type { ModelStats } from '../metrics/model-stats.js';
+import type { ImageFetchLimits } from '../pipeline/image-input.js';
+import type { ImageBudget } from '../pipeline/preprocess.js';
+import type { UpstreamClient } from '../upstream/client.js';
+
+export interface ModelRouteOptions {
+  upstream: UpstreamClient;
+  log: EventLog;
+  /** Null when the Monitor is off. */
+  modelStats: ModelStats | null;
+  clock: () => number;
+  defaultModel: string | undefined;
+  imageLimits: ImageFetchLimits;
+  imageBudget: ImageBudget;
+  ocrConfidenceThreshold: number;
+  ocrMaxTokens: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Extra context (image hashes and sizes) that an ERROR line about this request carries. */
+    logContext: Record<string, string | number> | null;
+  }
+}
