@@ -13,6 +13,7 @@ import { Monitor } from './monitor.js';
 import { clientId } from './routes/client-id.js';
 import { logRoutes } from './routes/logs.js';
 import type { ModelRouteOptions } from './routes/model-route-options.js';
+import { guiRoutes } from './routes/gui.js';
 import { ocrRoutes } from './routes/ocr.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
@@ -164,8 +165,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       imageBudget: { maxPixels: config.IMAGE_MAX_PIXELS },
       ocrConfidenceThreshold: config.OCR_CONFIDENCE_THRESHOLD,
       ocrMaxTokens: config.OCR_MAX_TOKENS,
+      guiStepTimeoutMs: config.GUI_STEP_TIMEOUT_MS,
     };
     await models.register(ocrRoutes, modelOpts);
+    await models.register(guiRoutes, modelOpts);
   });
 
   if (monitor) {

@@ -38,6 +38,7 @@ export const configSchema = z.object({
   IMAGE_FETCH_TIMEOUT_MS: int(100, 120_000).default(10_000),
   OCR_CONFIDENCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(1, { message: 'expected a probability between 0 and 1' }).default(0.6),
   OCR_MAX_TOKENS: int(1, 65_536).default(2_048),
+  GUI_STEP_TIMEOUT_MS: int(100, 600_000).default(30_000),
   MONITOR_ENABLED: bool.default(true),
   MONITOR_INTERVAL_MS: int(100, 3_600_000).default(10_000),
   MONITOR_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),

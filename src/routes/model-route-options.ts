@@ -16,6 +16,7 @@ export interface ModelRouteOptions {
   imageBudget: ImageBudget;
   ocrConfidenceThreshold: number;
   ocrMaxTokens: number;
+  guiStepTimeoutMs: number;
 }
 
 declare module 'fastify' {

@@ -86,7 +86,7 @@ describe('POST /api/ocr', () => {
     const text = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(Buffer.from('hello, not an image'), 'image/png') });
     expect(text.status).toBe(400);
     expect(text.json.error).toMatchObject({ code: 'BAD_REQUEST', field: 'image' });
-    const big = await sharp({ create: { width: 1200, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    const big = await sharp({ create: { width: 1200, height: 1200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
     const tooBig = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(big, 'image/png') });
     expect(tooBig.status).toBe(413);
     expect(tooBig.json.error.message).toContain('50000 bytes (IMAGE_MAX_BYTES)');
