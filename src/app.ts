@@ -15,6 +15,7 @@ import { logRoutes } from './routes/logs.js';
 import type { ModelRouteOptions } from './routes/model-route-options.js';
 import { guiRoutes } from './routes/gui.js';
 import { ocrRoutes } from './routes/ocr.js';
+import { videoRoutes } from './routes/video.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
@@ -166,9 +167,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       ocrConfidenceThreshold: config.OCR_CONFIDENCE_THRESHOLD,
       ocrMaxTokens: config.OCR_MAX_TOKENS,
       guiStepTimeoutMs: config.GUI_STEP_TIMEOUT_MS,
+      video: {
+        fps: config.VIDEO_FPS,
+        minFrames: config.VIDEO_MIN_FRAMES,
+        maxFrames: config.VIDEO_MAX_FRAMES,
+        frameBudget: { maxPixels: config.VIDEO_FRAME_MAX_PIXELS },
+        maxBytes: config.VIDEO_MAX_BYTES,
+      },
     };
     await models.register(ocrRoutes, modelOpts);
     await models.register(guiRoutes, modelOpts);
+    await models.register(videoRoutes, modelOpts);
   });
 
   if (monitor) {

@@ -39,6 +39,12 @@ export const configSchema = z.object({
   OCR_CONFIDENCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(1, { message: 'expected a probability between 0 and 1' }).default(0.6),
   OCR_MAX_TOKENS: int(1, 65_536).default(2_048),
   GUI_STEP_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  VIDEO_FPS: z.coerce.number({ message: 'expected a number' }).positive().max(60).default(2),
+  VIDEO_MIN_FRAMES: int(1, 10_000).default(4),
+  VIDEO_MAX_FRAMES: int(1, 10_000).default(768),
+  /** Per-frame budget: 256 visual tokens. */
+  VIDEO_FRAME_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(256 * 32 * 32),
+  VIDEO_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
   MONITOR_ENABLED: bool.default(true),
   MONITOR_INTERVAL_MS: int(100, 3_600_000).default(10_000),
   MONITOR_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),

@@ -3,6 +3,7 @@ import type { EventLog } from '../log/event-log.js';
 import type { ModelStats } from '../metrics/model-stats.js';
 import type { ImageFetchLimits } from '../pipeline/image-input.js';
 import type { ImageBudget } from '../pipeline/preprocess.js';
+import type { VideoSampling } from '../pipeline/frame-sampling.js';
 import type { UpstreamClient } from '../upstream/client.js';
 
 export interface ModelRouteOptions {
@@ -17,6 +18,7 @@ export interface ModelRouteOptions {
   ocrConfidenceThreshold: number;
   ocrMaxTokens: number;
   guiStepTimeoutMs: number;
+  video: VideoSampling & { frameBudget: ImageBudget; maxBytes: number };
 }
 
 declare module 'fastify' {
