@@ -25,6 +25,7 @@ import { streamRoute } from './routes/stream.js';
 import { installTimingHooks } from './routes/timing.js';
 import { GpuPoller } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
+import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
 import { UpstreamClient } from './upstream/client.js';
 
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         clock,
         simulated: opts.simulated ?? false,
         ...(opts.probes === false ? {} : { gpu: new GpuPoller({ library: config.NVML_LIBRARY }), host: new HostProbe() }),
+        engine: new UpstreamMetricsProbe(config.UPSTREAM_METRICS_URL ?? UpstreamMetricsProbe.metricsUrlFor(config.UPSTREAM_URL)),
       })
     : null;
 
@@ -155,11 +157,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         }
       });
     }
-    await models.register(chatRoutes, { upstream, chatStats: monitor?.stats.chat ?? null, defaultModel: config.UPSTREAM_MODEL, clock, log });
+    await models.register(chatRoutes, {
+      upstream, chatStats: monitor?.stats.chat ?? null, modelStats: monitor?.model ?? null, clients: monitor?.clients ?? null,
+      defaultModel: config.UPSTREAM_MODEL, clock, log,
+    });
     const modelOpts: ModelRouteOptions = {
       upstream,
       log,
       modelStats: monitor?.model ?? null,
+      clients: monitor?.clients ?? null,
       clock,
       defaultModel: config.UPSTREAM_MODEL,
       imageLimits: { maxBytes: config.IMAGE_MAX_BYTES, fetchTimeoutMs: config.IMAGE_FETCH_TIMEOUT_MS },

@@ -28,6 +28,8 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   UPSTREAM_URL: httpUrl.optional(),
   UPSTREAM_MODEL: z.string().min(1).optional(),
+  /** The engine's Prometheus page; default: UPSTREAM_URL without /v1, plus /metrics. */
+  UPSTREAM_METRICS_URL: httpUrl.optional(),
   UPSTREAM_API_KEY: z.string().min(1).optional(),
   UPSTREAM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
   UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),

@@ -5,11 +5,13 @@ import type client from 'prom-client';
 import { createPrometheusRegistry } from './metrics/prometheus.js';
 import { SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
-import { ModelStats } from './metrics/model-stats.js';
+import { ClientStats } from './metrics/client-stats.js';
+import { ModelStats, MODULES } from './metrics/model-stats.js';
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
 import { buildSnapshot, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
-import { recordGpuSeries, recordHostSeries } from './metrics/resource-collector.js';
+import { recordEngineSeries, recordGpuSeries, recordHostSeries } from './metrics/resource-collector.js';
+import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import type { GpuPoller } from './probes/gpu-poller.js';
 import type { HostProbe } from './probes/host.js';
 import { StreamHub } from './routes/stream-hub.js';
@@ -22,11 +24,13 @@ export interface MonitorOptions {
   /** Resource probes; absent in tests that only look at the service layer. */
   gpu?: GpuPoller;
   host?: HostProbe;
+  engine?: UpstreamMetricsProbe;
 }
 
 export class Monitor {
   readonly stats: ServiceStats;
   readonly model: ModelStats;
+  readonly clients = new ClientStats();
   readonly store: SeriesStore;
   readonly hub = new StreamHub();
   readonly registry: client.Registry;
@@ -36,6 +40,8 @@ export class Monitor {
   websocketConnections: () => number = () => this.hub.size;
   private last: Snapshot | undefined;
   private ticking = false;
+  /** The model server's own gauges at the last check. */
+  engine: EngineReading = { available: false, reason: 'not read yet' };
 
   constructor(readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
@@ -71,6 +77,10 @@ export class Monitor {
       this.gpuStatus = r.reason === undefined ? { available: r.available } : { available: r.available, reason: r.reason };
     }
     if (this.opts.host) recordHostSeries(this.store, this.opts.host.sample(now), now);
+    if (this.opts.engine) {
+      this.engine = await this.opts.engine.sample();
+      recordEngineSeries(this.store, this.engine, now);
+    }
   }
 
   check(now: number): Snapshot {
@@ -82,6 +92,11 @@ export class Monitor {
       now,
     });
     collectModelSeries(this.model, this.store, this.opts.windowMs, now);
+    const shares = this.clients.moduleShares(now, this.opts.windowMs);
+    for (const m of MODULES) {
+      const share = shares[m].sharePercent;
+      if (share !== null) this.store.record('module_share_percent', { module: m }, now, share);
+    }
     this.last = this.snapshot(now);
     this.hub.broadcast('snapshot', this.last);
     return this.last;

@@ -75,6 +75,13 @@ const defs: MetricDef[] = [
   { name: 'ocr_error_count', layer: 'model', unit: 'per minute', labels: [], help: 'OCR requests that failed, per minute.' },
   { name: 'ocr_preproc_failure_rate', layer: 'model', unit: '%', labels: [], help: 'Share of OCR images whose preprocessing failed.' },
   { name: 'video_frames_per_second', layer: 'model', unit: 'frames/s', labels: [], help: 'Video frames understood per second of inference.' },
+  { name: 'module_share_percent', layer: 'model', unit: '%', labels: ['module'], help: "Each module's share of model requests over the sliding window." },
+  { name: 'upstream_requests_running', layer: 'model', unit: 'requests', labels: [], help: "Requests the model server is running (vLLM/SGLang /metrics)." },
+  { name: 'upstream_requests_waiting', layer: 'model', unit: 'requests', labels: [], help: 'Requests queued in the model server.' },
+  { name: 'upstream_kv_cache_usage_percent', layer: 'model', unit: '%', labels: [], help: "KV-cache usage of the model server.", thresholds: above(90, 98) },
+  { name: 'upstream_prefix_cache_hit_rate_percent', layer: 'model', unit: '%', labels: [], help: 'Prefix-cache hit rate since the previous check (or as the engine reports it).' },
+  { name: 'upstream_mm_cache_hit_rate_percent', layer: 'model', unit: '%', labels: [], help: 'Multimodal-cache hit rate since the previous check.' },
+  { name: 'upstream_preemptions', layer: 'model', unit: 'preemptions', labels: [], help: 'Requests the model server preempted since the previous check.' },
   { name: 'input_token_count', layer: 'model', unit: 'tokens', labels: ['module'], help: 'Input tokens of a request (from the upstream usage, else estimated).' },
 ];
 

@@ -8,6 +8,15 @@ export type ModuleName = (typeof MODULES)[number];
 export const STAGES = ['preprocess', 'inference', 'postprocess', 'total'] as const;
 export type Stage = (typeof STAGES)[number];
 
+export interface RequestEvent {
+  t: number;
+  module: ModuleName;
+  inputTokens: number;
+  source?: 'upstream' | 'estimated';
+  client?: string;
+  requestId?: string;
+}
+
 /** Outcomes are recorded as "status" 200 (ok) or 500 (failed) in a window. */
 const OK = 200;
 const FAILED = 500;
@@ -43,9 +52,17 @@ export class ModelStats {
     this.stages.get(`${module}:${stage}`)!.record(ms, 0, now);
   }
 
-  inputTokenCount(module: ModuleName, tokens: number, now: number): void {
+  inputTokenCount(module: ModuleName, tokens: number, now: number, context: Omit<RequestEvent, 'module' | 'inputTokens' | 't'> = {}): void {
     this.inputTokens.get(module)!.record(tokens, 0, now);
+    const event: RequestEvent = { t: now, module, inputTokens: tokens, ...context };
+    for (const l of this.requestListeners) l(event);
   }
+
+  /** Per-request events, for rules on single requests (e.g. input_token_count > 192000). */
+  onRequest(listener: (e: RequestEvent) => void): void {
+    this.requestListeners.push(listener);
+  }
+  private readonly requestListeners: Array<(e: RequestEvent) => void> = [];
 
   ocrResult(ok: boolean, confidence: number | null, now: number): void {
     this.ocrOutcomes.record(1, ok ? OK : FAILED, now);

@@ -2,6 +2,7 @@
 // A field a probe could not read gets no point (absent, never 0).
 import type { GpuPollResult } from '../probes/gpu-poller.js';
 import type { HostReading } from '../probes/host.js';
+import type { EngineReading } from '../probes/upstream-metrics.js';
 import type { SeriesStore } from './series-store.js';
 
 export function recordGpuSeries(store: SeriesStore, r: GpuPollResult, now: number): void {
@@ -44,4 +45,16 @@ export function recordHostSeries(store: SeriesStore, h: HostReading, now: number
   put('load_average_1m', h.loadAverage1m);
   put('load_average_5m', h.loadAverage5m);
   put('load_average_15m', h.loadAverage15m);
+}
+
+export function recordEngineSeries(store: SeriesStore, e: EngineReading, now: number): void {
+  const put = (metric: string, v: number | undefined) => {
+    if (v !== undefined) store.record(metric, {}, now, v);
+  };
+  put('upstream_requests_running', e.requestsRunning);
+  put('upstream_requests_waiting', e.requestsWaiting);
+  put('upstream_kv_cache_usage_percent', e.kvCacheUsagePercent);
+  put('upstream_prefix_cache_hit_rate_percent', e.prefixCacheHitRatePercent);
+  put('upstream_mm_cache_hit_rate_percent', e.mmCacheHitRatePercent);
+  put('upstream_preemptions', e.preemptions);
 }

@@ -5,8 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import { abortOnClientClose } from './client-abort.js';
 import { AppError } from '../errors.js';
 import type { EventLog } from '../log/event-log.js';
+import type { ClientStats } from '../metrics/client-stats.js';
+import type { ModelStats } from '../metrics/model-stats.js';
 import type { ChatStats } from '../metrics/service-stats.js';
 import { clientId } from './client-id.js';
+import { StageTimer } from '../pipeline/stages.js';
 import { SseTap } from '../upstream/sse.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { parseOrThrow } from '../validation.js';
@@ -17,6 +20,8 @@ export interface ChatRouteOptions {
   upstream: UpstreamClient;
   /** Null when the Monitor is off. */
   chatStats: ChatStats | null;
+  modelStats: ModelStats | null;
+  clients: ClientStats | null;
   defaultModel: string | undefined;
   clock: () => number;
   log: EventLog;
@@ -27,20 +32,40 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
   const { upstream, chatStats, clock } = opts;
 
   app.post('/v1/chat/completions', { config: { monitorGroup: 'model' } }, async (request, reply) => {
-    const body = parseOrThrow(chatRequestSchema, request.body);
+    const timer = new StageTimer('vlm', opts.modelStats, clock);
+    const client = clientId(request);
+    let finished = false;
+    // Accounting for a request that ends here (answered, failed, or abandoned).
+    const done = (ok: boolean, promptTokens: number | null, estimatedTokens: number) => {
+      if (finished) return;
+      finished = true;
+      timer.finish();
+      opts.clients?.record(client, 'vlm', ok, timer.times.inference ?? 0, clock());
+      if (ok) {
+        const tokens = promptTokens ?? estimatedTokens;
+        opts.modelStats?.inputTokenCount('vlm', tokens, clock(), { client, requestId: request.id, source: promptTokens === null ? 'estimated' : 'upstream' });
+      }
+    };
+    const { body, payload, estimatedTokens } = await timer.run('preprocess', () => {
+      const body = parseOrThrow(chatRequestSchema, request.body);
+      const payload: Record<string, unknown> = { ...body };
+      if (!body.model && opts.defaultModel) payload.model = opts.defaultModel;
+      // Ask for usage so token counts are known; the extra chunk is removed again below
+      // when the client did not ask for it.
+      if (body.stream === true) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+      return { body, payload, estimatedTokens: estimateInputTokens(body.messages) };
+    });
     const streamed = body.stream === true;
-    const payload: Record<string, unknown> = { ...body };
-    if (!body.model && opts.defaultModel) payload.model = opts.defaultModel;
     const clientWantsUsage = body.stream_options?.include_usage === true;
-    // Ask for usage so token counts are known; the extra chunk is removed again below
-    // when the client did not ask for it.
-    if (streamed) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
 
     const abort = abortOnClientClose(reply);
     let res;
+    const inferenceStart = performance.now();
     try {
       res = await upstream.postJson('/chat/completions', payload, abort.signal);
     } catch (err) {
+      timer.times.inference = performance.now() - inferenceStart;
+      done(false, null, estimatedTokens);
       if (abort.signal.aborted) throw new AppError('BAD_REQUEST', 'client closed the request', { statusCode: CLIENT_CLOSED_REQUEST });
       throw err;
     }
@@ -51,12 +76,15 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       try {
         text = await res.body.text();
       } catch (err) {
+        done(false, null, estimatedTokens);
         throw upstream.mapError(err);
       }
-      const usage = usageFromJson(text);
+      opts.modelStats?.stage('vlm', 'inference', (timer.times.inference = performance.now() - inferenceStart), clock());
+      const usage = await timer.run('postprocess', () => usageFromJson(text));
       if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);
+      done(true, usage?.promptTokens ?? null, estimatedTokens);
       opts.log.info('vlm', 'chat completion', {
-        requestId: request.id, client: clientId(request), stream: false, durationMs: Math.round(reply.elapsedTime),
+        requestId: request.id, client, stream: false, durationMs: Math.round(reply.elapsedTime),
         promptTokens: usage?.promptTokens ?? null, completionTokens: usage?.completionTokens ?? null,
       });
       return reply.code(res.statusCode).header('content-type', contentType).send(text);
@@ -64,6 +92,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
 
     let firstTokenAt = -1;
     let completionTokens = -1;
+    let promptTokens: number | null = null;
     const tap = new SseTap({
       dropUsageChunk: !clientWantsUsage,
       onFirstToken: () => {
@@ -72,19 +101,29 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       },
       onUsage: (u) => {
         completionTokens = u.completionTokens;
+        promptTokens = u.promptTokens;
         chatStats?.recordUsage(u.promptTokens, u.completionTokens);
       },
     });
     tap.on('end', () => {
+      // Streamed: inference lasts until the upstream's last event.
+      opts.modelStats?.stage('vlm', 'inference', (timer.times.inference = performance.now() - inferenceStart), clock());
       // Decode speed: tokens after the first over the time after the first.
       const genMs = reply.elapsedTime - firstTokenAt;
       const tps = firstTokenAt >= 0 && completionTokens > 1 && genMs > 0 ? (completionTokens - 1) / (genMs / 1_000) : null;
       if (chatStats && tps !== null) chatStats.recordTokensPerSecond(tps, clock());
+      done(true, promptTokens, estimatedTokens);
       opts.log.info('vlm', 'chat completion', {
-        requestId: request.id, client: clientId(request), stream: true, durationMs: Math.round(reply.elapsedTime),
+        requestId: request.id, client, stream: true, durationMs: Math.round(reply.elapsedTime),
         ttftMs: firstTokenAt >= 0 ? Math.round(firstTokenAt) : null, completionTokens: completionTokens >= 0 ? completionTokens : null,
         tokensPerSecond: tps === null ? null : Math.round(tps * 10) / 10,
       });
+    });
+    reply.raw.once('close', () => {
+      if (!finished) {
+        timer.times.inference = performance.now() - inferenceStart;
+        done(false, null, estimatedTokens);
+      }
     });
     res.body.on('error', (err) => tap.destroy(err));
     res.body.pipe(tap);
@@ -97,6 +136,20 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
   });
 }
 
+/**
+ * Input tokens when the upstream reports no usage: text at ~4 characters a token, and
+ * each image at the pixel budget's worst case (1280 tokens). Labelled "estimated".
+ */
+export function estimateInputTokens(messages: ReadonlyArray<{ content?: unknown }>): number {
+  let n = 0;
+  for (const m of messages) {
+    if (typeof m.content === 'string') n += Math.ceil(m.content.length / 4);
+    else if (Array.isArray(m.content)) {
+      for (const p of m.content as Array<{ type?: string; text?: string }>) n += p.type === 'text' ? Math.ceil((p.text ?? '').length / 4) : 1280;
+    }
+  }
+  return n;
+}
 
 function usageFromJson(text: string): { promptTokens: number; completionTokens: number } | null {
   try {

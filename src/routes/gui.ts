@@ -87,6 +87,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       valid = parsed.ok;
       book.add(stepId, valid);
       stats?.guiStep(valid, durationMs, clock());
+      opts.clients?.record(clientId(request), 'gui', valid, timer.times.inference ?? 0, clock());
       if (!parsed.ok) {
         log.warn('gui', 'GUI step failed', { stepId, reason: parsed.reason, detail: parsed.detail, output, image_hash: shot.hash, client: clientId(request) });
         return { stepId, success: false, reason: parsed.reason, detail: parsed.detail, output: output.slice(0, 512), durationMs, stages: timer.times };
@@ -102,6 +103,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       if (!(err instanceof AppError && err.statusCode < 500 && err.code !== 'UPSTREAM_ERROR')) {
         stats?.guiStep(false, timer.finish(), clock());
         book.add(stepId, false);
+        opts.clients?.record(clientId(request), 'gui', false, timer.times.inference ?? 0, clock());
       } else {
         timer.finish();
       }

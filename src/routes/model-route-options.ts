@@ -1,5 +1,6 @@
 // What every model endpoint (OCR, GUI, video) is given by the app factory.
 import type { EventLog } from '../log/event-log.js';
+import type { ClientStats } from '../metrics/client-stats.js';
 import type { ModelStats } from '../metrics/model-stats.js';
 import type { ImageFetchLimits } from '../pipeline/image-input.js';
 import type { ImageBudget } from '../pipeline/preprocess.js';
@@ -11,6 +12,7 @@ export interface ModelRouteOptions {
   log: EventLog;
   /** Null when the Monitor is off. */
   modelStats: ModelStats | null;
+  clients: ClientStats | null;
   clock: () => number;
   defaultModel: string | undefined;
   imageLimits: ImageFetchLimits;

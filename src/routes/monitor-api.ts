@@ -56,6 +56,10 @@ const seriesQuery = z.object({
 });
 
 const endpointsQuery = z.object({ window: duration(MAX_WINDOW_MS, 60_000) });
+const clientsQuery = z.object({
+  window: duration(RETENTION_MS, 5 * 60_000),
+  limit: z.coerce.number({ message: 'expected a number' }).int().min(1).max(100).optional(),
+});
 
 export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Monitor; clock: () => number }): Promise<void> {
   const { monitor, clock } = opts;
@@ -68,6 +72,8 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
     if (!r) return { available: false, reason: 'GPU probe disabled', gpus: [], processes: [] };
     return { available: r.available, reason: r.reason ?? null, library: r.library ?? null, driverVersion: r.driverVersion ?? null, gpus: r.readings, lost: r.lost, processes: r.processes };
   });
+
+  app.get('/api/monitor/engine', async () => monitor.engine);
 
   app.get('/api/monitor/catalogue', async () => ({ metrics: [...catalogue.values()] }));
 
@@ -87,6 +93,19 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
         labels: s.labels,
         points: s.ring.since(since).map((p) => [p.t, p.v] as const),
       })),
+    };
+  });
+
+  // Who uses the model: top clients by GPU-seconds, requests and errors, and each
+  // module's share of the traffic (5 minutes by default; up to the last hour).
+  app.get('/api/monitor/clients', async (request) => {
+    const q = parseOrThrow(clientsQuery, request.query);
+    const now = clock();
+    return {
+      windowMs: q.window,
+      clientsTracked: monitor.clients.size,
+      ...monitor.clients.top(now, q.window, q.limit ?? 10),
+      modules: monitor.clients.moduleShares(now, q.window),
     };
   });
 

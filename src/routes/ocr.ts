@@ -78,6 +78,7 @@ export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     } finally {
       if (!ok) timer.finish();
       stats?.ocrResult(ok, confidence, clock());
+      opts.clients?.record(clientId(request), 'ocr', ok, timer.times.inference ?? 0, clock());
     }
   });
 }

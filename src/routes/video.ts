@@ -126,6 +126,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
       };
     } finally {
       if (!ok) timer.finish();
+      opts.clients?.record(clientId(request), 'video', ok, timer.times.inference ?? 0, clock());
     }
   });
 }

@@ -172,3 +172,26 @@ describe('POST /v1/chat/completions', () => {
     expect((await postJson(chatUrl(app), userMessage(), { authorization: 'Bearer k-two' })).status).toBe(200);
   });
 });
+
+describe('chat in the model layer', () => {
+  it('times its stages, attributes the request to its client, and emits the input-token event', async () => {
+    const { app } = await setup({ behavior: { tokens: 4 } });
+    const events: unknown[] = [];
+    app.monitor!.model.onRequest((e) => events.push(e));
+    await postJson(chatUrl(app), userMessage(), { 'x-client-id': 'mobile-app' });
+    await postJson(chatUrl(app), { ...userMessage(), stream: true }, { 'x-client-id': 'mobile-app' });
+    const now = Date.now();
+    const m = app.monitor!.model;
+    for (const stage of ['preprocess', 'inference', 'postprocess', 'total'] as const) {
+      expect(m.stages.get(`vlm:${stage}`)!.summarize(60_000, now).requests, stage).toBeGreaterThanOrEqual(stage === 'postprocess' ? 1 : 2);
+    }
+    const top = app.monitor!.clients.top(now, 300_000);
+    expect(top.byRequests[0]).toMatchObject({ client: 'mobile-app', requests: 2, errors: 0, modules: { vlm: 2 } });
+    expect(top.byGpuSeconds[0]!.gpuSeconds).toBeGreaterThan(0);
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ module: 'vlm', source: 'upstream', client: 'mobile-app' });
+    expect((events[0] as { inputTokens: number }).inputTokens).toBeGreaterThan(0);
+    const api = (await (await fetch(`${app.baseUrl}/api/monitor/clients?window=5m`)).json()) as any;
+    expect(api.modules.vlm).toEqual({ requests: 2, sharePercent: 100 });
+  });
+});

@@ -1,0 +1,37 @@
+// Just enough of the Prometheus text format to read an engine's gauges and counters:
+// `name{label="v",…} value` lines; comments, timestamps and exemplars are skipped.
+// (Engines' /metrics pages are small; no parser library on npm is maintained for this.)
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+export function parsePrometheusText(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = LINE.exec(line);
+    if (!m) continue;
+    const value = m[4] === '+Inf' ? Infinity : m[4] === '-Inf' ? -Infinity : Number(m[4]);
+    if (Number.isNaN(value)) continue;
+    const labels: Record<string, string> = {};
+    if (m[3]) for (const l of m[3].matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    out.push({ name: m[1]!, labels, value });
+  }
+  return out;
+}
+
+/** Sum of every series of the first name present (engines label per model or per rank). */
+export function sumOf(samples: readonly Sample[], ...names: string[]): number | undefined {
+  for (const name of names) {
+    const matching = samples.filter((s) => s.name === name);
+    if (matching.length) return matching.reduce((a, s) => a + s.value, 0);
+  }
+  return undefined;
+}
