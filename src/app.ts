@@ -169,7 +169,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       clock,
       defaultModel: config.UPSTREAM_MODEL,
       imageLimits: { maxBytes: config.IMAGE_MAX_BYTES, fetchTimeoutMs: config.IMAGE_FETCH_TIMEOUT_MS },
-      imageBudget: { maxPixels: config.IMAGE_MAX_PIXELS },
+      imageBudget: { maxPixels: config.IMAGE_MAX_PIXELS, maxSide: config.IMAGE_MAX_SIDE },
       ocrConfidenceThreshold: config.OCR_CONFIDENCE_THRESHOLD,
       ocrMaxTokens: config.OCR_MAX_TOKENS,
       guiStepTimeoutMs: config.GUI_STEP_TIMEOUT_MS,

@@ -37,6 +37,7 @@ export const configSchema = z.object({
   IMAGE_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
   /** Pixel budget per image: 1280 visual tokens of 32×32 pixels. */
   IMAGE_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(1280 * 32 * 32),
+  IMAGE_MAX_SIDE: int(0, 65_536).default(0),
   IMAGE_FETCH_TIMEOUT_MS: int(100, 120_000).default(10_000),
   OCR_CONFIDENCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(1, { message: 'expected a probability between 0 and 1' }).default(0.6),
   OCR_MAX_TOKENS: int(1, 65_536).default(2_048),

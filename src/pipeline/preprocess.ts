@@ -10,6 +10,8 @@ export const PATCH = 32;
 
 export interface ImageBudget {
   maxPixels: number;
+  /** Longest side allowed, in pixels; 0 for no limit beyond maxPixels. */
+  maxSide?: number;
 }
 
 export interface PreparedImage {
@@ -32,9 +34,12 @@ export interface PreparedImage {
  * Qwen's smart_resize, downscale-only: the largest size with both sides multiples of
  * 32 and at most maxPixels in area, keeping the aspect ratio. Pure, for tests.
  */
-export function fitToBudget(width: number, height: number, maxPixels: number): { width: number; height: number } {
-  if (width * height <= maxPixels) return { width, height };
-  const beta = Math.sqrt((width * height) / maxPixels);
+export function fitToBudget(width: number, height: number, maxPixels: number, maxSide = 0): { width: number; height: number } {
+  const sideOk = maxSide <= 0 || Math.max(width, height) <= maxSide;
+  if (width * height <= maxPixels && sideOk) return { width, height };
+  const byArea = Math.sqrt((width * height) / maxPixels);
+  const bySide = maxSide > 0 ? Math.max(width, height) / maxSide : 0;
+  const beta = Math.max(byArea, bySide, 1);
   const w = Math.max(PATCH, Math.floor(width / beta / PATCH) * PATCH);
   const h = Math.max(PATCH, Math.floor(height / beta / PATCH) * PATCH);
   return { width: w, height: h };
@@ -56,7 +61,7 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
   const ow = (swap ? meta.height : meta.width) ?? 0;
   const oh = (swap ? meta.width : meta.height) ?? 0;
   if (ow <= 0 || oh <= 0) throw new AppError('BAD_REQUEST', `${field}: the image has no dimensions`, { field });
-  const target = fitToBudget(ow, oh, budget.maxPixels);
+  const target = fitToBudget(ow, oh, budget.maxPixels, budget.maxSide ?? 0);
   const resized = target.width !== ow || target.height !== oh;
   let out = bytes;
   let outFormat = format;

@@ -1,6 +1,7 @@
 // POST /v1/chat/completions: OpenAI-compatible, relayed to the upstream model server.
 // Streamed answers are passed through event by event while the Monitor reads time to
 // first token and usage from them; a client that goes away aborts the upstream request.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { abortOnClientClose } from './client-abort.js';
 import { AppError } from '../errors.js';
@@ -53,6 +54,10 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       // Ask for usage so token counts are known; the extra chunk is removed again below
       // when the client did not ask for it.
       if (body.stream === true) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+      // Hashes and sizes of inline images: what an ERROR line about this request names
+      // instead of the images themselves.
+      const images = inlineImageDigests(body.messages);
+      if (images.length) request.logContext = { imageHashes: images.map((i) => i.hash).join(','), imageBytes: images.map((i) => i.bytes).join(',') };
       return { body, payload, estimatedTokens: estimateInputTokens(body.messages) };
     });
     const streamed = body.stream === true;
@@ -134,6 +139,23 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       .header('x-accel-buffering', 'no')
       .send(tap);
   });
+}
+
+/** sha256 prefix and size of every data-URL image (http URLs are the client's to know). */
+export function inlineImageDigests(messages: ReadonlyArray<{ content?: unknown }>): Array<{ hash: string; bytes: number }> {
+  const out: Array<{ hash: string; bytes: number }> = [];
+  for (const m of messages) {
+    if (!Array.isArray(m.content)) continue;
+    for (const p of m.content as Array<{ type?: string; image_url?: string | { url?: string } }>) {
+      if (p.type !== 'image_url') continue;
+      const url = typeof p.image_url === 'string' ? p.image_url : p.image_url?.url;
+      const comma = url?.startsWith('data:') ? url.indexOf(',') : -1;
+      if (!url || comma < 0) continue;
+      const bytes = Buffer.from(url.slice(comma + 1), 'base64');
+      out.push({ hash: createHash('sha256').update(bytes).digest('hex').slice(0, 16), bytes: bytes.length });
+    }
+  }
+  return out;
 }
 
 /**

@@ -44,23 +44,32 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
   const stats = opts.modelStats;
   const v = opts.video;
 
-  app.post('/api/video', { config: { monitorGroup: 'model' } }, async (request, reply) => {
-    const body = parseOrThrow(videoBody, request.body);
+  // An upload: the file itself as the body (Content-Type video/mp4, video/quicktime or
+  // application/octet-stream), the question in ?question=.
+  app.addContentTypeParser(['video/mp4', 'video/quicktime', 'video/x-m4v', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: v.maxBytes }, (_req, payload, done) => done(null, payload));
+
+  app.post('/api/video', { config: { monitorGroup: 'model' }, bodyLimit: v.maxBytes }, async (request, reply) => {
+    const uploaded = Buffer.isBuffer(request.body) ? request.body : null;
+    const body = uploaded
+      ? parseOrThrow(z.object({ question: z.string({ message: 'required: ?question= with an uploaded video' }).min(1).max(8_000) }), request.query)
+      : parseOrThrow(videoBody, request.body);
     const timer = new StageTimer('video', stats, clock);
     let ok = false;
     try {
       const prepared = await timer.run('preprocess', async () => {
-        if (body.video !== undefined) {
-          const bytes = await imageBytes(body.video, 'video', { maxBytes: v.maxBytes, fetchTimeoutMs: opts.imageLimits.fetchTimeoutMs });
+        const sent: string | undefined = uploaded ? undefined : (body as z.infer<typeof videoBody>).video;
+        if (uploaded || sent !== undefined) {
+          const bytes = uploaded ?? (await imageBytes(sent!, 'video', { maxBytes: v.maxBytes, fetchTimeoutMs: opts.imageLimits.fetchTimeoutMs }));
           const info = readVideoInfo(bytes);
           if (!info) throw new AppError('BAD_REQUEST', 'video: not an MP4/MOV (ISO BMFF) file with a video track; other formats: send "frames" instead', { field: 'video' });
           const frames = framesForDuration(info.durationSeconds, v, info.frameCount);
           // Data URLs are sent as they came; URLs are passed for the model server to fetch.
-          const url = /^https?:\/\//i.test(body.video) ? body.video : `data:video/mp4;base64,${bytes.toString('base64')}`;
+          const url = sent !== undefined && /^https?:\/\//i.test(sent) ? sent : `data:video/mp4;base64,${bytes.toString('base64')}`;
           return { kind: 'video' as const, info, frames, dropped: 0, url, hash: null };
         }
-        const all = body.frames!;
-        const keep = pickFrames(all.length, body.framesFps ?? v.fps, v);
+        const framesBody = body as z.infer<typeof videoBody>;
+        const all = framesBody.frames!;
+        const keep = pickFrames(all.length, framesBody.framesFps ?? v.fps, v);
         const results = await mapLimited(keep, CONCURRENCY, async (idx) => {
           try {
             return await prepareImage(await imageBytes(all[idx]!, `frames[${idx}]`, opts.imageLimits), `frames[${idx}]`, v.frameBudget);

@@ -24,6 +24,9 @@ describe('structured log over HTTP', () => {
     expect(line.params.requestId).toBeTruthy();
     expect(line.params.client).toMatch(/^key:[0-9a-f]{8}$/); // the key's hash, never the key
     expect(line.params.message).toContain('simulated failure (500)');
+    // The image is named by its hash and size, never included.
+    expect(line.params.imageHashes).toMatch(/^[0-9a-f]{16}$/);
+    expect(line.params.imageBytes).toBe('8');
     const all = JSON.stringify(await (await fetch(`${app.baseUrl}/api/monitor/logs?limit=1000`)).json());
     expect(all).not.toContain('client-secret-key');
     expect(all).not.toContain('sk-upstream-secret');

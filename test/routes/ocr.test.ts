@@ -34,6 +34,10 @@ describe('fitToBudget (Qwen3-VL: 32×32 pixels a token)', () => {
     expect(r.width * r.height).toBeLessThanOrEqual(1_310_720);
     expect(r.width / r.height).toBeCloseTo(3264 / 2448, 1);
   });
+  it('also honours a longest-side limit when one is set', () => {
+    const r = fitToBudget(3000, 1000, 10_000_000, 1536);
+    expect(r).toEqual({ width: 1536, height: 512 });
+  });
 });
 
 describe('POST /api/ocr', () => {
