@@ -33,6 +33,7 @@ describe('fitToBudget (Qwen3-VL: 32×32 pixels a token)', () => {
     expect(r.height % 32).toBe(0);
     expect(r.width * r.height).toBeLessThanOrEqual(1_310_720);
     expect(r.width / r.height).toBeCloseTo(3264 / 2448, 1);
+    expect(r).toEqual({ width: 1312, height: 960 }); // as the README says
   });
   it('also honours a longest-side limit when one is set', () => {
     const r = fitToBudget(3000, 1000, 10_000_000, 1536);
