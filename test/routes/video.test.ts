@@ -83,3 +83,18 @@ describe('video upload', () => {
     expect(((await noQuestion.json()) as any).error.field).toBe('question');
   });
 });
+
+describe('video failures', () => {
+  it('relays an upstream failure and records no speed for it', async () => {
+    const { fake, app, clock } = await setup();
+    fake.behavior = { ...fake.behavior, errorRate: 1, failStatus: 500 };
+    const res = await postJson(`${app.baseUrl}/api/video`, { frames: await Promise.all([1, 2, 3, 4].map(frame)), question: 'q' });
+    expect(res.status).toBe(500);
+    clock.advance(1000);
+    app.monitor!.check(clock());
+    const fps = ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=video_frames_per_second`)).json()) as any).series;
+    expect(fps).toHaveLength(0);
+    const total = ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=inference_duration_ms&labels=module=video,stage=total`)).json()) as any).series;
+    expect(total[0].points).toHaveLength(1); // failed requests took time too
+  });
+});
