@@ -1,0 +1,159 @@
+// Pure rule evaluation, after Prometheus' AlertingRule.Eval: a function of (rules, the
+// series store, the previous states, now) that returns the new states and the changes.
+// No timers, no I/O: the scheduler calls it after each check, tests call it directly.
+import { parseDuration } from '../duration.js';
+import type { Labels, SeriesStore } from '../metrics/series-store.js';
+import type { Condition, Rule } from './rule-schema.js';
+
+export type AlertState = 'inactive' | 'pending' | 'firing';
+
+export interface AlertInstance {
+  ruleId: string;
+  /** Label set of the series this instance watches. */
+  labels: Labels;
+  state: AlertState;
+  /** Consecutive breaching checks so far. */
+  breaches: number;
+  breachSince: number | null;
+  firingSince: number | null;
+  /** Last time the condition held (for keepFiringFor). */
+  lastBreachAt: number | null;
+  value: number | null;
+  /** Values of the checks that breached, newest last (at most 20). */
+  breachPoints: Array<[number, number]>;
+  lastNotifiedAt: number | null;
+}
+
+export interface StateChange {
+  ruleId: string;
+  labels: Labels;
+  from: AlertState;
+  to: AlertState;
+  at: number;
+  value: number | null;
+}
+
+export type States = Map<string, AlertInstance>;
+
+export const instanceKey = (ruleId: string, labels: Labels) =>
+  `${ruleId}|${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}`;
+
+const compare = (v: number, op: Condition['op'], t: number) =>
+  op === '>' ? v > t : op === '>=' ? v >= t : op === '<' ? v < t : v <= t;
+
+interface Ctx {
+  store: SeriesStore;
+  now: number;
+  intervalMs: number;
+}
+
+/** The value a series has at this check: its point from within half an interval. */
+function currentValue(ctx: Ctx, metric: string, labels: Labels): number | null {
+  const p = ctx.store.latest(metric, labels);
+  return p && p.t >= ctx.now - ctx.intervalMs / 2 ? p.v : null;
+}
+
+/** Percent change of the current value against the mean of the baseline window before it. */
+function surgePercent(ctx: Ctx, metric: string, labels: Labels, value: number, baselineMs: number): number | null {
+  const entry = ctx.store.find(metric, labels).find((s) => Object.keys(s.labels).length === Object.keys(labels).length);
+  if (!entry) return null;
+  const before = entry.ring.since(ctx.now - baselineMs).filter((p) => p.t < ctx.now - ctx.intervalMs / 2);
+  if (before.length === 0) return null;
+  const mean = before.reduce((a, p) => a + p.v, 0) / before.length;
+  if (mean === 0) return value > 0 ? Infinity : 0;
+  return ((value - mean) / Math.abs(mean)) * 100;
+}
+
+/** Whether a condition's duration is met, given consecutive breaches and breach start. */
+function durationMet(c: Condition, breaches: number, since: number | null, now: number): boolean {
+  if (c.for !== undefined) return since !== null && now - since >= parseDuration(c.for)!;
+  return breaches >= (c.consecutiveChecks ?? 1);
+}
+
+/**
+ * The second (AND) condition, on the series of its metric that share the label values
+ * both conditions have in common. Its own duration is tracked in `andStates`.
+ */
+function andHolds(ctx: Ctx, rule: Rule, labels: Labels, andStates: Map<string, { breaches: number; since: number | null }>, key: string): boolean {
+  const c = rule.and!;
+  // Series of the second metric that agree with this instance on every label they share.
+  const candidates = ctx.store.find(c.metric, c.labels).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === undefined || s.labels[k] === v));
+  const s = andStates.get(key) ?? { breaches: 0, since: null };
+  const breaching = candidates.some((series) => {
+    const v = currentValue(ctx, c.metric, series.labels);
+    return v !== null && compare(v, c.op, c.threshold);
+  });
+  const next = breaching ? { breaches: s.breaches + 1, since: s.since ?? ctx.now } : { breaches: 0, since: null };
+  andStates.set(key, next);
+  return breaching && durationMet(c, next.breaches, next.since, ctx.now);
+}
+
+export interface EvaluationResult {
+  states: States;
+  changes: StateChange[];
+}
+
+export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: States, now: number, intervalMs: number, andStates = new Map<string, { breaches: number; since: number | null }>()): EvaluationResult {
+  const ctx: Ctx = { store, now, intervalMs };
+  const states: States = new Map();
+  const changes: StateChange[] = [];
+  for (const rule of rules) {
+    if (!rule.enabled || rule.perRequest) continue;
+    const series = store.find(rule.metric, rule.labels);
+    // Instances: every matching series, plus earlier instances whose series went quiet.
+    const labelSets = new Map<string, Labels>(series.map((s) => [instanceKey(rule.id, s.labels), s.labels]));
+    for (const [key, inst] of prev) if (inst.ruleId === rule.id && !labelSets.has(key)) labelSets.set(key, inst.labels);
+    if (labelSets.size === 0 && rule.noData === 'alert') labelSets.set(instanceKey(rule.id, rule.labels), rule.labels);
+
+    for (const [key, labels] of labelSets) {
+      const old = prev.get(key);
+      const inst: AlertInstance = old
+        ? { ...old, breachPoints: [...old.breachPoints] }
+        : { ruleId: rule.id, labels, state: 'inactive', breaches: 0, breachSince: null, firingSince: null, lastBreachAt: null, value: null, breachPoints: [], lastNotifiedAt: null };
+      let value = currentValue(ctx, rule.metric, labels);
+      if (value !== null && rule.surgeBaseline) value = surgePercent(ctx, rule.metric, labels, value, parseDuration(rule.surgeBaseline)!);
+      inst.value = value;
+
+      let breaching: boolean;
+      if (value === null) {
+        if (rule.noData === 'keep') {
+          states.set(key, inst);
+          continue;
+        }
+        breaching = rule.noData === 'alert';
+      } else if (inst.state === 'firing' && rule.recoverThreshold !== undefined) {
+        // Hysteresis: stay firing until the value crosses the recovery threshold.
+        const above = rule.op === '>' || rule.op === '>=';
+        breaching = above ? value > rule.recoverThreshold : value < rule.recoverThreshold;
+      } else {
+        breaching = compare(value, rule.op, rule.threshold);
+      }
+      if (breaching && rule.and) breaching = andHolds(ctx, rule, labels, andStates, key);
+
+      const from = inst.state;
+      if (breaching) {
+        inst.breaches++;
+        inst.breachSince ??= now;
+        inst.lastBreachAt = now;
+        if (value !== null) inst.breachPoints = [...inst.breachPoints, [now, value] as [number, number]].slice(-20);
+        if (inst.state !== 'firing') inst.state = durationMet(rule, inst.breaches, inst.breachSince, now) ? 'firing' : 'pending';
+        if (inst.state === 'firing' && from !== 'firing') inst.firingSince = now;
+      } else {
+        const keepMs = rule.keepFiringFor ? parseDuration(rule.keepFiringFor)! : 0;
+        const stillKept = inst.state === 'firing' && inst.lastBreachAt !== null && now - inst.lastBreachAt < keepMs;
+        inst.breaches = 0;
+        inst.breachSince = null;
+        if (!stillKept) {
+          inst.state = 'inactive';
+          inst.firingSince = null;
+          inst.breachPoints = [];
+        }
+      }
+      if (inst.state !== from) changes.push({ ruleId: rule.id, labels, from, to: inst.state, at: now, value });
+      // Quiet, inactive instances of vanished series are dropped: states stay bounded.
+      if (inst.state === 'inactive' && !series.some((s) => instanceKey(rule.id, s.labels) === key)) continue;
+      states.set(key, inst);
+    }
+  }
+  return { states, changes };
+}

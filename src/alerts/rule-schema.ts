@@ -1,0 +1,72 @@
+// An alert rule as the API takes it and the rules file stores it: validated with zod,
+// the one source of the Rule type. Users edit rules in the UI, never as YAML.
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+import { catalogue } from '../metrics/catalogue.js';
+
+const durationText = z.string().refine((s) => { const ms = parseDuration(s); return ms !== null && ms > 0; }, { message: 'expected a duration such as 30s, 2m or 1h' });
+
+const metricName = z.string().refine((m) => catalogue.has(m), { message: 'unknown metric; GET /api/monitor/catalogue lists them' });
+
+export const conditionSchema = z.object({
+  metric: metricName,
+  labels: z.record(z.string(), z.string()).default({}),
+  op: z.enum(['>', '>=', '<', '<='], { message: 'expected one of >, >=, <, <=' }),
+  threshold: z.number({ message: 'expected a number' }),
+  /** Fire at the Nth consecutive breaching check (check = MONITOR_INTERVAL_MS). */
+  consecutiveChecks: z.number().int().min(1).max(10_000).optional(),
+  /** Or: fire once the condition has held this long (Prometheus `for`). */
+  for: durationText.optional(),
+});
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const CHANNELS = ['console', 'webhook'] as const;
+
+export const ruleInputSchema = conditionSchema
+  .extend({
+    name: z.string().min(1).max(200),
+    and: conditionSchema.optional(),
+    severity: z.enum(SEVERITIES, { message: 'expected info, warning or critical' }).default('warning'),
+    channels: z.array(z.enum(CHANNELS, { message: 'expected console or webhook' })).min(1).default(['console']),
+    enabled: z.boolean().default(true),
+    /** What a missing value means: keep the state, count as OK, or as breaching. */
+    noData: z.enum(['keep', 'ok', 'alert']).default('keep'),
+    /** Hysteresis: once firing, resolve only when the value crosses this instead of the threshold. */
+    recoverThreshold: z.number().optional(),
+    /** Stay firing this long after the condition clears (anti-flap). */
+    keepFiringFor: durationText.optional(),
+    /**
+     * Surge form: compare the percent change of the value against its mean over this
+     * baseline window (e.g. RPS up 300 % against its 10-minute mean) with op/threshold.
+     */
+    surgeBaseline: durationText.optional(),
+    /** Per-request form: evaluated on each request event (input_token_count) instead of checks. */
+    perRequest: z.boolean().default(false),
+    /** Notify again while still firing, this often. */
+    repeatInterval: durationText.default('4h'),
+    /** On firing: keep every INFO log line for this many minutes. */
+    boostLogMinutes: z.number().min(0).max(1440).optional(),
+  })
+  .superRefine((r, ctx) => {
+    const conditions: Array<{ c: { consecutiveChecks?: number | undefined; for?: string | undefined }; path: string[] }> = [{ c: r, path: [] }];
+    if (r.and) conditions.push({ c: r.and, path: ['and'] });
+    for (const { c, path } of conditions) {
+      if (c.consecutiveChecks !== undefined && c.for !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'for'], message: 'consecutiveChecks and for are alternatives: give one' });
+      }
+    }
+    if (r.perRequest && r.metric !== 'input_token_count') {
+      ctx.addIssue({ code: 'custom', path: ['perRequest'], message: 'per-request rules work on input_token_count' });
+    }
+    if (r.recoverThreshold !== undefined) {
+      const above = r.op === '>' || r.op === '>=';
+      if (above ? r.recoverThreshold > r.threshold : r.recoverThreshold < r.threshold) {
+        ctx.addIssue({ code: 'custom', path: ['recoverThreshold'], message: `expected a value on the healthy side of the threshold (${above ? '≤' : '≥'} ${r.threshold})` });
+      }
+    }
+  });
+
+export type RuleInput = z.input<typeof ruleInputSchema>;
+export type Condition = z.infer<typeof conditionSchema>;
+export type Rule = z.infer<typeof ruleInputSchema> & { id: string };
+export type Severity = (typeof SEVERITIES)[number];

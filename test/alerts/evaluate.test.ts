@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate, type States } from '../../src/alerts/evaluate.js';
+import { ruleInputSchema, type Rule, type RuleInput } from '../../src/alerts/rule-schema.js';
+import { SeriesStore } from '../../src/metrics/series-store.js';
+
+const I = 10_000;
+const t0 = 1_800_000_000_000;
+const rule = (r: Partial<RuleInput>, id = 'r1'): Rule => ({ id, ...ruleInputSchema.parse({ name: 'test', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, ...r }) });
+
+/** Feeds one value per check and evaluates after each; returns the state after each check. */
+function run(rules: Rule[], feed: (store: SeriesStore, t: number, k: number) => void, checks: number) {
+  const store = new SeriesStore({ intervalMs: I });
+  let states: States = new Map();
+  const andStates = new Map();
+  const trace: Array<{ states: string[]; changes: string[] }> = [];
+  for (let k = 0; k < checks; k++) {
+    const t = t0 + k * I;
+    feed(store, t, k);
+    const r = evaluate(rules, store, states, t, I, andStates);
+    states = r.states;
+    trace.push({ states: [...states.values()].map((s) => `${JSON.stringify(s.labels)}:${s.state}`), changes: r.changes.map((c) => `${c.from}->${c.to}`) });
+  }
+  return { trace, states };
+}
+
+describe('evaluate', () => {
+  it('"> 90 % for 3 consecutive checks" fires at the 3rd breaching check, not the 2nd', () => {
+    const values = [50, 95, 96, 97, 98, 80];
+    const { trace } = run([rule({ consecutiveChecks: 3 })], (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!), values.length);
+    expect(trace.map((x) => x.states[0])).toEqual([
+      '{"gpu":"0"}:inactive', '{"gpu":"0"}:pending', '{"gpu":"0"}:pending', '{"gpu":"0"}:firing', '{"gpu":"0"}:firing', '{"gpu":"0"}:inactive',
+    ]);
+    expect(trace.flatMap((x) => x.changes)).toEqual(['inactive->pending', 'pending->firing', 'firing->inactive']);
+  });
+
+  it('"for: 30s" fires once the condition has held 30 s: the 4th check at a 10 s interval', () => {
+    const { trace } = run([rule({ for: '30s' })], (s, t) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 99), 5);
+    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['pending', 'pending', 'pending', 'firing', 'firing']);
+  });
+
+  it('keeps one instance per label set (each GPU on its own)', () => {
+    const { states } = run([rule({})], (s, t) => {
+      s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 40);
+      s.record('gpu_memory_utilization_percent', { gpu: '1' }, t, 95);
+    }, 1);
+    expect([...states.values()].map((s) => [s.labels.gpu, s.state])).toEqual([['0', 'inactive'], ['1', 'firing']]);
+  });
+
+  it('joins a second condition with AND, each with its own duration', () => {
+    const r = rule({ metric: 'gui_step_success_rate', op: '<', threshold: 85, for: '20s', and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 } });
+    const rate = [90, 80, 80, 80, 80, 80];
+    const dur = [4000, 2000, 2000, 4000, 4000, 4000];
+    const { trace } = run([r], (s, t, k) => {
+      s.record('gui_step_success_rate', {}, t, rate[k]!);
+      s.record('gui_step_avg_duration', {}, t, dur[k]!);
+    }, rate.length);
+    // Success rate low from check 1, duration high only from check 3; the 20 s count starts then.
+    expect(trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'none')).toEqual(['inactive', 'inactive', 'inactive', 'pending', 'pending', 'firing']);
+  });
+
+  it('does not flap: fire above 90, resolve only below 85', () => {
+    const values = [95, 88, 89, 86, 84];
+    const { trace } = run([rule({ recoverThreshold: 85 })], (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!), values.length);
+    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['firing', 'firing', 'firing', 'firing', 'inactive']);
+  });
+
+  it('keeps firing for keepFiringFor after the condition clears', () => {
+    const values = [95, 50, 50, 50, 50];
+    const { trace } = run([rule({ keepFiringFor: '25s' })], (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!), values.length);
+    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['firing', 'firing', 'firing', 'inactive', 'inactive']);
+  });
+
+  it('handles no data as told: keep, ok, or alert', () => {
+    const feed = (s: SeriesStore, t: number, k: number) => {
+      if (k < 2) s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 99);
+    };
+    expect(run([rule({ noData: 'keep' })], feed, 4).trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['firing', 'firing', 'firing', 'firing']);
+    expect(run([rule({ noData: 'ok' })], feed, 4).trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'gone')).toEqual(['firing', 'firing', 'inactive', 'inactive']);
+    // GPU lost, nothing reported at all: a rule that alerts on no data fires.
+    const none = run([rule({ metric: 'gpu_available', op: '<', threshold: 1, noData: 'alert', consecutiveChecks: 2 })], () => {}, 3);
+    expect(none.trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['pending', 'firing', 'firing']);
+  });
+
+  it('fires on a surge against the baseline mean (RPS up 300 % on its 10-minute mean)', () => {
+    const r = rule({ metric: 'requests_per_second', labels: { endpoint: '*' }, op: '>', threshold: 300, surgeBaseline: '10m' });
+    const values = [...Array(60).fill(10), 45];
+    const { trace, states } = run([r], (s, t, k) => s.record('requests_per_second', { endpoint: '*' }, t, values[k]!), values.length);
+    expect(trace.at(-2)!.states[0]).toContain('inactive');
+    expect(trace.at(-1)!.states[0]).toContain('firing');
+    expect([...states.values()][0]!.value).toBeCloseTo(350, 6);
+  });
+
+  it('rejects rules that make no sense, naming the field', () => {
+    const bad = (r: object) => ruleInputSchema.safeParse({ name: 'x', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, ...r }).error!.issues[0]!;
+    expect(bad({ metric: 'gpu_fun' }).path).toEqual(['metric']);
+    expect(bad({ op: '=>' }).path).toEqual(['op']);
+    expect(bad({ consecutiveChecks: 3, for: '30s' }).path).toEqual(['for']);
+    expect(bad({ for: 'soon' }).path).toEqual(['for']);
+    expect(bad({ recoverThreshold: 95 }).path).toEqual(['recoverThreshold']);
+    expect(bad({ perRequest: true }).path).toEqual(['perRequest']);
+    expect(bad({ channels: ['pager'] }).path).toEqual(['channels', 0]);
+  });
+});
