@@ -12,6 +12,8 @@ import { EventLog } from './log/event-log.js';
 import { Monitor } from './monitor.js';
 import { clientId } from './routes/client-id.js';
 import { logRoutes } from './routes/logs.js';
+import { alertRoutes } from './routes/alerts.js';
+import { AlertManager } from './alerts/manager.js';
 import type { ModelRouteOptions } from './routes/model-route-options.js';
 import { guiRoutes } from './routes/gui.js';
 import { ocrRoutes } from './routes/ocr.js';
@@ -35,6 +37,8 @@ export interface AppOptions {
   simulated?: boolean;
   /** false in tests that want a quiet console. */
   logger?: boolean;
+  /** Backoff wait between alert delivery attempts (tests make it instant). */
+  alertSleep?: (ms: number) => Promise<void>;
   /** Random source of log sampling (seeded in tests). */
   random?: () => number;
   /** false: no GPU or host probes (tests of the service layer). */
@@ -46,6 +50,7 @@ export interface AppOptions {
 export interface App {
   app: FastifyInstance;
   log: EventLog;
+  alerts: AlertManager | null;
   monitor: Monitor | null;
   token: MonitorToken;
   upstream: UpstreamClient;
@@ -79,13 +84,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
   });
+  const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   const upstream = new UpstreamClient({
     url: config.UPSTREAM_URL,
     apiKey: config.UPSTREAM_API_KEY,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
   });
-  const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   const monitor = config.MONITOR_ENABLED
     ? new Monitor({
         intervalMs: config.MONITOR_INTERVAL_MS,
@@ -93,6 +98,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         clock,
         simulated: opts.simulated ?? false,
         ...(opts.probes === false ? {} : { gpu: new GpuPoller({ library: config.NVML_LIBRARY }), host: new HostProbe() }),
+        ...(config.UPSTREAM_URL ? { upstreamUp: async () => (await upstream.ping('/models', 2_000)).ok } : {}),
         engine: new UpstreamMetricsProbe(config.UPSTREAM_METRICS_URL ?? UpstreamMetricsProbe.metricsUrlFor(config.UPSTREAM_URL)),
       })
     : null;
@@ -112,6 +118,25 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       ...(monitor ? [(line: Parameters<typeof monitor.hub.broadcast>[1]) => monitor.hub.broadcast('log', line)] : []),
     ],
   });
+
+  const alerts = monitor
+    ? new AlertManager({
+        dataDir: config.DATA_DIR,
+        store: monitor.store,
+        intervalMs: config.MONITOR_INTERVAL_MS,
+        clock,
+        log,
+        clients: monitor.clients,
+        broadcast: (n) => monitor.hub.broadcast('alert', n),
+        monitorUrl: `${config.PUBLIC_URL ?? ''}/#monitor`,
+        ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
+      })
+    : null;
+  if (monitor && alerts) {
+    alerts.load();
+    monitor.alerts = alerts;
+    monitor.model.onRequest((e) => alerts.onRequestEvent(e));
+  }
 
   /** Context an operator needs to act on a failed request; never bodies or images. */
   const requestContext = (request: FastifyRequest, status: number, err: AppError | FastifyError) => ({
@@ -198,6 +223,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await guarded.register(streamRoute, { monitor, clock });
       await guarded.register(metricsRoute, { monitor });
       await guarded.register(logRoutes, { log, clock });
+      await guarded.register(alertRoutes, { alerts: alerts!, adminToken: config.MONITOR_ADMIN_TOKEN });
     });
     app.addHook('onReady', async () => {
       monitor.websocketConnections = () => app.websocketServer.clients.size;
@@ -208,6 +234,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   return {
     app,
     log,
+    alerts,
     monitor,
     token,
     upstream,
@@ -225,6 +252,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
     async close() {
       stopTasks?.();
+      alerts?.close();
       monitor?.hub.closeAll();
       monitor?.opts.gpu?.close();
       await app.close();

@@ -51,6 +51,10 @@ export const configSchema = z.object({
   MONITOR_ENABLED: bool.default(true),
   MONITOR_INTERVAL_MS: int(100, 3_600_000).default(10_000),
   MONITOR_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  /** When set, changing alert rules, silences and channels needs it (header X-Admin-Token). */
+  MONITOR_ADMIN_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  /** How operators reach this server, for links in alerts (e.g. https://vlm.example.com). */
+  PUBLIC_URL: httpUrl.optional(),
   MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
   API_KEYS: z
     .string()
@@ -66,7 +70,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /** Names whose values are never echoed, not even in an error. */
-const SECRET_KEYS = new Set(['UPSTREAM_API_KEY', 'MONITOR_TOKEN', 'API_KEYS']);
+const SECRET_KEYS = new Set(['UPSTREAM_API_KEY', 'MONITOR_TOKEN', 'MONITOR_ADMIN_TOKEN', 'API_KEYS']);
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';

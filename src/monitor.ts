@@ -2,6 +2,7 @@
 // is true. check(now) turns windows into series points, builds the cards and pushes
 // them to every open Monitor tab; the scheduler calls it, tests call it directly.
 import type client from 'prom-client';
+import type { AlertManager } from './alerts/manager.js';
 import { createPrometheusRegistry } from './metrics/prometheus.js';
 import { SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
@@ -25,6 +26,8 @@ export interface MonitorOptions {
   gpu?: GpuPoller;
   host?: HostProbe;
   engine?: UpstreamMetricsProbe;
+  /** Whether the model server answers; recorded as upstream_up when configured. */
+  upstreamUp?: () => Promise<boolean>;
 }
 
 export class Monitor {
@@ -40,6 +43,8 @@ export class Monitor {
   websocketConnections: () => number = () => this.hub.size;
   private last: Snapshot | undefined;
   private ticking = false;
+  /** Set by the app: evaluated after every check. */
+  alerts: AlertManager | undefined;
   /** The model server's own gauges at the last check. */
   engine: EngineReading = { available: false, reason: 'not read yet' };
 
@@ -77,6 +82,7 @@ export class Monitor {
       this.gpuStatus = r.reason === undefined ? { available: r.available } : { available: r.available, reason: r.reason };
     }
     if (this.opts.host) recordHostSeries(this.store, this.opts.host.sample(now), now);
+    if (this.opts.upstreamUp) this.store.record('upstream_up', {}, now, (await this.opts.upstreamUp()) ? 1 : 0);
     if (this.opts.engine) {
       this.engine = await this.opts.engine.sample();
       recordEngineSeries(this.store, this.engine, now);
@@ -97,6 +103,7 @@ export class Monitor {
       const share = shares[m].sharePercent;
       if (share !== null) this.store.record('module_share_percent', { module: m }, now, share);
     }
+    this.alerts?.onCheck(now);
     this.last = this.snapshot(now);
     this.hub.broadcast('snapshot', this.last);
     return this.last;

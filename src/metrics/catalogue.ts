@@ -76,6 +76,7 @@ const defs: MetricDef[] = [
   { name: 'ocr_preproc_failure_rate', layer: 'model', unit: '%', labels: [], help: 'Share of OCR images whose preprocessing failed.' },
   { name: 'video_frames_per_second', layer: 'model', unit: 'frames/s', labels: [], help: 'Video frames understood per second of inference.' },
   { name: 'module_share_percent', layer: 'model', unit: '%', labels: ['module'], help: "Each module's share of model requests over the sliding window." },
+  { name: 'upstream_up', layer: 'model', unit: 'bool', labels: [], help: 'Whether the model server answered GET /models at the last check (1) or not (0).' },
   { name: 'upstream_requests_running', layer: 'model', unit: 'requests', labels: [], help: "Requests the model server is running (vLLM/SGLang /metrics)." },
   { name: 'upstream_requests_waiting', layer: 'model', unit: 'requests', labels: [], help: 'Requests queued in the model server.' },
   { name: 'upstream_kv_cache_usage_percent', layer: 'model', unit: '%', labels: [], help: "KV-cache usage of the model server.", thresholds: above(90, 98) },

@@ -1,0 +1,88 @@
+// Delivery: one bounded queue per channel, a worker that sends one notification at a
+// time, retries with exponential backoff while the notifier says so, and records every
+// attempt. Nothing here blocks evaluation or requests; a full queue refuses loudly.
+import type { Notification, Notifier } from './notifier.js';
+
+export interface Attempt {
+  at: number;
+  channel: string;
+  notificationId: string;
+  attempt: number;
+  ok: boolean;
+  detail: string;
+  /** Set on the last attempt: delivered, or given up. */
+  final: boolean;
+}
+
+export interface DeliveryOptions {
+  maxQueue?: number;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  clock: () => number;
+  /** Injected so tests do not wait for real backoff. */
+  sleep?: (ms: number) => Promise<void>;
+  onAttempt: (a: Attempt) => void;
+}
+
+export class ChannelQueue {
+  private readonly queue: Notification[] = [];
+  private running = false;
+  private readonly abort = new AbortController();
+  private readonly sleep: (ms: number) => Promise<void>;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(readonly notifier: Notifier, private readonly opts: DeliveryOptions) {
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms).unref()));
+  }
+
+  get pending(): number {
+    return this.queue.length + (this.running ? 1 : 0);
+  }
+
+  /** False (and an attempt record saying so) when the queue is full. */
+  enqueue(n: Notification): boolean {
+    if (this.queue.length >= (this.opts.maxQueue ?? 100)) {
+      this.opts.onAttempt({ at: this.opts.clock(), channel: this.notifier.kind, notificationId: n.id, attempt: 0, ok: false, detail: 'queue full: not sent', final: true });
+      return false;
+    }
+    this.queue.push(n);
+    if (!this.running) void this.work();
+    return true;
+  }
+
+  /** Resolves when everything queued has been delivered or given up (for shutdown and tests). */
+  idle(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+
+  private async work(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0 && !this.abort.signal.aborted) {
+      const n = this.queue.shift()!;
+      const max = this.opts.maxAttempts ?? 5;
+      for (let attempt = 1; attempt <= max; attempt++) {
+        let result;
+        try {
+          result = await this.notifier.send(n, this.abort.signal);
+        } catch (err) {
+          result = { ok: false as const, retry: true, error: (err as Error).message };
+        }
+        const final = result.ok || !result.retry || attempt === max;
+        this.opts.onAttempt({
+          at: this.opts.clock(), channel: this.notifier.kind, notificationId: n.id, attempt, ok: result.ok,
+          detail: result.ok ? (result.detail ?? 'sent') : result.error, final,
+        });
+        if (final) break;
+        await this.sleep((this.opts.baseDelayMs ?? 1_000) * 2 ** (attempt - 1));
+      }
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    waiters.forEach((w) => w());
+  }
+}

@@ -1,0 +1,314 @@
+// The alert engine's state and its edges: rules and channels persisted under DATA_DIR,
+// evaluation after every check (pure evaluate()), one notification per state change
+// (grouped per check and channel, repeated while firing at the rule's repeatInterval),
+// per-request rules, context for the operator, delivery queues and history.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+import type { EventLog } from '../log/event-log.js';
+import { formatLine } from '../log/event-log.js';
+import type { ClientStats } from '../metrics/client-stats.js';
+import type { RequestEvent } from '../metrics/model-stats.js';
+import type { SeriesStore } from '../metrics/series-store.js';
+import { ChannelQueue, type Attempt } from './delivery.js';
+import { evaluate, instanceKey, type AlertInstance, type StateChange, type States } from './evaluate.js';
+import { JsonFile } from './json-file.js';
+import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
+import { consoleNotifier } from './notifiers/console.js';
+import { webhookNotifier } from './notifiers/webhook.js';
+import { WEBHOOK_FORMATS } from './notifiers/webhook-formats.js';
+import { PRESETS } from './presets.js';
+import { ruleInputSchema, type Rule, type RuleInput } from './rule-schema.js';
+
+const storedRule = ruleInputSchema.and(z.object({ id: z.string() }));
+const rulesFileSchema = z.array(storedRule);
+
+export const channelsSchema = z.object({
+  webhook: z
+    .object({
+      url: z.string().url({ message: 'expected an http(s) URL' }).refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' }),
+      format: z.enum(WEBHOOK_FORMATS, { message: `expected one of ${WEBHOOK_FORMATS.join(', ')}` }).default('generic'),
+      /** Write-only: never returned by the API. null clears it; absent keeps it. */
+      secret: z.string().min(1).nullable().optional(),
+      timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+    })
+    .nullable()
+    .optional(),
+});
+type Channels = z.infer<typeof channelsSchema>;
+
+export interface HistoryEntry {
+  at: number;
+  kind: 'state' | 'delivery';
+  ruleId?: string;
+  severity?: string;
+  labels?: Record<string, string>;
+  from?: string;
+  to?: string;
+  value?: number | null;
+  channel?: string;
+  ok?: boolean;
+  detail?: string;
+  attempt?: number;
+}
+
+export interface AlertManagerOptions {
+  dataDir: string;
+  store: SeriesStore;
+  intervalMs: number;
+  clock: () => number;
+  log: EventLog;
+  clients: ClientStats;
+  broadcast: (n: Notification) => void;
+  monitorUrl: string;
+  sleep?: (ms: number) => Promise<void>;
+  historyLimit?: number;
+}
+
+export class AlertManager {
+  rules: Rule[] = [];
+  private channels: Channels = {};
+  private states: States = new Map();
+  private readonly andStates = new Map<string, { breaches: number; since: number | null }>();
+  private readonly history: HistoryEntry[] = [];
+  private readonly rulesFile: JsonFile<typeof rulesFileSchema>;
+  private readonly channelsFile: JsonFile<typeof channelsSchema>;
+  private readonly queues = new Map<string, ChannelQueue>();
+
+  constructor(private readonly opts: AlertManagerOptions) {
+    this.rulesFile = new JsonFile(join(opts.dataDir, 'alert-rules.json'), rulesFileSchema, () => []);
+    this.channelsFile = new JsonFile(join(opts.dataDir, 'alert-channels.json'), channelsSchema, () => ({}));
+    this.queues.set('console', this.queue(consoleNotifier(opts.broadcast)));
+  }
+
+  /** Reads rules and channels; a damaged file is reported, set aside, never overwritten. */
+  load(): string[] {
+    const problems: string[] = [];
+    const rules = this.rulesFile.load(this.opts.clock());
+    this.rules = rules.value as Rule[];
+    if (rules.problem) problems.push(rules.problem);
+    const channels = this.channelsFile.load(this.opts.clock());
+    this.setChannelsInternal(channels.value);
+    if (channels.problem) problems.push(channels.problem);
+    for (const p of problems) this.opts.log.error('alert', 'alert state file unreadable', { problem: p });
+    return problems;
+  }
+
+  private queue(n: Notifier): ChannelQueue {
+    return new ChannelQueue(n, {
+      clock: this.opts.clock,
+      ...(this.opts.sleep ? { sleep: this.opts.sleep } : {}),
+      onAttempt: (a) => this.recordAttempt(a),
+    });
+  }
+
+  private recordAttempt(a: Attempt): void {
+    this.pushHistory({ at: a.at, kind: 'delivery', channel: a.channel, ok: a.ok, detail: a.detail, attempt: a.attempt });
+    if (!a.ok && a.final) this.opts.log.error('alert', 'alert delivery failed', { channel: a.channel, attempts: a.attempt, detail: a.detail, notification: a.notificationId });
+    else if (!a.ok) this.opts.log.warn('alert', 'alert delivery attempt failed', { channel: a.channel, attempt: a.attempt, detail: a.detail });
+  }
+
+  private pushHistory(e: HistoryEntry): void {
+    this.history.push(e);
+    const limit = this.opts.historyLimit ?? 5_000;
+    if (this.history.length > limit) this.history.splice(0, this.history.length - limit);
+  }
+
+  // ---- rules ----
+
+  private persistRules(): void {
+    this.rulesFile.save(this.rules);
+  }
+
+  addRule(input: unknown, id: string = randomUUID()): Rule {
+    const rule = { id, ...ruleInputSchema.parse(input) } as Rule;
+    this.rules = [...this.rules.filter((r) => r.id !== id), rule];
+    this.persistRules();
+    return rule;
+  }
+
+  updateRule(id: string, input: unknown): Rule | undefined {
+    if (!this.rules.some((r) => r.id === id)) return undefined;
+    const rule = { id, ...ruleInputSchema.parse(input) } as Rule;
+    this.rules = this.rules.map((r) => (r.id === id ? rule : r));
+    // A changed rule starts its states afresh.
+    for (const [k, s] of this.states) if (s.ruleId === id) this.states.delete(k);
+    this.persistRules();
+    return rule;
+  }
+
+  deleteRule(id: string): boolean {
+    const before = this.rules.length;
+    this.rules = this.rules.filter((r) => r.id !== id);
+    for (const [k, s] of this.states) if (s.ruleId === id) this.states.delete(k);
+    if (this.rules.length !== before) this.persistRules();
+    return this.rules.length !== before;
+  }
+
+  importPreset(presetId: string): Rule | undefined {
+    const preset = PRESETS.find((p) => p.id === presetId);
+    return preset ? this.addRule(preset.rule as RuleInput, `preset:${preset.id}`) : undefined;
+  }
+
+  // ---- channels ----
+
+  /** What the API shows: never a secret, only whether one is set. */
+  channelsView(): unknown {
+    const w = this.channels.webhook;
+    return { webhook: w ? { url: w.url, format: w.format, timeoutMs: w.timeoutMs, secretSet: Boolean(w.secret) } : null, console: { enabled: true } };
+  }
+
+  setChannels(input: unknown): void {
+    const parsed = channelsSchema.parse(input);
+    // An omitted secret keeps the stored one; null clears it.
+    if (parsed.webhook && parsed.webhook.secret === undefined && this.channels.webhook?.secret) {
+      parsed.webhook.secret = this.channels.webhook.secret;
+    }
+    this.setChannelsInternal(parsed);
+    this.channelsFile.save(this.channels);
+  }
+
+  private setChannelsInternal(c: Channels): void {
+    this.channels = c;
+    this.queues.get('webhook')?.close();
+    this.queues.delete('webhook');
+    if (c.webhook) {
+      this.queues.set('webhook', this.queue(webhookNotifier({ url: c.webhook.url, format: c.webhook.format, secret: c.webhook.secret ?? undefined, timeoutMs: c.webhook.timeoutMs })));
+    }
+  }
+
+  /** Sends a test notification on one channel; resolves with its attempts. */
+  async testChannel(kind: string): Promise<HistoryEntry[]> {
+    const q = this.queues.get(kind);
+    if (!q) throw new Error(`channel ${kind} is not configured`);
+    const n: Notification = { id: randomUUID(), status: 'firing', test: true, alerts: [this.payload(
+      { id: 'test', name: 'Test notification', severity: 'info', metric: 'none', op: '>', threshold: 0 } as unknown as Rule,
+      { labels: {}, value: null, firingSince: this.opts.clock(), breachPoints: [] } as unknown as AlertInstance, 'firing')] };
+    const start = this.history.length;
+    q.enqueue(n);
+    await q.idle();
+    return this.history.slice(start).filter((h) => h.kind === 'delivery' && h.channel === kind);
+  }
+
+  // ---- evaluation ----
+
+  /** After each check: evaluate, notify on changes, repeat still-firing alerts when due. */
+  onCheck(now: number): StateChange[] {
+    const { states, changes } = evaluate(this.rules, this.opts.store, this.states, now, this.opts.intervalMs, this.andStates);
+    this.states = states;
+    const outgoing: Array<{ rule: Rule; inst: AlertInstance; status: 'firing' | 'resolved' }> = [];
+    for (const c of changes) {
+      const rule = this.rules.find((r) => r.id === c.ruleId)!;
+      this.pushHistory({ at: now, kind: 'state', ruleId: c.ruleId, severity: rule.severity, labels: { ...c.labels }, from: c.from, to: c.to, value: c.value });
+      const inst = states.get(instanceKey(c.ruleId, c.labels)) ?? ({ labels: c.labels, value: c.value, firingSince: null, breachPoints: [] } as unknown as AlertInstance);
+      if (c.to === 'firing') {
+        outgoing.push({ rule, inst, status: 'firing' });
+        if (rule.boostLogMinutes) this.opts.log.boost(now + rule.boostLogMinutes * 60_000);
+        this.opts.log.warn('alert', 'Alert firing', { rule: rule.name, severity: rule.severity, value: c.value, labels: JSON.stringify(c.labels) });
+      } else if (c.from === 'firing') {
+        outgoing.push({ rule, inst, status: 'resolved' });
+        this.opts.log.info('alert', 'Alert resolved', { rule: rule.name, labels: JSON.stringify(c.labels) });
+      }
+    }
+    for (const inst of states.values()) {
+      const rule = this.rules.find((r) => r.id === inst.ruleId)!;
+      const repeatMs = parseDuration(rule.repeatInterval)!;
+      if (inst.state === 'firing' && inst.lastNotifiedAt !== null && now - inst.lastNotifiedAt >= repeatMs) outgoing.push({ rule, inst, status: 'firing' });
+    }
+    for (const o of outgoing) if (o.status === 'firing') o.inst.lastNotifiedAt = now;
+    this.dispatch(outgoing.map((o) => ({ channels: o.rule.channels, payload: this.payload(o.rule, o.inst, o.status) })));
+    return changes;
+  }
+
+  /** Per-request rules: each matching request raises its own alert, with its context. */
+  onRequestEvent(e: RequestEvent): void {
+    for (const rule of this.rules) {
+      if (!rule.enabled || !rule.perRequest) continue;
+      const v = e.inputTokens;
+      const hit = rule.op === '>' ? v > rule.threshold : rule.op === '>=' ? v >= rule.threshold : rule.op === '<' ? v < rule.threshold : v <= rule.threshold;
+      if (!hit) continue;
+      const inst = { labels: { module: e.module }, value: v, firingSince: e.t, breachPoints: [[e.t, v]] } as unknown as AlertInstance;
+      const payload = this.payload(rule, inst, 'firing');
+      payload.context.request = { requestId: e.requestId ?? null, client: e.client ?? null, module: e.module, inputTokens: v, source: e.source ?? null };
+      this.pushHistory({ at: e.t, kind: 'state', ruleId: rule.id, severity: rule.severity, labels: { module: e.module }, from: 'inactive', to: 'firing', value: v });
+      this.dispatch([{ channels: rule.channels, payload }]);
+    }
+  }
+
+  /** Alerts of one check to one channel go out as one message. */
+  private dispatch(items: Array<{ channels: readonly string[]; payload: AlertPayload }>): void {
+    const groups = new Map<string, AlertPayload[]>();
+    for (const { channels, payload } of items) {
+      for (const ch of channels) {
+        const key = `${ch}|${payload.status}`;
+        groups.set(key, [...(groups.get(key) ?? []), payload]);
+      }
+    }
+    for (const [key, alerts] of groups) {
+      const [channel, status] = key.split('|') as [string, 'firing' | 'resolved'];
+      const q = this.queues.get(channel);
+      if (!q) {
+        this.pushHistory({ at: this.opts.clock(), kind: 'delivery', channel, ok: false, detail: `channel ${channel} is not configured`, attempt: 0 });
+        this.opts.log.error('alert', 'alert channel not configured', { channel, alerts: alerts.map((a) => a.ruleName).join(', ') });
+        continue;
+      }
+      q.enqueue({ id: randomUUID(), status, alerts });
+    }
+  }
+
+  private payload(rule: Rule, inst: AlertInstance, status: 'firing' | 'resolved'): AlertPayload {
+    const now = this.opts.clock();
+    const errors = this.opts.log.query({ level: 'ERROR', limit: 1 });
+    const lastError = errors[0];
+    const warningsBefore = lastError
+      ? this.opts.log.query({ level: 'WARN', limit: 20 }).filter((l) => l.level === 'WARN' && l.seq < lastError.seq).slice(0, 3).map(formatLine)
+      : [];
+    const gpuTemperatureCelsius: Record<string, number> = {};
+    for (const s of this.opts.store.find('gpu_temperature_celsius')) {
+      const p = s.ring.last();
+      if (p) gpuTemperatureCelsius[`gpu${s.labels.gpu}`] = p.v;
+    }
+    const top = this.opts.clients.top(now, 5 * 60_000, 1).byGpuSeconds[0];
+    const context: AlertContext = {
+      value: inst.value, threshold: rule.threshold, op: rule.op, breachPoints: inst.breachPoints,
+      lastError: lastError ? formatLine(lastError) : null, warningsBefore, gpuTemperatureCelsius,
+      topClient: top ? `${top.client} (${top.gpuSeconds.toFixed(1)} GPU-s, ${top.requests} requests in 5 min)` : null,
+      monitorUrl: this.opts.monitorUrl,
+    };
+    const value = inst.value === null ? 'no data' : Number.isInteger(inst.value) ? String(inst.value) : inst.value.toFixed(2);
+    const labels = { ...inst.labels };
+    return {
+      ruleId: rule.id, ruleName: rule.name, severity: rule.severity, metric: rule.metric, labels, status,
+      startsAt: new Date(inst.firingSince ?? now).toISOString(),
+      endsAt: status === 'resolved' ? new Date(now).toISOString() : null,
+      summary: status === 'firing' ? `${rule.metric} is ${value} (${rule.op} ${rule.threshold}${rule.surgeBaseline ? ' % against its baseline' : ''})` : `${rule.metric} is back to ${value}`,
+      context,
+    };
+  }
+
+  active(): Array<AlertInstance & { ruleName: string; severity: string }> {
+    return [...this.states.values()]
+      .filter((s) => s.state !== 'inactive')
+      .map((s) => {
+        const rule = this.rules.find((r) => r.id === s.ruleId)!;
+        return { ...s, ruleName: rule.name, severity: rule.severity };
+      });
+  }
+
+  historyQuery(q: { ruleId?: string; severity?: string; since?: number; limit?: number }): HistoryEntry[] {
+    return this.history
+      .filter((h) => (!q.ruleId || h.ruleId === q.ruleId) && (!q.severity || h.severity === q.severity) && (q.since === undefined || h.at >= q.since))
+      .slice(-(q.limit ?? 200))
+      .reverse();
+  }
+
+  /** For shutdown and tests: every queued notification delivered or given up. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.idle()));
+  }
+
+  close(): void {
+    for (const q of this.queues.values()) q.close();
+  }
+}

@@ -1,0 +1,47 @@
+// One interface for every way an alert leaves the server (after Alertmanager's
+// notifiers): each notifier formats and sends; whether to retry is its call; queueing,
+// backoff and history live once, in delivery.ts.
+import type { Severity } from './rule-schema.js';
+
+export interface AlertContext {
+  value: number | null;
+  threshold: number;
+  op: string;
+  /** [time, value] of the checks that breached, newest last. */
+  breachPoints: Array<[number, number]>;
+  lastError: string | null;
+  warningsBefore: string[];
+  gpuTemperatureCelsius: Record<string, number>;
+  topClient: string | null;
+  monitorUrl: string;
+  /** Per-request alerts: the request that triggered it. */
+  request?: Record<string, string | number | null>;
+}
+
+export interface AlertPayload {
+  ruleId: string;
+  ruleName: string;
+  severity: Severity;
+  metric: string;
+  labels: Record<string, string>;
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt: string | null;
+  summary: string;
+  context: AlertContext;
+}
+
+export interface Notification {
+  id: string;
+  status: 'firing' | 'resolved';
+  alerts: AlertPayload[];
+  /** A test notification from the UI. */
+  test?: boolean;
+}
+
+export type SendResult = { ok: true; detail?: string } | { ok: false; retry: boolean; error: string };
+
+export interface Notifier {
+  readonly kind: string;
+  send(n: Notification, signal: AbortSignal): Promise<SendResult>;
+}

@@ -1,0 +1,99 @@
+// The alert API: rules CRUD, presets and import, channels (secrets write-only), test
+// notifications, active alerts and history. Mutations need MONITOR_ADMIN_TOKEN (header
+// X-Admin-Token) when one is set.
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z, ZodError } from 'zod';
+import type { AlertManager } from '../alerts/manager.js';
+import { PRESETS } from '../alerts/presets.js';
+import { SEVERITIES } from '../alerts/rule-schema.js';
+import { AppError } from '../errors.js';
+import { fieldPath, parseOrThrow } from '../validation.js';
+
+const historyQuery = z.object({
+  ruleId: z.string().optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  since: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(5_000).optional(),
+});
+
+/** Runs a manager mutation, turning its zod errors into the API's 400 naming the field. */
+function validated<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ZodError) {
+      const issue = err.issues[0]!;
+      const field = fieldPath(issue.path);
+      throw new AppError('VALIDATION_FAILED', `${field}: ${issue.message}`, { field });
+    }
+    throw err;
+  }
+}
+
+export async function alertRoutes(app: FastifyInstance, opts: { alerts: AlertManager; adminToken: string | undefined }): Promise<void> {
+  const { alerts } = opts;
+  const requireAdmin = (request: FastifyRequest) => {
+    if (!opts.adminToken) return;
+    const given = Buffer.from(String(request.headers['x-admin-token'] ?? ''));
+    const want = Buffer.from(opts.adminToken);
+    if (given.length !== want.length || !timingSafeEqual(given, want)) {
+      throw new AppError('UNAUTHORIZED', 'Changing alerts needs the admin token: send X-Admin-Token (MONITOR_ADMIN_TOKEN)');
+    }
+  };
+  const notFound = (id: string) => new AppError('NOT_FOUND', `No alert rule ${id}`);
+
+  app.get('/api/monitor/alerts/rules', async () => ({ rules: alerts.rules }));
+  app.get('/api/monitor/alerts/rules/:id', async (request) => {
+    const { id } = request.params as { id: string };
+    return alerts.rules.find((r) => r.id === id) ?? Promise.reject(notFound(id));
+  });
+  app.post('/api/monitor/alerts/rules', async (request, reply) => {
+    requireAdmin(request);
+    return reply.code(201).send(validated(() => alerts.addRule(request.body)));
+  });
+  app.put('/api/monitor/alerts/rules/:id', async (request) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    return validated(() => alerts.updateRule(id, request.body)) ?? Promise.reject(notFound(id));
+  });
+  app.delete('/api/monitor/alerts/rules/:id', async (request, reply) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    if (!alerts.deleteRule(id)) throw notFound(id);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/monitor/alerts/presets', async () => ({
+    presets: PRESETS.map((p) => ({ ...p, imported: alerts.rules.some((r) => r.id === `preset:${p.id}`) })),
+  }));
+  app.post('/api/monitor/alerts/presets/:id/import', async (request) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    return alerts.importPreset(id) ?? Promise.reject(new AppError('NOT_FOUND', `No preset ${id}; GET /api/monitor/alerts/presets lists them`));
+  });
+
+  app.get('/api/monitor/alerts/channels', async () => alerts.channelsView());
+  app.put('/api/monitor/alerts/channels', async (request) => {
+    requireAdmin(request);
+    validated(() => alerts.setChannels(request.body));
+    return alerts.channelsView();
+  });
+  app.post('/api/monitor/alerts/channels/:kind/test', async (request) => {
+    requireAdmin(request);
+    const { kind } = request.params as { kind: string };
+    let attempts;
+    try {
+      attempts = await alerts.testChannel(kind);
+    } catch (err) {
+      throw new AppError('NOT_FOUND', (err as Error).message, { field: 'kind' });
+    }
+    return { channel: kind, delivered: attempts.some((a) => a.ok), attempts };
+  });
+
+  app.get('/api/monitor/alerts/active', async () => ({ alerts: alerts.active() }));
+  app.get('/api/monitor/alerts/history', async (request) => {
+    const q = parseOrThrow(historyQuery, request.query);
+    return { history: alerts.historyQuery(q) };
+  });
+}

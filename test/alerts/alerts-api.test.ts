@@ -1,0 +1,194 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
+import { postJson, startApp, steppedClock, userMessage, type TestApp } from '../helpers.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** A real HTTP webhook receiver; `answer` decides each response. */
+async function receiver(answer: (n: number) => { status: number; delayMs?: number } = () => ({ status: 200 })) {
+  const got: Array<{ body: any; headers: IncomingMessage['headers']; raw: string }> = [];
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const a = answer(n++);
+      got.push({ body: JSON.parse(raw), headers: req.headers, raw });
+      setTimeout(() => res.writeHead(a.status, { 'content-type': 'text/plain' }).end(a.status < 300 ? 'ok' : 'boom'), a.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, got };
+}
+
+const api = (app: TestApp, path: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${app.baseUrl}/api/monitor/alerts${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    .then(async (r) => ({ status: r.status, json: r.status === 204 ? null : ((await r.json()) as any) }));
+
+async function startWith(env: Record<string, string> = {}, dataDir?: string) {
+  const clock = steppedClock();
+  const app = await startApp({ ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}) }, { clock, probes: false, alertSleep: async () => {} });
+  cleanups.push(() => app.close());
+  return { app, clock };
+}
+
+const gpuRule = { name: 'GPU memory sustained pressure', metric: 'gpu_memory_utilization_percent', labels: { gpu: '0' }, op: '>', threshold: 90, consecutiveChecks: 3, severity: 'warning', channels: ['console', 'webhook'] };
+
+describe('alert rules over the API', () => {
+  it('creates, reads, updates and deletes rules, names the bad field, and keeps them across a restart', async () => {
+    const { app } = await startWith();
+    const created = await api(app, '/rules', 'POST', gpuRule);
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ ...gpuRule, enabled: true, noData: 'keep' });
+    const bad = await api(app, '/rules', 'POST', { ...gpuRule, and: { metric: 'gpu_utilization_percent', op: '>>', threshold: 50 } });
+    expect(bad).toMatchObject({ status: 400, json: { error: { code: 'VALIDATION_FAILED', field: 'and.op' } } });
+    const updated = await api(app, `/rules/${created.json.id}`, 'PUT', { ...gpuRule, threshold: 92 });
+    expect(updated.json.threshold).toBe(92);
+    expect((await api(app, '/rules/nope', 'PUT', gpuRule)).status).toBe(404);
+
+    const again = await startWith({}, app.dataDir);
+    expect((await api(again.app, '/rules')).json.rules.map((r: any) => [r.id, r.threshold])).toEqual([[created.json.id, 92]]);
+    expect((await api(again.app, `/rules/${created.json.id}`, 'DELETE')).status).toBe(204);
+    expect((await api(again.app, '/rules')).json.rules).toEqual([]);
+  });
+
+  it('imports presets idempotently', async () => {
+    const { app } = await startWith();
+    const presets = (await api(app, '/presets')).json.presets;
+    expect(presets.map((p: any) => p.id)).toContain('gpu-memory-pressure');
+    await api(app, '/presets/gpu-memory-pressure/import', 'POST');
+    await api(app, '/presets/gpu-memory-pressure/import', 'POST');
+    expect((await api(app, '/rules')).json.rules).toHaveLength(1);
+    expect((await api(app, '/presets')).json.presets.find((p: any) => p.id === 'gpu-memory-pressure').imported).toBe(true);
+    expect((await api(app, '/presets/nope/import', 'POST')).status).toBe(404);
+  });
+
+  it('needs the admin token for changes when one is set', async () => {
+    const { app } = await startWith({ MONITOR_ADMIN_TOKEN: 'admin-token-0123456789' });
+    expect((await api(app, '/rules', 'POST', gpuRule)).status).toBe(401);
+    expect((await api(app, '/rules', 'POST', gpuRule, { 'x-admin-token': 'admin-token-0123456789' })).status).toBe(201);
+    expect((await api(app, '/rules')).status).toBe(200);
+  });
+
+  it('starts from the last good copy when the rules file is damaged, keeping the bad one aside', async () => {
+    const { app } = await startWith();
+    await api(app, '/rules', 'POST', gpuRule);
+    await api(app, '/rules', 'POST', { ...gpuRule, name: 'second' });
+    writeFileSync(join(app.dataDir, 'alert-rules.json'), '{"version":1,"data":[{"trunc');
+    const again = await startWith({}, app.dataDir);
+    expect((await api(again.app, '/rules')).json.rules.map((r: any) => r.name)).toEqual(['GPU memory sustained pressure']);
+    expect(readdirSync(app.dataDir).some((f) => f.startsWith('alert-rules.json.bad-'))).toBe(true);
+    const logs = (await (await fetch(`${again.app.baseUrl}/api/monitor/logs?level=ERROR&module=alert`)).json()) as any;
+    expect(logs.lines[0].params.problem).toContain('moved to');
+    expect(existsSync(join(app.dataDir, 'alert-rules.json'))).toBe(true);
+  });
+});
+
+describe('alert delivery', () => {
+  it('fires at the 3rd breaching check: one console popup and one Alertmanager-format webhook, signed; then resolves', async () => {
+    const hook = await receiver();
+    const { app, clock } = await startWith();
+    await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'alertmanager', secret: 'hook-secret' } });
+    const channels = await api(app, '/channels');
+    expect(channels.json.webhook).toEqual({ url: hook.url, format: 'alertmanager', timeoutMs: 5000, secretSet: true });
+    expect(JSON.stringify(channels.json)).not.toContain('hook-secret');
+    await api(app, '/rules', 'POST', gpuRule);
+
+    const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
+    const popups: any[] = [];
+    ws.on('message', (m) => { const msg = JSON.parse(m.toString()); if (msg.type === 'alert') popups.push(msg.data); });
+    await new Promise((r) => ws.on('open', r));
+    cleanups.push(async () => ws.close());
+
+    const check = async (v: number) => {
+      clock.advance(10_000);
+      app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), v);
+      app.monitor!.check(clock());
+      await app.alerts!.idle();
+    };
+    await check(95);
+    await check(96);
+    expect(hook.got).toHaveLength(0);
+    expect((await api(app, '/active')).json.alerts[0]).toMatchObject({ state: 'pending', breaches: 2 });
+    await check(97);
+    expect(hook.got).toHaveLength(1);
+    const msg = hook.got[0]!;
+    expect(msg.body).toMatchObject({ version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'GPU memory sustained pressure', severity: 'warning', gpu: '0' } }] });
+    expect(msg.headers['x-qwen3vl-signature']).toBe(`sha256=${createHmac('sha256', 'hook-secret').update(msg.raw).digest('hex')}`);
+    await vi.waitFor(() => expect(popups).toHaveLength(1));
+    expect(popups[0].alerts[0]).toMatchObject({ ruleName: 'GPU memory sustained pressure', status: 'firing', context: { value: 97, threshold: 90 } });
+    expect(popups[0].alerts[0].context.breachPoints.map((p: number[]) => p[1])).toEqual([95, 96, 97]);
+    await check(98); // still firing: no second notice
+    expect(hook.got).toHaveLength(1);
+    await check(50);
+    expect(hook.got).toHaveLength(2);
+    expect(hook.got[1]!.body.status).toBe('resolved');
+    const history = (await api(app, '/history')).json.history;
+    expect(history.filter((h: any) => h.kind === 'state').map((h: any) => `${h.from}->${h.to}`).reverse()).toEqual(['inactive->pending', 'pending->firing', 'firing->inactive']);
+  });
+
+  it('retries a failing webhook, and a dead one does not stop the console', async () => {
+    const flaky = await receiver((n) => ({ status: n === 0 ? 500 : 200 }));
+    const { app, clock } = await startWith();
+    await api(app, '/channels', 'PUT', { webhook: { url: flaky.url, format: 'slack' } });
+    await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1 });
+    app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), 99);
+    app.monitor!.check(clock());
+    await app.alerts!.idle();
+    expect(flaky.got).toHaveLength(2);
+    expect(flaky.got[1]!.body.text).toContain('[FIRING] warning GPU memory sustained pressure (gpu=0)');
+    const attempts = (await api(app, '/history')).json.history.filter((h: any) => h.channel === 'webhook').reverse();
+    expect(attempts.map((a: any) => [a.attempt, a.ok])).toEqual([[1, false], [2, true]]);
+
+    // Now a webhook that never answers in time: recorded as failed, console still delivered.
+    const dead = await receiver(() => ({ status: 200, delayMs: 2_000 }));
+    await api(app, '/channels', 'PUT', { webhook: { url: dead.url, format: 'generic', timeoutMs: 100 } });
+    await api(app, '/rules', 'POST', { ...gpuRule, name: 'other', labels: { gpu: '1' }, consecutiveChecks: 1 });
+    clock.advance(10_000);
+    app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '1' }, clock(), 99);
+    app.monitor!.check(clock());
+    await app.alerts!.idle();
+    const h = (await api(app, '/history')).json.history;
+    expect(h.filter((x: any) => x.channel === 'webhook' && !x.ok)[0].detail).toContain('no answer within 100 ms');
+    expect(h.filter((x: any) => x.channel === 'console' && x.ok).length).toBeGreaterThanOrEqual(2);
+    const errors = (await (await fetch(`${app.baseUrl}/api/monitor/logs?level=ERROR&module=alert`)).json()) as any;
+    expect(errors.lines[0].event).toBe('alert delivery failed');
+  });
+
+  it('sends a test notification per channel', async () => {
+    const hook = await receiver();
+    const { app } = await startWith();
+    await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'feishu' } });
+    const r = await api(app, '/channels/webhook/test', 'POST');
+    expect(r.json).toMatchObject({ channel: 'webhook', delivered: true });
+    expect(hook.got[0]!.body).toMatchObject({ msg_type: 'text' });
+    expect(hook.got[0]!.body.content.text).toContain('[TEST]');
+    expect((await api(app, '/channels/email/test', 'POST')).status).toBe(404);
+  });
+
+  it('raises a per-request alert for a long-context request, with that request in the context', async () => {
+    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 } });
+    cleanups.push(() => fake.close());
+    const { app } = await startWith({ UPSTREAM_URL: fake.url });
+    await api(app, '/rules', 'POST', { name: 'Long-context risk', metric: 'input_token_count', op: '>', threshold: 1000, perRequest: true, severity: 'info', channels: ['console'] });
+    const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
+    const popups: any[] = [];
+    ws.on('message', (m) => { const msg = JSON.parse(m.toString()); if (msg.type === 'alert') popups.push(msg.data); });
+    await new Promise((r) => ws.on('open', r));
+    cleanups.push(async () => ws.close());
+    await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage('short'));
+    await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage('x '.repeat(5000)), { 'x-client-id': 'batch-job' });
+    await vi.waitFor(() => expect(popups).toHaveLength(1));
+    expect(popups[0].alerts[0]).toMatchObject({ severity: 'info', ruleName: 'Long-context risk', context: { request: { client: 'batch-job', module: 'vlm', source: 'upstream' } } });
+    expect(popups[0].alerts[0].context.request.inputTokens).toBeGreaterThan(1000);
+  });
+});
