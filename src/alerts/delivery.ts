@@ -55,8 +55,12 @@ export class ChannelQueue {
     return this.pending === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
-  close(): void {
+  /** Stops the worker; whatever was still queued is recorded as not sent, never dropped silently. */
+  close(reason = 'channel closed (reconfigured or shutting down)'): void {
     this.abort.abort();
+    for (const n of this.queue.splice(0)) {
+      this.opts.onAttempt({ at: this.opts.clock(), channel: this.notifier.kind, notificationId: n.id, attempt: 0, ok: false, detail: `not sent: ${reason}`, final: true });
+    }
   }
 
   private async work(): Promise<void> {

@@ -16,6 +16,7 @@ import { evaluate, instanceKey, type AlertInstance, type StateChange, type State
 import { JsonFile } from './json-file.js';
 import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
 import { consoleNotifier } from './notifiers/console.js';
+import { emailNotifier } from './notifiers/email.js';
 import { webhookNotifier } from './notifiers/webhook.js';
 import { WEBHOOK_FORMATS } from './notifiers/webhook-formats.js';
 import { PRESETS } from './presets.js';
@@ -25,6 +26,21 @@ const storedRule = ruleInputSchema.and(z.object({ id: z.string() }));
 const rulesFileSchema = z.array(storedRule);
 
 export const channelsSchema = z.object({
+  email: z
+    .object({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(587),
+      secure: z.boolean().default(false),
+      user: z.string().min(1).optional(),
+      /** Write-only: never returned by the API. null clears it; absent keeps it. */
+      password: z.string().min(1).nullable().optional(),
+      from: z.string().email({ message: 'expected an email address' }),
+      to: z.array(z.string().email({ message: 'expected an email address' })).min(1, { message: 'expected at least one recipient' }),
+      timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+      allowSelfSigned: z.boolean().default(false),
+    })
+    .nullable()
+    .optional(),
   webhook: z
     .object({
       url: z.string().url({ message: 'expected an http(s) URL' }).refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' }),
@@ -75,6 +91,7 @@ export class AlertManager {
   private readonly rulesFile: JsonFile<typeof rulesFileSchema>;
   private readonly channelsFile: JsonFile<typeof channelsSchema>;
   private readonly queues = new Map<string, ChannelQueue>();
+  private emailTransport: ReturnType<typeof emailNotifier> | undefined;
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.rulesFile = new JsonFile(join(opts.dataDir, 'alert-rules.json'), rulesFileSchema, () => []);
@@ -156,7 +173,12 @@ export class AlertManager {
   /** What the API shows: never a secret, only whether one is set. */
   channelsView(): unknown {
     const w = this.channels.webhook;
-    return { webhook: w ? { url: w.url, format: w.format, timeoutMs: w.timeoutMs, secretSet: Boolean(w.secret) } : null, console: { enabled: true } };
+    const e = this.channels.email;
+    return {
+      console: { enabled: true },
+      webhook: w ? { url: w.url, format: w.format, timeoutMs: w.timeoutMs, secretSet: Boolean(w.secret) } : null,
+      email: e ? { host: e.host, port: e.port, secure: e.secure, user: e.user ?? null, from: e.from, to: e.to, timeoutMs: e.timeoutMs, allowSelfSigned: e.allowSelfSigned, passwordSet: Boolean(e.password) } : null,
+    };
   }
 
   setChannels(input: unknown): void {
@@ -165,14 +187,26 @@ export class AlertManager {
     if (parsed.webhook && parsed.webhook.secret === undefined && this.channels.webhook?.secret) {
       parsed.webhook.secret = this.channels.webhook.secret;
     }
+    if (parsed.email && parsed.email.password === undefined && this.channels.email?.password) {
+      parsed.email.password = this.channels.email.password;
+    }
     this.setChannelsInternal(parsed);
     this.channelsFile.save(this.channels);
   }
 
   private setChannelsInternal(c: Channels): void {
     this.channels = c;
-    this.queues.get('webhook')?.close();
-    this.queues.delete('webhook');
+    for (const kind of ['webhook', 'email']) {
+      this.queues.get(kind)?.close();
+      this.queues.delete(kind);
+    }
+    this.emailTransport?.close();
+    this.emailTransport = undefined;
+    if (c.email) {
+      const e = c.email;
+      this.emailTransport = emailNotifier({ host: e.host, port: e.port, secure: e.secure, user: e.user, password: e.password ?? undefined, from: e.from, to: e.to, timeoutMs: e.timeoutMs, allowSelfSigned: e.allowSelfSigned });
+      this.queues.set('email', this.queue(this.emailTransport));
+    }
     if (c.webhook) {
       this.queues.set('webhook', this.queue(webhookNotifier({ url: c.webhook.url, format: c.webhook.format, secret: c.webhook.secret ?? undefined, timeoutMs: c.webhook.timeoutMs })));
     }
@@ -310,5 +344,6 @@ export class AlertManager {
 
   close(): void {
     for (const q of this.queues.values()) q.close();
+    this.emailTransport?.close();
   }
 }

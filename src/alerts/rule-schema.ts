@@ -20,14 +20,14 @@ export const conditionSchema = z.object({
 });
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const CHANNELS = ['console', 'webhook'] as const;
+export const CHANNELS = ['console', 'email', 'webhook'] as const;
 
 export const ruleInputSchema = conditionSchema
   .extend({
     name: z.string().min(1).max(200),
     and: conditionSchema.optional(),
     severity: z.enum(SEVERITIES, { message: 'expected info, warning or critical' }).default('warning'),
-    channels: z.array(z.enum(CHANNELS, { message: 'expected console or webhook' })).min(1).default(['console']),
+    channels: z.array(z.enum(CHANNELS, { message: 'expected console, email or webhook' })).min(1).default(['console']),
     enabled: z.boolean().default(true),
     /** What a missing value means: keep the state, count as OK, or as breaching. */
     noData: z.enum(['keep', 'ok', 'alert']).default('keep'),

@@ -1,0 +1,51 @@
+// The alert mail: subject, plain text and HTML. Everything user-supplied (rule names,
+// labels, log lines) is escaped in the HTML: nothing a user typed becomes markup.
+import type { AlertPayload, Notification } from '../notifier.js';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const labelText = (a: AlertPayload) => Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+
+export function emailSubject(n: Notification): string {
+  const first = n.alerts[0]!;
+  const tag = `${n.test ? '[TEST] ' : ''}[${n.status.toUpperCase()}]`;
+  if (n.alerts.length === 1) return `${tag} [${first.severity}] ${first.ruleName}${labelText(first) ? ` (${labelText(first)})` : ''}`;
+  return `${tag} ${n.alerts.length} alerts: ${[...new Set(n.alerts.map((a) => a.ruleName))].join(', ')}`;
+}
+
+function contextLines(a: AlertPayload): Array<[string, string]> {
+  const c = a.context;
+  const rows: Array<[string, string]> = [
+    ['Status', a.status],
+    ['Severity', a.severity],
+    ['Metric', `${a.metric}${labelText(a) ? ` {${labelText(a)}}` : ''}`],
+    ['Value', `${c.value ?? 'no data'} (${c.op} ${c.threshold})`],
+    ['Since', a.startsAt],
+  ];
+  if (a.endsAt) rows.push(['Resolved', a.endsAt]);
+  if (c.breachPoints.length) rows.push(['Breaching checks', c.breachPoints.map(([t, v]) => `${new Date(t).toISOString().slice(11, 19)} ${v}`).join(', ')]);
+  if (Object.keys(c.gpuTemperatureCelsius).length) rows.push(['GPU temperature', Object.entries(c.gpuTemperatureCelsius).map(([g, t]) => `${g} ${t} °C`).join(', ')]);
+  if (c.topClient) rows.push(['Top client', c.topClient]);
+  if (c.request) rows.push(['Request', Object.entries(c.request).map(([k, v]) => `${k}=${v}`).join(' ')]);
+  if (c.lastError) rows.push(['Last error', c.lastError]);
+  for (const w of c.warningsBefore) rows.push(['Warning before it', w]);
+  rows.push(['Monitor', c.monitorUrl]);
+  return rows;
+}
+
+export function emailText(n: Notification): string {
+  return n.alerts
+    .map((a) => [`${a.ruleName}: ${a.summary}`, ...contextLines(a).map(([k, v]) => `  ${k}: ${v}`)].join('\n'))
+    .join('\n\n');
+}
+
+export function emailHtml(n: Notification): string {
+  const colour = (s: string) => (s === 'critical' ? '#dc2626' : s === 'warning' ? '#d97706' : '#2563eb');
+  const blocks = n.alerts.map((a) => {
+    const rows = contextLines(a).map(([k, v]) => `<tr><th align="left" style="padding:2px 8px">${escapeHtml(k)}</th><td style="padding:2px 8px">${escapeHtml(v)}</td></tr>`).join('');
+    return `<h3 style="color:${colour(a.severity)}">${escapeHtml(a.ruleName)}</h3><p>${escapeHtml(a.summary)}</p><table>${rows}</table>`;
+  });
+  return `<!doctype html><html><body style="font-family:sans-serif">${blocks.join('<hr>')}</body></html>`;
+}
