@@ -22,6 +22,8 @@ export interface AlertInstance {
   /** Values of the checks that breached, newest last (at most 20). */
   breachPoints: Array<[number, number]>;
   lastNotifiedAt: number | null;
+  /** A firing notice was held back by a silence: send it once the silence ends. */
+  suppressed: boolean;
 }
 
 export interface StateChange {
@@ -109,7 +111,7 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
       const old = prev.get(key);
       const inst: AlertInstance = old
         ? { ...old, breachPoints: [...old.breachPoints] }
-        : { ruleId: rule.id, labels, state: 'inactive', breaches: 0, breachSince: null, firingSince: null, lastBreachAt: null, value: null, breachPoints: [], lastNotifiedAt: null };
+        : { ruleId: rule.id, labels, state: 'inactive', breaches: 0, breachSince: null, firingSince: null, lastBreachAt: null, value: null, breachPoints: [], lastNotifiedAt: null, suppressed: false };
       let value = currentValue(ctx, rule.metric, labels);
       if (value !== null && rule.surgeBaseline) value = surgePercent(ctx, rule.metric, labels, value, parseDuration(rule.surgeBaseline)!);
       inst.value = value;

@@ -21,9 +21,12 @@ import { webhookNotifier } from './notifiers/webhook.js';
 import { WEBHOOK_FORMATS } from './notifiers/webhook-formats.js';
 import { PRESETS } from './presets.js';
 import { ruleInputSchema, type Rule, type RuleInput } from './rule-schema.js';
+import { silencedBy, silenceInputSchema, type Silence } from './silence.js';
 
 const storedRule = ruleInputSchema.and(z.object({ id: z.string() }));
 const rulesFileSchema = z.array(storedRule);
+const silencesFileSchema = z.array(z.looseObject({ id: z.string(), kind: z.enum(['once', 'daily']), createdAt: z.number() }));
+const historyFileSchema = z.array(z.looseObject({ at: z.number(), kind: z.enum(['state', 'delivery', 'silenced']) }));
 
 export const channelsSchema = z.object({
   email: z
@@ -56,7 +59,7 @@ type Channels = z.infer<typeof channelsSchema>;
 
 export interface HistoryEntry {
   at: number;
-  kind: 'state' | 'delivery';
+  kind: 'state' | 'delivery' | 'silenced';
   ruleId?: string;
   severity?: string;
   labels?: Record<string, string>;
@@ -89,6 +92,10 @@ export class AlertManager {
   private readonly andStates = new Map<string, { breaches: number; since: number | null }>();
   private readonly history: HistoryEntry[] = [];
   private readonly rulesFile: JsonFile<typeof rulesFileSchema>;
+  private readonly silencesFile: JsonFile<typeof silencesFileSchema>;
+  private readonly historyFile: JsonFile<typeof historyFileSchema>;
+  private historyDirty = false;
+  silences: Silence[] = [];
   private readonly channelsFile: JsonFile<typeof channelsSchema>;
   private readonly queues = new Map<string, ChannelQueue>();
   private emailTransport: ReturnType<typeof emailNotifier> | undefined;
@@ -96,6 +103,8 @@ export class AlertManager {
   constructor(private readonly opts: AlertManagerOptions) {
     this.rulesFile = new JsonFile(join(opts.dataDir, 'alert-rules.json'), rulesFileSchema, () => []);
     this.channelsFile = new JsonFile(join(opts.dataDir, 'alert-channels.json'), channelsSchema, () => ({}));
+    this.silencesFile = new JsonFile(join(opts.dataDir, 'alert-silences.json'), silencesFileSchema, () => []);
+    this.historyFile = new JsonFile(join(opts.dataDir, 'alert-history.json'), historyFileSchema, () => []);
     this.queues.set('console', this.queue(consoleNotifier(opts.broadcast)));
   }
 
@@ -108,6 +117,12 @@ export class AlertManager {
     const channels = this.channelsFile.load(this.opts.clock());
     this.setChannelsInternal(channels.value);
     if (channels.problem) problems.push(channels.problem);
+    const silences = this.silencesFile.load(this.opts.clock());
+    this.silences = silences.value as unknown as Silence[];
+    if (silences.problem) problems.push(silences.problem);
+    const history = this.historyFile.load(this.opts.clock());
+    this.history.push(...(history.value as unknown as HistoryEntry[]));
+    if (history.problem) problems.push(history.problem);
     for (const p of problems) this.opts.log.error('alert', 'alert state file unreadable', { problem: p });
     return problems;
   }
@@ -127,6 +142,7 @@ export class AlertManager {
   }
 
   private pushHistory(e: HistoryEntry): void {
+    this.historyDirty = true;
     this.history.push(e);
     const limit = this.opts.historyLimit ?? 5_000;
     if (this.history.length > limit) this.history.splice(0, this.history.length - limit);
@@ -166,6 +182,22 @@ export class AlertManager {
   importPreset(presetId: string): Rule | undefined {
     const preset = PRESETS.find((p) => p.id === presetId);
     return preset ? this.addRule(preset.rule as RuleInput, `preset:${preset.id}`) : undefined;
+  }
+
+  // ---- silences ----
+
+  addSilence(input: unknown): Silence {
+    const silence = { id: randomUUID(), createdAt: this.opts.clock(), ...silenceInputSchema.parse(input) } as Silence;
+    this.silences = [...this.silences, silence];
+    this.silencesFile.save(this.silences as never);
+    return silence;
+  }
+
+  deleteSilence(id: string): boolean {
+    const before = this.silences.length;
+    this.silences = this.silences.filter((s) => s.id !== id);
+    if (before !== this.silences.length) this.silencesFile.save(this.silences as never);
+    return before !== this.silences.length;
   }
 
   // ---- channels ----
@@ -250,8 +282,28 @@ export class AlertManager {
       const repeatMs = parseDuration(rule.repeatInterval)!;
       if (inst.state === 'firing' && inst.lastNotifiedAt !== null && now - inst.lastNotifiedAt >= repeatMs) outgoing.push({ rule, inst, status: 'firing' });
     }
-    for (const o of outgoing) if (o.status === 'firing') o.inst.lastNotifiedAt = now;
-    this.dispatch(outgoing.map((o) => ({ channels: o.rule.channels, payload: this.payload(o.rule, o.inst, o.status) })));
+    // A notice held back by a silence goes out once, when the silence has ended.
+    for (const inst of states.values()) {
+      if (inst.state !== 'firing' || !inst.suppressed) continue;
+      const rule = this.rules.find((r) => r.id === inst.ruleId)!;
+      if (!silencedBy(this.silences, { ruleId: rule.id, severity: rule.severity, labels: inst.labels }, now) && !outgoing.some((o) => o.inst === inst)) {
+        outgoing.push({ rule, inst, status: 'firing' });
+      }
+    }
+    const sent = outgoing.filter((o) => {
+      const silence = silencedBy(this.silences, { ruleId: o.rule.id, severity: o.rule.severity, labels: o.inst.labels }, now);
+      if (silence) {
+        // Recorded, not notified.
+        o.inst.suppressed = o.status === 'firing';
+        this.pushHistory({ at: now, kind: 'silenced', ruleId: o.rule.id, severity: o.rule.severity, labels: { ...o.inst.labels }, detail: `${o.status} notice held back by silence ${silence.id}${silence.comment ? ` (${silence.comment})` : ''}` });
+        return false;
+      }
+      o.inst.suppressed = false;
+      if (o.status === 'firing') o.inst.lastNotifiedAt = now;
+      return true;
+    });
+    this.dispatch(sent.map((o) => ({ channels: o.rule.channels, payload: this.payload(o.rule, o.inst, o.status) })));
+    this.saveHistory();
     return changes;
   }
 
@@ -337,6 +389,17 @@ export class AlertManager {
       .reverse();
   }
 
+  /** History survives a restart: written after a check that changed it, and at close. */
+  saveHistory(): void {
+    if (!this.historyDirty) return;
+    this.historyDirty = false;
+    try {
+      this.historyFile.save(this.history as never);
+    } catch (err) {
+      this.opts.log.error('alert', 'alert history not saved', { reason: (err as Error).message });
+    }
+  }
+
   /** For shutdown and tests: every queued notification delivered or given up. */
   async idle(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.idle()));
@@ -345,5 +408,6 @@ export class AlertManager {
   close(): void {
     for (const q of this.queues.values()) q.close();
     this.emailTransport?.close();
+    this.saveHistory();
   }
 }

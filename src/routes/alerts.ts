@@ -91,6 +91,18 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: AlertMan
     return { channel: kind, delivered: attempts.some((a) => a.ok), attempts };
   });
 
+  app.get('/api/monitor/alerts/silences', async () => ({ silences: alerts.silences }));
+  app.post('/api/monitor/alerts/silences', async (request, reply) => {
+    requireAdmin(request);
+    return reply.code(201).send(validated(() => alerts.addSilence(request.body)));
+  });
+  app.delete('/api/monitor/alerts/silences/:id', async (request, reply) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    if (!alerts.deleteSilence(id)) throw new AppError('NOT_FOUND', `No silence ${id}`);
+    return reply.code(204).send();
+  });
+
   app.get('/api/monitor/alerts/active', async () => ({ alerts: alerts.active() }));
   app.get('/api/monitor/alerts/history', async (request) => {
     const q = parseOrThrow(historyQuery, request.query);

@@ -192,3 +192,49 @@ describe('alert delivery', () => {
     expect(popups[0].alerts[0].context.request.inputTokens).toBeGreaterThan(1000);
   });
 });
+
+describe('silences and history in the engine', () => {
+  it('records a silenced alert without notifying, then notifies once when the window ends if still firing', async () => {
+    const { app, clock } = await startWith();
+    const popups: any[] = [];
+    app.monitor!.hub.broadcast = ((type: string, data: any) => { if (type === 'alert') popups.push(data); }) as never;
+    await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'] });
+    const start = new Date(clock()).toISOString();
+    const end = new Date(clock() + 25_000).toISOString();
+    const silence = await api(app, '/silences', 'POST', { kind: 'once', startsAt: start, endsAt: end, comment: 'model hot update' });
+    expect(silence.status).toBe(201);
+    const check = async (v: number) => {
+      app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), v);
+      app.monitor!.check(clock());
+      await app.alerts!.idle();
+      clock.advance(10_000);
+    };
+    await check(99); // t=0: fires, silenced
+    await check(99); // t=10 s
+    await check(99); // t=20 s
+    expect(popups).toHaveLength(0);
+    const held = (await api(app, '/history')).json.history.filter((h: any) => h.kind === 'silenced');
+    expect(held).toHaveLength(1);
+    expect(held[0].detail).toContain('model hot update');
+    await check(99); // t=30 s: the window has ended, still firing → one notice
+    await check(99);
+    expect(popups).toHaveLength(1);
+    expect(popups[0].status).toBe('firing');
+    expect((await api(app, '/silences')).json.silences).toHaveLength(1);
+    expect((await api(app, `/silences/${silence.json.id}`, 'DELETE')).status).toBe(204);
+    expect((await api(app, '/silences', 'POST', { kind: 'daily', start: '1:50', end: '02:10' })).json.error.field).toBe('start');
+  });
+
+  it('keeps the history across a restart', async () => {
+    const { app, clock } = await startWith();
+    await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'] });
+    app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), 99);
+    app.monitor!.check(clock());
+    await app.alerts!.idle();
+    await app.close();
+    cleanups.pop();
+    const again = await startWith({}, app.dataDir);
+    const history = (await api(again.app, '/history?severity=warning')).json.history;
+    expect(history.map((h: any) => `${h.from}->${h.to}`)).toEqual(['inactive->firing']);
+  });
+});
