@@ -16,6 +16,8 @@ export interface Attempt {
 
 export interface DeliveryOptions {
   maxQueue?: number;
+  /** Per-channel rate limit: at most this many messages a minute (later ones wait, none are lost). */
+  perMinute?: number;
   maxAttempts?: number;
   baseDelayMs?: number;
   clock: () => number;
@@ -63,10 +65,27 @@ export class ChannelQueue {
     }
   }
 
+  private readonly sentAt: number[] = [];
+
+  /** Sliding-minute rate limit: wait until the oldest of the last perMinute sends is a minute old. */
+  private async waitForRate(): Promise<void> {
+    const limit = this.opts.perMinute;
+    if (!limit) return;
+    const now = this.opts.clock();
+    while (this.sentAt.length && this.sentAt[0]! <= now - 60_000) this.sentAt.shift();
+    if (this.sentAt.length >= limit) {
+      const waitMs = this.sentAt[0]! + 60_000 - now;
+      await this.sleep(waitMs);
+      this.sentAt.shift();
+    }
+    this.sentAt.push(this.opts.clock());
+  }
+
   private async work(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0 && !this.abort.signal.aborted) {
       const n = this.queue.shift()!;
+      await this.waitForRate();
       const max = this.opts.maxAttempts ?? 5;
       for (let attempt = 1; attempt <= max; attempt++) {
         let result;

@@ -83,6 +83,8 @@ export interface AlertManagerOptions {
   monitorUrl: string;
   sleep?: (ms: number) => Promise<void>;
   historyLimit?: number;
+  /** Messages a minute per email or webhook channel. */
+  perMinute?: number;
 }
 
 export class AlertManager {
@@ -130,6 +132,8 @@ export class AlertManager {
   private queue(n: Notifier): ChannelQueue {
     return new ChannelQueue(n, {
       clock: this.opts.clock,
+      // Console popups are local; mail and webhooks are rate-limited so a storm cannot flood a team.
+      ...(n.kind === 'console' ? {} : { perMinute: this.opts.perMinute ?? 20 }),
       ...(this.opts.sleep ? { sleep: this.opts.sleep } : {}),
       onAttempt: (a) => this.recordAttempt(a),
     });

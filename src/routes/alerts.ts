@@ -6,7 +6,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z, ZodError } from 'zod';
 import type { AlertManager } from '../alerts/manager.js';
 import { PRESETS } from '../alerts/presets.js';
-import { SEVERITIES } from '../alerts/rule-schema.js';
+import { explainRule } from '../alerts/explain.js';
+import { ruleInputSchema, SEVERITIES, type Rule } from '../alerts/rule-schema.js';
+import type { SeriesStore } from '../metrics/series-store.js';
 import { AppError } from '../errors.js';
 import { fieldPath, parseOrThrow } from '../validation.js';
 
@@ -31,7 +33,15 @@ function validated<T>(fn: () => T): T {
   }
 }
 
-export async function alertRoutes(app: FastifyInstance, opts: { alerts: AlertManager; adminToken: string | undefined }): Promise<void> {
+export interface AlertRouteOptions {
+  alerts: AlertManager;
+  adminToken: string | undefined;
+  store: SeriesStore;
+  clock: () => number;
+  intervalMs: number;
+}
+
+export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions): Promise<void> {
   const { alerts } = opts;
   const requireAdmin = (request: FastifyRequest) => {
     if (!opts.adminToken) return;
@@ -62,6 +72,18 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: AlertMan
     const { id } = request.params as { id: string };
     if (!alerts.deleteRule(id)) throw notFound(id);
     return reply.code(204).send();
+  });
+
+  // "Test rule": would this rule be firing now on the data of the last hour, and why.
+  app.post('/api/monitor/alerts/rules/test', async (request) => {
+    const rule = validated(() => ({ id: 'test', ...ruleInputSchema.parse(request.body) }) as Rule);
+    return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
+  });
+  app.get('/api/monitor/alerts/rules/:id/test', async (request) => {
+    const { id } = request.params as { id: string };
+    const rule = alerts.rules.find((r) => r.id === id);
+    if (!rule) throw notFound(id);
+    return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
   });
 
   app.get('/api/monitor/alerts/presets', async () => ({

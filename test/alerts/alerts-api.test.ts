@@ -238,3 +238,24 @@ describe('silences and history in the engine', () => {
     expect(history.map((h: any) => `${h.from}->${h.to}`)).toEqual(['inactive->firing']);
   });
 });
+
+describe('test rule', () => {
+  it('replays a rule on the last hour and says whether it would fire, and why', async () => {
+    const { app, clock } = await startWith();
+    for (const v of [50, 95, 96, 97]) {
+      clock.advance(10_000);
+      app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), v);
+      app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '1' }, clock(), 20);
+    }
+    const r = await api(app, '/rules/test', 'POST', gpuRule);
+    expect(r.json).toMatchObject({ wouldFire: true, checksReplayed: 4 });
+    expect(r.json.instances[0]).toMatchObject({ labels: { gpu: '0' }, state: 'firing', value: 97, breaches: 3 });
+    expect(r.json.instances[0].reason).toContain('held 3 consecutive check(s): firing');
+    const four = await api(app, '/rules/test', 'POST', { ...gpuRule, consecutiveChecks: 4 });
+    expect(four.json.wouldFire).toBe(false);
+    expect(four.json.instances[0].reason).toBe('breaching for 3 check(s); fires after 4 consecutive check(s)');
+    const none = await api(app, '/rules/test', 'POST', { ...gpuRule, metric: 'gpu_temperature_celsius' });
+    expect(none.json.instances[0].reason).toContain('no data for gpu_temperature_celsius');
+    expect((await api(app, '/rules/test', 'POST', { ...gpuRule, op: '~' })).json.error.field).toBe('op');
+  });
+});
