@@ -1,7 +1,7 @@
 // Benchmarks, run side by side in one process tree with interleaved rounds; we report
 // medians and ratios, never single runs (the machine is shared and noisy).
 //   npm run bench                 # all
-//   npm run bench -- hook|trivial|proxy
+//   npm run bench -- alerts|hook|trivial|proxy
 //   BENCH_ROUNDS=7 BENCH_SECONDS=5 npm run bench
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
@@ -167,6 +167,11 @@ async function hookCost() {
 
 const which = process.argv[2] ?? 'all';
 console.log(`node ${process.version}, ${new Date().toISOString()}`);
+if (which === 'all' || which === 'alerts') {
+  const { evaluationCost, consoleLatency } = await import('./alerts.mjs');
+  await evaluationCost();
+  await consoleLatency();
+}
 if (which === 'all' || which === 'hook') await hookCost();
 if (which === 'all' || which === 'trivial') await trivialRoute();
 if (which === 'all' || which === 'proxy') await proxyOverhead();

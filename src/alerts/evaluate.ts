@@ -57,11 +57,10 @@ function currentValue(ctx: Ctx, metric: string, labels: Labels): number | null {
 
 /** Percent change of the current value against the mean of the baseline window before it. */
 function surgePercent(ctx: Ctx, metric: string, labels: Labels, value: number, baselineMs: number): number | null {
-  const entry = ctx.store.find(metric, labels).find((s) => Object.keys(s.labels).length === Object.keys(labels).length);
-  if (!entry) return null;
-  const before = entry.ring.since(ctx.now - baselineMs).filter((p) => p.t < ctx.now - ctx.intervalMs / 2);
-  if (before.length === 0) return null;
-  const mean = before.reduce((a, p) => a + p.v, 0) / before.length;
+  const ring = ctx.store.ring(metric, labels);
+  if (!ring) return null;
+  const mean = ring.meanBetween(ctx.now - baselineMs, ctx.now - ctx.intervalMs / 2);
+  if (mean === null) return null;
   if (mean === 0) return value > 0 ? Infinity : 0;
   return ((value - mean) / Math.abs(mean)) * 100;
 }
@@ -99,12 +98,19 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
   const ctx: Ctx = { store, now, intervalMs };
   const states: States = new Map();
   const changes: StateChange[] = [];
+  // Earlier instances by rule, indexed once (not scanned once per rule).
+  const prevByRule = new Map<string, Array<[string, AlertInstance]>>();
+  for (const entry of prev) {
+    const list = prevByRule.get(entry[1].ruleId);
+    if (list) list.push(entry);
+    else prevByRule.set(entry[1].ruleId, [entry]);
+  }
   for (const rule of rules) {
     if (!rule.enabled || rule.perRequest) continue;
     const series = store.find(rule.metric, rule.labels);
     // Instances: every matching series, plus earlier instances whose series went quiet.
     const labelSets = new Map<string, Labels>(series.map((s) => [instanceKey(rule.id, s.labels), s.labels]));
-    for (const [key, inst] of prev) if (inst.ruleId === rule.id && !labelSets.has(key)) labelSets.set(key, inst.labels);
+    for (const [key, inst] of prevByRule.get(rule.id) ?? []) if (!labelSets.has(key)) labelSets.set(key, inst.labels);
     if (labelSets.size === 0 && rule.noData === 'alert') labelSets.set(instanceKey(rule.id, rule.labels), rule.labels);
 
     for (const [key, labels] of labelSets) {
@@ -153,7 +159,7 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
       }
       if (inst.state !== from) changes.push({ ruleId: rule.id, labels, from, to: inst.state, at: now, value });
       // Quiet, inactive instances of vanished series are dropped: states stay bounded.
-      if (inst.state === 'inactive' && !series.some((s) => instanceKey(rule.id, s.labels) === key)) continue;
+      if (inst.state === 'inactive' && !series.some((s) => s.labels === labels)) continue;
       states.set(key, inst);
     }
   }

@@ -36,6 +36,21 @@ export class RingSeries {
     return { t: this.times[i]!, v: this.values[i]! };
   }
 
+  /** Mean of the values with sinceMs <= t < beforeMs, without allocating; null when none. */
+  meanBetween(sinceMs: number, beforeMs: number): number | null {
+    let sum = 0;
+    let n = 0;
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head - 1 - k + this.capacity) % this.capacity;
+      const t = this.times[i]!;
+      if (t < sinceMs) break; // newest first: everything further back is older
+      if (t >= beforeMs) continue;
+      sum += this.values[i]!;
+      n++;
+    }
+    return n === 0 ? null : sum / n;
+  }
+
   /** Points with t >= sinceMs, oldest first. */
   since(sinceMs: number): Point[] {
     const out: Point[] = [];

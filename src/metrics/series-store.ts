@@ -32,6 +32,8 @@ export class SeriesStore {
   readonly capacity: number;
   readonly maxSeries: number;
   private readonly entries = new Map<string, Entry>();
+  /** Series by metric name: rules and cards look up one metric at a time. */
+  private readonly byMetric = new Map<string, Entry[]>();
   /** Points refused because the series cap was reached. */
   droppedPoints = 0;
 
@@ -57,6 +59,9 @@ export class SeriesStore {
       }
       entry = { metric, labels: { ...labels }, ring: new RingSeries(this.capacity) };
       this.entries.set(key, entry);
+      const list = this.byMetric.get(metric);
+      if (list) list.push(entry);
+      else this.byMetric.set(metric, [entry]);
     }
     entry.ring.push(t, v);
     return true;
@@ -64,14 +69,14 @@ export class SeriesStore {
 
   /** Series of `metric` whose labels include every pair in `match`. */
   find(metric: string, match: Labels = {}): Array<SeriesInfo & { ring: RingSeries }> {
-    const out: Entry[] = [];
-    for (const e of this.entries.values()) {
-      if (e.metric !== metric) continue;
-      let ok = true;
-      for (const [k, v] of Object.entries(match)) if (e.labels[k] !== v) ok = false;
-      if (ok) out.push(e);
-    }
-    return out;
+    const all = this.byMetric.get(metric) ?? [];
+    const keys = Object.keys(match);
+    if (keys.length === 0) return all.slice();
+    return all.filter((e) => keys.every((k) => e.labels[k] === match[k]));
+  }
+
+  ring(metric: string, labels: Labels): RingSeries | undefined {
+    return this.entries.get(seriesKey(metric, labels))?.ring;
   }
 
   latest(metric: string, labels: Labels): Point | undefined {
