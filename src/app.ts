@@ -128,6 +128,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         log,
         clients: monitor.clients,
         broadcast: (n) => monitor.hub.broadcast('alert', n),
+        broadcastAck: (ack) => monitor.hub.broadcast('alert', { ack: true, ...ack }),
         monitorUrl: `${config.PUBLIC_URL ?? ''}/#monitor`,
         ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
       })

@@ -1,8 +1,9 @@
 // The server entry as `npm start` runs it: built JavaScript in a child process.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
@@ -53,4 +54,33 @@ describe('server entry', () => {
     expect(await s.exited).toBe(0);
     expect(s.output()).toContain('shutting down');
   });
+});
+
+describe('alert state files', () => {
+  it('a save killed midway leaves a loadable file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kill-'));
+    const file = join(dir, 'alert-rules.json');
+    // A child saves a growing rule list as fast as it can; we kill it mid-run, repeatedly.
+    const script = join(dir, 'saver.mjs');
+    writeFileSync(script, [
+      `import { JsonFile } from ${JSON.stringify(pathToFileURL(join(root, 'dist/alerts/json-file.js')).href)};`,
+      `import { z } from ${JSON.stringify(pathToFileURL(join(root, 'node_modules/zod/index.js')).href)};`,
+      `const f = new JsonFile(${JSON.stringify(file)}, z.array(z.object({ n: z.number(), pad: z.string() })), () => []);`,
+      'const rules = [];',
+      "for (let i = 0; ; i++) { rules.push({ n: i, pad: 'x'.repeat(2000) }); f.save(rules); if (i === 5) process.stdout.write('saving'); }",
+    ].join('\n'));
+    const { JsonFile } = await import('../src/alerts/json-file.js');
+    const { z } = await import('zod');
+    for (let round = 0; round < 5; round++) {
+      const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise((r) => child.on('exit', r));
+      await Promise.race([new Promise<void>((r) => child.stdout.once('data', () => r())), exited]);
+      await new Promise((r) => setTimeout(r, 20 + round * 15));
+      child.kill('SIGKILL');
+      await exited;
+      const loaded = new JsonFile(file, z.array(z.object({ n: z.number(), pad: z.string() })), () => []).load();
+      expect(loaded.problem).toBeUndefined();
+      expect(loaded.value.length).toBeGreaterThan(5);
+    }
+  }, 60_000);
 });

@@ -24,6 +24,8 @@ export interface AlertInstance {
   lastNotifiedAt: number | null;
   /** A firing notice was held back by a silence: send it once the silence ends. */
   suppressed: boolean;
+  /** Who acknowledged the firing alert in the console (cleared when it resolves). */
+  acknowledgedBy?: string;
 }
 
 export interface StateChange {
@@ -155,6 +157,7 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
           inst.state = 'inactive';
           inst.firingSince = null;
           inst.breachPoints = [];
+          delete inst.acknowledgedBy;
         }
       }
       if (inst.state !== from) changes.push({ ruleId: rule.id, labels, from, to: inst.state, at: now, value });

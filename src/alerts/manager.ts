@@ -80,6 +80,7 @@ export interface AlertManagerOptions {
   log: EventLog;
   clients: ClientStats;
   broadcast: (n: Notification) => void;
+  broadcastAck: (ack: { ruleId: string; labels: Record<string, string>; by: string; at: number }) => void;
   monitorUrl: string;
   sleep?: (ms: number) => Promise<void>;
   historyLimit?: number;
@@ -366,6 +367,10 @@ export class AlertManager {
       topClient: top ? `${top.client} (${top.gpuSeconds.toFixed(1)} GPU-s, ${top.requests} requests in 5 min)` : null,
       monitorUrl: this.opts.monitorUrl,
     };
+    if (rule.captureRequests && status === 'firing') {
+      const modules = new Set(['vlm', 'gui', 'ocr', 'video']);
+      context.recentRequests = this.opts.log.query({ limit: 200 }).filter((l) => modules.has(l.module)).slice(0, 20).map(formatLine);
+    }
     const value = inst.value === null ? 'no data' : Number.isInteger(inst.value) ? String(inst.value) : inst.value.toFixed(2);
     const labels = { ...inst.labels };
     return {
@@ -375,6 +380,16 @@ export class AlertManager {
       summary: status === 'firing' ? `${rule.metric} is ${value} (${rule.op} ${rule.threshold}${rule.surgeBaseline ? ' % against its baseline' : ''})` : `${rule.metric} is back to ${value}`,
       context,
     };
+  }
+
+  /** Acknowledged from a Monitor tab: every tab closes its popup; the state is unchanged. */
+  acknowledge(ruleId: string, labels: Record<string, string>, by: string): boolean {
+    const inst = this.states.get(instanceKey(ruleId, labels));
+    if (!inst || inst.state !== 'firing') return false;
+    inst.acknowledgedBy = by;
+    this.pushHistory({ at: this.opts.clock(), kind: 'state', ruleId, labels: { ...labels }, from: 'firing', to: 'firing', detail: `acknowledged by ${by}` });
+    this.opts.broadcastAck({ ruleId, labels, by, at: this.opts.clock() });
+    return true;
   }
 
   active(): Array<AlertInstance & { ruleName: string; severity: string }> {

@@ -14,6 +14,8 @@ export interface AlertContext {
   gpuTemperatureCelsius: Record<string, number>;
   topClient: string | null;
   monitorUrl: string;
+  /** Recent model-request log lines, for rules with captureRequests. */
+  recentRequests?: string[];
   /** Per-request alerts: the request that triggered it. */
   request?: Record<string, string | number | null>;
 }

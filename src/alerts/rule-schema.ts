@@ -46,6 +46,8 @@ export const ruleInputSchema = conditionSchema
     repeatInterval: durationText.default('4h'),
     /** On firing: keep every INFO log line for this many minutes. */
     boostLogMinutes: z.number().min(0).max(1440).optional(),
+    /** On firing: attach the most recent model-request log lines to the notice. */
+    captureRequests: z.boolean().default(false),
   })
   .superRefine((r, ctx) => {
     const conditions: Array<{ c: { consecutiveChecks?: number | undefined; for?: string | undefined }; path: string[] }> = [{ c: r, path: [] }];

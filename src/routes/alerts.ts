@@ -126,6 +126,12 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   });
 
   app.get('/api/monitor/alerts/active', async () => ({ alerts: alerts.active() }));
+  // Acknowledge a firing alert from the console popup: every open tab closes it.
+  app.post('/api/monitor/alerts/active/ack', async (request) => {
+    const body = parseOrThrow(z.object({ ruleId: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), by: z.string().max(100).default('operator') }), request.body);
+    if (!alerts.acknowledge(body.ruleId, body.labels, body.by)) throw new AppError('NOT_FOUND', `No firing alert for rule ${body.ruleId} with labels ${JSON.stringify(body.labels)}`, { field: 'ruleId' });
+    return { acknowledged: true };
+  });
   app.get('/api/monitor/alerts/history', async (request) => {
     const q = parseOrThrow(historyQuery, request.query);
     return { history: alerts.historyQuery(q) };

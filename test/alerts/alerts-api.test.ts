@@ -259,3 +259,31 @@ describe('test rule', () => {
     expect((await api(app, '/rules/test', 'POST', { ...gpuRule, op: '~' })).json.error.field).toBe('op');
   });
 });
+
+describe('while an alert fires', () => {
+  it('repeats at repeatInterval, can be acknowledged from the console, and carries recent requests when asked', async () => {
+    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 } });
+    cleanups.push(() => fake.close());
+    const { app, clock } = await startWith({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1' });
+    const popups: any[] = [];
+    app.monitor!.hub.broadcast = ((type: string, data: any) => { if (type === 'alert') popups.push(data); }) as never;
+    await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage(), { 'x-client-id': 'gui-bot' });
+    const rule = (await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'], repeatInterval: '30s', captureRequests: true })).json;
+    const check = async () => {
+      app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), 99);
+      app.monitor!.check(clock());
+      await app.alerts!.idle();
+      clock.advance(10_000);
+    };
+    for (let i = 0; i < 5; i++) await check(); // t = 0 … 40 s
+    expect(popups.map((p) => p.status)).toEqual(['firing', 'firing']); // at 0 s and again at 30 s
+    expect(popups[0].alerts[0].context.recentRequests[0]).toContain('INFO vlm chat completion');
+    expect(popups[0].alerts[0].context.recentRequests[0]).toContain('client=gui-bot');
+
+    const ack = await api(app, '/active/ack', 'POST', { ruleId: rule.id, labels: { gpu: '0' }, by: 'lin' });
+    expect(ack.json).toEqual({ acknowledged: true });
+    expect(popups.at(-1)).toMatchObject({ ack: true, ruleId: rule.id, labels: { gpu: '0' }, by: 'lin' });
+    expect((await api(app, '/active')).json.alerts[0]).toMatchObject({ state: 'firing', acknowledgedBy: 'lin' });
+    expect((await api(app, '/active/ack', 'POST', { ruleId: 'nope' })).status).toBe(404);
+  });
+});
