@@ -129,6 +129,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         clients: monitor.clients,
         broadcast: (n) => monitor.hub.broadcast('alert', n),
         broadcastAck: (ack) => monitor.hub.broadcast('alert', { ack: true, ...ack }),
+        gpuSamples: (gpu) => monitor.opts.gpu?.result.samples?.[gpu],
         monitorUrl: `${config.PUBLIC_URL ?? ''}/#monitor`,
         ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
       })

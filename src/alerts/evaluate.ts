@@ -3,6 +3,7 @@
 // No timers, no I/O: the scheduler calls it after each check, tests call it directly.
 import { parseDuration } from '../duration.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
+import { longestRunSeconds, type UtilSample } from '../probes/nvml-records.js';
 import type { Condition, Rule } from './rule-schema.js';
 
 export type AlertState = 'inactive' | 'pending' | 'firing';
@@ -49,7 +50,11 @@ interface Ctx {
   store: SeriesStore;
   now: number;
   intervalMs: number;
+  samples?: SampleSource;
 }
+
+/** NVML utilisation samples since the previous check, by GPU label. */
+export type SampleSource = (gpu: string) => readonly UtilSample[] | undefined;
 
 /** The value a series has at this check: its point from within half an interval. */
 function currentValue(ctx: Ctx, metric: string, labels: Labels): number | null {
@@ -96,8 +101,8 @@ export interface EvaluationResult {
   changes: StateChange[];
 }
 
-export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: States, now: number, intervalMs: number, andStates = new Map<string, { breaches: number; since: number | null }>()): EvaluationResult {
-  const ctx: Ctx = { store, now, intervalMs };
+export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: States, now: number, intervalMs: number, andStates = new Map<string, { breaches: number; since: number | null }>(), samples?: SampleSource): EvaluationResult {
+  const ctx: Ctx = { store, now, intervalMs, ...(samples ? { samples } : {}) };
   const states: States = new Map();
   const changes: StateChange[] = [];
   // Earlier instances by rule, indexed once (not scanned once per rule).
@@ -122,10 +127,18 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
         : { ruleId: rule.id, labels, state: 'inactive', breaches: 0, breachSince: null, firingSince: null, lastBreachAt: null, value: null, breachPoints: [], lastNotifiedAt: null, suppressed: false };
       let value = currentValue(ctx, rule.metric, labels);
       if (value !== null && rule.surgeBaseline) value = surgePercent(ctx, rule.metric, labels, value, parseDuration(rule.surgeBaseline)!);
+      let sampleRun: number | null = null;
+      if (rule.sampleSeconds !== undefined) {
+        const samples = ctx.samples?.(labels.gpu ?? '');
+        sampleRun = samples && samples.length ? longestRunSeconds(samples, (v) => compare(v, rule.op, rule.threshold)) : null;
+        if (sampleRun === null) value = null;
+      }
       inst.value = value;
 
       let breaching: boolean;
-      if (value === null) {
+      if (sampleRun !== null) {
+        breaching = sampleRun >= rule.sampleSeconds!;
+      } else if (value === null) {
         if (rule.noData === 'keep') {
           states.set(key, inst);
           continue;

@@ -12,7 +12,7 @@ import type { ClientStats } from '../metrics/client-stats.js';
 import type { RequestEvent } from '../metrics/model-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
-import { evaluate, instanceKey, type AlertInstance, type StateChange, type States } from './evaluate.js';
+import { evaluate, instanceKey, type AlertInstance, type SampleSource, type StateChange, type States } from './evaluate.js';
 import { JsonFile } from './json-file.js';
 import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
 import { consoleNotifier } from './notifiers/console.js';
@@ -84,6 +84,8 @@ export interface AlertManagerOptions {
   monitorUrl: string;
   sleep?: (ms: number) => Promise<void>;
   historyLimit?: number;
+  /** NVML utilisation samples since the previous check, for sample-based rules. */
+  gpuSamples?: SampleSource;
   /** Messages a minute per email or webhook channel. */
   perMinute?: number;
 }
@@ -266,7 +268,7 @@ export class AlertManager {
 
   /** After each check: evaluate, notify on changes, repeat still-firing alerts when due. */
   onCheck(now: number): StateChange[] {
-    const { states, changes } = evaluate(this.rules, this.opts.store, this.states, now, this.opts.intervalMs, this.andStates);
+    const { states, changes } = evaluate(this.rules, this.opts.store, this.states, now, this.opts.intervalMs, this.andStates, this.opts.gpuSamples);
     this.states = states;
     const outgoing: Array<{ rule: Rule; inst: AlertInstance; status: 'firing' | 'resolved' }> = [];
     for (const c of changes) {

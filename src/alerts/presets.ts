@@ -13,6 +13,8 @@ export const PRESETS: readonly Preset[] = [
     rule: { name: 'GPU memory sustained pressure', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 3, recoverThreshold: 85, severity: 'warning', channels: ['console', 'webhook'] } },
   { id: 'gpu-memory-critical', description: 'GPU memory above 98 %: the next allocation may fail.',
     rule: { name: 'GPU memory critical', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 98, severity: 'critical', channels: ['console', 'webhook'] } },
+  { id: 'gpu-utilization-saturated', description: "GPU utilisation above 98 % for more than 5 s in a row, seen in NVML's samples between checks.",
+    rule: { name: 'GPU saturated', metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical', channels: ['console', 'webhook'] } },
   { id: 'gui-stability', description: 'GUI step success below 85 % for 2 minutes while steps take over 3 s.',
     rule: { name: 'GUI stability guard', metric: 'gui_step_success_rate', op: '<', threshold: 85, for: '2m', and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 }, severity: 'warning', channels: ['console', 'webhook'] } },
   { id: 'ocr-degradation', description: 'OCR confidence below 0.6 while more than 5 OCR requests a minute fail.',

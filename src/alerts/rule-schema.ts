@@ -40,6 +40,12 @@ export const ruleInputSchema = conditionSchema
      * baseline window (e.g. RPS up 300 % against its 10-minute mean) with op/threshold.
      */
     surgeBaseline: durationText.optional(),
+    /**
+     * Sample form (gpu_utilization_percent only): the condition holds at a check when NVML's
+     * own samples since the previous check kept it for at least this many seconds in a row,
+     * e.g. "> 98 % lasting more than 5 s" inside a 10 s interval.
+     */
+    sampleSeconds: z.number().positive().max(3600).optional(),
     /** Per-request form: evaluated on each request event (input_token_count) instead of checks. */
     perRequest: z.boolean().default(false),
     /** Notify again while still firing, this often. */
@@ -56,6 +62,9 @@ export const ruleInputSchema = conditionSchema
       if (c.consecutiveChecks !== undefined && c.for !== undefined) {
         ctx.addIssue({ code: 'custom', path: [...path, 'for'], message: 'consecutiveChecks and for are alternatives: give one' });
       }
+    }
+    if (r.sampleSeconds !== undefined && r.metric !== 'gpu_utilization_percent') {
+      ctx.addIssue({ code: 'custom', path: ['sampleSeconds'], message: "sample-based rules work on gpu_utilization_percent (NVML's utilisation samples)" });
     }
     if (r.perRequest && r.metric !== 'input_token_count') {
       ctx.addIssue({ code: 'custom', path: ['perRequest'], message: 'per-request rules work on input_token_count' });

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { cString, loadNvml, NVML, NvmlLoadError, type NvmlFunctions } from './nvml-binding.js';
 import { GpuLostError, NvmlDevice, type GpuReading } from './nvml-device.js';
-import type { ProcessRecord } from './nvml-records.js';
+import type { ProcessRecord, UtilSample } from './nvml-records.js';
 import { readProcessInfo, type ProcessDetails } from './proc-info.js';
 
 export interface GpuProcess extends ProcessRecord, ProcessDetails {
@@ -24,6 +24,8 @@ export interface GpuPollResult {
   processes: GpuProcess[];
   /** Milliseconds one GPU's read took (wall time, calls on worker threads), per GPU, this check. */
   readMs: number[];
+  /** NVML's utilisation samples since the previous check, per GPU index (for sample-based rules). */
+  samples?: Record<string, UtilSample[]>;
 }
 
 export interface GpuPollerOptions {
@@ -114,7 +116,9 @@ export class GpuPoller {
     }
     this.checks++;
     if (slowCadence) this.processes = await this.readProcesses(lost);
-    const result: GpuPollResult = { ...this.emptyResult(), available: readings.length > 0, readings, lost, processes: this.processes, readMs };
+    const samples: Record<string, UtilSample[]> = {};
+    for (const dev of this.devices) if (dev.lastSamples.length) samples[String(dev.index)] = dev.lastSamples;
+    const result: GpuPollResult = { ...this.emptyResult(), available: readings.length > 0, readings, lost, processes: this.processes, readMs, samples };
     if (this.driverVersion) result.driverVersion = this.driverVersion;
     if (lost.length > 0) {
       result.reason = `GPU ${lost.join(', ')} lost (GPU_IS_LOST): NVML will be re-initialised`;

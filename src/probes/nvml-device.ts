@@ -1,7 +1,7 @@
 // Reads one GPU through the bound NVML functions. A field the board does not support is
 // absent (never 0); any other failure is kept as a readable message; a lost GPU throws.
 import { callAsync, CLOCK_MEM, CLOCK_SM, cString, GPU_UTILIZATION_SAMPLES, MEMORY_V2_VERSION, NVML, PCIE_RX, PCIE_TX, SAMPLE_BYTES, TEMPERATURE_V1_VERSION, type DeviceHandle, type NvmlFunctions } from './nvml-binding.js';
-import { chooseStride, decodeSamples, summarizeSamples, type ProcessRecord, type ProcessStride, type SampleSummary } from './nvml-records.js';
+import { chooseStride, decodeSamples, summarizeSamples, type ProcessRecord, type ProcessStride, type SampleSummary, type UtilSample } from './nvml-records.js';
 
 const MIB = 1024 * 1024;
 
@@ -41,6 +41,8 @@ export interface GpuReading {
 
 export class NvmlDevice {
   private lastSampleTs = 0;
+  /** NVML's utilisation samples read at the last check (what happened since the one before). */
+  lastSamples: UtilSample[] = [];
   private stride: ProcessStride;
   private name: string | undefined;
   private uuid: string | undefined;
@@ -75,6 +77,7 @@ export class NvmlDevice {
 
   /** Every call runs on a worker thread (callAsync): the event loop only marshals. */
   async read(utilThresholdPercent: number, withPcie = false): Promise<GpuReading> {
+    this.lastSamples = [];
     const n = this.nvml;
     const h = this.handle;
     const r: GpuReading = { index: this.index, errors: {} };
@@ -162,8 +165,10 @@ export class NvmlDevice {
     const code = await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, this.lastSampleTs, valType, count, buf);
     if (code === NVML.ERROR_NOT_FOUND) return undefined; // nothing new since the cursor
     if (!this.check('samples', code, e)) return undefined;
-    const summary = summarizeSamples(decodeSamples(buf, count[0]), this.lastSampleTs, threshold);
+    const decoded = decodeSamples(buf, count[0]);
+    const summary = summarizeSamples(decoded, this.lastSampleTs, threshold);
     if (summary) this.lastSampleTs = summary.lastTs;
+    this.lastSamples = decoded;
     return summary ?? undefined;
   }
 

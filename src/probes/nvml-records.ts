@@ -101,3 +101,22 @@ export function chooseStride(buf: Buffer, count: number, preferred: ProcessStrid
   const second = decodeProcesses(buf, count, other);
   return plausible(second, totalMemoryBytes) ? { stride: other, records: second } : { stride: preferred, records: first };
 }
+
+/**
+ * The longest stretch, in seconds, that consecutive samples kept `value op threshold`.
+ * Each sample stands for the period since the one before it (the first for the median
+ * gap), as in summarizeSamples.
+ */
+export function longestRunSeconds(samples: readonly UtilSample[], holds: (v: number) => boolean): number {
+  const sorted = [...samples].sort((a, b) => a.ts - b.ts);
+  const gaps = sorted.slice(1).map((s, i) => s.ts - sorted[i]!.ts).sort((a, b) => a - b);
+  const medianGap = gaps.length ? gaps[gaps.length >> 1]! : 0;
+  let best = 0;
+  let run = 0;
+  sorted.forEach((s, i) => {
+    const gap = i === 0 ? medianGap : s.ts - sorted[i - 1]!.ts;
+    run = holds(s.value) ? run + gap : 0;
+    best = Math.max(best, run);
+  });
+  return best / 1e6;
+}

@@ -101,3 +101,30 @@ describe('evaluate', () => {
     expect(bad({ channels: ['pager'] }).path).toEqual(['channels', 0]);
   });
 });
+
+describe("sample-based rules (NVML's samples between checks)", () => {
+  const samples = (aboveSeconds: number) => {
+    // Samples every 1/6 s over a 10 s interval, `aboveSeconds` of them at 99 %, the rest at 40 %.
+    const out = [];
+    for (let k = 0; k < 60; k++) out.push({ ts: 1_000_000 + k * 166_667, value: k * 0.166667 < aboveSeconds ? 99 : 40 });
+    return out;
+  };
+  const run1 = (aboveSeconds: number) => {
+    const store = new SeriesStore({ intervalMs: I });
+    store.record('gpu_utilization_percent', { gpu: '0' }, t0, 40); // the instant reading misses it
+    const rules = [
+      rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical' }, 'crit'),
+      rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 3 }, 'warn'),
+    ];
+    return evaluate(rules, store, new Map(), t0, I, new Map(), (gpu) => (gpu === '0' ? samples(aboveSeconds) : undefined));
+  };
+  it('fires critical when > 98 % lasted more than 5 s inside the interval, though the check read 40 %', () => {
+    const r = run1(6);
+    expect(r.changes.map((c) => `${c.ruleId}:${c.to}`)).toEqual(['crit:firing']);
+  });
+  it('does not fire for a 3 s spike, and the warning rule on the same metric is independent', () => {
+    const r = run1(3);
+    expect(r.changes).toEqual([]);
+    expect([...r.states.values()].map((s) => `${s.ruleId}:${s.state}`).sort()).toEqual(['crit:inactive', 'warn:inactive']);
+  });
+});
