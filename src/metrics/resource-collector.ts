@@ -32,29 +32,32 @@ export function recordGpuSeries(store: SeriesStore, r: GpuPollResult, now: numbe
   for (const lost of r.lost) put('gpu_available', lost, 0);
 }
 
+/** Records each defined field as a label-less point; undefined fields get none. */
+function recordFields(store: SeriesStore, now: number, fields: Record<string, number | undefined>): void {
+  for (const [metric, v] of Object.entries(fields)) if (v !== undefined) store.record(metric, {}, now, v);
+}
+
 export function recordHostSeries(store: SeriesStore, h: HostReading, now: number): void {
-  const put = (metric: string, v: number | undefined) => {
-    if (v !== undefined) store.record(metric, {}, now, v);
-  };
-  put('cpu_load_percent', h.cpuLoadPercent);
-  put('disk_io_wait_percent', h.ioWaitPercent);
-  put('memory_utilization_percent', h.memoryUtilizationPercent);
-  put('memory_used_mib', h.memoryUsedMiB);
-  put('memory_total_mib', h.memoryTotalMiB);
-  put('io_pressure_some_avg10', h.ioPressureSomeAvg10);
-  put('load_average_1m', h.loadAverage1m);
-  put('load_average_5m', h.loadAverage5m);
-  put('load_average_15m', h.loadAverage15m);
+  recordFields(store, now, {
+    cpu_load_percent: h.cpuLoadPercent,
+    disk_io_wait_percent: h.ioWaitPercent,
+    memory_utilization_percent: h.memoryUtilizationPercent,
+    memory_used_mib: h.memoryUsedMiB,
+    memory_total_mib: h.memoryTotalMiB,
+    io_pressure_some_avg10: h.ioPressureSomeAvg10,
+    load_average_1m: h.loadAverage1m,
+    load_average_5m: h.loadAverage5m,
+    load_average_15m: h.loadAverage15m,
+  });
 }
 
 export function recordEngineSeries(store: SeriesStore, e: EngineReading, now: number): void {
-  const put = (metric: string, v: number | undefined) => {
-    if (v !== undefined) store.record(metric, {}, now, v);
-  };
-  put('upstream_requests_running', e.requestsRunning);
-  put('upstream_requests_waiting', e.requestsWaiting);
-  put('upstream_kv_cache_usage_percent', e.kvCacheUsagePercent);
-  put('upstream_prefix_cache_hit_rate_percent', e.prefixCacheHitRatePercent);
-  put('upstream_mm_cache_hit_rate_percent', e.mmCacheHitRatePercent);
-  put('upstream_preemptions', e.preemptions);
+  recordFields(store, now, {
+    upstream_requests_running: e.requestsRunning,
+    upstream_requests_waiting: e.requestsWaiting,
+    upstream_kv_cache_usage_percent: e.kvCacheUsagePercent,
+    upstream_prefix_cache_hit_rate_percent: e.prefixCacheHitRatePercent,
+    upstream_mm_cache_hit_rate_percent: e.mmCacheHitRatePercent,
+    upstream_preemptions: e.preemptions,
+  });
 }
