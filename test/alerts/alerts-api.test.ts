@@ -287,3 +287,37 @@ describe('while an alert fires', () => {
     expect((await api(app, '/active/ack', 'POST', { ruleId: 'nope' })).status).toBe(404);
   });
 });
+
+describe('webhook formats and grouping', () => {
+  it('speaks each receiver format to a real HTTP receiver', async () => {
+    const hook = await receiver();
+    const { app } = await startWith();
+    const shapes: Record<string, (b: any) => void> = {
+      generic: (b) => expect(b).toMatchObject({ source: 'qwen3vl-monitor', status: 'firing', test: true }),
+      alertmanager: (b) => expect(b).toMatchObject({ version: '4', receiver: 'qwen3vl-monitor', alerts: [{ labels: { alertname: 'Test notification' } }] }),
+      dingtalk: (b) => expect(b).toMatchObject({ msgtype: 'text', text: { content: expect.stringContaining('[TEST]') } }),
+      feishu: (b) => expect(b).toMatchObject({ msg_type: 'text', content: { text: expect.stringContaining('[TEST]') } }),
+      wecom: (b) => expect(b).toMatchObject({ msgtype: 'text', text: { content: expect.stringContaining('[TEST]') } }),
+      slack: (b) => expect(b).toMatchObject({ text: expect.stringContaining('[TEST]') }),
+    };
+    for (const [format, check] of Object.entries(shapes)) {
+      await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format } });
+      expect((await api(app, '/channels/webhook/test', 'POST')).json.delivered).toBe(true);
+      check(hook.got.at(-1)!.body);
+    }
+    expect(hook.got).toHaveLength(6);
+  });
+
+  it('groups the alerts of one check to one channel into one message', async () => {
+    const hook = await receiver();
+    const { app, clock } = await startWith();
+    await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'alertmanager' } });
+    await api(app, '/rules', 'POST', { ...gpuRule, labels: {}, consecutiveChecks: 1 });
+    for (const gpu of ['0', '1', '2']) app.monitor!.store.record('gpu_memory_utilization_percent', { gpu }, clock(), 99);
+    app.monitor!.check(clock());
+    await app.alerts!.idle();
+    expect(hook.got).toHaveLength(1);
+    expect(hook.got[0]!.body.alerts.map((a: any) => a.labels.gpu)).toEqual(['0', '1', '2']);
+    expect(hook.got[0]!.body.commonLabels).toMatchObject({ alertname: 'GPU memory sustained pressure', severity: 'warning' });
+  });
+});

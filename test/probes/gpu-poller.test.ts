@@ -147,3 +147,16 @@ describe('NOT_SUPPORTED fields', () => {
     expect(fake.calls() - base).toBe(perCheck + 2);
   });
 });
+
+describe('where NVML is looked for', () => {
+  it('Linux: the soname; Windows: System32, then the NVSMI folder; NVML_LIBRARY wins', async () => {
+    const { libraryCandidates } = await import('../../src/probes/nvml-binding.js');
+    expect(libraryCandidates(undefined, 'linux', {})).toEqual(['libnvidia-ml.so.1', 'libnvidia-ml.so']);
+    const win = libraryCandidates(undefined, 'win32', { SystemRoot: 'C:\\Windows', ProgramFiles: 'C:\\Program Files' });
+    expect(win).toHaveLength(2);
+    expect(win[0]).toMatch(/System32.nvml\.dll$/);
+    expect(win[1]).toMatch(/NVSMI.nvml\.dll$/);
+    expect(libraryCandidates('/opt/nvidia/libnvidia-ml.so.1', 'linux', {})).toEqual(['/opt/nvidia/libnvidia-ml.so.1']);
+    expect(libraryCandidates(undefined, 'darwin', {})).toEqual([]);
+  });
+});
