@@ -3,7 +3,9 @@
 // build the app here.
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { readFileSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasApiKey, loadOrCreateToken, mayAccessMonitor, type MonitorToken } from './auth.js';
 import type { Config } from './config.js';
@@ -60,7 +62,8 @@ export interface App {
   close(): Promise<void>;
 }
 
-const INDEX_HTML = fileURLToPath(new URL('../public/index.html', import.meta.url));
+const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
 const HEARTBEAT_MS = 30_000;
 
 const FASTIFY_ERRORS: Record<string, (err: FastifyError, limit: number) => AppError> = {
@@ -149,7 +152,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     status,
     code: err.code,
     message: err.message,
-    gpuFreeMiB: monitor?.gpuFreeSummary() ?? null,
+    ...(monitor?.gpuFreeSummary() ? { gpuFreeMiB: monitor.gpuFreeSummary() } : {}),
     ...(request.logContext ?? {}),
   });
 
@@ -173,7 +176,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   if (monitor) installTimingHooks(app, monitor.stats, clock);
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
-  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(readFileSync(INDEX_HTML)));
+  // The browser UI: plain ES modules from public/, uPlot from its package. No build step.
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 60_000 });
+  await app.register(fastifyStatic, { root: UPLOT_DIR, prefix: '/vendor/uplot/', decorateReply: false });
   await app.register(healthRoutes, { upstream, clock });
 
   await app.register(async (models) => {

@@ -111,7 +111,14 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
   if (!worst) {
     return { id, metric, labels: {}, value: null, unit: '%', status: 'unavailable', trend: null, reason: 'no recent GPU reading' };
   }
-  return card(input, id, metric, worst.labels, reason, detail);
+  const c = card(input, id, metric, worst.labels, reason, detail);
+  if (id === 'gpu_memory') {
+    // What the card prints: "14,280 / 24,576 MiB (58 %)" for the fullest GPU.
+    const used = input.store.latest('gpu_memory_used_mib', worst.labels);
+    const total = input.store.latest('gpu_memory_total_mib', worst.labels);
+    if (used && total) c.detail = { ...c.detail, usedMiB: Math.round(used.v), totalMiB: Math.round(total.v) };
+  }
+  return c;
 }
 
 export function buildSnapshot(input: SnapshotInput): Snapshot {

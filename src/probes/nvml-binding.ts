@@ -110,7 +110,11 @@ export function loadNvml(override?: string): NvmlFunctions {
       failures.push(`${candidate}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  if (!lib) throw new NvmlLoadError(`NVIDIA driver library not found (${failures.join('; ')})`);
+  if (!lib) {
+    // The usual case, no driver at all, reads short; anything stranger keeps its details.
+    const missing = failures.every((f) => /No such file|cannot find|not found|could not be found/i.test(f));
+    throw new NvmlLoadError(missing ? `${candidates[0]} not found` : `NVIDIA driver library could not be loaded (${failures.join('; ')})`);
+  }
   declareTypes();
   const l = lib;
   const optional = (proto: string) => {

@@ -58,7 +58,7 @@ describe('resource layer in the Monitor', () => {
     await app.monitor!.tick(clock());
     const snap = (await (await fetch(`${app.baseUrl}/api/monitor/snapshot`)).json()) as any;
     expect(snap.cards[0]).toMatchObject({ status: 'unavailable', value: null });
-    expect(snap.cards[0].reason).toContain('NVIDIA driver library not found');
+    expect(snap.cards[0].reason).toBe('no NVIDIA GPU: /nonexistent/libnvidia-ml.so.1 not found');
     // The host probe still feeds its series.
     const series = (await (await fetch(`${app.baseUrl}/api/monitor/series?metric=memory_utilization_percent`)).json()) as any;
     expect(series.series[0].points).toHaveLength(1);

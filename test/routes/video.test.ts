@@ -74,12 +74,12 @@ describe('POST /api/video', () => {
 describe('video upload', () => {
   it('takes the MP4 file itself as the body with the question in the query', async () => {
     const { fake, app } = await setup();
-    const res = await fetch(`${app.baseUrl}/api/video?question=${encodeURIComponent('What happens?')}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: mp4(3) });
+    const res = await fetch(`${app.baseUrl}/api/video?question=${encodeURIComponent('What happens?')}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(mp4(3)) });
     const json = (await res.json()) as any;
     expect(res.status).toBe(200);
     expect(json).toMatchObject({ frames: 6, video: { durationSeconds: 3 } });
     expect((fake.received.at(-1) as any).messages[0].content[1].text).toBe('What happens?');
-    const noQuestion = await fetch(`${app.baseUrl}/api/video`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: mp4(1) });
+    const noQuestion = await fetch(`${app.baseUrl}/api/video`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(mp4(1)) });
     expect(((await noQuestion.json()) as any).error.field).toBe('question');
   });
 });

@@ -1,0 +1,72 @@
+// English and Simplified Chinese. The default follows the browser; the toggle is kept.
+const dict = {
+  en: {
+    'tab.chat': 'Chat', 'tab.gui': 'GUI', 'tab.ocr': 'OCR', 'tab.video': 'Video', 'tab.monitor': 'Monitor',
+    'login.token': 'Monitor token', 'login.signin': 'Sign in',
+    'sub.overview': 'Overview', 'sub.model': 'Model Metrics', 'settings.title': 'Settings',
+    'card.gpu_memory': 'GPU memory', 'card.gpu_utilization': 'GPU utilisation', 'card.latency': 'Latency (P50)',
+    'card.rps': 'Requests / s', 'card.connections': 'Active connections', 'card.error_rate': 'Error rate',
+    'status.ok': 'ok', 'status.warn': 'warning', 'status.crit': 'critical', 'status.unavailable': 'unavailable',
+    'live': 'live', 'offline': 'disconnected, reconnecting…', 'simulated': 'SIMULATED backend',
+    'log.title': 'Log', 'log.all': 'all', 'log.search': 'search', 'log.pause': 'Pause', 'log.resume': 'Resume',
+    'panel.close': 'Close', 'panel.window': 'Window',
+    'alert.firing': 'FIRING', 'alert.resolved': 'RESOLVED', 'alert.ack': 'Acknowledge',
+    'rules.title': 'Alert rules', 'rules.add': '+ Add Rule', 'rules.save': 'Save rule', 'rules.delete': 'Delete', 'rules.enable': 'Enabled',
+    'rules.name': 'Name', 'rules.metric': 'Metric', 'rules.labels': 'Labels (k=v,…)', 'rules.op': 'Condition', 'rules.threshold': 'Threshold',
+    'rules.checks': 'Consecutive checks', 'rules.for': 'or for (e.g. 2m)', 'rules.severity': 'Severity', 'rules.channels': 'Channels',
+    'rules.and': 'AND metric (optional)', 'rules.state': 'State', 'rules.boost': 'Log all INFO for (min)',
+    'presets.title': 'Presets', 'presets.import': 'Import', 'presets.imported': 'imported',
+    'silences.title': 'Silences', 'silences.add': 'Add silence', 'channels.title': 'Channels', 'channels.save': 'Save channels',
+    'channels.test': 'Send test', 'history.title': 'History',
+    'chat.prompt': 'Ask about the image', 'chat.send': 'Send', 'chat.image': 'Image',
+    'gui.instruction': 'Instruction', 'gui.run': 'Run step', 'ocr.run': 'Read text', 'ocr.confidence': 'Confidence',
+    'video.question': 'Question', 'video.ask': 'Ask', 'video.file': 'MP4 file',
+    'model.stages': 'Stage timings (mean, ms)', 'model.gui': 'GUI', 'model.ocr': 'OCR', 'model.video': 'Video',
+    'model.tokens': 'Input tokens (mean)', 'model.engine': 'Model server', 'model.clients': 'Top clients (5 min)', 'model.module': 'Module',
+  },
+  zh: {
+    'tab.chat': '对话', 'tab.gui': 'GUI 操作', 'tab.ocr': 'OCR', 'tab.video': '视频', 'tab.monitor': '监控',
+    'login.token': '监控令牌', 'login.signin': '登录',
+    'sub.overview': '总览', 'sub.model': '模型指标', 'settings.title': '设置',
+    'card.gpu_memory': 'GPU 显存', 'card.gpu_utilization': 'GPU 利用率', 'card.latency': '延迟 (P50)',
+    'card.rps': '每秒请求数', 'card.connections': '活动连接', 'card.error_rate': '错误率',
+    'status.ok': '正常', 'status.warn': '警告', 'status.crit': '严重', 'status.unavailable': '不可用',
+    'live': '实时', 'offline': '连接断开，正在重连…', 'simulated': '模拟后端',
+    'log.title': '日志', 'log.all': '全部', 'log.search': '搜索', 'log.pause': '暂停', 'log.resume': '继续',
+    'panel.close': '关闭', 'panel.window': '时间窗口',
+    'alert.firing': '告警', 'alert.resolved': '已恢复', 'alert.ack': '确认',
+    'rules.title': '告警规则', 'rules.add': '+ 添加规则', 'rules.save': '保存规则', 'rules.delete': '删除', 'rules.enable': '启用',
+    'rules.name': '名称', 'rules.metric': '指标', 'rules.labels': '标签 (k=v,…)', 'rules.op': '条件', 'rules.threshold': '阈值',
+    'rules.checks': '连续检查次数', 'rules.for': '或持续 (如 2m)', 'rules.severity': '级别', 'rules.channels': '通知渠道',
+    'rules.and': '且 指标 (可选)', 'rules.state': '状态', 'rules.boost': '全量记录 INFO (分钟)',
+    'presets.title': '预设', 'presets.import': '导入', 'presets.imported': '已导入',
+    'silences.title': '静默', 'silences.add': '添加静默', 'channels.title': '通知渠道', 'channels.save': '保存渠道',
+    'channels.test': '发送测试', 'history.title': '历史',
+    'chat.prompt': '就图片提问', 'chat.send': '发送', 'chat.image': '图片',
+    'gui.instruction': '指令', 'gui.run': '执行一步', 'ocr.run': '识别文字', 'ocr.confidence': '置信度',
+    'video.question': '问题', 'video.ask': '提问', 'video.file': 'MP4 文件',
+    'model.stages': '阶段耗时 (平均, 毫秒)', 'model.gui': 'GUI', 'model.ocr': 'OCR', 'model.video': '视频',
+    'model.tokens': '输入 token (平均)', 'model.engine': '推理服务', 'model.clients': '调用方排行 (5 分钟)', 'model.module': '模块',
+  },
+};
+
+let lang = localStorage.getItem('lang') ?? ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
+const listeners = [];
+
+export const t = (key) => dict[lang][key] ?? dict.en[key] ?? key;
+export const currentLang = () => lang;
+export function onLangChange(fn) { listeners.push(fn); }
+
+export function applyStatic() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  const btn = document.getElementById('lang');
+  if (btn) btn.textContent = lang === 'zh' ? 'English' : '中文';
+}
+
+export function toggleLang() {
+  lang = lang === 'zh' ? 'en' : 'zh';
+  localStorage.setItem('lang', lang);
+  applyStatic();
+  listeners.forEach((fn) => fn(lang));
+}

@@ -1,0 +1,103 @@
+// The WebUI: tabs, language, and the Monitor's wiring (login, cards, stream, log,
+// popups, settings, model metrics).
+import { api, connectStream } from './api.js';
+import { applyStatic, onLangChange, t, toggleLang } from './i18n.js';
+import { Cards } from './monitor/cards.js';
+import { LogPanel } from './monitor/log.js';
+import { ModelTab } from './monitor/model.js';
+import { Popups } from './monitor/popups.js';
+import { Settings } from './monitor/settings.js';
+import { chatPage } from './pages/chat.js';
+import { guiPage } from './pages/gui.js';
+import { ocrPage } from './pages/ocr.js';
+import { videoPage } from './pages/video.js';
+
+const $ = (id) => document.getElementById(id);
+const pages = { chat: chatPage, gui: guiPage, ocr: ocrPage, video: videoPage };
+
+function showTab() {
+  const tab = (location.hash.slice(1) || 'chat').split('?')[0];
+  document.querySelectorAll('#tabs a').forEach((a) => a.classList.toggle('active', a.dataset.tab === tab));
+  document.querySelectorAll('.page').forEach((p) => { p.hidden = p.id !== `page-${tab}`; });
+  if (tab === 'monitor') void startMonitor();
+}
+
+let monitorStarted = false;
+let cards;
+let log;
+let model;
+let settings;
+let popups;
+let lastSnapshot;
+
+async function startMonitor() {
+  if (monitorStarted) return;
+  let snapshot;
+  try {
+    snapshot = await api('/api/monitor/snapshot');
+  } catch (err) {
+    if (err.status === 401) { $('login').hidden = false; return; }
+    throw err;
+  }
+  monitorStarted = true;
+  $('login').hidden = true;
+  $('monitor-body').hidden = false;
+  cards = new Cards($('cards'), $('side-panel'));
+  log = new LogPanel($('log-panel'));
+  model = new ModelTab($('sub-model'));
+  settings = new Settings($('settings'));
+  popups = new Popups($('popups'));
+  cards.render(snapshot);
+  lastSnapshot = snapshot;
+  await log.load();
+  connectStream((type, data) => {
+    if (type === 'snapshot') {
+      lastSnapshot = data;
+      cards.render(data);
+      setStatus(true);
+      if (!$('sub-model').hidden) void model.render();
+    } else if (type === 'log') log.add(data);
+    else if (type === 'alert') popups.handle(data);
+  }, setStatus);
+}
+
+function setStatus(connected) {
+  const s = $('stream-status');
+  if (!s) return;
+  s.textContent = connected
+    ? `${t('live')}${lastSnapshot ? ` · ${new Date(lastSnapshot.at).toLocaleTimeString()}` : ''}${lastSnapshot?.simulated ? ` · ${t('simulated')}` : ''}`
+    : t('offline');
+}
+
+function init() {
+  applyStatic();
+  for (const [name, render] of Object.entries(pages)) render($(`page-${name}`));
+  $('lang').addEventListener('click', toggleLang);
+  onLangChange(() => {
+    for (const [name, render] of Object.entries(pages)) render($(`page-${name}`));
+    cards?.rerender();
+    log?.relabel();
+    if (settings && !$('settings').hidden) void settings.render();
+    setStatus(true);
+  });
+  document.querySelectorAll('.subtabs [data-sub]').forEach((b) => b.addEventListener('click', () => {
+    document.querySelectorAll('.subtabs [data-sub]').forEach((x) => x.classList.toggle('active', x === b));
+    $('sub-overview').hidden = b.dataset.sub !== 'overview';
+    $('sub-model').hidden = b.dataset.sub !== 'model';
+    if (b.dataset.sub === 'model') void model.render();
+  }));
+  $('open-settings').addEventListener('click', () => void settings.open());
+  $('login').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('/api/monitor/login', { body: { token: new FormData(e.target).get('token') } });
+      await startMonitor();
+    } catch (err) {
+      $('login-error').textContent = err.message;
+    }
+  });
+  window.addEventListener('hashchange', showTab);
+  showTab();
+}
+
+init();

@@ -1,0 +1,135 @@
+// The Monitor in real Chromium (Debian's package, driven by playwright-core).
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
+import { startApp, type TestApp } from '../helpers.js';
+import { launch, openPage } from './browser.js';
+
+const ARTIFACTS = 'test-artifacts';
+let browser: Browser;
+let fake: FakeUpstream;
+let app: TestApp;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  fake = await startFakeUpstream({ behavior: { errorRate: 0, ttftMs: 5, tokenIntervalMs: 2, spread: 0, tokens: 6 } });
+  app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' });
+  browser = await launch();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await fake?.close();
+});
+
+const check = () => app.monitor!.check(Date.now());
+
+describe('Monitor in a browser', () => {
+  it('a chat request made in the Chat page moves RPS in the Monitor page, and hovering shows its chart', async () => {
+    const monitor = await openPage(browser, `${app.baseUrl}/#monitor`);
+    await monitor.page.waitForSelector('[data-card="rps"]');
+    check();
+    const chat = await openPage(browser, `${app.baseUrl}/#chat`);
+    await chat.page.fill('#chat-form textarea', 'What is on the screen?');
+    await chat.page.click('#chat-form button[type=submit]');
+    await chat.page.waitForFunction(() => (document.getElementById('chat-answer')?.textContent ?? '').includes('login'));
+    check();
+    await monitor.page.waitForFunction(() => /req\/s/.test(document.querySelector('[data-card="rps"] .number')?.textContent ?? ''));
+    const rps = await monitor.page.textContent('[data-card="rps"] .number');
+    expect(Number.parseFloat(rps!)).toBeGreaterThan(0);
+    // The chat request's log line reached the Monitor's log.
+    await monitor.page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('[chat completion]')));
+    await monitor.page.hover('[data-card="rps"]');
+    await monitor.page.waitForSelector('[data-card="rps"] .hover-chart canvas');
+    expect(monitor.errors).toEqual([]);
+    expect(chat.errors).toEqual([]);
+    await monitor.page.context().close();
+    await chat.page.context().close();
+  });
+
+  it('says plainly why the GPU cards are empty', async () => {
+    await app.monitor!.tick(Date.now());
+    const { page, failedRequests } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    await page.waitForSelector('[data-card="gpu_memory"] .reason');
+    expect(await page.textContent('[data-card="gpu_memory"] .reason')).toBe('no NVIDIA GPU: /nonexistent/libnvidia-ml.so.1 not found');
+    expect(await page.textContent('[data-card="gpu_memory"] .status')).toBe('unavailable');
+    expect(failedRequests).toEqual([]); // no missing asset
+    await page.context().close();
+  });
+
+  it('renders a log line carrying markup as text, running nothing', async () => {
+    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    let dialogs = 0;
+    page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
+    await page.waitForSelector('.log-lines');
+    app.log.error('http', '<img src=x onerror=alert(1)>', { payload: '<script>alert(2)</script>' });
+    await page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('<img src=x onerror=alert(1)>')));
+    expect(await page.$$eval('.log-lines img, .log-lines script', (els) => els.length)).toBe(0);
+    await page.click('.log-line.ERROR');
+    expect(await page.textContent('.log-detail')).toContain('<script>alert(2)</script>');
+    expect(dialogs).toBe(0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('creates a rule in the form that survives a reload, shows field errors, and pops up a firing alert', async () => {
+    const { page, errors, failedRequests } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    await page.click('#open-settings');
+    await page.waitForSelector('#rule-form');
+    await page.fill('#rule-form [name=name]', 'Hot GPU');
+    await page.selectOption('#rule-form [name=metric]', 'gpu_temperature_celsius');
+    await page.fill('#rule-form [name=threshold]', '85');
+    await page.fill('#rule-form [name=consecutiveChecks]', '2');
+    await page.fill('#rule-form [name=for]', '30s');
+    await page.click('#rule-form button[type=submit]');
+    // Both durations at once: the server's message appears at the field.
+    await page.waitForSelector('#rule-form .field-error');
+    expect(await page.textContent('#rule-form .field-error')).toContain('consecutiveChecks and for are alternatives');
+    expect(failedRequests).toHaveLength(1); // that 400, and nothing else
+    await page.fill('#rule-form [name=for]', '');
+    await page.click('#rule-form button[type=submit]');
+    await page.waitForSelector('#rules-table tr[data-rule]');
+    await page.reload();
+    await page.click('#open-settings');
+    await page.waitForSelector('#rules-table tr[data-rule]');
+    expect(await page.textContent('#rules-table tr[data-rule] td')).toBe('Hot GPU');
+
+    // The rule fires at its 2nd breaching check; every open tab gets the popup.
+    const t0 = Date.now();
+    app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, t0, 91);
+    app.monitor!.check(t0);
+    app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, t0 + 10_000, 92);
+    app.monitor!.check(t0 + 10_000);
+    await page.waitForSelector('.popup');
+    expect(await page.textContent('.popup strong')).toContain('Hot GPU');
+    await page.click('.popup button');
+    await page.waitForSelector('.popup', { state: 'detached' });
+    expect((await (await fetch(`${app.baseUrl}/api/monitor/alerts/active`)).json() as any).alerts[0].acknowledgedBy).toBe('operator');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('switches to Chinese and back, and saves screenshots of both', async () => {
+    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`, 'en-US');
+    check();
+    await page.waitForSelector('[data-card="gpu_memory"]');
+    expect(await page.textContent('[data-tab="monitor"]')).toBe('Monitor');
+    await page.screenshot({ path: `${ARTIFACTS}/monitor-en.png`, fullPage: true });
+    await page.click('#lang');
+    expect(await page.textContent('[data-tab="monitor"]')).toBe('监控');
+    expect(await page.textContent('[data-card="gpu_memory"] .title')).toBe('GPU 显存');
+    expect(await page.textContent('.log-panel strong')).toBe('日志');
+    await page.screenshot({ path: `${ARTIFACTS}/monitor-zh.png`, fullPage: true });
+    await page.click('#lang');
+    expect(await page.textContent('[data-card="gpu_memory"] .title')).toBe('GPU memory');
+    // A browser set to Chinese starts in Chinese.
+    const zh = await openPage(browser, `${app.baseUrl}/#monitor`, 'zh-CN');
+    await zh.page.waitForSelector('[data-card="rps"]');
+    expect(await zh.page.textContent('[data-card="rps"] .title')).toBe('每秒请求数');
+    expect(errors).toEqual([]);
+    await page.context().close();
+    await zh.page.context().close();
+  });
+});
