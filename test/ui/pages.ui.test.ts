@@ -1,0 +1,82 @@
+// The Chat / GUI / OCR pages and the login, in real Chromium.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
+import { startApp, type TestApp } from '../helpers.js';
+import { launch, openPage } from './browser.js';
+
+let browser: Browser;
+let fake: FakeUpstream;
+let app: TestApp;
+let screenshotFile: string;
+
+beforeAll(async () => {
+  fake = await startFakeUpstream({ behavior: { errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, spread: 0, tokens: 6, tokenLogprob: Math.log(0.9) } });
+  app = await startApp({ UPSTREAM_URL: fake.url, MONITOR_TOKEN: 'browser-token-0123456789' }, { probes: false });
+  browser = await launch();
+  screenshotFile = join(mkdtempSync(join(tmpdir(), 'ui-')), 'screen.png');
+  writeFileSync(screenshotFile, await sharp({ create: { width: 800, height: 600, channels: 3, background: '#eef' } }).png().toBuffer());
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await fake?.close();
+});
+
+describe('model pages', () => {
+  it('OCR shows the text and the confidence', async () => {
+    fake.behavior = { ...fake.behavior, reply: '登录 Sign in' };
+    const { page, errors } = await openPage(browser, `${app.baseUrl}/#ocr`);
+    await page.setInputFiles('#page-ocr input[type=file]', screenshotFile);
+    await page.click('#page-ocr button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('ocr-answer')?.textContent === '登录 Sign in');
+    expect(await page.textContent('#page-ocr .muted')).toMatch(/^Confidence: 0\.900 · \d+ ms · [0-9a-f]{16}$/);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('GUI draws the returned action on the screenshot', async () => {
+    fake.behavior = { ...fake.behavior, reply: '<tool_call>{"name":"computer_use","arguments":{"action":"left_click","coordinate":[500,500],"target":"OK"}}</tool_call>' };
+    const { page, errors } = await openPage(browser, `${app.baseUrl}/#gui`);
+    await page.setInputFiles('#page-gui input[type=file]', screenshotFile);
+    await page.fill('#page-gui input[type=text]', 'press OK');
+    await page.click('#page-gui button[type=submit]');
+    await page.waitForFunction(() => (document.querySelector('#gui-canvas') as HTMLCanvasElement).width === 800);
+    expect(JSON.parse((await page.textContent('#page-gui pre'))!)).toEqual({ type: 'click', x: 400, y: 300, target: 'OK' });
+    // The red ring is drawn at the action's point.
+    const pixel = await page.evaluate(() => {
+      const c = document.querySelector('#gui-canvas') as HTMLCanvasElement;
+      const r = Math.max(12, 800 / 60);
+      return [...c.getContext('2d')!.getImageData(400 + Math.round(r), 300, 1, 1).data];
+    });
+    expect(pixel[0]).toBeGreaterThan(150);
+    expect(pixel[1]).toBeLessThan(120);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('Monitor login', () => {
+  it('asks a remote browser for the token once, then remembers it', async () => {
+    // Behind a proxy the browser is remote: the Monitor wants the token.
+    const context = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.7' } });
+    const page = await context.newPage();
+    await page.goto(`${app.baseUrl}/#monitor`);
+    await page.waitForSelector('#login:not([hidden])');
+    await page.fill('#login input[name=token]', 'wrong-token-wrong-token');
+    await page.click('#login button');
+    await page.waitForFunction(() => (document.getElementById('login-error')?.textContent ?? '').length > 0);
+    await page.fill('#login input[name=token]', 'browser-token-0123456789');
+    await page.click('#login button');
+    await page.waitForSelector('[data-card="rps"]');
+    await page.reload();
+    await page.waitForSelector('[data-card="rps"]');
+    expect(await page.isHidden('#login')).toBe(true);
+    await context.close();
+  });
+});
