@@ -1,5 +1,5 @@
-// A light, bounded traffic generator for the demo: a few chat requests a second, some
-// streamed, with a small image, and a burst now and then so the cards move.
+// A light, bounded traffic generator for the demo: a few requests a second (chat, some
+// streamed, OCR and GUI steps) with a small image, and a burst now and then so the cards move.
 import { request } from 'undici';
 import { seededRandom } from './fake-upstream.js';
 
@@ -19,18 +19,31 @@ export function startTraffic(opts: TrafficOptions): () => void {
   let inFlight = 0;
   const MAX_IN_FLIGHT = 32; // bounded: a slow server slows the generator, never piles up
 
+  /** Mostly chat, some OCR and GUI steps, from a few simulated clients. */
+  function nextRequest(): { path: string; body: unknown; client: string } {
+    const r = random();
+    const client = ['demo-web', 'demo-mobile', 'demo-agent'][Math.floor(random() * 3)]!;
+    if (r < 0.15) return { path: '/api/ocr', body: { image: TINY_PNG }, client };
+    if (r < 0.3) return { path: '/api/gui/execute', body: { screenshot: TINY_PNG, instruction: 'click the login button' }, client: 'demo-agent' };
+    return {
+      path: '/v1/chat/completions',
+      client,
+      body: {
+        stream: random() < 0.5,
+        max_tokens: 64,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: TINY_PNG } }, { type: 'text', text: QUESTIONS[Math.floor(random() * QUESTIONS.length)] }] }],
+      },
+    };
+  }
+
   async function one(): Promise<void> {
     inFlight++;
     try {
-      const stream = random() < 0.5;
-      const res = await request(`${opts.baseUrl}/v1/chat/completions`, {
+      const next = nextRequest();
+      const res = await request(`${opts.baseUrl}${next.path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-client-id': 'demo-traffic' },
-        body: JSON.stringify({
-          stream,
-          max_tokens: 64,
-          messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: TINY_PNG } }, { type: 'text', text: QUESTIONS[Math.floor(random() * QUESTIONS.length)] }] }],
-        }),
+        headers: { 'content-type': 'application/json', 'x-client-id': next.client },
+        body: JSON.stringify(next.body),
       });
       await res.body.dump();
     } catch {

@@ -133,3 +133,50 @@ describe('Monitor in a browser', () => {
     await zh.page.context().close();
   });
 });
+
+describe('Settings in a browser', () => {
+  it('edits a rule, adds a daily silence, and keeps channel secrets write-only', async () => {
+    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    await fetch(`${app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Slow P95', metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, consecutiveChecks: 3 }) });
+    await page.click('#open-settings');
+    await page.waitForSelector('#rules-table tr[data-rule]');
+    const row = page.locator('#rules-table tr', { hasText: 'Slow P95' });
+    await row.locator('button.edit').click();
+    expect(await page.inputValue('#rule-form [name=labels]')).toBe('endpoint=*');
+    await page.fill('#rule-form [name=threshold]', '8000');
+    await page.click('#rule-form button[type=submit]');
+    await page.waitForFunction(() => [...document.querySelectorAll('#rules-table tr')].some((r) => r.textContent!.includes('> 8000 × 3')));
+    const rules = ((await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules`)).json()) as any).rules.filter((r: any) => r.name === 'Slow P95');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({ threshold: 8000, labels: { endpoint: '*' }, consecutiveChecks: 3 });
+
+    await page.selectOption('#silence-form [name=kind]', 'daily');
+    await page.fill('#silence-form [name=start]', '01:50');
+    await page.fill('#silence-form [name=end]', '02:10');
+    await page.fill('#silence-form [name=timeZone]', 'Asia/Shanghai');
+    await page.fill('#silence-form [name=comment]', 'model hot update');
+    await page.click('#silence-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('.settings')!.textContent!.includes('01:50–02:10 Asia/Shanghai'));
+
+    await page.fill('#channels-form [name="webhook.url"]', 'http://127.0.0.1:9/hook');
+    await page.fill('#channels-form [name="webhook.secret"]', 'sekrit-value');
+    await page.click('#channels-form button[type=submit]');
+    await page.waitForFunction(() => (document.querySelector('#channels-form [name="webhook.secret"]') as HTMLInputElement).placeholder.includes('(set)'));
+    expect(await page.inputValue('#channels-form [name="webhook.secret"]')).toBe('');
+    expect(await page.content()).not.toContain('sekrit-value');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('opens the full series of a card in the side panel', async () => {
+    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    check();
+    await page.waitForSelector('[data-card="latency"] .expand');
+    await page.click('[data-card="latency"] .expand');
+    await page.waitForSelector('#side-panel:not([hidden]) canvas');
+    await page.click('#side-panel button:has-text("1h")');
+    await page.waitForSelector('#side-panel:not([hidden]) canvas');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});

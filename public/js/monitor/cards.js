@@ -68,9 +68,9 @@ export class Cards {
       h('button', { type: 'button', text: t('panel.close'), onclick: () => { this.side.hidden = true; } }),
     );
     this.side.replaceChildren(header, chartBox);
-    // Cards over all model endpoints show that series; per-GPU cards show every GPU.
-    const labels = c.labels.endpoint === '*' ? 'endpoint=*' : '';
-    const data = await api(`/api/monitor/series?metric=${c.metric}&labels=${encodeURIComponent(labels)}&window=${span}`);
+    // Every GPU, or every model endpoint next to their merged "*" series.
+    const data = await api(`/api/monitor/series?metric=${c.metric}&window=${span}`);
+    data.series = data.series.filter((s) => !s.labels.endpoint || s.labels.endpoint === '*' || /^\/(v1|api\/(ocr|gui|video))/.test(s.labels.endpoint));
     if (data.series.length === 0) chartBox.append(h('p', { class: 'muted', text: c.reason ?? '—' }));
     else lineChart(chartBox, data.series, { width: Math.min(680, globalThis.innerWidth - 40), height: 300, unit: data.unit });
   }

@@ -37,7 +37,9 @@ export class Settings {
           h('td', { text: `${r.op} ${r.threshold}${r.for ? ` for ${r.for}` : r.consecutiveChecks ? ` × ${r.consecutiveChecks}` : ''}${r.and ? ` AND ${r.and.metric} ${r.and.op} ${r.and.threshold}` : ''}` }),
           h('td', { text: r.severity }), h('td', { text: r.channels.join(', ') }), h('td', { class: 'state', text: stateOf(r) }),
           h('td', {}, h('input', { type: 'checkbox', checked: r.enabled, onchange: async (e) => { const { id, ...rest } = r; await api(`/api/monitor/alerts/rules/${id}`, { method: 'PUT', body: { ...rest, enabled: e.target.checked } }); } })),
-          h('td', {}, h('button', { type: 'button', text: t('rules.delete'), onclick: async () => { await api(`/api/monitor/alerts/rules/${r.id}`, { method: 'DELETE' }); await this.render(); } })),
+          h('td', {},
+            h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => this.edit(r) }),
+            h('button', { type: 'button', text: t('rules.delete'), onclick: async () => { await api(`/api/monitor/alerts/rules/${r.id}`, { method: 'DELETE' }); await this.render(); } })),
         )),
       ),
       this.ruleForm(),
@@ -70,6 +72,19 @@ export class Settings {
     const msg = err instanceof ApiError ? err.message : String(err);
     const field = err instanceof ApiError && err.field ? form.querySelector(`[name="${CSS.escape(err.field)}"]`) : null;
     (field?.closest('label') ?? form).append(h('span', { class: 'field-error', text: msg }));
+  }
+
+  /** Fills the form with a rule; saving then replaces it (PUT) instead of adding one. */
+  edit(r) {
+    const form = this.root.querySelector('#rule-form');
+    form.dataset.editing = r.id;
+    const set = (name, v) => { const el = form.querySelector(`[name="${name}"]`); if (el) el.value = v ?? ''; };
+    set('name', r.name); set('metric', r.metric); set('labels', labelsText(r.labels)); set('op', r.op); set('threshold', r.threshold);
+    set('consecutiveChecks', r.consecutiveChecks); set('for', r.for); set('severity', r.severity); set('boostLogMinutes', r.boostLogMinutes);
+    set('and.metric', r.and?.metric); set('and.op', r.and?.op ?? '>'); set('and.threshold', r.and?.threshold);
+    form.querySelectorAll('[name=channels]').forEach((c) => { c.checked = r.channels.includes(c.value); });
+    form.querySelector('h3').textContent = `${t('rules.edit')}: ${r.name}`;
+    form.scrollIntoView();
   }
 
   ruleForm() {
@@ -106,7 +121,14 @@ export class Settings {
         and: str('and.metric') ? { metric: str('and.metric'), op: str('and.op'), threshold: num('and.threshold') } : undefined,
       };
       try {
-        await api('/api/monitor/alerts/rules', { body });
+        const editing = form.dataset.editing;
+        const existing = editing ? (await api(`/api/monitor/alerts/rules/${editing}`)) : null;
+        if (existing) {
+          const { id, ...rest } = existing;
+          await api(`/api/monitor/alerts/rules/${id}`, { method: 'PUT', body: { ...rest, ...body, for: body.for, consecutiveChecks: body.consecutiveChecks, and: body.and } });
+        } else {
+          await api('/api/monitor/alerts/rules', { body });
+        }
         await this.render();
       } catch (err) {
         this.showError(form, err);
