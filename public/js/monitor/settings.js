@@ -83,6 +83,7 @@ export class Settings {
     set('consecutiveChecks', r.consecutiveChecks); set('for', r.for); set('severity', r.severity); set('boostLogMinutes', r.boostLogMinutes);
     set('and.metric', r.and?.metric); set('and.op', r.and?.op ?? '>'); set('and.threshold', r.and?.threshold);
     form.querySelectorAll('[name=channels]').forEach((c) => { c.checked = r.channels.includes(c.value); });
+    form.querySelector('[name=captureRequests]').checked = Boolean(r.captureRequests);
     form.querySelector('h3').textContent = `${t('rules.edit')}: ${r.name}`;
     form.scrollIntoView();
   }
@@ -107,6 +108,7 @@ export class Settings {
         h('label', {}, t('rules.severity'), h('select', { name: 'severity' }, ...['info', 'warning', 'critical'].map((s) => h('option', { value: s, text: s, selected: s === 'warning' })))),
         h('label', {}, t('rules.channels'), h('span', {}, ...['console', 'email', 'webhook'].map((c) => h('label', {}, h('input', { type: 'checkbox', name: 'channels', value: c, checked: c === 'console' }), c)))),
         h('label', {}, t('rules.boost'), h('input', { name: 'boostLogMinutes', type: 'number', min: 0 })),
+        h('label', {}, t('rules.capture'), h('input', { name: 'captureRequests', type: 'checkbox' })),
       ),
       h('button', { type: 'submit', text: t('rules.save') }),
     );
@@ -117,7 +119,7 @@ export class Settings {
       const str = (k) => (f.get(k) ? String(f.get(k)) : undefined);
       const body = {
         name: str('name'), metric: str('metric'), labels: parseLabels(String(f.get('labels') ?? '')), op: str('op'), threshold: num('threshold'),
-        consecutiveChecks: num('consecutiveChecks'), for: str('for'), severity: str('severity'), channels: f.getAll('channels'), boostLogMinutes: num('boostLogMinutes'),
+        consecutiveChecks: num('consecutiveChecks'), for: str('for'), severity: str('severity'), channels: f.getAll('channels'), boostLogMinutes: num('boostLogMinutes'), captureRequests: f.get('captureRequests') === 'on',
         and: str('and.metric') ? { metric: str('and.metric'), op: str('and.op'), threshold: num('and.threshold') } : undefined,
       };
       try {
