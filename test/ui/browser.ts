@@ -1,5 +1,9 @@
 // Real Chromium for the UI tests (Debian's package, driven by playwright-core).
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import type { AppOptions } from '../../src/app.js';
+import { startFakeUpstream, type FakeBehavior, type FakeUpstream } from '../../src/demo/fake-upstream.js';
+import { startApp, type TestApp } from '../helpers.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -28,4 +32,23 @@ export async function openPage(browser: Browser, url: string, lang = 'en-US'): P
   });
   await page.goto(url);
   return { page, errors, failedRequests };
+}
+
+/**
+ * One browser, one simulated model server and one app for a UI test file, started before
+ * its tests and closed after them. Read the fields inside tests (they are set in beforeAll).
+ */
+export function uiFixture(opts: { behavior?: Partial<FakeBehavior>; env?: Record<string, string>; appOptions?: AppOptions } = {}) {
+  const f = {} as { browser: Browser; fake: FakeUpstream; app: TestApp };
+  beforeAll(async () => {
+    f.fake = await startFakeUpstream({ behavior: { errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, spread: 0, ...opts.behavior } });
+    f.app = await startApp({ UPSTREAM_URL: f.fake.url, ...opts.env }, opts.appOptions ?? {});
+    f.browser = await launch();
+  }, 60_000);
+  afterAll(async () => {
+    await f.browser?.close();
+    await f.app?.close();
+    await f.fake?.close();
+  });
+  return f;
 }

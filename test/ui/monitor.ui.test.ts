@@ -1,37 +1,20 @@
 // The Monitor in real Chromium (Debian's package, driven by playwright-core).
 import { mkdirSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
-import { startApp, type TestApp } from '../helpers.js';
-import { launch, openPage } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { openPage, uiFixture } from './browser.js';
 
 const ARTIFACTS = 'test-artifacts';
-let browser: Browser;
-let fake: FakeUpstream;
-let app: TestApp;
+mkdirSync(ARTIFACTS, { recursive: true });
+const ui = uiFixture({ behavior: { tokens: 6, tokenIntervalMs: 2 }, env: { LOG_SAMPLE_RATE: '1', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' } });
 
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  fake = await startFakeUpstream({ behavior: { errorRate: 0, ttftMs: 5, tokenIntervalMs: 2, spread: 0, tokens: 6 } });
-  app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' });
-  browser = await launch();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await fake?.close();
-});
-
-const check = () => app.monitor!.check(Date.now());
+const check = () => ui.app.monitor!.check(Date.now());
 
 describe('Monitor in a browser', () => {
   it('a chat request made in the Chat page moves RPS in the Monitor page, and hovering shows its chart', async () => {
-    const monitor = await openPage(browser, `${app.baseUrl}/#monitor`);
+    const monitor = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await monitor.page.waitForSelector('[data-card="rps"]');
     check();
-    const chat = await openPage(browser, `${app.baseUrl}/#chat`);
+    const chat = await openPage(ui.browser, `${ui.app.baseUrl}/#chat`);
     await chat.page.fill('#chat-form textarea', 'What is on the screen?');
     await chat.page.click('#chat-form button[type=submit]');
     await chat.page.waitForFunction(() => (document.getElementById('chat-answer')?.textContent ?? '').includes('login'));
@@ -50,8 +33,8 @@ describe('Monitor in a browser', () => {
   });
 
   it('says plainly why the GPU cards are empty', async () => {
-    await app.monitor!.tick(Date.now());
-    const { page, failedRequests } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    await ui.app.monitor!.tick(Date.now());
+    const { page, failedRequests } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="gpu_memory"] .reason');
     expect(await page.textContent('[data-card="gpu_memory"] .reason')).toBe('no NVIDIA GPU: /nonexistent/libnvidia-ml.so.1 not found');
     expect(await page.textContent('[data-card="gpu_memory"] .status')).toBe('unavailable');
@@ -60,11 +43,11 @@ describe('Monitor in a browser', () => {
   });
 
   it('renders a log line carrying markup as text, running nothing', async () => {
-    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     let dialogs = 0;
     page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
     await page.waitForSelector('.log-lines');
-    app.log.error('http', '<img src=x onerror=alert(1)>', { payload: '<script>alert(2)</script>' });
+    ui.app.log.error('http', '<img src=x onerror=alert(1)>', { payload: '<script>alert(2)</script>' });
     await page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('<img src=x onerror=alert(1)>')));
     expect(await page.$$eval('.log-lines img, .log-lines script', (els) => els.length)).toBe(0);
     await page.click('.log-line.ERROR');
@@ -75,7 +58,7 @@ describe('Monitor in a browser', () => {
   });
 
   it('creates a rule in the form that survives a reload, shows field errors, and pops up a firing alert', async () => {
-    const { page, errors, failedRequests } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    const { page, errors, failedRequests } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.click('#open-settings');
     await page.waitForSelector('#rule-form');
     await page.fill('#rule-form [name=name]', 'Hot GPU');
@@ -98,21 +81,21 @@ describe('Monitor in a browser', () => {
 
     // The rule fires at its 2nd breaching check; every open tab gets the popup.
     const t0 = Date.now();
-    app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, t0, 91);
-    app.monitor!.check(t0);
-    app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, t0 + 10_000, 92);
-    app.monitor!.check(t0 + 10_000);
+    ui.app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, t0, 91);
+    ui.app.monitor!.check(t0);
+    ui.app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, t0 + 10_000, 92);
+    ui.app.monitor!.check(t0 + 10_000);
     await page.waitForSelector('.popup');
     expect(await page.textContent('.popup strong')).toContain('Hot GPU');
     await page.click('.popup button');
     await page.waitForSelector('.popup', { state: 'detached' });
-    expect((await (await fetch(`${app.baseUrl}/api/monitor/alerts/active`)).json() as any).alerts[0].acknowledgedBy).toBe('operator');
+    expect((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/active`)).json() as any).alerts[0].acknowledgedBy).toBe('operator');
     expect(errors).toEqual([]);
     await page.context().close();
   });
 
   it('switches to Chinese and back, and saves screenshots of both', async () => {
-    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`, 'en-US');
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US');
     check();
     await page.waitForSelector('[data-card="gpu_memory"]');
     expect(await page.textContent('[data-tab="monitor"]')).toBe('Monitor');
@@ -125,7 +108,7 @@ describe('Monitor in a browser', () => {
     await page.click('#lang');
     expect(await page.textContent('[data-card="gpu_memory"] .title')).toBe('GPU memory');
     // A browser set to Chinese starts in Chinese.
-    const zh = await openPage(browser, `${app.baseUrl}/#monitor`, 'zh-CN');
+    const zh = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'zh-CN');
     await zh.page.waitForSelector('[data-card="rps"]');
     expect(await zh.page.textContent('[data-card="rps"] .title')).toBe('每秒请求数');
     expect(errors).toEqual([]);
@@ -136,8 +119,8 @@ describe('Monitor in a browser', () => {
 
 describe('Settings in a browser', () => {
   it('edits a rule, adds a daily silence, and keeps channel secrets write-only', async () => {
-    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`);
-    await fetch(`${app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Slow P95', metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, consecutiveChecks: 3 }) });
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Slow P95', metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, consecutiveChecks: 3 }) });
     await page.click('#open-settings');
     await page.waitForSelector('#rules-table tr[data-rule]');
     const row = page.locator('#rules-table tr', { hasText: 'Slow P95' });
@@ -146,7 +129,7 @@ describe('Settings in a browser', () => {
     await page.fill('#rule-form [name=threshold]', '8000');
     await page.click('#rule-form button[type=submit]');
     await page.waitForFunction(() => [...document.querySelectorAll('#rules-table tr')].some((r) => r.textContent!.includes('> 8000 × 3')));
-    const rules = ((await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules`)).json()) as any).rules.filter((r: any) => r.name === 'Slow P95');
+    const rules = ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`)).json()) as any).rules.filter((r: any) => r.name === 'Slow P95');
     expect(rules).toHaveLength(1);
     expect(rules[0]).toMatchObject({ threshold: 8000, labels: { endpoint: '*' }, consecutiveChecks: 3 });
 
@@ -169,7 +152,7 @@ describe('Settings in a browser', () => {
   });
 
   it('opens the full series of a card in the side panel', async () => {
-    const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`);
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     check();
     await page.waitForSelector('[data-card="latency"] .expand');
     await page.click('[data-card="latency"] .expand');

@@ -3,35 +3,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
-import { startApp, type TestApp } from '../helpers.js';
-import { launch, openPage } from './browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openPage, uiFixture } from './browser.js';
 
-let browser: Browser;
-let fake: FakeUpstream;
-let app: TestApp;
+const ui = uiFixture({ behavior: { tokens: 6, tokenLogprob: Math.log(0.9) }, env: { MONITOR_TOKEN: 'browser-token-0123456789' }, appOptions: { probes: false } });
 let screenshotFile: string;
 
 beforeAll(async () => {
-  fake = await startFakeUpstream({ behavior: { errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, spread: 0, tokens: 6, tokenLogprob: Math.log(0.9) } });
-  app = await startApp({ UPSTREAM_URL: fake.url, MONITOR_TOKEN: 'browser-token-0123456789' }, { probes: false });
-  browser = await launch();
   screenshotFile = join(mkdtempSync(join(tmpdir(), 'ui-')), 'screen.png');
   writeFileSync(screenshotFile, await sharp({ create: { width: 800, height: 600, channels: 3, background: '#eef' } }).png().toBuffer());
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await fake?.close();
 });
 
 describe('model pages', () => {
   it('OCR shows the text and the confidence', async () => {
-    fake.behavior = { ...fake.behavior, reply: '登录 Sign in' };
-    const { page, errors } = await openPage(browser, `${app.baseUrl}/#ocr`);
+    ui.fake.behavior = { ...ui.fake.behavior, reply: '登录 Sign in' };
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#ocr`);
     await page.setInputFiles('#page-ocr input[type=file]', screenshotFile);
     await page.click('#page-ocr button[type=submit]');
     await page.waitForFunction(() => document.getElementById('ocr-answer')?.textContent === '登录 Sign in');
@@ -41,8 +27,8 @@ describe('model pages', () => {
   });
 
   it('GUI draws the returned action on the screenshot', async () => {
-    fake.behavior = { ...fake.behavior, reply: '<tool_call>{"name":"computer_use","arguments":{"action":"left_click","coordinate":[500,500],"target":"OK"}}</tool_call>' };
-    const { page, errors } = await openPage(browser, `${app.baseUrl}/#gui`);
+    ui.fake.behavior = { ...ui.fake.behavior, reply: '<tool_call>{"name":"computer_use","arguments":{"action":"left_click","coordinate":[500,500],"target":"OK"}}</tool_call>' };
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#gui`);
     await page.setInputFiles('#page-gui input[type=file]', screenshotFile);
     await page.fill('#page-gui input[type=text]', 'press OK');
     await page.click('#page-gui button[type=submit]');
@@ -69,8 +55,8 @@ describe('video page', () => {
     for (let i = 0; i < 150; i++) f.addSample(id, new Uint8Array(32), { duration: 1_000, is_sync: i % 30 === 0 } as never);
     const file = join(mkdtempSync(join(tmpdir(), 'ui-')), 'clip.mp4');
     writeFileSync(file, Buffer.from(f.getBuffer().buffer as ArrayBuffer));
-    fake.behavior = { ...fake.behavior, reply: 'Someone waves.' };
-    const { page, errors } = await openPage(browser, `${app.baseUrl}/#video`);
+    ui.fake.behavior = { ...ui.fake.behavior, reply: 'Someone waves.' };
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#video`);
     await page.setInputFiles('#page-video input[type=file]', file);
     await page.click('#page-video button[type=submit]');
     await page.waitForFunction(() => document.querySelector('#page-video .answer')?.textContent === 'Someone waves.');
@@ -83,9 +69,9 @@ describe('video page', () => {
 describe('Monitor login', () => {
   it('asks a remote browser for the token once, then remembers it', async () => {
     // Behind a proxy the browser is remote: the Monitor wants the token.
-    const context = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.7' } });
+    const context = await ui.browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.7' } });
     const page = await context.newPage();
-    await page.goto(`${app.baseUrl}/#monitor`);
+    await page.goto(`${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('#login:not([hidden])');
     await page.fill('#login input[name=token]', 'wrong-token-wrong-token');
     await page.click('#login button');
