@@ -50,6 +50,9 @@ describe('server entry', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('set-cookie')).toContain('qwen3vl_monitor=');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // The UI and its chart library are served by the built server.
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('<title>Qwen3-VL WebUI</title>');
+    expect((await fetch(`http://127.0.0.1:${port}/vendor/uplot/uPlot.esm.js`)).status).toBe(200);
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     expect(s.output()).toContain('shutting down');

@@ -37,7 +37,11 @@ async function startMonitor() {
     snapshot = await api('/api/monitor/snapshot');
   } catch (err) {
     if (err.status === 401) { $('login').hidden = false; return; }
-    throw err;
+    // MONITOR_ENABLED=false: say so instead of an empty page.
+    $('login-error').textContent = err.status === 404 ? t('monitor.off') : err.message;
+    $('login').hidden = err.status === 404;
+    if (err.status === 404) $('page-monitor').prepend(Object.assign(document.createElement('p'), { className: 'muted', textContent: t('monitor.off') }));
+    return;
   }
   monitorStarted = true;
   $('login').hidden = true;

@@ -85,3 +85,16 @@ describe('Monitor login', () => {
     await context.close();
   });
 });
+
+describe('with the Monitor switched off', () => {
+  const off = uiFixture({ env: { MONITOR_ENABLED: 'false' }, appOptions: { probes: false } });
+  it('says so on the Monitor tab, and chat still works', async () => {
+    const { page, errors } = await openPage(off.browser, `${off.app.baseUrl}/#monitor`);
+    await page.waitForFunction(() => (document.getElementById('page-monitor')?.textContent ?? '').includes('MONITOR_ENABLED=false'));
+    await page.click('[data-tab="chat"]');
+    await page.click('#chat-form button[type=submit]');
+    await page.waitForFunction(() => (document.getElementById('chat-answer')?.textContent ?? '').length > 0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
