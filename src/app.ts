@@ -153,7 +153,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     code: err.code,
     message: err.message,
     ...(monitor?.gpuFreeSummary() ? { gpuFreeMiB: monitor.gpuFreeSummary() } : {}),
-    ...(request.logContext ?? {}),
+    ...(typeof request.logContext === 'function' ? request.logContext() : (request.logContext ?? {})),
   });
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {

@@ -12,4 +12,5 @@ const config = loadConfig({
 const built = await buildApp(config, { logger: false });
 await built.app.listen({ port: Number(process.argv[2]), host: '127.0.0.1' });
 built.startMonitor();
+process.on('SIGINT', () => process.exit(0));
 process.send?.('ready');

@@ -55,9 +55,12 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       // when the client did not ask for it.
       if (body.stream === true) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
       // Hashes and sizes of inline images: what an ERROR line about this request names
-      // instead of the images themselves.
-      const images = inlineImageDigests(body.messages);
-      if (images.length) request.logContext = { imageHashes: images.map((i) => i.hash).join(','), imageBytes: images.map((i) => i.bytes).join(',') };
+      // instead of the images themselves. Computed only if such a line is written:
+      // hashing megabytes of base64 has no place on every request's path.
+      request.logContext = (): Record<string, string> => {
+        const images = inlineImageDigests(body.messages);
+        return images.length ? { imageHashes: images.map((i) => i.hash).join(','), imageBytes: images.map((i) => i.bytes).join(',') } : {};
+      };
       return { body, payload, estimatedTokens: estimateInputTokens(body.messages) };
     });
     const streamed = body.stream === true;

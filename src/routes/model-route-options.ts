@@ -25,7 +25,10 @@ export interface ModelRouteOptions {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Extra context (image hashes and sizes) that an ERROR line about this request carries. */
-    logContext: Record<string, string | number> | null;
+    /**
+     * Extra context (image hashes and sizes) that an ERROR line about this request carries;
+     * a function when it is costly to compute and only needed if such a line is written.
+     */
+    logContext: Record<string, string | number> | (() => Record<string, string | number>) | null;
   }
 }
