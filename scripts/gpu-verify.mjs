@@ -128,6 +128,16 @@ async function main() {
   });
   while (!allocatedAt) await sleep(50);
   // Checks at 10 s intervals: the spike (11–14 s) falls between check 1 and check 2.
+  // The whole server too: its own GPU poller, ticked at the same checks, with a
+  // sample-based rule that should see the spike between checks 1 and 2.
+  const { buildApp } = await import('../dist/app.js');
+  const { loadConfig } = await import('../dist/config.js');
+  const built = await buildApp(loadConfig({ DATA_DIR: '/tmp/gpu-verify-data', LOG_LEVEL: 'silent' }), { logger: false });
+  await built.app.ready();
+  for (const r of built.alerts.rules) built.alerts.deleteRule(r.id);
+  built.alerts.addRule({ name: 'GPU busy ≥ 95 % for 2 s between checks', metric: 'gpu_utilization_percent', op: '>=', threshold: 95, sampleSeconds: 2, severity: 'critical', channels: ['console'] });
+  await built.monitor.tick(Date.now());
+  const alertStates = [];
   const checkAt = [10_500, 20_500, 30_500];
   for (const [k, at] of checkAt.entries()) {
     await sleep(Math.max(0, allocatedAt + at - Date.now()));
@@ -137,6 +147,8 @@ async function main() {
     const [smi, py] = await Promise.all([nvidiaSmi(), pynvml()]);
     const g = r.readings[0];
     rows.push({ check: k + 1, atMs: at, pollMs, readMs: r.readMs, ours: g, smi: smi[0], pynvml: py[0], processes: r.processes });
+    await built.monitor.tick(Date.now());
+    alertStates.push(built.alerts.active().map((a) => `${a.state}`).join(',') || 'inactive');
   }
   await new Promise((r) => load.on('exit', r));
   lag.disable();
@@ -151,11 +163,8 @@ async function main() {
   console.log(`\nprocesses on GPU 0 at the last check: ${procs.map((p) => `pid ${p.pid} ${(p.usedMemoryBytes / 2 ** 20).toFixed(0)} MiB ${p.user ?? ''} "${p.command ?? ''}"`).join('; ') || 'none'}`);
   console.log(`poll() per check: ${rows.map((r) => r.pollMs.toFixed(2)).join(', ')} ms (includes the process list); longest single GPU read: ${Math.max(...rows.flatMap((r) => r.readMs)).toFixed(3)} ms`);
   console.log(`event-loop delay during the load run (poller + async nvidia-smi/pynvml children): max ${(lag.max / 1e6).toFixed(2)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(2)} ms`);
-  // The whole server on this GPU: one Monitor tick, then the cards and /metrics.
-  const { buildApp } = await import('../dist/app.js');
-  const { loadConfig } = await import('../dist/config.js');
-  const built = await buildApp(loadConfig({ DATA_DIR: '/tmp/gpu-verify-data', LOG_LEVEL: 'silent' }), { logger: false });
-  await built.app.ready();
+  console.log(`sample-based rule (≥ 95 % for 2 s in NVML's samples) after checks 1, 2, 3: ${alertStates.join(' | ')}`);
+  // The whole server on this GPU: one more Monitor tick, then the cards and /metrics.
   await built.monitor.tick(Date.now());
   const snap = (await built.app.inject({ url: '/api/monitor/snapshot' })).json();
   for (const c of snap.cards.slice(0, 2)) console.log(`card ${c.id}: ${c.value === null ? c.reason : `${c.value.toFixed(1)} ${c.unit} (${c.status}) gpu ${c.labels.gpu}`}`);
