@@ -15,7 +15,7 @@ import { recordEngineSeries, recordGpuSeries, recordHostSeries } from './metrics
 import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import type { GpuPoller } from './probes/gpu-poller.js';
 import type { HostProbe } from './probes/host.js';
-import { StreamHub } from './routes/stream-hub.js';
+import { StreamHub } from './stream-hub.js';
 
 export interface MonitorOptions {
   intervalMs: number;
