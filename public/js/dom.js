@@ -16,6 +16,7 @@ export function h(tag, props = {}, ...children) {
 
 export const fmtNumber = (v, digits) => {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  const d = digits ?? (Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
+  // Whole numbers (NVML's percentages, counts) print without decimals.
+  const d = digits ?? (Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
   return v.toLocaleString(undefined, { minimumFractionDigits: d, maximumFractionDigits: d });
 };

@@ -17,7 +17,7 @@ describe('GPU card and model metrics', () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="gpu_memory"].ok');
     expect(await page.textContent('[data-card="gpu_memory"] .number')).toBe('14,280 / 24,576 MiB (58 %)');
-    expect(await page.textContent('[data-card="gpu_utilization"] .number')).toBe('37.0 %');
+    expect(await page.textContent('[data-card="gpu_utilization"] .number')).toBe('37 %');
     expect(errors).toEqual([]);
     await page.context().close();
   });
