@@ -37,6 +37,13 @@ export class StreamHub {
     return this.clients.size;
   }
 
+  /** Clients pinged at the last heartbeat that have not answered yet. */
+  get awaitingPong(): number {
+    let n = 0;
+    for (const c of this.clients) if (!c.alive) n++;
+    return n;
+  }
+
   add(socket: WebSocket, greeting?: { type: Topic; data: unknown }): void {
     const client: Client = { socket, topics: new Set(TOPICS), alive: true };
     this.clients.add(client);

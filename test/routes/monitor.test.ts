@@ -194,6 +194,24 @@ describe('live stream', () => {
     clients.slice(1).forEach((c) => c.ws.close());
   });
 
+  it('pings every client and drops one that missed the previous ping', async () => {
+    const { app } = await setup();
+    const url = `${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`;
+    const alive = new WebSocket(url);
+    const frozen = new WebSocket(url);
+    await Promise.all([alive, frozen].map((ws) => new Promise((r) => ws.on('open', r))));
+    await vi.waitFor(() => expect(app.monitor!.hub.size).toBe(2));
+    (frozen as any)._socket.pause(); // cannot answer pings any more
+    const closed = new Promise((r) => frozen.on('close', r));
+    app.monitor!.hub.heartbeat(); // ping both
+    await vi.waitFor(() => expect(app.monitor!.hub.awaitingPong).toBe(1)); // the live client answered
+    app.monitor!.hub.heartbeat(); // the frozen one missed it: terminated
+    expect(app.monitor!.hub.size).toBe(1);
+    (frozen as any)._socket.resume();
+    await closed;
+    alive.close();
+  });
+
   it('drops a client that stops reading instead of buffering for it without limit', async () => {
     const { app } = await setup();
     const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
