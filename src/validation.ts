@@ -1,5 +1,5 @@
 // zod at the edge: one helper turns a failed parse into the API's 400 naming the field.
-import type { z } from 'zod';
+import type { z, ZodError } from 'zod';
 import { AppError } from './errors.js';
 
 /** `messages.0.content.1.type` → `messages[0].content[1].type` */
@@ -31,10 +31,15 @@ function deepest(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Found {
   return best && best.path.length > here.length ? best : { path: here, message: issue.message };
 }
 
+/** The API's 400 for a failed parse: the first problem, at the deepest field it names. */
+export function validationError(err: ZodError): AppError {
+  const found = deepest(err.issues[0]!, []);
+  const field = fieldPath(found.path);
+  return new AppError('VALIDATION_FAILED', `${field}: ${found.message}`, { field });
+}
+
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const found = deepest(r.error.issues[0]!, []);
-  const field = fieldPath(found.path);
-  throw new AppError('VALIDATION_FAILED', `${field}: ${found.message}`, { field });
+  throw validationError(r.error);
 }

@@ -43,7 +43,7 @@ export type States = Map<string, AlertInstance>;
 export const instanceKey = (ruleId: string, labels: Labels) =>
   `${ruleId}|${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}`;
 
-const compare = (v: number, op: Condition['op'], t: number) =>
+export const compare = (v: number, op: Condition['op'], t: number): boolean =>
   op === '>' ? v > t : op === '>=' ? v >= t : op === '<' ? v < t : v <= t;
 
 interface Ctx {

@@ -12,7 +12,7 @@ import type { ClientStats } from '../metrics/client-stats.js';
 import type { RequestEvent } from '../metrics/model-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
-import { evaluate, instanceKey, type AlertInstance, type SampleSource, type StateChange, type States } from './evaluate.js';
+import { compare, evaluate, instanceKey, type AlertInstance, type SampleSource, type StateChange, type States } from './evaluate.js';
 import { JsonFile } from './json-file.js';
 import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
 import { consoleNotifier } from './notifiers/console.js';
@@ -319,8 +319,7 @@ export class AlertManager {
     for (const rule of this.rules) {
       if (!rule.enabled || !rule.perRequest) continue;
       const v = e.inputTokens;
-      const hit = rule.op === '>' ? v > rule.threshold : rule.op === '>=' ? v >= rule.threshold : rule.op === '<' ? v < rule.threshold : v <= rule.threshold;
-      if (!hit) continue;
+      if (!compare(v, rule.op, rule.threshold)) continue;
       const inst = { labels: { module: e.module }, value: v, firingSince: e.t, breachPoints: [[e.t, v]] } as unknown as AlertInstance;
       const payload = this.payload(rule, inst, 'firing');
       payload.context.request = { requestId: e.requestId ?? null, client: e.client ?? null, module: e.module, inputTokens: v, source: e.source ?? null };

@@ -10,7 +10,7 @@ import { explainRule } from '../alerts/explain.js';
 import { ruleInputSchema, SEVERITIES, type Rule } from '../alerts/rule-schema.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { AppError } from '../errors.js';
-import { fieldPath, parseOrThrow } from '../validation.js';
+import { parseOrThrow, validationError } from '../validation.js';
 
 const historyQuery = z.object({
   ruleId: z.string().optional(),
@@ -24,12 +24,7 @@ function validated<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ZodError) {
-      const issue = err.issues[0]!;
-      const field = fieldPath(issue.path);
-      throw new AppError('VALIDATION_FAILED', `${field}: ${issue.message}`, { field });
-    }
-    throw err;
+    throw err instanceof ZodError ? validationError(err) : err;
   }
 }
 
