@@ -151,7 +151,12 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
       } else {
         breaching = compare(value, rule.op, rule.threshold);
       }
-      if (breaching && rule.and) breaching = andHolds(ctx, rule, labels, andStates, key);
+      // The second condition is evaluated at every check, so its own duration counts its
+      // own breaches, not only those of checks where the first condition also held.
+      if (rule.and) {
+        const andOk = andHolds(ctx, rule, labels, andStates, key);
+        breaching = breaching && andOk;
+      }
 
       const from = inst.state;
       if (breaching) {
@@ -179,5 +184,7 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
       states.set(key, inst);
     }
   }
+  // AND-condition trackers of instances that no longer exist (deleted rules, gone series).
+  for (const key of andStates.keys()) if (!states.has(key)) andStates.delete(key);
   return { states, changes };
 }

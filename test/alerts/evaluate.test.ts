@@ -58,6 +58,19 @@ describe('evaluate', () => {
     expect(trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'none')).toEqual(['inactive', 'inactive', 'inactive', 'pending', 'pending', 'firing']);
   });
 
+  it("counts the AND condition's duration at every check, not only when the first holds", () => {
+    // Slow steps at 0 s, fast from 10 s to 40 s, slow again at 50 s: the 30 s of slowness
+    // the second condition asks for never happened, so nothing may fire at 50 s.
+    const r = rule({ metric: 'gui_step_success_rate', op: '<', threshold: 85, and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000, for: '30s' } });
+    const rate = [80, 90, 90, 90, 90, 80];
+    const dur = [4000, 2000, 2000, 2000, 2000, 4000];
+    const { trace } = run([r], (s, t, k) => {
+      s.record('gui_step_success_rate', {}, t, rate[k]!);
+      s.record('gui_step_avg_duration', {}, t, dur[k]!);
+    }, rate.length);
+    expect(trace.map((x) => x.states[0]?.split(':').at(-1))).toEqual(['inactive', 'inactive', 'inactive', 'inactive', 'inactive', 'inactive']);
+  });
+
   it('does not flap: fire above 90, resolve only below 85', () => {
     const values = [95, 88, 89, 86, 84];
     const { trace } = run([rule({ recoverThreshold: 85 })], (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!), values.length);
