@@ -23,6 +23,8 @@ import { PRESETS } from './presets.js';
 import { ruleInputSchema, type Rule, type RuleInput } from './rule-schema.js';
 import { silencedBy, silenceInputSchema, type Silence } from './silence.js';
 
+const HISTORY_SAVE_MS = 60_000;
+
 const storedRule = ruleInputSchema.and(z.object({ id: z.string() }));
 const rulesFileSchema = z.array(storedRule);
 const silencesFileSchema = z.array(z.looseObject({ id: z.string(), kind: z.enum(['once', 'daily']), createdAt: z.number() }));
@@ -100,6 +102,7 @@ export class AlertManager {
   private readonly silencesFile: JsonFile<typeof silencesFileSchema>;
   private readonly historyFile: JsonFile<typeof historyFileSchema>;
   private historyDirty = false;
+  private historySavedAt = 0;
   silences: Silence[] = [];
   private readonly channelsFile: JsonFile<typeof channelsSchema>;
   private readonly queues = new Map<string, ChannelQueue>();
@@ -270,9 +273,10 @@ export class AlertManager {
   onCheck(now: number): StateChange[] {
     const { states, changes } = evaluate(this.rules, this.opts.store, this.states, now, this.opts.intervalMs, this.andStates, this.opts.gpuSamples);
     this.states = states;
+    const ruleById = new Map(this.rules.map((r) => [r.id, r]));
     const outgoing: Array<{ rule: Rule; inst: AlertInstance; status: 'firing' | 'resolved' }> = [];
     for (const c of changes) {
-      const rule = this.rules.find((r) => r.id === c.ruleId)!;
+      const rule = ruleById.get(c.ruleId)!;
       this.pushHistory({ at: now, kind: 'state', ruleId: c.ruleId, severity: rule.severity, labels: { ...c.labels }, from: c.from, to: c.to, value: c.value });
       const inst = states.get(instanceKey(c.ruleId, c.labels)) ?? ({ labels: c.labels, value: c.value, firingSince: null, breachPoints: [] } as unknown as AlertInstance);
       if (c.to === 'firing') {
@@ -285,14 +289,14 @@ export class AlertManager {
       }
     }
     for (const inst of states.values()) {
-      const rule = this.rules.find((r) => r.id === inst.ruleId)!;
+      const rule = ruleById.get(inst.ruleId)!;
       const repeatMs = parseDuration(rule.repeatInterval)!;
       if (inst.state === 'firing' && inst.lastNotifiedAt !== null && now - inst.lastNotifiedAt >= repeatMs) outgoing.push({ rule, inst, status: 'firing' });
     }
     // A notice held back by a silence goes out once, when the silence has ended.
     for (const inst of states.values()) {
       if (inst.state !== 'firing' || !inst.suppressed) continue;
-      const rule = this.rules.find((r) => r.id === inst.ruleId)!;
+      const rule = ruleById.get(inst.ruleId)!;
       if (!silencedBy(this.silences, { ruleId: rule.id, severity: rule.severity, labels: inst.labels }, now) && !outgoing.some((o) => o.inst === inst)) {
         outgoing.push({ rule, inst, status: 'firing' });
       }
@@ -310,16 +314,24 @@ export class AlertManager {
       return true;
     });
     this.dispatch(sent.map((o) => ({ channels: o.rule.channels, payload: this.payload(o.rule, o.inst, o.status) })));
-    this.saveHistory();
+    // Writing (and fsyncing) the history is not for every check: at most once a minute, and at close.
+    if (now - this.historySavedAt >= HISTORY_SAVE_MS) this.saveHistory(now);
     return changes;
   }
 
-  /** Per-request rules: each matching request raises its own alert, with its context. */
+  /**
+   * Per-request rules: each matching request raises its own alert, with its context.
+   * Called on the request's path, so only the comparison happens there; building the
+   * context (log queries, top clients) waits for the next turn of the event loop.
+   */
   onRequestEvent(e: RequestEvent): void {
-    for (const rule of this.rules) {
-      if (!rule.enabled || !rule.perRequest) continue;
+    const hits = this.rules.filter((r) => r.enabled && r.perRequest && compare(e.inputTokens, r.op, r.threshold));
+    if (hits.length) setImmediate(() => this.raiseRequestAlerts(hits, e));
+  }
+
+  private raiseRequestAlerts(hits: Rule[], e: RequestEvent): void {
+    for (const rule of hits) {
       const v = e.inputTokens;
-      if (!compare(v, rule.op, rule.threshold)) continue;
       const inst = { labels: { module: e.module }, value: v, firingSince: e.t, breachPoints: [[e.t, v]] } as unknown as AlertInstance;
       const payload = this.payload(rule, inst, 'firing');
       payload.context.request = { requestId: e.requestId ?? null, client: e.client ?? null, module: e.module, inputTokens: v, source: e.source ?? null };
@@ -410,9 +422,10 @@ export class AlertManager {
   }
 
   /** History survives a restart: written after a check that changed it, and at close. */
-  saveHistory(): void {
+  saveHistory(now = this.opts.clock()): void {
     if (!this.historyDirty) return;
     this.historyDirty = false;
+    this.historySavedAt = now;
     try {
       this.historyFile.save(this.history as never);
     } catch (err) {
