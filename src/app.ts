@@ -144,17 +144,21 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   }
 
   /** Context an operator needs to act on a failed request; never bodies or images. */
-  const requestContext = (request: FastifyRequest, status: number, err: AppError | FastifyError) => ({
-    requestId: request.id,
-    client: clientId(request),
-    method: request.method,
-    endpoint: request.routeOptions.url ?? '(unmatched)',
-    status,
-    code: err.code,
-    message: err.message,
-    ...(monitor?.gpuFreeSummary() ? { gpuFreeMiB: monitor.gpuFreeSummary() } : {}),
-    ...(typeof request.logContext === 'function' ? request.logContext() : (request.logContext ?? {})),
-  });
+  const requestContext = (request: FastifyRequest, status: number, err: AppError | FastifyError) => {
+    const gpuFreeMiB = monitor?.gpuFreeSummary();
+    const extra = typeof request.logContext === 'function' ? request.logContext() : (request.logContext ?? {});
+    return {
+      requestId: request.id,
+      client: clientId(request),
+      method: request.method,
+      endpoint: request.routeOptions.url ?? '(unmatched)',
+      status,
+      code: err.code,
+      message: err.message,
+      ...(gpuFreeMiB ? { gpuFreeMiB } : {}),
+      ...extra,
+    };
+  };
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
     const mapped = err instanceof AppError ? err

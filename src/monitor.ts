@@ -61,7 +61,7 @@ export class Monitor {
   }
 
   /**
-   * Reads the probes (GPU reads yield between GPUs), then runs the check. The scheduler
+   * Reads the probes (NVML calls run on worker threads), then runs the check. The scheduler
    * calls this; a tick still running when the next is due makes the next one skip.
    */
   async tick(now: number): Promise<Snapshot | undefined> {

@@ -20,6 +20,20 @@ export class StageTimer {
     }
   }
 
+  /**
+   * Starts a stage whose end is not a single await (a streamed answer ends on an event);
+   * the returned function ends it, once: later calls do nothing.
+   */
+  start(stage: Exclude<Stage, 'total'>): () => void {
+    const t0 = performance.now();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.record(stage, performance.now() - t0);
+    };
+  }
+
   /** Ends the request: records the total (also for failed requests: they took time too). */
   finish(): number {
     const total = performance.now() - this.started;

@@ -37,17 +37,19 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
     const client = clientId(request);
     let finished = false;
     // Accounting for a request that ends here (answered, failed, or abandoned).
-    const done = (ok: boolean, promptTokens: number | null, estimatedTokens: number) => {
+    const done = (ok: boolean, promptTokens: number | null) => {
       if (finished) return;
       finished = true;
+      endInference();
       timer.finish();
       opts.clients?.record(client, 'vlm', ok, timer.times.inference ?? 0, clock());
       if (ok) {
-        const tokens = promptTokens ?? estimatedTokens;
+        // Estimated only when the upstream reported no usage.
+        const tokens = promptTokens ?? estimateInputTokens(body.messages);
         opts.modelStats?.inputTokenCount('vlm', tokens, clock(), { client, requestId: request.id, source: promptTokens === null ? 'estimated' : 'upstream' });
       }
     };
-    const { body, payload, estimatedTokens } = await timer.run('preprocess', () => {
+    const { body, payload } = await timer.run('preprocess', () => {
       const body = parseOrThrow(chatRequestSchema, request.body);
       const payload: Record<string, unknown> = { ...body };
       if (!body.model && opts.defaultModel) payload.model = opts.defaultModel;
@@ -61,19 +63,18 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
         const images = inlineImageDigests(body.messages);
         return images.length ? { imageHashes: images.map((i) => i.hash).join(','), imageBytes: images.map((i) => i.bytes).join(',') } : {};
       };
-      return { body, payload, estimatedTokens: estimateInputTokens(body.messages) };
+      return { body, payload };
     });
     const streamed = body.stream === true;
     const clientWantsUsage = body.stream_options?.include_usage === true;
 
     const abort = abortOnClientClose(reply);
     let res;
-    const inferenceStart = performance.now();
+    const endInference = timer.start('inference');
     try {
       res = await upstream.postJson('/chat/completions', payload, abort.signal);
     } catch (err) {
-      timer.times.inference = performance.now() - inferenceStart;
-      done(false, null, estimatedTokens);
+      done(false, null);
       if (abort.signal.aborted) throw new AppError('BAD_REQUEST', 'client closed the request', { statusCode: CLIENT_CLOSED_REQUEST });
       throw err;
     }
@@ -84,13 +85,13 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       try {
         text = await res.body.text();
       } catch (err) {
-        done(false, null, estimatedTokens);
+        done(false, null);
         throw upstream.mapError(err);
       }
-      opts.modelStats?.stage('vlm', 'inference', (timer.times.inference = performance.now() - inferenceStart), clock());
+      endInference();
       const usage = await timer.run('postprocess', () => usageFromJson(text));
       if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);
-      done(true, usage?.promptTokens ?? null, estimatedTokens);
+      done(true, usage?.promptTokens ?? null);
       opts.log.info('vlm', 'chat completion', {
         requestId: request.id, client, stream: false, durationMs: Math.round(reply.elapsedTime),
         promptTokens: usage?.promptTokens ?? null, completionTokens: usage?.completionTokens ?? null,
@@ -115,12 +116,12 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
     });
     tap.on('end', () => {
       // Streamed: inference lasts until the upstream's last event.
-      opts.modelStats?.stage('vlm', 'inference', (timer.times.inference = performance.now() - inferenceStart), clock());
+      endInference();
       // Decode speed: tokens after the first over the time after the first.
       const genMs = reply.elapsedTime - firstTokenAt;
       const tps = firstTokenAt >= 0 && completionTokens > 1 && genMs > 0 ? (completionTokens - 1) / (genMs / 1_000) : null;
       if (chatStats && tps !== null) chatStats.recordTokensPerSecond(tps, clock());
-      done(true, promptTokens, estimatedTokens);
+      done(true, promptTokens);
       opts.log.info('vlm', 'chat completion', {
         requestId: request.id, client, stream: true, durationMs: Math.round(reply.elapsedTime),
         ttftMs: firstTokenAt >= 0 ? Math.round(firstTokenAt) : null, completionTokens: completionTokens >= 0 ? completionTokens : null,
@@ -128,10 +129,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       });
     });
     reply.raw.once('close', () => {
-      if (!finished) {
-        timer.times.inference = performance.now() - inferenceStart;
-        done(false, null, estimatedTokens);
-      }
+      if (!finished) done(false, null);
     });
     res.body.on('error', (err) => tap.destroy(err));
     res.body.pipe(tap);
