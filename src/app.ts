@@ -66,10 +66,18 @@ const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
 const HEARTBEAT_MS = 30_000;
 
-const FASTIFY_ERRORS: Record<string, (err: FastifyError, limit: number) => AppError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: (_e, limit) =>
-    new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${limit} bytes (BODY_LIMIT_BYTES)`),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new AppError('UNSUPPORTED_MEDIA_TYPE', `${e.message}; send application/json`),
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The setting behind a route's own body limit, named in its 413 (default BODY_LIMIT_BYTES). */
+    bodyLimitSetting?: string;
+  }
+}
+
+const FASTIFY_ERRORS: Record<string, (err: FastifyError, request: FastifyRequest) => AppError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: (_e, request) =>
+    new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${request.routeOptions.bodyLimit} bytes (${request.routeOptions.config.bodyLimitSetting ?? 'BODY_LIMIT_BYTES'})`),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
+    new AppError('UNSUPPORTED_MEDIA_TYPE', `${e.message}: send application/json (POST /api/video also takes the video itself as video/mp4 or video/quicktime)`),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'),
   FST_ERR_CTP_INVALID_JSON_BODY: (e) => new AppError('BAD_REQUEST', `The request body is not valid JSON: ${e.message}`),
 };
@@ -162,7 +170,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
     const mapped = err instanceof AppError ? err
-      : err.code && FASTIFY_ERRORS[err.code] ? FASTIFY_ERRORS[err.code]!(err, config.BODY_LIMIT_BYTES)
+      : err.code && FASTIFY_ERRORS[err.code] ? FASTIFY_ERRORS[err.code]!(err, request)
       : err.statusCode && err.statusCode < 500 ? new AppError('BAD_REQUEST', err.message, { statusCode: err.statusCode })
       : null;
     if (!mapped) {

@@ -48,7 +48,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
   // application/octet-stream), the question in ?question=.
   app.addContentTypeParser(['video/mp4', 'video/quicktime', 'video/x-m4v', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: v.maxBytes }, (_req, payload, done) => done(null, payload));
 
-  app.post('/api/video', { config: { monitorGroup: 'model' }, bodyLimit: v.maxBytes }, async (request, reply) => {
+  app.post('/api/video', { config: { monitorGroup: 'model', bodyLimitSetting: 'VIDEO_MAX_BYTES' }, bodyLimit: v.maxBytes }, async (request, reply) => {
     const uploaded = Buffer.isBuffer(request.body) ? request.body : null;
     const body = uploaded
       ? parseOrThrow(z.object({ question: z.string({ message: 'required: ?question= with an uploaded video' }).min(1).max(8_000) }), request.query)

@@ -98,3 +98,16 @@ describe('video failures', () => {
     expect(total[0].points).toHaveLength(1); // failed requests took time too
   });
 });
+
+describe('video limits', () => {
+  it('names the setting behind a too-large upload and an unsupported Content-Type', async () => {
+    const app = await startApp({ VIDEO_MAX_BYTES: '4096' }, { probes: false });
+    cleanups.push(() => app.close());
+    const big = await fetch(`${app.baseUrl}/api/video?question=q`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(mp4(10)) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as any).error.message).toContain('4096 bytes (VIDEO_MAX_BYTES)');
+    const webm = await fetch(`${app.baseUrl}/api/video?question=q`, { method: 'POST', headers: { 'content-type': 'video/webm' }, body: new Uint8Array(16) });
+    expect(webm.status).toBe(415);
+    expect(((await webm.json()) as any).error.message).toContain('video/mp4');
+  });
+});
