@@ -35,7 +35,7 @@ export class ModelStats {
   readonly videoFps: LatencyWindow;
   readonly inputTokens = new Map<ModuleName, LatencyWindow>();
 
-  constructor(private readonly startedAtMs: number) {
+  constructor(startedAtMs: number) {
     for (const m of MODULES) {
       for (const s of STAGES) this.stages.set(`${m}:${s}`, new LatencyWindow(startedAtMs));
       this.inputTokens.set(m, new LatencyWindow(startedAtMs));
