@@ -39,6 +39,18 @@ export const configSchema = z.object({
   IMAGE_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(1280 * 32 * 32),
   IMAGE_MAX_SIDE: int(0, 65_536).default(0),
   IMAGE_FETCH_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Largest image decoded at all, in pixels: bounds one image's memory (sharp's own limit is 268 M). */
+  IMAGE_MAX_INPUT_PIXELS: int(1_000_000, 268_402_689).default(50_000_000),
+  /** A truncated or undecodable image: refuse it (4xx), or degrade (send what can be sent, say so). */
+  IMAGE_ON_PREPROC_FAILURE: z.enum(['refuse', 'degrade'], { message: 'expected refuse or degrade' }).default('refuse'),
+  /**
+   * Hosts or CIDRs that image and video URLs may reach although they are loopback, private
+   * or link-local (e.g. an internal image store): `images.internal,10.2.0.0/16`.
+   */
+  IMAGE_FETCH_ALLOW: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : [])),
   OCR_CONFIDENCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(1, { message: 'expected a probability between 0 and 1' }).default(0.6),
   OCR_MAX_TOKENS: int(1, 65_536).default(2_048),
   GUI_STEP_TIMEOUT_MS: int(100, 600_000).default(30_000),

@@ -9,10 +9,26 @@ export const ErrorCodes = {
   CONFLICT: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The client's image is not an image, or is truncated or corrupt. */
+  IMAGE_UNREADABLE: 400,
+  /** The client's image is over a byte or pixel limit (the message names the setting). */
+  IMAGE_TOO_LARGE: 413,
+  /** An image or video URL the client sent could not be fetched. */
+  IMAGE_FETCH_FAILED: 400,
+  /** A URL that resolves to a loopback, private, link-local or metadata address. */
+  URL_NOT_ALLOWED: 400,
+  /** The request is longer than the model's context window (the model server said so). */
+  CONTEXT_TOO_LONG: 400,
+  /** nginx's "client closed request": the client went away before its answer was complete. */
+  CLIENT_CLOSED: 499,
   UPSTREAM_NOT_CONFIGURED: 503,
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_BAD_RESPONSE: 502,
   UPSTREAM_TIMEOUT: 504,
+  /** The model server ran out of GPU memory (CUDA OOM, KV cache exhausted). */
+  UPSTREAM_OOM: 503,
+  /** The model server ended a streamed answer before it was complete. */
+  UPSTREAM_STREAM_CUT: 502,
   UPSTREAM_ERROR: 502, // the real status of the upstream's answer replaces this
   INTERNAL: 500,
 } as const;

@@ -17,6 +17,9 @@ import type { GpuPoller } from './probes/gpu-poller.js';
 import type { HostProbe } from './probes/host.js';
 import { StreamHub } from './stream-hub.js';
 
+/** How long a failed request's ERROR line waits for NVML before using the last check. */
+const GPU_FREE_WAIT_MS = 1_000;
+
 export interface MonitorOptions {
   intervalMs: number;
   windowMs: number;
@@ -120,16 +123,36 @@ export class Monitor {
     });
   }
 
-  /** Free memory of each GPU at the last check, for error context: "gpu0=6944 gpu1=512". */
+  /** Free memory of each GPU at the last check: "gpu0=6944MiB gpu1=512MiB (at last check)". */
   gpuFreeSummary(): string | null {
     const parts: string[] = [];
     for (const total of this.store.find('gpu_memory_total_mib')) {
       const gpu = total.labels.gpu ?? '?';
       const used = this.store.latest('gpu_memory_used_mib', { gpu });
       const t = total.ring.last();
-      if (t && used) parts.push(`gpu${gpu}=${Math.round(t.v - used.v)}`);
+      if (t && used) parts.push(`gpu${gpu}=${Math.round(t.v - used.v)}MiB`);
     }
-    return parts.length ? parts.join(' ') : null;
+    return parts.length ? `${parts.join(' ')} (at last check)` : null;
+  }
+
+  /**
+   * Free memory of each GPU at this moment ("gpu0=124MiB gpu1=6944MiB"), for the ERROR line
+   * of a failed request: the last check may be 10 s old, and memory moves faster than that.
+   * Falls back to the last check when NVML is not running or does not answer within 1 s.
+   */
+  async gpuFreeNow(): Promise<string | null> {
+    const gpu = this.opts.gpu;
+    if (!gpu) return this.gpuFreeSummary();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), GPU_FREE_WAIT_MS);
+    });
+    try {
+      const now = await Promise.race([gpu.freeMemoryNow(), late]);
+      return now ? now.map((g) => `gpu${g.gpu}=${Math.round(g.freeMiB)}MiB`).join(' ') : this.gpuFreeSummary();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   lastSnapshot(): Snapshot | undefined {

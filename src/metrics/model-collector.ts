@@ -1,7 +1,7 @@
 // Once per check: model-layer windows become series points. Stage durations are means
 // (means add up: preprocess + inference + postprocess ≈ total; medians would not).
 import type { SeriesStore } from './series-store.js';
-import { MODULES, STAGES, type ModelStats } from './model-stats.js';
+import { IMAGE_MODULES, MODULES, STAGES, type ModelStats } from './model-stats.js';
 
 export function collectModelSeries(stats: ModelStats, store: SeriesStore, windowMs: number, now: number): void {
   for (const module of MODULES) {
@@ -13,12 +13,24 @@ export function collectModelSeries(stats: ModelStats, store: SeriesStore, window
     if (tokens.requests > 0) store.record('input_token_count', { module }, now, tokens.latencyMsAvg!);
   }
 
+  const ocrTotal = stats.stages.get('ocr:total')!.summarize(windowMs, now);
+  if (ocrTotal.requests > 0) store.record('ocr_avg_duration', {}, now, ocrTotal.latencyMsAvg!);
+  for (const module of IMAGE_MODULES) {
+    const pre = stats.preprocess.get(module)!.summarize(windowMs, now);
+    if (pre.requests > 0) store.record(`${module}_preproc_failure_rate`, {}, now, (pre.status5xx / pre.requests) * 100);
+    store.record(`${module}_degraded_total`, {}, now, stats.degradedTotal.get(module)!);
+  }
+  // Failures by code, per minute; a code seen once keeps its series (at 0) while it is quiet.
+  for (const [key, w] of stats.failures) {
+    const [module, code] = key.split(':') as [string, string];
+    const s = w.summarize(windowMs, now);
+    store.record('model_error_count', { module, code }, now, s.requests / (s.coveredMs / 60_000));
+  }
+
   const conf = stats.ocrConfidence.summarize(windowMs, now);
   if (conf.requests > 0) store.record('ocr_confidence_mean', {}, now, conf.latencyMsAvg!);
   const ocr = stats.ocrOutcomes.summarize(windowMs, now);
   store.record('ocr_error_count', {}, now, ocr.status5xx / (ocr.coveredMs / 60_000));
-  const pre = stats.ocrPreprocess.summarize(windowMs, now);
-  if (pre.requests > 0) store.record('ocr_preproc_failure_rate', {}, now, (pre.status5xx / pre.requests) * 100);
 
   const gui = stats.guiSteps.summarize(windowMs, now);
   if (gui.requests > 0) {

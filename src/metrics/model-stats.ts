@@ -1,10 +1,13 @@
 // Model-layer statistics, fed by the pipeline: stage durations per module, OCR
-// confidence and failures, GUI step outcomes, video speed, input tokens. Every number is
-// a sliding window of the same 5-second slots as the service layer.
+// confidence and failures, GUI step outcomes, video speed, input tokens, preprocessing
+// failures and degraded images, failures by error code. Every number is a sliding window
+// of the same 5-second slots as the service layer.
 import { LatencyWindow } from './latency-window.js';
 
 export const MODULES = ['vlm', 'gui', 'ocr', 'video'] as const;
 export type ModuleName = (typeof MODULES)[number];
+/** Modules that preprocess images themselves (chat passes its images through). */
+export const IMAGE_MODULES = ['ocr', 'gui', 'video'] as const;
 export const STAGES = ['preprocess', 'inference', 'postprocess', 'total'] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -26,8 +29,15 @@ export class ModelStats {
   readonly ocrConfidence: LatencyWindow;
   /** One record per OCR request: 200 ok, 500 failed (any reason). */
   readonly ocrOutcomes: LatencyWindow;
-  /** One record per OCR image preprocessing: 200 ok, 500 failed. */
-  readonly ocrPreprocess: LatencyWindow;
+  /** One record per image preprocessed, per module: 200 ok, 500 failed. */
+  readonly preprocess = new Map<ModuleName, LatencyWindow>();
+  /** Images sent through the degraded path since start, per module. */
+  readonly degradedTotal = new Map<ModuleName, number>();
+  /**
+   * Requests not answered, by module and error code (`ocr:UPSTREAM_OOM`). Bounded: codes are
+   * the fixed set of errors.ts.
+   */
+  readonly failures = new Map<string, LatencyWindow>();
   /** One record per GUI step, value = duration ms: 200 valid action in time, 500 not. */
   readonly guiSteps: LatencyWindow;
   /** Executions the client reported as failed, for steps that had produced a valid action. */
@@ -35,14 +45,15 @@ export class ModelStats {
   readonly videoFps: LatencyWindow;
   readonly inputTokens = new Map<ModuleName, LatencyWindow>();
 
-  constructor(startedAtMs: number) {
+  constructor(private readonly startedAtMs: number) {
     for (const m of MODULES) {
       for (const s of STAGES) this.stages.set(`${m}:${s}`, new LatencyWindow(startedAtMs));
       this.inputTokens.set(m, new LatencyWindow(startedAtMs));
+      this.preprocess.set(m, new LatencyWindow(startedAtMs));
+      this.degradedTotal.set(m, 0);
     }
     this.ocrConfidence = new LatencyWindow(startedAtMs);
     this.ocrOutcomes = new LatencyWindow(startedAtMs);
-    this.ocrPreprocess = new LatencyWindow(startedAtMs);
     this.guiSteps = new LatencyWindow(startedAtMs);
     this.guiExecutionFailures = new LatencyWindow(startedAtMs);
     this.videoFps = new LatencyWindow(startedAtMs);
@@ -69,8 +80,19 @@ export class ModelStats {
     if (confidence !== null) this.ocrConfidence.record(confidence, 0, now);
   }
 
-  ocrPreprocessResult(ok: boolean, now: number): void {
-    this.ocrPreprocess.record(1, ok ? OK : FAILED, now);
+  preprocessResult(module: ModuleName, ok: boolean, now: number): void {
+    this.preprocess.get(module)!.record(1, ok ? OK : FAILED, now);
+  }
+
+  degraded(module: ModuleName): void {
+    this.degradedTotal.set(module, this.degradedTotal.get(module)! + 1);
+  }
+
+  failure(module: ModuleName, code: string, now: number): void {
+    const key = `${module}:${code}`;
+    let w = this.failures.get(key);
+    if (!w) this.failures.set(key, (w = new LatencyWindow(this.startedAtMs)));
+    w.record(1, FAILED, now);
   }
 
   guiStep(valid: boolean, durationMs: number, now: number): void {

@@ -1,17 +1,29 @@
-// Image preprocessing with sharp: decode, read dimensions, hash (the hash, not the image,
-// goes in logs), and resize images above the pixel budget following Qwen3-VL's rule of
-// one visual token per 32×32 pixels: sides become multiples of 32 and the area at most
-// maxPixels, aspect ratio kept. Nothing is upscaled; the model server does that itself.
-import { createHash } from 'node:crypto';
+// Image preprocessing with sharp: read the header, check the file is whole, hash it (the
+// hash, not the image, goes in logs), and resize images above the pixel budget following
+// Qwen3-VL's rule of one visual token per 32×32 pixels: sides become multiples of 32 and
+// the area at most maxPixels, aspect ratio kept. Nothing is upscaled; the model server does
+// that itself. A broken image is the client's fault: an ImagePreprocError (4xx) that names
+// what is wrong and carries what an operator needs to find the file again.
+import { webcrypto } from 'node:crypto';
 import sharp from 'sharp';
 import { AppError } from '../errors.js';
+import { decodedRowShare, decoderReason, isComplete, jpegLayout, megapixels, pngLayout, pngRowShare, sniffFormat } from './image-check.js';
 
 export const PATCH = 32;
+
+// Every image is new: libvips' operation cache would only hold memory (50 MB by default).
+sharp.cache(false);
+
+/** What to do with an image that cannot be resized: refuse it (4xx), or send what can be sent. */
+export type PreprocPolicy = 'refuse' | 'degrade';
 
 export interface ImageBudget {
   maxPixels: number;
   /** Longest side allowed, in pixels; 0 for no limit beyond maxPixels. */
   maxSide?: number;
+  /** Largest image decoded at all: bounds the memory one image can take. */
+  maxInputPixels: number;
+  onFailure: PreprocPolicy;
 }
 
 export interface PreparedImage {
@@ -28,6 +40,26 @@ export interface PreparedImage {
   tokens: number;
   /** What to send upstream. */
   dataUrl: string;
+  /** Why the image went through the degraded path (IMAGE_ON_PREPROC_FAILURE=degrade). */
+  degraded?: string;
+}
+
+/** What is known of an image that could not be prepared: the log line's evidence. */
+export interface ImageFacts {
+  /** Null when the image was refused before it was read whole (over the byte limit). */
+  hash: string | null;
+  bytes: number;
+  format: string | null;
+  width?: number;
+  height?: number;
+  target?: { width: number; height: number };
+}
+
+/** A 4xx about the client's image, with the facts the WARN line names. */
+export class ImagePreprocError extends AppError {
+  constructor(code: 'IMAGE_UNREADABLE' | 'IMAGE_TOO_LARGE', field: string, readonly reason: string, readonly facts: ImageFacts) {
+    super(code, `${field}: ${reason}`, { field });
+  }
 }
 
 /**
@@ -47,40 +79,103 @@ export function fitToBudget(width: number, height: number, maxPixels: number, ma
 
 const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
 
+/** sha256 prefix, computed on libuv's pool (hashing 20 MB on the event loop takes ~40 ms). */
+export async function imageHash(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex').slice(0, 16);
+}
+
 export async function prepareImage(bytes: Buffer, field: string, budget: ImageBudget): Promise<PreparedImage> {
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const sniffed = sniffFormat(bytes);
+  const hash = await imageHash(bytes);
+  const facts: ImageFacts = { hash, bytes: bytes.length, format: sniffed };
+  const unreadable = (reason: string) => new ImagePreprocError('IMAGE_UNREADABLE', field, reason, facts);
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes).metadata();
   } catch (err) {
-    throw new AppError('BAD_REQUEST', `${field}: not an image sharp can read (${(err as Error).message})`, { field });
+    throw unreadable(decoderReason(sniffed, (err as Error).message));
   }
-  const format = meta.format ?? 'unknown';
+  const format = meta.format ?? sniffed ?? 'unknown';
+  facts.format = format;
   // EXIF orientation 5–8 swaps the sides as the model will see them.
   const swap = (meta.orientation ?? 1) >= 5;
   const ow = (swap ? meta.height : meta.width) ?? 0;
   const oh = (swap ? meta.width : meta.height) ?? 0;
-  if (ow <= 0 || oh <= 0) throw new AppError('BAD_REQUEST', `${field}: the image has no dimensions`, { field });
+  if (ow <= 0 || oh <= 0) throw unreadable(`the ${format.toUpperCase()} header gives no dimensions`);
+  facts.width = ow;
+  facts.height = oh;
   const target = fitToBudget(ow, oh, budget.maxPixels, budget.maxSide ?? 0);
-  const resized = target.width !== ow || target.height !== oh;
-  let out = bytes;
-  let outFormat = format;
-  if (resized) {
-    const pipeline = sharp(bytes).rotate().resize(target.width, target.height, { fit: 'fill' });
-    outFormat = format === 'png' || format === 'webp' ? format : 'jpeg';
-    out = await (outFormat === 'png' ? pipeline.png() : outFormat === 'webp' ? pipeline.webp({ quality: 90 }) : pipeline.jpeg({ quality: 90 })).toBuffer();
+  facts.target = target;
+  if (ow * oh > budget.maxInputPixels) {
+    throw new ImagePreprocError('IMAGE_TOO_LARGE', field,
+      `${ow}x${oh} is ${megapixels(ow, oh)}; images are decoded up to ${megapixels(budget.maxInputPixels, 1)} (IMAGE_MAX_INPUT_PIXELS)`, facts);
   }
-  const mime = MIME[outFormat] ?? 'application/octet-stream';
-  return {
-    hash,
-    bytes: bytes.length,
-    format,
-    width: target.width,
-    height: target.height,
-    originalWidth: ow,
-    originalHeight: oh,
-    resized,
-    tokens: Math.ceil(target.width / PATCH) * Math.ceil(target.height / PATCH),
-    dataUrl: `data:${mime};base64,${out.toString('base64')}`,
-  };
+  const image = { hash, bytes: bytes.length, format, originalWidth: ow, originalHeight: oh };
+  const resized = target.width !== ow || target.height !== oh;
+
+  if (!isComplete(bytes, format)) {
+    const reason = await truncationReason(bytes, format, ow, oh, budget.maxInputPixels);
+    if (budget.onFailure === 'refuse') throw unreadable(reason);
+    // What arrived is decoded (the rest is the decoder's fill) and sent at the budget's size.
+    try {
+      return { ...image, ...(await resize(bytes, format, target, budget.maxInputPixels, true)), degraded: `${reason}; sent the part that arrived` };
+    } catch (err) {
+      throw unreadable(`${reason}; not even that part could be decoded (${decoderReason(format, (err as Error).message)})`);
+    }
+  }
+  if (!resized) return { ...image, ...asIs(bytes, format, target) };
+  try {
+    return { ...image, ...(await resize(bytes, format, target, budget.maxInputPixels, false)) };
+  } catch (err) {
+    const reason = `${decoderReason(format, (err as Error).message)}; resizing ${ow}x${oh} to ${target.width}x${target.height} failed`;
+    if (budget.onFailure === 'refuse' || !MIME[format]) throw unreadable(reason);
+    // The model server resizes by itself: within the byte limit, the file can go as it came.
+    return { ...image, ...asIs(bytes, format, target), degraded: `${reason}; sent as it was (${ow}x${oh})` };
+  }
+}
+
+type Encoded = Pick<PreparedImage, 'width' | 'height' | 'resized' | 'tokens' | 'dataUrl'>;
+
+function tokensFor(size: { width: number; height: number }): number {
+  return Math.ceil(size.width / PATCH) * Math.ceil(size.height / PATCH);
+}
+
+function asIs(bytes: Buffer, format: string, target: { width: number; height: number }): Encoded {
+  const mime = MIME[format] ?? 'application/octet-stream';
+  return { width: target.width, height: target.height, resized: false, tokens: tokensFor(target), dataUrl: `data:${mime};base64,${bytes.toString('base64')}` };
+}
+
+async function resize(bytes: Buffer, format: string, target: { width: number; height: number }, maxInputPixels: number, partial: boolean): Promise<Encoded> {
+  // A partial decode tolerates what the decoder calls errors; a normal one not even warnings.
+  const pipeline = sharp(bytes, { failOn: partial ? 'none' : 'warning', limitInputPixels: maxInputPixels })
+    .rotate()
+    .resize(target.width, target.height, { fit: 'fill' });
+  const outFormat = format === 'png' || format === 'webp' ? format : 'jpeg';
+  const out = await (outFormat === 'png' ? pipeline.png() : outFormat === 'webp' ? pipeline.webp({ quality: 90 }) : pipeline.jpeg({ quality: 90 })).toBuffer();
+  return { width: target.width, height: target.height, resized: true, tokens: tokensFor(target), dataUrl: `data:${MIME[outFormat]};base64,${out.toString('base64')}` };
+}
+
+/** "truncated JPEG: data ends at about 61 % of the image (3264x2448)" */
+async function truncationReason(bytes: Buffer, format: string, width: number, height: number, maxInputPixels: number): Promise<string> {
+  const size = `${width}x${height}`;
+  if (format === 'png') {
+    const share = await pngRowShare(pngLayout(bytes));
+    return share === null
+      ? `truncated PNG: the file ends before its last chunk (${size})`
+      : `truncated PNG: data ends at ${percent(share)} of the rows (${size})`;
+  }
+  if (jpegLayout(bytes).progressive) return `truncated JPEG: the file ends before its last progressive scan (${size}); the image is there but blurred`;
+  try {
+    // JPEG decodes at 1/8 scale straight from the file: a few milliseconds for a photo.
+    const { data, info } = await sharp(bytes, { failOn: 'none', limitInputPixels: maxInputPixels }).resize({ width: Math.min(256, width) }).raw().toBuffer({ resolveWithObject: true });
+    const share = decodedRowShare(data, info.width, info.height, info.channels);
+    if (share < 0.995) return `truncated JPEG: data ends at about ${percent(share)} of the image (${size})`;
+  } catch {
+    // Not decodable even in part: the plain reason below says enough.
+  }
+  return `truncated JPEG: the file ends before its end-of-image marker (${size})`;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)} %`;
 }

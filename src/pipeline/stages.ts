@@ -8,6 +8,8 @@ export type StageTimes = Partial<Record<Stage, number>>;
 export class StageTimer {
   readonly times: StageTimes = {};
   private readonly started = performance.now();
+  /** Stages started with start() and not ended yet: finish() ends them. */
+  private readonly open = new Set<() => void>();
 
   constructor(private readonly module: ModuleName, private readonly stats: ModelStats | null, private readonly clock: () => number) {}
 
@@ -27,15 +29,22 @@ export class StageTimer {
   start(stage: Exclude<Stage, 'total'>): () => void {
     const t0 = performance.now();
     let ended = false;
-    return () => {
+    const end = () => {
       if (ended) return;
       ended = true;
+      this.open.delete(end);
       this.record(stage, performance.now() - t0);
     };
+    this.open.add(end);
+    return end;
   }
 
-  /** Ends the request: records the total (also for failed requests: they took time too). */
+  /**
+   * Ends the request: ends any stage still open, and records the total (also for failed
+   * requests: they took time too).
+   */
   finish(): number {
+    for (const end of [...this.open]) end();
     const total = performance.now() - this.started;
     this.record('total', total);
     return total;

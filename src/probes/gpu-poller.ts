@@ -181,6 +181,29 @@ export class GpuPoller {
     return out;
   }
 
+  /**
+   * Free memory of every GPU at this moment, for the context of a failed request: one NVML
+   * call per GPU on worker threads. Concurrent callers share one reading (a burst of
+   * failures is one read, not one each). Null when NVML is not running.
+   */
+  freeMemoryNow(): Promise<Array<{ gpu: number; freeMiB: number }> | null> {
+    if (!this.initialized || this.devices.length === 0) return Promise.resolve(null);
+    this.freeReading ??= (async () => {
+      try {
+        const out: Array<{ gpu: number; freeMiB: number }> = [];
+        for (const dev of this.devices) {
+          const free = await dev.freeMemoryMiB().catch(() => null);
+          if (free !== null) out.push({ gpu: dev.index, freeMiB: free });
+        }
+        return out.length ? out : null;
+      } finally {
+        this.freeReading = undefined;
+      }
+    })();
+    return this.freeReading;
+  }
+  private freeReading: Promise<Array<{ gpu: number; freeMiB: number }> | null> | undefined;
+
   close(): void {
     if (this.initialized) this.nvml?.shutdown();
     this.initialized = false;

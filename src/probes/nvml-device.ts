@@ -145,6 +145,23 @@ export class NvmlDevice {
     return r;
   }
 
+  /**
+   * Free memory now, in MiB: one NVML call on a worker thread (v2, as nvidia-smi counts; v1
+   * on old drivers). Null when the call fails; throws GpuLostError for a lost GPU.
+   */
+  async freeMemoryMiB(): Promise<number | null> {
+    const n = this.nvml;
+    const e: Record<string, string> = {};
+    if (n.memoryV2) {
+      const m = { version: MEMORY_V2_VERSION, total: 0, reserved: 0, free: 0, used: 0 };
+      const code = await callAsync(n.memoryV2, this.handle, m);
+      if (code === NVML.SUCCESS) return Number(m.free) / MIB;
+      if (code === NVML.ERROR_GPU_IS_LOST) this.check('memory', code, e);
+    }
+    const m = { total: 0, free: 0, used: 0 };
+    return this.check('memory', await callAsync(n.memoryV1, this.handle, m), e) ? Number(m.free) / MIB : null;
+  }
+
   private setMemory(r: GpuReading, used: number, total: number, reserved: number | undefined, api: 'v2' | 'v1'): void {
     this.totalMemoryBytes = total;
     r.memoryUsedMiB = used / MIB;

@@ -3,53 +3,28 @@
 // first token and usage from them; a client that goes away aborts the upstream request.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { abortOnClientClose } from './client-abort.js';
 import { AppError } from '../errors.js';
-import type { EventLog } from '../log/event-log.js';
-import type { ClientStats } from '../metrics/client-stats.js';
-import type { ModelStats } from '../metrics/model-stats.js';
 import type { ChatStats } from '../metrics/service-stats.js';
-import { clientId } from './client-id.js';
-import { StageTimer } from '../pipeline/stages.js';
 import { SseTap } from '../upstream/sse.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { parseOrThrow } from '../validation.js';
 import { chatRequestSchema } from './chat-schema.js';
-import { CLIENT_CLOSED_REQUEST } from './timing.js';
+import { modelRequestOf } from './model-request-hook.js';
 
 export interface ChatRouteOptions {
   upstream: UpstreamClient;
   /** Null when the Monitor is off. */
   chatStats: ChatStats | null;
-  modelStats: ModelStats | null;
-  clients: ClientStats | null;
   defaultModel: string | undefined;
   clock: () => number;
-  log: EventLog;
 }
-
 
 export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): Promise<void> {
   const { upstream, chatStats, clock } = opts;
 
-  app.post('/v1/chat/completions', { config: { monitorGroup: 'model' } }, async (request, reply) => {
-    const timer = new StageTimer('vlm', opts.modelStats, clock);
-    const client = clientId(request);
-    let finished = false;
-    // Accounting for a request that ends here (answered, failed, or abandoned).
-    const done = (ok: boolean, promptTokens: number | null) => {
-      if (finished) return;
-      finished = true;
-      endInference();
-      timer.finish();
-      opts.clients?.record(client, 'vlm', ok, timer.times.inference ?? 0, clock());
-      if (ok) {
-        // Estimated only when the upstream reported no usage.
-        const tokens = promptTokens ?? estimateInputTokens(body.messages);
-        opts.modelStats?.inputTokenCount('vlm', tokens, clock(), { client, requestId: request.id, source: promptTokens === null ? 'estimated' : 'upstream' });
-      }
-    };
-    const { body, payload } = await timer.run('preprocess', () => {
+  app.post('/v1/chat/completions', { config: { monitorGroup: 'model', module: 'vlm' } }, async (request, reply) => {
+    const mr = modelRequestOf(request);
+    const { body, payload } = await mr.timer.run('preprocess', () => {
       const body = parseOrThrow(chatRequestSchema, request.body);
       const payload: Record<string, unknown> = { ...body };
       if (!body.model && opts.defaultModel) payload.model = opts.defaultModel;
@@ -59,25 +34,22 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       // Hashes and sizes of inline images: what an ERROR line about this request names
       // instead of the images themselves. Computed only if such a line is written:
       // hashing megabytes of base64 has no place on every request's path.
-      request.logContext = (): Record<string, string> => {
+      mr.setLazyEvidence(() => {
         const images = inlineImageDigests(body.messages);
-        return images.length ? { imageHashes: images.map((i) => i.hash).join(','), imageBytes: images.map((i) => i.bytes).join(',') } : {};
-      };
+        return { hashes: images.map((i) => i.hash), bytes: images.reduce((a, i) => a + i.bytes, 0), dimensions: [] };
+      });
       return { body, payload };
     });
     const streamed = body.stream === true;
     const clientWantsUsage = body.stream_options?.include_usage === true;
+    // Input tokens from the upstream's usage; estimated (and labelled so) only without it.
+    const tokens = (promptTokens: number | null) => promptTokens === null
+      ? { inputTokens: estimateInputTokens(body.messages), inputTokensSource: 'estimated' as const }
+      : { inputTokens: promptTokens, inputTokensSource: 'upstream' as const };
 
-    const abort = abortOnClientClose(reply);
-    let res;
-    const endInference = timer.start('inference');
-    try {
-      res = await upstream.postJson('/chat/completions', payload, abort.signal);
-    } catch (err) {
-      done(false, null);
-      if (abort.signal.aborted) throw new AppError('BAD_REQUEST', 'client closed the request', { statusCode: CLIENT_CLOSED_REQUEST });
-      throw err;
-    }
+    // A stream's inference lasts until the model server's last event (finish() ends it then).
+    const endInference = mr.timer.start('inference');
+    const res = await upstream.postJson('/chat/completions', payload, mr.clientGone);
     const contentType = String(res.headers['content-type'] ?? 'application/json');
 
     if (!streamed || !contentType.includes('text/event-stream')) {
@@ -85,16 +57,14 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       try {
         text = await res.body.text();
       } catch (err) {
-        done(false, null);
-        throw upstream.mapError(err);
+        throw upstream.mapBodyError(err);
       }
       endInference();
-      const usage = await timer.run('postprocess', () => usageFromJson(text));
+      const usage = await mr.timer.run('postprocess', () => usageFromJson(text));
       if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);
-      done(true, usage?.promptTokens ?? null);
-      opts.log.info('vlm', 'chat completion', {
-        requestId: request.id, client, stream: false, durationMs: Math.round(reply.elapsedTime),
-        promptTokens: usage?.promptTokens ?? null, completionTokens: usage?.completionTokens ?? null,
+      mr.succeed({
+        ...tokens(usage?.promptTokens ?? null), event: 'Chat completion',
+        params: { stream: false, prompt_tokens: usage?.promptTokens ?? null, completion_tokens: usage?.completionTokens ?? null },
       });
       return reply.code(res.statusCode).header('content-type', contentType).send(text);
     }
@@ -114,24 +84,40 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
         chatStats?.recordUsage(u.promptTokens, u.completionTokens);
       },
     });
+    // The model server breaking off (or stalling) mid-answer is its failure, not the
+    // client's: the client gets an error event, the Monitor a 502/504 and an ERROR line.
+    const upstreamFailed = (error: AppError) => {
+      mr.monitorStatus = error.statusCode;
+      mr.fail(error);
+    };
     tap.on('end', () => {
-      // Streamed: inference lasts until the upstream's last event.
-      endInference();
+      if (tap.failure) {
+        if (!mr.isEnded) upstreamFailed(new AppError('UPSTREAM_STREAM_CUT', tap.failure.message));
+        return;
+      }
       // Decode speed: tokens after the first over the time after the first.
       const genMs = reply.elapsedTime - firstTokenAt;
       const tps = firstTokenAt >= 0 && completionTokens > 1 && genMs > 0 ? (completionTokens - 1) / (genMs / 1_000) : null;
       if (chatStats && tps !== null) chatStats.recordTokensPerSecond(tps, clock());
-      done(true, promptTokens);
-      opts.log.info('vlm', 'chat completion', {
-        requestId: request.id, client, stream: true, durationMs: Math.round(reply.elapsedTime),
-        ttftMs: firstTokenAt >= 0 ? Math.round(firstTokenAt) : null, completionTokens: completionTokens >= 0 ? completionTokens : null,
-        tokensPerSecond: tps === null ? null : Math.round(tps * 10) / 10,
+      mr.succeed({
+        ...tokens(promptTokens), event: 'Chat completion',
+        params: {
+          stream: true, ttft: firstTokenAt >= 0 ? `${Math.round(firstTokenAt)}ms` : null,
+          completion_tokens: completionTokens >= 0 ? completionTokens : null,
+          tokens_per_second: tps === null ? null : Math.round(tps * 10) / 10,
+        },
       });
     });
-    reply.raw.once('close', () => {
-      if (!finished) done(false, null);
+    res.body.on('error', (err) => {
+      // Our own abort, because the client left: ModelRequest counts that as 499.
+      if (mr.clientGone.aborted) return tap.destroy();
+      const error = upstream.mapBodyError(err);
+      upstreamFailed(error);
+      tap.endWithError(error);
     });
-    res.body.on('error', (err) => tap.destroy(err));
+    reply.raw.once('close', () => {
+      if (!mr.isEnded) mr.fail(new AppError('CLIENT_CLOSED', 'The client closed the stream before its answer was complete'));
+    });
     res.body.pipe(tap);
     return reply
       .code(res.statusCode)

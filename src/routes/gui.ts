@@ -6,13 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { imageBytes } from '../pipeline/image-input.js';
 import { GUI_SYSTEM_PROMPT, parseGuiAction } from '../pipeline/gui-action.js';
-import { prepareImage } from '../pipeline/preprocess.js';
-import { StageTimer } from '../pipeline/stages.js';
 import { parseOrThrow } from '../validation.js';
-import { abortOnClientClose } from './client-abort.js';
 import { clientId } from './client-id.js';
+import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
 
 const executeBody = z.object({
@@ -45,19 +42,24 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
   const stats = opts.modelStats;
   const book = new StepBook();
 
-  app.post('/api/gui/execute', { config: { monitorGroup: 'model' } }, async (request, reply) => {
-    const body = parseOrThrow(executeBody, request.body);
-    const timer = new StageTimer('gui', stats, clock);
+  app.post('/api/gui/execute', { config: { monitorGroup: 'model', module: 'gui' } }, async (request) => {
+    const mr = modelRequestOf(request);
     const stepId = randomUUID();
-    let valid = false;
+    // The model server's failures and timeouts are failed steps too; bad input is not (it never ran).
+    mr.onEnd((e) => {
+      if (e.answered || !(e.error.statusCode >= 500 || e.error.code === 'UPSTREAM_ERROR')) return;
+      stats?.guiStep(false, mr.timer.times.total ?? 0, clock());
+      book.add(stepId, false);
+    });
+    const body = parseOrThrow(executeBody, request.body);
+    const shot = await mr.timer.run('preprocess', () => mr.image(body.screenshot, 'screenshot', opts.imageLimits, opts.imageBudget));
+    const history = (body.history ?? []).map((h, i) => `Step ${i + 1}: ${h}`).join('\n');
+    // A plain timer, cleared when the step ends: nothing left to fire (or to be collected) later.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), opts.guiStepTimeoutMs);
+    let completion: { choices?: Array<{ message?: { content?: unknown } }>; usage?: { prompt_tokens?: unknown } };
     try {
-      const shot = await timer.run('preprocess', async () =>
-        prepareImage(await imageBytes(body.screenshot, 'screenshot', opts.imageLimits), 'screenshot', opts.imageBudget));
-      request.logContext = { imageHash: shot.hash, imageBytes: shot.bytes, imageSize: `${shot.originalWidth}x${shot.originalHeight}` };
-      const history = (body.history ?? []).map((h, i) => `Step ${i + 1}: ${h}`).join('\n');
-      const abort = abortOnClientClose(reply);
-      const timeout = AbortSignal.timeout(opts.guiStepTimeoutMs);
-      const completion = await timer.run('inference', async () => {
+      completion = await mr.timer.run('inference', async () => {
         try {
           const res = await upstream.postJson('/chat/completions', {
             ...(opts.defaultModel ? { model: opts.defaultModel } : {}),
@@ -70,45 +72,43 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
                 { type: 'text', text: `Instruction: ${body.instruction}${history ? `\nEarlier steps:\n${history}` : ''}` },
               ] },
             ],
-          }, AbortSignal.any([abort.signal, timeout]));
-          return (await res.body.json()) as { choices?: Array<{ message?: { content?: unknown } }>; usage?: { prompt_tokens?: unknown } };
+          }, AbortSignal.any([mr.clientGone, deadline.signal]));
+          return await upstream.readJson<typeof completion>(res);
         } catch (err) {
-          if (abort.signal.aborted) throw new AppError('BAD_REQUEST', 'client closed the request', { statusCode: 499 });
-          if (timeout.aborted) throw new AppError('UPSTREAM_TIMEOUT', `The GUI step took longer than ${opts.guiStepTimeoutMs} ms (GUI_STEP_TIMEOUT_MS)`);
-          throw upstream.mapError(err);
+          if (deadline.signal.aborted && !mr.clientGone.aborted) {
+            throw new AppError('UPSTREAM_TIMEOUT', `The GUI step took longer than ${opts.guiStepTimeoutMs} ms (GUI_STEP_TIMEOUT_MS)`);
+          }
+          throw err;
         }
       });
-      const output = typeof completion.choices?.[0]?.message?.content === 'string' ? completion.choices[0].message.content : '';
-      // Coordinates refer to the screenshot as the client sent it, not the resized copy.
-      const parsed = await timer.run('postprocess', () => parseGuiAction(output, shot.originalWidth, shot.originalHeight));
-      const promptTokens = completion.usage?.prompt_tokens;
-      stats?.inputTokenCount('gui', typeof promptTokens === 'number' ? promptTokens : shot.tokens, clock());
-      const durationMs = timer.finish();
-      valid = parsed.ok;
-      book.add(stepId, valid);
-      stats?.guiStep(valid, durationMs, clock());
-      opts.clients?.record(clientId(request), 'gui', valid, timer.times.inference ?? 0, clock());
-      if (!parsed.ok) {
-        log.warn('gui', 'GUI step failed', { stepId, reason: parsed.reason, detail: parsed.detail, output, image_hash: shot.hash, client: clientId(request) });
-        return { stepId, success: false, reason: parsed.reason, detail: parsed.detail, output: output.slice(0, 512), durationMs, stages: timer.times };
-      }
-      const a = parsed.action;
-      log.info('gui', 'GUI step executed', {
-        action: a.type, ...(a.target ? { target: a.target } : {}), ...(a.x !== undefined ? { x: a.x, y: a.y } : {}),
-        duration: `${Math.round(durationMs)}ms`, stepId,
-      });
-      return { stepId, action: a, success: true, durationMs, stages: timer.times };
-    } catch (err) {
-      // Upstream errors and timeouts are failed steps too (bad input is not: it never ran).
-      if (!(err instanceof AppError && err.statusCode < 500 && err.code !== 'UPSTREAM_ERROR')) {
-        stats?.guiStep(false, timer.finish(), clock());
-        book.add(stepId, false);
-        opts.clients?.record(clientId(request), 'gui', false, timer.times.inference ?? 0, clock());
-      } else {
-        timer.finish();
-      }
-      throw err;
+    } finally {
+      clearTimeout(timer);
     }
+    const output = typeof completion.choices?.[0]?.message?.content === 'string' ? completion.choices[0].message.content : '';
+    // Coordinates refer to the screenshot as the client sent it, not the resized copy.
+    const parsed = await mr.timer.run('postprocess', () => parseGuiAction(output, shot.originalWidth, shot.originalHeight));
+    const promptTokens = completion.usage?.prompt_tokens;
+    const tokens = {
+      inputTokens: typeof promptTokens === 'number' ? promptTokens : shot.tokens,
+      inputTokensSource: typeof promptTokens === 'number' ? 'upstream' as const : 'estimated' as const,
+    };
+    if (!parsed.ok) {
+      const durationMs = mr.succeed({
+        ...tokens, ok: false, level: 'WARN', event: 'GUI step failed',
+        params: { step_id: stepId, reason: parsed.reason, detail: parsed.detail, output, image_hash: shot.hash },
+      });
+      stats?.guiStep(false, durationMs, clock());
+      book.add(stepId, false);
+      return { stepId, success: false, reason: parsed.reason, detail: parsed.detail, output: output.slice(0, 512), durationMs, stages: mr.timer.times, ...mr.degradation() };
+    }
+    const a = parsed.action;
+    const durationMs = mr.succeed({
+      ...tokens, event: 'GUI step executed',
+      params: { action: a.type, ...(a.target ? { target: a.target } : {}), ...(a.x !== undefined ? { x: a.x, y: a.y } : {}), step_id: stepId },
+    });
+    stats?.guiStep(true, durationMs, clock());
+    book.add(stepId, true);
+    return { stepId, action: a, success: true, durationMs, stages: mr.timer.times, ...mr.degradation() };
   });
 
   app.post('/api/gui/feedback', { config: { monitorGroup: 'model' } }, async (request) => {
@@ -119,7 +119,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     step.reported = true;
     if (!body.success && step.valid) {
       stats?.guiExecutionFailed(clock());
-      log.warn('gui', 'GUI action failed when executed', { stepId: body.stepId, reason: body.reason ?? null, client: clientId(request) });
+      log.warn('gui', 'GUI action failed when executed', { step_id: body.stepId, reason: body.reason ?? null, client: clientId(request) });
     }
     return { stepId: body.stepId, recorded: true };
   });

@@ -1,9 +1,8 @@
 // What every model endpoint (OCR, GUI, video) is given by the app factory.
 import type { EventLog } from '../log/event-log.js';
-import type { ClientStats } from '../metrics/client-stats.js';
 import type { ModelStats } from '../metrics/model-stats.js';
 import type { ImageFetchLimits } from '../pipeline/image-input.js';
-import type { ImageBudget } from '../pipeline/preprocess.js';
+import type { ImageBudget, PreparedImage } from '../pipeline/preprocess.js';
 import type { VideoSampling } from '../pipeline/frame-sampling.js';
 import type { UpstreamClient } from '../upstream/client.js';
 
@@ -12,7 +11,6 @@ export interface ModelRouteOptions {
   log: EventLog;
   /** Null when the Monitor is off. */
   modelStats: ModelStats | null;
-  clients: ClientStats | null;
   clock: () => number;
   defaultModel: string | undefined;
   imageLimits: ImageFetchLimits;
@@ -21,14 +19,11 @@ export interface ModelRouteOptions {
   ocrMaxTokens: number;
   guiStepTimeoutMs: number;
   video: VideoSampling & { frameBudget: ImageBudget; maxBytes: number };
+  /** Keeps the lowest-confidence OCR images (OCR_LOW_CONFIDENCE_SAMPLES); null when off. */
+  ocrSamples: OcrSampleSink | null;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /**
-     * Extra context (image hashes and sizes) that an ERROR line about this request carries;
-     * a function when it is costly to compute and only needed if such a line is written.
-     */
-    logContext: Record<string, string | number> | (() => Record<string, string | number>) | null;
-  }
+/** Where an answered OCR request's image is offered as a possible low-confidence sample. */
+export interface OcrSampleSink {
+  offer(sample: { image: PreparedImage; confidence: number; lang: string | null; requestId: string; at: number }): void;
 }

@@ -22,13 +22,14 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
     const group = route.config?.monitorGroup ?? (route.url.startsWith('/api/monitor') || route.url === '/metrics' ? 'monitor' : 'other');
     const slots = new Map(methods.map((m) => [m, stats.register(m, route.url, group)]));
     const only = slots.size === 1 ? slots.values().next().value! : undefined;
+    // A model request may know better than its status line (a stream cut after its 200).
     const hook: onResponseHookHandler = only
-      ? (_request, reply, done) => {
-          only.record(reply.elapsedTime, reply.statusCode, clock());
+      ? (request, reply, done) => {
+          only.record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock());
           done();
         }
       : (request, reply, done) => {
-          (slots.get(request.raw.method as string) ?? stats.unmatched).record(reply.elapsedTime, reply.statusCode, clock());
+          (slots.get(request.raw.method as string) ?? stats.unmatched).record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock());
           done();
         };
     (hook as Tagged)[TIMING] = true;
@@ -48,13 +49,14 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
 /**
  * A client that gives up on a slow model request closes the socket: the response never
  * finishes and onResponse never runs. Model routes (slow, few) watch for that and count
- * the request as 499, so "users are giving up" shows in the Monitor instead of nowhere.
+ * the request as 499, so "users are giving up" shows in the Monitor instead of nowhere
+ * (unless the request already knows it failed otherwise, e.g. the model server cut it).
  */
 function addAbortAccounting(route: RouteOptions, slots: Map<string, EndpointStats>, only: EndpointStats | undefined, clock: () => number): void {
   const watch: onRequestHookHandler = (request, reply, done) => {
     const slot = only ?? slots.get(request.raw.method as string);
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished && slot) slot.record(reply.elapsedTime, CLIENT_CLOSED_REQUEST, clock());
+      if (!reply.raw.writableFinished && slot) slot.record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? CLIENT_CLOSED_REQUEST, clock());
     });
     done();
   };

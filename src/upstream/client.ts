@@ -3,6 +3,7 @@
 // not configured 503, refused 502, timeout 504, upstream 4xx/5xx relayed.
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import { AppError } from '../errors.js';
+import { classifyUpstreamError } from './failure.js';
 
 export interface UpstreamOptions {
   url: string | undefined;
@@ -64,11 +65,39 @@ export class UpstreamClient {
     }
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
-      throw new AppError('UPSTREAM_ERROR', `The model server answered ${res.statusCode}: ${upstreamMessage(text)}`, {
-        statusCode: res.statusCode,
-      });
+      const message = upstreamMessage(text);
+      const failure = classifyUpstreamError(res.statusCode, message);
+      throw new AppError(failure.code, `The model server answered ${res.statusCode}: ${message}`, { statusCode: failure.statusCode });
     }
     return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  /**
+   * Reads a whole JSON answer. A body cut off or stalled midway is the model server's
+   * failure (502/504); a complete body that is not JSON is a bad response.
+   */
+  async readJson<T>(res: UpstreamResponse): Promise<T> {
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      throw this.mapBodyError(err);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new AppError('UPSTREAM_BAD_RESPONSE', `The model server's answer is not JSON: ${(err as Error).message}`);
+    }
+  }
+
+  /** An error while the answer's body was arriving: a stall (504) or a cut (502), never "unreachable". */
+  mapBodyError(err: unknown): AppError {
+    if (err instanceof AppError) return err;
+    const code = (err as { code?: string }).code ?? '';
+    if (err instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new AppError('UPSTREAM_TIMEOUT', `The model server sent nothing for ${this.opts.timeoutMs} ms in the middle of its answer (UPSTREAM_TIMEOUT_MS)`, { cause: err });
+    }
+    return new AppError('UPSTREAM_STREAM_CUT', `The model server ended its answer before it was complete (${(err as Error).message || code || 'connection closed'})`, { cause: err });
   }
 
   /** GET `path` with a short timeout; true when the upstream answers 2xx. For /readyz. */

@@ -1,6 +1,8 @@
 // A pass-through for an OpenAI-style SSE stream: forwards each event as soon as its
 // closing blank line arrives, and reads what the Monitor needs on the way (first token,
-// usage). Events are the unit: no byte waits for anything but the rest of its event.
+// usage, whether the answer was complete). Events are the unit: no byte waits for anything
+// but the rest of its event. A stream the model server breaks off ends with an error event,
+// as OpenAI's own streams do, so SDKs raise an error instead of taking half an answer.
 import { Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -26,23 +28,32 @@ export interface SseTapOptions extends SseTapEvents {
 const EVENT_END = /\r?\n\r?\n/;
 
 interface ChunkShape {
-  choices?: Array<{ delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown } }>;
+  choices?: Array<{ delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown }; finish_reason?: unknown }>;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
 }
 
 /** What one event means to the Monitor. Pure, for tests. */
-export function inspectEvent(event: string): { hasToken: boolean; usage: StreamUsage | null; usageOnly: boolean } {
+export interface EventInfo {
+  hasToken: boolean;
+  usage: StreamUsage | null;
+  usageOnly: boolean;
+  /** `data: [DONE]`, or a choice with a finish_reason: the answer is complete. */
+  ends: boolean;
+}
+
+export function inspectEvent(event: string): EventInfo {
   const data = event
     .split(/\r?\n/)
     .filter((l) => l.startsWith('data:'))
     .map((l) => l.slice(5).trimStart())
     .join('\n');
-  if (!data || data === '[DONE]') return { hasToken: false, usage: null, usageOnly: false };
+  if (!data) return { hasToken: false, usage: null, usageOnly: false, ends: false };
+  if (data === '[DONE]') return { hasToken: false, usage: null, usageOnly: false, ends: true };
   let chunk: ChunkShape;
   try {
     chunk = JSON.parse(data) as ChunkShape;
   } catch {
-    return { hasToken: false, usage: null, usageOnly: false };
+    return { hasToken: false, usage: null, usageOnly: false, ends: false };
   }
   const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
   const hasToken = choices.some((c) => {
@@ -55,12 +66,17 @@ export function inspectEvent(event: string): { hasToken: boolean; usage: StreamU
   const usage = u && typeof u.prompt_tokens === 'number' && typeof u.completion_tokens === 'number'
     ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens }
     : null;
-  return { hasToken, usage, usageOnly: usage !== null && choices.length === 0 };
+  const ends = choices.some((c) => typeof c?.finish_reason === 'string' && c.finish_reason.length > 0);
+  return { hasToken, usage, usageOnly: usage !== null && choices.length === 0, ends };
 }
 
 export class SseTap extends Transform {
   private pending = '';
   private sawToken = false;
+  private sawEnd = false;
+  private flushed = false;
+  /** Why the stream did not end as an answer: set by endWithError, or at the end of an incomplete stream. */
+  failure: { code: string; message: string } | null = null;
   // A UTF-8 character may straddle two network chunks (Chinese text often does).
   private readonly decoder = new StringDecoder('utf8');
 
@@ -84,11 +100,39 @@ export class SseTap extends Transform {
     this.pending += this.decoder.end();
     if (this.pending) this.handle(this.pending);
     this.pending = '';
+    this.flushed = true;
+    if (!this.sawEnd && !this.failure) {
+      // The body ended cleanly but the answer did not: the model server stopped midway.
+      this.pushError({ code: 'UPSTREAM_STREAM_CUT', message: 'The model server ended the stream without finishing the answer (no [DONE], no finish_reason)' });
+    }
     done();
   }
 
+  /** Whether the model server said the answer was complete ([DONE] or a finish_reason). */
+  get complete(): boolean {
+    return this.sawEnd;
+  }
+
+  /**
+   * Ends the stream with an error event (after what was already relayed) instead of the
+   * answer's end: `data: {"error": {"message", "type", "code"}}`.
+   */
+  endWithError(error: { code: string; message: string }): void {
+    if (this.failure || this.flushed) return;
+    this.pending = '';
+    this.pushError(error);
+    this.push(null);
+  }
+
+  private pushError(error: { code: string; message: string }): void {
+    this.failure = error;
+    this.push(`data: ${JSON.stringify({ error: { message: error.message, type: 'upstream_error', code: error.code } })}\n\n`);
+  }
+
   private handle(event: string): void {
+    if (this.failure) return;
     const info = inspectEvent(event);
+    if (info.ends) this.sawEnd = true;
     if (info.hasToken && !this.sawToken) {
       this.sawToken = true;
       this.opts.onFirstToken?.();

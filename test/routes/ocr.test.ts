@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeUpstream, type FakeBehavior } from '../../src/demo/fake-upstream.js';
 import { fitToBudget } from '../../src/pipeline/preprocess.js';
 import { postJson, startApp, steppedClock } from '../helpers.js';
@@ -90,7 +90,7 @@ describe('POST /api/ocr', () => {
     const { fake, app, clock } = await setup({}, { IMAGE_MAX_BYTES: '50000' });
     const text = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(Buffer.from('hello, not an image'), 'image/png') });
     expect(text.status).toBe(400);
-    expect(text.json.error).toMatchObject({ code: 'BAD_REQUEST', field: 'image' });
+    expect(text.json.error).toMatchObject({ code: 'IMAGE_UNREADABLE', field: 'image' });
     const big = await sharp({ create: { width: 1200, height: 1200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
     const tooBig = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(big, 'image/png') });
     expect(tooBig.status).toBe(413);
@@ -103,8 +103,10 @@ describe('POST /api/ocr', () => {
     app.monitor!.check(clock());
     const rate = ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=ocr_preproc_failure_rate`)).json()) as any).series[0].points.at(-1)[1];
     expect(rate).toBeCloseTo((2 / 3) * 100, 10);
-    const warns = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=WARN&q=preprocessing`)).json()) as any).lines;
+    const warns = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=WARN&module=ocr`)).json()) as any).lines;
     expect(warns).toHaveLength(2);
+    expect(warns.map((w: any) => w.event)).toEqual(['Image preproc failed', 'Image preproc failed']);
+    expect(tooBig.json.error.code).toBe('IMAGE_TOO_LARGE');
     expect(JSON.stringify(warns)).not.toContain(big.toString('base64').slice(0, 40));
   });
 
@@ -116,8 +118,13 @@ describe('POST /api/ocr', () => {
     app.monitor!.check(clock());
     const perMinute = ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=ocr_error_count`)).json()) as any).series[0].points.at(-1)[1];
     expect(perMinute).toBeCloseTo(1, 1);
-    const err = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=ERROR`)).json()) as any).lines[0];
-    expect(err.params).toMatchObject({ endpoint: '/api/ocr', status: 503, imageSize: '320x240' });
-    expect(err.params.imageHash).toMatch(/^[0-9a-f]{16}$/);
+    const err = await vi.waitFor(async () => {
+      const line = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=ERROR`)).json()) as any).lines[0];
+      expect(line).toBeDefined();
+      return line;
+    });
+    expect(err).toMatchObject({ module: 'ocr', event: 'Model server error' });
+    expect(err.params).toMatchObject({ endpoint: '/api/ocr', status: 503, dimensions: '320x240', request_id: res.headers.get('x-request-id') });
+    expect(err.params.image_hash).toMatch(/^[0-9a-f]{16}$/);
   });
 });
