@@ -26,6 +26,15 @@ export interface FakeBehavior {
   reply?: string;
   /** Log-probability of every token when set (e.g. Math.log(0.5) for a 50 % confident answer). */
   tokenLogprob?: number;
+  /** The message of simulated failures (e.g. vLLM's "CUDA out of memory. Tried to allocate …"). */
+  failMessage?: string;
+  /**
+   * A model server breaking down mid-answer, after `faultAfterTokens` tokens: `cut` closes the
+   * connection, `stall` stops sending and keeps it open, `no-end` ends the body cleanly
+   * without a finish_reason or [DONE].
+   */
+  streamFault?: 'cut' | 'stall' | 'no-end';
+  faultAfterTokens?: number;
 }
 
 export const DEFAULT_BEHAVIOR: FakeBehavior = {
@@ -130,7 +139,7 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     if (b.headerDelayMs > 0) await sleep(b.headerDelayMs);
     if (random() < b.errorRate) {
       res.writeHead(b.failStatus, { 'content-type': 'application/json', ...simulated });
-      res.end(JSON.stringify({ error: { message: `simulated failure (${b.failStatus})`, type: 'InternalServerError', code: b.failStatus } }));
+      res.end(JSON.stringify({ error: { message: b.failMessage ?? `simulated failure (${b.failStatus})`, type: 'InternalServerError', code: b.failStatus } }));
       return;
     }
     state.inFlight++;
@@ -159,8 +168,15 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
       await sleep(ttft + b.tokenIntervalMs * tokens.length);
       const choice: Record<string, unknown> = { index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: 'stop' };
       if (b.logprobs && body.logprobs) choice.logprobs = { content: tokens.map((t) => ({ token: t, logprob: logprobOf() })) };
-      res.writeHead(200, { 'content-type': 'application/json', ...simulated });
-      res.end(JSON.stringify({ id, object: 'chat.completion', created, model: SIMULATED_MODEL, choices: [choice], ...(b.usage ? { usage } : {}) }));
+      const json = JSON.stringify({ id, object: 'chat.completion', created, model: SIMULATED_MODEL, choices: [choice], ...(b.usage ? { usage } : {}) });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...simulated });
+      if (b.streamFault === 'cut') {
+        // Half the answer, then the connection drops (a crashed engine).
+        res.write(json.slice(0, json.length >> 1));
+        res.socket?.destroy();
+        return;
+      }
+      res.end(json);
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...simulated });
@@ -174,8 +190,15 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
     send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] });
     await sleep(ttft);
+    let sent = 0;
     for (const t of tokens) {
       if (closed) return;
+      if (b.streamFault && sent++ === (b.faultAfterTokens ?? 0)) {
+        if (b.streamFault === 'cut') res.socket?.destroy();
+        else if (b.streamFault === 'no-end') res.end();
+        // 'stall': nothing more is sent; the connection stays open until the client gives up.
+        return;
+      }
       const choice: Record<string, unknown> = { index: 0, delta: { content: t }, finish_reason: null };
       if (b.logprobs && body.logprobs) choice.logprobs = { content: [{ token: t, logprob: logprobOf() }] };
       send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [choice] });

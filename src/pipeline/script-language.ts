@@ -1,7 +1,8 @@
 // The language of a text, from the script most of its letters are written in: what the
 // low-confidence OCR line names (`lang=zh`) when the client did not say. Scripts, not
 // languages: Latin letters are reported as `latin`, since English, French and Vietnamese
-// cannot be told apart by their letters alone.
+// cannot be told apart by their letters alone. A Han, kana or Hangul character counts as
+// three letters: one of them says about as much as a short word does.
 
 const SCRIPTS: Array<[string, RegExp]> = [
   ['ja', /[\u3040-\u30ff]/u], // kana: Japanese even when mixed with kanji
@@ -16,6 +17,8 @@ const SCRIPTS: Array<[string, RegExp]> = [
   ['latin', /\p{Script=Latin}/u],
 ];
 
+const WIDE = new Set(['zh', 'ja', 'ko']);
+
 /** The dominant script's language code, or null for a text without letters. */
 export function detectLanguage(text: string): string | null {
   const counts = new Map<string, number>();
@@ -24,7 +27,7 @@ export function detectLanguage(text: string): string | null {
     if (/[\u3040-\u30ff]/u.test(ch)) kana++;
     for (const [lang, re] of SCRIPTS) {
       if (re.test(ch)) {
-        counts.set(lang, (counts.get(lang) ?? 0) + 1);
+        counts.set(lang, (counts.get(lang) ?? 0) + (WIDE.has(lang) ? 3 : 1));
         break;
       }
     }

@@ -18,7 +18,9 @@ export interface UpstreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'EPIPE']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Reached, then dropped: the connection closed before the answer was complete. */
+const DROPPED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 export class UpstreamClient {
   private readonly agent: Agent;
@@ -128,6 +130,9 @@ export class UpstreamClient {
     if (err instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
       return new AppError('UPSTREAM_TIMEOUT',
         `Could not connect to the model server at ${where} within ${this.opts.connectTimeoutMs} ms`, { cause: err });
+    }
+    if (DROPPED_CODES.has(code)) {
+      return new AppError('UPSTREAM_STREAM_CUT', `The model server at ${where} closed the connection before its answer was complete (${code})`, { cause: err });
     }
     if (UNREACHABLE_CODES.has(code)) {
       return new AppError('UPSTREAM_UNREACHABLE', `Cannot reach the model server at ${where} (${code}); is it running?`, { cause: err });

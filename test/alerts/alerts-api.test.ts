@@ -277,7 +277,7 @@ describe('while an alert fires', () => {
     };
     for (let i = 0; i < 5; i++) await check(); // t = 0 … 40 s
     expect(popups.map((p) => p.status)).toEqual(['firing', 'firing']); // at 0 s and again at 30 s
-    expect(popups[0].alerts[0].context.recentRequests[0]).toContain('INFO vlm chat completion');
+    expect(popups[0].alerts[0].context.recentRequests[0]).toContain('INFO vlm Chat completion');
     expect(popups[0].alerts[0].context.recentRequests[0]).toContain('client=gui-bot');
 
     const ack = await api(app, '/active/ack', 'POST', { ruleId: rule.id, labels: { gpu: '0' }, by: 'lin' });
