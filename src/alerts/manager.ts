@@ -72,6 +72,9 @@ export interface HistoryEntry {
   ok?: boolean;
   detail?: string;
   attempt?: number;
+  /** Per-request alerts: the request that raised it. */
+  requestId?: string;
+  client?: string;
 }
 
 export interface AlertManagerOptions {
@@ -329,13 +332,30 @@ export class AlertManager {
     if (hits.length) setImmediate(() => this.raiseRequestAlerts(hits, e));
   }
 
+  /**
+   * Each hit is its own alert: notified, kept in the history with its request, and written
+   * as a log line at the rule's severity (info lines are never sampled away).
+   */
   private raiseRequestAlerts(hits: Rule[], e: RequestEvent): void {
     for (const rule of hits) {
       const v = e.inputTokens;
-      const inst = { labels: { module: e.module }, value: v, firingSince: e.t, breachPoints: [[e.t, v]] } as unknown as AlertInstance;
+      const inst: AlertInstance = {
+        ruleId: rule.id, labels: { module: e.module }, state: 'firing', breaches: 1, breachSince: e.t, firingSince: e.t, lastBreachAt: e.t,
+        value: v, breachPoints: [[e.t, v]], lastNotifiedAt: null, suppressed: false,
+      };
       const payload = this.payload(rule, inst, 'firing');
       payload.context.request = { requestId: e.requestId ?? null, client: e.client ?? null, module: e.module, inputTokens: v, source: e.source ?? null };
-      this.pushHistory({ at: e.t, kind: 'state', ruleId: rule.id, severity: rule.severity, labels: { module: e.module }, from: 'inactive', to: 'firing', value: v });
+      this.pushHistory({
+        at: e.t, kind: 'state', ruleId: rule.id, severity: rule.severity, labels: { module: e.module }, from: 'inactive', to: 'firing', value: v,
+        ...(e.requestId ? { requestId: e.requestId } : {}), ...(e.client ? { client: e.client } : {}),
+      });
+      const params = {
+        rule: rule.name, metric: rule.metric, value: v, threshold: `${rule.op} ${rule.threshold}`, module: e.module,
+        request_id: e.requestId ?? null, client: e.client ?? null,
+      };
+      if (rule.severity === 'critical') this.opts.log.error('alert', 'Per-request alert', params);
+      else if (rule.severity === 'warning') this.opts.log.warn('alert', 'Per-request alert', params);
+      else this.opts.log.info('alert', 'Per-request alert', params, { always: true });
       this.dispatch([{ channels: rule.channels, payload }]);
     }
   }

@@ -74,10 +74,11 @@ export class EventLog {
     return now < this.boostUntil ? 1 : this.opts.sampleRate;
   }
 
-  info(module: string, event: string, params: Record<string, unknown> = {}): LogLine | undefined {
+  /** An INFO line, sampled; `always` keeps it whatever the rate (an alert's own line). */
+  info(module: string, event: string, params: Record<string, unknown> = {}, opts: { always?: boolean } = {}): LogLine | undefined {
     const now = this.opts.clock();
     const rate = this.sampleRate(now);
-    if (rate < 1 && this.random() >= rate) {
+    if (!opts.always && rate < 1 && this.random() >= rate) {
       this.sampledOut++;
       return undefined;
     }
