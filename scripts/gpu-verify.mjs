@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GpuPoller } from '../dist/probes/gpu-poller.js';
 import { loadNvml, MEMORY_V2_VERSION, TEMPERATURE_V1_VERSION } from '../dist/probes/nvml-binding.js';
 import { NvmlDevice } from '../dist/probes/nvml-device.js';
-import { longestRunSeconds } from '../dist/probes/nvml-records.js';
+import { sampleRuns } from '../dist/probes/nvml-records.js';
 
 // Async child processes: the event-loop delay measured below is then the poller's own.
 const execFile = promisify(execFileCb);
@@ -148,7 +148,7 @@ async function main() {
     const pollMs = performance.now() - t0;
     const [smi, py] = await Promise.all([nvidiaSmi(), pynvml()]);
     const g = r.readings[0];
-    const run = r.samples?.['0'] ? longestRunSeconds(r.samples['0'], (v) => v >= 95) : 0;
+    const run = r.samples?.['0'] ? sampleRuns(r.samples['0'], (v) => v >= 95, null).longestSeconds : 0;
     rows.push({ check: k + 1, atMs: at, pollMs, readMs: r.readMs, ours: g, smi: smi[0], pynvml: py[0], processes: r.processes, longestRunAbove95: run });
     await built.monitor.tick(Date.now());
     alertStates.push(built.alerts.active().map((a) => `${a.state}`).join(',') || 'inactive');

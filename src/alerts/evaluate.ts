@@ -3,7 +3,8 @@
 // No timers, no I/O: the scheduler calls it after each check, tests call it directly.
 import { parseDuration } from '../duration.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
-import { longestRunSeconds, type UtilSample } from '../probes/nvml-records.js';
+import { sampleRuns, type OngoingRun, type UtilSample } from '../probes/nvml-records.js';
+
 import type { Condition, Rule } from './rule-schema.js';
 
 export type AlertState = 'inactive' | 'pending' | 'firing';
@@ -27,6 +28,8 @@ export interface AlertInstance {
   suppressed: boolean;
   /** Who acknowledged the firing alert in the console (cleared when it resolves). */
   acknowledgedBy?: string;
+  /** Sample-based rules: the run still holding at the last NVML sample, carried to the next check. */
+  sampleRun?: OngoingRun | null;
 }
 
 export interface StateChange {
@@ -130,8 +133,13 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
       let sampleRun: number | null = null;
       if (rule.sampleSeconds !== undefined) {
         const samples = ctx.samples?.(labels.gpu ?? '');
-        sampleRun = samples && samples.length ? longestRunSeconds(samples, (v) => compare(v, rule.op, rule.threshold)) : null;
-        if (sampleRun === null) value = null;
+        if (samples && samples.length) {
+          const runs = sampleRuns(samples, (v) => compare(v, rule.op, rule.threshold), old?.sampleRun ?? null);
+          sampleRun = runs.longestSeconds;
+          inst.sampleRun = runs.ongoing;
+        } else {
+          value = null;
+        }
       }
       inst.value = value;
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate, type States } from '../../src/alerts/evaluate.js';
 import { ruleInputSchema, type Rule, type RuleInput } from '../../src/alerts/rule-schema.js';
 import { SeriesStore } from '../../src/metrics/series-store.js';
+import { sampleRuns } from '../../src/probes/nvml-records.js';
 
 const I = 10_000;
 const t0 = 1_800_000_000_000;
@@ -139,5 +140,53 @@ describe("sample-based rules (NVML's samples between checks)", () => {
     const r = run1(3);
     expect(r.changes).toEqual([]);
     expect([...r.states.values()].map((s) => `${s.ruleId}:${s.state}`).sort()).toEqual(['crit:inactive', 'warn:inactive']);
+  });
+});
+
+describe('sample-based rules across checks', () => {
+  const PERIOD = 166_667; // NVML samples every 1/6 s on an H100
+  /** The samples one check reads: from `fromS` to `toS` seconds, `value(t)` at each. */
+  const window = (fromS: number, toS: number, value: (t: number) => number) => {
+    const out = [];
+    for (let ts = Math.ceil((fromS * 1e6) / PERIOD) * PERIOD; ts < toS * 1e6; ts += PERIOD) out.push({ ts, value: value(ts / 1e6) });
+    return out;
+  };
+  /** Checks every `intervalMs`; returns the check (1-based) at which the critical rule fired. */
+  const firingCheck = (intervalMs: number, value: (t: number) => number, checks: number) => {
+    const store = new SeriesStore({ intervalMs });
+    const rules = [rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical' }, 'crit')];
+    let states: States = new Map();
+    for (let k = 1; k <= checks; k++) {
+      const t = t0 + k * intervalMs;
+      store.record('gpu_utilization_percent', { gpu: '0' }, t, 40);
+      const samples = window(((k - 1) * intervalMs) / 1000, (k * intervalMs) / 1000, value);
+      const r = evaluate(rules, store, states, t, intervalMs, new Map(), (gpu) => (gpu === '0' ? samples : undefined));
+      states = r.states;
+      if (r.changes.some((c) => c.to === 'firing')) return k;
+    }
+    return null;
+  };
+
+  it('"> 98 % for 5 s" fires on a sustained 99 % at a 2 s interval: the run carries over between checks', () => {
+    // 99 % for 30 s from the start; checks every 2 s read only 2 s of samples each.
+    expect(firingCheck(2_000, () => 99, 15)).toBe(3); // 6 s of samples by the 3rd check, ≥ 5 s
+    expect(firingCheck(1_000, () => 99, 30)).toBe(5);
+  });
+
+  it('does not join runs across a dip, nor across samples that were lost', () => {
+    // 99 % with a dip to 50 % every 4 s: no run reaches 5 s.
+    expect(firingCheck(2_000, (t) => (t % 4 < 3.8 ? 99 : 50), 15)).toBeNull();
+    // A run ending at one check and one starting 3 s later (samples missing between) are not one run.
+    const carried = sampleRuns(window(0, 3, () => 99), (v) => v > 98, null);
+    expect(carried.ongoing).not.toBeNull();
+    const later = sampleRuns(window(6, 9, () => 99), (v) => v > 98, carried.ongoing);
+    expect(later.longestSeconds).toBeCloseTo(3, 1);
+    const next = sampleRuns(window(3, 6, () => 99), (v) => v > 98, carried.ongoing);
+    expect(next.longestSeconds).toBeCloseTo(6, 1);
+  });
+
+  it('still sees a spike between checks at a long interval', () => {
+    // 10 s checks, 6 s at 99 % inside one interval, both instant readings at 40 %.
+    expect(firingCheck(10_000, (t) => (t >= 12 && t < 18 ? 99 : 40), 3)).toBe(2);
   });
 });
