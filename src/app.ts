@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import fastifyStatic from '@fastify/static';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasApiKey, loadOrCreateToken, mayAccessMonitor, type MonitorToken } from './auth.js';
 import type { Config } from './config.js';
@@ -35,6 +35,8 @@ import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
 import { UpstreamClient } from './upstream/client.js';
 import { ImageFetcher } from './pipeline/image-input.js';
+import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
+import { ocrSampleRoutes, SampleLinks } from './routes/ocr-samples.js';
 
 export interface AppOptions {
   clock?: () => number;
@@ -59,6 +61,8 @@ export interface App {
   monitor: Monitor | null;
   token: MonitorToken;
   upstream: UpstreamClient;
+  /** The lowest-confidence OCR samples, when OCR_LOW_CONFIDENCE_SAMPLES is set. */
+  ocrSamples: OcrSampleKeeper | null;
   /** Starts the check and heartbeat timers (the server entry calls this; tests step checks by hand). */
   startMonitor(): void;
   /** Stops timers, closes sockets and the upstream pool. */
@@ -151,6 +155,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     ],
   });
 
+  // Lowest-confidence OCR images, for OCR alerts (opt-in).
+  const ocrSamples = monitor && config.OCR_LOW_CONFIDENCE_SAMPLES > 0
+    ? new OcrSampleKeeper({ dir: join(config.DATA_DIR, 'ocr-samples'), capacity: config.OCR_LOW_CONFIDENCE_SAMPLES, clock, log })
+    : null;
+  ocrSamples?.load();
+  const sampleLinks = new SampleLinks(token.token, config.PUBLIC_URL ?? '');
+
   const alerts = monitor
     ? new AlertManager({
         dataDir: config.DATA_DIR,
@@ -163,6 +174,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         broadcastAck: (ack) => monitor.hub.broadcast('alert', { ack: true, ...ack }),
         gpuSamples: (gpu) => monitor.opts.gpu?.result.samples?.[gpu],
         monitorUrl: `${config.PUBLIC_URL ?? ''}/#monitor`,
+        ...(ocrSamples ? { ocrSamples: { lowest: (now: number, n: number) => ocrSamples.lowest(now, n), read: (f: string) => ocrSamples.read(f), link: (f: string, now: number) => sampleLinks.link(f, now) } } : {}),
         ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
       })
     : null;
@@ -242,7 +254,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         frameBudget: { maxPixels: config.VIDEO_FRAME_MAX_PIXELS, maxInputPixels: config.IMAGE_MAX_INPUT_PIXELS, onFailure: config.IMAGE_ON_PREPROC_FAILURE },
         maxBytes: config.VIDEO_MAX_BYTES,
       },
-      ocrSamples: null,
+      ocrSamples,
     };
     await models.register(ocrRoutes, modelOpts);
     await models.register(guiRoutes, modelOpts);
@@ -251,9 +263,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   if (monitor) {
     await app.register(loginRoutes, { token: token.token });
+    const mayAccess = (request: FastifyRequest) => mayAccessMonitor({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token);
+    if (ocrSamples) await app.register(ocrSampleRoutes, { keeper: ocrSamples, links: sampleLinks, mayAccess, clock });
     await app.register(async (guarded) => {
       guarded.addHook('onRequest', async (request) => {
-        if (!mayAccessMonitor({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token)) {
+        if (!mayAccess(request)) {
           throw new AppError('UNAUTHORIZED', 'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>');
         }
       });
@@ -276,12 +290,18 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     monitor,
     token,
     upstream,
+    ocrSamples,
     startMonitor() {
       if (!monitor || stopTasks) return;
       void monitor.tick(clock());
       stopTasks = startTasks(
         [
-          { name: 'check', everyMs: config.MONITOR_INTERVAL_MS, run: (now) => monitor.tick(now) },
+          {
+            name: 'check', everyMs: config.MONITOR_INTERVAL_MS, run: (now) => {
+              ocrSamples?.sweep(now);
+              return monitor.tick(now);
+            },
+          },
           { name: 'heartbeat', everyMs: HEARTBEAT_MS, run: () => monitor.hub.heartbeat() },
         ],
         clock,
@@ -291,6 +311,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     async close() {
       stopTasks?.();
       alerts?.close();
+      await ocrSamples?.idle();
       monitor?.hub.closeAll();
       monitor?.opts.gpu?.close();
       await app.close();

@@ -53,6 +53,11 @@ export const configSchema = z.object({
     .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : [])),
   OCR_CONFIDENCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(1, { message: 'expected a probability between 0 and 1' }).default(0.6),
   OCR_MAX_TOKENS: int(1, 65_536).default(2_048),
+  /**
+   * Keep the N lowest-confidence OCR images of the last hour as thumbnails in DATA_DIR, for
+   * OCR alerts (0: off). The images are users' data: opt-in.
+   */
+  OCR_LOW_CONFIDENCE_SAMPLES: int(0, 50).default(0),
   GUI_STEP_TIMEOUT_MS: int(100, 600_000).default(30_000),
   VIDEO_FPS: z.coerce.number({ message: 'expected a number' }).positive().max(60).default(2),
   VIDEO_MIN_FRAMES: int(1, 10_000).default(4),

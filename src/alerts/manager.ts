@@ -93,7 +93,18 @@ export interface AlertManagerOptions {
   gpuSamples?: SampleSource;
   /** Messages a minute per email or webhook channel. */
   perMinute?: number;
+  /** The lowest-confidence OCR images, attached to OCR alerts when kept (opt-in). */
+  ocrSamples?: OcrSampleSource;
 }
+
+export interface OcrSampleSource {
+  lowest(now: number, limit: number): Array<{ file: string; imageHash: string; confidence: number; lang: string | null; requestId: string; at: number }>;
+  read(file: string): Promise<Buffer | null>;
+  link(file: string, now: number): string;
+}
+
+/** Samples attached to an OCR alert: the few lowest, enough to see what went wrong. */
+const SAMPLES_PER_ALERT = 3;
 
 export class AlertManager {
   rules: Rule[] = [];
@@ -249,7 +260,11 @@ export class AlertManager {
     this.emailTransport = undefined;
     if (c.email) {
       const e = c.email;
-      this.emailTransport = emailNotifier({ host: e.host, port: e.port, secure: e.secure, user: e.user, password: e.password ?? undefined, from: e.from, to: e.to, timeoutMs: e.timeoutMs, allowSelfSigned: e.allowSelfSigned });
+      const samples = this.opts.ocrSamples;
+      this.emailTransport = emailNotifier({
+        host: e.host, port: e.port, secure: e.secure, user: e.user, password: e.password ?? undefined, from: e.from, to: e.to, timeoutMs: e.timeoutMs, allowSelfSigned: e.allowSelfSigned,
+        ...(samples ? { readSample: (file: string) => samples.read(file) } : {}),
+      });
       this.queues.set('email', this.queue(this.emailTransport));
     }
     if (c.webhook) {
@@ -400,6 +415,18 @@ export class AlertManager {
       topClient: top ? `${top.client} (${top.gpuSeconds.toFixed(1)} GPU-s, ${top.requests} requests in 5 min)` : null,
       monitorUrl: this.opts.monitorUrl,
     };
+    // An alert about OCR shows what the model was reading when its confidence was lowest.
+    const aboutOcr = rule.metric.startsWith('ocr_') || (rule.and?.metric.startsWith('ocr_') ?? false);
+    if (aboutOcr && status === 'firing' && this.opts.ocrSamples) {
+      const src = this.opts.ocrSamples;
+      const samples = src.lowest(now, SAMPLES_PER_ALERT);
+      if (samples.length) {
+        context.samples = samples.map((s) => ({
+          file: s.file, imageHash: s.imageHash, confidence: Math.round(s.confidence * 1000) / 1000, lang: s.lang,
+          requestId: s.requestId, at: new Date(s.at).toISOString(), url: src.link(s.file, now),
+        }));
+      }
+    }
     if (rule.captureRequests && status === 'firing') {
       const modules = new Set(['vlm', 'gui', 'ocr', 'video']);
       context.recentRequests = this.opts.log.query({ limit: 200 }).filter((l) => modules.has(l.module)).slice(0, 20).map(formatLine);

@@ -18,6 +18,19 @@ export interface AlertContext {
   recentRequests?: string[];
   /** Per-request alerts: the request that triggered it. */
   request?: Record<string, string | number | null>;
+  /** OCR alerts: the lowest-confidence images of the last hour (OCR_LOW_CONFIDENCE_SAMPLES). */
+  samples?: OcrSampleRef[];
+}
+
+export interface OcrSampleRef {
+  file: string;
+  imageHash: string;
+  confidence: number;
+  lang: string | null;
+  requestId: string;
+  at: string;
+  /** A signed link to the thumbnail (absolute when PUBLIC_URL is set), valid 24 h. */
+  url: string;
 }
 
 export interface AlertPayload {

@@ -75,11 +75,12 @@ describe('POST /api/ocr', () => {
   it('warns about low confidence, naming the image hash, and gives none without logprobs', async () => {
     const { fake, app } = await setup({ tokenLogprob: Math.log(0.4) });
     const img = await photo(640, 480);
-    const low = await postJson(`${app.baseUrl}/api/ocr`, { image: img.toString('base64') });
+    const low = await postJson(`${app.baseUrl}/api/ocr`, { image: img.toString('base64'), language: 'zh' });
     expect(low.json.confidence).toBeCloseTo(0.4, 10);
     const warn = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=WARN&module=ocr`)).json()) as any).lines[0];
     expect(warn.event).toBe('Low-confidence OCR');
-    expect(warn.params).toMatchObject({ image_hash: low.json.imageHash, confidence: 0.4 });
+    // As the tutorial's line: the language, the threshold, the request.
+    expect(warn.params).toMatchObject({ image_hash: low.json.imageHash, confidence: 0.4, threshold: 0.6, lang: 'zh', request_id: low.headers.get('x-request-id') });
     fake.behavior = { ...fake.behavior, logprobs: false };
     const none = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(img) });
     expect(none.status).toBe(200);

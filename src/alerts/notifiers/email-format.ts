@@ -1,6 +1,6 @@
 // The alert mail: subject, plain text and HTML. Everything user-supplied (rule names,
 // labels, log lines) is escaped in the HTML: nothing a user typed becomes markup.
-import type { AlertPayload, Notification } from '../notifier.js';
+import type { AlertPayload, Notification, OcrSampleRef } from '../notifier.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -31,8 +31,13 @@ function contextLines(a: AlertPayload): Array<[string, string]> {
   if (c.request) rows.push(['Request', Object.entries(c.request).map(([k, v]) => `${k}=${v}`).join(' ')]);
   if (c.lastError) rows.push(['Last error', c.lastError]);
   for (const w of c.warningsBefore) rows.push(['Warning before it', w]);
+  for (const sm of c.samples ?? []) rows.push(['Low-confidence sample', sampleText(sm)]);
   rows.push(['Monitor', c.monitorUrl]);
   return rows;
+}
+
+function sampleText(s: OcrSampleRef): string {
+  return `confidence ${s.confidence}${s.lang ? ` (${s.lang})` : ''}, request ${s.requestId}, image ${s.imageHash}, ${s.url}`;
 }
 
 export function emailText(n: Notification): string {
@@ -41,11 +46,15 @@ export function emailText(n: Notification): string {
     .join('\n\n');
 }
 
-export function emailHtml(n: Notification): string {
+/** `inline`: the sample files attached to the mail, shown as images by their cid. */
+export function emailHtml(n: Notification, inline: ReadonlySet<string> = new Set()): string {
   const colour = (s: string) => (s === 'critical' ? '#dc2626' : s === 'warning' ? '#d97706' : '#2563eb');
   const blocks = n.alerts.map((a) => {
     const rows = contextLines(a).map(([k, v]) => `<tr><th align="left" style="padding:2px 8px">${escapeHtml(k)}</th><td style="padding:2px 8px">${escapeHtml(v)}</td></tr>`).join('');
-    return `<h3 style="color:${colour(a.severity)}">${escapeHtml(a.ruleName)}</h3><p>${escapeHtml(a.summary)}</p><table>${rows}</table>`;
+    const images = (a.context.samples ?? []).filter((s) => inline.has(s.file))
+      .map((s) => `<figure style="display:inline-block;margin:4px"><img src="cid:${escapeHtml(s.file)}" alt="OCR sample ${escapeHtml(s.imageHash)}" style="max-width:320px"><figcaption>${escapeHtml(`confidence ${s.confidence}`)}</figcaption></figure>`)
+      .join('');
+    return `<h3 style="color:${colour(a.severity)}">${escapeHtml(a.ruleName)}</h3><p>${escapeHtml(a.summary)}</p><table>${rows}</table>${images}`;
   });
   return `<!doctype html><html><body style="font-family:sans-serif">${blocks.join('<hr>')}</body></html>`;
 }

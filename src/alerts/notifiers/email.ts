@@ -17,6 +17,20 @@ export interface EmailConfig {
   timeoutMs: number;
   /** Accept self-signed certificates (internal relays). */
   allowSelfSigned?: boolean | undefined;
+  /** Reads an OCR sample's thumbnail, attached to the mail (shown inline by its cid). */
+  readSample?: ((file: string) => Promise<Buffer | null>) | undefined;
+}
+
+/** The thumbnails the alerts carry, as inline attachments (a sample no longer kept is left out). */
+async function sampleAttachments(n: Notification, read: EmailConfig['readSample']): Promise<Array<{ filename: string; content: Buffer; cid: string; contentType: string }>> {
+  if (!read) return [];
+  const files = [...new Set(n.alerts.flatMap((a) => a.context.samples ?? []).map((s) => s.file))];
+  const out = [];
+  for (const file of files) {
+    const content = await read(file);
+    if (content) out.push({ filename: `ocr-sample-${file}`, content, cid: file, contentType: 'image/jpeg' });
+  }
+  return out;
 }
 
 export function emailNotifier(cfg: EmailConfig): Notifier & { close(): void } {
@@ -36,7 +50,8 @@ export function emailNotifier(cfg: EmailConfig): Notifier & { close(): void } {
     kind: 'email',
     async send(n: Notification): Promise<SendResult> {
       try {
-        const info = await transport.sendMail({ from: cfg.from, to: cfg.to, subject: emailSubject(n), text: emailText(n), html: emailHtml(n) });
+        const attachments = await sampleAttachments(n, cfg.readSample);
+        const info = await transport.sendMail({ from: cfg.from, to: cfg.to, subject: emailSubject(n), text: emailText(n), html: emailHtml(n, new Set(attachments.map((a) => a.cid))), attachments });
         return { ok: true, detail: `accepted by ${cfg.host}: ${info.accepted.length} recipient(s)` };
       } catch (err) {
         const e = err as { responseCode?: number; message: string; code?: string };

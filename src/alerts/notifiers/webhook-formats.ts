@@ -18,6 +18,7 @@ function text(n: Notification): string {
       c.lastError ? `last error: ${c.lastError}` : null,
       Object.keys(c.gpuTemperatureCelsius).length ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius).map(([g, t]) => `${g}=${t}`).join(' ')}` : null,
       c.topClient ? `top client: ${c.topClient}` : null,
+      ...(c.samples ?? []).map((s) => `low-confidence sample: ${s.confidence}${s.lang ? ` (${s.lang})` : ''} request ${s.requestId} ${s.url}`),
     ].filter(Boolean);
     return [line(a), ...extra.map((e) => `  ${e}`)].join('\n');
   });
