@@ -213,7 +213,8 @@ export class ModelRequest {
     } else if (this.inputFailureLogged) {
       // Already written as the WARN line that names the image.
     } else if (err.code === 'IMAGE_FETCH_FAILED' || err.code === 'URL_NOT_ALLOWED' || err instanceof ImagePreprocError) {
-      this.deps.log.warn(this.module, err instanceof ImagePreprocError ? 'Input refused' : 'Input fetch failed', { ...base, message: err.message, ...this.evidenceParams() });
+      // A video fetched or read outside image(): the same words as for an image.
+      this.deps.log.warn(this.module, err instanceof ImagePreprocError ? 'Image preproc failed' : 'Image fetch failed', { ...base, message: err.message, ...this.evidenceParams() });
     } else if (err.code === 'CONTEXT_TOO_LONG') {
       this.deps.log.warn(this.module, 'Context too long', { ...base, message: err.message, ...this.evidenceParams() });
     } else {
