@@ -1,7 +1,7 @@
 // The one file that speaks to libnvidia-ml through koffi: C prototypes, struct layouts
 // and the library search. Everything above it sees plain numbers and NVML return codes.
 // (ffi-napi does not build on Node >= 20.12 and no maintained NVML package exists.)
-import koffi from 'koffi';
+import koffi, { type KoffiFunc } from 'koffi';
 import { join } from 'node:path';
 
 /** NVML return codes we act on (nvml.h, nvmlReturn_t). */
@@ -32,30 +32,38 @@ export const SAMPLE_BYTES = 16;
 type Out<T> = [T];
 export type DeviceHandle = unknown;
 
+/**
+ * A bound C function with its TypeScript signature, and koffi's `.async` form of it (the
+ * same call on a worker thread). koffi's own `func()` returns an untyped function, which
+ * fits any of these: the signatures below are checked against the prototypes by the tests
+ * that call them against the fake library.
+ */
+type Bound<A extends unknown[], R> = KoffiFunc<(...args: A) => R>;
+
 /** The raw functions, typed. Optional ones are undefined when the driver lacks them. */
 export interface NvmlFunctions {
   path: string;
-  init(): number;
-  shutdown(): number;
-  errorString(code: number): string;
-  driverVersion(buf: Buffer, len: number): number;
-  deviceCount(out: Out<number>): number;
-  handleByIndex(index: number, out: Out<DeviceHandle>): number;
-  name(dev: DeviceHandle, buf: Buffer, len: number): number;
-  uuid(dev: DeviceHandle, buf: Buffer, len: number): number;
-  memoryV1(dev: DeviceHandle, out: { total: number; free: number; used: number }): number;
-  memoryV2?: (dev: DeviceHandle, inout: { version: number; total: number; reserved: number; free: number; used: number }) => number;
-  utilization(dev: DeviceHandle, out: { gpu: number; memory: number }): number;
-  temperature(dev: DeviceHandle, sensor: number, out: Out<number>): number;
-  temperatureV?: (dev: DeviceHandle, inout: { version: number; sensorType: number; temperature: number }) => number;
-  power(dev: DeviceHandle, out: Out<number>): number;
-  powerLimit(dev: DeviceHandle, out: Out<number>): number;
-  clock(dev: DeviceHandle, type: number, out: Out<number>): number;
-  fan(dev: DeviceHandle, out: Out<number>): number;
-  eccTotal(dev: DeviceHandle, errorType: number, counterType: number, out: Out<number | bigint>): number;
-  pcie(dev: DeviceHandle, counter: number, out: Out<number>): number;
-  samples(dev: DeviceHandle, type: number, lastSeen: number, valType: Out<number>, count: Out<number>, buf: Buffer | null): number;
-  processes(dev: DeviceHandle, count: Out<number>, buf: Buffer | null): number;
+  init: Bound<[], number>;
+  shutdown: Bound<[], number>;
+  errorString: Bound<[code: number], string>;
+  driverVersion: Bound<[buf: Buffer, len: number], number>;
+  deviceCount: Bound<[out: Out<number>], number>;
+  handleByIndex: Bound<[index: number, out: Out<DeviceHandle>], number>;
+  name: Bound<[dev: DeviceHandle, buf: Buffer, len: number], number>;
+  uuid: Bound<[dev: DeviceHandle, buf: Buffer, len: number], number>;
+  memoryV1: Bound<[dev: DeviceHandle, out: { total: number; free: number; used: number }], number>;
+  memoryV2?: Bound<[dev: DeviceHandle, inout: { version: number; total: number; reserved: number; free: number; used: number }], number> | undefined;
+  utilization: Bound<[dev: DeviceHandle, out: { gpu: number; memory: number }], number>;
+  temperature: Bound<[dev: DeviceHandle, sensor: number, out: Out<number>], number>;
+  temperatureV?: Bound<[dev: DeviceHandle, inout: { version: number; sensorType: number; temperature: number }], number> | undefined;
+  power: Bound<[dev: DeviceHandle, out: Out<number>], number>;
+  powerLimit: Bound<[dev: DeviceHandle, out: Out<number>], number>;
+  clock: Bound<[dev: DeviceHandle, type: number, out: Out<number>], number>;
+  fan: Bound<[dev: DeviceHandle, out: Out<number>], number>;
+  eccTotal: Bound<[dev: DeviceHandle, errorType: number, counterType: number, out: Out<number | bigint>], number>;
+  pcie: Bound<[dev: DeviceHandle, counter: number, out: Out<number>], number>;
+  samples: Bound<[dev: DeviceHandle, type: number, lastSeen: number, valType: Out<number>, count: Out<number>, buf: Buffer | null], number>;
+  processes: Bound<[dev: DeviceHandle, count: Out<number>, buf: Buffer | null], number>;
   /** Present in drivers that report confidential-computing memory (and 32-byte process records). */
   hasConfidentialComputing: boolean;
 }
@@ -151,7 +159,7 @@ export function loadNvml(override?: string): NvmlFunctions {
     samples: f('int nvmlDeviceGetSamples(nvmlDevice_t device, int type, unsigned long long lastSeenTimeStamp, _Out_ int *sampleValType, _Inout_ unsigned int *sampleCount, void *samples)'),
     processes: f('int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, _Inout_ unsigned int *infoCount, void *infos)'),
     hasConfidentialComputing: optional('int nvmlDeviceGetConfComputeMemSizeInfo(nvmlDevice_t device, void *info)') !== undefined,
-  } as NvmlFunctions;
+  };
 }
 
 /**
@@ -160,9 +168,9 @@ export function loadNvml(override?: string): NvmlFunctions {
  * allocates), and none of that may block the event loop. Output arrays and objects are
  * filled in before the promise resolves.
  */
-export function callAsync<A extends unknown[]>(fn: (...args: A) => number, ...args: A): Promise<number> {
+export function callAsync<A extends unknown[]>(fn: Bound<A, number>, ...args: A): Promise<number> {
   return new Promise((resolve, reject) => {
-    (fn as unknown as { async: (...a: unknown[]) => void }).async(...args, (err: unknown, result: number) => {
+    fn.async(...args, (err: unknown, result: number) => {
       if (err) reject(err instanceof Error ? err : new Error(String(err)));
       else resolve(result);
     });

@@ -197,7 +197,9 @@ describe('silences and history in the engine', () => {
   it('records a silenced alert without notifying, then notifies once when the window ends if still firing', async () => {
     const { app, clock } = await startWith();
     const popups: any[] = [];
-    app.monitor!.hub.broadcast = ((type: string, data: any) => { if (type === 'alert') popups.push(data); }) as never;
+    app.monitor!.hub.broadcast = (type, data) => {
+      if (type === 'alert') popups.push(data);
+    };
     await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'] });
     const start = new Date(clock()).toISOString();
     const end = new Date(clock() + 25_000).toISOString();
@@ -266,7 +268,9 @@ describe('while an alert fires', () => {
     cleanups.push(() => fake.close());
     const { app, clock } = await startWith({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1' });
     const popups: any[] = [];
-    app.monitor!.hub.broadcast = ((type: string, data: any) => { if (type === 'alert') popups.push(data); }) as never;
+    app.monitor!.hub.broadcast = (type, data) => {
+      if (type === 'alert') popups.push(data);
+    };
     await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage(), { 'x-client-id': 'gui-bot' });
     const rule = (await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'], repeatInterval: '30s', captureRequests: true })).json;
     const check = async () => {

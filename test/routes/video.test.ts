@@ -20,8 +20,8 @@ async function setup() {
 /** A real MP4 container (10 s, 30 fps, 1280×720 H.264 track) written by mp4box. */
 function mp4(seconds: number): Buffer {
   const f = createFile();
-  const id = f.addTrack({ timescale: 30_000, width: 1280, height: 720, type: 'avc1', avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer } as never);
-  for (let i = 0; i < seconds * 30; i++) f.addSample(id, new Uint8Array(64), { duration: 1_000, is_sync: i % 30 === 0 } as never);
+  const id = f.addTrack({ timescale: 30_000, width: 1280, height: 720, type: 'avc1', avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer });
+  for (let i = 0; i < seconds * 30; i++) f.addSample(id, new Uint8Array(64), { duration: 1_000, is_sync: i % 30 === 0 });
   return Buffer.from(f.getBuffer().buffer as ArrayBuffer);
 }
 

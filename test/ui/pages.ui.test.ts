@@ -51,8 +51,8 @@ describe('video page', () => {
   it('asks about an MP4 and shows the answer with the frames used', async () => {
     const { createFile } = await import('mp4box');
     const f = createFile();
-    const id = f.addTrack({ timescale: 30_000, width: 640, height: 360, type: 'avc1', avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer } as never);
-    for (let i = 0; i < 150; i++) f.addSample(id, new Uint8Array(32), { duration: 1_000, is_sync: i % 30 === 0 } as never);
+    const id = f.addTrack({ timescale: 30_000, width: 640, height: 360, type: 'avc1', avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer });
+    for (let i = 0; i < 150; i++) f.addSample(id, new Uint8Array(32), { duration: 1_000, is_sync: i % 30 === 0 });
     const file = join(mkdtempSync(join(tmpdir(), 'ui-')), 'clip.mp4');
     writeFileSync(file, Buffer.from(f.getBuffer().buffer as ArrayBuffer));
     ui.fake.behavior = { ...ui.fake.behavior, reply: 'Someone waves.' };
