@@ -35,6 +35,22 @@ describe('GPU poller through the koffi binding (fake libnvidia-ml.so)', () => {
     expect(g.memoryUtilizationPercent).toBeCloseTo((74000 / 81559) * 100, 10);
   });
 
+  it('reads free memory at the moment of a failure: one NVML call per GPU, shared by concurrent callers', async () => {
+    fake.reset(2);
+    fake.setMemory(0, 24576 * MiB, 10000 * MiB, 0);
+    fake.setMemory(1, 24576 * MiB, 20000 * MiB, 452 * MiB);
+    const p = poller();
+    expect(await p.freeMemoryNow()).toBeNull(); // NVML not started yet: nothing to read
+    await p.poll(t0);
+    fake.setMemory(0, 24576 * MiB, 24452 * MiB, 0); // memory moved since the check
+    const before = fake.calls();
+    const burst = await Promise.all(Array.from({ length: 10 }, () => p.freeMemoryNow()));
+    expect(fake.calls() - before).toBe(2); // one memory call per GPU for all ten
+    expect(burst[9]).toEqual([{ gpu: 0, freeMiB: 124 }, { gpu: 1, freeMiB: 4124 }]);
+    await p.freeMemoryNow();
+    expect(fake.calls() - before).toBe(4); // a later failure reads again
+  });
+
   it('falls back to the v1 calls on an older driver (v1 counts reserved memory as used)', async () => {
     const legacy = fakeNvml('legacy');
     legacy.reset(1);
