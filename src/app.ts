@@ -22,6 +22,7 @@ import { guiRoutes } from './routes/gui.js';
 import { ocrRoutes } from './routes/ocr.js';
 import { videoRoutes } from './routes/video.js';
 import { chatRoutes } from './routes/chat.js';
+import { openAiRoutes } from './routes/openai.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -208,11 +209,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (request.modelRequest) mapped = request.modelRequest.fail(mapped);
     else if (mapped.statusCode >= 500) log.error('http', 'Request failed', requestContext(request, mapped));
     else log.info('http', 'Request rejected', requestContext(request, mapped));
-    if (mapped.code === 'INTERNAL') return reply.code(500).send(errorBody('INTERNAL', `Internal server error (request ${request.id})`));
+    if (mapped.code === 'INTERNAL') return reply.code(500).send(errorBody('INTERNAL', `Internal server error (request ${request.id})`, 500));
     return reply.code(mapped.statusCode).send(mapped.toJSON());
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
+    reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, 404)));
 
   app.decorateRequest('modelRequest', null);
   if (monitor) installTimingHooks(app, monitor.stats, clock);
@@ -236,6 +237,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       gpuFree: monitor ? () => monitor.gpuFreeNow() : undefined,
     });
     await models.register(chatRoutes, { upstream, chatStats: monitor?.stats.chat ?? null, defaultModel: config.UPSTREAM_MODEL, clock });
+    await models.register(openAiRoutes, { upstream, clock });
     const modelOpts: ModelRouteOptions = {
       upstream,
       log,

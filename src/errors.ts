@@ -1,5 +1,7 @@
 // Every error the HTTP API returns has a stable code, declared here, and one JSON shape:
-// { "error": { "code", "message", "field"? } }. Tests and clients match on the code.
+// { "error": { "code", "message", "field"?, "type", "param" } }. Tests and clients match on
+// the code; `type` and `param` are OpenAI's names for the kind of error and the field, so
+// OpenAI SDKs raise the right exception and show the right parameter.
 
 export const ErrorCodes = {
   BAD_REQUEST: 400,
@@ -49,14 +51,27 @@ export class AppError extends Error {
   readonly field: string | undefined;
 
   toJSON(): ErrorBody {
-    return errorBody(this.code, this.message, this.field);
+    return errorBody(this.code, this.message, this.statusCode, this.field);
   }
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
+  error: { code: string; message: string; field?: string; type: string; param: string | null };
 }
 
-export function errorBody(code: string, message: string, field?: string): ErrorBody {
-  return field === undefined ? { error: { code, message } } : { error: { code, message, field } };
+/** OpenAI's error type for a status: what its SDKs map to an exception class. */
+export function openAiErrorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+export function errorBody(code: string, message: string, status: number, field?: string): ErrorBody {
+  const type = openAiErrorType(status);
+  return field === undefined
+    ? { error: { code, message, type, param: null } }
+    : { error: { code, message, field, type, param: field } };
 }

@@ -35,6 +35,8 @@ export interface FakeBehavior {
    */
   streamFault?: 'cut' | 'stall' | 'no-end';
   faultAfterTokens?: number;
+  /** Line end of the SSE stream: LF (default), CRLF or a lone CR, all allowed by the standard. */
+  sseLineEnd?: '\n' | '\r\n' | '\r';
 }
 
 export const DEFAULT_BEHAVIOR: FakeBehavior = {
@@ -71,6 +73,8 @@ export interface FakeUpstream {
   behavior: FakeBehavior;
   /** Bodies of the chat requests received, newest last (at most 50). */
   received: unknown[];
+  /** Headers of every request received, newest last (at most 50). */
+  receivedHeaders: IncomingMessage['headers'][];
   /** Streams whose client went away before the end. */
   abortedStreams: number;
   inFlight: number;
@@ -82,6 +86,7 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
   const state = {
     behavior: { ...DEFAULT_BEHAVIOR, ...opts.behavior },
     received: [] as unknown[],
+    receivedHeaders: [] as IncomingMessage['headers'][],
     abortedStreams: 0,
     inFlight: 0,
     kvCache: 0.2,
@@ -108,6 +113,8 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     const simulated = { 'x-simulated': 'true' };
+    state.receivedHeaders.push(req.headers);
+    if (state.receivedHeaders.length > 50) state.receivedHeaders.shift();
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json', ...simulated });
       res.end(JSON.stringify({ object: 'list', data: [{ id: SIMULATED_MODEL, object: 'model', owned_by: 'simulator' }] }));
@@ -116,6 +123,13 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', ...simulated });
       res.end(vllmMetrics());
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      const body = JSON.parse(await readBody(req)) as { input?: unknown };
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      res.writeHead(200, { 'content-type': 'application/json', ...simulated });
+      res.end(JSON.stringify({ object: 'list', model: SIMULATED_MODEL, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })) }));
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
@@ -187,7 +201,8 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
         state.abortedStreams++;
       }
     });
-    const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    const eol = b.sseLineEnd ?? '\n';
+    const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}${eol}${eol}`);
     send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] });
     await sleep(ttft);
     let sent = 0;
@@ -207,7 +222,7 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     if (closed) return;
     send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
     if (b.usage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [], usage });
-    res.end('data: [DONE]\n\n');
+    res.end(`data: [DONE]${eol}${eol}`);
   }
 
   function vllmMetrics(): string {
@@ -241,6 +256,7 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
       state.behavior = b;
     },
     received: state.received,
+    receivedHeaders: state.receivedHeaders,
     get abortedStreams() {
       return state.abortedStreams;
     },

@@ -49,7 +49,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
 
     // A stream's inference lasts until the model server's last event (finish() ends it then).
     const endInference = mr.timer.start('inference');
-    const res = await upstream.postJson('/chat/completions', payload, mr.clientGone);
+    const res = await upstream.postJson('/chat/completions', payload, mr.clientGone, mr.requestId);
     const contentType = String(res.headers['content-type'] ?? 'application/json');
 
     if (!streamed || !contentType.includes('text/event-stream')) {

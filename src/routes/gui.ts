@@ -72,7 +72,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
                 { type: 'text', text: `Instruction: ${body.instruction}${history ? `\nEarlier steps:\n${history}` : ''}` },
               ] },
             ],
-          }, AbortSignal.any([mr.clientGone, deadline.signal]));
+          }, AbortSignal.any([mr.clientGone, deadline.signal]), mr.requestId);
           return await upstream.readJson<typeof completion>(res);
         } catch (err) {
           if (deadline.signal.aborted && !mr.clientGone.aborted) {

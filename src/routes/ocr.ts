@@ -33,7 +33,7 @@ export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     const body = parseOrThrow(ocrBody, request.body);
     const image = await mr.timer.run('preprocess', () => mr.image(body.image, 'image', opts.imageLimits, opts.imageBudget));
     const completion = await mr.timer.run('inference', () =>
-      callUpstream(upstream, opts.defaultModel, image, body.language, opts.ocrMaxTokens, mr.clientGone));
+      callUpstream(upstream, opts.defaultModel, image, body.language, opts.ocrMaxTokens, mr.clientGone, mr.requestId));
     const result = await mr.timer.run('postprocess', () => {
       const choice = completion.choices?.[0];
       const text = typeof choice?.message?.content === 'string' ? choice.message.content.trim() : null;
@@ -83,13 +83,13 @@ interface Completion {
   usage?: { prompt_tokens?: unknown };
 }
 
-async function callUpstream(upstream: UpstreamClient, model: string | undefined, image: PreparedImage, language: string | undefined, maxTokens: number, signal: AbortSignal): Promise<Completion> {
+async function callUpstream(upstream: UpstreamClient, model: string | undefined, image: PreparedImage, language: string | undefined, maxTokens: number, signal: AbortSignal, requestId: string): Promise<Completion> {
   const res = await upstream.postJson('/chat/completions', {
     ...(model ? { model } : {}),
     temperature: 0,
     logprobs: true,
     max_tokens: maxTokens,
     messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image.dataUrl } }, { type: 'text', text: ocrPrompt(language) }] }],
-  }, signal);
+  }, signal, requestId);
   return upstream.readJson<Completion>(res);
 }

@@ -93,7 +93,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
         messages: [{ role: 'user', content }],
         // vLLM/SGLang pass this to the Qwen3-VL processor so it samples as we counted.
         ...(prepared.kind === 'video' ? { mm_processor_kwargs: { fps: v.fps } } : {}),
-      }, mr.clientGone);
+      }, mr.clientGone, mr.requestId);
       return upstream.readJson<{ choices?: Array<{ message?: { content?: unknown } }>; usage?: { prompt_tokens?: unknown } }>(res);
     });
     const inferenceSeconds = (performance.now() - inferenceStart) / 1_000;

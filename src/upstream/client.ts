@@ -55,13 +55,37 @@ export class UpstreamClient {
    * POSTs JSON to `path` under the base URL. Resolves with the open response when the
    * upstream answered 2xx; throws AppError otherwise (the error body is read and closed).
    */
-  async postJson(path: string, payload: unknown, signal: AbortSignal): Promise<UpstreamResponse> {
-    const url = this.requireUrl() + path;
+  async postJson(path: string, payload: unknown, signal: AbortSignal, requestId?: string): Promise<UpstreamResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    return this.send('POST', path, headers, JSON.stringify(payload), signal, requestId);
+  }
+
+  /**
+   * Sends a request as it is (the /v1 pass-through): the caller's headers, our API key, the
+   * request id. Resolves with the open response whatever its status: the caller relays it.
+   */
+  async relay(method: Dispatcher.HttpMethod, path: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal, requestId?: string): Promise<UpstreamResponse> {
+    const url = this.requireUrl() + path;
+    const h: Record<string, string> = { ...headers };
+    if (this.opts.apiKey) h.authorization = `Bearer ${this.opts.apiKey}`;
+    else delete h.authorization;
+    if (requestId) h['x-request-id'] = requestId;
+    try {
+      const res = await request(url, { method, headers: h, ...(body ? { body } : {}), signal, dispatcher: this.agent });
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
+  private async send(method: Dispatcher.HttpMethod, path: string, headers: Record<string, string>, body: string, signal: AbortSignal, requestId?: string): Promise<UpstreamResponse> {
+    const url = this.requireUrl() + path;
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    // The same id in both servers' logs: vLLM and SGLang take X-Request-Id as their own.
+    if (requestId) headers['x-request-id'] = requestId;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: 'POST', headers, body: JSON.stringify(payload), signal, dispatcher: this.agent });
+      res = await request(url, { method, headers, body, signal, dispatcher: this.agent });
     } catch (err) {
       throw this.mapError(err);
     }

@@ -25,7 +25,10 @@ export interface SseTapOptions extends SseTapEvents {
   dropUsageChunk: boolean;
 }
 
-const EVENT_END = /\r?\n\r?\n/;
+// An event ends with a blank line; lines end in CRLF, LF or a lone CR (the SSE standard).
+// A CR directly before an LF is never a line end of its own.
+const EVENT_END = /(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r)/g;
+const LINE_END = /\r\n|\n|\r/;
 
 interface ChunkShape {
   choices?: Array<{ delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown }; finish_reason?: unknown }>;
@@ -43,7 +46,7 @@ export interface EventInfo {
 
 export function inspectEvent(event: string): EventInfo {
   const data = event
-    .split(/\r?\n/)
+    .split(LINE_END)
     .filter((l) => l.startsWith('data:'))
     .map((l) => l.slice(5).trimStart())
     .join('\n');
@@ -86,13 +89,17 @@ export class SseTap extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.pending += this.decoder.write(chunk);
+    let start = 0;
+    EVENT_END.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = EVENT_END.exec(this.pending)) !== null) {
       const end = m.index + m[0].length;
-      const event = this.pending.slice(0, end);
-      this.pending = this.pending.slice(end);
-      this.handle(event);
+      // A CR at the very end may be the first half of a CRLF still on its way: wait for it.
+      if (end === this.pending.length && this.pending.endsWith('\r')) break;
+      this.handle(this.pending.slice(start, end));
+      start = end;
     }
+    this.pending = this.pending.slice(start);
     done();
   }
 

@@ -150,7 +150,7 @@ describe('a bug in the server', () => {
     });
     const res = await built.app.inject({ method: 'GET', url: '/boom' });
     expect(res.statusCode).toBe(500);
-    expect(res.json().error).toEqual({ code: 'INTERNAL', message: `Internal server error (request ${res.headers['x-request-id']})` });
+    expect(res.json().error).toEqual({ code: 'INTERNAL', message: `Internal server error (request ${res.headers['x-request-id']})`, type: 'server_error', param: null });
     const [err] = built.log.query({ level: 'ERROR' });
     expect(err).toMatchObject({ module: 'http', event: 'Request failed', params: { code: 'INTERNAL', message: "Cannot read properties of undefined (reading 'x')" } });
     expect(JSON.stringify(err)).not.toMatch(/\n|\.ts:\d+|\.js:\d+/);

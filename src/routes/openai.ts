@@ -1,0 +1,76 @@
+// The rest of the OpenAI surface that clients and SDKs expect besides chat: GET /v1/models
+// (relayed, cached a few seconds: every SDK and WebUI lists models, often on every page
+// load), and every other /v1/* route the model server offers (completions, embeddings,
+// tokenize, audio …) passed through as it is, timed under one label ('/v1/*') so that
+// arbitrary paths cannot grow the Monitor's label set.
+import type { FastifyInstance } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { AppError } from '../errors.js';
+import type { UpstreamClient } from '../upstream/client.js';
+
+const MODELS_CACHE_MS = 5_000;
+/** Request headers passed to the model server; hop-by-hop and our own are not. */
+const PASSED_HEADERS = ['content-type', 'accept', 'accept-encoding', 'openai-beta', 'user-agent'];
+/** Response headers passed back to the client. */
+const RETURNED_HEADERS = ['content-type', 'content-encoding', 'cache-control', 'x-accel-buffering'];
+const METHODS = new Set<string>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+function isMethod(m: string): m is Dispatcher.HttpMethod {
+  return METHODS.has(m);
+}
+
+export async function openAiRoutes(app: FastifyInstance, opts: { upstream: UpstreamClient; clock: () => number }): Promise<void> {
+  const { upstream, clock } = opts;
+  let cached: { at: number; status: number; contentType: string; body: string } | undefined;
+  let pending: Promise<NonNullable<typeof cached>> | undefined;
+
+  app.get('/v1/models', { config: { monitorGroup: 'model' } }, async (request, reply) => {
+    if (!cached || clock() - cached.at >= MODELS_CACHE_MS) {
+      // Concurrent page loads share one request to the model server.
+      pending ??= (async () => {
+        try {
+          const res = await upstream.relay('GET', '/models', { accept: 'application/json' }, undefined, AbortSignal.timeout(10_000), request.id);
+          const body = await res.body.text().catch((err: unknown) => {
+            throw upstream.mapBodyError(err);
+          });
+          const entry = { at: clock(), status: res.statusCode, contentType: String(res.headers['content-type'] ?? 'application/json'), body };
+          // Only an answer is worth keeping; a failure is asked again next time.
+          if (res.statusCode < 400) cached = entry;
+          return entry;
+        } finally {
+          pending = undefined;
+        }
+      })();
+      const fresh = await pending;
+      return reply.code(fresh.status).header('content-type', fresh.contentType).send(fresh.body);
+    }
+    return reply.code(cached.status).header('content-type', cached.contentType).header('x-cache', 'hit').send(cached.body);
+  });
+
+  // Every other /v1 route: its body kept as bytes (whatever its type: JSON, multipart audio).
+  await app.register(async (passthrough) => {
+    passthrough.removeAllContentTypeParsers();
+    passthrough.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    passthrough.all('/v1/*', { config: { monitorGroup: 'model' } }, async (request, reply) => {
+      if (!isMethod(request.method)) throw new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
+      const headers: Record<string, string> = {};
+      for (const h of PASSED_HEADERS) {
+        const v = request.headers[h];
+        if (typeof v === 'string') headers[h] = v;
+      }
+      const ac = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) ac.abort();
+      });
+      const path = request.url.slice('/v1'.length);
+      const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+      const res = await upstream.relay(request.method, path, headers, body, ac.signal, request.id);
+      for (const h of RETURNED_HEADERS) {
+        const v = res.headers[h];
+        if (typeof v === 'string') reply.header(h, v);
+      }
+      res.body.on('error', () => reply.raw.destroy());
+      return reply.code(res.statusCode).send(res.body);
+    });
+  });
+}
