@@ -30,7 +30,7 @@ export async function evaluationCost() {
     rules.push({ id: `r${i}`, ...ruleInputSchema.parse(r) });
   }
   let states = new Map();
-  const andStates = new Map();
+  let andStates = new Map();
   const times = [];
   const t0 = Date.now();
   for (let k = 0; k < 120; k++) {
@@ -43,7 +43,7 @@ export async function evaluationCost() {
     store.record('gui_step_success_rate', {}, t, 80 + (k % 10));
     store.record('gui_step_avg_duration', {}, t, 2500 + (k % 5) * 300);
     const s = performance.now();
-    states = evaluate(rules, store, states, t, I, andStates).states;
+    ({ states, andStates } = evaluate({ rules, store, states, andStates, now: t, intervalMs: I }));
     times.push(performance.now() - s);
   }
   const steady = times.slice(60); // after the surge baselines have filled

@@ -1,6 +1,7 @@
 // Pure rule evaluation, after Prometheus' AlertingRule.Eval: a function of (rules, the
 // series store, the previous states, now) that returns the new states and the changes.
-// No timers, no I/O: the scheduler calls it after each check, tests call it directly.
+// No timers, no I/O, no argument changed: the scheduler calls it after each check and keeps
+// what it returns; tests call it directly.
 import { parseDuration } from '../duration.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
 import { sampleRuns, type OngoingRun, type UtilSample } from '../probes/nvml-records.js';
@@ -49,6 +50,34 @@ export const instanceKey = (ruleId: string, labels: Labels) =>
 export const compare = (v: number, op: Condition['op'], t: number): boolean =>
   op === '>' ? v > t : op === '>=' ? v >= t : op === '<' ? v < t : v <= t;
 
+/** A rule's durations in milliseconds: parsed once per rule, not at every check. */
+interface RuleTimings {
+  forMs: number | null;
+  andForMs: number | null;
+  keepFiringMs: number;
+  surgeBaselineMs: number | null;
+  /** How often a still-firing alert is notified again. */
+  repeatMs: number;
+}
+const timingsByRule = new WeakMap<Rule, RuleTimings>();
+
+/** Rules are immutable once loaded (a change makes a new object), so a WeakMap is a safe cache. */
+export function ruleTimings(rule: Rule): RuleTimings {
+  let t = timingsByRule.get(rule);
+  if (!t) {
+    const ms = (d: string | undefined) => (d === undefined ? null : parseDuration(d));
+    t = {
+      forMs: ms(rule.for), andForMs: ms(rule.and?.for), keepFiringMs: ms(rule.keepFiringFor) ?? 0,
+      surgeBaselineMs: ms(rule.surgeBaseline), repeatMs: ms(rule.repeatInterval) ?? 4 * 3_600_000,
+    };
+    timingsByRule.set(rule, t);
+  }
+  return t;
+}
+
+/** The AND condition's own progress, per alert instance. */
+export type AndStates = ReadonlyMap<string, { breaches: number; since: number | null }>;
+
 interface Ctx {
   store: SeriesStore;
   now: number;
@@ -76,37 +105,53 @@ function surgePercent(ctx: Ctx, metric: string, labels: Labels, value: number, b
 }
 
 /** Whether a condition's duration is met, given consecutive breaches and breach start. */
-function durationMet(c: Condition, breaches: number, since: number | null, now: number): boolean {
-  if (c.for !== undefined) return since !== null && now - since >= parseDuration(c.for)!;
+function durationMet(c: Condition, forMs: number | null, breaches: number, since: number | null, now: number): boolean {
+  if (forMs !== null) return since !== null && now - since >= forMs;
   return breaches >= (c.consecutiveChecks ?? 1);
 }
 
 /**
  * The second (AND) condition, on the series of its metric that share the label values
- * both conditions have in common. Its own duration is tracked in `andStates`.
+ * both conditions have in common, with its own duration: its progress goes into `next`.
  */
-function andHolds(ctx: Ctx, rule: Rule, labels: Labels, andStates: Map<string, { breaches: number; since: number | null }>, key: string): boolean {
+function andHolds(ctx: Ctx, rule: Rule, labels: Labels, prev: AndStates, next: Map<string, { breaches: number; since: number | null }>, key: string): boolean {
   const c = rule.and!;
   // Series of the second metric that agree with this instance on every label they share.
   const candidates = ctx.store.find(c.metric, c.labels).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === undefined || s.labels[k] === v));
-  const s = andStates.get(key) ?? { breaches: 0, since: null };
+  const s = prev.get(key) ?? { breaches: 0, since: null };
   const breaching = candidates.some((series) => {
     const v = currentValue(ctx, c.metric, series.labels);
     return v !== null && compare(v, c.op, c.threshold);
   });
-  const next = breaching ? { breaches: s.breaches + 1, since: s.since ?? ctx.now } : { breaches: 0, since: null };
-  andStates.set(key, next);
-  return breaching && durationMet(c, next.breaches, next.since, ctx.now);
+  const progress = breaching ? { breaches: s.breaches + 1, since: s.since ?? ctx.now } : { breaches: 0, since: null };
+  next.set(key, progress);
+  return breaching && durationMet(c, ruleTimings(rule).andForMs, progress.breaches, progress.since, ctx.now);
+}
+
+export interface EvaluationInput {
+  rules: readonly Rule[];
+  store: SeriesStore;
+  /** The states the previous evaluation returned (empty at first). */
+  states: States;
+  /** The AND conditions' progress the previous evaluation returned (empty at first). */
+  andStates: AndStates;
+  now: number;
+  intervalMs: number;
+  /** NVML utilisation samples since the previous check, for sample-based rules. */
+  samples?: SampleSource | undefined;
 }
 
 export interface EvaluationResult {
   states: States;
+  andStates: AndStates;
   changes: StateChange[];
 }
 
-export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: States, now: number, intervalMs: number, andStates = new Map<string, { breaches: number; since: number | null }>(), samples?: SampleSource): EvaluationResult {
-  const ctx: Ctx = { store, now, intervalMs, ...(samples ? { samples } : {}) };
+export function evaluate(input: EvaluationInput): EvaluationResult {
+  const { rules, store, states: prev, now, intervalMs } = input;
+  const ctx: Ctx = { store, now, intervalMs, ...(input.samples ? { samples: input.samples } : {}) };
   const states: States = new Map();
+  const andStates = new Map<string, { breaches: number; since: number | null }>();
   const changes: StateChange[] = [];
   // Earlier instances by rule, indexed once (not scanned once per rule).
   const prevByRule = new Map<string, Array<[string, AlertInstance]>>();
@@ -128,8 +173,9 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
       const inst: AlertInstance = old
         ? { ...old, breachPoints: [...old.breachPoints] }
         : { ruleId: rule.id, labels, state: 'inactive', breaches: 0, breachSince: null, firingSince: null, lastBreachAt: null, value: null, breachPoints: [], lastNotifiedAt: null, suppressed: false };
+      const timings = ruleTimings(rule);
       let value = currentValue(ctx, rule.metric, labels);
-      if (value !== null && rule.surgeBaseline) value = surgePercent(ctx, rule.metric, labels, value, parseDuration(rule.surgeBaseline)!);
+      if (value !== null && timings.surgeBaselineMs !== null) value = surgePercent(ctx, rule.metric, labels, value, timings.surgeBaselineMs);
       let sampleRun: number | null = null;
       if (rule.sampleSeconds !== undefined) {
         const samples = ctx.samples?.(labels.gpu ?? '');
@@ -162,7 +208,7 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
       // The second condition is evaluated at every check, so its own duration counts its
       // own breaches, not only those of checks where the first condition also held.
       if (rule.and) {
-        const andOk = andHolds(ctx, rule, labels, andStates, key);
+        const andOk = andHolds(ctx, rule, labels, input.andStates, andStates, key);
         breaching = breaching && andOk;
       }
 
@@ -172,11 +218,10 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
         inst.breachSince ??= now;
         inst.lastBreachAt = now;
         if (value !== null) inst.breachPoints = [...inst.breachPoints, [now, value] as [number, number]].slice(-20);
-        if (inst.state !== 'firing') inst.state = durationMet(rule, inst.breaches, inst.breachSince, now) ? 'firing' : 'pending';
+        if (inst.state !== 'firing') inst.state = durationMet(rule, timings.forMs, inst.breaches, inst.breachSince, now) ? 'firing' : 'pending';
         if (inst.state === 'firing' && from !== 'firing') inst.firingSince = now;
       } else {
-        const keepMs = rule.keepFiringFor ? parseDuration(rule.keepFiringFor)! : 0;
-        const stillKept = inst.state === 'firing' && inst.lastBreachAt !== null && now - inst.lastBreachAt < keepMs;
+        const stillKept = inst.state === 'firing' && inst.lastBreachAt !== null && now - inst.lastBreachAt < timings.keepFiringMs;
         inst.breaches = 0;
         inst.breachSince = null;
         if (!stillKept) {
@@ -194,5 +239,5 @@ export function evaluate(rules: readonly Rule[], store: SeriesStore, prev: State
   }
   // AND-condition trackers of instances that no longer exist (deleted rules, gone series).
   for (const key of andStates.keys()) if (!states.has(key)) andStates.delete(key);
-  return { states, changes };
+  return { states, andStates, changes };
 }

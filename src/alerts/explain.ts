@@ -2,7 +2,7 @@
 // hour of checks) and says whether it would be firing now, and why. Pure.
 import { parseDuration } from '../duration.js';
 import { SeriesStore } from '../metrics/series-store.js';
-import { evaluate, type States } from './evaluate.js';
+import { evaluate, type AndStates, type States } from './evaluate.js';
 import type { Rule } from './rule-schema.js';
 
 export interface RuleExplanation {
@@ -22,14 +22,14 @@ export function explainRule(rule: Rule, store: SeriesStore, now: number, interva
   const checks = [...new Set(points.map((p) => p.t))];
   const replay = new SeriesStore({ intervalMs });
   let states: States = new Map();
-  const andStates = new Map();
+  let andStates: AndStates = new Map();
   let i = 0;
   for (const t of checks) {
     while (i < points.length && points[i]!.t <= t) {
       const p = points[i++]!;
       replay.record(p.metric, p.labels, p.t, p.v);
     }
-    states = evaluate([rule], replay, states, t, intervalMs, andStates).states;
+    ({ states, andStates } = evaluate({ rules: [rule], store: replay, states, andStates, now: t, intervalMs }));
   }
   const need = rule.for ? `for ${rule.for} (${Math.ceil(parseDuration(rule.for)! / intervalMs) + 1} checks)` : `${rule.consecutiveChecks ?? 1} consecutive check(s)`;
   const instances = [...states.values()].map((s) => {

@@ -5,14 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
 import type { EventLog } from '../log/event-log.js';
 import { formatLine } from '../log/event-log.js';
 import type { ClientStats } from '../metrics/client-stats.js';
 import type { RequestEvent } from '../metrics/model-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
-import { compare, evaluate, instanceKey, type AlertInstance, type SampleSource, type StateChange, type States } from './evaluate.js';
+import { compare, evaluate, instanceKey, ruleTimings, type AlertInstance, type AndStates, type SampleSource, type StateChange, type States } from './evaluate.js';
 import { JsonFile } from './json-file.js';
 import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
 import { consoleNotifier } from './notifiers/console.js';
@@ -110,7 +109,7 @@ export class AlertManager {
   rules: Rule[] = [];
   private channels: Channels = {};
   private states: States = new Map();
-  private readonly andStates = new Map<string, { breaches: number; since: number | null }>();
+  private andStates: AndStates = new Map();
   private readonly history: HistoryEntry[] = [];
   private readonly rulesFile: JsonFile<typeof rulesFileSchema>;
   private readonly silencesFile: JsonFile<typeof silencesFileSchema>;
@@ -289,8 +288,11 @@ export class AlertManager {
 
   /** After each check: evaluate, notify on changes, repeat still-firing alerts when due. */
   onCheck(now: number): StateChange[] {
-    const { states, changes } = evaluate(this.rules, this.opts.store, this.states, now, this.opts.intervalMs, this.andStates, this.opts.gpuSamples);
+    const { states, andStates, changes } = evaluate({
+      rules: this.rules, store: this.opts.store, states: this.states, andStates: this.andStates, now, intervalMs: this.opts.intervalMs, samples: this.opts.gpuSamples,
+    });
     this.states = states;
+    this.andStates = andStates;
     const ruleById = new Map(this.rules.map((r) => [r.id, r]));
     const outgoing: Array<{ rule: Rule; inst: AlertInstance; status: 'firing' | 'resolved' }> = [];
     for (const c of changes) {
@@ -308,7 +310,7 @@ export class AlertManager {
     }
     for (const inst of states.values()) {
       const rule = ruleById.get(inst.ruleId)!;
-      const repeatMs = parseDuration(rule.repeatInterval)!;
+      const repeatMs = ruleTimings(rule).repeatMs;
       if (inst.state === 'firing' && inst.lastNotifiedAt !== null && now - inst.lastNotifiedAt >= repeatMs) outgoing.push({ rule, inst, status: 'firing' });
     }
     // A notice held back by a silence goes out once, when the silence has ended.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type States } from '../../src/alerts/evaluate.js';
+import { evaluate, type AndStates, type States } from '../../src/alerts/evaluate.js';
 import { ruleInputSchema, type Rule, type RuleInput } from '../../src/alerts/rule-schema.js';
 import { SeriesStore } from '../../src/metrics/series-store.js';
 import { sampleRuns } from '../../src/probes/nvml-records.js';
@@ -12,13 +12,14 @@ const rule = (r: Partial<RuleInput>, id = 'r1'): Rule => ({ id, ...ruleInputSche
 function run(rules: Rule[], feed: (store: SeriesStore, t: number, k: number) => void, checks: number) {
   const store = new SeriesStore({ intervalMs: I });
   let states: States = new Map();
-  const andStates = new Map();
+  let andStates: AndStates = new Map();
   const trace: Array<{ states: string[]; changes: string[] }> = [];
   for (let k = 0; k < checks; k++) {
     const t = t0 + k * I;
     feed(store, t, k);
-    const r = evaluate(rules, store, states, t, I, andStates);
+    const r = evaluate({ rules, store, states, andStates, now: t, intervalMs: I });
     states = r.states;
+    andStates = r.andStates;
     trace.push({ states: [...states.values()].map((s) => `${JSON.stringify(s.labels)}:${s.state}`), changes: r.changes.map((c) => `${c.from}->${c.to}`) });
   }
   return { trace, states };
@@ -130,7 +131,7 @@ describe("sample-based rules (NVML's samples between checks)", () => {
       rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical' }, 'crit'),
       rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 3 }, 'warn'),
     ];
-    return evaluate(rules, store, new Map(), t0, I, new Map(), (gpu) => (gpu === '0' ? samples(aboveSeconds) : undefined));
+    return evaluate({ rules, store, states: new Map(), andStates: new Map(), now: t0, intervalMs: I, samples: (gpu) => (gpu === '0' ? samples(aboveSeconds) : undefined) });
   };
   it('fires critical when > 98 % lasted more than 5 s inside the interval, though the check read 40 %', () => {
     const r = run1(6);
@@ -160,7 +161,7 @@ describe('sample-based rules across checks', () => {
       const t = t0 + k * intervalMs;
       store.record('gpu_utilization_percent', { gpu: '0' }, t, 40);
       const samples = window(((k - 1) * intervalMs) / 1000, (k * intervalMs) / 1000, value);
-      const r = evaluate(rules, store, states, t, intervalMs, new Map(), (gpu) => (gpu === '0' ? samples : undefined));
+      const r = evaluate({ rules, store, states, andStates: new Map(), now: t, intervalMs, samples: (gpu) => (gpu === '0' ? samples : undefined) });
       states = r.states;
       if (r.changes.some((c) => c.to === 'firing')) return k;
     }
@@ -188,5 +189,24 @@ describe('sample-based rules across checks', () => {
   it('still sees a spike between checks at a long interval', () => {
     // 10 s checks, 6 s at 99 % inside one interval, both instant readings at 40 %.
     expect(firingCheck(10_000, (t) => (t >= 12 && t < 18 ? 99 : 40), 3)).toBe(2);
+  });
+});
+
+describe('evaluate is pure', () => {
+  it('changes none of its arguments: the previous states and AND progress stay as they were', () => {
+    const store = new SeriesStore({ intervalMs: I });
+    store.record('gpu_memory_utilization_percent', { gpu: '0' }, t0, 95);
+    store.record('gpu_utilization_percent', { gpu: '0' }, t0, 99);
+    const rules = [rule({ consecutiveChecks: 2, and: { metric: 'gpu_utilization_percent', op: '>', threshold: 50 } })];
+    const first = evaluate({ rules, store, states: new Map(), andStates: new Map(), now: t0, intervalMs: I });
+    const snapshot = JSON.stringify([[...first.states], [...first.andStates]]);
+    store.record('gpu_memory_utilization_percent', { gpu: '0' }, t0 + I, 96);
+    store.record('gpu_utilization_percent', { gpu: '0' }, t0 + I, 99);
+    const second = evaluate({ rules, store, states: first.states, andStates: first.andStates, now: t0 + I, intervalMs: I });
+    expect(JSON.stringify([[...first.states], [...first.andStates]])).toBe(snapshot);
+    expect([...second.states.values()][0]!.state).toBe('firing');
+    // Evaluating the same check twice from the same inputs gives the same answer.
+    const again = evaluate({ rules, store, states: first.states, andStates: first.andStates, now: t0 + I, intervalMs: I });
+    expect(JSON.stringify([...again.states])).toBe(JSON.stringify([...second.states]));
   });
 });
