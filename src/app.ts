@@ -33,6 +33,7 @@ import { GpuPoller } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
+import { Drain, type DrainResult } from './shutdown.js';
 import { UpstreamClient } from './upstream/client.js';
 import { ImageFetcher } from './pipeline/image-input.js';
 import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
@@ -65,8 +66,15 @@ export interface App {
   ocrSamples: OcrSampleKeeper | null;
   /** Starts the check and heartbeat timers (the server entry calls this; tests step checks by hand). */
   startMonitor(): void;
-  /** Stops timers, closes sockets and the upstream pool. */
+  /**
+   * Drains and stops: /readyz turns 503, no new connections, requests in flight get
+   * graceMs to finish, then timers, sockets, alert history and the upstream pool close.
+   */
+  shutdown(graceMs: number): Promise<DrainResult>;
+  /** shutdown(0): what is in flight is cut at once (tests). */
   close(): Promise<void>;
+  /** Ends a drain in progress at once (a second signal). */
+  cutNow(): void;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -107,7 +115,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Request lines would drown the structured log; the Monitor counts requests instead.
     logController: new LogController({ disableRequestLogging: true }),
-    forceCloseConnections: true,
+    // Shutdown drains (src/shutdown.ts): requests in flight finish, then what is left is cut.
+    return503OnClosing: false,
     // A client's own X-Request-Id is kept (when it is a plain token), else a short random one:
     // the id an operator searches the log for, returned in every answer's X-Request-Id.
     genReqId: (req) => {
@@ -215,13 +224,18 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
   app.decorateRequest('modelRequest', null);
+  const drain = new Drain(app, (open) => {
+    // WebSockets were told 1001 at the start; whoever has not gone is dropped now.
+    for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
+    if (open > 0) log.warn('http', 'shutdown grace over: requests cut', { cut: open });
+  });
   if (monitor) installTimingHooks(app, monitor.stats, clock);
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
   // The browser UI: plain ES modules from public/, uPlot from its package. No build step.
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 60_000 });
   await app.register(fastifyStatic, { root: UPLOT_DIR, prefix: '/vendor/uplot/', decorateReply: false });
-  await app.register(healthRoutes, { upstream, clock });
+  await app.register(healthRoutes, { upstream, clock, draining: () => drain.draining });
 
   await app.register(async (models) => {
     if (config.API_KEYS.length > 0) {
@@ -283,6 +297,23 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   }
 
   let stopTasks: (() => void) | undefined;
+  let closing: Promise<DrainResult> | undefined;
+  const shutdown = (graceMs: number): Promise<DrainResult> => (closing ??= drainAndStop(graceMs));
+  const drainAndStop = async (graceMs: number): Promise<DrainResult> => {
+    drain.begin(graceMs);
+    stopTasks?.();
+    monitor?.hub.closeAll();
+    await app.close();
+    const result = drain.finish();
+    // After the last request: its per-request alerts are queued, and the history is written.
+    alerts?.close();
+    await ocrSamples?.idle();
+    monitor?.opts.gpu?.close();
+    await upstream.close();
+    await imageFetcher.close();
+    await opts.onClose?.();
+    return result;
+  };
   return {
     app,
     log,
@@ -308,16 +339,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         (task, err) => app.log.error({ err, task }, 'monitor task failed'),
       );
     },
+    cutNow: () => drain.cutNow(),
+    shutdown,
     async close() {
-      stopTasks?.();
-      alerts?.close();
-      await ocrSamples?.idle();
-      monitor?.hub.closeAll();
-      monitor?.opts.gpu?.close();
-      await app.close();
-      await upstream.close();
-      await imageFetcher.close();
-      await opts.onClose?.();
+      await shutdown(0);
     },
   };
 }

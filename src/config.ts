@@ -82,6 +82,10 @@ export const configSchema = z.object({
   LOG_SAMPLE_RATE: z.coerce.number({ message: 'expected a number' }).min(0, { message: 'expected a share between 0 and 1' }).max(1, { message: 'expected a share between 0 and 1' }).default(0.1),
   LOG_RING_SIZE: int(100, 1_000_000).default(10_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  // ---- Running safely in production (docs/RELIABILITY.md) ----
+  /** On SIGTERM/SIGINT: how long requests in flight (streams too) may take to finish before they are cut. */
+  SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

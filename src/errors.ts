@@ -22,6 +22,7 @@ export const ErrorCodes = {
   /** nginx's "client closed request": the client went away before its answer was complete. */
   CLIENT_CLOSED: 499,
   UPSTREAM_NOT_CONFIGURED: 503,
+  SHUTTING_DOWN: 503,
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_BAD_RESPONSE: 502,
   UPSTREAM_TIMEOUT: 504,
