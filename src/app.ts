@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasApiKey, loadOrCreateToken, mayAccessMonitor, type MonitorToken } from './auth.js';
+import { bearer, hasApiKey, loadOrCreateToken, monitorAccess, type MonitorToken } from './auth.js';
 import type { Config } from './config.js';
 import { AppError, errorBody } from './errors.js';
 import { EventLog } from './log/event-log.js';
@@ -34,6 +34,10 @@ import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
 import { Drain, type DrainResult } from './shutdown.js';
+import { installRequestGuards } from './security/guard.js';
+import { SessionStore } from './security/sessions.js';
+import { FailureThrottle } from './security/throttle.js';
+import { checkToken } from './routes/login.js';
 import { UpstreamClient } from './upstream/client.js';
 import { ImageFetcher } from './pipeline/image-input.js';
 import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
@@ -229,6 +233,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
     if (open > 0) log.warn('http', 'shutdown grace over: requests cut', { cut: open });
   });
+  installRequestGuards(app, { bindHost: config.HOST, publicUrl: config.PUBLIC_URL, allowedHosts: config.ALLOWED_HOSTS, allowedOrigins: config.ALLOWED_ORIGINS });
   if (monitor) installTimingHooks(app, monitor.stats, clock);
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
@@ -276,14 +281,21 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
 
   if (monitor) {
-    await app.register(loginRoutes, { token: token.token });
-    const mayAccess = (request: FastifyRequest) => mayAccessMonitor({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token);
+    const sessions = new SessionStore(config.DATA_DIR, token.token, clock);
+    const sessionProblem = sessions.load();
+    if (sessionProblem) log.error('http', 'monitor sessions file unreadable', { problem: sessionProblem });
+    const login = { token: token.token, sessions, throttle: new FailureThrottle({ clock }) };
+    await app.register(loginRoutes, login);
+    const accessOf = (request: FastifyRequest) => monitorAccess({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token, sessions);
+    const mayAccess = (request: FastifyRequest) => ['loopback', 'session', 'token'].includes(accessOf(request));
     if (ocrSamples) await app.register(ocrSampleRoutes, { keeper: ocrSamples, links: sampleLinks, mayAccess, clock });
     await app.register(async (guarded) => {
-      guarded.addHook('onRequest', async (request) => {
-        if (!mayAccess(request)) {
-          throw new AppError('UNAUTHORIZED', 'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>');
-        }
+      guarded.addHook('onRequest', async (request, reply) => {
+        const access = accessOf(request);
+        if (access === 'loopback' || access === 'session') return;
+        // A Bearer token is a guess like a login: throttled the same way.
+        if (access === 'token' || access === 'wrong-token') return checkToken(request, reply, bearer(request.headers)!, login);
+        throw new AppError('UNAUTHORIZED', 'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>');
       });
       await guarded.register(monitorApiRoutes, { monitor, clock });
       await guarded.register(streamRoute, { monitor, clock });

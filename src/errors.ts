@@ -5,6 +5,8 @@ export const ErrorCodes = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   BODY_TOO_LARGE: 413,
@@ -20,6 +22,7 @@ export const ErrorCodes = {
   /** The request is longer than the model's context window (the model server said so). */
   CONTEXT_TOO_LONG: 400,
   /** nginx's "client closed request": the client went away before its answer was complete. */
+  TOO_MANY_REQUESTS: 429,
   CLIENT_CLOSED: 499,
   UPSTREAM_NOT_CONFIGURED: 503,
   SHUTTING_DOWN: 503,

@@ -4,6 +4,7 @@
 // in flight (streams included) may finish within the grace period. Whatever is still
 // open then is cut, counted and reported.
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from './errors.js';
 
@@ -19,6 +20,8 @@ export interface DrainResult {
 
 export class Drain {
   private readonly inFlight = new Set<ServerResponse>();
+  /** Upgraded sockets (WebSockets, refused upgrades): no longer the HTTP server's to close. */
+  private readonly upgraded = new Set<Duplex>();
   private began = false;
   private cutCount = 0;
   private startCount = 0;
@@ -33,6 +36,10 @@ export class Drain {
         // listener is closed; close it as soon as it is idle, so the drain can end.
         if (this.began) setImmediate(() => app.server.closeIdleConnections());
       });
+    });
+    app.server.on('upgrade', (_req, socket: Duplex) => {
+      this.upgraded.add(socket);
+      socket.once('close', () => this.upgraded.delete(socket));
     });
     app.addHook('onRequest', async (request, reply) => {
       if (!this.began) return;
@@ -72,6 +79,7 @@ export class Drain {
     const open = this.inFlight.size;
     this.cutCount += open;
     this.app.server.closeAllConnections();
+    for (const socket of this.upgraded) socket.destroy();
     this.onCut(open);
   }
 
