@@ -34,6 +34,7 @@ import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
 import { Drain, type DrainResult } from './shutdown.js';
+import { removeLeftoverTempFiles, type FileIo } from './alerts/json-file.js';
 import { installRequestGuards } from './security/guard.js';
 import { SessionStore } from './security/sessions.js';
 import { FailureThrottle } from './security/throttle.js';
@@ -55,6 +56,8 @@ export interface AppOptions {
   random?: () => number;
   /** false: no GPU or host probes (tests of the service layer). */
   probes?: boolean;
+  /** How state files are written (tests inject a full or read-only disk). */
+  stateIo?: FileIo;
   /** Runs after the server has closed (the demo stops its simulator here). */
   onClose?: () => Promise<void>;
 }
@@ -132,6 +135,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.header('x-request-id', request.id);
     done();
   });
+  // Before anything is written: temp files of saves a crash interrupted.
+  const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
   const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
   const upstream = new UpstreamClient({
@@ -167,6 +172,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       ...(monitor ? [(line: Parameters<typeof monitor.hub.broadcast>[1]) => monitor.hub.broadcast('log', line)] : []),
     ],
   });
+  if (leftoverTemps.length) log.warn('alert', 'removed temp files left by an interrupted save', { dataDir: config.DATA_DIR, files: leftoverTemps.join(', ') });
 
   // Lowest-confidence OCR images, for OCR alerts (opt-in).
   const ocrSamples = monitor && config.OCR_LOW_CONFIDENCE_SAMPLES > 0
@@ -178,6 +184,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const alerts = monitor
     ? new AlertManager({
         dataDir: config.DATA_DIR,
+        ...(opts.stateIo ? { io: opts.stateIo } : {}),
         store: monitor.store,
         intervalMs: config.MONITOR_INTERVAL_MS,
         clock,
@@ -281,7 +288,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
 
   if (monitor) {
-    const sessions = new SessionStore(config.DATA_DIR, token.token, clock);
+    const sessions = new SessionStore(config.DATA_DIR, token.token, clock, opts.stateIo);
     const sessionProblem = sessions.load();
     if (sessionProblem) log.error('http', 'monitor sessions file unreadable', { problem: sessionProblem });
     const login = { token: token.token, sessions, throttle: new FailureThrottle({ clock }) };

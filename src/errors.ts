@@ -34,6 +34,8 @@ export const ErrorCodes = {
   /** The model server ended a streamed answer before it was complete. */
   UPSTREAM_STREAM_CUT: 502,
   UPSTREAM_ERROR: 502, // the real status of the upstream's answer replaces this
+  /** A change that could not be written to DATA_DIR (507 when the disk is full): not applied. */
+  NOT_SAVED: 500,
   INTERNAL: 500,
 } as const;
 

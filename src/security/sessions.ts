@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { JsonFile } from '../alerts/json-file.js';
+import { JsonFile, type FileIo } from '../alerts/json-file.js';
 
 /** As long as the cookie's Max-Age; Grafana's login_maximum_lifetime_duration. */
 export const SESSION_MAX_AGE_MS = 30 * 24 * 3_600_000;
@@ -22,8 +22,8 @@ export class SessionStore {
   private readonly tokenId: string;
   private sessions = new Map<string, Stored>();
 
-  constructor(dataDir: string, token: string, private readonly clock: () => number, private readonly maxSessions = 1_000) {
-    this.file = new JsonFile(join(dataDir, 'monitor-sessions.json'), fileSchema, () => ({ token: '', sessions: [] }));
+  constructor(dataDir: string, token: string, private readonly clock: () => number, io?: FileIo, private readonly maxSessions = 1_000) {
+    this.file = new JsonFile(join(dataDir, 'monitor-sessions.json'), fileSchema, () => ({ token: '', sessions: [] }), io ? { io } : {});
     this.tokenId = hash(`qwen3vl-session-token:${token}`).slice(0, 16);
   }
 
