@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasApiKey, loadOrCreateToken, mayAccessMonitor, type MonitorToken } from './auth.js';
+import { bearer, hasApiKey, loadOrCreateToken, monitorAccess, type MonitorToken } from './auth.js';
 import type { Config } from './config.js';
 import { AppError, errorBody } from './errors.js';
 import { EventLog } from './log/event-log.js';
@@ -34,6 +34,12 @@ import { GpuPoller } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
+import { Drain, type DrainResult } from './shutdown.js';
+import { removeLeftoverTempFiles, type FileIo } from './alerts/json-file.js';
+import { installRequestGuards } from './security/guard.js';
+import { SessionStore } from './security/sessions.js';
+import { FailureThrottle } from './security/throttle.js';
+import { checkToken } from './routes/login.js';
 import { UpstreamClient } from './upstream/client.js';
 import { ImageFetcher } from './pipeline/image-input.js';
 import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
@@ -51,6 +57,8 @@ export interface AppOptions {
   random?: () => number;
   /** false: no GPU or host probes (tests of the service layer). */
   probes?: boolean;
+  /** How state files are written (tests inject a full or read-only disk). */
+  stateIo?: FileIo;
   /** Runs after the server has closed (the demo stops its simulator here). */
   onClose?: () => Promise<void>;
 }
@@ -66,8 +74,15 @@ export interface App {
   ocrSamples: OcrSampleKeeper | null;
   /** Starts the check and heartbeat timers (the server entry calls this; tests step checks by hand). */
   startMonitor(): void;
-  /** Stops timers, closes sockets and the upstream pool. */
+  /**
+   * Drains and stops: /readyz turns 503, no new connections, requests in flight get
+   * graceMs to finish, then timers, sockets, alert history and the upstream pool close.
+   */
+  shutdown(graceMs: number): Promise<DrainResult>;
+  /** shutdown(0): what is in flight is cut at once (tests). */
   close(): Promise<void>;
+  /** Ends a drain in progress at once (a second signal). */
+  cutNow(): void;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -108,7 +123,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Request lines would drown the structured log; the Monitor counts requests instead.
     logController: new LogController({ disableRequestLogging: true }),
-    forceCloseConnections: true,
+    // Shutdown drains (src/shutdown.ts): requests in flight finish, then what is left is cut.
+    return503OnClosing: false,
     // A client's own X-Request-Id is kept (when it is a plain token), else a short random one:
     // the id an operator searches the log for, returned in every answer's X-Request-Id.
     genReqId: (req) => {
@@ -120,6 +136,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.header('x-request-id', request.id);
     done();
   });
+  // Before anything is written: temp files of saves a crash interrupted.
+  const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
   const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
   const upstream = new UpstreamClient({
@@ -155,6 +173,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       ...(monitor ? [(line: Parameters<typeof monitor.hub.broadcast>[1]) => monitor.hub.broadcast('log', line)] : []),
     ],
   });
+  if (leftoverTemps.length) log.warn('alert', 'removed temp files left by an interrupted save', { dataDir: config.DATA_DIR, files: leftoverTemps.join(', ') });
 
   // Lowest-confidence OCR images, for OCR alerts (opt-in).
   const ocrSamples = monitor && config.OCR_LOW_CONFIDENCE_SAMPLES > 0
@@ -166,6 +185,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const alerts = monitor
     ? new AlertManager({
         dataDir: config.DATA_DIR,
+        ...(opts.stateIo ? { io: opts.stateIo } : {}),
         store: monitor.store,
         intervalMs: config.MONITOR_INTERVAL_MS,
         clock,
@@ -216,13 +236,19 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, 404)));
 
   app.decorateRequest('modelRequest', null);
+  const drain = new Drain(app, (open) => {
+    // WebSockets were told 1001 at the start; whoever has not gone is dropped now.
+    for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
+    if (open > 0) log.warn('http', 'shutdown grace over: requests cut', { cut: open });
+  });
+  installRequestGuards(app, { bindHost: config.HOST, publicUrl: config.PUBLIC_URL, allowedHosts: config.ALLOWED_HOSTS, allowedOrigins: config.ALLOWED_ORIGINS });
   if (monitor) installTimingHooks(app, monitor.stats, clock);
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
   // The browser UI: plain ES modules from public/, uPlot from its package. No build step.
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 60_000 });
   await app.register(fastifyStatic, { root: UPLOT_DIR, prefix: '/vendor/uplot/', decorateReply: false });
-  await app.register(healthRoutes, { upstream, clock });
+  await app.register(healthRoutes, { upstream, clock, draining: () => drain.draining });
 
   await app.register(async (models) => {
     if (config.API_KEYS.length > 0) {
@@ -264,14 +290,21 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
 
   if (monitor) {
-    await app.register(loginRoutes, { token: token.token });
-    const mayAccess = (request: FastifyRequest) => mayAccessMonitor({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token);
+    const sessions = new SessionStore(config.DATA_DIR, token.token, clock, opts.stateIo);
+    const sessionProblem = sessions.load();
+    if (sessionProblem) log.error('http', 'monitor sessions file unreadable', { problem: sessionProblem });
+    const login = { token: token.token, sessions, throttle: new FailureThrottle({ clock }) };
+    await app.register(loginRoutes, login);
+    const accessOf = (request: FastifyRequest) => monitorAccess({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token, sessions);
+    const mayAccess = (request: FastifyRequest) => ['loopback', 'session', 'token'].includes(accessOf(request));
     if (ocrSamples) await app.register(ocrSampleRoutes, { keeper: ocrSamples, links: sampleLinks, mayAccess, clock });
     await app.register(async (guarded) => {
-      guarded.addHook('onRequest', async (request) => {
-        if (!mayAccess(request)) {
-          throw new AppError('UNAUTHORIZED', 'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>');
-        }
+      guarded.addHook('onRequest', async (request, reply) => {
+        const access = accessOf(request);
+        if (access === 'loopback' || access === 'session') return;
+        // A Bearer token is a guess like a login: throttled the same way.
+        if (access === 'token' || access === 'wrong-token') return checkToken(request, reply, bearer(request.headers)!, login);
+        throw new AppError('UNAUTHORIZED', 'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>');
       });
       await guarded.register(monitorApiRoutes, { monitor, clock });
       await guarded.register(streamRoute, { monitor, clock });
@@ -285,6 +318,23 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   }
 
   let stopTasks: (() => void) | undefined;
+  let closing: Promise<DrainResult> | undefined;
+  const shutdown = (graceMs: number): Promise<DrainResult> => (closing ??= drainAndStop(graceMs));
+  const drainAndStop = async (graceMs: number): Promise<DrainResult> => {
+    drain.begin(graceMs);
+    stopTasks?.();
+    monitor?.hub.closeAll();
+    await app.close();
+    const result = drain.finish();
+    // After the last request: its per-request alerts are queued, and the history is written.
+    alerts?.close();
+    await ocrSamples?.idle();
+    monitor?.opts.gpu?.close();
+    await upstream.close();
+    await imageFetcher.close();
+    await opts.onClose?.();
+    return result;
+  };
   return {
     app,
     log,
@@ -310,16 +360,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         (task, err) => app.log.error({ err, task }, 'monitor task failed'),
       );
     },
+    cutNow: () => drain.cutNow(),
+    shutdown,
     async close() {
-      stopTasks?.();
-      alerts?.close();
-      await ocrSamples?.idle();
-      monitor?.hub.closeAll();
-      monitor?.opts.gpu?.close();
-      await app.close();
-      await upstream.close();
-      await imageFetcher.close();
-      await opts.onClose?.();
+      await shutdown(0);
     },
   };
 }

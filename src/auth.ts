@@ -1,8 +1,9 @@
-// Who may see the Monitor. Loopback clients always may (the operator on the box);
-// everyone else presents the monitor token as a Bearer header or as the cookie the
-// login sets. The token is MONITOR_TOKEN, or one generated at first start and kept in
-// DATA_DIR (mode 0600), as Jupyter does.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// Who may see the Monitor. Loopback clients always may (the operator on the box), unless
+// a forwarding header says a proxy speaks for someone else; everyone else presents the
+// monitor token as a Bearer header, or the session cookie a login set. The token is
+// MONITOR_TOKEN, or one generated at first start and kept in DATA_DIR (mode 0600), as
+// Jupyter does.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,12 +33,7 @@ export function loadOrCreateToken(dataDir: string, configured: string | undefine
   return { token, source: 'generated' };
 }
 
-/** The cookie holds a MAC of the token, not the token itself. */
-export function cookieValue(token: string): string {
-  return createHmac('sha256', token).update('qwen3vl-monitor-cookie-v1').digest('base64url');
-}
-
-function safeEqual(a: string, b: string): boolean {
+export function safeEqual(a: string, b: string): boolean {
   const ba = Buffer.from(a);
   const bb = Buffer.from(b);
   return ba.length === bb.length && timingSafeEqual(ba, bb);
@@ -57,28 +53,47 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+
 export interface AccessRequest {
   remoteAddress: string | undefined;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Headers;
 }
 
 /**
- * True when the request may read the Monitor. A loopback peer that carries proxy
- * headers is a reverse proxy speaking for someone else, so it must show the token too.
+ * A request relayed by a proxy: any forwarding header (X-Forwarded-*, Forwarded,
+ * X-Real-IP). From a loopback peer it speaks for someone else, who must show the token.
  */
-export function mayAccessMonitor(req: AccessRequest, token: string): boolean {
-  const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
-  if (!proxied && isLoopbackAddress(req.remoteAddress)) return true;
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && auth.startsWith('Bearer ') && safeEqual(auth.slice(7).trim(), token)) return true;
-  const cookie = readCookie(typeof req.headers.cookie === 'string' ? req.headers.cookie : undefined, COOKIE_NAME);
-  return cookie !== undefined && safeEqual(cookie, cookieValue(token));
+export function isProxied(headers: Headers): boolean {
+  if (headers.forwarded !== undefined || headers['x-real-ip'] !== undefined) return true;
+  for (const name in headers) if (name.startsWith('x-forwarded-')) return true;
+  return false;
+}
+
+/** The Bearer token a request presents, if any. */
+export function bearer(headers: Headers): string | undefined {
+  const auth = headers.authorization;
+  return typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+}
+
+export function sessionCookie(headers: Headers): string | undefined {
+  return readCookie(typeof headers.cookie === 'string' ? headers.cookie : undefined, COOKIE_NAME);
+}
+
+/** How a request may (or may not) see the Monitor. */
+export type Access = 'loopback' | 'session' | 'token' | 'wrong-token' | 'none';
+
+export function monitorAccess(req: AccessRequest, token: string, sessions: { valid(id: string): boolean }): Access {
+  if (!isProxied(req.headers) && isLoopbackAddress(req.remoteAddress)) return 'loopback';
+  const cookie = sessionCookie(req.headers);
+  if (cookie !== undefined && sessions.valid(cookie)) return 'session';
+  const presented = bearer(req.headers);
+  if (presented === undefined) return 'none';
+  return safeEqual(presented, token) ? 'token' : 'wrong-token';
 }
 
 /** For the optional API_KEYS guard on model endpoints. */
 export function hasApiKey(req: AccessRequest, keys: readonly string[]): boolean {
-  const auth = req.headers.authorization;
-  if (typeof auth !== 'string' || !auth.startsWith('Bearer ')) return false;
-  const presented = auth.slice(7).trim();
-  return keys.some((k) => safeEqual(presented, k));
+  const presented = bearer(req.headers);
+  return presented !== undefined && keys.some((k) => safeEqual(presented, k));
 }

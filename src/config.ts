@@ -22,6 +22,12 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//i.test(u), { message: 'expected an http(s) URL' })
   .transform((u) => u.replace(/\/+$/, ''));
 
+/** A comma-separated list; unset is empty. */
+const list = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : []));
+
 /** Every setting with its default; the README's configuration table mirrors this. */
 export const configSchema = z.object({
   PORT: int(0, 65535).default(7860),
@@ -82,6 +88,14 @@ export const configSchema = z.object({
   LOG_SAMPLE_RATE: z.coerce.number({ message: 'expected a number' }).min(0, { message: 'expected a share between 0 and 1' }).max(1, { message: 'expected a share between 0 and 1' }).default(0.1),
   LOG_RING_SIZE: int(100, 1_000_000).default(10_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  // ---- Running safely in production (docs/RELIABILITY.md) ----
+  /** On SIGTERM/SIGINT: how long requests in flight (streams too) may take to finish before they are cut. */
+  SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
+  /** Host names the server answers to besides loopback names, IP addresses, its own host name, HOST and PUBLIC_URL ("*": any; ".example.com": it and its subdomains). */
+  ALLOWED_HOSTS: list,
+  /** Origins (scheme://host[:port]) of other pages that may change this server or open its stream. */
+  ALLOWED_ORIGINS: list.pipe(z.array(z.string().refine((o) => o === '*' ? false : /^https?:\/\/[^/]+$/i.test(o), { message: 'expected origins such as https://vlm.example.com (scheme://host[:port], no path)' }))),
 });
 
 export type Config = z.infer<typeof configSchema>;

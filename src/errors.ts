@@ -7,6 +7,8 @@ export const ErrorCodes = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   BODY_TOO_LARGE: 413,
@@ -22,8 +24,10 @@ export const ErrorCodes = {
   /** The request is longer than the model's context window (the model server said so). */
   CONTEXT_TOO_LONG: 400,
   /** nginx's "client closed request": the client went away before its answer was complete. */
+  TOO_MANY_REQUESTS: 429,
   CLIENT_CLOSED: 499,
   UPSTREAM_NOT_CONFIGURED: 503,
+  SHUTTING_DOWN: 503,
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_BAD_RESPONSE: 502,
   UPSTREAM_TIMEOUT: 504,
@@ -32,6 +36,8 @@ export const ErrorCodes = {
   /** The model server ended a streamed answer before it was complete. */
   UPSTREAM_STREAM_CUT: 502,
   UPSTREAM_ERROR: 502, // the real status of the upstream's answer replaces this
+  /** A change that could not be written to DATA_DIR (507 when the disk is full): not applied. */
+  NOT_SAVED: 500,
   INTERNAL: 500,
 } as const;
 

@@ -1,5 +1,5 @@
 // Server entry: read the configuration, start the app, print where the Monitor is, and
-// shut down gracefully on SIGINT/SIGTERM (stop timers, close sockets, drain requests).
+// shut down gracefully on SIGINT/SIGTERM (drain requests in flight, then stop).
 import { buildApp, type AppOptions } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 
@@ -19,21 +19,32 @@ export async function startServer(config: Config, opts: AppOptions = {}) {
     process.stdout.write(`\n  Monitor: ${link}\n  (token ${token.source === 'env' ? 'from MONITOR_TOKEN' : `kept in ${config.DATA_DIR}/monitor-token`}; loopback clients need none)\n\n`);
   }
 
+  // SIGTERM/SIGINT drain: /readyz 503 at once, no new connections, requests in flight
+  // get SHUTDOWN_GRACE_MS to finish, then the alert history is written and we exit 0.
+  // A second signal cuts what is left at once (Ctrl-C twice).
   let closing = false;
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      app.log.warn({ signal }, 'second signal: cutting the requests still in flight');
+      built.cutNow();
+      return;
+    }
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    built.close().then(
-      () => process.exit(0),
+    const started = performance.now();
+    app.log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: draining requests in flight');
+    built.shutdown(config.SHUTDOWN_GRACE_MS).then(
+      (result) => {
+        app.log.info({ drainedMs: Math.round(performance.now() - started), cut: result.cut, inFlightAtStart: result.inFlightAtStart }, 'shut down');
+        process.exit(0);
+      },
       (err: unknown) => {
         app.log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   return built;
 }
 

@@ -1,16 +1,13 @@
 // The server entry as `npm start` runs it: built JavaScript in a child process.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
+// dist/ is built (when older than src/) once for all files by test/global-setup.ts.
 const root = join(import.meta.dirname, '..');
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root });
-}, 120_000);
 
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, [join(root, 'dist/server.js')], {

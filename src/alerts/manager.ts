@@ -12,7 +12,7 @@ import type { RequestEvent } from '../metrics/model-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
 import { compare, evaluate, instanceKey, ruleTimings, type AlertInstance, type AndStates, type SampleSource, type StateChange, type States } from './evaluate.js';
-import { JsonFile } from './json-file.js';
+import { JsonFile, type FileIo } from './json-file.js';
 import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
 import { consoleNotifier } from './notifiers/console.js';
 import { emailNotifier } from './notifiers/email.js';
@@ -26,7 +26,7 @@ const HISTORY_SAVE_MS = 60_000;
 
 const storedRule = ruleInputSchema.and(z.object({ id: z.string() }));
 const rulesFileSchema = z.array(storedRule);
-const silencesFileSchema = z.array(z.looseObject({ id: z.string(), kind: z.enum(['once', 'daily']), createdAt: z.number() }));
+const silencesFileSchema = z.array(silenceInputSchema.and(z.object({ id: z.string(), createdAt: z.number() })));
 const historyFileSchema = z.array(z.looseObject({ at: z.number(), kind: z.enum(['state', 'delivery', 'silenced']) }));
 
 export const channelsSchema = z.object({
@@ -78,6 +78,8 @@ export interface HistoryEntry {
 
 export interface AlertManagerOptions {
   dataDir: string;
+  /** How state files are written (tests inject a full or read-only disk). */
+  io?: FileIo;
   store: SeriesStore;
   intervalMs: number;
   clock: () => number;
@@ -122,10 +124,11 @@ export class AlertManager {
   private emailTransport: ReturnType<typeof emailNotifier> | undefined;
 
   constructor(private readonly opts: AlertManagerOptions) {
-    this.rulesFile = new JsonFile(join(opts.dataDir, 'alert-rules.json'), rulesFileSchema, () => []);
-    this.channelsFile = new JsonFile(join(opts.dataDir, 'alert-channels.json'), channelsSchema, () => ({}));
-    this.silencesFile = new JsonFile(join(opts.dataDir, 'alert-silences.json'), silencesFileSchema, () => []);
-    this.historyFile = new JsonFile(join(opts.dataDir, 'alert-history.json'), historyFileSchema, () => []);
+    const io = opts.io ? { io: opts.io } : {};
+    this.rulesFile = new JsonFile(join(opts.dataDir, 'alert-rules.json'), rulesFileSchema, () => [], io);
+    this.channelsFile = new JsonFile(join(opts.dataDir, 'alert-channels.json'), channelsSchema, () => ({}), io);
+    this.silencesFile = new JsonFile(join(opts.dataDir, 'alert-silences.json'), silencesFileSchema, () => [], io);
+    this.historyFile = new JsonFile(join(opts.dataDir, 'alert-history.json'), historyFileSchema, () => [], io);
     this.queues.set('console', this.queue(consoleNotifier(opts.broadcast)));
   }
 
@@ -139,7 +142,7 @@ export class AlertManager {
     this.setChannelsInternal(channels.value);
     if (channels.problem) problems.push(channels.problem);
     const silences = this.silencesFile.load(this.opts.clock());
-    this.silences = silences.value as unknown as Silence[];
+    this.silences = silences.value;
     if (silences.problem) problems.push(silences.problem);
     const history = this.historyFile.load(this.opts.clock());
     this.history.push(...(history.value as unknown as HistoryEntry[]));
@@ -172,34 +175,39 @@ export class AlertManager {
   }
 
   // ---- rules ----
+  // All or nothing: each change is written first and applied only once it is on disk; a
+  // failed save throws NOT_SAVED (disk full, read-only, ...) and leaves everything as it was.
 
-  private persistRules(): void {
-    this.rulesFile.save(this.rules);
+  private saveRules(next: Rule[]): void {
+    this.rulesFile.save(next);
+    this.rules = next;
+  }
+
+  private forgetStates(ruleId: string): void {
+    for (const [k, s] of this.states) if (s.ruleId === ruleId) this.states.delete(k);
   }
 
   addRule(input: unknown, id: string = randomUUID()): Rule {
     const rule = { id, ...ruleInputSchema.parse(input) } as Rule;
-    this.rules = [...this.rules.filter((r) => r.id !== id), rule];
-    this.persistRules();
+    this.saveRules([...this.rules.filter((r) => r.id !== id), rule]);
     return rule;
   }
 
   updateRule(id: string, input: unknown): Rule | undefined {
     if (!this.rules.some((r) => r.id === id)) return undefined;
     const rule = { id, ...ruleInputSchema.parse(input) } as Rule;
-    this.rules = this.rules.map((r) => (r.id === id ? rule : r));
+    this.saveRules(this.rules.map((r) => (r.id === id ? rule : r)));
     // A changed rule starts its states afresh.
-    for (const [k, s] of this.states) if (s.ruleId === id) this.states.delete(k);
-    this.persistRules();
+    this.forgetStates(id);
     return rule;
   }
 
   deleteRule(id: string): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((r) => r.id !== id);
-    for (const [k, s] of this.states) if (s.ruleId === id) this.states.delete(k);
-    if (this.rules.length !== before) this.persistRules();
-    return this.rules.length !== before;
+    const next = this.rules.filter((r) => r.id !== id);
+    if (next.length === this.rules.length) return false;
+    this.saveRules(next);
+    this.forgetStates(id);
+    return true;
   }
 
   importPreset(presetId: string): Rule | undefined {
@@ -209,18 +217,22 @@ export class AlertManager {
 
   // ---- silences ----
 
+  private saveSilences(next: Silence[]): void {
+    this.silencesFile.save(next);
+    this.silences = next;
+  }
+
   addSilence(input: unknown): Silence {
-    const silence = { id: randomUUID(), createdAt: this.opts.clock(), ...silenceInputSchema.parse(input) } as Silence;
-    this.silences = [...this.silences, silence];
-    this.silencesFile.save(this.silences as never);
+    const silence: Silence = { id: randomUUID(), createdAt: this.opts.clock(), ...silenceInputSchema.parse(input) };
+    this.saveSilences([...this.silences, silence]);
     return silence;
   }
 
   deleteSilence(id: string): boolean {
-    const before = this.silences.length;
-    this.silences = this.silences.filter((s) => s.id !== id);
-    if (before !== this.silences.length) this.silencesFile.save(this.silences as never);
-    return before !== this.silences.length;
+    const next = this.silences.filter((s) => s.id !== id);
+    if (next.length === this.silences.length) return false;
+    this.saveSilences(next);
+    return true;
   }
 
   // ---- channels ----
@@ -245,8 +257,8 @@ export class AlertManager {
     if (parsed.email && parsed.email.password === undefined && this.channels.email?.password) {
       parsed.email.password = this.channels.email.password;
     }
+    this.channelsFile.save(parsed);
     this.setChannelsInternal(parsed);
-    this.channelsFile.save(this.channels);
   }
 
   private setChannelsInternal(c: Channels): void {

@@ -1,27 +1,59 @@
-// Getting the monitor cookie: the ready-to-open link printed at start-up
-// (GET /monitor?token=…) and a login form (POST /api/monitor/login).
+// Signing in to the Monitor: the ready-to-open link printed at start-up
+// (GET /monitor?token=…) and a login form (POST /api/monitor/login) each start a new
+// session (its own cookie); POST /api/monitor/logout revokes it. Wrong tokens are
+// throttled per client address (5 within 5 minutes lock it out for the rest of them).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { COOKIE_NAME, cookieValue, mayAccessMonitor } from '../auth.js';
+import { COOKIE_NAME, safeEqual, sessionCookie } from '../auth.js';
 import { AppError } from '../errors.js';
+import type { FailureThrottle } from '../security/throttle.js';
+import { SESSION_MAX_AGE_MS, type SessionStore } from '../security/sessions.js';
 import { parseOrThrow } from '../validation.js';
 
-const loginBody = z.object({ token: z.string({ message: 'required: the monitor token' }).min(1) });
+const loginBody = z.object({ token: z.string({ message: 'required: the monitor token' }).min(1).max(1_024) });
 
-function setCookie(request: FastifyRequest, reply: FastifyReply, token: string): void {
-  const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
-  reply.header('set-cookie', `${COOKIE_NAME}=${cookieValue(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000${secure}`);
+export interface LoginRouteOptions {
+  token: string;
+  sessions: SessionStore;
+  throttle: FailureThrottle;
 }
 
-export async function loginRoutes(app: FastifyInstance, opts: { token: string }): Promise<void> {
-  const check = (presented: string) =>
-    mayAccessMonitor({ remoteAddress: undefined, headers: { authorization: `Bearer ${presented}` } }, opts.token);
+/** Secure whenever the browser reached us over HTTPS, directly or through a TLS proxy. */
+function cookieFlags(request: FastifyRequest): string {
+  const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
+  return `Path=/; HttpOnly; SameSite=Strict${secure}`;
+}
+
+/**
+ * Checks a presented token against the throttle: 429 while this client is locked out
+ * (right token or not, so a lock-out reveals nothing), 401 for a wrong one.
+ */
+export function checkToken(request: FastifyRequest, reply: FastifyReply, presented: string, opts: LoginRouteOptions, field?: string): void {
+  const client = request.socket.remoteAddress ?? 'unknown';
+  const lockedMs = opts.throttle.lockedForMs(client);
+  if (lockedMs > 0) {
+    const seconds = Math.ceil(lockedMs / 1_000);
+    reply.header('retry-after', String(seconds));
+    throw new AppError('TOO_MANY_REQUESTS', `Too many wrong monitor tokens from ${client}; try again in ${seconds} s`);
+  }
+  if (!safeEqual(presented, opts.token)) {
+    opts.throttle.fail(client);
+    throw new AppError('UNAUTHORIZED', 'That monitor token is not valid; the server log prints the right link at start-up', field ? { field } : {});
+  }
+  opts.throttle.succeed(client);
+}
+
+export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions): Promise<void> {
+  const signIn = (request: FastifyRequest, reply: FastifyReply) => {
+    const id = opts.sessions.create();
+    reply.header('set-cookie', `${COOKIE_NAME}=${id}; ${cookieFlags(request)}; Max-Age=${SESSION_MAX_AGE_MS / 1_000}`);
+  };
 
   app.get('/monitor', async (request, reply) => {
     const token = (request.query as { token?: unknown }).token;
     if (typeof token === 'string') {
-      if (!check(token)) throw new AppError('UNAUTHORIZED', 'That monitor token is not valid; the server log prints the right link at start-up');
-      setCookie(request, reply, token);
+      checkToken(request, reply, token, opts);
+      signIn(request, reply);
     }
     // Redirect so the token does not stay in the address bar or the history.
     return reply.redirect('/#monitor', 302);
@@ -29,13 +61,15 @@ export async function loginRoutes(app: FastifyInstance, opts: { token: string })
 
   app.post('/api/monitor/login', async (request, reply) => {
     const { token } = parseOrThrow(loginBody, request.body);
-    if (!check(token)) throw new AppError('UNAUTHORIZED', 'That monitor token is not valid', { field: 'token' });
-    setCookie(request, reply, token);
+    checkToken(request, reply, token, opts, 'token');
+    signIn(request, reply);
     return reply.code(204).send();
   });
 
-  app.post('/api/monitor/logout', async (_request, reply) => {
-    reply.header('set-cookie', `${COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+  app.post('/api/monitor/logout', async (request, reply) => {
+    const id = sessionCookie(request.headers);
+    if (id !== undefined) opts.sessions.revoke(id);
+    reply.header('set-cookie', `${COOKIE_NAME}=; ${cookieFlags(request)}; Max-Age=0`);
     return reply.code(204).send();
   });
 }

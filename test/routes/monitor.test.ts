@@ -143,7 +143,11 @@ describe('access to the Monitor', () => {
     const link = await app.app.inject({ method: 'GET', url: '/monitor?token=a-very-secret-monitor-token', remoteAddress: '10.0.0.7' });
     expect(link.statusCode).toBe(302);
     expect(link.headers.location).toBe('/#monitor');
-    expect(String(link.headers['set-cookie'])).toContain(cookie);
+    // Each sign-in is its own session (issue 12): the link sets a new cookie, which works too.
+    const linkCookie = String(link.headers['set-cookie']).split(';')[0]!;
+    expect(linkCookie).toMatch(/^qwen3vl_monitor=/);
+    expect(linkCookie).not.toBe(cookie);
+    expect((await inj({ headers: { cookie: linkCookie } })).statusCode).toBe(200);
     // Model endpoints and health stay open.
     expect((await inj({ url: '/healthz' })).statusCode).toBe(200);
   });

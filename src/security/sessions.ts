@@ -1,0 +1,75 @@
+// Monitor sign-ins: each login gets its own random session id (the cookie), which logout
+// revokes. Only a hash of each id is kept, in DATA_DIR/monitor-sessions.json, so a copy
+// of the file signs nobody in; sessions survive restarts and die when the token changes.
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { JsonFile, type FileIo } from '../alerts/json-file.js';
+
+/** As long as the cookie's Max-Age; Grafana's login_maximum_lifetime_duration. */
+export const SESSION_MAX_AGE_MS = 30 * 24 * 3_600_000;
+
+const fileSchema = z.object({
+  token: z.string(),
+  sessions: z.array(z.object({ idHash: z.string(), createdAt: z.number(), expiresAt: z.number() })),
+});
+type Stored = z.infer<typeof fileSchema>['sessions'][number];
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export class SessionStore {
+  private readonly file: JsonFile<typeof fileSchema>;
+  private readonly tokenId: string;
+  private sessions = new Map<string, Stored>();
+
+  constructor(dataDir: string, token: string, private readonly clock: () => number, io?: FileIo, private readonly maxSessions = 1_000) {
+    this.file = new JsonFile(join(dataDir, 'monitor-sessions.json'), fileSchema, () => ({ token: '', sessions: [] }), io ? { io } : {});
+    this.tokenId = hash(`qwen3vl-session-token:${token}`).slice(0, 16);
+  }
+
+  /** Reads the saved sessions; those of another token, or expired, are dropped. */
+  load(): string | undefined {
+    const { value, problem } = this.file.load(this.clock());
+    const now = this.clock();
+    if (value.token === this.tokenId) {
+      for (const s of value.sessions) if (s.expiresAt > now) this.sessions.set(s.idHash, s);
+    }
+    return problem;
+  }
+
+  private save(next: Map<string, Stored>): void {
+    this.file.save({ token: this.tokenId, sessions: [...next.values()] });
+  }
+
+  /** A new session id; saved before it is handed out (throws when it cannot be). */
+  create(): string {
+    const now = this.clock();
+    const id = randomBytes(32).toString('base64url');
+    const next = new Map([...this.sessions].filter(([, s]) => s.expiresAt > now));
+    next.set(hash(id), { idHash: hash(id), createdAt: now, expiresAt: now + SESSION_MAX_AGE_MS });
+    while (next.size > this.maxSessions) next.delete(next.keys().next().value!);
+    this.save(next);
+    this.sessions = next;
+    return id;
+  }
+
+  valid(id: string): boolean {
+    const s = this.sessions.get(hash(id));
+    return s !== undefined && s.expiresAt > this.clock();
+  }
+
+  /** Logout: the id stops working at once, here and after a restart. */
+  revoke(id: string): boolean {
+    const key = hash(id);
+    if (!this.sessions.has(key)) return false;
+    const next = new Map(this.sessions);
+    next.delete(key);
+    this.save(next);
+    this.sessions = next;
+    return true;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}
