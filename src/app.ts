@@ -29,6 +29,7 @@ import { monitorApiRoutes } from './routes/monitor-api.js';
 import { streamRoute } from './routes/stream.js';
 import { installTimingHooks } from './routes/timing.js';
 import { trackModelRequests } from './routes/model-request-hook.js';
+import { installClientLoadHooks } from './routes/client-load.js';
 import { GpuPoller } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
@@ -203,7 +204,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
   app.decorateRequest('modelRequest', null);
-  if (monitor) installTimingHooks(app, monitor.stats, clock);
+  if (monitor) {
+    installTimingHooks(app, monitor.stats, clock);
+    installClientLoadHooks(app, monitor.stats.load);
+  }
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
   // The browser UI: plain ES modules from public/, uPlot from its package. No build step.

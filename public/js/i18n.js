@@ -23,6 +23,12 @@ const dict = {
     'video.question': 'Question', 'video.ask': 'Ask', 'video.file': 'MP4 file',
     'model.stages': 'Stage timings (mean, ms)', 'model.gui': 'GUI', 'model.ocr': 'OCR', 'model.video': 'Video',
     'model.tokens': 'Input tokens (mean)', 'model.engine': 'Model server', 'model.clients': 'Top clients (5 min)', 'model.module': 'Module',
+    'card.expand': 'Expand: full series', 'card.avg': 'avg', 'card.gpu.of': 'of {n}', 'simulated.gpu': 'SIMULATED',
+    'card.rps.lastMinute': '{n} requests in the last minute', 'card.rps.window': '{n} requests in the last {w} min',
+    'card.conn.inFlight': '{n} model requests in flight', 'card.conn.ws': '{n} WebSocket',
+    'card.latency.p95crit': 'P95 above 5 s (anomaly)', 'trend.title': 'last minute against the 10 minutes before (mean {base})',
+    'chart.last5m': 'last 5 minutes',
+    'host.title': 'Host', 'host.cpu': 'CPU', 'host.memory': 'Memory', 'host.io_wait': 'IO wait', 'host.load': 'Load', 'host.cpus': '{n} CPUs',
   },
   zh: {
     'tab.chat': '对话', 'tab.gui': 'GUI 操作', 'tab.ocr': 'OCR', 'tab.video': '视频', 'tab.monitor': '监控',
@@ -47,13 +53,46 @@ const dict = {
     'video.question': '问题', 'video.ask': '提问', 'video.file': 'MP4 文件',
     'model.stages': '阶段耗时 (平均, 毫秒)', 'model.gui': 'GUI', 'model.ocr': 'OCR', 'model.video': '视频',
     'model.tokens': '输入 token (平均)', 'model.engine': '推理服务', 'model.clients': '调用方排行 (5 分钟)', 'model.module': '模块',
+    'card.expand': '展开：完整曲线', 'card.avg': '平均', 'card.gpu.of': '(共 {n} 块)', 'simulated.gpu': '模拟',
+    'card.rps.lastMinute': '最近 1 分钟 {n} 个请求', 'card.rps.window': '最近 {w} 分钟 {n} 个请求',
+    'card.conn.inFlight': '{n} 个模型请求处理中', 'card.conn.ws': '{n} 个 WebSocket',
+    'card.latency.p95crit': 'P95 超过 5 秒（异常）', 'trend.title': '最近 1 分钟对比之前 10 分钟（均值 {base}）',
+    'chart.last5m': '最近 5 分钟',
+    'host.title': '主机', 'host.cpu': 'CPU', 'host.memory': '内存', 'host.io_wait': 'IO 等待', 'host.load': '负载', 'host.cpus': '{n} 个 CPU',
   },
 };
 
 let lang = localStorage.getItem('lang') ?? ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
 const listeners = [];
 
-export const t = (key) => dict[lang][key] ?? dict.en[key] ?? key;
+/** The string for a key in the current language, with {name} replaced from vars. */
+export function t(key, vars) {
+  const s = dict[lang][key] ?? dict.en[key] ?? key;
+  return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k]))) : s;
+}
+
+/** The server's fixed explanations (why a card is empty) in Chinese; technical details kept. */
+const REASONS = [
+  [/^no requests to the model endpoints in the window$/, () => '窗口内没有模型请求'],
+  [/^no check has run yet$/, () => '尚未完成第一次检查'],
+  [/^no recent GPU reading$/, () => '最近没有 GPU 读数'],
+  [/^GPU probe not running$/, () => 'GPU 探针未运行'],
+  [/^GPU probe has not run yet$/, () => 'GPU 探针尚未运行'],
+  [/^no NVIDIA GPU: (.+) not found$/, (m) => `没有 NVIDIA GPU：未找到 ${m[1]}`],
+  [/^no NVIDIA GPU(.*)$/, (m) => `没有 NVIDIA GPU${m[1]}`],
+  [/^NVML found no GPU$/, () => 'NVML 未发现 GPU'],
+  [/^GPU (.+) lost \(GPU_IS_LOST\): NVML will be re-initialised$/, (m) => `GPU ${m[1]} 丢失 (GPU_IS_LOST)：将重新初始化 NVML`],
+  [/^NVIDIA driver not loaded (.*)$/, (m) => `NVIDIA 驱动未加载 ${m[1]}`],
+  [/^no permission to access the GPU (.*)$/, (m) => `无权访问 GPU ${m[1]}`],
+];
+export function translateReason(text) {
+  if (lang !== 'zh' || !text) return text;
+  for (const [re, fn] of REASONS) {
+    const m = re.exec(text);
+    if (m) return fn(m);
+  }
+  return text;
+}
 export const currentLang = () => lang;
 export function onLangChange(fn) { listeners.push(fn); }
 

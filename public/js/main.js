@@ -3,6 +3,7 @@
 import { api, connectStream } from './api.js';
 import { applyStatic, onLangChange, t, toggleLang } from './i18n.js';
 import { Cards } from './monitor/cards.js';
+import { HostStrip } from './monitor/host.js';
 import { LogPanel } from './monitor/log.js';
 import { ModelTab } from './monitor/model.js';
 import { Popups } from './monitor/popups.js';
@@ -24,6 +25,7 @@ function showTab() {
 
 let monitorStarted = false;
 let cards;
+let host;
 let log;
 let model;
 let settings;
@@ -47,17 +49,20 @@ async function startMonitor() {
   $('login').hidden = true;
   $('monitor-body').hidden = false;
   cards = new Cards($('cards'), $('side-panel'));
+  host = new HostStrip($('host-strip'));
   log = new LogPanel($('log-panel'));
   model = new ModelTab($('sub-model'));
   settings = new Settings($('settings'));
   popups = new Popups($('popups'));
   cards.render(snapshot);
+  host.render(snapshot);
   lastSnapshot = snapshot;
   await log.load();
   connectStream((type, data) => {
     if (type === 'snapshot') {
       lastSnapshot = data;
       cards.render(data);
+      host.render(data);
       setStatus(true);
       if (!$('sub-model').hidden) void model.render();
     } else if (type === 'log') log.add(data);
@@ -80,6 +85,7 @@ function init() {
   onLangChange(() => {
     for (const [name, render] of Object.entries(pages)) render($(`page-${name}`));
     cards?.rerender();
+    host?.rerender();
     log?.relabel();
     if (settings && !$('settings').hidden) void settings.render();
     setStatus(true);
