@@ -4,6 +4,7 @@ import { api, connectStream } from './api.js';
 import { applyStatic, onLangChange, t, toggleLang } from './i18n.js';
 import { Cards } from './monitor/cards.js';
 import { HostStrip } from './monitor/host.js';
+import { FiringList } from './monitor/firing.js';
 import { LogPanel } from './monitor/log.js';
 import { ModelTab } from './monitor/model.js';
 import { Popups } from './monitor/popups.js';
@@ -30,6 +31,7 @@ let log;
 let model;
 let settings;
 let popups;
+let firing;
 let lastSnapshot;
 
 async function startMonitor() {
@@ -53,16 +55,19 @@ async function startMonitor() {
   log = new LogPanel($('log-panel'));
   model = new ModelTab($('sub-model'));
   settings = new Settings($('settings'));
-  popups = new Popups($('popups'));
+  firing = new FiringList($('firing'), document.querySelector('#tabs [data-tab="monitor"]'));
+  popups = new Popups($('popups'), (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()), (metric) => firing.units.get(metric));
   cards.render(snapshot);
   host.render(snapshot);
   lastSnapshot = snapshot;
-  await log.load();
+  // Alerts that fired before this tab opened are listed at once.
+  await Promise.all([log.load(), firing.load().catch(() => {})]);
   connectStream((type, data) => {
     if (type === 'snapshot') {
       lastSnapshot = data;
       cards.render(data);
       host.render(data);
+      firing.onSnapshot();
       setStatus(true);
       if (!$('sub-model').hidden) void model.render();
     } else if (type === 'log') log.add(data);
@@ -86,6 +91,7 @@ function init() {
     for (const [name, render] of Object.entries(pages)) render($(`page-${name}`));
     cards?.rerender();
     host?.rerender();
+    firing?.render();
     log?.relabel();
     if (settings && !$('settings').hidden) void settings.render();
     setStatus(true);

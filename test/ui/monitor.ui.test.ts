@@ -98,10 +98,10 @@ describe('Monitor in a browser', () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US');
     check();
     await page.waitForSelector('[data-card="gpu_memory"]');
-    expect(await page.textContent('[data-tab="monitor"]')).toBe('Monitor');
+    expect(await page.textContent('[data-tab="monitor"] [data-i18n]')).toBe('Monitor');
     await page.screenshot({ path: `${ARTIFACTS}/monitor-en.png`, fullPage: true });
     await page.click('#lang');
-    expect(await page.textContent('[data-tab="monitor"]')).toBe('监控');
+    expect(await page.textContent('[data-tab="monitor"] [data-i18n]')).toBe('监控');
     expect(await page.textContent('[data-card="gpu_memory"] .title')).toBe('GPU 显存');
     expect(await page.textContent('.log-panel strong')).toBe('日志');
     await page.screenshot({ path: `${ARTIFACTS}/monitor-zh.png`, fullPage: true });
