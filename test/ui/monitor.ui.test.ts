@@ -23,7 +23,7 @@ describe('Monitor in a browser', () => {
     const rps = await monitor.page.textContent('[data-card="rps"] .number');
     expect(Number.parseFloat(rps!)).toBeGreaterThan(0);
     // The chat request's log line reached the Monitor's log.
-    await monitor.page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('INFO vlm chat completion')));
+    await monitor.page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('INFO vlm Chat completion')));
     await monitor.page.hover('[data-card="rps"]');
     await monitor.page.waitForSelector('[data-card="rps"] .hover-chart canvas');
     expect(monitor.errors).toEqual([]);
