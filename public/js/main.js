@@ -53,7 +53,7 @@ async function startMonitor() {
   cards = new Cards($('cards'), $('side-panel'));
   host = new HostStrip($('host-strip'));
   log = new LogPanel($('log-panel'));
-  model = new ModelTab($('sub-model'));
+  model = new ModelTab($('sub-model'), $('side-panel'));
   settings = new Settings($('settings'));
   firing = new FiringList($('firing'), document.querySelector('#tabs [data-tab="monitor"]'));
   popups = new Popups($('popups'), (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()), (metric) => firing.units.get(metric));
@@ -92,6 +92,7 @@ function init() {
     cards?.rerender();
     host?.rerender();
     firing?.render();
+    model?.relabel();
     log?.relabel();
     if (settings && !$('settings').hidden) void settings.render();
     setStatus(true);

@@ -79,6 +79,8 @@ export interface TrendRule {
   recentMs: number;
   baselineMs: number;
   flatPercent: number;
+  /** How the baseline window is summed up: its mean (default) or its median. */
+  baseline?: 'mean' | 'median';
 }
 export const TREND_RULE: TrendRule = { recentMs: 60_000, baselineMs: 600_000, flatPercent: 5 };
 
@@ -95,6 +97,11 @@ export interface Change {
 }
 
 const mean = (ps: readonly Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.length;
+function median(ps: readonly Point[]): number {
+  const vs = ps.map((p) => p.v).sort((a, b) => a - b);
+  const mid = vs.length >> 1;
+  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
+}
 
 export function changeOf(points: readonly Point[], rule: TrendRule = TREND_RULE): Change {
   if (points.length < 2) return { trend: null, changePercent: null, baseline: null };
@@ -107,7 +114,7 @@ export function changeOf(points: readonly Point[], rule: TrendRule = TREND_RULE)
     recent = points.slice(half);
   }
   const r = mean(recent);
-  const e = mean(earlier);
+  const e = rule.baseline === 'median' ? median(earlier) : mean(earlier);
   const delta = r - e;
   if (Math.abs(delta) <= Math.max((Math.abs(e) * rule.flatPercent) / 100, 1e-9)) {
     return { trend: 'flat', changePercent: e === 0 ? 0 : (delta / Math.abs(e)) * 100, baseline: e };
@@ -134,7 +141,7 @@ interface SnapshotInput {
 /** Four significant digits are plenty for a 60-pixel line and keep the message small. */
 const round4 = (v: number) => (v === 0 || !Number.isFinite(v) ? v : Number(v.toPrecision(4)));
 
-function sparkOf(points: readonly Point[], now: number): Spark {
+export function sparkOf(points: readonly Point[], now: number): Spark {
   const out: Spark = [];
   for (const p of points) if (p.t > now - SPARK_MS) out.push([p.t, round4(p.v)]);
   return out;

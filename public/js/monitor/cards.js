@@ -2,11 +2,11 @@
 // ("↑ 340 %"), the key figures under the value, a 5-minute sparkline, a readable chart
 // on hover (updated in place while hovered), and a side panel on "expand". Cards are
 // built once and updated in place at every check.
-import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtChange, fmtDuration, fmtPercent, fmtValue } from '../format.js';
 import { t, translateReason } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
+import { showSeries } from './panel.js';
 
 const SPARK_MS = 5 * 60_000;
 
@@ -46,10 +46,6 @@ export function cardFacts(c, snapshot) {
     default:
       return [];
   }
-}
-
-function labelQuery(labels) {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 /** The hover chart's lines: the card's series, and P95/P99 beside the latency's P50. */
@@ -152,31 +148,14 @@ export class Cards {
     if (this.last) this.render(this.last);
   }
 
-  /** Full series: every GPU or endpoint of the metric, 5 m / 15 m / 1 h; latency P50/P95/P99 together. */
-  async expand(c, span = '15m') {
-    this.side.hidden = false;
-    const chartBox = h('div');
-    const header = h('div', { class: 'form-row' },
-      h('strong', { text: `${t(`card.${c.id}`)} · ${c.metric}` }),
-      h('span', { class: 'grow' }),
-      ...['5m', '15m', '1h'].map((w) => h('button', { type: 'button', text: w, class: w === span ? 'active' : '', onclick: () => this.expand(c, w) })),
-      h('button', { type: 'button', text: t('panel.close'), onclick: () => { this.side.hidden = true; } }),
-    );
-    this.side.replaceChildren(header, chartBox);
-    let series;
-    let unit;
+  /** Full series: every GPU or endpoint of the metric; the latency's P50/P95/P99 together. */
+  expand(c) {
+    const title = `${t(`card.${c.id}`)} · ${c.metric}`;
+    const emptyText = translateReason(c.reason ?? '') || '—';
     if (c.id === 'latency') {
-      const q = (m) => api(`/api/monitor/series?metric=${m}&labels=${encodeURIComponent(labelQuery(c.labels))}&window=${span}`);
-      const [p50, p95, p99] = await Promise.all([q('latency_ms_p50'), q('latency_ms_p95'), q('latency_ms_p99')]);
-      unit = 'ms';
-      series = [['P50', p50], ['P95', p95], ['P99', p99]].filter(([, d]) => d.series[0]).map(([name, d]) => ({ name, points: d.series[0].points }));
-    } else {
-      // Every GPU, or every model endpoint next to their merged "*" series.
-      const data = await api(`/api/monitor/series?metric=${c.metric}&window=${span}`);
-      unit = data.unit;
-      series = data.series.filter((s) => !s.labels.endpoint || s.labels.endpoint === '*' || /^\/(v1|api\/(ocr|gui|video))/.test(s.labels.endpoint));
+      return showSeries(this.side, { title, emptyText, lines: ['p50', 'p95', 'p99'].map((q) => ({ name: q.toUpperCase(), metric: `latency_ms_${q}`, labels: c.labels })) });
     }
-    if (series.length === 0) chartBox.append(h('p', { class: 'muted', text: translateReason(c.reason ?? '') || '—' }));
-    else lineChart(chartBox, series, { width: Math.min(680, this.side.clientWidth - 32), height: 300, unit });
+    // Every GPU, or every model endpoint next to their merged "*" series.
+    return showSeries(this.side, { title, emptyText, lines: [{ metric: c.metric }], filter: (s) => !s.labels.endpoint || s.labels.endpoint === '*' || /^\/(v1|api\/(ocr|gui|video))/.test(s.labels.endpoint) });
   }
 }
