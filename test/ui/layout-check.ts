@@ -19,21 +19,26 @@ export async function clippedInside(page: Page, containers = '.card, .host-item'
       const b = box.getBoundingClientRect();
       const owner = (box as HTMLElement).dataset.card ?? (box as HTMLElement).dataset.host ?? name(box);
       if (box.scrollWidth > box.clientWidth + 1) out.push({ what: owner, text: (box.textContent ?? '').slice(0, 80), detail: `content ${box.scrollWidth}px wider than ${box.clientWidth}px` });
-      for (const el of box.querySelectorAll('*')) {
-        if (el.closest('.hover-chart')) continue;
+      for (const el of [box, ...box.querySelectorAll('*')]) {
+        if (el.closest('.hover-chart') || el.closest('select')) continue; // charts float, options scroll in their list
         const r = el.getBoundingClientRect();
         if (r.width === 0 && r.height === 0) continue;
         const text = (el.textContent ?? '').trim();
-        if (r.left < b.left - 0.5 || r.right > b.right + 0.5 || r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5) {
+        if (el !== box && (r.left < b.left - 0.5 || r.right > b.right + 0.5 || r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5)) {
           out.push({ what: `${owner} ${name(el)}`, text: text.slice(0, 80), detail: `outside its card (${Math.round(r.left)}–${Math.round(r.right)} in ${Math.round(b.left)}–${Math.round(b.right)})` });
         }
-        if (el instanceof HTMLElement && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+        if (el !== box && el instanceof HTMLElement && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
           out.push({ what: `${owner} ${name(el)}`, text: text.slice(0, 80), detail: `text ${el.scrollWidth}px in a ${el.clientWidth}px box` });
         }
-        // One character per line: a tall, narrow box holding several characters.
-        const lh = Number.parseFloat(getComputedStyle(el).lineHeight) || 16;
-        if (el.children.length === 0 && text.length > 3 && r.height > lh * 2.5 && r.width < lh * 2) {
-          out.push({ what: `${owner} ${name(el)}`, text: text.slice(0, 80), detail: 'wrapped one character per line' });
+        // One character per line, or a short word (未触发, warning) broken over lines: count
+        // the text's own line boxes, not the box's height (a table row can be taller).
+        if (el.children.length === 0 && text.length >= 2) {
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          const rects = [...range.getClientRects()].filter((x) => x.width > 0);
+          const lines = new Set(rects.map((x) => Math.round(x.top))).size;
+          if (lines > 1 && text.length <= 12 && !/\s/.test(text)) out.push({ what: `${owner} ${name(el)}`, text, detail: 'a short word broken over lines' });
+          else if (lines >= 3 && lines >= text.length / 2) out.push({ what: `${owner} ${name(el)}`, text: text.slice(0, 80), detail: 'wrapped one character per line' });
         }
       }
     }

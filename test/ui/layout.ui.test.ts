@@ -71,6 +71,15 @@ describe('overview layout', () => {
         expect(await cardRows(page)).toEqual(Array(6 / size.columns).fill(size.columns));
         expect(await sidewaysOverflow(page)).toEqual([]);
         await page.screenshot({ path: `${ARTIFACTS}/layout-${size.width}x${size.height}-${lang.slice(0, 2)}.png`, fullPage: true });
+        // The side panel and Model Metrics fit too.
+        await page.click('[data-card="latency"] .expand');
+        await page.waitForSelector('#side-panel:not([hidden]) canvas');
+        expect(await sidewaysOverflow(page)).toEqual([]);
+        await page.click('#side-panel button:has-text("1h") >> xpath=following-sibling::button');
+        await page.click('[data-sub="model"]');
+        await page.waitForSelector('.model-card .number');
+        expect(await clippedInside(page, '.model-card')).toEqual([]);
+        expect(await sidewaysOverflow(page)).toEqual([]);
         expect(errors).toEqual([]);
         await page.context().close();
       });
