@@ -30,6 +30,7 @@ import { monitorApiRoutes } from './routes/monitor-api.js';
 import { streamRoute } from './routes/stream.js';
 import { installTimingHooks } from './routes/timing.js';
 import { trackModelRequests } from './routes/model-request-hook.js';
+import { installClientLoadHooks } from './routes/client-load.js';
 import { GpuPoller } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
@@ -242,7 +243,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (open > 0) log.warn('http', 'shutdown grace over: requests cut', { cut: open });
   });
   installRequestGuards(app, { bindHost: config.HOST, publicUrl: config.PUBLIC_URL, allowedHosts: config.ALLOWED_HOSTS, allowedOrigins: config.ALLOWED_ORIGINS });
-  if (monitor) installTimingHooks(app, monitor.stats, clock);
+  if (monitor) {
+    installTimingHooks(app, monitor.stats, clock);
+    installClientLoadHooks(app, monitor.stats.load);
+  }
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
   // The browser UI: plain ES modules from public/, uPlot from its package. No build step.

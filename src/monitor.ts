@@ -1,6 +1,7 @@
 // The Monitor's state and its check: one object the app creates when MONITOR_ENABLED
 // is true. check(now) turns windows into series points, builds the cards and pushes
 // them to every open Monitor tab; the scheduler calls it, tests call it directly.
+import { availableParallelism } from 'node:os';
 import type client from 'prom-client';
 import type { AlertManager } from './alerts/manager.js';
 import { createPrometheusRegistry } from './metrics/prometheus.js';
@@ -82,7 +83,9 @@ export class Monitor {
     if (this.opts.gpu) {
       const r = await this.opts.gpu.poll(now);
       recordGpuSeries(this.store, r, now);
-      this.gpuStatus = r.reason === undefined ? { available: r.available } : { available: r.available, reason: r.reason };
+      const names: Record<string, string> = {};
+      for (const g of r.readings) if (g.name) names[String(g.index)] = g.name;
+      this.gpuStatus = { available: r.available, names, ...(r.reason === undefined ? {} : { reason: r.reason }) };
     }
     if (this.opts.host) recordHostSeries(this.store, this.opts.host.sample(now), now);
     if (this.opts.upstreamUp) this.store.record('upstream_up', {}, now, (await this.opts.upstreamUp()) ? 1 : 0);
@@ -120,6 +123,7 @@ export class Monitor {
       windowMs: this.opts.windowMs,
       gpu: this.gpuStatus,
       simulated: this.opts.simulated ?? false,
+      cpuCount: availableParallelism(),
     });
   }
 

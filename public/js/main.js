@@ -3,6 +3,8 @@
 import { api, connectStream } from './api.js';
 import { applyStatic, onLangChange, t, toggleLang } from './i18n.js';
 import { Cards } from './monitor/cards.js';
+import { HostStrip } from './monitor/host.js';
+import { FiringList } from './monitor/firing.js';
 import { LogPanel } from './monitor/log.js';
 import { ModelTab } from './monitor/model.js';
 import { Popups } from './monitor/popups.js';
@@ -24,10 +26,12 @@ function showTab() {
 
 let monitorStarted = false;
 let cards;
+let host;
 let log;
 let model;
 let settings;
 let popups;
+let firing;
 let lastSnapshot;
 
 async function startMonitor() {
@@ -47,17 +51,23 @@ async function startMonitor() {
   $('login').hidden = true;
   $('monitor-body').hidden = false;
   cards = new Cards($('cards'), $('side-panel'));
+  host = new HostStrip($('host-strip'));
   log = new LogPanel($('log-panel'));
-  model = new ModelTab($('sub-model'));
+  model = new ModelTab($('sub-model'), $('side-panel'));
   settings = new Settings($('settings'));
-  popups = new Popups($('popups'));
+  firing = new FiringList($('firing'), document.querySelector('#tabs [data-tab="monitor"]'));
+  popups = new Popups($('popups'), (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()), (metric) => firing.units.get(metric));
   cards.render(snapshot);
+  host.render(snapshot);
   lastSnapshot = snapshot;
-  await log.load();
+  // Alerts that fired before this tab opened are listed at once.
+  await Promise.all([log.load(), firing.load().catch(() => {})]);
   connectStream((type, data) => {
     if (type === 'snapshot') {
       lastSnapshot = data;
       cards.render(data);
+      host.render(data);
+      firing.onSnapshot();
       setStatus(true);
       if (!$('sub-model').hidden) void model.render();
     } else if (type === 'log') log.add(data);
@@ -80,6 +90,9 @@ function init() {
   onLangChange(() => {
     for (const [name, render] of Object.entries(pages)) render($(`page-${name}`));
     cards?.rerender();
+    host?.rerender();
+    firing?.render();
+    model?.relabel();
     log?.relabel();
     if (settings && !$('settings').hidden) void settings.render();
     setStatus(true);

@@ -2,6 +2,7 @@
 // INFO lines are sampled (10 % by default, 100 % while boosted); WARN and ERROR are
 // always kept. Kept lines go to pino (stdout), to a bounded ring the UI queries, and to
 // the Monitor stream. Sampling uses an injected random source so tests are seeded.
+import { isEmptySearch, matchesSearch, parseLogSearch, type LogSearch } from './log-search.js';
 import { redactParams, type LogParams } from './redact.js';
 
 export type Level = 'INFO' | 'WARN' | 'ERROR';
@@ -30,19 +31,34 @@ export interface EventLogOptions {
 }
 
 export interface LogQuery {
+  /** A minimum: WARN returns WARN and ERROR. */
   level?: Level;
   module?: string;
+  /** The search language of log-search.ts: `WARN ocr`, `image_hash=ab3f`, free text. */
   q?: string;
   since?: number;
   limit?: number;
 }
 
-/** `INFO gui GUI step executed action=click target="登录按钮" duration=842ms` */
-export function formatLine(line: LogLine): string {
-  const params = Object.entries(line.params)
-    .map(([k, v]) => `${k}=${typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : String(v)}`)
-    .join(' ');
-  return `${line.level} ${line.module} ${line.event}${params ? ` ${params}` : ''}`;
+export { formatLine } from './log-format.js';
+
+/** Which lines share a line's context: its request, its client, or its module. */
+export type ContextKey = 'request' | 'client' | 'module';
+
+/** The value a line has for a context key, if any. */
+export function contextValue(line: LogLine, by: ContextKey): string | undefined {
+  if (by === 'module') return line.module;
+  const v = by === 'request' ? line.params.requestId ?? line.params.request_id : line.params.client;
+  return v === null || v === undefined ? undefined : String(v);
+}
+
+export interface SearchResult {
+  /** Newest first, at most the limit. */
+  lines: LogLine[];
+  /** Lines in the ring that match (all of them, not only those returned). */
+  matched: number;
+  /** Lines looked at: the whole ring. */
+  scanned: number;
 }
 
 export class EventLog {
@@ -107,21 +123,100 @@ export class EventLog {
     return line;
   }
 
+  /** Kept lines, newest first; stops at a line overwritten while it runs. */
+  *newestFirst(): Generator<LogLine> {
+    const newest = this.seq;
+    for (let k = 1; k <= this.ring.length; k++) {
+      const line = this.ring[(this.next - k + this.ring.length) % this.ring.length];
+      if (!line || line.seq > newest) return;
+      yield line;
+    }
+  }
+
+  private static filter(q: LogQuery): (line: LogLine) => boolean {
+    const minLevel = q.level ? LEVELS.indexOf(q.level) : 0;
+    const search: LogSearch | undefined = q.q ? parseLogSearch(q.q) : undefined;
+    const useSearch = search !== undefined && !isEmptySearch(search);
+    return (line) => {
+      if (LEVELS.indexOf(line.level) < minLevel) return false;
+      if (q.module && line.module !== q.module) return false;
+      return !useSearch || matchesSearch(line, search);
+    };
+  }
+
   /** Newest first. `level` is a minimum (WARN returns WARN and ERROR). */
   query(q: LogQuery = {}): LogLine[] {
-    const minLevel = q.level ? LEVELS.indexOf(q.level) : 0;
-    const needle = q.q?.toLowerCase();
     const limit = Math.min(Math.max(q.limit ?? 200, 1), 1_000);
+    const keep = EventLog.filter(q);
     const out: LogLine[] = [];
-    for (let k = 1; k <= this.ring.length && out.length < limit; k++) {
-      const line = this.ring[(this.next - k + this.ring.length) % this.ring.length];
-      if (!line) break;
+    for (const line of this.newestFirst()) {
       if (q.since !== undefined && line.t < q.since) break;
-      if (LEVELS.indexOf(line.level) < minLevel) continue;
-      if (q.module && line.module !== q.module) continue;
-      if (needle && !formatLine(line).toLowerCase().includes(needle)) continue;
-      out.push(line);
+      if (keep(line)) out.push(line);
+      if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /**
+   * Searches the whole ring, newest first, counting every match. Yields to the event loop
+   * every `chunk` lines (a million-line ring is searched without stalling requests).
+   */
+  async search(q: LogQuery, chunk = 20_000): Promise<SearchResult> {
+    const limit = Math.min(Math.max(q.limit ?? 200, 1), 1_000);
+    const keep = EventLog.filter(q);
+    const lines: LogLine[] = [];
+    let matched = 0;
+    let scanned = 0;
+    for (const line of this.newestFirst()) {
+      if (q.since !== undefined && line.t < q.since) break;
+      scanned++;
+      if (keep(line)) {
+        matched++;
+        if (lines.length < limit) lines.push(line);
+      }
+      if (scanned % chunk === 0) await new Promise((r) => setImmediate(r));
+    }
+    return { lines, matched, scanned };
+  }
+
+  /** The line with this sequence number, if still in the ring. */
+  get(seq: number): LogLine | undefined {
+    const line = this.ring[(seq - 1) % this.ring.length];
+    return line?.seq === seq ? line : undefined;
+  }
+
+  /**
+   * The lines before and after a line that share its request, client or module, oldest
+   * first with the line itself among them; undefined when the line has left the ring.
+   */
+  context(seq: number, by: ContextKey, before = 10, after = 10): { line: LogLine; value: string; lines: LogLine[] } | undefined {
+    const line = this.get(seq);
+    if (!line) return undefined;
+    const value = contextValue(line, by);
+    if (value === undefined) return { line, value: '', lines: [line] };
+    const n = this.ring.length;
+    const at = (seq - 1) % n;
+    const earlier: LogLine[] = [];
+    for (let k = 1; k < n && earlier.length < before; k++) {
+      const l = this.ring[(at - k + n) % n];
+      if (!l || l.seq >= seq) break;
+      if (contextValue(l, by) === value) earlier.push(l);
+    }
+    const later: LogLine[] = [];
+    for (let k = 1; k < n && later.length < after; k++) {
+      const l = this.ring[(at + k) % n];
+      if (!l || l.seq <= seq) break;
+      if (contextValue(l, by) === value) later.push(l);
+    }
+    return { line, value, lines: [...earlier.reverse(), line, ...later] };
+  }
+
+  /** Until when every INFO line is kept (0: not boosted). */
+  get boostedUntil(): number {
+    return this.boostUntil;
+  }
+
+  get configuredSampleRate(): number {
+    return this.opts.sampleRate;
   }
 }

@@ -63,6 +63,8 @@ const defs: MetricDef[] = [
   { name: 'http_status_4xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 4xx in the sliding window.' },
   { name: 'http_status_5xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 5xx in the sliding window.' },
   { name: 'error_rate_percent', layer: 'service', unit: '%', labels: ['endpoint'], help: 'Share of requests answered 5xx in the sliding window.', thresholds: above(1, 5) },
+  { name: 'active_connections', layer: 'service', unit: 'connections', labels: [], help: 'Open client connections at the check (HTTP keep-alive and WebSocket): who is on the server now.', thresholds: above(41, 81) },
+  { name: 'model_requests_in_flight', layer: 'service', unit: 'requests', labels: [], help: 'Model requests (chat, GUI, OCR, video) received and not yet answered, at the check.' },
   { name: 'websocket_active_connections', layer: 'service', unit: 'connections', labels: [], help: 'Open WebSocket connections, counted by the WebSocket server.' },
   { name: 'ttft_ms', layer: 'service', unit: 'ms', labels: ['endpoint'], help: 'Time to first token of streamed chat (median over the window).', thresholds: above(2_000, 5_000) },
   { name: 'tokens_per_second', layer: 'service', unit: 'tokens/s', labels: ['endpoint'], help: 'Completion tokens per second after the first token, from the upstream usage (median over the window).' },

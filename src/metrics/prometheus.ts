@@ -107,6 +107,12 @@ export function createPrometheusRegistry(src: PrometheusSources): client.Registr
   add(new CollectedMetric(`${PREFIX}websocket_active_connections`, 'Open WebSocket connections.', 'gauge', () => [
     { labels: {}, value: src.websocketConnections() },
   ]));
+  add(new CollectedMetric(`${PREFIX}http_open_connections`, 'Open client connections (HTTP keep-alive and WebSocket).', 'gauge', () => [
+    { labels: {}, value: src.stats.load.openConnections },
+  ]));
+  add(new CollectedMetric(`${PREFIX}model_requests_in_flight`, 'Model requests received and not yet answered.', 'gauge', () => [
+    { labels: {}, value: src.stats.load.modelRequestsInFlight },
+  ]));
   // Resource-layer gauges: the newest reading of each series, if from a recent check.
   for (const def of catalogue.values()) {
     if (def.layer !== 'resource') continue;

@@ -38,6 +38,8 @@ export function collectServiceSeries({ stats, store, windowMs, websocketConnecti
   }
   recordSummary(store, { endpoint: ALL_MODEL_ENDPOINTS }, stats.modelSummary(windowMs, now), now);
   store.record('websocket_active_connections', {}, now, websocketConnections);
+  store.record('active_connections', {}, now, stats.load.openConnections);
+  store.record('model_requests_in_flight', {}, now, stats.load.modelRequestsInFlight);
 
   const chat = { endpoint: '/v1/chat/completions' };
   const ttft = stats.chat.ttftWindow.summarize(windowMs, now);

@@ -81,10 +81,21 @@ export class ChatStats {
   }
 }
 
+/**
+ * Who is on the server now, counted by the connection and request hooks
+ * (routes/client-load.ts): open client sockets (HTTP keep-alive and WebSocket alike) and
+ * model requests between their arrival and their answer (or the client giving up).
+ */
+export class ClientLoad {
+  openConnections = 0;
+  modelRequestsInFlight = 0;
+}
+
 export class ServiceStats {
   private readonly byKey = new Map<string, EndpointStats>();
   readonly unmatched: EndpointStats;
   readonly chat: ChatStats;
+  readonly load = new ClientLoad();
 
   constructor(readonly startedAtMs: number) {
     this.unmatched = new EndpointStats('*', UNMATCHED_ENDPOINT, 'other', startedAtMs);

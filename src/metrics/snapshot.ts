@@ -1,10 +1,15 @@
-// The six Monitor cards, built from the series store: a pure function of (store, now).
-import { healthOf, metricDef, type Health } from './catalogue.js';
+// The six Monitor cards and the host strip, built from the series store: a pure
+// function of (store, now). Each card carries its value, colour, the change against its
+// baseline (TREND_RULE) and the last 5 minutes as a sparkline.
+import { healthOf, metricDef, type Health, type Thresholds } from './catalogue.js';
 import type { Point } from './ring-series.js';
 import type { Labels, SeriesStore } from './series-store.js';
 import { ALL_MODEL_ENDPOINTS } from './service-collector.js';
 
 export type Trend = 'up' | 'down' | 'flat';
+
+/** [time ms, value] pairs, oldest first. */
+export type Spark = Array<[number, number]>;
 
 export interface Card {
   id: 'gpu_memory' | 'gpu_utilization' | 'latency' | 'rps' | 'connections' | 'error_rate';
@@ -14,12 +19,33 @@ export interface Card {
   unit: string;
   status: Health | 'unavailable';
   trend: Trend | null;
+  /** Signed percent change of the last minute against the baseline; null without one (or from 0). */
+  changePercent: number | null;
+  /** Mean of the baseline window the change is measured against. */
+  baseline: number | null;
   /** Why there is no value (no GPU, no traffic yet). */
   reason?: string;
+  /** What set the colour when it is not the value itself (the latency card's P95). */
+  statusReason?: string;
   /** Time of the point shown. */
   at?: number;
-  /** Extra numbers for the expanded view (e.g. each GPU, P95/P99). */
+  /** Extra numbers for the card's detail (e.g. each GPU, P95/P99). */
   detail?: Record<string, number | string | null>;
+  /** The last 5 minutes of the card's series. */
+  spark: Spark;
+  /** More lines for the hover chart (the latency card's P95 and P99). */
+  sparks?: Record<string, Spark>;
+}
+
+export interface HostItem {
+  id: 'cpu' | 'memory' | 'io_wait' | 'load';
+  metric: string;
+  value: number | null;
+  unit: string;
+  status: Health | 'unavailable';
+  trend: Trend | null;
+  changePercent: number | null;
+  detail?: Record<string, number | null>;
 }
 
 export interface Snapshot {
@@ -27,30 +53,78 @@ export interface Snapshot {
   intervalMs: number;
   windowMs: number;
   simulated: boolean;
+  /** How trends are measured, so the UI can say it. */
+  trendRule: TrendRule;
   cards: Card[];
+  host: HostItem[];
 }
 
 export interface GpuStatus {
   available: boolean;
   /** Shown on the GPU cards when unavailable: no driver, library not found, GPU lost... */
   reason?: string;
+  /** NVML's board name per GPU index, e.g. { "0": "NVIDIA H100 80GB HBM3" }. */
+  names?: Record<string, string>;
+  /** The GPUs are simulated (the demo): the cards say so. */
+  simulated?: boolean;
 }
 
 /**
- * Trend from the last six points: the mean of the newest three against the three
- * before. Changes under 5 % of the earlier mean count as flat, so noise does not blink.
+ * The trend rule: the mean of the last minute against the mean of the 10 minutes before
+ * it, so an incident that lasts keeps its ↑ until it has become the new normal. Changes
+ * within 5 % of the baseline are flat. A history shorter than the recent window plus
+ * one check compares its newer half with its older half.
  */
-export function trendOf(points: readonly Point[]): Trend | null {
-  if (points.length < 2) return null;
-  const recent = points.slice(-3);
-  const earlier = points.slice(-6, -3);
-  if (earlier.length === 0) earlier.push(points[0]!);
-  const mean = (ps: readonly Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.length;
+export interface TrendRule {
+  recentMs: number;
+  baselineMs: number;
+  flatPercent: number;
+  /** How the baseline window is summed up: its mean (default) or its median. */
+  baseline?: 'mean' | 'median';
+}
+export const TREND_RULE: TrendRule = { recentMs: 60_000, baselineMs: 600_000, flatPercent: 5 };
+
+/** Sparklines cover this long. */
+export const SPARK_MS = 5 * 60_000;
+
+/** The tutorial's anomaly signal: P95 above 5 s colours the latency card critical. */
+export const P95_ANOMALY_MS = 5_000;
+
+export interface Change {
+  trend: Trend | null;
+  changePercent: number | null;
+  baseline: number | null;
+}
+
+const mean = (ps: readonly Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.length;
+function median(ps: readonly Point[]): number {
+  const vs = ps.map((p) => p.v).sort((a, b) => a - b);
+  const mid = vs.length >> 1;
+  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
+}
+
+export function changeOf(points: readonly Point[], rule: TrendRule = TREND_RULE): Change {
+  if (points.length < 2) return { trend: null, changePercent: null, baseline: null };
+  const end = points[points.length - 1]!.t;
+  let recent = points.filter((p) => p.t > end - rule.recentMs);
+  let earlier = points.filter((p) => p.t <= end - rule.recentMs && p.t > end - rule.recentMs - rule.baselineMs);
+  if (earlier.length === 0) {
+    const half = Math.floor(points.length / 2);
+    earlier = points.slice(0, half);
+    recent = points.slice(half);
+  }
   const r = mean(recent);
-  const e = mean(earlier);
+  const e = rule.baseline === 'median' ? median(earlier) : mean(earlier);
   const delta = r - e;
-  if (Math.abs(delta) <= Math.max(Math.abs(e) * 0.05, 1e-9)) return 'flat';
-  return delta > 0 ? 'up' : 'down';
+  if (Math.abs(delta) <= Math.max((Math.abs(e) * rule.flatPercent) / 100, 1e-9)) {
+    return { trend: 'flat', changePercent: e === 0 ? 0 : (delta / Math.abs(e)) * 100, baseline: e };
+  }
+  return { trend: delta > 0 ? 'up' : 'down', changePercent: e === 0 ? null : (delta / Math.abs(e)) * 100, baseline: e };
+}
+
+/** The trend alone (kept for callers that only draw the arrow). */
+export function trendOf(points: readonly Point[], rule: TrendRule = TREND_RULE): Trend | null {
+  return changeOf(points, rule).trend;
 }
 
 interface SnapshotInput {
@@ -60,6 +134,28 @@ interface SnapshotInput {
   windowMs: number;
   gpu: GpuStatus;
   simulated?: boolean;
+  /** CPUs the load average is measured against (colours the load). */
+  cpuCount?: number;
+}
+
+/** Four significant digits are plenty for a 60-pixel line and keep the message small. */
+const round4 = (v: number) => (v === 0 || !Number.isFinite(v) ? v : Number(v.toPrecision(4)));
+
+export function sparkOf(points: readonly Point[], now: number): Spark {
+  const out: Spark = [];
+  for (const p of points) if (p.t > now - SPARK_MS) out.push([p.t, round4(p.v)]);
+  return out;
+}
+
+/** Points of one series covering the trend rule's windows. */
+function historyOf(input: SnapshotInput, metric: string, labels: Labels): Point[] {
+  return input.store.ring(metric, labels)?.since(input.now - TREND_RULE.recentMs - TREND_RULE.baselineMs - input.intervalMs) ?? [];
+}
+
+/** A point older than three checks is stale: no value rather than an old one. */
+function freshValue(input: SnapshotInput, metric: string, labels: Labels): number | null {
+  const p = input.store.latest(metric, labels);
+  return p && p.t >= input.now - input.intervalMs * 3 ? p.v : null;
 }
 
 function card(
@@ -72,33 +168,34 @@ function card(
 ): Card {
   const def = metricDef(metric);
   const unit = def?.unit ?? '';
-  const series = input.store.find(metric, labels).find((s) => sameLabels(s.labels, labels));
-  // A point older than three checks is stale: show no value rather than an old one.
-  const recent = series?.ring.since(input.now - input.intervalMs * 6) ?? [];
-  const last = recent.at(-1);
+  const points = historyOf(input, metric, labels);
+  const last = points.at(-1);
+  const spark = sparkOf(points, input.now);
   if (!last || last.t < input.now - input.intervalMs * 3) {
-    return { id, metric, labels, value: null, unit, status: 'unavailable', trend: null, reason: emptyReason };
+    const empty: Card = { id, metric, labels, value: null, unit, status: 'unavailable', trend: null, changePercent: null, baseline: null, reason: emptyReason, spark };
+    if (detail) empty.detail = detail;
+    return empty;
   }
+  const change = changeOf(points);
   const result: Card = {
-    id, metric, labels, value: last.v, unit, status: healthOf(last.v, def?.thresholds), trend: trendOf(recent), at: last.t,
+    id, metric, labels, value: last.v, unit, status: healthOf(last.v, def?.thresholds), at: last.t, spark, ...change,
   };
   if (detail) result.detail = detail;
   return result;
 }
 
-function sameLabels(a: Labels, b: Labels): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
+const RANK: Record<Card['status'], number> = { unavailable: -1, ok: 0, warn: 1, crit: 2 };
+const worse = (a: Health, b: Health): Health => (RANK[a] >= RANK[b] ? a : b);
 
-/** The GPU card shows the worst GPU; every GPU is listed in the detail. */
+/** The GPU cards show the worst GPU, named; every GPU is in the detail. */
 function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', metric: string): Card {
   const reason = input.gpu.reason ?? 'no NVIDIA GPU';
   const series = input.store.find(metric);
+  const unit = metricDef(metric)?.unit ?? '%';
   if (!input.gpu.available || series.length === 0) {
-    return { id, metric, labels: {}, value: null, unit: metricDef(metric)?.unit ?? '%', status: 'unavailable', trend: null, reason };
+    return { id, metric, labels: {}, value: null, unit, status: 'unavailable', trend: null, changePercent: null, baseline: null, reason, spark: [] };
   }
-  const detail: Record<string, number | null> = {};
+  const detail: Record<string, number | string | null> = {};
   let worst: { labels: Labels; v: number } | undefined;
   for (const s of series) {
     const last = s.ring.last();
@@ -109,41 +206,120 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
     if (fresh && (!worst || last.v > worst.v)) worst = { labels: s.labels, v: last.v };
   }
   if (!worst) {
-    return { id, metric, labels: {}, value: null, unit: '%', status: 'unavailable', trend: null, reason: 'no recent GPU reading' };
+    return { id, metric, labels: {}, value: null, unit, status: 'unavailable', trend: null, changePercent: null, baseline: null, reason: 'no recent GPU reading', spark: [] };
   }
-  const c = card(input, id, metric, worst.labels, reason, detail);
+  const gpu = worst.labels.gpu ?? '?';
+  detail.gpu = gpu;
+  detail.gpuCount = series.length;
+  const name = input.gpu.names?.[gpu];
+  if (name) detail.gpuName = name;
+  if (input.gpu.simulated) detail.simulated = 'simulated';
   if (id === 'gpu_memory') {
-    // What the card prints: "14,280 / 24,576 MiB (58 %)" for the fullest GPU.
-    const used = input.store.latest('gpu_memory_used_mib', worst.labels);
-    const total = input.store.latest('gpu_memory_total_mib', worst.labels);
-    if (used && total) c.detail = { ...c.detail, usedMiB: Math.round(used.v), totalMiB: Math.round(total.v) };
+    // "14,280 / 24,576 MiB" under the fullest GPU's share.
+    const used = freshValue(input, 'gpu_memory_used_mib', worst.labels);
+    const total = freshValue(input, 'gpu_memory_total_mib', worst.labels);
+    if (used !== null && total !== null) {
+      detail.usedMiB = Math.round(used);
+      detail.totalMiB = Math.round(total);
+    }
+  }
+  return card(input, id, metric, worst.labels, reason, detail);
+}
+
+function latencyCard(input: SnapshotInput, noTraffic: string): Card {
+  const all = { endpoint: ALL_MODEL_ENDPOINTS };
+  const p95 = freshValue(input, 'latency_ms_p95', all);
+  const c = card(input, 'latency', 'latency_ms_p50', all, noTraffic, {
+    p95,
+    p99: freshValue(input, 'latency_ms_p99', all),
+    avg: freshValue(input, 'latency_ms_avg', all),
+  });
+  c.sparks = {
+    p95: sparkOf(historyOf(input, 'latency_ms_p95', all), input.now),
+    p99: sparkOf(historyOf(input, 'latency_ms_p99', all), input.now),
+  };
+  // The median can look fine while one request in twenty waits for seconds.
+  if (c.value !== null && p95 !== null && p95 > P95_ANOMALY_MS) {
+    const s = worse(c.status as Health, 'crit');
+    if (s !== c.status) c.statusReason = `P95 above ${P95_ANOMALY_MS / 1000} s`;
+    c.status = s;
   }
   return c;
 }
 
-export function buildSnapshot(input: SnapshotInput): Snapshot {
+function rpsCard(input: SnapshotInput): Card {
   const all = { endpoint: ALL_MODEL_ENDPOINTS };
-  const latest = (m: string) => input.store.latest(m, all)?.v ?? null;
+  const count = (m: string) => freshValue(input, m, all);
+  const [s2, s4, s5] = [count('http_status_2xx'), count('http_status_4xx'), count('http_status_5xx')];
+  // One request in a minute is 0.02 req/s: the count says that something happened.
+  const requests = s2 === null && s4 === null && s5 === null ? null : (s2 ?? 0) + (s4 ?? 0) + (s5 ?? 0);
+  return card(input, 'rps', 'requests_per_second', all, 'no check has run yet', { requestsInWindow: requests });
+}
+
+function errorCard(input: SnapshotInput, noTraffic: string): Card {
+  const all = { endpoint: ALL_MODEL_ENDPOINTS };
+  const s2 = freshValue(input, 'http_status_2xx', all);
+  const s4 = freshValue(input, 'http_status_4xx', all);
+  const s5 = freshValue(input, 'http_status_5xx', all);
+  const total = (s2 ?? 0) + (s4 ?? 0) + (s5 ?? 0);
+  return card(input, 'error_rate', 'error_rate_percent', all, noTraffic, {
+    status2xx: s2,
+    status4xx: s4,
+    status5xx: s5,
+    share4xxPercent: total > 0 ? ((s4 ?? 0) / total) * 100 : null,
+  });
+}
+
+function connectionsCard(input: SnapshotInput): Card {
+  return card(input, 'connections', 'active_connections', {}, 'no check has run yet', {
+    websocket: freshValue(input, 'websocket_active_connections', {}),
+    modelRequestsInFlight: freshValue(input, 'model_requests_in_flight', {}),
+  });
+}
+
+function hostItem(input: SnapshotInput, id: HostItem['id'], metric: string, thresholds?: Thresholds, detail?: HostItem['detail']): HostItem {
+  const def = metricDef(metric);
+  const points = historyOf(input, metric, {});
+  const last = points.at(-1);
+  const unit = def?.unit ?? '';
+  if (!last || last.t < input.now - input.intervalMs * 3) return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null };
+  const { trend, changePercent } = changeOf(points);
+  const item: HostItem = { id, metric, value: last.v, unit, status: healthOf(last.v, thresholds ?? def?.thresholds), trend, changePercent };
+  if (detail) item.detail = detail;
+  return item;
+}
+
+/** CPU load, host memory, disk IO wait and the load average (coloured per CPU). */
+function hostStrip(input: SnapshotInput): HostItem[] {
+  const cpus = input.cpuCount ?? 0;
+  const f = (m: string) => freshValue(input, m, {});
+  return [
+    hostItem(input, 'cpu', 'cpu_load_percent'),
+    hostItem(input, 'memory', 'memory_utilization_percent', undefined, { usedMiB: f('memory_used_mib'), totalMiB: f('memory_total_mib') }),
+    hostItem(input, 'io_wait', 'disk_io_wait_percent', undefined, { ioPressureSomeAvg10: f('io_pressure_some_avg10') }),
+    // A load of one task per CPU keeps every CPU busy; two means work waits.
+    hostItem(input, 'load', 'load_average_1m', cpus > 0 ? { direction: 'above', warn: cpus, crit: cpus * 2 } : undefined, {
+      load5m: f('load_average_5m'), load15m: f('load_average_15m'), cpus: cpus > 0 ? cpus : null,
+    }),
+  ];
+}
+
+export function buildSnapshot(input: SnapshotInput): Snapshot {
   const noTraffic = 'no requests to the model endpoints in the window';
   return {
     at: input.now,
     intervalMs: input.intervalMs,
     windowMs: input.windowMs,
     simulated: input.simulated ?? false,
+    trendRule: TREND_RULE,
     cards: [
       gpuCard(input, 'gpu_memory', 'gpu_memory_utilization_percent'),
       gpuCard(input, 'gpu_utilization', 'gpu_utilization_percent'),
-      card(input, 'latency', 'latency_ms_p50', all, noTraffic, {
-        avg: latest('latency_ms_avg'),
-        p95: latest('latency_ms_p95'),
-        p99: latest('latency_ms_p99'),
-      }),
-      card(input, 'rps', 'requests_per_second', all, 'no check has run yet'),
-      card(input, 'connections', 'websocket_active_connections', {}, 'no check has run yet'),
-      card(input, 'error_rate', 'error_rate_percent', all, noTraffic, {
-        status4xx: latest('http_status_4xx'),
-        status5xx: latest('http_status_5xx'),
-      }),
+      latencyCard(input, noTraffic),
+      rpsCard(input),
+      connectionsCard(input),
+      errorCard(input, noTraffic),
     ],
+    host: hostStrip(input),
   };
 }

@@ -1,7 +1,10 @@
-// GET /api/monitor/logs: the structured log, newest first, filtered; and raising INFO
-// sampling to 100 % for a while (alerts call the same EventLog.boost).
+// GET /api/monitor/logs: the structured log searched on the server over the whole ring
+// (`WARN ocr`, `image_hash=ab3f`, free text), newest first; a line's context (the lines
+// before and after it of the same request, client or module); and raising INFO sampling
+// to 100 % for a while (alerts call the same EventLog.boost).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { AppError } from '../errors.js';
 import { LEVELS, type EventLog } from '../log/event-log.js';
 import { parseOrThrow } from '../validation.js';
 
@@ -21,6 +24,13 @@ const logsQuery = z.object({
   limit: z.coerce.number({ message: 'expected a number' }).int().min(1).max(1_000, { message: 'expected at most 1000' }).optional(),
 });
 
+const contextQuery = z.object({
+  by: z.enum(['request', 'client', 'module'], { message: 'expected request, client or module' }).default('request'),
+  before: z.coerce.number({ message: 'expected a number' }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),
+  after: z.coerce.number({ message: 'expected a number' }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),
+});
+const seqParam = z.object({ seq: z.coerce.number({ message: 'expected a line number (seq)' }).int().positive({ message: 'expected a line number (seq)' }) });
+
 const boostBody = z.object({ minutes: z.number({ message: 'expected a number of minutes' }).positive().max(24 * 60, { message: 'expected at most 1440 minutes' }) });
 
 export async function logRoutes(app: FastifyInstance, opts: { log: EventLog; clock: () => number }): Promise<void> {
@@ -32,7 +42,26 @@ export async function logRoutes(app: FastifyInstance, opts: { log: EventLog; clo
     if (q.q) query.q = q.q;
     if (q.since !== undefined) query.since = q.since;
     if (q.limit !== undefined) query.limit = q.limit;
-    return { sampleRate: opts.log.sampleRate(), sampledOut: opts.log.sampledOut, lines: opts.log.query(query) };
+    const result = await opts.log.search(query);
+    return {
+      sampleRate: opts.log.sampleRate(),
+      configuredSampleRate: opts.log.configuredSampleRate,
+      boostedUntil: opts.log.boostedUntil > opts.clock() ? opts.log.boostedUntil : null,
+      sampledOut: opts.log.sampledOut,
+      ringSize: opts.log.capacity,
+      matched: result.matched,
+      scanned: result.scanned,
+      lines: result.lines,
+    };
+  });
+
+  app.get('/api/monitor/logs/:seq/context', async (request) => {
+    const { seq } = parseOrThrow(seqParam, request.params);
+    const q = parseOrThrow(contextQuery, request.query);
+    const found = opts.log.context(seq, q.by, q.before, q.after);
+    if (!found) throw new AppError('NOT_FOUND', `Log line ${seq} is no longer in the ring (LOG_RING_SIZE=${opts.log.capacity})`, { field: 'seq' });
+    if (!found.value) throw new AppError('VALIDATION_FAILED', `by: line ${seq} has no ${q.by === 'request' ? 'request id' : q.by}`, { field: 'by' });
+    return { by: q.by, value: found.value, seq, lines: found.lines };
   });
 
   app.post('/api/monitor/logs/boost', async (request) => {

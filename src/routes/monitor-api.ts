@@ -6,6 +6,7 @@ import { parseDuration } from '../duration.js';
 import { AppError } from '../errors.js';
 import { catalogue, metricDef } from '../metrics/catalogue.js';
 import { MAX_WINDOW_MS } from '../metrics/latency-window.js';
+import { buildModelSnapshot } from '../metrics/model-snapshot.js';
 import type { Monitor } from '../monitor.js';
 import { parseOrThrow } from '../validation.js';
 
@@ -74,6 +75,17 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
   });
 
   app.get('/api/monitor/engine', async () => monitor.engine);
+
+  // The Model Metrics view in one answer: per-module cards, stage means, the model
+  // server's gauges and the top clients of the last 5 minutes.
+  app.get('/api/monitor/model', async () => {
+    const now = clock();
+    return {
+      ...buildModelSnapshot({ store: monitor.store, now, intervalMs: monitor.opts.intervalMs, windowMs: monitor.opts.windowMs }),
+      engine: monitor.engine,
+      clients: monitor.clients.top(now, 5 * 60_000, 10).byGpuSeconds,
+    };
+  });
 
   app.get('/api/monitor/catalogue', async () => ({ metrics: [...catalogue.values()] }));
 

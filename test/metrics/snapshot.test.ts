@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SeriesStore } from '../../src/metrics/series-store.js';
-import { buildSnapshot, trendOf } from '../../src/metrics/snapshot.js';
+import { buildSnapshot, changeOf, trendOf, type GpuStatus } from '../../src/metrics/snapshot.js';
 
 const interval = 10_000;
 const t0 = 1_800_000_000_000;
 
-function snapshotAt(store: SeriesStore, now: number, gpu = { available: false, reason: 'no NVIDIA driver (libnvidia-ml.so.1 not found)' }) {
+function snapshotAt(store: SeriesStore, now: number, gpu: GpuStatus = { available: false, reason: 'no NVIDIA driver (libnvidia-ml.so.1 not found)' }) {
   return buildSnapshot({ store, now, intervalMs: interval, windowMs: 60_000, gpu });
 }
 
@@ -53,5 +53,113 @@ describe('trendOf', () => {
     expect(trendOf(pts([100, 100, 100, 80, 80, 80]))).toBe('down');
     expect(trendOf(pts([0, 0, 0, 0]))).toBe('flat');
     expect(trendOf(pts([5]))).toBeNull();
+  });
+});
+
+describe('trend against the baseline', () => {
+  const minute = 60_000;
+  /** Points every check: `before` for the ten minutes before the last minute, then `recent`. */
+  function incident(store: SeriesStore, metric: string, labels: Record<string, string>, before: number, recent: number, end: number) {
+    for (let t = end - 11 * minute; t <= end; t += interval) store.record(metric, labels, t, t > end - minute ? recent : before);
+  }
+
+  it('keeps ↑ with the signed percentage through a sustained incident, then flattens once it is the new normal', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    const all = { endpoint: '*' };
+    incident(store, 'latency_ms_p50', all, 1_100, 4_840, t0);
+    // 100 s into the incident: last minute 4.84 s against the 1.1 s of the ten minutes before.
+    const now = t0 + 40_000;
+    for (let t = t0 + interval; t <= now; t += interval) store.record('latency_ms_p50', all, t, 4_840);
+    const latency = snapshotAt(store, now).cards.find((c) => c.id === 'latency')!;
+    expect(latency.trend).toBe('up');
+    expect(latency.baseline).toBeGreaterThan(1_100);
+    expect(latency.changePercent).toBeGreaterThan(150);
+    // Eleven minutes of 4.84 s: the baseline has caught up.
+    for (let t = now + interval; t <= now + 11 * minute; t += interval) store.record('latency_ms_p50', all, t, 4_840);
+    expect(snapshotAt(store, now + 11 * minute).cards.find((c) => c.id === 'latency')).toMatchObject({ trend: 'flat', changePercent: 0 });
+  });
+
+  it('says ↓ 60 % when the last minute is 40 % of the baseline', () => {
+    const pts: Array<{ t: number; v: number }> = [];
+    for (let t = 0; t <= 11 * minute; t += interval) pts.push({ t, v: t > 10 * minute ? 0.38 : 0.95 });
+    const c = changeOf(pts);
+    expect(c.trend).toBe('down');
+    expect(c.changePercent).toBeCloseTo(-60, 5);
+    expect(c.baseline).toBeCloseTo(0.95, 10);
+  });
+
+  it('has no percentage from a baseline of 0, only the arrow', () => {
+    const pts: Array<{ t: number; v: number }> = [];
+    for (let t = 0; t <= 11 * minute; t += interval) pts.push({ t, v: t > 10 * minute ? 5 : 0 });
+    expect(changeOf(pts)).toMatchObject({ trend: 'up', changePercent: null, baseline: 0 });
+  });
+
+  it('carries the last 5 minutes as a sparkline', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    for (let t = t0 - 20 * minute; t <= t0; t += interval) store.record('requests_per_second', { endpoint: '*' }, t, 3);
+    const spark = snapshotAt(store, t0).cards.find((c) => c.id === 'rps')!.spark;
+    expect(spark).toHaveLength(30);
+    expect(spark[0]![0]).toBe(t0 - 5 * minute + interval);
+    expect(spark.at(-1)).toEqual([t0, 3]);
+  });
+});
+
+describe('card details', () => {
+  const all = { endpoint: '*' };
+  it('colours latency by the worse of P50 (2 s / 5 s) and P95 above 5 s, with P95, P99 and the mean', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    store.record('latency_ms_p50', all, t0, 1_200);
+    store.record('latency_ms_p95', all, t0, 13_000);
+    store.record('latency_ms_p99', all, t0, 14_500);
+    store.record('latency_ms_avg', all, t0, 4_800);
+    const c = snapshotAt(store, t0).cards.find((x) => x.id === 'latency')!;
+    expect(c).toMatchObject({ value: 1_200, status: 'crit', statusReason: 'P95 above 5 s', detail: { p95: 13_000, p99: 14_500, avg: 4_800 } });
+    store.record('latency_ms_p95', all, t0 + interval, 4_000);
+    store.record('latency_ms_p50', all, t0 + interval, 2_500);
+    const calm = snapshotAt(store, t0 + interval).cards.find((x) => x.id === 'latency')!;
+    expect(calm.status).toBe('warn');
+    expect(calm.statusReason).toBeUndefined();
+  });
+
+  it('counts the requests in the window on the RPS card, and splits 2xx/4xx/5xx with the 4xx share on the error card', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    store.record('requests_per_second', all, t0, 1 / 60);
+    store.record('error_rate_percent', all, t0, 10);
+    store.record('http_status_2xx', all, t0, 6);
+    store.record('http_status_4xx', all, t0, 3);
+    store.record('http_status_5xx', all, t0, 1);
+    const s = snapshotAt(store, t0);
+    expect(s.cards.find((c) => c.id === 'rps')!.detail).toEqual({ requestsInWindow: 10 });
+    expect(s.cards.find((c) => c.id === 'error_rate')!.detail).toEqual({ status2xx: 6, status4xx: 3, status5xx: 1, share4xxPercent: 30 });
+  });
+
+  it('counts open connections against the tutorial thresholds (over 40 is a warning), with WebSockets and in-flight requests beside', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    store.record('active_connections', {}, t0, 30);
+    store.record('websocket_active_connections', {}, t0, 2);
+    store.record('model_requests_in_flight', {}, t0, 14);
+    expect(snapshotAt(store, t0).cards.find((c) => c.id === 'connections')).toMatchObject({ value: 30, status: 'ok', detail: { websocket: 2, modelRequestsInFlight: 14 } });
+    store.record('active_connections', {}, t0 + interval, 41);
+    expect(snapshotAt(store, t0 + interval).cards.find((c) => c.id === 'connections')!.status).toBe('warn');
+  });
+
+  it('names the fullest GPU and says when GPUs are simulated', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    store.record('gpu_memory_utilization_percent', { gpu: '0' }, t0, 40);
+    store.record('gpu_memory_utilization_percent', { gpu: '1' }, t0, 72);
+    store.record('gpu_memory_used_mib', { gpu: '1' }, t0, 58_000);
+    store.record('gpu_memory_total_mib', { gpu: '1' }, t0, 81_559);
+    const card = snapshotAt(store, t0, { available: true, names: { 1: 'NVIDIA H100 80GB HBM3' }, simulated: true }).cards[0]!;
+    expect(card.detail).toMatchObject({ gpu: '1', gpuCount: 2, gpuName: 'NVIDIA H100 80GB HBM3', simulated: 'simulated', usedMiB: 58_000, totalMiB: 81_559 });
+  });
+
+  it('puts CPU, memory, IO wait and the load average (coloured per CPU) in the host strip', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    store.record('cpu_load_percent', {}, t0, 97);
+    store.record('memory_utilization_percent', {}, t0, 50);
+    store.record('disk_io_wait_percent', {}, t0, 12);
+    store.record('load_average_1m', {}, t0, 9);
+    const host = buildSnapshot({ store, now: t0, intervalMs: interval, windowMs: 60_000, gpu: { available: false }, cpuCount: 8 }).host;
+    expect(host.map((x) => [x.id, x.value, x.status])).toEqual([['cpu', 97, 'crit'], ['memory', 50, 'ok'], ['io_wait', 12, 'warn'], ['load', 9, 'warn']]);
   });
 });

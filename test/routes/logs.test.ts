@@ -60,4 +60,34 @@ describe('structured log over HTTP', () => {
     expect((await fetch(`${app.baseUrl}/api/monitor/logs?level=LOUD`)).status).toBe(400);
     ws.close();
   });
+
+  it('searches the whole ring with the tutorial forms and gives a line its context', async () => {
+    const app = await startApp({ LOG_SAMPLE_RATE: '1', LOG_RING_SIZE: '5000' }, { probes: false });
+    cleanups.push(() => app.close());
+    app.log.info('http', 'request received', { requestId: 'req-9', client: 'classroom-3' });
+    app.log.warn('ocr', 'Image preproc failed', { reason: 'input is 3264x2448', image_hash: 'ab3f0011', request_id: 'req-9', client: 'classroom-3' });
+    for (let i = 0; i < 4_000; i++) app.log.info('vlm', 'chat completion', { requestId: `c${i}` });
+    const failed = app.log.error('http', 'request failed', { requestId: 'req-9', client: 'classroom-3', status: 400 });
+    const get = async (path: string) => {
+      const res = await fetch(`${app.baseUrl}${path}`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const found = await get(`/api/monitor/logs?q=${encodeURIComponent('WARN ocr')}`);
+    expect(found.body).toMatchObject({ matched: 1, scanned: 4_003, ringSize: 5_000, sampleRate: 1, configuredSampleRate: 1, boostedUntil: null });
+    expect(found.body.lines[0]).toMatchObject({ level: 'WARN', module: 'ocr', event: 'Image preproc failed' });
+    expect((await get('/api/monitor/logs?q=image_hash%3Dab3f')).body.matched).toBe(1);
+
+    const ctx = await get(`/api/monitor/logs/${failed.seq}/context?by=request&before=5&after=5`);
+    expect(ctx.status).toBe(200);
+    expect(ctx.body).toMatchObject({ by: 'request', value: 'req-9', seq: failed.seq });
+    expect(ctx.body.lines.map((l: any) => l.event)).toEqual(['request received', 'Image preproc failed', 'request failed']);
+    const bad = await get(`/api/monitor/logs/${failed.seq}/context?by=user`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('by');
+    expect((await get('/api/monitor/logs/999999/context')).status).toBe(404);
+    const alertLine = app.log.warn('alert', 'Alert firing', { rule: 'x' });
+    const noRequest = await get(`/api/monitor/logs/${alertLine.seq}/context?by=request`);
+    expect(noRequest.status).toBe(400);
+    expect(noRequest.body.error.message).toContain('has no request id');
+  });
 });

@@ -19,8 +19,8 @@ export async function launch(): Promise<Browser> {
  * A page whose script errors are collected (`errors`), and whose failed requests are
  * collected apart (`failedRequests`): a 400 the UI shows at a field is not a script error.
  */
-export async function openPage(browser: Browser, url: string, lang = 'en-US'): Promise<{ page: Page; errors: string[]; failedRequests: string[] }> {
-  const context = await browser.newContext({ locale: lang, viewport: { width: 1280, height: 900 } });
+export async function openPage(browser: Browser, url: string, lang = 'en-US', viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[]; failedRequests: string[] }> {
+  const context = await browser.newContext({ locale: lang, viewport });
   const page = await context.newPage();
   const errors: string[] = [];
   const failedRequests: string[] = [];

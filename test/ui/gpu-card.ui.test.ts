@@ -12,11 +12,13 @@ nvml.setUtil(0, 37, 10);
 const ui = uiFixture({ behavior: { tokenLogprob: Math.log(0.8) }, env: { NVML_LIBRARY: nvml.path } });
 
 describe('GPU card and model metrics', () => {
-  it('prints GPU memory as used / total MiB with the share, and utilisation', async () => {
+  it('prints GPU memory as its share, used / total MiB under it, and utilisation', async () => {
     await ui.app.monitor!.tick(Date.now());
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="gpu_memory"].ok');
-    expect(await page.textContent('[data-card="gpu_memory"] .number')).toBe('14,280 / 24,576 MiB (58 %)');
+    // The share is the big number; the MiB figures sit under it, so nothing is clipped.
+    expect(await page.textContent('[data-card="gpu_memory"] .number')).toBe('58 %');
+    expect(await page.textContent('[data-card="gpu_memory"] .facts')).toContain('14,280 / 24,576 MiB');
     expect(await page.textContent('[data-card="gpu_utilization"] .number')).toBe('37 %');
     expect(errors).toEqual([]);
     await page.context().close();

@@ -23,7 +23,7 @@ describe('Monitor in a browser', () => {
     const rps = await monitor.page.textContent('[data-card="rps"] .number');
     expect(Number.parseFloat(rps!)).toBeGreaterThan(0);
     // The chat request's log line reached the Monitor's log.
-    await monitor.page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('Chat completion')));
+    await monitor.page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('INFO vlm Chat completion')));
     await monitor.page.hover('[data-card="rps"]');
     await monitor.page.waitForSelector('[data-card="rps"] .hover-chart canvas');
     expect(monitor.errors).toEqual([]);
@@ -60,6 +60,7 @@ describe('Monitor in a browser', () => {
   it('creates a rule in the form that survives a reload, shows field errors, and pops up a firing alert', async () => {
     const { page, errors, failedRequests } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.click('#open-settings');
+    await page.click('#add-rule');
     await page.waitForSelector('#rule-form');
     await page.fill('#rule-form [name=name]', 'Hot GPU');
     await page.selectOption('#rule-form [name=metric]', 'gpu_temperature_celsius');
@@ -98,10 +99,10 @@ describe('Monitor in a browser', () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US');
     check();
     await page.waitForSelector('[data-card="gpu_memory"]');
-    expect(await page.textContent('[data-tab="monitor"]')).toBe('Monitor');
+    expect(await page.textContent('[data-tab="monitor"] [data-i18n]')).toBe('Monitor');
     await page.screenshot({ path: `${ARTIFACTS}/monitor-en.png`, fullPage: true });
     await page.click('#lang');
-    expect(await page.textContent('[data-tab="monitor"]')).toBe('监控');
+    expect(await page.textContent('[data-tab="monitor"] [data-i18n]')).toBe('监控');
     expect(await page.textContent('[data-card="gpu_memory"] .title')).toBe('GPU 显存');
     expect(await page.textContent('.log-panel strong')).toBe('日志');
     await page.screenshot({ path: `${ARTIFACTS}/monitor-zh.png`, fullPage: true });
@@ -133,6 +134,7 @@ describe('Settings in a browser', () => {
     expect(rules).toHaveLength(1);
     expect(rules[0]).toMatchObject({ threshold: 8000, labels: { endpoint: '*' }, consecutiveChecks: 3 });
 
+    await page.click('[data-settings-tab="silences"]');
     await page.selectOption('#silence-form [name=kind]', 'daily');
     await page.fill('#silence-form [name=start]', '01:50');
     await page.fill('#silence-form [name=end]', '02:10');
@@ -141,6 +143,7 @@ describe('Settings in a browser', () => {
     await page.click('#silence-form button[type=submit]');
     await page.waitForFunction(() => document.querySelector('.settings')!.textContent!.includes('01:50–02:10 Asia/Shanghai'));
 
+    await page.click('[data-settings-tab="channels"]');
     await page.fill('#channels-form [name="webhook.url"]', 'http://127.0.0.1:9/hook');
     await page.fill('#channels-form [name="webhook.secret"]', 'sekrit-value');
     await page.click('#channels-form button[type=submit]');

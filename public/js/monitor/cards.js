@@ -1,23 +1,126 @@
-// The six cards: value, colour and a trend arrow (status never rests on colour alone),
-// a 5-minute chart on hover, and a side panel with the full series on "expand".
-import { api } from '../api.js';
+// The six cards: value, colour and the status in words, the change against the baseline
+// ("↑ 340 %"), the key figures under the value, a 5-minute sparkline, a readable chart
+// on hover (updated in place while hovered), and a side panel on "expand". Cards are
+// built once and updated in place at every check.
 import { fmtNumber, h } from '../dom.js';
-import { t } from '../i18n.js';
-import { lineChart } from './chart.js';
+import { fmtChange, fmtDuration, fmtPercent, fmtValue } from '../format.js';
+import { t, translateReason } from '../i18n.js';
+import { lineChart, sparkline, svgEl } from './chart.js';
+import { showSeries } from './panel.js';
 
-const ARROW = { up: '↑', down: '↓', flat: '→' };
+const SPARK_MS = 5 * 60_000;
 
+/** The big number of a card. */
 export function cardValue(c) {
   if (c.value === null) return '—';
-  if (c.id === 'gpu_memory' && c.detail?.usedMiB !== undefined) {
-    return `${fmtNumber(c.detail.usedMiB, 0)} / ${fmtNumber(c.detail.totalMiB, 0)} MiB (${fmtNumber(c.value, 0)} %)`;
-  }
   if (c.id === 'connections') return fmtNumber(c.value, 0);
-  return `${fmtNumber(c.value)} ${c.unit}`;
+  return fmtValue(c.value, c.unit);
 }
 
-function labelQuery(labels) {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+const gpuName = (d) => `GPU ${d.gpu}${d.gpuCount > 1 ? ` ${t('card.gpu.of', { n: d.gpuCount })}` : ''}`;
+
+/** The figures under the value, each kept on one line. */
+export function cardFacts(c, snapshot) {
+  const d = c.detail ?? {};
+  switch (c.id) {
+    case 'gpu_memory':
+      if (c.value === null) return [];
+      return [d.usedMiB !== undefined ? `${fmtNumber(d.usedMiB, 0)} / ${fmtNumber(d.totalMiB, 0)} MiB` : null, gpuName(d), d.simulated ? t('simulated.gpu') : null];
+    case 'gpu_utilization':
+      if (c.value === null) return [];
+      return [gpuName(d), d.simulated ? t('simulated.gpu') : null];
+    case 'latency':
+      return [`P95 ${fmtDuration(d.p95)}`, `P99 ${fmtDuration(d.p99)}`, `${t('card.avg')} ${fmtDuration(d.avg)}`];
+    case 'rps': {
+      if (d.requestsInWindow === null || d.requestsInWindow === undefined) return [];
+      const minutes = snapshot.windowMs / 60_000;
+      return [minutes === 1 ? t('card.rps.lastMinute', { n: fmtNumber(d.requestsInWindow, 0) }) : t('card.rps.window', { n: fmtNumber(d.requestsInWindow, 0), w: fmtNumber(minutes, minutes % 1 ? 1 : 0) })];
+    }
+    case 'connections':
+      return [t('card.conn.inFlight', { n: fmtNumber(d.modelRequestsInFlight ?? 0, 0) }), t('card.conn.ws', { n: fmtNumber(d.websocket ?? 0, 0) })];
+    case 'error_rate':
+      return [
+        d.share4xxPercent === null || d.share4xxPercent === undefined ? null : `4xx ${fmtPercent(d.share4xxPercent)}`,
+        d.status2xx === null || d.status2xx === undefined ? null : `2xx ${fmtNumber(d.status2xx, 0)} · 4xx ${fmtNumber(d.status4xx ?? 0, 0)} · 5xx ${fmtNumber(d.status5xx ?? 0, 0)}`,
+      ];
+    default:
+      return [];
+  }
+}
+
+/** The hover chart's lines: the card's series, and P95/P99 beside the latency's P50. */
+function hoverSeries(c) {
+  if (c.id === 'latency') {
+    return [
+      { name: 'P50', points: c.spark },
+      { name: 'P95', points: c.sparks?.p95 ?? [] },
+      { name: 'P99', points: c.sparks?.p99 ?? [] },
+    ];
+  }
+  return [{ name: t(`card.${c.id}`), points: c.spark }];
+}
+
+class CardView {
+  constructor(owner, id) {
+    this.owner = owner;
+    this.id = id;
+    this.title = h('span', { class: 'title' });
+    this.expandBtn = h('button', { class: 'expand', type: 'button', text: '⤢', onclick: () => owner.expand(this.c) });
+    this.number = h('span', { class: 'number' });
+    this.change = h('span', { class: 'trend' });
+    this.facts = h('div', { class: 'facts' });
+    this.spark = svgEl('spark');
+    this.status = h('span', { class: 'status' });
+    this.reason = h('div', { class: 'reason' });
+    this.el = h('div', { class: 'card', dataset: { card: id }, tabindex: 0 },
+      h('div', { class: 'head' }, this.title, this.expandBtn),
+      h('div', { class: 'value' }, this.number, this.change),
+      this.facts,
+      this.spark,
+      h('div', { class: 'foot' }, this.status),
+      this.reason,
+    );
+    this.el.addEventListener('mouseenter', () => this.openHover());
+    this.el.addEventListener('mouseleave', () => this.closeHover());
+  }
+
+  update(c, snapshot) {
+    this.c = c;
+    this.el.className = `card ${c.status}`;
+    this.title.textContent = t(`card.${c.id}`);
+    this.expandBtn.title = t('card.expand');
+    this.expandBtn.setAttribute('aria-label', t('card.expand'));
+    this.number.textContent = cardValue(c);
+    this.change.textContent = fmtChange(c.trend, c.changePercent);
+    this.change.className = `trend ${c.trend ?? ''}`;
+    this.change.title = c.trend ? t('trend.title', { base: fmtValue(c.baseline, c.unit) }) : '';
+    const facts = cardFacts(c, snapshot).filter(Boolean);
+    if (facts.join('\u0000') !== this.lastFacts) {
+      this.lastFacts = facts.join('\u0000');
+      this.facts.replaceChildren(...facts.map((f) => h('span', { text: f })));
+    }
+    sparkline(this.spark, c.spark, snapshot.at - SPARK_MS, snapshot.at);
+    this.status.textContent = t(`status.${c.status}`);
+    const reason = c.value === null ? translateReason(c.reason ?? '') : c.statusReason ? t('card.latency.p95crit') : '';
+    this.reason.textContent = reason;
+    this.reason.hidden = !reason;
+    if (this.hover?.chart) this.hover.chart.update(hoverSeries(c));
+  }
+
+  openHover() {
+    if (!this.c || this.c.spark.length === 0 || this.hover) return;
+    const box = h('div', { class: 'hover-chart', role: 'img', 'aria-label': `${t(`card.${this.id}`)} · ${t('chart.last5m')}` },
+      h('div', { class: 'muted small', text: `${t(`card.${this.id}`)} · ${t('chart.last5m')}` }));
+    this.el.append(box);
+    const width = Math.max(220, Math.min(420, this.el.clientWidth - 8));
+    this.hover = { box, chart: lineChart(box, hoverSeries(this.c), { width, height: 170, unit: this.c.unit, legend: this.id === 'latency' }) };
+  }
+
+  closeHover() {
+    this.hover?.chart.destroy();
+    this.hover?.box.remove();
+    this.hover = null;
+  }
 }
 
 export class Cards {
@@ -25,53 +128,34 @@ export class Cards {
     this.root = root;
     this.side = sidePanel;
     this.last = null;
+    this.views = new Map();
   }
 
   render(snapshot) {
     this.last = snapshot;
-    this.root.replaceChildren(...snapshot.cards.map((c) => this.card(c)));
+    for (const c of snapshot.cards) {
+      let v = this.views.get(c.id);
+      if (!v) {
+        v = new CardView(this, c.id);
+        this.views.set(c.id, v);
+        this.root.append(v.el);
+      }
+      v.update(c, snapshot);
+    }
   }
 
   rerender() {
     if (this.last) this.render(this.last);
   }
 
-  card(c) {
-    const trend = c.trend ? ARROW[c.trend] : '';
-    const el = h('div', { class: `card ${c.status}`, dataset: { card: c.id }, tabindex: 0 },
-      h('div', { class: 'title', text: t(`card.${c.id}`) }),
-      h('div', { class: 'value' }, h('span', { class: 'number', text: cardValue(c) }), h('span', { class: 'trend', text: trend, title: c.trend ?? '' })),
-      h('div', { class: 'status', text: t(`status.${c.status}`) }),
-      c.reason ? h('div', { class: 'reason', text: c.reason }) : null,
-      h('button', { class: 'expand', type: 'button', title: 'expand', text: '⤢', onclick: () => this.expand(c) }),
-    );
-    let hover;
-    el.addEventListener('mouseenter', async () => {
-      if (c.value === null) return;
-      hover = h('div', { class: 'hover-chart' });
-      el.append(hover);
-      const data = await api(`/api/monitor/series?metric=${c.metric}&labels=${encodeURIComponent(labelQuery(c.labels))}&window=5m`);
-      if (hover.isConnected) lineChart(hover, data.series, { width: 260, height: 90, unit: data.unit, legend: false });
-    });
-    el.addEventListener('mouseleave', () => hover?.remove());
-    return el;
-  }
-
-  /** Full series: every GPU or endpoint of the metric, 5 m / 15 m / 1 h. */
-  async expand(c, span = '15m') {
-    this.side.hidden = false;
-    const chartBox = h('div');
-    const header = h('div', { class: 'form-row' },
-      h('strong', { text: `${t(`card.${c.id}`)} · ${c.metric}` }),
-      h('span', { class: 'grow' }),
-      ...['5m', '15m', '1h'].map((w) => h('button', { type: 'button', text: w, class: w === span ? 'active' : '', onclick: () => this.expand(c, w) })),
-      h('button', { type: 'button', text: t('panel.close'), onclick: () => { this.side.hidden = true; } }),
-    );
-    this.side.replaceChildren(header, chartBox);
+  /** Full series: every GPU or endpoint of the metric; the latency's P50/P95/P99 together. */
+  expand(c) {
+    const title = `${t(`card.${c.id}`)} · ${c.metric}`;
+    const emptyText = translateReason(c.reason ?? '') || '—';
+    if (c.id === 'latency') {
+      return showSeries(this.side, { title, emptyText, lines: ['p50', 'p95', 'p99'].map((q) => ({ name: q.toUpperCase(), metric: `latency_ms_${q}`, labels: c.labels })) });
+    }
     // Every GPU, or every model endpoint next to their merged "*" series.
-    const data = await api(`/api/monitor/series?metric=${c.metric}&window=${span}`);
-    data.series = data.series.filter((s) => !s.labels.endpoint || s.labels.endpoint === '*' || /^\/(v1|api\/(ocr|gui|video))/.test(s.labels.endpoint));
-    if (data.series.length === 0) chartBox.append(h('p', { class: 'muted', text: c.reason ?? '—' }));
-    else lineChart(chartBox, data.series, { width: Math.min(680, globalThis.innerWidth - 40), height: 300, unit: data.unit });
+    return showSeries(this.side, { title, emptyText, lines: [{ metric: c.metric }], filter: (s) => !s.labels.endpoint || s.labels.endpoint === '*' || /^\/(v1|api\/(ocr|gui|video))/.test(s.labels.endpoint) });
   }
 }

@@ -1,9 +1,12 @@
-// uPlot line charts of Monitor series: one chart per call, several label sets as lines.
+// Charts of Monitor series: uPlot line charts (one per call, several label sets as
+// lines, y ticks in the series' unit, data replaceable in place), and SVG sparklines.
 import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { fmtAxis, fmtValue } from '../format.js';
 
 const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
+const SVG = 'http://www.w3.org/2000/svg';
 
-/** series: [{ labels, points: [[t, v], …] }] → aligned columns for uPlot (nulls where missing). */
+/** series: [{ labels | name, points: [[t, v], …] }] → aligned columns for uPlot (nulls where missing). */
 export function align(series) {
   const times = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const index = new Map(times.map((t, i) => [t, i]));
@@ -15,14 +18,61 @@ export function align(series) {
   return [times.map((t) => t / 1000), ...cols];
 }
 
+const nameOf = (s) => s.name ?? (Object.entries(s.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || 'value');
+
+/** A line chart; `chart.update(series)` replaces its data without rebuilding it. */
 export function lineChart(target, series, { width, height, unit, legend = true }) {
-  const name = (s) => Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(' ') || 'value';
-  return new uPlot({
+  const plot = new uPlot({
     width, height,
-    legend: { show: legend },
-    cursor: { show: legend },
+    legend: { show: legend, live: legend },
+    cursor: { show: true, drag: { x: false, y: false } },
     scales: { x: { time: true } },
-    axes: [{}, { label: unit, size: 50 }],
-    series: [{}, ...series.map((s, i) => ({ label: name(s), stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: false }))],
+    axes: [
+      { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' } },
+      { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' }, size: 64, values: (_u, ticks) => ticks.map((v) => fmtAxis(v, unit)) },
+    ],
+    series: [{}, ...series.map((s, i) => ({ label: nameOf(s), stroke: s.colour ?? COLOURS[i % COLOURS.length], width: 1.5, spanGaps: false, value: (_u, v) => fmtValue(v, unit) }))],
   }, align(series), target);
+  return {
+    plot,
+    update(next) { plot.setData(align(next)); },
+    destroy() { plot.destroy(); },
+  };
 }
+
+/** Draws points ([t, v] pairs) into an <svg> as one polyline over [from, to]. */
+export function sparkline(svg, points, from, to) {
+  let line = svg.firstElementChild;
+  if (!line) {
+    svg.setAttribute('viewBox', '0 0 100 24');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    line = document.createElementNS(SVG, 'polyline');
+    line.setAttribute('vector-effect', 'non-scaling-stroke');
+    svg.append(line);
+  }
+  if (!points || points.length === 0) {
+    line.setAttribute('points', '');
+    return;
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const [, v] of points) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (hi === lo) { hi += 1; lo -= 1; }
+  const span = Math.max(1, to - from);
+  let out = '';
+  for (const [t, v] of points) {
+    const x = ((t - from) / span) * 100;
+    const y = 22 - ((v - lo) / (hi - lo)) * 20;
+    out += `${x.toFixed(1)},${y.toFixed(1)} `;
+  }
+  // One point is a dash, not nothing.
+  if (points.length === 1) out += `${Math.min(100, ((points[0][0] - from) / span) * 100 + 2).toFixed(1)},${out.split(',')[1]}`;
+  line.setAttribute('points', out.trim());
+}
+
+export const svgEl = (cls) => {
+  const s = document.createElementNS(SVG, 'svg');
+  s.setAttribute('class', cls);
+  s.setAttribute('aria-hidden', 'true');
+  return s;
+};

@@ -1,17 +1,25 @@
-// The rolling log: live lines from the stream, filters by level and module, text search,
-// pause/resume, and a click shows a line's full context. At most 1 000 lines stay in
-// the page. Every value is text: a line carrying markup shows the characters.
+// The log under the cards: live lines from the stream; level and module filters and a
+// search (`WARN ocr`, `ERROR vlm`, `image_hash=ab3f`, free text) that runs on the server
+// over the whole ring, live lines that match joining the results; pause/resume. A click
+// shows a line's values and the lines before and after it of the same request, client
+// or module. An empty log says how INFO lines are sampled and can keep them all for a
+// while. At most 1 000 lines stay in the page; every value is text (textContent).
 import { api } from '../api.js';
-import { h } from '../dom.js';
+import { fmtNumber, h } from '../dom.js';
 import { t } from '../i18n.js';
+import { formatLine, formatValue } from './log-format.js';
+import { isEmptySearch, matchesSearch, parseLogSearch } from './log-search.js';
 
 const MAX_LINES = 1000;
 const LEVELS = ['INFO', 'WARN', 'ERROR'];
 const MODULES = ['http', 'vlm', 'gui', 'ocr', 'video', 'gpu', 'alert'];
+const SEARCH_DELAY_MS = 250;
 
+const time = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
+/** `18:03:01 WARN ocr Image preproc failed reason="…" image_hash=ab3f…` */
 export function lineText(l) {
-  const params = Object.entries(l.params).map(([k, v]) => `${k}=${typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : v}`).join(' ');
-  return `[${new Date(l.t).toLocaleTimeString()}] [${l.level}] [${l.module}] [${l.event}]${params ? ` ${params}` : ''}`;
+  return `${time(l.t)} ${formatLine(l)}`;
 }
 
 export class LogPanel {
@@ -21,34 +29,71 @@ export class LogPanel {
     this.paused = false;
     this.held = [];
     this.filter = { level: '', module: '', q: '' };
+    this.search = parseLogSearch('');
+    this.info = null; // sampling and search counts from the server
     this.build();
   }
 
   build() {
     this.list = h('div', { class: 'log-lines', role: 'log' });
-    this.pauseBtn = h('button', { type: 'button', onclick: () => this.togglePause() });
-    this.levelSel = h('select', { 'aria-label': 'level', onchange: (e) => { this.filter.level = e.target.value; this.redraw(); } });
-    this.moduleSel = h('select', { 'aria-label': 'module', onchange: (e) => { this.filter.module = e.target.value; this.redraw(); } });
-    this.search = h('input', { type: 'search', oninput: (e) => { this.filter.q = e.target.value.toLowerCase(); this.redraw(); } });
+    this.pauseBtn = h('button', { type: 'button', class: 'pause', onclick: () => this.togglePause() });
+    this.levelSel = h('select', { onchange: (e) => { this.filter.level = e.target.value; void this.query(); } });
+    this.moduleSel = h('select', { onchange: (e) => { this.filter.module = e.target.value; void this.query(); } });
+    this.searchBox = h('input', { type: 'search', class: 'log-search', oninput: (e) => { this.filter.q = e.target.value; this.scheduleQuery(); } });
+    this.searchBox.addEventListener('keydown', (e) => { if (e.key === 'Enter') { clearTimeout(this.timer); void this.query(); } });
     this.title = h('strong');
-    this.root.replaceChildren(h('div', { class: 'toolbar' }, this.title, this.levelSel, this.moduleSel, this.search, this.pauseBtn), this.list);
+    this.status = h('span', { class: 'log-status muted' });
+    this.sampling = h('span', { class: 'log-sampling muted' });
+    this.root.replaceChildren(h('div', { class: 'toolbar' }, this.title, this.levelSel, this.moduleSel, this.searchBox, this.pauseBtn), h('div', { class: 'log-meta' }, this.status, this.sampling), this.list);
     this.relabel();
   }
 
   relabel() {
     this.title.textContent = t('log.title');
-    this.search.placeholder = t('log.search');
+    this.searchBox.placeholder = t('log.search');
+    this.searchBox.setAttribute('aria-label', t('log.search'));
+    this.levelSel.setAttribute('aria-label', t('log.level'));
+    this.moduleSel.setAttribute('aria-label', t('log.module'));
     this.pauseBtn.textContent = this.paused ? t('log.resume') : t('log.pause');
-    this.levelSel.replaceChildren(h('option', { value: '', text: t('log.all') }), ...LEVELS.map((l) => h('option', { value: l, text: `≥ ${l}` })));
+    this.levelSel.replaceChildren(h('option', { value: '', text: t('log.allLevels') }), ...LEVELS.map((l) => h('option', { value: l, text: `≥ ${l}` })));
     this.levelSel.value = this.filter.level;
-    this.moduleSel.replaceChildren(h('option', { value: '', text: t('log.all') }), ...MODULES.map((m) => h('option', { value: m, text: m })));
+    this.moduleSel.replaceChildren(h('option', { value: '', text: t('log.allModules') }), ...MODULES.map((m) => h('option', { value: m, text: m })));
     this.moduleSel.value = this.filter.module;
+    this.drawMeta();
+    if (this.list.querySelector('.log-empty')) this.redraw();
+  }
+
+  get filtered() {
+    return Boolean(this.filter.level || this.filter.module || !isEmptySearch(this.search));
   }
 
   async load() {
-    const { lines } = await api('/api/monitor/logs?limit=200');
-    this.lines = lines.reverse();
-    this.redraw();
+    await this.query();
+  }
+
+  scheduleQuery() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.query(), SEARCH_DELAY_MS);
+  }
+
+  /** Asks the server: the whole ring is searched there, not only what this page holds. */
+  async query() {
+    this.search = parseLogSearch(this.filter.q);
+    const params = new URLSearchParams({ limit: this.filtered ? '500' : '200' });
+    if (this.filter.level) params.set('level', this.filter.level);
+    if (this.filter.module) params.set('module', this.filter.module);
+    if (this.filter.q.trim()) params.set('q', this.filter.q.trim());
+    const asked = params.toString();
+    this.lastAsked = asked;
+    try {
+      const r = await api(`/api/monitor/logs?${params}`);
+      if (this.lastAsked !== asked) return; // a newer search is on its way
+      this.info = r;
+      this.lines = r.lines.reverse();
+      this.redraw();
+    } catch (err) {
+      this.status.textContent = err.message;
+    }
   }
 
   add(line) {
@@ -57,13 +102,15 @@ export class LogPanel {
       if (this.held.length > MAX_LINES) this.held.shift();
       return;
     }
+    if (!this.matches(line)) return;
     this.lines.push(line);
     if (this.lines.length > MAX_LINES) this.lines.shift();
-    if (this.matches(line)) {
-      this.list.append(this.row(line));
-      while (this.list.childElementCount > MAX_LINES) this.list.firstElementChild.remove();
-      this.list.scrollTop = this.list.scrollHeight;
-    }
+    if (this.info && this.filtered) this.info.matched++;
+    this.list.querySelector('.log-empty')?.remove();
+    this.list.append(this.row(line));
+    while (this.list.childElementCount > MAX_LINES) this.list.firstElementChild.remove();
+    this.list.scrollTop = this.list.scrollHeight;
+    this.drawMeta();
   }
 
   togglePause() {
@@ -80,21 +127,87 @@ export class LogPanel {
     const f = this.filter;
     if (f.level && LEVELS.indexOf(l.level) < LEVELS.indexOf(f.level)) return false;
     if (f.module && l.module !== f.module) return false;
-    return !f.q || lineText(l).toLowerCase().includes(f.q);
+    return matchesSearch(l, this.search);
   }
 
   row(l) {
-    const el = h('div', { class: `log-line ${l.level}`, text: lineText(l) });
-    el.addEventListener('click', () => {
+    const el = h('div', { class: `log-line ${l.level}`, text: lineText(l), tabindex: 0, dataset: { seq: l.seq } });
+    const toggle = () => {
       const next = el.nextElementSibling;
       if (next?.classList.contains('log-detail')) return next.remove();
-      el.after(h('div', { class: 'log-detail', text: JSON.stringify(l, null, 2) }));
-    });
+      el.after(this.detail(l));
+    };
+    el.addEventListener('click', toggle);
+    el.addEventListener('keydown', (e) => { if (e.key === 'Enter') toggle(); });
     return el;
   }
 
+  /** A line's values, one per row, and buttons for its context. */
+  detail(l) {
+    const box = h('div', { class: 'log-detail' });
+    const values = h('div', { class: 'log-values' },
+      h('div', { text: `${new Date(l.t).toLocaleString()} · ${l.level} · ${l.module} · ${l.event}` }),
+      ...Object.entries(l.params).map(([k, v]) => h('div', {}, h('span', { class: 'muted', text: `${k} ` }), typeof v === 'string' ? v : formatValue(v))));
+    const ctx = h('div', { class: 'log-context' });
+    const requestId = l.params.requestId ?? l.params.request_id;
+    const buttons = [
+      requestId !== undefined && requestId !== null ? ['request', t('log.ctx.request')] : null,
+      l.params.client ? ['client', t('log.ctx.client')] : null,
+      ['module', t('log.ctx.module', { m: l.module })],
+    ].filter(Boolean).map(([by, label]) => h('button', { type: 'button', dataset: { by }, text: label, onclick: (e) => { e.stopPropagation(); void this.showContext(l, by, ctx); } }));
+    box.append(values, h('div', { class: 'log-ctx-buttons' }, h('span', { class: 'muted', text: t('log.ctx.title') }), ...buttons), ctx);
+    box.addEventListener('click', (e) => e.stopPropagation());
+    return box;
+  }
+
+  async showContext(l, by, target) {
+    try {
+      const r = await api(`/api/monitor/logs/${l.seq}/context?by=${by}&before=10&after=10`);
+      target.replaceChildren(
+        h('div', { class: 'muted', text: t('log.ctx.showing', { n: r.lines.length, by: t(`log.ctx.${by}.word`), v: r.value }) }),
+        ...r.lines.map((x) => h('div', { class: `log-line ${x.level}${x.seq === l.seq ? ' current' : ''}`, text: lineText(x) })));
+    } catch (err) {
+      target.replaceChildren(h('div', { class: 'error', text: err.message }));
+    }
+  }
+
+  drawMeta() {
+    const i = this.info;
+    if (!i) return;
+    this.status.textContent = this.filtered
+      ? t('log.matches', { n: fmtNumber(i.matched, 0), m: fmtNumber(i.scanned, 0) })
+      : '';
+    this.status.hidden = !this.status.textContent;
+    this.sampling.textContent = i.boostedUntil
+      ? t('log.boosted', { until: time(i.boostedUntil) })
+      : t('log.sampled', { p: fmtNumber(i.configuredSampleRate * 100, 0) });
+  }
+
+  /** The empty log: why it may be empty, and a way to keep every INFO line for a while. */
+  empty() {
+    const i = this.info ?? { configuredSampleRate: 0.1 };
+    const minutes = h('input', { type: 'number', min: 1, max: 1440, value: 10, class: 'boost-minutes', 'aria-label': t('log.boost.minutes') });
+    const note = h('span', { class: 'muted' });
+    const boost = h('button', { type: 'button', class: 'boost', text: t('log.boost.button'), onclick: async () => {
+      try {
+        const r = await api('/api/monitor/logs/boost', { body: { minutes: Number(minutes.value) } });
+        this.info = { ...(this.info ?? {}), boostedUntil: r.until };
+        note.textContent = t('log.boosted', { until: time(r.until) });
+        this.drawMeta();
+      } catch (err) {
+        note.textContent = err.message;
+      }
+    } });
+    return h('div', { class: 'log-empty' },
+      h('p', { text: this.filtered ? t('log.noMatch') : t('log.empty') }),
+      h('p', { text: t('log.samplingNote', { p: fmtNumber(i.configuredSampleRate * 100, 0) }) }),
+      h('p', { class: 'form-row' }, h('label', { class: 'inline' }, t('log.boost.before'), minutes, t('log.boost.after')), boost, note));
+  }
+
   redraw() {
-    this.list.replaceChildren(...this.lines.filter((l) => this.matches(l)).map((l) => this.row(l)));
+    const rows = this.lines.map((l) => this.row(l));
+    this.list.replaceChildren(...(rows.length ? rows : [this.empty()]));
     this.list.scrollTop = this.list.scrollHeight;
+    this.drawMeta();
   }
 }

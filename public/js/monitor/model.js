@@ -1,46 +1,178 @@
-// The Model Metrics sub-tab: the model layer per module, with a module filter.
+// The Model Metrics sub-tab: per module (ocr, gui, video, chat) its key figures as cards
+// like the overview's (value, colour, change against normal, sparkline, hover chart,
+// expand), a value no request has fed lately shown with its age and greyed, the stage
+// means that add up to the total, the model server's gauges and the top clients. One
+// request per refresh (GET /api/monitor/model); cards are updated in place.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
+import { fmtAge, fmtChange, fmtValue } from '../format.js';
 import { t } from '../i18n.js';
+import { lineChart, sparkline, svgEl } from './chart.js';
+import { showSeries } from './panel.js';
 
-const MODULES = ['vlm', 'gui', 'ocr', 'video'];
-const STAGES = ['preprocess', 'inference', 'postprocess', 'total'];
+const MODULES = ['ocr', 'gui', 'video', 'chat'];
+const SPARK_MS = 5 * 60_000;
+const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+const cardKey = (c) => `${c.metric}{${labelsText(c.labels)}}`;
 
-async function latest(metric, labels = '') {
-  const d = await api(`/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}&window=5m`);
-  return d.series[0]?.points.at(-1)?.[1] ?? null;
+/** "warning above 800 ms" from the catalogue's thresholds. */
+function thresholdText(c) {
+  const th = c.thresholds;
+  if (!th) return null;
+  return t(th.direction === 'above' ? 'model.warnAbove' : 'model.warnBelow', { v: fmtValue(th.warn, c.unit) });
+}
+
+class ModelCardView {
+  constructor(owner, c) {
+    this.owner = owner;
+    this.title = h('span', { class: 'title' });
+    this.name = h('code', { class: 'metric-name' });
+    this.number = h('span', { class: 'number' });
+    this.change = h('span', { class: 'trend' });
+    this.facts = h('div', { class: 'facts' });
+    this.spark = svgEl('spark');
+    this.status = h('span', { class: 'status' });
+    this.age = h('span', { class: 'age' });
+    this.expandBtn = h('button', { class: 'expand', type: 'button', text: '⤢', onclick: () => this.expand() });
+    this.el = h('div', { class: 'card model-card', dataset: { metric: c.metric, labels: labelsText(c.labels) }, tabindex: 0 },
+      h('div', { class: 'head' }, h('span', { class: 'titles' }, this.title, this.name), this.expandBtn),
+      h('div', { class: 'value' }, this.number, this.change),
+      this.facts, this.spark, h('div', { class: 'foot' }, this.status, this.age));
+    this.el.addEventListener('mouseenter', () => this.openHover());
+    this.el.addEventListener('mouseleave', () => this.closeHover());
+  }
+
+  update(c, at) {
+    this.c = c;
+    this.el.className = `card model-card ${c.stale ? 'stale' : c.status}`;
+    this.title.textContent = t(`fig.${c.metric}`);
+    this.name.textContent = c.metric;
+    this.el.title = c.help;
+    this.expandBtn.title = t('card.expand');
+    this.expandBtn.setAttribute('aria-label', t('card.expand'));
+    this.number.textContent = fmtValue(c.value, c.unit);
+    this.change.textContent = c.trend ? t('model.change', { c: fmtChange(c.trend, c.changePercent) }) : '';
+    this.change.className = `trend ${c.trend ?? ''}`;
+    this.change.title = c.trend ? t('model.baselineRule') : '';
+    const facts = [c.baseline !== null ? t('model.normal', { v: fmtValue(c.baseline, c.unit) }) : null, thresholdText(c)].filter(Boolean);
+    this.facts.replaceChildren(...facts.map((f) => h('span', { text: f })));
+    sparkline(this.spark, c.spark, at - SPARK_MS, at);
+    this.status.textContent = c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`);
+    this.age.textContent = c.stale && c.ageMs !== null ? t('model.age', { age: fmtAge(c.ageMs) }) : '';
+    if (this.hover) this.hover.chart.update([{ name: c.metric, points: c.spark }]);
+  }
+
+  openHover() {
+    if (!this.c || this.c.spark.length === 0 || this.hover) return;
+    const box = h('div', { class: 'hover-chart' }, h('div', { class: 'muted small', text: `${this.c.metric} · ${t('chart.last5m')}` }));
+    this.el.append(box);
+    const width = Math.max(220, Math.min(420, this.el.clientWidth - 8));
+    this.hover = { box, chart: lineChart(box, [{ name: this.c.metric, points: this.c.spark }], { width, height: 160, unit: this.c.unit, legend: false }) };
+  }
+
+  closeHover() {
+    this.hover?.chart.destroy();
+    this.hover?.box.remove();
+    this.hover = null;
+  }
+
+  expand() {
+    const c = this.c;
+    return showSeries(this.owner.side, { title: `${t(`fig.${c.metric}`)} · ${cardKey(c)}`, lines: [{ name: c.metric, metric: c.metric, labels: c.labels }], emptyText: t('model.noData') });
+  }
+}
+
+/** Preprocess, inference and postprocess as parts of the total (means add up). */
+function stageBar(stages) {
+  const parts = ['preprocess', 'inference', 'postprocess'].filter((s) => stages[s] !== null);
+  if (stages.total === null) return h('p', { class: 'muted small', text: `${t('model.stages')}: ${t('model.noData')}` });
+  const sum = parts.reduce((a, s) => a + stages[s], 0) || 1;
+  return h('div', { class: 'stages' },
+    h('div', { class: 'muted small', text: t('model.stages') }),
+    h('div', { class: 'stage-bar', role: 'img', 'aria-label': t('model.stages') },
+      ...parts.map((s) => h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(stages[s] / sum, 0.02)}` }))),
+    h('div', { class: 'stage-legend' },
+      ...parts.map((s) => h('span', { class: `stage-key ${s}`, text: `${t(`stage.${s}`)} ${fmtValue(stages[s], 'ms')}` })),
+      h('span', { class: 'stage-total', text: `= ${t('stage.total')} ${fmtValue(stages.total, 'ms')}` })));
 }
 
 export class ModelTab {
-  constructor(root) {
+  constructor(root, side) {
     this.root = root;
+    this.side = side;
     this.module = '';
+    this.views = new Map();
+    this.build();
+  }
+
+  build() {
+    this.filter = h('select', { class: 'module-filter', onchange: (e) => { this.module = e.target.value; this.draw(); } });
+    this.filterLabel = h('span');
+    this.rule = h('p', { class: 'muted small baseline-rule' });
+    this.sections = new Map(MODULES.map((m) => {
+      const title = h('h3', {});
+      const meta = h('span', { class: 'muted small module-meta' });
+      const cards = h('div', { class: 'cards model-cards' });
+      const stages = h('div');
+      const el = h('section', { class: 'module', dataset: { module: m } }, h('div', { class: 'module-head' }, title, meta), cards, stages);
+      return [m, { el, title, meta, cards, stages }];
+    }));
+    this.engine = h('div', { class: 'box' });
+    this.clients = h('div', { class: 'box' });
+    this.root.replaceChildren(
+      h('div', { class: 'form-row' }, h('label', { class: 'inline' }, this.filterLabel, this.filter), this.rule),
+      ...[...this.sections.values()].map((s) => s.el),
+      h('div', { class: 'model-grid' }, this.engine, this.clients),
+    );
+    this.relabel();
+  }
+
+  relabel() {
+    this.filterLabel.textContent = t('model.module');
+    this.filter.replaceChildren(h('option', { value: '', text: t('log.all') }), ...MODULES.map((m) => h('option', { value: m, text: t(`module.${m}`), selected: m === this.module })));
+    this.rule.textContent = t('model.baselineRule');
+    if (this.data) this.draw();
   }
 
   async render() {
-    const modules = this.module ? [this.module] : MODULES;
-    const stageRows = await Promise.all(modules.map(async (m) => [m, ...(await Promise.all(STAGES.map((s) => latest('inference_duration_ms', `module=${m},stage=${s}`))))]));
-    const tokenRows = await Promise.all(modules.map(async (m) => [m, await latest('input_token_count', `module=${m}`)]));
-    const [guiRate, guiDur, ocrConf, ocrErr, ocrPre, fps, engine, clients] = await Promise.all([
-      latest('gui_step_success_rate'), latest('gui_step_avg_duration'), latest('ocr_confidence_mean'), latest('ocr_error_count'),
-      latest('ocr_preproc_failure_rate'), latest('video_frames_per_second'), api('/api/monitor/engine'), api('/api/monitor/clients?window=5m'),
-    ]);
-    const filter = h('select', { 'aria-label': t('model.module'), onchange: (e) => { this.module = e.target.value; void this.render(); } },
-      h('option', { value: '', text: t('log.all') }), ...MODULES.map((m) => h('option', { value: m, text: m, selected: m === this.module })));
-    const table = (head, rows) => h('table', {}, h('tr', {}, ...head.map((x) => h('th', { text: x }))), ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', { text: typeof c === 'number' ? fmtNumber(c) : c ?? '—' })))));
-    this.root.replaceChildren(
-      h('div', { class: 'form-row' }, h('label', {}, t('model.module'), filter)),
-      h('div', { class: 'model-grid' },
-        h('div', { class: 'box' }, h('h4', { text: t('model.stages') }), table(['', ...STAGES], stageRows)),
-        h('div', { class: 'box' }, h('h4', { text: t('model.tokens') }), table(['', 'tokens'], tokenRows)),
-        (!this.module || this.module === 'gui') && h('div', { class: 'box' }, h('h4', { text: t('model.gui') }), table(['success %', 'avg ms'], [[guiRate, guiDur]])),
-        (!this.module || this.module === 'ocr') && h('div', { class: 'box' }, h('h4', { text: t('model.ocr') }), table(['confidence', 'errors/min', 'preproc fail %'], [[ocrConf, ocrErr, ocrPre]])),
-        (!this.module || this.module === 'video') && h('div', { class: 'box' }, h('h4', { text: t('model.video') }), table(['frames/s'], [[fps]])),
-        h('div', { class: 'box' }, h('h4', { text: t('model.engine') }), engine.available
-          ? table(['running', 'waiting', 'KV %', 'prefix hit %'], [[engine.requestsRunning, engine.requestsWaiting, engine.kvCacheUsagePercent, engine.prefixCacheHitRatePercent]])
-          : h('p', { class: 'muted', text: engine.reason ?? '—' })),
-        h('div', { class: 'box' }, h('h4', { text: t('model.clients') }), table(['client', 'GPU-s', 'requests', 'errors'], clients.byGpuSeconds.map((c) => [c.client, c.gpuSeconds, c.requests, c.errors]))),
-      ),
-    );
+    try {
+      this.data = await api('/api/monitor/model');
+    } catch (err) {
+      this.rule.textContent = err.message;
+      return;
+    }
+    this.draw();
+  }
+
+  draw() {
+    const d = this.data;
+    if (!d) return;
+    for (const m of d.modules) {
+      const s = this.sections.get(m.module);
+      s.el.hidden = Boolean(this.module && this.module !== m.module);
+      s.title.textContent = t(`module.${m.module}`);
+      const errors = Object.entries(m.errorsByCode).map(([code, n]) => `${code} ${fmtNumber(n, n % 1 ? 1 : 0)}/min`).join(' · ');
+      s.meta.textContent = [m.sharePercent !== null ? t('model.share', { p: fmtNumber(m.sharePercent, 0) }) : null, errors ? `${t('model.errors')}: ${errors}` : null].filter(Boolean).join(' · ');
+      for (const c of m.cards) {
+        const k = `${m.module}:${cardKey(c)}`;
+        let v = this.views.get(k);
+        if (!v) {
+          v = new ModelCardView(this, c);
+          this.views.set(k, v);
+          s.cards.append(v.el);
+        }
+        v.update(c, d.at);
+      }
+      s.stages.replaceChildren(stageBar(m.stages));
+    }
+    const e = d.engine;
+    this.engine.replaceChildren(h('h4', { text: t('model.engine') }), e.available
+      ? h('table', {}, h('tr', {}, ...['engine.running', 'engine.waiting', 'engine.kv', 'engine.prefix'].map((k) => h('th', { text: t(k) }))),
+        h('tr', {}, ...[fmtValue(e.requestsRunning, 'requests'), fmtValue(e.requestsWaiting, 'requests'), fmtValue(e.kvCacheUsagePercent, '%'), fmtValue(e.prefixCacheHitRatePercent, '%')].map((x) => h('td', { text: x }))))
+      : h('p', { class: 'muted', text: e.reason ?? '—' }));
+    this.clients.replaceChildren(h('h4', { text: t('model.clients') }), d.clients.length
+      ? h('table', {}, h('tr', {}, ...['clients.client', 'clients.gpu', 'clients.requests', 'clients.errors'].map((k) => h('th', { text: t(k) }))),
+        ...d.clients.map((c) => h('tr', {}, h('td', { text: c.client }), h('td', { text: fmtNumber(c.gpuSeconds, 1) }), h('td', { text: fmtNumber(c.requests, 0) }), h('td', { text: fmtNumber(c.errors, 0) }))))
+      : h('p', { class: 'muted', text: t('model.noData') }));
   }
 }

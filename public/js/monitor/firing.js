@@ -1,0 +1,103 @@
+// The firing-alerts list at the top of the Monitor: loaded when the Monitor opens (so an
+// alert that fired before the tab was opened is there), kept live from the stream and
+// refreshed at each check while anything fires. Each row: severity, rule, where, value,
+// since when, and acknowledge. The Monitor tab's link carries the count.
+import { api } from '../api.js';
+import { fmtNumber, h } from '../dom.js';
+import { fmtAge, fmtValue } from '../format.js';
+import { t } from '../i18n.js';
+
+const ORDER = { critical: 0, warning: 1, info: 2 };
+const labelsText = (labels) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+
+export class FiringList {
+  constructor(root, tabLink) {
+    this.root = root;
+    this.tabLink = tabLink;
+    this.alerts = [];
+    this.rules = new Map();
+    this.units = new Map();
+  }
+
+  /** Active alerts, with each rule's metric and unit to print the value. */
+  async load() {
+    const [{ alerts }, { rules }, catalogue] = await Promise.all([
+      api('/api/monitor/alerts/active'),
+      api('/api/monitor/alerts/rules'),
+      this.units.size ? null : api('/api/monitor/catalogue'),
+    ]);
+    if (catalogue) for (const m of catalogue.metrics) this.units.set(m.name, m.unit);
+    this.rules = new Map(rules.map((r) => [r.id, r]));
+    this.alerts = alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
+    this.render();
+  }
+
+  /** A stream message changed something: ask again (a burst of messages asks once). */
+  refresh() {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      void this.load().catch(() => {});
+    }, 100);
+  }
+
+  /** At each check: values and ages move while something fires. */
+  onSnapshot() {
+    if (this.alerts.length) this.refresh();
+  }
+
+  acknowledged(ack) {
+    const a = this.alerts.find((x) => x.ruleId === ack.ruleId && labelsText(x.labels) === labelsText(ack.labels));
+    if (a) {
+      a.acknowledgedBy = ack.by;
+      this.render();
+    }
+  }
+
+  render() {
+    const firing = this.alerts.filter((a) => a.state === 'firing').sort((a, b) => (ORDER[a.severity] ?? 3) - (ORDER[b.severity] ?? 3) || a.firingSince - b.firingSince);
+    const pending = this.alerts.filter((a) => a.state === 'pending');
+    this.badge(firing.length);
+    this.root.hidden = firing.length === 0 && pending.length === 0;
+    this.root.className = `firing ${firing[0]?.severity ?? 'pending'}`;
+    if (this.root.hidden) return this.root.replaceChildren();
+    const now = Date.now();
+    const rows = firing.map((a) => {
+      const rule = this.rules.get(a.ruleId);
+      const unit = rule ? this.units.get(rule.metric) : undefined;
+      const where = labelsText(a.labels);
+      // No reading at this check: the last value that breached says what fired.
+      const value = a.value ?? a.breachPoints?.at(-1)?.[1] ?? null;
+      return h('li', { class: `firing-row ${a.severity}`, dataset: { rule: a.ruleId } },
+        h('span', { class: `sev ${a.severity}`, text: t(`severity.${a.severity}`) }),
+        h('span', { class: 'rule', text: a.ruleName }),
+        where ? h('span', { class: 'where muted', text: where }) : null,
+        h('span', { class: 'val', text: `${rule?.metric ?? ''} ${rule?.surgeBaseline ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline }) : fmtValue(value, unit)}`.trim() }),
+        h('span', { class: 'since muted', text: t('firing.since', { at: new Date(a.firingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }), age: fmtAge(now - a.firingSince) }) }),
+        a.acknowledgedBy
+          ? h('span', { class: 'acked muted', text: t('firing.acked', { by: a.acknowledgedBy }) })
+          : h('button', { type: 'button', class: 'ack', text: t('alert.ack'), onclick: async () => {
+            await api('/api/monitor/alerts/active/ack', { body: { ruleId: a.ruleId, labels: a.labels } }).catch(() => {});
+          } }),
+      );
+    });
+    this.root.replaceChildren(
+      h('div', { class: 'firing-head' },
+        h('strong', { text: t('firing.title', { n: firing.length }) }),
+        pending.length ? h('span', { class: 'muted', text: t('firing.pending', { n: pending.length }) }) : null),
+      firing.length ? h('ul', { class: 'firing-rows' }, ...rows) : null,
+    );
+  }
+
+  badge(n) {
+    if (!this.tabLink) return;
+    let b = this.tabLink.querySelector('.badge');
+    if (!n) return b?.remove();
+    if (!b) {
+      b = h('span', { class: 'badge' });
+      this.tabLink.append(b);
+    }
+    b.textContent = String(n);
+    b.title = t('firing.title', { n });
+  }
+}

@@ -1,0 +1,257 @@
+// The rule form: every rule the engine takes (src/alerts/rule-schema.ts) — a value against
+// a threshold, a surge against a baseline, NVML's samples between checks, one alert per
+// request — with how long (consecutive checks or `for`), an AND condition, no-data,
+// recovery threshold, keep-firing and repeat; a searchable metric picker with each
+// metric's help and unit; help under every field; a warning when a chosen channel is not
+// configured; "Test rule" replays it over the last hour. The server's message appears at
+// the field it names.
+import { api, ApiError } from '../api.js';
+import { h } from '../dom.js';
+import { metricHelp, t } from '../i18n.js';
+
+const OPS = ['>', '>=', '<', '<='];
+const KINDS = ['value', 'surge', 'sample', 'perRequest'];
+const CHANNELS = ['console', 'email', 'webhook'];
+export const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+const parseLabels = (s) => Object.fromEntries(String(s ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
+
+/** A labelled field with its help under it. */
+function field(labelKey, input, helpKey, extra = {}) {
+  return h('label', { class: `field ${extra.class ?? ''}`, dataset: extra.dataset ?? {} }, h('span', { class: 'field-label', text: t(labelKey) }), input, helpKey ? h('small', { class: 'help', text: t(helpKey) }) : null);
+}
+
+/** Search box over a listbox of metrics; the chosen metric's help and unit under it. */
+function metricPicker(metrics, name, { optional = false } = {}) {
+  const select = h('select', { name, size: 6, class: 'metric-list' });
+  const search = h('input', { type: 'search', class: 'metric-search', placeholder: t('rule.metric.search'), 'aria-label': t('rule.metric.search') });
+  const about = h('small', { class: 'help metric-about' });
+  const groups = ['resource', 'service', 'model'];
+  const fill = () => {
+    const q = search.value.trim().toLowerCase();
+    // Names spell "utilization"; people write "utilisation" too.
+    const qz = q.replace(/isation/g, 'ization');
+    const keep = select.value;
+    const match = (m) => !q || m.name.includes(q) || m.name.includes(qz) || m.help.toLowerCase().includes(q) || metricHelp(m).toLowerCase().includes(q);
+    select.replaceChildren(
+      ...(optional ? [h('option', { value: '', text: t('rule.and.none') })] : []),
+      ...groups.map((g) => h('optgroup', { label: t(`layer.${g}`) }, ...metrics.filter((m) => m.layer === g && match(m)).map((m) => h('option', { value: m.name, title: metricHelp(m), text: `${m.name} (${m.unit})` })))),
+    );
+    if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  };
+  const describe = () => {
+    const m = metrics.find((x) => x.name === select.value);
+    about.textContent = m ? `${metricHelp(m)} ${t('rule.metric.unit', { u: m.unit })}${m.labels.length ? ` ${t('rule.metric.labels', { l: m.labels.join(', ') })}` : ''}` : optional ? t('rule.and.help') : '';
+  };
+  search.addEventListener('input', () => { fill(); describe(); });
+  select.addEventListener('change', describe);
+  fill();
+  if (!optional) select.value = metrics[0]?.name ?? '';
+  describe();
+  return { el: h('div', { class: 'metric-picker' }, search, select, about), select, search, refresh: () => { fill(); describe(); } };
+}
+
+export class RuleForm {
+  /** channels: the API's view of them (null when not configured); onSaved: after a save. */
+  constructor({ metrics, channels, onSaved, onCancel }) {
+    this.metrics = metrics;
+    this.channels = channels;
+    this.onSaved = onSaved;
+    this.onCancel = onCancel;
+    this.editing = null;
+    this.build();
+  }
+
+  build() {
+    const num = (name, attrs = {}) => h('input', { name, type: 'number', step: 'any', ...attrs });
+    const opSel = (name) => h('select', { name }, ...OPS.map((o) => h('option', { value: o, text: o })));
+    this.picker = metricPicker(this.metrics, 'metric');
+    this.andPicker = metricPicker(this.metrics, 'and.metric', { optional: true });
+    this.title = h('h3', { text: t('rules.add') });
+    this.kindBox = h('fieldset', { class: 'kinds' }, h('legend', { text: t('rule.kind') }),
+      ...KINDS.map((k) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'kind', value: k, checked: k === 'value' }), h('span', {}, h('strong', { text: t(`rule.kind.${k}`) }), h('small', { class: 'help', text: t(`rule.kind.${k}.help`) })))));
+    this.channelWarning = h('p', { class: 'channel-warning', role: 'status' });
+    this.testResult = h('div', { class: 'test-result' });
+    this.el = h('form', { id: 'rule-form', class: 'rule-form', hidden: true },
+      this.title,
+      h('div', { class: 'form-row' }, field('rules.name', h('input', { name: 'name', required: true, maxlength: 200 }), 'rule.name.help')),
+      h('div', { class: 'form-row' }, field('rules.metric', this.picker.el, null, { class: 'wide' })),
+      this.kindBox,
+      h('div', { class: 'form-row' },
+        field('rules.labels', h('input', { name: 'labels', placeholder: 'gpu=0' }), 'rule.labels.help'),
+        field('rules.op', opSel('op'), null),
+        field('rules.threshold', num('threshold', { required: true }), 'rule.threshold.help', { class: 'threshold' }),
+        field('rule.surgeBaseline', h('input', { name: 'surgeBaseline', placeholder: '10m' }), 'rule.surgeBaseline.help', { class: 'only-surge' }),
+        field('rule.sampleSeconds', num('sampleSeconds', { min: 0.1, max: 3600 }), 'rule.sampleSeconds.help', { class: 'only-sample' }),
+      ),
+      h('div', { class: 'form-row not-perRequest' },
+        field('rules.checks', num('consecutiveChecks', { min: 1, step: 1 }), 'rule.checks.help'),
+        field('rules.for', h('input', { name: 'for', placeholder: '2m' }), 'rule.for.help'),
+      ),
+      h('fieldset', { class: 'and not-perRequest' }, h('legend', { text: t('rule.and') }),
+        h('div', { class: 'form-row' }, field('rules.metric', this.andPicker.el, null, { class: 'wide' })),
+        h('div', { class: 'form-row' },
+          field('rules.labels', h('input', { name: 'and.labels', placeholder: 'gpu=0' }), null),
+          field('rules.op', opSel('and.op'), null),
+          field('rules.threshold', num('and.threshold'), null),
+          field('rules.checks', num('and.consecutiveChecks', { min: 1, step: 1 }), null),
+          field('rules.for', h('input', { name: 'and.for', placeholder: '2m' }), null))),
+      h('div', { class: 'form-row not-perRequest' },
+        field('rule.noData', h('select', { name: 'noData' }, ...['keep', 'ok', 'alert'].map((v) => h('option', { value: v, text: t(`rule.noData.${v}`) }))), 'rule.noData.help'),
+        field('rule.recover', num('recoverThreshold'), 'rule.recover.help'),
+        field('rule.keepFiring', h('input', { name: 'keepFiringFor', placeholder: '5m' }), 'rule.keepFiring.help'),
+        field('rule.repeat', h('input', { name: 'repeatInterval', value: '4h' }), 'rule.repeat.help')),
+      h('div', { class: 'form-row' },
+        field('rules.severity', h('select', { name: 'severity' }, ...['info', 'warning', 'critical'].map((s) => h('option', { value: s, text: t(`severity.${s}`), selected: s === 'warning' }))), null),
+        h('div', { class: 'field' }, h('span', { class: 'field-label', text: t('rules.channels') }),
+          h('span', { class: 'checks' }, ...CHANNELS.map((c) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'channels', value: c, checked: c === 'console' }), t(`channel.${c}`)))),
+          h('small', { class: 'help', text: t('rule.channels.help') })),
+        field('rules.boost', num('boostLogMinutes', { min: 0, max: 1440 }), 'rule.boost.help'),
+        h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'captureRequests', type: 'checkbox' }), ` ${t('rules.capture')}`), h('small', { class: 'help', text: t('rule.capture.help') })),
+        h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'enabled', type: 'checkbox', checked: true }), ` ${t('rules.enable')}`))),
+      this.channelWarning,
+      h('div', { class: 'form-row actions' },
+        h('button', { type: 'submit', class: 'primary', text: t('rules.save') }),
+        h('button', { type: 'button', class: 'test', text: t('rule.test'), onclick: () => void this.test() }),
+        h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: () => this.onCancel?.() })),
+      this.testResult,
+    );
+    this.el.addEventListener('change', () => this.sync());
+    this.el.addEventListener('submit', (e) => { e.preventDefault(); void this.save(); });
+    this.sync();
+  }
+
+  get kind() {
+    return this.el.querySelector('[name=kind]:checked')?.value ?? 'value';
+  }
+
+  /** Shows the fields of the chosen kind; sample and per-request rules need their metric. */
+  sync() {
+    const kind = this.kind;
+    const metric = this.picker.select.value;
+    this.el.dataset.kind = kind;
+    this.el.querySelectorAll('.only-surge').forEach((x) => { x.hidden = kind !== 'surge'; });
+    this.el.querySelectorAll('.only-sample').forEach((x) => { x.hidden = kind !== 'sample'; });
+    this.el.querySelectorAll('.not-perRequest').forEach((x) => { x.hidden = kind === 'perRequest'; });
+    this.el.querySelector('.threshold .field-label').textContent = t(kind === 'surge' ? 'rule.threshold.surge' : 'rules.threshold');
+    const note = { sample: 'gpu_utilization_percent', perRequest: 'input_token_count' }[kind];
+    this.kindNote?.remove();
+    if (note && metric !== note) {
+      this.kindNote = h('small', { class: 'help warn-text', text: t('rule.kind.needs', { m: note }) });
+      this.kindBox.append(this.kindNote);
+    }
+    const missing = [...this.el.querySelectorAll('[name=channels]:checked')].map((c) => c.value).filter((c) => c !== 'console' && !this.channels?.[c]);
+    this.channelWarning.textContent = missing.length ? t('rule.channel.missing', { c: missing.map((c) => t(`channel.${c}`)).join(', ') }) : '';
+    this.channelWarning.hidden = !missing.length;
+  }
+
+  /** The rule as the API takes it, from the fields of the chosen kind. */
+  body() {
+    const f = new FormData(this.el);
+    const num = (k) => (f.get(k) === '' || f.get(k) === null ? undefined : Number(f.get(k)));
+    const str = (k) => (f.get(k) ? String(f.get(k)).trim() || undefined : undefined);
+    const kind = this.kind;
+    const body = {
+      name: str('name'), metric: this.picker.select.value || undefined, labels: parseLabels(f.get('labels')), op: str('op'), threshold: num('threshold'),
+      severity: str('severity'), channels: f.getAll('channels'), enabled: f.get('enabled') === 'on',
+      boostLogMinutes: num('boostLogMinutes'), captureRequests: f.get('captureRequests') === 'on',
+    };
+    if (kind === 'perRequest') return { ...body, perRequest: true };
+    Object.assign(body, {
+      consecutiveChecks: num('consecutiveChecks'), for: str('for'), noData: str('noData'), recoverThreshold: num('recoverThreshold'),
+      keepFiringFor: str('keepFiringFor'), repeatInterval: str('repeatInterval'),
+    });
+    if (kind === 'surge') body.surgeBaseline = str('surgeBaseline');
+    if (kind === 'sample') body.sampleSeconds = num('sampleSeconds');
+    const andMetric = this.andPicker.select.value;
+    if (andMetric) body.and = { metric: andMetric, labels: parseLabels(f.get('and.labels')), op: str('and.op'), threshold: num('and.threshold'), consecutiveChecks: num('and.consecutiveChecks'), for: str('and.for') };
+    return body;
+  }
+
+  async save() {
+    try {
+      if (this.editing) await api(`/api/monitor/alerts/rules/${encodeURIComponent(this.editing)}`, { method: 'PUT', body: this.body() });
+      else await api('/api/monitor/alerts/rules', { body: this.body() });
+      await this.onSaved?.();
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  async test() {
+    this.clearErrors();
+    try {
+      const r = await api('/api/monitor/alerts/rules/test', { body: this.body() });
+      this.testResult.replaceChildren(
+        h('strong', { text: t(r.wouldFire ? 'rule.test.fires' : 'rule.test.quiet', { n: r.checksReplayed }) }),
+        ...r.instances.map((i) => h('div', { class: 'muted small', text: `${labelsText(i.labels) || '—'} · ${t(`state.${i.state}`)} · ${i.reason}` })));
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  clearErrors() {
+    this.el.querySelectorAll('.field-error').forEach((x) => x.remove());
+  }
+
+  /** The server's message next to the field it names. */
+  showError(err) {
+    this.clearErrors();
+    const msg = err instanceof ApiError ? err.message : String(err);
+    const field = err instanceof ApiError && err.field ? this.el.querySelector(`[name="${CSS.escape(err.field)}"]`) : null;
+    (field?.closest('label, .field, fieldset') ?? this.el.querySelector('.actions')).append(h('span', { class: 'field-error', role: 'alert', text: msg }));
+  }
+
+  /** An empty form for a new rule. */
+  reset() {
+    this.editing = null;
+    delete this.el.dataset.editing;
+    this.el.reset();
+    this.clearErrors();
+    this.testResult.replaceChildren();
+    this.picker.search.value = '';
+    this.picker.refresh();
+    this.picker.select.value = this.metrics[0]?.name ?? '';
+    this.picker.select.dispatchEvent(new Event('change'));
+    this.andPicker.search.value = '';
+    this.andPicker.refresh();
+    this.andPicker.select.value = '';
+    this.title.textContent = t('rules.add');
+    this.sync();
+  }
+
+  open() {
+    this.el.hidden = false;
+    this.el.querySelector('[name=name]').focus();
+    this.el.scrollIntoView({ block: 'start' });
+  }
+
+  /** Fills the form with a rule; saving then replaces it (PUT) instead of adding one. */
+  edit(r) {
+    this.editing = r.id;
+    this.el.dataset.editing = r.id;
+    const set = (name, v) => { const el = this.el.querySelector(`[name="${name}"]`); if (el) el.value = v ?? ''; };
+    set('name', r.name);
+    this.picker.search.value = '';
+    this.picker.refresh();
+    this.picker.select.value = r.metric;
+    this.picker.select.dispatchEvent(new Event('change'));
+    set('labels', labelsText(r.labels)); set('op', r.op); set('threshold', r.threshold);
+    set('consecutiveChecks', r.consecutiveChecks); set('for', r.for); set('severity', r.severity); set('boostLogMinutes', r.boostLogMinutes);
+    set('noData', r.noData ?? 'keep'); set('recoverThreshold', r.recoverThreshold); set('keepFiringFor', r.keepFiringFor); set('repeatInterval', r.repeatInterval ?? '4h');
+    set('surgeBaseline', r.surgeBaseline); set('sampleSeconds', r.sampleSeconds);
+    this.andPicker.search.value = '';
+    this.andPicker.refresh();
+    this.andPicker.select.value = r.and?.metric ?? '';
+    this.andPicker.select.dispatchEvent(new Event('change'));
+    set('and.labels', labelsText(r.and?.labels)); set('and.op', r.and?.op ?? '>'); set('and.threshold', r.and?.threshold);
+    set('and.consecutiveChecks', r.and?.consecutiveChecks); set('and.for', r.and?.for);
+    const kind = r.perRequest ? 'perRequest' : r.surgeBaseline ? 'surge' : r.sampleSeconds !== undefined ? 'sample' : 'value';
+    this.el.querySelectorAll('[name=kind]').forEach((x) => { x.checked = x.value === kind; });
+    this.el.querySelectorAll('[name=channels]').forEach((c) => { c.checked = r.channels.includes(c.value); });
+    this.el.querySelector('[name=captureRequests]').checked = Boolean(r.captureRequests);
+    this.el.querySelector('[name=enabled]').checked = r.enabled !== false;
+    this.title.textContent = `${t('rules.edit')}: ${r.name}`;
+    this.sync();
+    this.open();
+  }
+}

@@ -1,0 +1,84 @@
+// The log search language, as operators type it (the tutorial's forms): a level word
+// (`WARN`), a module word (`ocr`), `key=value` on a line's parameters (`image_hash=ab3f`,
+// matching imageHash and imageHashes too), and free text, every part required.
+// `"quoted words"` are free text even when they name a level or a module.
+// Pure: parse once, then match each line. public/js/monitor/log-search.js mirrors it for
+// the lines that arrive live, and a test keeps the two in agreement.
+import type { Level, LogLine } from './event-log.js';
+import { formatLine, formatValue } from './log-format.js';
+
+export interface LogSearch {
+  levels: Level[];
+  modules: string[];
+  params: Array<{ key: string; value: string }>;
+  terms: string[];
+}
+
+const LEVEL_WORDS: Record<string, Level> = { info: 'INFO', warn: 'WARN', warning: 'WARN', error: 'ERROR' };
+
+/** Modules a bare word filters on; any other word is free text. */
+export const LOG_MODULES = ['http', 'vlm', 'chat', 'gui', 'ocr', 'video', 'gpu', 'alert'] as const;
+
+/** image_hash, imageHash and image-hash are one key. */
+export const normalizeKey = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
+
+function tokens(text: string): Array<{ text: string; quoted: boolean }> {
+  const out: Array<{ text: string; quoted: boolean }> = [];
+  const re = /(\S+?=)"([^"]*)"?|"([^"]*)"?|(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[1] !== undefined) out.push({ text: `${m[1]}${m[2]}`, quoted: false });
+    else if (m[3] !== undefined) out.push({ text: m[3], quoted: true });
+    else out.push({ text: m[4]!, quoted: false });
+  }
+  return out;
+}
+
+export function parseLogSearch(text: string): LogSearch {
+  const s: LogSearch = { levels: [], modules: [], params: [], terms: [] };
+  for (const tok of tokens(text.trim())) {
+    if (tok.text === '') continue;
+    if (tok.quoted) {
+      s.terms.push(tok.text.toLowerCase());
+      continue;
+    }
+    const eq = tok.text.indexOf('=');
+    if (eq > 0) {
+      const key = normalizeKey(tok.text.slice(0, eq));
+      const value = tok.text.slice(eq + 1).toLowerCase();
+      if (key === 'level' && LEVEL_WORDS[value]) s.levels.push(LEVEL_WORDS[value]);
+      else if (key === 'module') s.modules.push(value);
+      else s.params.push({ key, value });
+      continue;
+    }
+    const lower = tok.text.toLowerCase();
+    const level = LEVEL_WORDS[lower];
+    if (level) s.levels.push(level);
+    else if ((LOG_MODULES as readonly string[]).includes(lower)) s.modules.push(lower === 'chat' ? 'vlm' : lower);
+    else s.terms.push(lower);
+  }
+  return s;
+}
+
+export const isEmptySearch = (s: LogSearch) => !s.levels.length && !s.modules.length && !s.params.length && !s.terms.length;
+
+/** Whether a parameter of the line matches key=value (value: a case-insensitive part). */
+function paramMatches(line: LogLine, key: string, value: string): boolean {
+  for (const [k, v] of Object.entries(line.params)) {
+    const nk = normalizeKey(k);
+    if ((nk === key || nk.startsWith(key)) && formatValue(v).toLowerCase().includes(value)) return true;
+    // Nested label sets ({"gpu":"0"}) answer for their own keys.
+    if (typeof v === 'string' && v.startsWith('{') && formatValue(v).toLowerCase().includes(`${key}=${value}`)) return true;
+  }
+  return false;
+}
+
+export function matchesSearch(line: LogLine, s: LogSearch): boolean {
+  if (s.levels.length && !s.levels.includes(line.level)) return false;
+  if (s.modules.length && !s.modules.includes(line.module)) return false;
+  for (const p of s.params) if (!paramMatches(line, p.key, p.value)) return false;
+  if (s.terms.length) {
+    const text = formatLine(line).toLowerCase();
+    for (const t of s.terms) if (!text.includes(t)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,82 @@
+// The Model Metrics sub-tab as the tutorial's step 2 uses it, in real Chromium: filtered
+// to `ocr`, each figure is a card with its change against normal, a stale figure shows
+// its age greyed out, the stages add up to the total, hover and expand draw the series,
+// and a refresh costs one request.
+import { mkdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { openPage, uiFixture } from './browser.js';
+
+mkdirSync('test-artifacts', { recursive: true });
+const ui = uiFixture({ appOptions: { probes: false } });
+const minute = 60_000;
+
+function incidentHistory(now: number): void {
+  const store = ui.app.monitor!.store;
+  for (let t = now - 40 * minute; t <= now; t += 10_000) {
+    const incident = t > now - minute;
+    store.record('ocr_avg_duration', {}, t, incident ? 2_140 : 700);
+    store.record('ocr_error_count', {}, t, incident ? 12 : 3);
+    store.record('ocr_confidence_mean', {}, t, incident ? 0.38 : 0.95);
+    store.record('ocr_preproc_failure_rate', {}, t, incident ? 8 : 0);
+  }
+  for (const [stage, v] of Object.entries({ preprocess: 240, inference: 1_880, postprocess: 20, total: 2_140 })) store.record('inference_duration_ms', { module: 'ocr', stage }, now, v);
+  // One GUI step three minutes ago: its success rate was last fed then.
+  for (let t = now - 4 * minute; t <= now - 3 * minute; t += 10_000) store.record('gui_step_success_rate', { }, t, 100);
+}
+
+const card = (metric: string) => `.model-card[data-metric="${metric}"]`;
+
+describe('Model Metrics', () => {
+  it('shows the OCR figures with their change against normal, stale ones with their age, and the stages adding up', async () => {
+    const now = Date.now();
+    incidentHistory(now);
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await page.click('[data-sub="model"]');
+    await page.waitForSelector(`${card('ocr_error_count')} .number`);
+    await page.selectOption('#sub-model .module-filter', 'ocr');
+    expect(await page.isHidden('section.module[data-module="gui"]')).toBe(true);
+    expect(await page.textContent(`${card('ocr_avg_duration')} .number`)).toBe('2.14 s');
+    expect(await page.textContent(`${card('ocr_avg_duration')} .facts`)).toContain('warning above 800 ms');
+    expect(await page.textContent(`${card('ocr_avg_duration')} .metric-name`)).toBe('ocr_avg_duration');
+    expect(await page.textContent(`${card('ocr_error_count')} .number`)).toBe('12 /min');
+    expect(await page.textContent(`${card('ocr_error_count')} .trend`)).toBe('↑ 300 % vs normal');
+    expect(await page.textContent(`${card('ocr_error_count')} .facts`)).toContain('normal 3 /min');
+    expect(await page.textContent(`${card('ocr_confidence_mean')} .number`)).toBe('0.38');
+    expect(await page.textContent(`${card('ocr_confidence_mean')} .trend`)).toBe('↓ 60 % vs normal');
+    expect(await page.getAttribute(card('ocr_confidence_mean'), 'class')).toContain('crit');
+    expect(await page.$$eval('section.module[data-module="ocr"] .stage-legend span', (els) => els.map((e) => e.textContent)))
+      .toEqual(['preprocess 240 ms', 'inference 1.88 s', 'postprocess 20 ms', '= total 2.14 s']);
+    await page.screenshot({ path: 'test-artifacts/model-ocr.png', fullPage: true });
+
+    await page.selectOption('#sub-model .module-filter', 'gui');
+    expect(await page.getAttribute(card('gui_step_success_rate'), 'class')).toContain('stale');
+    expect(await page.textContent(`${card('gui_step_success_rate')} .age`)).toBe('3 min ago; no request since');
+    expect(await page.textContent(`${card('gui_step_success_rate')} .trend`)).toBe('');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('draws a card on hover, opens its series on expand, and refreshes with one request per check', async () => {
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await page.click('[data-sub="model"]');
+    await page.waitForSelector(`${card('ocr_error_count')} .number`);
+    await page.hover(card('ocr_error_count'));
+    await page.waitForSelector(`${card('ocr_error_count')} .hover-chart canvas`);
+    await page.click(`${card('ocr_error_count')} .expand`);
+    await page.waitForSelector('#side-panel:not([hidden]) canvas');
+    await page.click('#side-panel button:has-text("1h")');
+    await page.waitForSelector('#side-panel:not([hidden]) canvas');
+
+    const asked: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/api/')) asked.push(new URL(r.url()).pathname); });
+    // Two checks: whatever the first made the page ask for has been asked before the second answer.
+    for (let i = 0; i < 2; i++) {
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/monitor/model'));
+      ui.app.monitor!.check(Date.now());
+      await answered;
+    }
+    expect(asked).toEqual(['/api/monitor/model', '/api/monitor/model']);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});

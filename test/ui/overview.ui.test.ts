@@ -1,0 +1,74 @@
+// The overview as an operator reads it: latency with P95, P99 and the mean on the card,
+// one request moving the RPS card, the 2xx/4xx/5xx split, the host strip, and a hover
+// chart with units on its axis that follows new checks while hovered.
+import { describe, expect, it, vi } from 'vitest';
+import { postJson } from '../helpers.js';
+import { openPage, uiFixture } from './browser.js';
+
+const ui = uiFixture({ behavior: { tokens: 4, tokenIntervalMs: 1, ttftMs: 20 }, env: { NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' } });
+
+describe('overview cards', () => {
+  it('shows P95, P99 and the mean on the latency card, one request on the RPS card, and the status split on the error card', async () => {
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await page.waitForSelector('[data-card="latency"]');
+    await postJson(`${ui.app.baseUrl}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
+    await postJson(`${ui.app.baseUrl}/api/ocr`, { image: 'not an image' }); // a 4xx
+    // CPU load and IO wait are deltas of /proc/stat: the second reading after the first.
+    await ui.app.monitor!.tick(Date.now());
+    await vi.waitFor(async () => {
+      await ui.app.monitor!.tick(Date.now());
+      expect(ui.app.monitor!.lastSnapshot()!.host.every((x) => x.value !== null)).toBe(true);
+    });
+    await page.waitForFunction(() => /P95 \d/.test(document.querySelector('[data-card="latency"] .facts')?.textContent ?? ''));
+    const facts = await page.textContent('[data-card="latency"] .facts');
+    expect(facts).toMatch(/P95 [\d.,]+ m?s/);
+    expect(facts).toMatch(/P99 [\d.,]+ m?s/);
+    expect(facts).toMatch(/avg [\d.,]+ m?s/);
+    expect(await page.textContent('[data-card="rps"] .facts')).toBe('2 requests in the last minute');
+    expect(await page.textContent('[data-card="error_rate"] .facts')).toContain('2xx 1 · 4xx 1 · 5xx 0');
+    expect(await page.textContent('[data-card="error_rate"] .facts')).toContain('4xx 50 %');
+    expect(await page.textContent('[data-card="connections"] .facts')).toMatch(/0 model requests in flight\s*1 WebSocket/);
+    // The host strip: CPU, memory, IO wait and load, each with a value.
+    for (const id of ['cpu', 'memory', 'io_wait', 'load']) {
+      expect(await page.textContent(`.host-item[data-host="${id}"] .hv`)).toMatch(/\d/);
+    }
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+});
+
+describe('hover chart', () => {
+  // Its own app: the series below is the only history of its metric.
+  const ui = uiFixture({ appOptions: { probes: false } });
+  it('draws a hover chart that reads values in their unit and takes each new check while hovered', async () => {
+    const m = ui.app.monitor!;
+    const now = Date.now();
+    for (let k = 20; k >= 1; k--) m.store.record('latency_ms_p50', { endpoint: '*' }, now - k * 10_000, 1_000 + k * 100);
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await page.waitForSelector('[data-card="latency"] .spark polyline');
+    await page.hover('[data-card="latency"]');
+    await page.waitForSelector('[data-card="latency"] .hover-chart canvas');
+    const box = await page.$eval('[data-card="latency"] .hover-chart canvas', (c) => c.getBoundingClientRect().height);
+    expect(box).toBeGreaterThanOrEqual(100); // a real plot, not a strip
+    expect(await page.textContent('[data-card="latency"] .hover-chart .u-legend')).toContain('P95');
+    const canvas = await page.$('[data-card="latency"] .hover-chart canvas');
+    // The operator points at the chart's right end: the newest point, read in its unit.
+    const over = (await page.$('[data-card="latency"] .hover-chart .u-over'))!;
+    const newestInLegend = async () => {
+      const ob = (await over.boundingBox())!;
+      await page.mouse.move(ob.x + ob.width - 3, ob.y + ob.height / 2);
+      await page.mouse.move(ob.x + ob.width - 1, ob.y + ob.height / 2);
+      return page.textContent('[data-card="latency"] .hover-chart .u-legend');
+    };
+    await vi.waitFor(async () => expect(await newestInLegend()).toMatch(/P50\s*1\.10 s/));
+    m.store.record('latency_ms_p50', { endpoint: '*' }, now, 9_000);
+    m.hub.broadcast('snapshot', m.snapshot(now));
+    await page.waitForFunction(() => (document.querySelector('[data-card="latency"] .number')?.textContent ?? '') === '9.00 s');
+    await vi.waitFor(async () => expect(await newestInLegend()).toMatch(/P50\s*9\.00 s/));
+    // Still hovered, the same chart: updated in place, not rebuilt.
+    expect(await page.evaluate((c) => c!.isConnected, canvas)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});

@@ -1,0 +1,201 @@
+// ⚙ Settings as the tutorial walks it, in real Chromium: the five tabs, "+ Add Rule" opening
+// the form, every kind of rule the engine takes made through the form, the searchable
+// metric picker with help and unit, the warning for a channel not set up, silences in
+// plain words, Chinese everywhere, and no sideways scroll at 390×844.
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openPage, uiFixture } from './browser.js';
+import { clippedInside, sidewaysOverflow } from './layout-check.js';
+
+mkdirSync('test-artifacts', { recursive: true });
+const ui = uiFixture({ appOptions: { probes: false } });
+
+async function rules(): Promise<any[]> {
+  return ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`)).json()) as { rules: any[] }).rules;
+}
+
+async function openSettings(page: Page): Promise<void> {
+  await page.click('#open-settings');
+  await page.waitForSelector('#settings:not([hidden]) .settings-tabs');
+}
+
+/** Opens an empty form, names the rule and picks its metric by searching for it. */
+async function newRule(page: Page, name: string, search: string, metric: string): Promise<void> {
+  await page.click('#add-rule');
+  await page.waitForSelector('#rule-form:not([hidden])');
+  await page.fill('#rule-form [name=name]', name);
+  await page.fill('#rule-form .metric-picker:first-of-type .metric-search', search);
+  await page.selectOption('#rule-form [name=metric]', metric);
+}
+
+async function save(page: Page, name: string): Promise<any> {
+  await page.click('#rule-form button[type=submit]');
+  await page.waitForFunction((n) => [...document.querySelectorAll('#rules-table tr[data-rule] td:first-child')].some((td) => td.textContent === n), name);
+  return (await rules()).find((r) => r.name === name);
+}
+
+describe('Settings', () => {
+  it('has the five tabs, and + Add Rule is a button that opens the form', async () => {
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await openSettings(page);
+    expect(await page.$$eval('.settings-tabs button', (els) => els.map((e) => e.textContent))).toEqual(['Alert Rules', 'Presets', 'Silences', 'Channels', 'History']);
+    expect(await page.isHidden('#rule-form')).toBe(true);
+    expect(await page.evaluate(() => document.getElementById('add-rule')!.tagName)).toBe('BUTTON');
+    await page.click('#add-rule');
+    await page.waitForSelector('#rule-form:not([hidden])');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('makes every kind of rule the engine takes, through the form', { timeout: 60_000 }, async () => {
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await openSettings(page);
+
+    // The picker: a search narrows the list; the chosen metric's help and unit are shown.
+    await page.click('#add-rule');
+    await page.fill('#rule-form .metric-search >> nth=0', 'temperature');
+    expect(await page.$$eval('#rule-form [name=metric] option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['gpu_temperature_celsius']);
+    await page.selectOption('#rule-form [name=metric]', 'gpu_temperature_celsius');
+    expect(await page.textContent('#rule-form .metric-about >> nth=0')).toBe('GPU core temperature. Unit: °C. Labels: gpu.');
+    await page.click('#rule-form button.cancel');
+
+    // Consecutive checks, a recovery threshold, keep-firing and a repeat interval.
+    await newRule(page, 'Memory pressure', 'memory used as', 'gpu_memory_utilization_percent');
+    await page.fill('#rule-form [name=labels]', 'gpu=0');
+    await page.fill('#rule-form [name=threshold]', '90');
+    await page.fill('#rule-form [name=consecutiveChecks]', '3');
+    await page.fill('#rule-form [name=recoverThreshold]', '85');
+    await page.fill('#rule-form [name=keepFiringFor]', '2m');
+    await page.fill('#rule-form [name=repeatInterval]', '1h');
+    expect(await save(page, 'Memory pressure')).toMatchObject({ metric: 'gpu_memory_utilization_percent', labels: { gpu: '0' }, op: '>', threshold: 90, consecutiveChecks: 3, recoverThreshold: 85, keepFiringFor: '2m', repeatInterval: '1h' });
+    expect(await page.textContent('#rules-table tr:has-text("Memory pressure") .condition')).toBe('gpu_memory_utilization_percent{gpu=0} > 90 × 3; recovers past 85; keeps firing 2m');
+
+    // `for` and an AND condition, with a severity.
+    await newRule(page, 'GUI guard', 'gui_step_success', 'gui_step_success_rate');
+    await page.selectOption('#rule-form [name=op]', '<');
+    await page.fill('#rule-form [name=threshold]', '85');
+    await page.fill('#rule-form [name=for]', '2m');
+    await page.fill('#rule-form .metric-search >> nth=1', 'gui_step_avg');
+    await page.selectOption('#rule-form [name="and.metric"]', 'gui_step_avg_duration');
+    await page.fill('#rule-form [name="and.threshold"]', '3000');
+    await page.selectOption('#rule-form [name=severity]', 'critical');
+    expect(await save(page, 'GUI guard')).toMatchObject({ op: '<', threshold: 85, for: '2m', severity: 'critical', and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 } });
+
+    // A surge against a baseline.
+    await newRule(page, 'RPS surge', 'requests_per', 'requests_per_second');
+    await page.check('#rule-form [name=kind][value=surge]');
+    expect(await page.textContent('#rule-form .threshold .field-label')).toBe('Change (%)');
+    await page.fill('#rule-form [name=labels]', 'endpoint=*');
+    await page.fill('#rule-form [name=threshold]', '300');
+    await page.fill('#rule-form [name=surgeBaseline]', '10m');
+    expect(await save(page, 'RPS surge')).toMatchObject({ surgeBaseline: '10m', threshold: 300 });
+    expect(await page.textContent('#rules-table tr:has-text("RPS surge") .condition')).toBe('requests_per_second{endpoint=*} change > 300 % against its 10m mean');
+
+    // NVML's samples: the form says which metric the kind needs, the server holds it to it.
+    await newRule(page, 'Saturated', 'utilisation', 'gpu_memory_utilization_percent');
+    await page.check('#rule-form [name=kind][value=sample]');
+    expect(await page.textContent('#rule-form .kinds .warn-text')).toBe('This kind works on gpu_utilization_percent: pick that metric.');
+    await page.fill('#rule-form [name=threshold]', '98');
+    await page.fill('#rule-form [name=sampleSeconds]', '5');
+    await page.click('#rule-form button[type=submit]');
+    await page.waitForSelector('#rule-form .field-error');
+    expect(await page.textContent('#rule-form .field-error')).toContain('sample-based rules work on gpu_utilization_percent');
+    await page.fill('#rule-form .metric-search >> nth=0', 'gpu_utilization_percent');
+    await page.selectOption('#rule-form [name=metric]', 'gpu_utilization_percent');
+    expect(await save(page, 'Saturated')).toMatchObject({ metric: 'gpu_utilization_percent', sampleSeconds: 5, threshold: 98 });
+
+    // Per request, and no data that fires.
+    await newRule(page, 'Long context', 'input_token', 'input_token_count');
+    await page.check('#rule-form [name=kind][value=perRequest]');
+    expect(await page.isHidden('#rule-form [name=consecutiveChecks]')).toBe(true);
+    await page.fill('#rule-form [name=threshold]', '192000');
+    await page.selectOption('#rule-form [name=severity]', 'info');
+    expect(await save(page, 'Long context')).toMatchObject({ perRequest: true, threshold: 192_000, severity: 'info' });
+    await newRule(page, 'GPU gone', 'gpu_available', 'gpu_available');
+    await page.selectOption('#rule-form [name=op]', '<');
+    await page.fill('#rule-form [name=threshold]', '1');
+    await page.selectOption('#rule-form [name=noData]', 'alert');
+    expect(await save(page, 'GPU gone')).toMatchObject({ noData: 'alert' });
+
+    // Editing a surge rule brings its kind back.
+    await page.click('#rules-table tr:has-text("RPS surge") button.edit');
+    expect(await page.isChecked('#rule-form [name=kind][value=surge]')).toBe(true);
+    expect(await page.inputValue('#rule-form [name=surgeBaseline]')).toBe('10m');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('warns when a chosen channel is not configured, and tests a rule before saving it', async () => {
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await openSettings(page);
+    await newRule(page, 'Mail me', 'error_rate', 'error_rate_percent');
+    expect(await page.isHidden('#rule-form .channel-warning')).toBe(true);
+    await page.check('#rule-form [name=channels][value=email]');
+    expect(await page.textContent('#rule-form .channel-warning')).toBe('Email not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.');
+    await page.fill('#rule-form [name=threshold]', '5');
+    await page.click('#rule-form button.test');
+    await page.waitForSelector('#rule-form .test-result strong');
+    expect(await page.textContent('#rule-form .test-result strong')).toMatch(/^Would not fire now \(\d+ checks replayed\)$/);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('says silences in plain words, daily or once, for all rules or chosen ones', async () => {
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await openSettings(page);
+    await page.click('[data-settings-tab="silences"]');
+    await page.fill('#silence-form [name=start]', '01:50');
+    await page.fill('#silence-form [name=end]', '02:10');
+    await page.fill('#silence-form [name=timeZone]', 'Asia/Shanghai');
+    await page.selectOption('#silence-form [name=scope]', 'severity');
+    await page.selectOption('#silence-form [name=severity]', 'warning');
+    expect(await page.textContent('#silence-form .silence-preview')).toBe('Will silence: Every day 01:50–02:10 Asia/Shanghai · warning alerts');
+    await page.click('#silence-form button[type=submit]');
+    await page.waitForSelector('.silence-list li');
+    expect(await page.textContent('.silence-list li .silence-text')).toBe('Every day 01:50–02:10 Asia/Shanghai · warning alerts');
+
+    await page.click('[data-settings-tab="silences"]');
+    await page.selectOption('#silence-form [name=kind]', 'once');
+    await page.fill('#silence-form [name=start]', '2026-12-01T01:50');
+    await page.fill('#silence-form [name=end]', '2026-12-01T03:00');
+    await page.selectOption('#silence-form [name=scope]', 'rule');
+    await page.selectOption('#silence-form [name=ruleId]', { label: 'GUI guard' });
+    await page.fill('#silence-form [name=comment]', 'model hot update');
+    await page.click('#silence-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelectorAll('.silence-list li').length === 2);
+    const texts = await page.$$eval('.silence-list li .silence-text', (els) => els.map((e) => e.textContent));
+    expect(texts[1]).toMatch(/^Once, Dec 1, 2026, 1:50 AM → Dec 1, 2026, 3:00 AM · rule “GUI guard”$/);
+    const stored = ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/silences`)).json()) as any).silences[1];
+    expect(stored).toMatchObject({ kind: 'once', comment: 'model hot update', matchers: { ruleId: expect.any(String) } });
+    expect(Date.parse(stored.endsAt) - Date.parse(stored.startsAt)).toBe(70 * 60_000);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+    it(`reads in Chinese on every tab, with nothing scrolling sideways at ${viewport.width}×${viewport.height}`, async () => {
+      if (!(await rules()).some((r) => r.name === 'Disk busy')) {
+        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Disk busy', metric: 'disk_io_wait_percent', op: '>', threshold: 30, for: '2m', severity: 'critical' }) });
+      }
+      const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'zh-CN', viewport);
+      await openSettings(page);
+      expect(await page.$$eval('.settings-tabs button', (els) => els.map((e) => e.textContent))).toEqual(['告警规则', '预设', '静默', '通知渠道', '历史']);
+      await page.click('#add-rule');
+      for (const tab of ['rules', 'presets', 'silences', 'channels', 'history']) {
+        await page.click(`[data-settings-tab="${tab}"]`);
+        expect(await sidewaysOverflow(page)).toEqual([]);
+        expect(await clippedInside(page, '#settings td, #settings .field, #settings .preset-list li')).toEqual([]);
+        await page.screenshot({ path: `test-artifacts/settings-${tab}-${viewport.width}-zh.png`, fullPage: false });
+      }
+      await page.click('[data-settings-tab="presets"]');
+      expect(await page.textContent('.preset-list li[data-preset="ocr-degradation"]')).toContain('OCR 服务降级');
+      expect(await page.textContent('.preset-list li[data-preset="ocr-degradation"]')).toContain('OCR 置信度低于 0.6');
+      await page.click('[data-settings-tab="rules"]');
+      expect(await page.textContent('#rules-table tr:has-text("Disk busy")')).toContain('严重');
+      expect(await page.textContent('#rules-table tr:has-text("Disk busy") .condition')).toBe('disk_io_wait_percent > 30 持续 2m');
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+  }
+});
