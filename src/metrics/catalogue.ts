@@ -62,6 +62,7 @@ const defs: MetricDef[] = [
   { name: 'http_status_2xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 2xx in the sliding window.' },
   { name: 'http_status_4xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 4xx in the sliding window.' },
   { name: 'http_status_5xx', layer: 'service', unit: 'requests', labels: ['endpoint'], help: 'Requests answered 5xx in the sliding window.' },
+  { name: 'response_bytes', layer: 'service', unit: 'bytes', labels: ['endpoint'], help: 'Mean size of the answers\' bodies over the sliding window (Content-Length, or the bytes a stream sent).' },
   { name: 'error_rate_percent', layer: 'service', unit: '%', labels: ['endpoint'], help: 'Share of requests answered 5xx in the sliding window.', thresholds: above(1, 5) },
   { name: 'active_connections', layer: 'service', unit: 'connections', labels: [], help: 'Open client connections at the check (HTTP keep-alive and WebSocket): who is on the server now.', thresholds: above(41, 81) },
   { name: 'model_requests_in_flight', layer: 'service', unit: 'requests', labels: [], help: 'Model requests (chat, GUI, OCR, video) received and not yet answered, at the check.' },

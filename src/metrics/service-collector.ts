@@ -35,6 +35,8 @@ export function collectServiceSeries({ stats, store, windowMs, websocketConnecti
     if (ep.durations.count === 0) continue;
     const labels: Labels = ep.method === '*' ? { endpoint: ep.endpoint } : { endpoint: ep.endpoint, method: ep.method };
     recordSummary(store, labels, ep.window.summarize(windowMs, now), now);
+    const size = ep.responseBytes.summarize(windowMs, now);
+    if (size.mean !== null) store.record('response_bytes', labels, now, size.mean);
   }
   recordSummary(store, { endpoint: ALL_MODEL_ENDPOINTS }, stats.modelSummary(windowMs, now), now);
   store.record('websocket_active_connections', {}, now, websocketConnections);

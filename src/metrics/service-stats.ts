@@ -3,6 +3,7 @@
 // arithmetic on an existing object. Unknown paths share one "(unmatched)" slot: random
 // URLs cannot grow memory.
 import { LatencyWindow, summarizeWindows, type WindowSummary } from './latency-window.js';
+import { SlotSums } from './slot-sums.js';
 
 /** Upper bounds (seconds) of the Prometheus request-duration histogram: 5 ms … 120 s. */
 export const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120] as const;
@@ -36,6 +37,8 @@ export class EndpointStats {
   /** Requests by status class, index = first digit (0 unused): never reset. */
   readonly statusTotals = new Float64Array(6);
   readonly durations = new CumulativeHistogram(DURATION_BUCKETS_S);
+  /** Sizes of the answers' bodies, where known (Content-Length, or counted for streams). */
+  readonly responseBytes = new SlotSums();
 
   constructor(
     readonly method: string,
@@ -46,8 +49,10 @@ export class EndpointStats {
     this.window = new LatencyWindow(startedAtMs);
   }
 
-  record(latencyMs: number, statusCode: number, nowMs: number): void {
+  /** `bytes`: the answer's body size, NaN when unknown. */
+  record(latencyMs: number, statusCode: number, nowMs: number, bytes = Number.NaN): void {
     this.window.record(latencyMs, statusCode, nowMs);
+    if (bytes >= 0) this.responseBytes.record(bytes, nowMs);
     const cls = (statusCode / 100) | 0;
     this.statusTotals[cls >= 1 && cls <= 5 ? cls : 0]!++;
     this.durations.observe(latencyMs / 1_000);

@@ -73,6 +73,8 @@ export class ModelRequest {
    * server cut after its 200 went out is a 502, whatever the status line said.
    */
   monitorStatus: number | null = null;
+  /** Bytes a streamed answer sent (a stream has no Content-Length); null otherwise. */
+  responseBytes: number | null = null;
 
   constructor(private readonly deps: ModelRequestDeps, readonly module: ModuleName, who: RequestIdentity) {
     this.requestId = who.requestId;

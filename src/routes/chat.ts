@@ -91,6 +91,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       mr.fail(error);
     };
     tap.on('end', () => {
+      mr.responseBytes = tap.bytesOut;
       if (tap.failure) {
         if (!mr.isEnded) upstreamFailed(new AppError('UPSTREAM_STREAM_CUT', tap.failure.message));
         return;

@@ -1,7 +1,7 @@
 // The timing hook: the only code on every request's path. Each route gets its own
 // onResponse hook bound to its preallocated EndpointStats when it is registered, so a
 // request costs one clock read and arithmetic; unknown paths share one slot.
-import type { FastifyInstance, onRequestHookHandler, onResponseHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, RouteOptions } from 'fastify';
 import type { EndpointStats, ModuleGroup, ServiceStats } from '../metrics/service-stats.js';
 
 declare module 'fastify' {
@@ -25,11 +25,11 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
     // A model request may know better than its status line (a stream cut after its 200).
     const hook: onResponseHookHandler = only
       ? (request, reply, done) => {
-          only.record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock());
+          only.record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock(), bodyBytes(request, reply));
           done();
         }
       : (request, reply, done) => {
-          (slots.get(request.raw.method as string) ?? stats.unmatched).record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock());
+          (slots.get(request.raw.method as string) ?? stats.unmatched).record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock(), bodyBytes(request, reply));
           done();
         };
     (hook as Tagged)[TIMING] = true;
@@ -44,6 +44,11 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
     if (request.is404) stats.unmatched.record(reply.elapsedTime, reply.statusCode, clock());
     done();
   });
+}
+
+/** The answer's body size: a stream counts what it sent; else Content-Length (NaN if none). */
+function bodyBytes(request: FastifyRequest, reply: FastifyReply): number {
+  return request.modelRequest?.responseBytes ?? Number(reply.getHeader('content-length'));
 }
 
 /**

@@ -78,6 +78,8 @@ export class SseTap extends Transform {
   private sawToken = false;
   private sawEnd = false;
   private flushed = false;
+  /** Bytes passed on to the client so far. */
+  bytesOut = 0;
   /** Why the stream did not end as an answer: set by endWithError, or at the end of an incomplete stream. */
   failure: { code: string; message: string } | null = null;
   // A UTF-8 character may straddle two network chunks (Chinese text often does).
@@ -133,7 +135,12 @@ export class SseTap extends Transform {
 
   private pushError(error: { code: string; message: string }): void {
     this.failure = error;
-    this.push(`data: ${JSON.stringify({ error: { message: error.message, type: 'upstream_error', code: error.code } })}\n\n`);
+    this.send(`data: ${JSON.stringify({ error: { message: error.message, type: 'upstream_error', code: error.code } })}\n\n`);
+  }
+
+  private send(text: string): void {
+    this.bytesOut += Buffer.byteLength(text);
+    this.push(text);
   }
 
   private handle(event: string): void {
@@ -146,6 +153,6 @@ export class SseTap extends Transform {
     }
     if (info.usage) this.opts.onUsage?.(info.usage);
     if (info.usageOnly && this.opts.dropUsageChunk) return;
-    this.push(event);
+    this.send(event);
   }
 }

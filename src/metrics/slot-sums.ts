@@ -1,0 +1,37 @@
+// Sums and counts in the same 5-second slots as the request windows, for numbers that need
+// only a mean over a window (response sizes): preallocated, no sketch, no allocation per record.
+import { MAX_WINDOW_MS, SLOT_MS } from './latency-window.js';
+
+const SLOT_COUNT = MAX_WINDOW_MS / SLOT_MS;
+
+export class SlotSums {
+  private readonly no = new Float64Array(SLOT_COUNT).fill(-1);
+  private readonly sums = new Float64Array(SLOT_COUNT);
+  private readonly counts = new Float64Array(SLOT_COUNT);
+
+  record(value: number, nowMs: number): void {
+    const n = Math.floor(nowMs / SLOT_MS);
+    const i = n % SLOT_COUNT;
+    if (this.no[i] !== n) {
+      this.no[i] = n;
+      this.sums[i] = 0;
+      this.counts[i] = 0;
+    }
+    this.sums[i]! += value;
+    this.counts[i]!++;
+  }
+
+  /** Count and mean over the slots inside [now - windowMs, now]; mean null without records. */
+  summarize(windowMs: number, nowMs: number): { count: number; mean: number | null } {
+    const nowNo = Math.floor(nowMs / SLOT_MS);
+    const first = nowNo - Math.min(SLOT_COUNT, Math.max(1, Math.ceil(windowMs / SLOT_MS))) + 1;
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < SLOT_COUNT; i++) {
+      if (this.no[i]! < first || this.no[i]! > nowNo) continue;
+      sum += this.sums[i]!;
+      count += this.counts[i]!;
+    }
+    return { count, mean: count ? sum / count : null };
+  }
+}
