@@ -15,6 +15,21 @@ beforeAll(async () => {
 });
 
 describe('model pages', () => {
+  it('Chat streams the answer, whatever the line ends, and says so when the model server breaks off', async () => {
+    ui.fake.behavior = { ...ui.fake.behavior, reply: undefined, tokens: 6, sseLineEnd: '\r\n' };
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#chat`);
+    await page.fill('#chat-form textarea', 'What is on the screen?');
+    await page.click('#chat-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('chat-answer')?.textContent === 'The image shows a login page');
+    ui.fake.behavior = { ...ui.fake.behavior, sseLineEnd: '\n', streamFault: 'cut', faultAfterTokens: 2 };
+    await page.click('#chat-form button[type=submit]');
+    await page.waitForSelector('#chat-answer .error');
+    expect(await page.textContent('#chat-answer')).toMatch(/^The image.*The model server ended its answer before it was complete/);
+    ui.fake.behavior = { ...ui.fake.behavior, streamFault: undefined };
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('OCR shows the text and the confidence', async () => {
     ui.fake.behavior = { ...ui.fake.behavior, reply: '登录 Sign in' };
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#ocr`);

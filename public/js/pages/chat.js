@@ -17,19 +17,27 @@ export function chatPage(root) {
     if (!res.ok) { answer.textContent = (await res.json()).error?.message ?? `HTTP ${res.status}`; return; }
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
+    let raw = '';
     let buf = '';
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      buf += decoder.decode(value, { stream: true });
+      raw += decoder.decode(value, { stream: true });
+      // Lines may end in CRLF, LF or CR; a CR at the end may be half of a CRLF still coming.
+      const keep = raw.endsWith('\r') ? 1 : 0;
+      buf += raw.slice(0, raw.length - keep).replace(/\r\n?/g, '\n');
+      raw = raw.slice(raw.length - keep);
       let i;
       while ((i = buf.indexOf('\n\n')) >= 0) {
         const event = buf.slice(0, i);
         buf = buf.slice(i + 2);
         const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
         if (!data || data === '[DONE]') continue;
-        const delta = JSON.parse(data).choices?.[0]?.delta?.content;
-        if (delta) answer.textContent += delta;
+        const parsed = JSON.parse(data);
+        // The model server broke off: the stream ends with an error event instead of [DONE].
+        if (parsed.error) answer.append(h('p', { class: 'error', text: parsed.error.message ?? String(parsed.error.code) }));
+        const delta = parsed.choices?.[0]?.delta?.content;
+        if (delta) answer.append(delta);
       }
     }
   });
