@@ -4,7 +4,7 @@
 //   npm run bench -- alerts|hook|trivial|proxy
 //   BENCH_ROUNDS=7 BENCH_SECONDS=5 npm run bench
 import autocannon from 'autocannon';
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request, Agent } from 'undici';
@@ -20,9 +20,19 @@ const median = (xs) => {
 };
 
 let nextPort = 19_100;
+/**
+ * BENCH_PIN=1 on a machine with cores to spare (the 16-core GPU host): each server gets a
+ * core of its own (taskset), cores 1, 2, …; run the load generator itself on others, e.g.
+ * `taskset -c 10-15 node bench/run.mjs chat`.
+ */
+let nextCore = 1;
 async function startServer(script, env = {}) {
   const port = nextPort++;
-  const child = fork(here(script), [String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const args = [here(script), String(port)];
+  const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] };
+  const child = process.env.BENCH_PIN === '1'
+    ? spawn('taskset', ['-c', String(nextCore++), process.execPath, ...args], options)
+    : fork(args[0], args.slice(1), options);
   const msg = await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
@@ -124,6 +134,110 @@ async function proxyOverhead() {
 }
 
 /**
+ * The chat relay at saturation: a fixed number of non-streamed chat requests through each
+ * server in turn (rounds interleaved and rotated), against one instant upstream. CPU per
+ * request is the server process's own CPU time over those requests. The minimal relay is
+ * the floor of one extra hop; an A/A pair shows the noise.
+ */
+async function chatRelay() {
+  const upstream = await startServer('servers/upstream.mjs');
+  const base = upstream.msg.split(' ')[1];
+  const variants = [
+    { name: 'minimal relay (node:http + undici)', script: 'servers/relay.mjs', env: { UPSTREAM_URL: base } },
+    { name: 'ours, monitoring off', script: 'servers/ours.mjs', env: { UPSTREAM_URL: base, MONITOR_ENABLED: 'false' } },
+    { name: 'ours, monitoring off (A/A control)', script: 'servers/ours.mjs', env: { UPSTREAM_URL: base, MONITOR_ENABLED: 'false' } },
+    { name: 'ours, monitoring on', script: 'servers/ours.mjs', env: { UPSTREAM_URL: base, MONITOR_ENABLED: 'true', MONITOR_INTERVAL_MS: '1000', LOG_SAMPLE_RATE: '0.1' } },
+    { name: 'ours, monitoring on (A/A control)', script: 'servers/ours.mjs', env: { UPSTREAM_URL: base, MONITOR_ENABLED: 'true', MONITOR_INTERVAL_MS: '1000', LOG_SAMPLE_RATE: '0.1' } },
+  ];
+  const AMOUNT = Number(process.env.BENCH_CHAT_REQUESTS ?? 20_000);
+  const body = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'What is on the screen?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] });
+  const fire = async (port, amount) => {
+    const r = await autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, amount });
+    return { rps: r.requests.total / r.duration, requests: r.requests.total, errors: r.errors + r.non2xx };
+  };
+  const servers = [];
+  for (const v of variants) servers.push({ ...v, ...(await startServer(v.script, v.env)), runs: [] });
+  for (const s of servers) await fire(s.port, 2_000); // warm-up: JIT, pools
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const s of order) {
+      const cpu0 = cpuMicros(s.child.pid);
+      const r = await fire(s.port, AMOUNT);
+      s.runs.push({ rps: r.rps, cpuPerReq: (cpuMicros(s.child.pid) - cpu0) / r.requests, errors: r.errors });
+    }
+  }
+  for (const s of servers) await s.stop();
+  await upstream.stop();
+  const rows = servers.map((s) => ({ name: s.name, rps: median(s.runs.map((r) => r.rps)), cpuUs: median(s.runs.map((r) => r.cpuPerReq)), errors: s.runs.reduce((a, r) => a + r.errors, 0) }));
+  const by = Object.fromEntries(rows.map((r) => [r.name, r]));
+  console.log(`\n## Chat relay at saturation (non-streamed), ${ROUNDS} interleaved rounds × ${AMOUNT} requests, ${CONNECTIONS} connections${process.env.BENCH_PIN === '1' ? ', one pinned core per server' : ''}`);
+  console.log('| server | median req/s | median CPU µs/request | errors |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(1)} | ${r.errors} |`);
+  const off = by['ours, monitoring off'];
+  const on = by['ours, monitoring on'];
+  const relay = by['minimal relay (node:http + undici)'];
+  console.log(`\nwhat the Monitor adds to a relayed chat request: **${(on.cpuUs - off.cpuUs).toFixed(1)} µs CPU** (target ≤ 5 µs); throughput on / off **${(on.rps / off.rps).toFixed(3)}×**`);
+  console.log(`noise (A/A): off ${(by['ours, monitoring off (A/A control)'].cpuUs - off.cpuUs).toFixed(1)} µs, ${(by['ours, monitoring off (A/A control)'].rps / off.rps).toFixed(3)}×; on ${(by['ours, monitoring on (A/A control)'].cpuUs - on.cpuUs).toFixed(1)} µs, ${(by['ours, monitoring on (A/A control)'].rps / on.rps).toFixed(3)}×`);
+  console.log(`our relay (monitoring off) against the minimal relay: +${(off.cpuUs - relay.cpuUs).toFixed(1)} µs CPU per request, ${(off.rps / relay.rps).toFixed(3)}× throughput`);
+}
+
+/**
+ * What the Monitor adds to one relayed chat request, in one process: two apps (Monitor on
+ * and off) relaying to the same upstream process, driven by inject in alternating batches,
+ * CPU time per batch from process.cpuUsage (the upstream's CPU is not ours). Paired
+ * differences cancel the machine's drift; their median is the cost.
+ */
+async function chatHookCost() {
+  const { buildApp } = await import('../dist/app.js');
+  const { loadConfig } = await import('../dist/config.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const upstream = await startServer('servers/upstream.mjs');
+  const base = upstream.msg.split(' ')[1];
+  const make = async (enabled) => {
+    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-')), LOG_LEVEL: 'silent', MONITOR_ENABLED: String(enabled), UPSTREAM_URL: base, LOG_SAMPLE_RATE: '0.1' });
+    const built = await buildApp(config, { logger: false, probes: false });
+    await built.app.ready();
+    return built;
+  };
+  const apps = { off: await make(false), on: await make(true) };
+  const payload = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'What is on the screen?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] });
+  const BATCH = Number(process.env.BENCH_CHAT_BATCH ?? 1_000);
+  const CONCURRENCY = 8;
+  const batch = async (app) => {
+    const c0 = process.cpuUsage();
+    let left = BATCH;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (left-- > 0) {
+        const r = await app.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, payload });
+        if (r.statusCode !== 200) throw new Error(`chat answered ${r.statusCode}: ${r.body}`);
+      }
+    }));
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / BATCH;
+  };
+  for (let i = 0; i < 3; i++) for (const a of Object.values(apps)) await batch(a); // warm-up
+  const runs = { off: [], on: [] };
+  const rounds = ROUNDS * 4;
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? ['on', 'off'] : ['off', 'on'];
+    for (const k of order) runs[k].push(await batch(apps[k]));
+  }
+  for (const a of Object.values(apps)) await a.close();
+  await upstream.stop();
+  const diffs = runs.on.map((v, i) => v - runs.off[i]);
+  const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
+  console.log(`\n## What the Monitor adds to a chat request (in-process inject, ${rounds} alternating batches of ${BATCH}, ${CONCURRENCY} at a time)`);
+  console.log('| app | median CPU µs/request |');
+  console.log('|---|---:|');
+  console.log(`| monitoring off | ${median(runs.off).toFixed(1)} |`);
+  console.log(`| monitoring on | ${median(runs.on).toFixed(1)} |`);
+  console.log(`\nextra CPU per chat request (median of paired differences): **${median(diffs).toFixed(2)} µs** (target ≤ 5 µs); quartiles ${q(diffs, 0.25).toFixed(2)} … ${q(diffs, 0.75).toFixed(2)} µs`);
+}
+
+/**
  * The hook path alone: two apps in this one process (Monitor on and off), driven by
  * fastify's inject in alternating batches, CPU time per batch from process.cpuUsage.
  * Same process, same JIT, same core: the difference is what the Monitor adds.
@@ -175,3 +289,5 @@ if (which === 'all' || which === 'alerts') {
 if (which === 'all' || which === 'hook') await hookCost();
 if (which === 'all' || which === 'trivial') await trivialRoute();
 if (which === 'all' || which === 'proxy') await proxyOverhead();
+if (which === 'all' || which === 'chat') await chatRelay();
+if (which === 'all' || which === 'chat-hook') await chatHookCost();

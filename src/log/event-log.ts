@@ -90,6 +90,18 @@ export class EventLog {
     return now < this.boostUntil ? 1 : this.opts.sampleRate;
   }
 
+  /**
+   * The sampling decision for one INFO line, drawn now (a dropped line is counted): a hot
+   * path asks first and builds the line's parameters only when it is kept, then writes it
+   * with `always`.
+   */
+  keepsInfo(): boolean {
+    const rate = this.sampleRate();
+    if (rate >= 1 || this.random() < rate) return true;
+    this.sampledOut++;
+    return false;
+  }
+
   /** An INFO line, sampled; `always` keeps it whatever the rate (an alert's own line). */
   info(module: string, event: string, params: Record<string, unknown> = {}, opts: { always?: boolean } = {}): LogLine | undefined {
     const now = this.opts.clock();

@@ -26,6 +26,8 @@ const FAILED = 500;
 
 export class ModelStats {
   readonly stages = new Map<string, LatencyWindow>();
+  /** The same windows by module, for a request's timer to bind once (no key built per stage). */
+  private readonly stagesByModule = new Map<ModuleName, Record<Stage, LatencyWindow>>();
   readonly ocrConfidence: LatencyWindow;
   /** One record per OCR request: 200 ok, 500 failed (any reason). */
   readonly ocrOutcomes: LatencyWindow;
@@ -47,7 +49,12 @@ export class ModelStats {
 
   constructor(private readonly startedAtMs: number) {
     for (const m of MODULES) {
-      for (const s of STAGES) this.stages.set(`${m}:${s}`, new LatencyWindow(startedAtMs));
+      const windows = {} as Record<Stage, LatencyWindow>;
+      for (const s of STAGES) {
+        windows[s] = new LatencyWindow(startedAtMs);
+        this.stages.set(`${m}:${s}`, windows[s]);
+      }
+      this.stagesByModule.set(m, windows);
       this.inputTokens.set(m, new LatencyWindow(startedAtMs));
       this.preprocess.set(m, new LatencyWindow(startedAtMs));
       this.degradedTotal.set(m, 0);
@@ -59,8 +66,9 @@ export class ModelStats {
     this.videoFps = new LatencyWindow(startedAtMs);
   }
 
-  stage(module: ModuleName, stage: Stage, ms: number, now: number): void {
-    this.stages.get(`${module}:${stage}`)!.record(ms, 0, now);
+  /** One module's stage windows: a request's timer records into them directly. */
+  stageWindows(module: ModuleName): Readonly<Record<Stage, LatencyWindow>> {
+    return this.stagesByModule.get(module)!;
   }
 
   inputTokenCount(module: ModuleName, tokens: number, now: number, context: Omit<RequestEvent, 'module' | 'inputTokens' | 't'> = {}): void {

@@ -173,7 +173,8 @@ export class ModelRequest {
     inputTokens: number;
     inputTokensSource: 'upstream' | 'estimated';
     event: string;
-    params: Record<string, unknown>;
+    /** The log line's parameters; a function is called only if the (sampled) INFO line is kept. */
+    params: Record<string, unknown> | (() => Record<string, unknown>);
     level?: 'INFO' | 'WARN';
   }): number {
     if (this.ended) return this.timer.times.total ?? 0;
@@ -184,9 +185,11 @@ export class ModelRequest {
     this.deps.clients?.record(this.client, this.module, ok, this.timer.times.inference ?? 0, now);
     this.deps.stats?.inputTokenCount(this.module, o.inputTokens, now, { client: this.client, requestId: this.requestId, source: o.inputTokensSource });
     this.runHooks({ answered: true, ok });
-    const params = { ...o.params, duration: `${Math.round(total)}ms`, request_id: this.requestId, client: this.client };
-    if (o.level === 'WARN') this.deps.log.warn(this.module, o.event, params);
-    else this.deps.log.info(this.module, o.event, params);
+    const log = this.deps.log;
+    if (o.level !== 'WARN' && !log.keepsInfo()) return total;
+    const params = { ...(typeof o.params === 'function' ? o.params() : o.params), duration: `${Math.round(total)}ms`, request_id: this.requestId, client: this.client };
+    if (o.level === 'WARN') log.warn(this.module, o.event, params);
+    else log.info(this.module, o.event, params, { always: true });
     return total;
   }
 

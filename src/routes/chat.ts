@@ -64,7 +64,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);
       mr.succeed({
         ...tokens(usage?.promptTokens ?? null), event: 'Chat completion',
-        params: { stream: false, prompt_tokens: usage?.promptTokens ?? null, completion_tokens: usage?.completionTokens ?? null },
+        params: () => ({ stream: false, prompt_tokens: usage?.promptTokens ?? null, completion_tokens: usage?.completionTokens ?? null }),
       });
       return reply.code(res.statusCode).header('content-type', contentType).send(text);
     }
@@ -102,11 +102,11 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       if (chatStats && tps !== null) chatStats.recordTokensPerSecond(tps, clock());
       mr.succeed({
         ...tokens(promptTokens), event: 'Chat completion',
-        params: {
+        params: () => ({
           stream: true, ttft: firstTokenAt >= 0 ? `${Math.round(firstTokenAt)}ms` : null,
           completion_tokens: completionTokens >= 0 ? completionTokens : null,
           tokens_per_second: tps === null ? null : Math.round(tps * 10) / 10,
-        },
+        }),
       });
     });
     res.body.on('error', (err) => {
@@ -161,14 +161,32 @@ export function estimateInputTokens(messages: ReadonlyArray<{ content?: unknown 
   return n;
 }
 
-function usageFromJson(text: string): { promptTokens: number; completionTokens: number } | null {
+/**
+ * The usage object of a non-streamed answer, without parsing the whole answer: engines put
+ * `"usage"` after the choices, so the last occurrence is found from the end and only its
+ * object is parsed (a long answer costs a scan, not a parse). A body whose text merely
+ * contains the word falls back to parsing the whole.
+ */
+export function usageFromJson(text: string): { promptTokens: number; completionTokens: number } | null {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return null;
+  const open = text.indexOf('{', at);
+  const close = open < 0 ? -1 : text.indexOf('}', open);
+  let usage: { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined;
   try {
-    const usage = (JSON.parse(text) as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
-    if (usage && typeof usage.prompt_tokens === 'number' && typeof usage.completion_tokens === 'number') {
-      return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
-    }
+    // Usage objects are flat in every engine but for nested *_details objects: then parse all.
+    const slice = close < 0 ? '' : text.slice(open, close + 1);
+    usage = slice && !slice.slice(1).includes('{') ? (JSON.parse(slice) as typeof usage) : (JSON.parse(text) as { usage?: typeof usage }).usage;
   } catch {
-    // A non-JSON 2xx body is relayed as it is; it simply carries no usage.
+    try {
+      usage = (JSON.parse(text) as { usage?: typeof usage }).usage;
+    } catch {
+      // A non-JSON 2xx body is relayed as it is; it simply carries no usage.
+      return null;
+    }
+  }
+  if (usage && typeof usage.prompt_tokens === 'number' && typeof usage.completion_tokens === 'number') {
+    return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
   }
   return null;
 }

@@ -195,3 +195,18 @@ describe('chat in the model layer', () => {
     expect(api.modules.vlm).toEqual({ requests: 2, sharePercent: 100 });
   });
 });
+
+describe('usageFromJson (reads only the usage object of an answer)', () => {
+  it('finds usage after the choices, with nested details, or before them; nothing when absent', async () => {
+    const { usageFromJson } = await import('../../src/routes/chat.js');
+    const answer = (usage: unknown, first = false) => JSON.stringify(first
+      ? { usage, choices: [{ message: { content: 'the word "usage" in an answer' } }] }
+      : { id: 'x', choices: [{ message: { content: 'the word "usage" in an answer' } }], usage });
+    expect(usageFromJson(answer({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }))).toEqual({ promptTokens: 12, completionTokens: 3 });
+    expect(usageFromJson(answer({ prompt_tokens: 12, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 8 } }))).toEqual({ promptTokens: 12, completionTokens: 3 });
+    expect(usageFromJson(answer({ prompt_tokens: 7, completion_tokens: 1 }, true))).toEqual({ promptTokens: 7, completionTokens: 1 });
+    expect(usageFromJson(answer(null))).toBeNull();
+    expect(usageFromJson(JSON.stringify({ choices: [] }))).toBeNull();
+    expect(usageFromJson('not json "usage": {oops')).toBeNull();
+  });
+});
