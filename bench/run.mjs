@@ -151,9 +151,14 @@ async function chatRelay() {
   ];
   const AMOUNT = Number(process.env.BENCH_CHAT_REQUESTS ?? 20_000);
   const body = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'What is on the screen?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] });
+  // BENCH_CHAT_RATE caps the request rate: every server then does the same work per second,
+  // so CPU per request compares like with like (at saturation it also depends on batching).
+  const rate = process.env.BENCH_CHAT_RATE ? { overallRate: Number(process.env.BENCH_CHAT_RATE) } : {};
   const fire = async (port, amount) => {
-    const r = await autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, amount });
-    return { rps: r.requests.total / r.duration, requests: r.requests.total, errors: r.errors + r.non2xx };
+    const t0 = process.hrtime.bigint();
+    const r = await autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, amount, ...rate });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { rps: r.requests.total / seconds, requests: r.requests.total, errors: r.errors + r.non2xx };
   };
   const servers = [];
   for (const v of variants) servers.push({ ...v, ...(await startServer(v.script, v.env)), runs: [] });
@@ -170,7 +175,7 @@ async function chatRelay() {
   await upstream.stop();
   const rows = servers.map((s) => ({ name: s.name, rps: median(s.runs.map((r) => r.rps)), cpuUs: median(s.runs.map((r) => r.cpuPerReq)), errors: s.runs.reduce((a, r) => a + r.errors, 0) }));
   const by = Object.fromEntries(rows.map((r) => [r.name, r]));
-  console.log(`\n## Chat relay at saturation (non-streamed), ${ROUNDS} interleaved rounds × ${AMOUNT} requests, ${CONNECTIONS} connections${process.env.BENCH_PIN === '1' ? ', one pinned core per server' : ''}`);
+  console.log(`\n## Chat relay (non-streamed), ${ROUNDS} interleaved rounds × ${AMOUNT} requests, ${CONNECTIONS} connections, ${rate.overallRate ? `${rate.overallRate} requests/s` : 'at saturation'}${process.env.BENCH_PIN === '1' ? ', one pinned core per server' : ''}`);
   console.log('| server | median req/s | median CPU µs/request | errors |');
   console.log('|---|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(1)} | ${r.errors} |`);
