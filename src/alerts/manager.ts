@@ -12,6 +12,7 @@ import type { RequestEvent } from '../metrics/model-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
 import { compare, evaluate, instanceKey, ruleTimings, type AlertInstance, type AndStates, type SampleSource, type StateChange, type States } from './evaluate.js';
+import { AppError } from '../errors.js';
 import { JsonFile, type FileIo } from './json-file.js';
 import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
 import { consoleNotifier } from './notifiers/console.js';
@@ -80,6 +81,8 @@ export interface AlertManagerOptions {
   dataDir: string;
   /** How state files are written (tests inject a full or read-only disk). */
   io?: FileIo;
+  /** Rules at most (ALERT_RULES_MAX). */
+  maxRules?: number;
   store: SeriesStore;
   intervalMs: number;
   clock: () => number;
@@ -189,6 +192,10 @@ export class AlertManager {
 
   addRule(input: unknown, id: string = randomUUID()): Rule {
     const rule = { id, ...ruleInputSchema.parse(input) } as Rule;
+    const max = this.opts.maxRules ?? 500;
+    if (this.rules.length >= max && !this.rules.some((r) => r.id === id)) {
+      throw new AppError('LIMIT_REACHED', `There are ${this.rules.length} alert rules, the most allowed (ALERT_RULES_MAX=${max}); delete one first`);
+    }
     this.saveRules([...this.rules.filter((r) => r.id !== id), rule]);
     return rule;
   }
@@ -283,7 +290,11 @@ export class AlertManager {
     }
   }
 
-  /** Sends a test notification on one channel; resolves with its attempts. */
+  /**
+   * Sends a test notification on one channel: one attempt, straight to the notifier (not
+   * behind queued notices, rate limits or retries), so the answer comes within the
+   * channel's own deadline. Resolves with the attempt, which the history records too.
+   */
   async testChannel(kind: string): Promise<HistoryEntry[]> {
     const q = this.queues.get(kind);
     if (!q) throw new Error(`channel ${kind} is not configured`);
@@ -291,8 +302,13 @@ export class AlertManager {
       { id: 'test', name: 'Test notification', severity: 'info', metric: 'none', op: '>', threshold: 0 } as unknown as Rule,
       { labels: {}, value: null, firingSince: this.opts.clock(), breachPoints: [] } as unknown as AlertInstance, 'firing')] };
     const start = this.history.length;
-    q.enqueue(n);
-    await q.idle();
+    let result;
+    try {
+      result = await q.notifier.send(n, new AbortController().signal);
+    } catch (err) {
+      result = { ok: false as const, retry: false, error: (err as Error).message };
+    }
+    this.recordAttempt({ at: this.opts.clock(), channel: kind, notificationId: n.id, attempt: 1, ok: result.ok, detail: result.ok ? (result.detail ?? 'sent') : result.error, final: true });
     return this.history.slice(start).filter((h) => h.kind === 'delivery' && h.channel === kind);
   }
 
