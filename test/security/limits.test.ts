@@ -42,7 +42,7 @@ describe('body sizes', () => {
     for (const r of routes) {
       const res = await app.app.inject({ method: r.method as 'POST', url: r.url, headers: { 'content-type': 'application/json' }, payload: big });
       expect(res.statusCode, `${r.method} ${r.pattern}`).toBe(413);
-      expect(res.json().error, `${r.method} ${r.pattern}`).toEqual({ code: 'BODY_TOO_LARGE', message: 'The request body is larger than the limit of 2048 bytes (BODY_LIMIT_BYTES)' });
+      expect(res.json().error, `${r.method} ${r.pattern}`).toMatchObject({ code: 'BODY_TOO_LARGE', message: 'The request body is larger than the limit of 2048 bytes (BODY_LIMIT_BYTES)' });
     }
   });
 
@@ -66,7 +66,7 @@ describe('malformed HTTP', () => {
     const app = await setup();
     const badChar = await raw(app, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\x01b\r\n\r\n');
     expect(badChar.status).toBe(400);
-    expect(badChar.json).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^Malformed HTTP request: Invalid header value char/) } });
+    expect(badChar.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^Malformed HTTP request: Invalid header value char/) } });
     const huge = await raw(app, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge.status).toBe(431);
     expect(huge.json.error.code).toBe('HEADERS_TOO_LARGE');
@@ -91,7 +91,7 @@ describe('alert rule limits', () => {
     expect((await post(app, '/api/monitor/alerts/presets/gpu-lost/import')).statusCode).toBe(200);
     const third = await post(app, '/api/monitor/alerts/rules', rule());
     expect(third.statusCode).toBe(409);
-    expect(third.json().error).toEqual({ code: 'LIMIT_REACHED', message: 'There are 2 alert rules, the most allowed (ALERT_RULES_MAX=2); delete one first' });
+    expect(third.json().error).toMatchObject({ code: 'LIMIT_REACHED', message: 'There are 2 alert rules, the most allowed (ALERT_RULES_MAX=2); delete one first' });
     // Importing a preset again replaces it: not a new rule.
     expect((await post(app, '/api/monitor/alerts/presets/gpu-lost/import')).statusCode).toBe(200);
   });
