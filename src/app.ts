@@ -38,6 +38,7 @@ import { startTasks } from './scheduler.js';
 import { Drain, type DrainResult } from './shutdown.js';
 import { removeLeftoverTempFiles, type FileIo } from './alerts/json-file.js';
 import { installRequestGuards } from './security/guard.js';
+import { installJsonParser } from './security/json-body.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
 import { ConnectionLimit, openFilesLimit, type ConnectionLimitStats } from './security/connection-limit.js';
 import { SessionStore } from './security/sessions.js';
@@ -269,6 +270,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
     if (open > 0) log.warn('http', 'shutdown grace over: requests cut', { cut: open });
   });
+  installJsonParser(app);
   installRequestGuards(app, { bindHost: config.HOST, publicUrl: config.PUBLIC_URL, allowedHosts: config.ALLOWED_HOSTS, allowedOrigins: config.ALLOWED_ORIGINS });
   if (monitor) {
     installTimingHooks(app, monitor.stats, clock);
