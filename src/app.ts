@@ -39,6 +39,8 @@ import { Drain, type DrainResult } from './shutdown.js';
 import { removeLeftoverTempFiles, type FileIo } from './alerts/json-file.js';
 import { installRequestGuards } from './security/guard.js';
 import { installJsonParser } from './security/json-body.js';
+import { installResponseScrubbing } from './security/scrub-responses.js';
+import { secretScrubber, urlPassword } from './log/scrub-secrets.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
 import { ConnectionLimit, openFilesLimit, type ConnectionLimitStats } from './security/connection-limit.js';
 import { SessionStore } from './security/sessions.js';
@@ -164,11 +166,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
   const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
+  // Secrets the model server could echo back, or a bug put in a message: never relayed.
+  const scrub = secretScrubber([config.UPSTREAM_API_KEY, ...config.API_KEYS, token.token, config.MONITOR_ADMIN_TOKEN, urlPassword(config.UPSTREAM_URL)]);
+  installResponseScrubbing(app, scrub);
   const upstream = new UpstreamClient({
     url: config.UPSTREAM_URL,
     apiKey: config.UPSTREAM_API_KEY,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+    scrub,
   });
   const monitor = config.MONITOR_ENABLED
     ? new Monitor({

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { DeadlineExceeded, withDeadline } from '../../deadline.js';
+import { maskUrl } from '../mask-url.js';
 import type { Notification, Notifier, SendResult } from '../notifier.js';
 import { formatWebhook, type WebhookFormat } from './webhook-formats.js';
 
@@ -32,7 +33,8 @@ export function webhookNotifier(cfg: WebhookConfig): Notifier {
       } catch (err) {
         const e = err as Error;
         const timedOut = e instanceof DeadlineExceeded || e.name === 'TimeoutError' || /timeout/i.test((e as { code?: string }).code ?? '');
-        return { ok: false, retry: true, error: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message };
+        // The URL is a secret too: an error that quotes it quotes it masked.
+        return { ok: false, retry: true, error: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(cfg.url).join(maskUrl(cfg.url)) };
       }
     },
   };
