@@ -25,20 +25,21 @@ async function readCapped(stream: Readable): Promise<string> {
 }
 
 export function installResponseScrubbing(app: FastifyInstance, scrub: Scrub): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (reply.statusCode < 400 || payload === null || payload === undefined) return payload;
+  // Callback style: a successful answer passes with one comparison and no promise.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (reply.statusCode < 400 || payload === null || payload === undefined) return done(null, payload);
     // A compressed body relayed as it came cannot be read here; it is passed on untouched.
-    const encoding = String(reply.getHeader('content-encoding') ?? 'identity');
-    if (encoding !== 'identity') return payload;
-    let text: string;
-    if (typeof payload === 'string') text = payload;
-    else if (Buffer.isBuffer(payload)) text = payload.toString('utf8');
-    else if (payload instanceof Readable) text = await readCapped(payload);
-    else return payload;
-    const clean = scrub(text);
-    // Unchanged: the original goes out (a stream already read goes out as its text).
-    if (clean === text) return payload instanceof Readable ? text : payload;
-    reply.removeHeader('content-length');
-    return clean;
+    if (String(reply.getHeader('content-encoding') ?? 'identity') !== 'identity') return done(null, payload);
+    const finish = (text: string) => {
+      const clean = scrub(text);
+      // Unchanged: the original goes out (a stream already read goes out as its text).
+      if (clean === text) return done(null, payload instanceof Readable ? text : payload);
+      reply.removeHeader('content-length');
+      done(null, clean);
+    };
+    if (typeof payload === 'string') return finish(payload);
+    if (Buffer.isBuffer(payload)) return finish(payload.toString('utf8'));
+    if (payload instanceof Readable) return void readCapped(payload).then(finish, (err: Error) => done(err));
+    done(null, payload);
   });
 }
