@@ -38,6 +38,11 @@ import { startTasks } from './scheduler.js';
 import { Drain, type DrainResult } from './shutdown.js';
 import { removeLeftoverTempFiles, type FileIo } from './alerts/json-file.js';
 import { installRequestGuards } from './security/guard.js';
+import { installJsonParser } from './security/json-body.js';
+import { installResponseScrubbing } from './security/scrub-responses.js';
+import { secretScrubber, urlPassword } from './log/scrub-secrets.js';
+import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
+import { ConnectionLimit, openFilesLimit, type ConnectionLimitStats } from './security/connection-limit.js';
 import { SessionStore } from './security/sessions.js';
 import { FailureThrottle } from './security/throttle.js';
 import { checkToken } from './routes/login.js';
@@ -84,6 +89,8 @@ export interface App {
   close(): Promise<void>;
   /** Ends a drain in progress at once (a second signal). */
   cutNow(): void;
+  /** Open connections, and those shed or refused at MAX_CONNECTIONS. */
+  connections(): ConnectionLimitStats;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -92,14 +99,18 @@ const HEARTBEAT_MS = 30_000;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The setting behind a route's own body limit, named in its 413 (default BODY_LIMIT_BYTES). */
-    bodyLimitSetting?: string;
+    /** A route that takes a file as the body (not JSON): its own limit and the setting behind it, named in its 413. */
+    upload?: { maxBytes: number; setting: string };
   }
 }
 
 const FASTIFY_ERRORS: Record<string, (err: FastifyError, request: FastifyRequest) => AppError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: (_e, request) =>
-    new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${request.routeOptions.bodyLimit} bytes (${request.routeOptions.config.bodyLimitSetting ?? 'BODY_LIMIT_BYTES'})`),
+  FST_ERR_CTP_BODY_TOO_LARGE: (_e, request) => {
+    const upload = request.routeOptions.config.upload;
+    const isFile = upload !== undefined && !/json/i.test(String(request.headers['content-type'] ?? ''));
+    const [bytes, setting] = isFile ? [upload.maxBytes, upload.setting] : [request.server.initialConfig.bodyLimit, 'BODY_LIMIT_BYTES'];
+    return new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${bytes} bytes (${setting})`);
+  },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
     new AppError('UNSUPPORTED_MEDIA_TYPE', `${e.message}: send application/json (POST /api/video also takes the video itself as video/mp4 or video/quicktime)`),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'),
@@ -126,6 +137,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     logController: new LogController({ disableRequestLogging: true }),
     // Shutdown drains (src/shutdown.ts): requests in flight finish, then what is left is cut.
     return503OnClosing: false,
+    // Slow senders are cut (docs/RELIABILITY.md#bounded-waits); Node checks these every second.
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // Malformed HTTP, timeouts and unreadable URLs answer in the API's error shape too.
+    clientErrorHandler,
+    frameworkErrors,
     // A client's own X-Request-Id is kept (when it is a plain token), else a short random one:
     // the id an operator searches the log for, returned in every answer's X-Request-Id.
     genReqId: (req) => {
@@ -137,15 +155,26 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.header('x-request-id', request.id);
     done();
   });
+  let pressureLoggedAt = -Infinity;
+  const connections = new ConnectionLimit(app.server, config.MAX_CONNECTIONS, (stats) => {
+    // At most one line a minute: a flood must not flood the log too.
+    if (clock() - pressureLoggedAt < 60_000) return;
+    pressureLoggedAt = clock();
+    log.warn('http', 'connection limit reached: closing the slowest waiting connections', { maxConnections: config.MAX_CONNECTIONS, ...stats });
+  });
   // Before anything is written: temp files of saves a crash interrupted.
   const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
   const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
+  // Secrets the model server could echo back, or a bug put in a message: never relayed.
+  const scrub = secretScrubber([config.UPSTREAM_API_KEY, ...config.API_KEYS, token.token, config.MONITOR_ADMIN_TOKEN, urlPassword(config.UPSTREAM_URL)]);
+  installResponseScrubbing(app, scrub);
   const upstream = new UpstreamClient({
     url: config.UPSTREAM_URL,
     apiKey: config.UPSTREAM_API_KEY,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+    scrub,
   });
   const monitor = config.MONITOR_ENABLED
     ? new Monitor({
@@ -174,6 +203,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       ...(monitor ? [(line: Parameters<typeof monitor.hub.broadcast>[1]) => monitor.hub.broadcast('log', line)] : []),
     ],
   });
+  const fdLimit = openFilesLimit();
+  if (fdLimit !== null && config.MAX_CONNECTIONS + 256 > fdLimit) {
+    log.warn('http', 'MAX_CONNECTIONS leaves too few file descriptors', { maxConnections: config.MAX_CONNECTIONS, openFilesLimit: fdLimit, fix: 'lower MAX_CONNECTIONS or raise the limit (ulimit -n)' });
+  }
   if (leftoverTemps.length) log.warn('alert', 'removed temp files left by an interrupted save', { dataDir: config.DATA_DIR, files: leftoverTemps.join(', ') });
 
   // Lowest-confidence OCR images, for OCR alerts (opt-in).
@@ -187,6 +220,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     ? new AlertManager({
         dataDir: config.DATA_DIR,
         ...(opts.stateIo ? { io: opts.stateIo } : {}),
+        maxRules: config.ALERT_RULES_MAX,
         store: monitor.store,
         intervalMs: config.MONITOR_INTERVAL_MS,
         clock,
@@ -242,6 +276,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
     if (open > 0) log.warn('http', 'shutdown grace over: requests cut', { cut: open });
   });
+  installJsonParser(app);
   installRequestGuards(app, { bindHost: config.HOST, publicUrl: config.PUBLIC_URL, allowedHosts: config.ALLOWED_HOSTS, allowedOrigins: config.ALLOWED_ORIGINS });
   if (monitor) {
     installTimingHooks(app, monitor.stats, clock);
@@ -365,6 +400,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       );
     },
     cutNow: () => drain.cutNow(),
+    connections: () => connections.stats,
     shutdown,
     async close() {
       await shutdown(0);

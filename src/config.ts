@@ -95,7 +95,21 @@ export const configSchema = z.object({
   /** Host names the server answers to besides loopback names, IP addresses, its own host name, HOST and PUBLIC_URL ("*": any; ".example.com": it and its subdomains). */
   ALLOWED_HOSTS: list,
   /** Origins (scheme://host[:port]) of other pages that may change this server or open its stream. */
-  ALLOWED_ORIGINS: list.pipe(z.array(z.string().refine((o) => o === '*' ? false : /^https?:\/\/[^/]+$/i.test(o), { message: 'expected origins such as https://vlm.example.com (scheme://host[:port], no path)' }))),
+  ALLOWED_ORIGINS: list.pipe(z.array(z.string().refine((o) => /^https?:\/\/[^/]+$/i.test(o), { message: 'expected origins such as https://vlm.example.com (scheme://host[:port], no path)' }))),
+  /** Time for a client to send its request headers (nginx's client_header_timeout). */
+  HEADERS_TIMEOUT_MS: int(1_000, 3_600_000).default(60_000),
+  /** Time for a client to send its whole request, body included (Prometheus's --web.read-timeout). */
+  REQUEST_TIMEOUT_MS: int(1_000, 3_600_000).default(300_000),
+  /** How long an idle keep-alive connection stays open (above the 60 s idle timeout of common balancers). */
+  KEEP_ALIVE_TIMEOUT_MS: int(1_000, 3_600_000).default(72_000),
+  /** Connections open at once (Prometheus's --web.max-connections); past it the slowest waiting one is closed. */
+  MAX_CONNECTIONS: int(16, 1_000_000).default(512),
+  /** Alert rules at most. */
+  ALERT_RULES_MAX: int(1, 100_000).default(500),
+}).superRefine((c, ctx) => {
+  if (c.HEADERS_TIMEOUT_MS > c.REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `expected at most REQUEST_TIMEOUT_MS (${c.REQUEST_TIMEOUT_MS}): the headers are part of the request` });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

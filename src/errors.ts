@@ -11,6 +11,8 @@ export const ErrorCodes = {
   ORIGIN_NOT_ALLOWED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  /** A configured maximum (ALERT_RULES_MAX, …) is reached. */
+  LIMIT_REACHED: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** The client's image is not an image, or is truncated or corrupt. */

@@ -12,6 +12,7 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
 interface Found {
   path: PropertyKey[];
   message: string;
+  issue: z.core.$ZodIssue;
 }
 
 /**
@@ -20,7 +21,7 @@ interface Found {
  */
 function deepest(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Found {
   const here = [...prefix, ...issue.path];
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path: here, message: issue.message };
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path: here, message: issue.message, issue };
   let best: Found | undefined;
   for (const branch of issue.errors) {
     const first = branch[0];
@@ -28,18 +29,62 @@ function deepest(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Found {
     const found = deepest(first, here);
     if (!best || found.path.length > best.path.length) best = found;
   }
-  return best && best.path.length > here.length ? best : { path: here, message: issue.message };
+  return best && best.path.length > here.length ? best : { path: here, message: issue.message, issue };
 }
 
-/** The API's 400 for a failed parse: the first problem, at the deepest field it names. */
-export function validationError(err: ZodError): AppError {
+const MISSING = Symbol('missing');
+
+/** The value at `path` in what was sent, or MISSING where there is none. */
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return MISSING;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v === undefined ? MISSING : v;
+}
+
+const UNITS: Record<string, string> = { string: 'characters', array: 'items', set: 'items', file: 'bytes' };
+
+/**
+ * In zod 4 a message given to the schema (`z.string({ message: 'required: the image' })`)
+ * replaces the message of every issue, so an over-long or wrongly typed value would read
+ * "required". Such a message is kept only for a missing value; otherwise the issue says
+ * what was wrong with the value that was sent.
+ */
+function realReason(issue: z.core.$ZodIssue, message: string, sent: unknown): string {
+  if (!message.startsWith('required')) return message;
+  const what = message.replace(/^required:?\s*/, '');
+  switch (issue.code) {
+    case 'invalid_type':
+      if (sent === MISSING) return message;
+      return issue.expected === 'int' ? 'expected a whole number' : `expected ${what || issue.expected}, got ${Array.isArray(sent) ? 'an array' : sent === null ? 'null' : typeof sent}`;
+    case 'too_big': {
+      const unit = UNITS[issue.origin] ?? '';
+      const got = typeof sent === 'string' || Array.isArray(sent) ? ` (got ${sent.length})` : '';
+      return `expected at most ${String(issue.maximum)}${unit ? ` ${unit}` : ''}${got}`;
+    }
+    case 'too_small':
+      if (issue.origin === 'string' && Number(issue.minimum) === 1) return `expected ${what || 'a value'}, got an empty string`;
+      return `expected at least ${String(issue.minimum)}${UNITS[issue.origin] ? ` ${UNITS[issue.origin]}` : ''}`;
+    default:
+      return `not valid: ${issue.code.replace(/_/g, ' ')}`;
+  }
+}
+
+/**
+ * The API's 400 for a failed parse: the first problem, at the deepest field it names.
+ * `input` (what was parsed) lets the message tell a missing value from a wrong one.
+ */
+export function validationError(err: ZodError, input?: unknown): AppError {
   const found = deepest(err.issues[0]!, []);
   const field = fieldPath(found.path);
-  return new AppError('VALIDATION_FAILED', `${field}: ${found.message}`, { field });
+  const message = realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
+  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  throw validationError(r.error);
+  throw validationError(r.error, value);
 }

@@ -12,7 +12,9 @@ import type { RequestEvent } from '../metrics/model-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
 import { compare, evaluate, instanceKey, ruleTimings, type AlertInstance, type AndStates, type SampleSource, type StateChange, type States } from './evaluate.js';
+import { AppError } from '../errors.js';
 import { JsonFile, type FileIo } from './json-file.js';
+import { looksMasked, maskUrl } from './mask-url.js';
 import type { AlertContext, AlertPayload, Notification, Notifier } from './notifier.js';
 import { consoleNotifier } from './notifiers/console.js';
 import { emailNotifier } from './notifiers/email.js';
@@ -29,6 +31,15 @@ const rulesFileSchema = z.array(storedRule);
 const silencesFileSchema = z.array(silenceInputSchema.and(z.object({ id: z.string(), createdAt: z.number() })));
 const historyFileSchema = z.array(z.looseObject({ at: z.number(), kind: z.enum(['state', 'delivery', 'silenced']) }));
 
+const webhookUrl = z.string().url({ message: 'expected an http(s) URL' }).refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' });
+const webhookFields = {
+  format: z.enum(WEBHOOK_FORMATS, { message: `expected one of ${WEBHOOK_FORMATS.join(', ')}` }).default('generic'),
+  /** Write-only: never returned by the API. null clears it; absent keeps it. */
+  secret: z.string().min(1).nullable().optional(),
+  timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+};
+
+/** Channels as stored. */
 export const channelsSchema = z.object({
   email: z
     .object({
@@ -45,16 +56,12 @@ export const channelsSchema = z.object({
     })
     .nullable()
     .optional(),
-  webhook: z
-    .object({
-      url: z.string().url({ message: 'expected an http(s) URL' }).refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' }),
-      format: z.enum(WEBHOOK_FORMATS, { message: `expected one of ${WEBHOOK_FORMATS.join(', ')}` }).default('generic'),
-      /** Write-only: never returned by the API. null clears it; absent keeps it. */
-      secret: z.string().min(1).nullable().optional(),
-      timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
-    })
-    .nullable()
-    .optional(),
+  webhook: z.object({ url: webhookUrl, ...webhookFields }).nullable().optional(),
+});
+
+/** Channels as a PUT takes them: the webhook URL, like a secret, may be left out (or sent back masked) to keep it. */
+const channelsInputSchema = channelsSchema.extend({
+  webhook: z.object({ url: webhookUrl.optional(), ...webhookFields }).nullable().optional(),
 });
 type Channels = z.infer<typeof channelsSchema>;
 
@@ -80,6 +87,8 @@ export interface AlertManagerOptions {
   dataDir: string;
   /** How state files are written (tests inject a full or read-only disk). */
   io?: FileIo;
+  /** Rules at most (ALERT_RULES_MAX). */
+  maxRules?: number;
   store: SeriesStore;
   intervalMs: number;
   clock: () => number;
@@ -189,6 +198,10 @@ export class AlertManager {
 
   addRule(input: unknown, id: string = randomUUID()): Rule {
     const rule = { id, ...ruleInputSchema.parse(input) } as Rule;
+    const max = this.opts.maxRules ?? 500;
+    if (this.rules.length >= max && !this.rules.some((r) => r.id === id)) {
+      throw new AppError('LIMIT_REACHED', `There are ${this.rules.length} alert rules, the most allowed (ALERT_RULES_MAX=${max}); delete one first`);
+    }
     this.saveRules([...this.rules.filter((r) => r.id !== id), rule]);
     return rule;
   }
@@ -243,22 +256,33 @@ export class AlertManager {
     const e = this.channels.email;
     return {
       console: { enabled: true },
-      webhook: w ? { url: w.url, format: w.format, timeoutMs: w.timeoutMs, secretSet: Boolean(w.secret) } : null,
+      webhook: w ? { url: maskUrl(w.url), format: w.format, timeoutMs: w.timeoutMs, secretSet: Boolean(w.secret) } : null,
       email: e ? { host: e.host, port: e.port, secure: e.secure, user: e.user ?? null, from: e.from, to: e.to, timeoutMs: e.timeoutMs, allowSelfSigned: e.allowSelfSigned, passwordSet: Boolean(e.password) } : null,
     };
   }
 
   setChannels(input: unknown): void {
-    const parsed = channelsSchema.parse(input);
+    const parsed = channelsInputSchema.parse(input);
+    const stored = this.channels;
+    let webhook: Channels['webhook'] = parsed.webhook === null ? null : undefined;
+    if (parsed.webhook) {
+      // A URL left out, or sent back as the API showed it (masked), keeps the stored one.
+      const keep = parsed.webhook.url === undefined || (stored.webhook !== null && stored.webhook !== undefined && parsed.webhook.url === maskUrl(stored.webhook.url));
+      const url = keep ? stored.webhook?.url : parsed.webhook.url;
+      if (url === undefined) throw new AppError('VALIDATION_FAILED', "webhook.url: required: the receiver's http(s) URL", { field: 'webhook.url' });
+      if (!keep && looksMasked(url)) throw new AppError('VALIDATION_FAILED', 'webhook.url: this is a masked URL (…); send the full URL', { field: 'webhook.url' });
+      webhook = { ...parsed.webhook, url };
+    }
+    const next: Channels = { ...(parsed.email !== undefined ? { email: parsed.email } : {}), ...(webhook !== undefined ? { webhook } : {}) };
     // An omitted secret keeps the stored one; null clears it.
-    if (parsed.webhook && parsed.webhook.secret === undefined && this.channels.webhook?.secret) {
-      parsed.webhook.secret = this.channels.webhook.secret;
+    if (next.webhook && next.webhook.secret === undefined && stored.webhook?.secret) {
+      next.webhook.secret = stored.webhook.secret;
     }
-    if (parsed.email && parsed.email.password === undefined && this.channels.email?.password) {
-      parsed.email.password = this.channels.email.password;
+    if (next.email && next.email.password === undefined && stored.email?.password) {
+      next.email.password = stored.email.password;
     }
-    this.channelsFile.save(parsed);
-    this.setChannelsInternal(parsed);
+    this.channelsFile.save(next);
+    this.setChannelsInternal(next);
   }
 
   private setChannelsInternal(c: Channels): void {
@@ -283,7 +307,11 @@ export class AlertManager {
     }
   }
 
-  /** Sends a test notification on one channel; resolves with its attempts. */
+  /**
+   * Sends a test notification on one channel: one attempt, straight to the notifier (not
+   * behind queued notices, rate limits or retries), so the answer comes within the
+   * channel's own deadline. Resolves with the attempt, which the history records too.
+   */
   async testChannel(kind: string): Promise<HistoryEntry[]> {
     const q = this.queues.get(kind);
     if (!q) throw new Error(`channel ${kind} is not configured`);
@@ -291,8 +319,13 @@ export class AlertManager {
       { id: 'test', name: 'Test notification', severity: 'info', metric: 'none', op: '>', threshold: 0 } as unknown as Rule,
       { labels: {}, value: null, firingSince: this.opts.clock(), breachPoints: [] } as unknown as AlertInstance, 'firing')] };
     const start = this.history.length;
-    q.enqueue(n);
-    await q.idle();
+    let result;
+    try {
+      result = await q.notifier.send(n, new AbortController().signal);
+    } catch (err) {
+      result = { ok: false as const, retry: false, error: (err as Error).message };
+    }
+    this.recordAttempt({ at: this.opts.clock(), channel: kind, notificationId: n.id, attempt: 1, ok: result.ok, detail: result.ok ? (result.detail ?? 'sent') : result.error, final: true });
     return this.history.slice(start).filter((h) => h.kind === 'delivery' && h.channel === kind);
   }
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { catalogue } from '../metrics/catalogue.js';
+import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
 
 const durationText = z.string().refine((s) => { const ms = parseDuration(s); return ms !== null && ms > 0; }, { message: 'expected a duration such as 30s, 2m or 1h' });
 
@@ -39,7 +40,7 @@ export const ruleInputSchema = conditionSchema
      * Surge form: compare the percent change of the value against its mean over this
      * baseline window (e.g. RPS up 300 % against its 10-minute mean) with op/threshold.
      */
-    surgeBaseline: durationText.optional(),
+    surgeBaseline: durationText.refine((s) => (parseDuration(s) ?? 0) <= SERIES_RETENTION_MS, { message: `expected at most ${SERIES_RETENTION_MS / 60_000}m: the baseline must lie within the history the Monitor keeps` }).optional(),
     /**
      * Sample form (gpu_utilization_percent only): the condition holds at a check when NVML's
      * own samples since the previous check kept it for at least this many seconds in a row,
@@ -49,7 +50,7 @@ export const ruleInputSchema = conditionSchema
     /** Per-request form: evaluated on each request event (input_token_count) instead of checks. */
     perRequest: z.boolean().default(false),
     /** Notify again while still firing, this often. */
-    repeatInterval: durationText.default('4h'),
+    repeatInterval: durationText.refine((s) => (parseDuration(s) ?? Infinity) >= 60_000, { message: 'expected at least 1m: a still-firing alert is sent again at most once a minute' }).default('4h'),
     /** On firing: keep every INFO log line for this many minutes. */
     boostLogMinutes: z.number().min(0).max(1440).optional(),
     /** On firing: attach the most recent model-request log lines to the notice. */

@@ -28,6 +28,9 @@ export function seriesKey(metric: string, labels: Labels): string {
   return `${metric}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
 }
 
+/** Every series keeps at least this much history (one point per check). */
+export const SERIES_RETENTION_MS = 3_600_000;
+
 export class SeriesStore {
   readonly capacity: number;
   readonly maxSeries: number;
@@ -38,7 +41,7 @@ export class SeriesStore {
   droppedPoints = 0;
 
   constructor(opts: SeriesStoreOptions) {
-    const retentionMs = Math.max(opts.retentionMs ?? 3_600_000, 3_600_000);
+    const retentionMs = Math.max(opts.retentionMs ?? SERIES_RETENTION_MS, SERIES_RETENTION_MS);
     // +1 so a full hour of points spans a full hour (both ends included).
     this.capacity = Math.ceil(retentionMs / opts.intervalMs) + 1;
     this.maxSeries = opts.maxSeries ?? 2_000;

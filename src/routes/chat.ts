@@ -74,6 +74,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
     let promptTokens: number | null = null;
     const tap = new SseTap({
       dropUsageChunk: !clientWantsUsage,
+      scrub: upstream.scrub,
       onFirstToken: () => {
         firstTokenAt = reply.elapsedTime;
         chatStats?.recordFirstToken(firstTokenAt, clock());

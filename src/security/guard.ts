@@ -38,17 +38,21 @@ export function installRequestGuards(app: FastifyInstance, rules: HostRules): vo
   const hostAllowed = hostMatcher(rules);
   const originAllowed = originMatcher(rules);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: on every request's path, no promise per hook.
+  app.addHook('onRequest', (request, reply, done) => {
     const host = request.headers.host;
     if (!hostAllowed(host) && !PROBES.has(request.routeOptions.url ?? '')) {
-      return reply.code(403).send(errorBody('HOST_NOT_ALLOWED',
+      void reply.code(403).send(errorBody('HOST_NOT_ALLOWED',
         `Host "${String(host).slice(0, 200)}" is not a name this server answers to (a DNS-rebinding page looks like this); if it is how you reach the server, add it to ALLOWED_HOSTS`, 403));
+      return;
     }
     const origin = request.headers.origin;
     if (origin !== undefined && changesState(request) && !originAllowed(origin, host)) {
-      return reply.code(403).send(errorBody('ORIGIN_NOT_ALLOWED',
+      void reply.code(403).send(errorBody('ORIGIN_NOT_ALLOWED',
         `A page from ${String(origin).slice(0, 200)} may not change this server (cross-site request refused); to allow that origin, add it to ALLOWED_ORIGINS or set PUBLIC_URL`, 403));
+      return;
     }
+    done();
   });
 
   // A refused WebSocket upgrade is answered on a socket Node no longer manages: close it,
@@ -58,13 +62,13 @@ export function installRequestGuards(app: FastifyInstance, rules: HostRules): vo
     done();
   });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
       reply.header('x-frame-options', 'DENY');
       reply.header('referrer-policy', 'same-origin');
     }
-    return payload;
+    done(null, payload);
   });
 }

@@ -10,6 +10,8 @@ export interface UpstreamOptions {
   apiKey?: string | undefined;
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** Removes configured secrets from the model server's messages before they are relayed. */
+  scrub?: (text: string) => string;
 }
 
 export interface UpstreamResponse {
@@ -25,7 +27,11 @@ const DROPPED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 export class UpstreamClient {
   private readonly agent: Agent;
 
+  /** Removes configured secrets (API keys, tokens) from text that came from the model server. */
+  readonly scrub: (text: string) => string;
+
   constructor(private readonly opts: UpstreamOptions) {
+    this.scrub = opts.scrub ?? ((text) => text);
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: 256,
@@ -91,7 +97,7 @@ export class UpstreamClient {
     }
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
-      const message = upstreamMessage(text);
+      const message = this.scrub(upstreamMessage(text));
       const failure = classifyUpstreamError(res.statusCode, message);
       throw new AppError(failure.code, `The model server answered ${res.statusCode}: ${message}`, { statusCode: failure.statusCode });
     }
@@ -145,7 +151,7 @@ export class UpstreamClient {
     if (err instanceof AppError) return err;
     const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
     const code = e.code ?? e.cause?.code ?? '';
-    const where = this.opts.url ?? '(unset)';
+    const where = this.scrub(this.opts.url ?? '(unset)');
     if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError ||
         code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'TimeoutError') {
       return new AppError('UPSTREAM_TIMEOUT',
@@ -161,7 +167,7 @@ export class UpstreamClient {
     if (UNREACHABLE_CODES.has(code)) {
       return new AppError('UPSTREAM_UNREACHABLE', `Cannot reach the model server at ${where} (${code}); is it running?`, { cause: err });
     }
-    return new AppError('UPSTREAM_BAD_RESPONSE', `The model server at ${where} failed: ${e.message ?? String(err)}`, { cause: err });
+    return new AppError('UPSTREAM_BAD_RESPONSE', `The model server at ${where} failed: ${this.scrub(e.message ?? String(err))}`, { cause: err });
   }
 
   async close(): Promise<void> {

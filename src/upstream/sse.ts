@@ -23,6 +23,8 @@ export interface SseTapOptions extends SseTapEvents {
    * client did not ask for it: naive clients index choices[0] on every chunk.
    */
   dropUsageChunk: boolean;
+  /** Removes configured secrets from an error event the model server sends mid-stream. */
+  scrub?: (text: string) => string;
 }
 
 // An event ends with a blank line; lines end in CRLF, LF or a lone CR (the SSE standard).
@@ -153,6 +155,7 @@ export class SseTap extends Transform {
     }
     if (info.usage) this.opts.onUsage?.(info.usage);
     if (info.usageOnly && this.opts.dropUsageChunk) return;
-    this.send(event);
+    // Only error events carry the model server's own messages (the only place a key it echoes appears).
+    this.send(this.opts.scrub && event.includes('"error"') ? this.opts.scrub(event) : event);
   }
 }

@@ -272,15 +272,15 @@ describe('while an alert fires', () => {
       if (type === 'alert') popups.push(data);
     };
     await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage(), { 'x-client-id': 'gui-bot' });
-    const rule = (await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'], repeatInterval: '30s', captureRequests: true })).json;
+    const rule = (await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'], repeatInterval: '1m', captureRequests: true })).json;
     const check = async () => {
       app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), 99);
       app.monitor!.check(clock());
       await app.alerts!.idle();
       clock.advance(10_000);
     };
-    for (let i = 0; i < 5; i++) await check(); // t = 0 … 40 s
-    expect(popups.map((p) => p.status)).toEqual(['firing', 'firing']); // at 0 s and again at 30 s
+    for (let i = 0; i < 8; i++) await check(); // t = 0 … 70 s (repeatInterval is at least 1m)
+    expect(popups.map((p) => p.status)).toEqual(['firing', 'firing']); // at 0 s and again at 60 s
     expect(popups[0].alerts[0].context.recentRequests[0]).toContain('INFO vlm Chat completion');
     expect(popups[0].alerts[0].context.recentRequests[0]).toContain('client=gui-bot');
 

@@ -1,7 +1,10 @@
-// Email with nodemailer: a pooled SMTP transport with short timeouts. nodemailer retries
-// nothing itself; the delivery queue does, for transient failures (connection errors,
-// SMTP 4xx), not for permanent ones (SMTP 5xx such as an unknown mailbox).
+// Email with nodemailer: a pooled SMTP transport with short timeouts, and a hard deadline
+// of timeoutMs for each message (a server that accepts and never answers, or drips, is
+// given up on, and its connections replaced). nodemailer retries nothing itself; the
+// delivery queue does, for transient failures (connection errors, timeouts, SMTP 4xx),
+// not for permanent ones (SMTP 5xx such as an unknown mailbox).
 import nodemailer from 'nodemailer';
+import { DeadlineExceeded, withDeadline } from '../../deadline.js';
 import type { Notification, Notifier, SendResult } from '../notifier.js';
 import { emailHtml, emailSubject, emailText } from './email-format.js';
 
@@ -34,7 +37,7 @@ async function sampleAttachments(n: Notification, read: EmailConfig['readSample'
 }
 
 export function emailNotifier(cfg: EmailConfig): Notifier & { close(): void } {
-  const transport = nodemailer.createTransport({
+  const connect = () => nodemailer.createTransport({
     host: cfg.host,
     port: cfg.port,
     secure: cfg.secure,
@@ -42,18 +45,27 @@ export function emailNotifier(cfg: EmailConfig): Notifier & { close(): void } {
     maxConnections: 2,
     connectionTimeout: cfg.timeoutMs,
     greetingTimeout: cfg.timeoutMs,
-    socketTimeout: cfg.timeoutMs * 2,
+    socketTimeout: cfg.timeoutMs,
     ...(cfg.user ? { auth: { user: cfg.user, pass: cfg.password ?? '' } } : {}),
     tls: { rejectUnauthorized: !cfg.allowSelfSigned },
   });
+  let transport = connect();
   return {
     kind: 'email',
-    async send(n: Notification): Promise<SendResult> {
+    async send(n: Notification, signal: AbortSignal): Promise<SendResult> {
       try {
         const attachments = await sampleAttachments(n, cfg.readSample);
-        const info = await transport.sendMail({ from: cfg.from, to: cfg.to, subject: emailSubject(n), text: emailText(n), html: emailHtml(n, new Set(attachments.map((a) => a.cid))), attachments });
+        const info = await withDeadline(cfg.timeoutMs, signal, () =>
+          transport.sendMail({ from: cfg.from, to: cfg.to, subject: emailSubject(n), text: emailText(n), html: emailHtml(n, new Set(attachments.map((a) => a.cid))), attachments }));
         return { ok: true, detail: `accepted by ${cfg.host}: ${info.accepted.length} recipient(s)` };
       } catch (err) {
+        if (err instanceof DeadlineExceeded) {
+          // The pooled connection is stuck: drop it, the next message gets a fresh one.
+          const stuck = transport;
+          transport = connect();
+          stuck.close();
+          return { ok: false, retry: true, error: `${cfg.host}:${cfg.port} did not accept the message within ${cfg.timeoutMs} ms` };
+        }
         const e = err as { responseCode?: number; message: string; code?: string };
         const permanent = e.responseCode !== undefined && e.responseCode >= 500;
         return { ok: false, retry: !permanent, error: `${e.code ? `${e.code}: ` : ''}${e.message}` };

@@ -1,7 +1,10 @@
-// Webhook: POST the formatted JSON with a timeout; optional HMAC-SHA256 signature of the
-// body in X-Qwen3VL-Signature. 5xx, 429 and network errors are retried; other 4xx not.
+// Webhook: POST the formatted JSON within timeoutMs, a hard deadline for the whole call
+// (connect, answer, body); optional HMAC-SHA256 signature of the body in
+// X-Qwen3VL-Signature. 5xx, 429, network errors and timeouts are retried; other 4xx not.
 import { createHmac } from 'node:crypto';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { DeadlineExceeded, withDeadline } from '../../deadline.js';
+import { maskUrl } from '../mask-url.js';
 import type { Notification, Notifier, SendResult } from '../notifier.js';
 import { formatWebhook, type WebhookFormat } from './webhook-formats.js';
 
@@ -20,14 +23,32 @@ export function webhookNotifier(cfg: WebhookConfig): Notifier {
       const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'qwen3vl-monitor' };
       if (cfg.secret) headers['x-qwen3vl-signature'] = `sha256=${createHmac('sha256', cfg.secret).update(body).digest('hex')}`;
       try {
-        const res = await request(cfg.url, { method: 'POST', body, headers, signal: AbortSignal.any([signal, AbortSignal.timeout(cfg.timeoutMs)]) });
-        const answer = (await res.body.text()).slice(0, 200);
-        if (res.statusCode < 300) return { ok: true, detail: `HTTP ${res.statusCode}` };
-        return { ok: false, retry: res.statusCode >= 500 || res.statusCode === 429, error: `HTTP ${res.statusCode}: ${answer}` };
+        return await withDeadline(cfg.timeoutMs, signal, async (deadline) => {
+          // undici's own timeouts too, so its socket is released as well.
+          const res = await request(cfg.url, { method: 'POST', body, headers, signal: deadline, headersTimeout: cfg.timeoutMs, bodyTimeout: cfg.timeoutMs });
+          const answer = await firstBytes(res.body, 200);
+          if (res.statusCode < 300) return { ok: true, detail: `HTTP ${res.statusCode}` };
+          return { ok: false, retry: res.statusCode >= 500 || res.statusCode === 429, error: `HTTP ${res.statusCode}: ${answer}` };
+        });
       } catch (err) {
         const e = err as Error;
-        return { ok: false, retry: true, error: e.name === 'TimeoutError' ? `no answer within ${cfg.timeoutMs} ms` : e.message };
+        const timedOut = e instanceof DeadlineExceeded || e.name === 'TimeoutError' || /timeout/i.test((e as { code?: string }).code ?? '');
+        // The URL is a secret too: an error that quotes it quotes it masked.
+        return { ok: false, retry: true, error: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(cfg.url).join(maskUrl(cfg.url)) };
       }
     },
   };
+}
+
+/** The start of the receiver's answer, for the history; the rest is not read (it could be endless). */
+async function firstBytes(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of body) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.length >= max) {
+      body.destroy();
+      break;
+    }
+  }
+  return text.slice(0, max);
 }
