@@ -134,7 +134,11 @@ export class LogPanel {
     const el = h('div', { class: `log-line ${l.level}`, text: lineText(l), tabindex: 0, dataset: { seq: l.seq } });
     const toggle = () => {
       const next = el.nextElementSibling;
-      if (next?.classList.contains('log-detail')) return next.remove();
+      if (next?.classList.contains('log-detail')) {
+        this.openSeq = null;
+        return next.remove();
+      }
+      this.openSeq = l.seq;
       el.after(this.detail(l));
     };
     el.addEventListener('click', toggle);
@@ -205,7 +209,8 @@ export class LogPanel {
   }
 
   redraw() {
-    const rows = this.lines.map((l) => this.row(l));
+    // A line the operator opened stays open when new results arrive.
+    const rows = this.lines.flatMap((l) => (l.seq === this.openSeq ? [this.row(l), this.detail(l)] : [this.row(l)]));
     this.list.replaceChildren(...(rows.length ? rows : [this.empty()]));
     this.list.scrollTop = this.list.scrollHeight;
     this.drawMeta();
