@@ -131,7 +131,7 @@ describe('the tutorial drill', () => {
     expect(seen.ocr_confidence_mean).toMatch(/^0\.38 ↓ 60 % vs normal$/);
     expect(seen.log).toMatch(/WARN ocr Image preproc failed reason="truncated JPEG: data ends at about \d+ % of the image \(3264x2448\)[^"]*" .*input_size=[\d.]+ ?(KiB|MiB) .*request_id=\S+ client=classroom-\d/);
     expect(ms).toBeLessThan(180_000);
-    await page.screenshot({ path: `${ARTIFACTS}/drill-3-log-1280x800-en.png` });
+    await page.locator('#log-panel').screenshot({ path: `${ARTIFACTS}/drill-3-log-1280x800-en.png` });
     expect(errors).toEqual([]);
     await page.context().close();
 
