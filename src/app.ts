@@ -31,7 +31,7 @@ import { streamRoute } from './routes/stream.js';
 import { installTimingHooks } from './routes/timing.js';
 import { trackModelRequests } from './routes/model-request-hook.js';
 import { installClientLoadHooks } from './routes/client-load.js';
-import { GpuPoller } from './probes/gpu-poller.js';
+import { GpuPoller, type GpuSource } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
@@ -65,6 +65,8 @@ export interface AppOptions {
   probes?: boolean;
   /** How state files are written (tests inject a full or read-only disk). */
   stateIo?: FileIo;
+  /** Reads GPUs through this instead of NVML (the demo's simulated GPUs). */
+  gpu?: GpuSource;
   /** Runs after the server has closed (the demo stops its simulator here). */
   onClose?: () => Promise<void>;
 }
@@ -182,7 +184,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         windowMs: config.MONITOR_WINDOW_MS,
         clock,
         simulated: opts.simulated ?? false,
-        ...(opts.probes === false ? {} : { gpu: new GpuPoller({ library: config.NVML_LIBRARY }), host: new HostProbe() }),
+        ...(opts.probes === false ? {} : { gpu: opts.gpu ?? new GpuPoller({ library: config.NVML_LIBRARY }), host: new HostProbe() }),
         ...(config.UPSTREAM_URL ? { upstreamUp: async () => (await upstream.ping('/models', 2_000)).ok } : {}),
         engine: new UpstreamMetricsProbe(config.UPSTREAM_METRICS_URL ?? UpstreamMetricsProbe.metricsUrlFor(config.UPSTREAM_URL)),
       })

@@ -14,7 +14,7 @@ import { ServiceStats } from './metrics/service-stats.js';
 import { buildSnapshot, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
 import { recordEngineSeries, recordGpuSeries, recordHostSeries } from './metrics/resource-collector.js';
 import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
-import type { GpuPoller } from './probes/gpu-poller.js';
+import type { GpuSource } from './probes/gpu-poller.js';
 import type { HostProbe } from './probes/host.js';
 import { StreamHub } from './stream-hub.js';
 
@@ -27,7 +27,7 @@ export interface MonitorOptions {
   clock: () => number;
   simulated?: boolean;
   /** Resource probes; absent in tests that only look at the service layer. */
-  gpu?: GpuPoller;
+  gpu?: GpuSource;
   host?: HostProbe;
   engine?: UpstreamMetricsProbe;
   /** Whether the model server answers; recorded as upstream_up when configured. */
@@ -85,7 +85,7 @@ export class Monitor {
       recordGpuSeries(this.store, r, now);
       const names: Record<string, string> = {};
       for (const g of r.readings) if (g.name) names[String(g.index)] = g.name;
-      this.gpuStatus = { available: r.available, names, ...(r.reason === undefined ? {} : { reason: r.reason }) };
+      this.gpuStatus = { available: r.available, names, ...(this.opts.gpu.simulated ? { simulated: true } : {}), ...(r.reason === undefined ? {} : { reason: r.reason }) };
     }
     if (this.opts.host) recordHostSeries(this.store, this.opts.host.sample(now), now);
     if (this.opts.upstreamUp) this.store.record('upstream_up', {}, now, (await this.opts.upstreamUp()) ? 1 : 0);

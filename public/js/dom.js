@@ -14,9 +14,12 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+// Number formats by decimals, made once (toLocaleString with options makes one per call).
+const FORMATS = [];
 export const fmtNumber = (v, digits) => {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   // Whole numbers (NVML's percentages, counts) print without decimals.
   const d = digits ?? (Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
-  return v.toLocaleString(undefined, { minimumFractionDigits: d, maximumFractionDigits: d });
+  FORMATS[d] ??= new Intl.NumberFormat(undefined, { minimumFractionDigits: d, maximumFractionDigits: d });
+  return FORMATS[d].format(v);
 };

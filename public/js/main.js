@@ -75,11 +75,13 @@ async function startMonitor() {
   }, setStatus);
 }
 
+const CLOCK = new Intl.DateTimeFormat([], { timeStyle: 'medium' });
+
 function setStatus(connected) {
   const s = $('stream-status');
   if (!s) return;
   s.textContent = connected
-    ? `${t('live')}${lastSnapshot ? ` · ${new Date(lastSnapshot.at).toLocaleTimeString()}` : ''}${lastSnapshot?.simulated ? ` · ${t('simulated')}` : ''}`
+    ? `${t('live')}${lastSnapshot ? ` · ${CLOCK.format(lastSnapshot.at)}` : ''}${lastSnapshot?.simulated ? ` · ${t('simulated')}` : ''}`
     : t('offline');
 }
 

@@ -81,6 +81,8 @@ export interface TrendRule {
   flatPercent: number;
   /** How the baseline window is summed up: its mean (default) or its median. */
   baseline?: 'mean' | 'median';
+  /** Changes smaller than this, in the metric's unit, are flat too (0.1 % → 0 % is not "↓ 100 %"). */
+  minDelta?: number;
 }
 export const TREND_RULE: TrendRule = { recentMs: 60_000, baselineMs: 600_000, flatPercent: 5 };
 
@@ -116,7 +118,7 @@ export function changeOf(points: readonly Point[], rule: TrendRule = TREND_RULE)
   const r = mean(recent);
   const e = rule.baseline === 'median' ? median(earlier) : mean(earlier);
   const delta = r - e;
-  if (Math.abs(delta) <= Math.max((Math.abs(e) * rule.flatPercent) / 100, 1e-9)) {
+  if (Math.abs(delta) <= Math.max((Math.abs(e) * rule.flatPercent) / 100, rule.minDelta ?? 0, 1e-9)) {
     return { trend: 'flat', changePercent: e === 0 ? 0 : (delta / Math.abs(e)) * 100, baseline: e };
   }
   return { trend: delta > 0 ? 'up' : 'down', changePercent: e === 0 ? null : (delta / Math.abs(e)) * 100, baseline: e };
@@ -277,13 +279,17 @@ function connectionsCard(input: SnapshotInput): Card {
   });
 }
 
+/** The host's shares move by a point or two on their own: smaller changes are flat. */
+const HOST_TREND: TrendRule = { ...TREND_RULE, minDelta: 1 };
+const LOAD_TREND: TrendRule = { ...TREND_RULE, minDelta: 0.25 };
+
 function hostItem(input: SnapshotInput, id: HostItem['id'], metric: string, thresholds?: Thresholds, detail?: HostItem['detail']): HostItem {
   const def = metricDef(metric);
   const points = historyOf(input, metric, {});
   const last = points.at(-1);
   const unit = def?.unit ?? '';
   if (!last || last.t < input.now - input.intervalMs * 3) return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null };
-  const { trend, changePercent } = changeOf(points);
+  const { trend, changePercent } = changeOf(points, id === 'load' ? LOAD_TREND : HOST_TREND);
   const item: HostItem = { id, metric, value: last.v, unit, status: healthOf(last.v, thresholds ?? def?.thresholds), trend, changePercent };
   if (detail) item.detail = detail;
   return item;

@@ -28,6 +28,19 @@ export interface GpuPollResult {
   samples?: Record<string, UtilSample[]>;
 }
 
+/**
+ * What the Monitor reads GPUs through: NVML's poller here, or a stand-in behind the same
+ * calls (the demo's simulated GPUs, src/demo/simulated-gpus.ts).
+ */
+export interface GpuSource {
+  poll(now: number): Promise<GpuPollResult>;
+  readonly result: GpuPollResult;
+  freeMemoryNow(): Promise<Array<{ gpu: number; freeMiB: number }> | null>;
+  close(): void;
+  /** The readings are made up: the cards and the API say so. */
+  readonly simulated?: boolean;
+}
+
 export interface GpuPollerOptions {
   library?: string | undefined;
   utilThresholdPercent?: number;
@@ -54,7 +67,7 @@ export function initFailureReason(code: number, text: string): string {
   }
 }
 
-export class GpuPoller {
+export class GpuPoller implements GpuSource {
   private nvml: NvmlFunctions | undefined;
   private devices: NvmlDevice[] = [];
   private initialized = false;

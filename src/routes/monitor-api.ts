@@ -71,7 +71,7 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
   app.get('/api/monitor/gpus', async () => {
     const r = monitor.opts.gpu?.result;
     if (!r) return { available: false, reason: 'GPU probe disabled', gpus: [], processes: [] };
-    return { available: r.available, reason: r.reason ?? null, library: r.library ?? null, driverVersion: r.driverVersion ?? null, gpus: r.readings, lost: r.lost, processes: r.processes };
+    return { available: r.available, simulated: monitor.opts.gpu?.simulated ?? false, reason: r.reason ?? null, library: r.library ?? null, driverVersion: r.driverVersion ?? null, gpus: r.readings, lost: r.lost, processes: r.processes };
   });
 
   app.get('/api/monitor/engine', async () => monitor.engine);

@@ -66,6 +66,14 @@ describe('hover chart', () => {
     m.hub.broadcast('snapshot', m.snapshot(now));
     await page.waitForFunction(() => (document.querySelector('[data-card="latency"] .number')?.textContent ?? '') === '9.00 s');
     await vi.waitFor(async () => expect(await newestInLegend()).toMatch(/P50\s*9\.00 s/));
+    // The chart is drawn over the cards below it, not under them.
+    const onTop = await page.evaluate(() => {
+      const c = document.querySelector('[data-card="latency"] .hover-chart canvas')!.getBoundingClientRect();
+      const hit = document.elementFromPoint(c.left + c.width / 2, c.bottom - 5);
+      return Boolean(hit?.closest('.hover-chart'));
+    });
+    expect(onTop).toBe(true);
+    await page.screenshot({ path: 'test-artifacts/hover-latency.png' });
     // Still hovered, the same chart: updated in place, not rebuilt.
     expect(await page.evaluate((c) => c!.isConnected, canvas)).toBe(true);
     expect(errors).toEqual([]);

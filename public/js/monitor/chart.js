@@ -29,7 +29,7 @@ export function lineChart(target, series, { width, height, unit, legend = true }
     scales: { x: { time: true } },
     axes: [
       { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' } },
-      { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' }, size: 64, values: (_u, ticks) => ticks.map((v) => fmtAxis(v, unit)) },
+      { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' }, size: 64, space: 24, values: (_u, ticks) => ticks.map((v) => fmtAxis(v, unit)) },
     ],
     series: [{}, ...series.map((s, i) => ({ label: nameOf(s), stroke: s.colour ?? COLOURS[i % COLOURS.length], width: 1.5, spanGaps: false, value: (_u, v) => fmtValue(v, unit) }))],
   }, align(series), target);

@@ -15,7 +15,9 @@ const LEVELS = ['INFO', 'WARN', 'ERROR'];
 const MODULES = ['http', 'vlm', 'gui', 'ocr', 'video', 'gpu', 'alert'];
 const SEARCH_DELAY_MS = 250;
 
-const time = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+// One formatter for every line: toLocaleTimeString(…, options) builds a new one per call.
+const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const time = (ms) => TIME.format(ms);
 
 /** `18:03:01 WARN ocr Image preproc failed reason="…" image_hash=ab3f…` */
 export function lineText(l) {
@@ -29,6 +31,8 @@ export class LogPanel {
     this.paused = false;
     this.held = [];
     this.filter = { level: '', module: '', q: '' };
+    this.pending = [];
+    this.frame = 0;
     this.search = parseLogSearch('');
     this.info = null; // sampling and search counts from the server
     this.build();
@@ -36,6 +40,10 @@ export class LogPanel {
 
   build() {
     this.list = h('div', { class: 'log-lines', role: 'log' });
+    // One listener for a thousand lines.
+    const lineOf = (e) => (e.target instanceof Element ? e.target.closest('.log-lines > .log-line') : null);
+    this.list.addEventListener('click', (e) => { const el = lineOf(e); if (el) this.toggle(el); });
+    this.list.addEventListener('keydown', (e) => { const el = lineOf(e); if (el && e.key === 'Enter') this.toggle(el); });
     this.pauseBtn = h('button', { type: 'button', class: 'pause', onclick: () => this.togglePause() });
     this.levelSel = h('select', { onchange: (e) => { this.filter.level = e.target.value; void this.query(); } });
     this.moduleSel = h('select', { onchange: (e) => { this.filter.module = e.target.value; void this.query(); } });
@@ -96,6 +104,7 @@ export class LogPanel {
     }
   }
 
+  /** A live line: drawn with the others of the same frame (one layout, not one per line). */
   add(line) {
     if (this.paused) {
       this.held.push(line);
@@ -103,12 +112,25 @@ export class LogPanel {
       return;
     }
     if (!this.matches(line)) return;
-    this.lines.push(line);
-    if (this.lines.length > MAX_LINES) this.lines.shift();
-    if (this.info && this.filtered) this.info.matched++;
+    this.pending.push(line);
+    if (this.pending.length > MAX_LINES) this.pending.shift();
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frame = 0;
+    const fresh = this.pending;
+    this.pending = [];
+    if (fresh.length === 0) return;
+    this.lines.push(...fresh);
+    if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
+    if (this.info && this.filtered) this.info.matched += fresh.length;
     this.list.querySelector('.log-empty')?.remove();
-    this.list.append(this.row(line));
-    while (this.list.childElementCount > MAX_LINES) this.list.firstElementChild.remove();
+    const rows = document.createDocumentFragment();
+    for (const l of fresh.slice(-MAX_LINES)) rows.append(this.row(l));
+    this.list.append(rows);
+    let extra = this.list.childElementCount - MAX_LINES;
+    while (extra-- > 0) this.list.firstElementChild.remove();
     this.list.scrollTop = this.list.scrollHeight;
     this.drawMeta();
   }
@@ -130,16 +152,26 @@ export class LogPanel {
     return matchesSearch(l, this.search);
   }
 
+  /** A line as text; clicks are handled once for the whole list (see build). */
   row(l) {
-    const el = h('div', { class: `log-line ${l.level}`, text: lineText(l), tabindex: 0, dataset: { seq: l.seq } });
-    const toggle = () => {
-      const next = el.nextElementSibling;
-      if (next?.classList.contains('log-detail')) return next.remove();
-      el.after(this.detail(l));
-    };
-    el.addEventListener('click', toggle);
-    el.addEventListener('keydown', (e) => { if (e.key === 'Enter') toggle(); });
+    const el = document.createElement('div');
+    el.className = `log-line ${l.level}`;
+    el.textContent = lineText(l);
+    el.tabIndex = 0;
+    el.dataset.seq = l.seq;
+    el.line = l;
     return el;
+  }
+
+  toggle(el) {
+    const next = el.nextElementSibling;
+    if (next?.classList.contains('log-detail')) {
+      this.openSeq = null;
+      next.remove();
+      return;
+    }
+    this.openSeq = el.line.seq;
+    el.after(this.detail(el.line));
   }
 
   /** A line's values, one per row, and buttons for its context. */
@@ -205,7 +237,8 @@ export class LogPanel {
   }
 
   redraw() {
-    const rows = this.lines.map((l) => this.row(l));
+    // A line the operator opened stays open when new results arrive.
+    const rows = this.lines.flatMap((l) => (l.seq === this.openSeq ? [this.row(l), this.detail(l)] : [this.row(l)]));
     this.list.replaceChildren(...(rows.length ? rows : [this.empty()]));
     this.list.scrollTop = this.list.scrollHeight;
     this.drawMeta();
