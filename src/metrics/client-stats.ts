@@ -50,8 +50,11 @@ export interface ClientSummary {
   modules: Partial<Record<ModuleName, number>>;
 }
 
+/** How stale a client's place in the recency order may get before it is moved to the front. */
+const RECENCY_RESOLUTION_MS = 1_000;
+
 export class ClientStats {
-  private readonly clients = new Map<string, { total: Series; modules: Map<ModuleName, Series> }>();
+  private readonly clients = new Map<string, { total: Series; modules: Map<ModuleName, Series>; touchedAt: number }>();
   private readonly modules = new Map<ModuleName, Series>(MODULES.map((m) => [m, new Series()]));
   /** Clients forgotten to stay within maxClients. */
   evicted = 0;
@@ -60,16 +63,20 @@ export class ClientStats {
 
   record(client: string, module: ModuleName, ok: boolean, inferenceMs: number, now: number): void {
     let entry = this.clients.get(client);
-    if (entry) {
-      this.clients.delete(client); // re-insert: Map order is recency
-    } else {
-      entry = { total: new Series(), modules: new Map() };
+    if (!entry) {
+      entry = { total: new Series(), modules: new Map(), touchedAt: now };
       if (this.clients.size >= this.maxClients) {
         this.clients.delete(this.clients.keys().next().value!);
         this.evicted++;
       }
+      this.clients.set(client, entry);
+    } else if (now - entry.touchedAt >= RECENCY_RESOLUTION_MS) {
+      // Map order is recency. Moving a busy client on every request costs two hash
+      // operations each time; once a second keeps the order true to within that second.
+      entry.touchedAt = now;
+      this.clients.delete(client);
+      this.clients.set(client, entry);
     }
-    this.clients.set(client, entry);
     entry.total.add(now, ok, inferenceMs);
     let m = entry.modules.get(module);
     if (!m) entry.modules.set(module, (m = new Series()));

@@ -7,14 +7,14 @@ export function collectModelSeries(stats: ModelStats, store: SeriesStore, window
   for (const module of MODULES) {
     for (const stage of STAGES) {
       const s = stats.stages.get(`${module}:${stage}`)!.summarize(windowMs, now);
-      if (s.requests > 0) store.record('inference_duration_ms', { module, stage }, now, s.latencyMsAvg!);
+      if (s.mean !== null) store.record('inference_duration_ms', { module, stage }, now, s.mean);
     }
     const tokens = stats.inputTokens.get(module)!.summarize(windowMs, now);
-    if (tokens.requests > 0) store.record('input_token_count', { module }, now, tokens.latencyMsAvg!);
+    if (tokens.mean !== null) store.record('input_token_count', { module }, now, tokens.mean);
   }
 
   const ocrTotal = stats.stages.get('ocr:total')!.summarize(windowMs, now);
-  if (ocrTotal.requests > 0) store.record('ocr_avg_duration', {}, now, ocrTotal.latencyMsAvg!);
+  if (ocrTotal.mean !== null) store.record('ocr_avg_duration', {}, now, ocrTotal.mean);
   for (const module of IMAGE_MODULES) {
     const pre = stats.preprocess.get(module)!.summarize(windowMs, now);
     if (pre.requests > 0) store.record(`${module}_preproc_failure_rate`, {}, now, (pre.status5xx / pre.requests) * 100);

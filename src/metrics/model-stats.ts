@@ -3,6 +3,7 @@
 // failures and degraded images, failures by error code. Every number is a sliding window
 // of the same 5-second slots as the service layer.
 import { LatencyWindow } from './latency-window.js';
+import { SlotSums } from './slot-sums.js';
 
 export const MODULES = ['vlm', 'gui', 'ocr', 'video'] as const;
 export type ModuleName = (typeof MODULES)[number];
@@ -25,9 +26,13 @@ const OK = 200;
 const FAILED = 500;
 
 export class ModelStats {
-  readonly stages = new Map<string, LatencyWindow>();
+  /**
+   * Stage durations by `module:stage`. Means are all they are read for (stage means add up
+   * to the total; quantiles would not), so they are sums, not sketches: four per request.
+   */
+  readonly stages = new Map<string, SlotSums>();
   /** The same windows by module, for a request's timer to bind once (no key built per stage). */
-  private readonly stagesByModule = new Map<ModuleName, Record<Stage, LatencyWindow>>();
+  private readonly stagesByModule = new Map<ModuleName, Record<Stage, SlotSums>>();
   readonly ocrConfidence: LatencyWindow;
   /** One record per OCR request: 200 ok, 500 failed (any reason). */
   readonly ocrOutcomes: LatencyWindow;
@@ -45,17 +50,15 @@ export class ModelStats {
   /** Executions the client reported as failed, for steps that had produced a valid action. */
   readonly guiExecutionFailures: LatencyWindow;
   readonly videoFps: LatencyWindow;
-  readonly inputTokens = new Map<ModuleName, LatencyWindow>();
+  /** Input tokens per request, for their mean (each request is also an event, for rules). */
+  readonly inputTokens = new Map<ModuleName, SlotSums>();
 
   constructor(private readonly startedAtMs: number) {
     for (const m of MODULES) {
-      const windows = {} as Record<Stage, LatencyWindow>;
-      for (const s of STAGES) {
-        windows[s] = new LatencyWindow(startedAtMs);
-        this.stages.set(`${m}:${s}`, windows[s]);
-      }
+      const windows = { preprocess: new SlotSums(), inference: new SlotSums(), postprocess: new SlotSums(), total: new SlotSums() };
+      for (const s of STAGES) this.stages.set(`${m}:${s}`, windows[s]);
       this.stagesByModule.set(m, windows);
-      this.inputTokens.set(m, new LatencyWindow(startedAtMs));
+      this.inputTokens.set(m, new SlotSums());
       this.preprocess.set(m, new LatencyWindow(startedAtMs));
       this.degradedTotal.set(m, 0);
     }
@@ -67,12 +70,12 @@ export class ModelStats {
   }
 
   /** One module's stage windows: a request's timer records into them directly. */
-  stageWindows(module: ModuleName): Readonly<Record<Stage, LatencyWindow>> {
+  stageWindows(module: ModuleName): Readonly<Record<Stage, SlotSums>> {
     return this.stagesByModule.get(module)!;
   }
 
   inputTokenCount(module: ModuleName, tokens: number, now: number, context: Omit<RequestEvent, 'module' | 'inputTokens' | 't'> = {}): void {
-    this.inputTokens.get(module)!.record(tokens, 0, now);
+    this.inputTokens.get(module)!.record(tokens, now);
     const event: RequestEvent = { t: now, module, inputTokens: tokens, ...context };
     for (const l of this.requestListeners) l(event);
   }

@@ -183,7 +183,7 @@ describe('chat in the model layer', () => {
     const now = Date.now();
     const m = app.monitor!.model;
     for (const stage of ['preprocess', 'inference', 'postprocess', 'total'] as const) {
-      expect(m.stages.get(`vlm:${stage}`)!.summarize(60_000, now).requests, stage).toBeGreaterThanOrEqual(stage === 'postprocess' ? 1 : 2);
+      expect(m.stages.get(`vlm:${stage}`)!.summarize(60_000, now).count, stage).toBeGreaterThanOrEqual(stage === 'postprocess' ? 1 : 2);
     }
     const top = app.monitor!.clients.top(now, 300_000);
     expect(top.byRequests[0]).toMatchObject({ client: 'mobile-app', requests: 2, errors: 0, modules: { vlm: 2 } });
