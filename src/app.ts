@@ -162,7 +162,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     // At most one line a minute: a flood must not flood the log too.
     if (clock() - pressureLoggedAt < 60_000) return;
     pressureLoggedAt = clock();
-    log.warn('http', 'connection limit reached: closing the slowest waiting connections', { maxConnections: config.MAX_CONNECTIONS, ...stats });
+    log.warn('http', 'connection limit reached: closing the slowest waiting connections', { max_connections: config.MAX_CONNECTIONS, ...stats });
   });
   // Before anything is written: temp files of saves a crash interrupted.
   const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
@@ -207,9 +207,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   const fdLimit = openFilesLimit();
   if (fdLimit !== null && config.MAX_CONNECTIONS + 256 > fdLimit) {
-    log.warn('http', 'MAX_CONNECTIONS leaves too few file descriptors', { maxConnections: config.MAX_CONNECTIONS, openFilesLimit: fdLimit, fix: 'lower MAX_CONNECTIONS or raise the limit (ulimit -n)' });
+    log.warn('http', 'MAX_CONNECTIONS leaves too few file descriptors', { max_connections: config.MAX_CONNECTIONS, open_files_limit: fdLimit, fix: 'lower MAX_CONNECTIONS or raise the limit (ulimit -n)' });
   }
-  if (leftoverTemps.length) log.warn('alert', 'removed temp files left by an interrupted save', { dataDir: config.DATA_DIR, files: leftoverTemps.join(', ') });
+  if (leftoverTemps.length) log.warn('alert', 'removed temp files left by an interrupted save', { data_dir: config.DATA_DIR, files: leftoverTemps.join(', ') });
 
   // Lowest-confidence OCR images, for OCR alerts (opt-in).
   const ocrSamples = monitor && config.OCR_LOW_CONFIDENCE_SAMPLES > 0
@@ -260,7 +260,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       : null;
     if (!mapped) {
       // A bug: its stack goes to stdout only; the Monitor's log gets one line saying what failed.
-      app.log.error({ err, requestId: request.id }, 'unhandled error');
+      app.log.error({ err, request_id: request.id }, 'unhandled error');
       mapped = new AppError('INTERNAL', oneLine(err.message));
     }
     if (request.modelRequest) mapped = request.modelRequest.fail(mapped);

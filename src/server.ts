@@ -31,10 +31,10 @@ export async function startServer(config: Config, opts: AppOptions = {}) {
     }
     closing = true;
     const started = performance.now();
-    app.log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: draining requests in flight');
+    app.log.info({ signal, grace_ms: config.SHUTDOWN_GRACE_MS }, 'shutting down: draining requests in flight');
     built.shutdown(config.SHUTDOWN_GRACE_MS).then(
       (result) => {
-        app.log.info({ drainedMs: Math.round(performance.now() - started), cut: result.cut, inFlightAtStart: result.inFlightAtStart }, 'shut down');
+        app.log.info({ drained_ms: Math.round(performance.now() - started), cut: result.cut, in_flight_at_start: result.inFlightAtStart }, 'shut down');
         process.exit(0);
       },
       (err: unknown) => {
