@@ -14,9 +14,14 @@ export async function startServer(config: Config, opts: AppOptions = {}) {
   app.log.info({ address, upstream: config.UPSTREAM_URL ?? null, monitor: config.MONITOR_ENABLED }, 'Qwen3-VL WebUI listening');
   if (!config.UPSTREAM_URL) app.log.warn('UPSTREAM_URL is not set: model endpoints answer 503 until it is');
   if (config.MONITOR_ENABLED) {
-    // Printed once, like Jupyter's link: the one place the generated token is shown.
-    const link = `http://${shownHost}:${port}/monitor?token=${encodeURIComponent(token.token)}`;
-    process.stdout.write(`\n  Monitor: ${link}\n  (token ${token.source === 'env' ? 'from MONITOR_TOKEN' : `kept in ${config.DATA_DIR}/monitor-token`}; loopback clients need none)\n\n`);
+    // stdout is the log: JSON lines only, and never the token (log shippers keep what they read).
+    const where = token.source === 'env' ? 'MONITOR_TOKEN' : `${config.DATA_DIR}/monitor-token`;
+    app.log.info({ monitor_url: `http://${shownHost}:${port}/monitor`, token_from: where }, 'Monitor ready');
+    // A person at a terminal gets the ready-to-open link, as Jupyter prints it.
+    if (process.stderr.isTTY) {
+      const link = `http://${shownHost}:${port}/monitor?token=${encodeURIComponent(token.token)}`;
+      process.stderr.write(`\n  Monitor: ${link}\n  (token from ${where}; loopback clients need none)\n\n`);
+    }
   }
 
   // SIGTERM/SIGINT drain: /readyz 503 at once, no new connections, requests in flight

@@ -1,6 +1,6 @@
 // The server entry as `npm start` runs it: built JavaScript in a child process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,16 +10,21 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..');
 
 function run(env: Record<string, string>) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'srv-'));
   const child = spawn(process.execPath, [join(root, 'dist/server.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: mkdtempSync(join(tmpdir(), 'srv-')), HOST: '127.0.0.1', PORT: '0', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1', ...env },
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+    stdout += d;
+  });
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  return { child, output: () => out, stdout: () => stdout, exited, dataDir };
 }
 
 describe('server entry', () => {
@@ -29,18 +34,23 @@ describe('server entry', () => {
     expect(s.output()).toContain('MONITOR_INTERVAL_MS="soon": expected a number');
   });
 
-  it('prints a working Monitor link, serves, and shuts down cleanly on SIGTERM', async () => {
+  it('logs where the Monitor is (JSON, no token), serves, and shuts down cleanly on SIGTERM', async () => {
     const s = run({});
-    const link = await new Promise<string>((resolve, reject) => {
+    const ready = await new Promise<{ monitor_url: string; token_from: string }>((resolve, reject) => {
       const t = setInterval(() => {
-        const m = /Monitor: (http:\/\/\S+)/.exec(s.output());
-        if (m) {
+        const line = s.stdout().split('\n').find((l) => l.includes('"Monitor ready"'));
+        if (line) {
           clearInterval(t);
-          resolve(m[1]!);
+          resolve(JSON.parse(line));
         }
       }, 20);
       s.exited.then(() => reject(new Error(`exited early: ${s.output()}`)));
     });
+    // Not a terminal: the link with its token is not printed; the log says where the token is.
+    const token = readFileSync(join(s.dataDir, 'monitor-token'), 'utf8').trim();
+    expect(ready.token_from).toBe(`${s.dataDir}/monitor-token`);
+    expect(s.output()).not.toContain(token);
+    const link = `${ready.monitor_url}?token=${encodeURIComponent(token)}`;
     const port = new URL(link).port;
     expect(port).not.toBe('0');
     const res = await fetch(link, { redirect: 'manual' });
@@ -53,6 +63,11 @@ describe('server entry', () => {
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     expect(s.output()).toContain('shutting down');
+    // Every line on stdout is JSON, as log shippers expect.
+    const lines = s.stdout().split('\n').filter((l) => l.trim());
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    expect(s.stdout()).not.toContain(token);
   });
 });
 

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   for (const id of INCIDENT_PRESETS) built.alerts?.importPreset(id);
   const started = Date.now();
   let phase: Phase = 'normal';
-  process.stdout.write(`  SIMULATED incident drill: ${offsetMs ? 'the OCR incident now' : `calm for ${INCIDENT_LOOP.normalMs / 60_000} min, then the OCR incident`} for ${INCIDENT_LOOP.incidentMs / 60_000} min, then calm for ${INCIDENT_LOOP.normalMs / 60_000}, repeating.\n`);
+  process.stderr.write(`  SIMULATED incident drill: ${offsetMs ? 'the OCR incident now' : `calm for ${INCIDENT_LOOP.normalMs / 60_000} min, then the OCR incident`} for ${INCIDENT_LOOP.incidentMs / 60_000} min, then calm for ${INCIDENT_LOOP.normalMs / 60_000}, repeating.\n`);
   const step = () => {
     const next = phaseAt(Date.now() - started + offsetMs, INCIDENT_LOOP);
     if (next === phase) return;

@@ -134,7 +134,8 @@ describe('npm start', () => {
     });
     const base = await new Promise<string>((resolve, reject) => {
       const t = setInterval(() => {
-        const m = /Monitor: (http:\/\/[^/\s]+)/.exec(out);
+        // The start line in the JSON log: where the Monitor is (its token is never logged).
+        const m = /"monitor_url":"(http:\/\/[^/"]+)/.exec(out);
         if (m) {
           clearInterval(t);
           resolve(m[1]!);
