@@ -133,6 +133,45 @@ async function proxyOverhead() {
   console.log(`\nP50 overhead: **${(q(p, 0.5) - q(d, 0.5)).toFixed(3)} ms** (target ≤ 1 ms)`);
 }
 
+/** Two apps in this process, Monitor on and off, built like the server builds them. */
+async function inProcessApps(env = {}) {
+  const { buildApp } = await import('../dist/app.js');
+  const { loadConfig } = await import('../dist/config.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const make = async (enabled) => {
+    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-')), LOG_LEVEL: 'silent', MONITOR_ENABLED: String(enabled), ...env });
+    const built = await buildApp(config, { logger: false, probes: false });
+    await built.app.ready();
+    return built;
+  };
+  return { off: await make(false), on: await make(true) };
+}
+
+/**
+ * Alternating batches on the two apps (order swapped every round), CPU per request from
+ * process.cpuUsage; each batch from a collected heap (node --expose-gc), so one app's
+ * garbage is not collected on the other's time. Returns the runs and paired differences.
+ */
+async function pairedBatches(apps, batchSize, oneRequest, warmups = 1) {
+  const batch = async (app) => {
+    globalThis.gc?.();
+    const c0 = process.cpuUsage();
+    await oneRequest(app, batchSize);
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / batchSize;
+  };
+  for (let i = 0; i < warmups; i++) for (const a of Object.values(apps)) await batch(a);
+  const runs = { off: [], on: [] };
+  const rounds = ROUNDS * 4;
+  for (let r = 0; r < rounds; r++) {
+    for (const k of r % 2 ? ['on', 'off'] : ['off', 'on']) runs[k].push(await batch(apps[k]));
+  }
+  for (const a of Object.values(apps)) await a.close();
+  return { runs, rounds, diffs: runs.on.map((v, i) => v - runs.off[i]) };
+}
+
 /**
  * The chat relay at saturation: a fixed number of non-streamed chat requests through each
  * server in turn (rounds interleaved and rotated), against one instant upstream. CPU per
@@ -194,48 +233,22 @@ async function chatRelay() {
  * differences cancel the machine's drift; their median is the cost.
  */
 async function chatHookCost() {
-  const { buildApp } = await import('../dist/app.js');
-  const { loadConfig } = await import('../dist/config.js');
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const upstream = await startServer('servers/upstream.mjs');
   const base = upstream.msg.split(' ')[1];
-  const make = async (enabled) => {
-    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-')), LOG_LEVEL: 'silent', MONITOR_ENABLED: String(enabled), UPSTREAM_URL: base, LOG_SAMPLE_RATE: '0.1' });
-    const built = await buildApp(config, { logger: false, probes: false });
-    await built.app.ready();
-    return built;
-  };
-  const apps = { off: await make(false), on: await make(true) };
+  const apps = await inProcessApps({ UPSTREAM_URL: base, LOG_SAMPLE_RATE: '0.1' });
   const payload = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'What is on the screen?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] });
   const BATCH = Number(process.env.BENCH_CHAT_BATCH ?? 1_000);
   const CONCURRENCY = 8;
-  // Each batch starts from a collected heap (node --expose-gc): one app's garbage is not
-  // collected on the other's time.
-  const batch = async (app) => {
-    globalThis.gc?.();
-    const c0 = process.cpuUsage();
-    let left = BATCH;
+  const { runs, rounds, diffs } = await pairedBatches(apps, BATCH, async (app, n) => {
+    let left = n;
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (left-- > 0) {
         const r = await app.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, payload });
         if (r.statusCode !== 200) throw new Error(`chat answered ${r.statusCode}: ${r.body}`);
       }
     }));
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / BATCH;
-  };
-  for (let i = 0; i < 3; i++) for (const a of Object.values(apps)) await batch(a); // warm-up
-  const runs = { off: [], on: [] };
-  const rounds = ROUNDS * 4;
-  for (let r = 0; r < rounds; r++) {
-    const order = r % 2 ? ['on', 'off'] : ['off', 'on'];
-    for (const k of order) runs[k].push(await batch(apps[k]));
-  }
-  for (const a of Object.values(apps)) await a.close();
+  }, 3);
   await upstream.stop();
-  const diffs = runs.on.map((v, i) => v - runs.off[i]);
   const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
   console.log(`\n## What the Monitor adds to a chat request (in-process inject, ${rounds} alternating batches of ${BATCH}, ${CONCURRENCY} at a time)`);
   console.log('| app | median CPU µs/request |');
@@ -251,35 +264,11 @@ async function chatHookCost() {
  * Same process, same JIT, same core: the difference is what the Monitor adds.
  */
 async function hookCost() {
-  const { buildApp } = await import('../dist/app.js');
-  const { loadConfig } = await import('../dist/config.js');
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const make = async (enabled) => {
-    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-')), LOG_LEVEL: 'silent', MONITOR_ENABLED: String(enabled) });
-    const built = await buildApp(config, { logger: false });
-    await built.app.ready();
-    return built;
-  };
-  const apps = { off: await make(false), on: await make(true) };
   const BATCH = 5_000;
-  const batch = async (app) => {
-    globalThis.gc?.(); // each batch from a collected heap, as in chat-hook
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < BATCH; i++) await app.app.inject({ method: 'GET', url: '/healthz' });
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / BATCH;
-  };
-  for (const a of Object.values(apps)) await batch(a); // warm-up
-  const runs = { off: [], on: [] };
-  const rounds = ROUNDS * 4;
-  for (let r = 0; r < rounds; r++) {
-    const order = r % 2 ? ['on', 'off'] : ['off', 'on'];
-    for (const k of order) runs[k].push(await batch(apps[k]));
-  }
-  for (const a of Object.values(apps)) await a.close();
-  const diffs = runs.on.map((v, i) => v - runs.off[i]);
+  const apps = await inProcessApps();
+  const { runs, rounds, diffs } = await pairedBatches(apps, BATCH, async (app, n) => {
+    for (let i = 0; i < n; i++) await app.app.inject({ method: 'GET', url: '/healthz' });
+  });
   console.log(`\n## Hook path (in-process inject, GET /healthz, ${rounds} alternating batches of ${BATCH})`);
   console.log('| app | median CPU µs/request |');
   console.log('|---|---:|');
