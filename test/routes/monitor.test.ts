@@ -57,21 +57,23 @@ describe('service-layer metrics', () => {
     expect(snapshot.cards.find((c: any) => c.id === 'gpu_memory')).toMatchObject({ status: 'unavailable', reason: expect.any(String) });
   });
 
-  it('keeps one label for unknown paths: 10k random URLs do not grow the store or /metrics', async () => {
+  it('keeps one label for unknown paths: 3 000 random URLs do not grow the store or /metrics', async () => {
     const { app, clock } = await setup();
     app.monitor!.check(clock());
     const before = app.monitor!.stats.all().length;
-    for (let i = 0; i < 10_000; i++) {
+    // (The bound is what is counted, not how many: 3 000 keeps the test quick on a busy machine.)
+    const N = 3_000;
+    for (let i = 0; i < N; i++) {
       const res = await app.app.inject({ method: 'GET', url: `/random/${i}/${Math.random().toString(36).slice(2)}` });
       expect(res.statusCode).toBe(404);
     }
     clock.advance(10_000);
     app.monitor!.check(clock());
     expect(app.monitor!.stats.all().length).toBe(before);
-    expect(app.monitor!.stats.unmatched.statusTotals[4]).toBe(10_000);
+    expect(app.monitor!.stats.unmatched.statusTotals[4]).toBe(N);
     const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
     expect(metrics).not.toContain('/random/');
-    expect(metrics).toContain('qwen3vl_http_requests_total{endpoint="(unmatched)",method="*",status_class="4xx"} 10000');
+    expect(metrics).toContain(`qwen3vl_http_requests_total{endpoint="(unmatched)",method="*",status_class="4xx"} ${N}`);
     const series = app.monitor!.store.list().filter((s) => s.labels.endpoint?.startsWith('/random'));
     expect(series).toHaveLength(0);
   });
