@@ -2,7 +2,7 @@
 // Monitor (timing hooks, store, API, stream, /metrics). Tests and the server entry both
 // build the app here.
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -23,6 +23,7 @@ import { ocrRoutes } from './routes/ocr.js';
 import { videoRoutes } from './routes/video.js';
 import { chatRoutes } from './routes/chat.js';
 import { openAiRoutes } from './routes/openai.js';
+import { registerOpenApi } from './routes/openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -53,6 +54,8 @@ import { ocrSampleRoutes, SampleLinks } from './routes/ocr-samples.js';
 
 export interface AppOptions {
   clock?: () => number;
+  /** Sees every route as it is registered (the OpenAPI test checks none is undocumented). */
+  onRoute?: (route: RouteOptions) => void;
   /** Labels everything as simulated (the demo). */
   simulated?: boolean;
   /** false in tests that want a quiet console. */
@@ -96,6 +99,7 @@ export interface App {
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
 const HEARTBEAT_MS = 30_000;
 
@@ -157,6 +161,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.header('x-request-id', request.id);
     done();
   });
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   let pressureLoggedAt = -Infinity;
   const connections = new ConnectionLimit(app.server, config.MAX_CONNECTIONS, (stats) => {
     // At most one line a minute: a flood must not flood the log too.
@@ -284,6 +289,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     installTimingHooks(app, monitor.stats, clock);
     installClientLoadHooks(app, monitor.stats.load);
   }
+  await registerOpenApi(app, { version: PACKAGE_VERSION });
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
   // The browser UI: plain ES modules from public/, uPlot from its package. No build step.

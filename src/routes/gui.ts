@@ -12,13 +12,13 @@ import { clientId } from './client-id.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
 
-const executeBody = z.object({
+export const executeBody = z.object({
   screenshot: z.string({ message: 'required: the screenshot as a data URL, base64 or an http(s) URL' }).min(1),
   instruction: z.string({ message: 'required: what to do, e.g. "log in"' }).min(1).max(4_000),
   history: z.array(z.string().max(1_000)).max(50, { message: 'expected at most 50 earlier steps' }).optional(),
 });
 
-const feedbackBody = z.object({
+export const feedbackBody = z.object({
   stepId: z.string({ message: 'required: the stepId an execute call returned' }).min(1),
   success: z.boolean({ message: 'expected true or false' }),
   reason: z.string().max(500).optional(),

@@ -10,7 +10,7 @@ import type { FailureThrottle } from '../security/throttle.js';
 import { SESSION_MAX_AGE_MS, type SessionStore } from '../security/sessions.js';
 import { parseOrThrow } from '../validation.js';
 
-const loginBody = z.object({ token: z.string({ message: 'required: the monitor token' }).min(1).max(1_024) });
+export const loginBody = z.object({ token: z.string({ message: 'required: the monitor token' }).min(1).max(1_024) });
 
 export interface LoginRouteOptions {
   token: string;

@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { LEVELS, type EventLog } from '../log/event-log.js';
 import { parseOrThrow } from '../validation.js';
 
-const logsQuery = z.object({
+export const logsQuery = z.object({
   level: z.string().optional().transform((v, ctx) => {
     if (v === undefined || v === '') return undefined;
     const up = v.toUpperCase();
@@ -24,14 +24,14 @@ const logsQuery = z.object({
   limit: z.coerce.number({ message: 'expected a number' }).int().min(1).max(1_000, { message: 'expected at most 1000' }).optional(),
 });
 
-const contextQuery = z.object({
+export const contextQuery = z.object({
   by: z.enum(['request', 'client', 'module'], { message: 'expected request, client or module' }).default('request'),
   before: z.coerce.number({ message: 'expected a number' }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),
   after: z.coerce.number({ message: 'expected a number' }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),
 });
-const seqParam = z.object({ seq: z.coerce.number({ message: 'expected a line number (seq)' }).int().positive({ message: 'expected a line number (seq)' }) });
+export const seqParam = z.object({ seq: z.coerce.number({ message: 'expected a line number (seq)' }).int().positive({ message: 'expected a line number (seq)' }) });
 
-const boostBody = z.object({ minutes: z.number({ message: 'expected a number of minutes' }).positive().max(24 * 60, { message: 'expected at most 1440 minutes' }) });
+export const boostBody = z.object({ minutes: z.number({ message: 'expected a number of minutes' }).positive().max(24 * 60, { message: 'expected at most 1440 minutes' }) });
 
 export async function logRoutes(app: FastifyInstance, opts: { log: EventLog; clock: () => number }): Promise<void> {
   app.get('/api/monitor/logs', async (request) => {

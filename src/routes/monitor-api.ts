@@ -50,14 +50,14 @@ const labelsParam = z.string().optional().transform((v, ctx) => {
   return out;
 });
 
-const seriesQuery = z.object({
+export const seriesQuery = z.object({
   metric: z.string({ message: 'required: the metric name, e.g. latency_ms_p95' }).min(1),
   labels: labelsParam,
   window: duration(RETENTION_MS, 15 * 60_000),
 });
 
-const endpointsQuery = z.object({ window: duration(MAX_WINDOW_MS, 60_000) });
-const clientsQuery = z.object({
+export const endpointsQuery = z.object({ window: duration(MAX_WINDOW_MS, 60_000) });
+export const clientsQuery = z.object({
   window: duration(RETENTION_MS, 5 * 60_000),
   limit: z.coerce.number({ message: 'expected a number' }).int().min(1).max(100).optional(),
 });

@@ -12,7 +12,7 @@ import { parseOrThrow } from '../validation.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
 
-const ocrBody = z.object({
+export const ocrBody = z.object({
   image: z.string({ message: 'required: the image as a data URL, base64 or an http(s) URL' }).min(1),
   language: z.string().min(1).max(40).optional(),
 });

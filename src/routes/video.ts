@@ -13,7 +13,7 @@ import { parseOrThrow } from '../validation.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
 
-const videoBody = z
+export const videoBody = z
   .object({
     video: z.string().min(1).optional(),
     frames: z.array(z.string().min(1)).min(1, { message: 'expected at least one frame' }).max(10_000).optional(),

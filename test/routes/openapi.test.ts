@@ -1,0 +1,67 @@
+// The OpenAPI description: every public route listed, with a summary, and the request
+// bodies described from the same zod schemas the handlers validate with.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { startApp } from '../helpers.js';
+import { launch } from '../ui/browser.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** Routes that serve files (the UI, uPlot, the docs page) are not API. */
+const isFile = (url: string) => url === '*' || url === '/*' || url.startsWith('/vendor/') || url.startsWith('/docs');
+
+describe('OpenAPI description', () => {
+  it('lists every route the server registers, each with a summary', async () => {
+    const registered: Array<{ method: string; url: string }> = [];
+    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'oas-')), LOG_LEVEL: 'silent', OCR_LOW_CONFIDENCE_SAMPLES: '2' });
+    const built = await buildApp(config, {
+      logger: false, probes: false,
+      onRoute: (r) => {
+        // The WebSocket stream is no HTTP operation: the description's text names it.
+        if (r.websocket) return;
+        for (const method of Array.isArray(r.method) ? r.method : [r.method]) if (method !== 'HEAD' && !isFile(r.url)) registered.push({ method, url: r.url });
+      },
+    });
+    cleanups.push(() => built.close());
+    await built.app.ready();
+    const spec = (await built.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(spec.info.description).toContain('/api/monitor/stream');
+    const paths = spec.paths as Record<string, Record<string, { summary?: string; tags?: string[] }>>;
+    expect(registered.length).toBeGreaterThan(40);
+    for (const r of registered) {
+      const op = paths[r.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{*}')]?.[r.method.toLowerCase()];
+      expect(op, `${r.method} ${r.url} is missing from /docs/json`).toBeDefined();
+      expect(op!.summary, `${r.method} ${r.url} has no summary`).toBeTruthy();
+    }
+    // Bodies come from the handlers' zod schemas: the OCR image is required, a rule's op an enum.
+    const ocr = (paths['/api/ocr']!.post as any).requestBody.content['application/json'].schema;
+    expect(ocr.required).toContain('image');
+    const rule = (paths['/api/monitor/alerts/rules']!.post as any).requestBody.content['application/json'].schema;
+    expect(JSON.stringify(rule)).toContain('">="');
+    expect(paths['/api/monitor/snapshot']!.get).toMatchObject({ tags: ['Monitor'], security: [{ monitorToken: [] }] });
+    expect(Object.keys(paths).some((p) => p.startsWith('/vendor') || p === '/*')).toBe(false);
+  });
+
+  it('serves a browsable page that renders in Chromium', async () => {
+    const app = await startApp({}, { probes: false });
+    cleanups.push(() => app.close());
+    const browser = await launch();
+    cleanups.push(() => browser.close());
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${app.baseUrl}/docs`);
+    await page.waitForSelector('.opblock-tag');
+    expect(await page.textContent('.info .title')).toContain('Qwen3-VL WebUI');
+    expect(await page.$$eval('.opblock-tag', (els) => els.map((e) => e.getAttribute('data-tag')))).toEqual(expect.arrayContaining(['OpenAI', 'Model', 'Monitor', 'Alerts']));
+    expect(errors).toEqual([]);
+  });
+});
