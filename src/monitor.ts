@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import type client from 'prom-client';
 import type { AlertManager } from './alerts/manager.js';
 import { createPrometheusRegistry } from './metrics/prometheus.js';
-import { SeriesStore } from './metrics/series-store.js';
+import { SeriesStore, staleBefore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
 import { ClientStats } from './metrics/client-stats.js';
 import { ModelStats, MODULES } from './metrics/model-stats.js';
@@ -60,7 +60,7 @@ export class Monitor {
       stats: this.stats,
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
-      freshSince: () => opts.clock() - opts.intervalMs * 3,
+      freshSince: () => staleBefore(opts.clock(), opts.intervalMs),
     });
   }
 

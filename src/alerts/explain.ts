@@ -1,7 +1,7 @@
 // "Test rule": replays a rule over the data the Monitor already holds (up to the last
 // hour of checks) and says whether it would be firing now, and why. Pure.
 import { parseDuration } from '../duration.js';
-import { SeriesStore } from '../metrics/series-store.js';
+import { SERIES_RETENTION_MS, SeriesStore } from '../metrics/series-store.js';
 import { evaluate, type AndStates, type States } from './evaluate.js';
 import type { Rule } from './rule-schema.js';
 
@@ -17,7 +17,7 @@ export function explainRule(rule: Rule, store: SeriesStore, now: number, interva
   }
   const metrics = [rule.metric, ...(rule.and ? [rule.and.metric] : [])];
   const points: Array<{ metric: string; labels: Record<string, string>; t: number; v: number }> = [];
-  for (const m of metrics) for (const s of store.find(m)) for (const p of s.ring.since(now - 3_600_000)) points.push({ metric: m, labels: { ...s.labels }, t: p.t, v: p.v });
+  for (const m of metrics) for (const s of store.find(m)) for (const p of s.ring.since(now - SERIES_RETENTION_MS)) points.push({ metric: m, labels: { ...s.labels }, t: p.t, v: p.v });
   points.sort((a, b) => a.t - b.t);
   const checks = [...new Set(points.map((p) => p.t))];
   const replay = new SeriesStore({ intervalMs });

@@ -30,6 +30,10 @@ export function seriesKey(metric: string, labels: Labels): string {
 
 /** Every series keeps at least this much history (one point per check). */
 export const SERIES_RETENTION_MS = 3_600_000;
+/** A point older than this many checks is stale: the cards and /metrics show no value rather than an old one. */
+export const STALE_AFTER_CHECKS = 3;
+/** The time before which a series' newest point is stale. */
+export const staleBefore = (now: number, intervalMs: number): number => now - intervalMs * STALE_AFTER_CHECKS;
 
 export class SeriesStore {
   readonly capacity: number;

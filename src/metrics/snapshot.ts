@@ -3,7 +3,7 @@
 // baseline (TREND_RULE) and the last 5 minutes as a sparkline.
 import { healthOf, metricDef, type Health, type Thresholds } from './catalogue.js';
 import type { Point } from './ring-series.js';
-import type { Labels, SeriesStore } from './series-store.js';
+import { staleBefore, type Labels, type SeriesStore } from './series-store.js';
 import { ALL_MODEL_ENDPOINTS } from './service-collector.js';
 
 export type Trend = 'up' | 'down' | 'flat';
@@ -154,10 +154,10 @@ function historyOf(input: SnapshotInput, metric: string, labels: Labels): Point[
   return input.store.ring(metric, labels)?.since(input.now - TREND_RULE.recentMs - TREND_RULE.baselineMs - input.intervalMs) ?? [];
 }
 
-/** A point older than three checks is stale: no value rather than an old one. */
+/** A stale point (older than STALE_AFTER_CHECKS checks) gives no value rather than an old one. */
 function freshValue(input: SnapshotInput, metric: string, labels: Labels): number | null {
   const p = input.store.latest(metric, labels);
-  return p && p.t >= input.now - input.intervalMs * 3 ? p.v : null;
+  return p && p.t >= staleBefore(input.now, input.intervalMs) ? p.v : null;
 }
 
 function card(
@@ -173,7 +173,7 @@ function card(
   const points = historyOf(input, metric, labels);
   const last = points.at(-1);
   const spark = sparkOf(points, input.now);
-  if (!last || last.t < input.now - input.intervalMs * 3) {
+  if (!last || last.t < staleBefore(input.now, input.intervalMs)) {
     const empty: Card = { id, metric, labels, value: null, unit, status: 'unavailable', trend: null, changePercent: null, baseline: null, reason: emptyReason, spark };
     if (detail) empty.detail = detail;
     return empty;
@@ -203,7 +203,7 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
     const last = s.ring.last();
     // A GPU that answered GPU_IS_LOST at its last check shows no (stale) value.
     const lost = input.store.latest('gpu_available', { gpu: s.labels.gpu ?? '' })?.v === 0;
-    const fresh = last && !lost && last.t >= input.now - input.intervalMs * 3;
+    const fresh = last && !lost && last.t >= staleBefore(input.now, input.intervalMs);
     detail[`gpu${s.labels.gpu ?? '?'}`] = fresh ? last.v : null;
     if (fresh && (!worst || last.v > worst.v)) worst = { labels: s.labels, v: last.v };
   }
@@ -288,7 +288,7 @@ function hostItem(input: SnapshotInput, id: HostItem['id'], metric: string, thre
   const points = historyOf(input, metric, {});
   const last = points.at(-1);
   const unit = def?.unit ?? '';
-  if (!last || last.t < input.now - input.intervalMs * 3) return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null };
+  if (!last || last.t < staleBefore(input.now, input.intervalMs)) return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null };
   const { trend, changePercent } = changeOf(points, id === 'load' ? LOAD_TREND : HOST_TREND);
   const item: HostItem = { id, metric, value: last.v, unit, status: healthOf(last.v, thresholds ?? def?.thresholds), trend, changePercent };
   if (detail) item.detail = detail;

@@ -6,11 +6,11 @@ import { parseDuration } from '../duration.js';
 import { AppError } from '../errors.js';
 import { catalogue, metricDef } from '../metrics/catalogue.js';
 import { MAX_WINDOW_MS } from '../metrics/latency-window.js';
+import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
 import { buildModelSnapshot } from '../metrics/model-snapshot.js';
 import type { Monitor } from '../monitor.js';
 import { parseOrThrow } from '../validation.js';
 
-const RETENTION_MS = 3_600_000;
 
 const duration = (max: number, fallback: number) =>
   z.string().optional().transform((v, ctx) => {
@@ -53,12 +53,12 @@ const labelsParam = z.string().optional().transform((v, ctx) => {
 export const seriesQuery = z.object({
   metric: z.string({ message: 'required: the metric name, e.g. latency_ms_p95' }).min(1),
   labels: labelsParam,
-  window: duration(RETENTION_MS, 15 * 60_000),
+  window: duration(SERIES_RETENTION_MS, 15 * 60_000),
 });
 
 export const endpointsQuery = z.object({ window: duration(MAX_WINDOW_MS, 60_000) });
 export const clientsQuery = z.object({
-  window: duration(RETENTION_MS, 5 * 60_000),
+  window: duration(SERIES_RETENTION_MS, 5 * 60_000),
   limit: z.coerce.number({ message: 'expected a number' }).int().min(1).max(100).optional(),
 });
 
