@@ -2,9 +2,8 @@
 // is true. check(now) turns windows into series points, builds the cards and pushes
 // them to every open Monitor tab; the scheduler calls it, tests call it directly.
 import { availableParallelism } from 'node:os';
-import type client from 'prom-client';
 import type { AlertManager } from './alerts/manager.js';
-import { createPrometheusRegistry } from './metrics/prometheus.js';
+import { PrometheusExporter } from './metrics/prometheus.js';
 import { SeriesStore, staleBefore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
 import { ClientStats } from './metrics/client-stats.js';
@@ -40,7 +39,8 @@ export class Monitor {
   readonly clients = new ClientStats();
   readonly store: SeriesStore;
   readonly hub = new StreamHub();
-  readonly registry: client.Registry;
+  /** What GET /metrics renders. */
+  readonly prometheus: PrometheusExporter;
   /** Replaced by the GPU probe; until then the GPU cards say why they are empty. */
   gpuStatus: GpuStatus = { available: false, reason: 'GPU probe not running' };
   /** Counted by the WebSocket server itself, set by the app once it exists. */
@@ -56,8 +56,9 @@ export class Monitor {
     this.stats = new ServiceStats(opts.clock());
     this.model = new ModelStats(opts.clock());
     this.store = new SeriesStore({ intervalMs: opts.intervalMs });
-    this.registry = createPrometheusRegistry({
+    this.prometheus = new PrometheusExporter({
       stats: this.stats,
+      model: this.model.totals,
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
       freshSince: () => staleBefore(opts.clock(), opts.intervalMs),

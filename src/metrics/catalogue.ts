@@ -87,12 +87,12 @@ const defs: MetricDef[] = [
   { name: 'video_frames_per_second', layer: 'model', unit: 'frames/s', labels: [], help: 'Video frames understood per second of inference.' },
   { name: 'module_share_percent', layer: 'model', unit: '%', labels: ['module'], help: "Each module's share of model requests over the sliding window." },
   { name: 'upstream_up', layer: 'model', unit: 'bool', labels: [], help: 'Whether the model server answered GET /models at the last check (1) or not (0).' },
-  { name: 'upstream_requests_running', layer: 'model', unit: 'requests', labels: [], help: "Requests the model server is running (vLLM/SGLang /metrics)." },
-  { name: 'upstream_requests_waiting', layer: 'model', unit: 'requests', labels: [], help: 'Requests queued in the model server.' },
-  { name: 'upstream_kv_cache_usage_percent', layer: 'model', unit: '%', labels: [], help: "KV-cache usage of the model server.", thresholds: above(90, 98) },
-  { name: 'upstream_prefix_cache_hit_rate_percent', layer: 'model', unit: '%', labels: [], help: 'Prefix-cache hit rate since the previous check (or as the engine reports it).' },
-  { name: 'upstream_mm_cache_hit_rate_percent', layer: 'model', unit: '%', labels: [], help: 'Multimodal-cache hit rate since the previous check.' },
-  { name: 'upstream_preemptions', layer: 'model', unit: 'preemptions', labels: [], help: 'Requests the model server preempted since the previous check.' },
+  { name: 'upstream_requests_running', layer: 'model', unit: 'requests', labels: ['engine'], help: "Requests one engine of the model server is running (vLLM/SGLang /metrics; label engine: vLLM's data-parallel engine or SGLang's rank)." },
+  { name: 'upstream_requests_waiting', layer: 'model', unit: 'requests', labels: ['engine'], help: 'Requests queued in one engine of the model server.' },
+  { name: 'upstream_kv_cache_usage_percent', layer: 'model', unit: '%', labels: ['engine'], help: 'KV-cache usage of one engine of the model server. Engines are never added up: the Model Metrics summary shows the fullest engine.', thresholds: above(90, 98) },
+  { name: 'upstream_prefix_cache_hit_rate_percent', layer: 'model', unit: '%', labels: ['engine'], help: 'Prefix-cache hit rate of one engine since the previous check (or as the engine reports it).' },
+  { name: 'upstream_mm_cache_hit_rate_percent', layer: 'model', unit: '%', labels: ['engine'], help: 'Multimodal-cache hit rate of one engine since the previous check.' },
+  { name: 'upstream_preemptions', layer: 'model', unit: 'preemptions', labels: ['engine'], help: 'Requests one engine preempted since the previous check.' },
   { name: 'input_token_count', layer: 'model', unit: 'tokens', labels: ['module'], help: 'Input tokens of a request (from the upstream usage, else estimated).' },
 ];
 

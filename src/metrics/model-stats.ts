@@ -3,6 +3,7 @@
 // failures and degraded images, failures by error code. Every number is a sliding window
 // of the same 5-second slots as the service layer.
 import { LatencyWindow } from './latency-window.js';
+import { ModelTotals } from './model-totals.js';
 import { SlotSums } from './slot-sums.js';
 
 export const MODULES = ['vlm', 'gui', 'ocr', 'video'] as const;
@@ -21,6 +22,11 @@ export interface RequestEvent {
   requestId?: string;
 }
 
+/** Where a request's timer records one stage: its window's sums and its running histogram. */
+export interface StageRecorder {
+  record(ms: number, now: number): void;
+}
+
 /** Outcomes are recorded as "status" 200 (ok) or 500 (failed) in a window. */
 const OK = 200;
 const FAILED = 500;
@@ -32,7 +38,7 @@ export class ModelStats {
    */
   readonly stages = new Map<string, SlotSums>();
   /** The same windows by module, for a request's timer to bind once (no key built per stage). */
-  private readonly stagesByModule = new Map<ModuleName, Record<Stage, SlotSums>>();
+  private readonly stagesByModule = new Map<ModuleName, Record<Stage, StageRecorder>>();
   readonly ocrConfidence: LatencyWindow;
   /** One record per OCR request: 200 ok, 500 failed (any reason). */
   readonly ocrOutcomes: LatencyWindow;
@@ -52,12 +58,25 @@ export class ModelStats {
   readonly videoFps: LatencyWindow;
   /** Input tokens per request, for their mean (each request is also an event, for rules). */
   readonly inputTokens = new Map<ModuleName, SlotSums>();
+  /** The same events as running totals since start, for /metrics. */
+  readonly totals = new ModelTotals<ModuleName, Stage>(MODULES, STAGES);
 
   constructor(private readonly startedAtMs: number) {
     for (const m of MODULES) {
-      const windows = { preprocess: new SlotSums(), inference: new SlotSums(), postprocess: new SlotSums(), total: new SlotSums() };
-      for (const s of STAGES) this.stages.set(`${m}:${s}`, windows[s]);
-      this.stagesByModule.set(m, windows);
+      const recorders = {} as Record<Stage, StageRecorder>;
+      for (const s of STAGES) {
+        const sums = new SlotSums();
+        const seconds = this.totals.stageSeconds[m][s];
+        this.stages.set(`${m}:${s}`, sums);
+        // Built once: a stage costs the window's sum and the histogram's count, nothing more.
+        recorders[s] = {
+          record(ms, now) {
+            sums.record(ms, now);
+            seconds.observe(ms / 1_000);
+          },
+        };
+      }
+      this.stagesByModule.set(m, recorders);
       this.inputTokens.set(m, new SlotSums());
       this.preprocess.set(m, new LatencyWindow(startedAtMs));
       this.degradedTotal.set(m, 0);
@@ -69,13 +88,14 @@ export class ModelStats {
     this.videoFps = new LatencyWindow(startedAtMs);
   }
 
-  /** One module's stage windows: a request's timer records into them directly. */
-  stageWindows(module: ModuleName): Readonly<Record<Stage, SlotSums>> {
+  /** One module's stage recorders: a request's timer records into them directly. */
+  stageWindows(module: ModuleName): Readonly<Record<Stage, StageRecorder>> {
     return this.stagesByModule.get(module)!;
   }
 
   inputTokenCount(module: ModuleName, tokens: number, now: number, context: Omit<RequestEvent, 'module' | 'inputTokens' | 't'> = {}): void {
     this.inputTokens.get(module)!.record(tokens, now);
+    this.totals.inputTokens[module].observe(tokens);
     const event: RequestEvent = { t: now, module, inputTokens: tokens, ...context };
     for (const l of this.requestListeners) l(event);
   }
@@ -88,15 +108,20 @@ export class ModelStats {
 
   ocrResult(ok: boolean, confidence: number | null, now: number): void {
     this.ocrOutcomes.record(1, ok ? OK : FAILED, now);
-    if (confidence !== null) this.ocrConfidence.record(confidence, 0, now);
+    if (confidence !== null) {
+      this.ocrConfidence.record(confidence, 0, now);
+      this.totals.ocrConfidence.observe(confidence);
+    }
   }
 
   preprocessResult(module: ModuleName, ok: boolean, now: number): void {
     this.preprocess.get(module)!.record(1, ok ? OK : FAILED, now);
+    this.totals.images[module][ok ? 'ok' : 'failed']++;
   }
 
   degraded(module: ModuleName): void {
     this.degradedTotal.set(module, this.degradedTotal.get(module)! + 1);
+    this.totals.images[module].degraded++;
   }
 
   failure(module: ModuleName, code: string, now: number): void {
@@ -104,17 +129,26 @@ export class ModelStats {
     let w = this.failures.get(key);
     if (!w) this.failures.set(key, (w = new LatencyWindow(this.startedAtMs)));
     w.record(1, FAILED, now);
+    this.totals.error(module, code);
   }
 
   guiStep(valid: boolean, durationMs: number, now: number): void {
     this.guiSteps.record(durationMs, valid ? OK : FAILED, now);
+    const t = this.totals.guiSteps;
+    if (valid) t.valid++;
+    else t.invalid++;
+    t.seconds += durationMs / 1_000;
   }
 
   guiExecutionFailed(now: number): void {
     this.guiExecutionFailures.record(1, FAILED, now);
+    this.totals.guiSteps.executionFailed++;
   }
 
-  videoSpeed(framesPerSecond: number, now: number): void {
+  /** `frames`: how many the model was given (counted in /metrics' video frames total). */
+  videoSpeed(framesPerSecond: number, now: number, frames = 0): void {
     this.videoFps.record(framesPerSecond, 0, now);
+    this.totals.videoFramesPerSecond.observe(framesPerSecond);
+    this.totals.videoFrames += frames;
   }
 }

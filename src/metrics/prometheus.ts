@@ -1,138 +1,114 @@
-// The bridge to prom-client. The request hook keeps its own counters (prom-client's
-// observe() hashes label objects on every call); at scrape time they are handed to a
-// prom-client Registry as collected metrics, so formatting and default process metrics
-// stay prom-client's. Names follow Prometheus conventions: base units, _total counters,
-// one prefix.
+// The bridge to prom-client. The request hook and the pipeline keep their own counters
+// (prom-client's observe() hashes label objects on every call); at scrape time they are
+// read into prom-client metrics, so formatting stays prom-client's. Names follow
+// Prometheus conventions: base units, _total counters, one prefix, except Node's and the
+// process's default metrics, which keep their stock names for stock dashboards.
 import client from 'prom-client';
-import type { CumulativeHistogram, ServiceStats } from './service-stats.js';
 import { catalogue } from './catalogue.js';
+import type { ModuleName, Stage } from './model-stats.js';
+import type { ModelTotals } from './model-totals.js';
+import { PREFIX, prometheusName } from './prometheus-names.js';
+import { histogramMetric, type HistogramMetric } from './prometheus-histogram.js';
+import { registerModelMetrics } from './prometheus-model.js';
 import type { SeriesStore } from './series-store.js';
-
-export const PREFIX = 'qwen3vl_';
-
-type MetricType = 'counter' | 'gauge' | 'histogram';
-interface Value {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
-
-/** A prom-client-compatible metric whose values are computed when scraped. */
-class CollectedMetric {
-  readonly aggregator = 'sum' as const;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: MetricType,
-    private readonly collect: () => Value[],
-  ) {}
-  get(): { name: string; help: string; type: MetricType; values: Value[]; aggregator: 'sum' } {
-    return { name: this.name, help: this.help, type: this.type, values: this.collect(), aggregator: this.aggregator };
-  }
-}
-
-function histogramValues(name: string, h: CumulativeHistogram, labels: Record<string, string>): Value[] {
-  const out: Value[] = [];
-  let cumulative = 0;
-  h.bounds.forEach((le, i) => {
-    cumulative += h.counts[i]!;
-    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
-  });
-  out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count });
-  out.push({ metricName: `${name}_sum`, labels, value: h.sum });
-  out.push({ metricName: `${name}_count`, labels, value: h.count });
-  return out;
-}
+import type { CumulativeHistogram, ServiceStats } from './service-stats.js';
 
 const STATUS_CLASSES = ['', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
+/**
+ * prom-client's default metrics that are gauges named `_total` (what `promtool check
+ * metrics` rejects); `sum(nodejs_active_handles)` and its siblings give the same numbers.
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** Model-layer readings the check stores as series and /metrics exports as gauges. */
+const MODEL_GAUGES = new Set(['upstream_up', 'upstream_requests_running', 'upstream_requests_waiting', 'upstream_kv_cache_usage_percent']);
+
 export interface PrometheusSources {
   stats: ServiceStats;
+  model: ModelTotals<ModuleName, Stage>;
   store: SeriesStore;
   websocketConnections: () => number;
   /** Readings older than this time are not exported (three check intervals ago). */
   freshSince: () => number;
 }
 
-/**
- * Monitor names → Prometheus names in base units: MiB → bytes, percent → ratio (0–1),
- * KiB/s → bytes per second, MHz → hertz. Other units keep their name.
- */
-export function prometheusName(name: string): { name: string; scale: number } {
-  const rules: Array<[RegExp, string, number]> = [
-    [/_mib$/, '_bytes', 1024 * 1024],
-    [/_percent$/, '_ratio', 0.01],
-    [/_kibps$/, '_bytes_per_second', 1024],
-    [/_mhz$/, '_hertz', 1e6],
-  ];
-  for (const [re, suffix, scale] of rules) if (re.test(name)) return { name: PREFIX + name.replace(re, suffix), scale };
-  return { name: PREFIX + name, scale: 1 };
-}
+export class PrometheusExporter {
+  readonly contentType = client.Registry.PROMETHEUS_CONTENT_TYPE;
+  private readonly registry = new client.Registry();
+  private readonly histograms: Array<() => HistogramMetric> = [];
 
-export function createPrometheusRegistry(src: PrometheusSources): client.Registry {
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  constructor(src: PrometheusSources) {
+    const registry = this.registry;
+    client.collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
 
-  const requestsName = `${PREFIX}http_requests_total`;
-  const durationName = `${PREFIX}http_request_duration_seconds`;
-  const ttftName = `${PREFIX}chat_time_to_first_token_seconds`;
-  const add = (m: CollectedMetric) => registry.registerMetric(m as unknown as client.Metric);
+    new client.Counter({
+      name: `${PREFIX}http_requests_total`, help: 'HTTP requests finished, by route pattern and status class.',
+      labelNames: ['endpoint', 'method', 'status_class'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const ep of src.stats.all()) {
+          for (let cls = 1; cls <= 5; cls++) {
+            const n = ep.statusTotals[cls]!;
+            if (n > 0) this.inc({ endpoint: ep.endpoint, method: ep.method, status_class: STATUS_CLASSES[cls]! }, n);
+          }
+        }
+      },
+    });
+    this.histograms.push(
+      histogramMetric(`${PREFIX}http_request_duration_seconds`, 'HTTP response time, by route pattern (78 buckets from 5 ms to 600 s, 12 % apart from 50 ms to 100 s).', () =>
+        src.stats.all().map((ep): [Record<string, string>, CumulativeHistogram] => [{ endpoint: ep.endpoint, method: ep.method }, ep.durations])),
+      histogramMetric(`${PREFIX}chat_time_to_first_token_seconds`, 'Time to first token of streamed chat completions.', () => [[{}, src.stats.chat.ttft]]),
+    );
+    const total = (name: string, help: string, read: () => number) =>
+      new client.Counter({ name: PREFIX + name, help, registers: [registry], collect() {
+        this.reset();
+        this.inc(read());
+      } });
+    total('chat_prompt_tokens_total', 'Prompt tokens reported by the upstream usage.', () => src.stats.chat.promptTokensTotal);
+    total('chat_completion_tokens_total', 'Completion tokens reported by the upstream usage.', () => src.stats.chat.completionTokensTotal);
+    total('monitor_dropped_points_total', 'Points refused because the series cap was reached.', () => src.store.droppedPoints);
+    const gauge = (name: string, help: string, read: () => number) =>
+      new client.Gauge({ name: PREFIX + name, help, registers: [registry], collect() {
+        this.set(read());
+      } });
+    gauge('websocket_active_connections', 'Open WebSocket connections.', () => src.websocketConnections());
+    gauge('http_open_connections', 'Open client connections (HTTP keep-alive and WebSocket).', () => src.stats.load.openConnections);
+    gauge('model_requests_in_flight', 'Model requests received and not yet answered.', () => src.stats.load.modelRequestsInFlight);
+    gauge('monitor_series', 'Time series held by the Monitor store.', () => src.store.size);
 
-  add(new CollectedMetric(requestsName, 'HTTP requests finished, by route pattern and status class.', 'counter', () => {
-    const out: Value[] = [];
-    for (const ep of src.stats.all()) {
-      for (let cls = 1; cls <= 5; cls++) {
-        const n = ep.statusTotals[cls]!;
-        if (n > 0) out.push({ labels: { endpoint: ep.endpoint, method: ep.method, status_class: STATUS_CLASSES[cls]! }, value: n });
-      }
+    // Readings of the check (GPUs, host, the model server's gauges): the newest point of
+    // each series, if from a recent check; a series without one is absent, never 0.
+    for (const def of catalogue.values()) {
+      if (def.layer !== 'resource' && !MODEL_GAUGES.has(def.name)) continue;
+      const { name, scale } = prometheusName(def.name);
+      new client.Gauge({
+        name, help: `${def.help} (Monitor: ${def.name})`, labelNames: [...def.labels], registers: [registry],
+        collect() {
+          this.reset();
+          const fresh = src.freshSince();
+          let any = false;
+          for (const s of src.store.find(def.name)) {
+            const last = s.ring.last();
+            if (!last || last.t < fresh) continue;
+            this.set({ ...s.labels }, last.v * scale);
+            any = true;
+          }
+          if (!any && def.labels.length === 0) this.remove();
+        },
+      });
     }
-    return out;
-  }));
 
-  add(new CollectedMetric(durationName, 'HTTP response time, by route pattern (buckets 5 ms to 120 s).', 'histogram', () =>
-    src.stats.all().filter((ep) => ep.durations.count > 0)
-      .flatMap((ep) => histogramValues(durationName, ep.durations, { endpoint: ep.endpoint, method: ep.method })),
-  ));
-
-  add(new CollectedMetric(ttftName, 'Time to first token of streamed chat completions.', 'histogram', () =>
-    histogramValues(ttftName, src.stats.chat.ttft, {}),
-  ));
-
-  add(new CollectedMetric(`${PREFIX}chat_prompt_tokens_total`, 'Prompt tokens reported by the upstream usage.', 'counter', () => [
-    { labels: {}, value: src.stats.chat.promptTokensTotal },
-  ]));
-  add(new CollectedMetric(`${PREFIX}chat_completion_tokens_total`, 'Completion tokens reported by the upstream usage.', 'counter', () => [
-    { labels: {}, value: src.stats.chat.completionTokensTotal },
-  ]));
-  add(new CollectedMetric(`${PREFIX}websocket_active_connections`, 'Open WebSocket connections.', 'gauge', () => [
-    { labels: {}, value: src.websocketConnections() },
-  ]));
-  add(new CollectedMetric(`${PREFIX}http_open_connections`, 'Open client connections (HTTP keep-alive and WebSocket).', 'gauge', () => [
-    { labels: {}, value: src.stats.load.openConnections },
-  ]));
-  add(new CollectedMetric(`${PREFIX}model_requests_in_flight`, 'Model requests received and not yet answered.', 'gauge', () => [
-    { labels: {}, value: src.stats.load.modelRequestsInFlight },
-  ]));
-  // Resource-layer gauges: the newest reading of each series, if from a recent check.
-  for (const def of catalogue.values()) {
-    if (def.layer !== 'resource') continue;
-    const { name, scale } = prometheusName(def.name);
-    add(new CollectedMetric(name, `${def.help} (Monitor: ${def.name})`, 'gauge', () => {
-      const fresh = src.freshSince();
-      const out: Value[] = [];
-      for (const s of src.store.find(def.name)) {
-        const last = s.ring.last();
-        if (last && last.t >= fresh) out.push({ labels: { ...s.labels }, value: last.v * scale });
-      }
-      return out;
-    }));
+    this.histograms.push(...registerModelMetrics(registry, src.model));
   }
 
-  add(new CollectedMetric(`${PREFIX}monitor_series`, 'Time series held by the Monitor store.', 'gauge', () => [
-    { labels: {}, value: src.store.size },
-  ]));
-  add(new CollectedMetric(`${PREFIX}monitor_dropped_points_total`, 'Points refused because the series cap was reached.', 'counter', () => [
-    { labels: {}, value: src.store.droppedPoints },
-  ]));
-  return registry;
+  /** The exposition text of everything above, rendered by prom-client. */
+  async metrics(): Promise<string> {
+    // prom-client's Histogram only counts what it observes itself; metric objects whose
+    // counts are kept elsewhere become a Registry through AggregatorRegistry.aggregate (the
+    // public door for metrics collected outside the registry, made for cluster workers).
+    const histograms = client.AggregatorRegistry.aggregate<client.PrometheusContentType>([this.histograms.map((h) => h())]);
+    return client.Registry.merge([this.registry, histograms]).metrics();
+  }
 }

@@ -51,13 +51,20 @@ export function recordHostSeries(store: SeriesStore, h: HostReading, now: number
   });
 }
 
+/**
+ * The engine's gauges, one series per engine or rank (label `engine`): never a sum, so two
+ * engines at 40 % and 60 % KV-cache are two series, the fuller one what a rule sees at 60 %.
+ */
 export function recordEngineSeries(store: SeriesStore, e: EngineReading, now: number): void {
-  recordFields(store, now, {
-    upstream_requests_running: e.requestsRunning,
-    upstream_requests_waiting: e.requestsWaiting,
-    upstream_kv_cache_usage_percent: e.kvCacheUsagePercent,
-    upstream_prefix_cache_hit_rate_percent: e.prefixCacheHitRatePercent,
-    upstream_mm_cache_hit_rate_percent: e.mmCacheHitRatePercent,
-    upstream_preemptions: e.preemptions,
-  });
+  for (const engine of e.engines ?? []) {
+    const put = (metric: string, v: number | undefined) => {
+      if (v !== undefined) store.record(metric, { engine: engine.id }, now, v);
+    };
+    put('upstream_requests_running', engine.requestsRunning);
+    put('upstream_requests_waiting', engine.requestsWaiting);
+    put('upstream_kv_cache_usage_percent', engine.kvCacheUsagePercent);
+    put('upstream_prefix_cache_hit_rate_percent', engine.prefixCacheHitRatePercent);
+    put('upstream_mm_cache_hit_rate_percent', engine.mmCacheHitRatePercent);
+    put('upstream_preemptions', engine.preemptions);
+  }
 }

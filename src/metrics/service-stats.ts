@@ -2,13 +2,14 @@
 // (method + pattern), created when the route is registered, so recording a request is
 // arithmetic on an existing object. Unknown paths share one "(unmatched)" slot: random
 // URLs cannot grow memory.
+import { LATENCY_BUCKETS_S } from './buckets.js';
 import { LatencyWindow, summarizeWindows, type WindowSummary } from './latency-window.js';
 import { SlotSums } from './slot-sums.js';
 
-/** Upper bounds (seconds) of the Prometheus request-duration histogram: 5 ms … 120 s. */
-export const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120] as const;
-/** Upper bounds (seconds) of the time-to-first-token histogram. */
-export const TTFT_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60] as const;
+/** Upper bounds (seconds) of the Prometheus request-duration histogram: 5 ms … 600 s (buckets.ts says why so many). */
+export const DURATION_BUCKETS_S = LATENCY_BUCKETS_S;
+/** Upper bounds (seconds) of the time-to-first-token histogram: the same as latency. */
+export const TTFT_BUCKETS_S = LATENCY_BUCKETS_S;
 
 export const UNMATCHED_ENDPOINT = '(unmatched)';
 
@@ -21,10 +22,16 @@ export class CumulativeHistogram {
     this.counts = new Float64Array(bounds.length + 1);
   }
   observe(v: number): void {
+    // Binary search for the first bound >= v (Prometheus' `le`): ~7 steps for 78 bounds.
     const b = this.bounds;
-    let i = 0;
-    while (i < b.length && v > b[i]!) i++;
-    this.counts[i]!++;
+    let lo = 0;
+    let hi = b.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (v > b[mid]!) lo = mid + 1;
+      else hi = mid;
+    }
+    this.counts[lo]!++;
     this.sum += v;
     this.count++;
   }

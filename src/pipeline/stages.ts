@@ -1,8 +1,7 @@
 // Times the stages of one model request (preprocess → inference → postprocess) and the
 // total, into the request's answer and the Monitor's model-layer windows.
 import { performance } from 'node:perf_hooks';
-import type { SlotSums } from '../metrics/slot-sums.js';
-import type { ModelStats, ModuleName, Stage } from '../metrics/model-stats.js';
+import type { ModelStats, ModuleName, Stage, StageRecorder } from '../metrics/model-stats.js';
 
 export type StageTimes = Partial<Record<Stage, number>>;
 
@@ -12,7 +11,7 @@ export class StageTimer {
   /** Stages started with start() and not ended yet: finish() ends them. */
   private readonly open = new Set<() => void>();
 
-  private readonly windows: Readonly<Record<Stage, SlotSums>> | null;
+  private readonly windows: Readonly<Record<Stage, StageRecorder>> | null;
 
   constructor(module: ModuleName, stats: ModelStats | null, private readonly clock: () => number) {
     this.windows = stats ? stats.stageWindows(module) : null;

@@ -27,11 +27,15 @@ export function parsePrometheusText(text: string): Sample[] {
   return out;
 }
 
-/** Sum of every series of the first name present (engines label per model or per rank). */
-export function sumOf(samples: readonly Sample[], ...names: string[]): number | undefined {
+/**
+ * The series of the first name present (engines renamed their metrics across versions),
+ * or none. Each series is one engine or rank; callers must not add them up blindly: a
+ * share such as KV-cache usage is per engine.
+ */
+export function seriesOf(samples: readonly Sample[], ...names: string[]): Sample[] {
   for (const name of names) {
     const matching = samples.filter((s) => s.name === name);
-    if (matching.length) return matching.reduce((a, s) => a + s.value, 0);
+    if (matching.length) return matching;
   }
-  return undefined;
+  return [];
 }

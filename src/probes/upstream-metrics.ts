@@ -2,19 +2,35 @@
 // has one (vLLM, SGLang): running and waiting requests, KV-cache usage, prefix and
 // multimodal cache hit rates, preemptions. Tolerates absence (llama.cpp, Ollama) and
 // vLLM's renames (gpu_cache_usage_perc → kv_cache_usage_perc).
+//
+// One page can describe several engines: vLLM's data-parallel engines (label `engine`),
+// SGLang's ranks (`tp_rank`, `dp_rank`). Each keeps its own figures; the summary never adds
+// up shares: two engines at 40 % and 60 % KV-cache are "60 %, the fullest of 2", not 100 %.
 import { request } from 'undici';
-import { parsePrometheusText, sumOf, type Sample } from './prometheus-text.js';
+import { parsePrometheusText, seriesOf, type Sample } from './prometheus-text.js';
 
-export interface EngineReading {
-  available: boolean;
-  reason?: string;
-  engine?: 'vllm' | 'sglang' | 'unknown';
+export interface EngineGauges {
   requestsRunning?: number;
   requestsWaiting?: number;
   kvCacheUsagePercent?: number;
   prefixCacheHitRatePercent?: number;
   mmCacheHitRatePercent?: number;
   preemptions?: number;
+}
+
+export interface EngineInstance extends EngineGauges {
+  /** The engine's label value in the Monitor's series (`engine`): "0", "1", or "tp_rank=1". */
+  id: string;
+}
+
+export interface EngineReading extends EngineGauges {
+  available: boolean;
+  reason?: string;
+  engine?: 'vllm' | 'sglang' | 'unknown';
+  /** Each engine or rank on its own; the top-level figures combine them as `combined` says. */
+  engines?: EngineInstance[];
+  /** How the top-level figures were made when there are several engines. */
+  combined?: string;
 }
 
 interface Counters {
@@ -24,6 +40,18 @@ interface Counters {
   mmQueries?: number;
   preemptions?: number;
 }
+type CountersByEngine = Map<string, Counters>;
+
+/** Labels that say which model, not which engine. */
+const NOT_ENGINE = new Set(['model_name', 'engine_type']);
+
+/** The id of the engine a series belongs to: vLLM's `engine` value, else its rank labels. */
+export function engineId(labels: Record<string, string>): string {
+  const keys = Object.keys(labels).filter((k) => !NOT_ENGINE.has(k)).sort();
+  if (keys.length === 0) return '0';
+  if (keys.length === 1 && keys[0] === 'engine') return labels.engine!;
+  return keys.map((k) => `${k}=${labels[k]}`).join(',');
+}
 
 /** Hit rate between two readings of cumulative counters; undefined without traffic. */
 function rate(hits1: number | undefined, q1: number | undefined, hits0: number | undefined, q0: number | undefined): number | undefined {
@@ -32,37 +60,87 @@ function rate(hits1: number | undefined, q1: number | undefined, hits0: number |
   return dq > 0 ? ((hits1 - hits0) / dq) * 100 : undefined;
 }
 
-/** Pure: what the samples say, given the previous counters. */
-export function readEngine(samples: readonly Sample[], prev: Counters | undefined): { reading: EngineReading; counters: Counters } {
+const NAMES = {
+  running: ['vllm:num_requests_running', 'sglang:num_running_reqs'],
+  waiting: ['vllm:num_requests_waiting', 'sglang:num_queue_reqs'],
+  kv: ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc', 'sglang:token_usage'],
+  prefixHits: ['vllm:prefix_cache_hits_total', 'vllm:prefix_cache_hits'],
+  prefixQueries: ['vllm:prefix_cache_queries_total', 'vllm:prefix_cache_queries'],
+  mmHits: ['vllm:mm_cache_hits_total', 'vllm:mm_cache_hits'],
+  mmQueries: ['vllm:mm_cache_queries_total', 'vllm:mm_cache_queries'],
+  preemptions: ['vllm:num_preemptions_total', 'vllm:num_preemptions'],
+  // Older vLLM and SGLang report the hit rate itself (0–1).
+  directHitRate: ['vllm:gpu_prefix_cache_hit_rate', 'sglang:cache_hit_rate'],
+} as const;
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const defined = (xs: Array<number | undefined>) => xs.filter((x): x is number => x !== undefined);
+
+/** Pure: what the samples say, per engine and combined, given the previous counters. */
+export function readEngine(samples: readonly Sample[], prev: CountersByEngine | undefined): { reading: EngineReading; counters: CountersByEngine } {
   const vllm = samples.some((s) => s.name.startsWith('vllm:'));
   const sglang = samples.some((s) => s.name.startsWith('sglang:'));
-  const r: EngineReading = { available: true, engine: vllm ? 'vllm' : sglang ? 'sglang' : 'unknown' };
-  const set = <K extends keyof EngineReading>(k: K, v: EngineReading[K] | undefined) => {
+  const byEngine = new Map<string, Partial<Record<keyof typeof NAMES, number>>>();
+  for (const key of Object.keys(NAMES) as Array<keyof typeof NAMES>) {
+    for (const s of seriesOf(samples, ...NAMES[key])) {
+      const id = engineId(s.labels);
+      const e = byEngine.get(id) ?? {};
+      e[key] = (e[key] ?? 0) + s.value; // one engine's series of one name (e.g. per model) add up
+      byEngine.set(id, e);
+    }
+  }
+
+  const engines: EngineInstance[] = [];
+  const counters: CountersByEngine = new Map();
+  for (const [id, v] of [...byEngine].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+    const c: Counters = {};
+    if (v.prefixHits !== undefined) c.prefixHits = v.prefixHits;
+    if (v.prefixQueries !== undefined) c.prefixQueries = v.prefixQueries;
+    if (v.mmHits !== undefined) c.mmHits = v.mmHits;
+    if (v.mmQueries !== undefined) c.mmQueries = v.mmQueries;
+    if (v.preemptions !== undefined) c.preemptions = v.preemptions;
+    counters.set(id, c);
+    const p = prev?.get(id);
+    const e: EngineInstance = { id };
+    if (v.running !== undefined) e.requestsRunning = v.running;
+    if (v.waiting !== undefined) e.requestsWaiting = v.waiting;
+    if (v.kv !== undefined) e.kvCacheUsagePercent = v.kv * 100;
+    const prefix = rate(c.prefixHits, c.prefixQueries, p?.prefixHits, p?.prefixQueries) ?? (v.directHitRate === undefined ? undefined : v.directHitRate * 100);
+    if (prefix !== undefined) e.prefixCacheHitRatePercent = prefix;
+    const mm = rate(c.mmHits, c.mmQueries, p?.mmHits, p?.mmQueries);
+    if (mm !== undefined) e.mmCacheHitRatePercent = mm;
+    if (c.preemptions !== undefined && p?.preemptions !== undefined) e.preemptions = Math.max(0, c.preemptions - p.preemptions);
+    engines.push(e);
+  }
+
+  const r: EngineReading = { available: true, engine: vllm ? 'vllm' : sglang ? 'sglang' : 'unknown', engines };
+  const set = <K extends keyof EngineGauges>(k: K, v: number | undefined) => {
     if (v !== undefined) r[k] = v;
   };
-  set('requestsRunning', sumOf(samples, 'vllm:num_requests_running', 'sglang:num_running_reqs'));
-  set('requestsWaiting', sumOf(samples, 'vllm:num_requests_waiting', 'sglang:num_queue_reqs'));
-  const kv = sumOf(samples, 'vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc', 'sglang:token_usage');
-  set('kvCacheUsagePercent', kv === undefined ? undefined : kv * 100);
-  const counters: Counters = {};
-  const put = (k: keyof Counters, v: number | undefined) => {
-    if (v !== undefined) counters[k] = v;
+  const of = (k: keyof EngineGauges) => defined(engines.map((e) => e[k]));
+  // Requests and preemptions add up across engines; a share is never added: the fullest
+  // engine is what runs out first.
+  if (of('requestsRunning').length) set('requestsRunning', sum(of('requestsRunning')));
+  if (of('requestsWaiting').length) set('requestsWaiting', sum(of('requestsWaiting')));
+  if (of('kvCacheUsagePercent').length) set('kvCacheUsagePercent', Math.max(...of('kvCacheUsagePercent')));
+  if (of('preemptions').length) set('preemptions', sum(of('preemptions')));
+  // Hit rates of all engines together: all hits over all queries (engines that report the
+  // rate itself: their mean).
+  const all = (k: keyof Counters, from: CountersByEngine | undefined) => {
+    const xs = defined([...(from?.values() ?? [])].map((c) => c[k]));
+    return xs.length ? sum(xs) : undefined;
   };
-  put('prefixHits', sumOf(samples, 'vllm:prefix_cache_hits_total', 'vllm:prefix_cache_hits'));
-  put('prefixQueries', sumOf(samples, 'vllm:prefix_cache_queries_total', 'vllm:prefix_cache_queries'));
-  put('mmHits', sumOf(samples, 'vllm:mm_cache_hits_total', 'vllm:mm_cache_hits'));
-  put('mmQueries', sumOf(samples, 'vllm:mm_cache_queries_total', 'vllm:mm_cache_queries'));
-  put('preemptions', sumOf(samples, 'vllm:num_preemptions_total', 'vllm:num_preemptions'));
-  // Older vLLM and SGLang report the hit rate itself (0–1).
-  const direct = sumOf(samples, 'vllm:gpu_prefix_cache_hit_rate', 'sglang:cache_hit_rate');
-  set('prefixCacheHitRatePercent', rate(counters.prefixHits, counters.prefixQueries, prev?.prefixHits, prev?.prefixQueries) ?? (direct === undefined ? undefined : direct * 100));
-  set('mmCacheHitRatePercent', rate(counters.mmHits, counters.mmQueries, prev?.mmHits, prev?.mmQueries));
-  if (counters.preemptions !== undefined && prev?.preemptions !== undefined) r.preemptions = Math.max(0, counters.preemptions - prev.preemptions);
+  const direct = of('prefixCacheHitRatePercent');
+  set('prefixCacheHitRatePercent', rate(all('prefixHits', counters), all('prefixQueries', counters), all('prefixHits', prev), all('prefixQueries', prev)) ?? (direct.length ? sum(direct) / direct.length : undefined));
+  set('mmCacheHitRatePercent', rate(all('mmHits', counters), all('mmQueries', counters), all('mmHits', prev), all('mmQueries', prev)));
+  if (engines.length > 1) {
+    r.combined = `${engines.length} engines: KV-cache usage is the fullest engine's, requests and preemptions are summed, hit rates are over all engines' queries`;
+  }
   return { reading: r, counters };
 }
 
 export class UpstreamMetricsProbe {
-  private prev: Counters | undefined;
+  private prev: CountersByEngine | undefined;
   private misses = 0;
   private skipUntilCheck = 0;
   private checks = 0;

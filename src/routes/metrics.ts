@@ -4,7 +4,7 @@ import type { Monitor } from '../monitor.js';
 
 export async function metricsRoute(app: FastifyInstance, opts: { monitor: Monitor }): Promise<void> {
   app.get('/metrics', async (_request, reply) => {
-    const text = await opts.monitor.registry.metrics();
-    return reply.header('content-type', opts.monitor.registry.contentType).send(text);
+    const text = await opts.monitor.prometheus.metrics();
+    return reply.header('content-type', opts.monitor.prometheus.contentType).send(text);
   });
 }

@@ -38,6 +38,67 @@ describe('engine gauges', () => {
     expect(sg.reading).toMatchObject({ engine: 'sglang', requestsRunning: 4, requestsWaiting: 1, kvCacheUsagePercent: 50, prefixCacheHitRatePercent: 80 });
   });
 
+  it('keeps each engine apart: two vLLM engines at 40 % and 60 % are 60 %, never 100 %', () => {
+    const page = (a: number, b: number) => `
+vllm:num_requests_running{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} 3
+vllm:num_requests_running{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 5
+vllm:kv_cache_usage_perc{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} ${a}
+vllm:kv_cache_usage_perc{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} ${b}
+vllm:prefix_cache_queries_total{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} 1000
+vllm:prefix_cache_queries_total{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 3000
+vllm:prefix_cache_hits_total{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} 100
+vllm:prefix_cache_hits_total{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 300
+`;
+    const first = readEngine(parsePrometheusText(page(0.4, 0.6)), undefined).reading;
+    expect(first.kvCacheUsagePercent).toBeCloseTo(60, 10);
+    expect(first.requestsRunning).toBe(8); // requests do add up
+    expect(first.engines).toEqual([
+      { id: '0', requestsRunning: 3, kvCacheUsagePercent: 40 },
+      { id: '1', requestsRunning: 5, kvCacheUsagePercent: 60 },
+    ]);
+    expect(first.combined).toContain("KV-cache usage is the fullest engine's");
+    // Hit rates: all hits over all queries between checks (engine 0: 50 %, engine 1: 10 %).
+    const next = page(0.4, 0.6).replace('queries_total{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} 1000', 'queries_total{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} 1200')
+      .replace('hits_total{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} 100', 'hits_total{engine="0",model_name="Qwen/Qwen3-VL-8B-Instruct"} 200')
+      .replace('queries_total{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 3000', 'queries_total{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 3800')
+      .replace('hits_total{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 300', 'hits_total{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 380');
+    const second = readEngine(parsePrometheusText(next), readEngine(parsePrometheusText(page(0.4, 0.6)), undefined).counters).reading;
+    expect(second.engines!.map((e) => e.prefixCacheHitRatePercent)).toEqual([50, 10]);
+    expect(second.prefixCacheHitRatePercent).toBeCloseTo(18, 10); // 180 hits / 1000 queries
+  });
+
+  it('does not add up SGLang ranks: two ranks at 73 % are 73 %, not a false critical at 146 %', () => {
+    const r = readEngine(parsePrometheusText('sglang:token_usage{tp_rank="0",model_name="m"} 0.73\nsglang:token_usage{tp_rank="1",model_name="m"} 0.73\n'), undefined).reading;
+    expect(r.kvCacheUsagePercent).toBeCloseTo(73, 10);
+    expect(r.engines!.map((e) => e.id)).toEqual(['tp_rank=0', 'tp_rank=1']);
+  });
+
+  it('records one series per engine and exports each with its engine label', async () => {
+    const engine = createServer((_req, res) => res.end([
+      'vllm:num_requests_waiting{engine="0",model_name="m"} 2',
+      'vllm:num_requests_waiting{engine="1",model_name="m"} 9',
+      'vllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.4',
+      'vllm:kv_cache_usage_perc{engine="1",model_name="m"} 0.6',
+      '',
+    ].join('\n'))).listen(0, '127.0.0.1');
+    await new Promise((r) => engine.once('listening', r));
+    cleanups.push(() => new Promise((r) => engine.close(() => r())));
+    const clock = steppedClock();
+    const app = await startApp({ UPSTREAM_METRICS_URL: `http://127.0.0.1:${(engine.address() as { port: number }).port}/metrics` }, { clock, probes: false });
+    cleanups.push(() => app.close());
+    await app.monitor!.tick(clock());
+
+    const series = ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=upstream_kv_cache_usage_percent`)).json()) as any).series;
+    expect(series.map((s: any) => [s.labels.engine, s.points.at(-1)[1]])).toEqual([['0', 40], ['1', 60]]);
+    const summary = (await (await fetch(`${app.baseUrl}/api/monitor/engine`)).json()) as any;
+    expect(summary).toMatchObject({ kvCacheUsagePercent: 60, requestsWaiting: 11 });
+    expect(summary.combined).toMatch(/^2 engines: KV-cache usage is the fullest engine's/);
+    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('qwen3vl_upstream_kv_cache_usage_ratio{engine="0"} 0.4');
+    expect(metrics).toContain('qwen3vl_upstream_kv_cache_usage_ratio{engine="1"} 0.6');
+    expect(metrics).toContain('qwen3vl_upstream_requests_waiting{engine="1"} 9');
+  });
+
   it('finds /metrics beside the OpenAI base URL, and says so when there is none', async () => {
     expect(UpstreamMetricsProbe.metricsUrlFor('http://10.0.0.5:8000/v1')).toBe('http://10.0.0.5:8000/metrics');
     expect(UpstreamMetricsProbe.metricsUrlFor('http://127.0.0.1:11434/v1/')).toBe('http://127.0.0.1:11434/metrics');
