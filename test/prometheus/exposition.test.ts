@@ -1,0 +1,116 @@
+// /metrics as Prometheus' own linter and a fleet's dashboards see it: `promtool check
+// metrics` clean with every family populated, names and values in base units by the
+// catalogue's unit, Node's default metrics under their stock names, the model layer.
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
+import { catalogue } from '../../src/metrics/catalogue.js';
+import { prometheusName } from '../../src/metrics/prometheus-names.js';
+import { fakeNvml } from '../fake-nvml/build.js';
+import { postJson, startApp, steppedClock, userMessage } from '../helpers.js';
+import { PROMTOOL, runTool } from './real-programs.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const MiB = 1024 * 1024;
+const png = async (w: number, h: number) => `data:image/png;base64,${(await sharp({ create: { width: w, height: h, channels: 3, background: '#ddd' } }).png().toBuffer()).toString('base64')}`;
+const tool = (args: object) => `<tool_call>\n${JSON.stringify({ name: 'computer_use', arguments: args })}\n</tool_call>`;
+
+/** A WebUI after traffic on every module, one check, and a fake NVML with two GPUs. */
+async function busyApp() {
+  const nvml = fakeNvml('current');
+  nvml.reset(2);
+  nvml.setMemory(0, 24576 * MiB, 14280 * MiB, 0);
+  nvml.setMemory(1, 24576 * MiB, 1000 * MiB, 0);
+  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0 } });
+  const clock = steppedClock();
+  const app = await startApp({ UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path }, { clock });
+  cleanups.push(() => fake.close(), () => app.close());
+  const base = app.baseUrl;
+  await postJson(`${base}/v1/chat/completions`, userMessage());
+  await postJson(`${base}/v1/chat/completions`, { ...userMessage(), stream: true });
+  await postJson(`${base}/v1/chat/completions`, { messages: 'not a list' });
+  fake.behavior = { ...fake.behavior, reply: 'Invoice 2026-11 总计 ¥128' };
+  await postJson(`${base}/api/ocr`, { image: await png(320, 200) });
+  await postJson(`${base}/api/ocr`, { image: 'data:image/png;base64,AAAA' }); // unreadable
+  fake.behavior = { ...fake.behavior, reply: tool({ action: 'left_click', coordinate: [500, 500] }) };
+  const shot = await png(1280, 800);
+  await postJson(`${base}/api/gui/execute`, { screenshot: shot, instruction: 'open settings' });
+  fake.behavior = { ...fake.behavior, reply: 'no idea' };
+  await postJson(`${base}/api/gui/execute`, { screenshot: shot, instruction: 'open settings' });
+  fake.behavior = { ...fake.behavior, reply: 'A door opens.' };
+  await postJson(`${base}/api/video`, { frames: await Promise.all([0, 1, 2, 3].map(() => png(64, 48))), question: 'What happens?' });
+  await app.monitor!.tick(clock());
+  return { app, clock, fake };
+}
+
+describe('/metrics for Prometheus', () => {
+  it('passes promtool check metrics with every family populated', async () => {
+    const { app } = await busyApp();
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    for (const family of ['qwen3vl_http_request_duration_seconds_bucket', 'qwen3vl_chat_time_to_first_token_seconds_bucket', 'qwen3vl_inference_duration_seconds_bucket',
+      'qwen3vl_input_tokens_bucket', 'qwen3vl_ocr_confidence_ratio_bucket', 'qwen3vl_video_frames_per_second_bucket', 'qwen3vl_model_errors_total{',
+      'qwen3vl_gpu_memory_used_bytes{', 'qwen3vl_upstream_requests_running{', 'nodejs_gc_duration_seconds_bucket']) {
+      expect(text, family).toContain(family);
+    }
+    const lint = runTool(PROMTOOL, ['check', 'metrics'], text);
+    expect(lint.output).toBe('');
+    expect(lint.status).toBe(0);
+  });
+
+  it('exports the model layer as counters and histograms a user can check against the Monitor', async () => {
+    const { app, clock } = await busyApp();
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(text).toContain('qwen3vl_gui_steps_total{outcome="valid"} 1');
+    expect(text).toContain('qwen3vl_gui_steps_total{outcome="invalid"} 1');
+    expect(text).toContain('qwen3vl_images_preprocessed_total{module="ocr",outcome="ok"} 1');
+    expect(text).toContain('qwen3vl_images_preprocessed_total{module="ocr",outcome="failed"} 1');
+    expect(text).toContain('qwen3vl_images_preprocessed_total{module="video",outcome="ok"} 4');
+    expect(text).toMatch(/qwen3vl_model_errors_total\{module="ocr",code="IMAGE_UNREADABLE"\} 1/);
+    expect(text).toContain('qwen3vl_inference_duration_seconds_count{module="gui",stage="total"} 2');
+    expect(text).toContain('qwen3vl_video_frames_per_second_count 1');
+    // The Monitor's GUI success rate is valid steps over all steps.
+    expect(app.monitor!.store.latest('gui_step_success_rate', {})!.v).toBe(50);
+    // Frames given to the model, counted when the pipeline reports them.
+    app.monitor!.model.videoSpeed(12.5, clock(), 8);
+    expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).toContain('qwen3vl_video_frames_total 8');
+  });
+
+  it('names and scales by the catalogue unit: io_pressure_some_avg10 (percent) is a 0-1 ratio', async () => {
+    const clock = steppedClock();
+    const app = await startApp({}, { clock, probes: false });
+    cleanups.push(() => app.close());
+    app.monitor!.store.record('io_pressure_some_avg10', {}, clock(), 37.5);
+    app.monitor!.store.record('gpu_memory_used_mib', { gpu: '0' }, clock(), 1024);
+    app.monitor!.store.record('gpu_sm_clock_mhz', { gpu: '0' }, clock(), 1980);
+    app.monitor!.store.record('gpu_pcie_rx_kibps', { gpu: '0' }, clock(), 2);
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(text).toContain('qwen3vl_io_pressure_some_avg10_ratio 0.375');
+    expect(text).toContain(`qwen3vl_gpu_memory_used_bytes{gpu="0"} ${1024 * MiB}`);
+    expect(text).toContain('qwen3vl_gpu_sm_clock_hertz{gpu="0"} 1980000000');
+    expect(text).toContain('qwen3vl_gpu_pcie_rx_bytes_per_second{gpu="0"} 2048');
+    // Every share of the catalogue is exported as a ratio, every MiB as bytes.
+    for (const def of catalogue.values()) {
+      const { name } = prometheusName(def.name);
+      if (def.unit === '%') expect(name, def.name).toMatch(/_ratio$/);
+      if (def.unit === 'MiB') expect(name, def.name).toMatch(/_bytes$/);
+      expect(name, def.name).not.toMatch(/_percent|_mib|_mhz|_kibps/);
+    }
+    // A reading older than three checks is absent, never a stale value.
+    clock.advance(60_000);
+    expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).not.toContain('qwen3vl_io_pressure_some_avg10_ratio 0.375');
+  });
+
+  it("keeps Node's default metrics under their stock names", async () => {
+    const app = await startApp({}, { probes: false });
+    cleanups.push(() => app.close());
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+      expect(text).toMatch(new RegExp(`^${name} `, 'm'));
+    }
+    expect(text).not.toMatch(/^qwen3vl_(process|nodejs)_/m);
+  });
+});

@@ -1,0 +1,155 @@
+// The real Prometheus and Alertmanager (Debian's packages, installed by .ci/run) started
+// from the tests on loopback ports, each in a temp dir, no systemd. Helpers poll their HTTP
+// APIs until what the test waits for is there: a scrape happened, a rule was evaluated.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const PROMETHEUS = '/usr/bin/prometheus';
+export const PROMTOOL = '/usr/bin/promtool';
+export const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+export const AMTOOL = '/usr/bin/amtool';
+
+/** Runs promtool or amtool; returns its exit status and what it printed. */
+export function runTool(tool: string, args: string[], input?: string): { status: number; output: string } {
+  const r = spawnSync(tool, args, { input, encoding: 'utf8', timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Calls `fn` until it returns something other than undefined, or fails after `timeoutMs`. */
+export async function pollUntil<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface RunningProgram {
+  url: string;
+  dir: string;
+  /** What the program printed, for a failing test's message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function startProgram(name: string, binary: string, args: (port: number, dir: string) => string[], ready: string, files: Record<string, string>): Promise<RunningProgram> {
+  const dir = mkdtempSync(join(tmpdir(), `qwen3vl-${name}-`));
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  // A port picked free can be taken before the program binds it: try a few.
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    let log = '';
+    const child: ChildProcess = spawn(binary, args(port, dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const url = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      await pollUntil(`${name} to be ready`, async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${log.slice(-2000)}`);
+        const res = await fetch(url + ready);
+        return res.ok ? true : undefined;
+      }, 30_000);
+      return { url, dir, output: () => log, stop };
+    } catch (err) {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if (attempt >= 2 || !/address already in use/.test(log)) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+export interface PrometheusOptions {
+  /** host:port of the WebUIs to scrape. */
+  targets: string[];
+  /** An alerting-rules file to load (its text). */
+  rules?: string;
+  /** Where to send alerts (host:port of an Alertmanager). */
+  alertmanager?: string;
+}
+
+/** A real Prometheus scraping `targets` every second and evaluating rules every second. */
+export function startPrometheus(o: PrometheusOptions): Promise<RunningProgram> {
+  const config = [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 1s',
+    '  evaluation_interval: 1s',
+    ...(o.rules ? ['rule_files: [rules.yml]'] : []),
+    ...(o.alertmanager ? ['alerting:', '  alertmanagers:', `    - static_configs: [{ targets: ['${o.alertmanager}'] }]`] : []),
+    'scrape_configs:',
+    '  - job_name: qwen3vl',
+    `    static_configs: [{ targets: [${o.targets.map((t) => `'${t}'`).join(', ')}] }]`,
+    '',
+  ].join('\n');
+  return startProgram('prometheus', PROMETHEUS, (port, dir) => [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ], '/-/ready', { 'prometheus.yml': config, ...(o.rules ? { 'rules.yml': o.rules } : {}) });
+}
+
+/** A real Alertmanager with the given configuration (YAML), clustering off. */
+export function startAlertmanager(configYaml: string): Promise<RunningProgram> {
+  return startProgram('alertmanager', ALERTMANAGER, (port, dir) => [
+    `--config.file=${join(dir, 'alertmanager.yml')}`,
+    `--storage.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=',
+    '--log.level=warn',
+  ], '/-/ready', { 'alertmanager.yml': configYaml });
+}
+
+interface QueryResult {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+/** An instant query against Prometheus' HTTP API. */
+export async function query(prometheus: RunningProgram, promql: string): Promise<QueryResult[]> {
+  const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = (await res.json()) as { status: string; error?: string; data: { result: QueryResult[] } };
+  if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
+  return body.data.result;
+}
+
+/** Polls until the query returns a series whose value passes `ok`; returns that value. */
+export function queryUntil(prometheus: RunningProgram, promql: string, ok: (v: number) => boolean = () => true, timeoutMs = 30_000): Promise<number> {
+  return pollUntil(`${promql} in Prometheus`, async () => {
+    const r = await query(prometheus, promql);
+    const v = r.length ? Number(r[0]!.value[1]) : undefined;
+    return v !== undefined && ok(v) ? v : undefined;
+  }, timeoutMs);
+}

@@ -1,0 +1,104 @@
+// A real Prometheus (Debian's, 2.42) scrapes a running WebUI every second: its query API
+// must return the request counts the test sent, the model-layer series, the GPU gauges of
+// the fake NVML and the engine's gauges; its histogram_quantile() over known latencies
+// must agree with the Monitor's P95 within 5 %.
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
+import { fakeNvml } from '../fake-nvml/build.js';
+import { postJson, startApp, steppedClock, userMessage, type TestApp } from '../helpers.js';
+import { DISTRIBUTIONS, histogramQuantile } from './histogram-quantile.js';
+import { query, queryUntil, startPrometheus, type RunningProgram } from './real-programs.js';
+
+const MiB = 1024 * 1024;
+const P95_TARGETS_MS = [50, 200, 1_000, 1_900, 5_000, 20_000, 60_000];
+const SAMPLES = 1_000;
+
+let fake: FakeUpstream;
+let app: TestApp;
+let prometheus: RunningProgram;
+const clock = steppedClock();
+
+beforeAll(async () => {
+  const nvml = fakeNvml('current');
+  nvml.reset(2);
+  nvml.setMemory(0, 81559 * MiB, 20000 * MiB, 0);
+  nvml.setMemory(1, 81559 * MiB, 75000 * MiB, 0);
+  nvml.setUtil(0, 97, 30);
+  nvml.setTemp(1, 71);
+  fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password' } });
+  app = await startApp({ UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path }, { clock });
+
+  // Traffic: 7 good chats and 3 refused, 2 OCR requests; then one check reads the GPUs.
+  for (let i = 0; i < 7; i++) expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(200);
+  for (let i = 0; i < 3; i++) expect((await postJson(`${app.baseUrl}/v1/chat/completions`, { messages: 'not a list' })).status).toBe(400);
+  const image = `data:image/png;base64,${(await sharp({ create: { width: 640, height: 480, channels: 3, background: '#335' } }).png().toBuffer()).toString('base64')}`;
+  for (let i = 0; i < 2; i++) expect((await postJson(`${app.baseUrl}/api/ocr`, { image })).status).toBe(200);
+  await app.monitor!.tick(clock());
+
+  // Known latency distributions, recorded where the timing hook records (one route each).
+  for (const p95 of P95_TARGETS_MS) {
+    const ep = app.monitor!.stats.register('GET', `/test/p95-${p95}ms`, 'other');
+    for (const ms of DISTRIBUTIONS['log-normal σ=0.25']!(p95, SAMPLES)) ep.record(ms, 200, clock());
+  }
+  prometheus = await startPrometheus({ targets: [app.baseUrl.replace('http://', '')] });
+}, 60_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  await app?.close();
+  await fake?.close();
+});
+
+describe('a real Prometheus scraping the WebUI', () => {
+  it('returns the request counts the test sent', async () => {
+    expect(await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",method="POST",status_class="2xx"}')).toBe(7);
+    expect(await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",status_class="4xx"}')).toBe(3);
+    // Prometheus' own view of the target: up, and the scrape had no errors.
+    expect(await queryUntil(prometheus, 'up{job="qwen3vl"}')).toBe(1);
+  }, 60_000);
+
+  it('returns the model layer: stage durations, input tokens, OCR confidence, images', async () => {
+    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="ocr",stage="total"}')).toBe(2);
+    // Every chat request has a total, the 3 refused ones too; those are errors by code.
+    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="vlm",stage="total"}')).toBe(10);
+    expect(await queryUntil(prometheus, 'sum(qwen3vl_model_errors_total{module="vlm"})')).toBe(3);
+    expect(await queryUntil(prometheus, 'qwen3vl_input_tokens_count{module="ocr"}')).toBe(2);
+    expect(await queryUntil(prometheus, 'qwen3vl_ocr_confidence_ratio_count')).toBe(2);
+    expect(await queryUntil(prometheus, 'qwen3vl_images_preprocessed_total{module="ocr",outcome="ok"}')).toBe(2);
+    expect(await queryUntil(prometheus, 'qwen3vl_gui_steps_total{outcome="valid"}')).toBe(0);
+    // The Monitor's mean OCR duration is the histogram's sum over its count.
+    const meanMs = (await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_sum{module="ocr",stage="total"} / qwen3vl_inference_duration_seconds_count{module="ocr",stage="total"}')) * 1_000;
+    const monitorMean = app.monitor!.store.latest('inference_duration_ms', { module: 'ocr', stage: 'total' })!.v;
+    expect(meanMs).toBeCloseTo(monitorMean, 6);
+  }, 60_000);
+
+  it("returns the fake NVML's GPU gauges and the model server's, in base units", async () => {
+    expect(await queryUntil(prometheus, 'qwen3vl_gpu_memory_used_bytes{gpu="1"}')).toBe(75000 * MiB);
+    expect(await queryUntil(prometheus, 'qwen3vl_gpu_memory_utilization_ratio{gpu="1"}')).toBeCloseTo(75000 / 81559, 10);
+    expect(await queryUntil(prometheus, 'qwen3vl_gpu_utilization_ratio{gpu="0"}')).toBeCloseTo(0.97, 10);
+    expect(await queryUntil(prometheus, 'qwen3vl_gpu_temperature_celsius{gpu="1"}')).toBe(71);
+    expect((await query(prometheus, 'qwen3vl_gpu_available')).map((r) => r.metric.gpu).sort()).toEqual(['0', '1']);
+    expect(await queryUntil(prometheus, 'qwen3vl_upstream_up')).toBe(1);
+    expect(await queryUntil(prometheus, 'qwen3vl_upstream_kv_cache_usage_ratio{engine="0"}')).toBeGreaterThan(0);
+    // Node's default metrics keep their stock names.
+    expect(await queryUntil(prometheus, 'process_resident_memory_bytes{job="qwen3vl"}')).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("computes histogram_quantile(0.95) within 5 % of the Monitor's P95, from 50 ms to 60 s", async () => {
+    const rows: string[] = [];
+    for (const p95 of P95_TARGETS_MS) {
+      const endpoint = `/test/p95-${p95}ms`;
+      await queryUntil(prometheus, `qwen3vl_http_request_duration_seconds_count{endpoint="${endpoint}"}`, (n) => n === SAMPLES);
+      const prometheusMs = (await queryUntil(prometheus, `histogram_quantile(0.95, qwen3vl_http_request_duration_seconds_bucket{endpoint="${endpoint}"})`)) * 1_000;
+      const ep = app.monitor!.stats.get('GET', endpoint)!;
+      const monitorMs = ep.window.summarize(60_000, clock()).latencyMsP95!;
+      const error = Math.abs(prometheusMs - monitorMs) / monitorMs;
+      rows.push(`P95 ${p95} ms: Monitor ${monitorMs.toFixed(1)} ms, Prometheus ${prometheusMs.toFixed(1)} ms, ${(error * 100).toFixed(2)} %`);
+      expect(error).toBeLessThan(0.05);
+      // The port of Prometheus' interpolation used by the wider sweep agrees with Prometheus.
+      expect(histogramQuantile(0.95, ep.durations) * 1_000).toBeCloseTo(prometheusMs, 6);
+    }
+    console.log(rows.join('\n'));
+  }, 60_000);
+});
