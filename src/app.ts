@@ -357,7 +357,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await guarded.register(streamRoute, { monitor, clock });
       await guarded.register(metricsRoute, { monitor });
       await guarded.register(logRoutes, { log, clock });
-      await guarded.register(alertRoutes, { alerts: alerts!, adminToken: config.MONITOR_ADMIN_TOKEN, store: monitor.store, clock, intervalMs: config.MONITOR_INTERVAL_MS });
+      await guarded.register(alertRoutes, { alerts: alerts!, adminToken: config.MONITOR_ADMIN_TOKEN, store: monitor.store, clock, intervalMs: config.MONITOR_INTERVAL_MS, windowMs: config.MONITOR_WINDOW_MS, modelEndpoints: () => monitor.stats.modelEndpoints() });
     });
     app.addHook('onReady', async () => {
       monitor.websocketConnections = () => app.websocketServer.clients.size;

@@ -23,6 +23,8 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 
 /** Model-layer readings the check stores as series and /metrics exports as gauges. */
 const MODEL_GAUGES = new Set(['upstream_up', 'upstream_requests_running', 'upstream_requests_waiting', 'upstream_kv_cache_usage_percent']);
+/** Catalogue metrics exported as gauges: the check's readings (GPUs, host, the model server). */
+export const EXPORTED_GAUGES: ReadonlySet<string> = new Set([...catalogue.values()].filter((d) => d.layer === 'resource' || MODEL_GAUGES.has(d.name)).map((d) => d.name));
 
 export interface PrometheusSources {
   stats: ServiceStats;
@@ -81,7 +83,7 @@ export class PrometheusExporter {
     // Readings of the check (GPUs, host, the model server's gauges): the newest point of
     // each series, if from a recent check; a series without one is absent, never 0.
     for (const def of catalogue.values()) {
-      if (def.layer !== 'resource' && !MODEL_GAUGES.has(def.name)) continue;
+      if (!EXPORTED_GAUGES.has(def.name)) continue;
       const { name, scale } = prometheusName(def.name);
       new client.Gauge({
         name, help: `${def.help} (Monitor: ${def.name})`, labelNames: [...def.labels], registers: [registry],

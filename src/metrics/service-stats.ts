@@ -133,6 +133,11 @@ export class ServiceStats {
     return [...this.byKey.values(), this.unmatched];
   }
 
+  /** Route patterns of the model endpoints: what the `*` series merge. */
+  modelEndpoints(): string[] {
+    return [...new Set([...this.byKey.values()].filter((s) => s.group === 'model').map((s) => s.endpoint))];
+  }
+
   /** All model endpoints (chat, GUI, OCR, video) merged: what the cards show. */
   modelSummary(windowMs: number, nowMs: number): WindowSummary {
     const windows = [...this.byKey.values()].filter((s) => s.group === 'model').map((s) => s.window);

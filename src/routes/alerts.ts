@@ -7,6 +7,7 @@ import { z, ZodError } from 'zod';
 import type { AlertManager } from '../alerts/manager.js';
 import { PRESETS } from '../alerts/presets.js';
 import { explainRule } from '../alerts/explain.js';
+import { rulesYaml } from '../alerts/prometheus-rules.js';
 import { ruleInputSchema, SEVERITIES, type Rule } from '../alerts/rule-schema.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { AppError } from '../errors.js';
@@ -34,6 +35,9 @@ export interface AlertRouteOptions {
   store: SeriesStore;
   clock: () => number;
   intervalMs: number;
+  /** The Monitor's sliding window and model endpoints, for the Prometheus rules export. */
+  windowMs: number;
+  modelEndpoints: () => string[];
 }
 
 export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions): Promise<void> {
@@ -49,6 +53,10 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   const notFound = (id: string) => new AppError('NOT_FOUND', `No alert rule ${id}`);
 
   app.get('/api/monitor/alerts/rules', async () => ({ rules: alerts.rules }));
+  // The rules as a Prometheus alerting-rules file (docs/SCALE-OUT.md): PromQL over /metrics.
+  app.get('/api/monitor/alerts/rules/export.prometheus.yml', async (_request, reply) =>
+    reply.type('application/yaml; charset=utf-8')
+      .send(rulesYaml(alerts.rules, { intervalMs: opts.intervalMs, windowMs: opts.windowMs, modelEndpoints: opts.modelEndpoints() })));
   app.get('/api/monitor/alerts/rules/:id', async (request) => {
     const { id } = request.params as { id: string };
     return alerts.rules.find((r) => r.id === id) ?? Promise.reject(notFound(id));

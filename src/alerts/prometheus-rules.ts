@@ -1,0 +1,147 @@
+// The Monitor's alert rules as a Prometheus alerting-rules file, for a fleet whose
+// Prometheus evaluates them over every node's /metrics. Each rule becomes one alert with
+// the same condition in PromQL (thresholds in Prometheus units), `for:` equivalent to its
+// duration, its severity as a label; rules PromQL cannot express are listed with the
+// reason at the top of the file. Pure: rules and settings in, YAML text out.
+import { parseDuration } from '../duration.js';
+import { metricQuery, promString, type MetricQuery, type PromqlContext } from './promql.js';
+import type { Condition, Rule } from './rule-schema.js';
+
+export interface RulesExportOptions {
+  /** The Monitor's check interval: the group's evaluation interval, and what a check lasts. */
+  intervalMs: number;
+  /** The Monitor's sliding window: the range of every rate and quantile. */
+  windowMs: number;
+  modelEndpoints: readonly string[];
+}
+
+export interface PrometheusAlert {
+  alert: string;
+  expr: string;
+  for?: string;
+  keep_firing_for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface RulesExport {
+  interval: string;
+  alerts: PrometheusAlert[];
+  skipped: Array<{ id: string; name: string; reason: string }>;
+}
+
+/** A Prometheus duration ("1h30m", "20s", "500ms") for a number of milliseconds. */
+export function promDuration(ms: number): string {
+  if (ms <= 0) return '0s';
+  const parts: string[] = [];
+  let rest = Math.round(ms);
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+  }
+  return parts.join('');
+}
+
+/** How long a condition must hold, in Prometheus terms: fires at the Nth check = held (N−1) intervals. */
+function holdMs(c: Pick<Condition, 'consecutiveChecks' | 'for'>, intervalMs: number): number {
+  if (c.for !== undefined) return parseDuration(c.for)!;
+  return ((c.consecutiveChecks ?? 1) - 1) * intervalMs;
+}
+
+const number = (v: number) => String(Number(v.toPrecision(12)));
+/** User-typed text inside an annotation, which Prometheus expands as a Go template. */
+const literal = (s: string) => s.replaceAll('{{', '{{ "{{" }}');
+
+type Query = Extract<MetricQuery, { expr: string }>;
+
+function conditionExpr(q: Query, op: string, threshold: number, bool = false): string {
+  return `(${q.expr}) ${op}${bool ? ' bool' : ''} ${number(threshold * q.scale)}`;
+}
+
+/** One rule → one alert, or the reason it has no PromQL equivalent. */
+export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): PrometheusAlert | { reason: string } {
+  if (!rule.enabled) return { reason: 'disabled in the Monitor' };
+  if (rule.perRequest) return { reason: "per-request rule: it judges every single request as it is answered; Prometheus sees counts and histograms, not requests (the histogram's buckets can still tell how many exceeded a bound)" };
+  if (rule.sampleSeconds !== undefined) return { reason: "sample-based rule: it reads NVML's own utilisation samples between checks, which /metrics does not export" };
+  const ctx: PromqlContext = { window: promDuration(Math.max(o.windowMs, 2 * o.intervalMs)), modelEndpoints: o.modelEndpoints };
+  const q = metricQuery(rule.metric, rule.labels, ctx);
+  if ('unsupported' in q) return { reason: `${rule.metric}: ${q.unsupported}` };
+  const step = promDuration(o.intervalMs);
+
+  let value: Query = q;
+  if (rule.surgeBaseline) {
+    // Percent change against the mean of the baseline window before this check.
+    const baseline = `avg_over_time((${q.expr})[${promDuration(parseDuration(rule.surgeBaseline)!)}:${step}] offset ${step})`;
+    value = { ...q, expr: `((${q.expr}) - ${baseline}) / abs(${baseline}) * 100`, scale: 1 };
+  }
+  let expr = conditionExpr(value, rule.op, rule.threshold);
+  if (rule.recoverThreshold !== undefined) {
+    // Hysteresis: once firing, the alert holds until the value crosses the recovery threshold.
+    expr = `${expr} or (${conditionExpr(value, rule.op, rule.recoverThreshold)} and on(${value.labels.join(', ')}) ALERTS{alertname=${promString(rule.name)},alertstate="firing"})`;
+  }
+  if (rule.and) {
+    const b = metricQuery(rule.and.metric, rule.and.labels, ctx);
+    if ('unsupported' in b) return { reason: `and: ${rule.and.metric}: ${b.unsupported}` };
+    const held = holdMs(rule.and, o.intervalMs);
+    const bExpr = held > 0
+      ? `min_over_time((${conditionExpr(b, rule.and.op, rule.and.threshold, true)})[${promDuration(held)}:${step}]) == 1`
+      : conditionExpr(b, rule.and.op, rule.and.threshold);
+    const shared = value.labels.filter((l) => b.labels.includes(l));
+    expr = `(${expr}) and on(${shared.join(', ')}) (${bExpr})`;
+  }
+  if (rule.noData === 'alert') expr = `(${expr}) or absent(${value.expr})`;
+
+  const held = holdMs(rule, o.intervalMs);
+  const alert: PrometheusAlert = {
+    alert: rule.name,
+    expr,
+    labels: { severity: rule.severity, ...value.extraLabels },
+    annotations: {
+      summary: `${literal(rule.name)}: ${rule.surgeBaseline ? `${rule.metric} changed ${rule.op} ${rule.threshold} % against its ${rule.surgeBaseline} mean` : `${rule.metric} ${rule.op} ${rule.threshold}`}${rule.and ? ` and ${rule.and.metric} ${rule.and.op} ${rule.and.threshold}` : ''} on {{ $labels.instance }}`,
+      description: `Exported from the Qwen3-VL Monitor's rule ${rule.id}; value {{ $value }} in Prometheus units (ratios 0-1, seconds).`,
+      monitor_rule_id: rule.id,
+    },
+  };
+  if (held > 0) alert.for = promDuration(held);
+  if (rule.keepFiringFor) alert.keep_firing_for = promDuration(parseDuration(rule.keepFiringFor)!);
+  return alert;
+}
+
+export function toPrometheusRules(rules: readonly Rule[], o: RulesExportOptions): RulesExport {
+  const out: RulesExport = { interval: promDuration(o.intervalMs), alerts: [], skipped: [] };
+  for (const rule of rules) {
+    const r = toPrometheusAlert(rule, o);
+    if ('reason' in r) out.skipped.push({ id: rule.id, name: rule.name, reason: r.reason });
+    else out.alerts.push(r);
+  }
+  return out;
+}
+
+/** YAML with every string double-quoted (JSON's quoting is valid YAML). */
+const q = (s: string) => JSON.stringify(s);
+const oneLine = (s: string) => s.replace(/\s+/g, ' ');
+
+export function rulesYaml(rules: readonly Rule[], o: RulesExportOptions): string {
+  const r = toPrometheusRules(rules, o);
+  const lines = [
+    "# Alerting rules exported from the Qwen3-VL WebUI Monitor (GET /api/monitor/alerts/rules/export.prometheus.yml).",
+    '# Load with rule_files in prometheus.yml; check with: promtool check rules <this file>.',
+    `# Windowed figures use the Monitor's window; the group is evaluated every check (${r.interval}).`,
+  ];
+  if (r.skipped.length) {
+    lines.push('#', '# Not exported (no PromQL equivalent):');
+    for (const s of r.skipped) lines.push(`#   ${oneLine(s.name)} (${s.id}): ${oneLine(s.reason)}`);
+  }
+  lines.push('groups:', `  - name: ${q('qwen3vl-monitor')}`, `    interval: ${q(r.interval)}`);
+  if (r.alerts.length === 0) lines.push('    rules: []');
+  else lines.push('    rules:');
+  for (const a of r.alerts) {
+    lines.push(`      - alert: ${q(a.alert)}`, `        expr: ${q(a.expr)}`);
+    if (a.for) lines.push(`        for: ${q(a.for)}`);
+    if (a.keep_firing_for) lines.push(`        keep_firing_for: ${q(a.keep_firing_for)}`);
+    lines.push('        labels:', ...Object.entries(a.labels).map(([k, v]) => `          ${k}: ${q(v)}`));
+    lines.push('        annotations:', ...Object.entries(a.annotations).map(([k, v]) => `          ${k}: ${q(v)}`));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,132 @@
+// The Monitor's rules as a Prometheus alerting-rules file: promtool accepts it, a real
+// Prometheus evaluates every rule without error over a WebUI's /metrics and fires the
+// same alert the Monitor fires; rules PromQL cannot express are listed with the reason.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { promDuration, rulesYaml, toPrometheusAlert } from '../../src/alerts/prometheus-rules.js';
+import { ruleInputSchema, type Rule } from '../../src/alerts/rule-schema.js';
+import { fakeNvml } from '../fake-nvml/build.js';
+import { postJson, startApp, steppedClock } from '../helpers.js';
+import { pollUntil, PROMTOOL, query, runTool, startPrometheus, type RunningProgram } from './real-programs.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const MiB = 1024 * 1024;
+const rule = (input: object, id = 'r1'): Rule => ({ id, ...ruleInputSchema.parse(input) });
+const opts = { intervalMs: 10_000, windowMs: 60_000, modelEndpoints: ['/v1/chat/completions', '/api/ocr'] };
+
+/** Every form of rule the Monitor takes that PromQL can express, and two it cannot. */
+const CUSTOM_RULES = [
+  { name: 'Chat P99 over 8 s', metric: 'latency_ms_p99', labels: { endpoint: '/v1/chat/completions' }, op: '>', threshold: 8000, for: '30s', severity: 'warning' },
+  { name: 'Traffic surge', metric: 'requests_per_second', labels: { endpoint: '*' }, op: '>', threshold: 300, surgeBaseline: '10m', severity: 'info' },
+  { name: 'OOM errors', metric: 'model_error_count', labels: { code: 'UPSTREAM_OOM' }, op: '>', threshold: 1, keepFiringFor: '5m', severity: 'critical' },
+  { name: 'KV cache {{ full }}', metric: 'upstream_kv_cache_usage_percent', op: '>=', threshold: 95, consecutiveChecks: 2, noData: 'alert', severity: 'critical' },
+  { name: 'Hot and busy', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, and: { metric: 'gpu_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 3 }, severity: 'warning' },
+  { name: 'Slow OCR preprocessing', metric: 'inference_duration_ms', labels: { module: 'ocr', stage: 'preprocess' }, op: '>', threshold: 500, severity: 'info' },
+  { name: 'Generation slow', metric: 'tokens_per_second', op: '<', threshold: 5, severity: 'info' },
+  { name: 'Switched off', metric: 'cpu_load_percent', op: '>', threshold: 99, enabled: false },
+];
+
+async function appWithRules(env: Record<string, string> = {}) {
+  const nvml = fakeNvml('current');
+  nvml.reset(2);
+  nvml.setMemory(0, 81559 * MiB, 81000 * MiB, 0); // 99.3 %: over both GPU memory presets
+  nvml.setMemory(1, 81559 * MiB, 1000 * MiB, 0);
+  const clock = steppedClock();
+  const app = await startApp({ NVML_LIBRARY: nvml.path, ...env }, { clock });
+  cleanups.push(() => app.close());
+  const presets = (await (await fetch(`${app.baseUrl}/api/monitor/alerts/presets`)).json()) as { presets: Array<{ id: string }> };
+  for (const p of presets.presets) expect((await postJson(`${app.baseUrl}/api/monitor/alerts/presets/${p.id}/import`, {})).status).toBeLessThan(300);
+  for (const r of CUSTOM_RULES) expect((await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, r)).status).toBe(201);
+  return { app, clock };
+}
+
+describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
+  it('is a rules file promtool accepts, with the rules it cannot express listed and why', async () => {
+    const { app } = await appWithRules();
+    const res = await fetch(`${app.baseUrl}/api/monitor/alerts/rules/export.prometheus.yml`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/yaml');
+    const yaml = await res.text();
+    const file = join(mkdtempSync(join(tmpdir(), 'qwen3vl-rules-')), 'rules.yml');
+    writeFileSync(file, yaml);
+    const check = runTool(PROMTOOL, ['check', 'rules', file]);
+    expect(check.output).toContain('SUCCESS: 15 rules found');
+    expect(check.status).toBe(0);
+    expect(yaml).toMatch(/^# {3}GPU saturated \(preset:gpu-utilization-saturated\): sample-based rule/m);
+    expect(yaml).toMatch(/^# {3}Long-context risk \(preset:long-context\): per-request rule/m);
+    expect(yaml).toMatch(/^# {3}Generation slow \(.+\): tokens_per_second: tokens per second is measured per stream/m);
+    expect(yaml).toMatch(/^# {3}Switched off \(.+\): disabled in the Monitor/m);
+  });
+
+  it('behind the Monitor token like every Monitor route', async () => {
+    const app = await startApp({}, { probes: false });
+    cleanups.push(() => app.close());
+    const res = await app.app.inject({ url: '/api/monitor/alerts/rules/export.prometheus.yml', remoteAddress: '10.0.0.8' });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('is evaluated by a real Prometheus without error, and fires what the Monitor fires', async () => {
+    // 1-second checks: the group evaluates every second and "3 checks" is for: 2s.
+    const { app, clock } = await appWithRules({ MONITOR_INTERVAL_MS: '1000' });
+    await app.monitor!.tick(clock());
+    const yaml = await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules/export.prometheus.yml`)).text();
+    const prometheus: RunningProgram = await startPrometheus({ targets: [app.baseUrl.replace('http://', '')], rules: yaml });
+    cleanups.push(() => prometheus.stop());
+
+    const firing = await pollUntil('GPU memory alerts firing in Prometheus', async () => {
+      const alerts = await query(prometheus, 'ALERTS{alertstate="firing"}');
+      const names = alerts.map((a) => `${a.metric.alertname}/gpu${a.metric.gpu}/${a.metric.severity}`).sort();
+      return names.includes('GPU memory sustained pressure/gpu0/warning') ? names : undefined;
+    }, 40_000);
+    expect(firing).toContain('GPU memory critical/gpu0/critical');
+    expect(firing.some((n) => n.endsWith('/gpu1/warning') || n.endsWith('/gpu1/critical'))).toBe(false);
+    // The Monitor agrees.
+    clock.advance(1_000);
+    await app.monitor!.tick(clock());
+    clock.advance(1_000);
+    await app.monitor!.tick(clock());
+    const active = ((await (await fetch(`${app.baseUrl}/api/monitor/alerts/active`)).json()) as any).alerts ?? [];
+    expect(JSON.stringify(active)).toContain('preset:gpu-memory-critical');
+
+    // Every exported rule evaluates cleanly (no PromQL error at run time).
+    const rules = await pollUntil('every rule evaluated', async () => {
+      const body = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as any;
+      const all = body.data.groups.flatMap((g: any) => g.rules) as Array<{ name: string; health: string; lastError?: string }>;
+      return all.length === 15 && all.every((r) => r.health !== 'unknown') ? all : undefined;
+    });
+    expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
+  }, 90_000);
+});
+
+describe('one rule in PromQL', () => {
+  it('turns N consecutive checks into for: (N-1) intervals, and units into base units', () => {
+    const a = toPrometheusAlert(rule({ name: 'mem', metric: 'gpu_memory_utilization_percent', labels: { gpu: '0' }, op: '>', threshold: 90, consecutiveChecks: 3 }), opts);
+    expect(a).toMatchObject({ expr: '(qwen3vl_gpu_memory_utilization_ratio{gpu="0"}) > 0.9', for: '20s', labels: { severity: 'warning' } });
+    const b = toPrometheusAlert(rule({ name: 'p95', metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, for: '2m' }), opts);
+    expect(b).toMatchObject({ for: '2m', labels: { endpoint: '*' } });
+    expect((b as { expr: string }).expr).toBe('(histogram_quantile(0.95, sum by (instance, le) (rate(qwen3vl_http_request_duration_seconds_bucket{endpoint=~"/v1/chat/completions|/api/ocr"}[1m])))) > 5');
+    const c = toPrometheusAlert(rule({ name: 'first check', metric: 'upstream_up', op: '<', threshold: 1 }), opts);
+    expect(c).not.toHaveProperty('for');
+  });
+
+  it('says why a rule has no equivalent', () => {
+    expect(toPrometheusAlert(rule({ name: 'long', metric: 'input_token_count', op: '>', threshold: 192000, perRequest: true }), opts)).toMatchObject({ reason: expect.stringContaining('per-request') });
+    expect(toPrometheusAlert(rule({ name: 'hit', metric: 'upstream_prefix_cache_hit_rate_percent', op: '<', threshold: 10 }), opts)).toMatchObject({ reason: expect.stringContaining("engine's own /metrics") });
+  });
+
+  it('keeps user text out of Go templates and YAML structure', () => {
+    const yaml = rulesYaml([rule({ name: 'a "b"\n{{ $x }}', metric: 'cpu_load_percent', op: '>', threshold: 90 })], opts);
+    expect(yaml).toContain('- alert: "a \\"b\\"\\n{{ $x }}"');
+    expect(yaml).toContain('summary: "a \\"b\\"\\n{{ \\"{{\\" }} $x }}: cpu_load_percent > 90');
+  });
+
+  it('writes Prometheus durations', () => {
+    expect([promDuration(20_000), promDuration(90_000), promDuration(3_600_000 + 500), promDuration(0)]).toEqual(['20s', '1m30s', '1h500ms', '0s']);
+  });
+});
