@@ -17,6 +17,7 @@ import { clientId } from './routes/client-id.js';
 import { logRoutes } from './routes/logs.js';
 import { alertRoutes } from './routes/alerts.js';
 import { AlertManager } from './alerts/manager.js';
+import { alertSite } from './alerts/alert-site.js';
 import type { ModelRouteOptions } from './routes/model-route-options.js';
 import { guiRoutes } from './routes/gui.js';
 import { ocrRoutes } from './routes/ocr.js';
@@ -236,7 +237,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         broadcast: (n) => monitor.hub.broadcast('alert', n),
         broadcastAck: (ack) => monitor.hub.broadcast('alert', { ack: true, ...ack }),
         gpuSamples: (gpu) => monitor.opts.gpu?.result.samples?.[gpu],
-        monitorUrl: `${config.PUBLIC_URL ?? ''}/#monitor`,
+        monitorUrl: `${alertSite(config).externalUrl}/#monitor`,
         ...(ocrSamples ? { ocrSamples: { lowest: (now: number, n: number) => ocrSamples.lowest(now, n), read: (f: string) => ocrSamples.read(f), link: (f: string, now: number) => sampleLinks.link(f, now) } } : {}),
         ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
       })

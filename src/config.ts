@@ -78,6 +78,8 @@ export const configSchema = z.object({
   MONITOR_ADMIN_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
   /** How operators reach this server, for links in alerts (e.g. https://vlm.example.com). */
   PUBLIC_URL: httpUrl.optional(),
+  /** This node's name in alerts it sends (label `instance`); default: the host name. */
+  MONITOR_INSTANCE: z.string().min(1).max(200).regex(/^[^\s]+$/, { message: 'expected a name without spaces, such as gpu-node-3' }).optional(),
   MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
   API_KEYS: z
     .string()

@@ -225,15 +225,17 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
         inst.breaches = 0;
         inst.breachSince = null;
         if (!stillKept) {
+          // firingSince stays: the resolve notice says when the alert began (Alertmanager's
+          // startsAt); it is set anew when the alert fires again.
           inst.state = 'inactive';
-          inst.firingSince = null;
           inst.breachPoints = [];
           delete inst.acknowledgedBy;
         }
       }
       if (inst.state !== from) changes.push({ ruleId: rule.id, labels, from, to: inst.state, at: now, value });
-      // Quiet, inactive instances of vanished series are dropped: states stay bounded.
-      if (inst.state === 'inactive' && !series.some((s) => s.labels === labels)) continue;
+      // Quiet, inactive instances of vanished series are dropped: states stay bounded (one
+      // that resolves now is kept for this check, so its resolve notice has its start).
+      if (inst.state === 'inactive' && from === 'inactive' && !series.some((s) => s.labels === labels)) continue;
       states.set(key, inst);
     }
   }

@@ -122,11 +122,13 @@ export function startPrometheus(o: PrometheusOptions): Promise<RunningProgram> {
 }
 
 /** A real Alertmanager with the given configuration (YAML), clustering off. */
-export function startAlertmanager(configYaml: string): Promise<RunningProgram> {
+export function startAlertmanager(configYaml: string, externalUrl?: string): Promise<RunningProgram> {
   return startProgram('alertmanager', ALERTMANAGER, (port, dir) => [
     `--config.file=${join(dir, 'alertmanager.yml')}`,
     `--storage.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
+    // Links in its notifications; its own routes stay at / (no path in the URL).
+    ...(externalUrl ? [`--web.external-url=${externalUrl}`, '--web.route-prefix=/'] : []),
     '--cluster.listen-address=',
     '--log.level=warn',
   ], '/-/ready', { 'alertmanager.yml': configYaml });

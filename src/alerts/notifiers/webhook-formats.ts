@@ -1,6 +1,8 @@
 // Webhook bodies, one pure formatter per receiver: generic JSON, Alertmanager webhook
 // v4 (so existing receivers work), and the DingTalk, Feishu/Lark, WeCom and Slack robots.
-import { createHash } from 'node:crypto';
+// (Pure but for the host name, the default instance label.)
+import { hostname } from 'node:os';
+import type { AlertSite } from '../alert-site.js';
 import type { AlertPayload, Notification } from '../notifier.js';
 
 export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu', 'wecom', 'slack'] as const;
@@ -26,36 +28,94 @@ function text(n: Notification): string {
   return `${n.test ? '[TEST] ' : ''}${lines.join('\n')}${link ? `\n${link}` : ''}`;
 }
 
-function alertmanager(n: Notification): unknown {
-  const labelsOf = (a: AlertPayload) => ({ alertname: a.ruleName, severity: a.severity, metric: a.metric, ...a.labels });
-  const all = n.alerts.map(labelsOf);
-  const common = Object.fromEntries(Object.entries(all[0] ?? {}).filter(([k, v]) => all.every((l) => (l as Record<string, string>)[k] === v)));
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${n.alerts[0]?.ruleName ?? ''}"}`,
-    truncatedAlerts: 0,
-    status: n.status,
-    receiver: 'qwen3vl-monitor',
-    groupLabels: { alertname: n.alerts[0]?.ruleName ?? '' },
-    commonLabels: common,
-    commonAnnotations: {},
-    externalURL: n.alerts[0]?.context.monitorUrl ?? '',
-    alerts: n.alerts.map((a) => ({
+/** Alertmanager's zero time: what its webhook sends as endsAt while an alert fires. */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * Alertmanager's alert fingerprint (prometheus/common model.LabelSet.Fingerprint): FNV-1a
+ * 64 over the sorted label names and values, each followed by the byte 0xff.
+ */
+export function alertFingerprint(labels: Record<string, string>): string {
+  const PRIME = 1099511628211n;
+  const MASK = (1n << 64n) - 1n;
+  let h = 14695981039346656037n;
+  const add = (bytes: Iterable<number>) => {
+    for (const b of bytes) h = ((h ^ BigInt(b)) * PRIME) & MASK;
+  };
+  for (const k of Object.keys(labels).sort()) {
+    add(Buffer.from(k, 'utf8'));
+    add([0xff]);
+    add(Buffer.from(labels[k]!, 'utf8'));
+    add([0xff]);
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+/** A time as Go writes it (RFC 3339, fraction without trailing zeros): 12:00:00.500Z → 12:00:00.5Z. */
+export function goTime(iso: string): string {
+  return iso.replace(/\.(\d*?)0*Z$/, (_, digits: string) => (digits ? `.${digits}Z` : 'Z'));
+}
+
+/** Keys in order, as Go's encoding/json writes a map. */
+const sorted = (o: Record<string, string>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
+
+/** The labels and annotations every alert has in common (Alertmanager's template.Data). */
+function common(sets: Array<Record<string, string>>): Record<string, string> {
+  const [first, ...rest] = sets;
+  return sorted(Object.fromEntries(Object.entries(first ?? {}).filter(([k, v]) => rest.every((s) => s[k] === v))));
+}
+
+/**
+ * Alertmanager's webhook payload (version 4), field by field as notify/webhook/webhook.go's
+ * Message and template/template.go's Data and Alert define it, so a receiver written for
+ * Alertmanager reads ours unchanged. One notification is one group: this node's alerts,
+ * grouped by instance (groupKey `{}:{instance="…"}`, stable across firing and resolved).
+ */
+function alertmanager(n: Notification, site: AlertSite) {
+  const alerts = n.alerts.map((a) => {
+    const labels = sorted({ ...a.labels, alertname: a.ruleName, severity: a.severity, instance: site.instance });
+    const annotations = sorted({ summary: a.summary, description: text({ ...n, alerts: [a] }), metric: a.metric });
+    return {
       status: a.status,
-      labels: labelsOf(a),
-      annotations: { summary: a.summary, description: text({ ...n, alerts: [a] }) },
-      startsAt: a.startsAt,
-      endsAt: a.endsAt ?? '0001-01-01T00:00:00Z',
-      generatorURL: a.context.monitorUrl,
-      fingerprint: createHash('sha256').update(JSON.stringify(labelsOf(a))).digest('hex').slice(0, 16),
-    })),
+      labels,
+      annotations,
+      startsAt: goTime(a.startsAt),
+      endsAt: a.status === 'resolved' && a.endsAt ? goTime(a.endsAt) : ZERO_TIME,
+      generatorURL: absolute(a.context.monitorUrl, site),
+      fingerprint: alertFingerprint(labels),
+    };
+  });
+  return {
+    receiver: 'qwen3vl-monitor',
+    status: n.status,
+    alerts,
+    groupLabels: { instance: site.instance },
+    commonLabels: common(alerts.map((a) => a.labels)),
+    commonAnnotations: common(alerts.map((a) => a.annotations)),
+    externalURL: site.externalUrl,
+    version: '4',
+    groupKey: `{}:{instance=${JSON.stringify(site.instance)}}`,
+    truncatedAlerts: 0,
   };
 }
 
-export function formatWebhook(format: WebhookFormat, n: Notification): unknown {
+/** A link that works from anywhere: relative ones are made absolute on the node's URL. */
+function absolute(url: string, site: AlertSite): string {
+  return /^https?:\/\//i.test(url) ? url : `${site.externalUrl}${url.startsWith('/') ? '' : '/'}${url}`;
+}
+
+/** Without a site from the configuration: the host name, and the node's URL from the Monitor link. */
+function defaultSite(n: Notification): AlertSite {
+  const link = n.alerts[0]?.context.monitorUrl ?? '';
+  const base = /^https?:\/\//i.test(link) ? link.replace(/#.*$/, '').replace(/\/+$/, '') : `http://${hostname()}`;
+  return { instance: hostname(), externalUrl: base };
+}
+
+/** `site`: this node's instance label and URL (alert-site.ts); derived from the alerts when absent. */
+export function formatWebhook(format: WebhookFormat, n: Notification, site: AlertSite = defaultSite(n)): unknown {
   switch (format) {
     case 'alertmanager':
-      return alertmanager(n);
+      return alertmanager(n, site);
     case 'dingtalk':
       return { msgtype: 'text', text: { content: text(n) } };
     case 'feishu':

@@ -1,0 +1,19 @@
+// Who is speaking in an alert that leaves this node: its `instance` label (the host name
+// unless MONITOR_INSTANCE names it) and the absolute URL operators reach it at
+// (PUBLIC_URL, else http://<host name>:<PORT>, as Alertmanager derives its own
+// --web.external-url), for links that work from a phone or another machine.
+import { hostname } from 'node:os';
+import type { Config } from '../config.js';
+
+export interface AlertSite {
+  instance: string;
+  /** Absolute, without a trailing slash. */
+  externalUrl: string;
+}
+
+export function alertSite(config: Pick<Config, 'PUBLIC_URL' | 'PORT' | 'MONITOR_INSTANCE'>, host = hostname()): AlertSite {
+  return {
+    instance: config.MONITOR_INSTANCE ?? host,
+    externalUrl: (config.PUBLIC_URL ?? `http://${host}:${config.PORT}`).replace(/\/+$/, ''),
+  };
+}
