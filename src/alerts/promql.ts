@@ -90,6 +90,12 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
       return service(`${sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=', '5xx']]), w))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`, 0.01);
     case 'latency_ms_avg':
       return service(histogramMean(duration, sel, byEndpoint, w), 0.001);
+    case 'response_bytes':
+      return service(histogramMean(`${PREFIX}http_response_size_bytes`, sel, byEndpoint, w), 1);
+    case 'active_connections':
+      return { expr: `${PREFIX}http_open_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
+    case 'model_requests_in_flight':
+      return { expr: `${PREFIX}model_requests_in_flight`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'websocket_active_connections':
       return { expr: `${PREFIX}websocket_active_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'ttft_ms': // the Monitor's figure is the median over the window

@@ -38,3 +38,6 @@ export const TOKEN_BUCKETS: readonly number[] = [64, 128, 256, 512, 1024, 2048, 
 
 /** Video frames understood per second of inference. */
 export const FRAMES_PER_SECOND_BUCKETS: readonly number[] = series(R10, 0.1, 1000);
+
+/** Response body sizes, bytes: powers of ten and their halves, 100 B to 100 MB. */
+export const SIZE_BUCKETS_BYTES: readonly number[] = [100, 500, 1e3, 5e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 1e7, 1e8];

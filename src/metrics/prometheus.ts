@@ -61,6 +61,8 @@ export class PrometheusExporter {
     this.histograms.push(
       histogramMetric(`${PREFIX}http_request_duration_seconds`, 'HTTP response time, by route pattern (78 buckets from 5 ms to 600 s, 12 % apart from 50 ms to 100 s).', () =>
         src.stats.all().map((ep): [Record<string, string>, CumulativeHistogram] => [{ endpoint: ep.endpoint, method: ep.method }, ep.durations])),
+      histogramMetric(`${PREFIX}http_response_size_bytes`, 'Size of the answers\' bodies (Content-Length, or the bytes a stream sent), by route pattern. (Monitor: response_bytes)', () =>
+        src.stats.all().map((ep): [Record<string, string>, CumulativeHistogram] => [{ endpoint: ep.endpoint, method: ep.method }, ep.responseSizes])),
       histogramMetric(`${PREFIX}chat_time_to_first_token_seconds`, 'Time to first token of streamed chat completions.', () => [[{}, src.stats.chat.ttft]]),
     );
     const total = (name: string, help: string, read: () => number) =>

@@ -2,7 +2,7 @@
 // (method + pattern), created when the route is registered, so recording a request is
 // arithmetic on an existing object. Unknown paths share one "(unmatched)" slot: random
 // URLs cannot grow memory.
-import { LATENCY_BUCKETS_S } from './buckets.js';
+import { LATENCY_BUCKETS_S, SIZE_BUCKETS_BYTES } from './buckets.js';
 import { LatencyWindow, summarizeWindows, type WindowSummary } from './latency-window.js';
 import { SlotSums } from './slot-sums.js';
 
@@ -46,6 +46,8 @@ export class EndpointStats {
   readonly durations = new CumulativeHistogram(DURATION_BUCKETS_S);
   /** Sizes of the answers' bodies, where known (Content-Length, or counted for streams). */
   readonly responseBytes = new SlotSums();
+  /** The same sizes since start, for /metrics. */
+  readonly responseSizes = new CumulativeHistogram(SIZE_BUCKETS_BYTES);
 
   constructor(
     readonly method: string,
@@ -59,7 +61,10 @@ export class EndpointStats {
   /** `bytes`: the answer's body size, NaN when unknown. */
   record(latencyMs: number, statusCode: number, nowMs: number, bytes = Number.NaN): void {
     this.window.record(latencyMs, statusCode, nowMs);
-    if (bytes >= 0) this.responseBytes.record(bytes, nowMs);
+    if (bytes >= 0) {
+      this.responseBytes.record(bytes, nowMs);
+      this.responseSizes.observe(bytes);
+    }
     const cls = (statusCode / 100) | 0;
     this.statusTotals[cls >= 1 && cls <= 5 ? cls : 0]!++;
     this.durations.observe(latencyMs / 1_000);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { promDuration, rulesYaml, toPrometheusAlert } from '../../src/alerts/prometheus-rules.js';
 import { ruleInputSchema, type Rule } from '../../src/alerts/rule-schema.js';
+import { catalogue } from '../../src/metrics/catalogue.js';
 import { fakeNvml } from '../fake-nvml/build.js';
 import { postJson, startApp, steppedClock } from '../helpers.js';
 import { pollUntil, PROMTOOL, query, runTool, startPrometheus, type RunningProgram } from './real-programs.js';
@@ -124,6 +125,18 @@ describe('one rule in PromQL', () => {
     const yaml = rulesYaml([rule({ name: 'a "b"\n{{ $x }}', metric: 'cpu_load_percent', op: '>', threshold: 90 })], opts);
     expect(yaml).toContain('- alert: "a \\"b\\"\\n{{ $x }}"');
     expect(yaml).toContain('summary: "a \\"b\\"\\n{{ \\"{{\\" }} $x }}: cpu_load_percent > 90');
+  });
+
+  it('has PromQL promtool accepts for every catalogue metric but four, which say why not', () => {
+    const rules = [...catalogue.keys()].map((metric, i) => rule({ name: `every ${metric}`, metric, op: '>', threshold: 1 }, `r${i}`));
+    const yaml = rulesYaml(rules, opts);
+    const file = join(mkdtempSync(join(tmpdir(), 'qwen3vl-rules-')), 'rules.yml');
+    writeFileSync(file, yaml);
+    const check = runTool(PROMTOOL, ['check', 'rules', file]);
+    expect(check.status, check.output).toBe(0);
+    expect(check.output).toContain(`SUCCESS: ${catalogue.size - 4} rules found`);
+    const skipped = [...yaml.matchAll(/^# {3}every (\S+) \(/gm)].map((m) => m[1]);
+    expect(skipped.sort()).toEqual(['tokens_per_second', 'upstream_mm_cache_hit_rate_percent', 'upstream_preemptions', 'upstream_prefix_cache_hit_rate_percent']);
   });
 
   it('writes Prometheus durations', () => {
