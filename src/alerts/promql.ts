@@ -82,12 +82,14 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   const quantile = /^latency_ms_p(\d+)$/.exec(metric);
   if (quantile) return service(`histogram_quantile(0.${quantile[1]}, ${sumBy([...byEndpoint, 'le'], rate(`${duration}_bucket`, sel, w))})`, 0.001);
   const status = /^http_status_(\dxx)$/.exec(metric);
-  if (status) return service(sumBy(byEndpoint, `increase(${requests}${selector([...matchers, ['status_class', '=', status[1]!]])}[${w}])`), 1);
+  // A status class not seen yet has no series: count it as 0 where there is traffic.
+  const orZero = (expr: string) => `(${expr} or ${sumBy(byEndpoint, rate(requests, sel, w))} * 0)`;
+  if (status) return service(orZero(sumBy(byEndpoint, `increase(${requests}${selector([...matchers, ['status_class', '=', status[1]!]])}[${w}])`)), 1);
   switch (metric) {
     case 'requests_per_second':
       return service(sumBy(byEndpoint, rate(requests, sel, w)), 1);
     case 'error_rate_percent':
-      return service(`${sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=', '5xx']]), w))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`, 0.01);
+      return service(`${orZero(sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=', '5xx']]), w)))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`, 0.01);
     case 'latency_ms_avg':
       return service(histogramMean(duration, sel, byEndpoint, w), 0.001);
     case 'response_bytes':
@@ -123,8 +125,8 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
       return model(histogramMean(`${PREFIX}ocr_confidence_ratio`, '', ['instance'], w), 1);
     case 'video_frames_per_second':
       return model(histogramMean(`${PREFIX}video_frames_per_second`, '', ['instance'], w), 1);
-    case 'ocr_error_count': // per minute
-      return model(`${sumBy(['instance'], rate(`${PREFIX}model_errors_total`, selector([['module', '=', 'ocr']]), w))} * 60`, 1);
+    case 'ocr_error_count': // per minute; 0 on a node that has had no OCR error yet
+      return model(`(${sumBy(['instance'], rate(`${PREFIX}model_errors_total`, selector([['module', '=', 'ocr']]), w))} or ${sumBy(['instance'], `${PREFIX}monitor_series`)} * 0) * 60`, 1);
     case 'model_error_count':
       return model(`${sumBy(['instance', 'module', 'code'], rate(`${PREFIX}model_errors_total`, sel, w))} * 60`, 1, ['instance', 'module', 'code']);
     case 'gui_step_success_rate': {

@@ -37,7 +37,9 @@ export function histogramSamples(name: string, h: CumulativeHistogram, labels: R
 export function histogramMetric(name: string, help: string, read: () => Iterable<[Record<string, string>, CumulativeHistogram]>): () => HistogramMetric {
   return () => {
     const values: SampleValue[] = [];
-    for (const [labels, h] of read()) if (h.count > 0) values.push(...histogramSamples(name, h, labels));
+    // A labelled series appears with its first observation; one without labels is always
+    // there (at 0), so rate() and increase() count the first observation too.
+    for (const [labels, h] of read()) if (h.count > 0 || Object.keys(labels).length === 0) values.push(...histogramSamples(name, h, labels));
     return { name, help, type: 'histogram', aggregator: 'sum', values };
   };
 }

@@ -53,7 +53,7 @@ describe('/metrics for Prometheus', () => {
     const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
     for (const family of ['qwen3vl_http_request_duration_seconds_bucket', 'qwen3vl_chat_time_to_first_token_seconds_bucket', 'qwen3vl_inference_duration_seconds_bucket',
       'qwen3vl_input_tokens_bucket', 'qwen3vl_ocr_confidence_ratio_bucket', 'qwen3vl_video_frames_per_second_bucket', 'qwen3vl_model_errors_total{',
-      'qwen3vl_gpu_memory_used_bytes{', 'qwen3vl_upstream_requests_running{', 'qwen3vl_http_response_size_bytes_bucket', 'nodejs_gc_duration_seconds_bucket']) {
+      'qwen3vl_gpu_memory_used_bytes{', 'qwen3vl_upstream_requests_running{', 'qwen3vl_http_response_size_bytes_bucket', 'nodejs_heap_space_size_used_bytes']) {
       expect(text, family).toContain(family);
     }
     const lint = runTool(PROMTOOL, ['check', 'metrics'], text);

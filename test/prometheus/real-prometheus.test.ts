@@ -2,6 +2,7 @@
 // must return the request counts the test sent, the model-layer series, the GPU gauges of
 // the fake NVML and the engine's gauges; its histogram_quantile() over known latencies
 // must agree with the Monitor's P95 within 5 %.
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
@@ -29,11 +30,14 @@ beforeAll(async () => {
   fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password' } });
   app = await startApp({ UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path }, { clock });
 
-  // Traffic: 7 good chats and 3 refused, 2 OCR requests; then one check reads the GPUs.
+  // Traffic: 7 good chats and 3 refused, one streamed; 2 OCR requests; then one check reads the GPUs.
   for (let i = 0; i < 7; i++) expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(200);
   for (let i = 0; i < 3; i++) expect((await postJson(`${app.baseUrl}/v1/chat/completions`, { messages: 'not a list' })).status).toBe(400);
+  expect((await postJson(`${app.baseUrl}/v1/chat/completions`, { ...userMessage(), stream: true })).status).toBe(200);
   const image = `data:image/png;base64,${(await sharp({ create: { width: 640, height: 480, channels: 3, background: '#335' } }).png().toBuffer()).toString('base64')}`;
   for (let i = 0; i < 2; i++) expect((await postJson(`${app.baseUrl}/api/ocr`, { image })).status).toBe(200);
+  await app.monitor!.tick(clock());
+  clock.advance(10_000); // CPU load and IO wait are differences between two checks
   await app.monitor!.tick(clock());
 
   // Known latency distributions, recorded where the timing hook records (one route each).
@@ -51,8 +55,8 @@ afterAll(async () => {
 });
 
 describe('a real Prometheus scraping the WebUI', () => {
-  it('returns the request counts the test sent', async () => {
-    expect(await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",method="POST",status_class="2xx"}')).toBe(7);
+  it('returns the request counts the test sent (8 answered, 3 refused)', async () => {
+    expect(await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",method="POST",status_class="2xx"}')).toBe(8);
     expect(await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",status_class="4xx"}')).toBe(3);
     // Prometheus' own view of the target: up, and the scrape had no errors.
     expect(await queryUntil(prometheus, 'up{job="qwen3vl"}')).toBe(1);
@@ -61,7 +65,8 @@ describe('a real Prometheus scraping the WebUI', () => {
   it('returns the model layer: stage durations, input tokens, OCR confidence, images', async () => {
     expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="ocr",stage="total"}')).toBe(2);
     // Every chat request has a total, the 3 refused ones too; those are errors by code.
-    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="vlm",stage="total"}')).toBe(10);
+    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="vlm",stage="total"}')).toBe(11);
+    expect(await queryUntil(prometheus, 'qwen3vl_chat_time_to_first_token_seconds_count')).toBe(1);
     expect(await queryUntil(prometheus, 'sum(qwen3vl_model_errors_total{module="vlm"})')).toBe(3);
     expect(await queryUntil(prometheus, 'qwen3vl_input_tokens_count{module="ocr"}')).toBe(2);
     expect(await queryUntil(prometheus, 'qwen3vl_ocr_confidence_ratio_count')).toBe(2);
@@ -100,5 +105,34 @@ describe('a real Prometheus scraping the WebUI', () => {
       expect(histogramQuantile(0.95, ep.durations) * 1_000).toBeCloseTo(prometheusMs, 6);
     }
     console.log(rows.join('\n'));
+  }, 60_000);
+
+  it('runs every query of the Grafana dashboard, on metrics /metrics has; the six cards show values', async () => {
+    const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana/qwen3vl.json', import.meta.url), 'utf8')) as any;
+    const modelEndpoints = dashboard.templating.list.find((v: any) => v.name === 'model_endpoints').query as string;
+    const fill = (expr: string) => expr.replaceAll('$instance', '.*').replaceAll('$job', '.*').replaceAll('$model_endpoints', modelEndpoints).replaceAll('$__rate_interval', '1m');
+    const panels = (dashboard.panels as any[]).filter((p) => p.targets);
+    const exprs: string[] = [...panels.flatMap((p) => p.targets.map((t: any) => t.expr)), ...dashboard.templating.list.filter((v: any) => v.type === 'query').map((v: any) => v.query.query)];
+
+    // Every metric a query names is on /metrics (as a series name, or a histogram's).
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    const onPage = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[^{ ]+/.exec(l)![0]));
+    for (const expr of exprs) {
+      for (const name of expr.match(/\b(qwen3vl|process|nodejs)_[a-z0-9_]+/g) ?? []) expect(onPage, `${name} in ${expr}`).toContain(name);
+    }
+
+    // Every query evaluates in Prometheus (rates need two scrapes first).
+    await queryUntil(prometheus, 'count_over_time(up{job="qwen3vl"}[1m])', (n) => n >= 3);
+    const empty: string[] = [];
+    for (const p of panels) {
+      for (const t of p.targets) {
+        const result = await query(prometheus, fill(t.expr));
+        if (result.length === 0) empty.push(`${p.title} (${t.refId})`);
+      }
+    }
+    const cards = panels.filter((p) => p.type === 'stat').map((p) => p.title);
+    expect(cards).toHaveLength(6);
+    expect(empty.filter((e) => cards.some((c: string) => e.startsWith(c)))).toEqual([]);
+    console.log(`dashboard: ${panels.length} panels; no data in this test for: ${empty.join(', ')}`);
   }, 60_000);
 });
