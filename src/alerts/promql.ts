@@ -1,7 +1,7 @@
 // The PromQL that computes a Monitor metric from what /metrics exports: gauges read as
 // they are, windowed figures (rates, quantiles, means, shares) over the Monitor's own
 // window from the counters and histograms. Pure; the rules export builds on it.
-import { catalogue, metricDef } from '../metrics/catalogue.js';
+import { metricDef } from '../metrics/catalogue.js';
 import { IMAGE_MODULES } from '../metrics/model-stats.js';
 import { EXPORTED_GAUGES } from '../metrics/prometheus.js';
 import { PREFIX, prometheusName } from '../metrics/prometheus-names.js';
@@ -142,9 +142,4 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     }
   }
   return { unsupported: `${metric} has no series on /metrics` };
-}
-
-/** Every catalogue metric with its query (for the docs and the tests). */
-export function allQueries(ctx: PromqlContext): Array<[string, MetricQuery]> {
-  return [...catalogue.keys()].map((m) => [m, metricQuery(m, {}, ctx)]);
 }

@@ -2,7 +2,7 @@
 // from the tests on loopback ports, each in a temp dir, no systemd. Helpers poll their HTTP
 // APIs until what the test waits for is there: a scrape happened, a rule was evaluated.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,15 @@ export const PROMTOOL = '/usr/bin/promtool';
 export const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 export const AMTOOL = '/usr/bin/amtool';
 
+/** Says how to get the program when it is missing (CI installs it: .ci/run). */
+function installed(binary: string): string {
+  if (!existsSync(binary)) throw new Error(`${binary} is not installed: apt-get install prometheus prometheus-alertmanager (as .ci/run does)`);
+  return binary;
+}
+
 /** Runs promtool or amtool; returns its exit status and what it printed. */
 export function runTool(tool: string, args: string[], input?: string): { status: number; output: string } {
+  installed(tool);
   const r = spawnSync(tool, args, { input, encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
@@ -52,6 +59,7 @@ export interface RunningProgram {
 }
 
 async function startProgram(name: string, binary: string, args: (port: number, dir: string) => string[], ready: string, files: Record<string, string>): Promise<RunningProgram> {
+  installed(binary);
   const dir = mkdtempSync(join(tmpdir(), `qwen3vl-${name}-`));
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
   // A port picked free can be taken before the program binds it: try a few.
