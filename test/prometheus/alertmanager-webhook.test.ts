@@ -97,9 +97,12 @@ describe('the alertmanager webhook format', () => {
       expect(res.status).toBe(200);
     };
     await post(firing.alerts.map((a: any) => ({ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, generatorURL: a.generatorURL })));
-    const amFiring = await pollUntil('Alertmanager to notify the firing group', async () => hook.got.find((g) => g.path === '/alertmanager' && g.body.status === 'firing')?.body);
+    // Alertmanager notifies a group as it stands: wait for the notice that holds both alerts.
+    const fromAlertmanager = (status: string) => async () =>
+      hook.got.find((g) => g.path === '/alertmanager' && g.body.status === status && g.body.alerts.length === 2 && g.body.alerts.every((a: any) => a.status === status))?.body;
+    const amFiring = await pollUntil('Alertmanager to notify the firing group', fromAlertmanager('firing'));
     await post(resolved.alerts.map((a: any) => ({ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt, generatorURL: a.generatorURL })));
-    const amResolved = await pollUntil('Alertmanager to notify the resolve', async () => hook.got.find((g) => g.path === '/alertmanager' && g.body.status === 'resolved')?.body);
+    const amResolved = await pollUntil('Alertmanager to notify the resolve', fromAlertmanager('resolved'));
 
     for (const [theirs, mine] of [[amFiring, firing], [amResolved, resolved]] as const) {
       expect(Object.keys(theirs)).toEqual(MESSAGE_FIELDS);
