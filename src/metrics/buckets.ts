@@ -4,7 +4,8 @@
 // above the last) from 50 ms to 100 s, which keeps histogram_quantile(0.95, …) within
 // 5 % of the Monitor's own P95 (test/prometheus/quantile-accuracy.test.ts measures it).
 
-/** Renard preferred numbers: R10 steps by 10^(1/10) ≈ 1.26, R20 by 10^(1/20) ≈ 1.12. */
+/** Renard preferred numbers: R5 steps by 10^(1/5) ≈ 1.6, R10 by ≈ 1.26, R20 by ≈ 1.12. */
+const R5 = [1, 1.6, 2.5, 4, 6.3] as const;
 const R10 = [1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5, 6.3, 8] as const;
 const R20 = [1, 1.12, 1.25, 1.4, 1.6, 1.8, 2, 2.24, 2.5, 2.8, 3.15, 3.55, 4, 4.5, 5, 5.6, 6.3, 7.1, 8, 9] as const;
 
@@ -27,8 +28,12 @@ function series(mantissas: readonly number[], from: number, to: number): number[
  */
 export const LATENCY_BUCKETS_S: readonly number[] = [0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, ...series(R20, 0.05, 100), 120, 180, 300, 600];
 
-/** Pipeline stage durations, seconds: R10 from 1 ms (a cached resize) to 2 minutes. */
-export const STAGE_BUCKETS_S: readonly number[] = [...series(R10, 0.001, 100), 120, 300, 600];
+/**
+ * Pipeline stage durations, seconds: R5 from 1 ms (a cached resize) to 100 s, 28 buckets.
+ * The Monitor shows stage means (exact from _sum and _count); 16 module × stage series make
+ * finer buckets expensive, and a stage's quantile here is a rough one (±25 %).
+ */
+export const STAGE_BUCKETS_S: readonly number[] = [...series(R5, 0.001, 100), 300, 600];
 
 /** OCR confidence (mean token probability, 0–1): finest where thresholds sit (0.6–0.99). */
 export const CONFIDENCE_BUCKETS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 1];
