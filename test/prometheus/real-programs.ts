@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 export const PROMTOOL = '/usr/bin/promtool';
@@ -34,20 +35,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Calls `fn` until it returns something other than undefined, or fails after `timeoutMs`. */
-export async function pollUntil<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Waits (vi.waitFor) until `fn` returns something other than undefined, and returns it. */
+export function pollUntil<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return vi.waitFor(async () => {
+    const v = await fn();
+    if (v === undefined) throw new Error(`still waiting for ${what}`);
+    return v;
+  }, { timeout: timeoutMs, interval: 200 });
 }
 
 export interface RunningProgram {
@@ -79,11 +73,11 @@ async function startProgram(name: string, binary: string, args: (port: number, d
       rmSync(dir, { recursive: true, force: true });
     };
     try {
-      await pollUntil(`${name} to be ready`, async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${log.slice(-2000)}`);
-        const res = await fetch(url + ready);
-        return res.ok ? true : undefined;
-      }, 30_000);
+      // Ready when its /-/ready answers; a program that exits (a taken port) ends the wait.
+      await Promise.race([
+        pollUntil(`${name} to be ready`, async () => ((await fetch(url + ready).catch(() => null))?.ok ? true : undefined)),
+        exited.then(() => Promise.reject(new Error(`${name} exited (${child.exitCode}): ${log.slice(-2000)}`))),
+      ]);
       return { url, dir, output: () => log, stop };
     } catch (err) {
       if (child.exitCode === null) {
