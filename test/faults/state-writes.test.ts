@@ -100,7 +100,7 @@ describe('a change that cannot be saved is not applied', () => {
     const again = await setup(undefined, app.dataDir);
     expect((await api(again, 'GET', '/api/monitor/alerts/rules')).json.rules.map((r: { name: string; threshold: number }) => [r.name, r.threshold])).toEqual([['GPU hot', 85]]);
     expect((await api(again, 'GET', '/api/monitor/alerts/silences')).json.silences).toHaveLength(1);
-    expect((await api(again, 'GET', '/api/monitor/alerts/channels')).json.webhook.url).toBe('https://hooks.example/alerts');
+    expect((await api(again, 'GET', '/api/monitor/alerts/channels')).json.channels.find((c: any) => c.name === 'webhook').url).toBe('https://hooks.example/alerts');
   });
 
   it('read-only DATA_DIR: 500 naming the read-only file system; a login cannot start a session either', async () => {
