@@ -85,7 +85,9 @@ export function validationError(err: ZodError, input?: unknown): AppError {
     return new AppError('VALIDATION_FAILED', `${field}: unknown key${keys.length > 1 ? ` (also ${keys.slice(1).map((k) => `"${k}"`).join(', ')})` : ''}: not a field this takes, misspelt?`, { field });
   }
   const field = fieldPath(found.path);
-  const message = realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
+  // A record's key that failed its own schema: say what that schema says (not "Invalid key in record").
+  const inner = found.issue.code === 'invalid_key' ? found.issue.issues[0]?.message : undefined;
+  const message = inner ?? realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
   return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 
