@@ -81,6 +81,8 @@ export interface Channel {
 
 export interface ChannelType {
   readonly type: string;
+  /** The body the API takes for one channel of this kind (for the OpenAPI description). */
+  readonly input: z.ZodType;
   /** An API body (already known to be of this type) onto the stored channel of that name. Throws ZodError or fieldError. */
   accept(body: unknown, previous: Channel | undefined): Channel;
   /** What the file holds. Throws ZodError. */
@@ -99,6 +101,7 @@ export function defineChannelType<In extends z.ZodType, Stored extends z.ZodType
   });
   return {
     type: def.type,
+    input: def.input,
     accept(body, previous) {
       const input = def.input.parse(body);
       const prev = previous && previous.type === def.type ? def.stored.parse(previous.stored) : undefined;
