@@ -224,6 +224,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   ocrSamples?.load();
   const sampleLinks = new SampleLinks(token.token, config.PUBLIC_URL ?? '');
 
+  const site = alertSite(config);
   const alerts = monitor
     ? new AlertManager({
         dataDir: config.DATA_DIR,
@@ -237,7 +238,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         broadcast: (n) => monitor.hub.broadcast('alert', n),
         broadcastAck: (ack) => monitor.hub.broadcast('alert', { ack: true, ...ack }),
         gpuSamples: (gpu) => monitor.opts.gpu?.result.samples?.[gpu],
-        monitorUrl: `${alertSite(config).externalUrl}/#monitor`,
+        monitorUrl: `${site.externalUrl}/#monitor`,
+        site,
         ...(ocrSamples ? { ocrSamples: { lowest: (now: number, n: number) => ocrSamples.lowest(now, n), read: (f: string) => ocrSamples.read(f), link: (f: string, now: number) => sampleLinks.link(f, now) } } : {}),
         ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
       })

@@ -78,8 +78,16 @@ function realReason(issue: z.core.$ZodIssue, message: string, sent: unknown): st
  */
 export function validationError(err: ZodError, input?: unknown): AppError {
   const found = deepest(err.issues[0]!, []);
+  if (found.issue.code === 'unrecognized_keys') {
+    // A strict body: name the key itself (a misspelt "webhooks" must not pass unnoticed).
+    const keys = found.issue.keys;
+    const field = fieldPath([...found.path, keys[0]!]);
+    return new AppError('VALIDATION_FAILED', `${field}: unknown key${keys.length > 1 ? ` (also ${keys.slice(1).map((k) => `"${k}"`).join(', ')})` : ''}: not a field this takes, misspelt?`, { field });
+  }
   const field = fieldPath(found.path);
-  const message = realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
+  // A record's key that failed its own schema: say what that schema says (not "Invalid key in record").
+  const inner = found.issue.code === 'invalid_key' ? found.issue.issues[0]?.message : undefined;
+  const message = inner ?? realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
   return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 

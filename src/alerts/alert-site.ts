@@ -17,3 +17,9 @@ export function alertSite(config: Pick<Config, 'PUBLIC_URL' | 'PORT' | 'MONITOR_
     externalUrl: (config.PUBLIC_URL ?? `http://${host}:${config.PORT}`).replace(/\/+$/, ''),
   };
 }
+
+/** Without the configuration: the host name, and the node's URL from a link into it when absolute. */
+export function siteFromLink(link: string, host = hostname()): AlertSite {
+  const base = /^https?:\/\//i.test(link) ? link.replace(/#.*$/, '').replace(/\/+$/, '') : `http://${host}`;
+  return { instance: host, externalUrl: base };
+}

@@ -12,9 +12,13 @@ export interface Attempt {
   detail: string;
   /** Set on the last attempt: delivered, or given up. */
   final: boolean;
+  /** The notification only re-sent alerts already notified (Alertmanager's keep-alive). */
+  resend?: boolean;
 }
 
 export interface DeliveryOptions {
+  /** The channel's name in attempts and history (default: the notifier's kind). */
+  name?: string;
   maxQueue?: number;
   /** Per-channel rate limit: at most this many messages a minute (later ones wait, none are lost). */
   perMinute?: number;
@@ -37,6 +41,10 @@ export class ChannelQueue {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms).unref()));
   }
 
+  get name(): string {
+    return this.opts.name ?? this.notifier.kind;
+  }
+
   get pending(): number {
     return this.queue.length + (this.running ? 1 : 0);
   }
@@ -44,7 +52,7 @@ export class ChannelQueue {
   /** False (and an attempt record saying so) when the queue is full. */
   enqueue(n: Notification): boolean {
     if (this.queue.length >= (this.opts.maxQueue ?? 100)) {
-      this.opts.onAttempt({ at: this.opts.clock(), channel: this.notifier.kind, notificationId: n.id, attempt: 0, ok: false, detail: 'queue full: not sent', final: true });
+      this.opts.onAttempt({ at: this.opts.clock(), channel: this.name, notificationId: n.id, attempt: 0, ok: false, detail: 'queue full: not sent', final: true });
       return false;
     }
     this.queue.push(n);
@@ -61,7 +69,7 @@ export class ChannelQueue {
   close(reason = 'channel closed (reconfigured or shutting down)'): void {
     this.abort.abort();
     for (const n of this.queue.splice(0)) {
-      this.opts.onAttempt({ at: this.opts.clock(), channel: this.notifier.kind, notificationId: n.id, attempt: 0, ok: false, detail: `not sent: ${reason}`, final: true });
+      this.opts.onAttempt({ at: this.opts.clock(), channel: this.name, notificationId: n.id, attempt: 0, ok: false, detail: `not sent: ${reason}`, final: true });
     }
   }
 
@@ -96,8 +104,8 @@ export class ChannelQueue {
         }
         const final = result.ok || !result.retry || attempt === max;
         this.opts.onAttempt({
-          at: this.opts.clock(), channel: this.notifier.kind, notificationId: n.id, attempt, ok: result.ok,
-          detail: result.ok ? (result.detail ?? 'sent') : result.error, final,
+          at: this.opts.clock(), channel: this.name, notificationId: n.id, attempt, ok: result.ok,
+          detail: result.ok ? (result.detail ?? 'sent') : result.error, final, ...(n.resend ? { resend: true } : {}),
         });
         if (final) break;
         await this.sleep((this.opts.baseDelayMs ?? 1_000) * 2 ** (attempt - 1));

@@ -88,15 +88,24 @@ export class JsonFile<S extends z.ZodType> {
   readonly version: number;
   private readonly io: FileIo;
 
-  constructor(readonly path: string, private readonly schema: S, private readonly fallback: () => z.infer<S>, opts: { version?: number; io?: FileIo } = {}) {
+  private readonly upgrade: ((version: number, data: unknown) => unknown) | undefined;
+
+  /** `upgrade`: turns what an older version of the file holds into this version's data. */
+  constructor(readonly path: string, private readonly schema: S, private readonly fallback: () => z.infer<S>, opts: { version?: number; io?: FileIo; upgrade?: (version: number, data: unknown) => unknown } = {}) {
     this.version = opts.version ?? 1;
     this.io = opts.io ?? nodeFileIo;
+    this.upgrade = opts.upgrade;
   }
 
   private parse(text: string): z.infer<S> {
     const doc = JSON.parse(text) as { version?: unknown; data?: unknown };
-    if (doc.version !== this.version) throw new Error(`schema version ${String(doc.version)}, expected ${this.version}`);
-    const r = this.schema.safeParse(doc.data);
+    let data = doc.data;
+    if (doc.version !== this.version) {
+      const older = typeof doc.version === 'number' && doc.version >= 1 && doc.version < this.version;
+      if (!older || !this.upgrade) throw new Error(`schema version ${String(doc.version)}, expected ${this.version}`);
+      data = this.upgrade(doc.version as number, data);
+    }
+    const r = this.schema.safeParse(data);
     if (!r.success) throw new Error(`${r.error.issues[0]!.path.join('.') || '(data)'}: ${r.error.issues[0]!.message}`);
     return r.data;
   }

@@ -3,6 +3,8 @@
 // words of the path stay readable, every query value and every token-like path segment
 // shows only its last four characters (https://oapi.dingtalk.com/robot/send?access_token=…3f2a).
 
+import { fieldError } from './channel-type.js';
+
 export const MASK = '…';
 
 const hide = (s: string) => (s.length >= 12 ? `${MASK}${s.slice(-4)}` : MASK);
@@ -24,3 +26,14 @@ export function maskUrl(url: string): string {
 }
 
 export const looksMasked = (url: string) => url.includes(MASK) || url.includes(encodeURIComponent(MASK));
+
+/**
+ * The URL an edit keeps: a new one as given; none, or the masked form the API showed, keeps
+ * the stored one. A masked URL that matches nothing stored is refused (it cannot be sent to).
+ */
+export function keptUrl(given: string | undefined, stored: string | undefined, field = 'url'): string | undefined {
+  if (given === undefined) return stored;
+  if (stored !== undefined && given === maskUrl(stored)) return stored;
+  if (looksMasked(given)) throw fieldError(field, 'this is a masked URL (…); send the full URL');
+  return given;
+}

@@ -52,11 +52,14 @@ export interface Notification {
   alerts: AlertPayload[];
   /** A test notification from the UI. */
   test?: boolean;
+  /** Only alerts already notified, sent again because the receiver expects it (Alertmanager). */
+  resend?: boolean;
 }
 
 export type SendResult = { ok: true; detail?: string } | { ok: false; retry: boolean; error: string };
 
 export interface Notifier {
+  /** The channel type (console, email, webhook, alertmanager). */
   readonly kind: string;
   send(n: Notification, signal: AbortSignal): Promise<SendResult>;
 }

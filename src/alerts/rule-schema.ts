@@ -1,6 +1,9 @@
 // An alert rule as the API takes it and the rules file stores it: validated with zod,
-// the one source of the Rule type. Users edit rules in the UI, never as YAML.
+// the one source of the Rule type. Users edit rules in the UI, never as YAML. The API's
+// schema is strict (a misspelt key is an error naming it); the file's drops keys it does
+// not know, so a file another version wrote is still read.
 import { z } from 'zod';
+import { channelName } from './channel-type.js';
 import { parseDuration } from '../duration.js';
 import { catalogue } from '../metrics/catalogue.js';
 import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
@@ -9,7 +12,7 @@ const durationText = z.string().refine((s) => { const ms = parseDuration(s); ret
 
 const metricName = z.string().refine((m) => catalogue.has(m), { message: 'unknown metric; GET /api/monitor/catalogue lists them' });
 
-export const conditionSchema = z.object({
+const conditionShape = {
   metric: metricName,
   labels: z.record(z.string(), z.string()).default({}),
   op: z.enum(['>', '>=', '<', '<='], { message: 'expected one of >, >=, <, <=' }),
@@ -18,65 +21,73 @@ export const conditionSchema = z.object({
   consecutiveChecks: z.number().int().min(1).max(10_000).optional(),
   /** Or: fire once the condition has held this long (Prometheus `for`). */
   for: durationText.optional(),
-});
+};
+export const conditionSchema = z.strictObject(conditionShape);
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const CHANNELS = ['console', 'email', 'webhook'] as const;
 
-export const ruleInputSchema = conditionSchema
-  .extend({
-    name: z.string().min(1).max(200),
-    and: conditionSchema.optional(),
-    severity: z.enum(SEVERITIES, { message: 'expected info, warning or critical' }).default('warning'),
-    channels: z.array(z.enum(CHANNELS, { message: 'expected console, email or webhook' })).min(1).default(['console']),
-    enabled: z.boolean().default(true),
-    /** What a missing value means: keep the state, count as OK, or as breaching. */
-    noData: z.enum(['keep', 'ok', 'alert']).default('keep'),
-    /** Hysteresis: once firing, resolve only when the value crosses this instead of the threshold. */
-    recoverThreshold: z.number().optional(),
-    /** Stay firing this long after the condition clears (anti-flap). */
-    keepFiringFor: durationText.optional(),
-    /**
-     * Surge form: compare the percent change of the value against its mean over this
-     * baseline window (e.g. RPS up 300 % against its 10-minute mean) with op/threshold.
-     */
-    surgeBaseline: durationText.refine((s) => (parseDuration(s) ?? 0) <= SERIES_RETENTION_MS, { message: `expected at most ${SERIES_RETENTION_MS / 60_000}m: the baseline must lie within the history the Monitor keeps` }).optional(),
-    /**
-     * Sample form (gpu_utilization_percent only): the condition holds at a check when NVML's
-     * own samples since the previous check kept it for at least this many seconds in a row,
-     * e.g. "> 98 % lasting more than 5 s" inside a 10 s interval.
-     */
-    sampleSeconds: z.number().positive().max(3600).optional(),
-    /** Per-request form: evaluated on each request event (input_token_count) instead of checks. */
-    perRequest: z.boolean().default(false),
-    /** Notify again while still firing, this often. */
-    repeatInterval: durationText.refine((s) => (parseDuration(s) ?? Infinity) >= 60_000, { message: 'expected at least 1m: a still-firing alert is sent again at most once a minute' }).default('4h'),
-    /** On firing: keep every INFO log line for this many minutes. */
-    boostLogMinutes: z.number().min(0).max(1440).optional(),
-    /** On firing: attach the most recent model-request log lines to the notice. */
-    captureRequests: z.boolean().default(false),
-  })
-  .superRefine((r, ctx) => {
-    const conditions: Array<{ c: { consecutiveChecks?: number | undefined; for?: string | undefined }; path: string[] }> = [{ c: r, path: [] }];
-    if (r.and) conditions.push({ c: r.and, path: ['and'] });
-    for (const { c, path } of conditions) {
-      if (c.consecutiveChecks !== undefined && c.for !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [...path, 'for'], message: 'consecutiveChecks and for are alternatives: give one' });
-      }
+const ruleShape = {
+  ...conditionShape,
+  name: z.string().min(1).max(200),
+  and: conditionSchema.optional(),
+  severity: z.enum(SEVERITIES, { message: 'expected info, warning or critical' }).default('warning'),
+  /** Channel names: console (built in) and those configured (GET /api/monitor/alerts/channels). */
+  channels: z.array(channelName).min(1).max(20).default(['console']),
+  enabled: z.boolean().default(true),
+  /** What a missing value means: keep the state, count as OK, or as breaching. */
+  noData: z.enum(['keep', 'ok', 'alert']).default('keep'),
+  /** Hysteresis: once firing, resolve only when the value crosses this instead of the threshold. */
+  recoverThreshold: z.number().optional(),
+  /** Stay firing this long after the condition clears (anti-flap). */
+  keepFiringFor: durationText.optional(),
+  /**
+   * Surge form: compare the percent change of the value against its mean over this
+   * baseline window (e.g. RPS up 300 % against its 10-minute mean) with op/threshold.
+   */
+  surgeBaseline: durationText.refine((s) => (parseDuration(s) ?? 0) <= SERIES_RETENTION_MS, { message: `expected at most ${SERIES_RETENTION_MS / 60_000}m: the baseline must lie within the history the Monitor keeps` }).optional(),
+  /**
+   * Sample form (gpu_utilization_percent only): the condition holds at a check when NVML's
+   * own samples since the previous check kept it for at least this many seconds in a row,
+   * e.g. "> 98 % lasting more than 5 s" inside a 10 s interval.
+   */
+  sampleSeconds: z.number().positive().max(3600).optional(),
+  /** Per-request form: evaluated on each request event (input_token_count) instead of checks. */
+  perRequest: z.boolean().default(false),
+  /** Notify again while still firing, this often. */
+  repeatInterval: durationText.refine((s) => (parseDuration(s) ?? Infinity) >= 60_000, { message: 'expected at least 1m: a still-firing alert is sent again at most once a minute' }).default('4h'),
+  /** On firing: keep every INFO log line for this many minutes. */
+  boostLogMinutes: z.number().min(0).max(1440).optional(),
+  /** On firing: attach the most recent model-request log lines to the notice. */
+  captureRequests: z.boolean().default(false),
+};
+
+type RuleShape = z.infer<z.ZodObject<typeof ruleShape>>;
+
+function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
+  const conditions: Array<{ c: { consecutiveChecks?: number | undefined; for?: string | undefined }; path: string[] }> = [{ c: r, path: [] }];
+  if (r.and) conditions.push({ c: r.and, path: ['and'] });
+  for (const { c, path } of conditions) {
+    if (c.consecutiveChecks !== undefined && c.for !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'for'], message: 'consecutiveChecks and for are alternatives: give one' });
     }
-    if (r.sampleSeconds !== undefined && r.metric !== 'gpu_utilization_percent') {
-      ctx.addIssue({ code: 'custom', path: ['sampleSeconds'], message: "sample-based rules work on gpu_utilization_percent (NVML's utilisation samples)" });
+  }
+  if (r.sampleSeconds !== undefined && r.metric !== 'gpu_utilization_percent') {
+    ctx.addIssue({ code: 'custom', path: ['sampleSeconds'], message: "sample-based rules work on gpu_utilization_percent (NVML's utilisation samples)" });
+  }
+  if (r.perRequest && r.metric !== 'input_token_count') {
+    ctx.addIssue({ code: 'custom', path: ['perRequest'], message: 'per-request rules work on input_token_count' });
+  }
+  if (r.recoverThreshold !== undefined) {
+    const above = r.op === '>' || r.op === '>=';
+    if (above ? r.recoverThreshold > r.threshold : r.recoverThreshold < r.threshold) {
+      ctx.addIssue({ code: 'custom', path: ['recoverThreshold'], message: `expected a value on the healthy side of the threshold (${above ? '≤' : '≥'} ${r.threshold})` });
     }
-    if (r.perRequest && r.metric !== 'input_token_count') {
-      ctx.addIssue({ code: 'custom', path: ['perRequest'], message: 'per-request rules work on input_token_count' });
-    }
-    if (r.recoverThreshold !== undefined) {
-      const above = r.op === '>' || r.op === '>=';
-      if (above ? r.recoverThreshold > r.threshold : r.recoverThreshold < r.threshold) {
-        ctx.addIssue({ code: 'custom', path: ['recoverThreshold'], message: `expected a value on the healthy side of the threshold (${above ? '≤' : '≥'} ${r.threshold})` });
-      }
-    }
-  });
+  }
+}
+
+export const ruleInputSchema = z.strictObject(ruleShape).superRefine(checkRule);
+/** As the rules file holds a rule: with its id. */
+export const storedRuleSchema = z.object({ ...ruleShape, and: z.object(conditionShape).optional(), id: z.string() }).superRefine(checkRule);
 
 export type RuleInput = z.input<typeof ruleInputSchema>;
 export type Condition = z.infer<typeof conditionSchema>;

@@ -14,29 +14,41 @@ const timeZone = z.string().refine((tz) => {
   }
 }, { message: 'expected an IANA time zone such as Asia/Shanghai or UTC' });
 
-const matchers = z.object({
+const matcherShape = {
   ruleId: z.string().optional(),
   severity: z.enum(SEVERITIES).optional(),
   labels: z.record(z.string(), z.string()).optional(),
-}).default({});
+};
 
+const onceShape = {
+  kind: z.literal('once'),
+  startsAt: z.iso.datetime({ offset: true, message: 'expected an ISO time such as 2026-11-25T01:50:00+08:00' }),
+  endsAt: z.iso.datetime({ offset: true, message: 'expected an ISO time such as 2026-11-25T02:10:00+08:00' }),
+  comment: z.string().max(500).default(''),
+};
+const dailyShape = {
+  kind: z.literal('daily'),
+  start: hhmm,
+  end: hhmm,
+  timeZone: timeZone.default('UTC'),
+  comment: z.string().max(500).default(''),
+};
+const endsAfterStart: [(s: { startsAt: string; endsAt: string }) => boolean, { message: string; path: string[] }] =
+  [(s) => Date.parse(s.endsAt) > Date.parse(s.startsAt), { message: 'expected endsAt after startsAt', path: ['endsAt'] }];
+const aWindow: [(s: { start: string; end: string }) => boolean, { message: string; path: string[] }] =
+  [(s) => s.start !== s.end, { message: 'expected a window: start and end differ', path: ['end'] }];
+
+/** A silence as the API takes it: strict, an unknown key is an error. */
 export const silenceInputSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('once'),
-    startsAt: z.iso.datetime({ offset: true, message: 'expected an ISO time such as 2026-11-25T01:50:00+08:00' }),
-    endsAt: z.iso.datetime({ offset: true, message: 'expected an ISO time such as 2026-11-25T02:10:00+08:00' }),
-    matchers,
-    comment: z.string().max(500).default(''),
-  }).refine((s) => Date.parse(s.endsAt) > Date.parse(s.startsAt), { message: 'expected endsAt after startsAt', path: ['endsAt'] }),
-  z.object({
-    kind: z.literal('daily'),
-    start: hhmm,
-    end: hhmm,
-    timeZone: timeZone.default('UTC'),
-    matchers,
-    comment: z.string().max(500).default(''),
-  }).refine((s) => s.start !== s.end, { message: 'expected a window: start and end differ', path: ['end'] }),
+  z.strictObject({ ...onceShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...endsAfterStart),
+  z.strictObject({ ...dailyShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...aWindow),
 ], { message: 'expected kind "once" or "daily"' });
+
+/** As the silences file holds one. */
+export const storedSilenceSchema = z.discriminatedUnion('kind', [
+  z.object({ ...onceShape, matchers: z.object(matcherShape).default({}), id: z.string(), createdAt: z.number() }).refine(...endsAfterStart),
+  z.object({ ...dailyShape, matchers: z.object(matcherShape).default({}), id: z.string(), createdAt: z.number() }).refine(...aWindow),
+]);
 
 export type Silence = z.infer<typeof silenceInputSchema> & { id: string; createdAt: number };
 

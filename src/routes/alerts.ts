@@ -1,5 +1,6 @@
-// The alert API: rules CRUD, presets and import, channels (secrets write-only), test
-// notifications, active alerts and history. Mutations need MONITOR_ADMIN_TOKEN (header
+// The alert API: rules CRUD, presets and import, channels (a list by name; secrets
+// write-only), test notifications, active alerts and history. Every body is strict: an
+// unknown key is a 400 naming it. Mutations need MONITOR_ADMIN_TOKEN (header
 // X-Admin-Token) when one is set.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -98,22 +99,45 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     return alerts.importPreset(id) ?? Promise.reject(new AppError('NOT_FOUND', `No preset ${id}; GET /api/monitor/alerts/presets lists them`));
   });
 
+  // Channels: a list of named channels (console built in). PUT replaces the list (or, in
+  // the first version's shape, the channels named email and webhook); one channel is
+  // added with POST and changed or removed by name. Secrets are never returned.
+  const noChannel = (name: string) => new AppError('NOT_FOUND', `No channel ${name}; GET /api/monitor/alerts/channels lists them`, { field: 'name' });
   app.get('/api/monitor/alerts/channels', async () => alerts.channelsView());
   app.put('/api/monitor/alerts/channels', async (request) => {
     requireAdmin(request);
     validated(() => alerts.setChannels(request.body));
     return alerts.channelsView();
   });
-  app.post('/api/monitor/alerts/channels/:kind/test', async (request) => {
+  app.post('/api/monitor/alerts/channels', async (request, reply) => {
     requireAdmin(request);
-    const { kind } = request.params as { kind: string };
+    return reply.code(201).send(validated(() => alerts.addChannel(request.body)));
+  });
+  app.get('/api/monitor/alerts/channels/:name', async (request) => {
+    const { name } = request.params as { name: string };
+    return alerts.channelView(name) ?? Promise.reject(noChannel(name));
+  });
+  app.put('/api/monitor/alerts/channels/:name', async (request) => {
+    requireAdmin(request);
+    const { name } = request.params as { name: string };
+    return validated(() => alerts.updateChannel(name, request.body)) ?? Promise.reject(noChannel(name));
+  });
+  app.delete('/api/monitor/alerts/channels/:name', async (request, reply) => {
+    requireAdmin(request);
+    const { name } = request.params as { name: string };
+    if (!alerts.deleteChannel(name)) throw noChannel(name);
+    return reply.code(204).send();
+  });
+  app.post('/api/monitor/alerts/channels/:name/test', async (request) => {
+    requireAdmin(request);
+    const { name } = request.params as { name: string };
     let attempts;
     try {
-      attempts = await alerts.testChannel(kind);
+      attempts = await alerts.testChannel(name);
     } catch (err) {
-      throw new AppError('NOT_FOUND', (err as Error).message, { field: 'kind' });
+      throw new AppError('NOT_FOUND', (err as Error).message, { field: 'name' });
     }
-    return { channel: kind, delivered: attempts.some((a) => a.ok), attempts };
+    return { channel: name, delivered: attempts.some((a) => a.ok), attempts };
   });
 
   app.get('/api/monitor/alerts/silences', async () => ({ silences: alerts.silences }));
@@ -131,7 +155,7 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   app.get('/api/monitor/alerts/active', async () => ({ alerts: alerts.active() }));
   // Acknowledge a firing alert from the console popup: every open tab closes it.
   app.post('/api/monitor/alerts/active/ack', async (request) => {
-    const body = parseOrThrow(z.object({ ruleId: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), by: z.string().max(100).default('operator') }), request.body);
+    const body = parseOrThrow(z.strictObject({ ruleId: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), by: z.string().max(100).default('operator') }), request.body);
     if (!alerts.acknowledge(body.ruleId, body.labels, body.by)) throw new AppError('NOT_FOUND', `No firing alert for rule ${body.ruleId} with labels ${JSON.stringify(body.labels)}`, { field: 'ruleId' });
     return { acknowledged: true };
   });

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ruleInputSchema } from '../alerts/rule-schema.js';
+import { channelBodySchema, channelListBodySchema } from '../alerts/notifiers/registry.js';
 import { silenceInputSchema } from '../alerts/silence.js';
 import { chatRequestSchema } from './chat-schema.js';
 import { executeBody, feedbackBody } from './gui.js';
@@ -26,6 +27,7 @@ interface RouteDoc {
 }
 
 const id = z.object({ id: z.string() });
+const channelName = z.object({ name: z.string() });
 
 /** Every public route, by `METHOD url`: the test checks nothing registered is missing here. */
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
@@ -71,9 +73,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/monitor/alerts/silences': { tag: 'Alerts', summary: 'Silences' },
   'POST /api/monitor/alerts/silences': { tag: 'Alerts', summary: 'Creates a silence (once, or daily in a time zone)', body: silenceInputSchema },
   'DELETE /api/monitor/alerts/silences/:id': { tag: 'Alerts', summary: 'Deletes a silence', params: id },
-  'GET /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'Alert channels (secrets never shown)' },
-  'PUT /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'Replaces the alert channels (omitted secrets are kept)' },
-  'POST /api/monitor/alerts/channels/:kind/test': { tag: 'Alerts', summary: 'Sends a test notification on one channel' },
+  'GET /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'The alert channels, console first (secrets never shown, URLs masked)' },
+  'PUT /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'Replaces the list (omitted secrets are kept by name); the first version\'s { email, webhook } is taken too', body: channelListBodySchema },
+  'POST /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'Adds a channel (409 when its name is taken)', body: channelBodySchema },
+  'GET /api/monitor/alerts/channels/:name': { tag: 'Alerts', summary: 'One channel (secrets never shown)', params: channelName },
+  'PUT /api/monitor/alerts/channels/:name': { tag: 'Alerts', summary: 'Replaces one channel; omitted secrets and masked URLs are kept', body: channelBodySchema, params: channelName },
+  'DELETE /api/monitor/alerts/channels/:name': { tag: 'Alerts', summary: 'Deletes a channel (rules that name it are kept, and warned about)', params: channelName },
+  'POST /api/monitor/alerts/channels/:name/test': { tag: 'Alerts', summary: 'Sends a test notification on one channel', params: channelName },
   'GET /api/monitor/alerts/active': { tag: 'Alerts', summary: 'What is pending or firing' },
   'POST /api/monitor/alerts/active/ack': { tag: 'Alerts', summary: 'Acknowledges a firing alert in every open Monitor tab' },
   'GET /api/monitor/alerts/history': { tag: 'Alerts', summary: 'State changes and delivery attempts' },

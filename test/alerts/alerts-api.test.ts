@@ -99,7 +99,7 @@ describe('alert delivery', () => {
     const { app, clock } = await startWith();
     await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'alertmanager', secret: 'hook-secret' } });
     const channels = await api(app, '/channels');
-    expect(channels.json.webhook).toEqual({ url: hook.url, format: 'alertmanager', timeoutMs: 5000, secretSet: true });
+    expect(channels.json.channels.find((c: any) => c.name === 'webhook')).toEqual({ name: 'webhook', type: 'webhook', url: hook.url, format: 'alertmanager', timeoutMs: 5000, secretSet: true });
     expect(JSON.stringify(channels.json)).not.toContain('hook-secret');
     await api(app, '/rules', 'POST', gpuRule);
 

@@ -42,7 +42,7 @@ describe('email alerts', () => {
     cleanups.push(() => app.close());
     const ch = await put(app.baseUrl, '/channels', { email: { host: '127.0.0.1', port: mail.port, user: 'alerts', password: 'smtp-pass', from: 'monitor@example.com', to: ['ops@example.com'] } });
     expect(ch.status).toBe(200);
-    expect(ch.json.email).toMatchObject({ host: '127.0.0.1', passwordSet: true });
+    expect(ch.json.channels.find((c: any) => c.name === 'email')).toMatchObject({ type: 'email', host: '127.0.0.1', passwordSet: true });
     expect(JSON.stringify(ch.json)).not.toContain('smtp-pass');
     await put(app.baseUrl, '/rules', { name: 'GPU <b>hot</b> & "loud"', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, severity: 'critical', channels: ['email'] });
     app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, clock(), 91);

@@ -113,7 +113,7 @@ describe('evaluate', () => {
     expect(bad({ for: 'soon' }).path).toEqual(['for']);
     expect(bad({ recoverThreshold: 95 }).path).toEqual(['recoverThreshold']);
     expect(bad({ perRequest: true }).path).toEqual(['perRequest']);
-    expect(bad({ channels: ['pager'] }).path).toEqual(['channels', 0]);
+    expect(bad({ channels: ['two words'] }).path).toEqual(['channels', 0]);
   });
 });
 

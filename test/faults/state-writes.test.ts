@@ -64,7 +64,15 @@ async function everyChangeRefused(app: TestApp, expected: { status: number; beca
     await api(app, 'POST', '/api/monitor/alerts/silences', { ...SILENCE, start: '03:00', end: '04:00' }),
     await api(app, 'DELETE', `/api/monitor/alerts/silences/${before.silences.json.silences[0].id}`),
     await api(app, 'PUT', '/api/monitor/alerts/channels', { webhook: { url: 'https://elsewhere.example/hook', format: 'slack' } }),
+    await api(app, 'PUT', '/api/monitor/alerts/channels', { channels: [{ name: 'am', type: 'alertmanager', urls: ['http://127.0.0.1:9093'] }] }),
+    await api(app, 'POST', '/api/monitor/alerts/channels', { name: 'ops', type: 'webhook', url: 'https://elsewhere.example/ops' }),
   ];
+  if (before.channels.json.channels.some((c: { name: string }) => c.name === 'webhook')) {
+    attempts.push(
+      await api(app, 'PUT', '/api/monitor/alerts/channels/webhook', { type: 'webhook', url: 'https://elsewhere.example/hook', format: 'slack' }),
+      await api(app, 'DELETE', '/api/monitor/alerts/channels/webhook'),
+    );
+  }
   for (const a of attempts) {
     expect(a.status).toBe(expected.status);
     expect(a.json.error.code).toBe('NOT_SAVED');
@@ -100,7 +108,7 @@ describe('a change that cannot be saved is not applied', () => {
     const again = await setup(undefined, app.dataDir);
     expect((await api(again, 'GET', '/api/monitor/alerts/rules')).json.rules.map((r: { name: string; threshold: number }) => [r.name, r.threshold])).toEqual([['GPU hot', 85]]);
     expect((await api(again, 'GET', '/api/monitor/alerts/silences')).json.silences).toHaveLength(1);
-    expect((await api(again, 'GET', '/api/monitor/alerts/channels')).json.webhook.url).toBe('https://hooks.example/alerts');
+    expect((await api(again, 'GET', '/api/monitor/alerts/channels')).json.channels.find((c: any) => c.name === 'webhook').url).toBe('https://hooks.example/alerts');
   });
 
   it('read-only DATA_DIR: 500 naming the read-only file system; a login cannot start a session either', async () => {

@@ -86,21 +86,24 @@ describe('messages relayed from the model server', () => {
 describe('webhook URLs', () => {
   const DINGTALK = 'https://oapi.dingtalk.com/robot/send?access_token=9f0c1d2e3b4a59687766554433221100aa3f2a';
   const put = (app: TestApp, body: unknown) => app.app.inject({ method: 'PUT', url: '/api/monitor/alerts/channels', payload: body as object });
-  const view = async (app: TestApp) => (await app.app.inject({ method: 'GET', url: '/api/monitor/alerts/channels' })).json();
+  const view = async (app: TestApp) => {
+    const { channels } = (await app.app.inject({ method: 'GET', url: '/api/monitor/alerts/channels' })).json();
+    return { webhook: channels.find((c: any) => c.name === 'webhook') };
+  };
 
   it('are shown masked, kept by a PUT without the URL or with the masked one, and replaced by a new one', async () => {
     const app = await startApp({}, { probes: false });
     cleanups.push(() => app.close());
     expect((await put(app, { webhook: { url: DINGTALK, format: 'dingtalk', secret: 'hmac-secret' } })).statusCode).toBe(200);
     const shown = await view(app);
-    expect(shown.webhook).toEqual({ url: 'https://oapi.dingtalk.com/robot/send?access_token=…3f2a', format: 'dingtalk', timeoutMs: 5000, secretSet: true });
+    expect(shown.webhook).toEqual({ name: 'webhook', type: 'webhook', url: 'https://oapi.dingtalk.com/robot/send?access_token=…3f2a', format: 'dingtalk', timeoutMs: 5000, secretSet: true });
     expect(JSON.stringify(shown)).not.toContain('9f0c1d2e3b4a');
 
     // Another format, no URL: the stored URL (and secret) stay.
     expect((await put(app, { webhook: { format: 'generic', timeoutMs: 2000 } })).statusCode).toBe(200);
     // What the form sends back after showing it: the masked URL, also kept.
     expect((await put(app, { webhook: { url: shown.webhook.url, format: 'dingtalk' } })).statusCode).toBe(200);
-    const stored = JSON.parse(readFileSync(`${app.dataDir}/alert-channels.json`, 'utf8')).data.webhook;
+    const stored = JSON.parse(readFileSync(`${app.dataDir}/alert-channels.json`, 'utf8')).data.channels.find((c: any) => c.name === 'webhook');
     expect(stored).toMatchObject({ url: DINGTALK, format: 'dingtalk', secret: 'hmac-secret' });
 
     // A new URL replaces it.

@@ -144,11 +144,15 @@ describe('Settings in a browser', () => {
     await page.waitForFunction(() => document.querySelector('.settings')!.textContent!.includes('01:50–02:10 Asia/Shanghai'));
 
     await page.click('[data-settings-tab="channels"]');
-    await page.fill('#channels-form [name="webhook.url"]', 'http://127.0.0.1:9/hook');
-    await page.fill('#channels-form [name="webhook.secret"]', 'sekrit-value');
-    await page.click('#channels-form button[type=submit]');
-    await page.waitForFunction(() => (document.querySelector('#channels-form [name="webhook.secret"]') as HTMLInputElement).placeholder.includes('(set)'));
-    expect(await page.inputValue('#channels-form [name="webhook.secret"]')).toBe('');
+    await page.selectOption('[name=new-channel-type]', 'webhook');
+    await page.click('#add-channel');
+    await page.fill('#channel-form [name=name]', 'webhook');
+    await page.fill('#channel-form [name=url]', 'http://127.0.0.1:9/hook');
+    await page.fill('#channel-form [name=secret]', 'sekrit-value');
+    await page.click('#channel-form button[type=submit]');
+    await page.click('#channels-table tr[data-channel="webhook"] button.edit');
+    await page.waitForFunction(() => (document.querySelector('#channel-form [name=secret]') as HTMLInputElement).placeholder.includes('(set)'));
+    expect(await page.inputValue('#channel-form [name=secret]')).toBe('');
     expect(await page.content()).not.toContain('sekrit-value');
     expect(errors).toEqual([]);
     await page.context().close();

@@ -127,12 +127,18 @@ describe('Settings', () => {
   });
 
   it('warns when a chosen channel is not configured, and tests a rule before saving it', async () => {
+    // Channels are picked by name: a rule that names one nobody configured (here: email).
+    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Mailed before', metric: 'error_rate_percent', op: '>', threshold: 5, channels: ['console', 'email'] }) });
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await openSettings(page);
     await newRule(page, 'Mail me', 'error_rate', 'error_rate_percent');
     expect(await page.isHidden('#rule-form .channel-warning')).toBe(true);
-    await page.check('#rule-form [name=channels][value=email]');
-    expect(await page.textContent('#rule-form .channel-warning')).toBe('Email not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.');
+    expect(await page.$$eval('#rule-form [name=channels]', (els) => els.map((e) => (e as HTMLInputElement).value))).toEqual(['console']);
+    await page.click('#rules-table tr:has-text("Mailed before") button.edit');
+    expect(await page.isChecked('#rule-form [name=channels][value=email]')).toBe(true);
+    expect(await page.textContent('#rule-form .channel-warning')).toBe('email not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.');
+    await page.click('#rule-form button.cancel');
+    await newRule(page, 'Mail me', 'error_rate', 'error_rate_percent');
     await page.fill('#rule-form [name=threshold]', '5');
     await page.click('#rule-form button.test');
     await page.waitForSelector('#rule-form .test-result strong');

@@ -1,70 +1,165 @@
-// Channels: the console (always on), a webhook and SMTP email. Secrets are write-only:
-// the form shows whether one is set, never its value; leaving it empty keeps it. Each
-// channel can send a test notification.
+// Channels: the built-in console and any number of email, webhook and Alertmanager
+// channels, each under the name rules pick it by. Each can be added, edited, tested and
+// deleted (a second click confirms, saying which rules use it). Secrets are write-only:
+// the form shows whether one is set, never its value; leaving it empty keeps it, and a
+// URL shown masked is kept when sent back unchanged.
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
 const FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu', 'wecom', 'slack'];
+const TYPES = ['webhook', 'email', 'alertmanager'];
 
-function input(labelKey, props, helpKey) {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label', text: t(labelKey) }), h('input', props), helpKey ? h('small', { class: 'help', text: t(helpKey) }) : null);
+/** A channel's name as the UI shows it (the console's in the page's language). */
+export const channelLabel = (name) => (name === 'console' ? t('channel.console') : name);
+
+function input(labelKey, props, helpText) {
+  return h('label', { class: 'field' }, h('span', { class: 'field-label', text: t(labelKey) }), h('input', props), helpText ? h('small', { class: 'help', text: helpText }) : null);
 }
 
-export function channelsPanel({ channels, onChange, showError }) {
-  const w = channels.webhook ?? {};
-  const m = channels.email ?? {};
-  const result = h('p', { class: 'result muted', role: 'status' });
-  const state = (c) => h('span', { class: `chan-state ${c ? 'on' : 'off'}`, text: t(c ? 'channel.configured' : 'channel.notConfigured') });
-  const test = (kind) => h('button', { type: 'button', class: 'test', text: `${t('channels.test')}: ${t(`channel.${kind}`)}`, onclick: async () => {
-    result.textContent = '…';
-    try {
-      const r = await api(`/api/monitor/alerts/channels/${kind}/test`, { body: {} });
-      result.textContent = `${t(`channel.${kind}`)}: ${r.delivered ? t('channel.testOk') : r.attempts.at(-1)?.detail ?? t('channel.testFailed')}`;
-    } catch (err) {
-      result.textContent = `${t(`channel.${kind}`)}: ${err.message}`;
-    }
-  } });
-  const form = h('form', { id: 'channels-form' },
-    h('h4', {}, t('channel.console'), ' ', state(true)),
-    h('p', { class: 'muted small', text: t('channel.console.help') }),
-    h('div', { class: 'form-row' }, test('console')),
-    h('h4', {}, t('channel.webhook'), ' ', state(channels.webhook)),
+function textarea(labelKey, props, value, helpText) {
+  const el = h('textarea', { rows: 3, ...props });
+  el.value = value;
+  return h('label', { class: 'field' }, h('span', { class: 'field-label', text: t(labelKey) }), el, helpText ? h('small', { class: 'help', text: helpText }) : null);
+}
+
+/** Where a channel sends, in one line. */
+function where(c) {
+  if (c.type === 'console') return t('channel.console.help');
+  if (c.type === 'webhook') return `${c.format} · ${c.url}`;
+  if (c.type === 'email') return `${c.host}:${c.port} → ${c.to.join(', ')}`;
+  if (c.type === 'alertmanager') return `${c.urls.join(', ')} · instance=${c.instance ?? c.instanceDefault}`;
+  return '';
+}
+
+const secretState = (c) => {
+  if (c.type === 'console') return '—';
+  const set = c.type === 'email' ? c.passwordSet : c.secretSet;
+  return t(set ? 'channel.secretState.set' : 'channel.secretState.none');
+};
+
+const splitList = (s) => String(s ?? '').split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+const parseLabels = (s) => Object.fromEntries(splitList(s).map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
+const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+
+/** The fields of one kind of channel, and the body they make. */
+const KINDS = {
+  webhook: {
+    fields: (c) => [
+      input('channel.url', { name: 'url', value: c.url ?? '', type: 'text', inputmode: 'url', placeholder: 'https://hooks.example.com/…', required: !c.url }, t('channel.url.help')),
+      h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('channel.format') }), h('select', { name: 'format' }, ...FORMATS.map((x) => h('option', { value: x, text: x, selected: x === c.format })))),
+      input('channel.secret', { name: 'secret', type: 'password', autocomplete: 'new-password', placeholder: c.secretSet ? t('channel.secretSet') : '' }, t('channel.secret.help')),
+    ],
+    body: (get) => ({ url: get('url') || undefined, format: get('format'), secret: get('secret') || undefined }),
+  },
+  email: {
+    fields: (c) => [
+      input('channel.host', { name: 'host', value: c.host ?? '', required: true }),
+      input('channel.port', { name: 'port', type: 'number', value: c.port ?? 587 }),
+      h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'secure', type: 'checkbox', checked: c.secure }), ` ${t('channel.tls')}`)),
+      input('channel.user', { name: 'user', value: c.user ?? '', autocomplete: 'off' }),
+      input('channel.password', { name: 'password', type: 'password', autocomplete: 'new-password', placeholder: c.passwordSet ? t('channel.secretSet') : '' }),
+      input('channel.from', { name: 'from', value: c.from ?? '' }),
+      input('channel.to', { name: 'to', value: (c.to ?? []).join(',') }, t('channel.to.help')),
+    ],
+    body: (get, f) => ({
+      host: get('host'), port: Number(get('port')), secure: f.get('secure') === 'on', user: get('user') || undefined,
+      password: get('password') || undefined, from: get('from'), to: splitList(get('to')),
+    }),
+  },
+  alertmanager: {
+    fields: (c, defaults) => [
+      textarea('channel.urls', { name: 'urls', placeholder: 'http://alertmanager:9093' }, (c.urls ?? []).join('\n'), t('channel.urls.help')),
+      input('channel.instance', { name: 'instance', value: c.instance ?? '', placeholder: c.instanceDefault ?? defaults.instance ?? '' }, t('channel.instance.help')),
+      input('channel.labels', { name: 'labels', value: labelsText(c.labels), placeholder: 'cluster=gpu-a' }, t('channel.labels.help')),
+      input('channel.token', { name: 'secret', type: 'password', autocomplete: 'new-password', placeholder: c.secretSet ? t('channel.secretSet') : '' }, t('channel.token.help')),
+    ],
+    body: (get) => ({ urls: splitList(get('urls')), instance: get('instance') || undefined, labels: parseLabels(get('labels')), secret: get('secret') || undefined }),
+  },
+};
+
+/** The form for a new channel of `type`, or for editing `channel`. */
+function channelForm({ channel, type, defaults, onSaved, onCancel, showError }) {
+  const c = channel ?? {};
+  const kind = KINDS[type];
+  const form = h('form', { id: 'channel-form', class: 'channel-form', dataset: { type } },
+    h('h4', { text: channel ? `${t('channels.edit')}: ${c.name}` : t('channels.new', { type: t(`channel.type.${type}`) }) }),
     h('div', { class: 'form-row' },
-      input('channel.url', { name: 'webhook.url', value: w.url ?? '', type: 'url', placeholder: 'https://hooks.example.com/…' }, 'channel.url.help'),
-      h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('channel.format') }), h('select', { name: 'webhook.format' }, ...FORMATS.map((x) => h('option', { value: x, text: x, selected: x === w.format })))),
-      input('channel.secret', { name: 'webhook.secret', type: 'password', autocomplete: 'new-password', placeholder: w.secretSet ? t('channel.secretSet') : '' }, 'channel.secret.help')),
-    channels.webhook ? h('div', { class: 'form-row' }, test('webhook')) : null,
-    h('h4', {}, t('channel.email'), ' ', state(channels.email)),
-    h('div', { class: 'form-row' },
-      input('channel.host', { name: 'email.host', value: m.host ?? '' }),
-      input('channel.port', { name: 'email.port', type: 'number', value: m.port ?? 587 }),
-      h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'email.secure', type: 'checkbox', checked: m.secure }), ` ${t('channel.tls')}`)),
-      input('channel.user', { name: 'email.user', value: m.user ?? '', autocomplete: 'off' }),
-      input('channel.password', { name: 'email.password', type: 'password', autocomplete: 'new-password', placeholder: m.passwordSet ? t('channel.secretSet') : '' }),
-      input('channel.from', { name: 'email.from', value: m.from ?? '' }),
-      input('channel.to', { name: 'email.to', value: (m.to ?? []).join(',') }, 'channel.to.help')),
-    channels.email ? h('div', { class: 'form-row' }, test('email')) : null,
-    h('div', { class: 'form-row' }, h('button', { type: 'submit', class: 'primary', text: t('channels.save') })),
-    result,
+      input('channels.name', { name: 'name', value: c.name ?? '', required: true, maxlength: 64, readonly: Boolean(channel), autocomplete: 'off' }, t('channels.name.help')),
+      ...kind.fields(c, defaults),
+      input('channel.timeout', { name: 'timeoutMs', type: 'number', min: 100, max: 60000, value: c.timeoutMs ?? '' }, t('channel.timeout.help'))),
+    h('div', { class: 'form-row actions' },
+      h('button', { type: 'submit', class: 'primary', text: t('channel.save') }),
+      h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: onCancel })),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = new FormData(form);
     const get = (k) => String(f.get(k) ?? '').trim();
-    const body = {
-      webhook: get('webhook.url') ? { url: get('webhook.url'), format: get('webhook.format'), ...(get('webhook.secret') ? { secret: get('webhook.secret') } : {}) } : null,
-      email: get('email.host') ? {
-        host: get('email.host'), port: Number(get('email.port')), secure: f.get('email.secure') === 'on', ...(get('email.user') ? { user: get('email.user') } : {}),
-        ...(get('email.password') ? { password: get('email.password') } : {}), from: get('email.from'), to: get('email.to').split(',').map((x) => x.trim()).filter(Boolean),
-      } : null,
-    };
+    const body = { name: get('name'), type, ...kind.body(get, f), ...(get('timeoutMs') ? { timeoutMs: Number(get('timeoutMs')) } : {}) };
+    for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     try {
-      await api('/api/monitor/alerts/channels', { method: 'PUT', body });
-      await onChange();
+      if (channel) await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'PUT', body });
+      else await api('/api/monitor/alerts/channels', { body });
+      await onSaved();
     } catch (err) {
       showError(form, err);
     }
   });
   return form;
+}
+
+export function channelsPanel({ channels, rules, onChange, showError }) {
+  const list = channels.channels;
+  const defaults = { instance: list.find((c) => c.type === 'alertmanager')?.instanceDefault };
+  const result = h('p', { class: 'result muted', role: 'status' });
+  const formBox = h('div', { class: 'channel-form-box' });
+  const openForm = (channel, type) => {
+    formBox.replaceChildren(channelForm({ channel, type, defaults, onSaved: onChange, onCancel: () => formBox.replaceChildren(), showError }));
+    formBox.querySelector(channel ? '#channel-form input:not([readonly])' : '#channel-form [name=name]')?.focus();
+    formBox.scrollIntoView({ block: 'nearest' });
+  };
+  const test = async (c) => {
+    result.textContent = '…';
+    try {
+      const r = await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}/test`, { body: {} });
+      result.textContent = `${channelLabel(c.name)}: ${r.delivered ? `${t('channel.testOk')} (${r.attempts.at(-1)?.detail ?? ''})` : r.attempts.at(-1)?.detail ?? t('channel.testFailed')}`;
+    } catch (err) {
+      result.textContent = `${channelLabel(c.name)}: ${err.message}`;
+    }
+  };
+  const remove = (c) => async (e) => {
+    const b = e.currentTarget;
+    if (!b.classList.contains('confirm')) {
+      const users = rules.filter((r) => r.channels.includes(c.name)).map((r) => r.name);
+      b.classList.add('confirm');
+      b.textContent = users.length ? t('channels.confirmDeleteUsed', { n: users.length, rules: users.join(', ') }) : t('channels.confirmDelete');
+      return;
+    }
+    try {
+      await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'DELETE' });
+      await onChange();
+    } catch (err) {
+      result.textContent = `${c.name}: ${err.message}`;
+    }
+  };
+  const head = ['channels.name', 'channels.type', 'channels.where', 'channels.secret', ''].map((k) => (k ? t(k) : ''));
+  const cell = (label, props, ...children) => h('td', { 'data-label': label, ...props }, ...children);
+  const table = h('table', { id: 'channels-table', class: 'stack' },
+    h('tr', {}, ...head.map((x) => h('th', { text: x }))),
+    ...list.map((c) => h('tr', { dataset: { channel: c.name } },
+      cell(head[0], { class: 'name nowrap', text: channelLabel(c.name) }),
+      cell(head[1], { class: 'nowrap', text: t(`channel.type.${c.type}`) }),
+      cell(head[2], { class: 'where', text: where(c) }),
+      cell(head[3], { class: 'nowrap', text: secretState(c) }),
+      cell('', { class: 'actions' },
+        c.type === 'console' ? null : h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => openForm(c, c.type) }),
+        h('button', { type: 'button', class: 'test', text: t('channels.test'), onclick: () => test(c) }),
+        c.type === 'console' ? null : h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove(c) })),
+    )));
+  const newType = h('select', { name: 'new-channel-type', 'aria-label': t('channels.kind') }, ...TYPES.map((x) => h('option', { value: x, text: t(`channel.type.${x}`) })));
+  return h('div', { id: 'channels-panel' },
+    h('div', { class: 'form-row' }, newType, h('button', { type: 'button', id: 'add-channel', class: 'primary', text: t('channels.add'), onclick: () => openForm(null, newType.value) }),
+      h('span', { class: 'muted small', text: t('channels.help') })),
+    table, result, formBox);
 }

@@ -8,10 +8,10 @@
 import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { metricHelp, t } from '../i18n.js';
+import { channelLabel } from './channels.js';
 
 const OPS = ['>', '>=', '<', '<='];
 const KINDS = ['value', 'surge', 'sample', 'perRequest'];
-const CHANNELS = ['console', 'email', 'webhook'];
 export const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 const parseLabels = (s) => Object.fromEntries(String(s ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
 
@@ -51,10 +51,10 @@ function metricPicker(metrics, name, { optional = false } = {}) {
 }
 
 export class RuleForm {
-  /** channels: the API's view of them (null when not configured); onSaved: after a save. */
+  /** channels: the API's view of them ({ channels: [{ name, type, … }] }); onSaved: after a save. */
   constructor({ metrics, channels, onSaved, onCancel }) {
     this.metrics = metrics;
-    this.channels = channels;
+    this.configured = new Set(channels.channels.map((c) => c.name));
     this.onSaved = onSaved;
     this.onCancel = onCancel;
     this.editing = null;
@@ -103,7 +103,7 @@ export class RuleForm {
       h('div', { class: 'form-row' },
         field('rules.severity', h('select', { name: 'severity' }, ...['info', 'warning', 'critical'].map((s) => h('option', { value: s, text: t(`severity.${s}`), selected: s === 'warning' }))), null),
         h('div', { class: 'field' }, h('span', { class: 'field-label', text: t('rules.channels') }),
-          h('span', { class: 'checks' }, ...CHANNELS.map((c) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'channels', value: c, checked: c === 'console' }), t(`channel.${c}`)))),
+          this.channelChecks = h('span', { class: 'checks channel-picker' }),
           h('small', { class: 'help', text: t('rule.channels.help') })),
         field('rules.boost', num('boostLogMinutes', { min: 0, max: 1440 }), 'rule.boost.help'),
         h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'captureRequests', type: 'checkbox' }), ` ${t('rules.capture')}`), h('small', { class: 'help', text: t('rule.capture.help') })),
@@ -115,6 +115,7 @@ export class RuleForm {
         h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: () => this.onCancel?.() })),
       this.testResult,
     );
+    this.showChannels([...this.configured], ['console']);
     this.el.addEventListener('change', () => this.sync());
     this.el.addEventListener('submit', (e) => { e.preventDefault(); void this.save(); });
     this.sync();
@@ -139,8 +140,8 @@ export class RuleForm {
       this.kindNote = h('small', { class: 'help warn-text', text: t('rule.kind.needs', { m: note }) });
       this.kindBox.append(this.kindNote);
     }
-    const missing = [...this.el.querySelectorAll('[name=channels]:checked')].map((c) => c.value).filter((c) => c !== 'console' && !this.channels?.[c]);
-    this.channelWarning.textContent = missing.length ? t('rule.channel.missing', { c: missing.map((c) => t(`channel.${c}`)).join(', ') }) : '';
+    const missing = [...this.el.querySelectorAll('[name=channels]:checked')].map((c) => c.value).filter((c) => !this.configured.has(c));
+    this.channelWarning.textContent = missing.length ? t('rule.channel.missing', { c: missing.map(channelLabel).join(', ') }) : '';
     this.channelWarning.hidden = !missing.length;
   }
 
@@ -189,6 +190,13 @@ export class RuleForm {
     }
   }
 
+  /** One checkbox per channel name, by name; those not configured say so. */
+  showChannels(names, checked) {
+    this.channelChecks.replaceChildren(...names.map((name) => h('label', { class: `check${this.configured.has(name) ? '' : ' unconfigured'}` },
+      h('input', { type: 'checkbox', name: 'channels', value: name, checked: checked.includes(name) }),
+      this.configured.has(name) ? channelLabel(name) : `${name} (${t('channel.notConfigured')})`)));
+  }
+
   clearErrors() {
     this.el.querySelectorAll('.field-error').forEach((x) => x.remove());
   }
@@ -206,6 +214,7 @@ export class RuleForm {
     this.editing = null;
     delete this.el.dataset.editing;
     this.el.reset();
+    this.showChannels([...this.configured], ['console']);
     this.clearErrors();
     this.testResult.replaceChildren();
     this.picker.search.value = '';
@@ -247,7 +256,8 @@ export class RuleForm {
     set('and.consecutiveChecks', r.and?.consecutiveChecks); set('and.for', r.and?.for);
     const kind = r.perRequest ? 'perRequest' : r.surgeBaseline ? 'surge' : r.sampleSeconds !== undefined ? 'sample' : 'value';
     this.el.querySelectorAll('[name=kind]').forEach((x) => { x.checked = x.value === kind; });
-    this.el.querySelectorAll('[name=channels]').forEach((c) => { c.checked = r.channels.includes(c.value); });
+    // A rule may name a channel that is not (or no longer) configured: it is listed, and warned about.
+    this.showChannels([...this.configured, ...r.channels.filter((c) => !this.configured.has(c))], r.channels);
     this.el.querySelector('[name=captureRequests]').checked = Boolean(r.captureRequests);
     this.el.querySelector('[name=enabled]').checked = r.enabled !== false;
     this.title.textContent = `${t('rules.edit')}: ${r.name}`;

@@ -6,7 +6,7 @@ import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { fmtValue } from '../format.js';
 import { t } from '../i18n.js';
-import { channelsPanel } from './channels.js';
+import { channelLabel, channelsPanel } from './channels.js';
 import { labelsText, RuleForm } from './rule-form.js';
 import { silencesPanel } from './silences.js';
 
@@ -47,7 +47,14 @@ export class Settings {
   showError(form, err) {
     form.querySelectorAll('.field-error').forEach((x) => x.remove());
     const msg = err instanceof ApiError ? err.message : String(err);
-    const field = err instanceof ApiError && err.field ? form.querySelector(`[name="${CSS.escape(err.field)}"]`) : null;
+    // `urls[1]` or `labels.1bad` shows at the field that holds it (urls, labels).
+    let field = null;
+    let name = err instanceof ApiError ? err.field : undefined;
+    while (name && !field) {
+      field = form.querySelector(`[name="${CSS.escape(name)}"]`);
+      const shorter = name.replace(/(\[\d+\]|\.[^.[]*)$/, '');
+      name = shorter === name ? undefined : shorter;
+    }
     (field?.closest('label') ?? form).append(h('span', { class: 'field-error', role: 'alert', text: msg }));
   }
 
@@ -64,7 +71,7 @@ export class Settings {
       rules: this.rulesPanel(rules, alerts, units),
       presets: this.presetsPanel(presets),
       silences: silencesPanel({ silences, rules, onChange: rerender, showError: (f, e) => this.showError(f, e) }),
-      channels: channelsPanel({ channels, onChange: rerender, showError: (f, e) => this.showError(f, e) }),
+      channels: channelsPanel({ channels, rules, onChange: rerender, showError: (f, e) => this.showError(f, e) }),
       history: this.historyPanel(history, rules),
     };
     const tabBar = h('div', { class: 'settings-tabs', role: 'tablist' }, ...TABS.map((k) => h('button', {
@@ -103,7 +110,7 @@ export class Settings {
         cell(head[0], { text: r.name }),
         cell(head[1], { class: 'condition', text: ruleText(r, units) }),
         cell(head[2], { class: 'nowrap', text: t(`severity.${r.severity}`) }),
-        cell(head[3], { text: r.channels.map((c) => t(`channel.${c}`)).join(', ') }),
+        cell(head[3], { text: r.channels.map(channelLabel).join(', ') }),
         cell(head[4], { class: 'state nowrap', text: stateOf(r) }),
         cell(head[5], {}, h('input', { type: 'checkbox', checked: r.enabled, 'aria-label': t('rules.enable'), onchange: async (e) => { const { id, ...rest } = r; await api(`/api/monitor/alerts/rules/${encodeURIComponent(id)}`, { method: 'PUT', body: { ...rest, enabled: e.target.checked } }); } })),
         cell('', { class: 'actions' },
@@ -129,7 +136,7 @@ export class Settings {
     const names = new Map(rules.map((r) => [r.id, r.name]));
     const head = ['history.when', 'history.kind', 'history.rule', 'history.what', 'history.detail'].map((k) => t(k));
     const what = (e) => {
-      if (e.kind === 'delivery') return `${t(`channel.${e.channel}`)} #${e.attempt} ${t(e.ok ? 'history.sent' : 'history.failed')}`;
+      if (e.kind === 'delivery') return `${channelLabel(e.channel)} #${e.attempt} ${t(e.ok ? 'history.sent' : 'history.failed')}`;
       if (e.kind === 'silenced') return t('history.silenced');
       return `${t(`state.${e.from}`)} → ${t(`state.${e.to}`)}`;
     };

@@ -15,7 +15,8 @@ export function emailSubject(n: Notification): string {
   return `${tag} ${n.alerts.length} alerts: ${[...new Set(n.alerts.map((a) => a.ruleName))].join(', ')}`;
 }
 
-function contextLines(a: AlertPayload): Array<[string, string]> {
+/** An alert's context as rows of (what, value), for mail and Alertmanager's description. */
+export function contextLines(a: AlertPayload): Array<[string, string]> {
   const c = a.context;
   const rows: Array<[string, string]> = [
     ['Status', a.status],

@@ -1,12 +1,41 @@
-// Email with nodemailer: a pooled SMTP transport with short timeouts, and a hard deadline
-// of timeoutMs for each message (a server that accepts and never answers, or drips, is
-// given up on, and its connections replaced). nodemailer retries nothing itself; the
-// delivery queue does, for transient failures (connection errors, timeouts, SMTP 4xx),
-// not for permanent ones (SMTP 5xx such as an unknown mailbox).
+// The email channel: its settings (SMTP server, sender, recipients; the password
+// write-only) and its notifier. nodemailer with a pooled SMTP transport with short
+// timeouts, and a hard deadline of timeoutMs for each message (a server that accepts and
+// never answers, or drips, is given up on, and its connections replaced). nodemailer
+// retries nothing itself; the delivery queue does, for transient failures (connection
+// errors, timeouts, SMTP 4xx), not for permanent ones (SMTP 5xx such as an unknown mailbox).
 import nodemailer from 'nodemailer';
+import { z } from 'zod';
 import { DeadlineExceeded, withDeadline } from '../../deadline.js';
-import type { Notification, Notifier, SendResult } from '../notifier.js';
+import { channelName, defineChannelType, keptSecret, timeoutMs, writeOnly, type ChannelNotifier } from '../channel-type.js';
+import type { Notification, SendResult } from '../notifier.js';
 import { emailHtml, emailSubject, emailText } from './email-format.js';
+
+const address = z.string().email({ message: 'expected an email address' });
+const fields = {
+  name: channelName,
+  type: z.literal('email'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(587),
+  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  user: z.string().min(1).optional(),
+  from: address,
+  to: z.array(address).min(1, { message: 'expected at least one recipient' }),
+  timeoutMs: timeoutMs(10_000),
+  /** Accept self-signed certificates (internal relays). */
+  allowSelfSigned: z.boolean().default(false),
+};
+const stored = z.object({ ...fields, password: z.string().min(1).optional() });
+
+export const emailChannel = defineChannelType({
+  type: 'email',
+  input: z.strictObject({ ...fields, password: writeOnly }),
+  stored,
+  merge: (input, previous) => ({ ...input, password: keptSecret(input.password, previous?.password) }),
+  view: (e) => ({ host: e.host, port: e.port, secure: e.secure, user: e.user ?? null, from: e.from, to: e.to, timeoutMs: e.timeoutMs, allowSelfSigned: e.allowSelfSigned, passwordSet: Boolean(e.password) }),
+  create: (e, deps) => emailNotifier({ ...e, readSample: deps.readSample }),
+});
 
 export interface EmailConfig {
   host: string;
@@ -36,7 +65,7 @@ async function sampleAttachments(n: Notification, read: EmailConfig['readSample'
   return out;
 }
 
-export function emailNotifier(cfg: EmailConfig): Notifier & { close(): void } {
+export function emailNotifier(cfg: EmailConfig): ChannelNotifier & { close(): void } {
   const connect = () => nodemailer.createTransport({
     host: cfg.host,
     port: cfg.port,

@@ -1,8 +1,7 @@
 // Webhook bodies, one pure formatter per receiver: generic JSON, Alertmanager webhook
 // v4 (so existing receivers work), and the DingTalk, Feishu/Lark, WeCom and Slack robots.
 // (Pure but for the host name, the default instance label.)
-import { hostname } from 'node:os';
-import type { AlertSite } from '../alert-site.js';
+import { siteFromLink, type AlertSite } from '../alert-site.js';
 import type { AlertPayload, Notification } from '../notifier.js';
 
 export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu', 'wecom', 'slack'] as const;
@@ -104,15 +103,9 @@ function absolute(url: string, site: AlertSite): string {
   return /^https?:\/\//i.test(url) ? url : `${site.externalUrl}${url.startsWith('/') ? '' : '/'}${url}`;
 }
 
-/** Without a site from the configuration: the host name, and the node's URL from the Monitor link. */
-function defaultSite(n: Notification): AlertSite {
-  const link = n.alerts[0]?.context.monitorUrl ?? '';
-  const base = /^https?:\/\//i.test(link) ? link.replace(/#.*$/, '').replace(/\/+$/, '') : `http://${hostname()}`;
-  return { instance: hostname(), externalUrl: base };
-}
 
 /** `site`: this node's instance label and URL (alert-site.ts); derived from the alerts when absent. */
-export function formatWebhook(format: WebhookFormat, n: Notification, site: AlertSite = defaultSite(n)): unknown {
+export function formatWebhook(format: WebhookFormat, n: Notification, site: AlertSite = siteFromLink(n.alerts[0]?.context.monitorUrl ?? '')): unknown {
   switch (format) {
     case 'alertmanager':
       return alertmanager(n, site);

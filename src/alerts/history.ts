@@ -1,0 +1,84 @@
+// The alert history: every state change, delivery attempt and held-back notice, newest
+// kept (5 000 by default), written to its file at most once a minute and at close, so a
+// busy minute costs one write and a crash loses at most a minute.
+import { z } from 'zod';
+import type { JsonFile } from './json-file.js';
+
+export const HISTORY_SAVE_MS = 60_000;
+
+/** One entry; the file keeps them as they are (keys of other versions too). */
+export const historyEntrySchema = z.looseObject({
+  at: z.number(),
+  kind: z.enum(['state', 'delivery', 'silenced']),
+  ruleId: z.string().optional(),
+  severity: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  value: z.number().nullable().optional(),
+  /** The channel's name. */
+  channel: z.string().optional(),
+  ok: z.boolean().optional(),
+  detail: z.string().optional(),
+  attempt: z.number().optional(),
+  /** Per-request alerts: the request that raised it. */
+  requestId: z.string().optional(),
+  client: z.string().optional(),
+});
+export const historyFileSchema = z.array(historyEntrySchema);
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export interface HistoryQuery {
+  ruleId?: string;
+  severity?: string;
+  since?: number;
+  limit?: number;
+}
+
+export class AlertHistory {
+  private readonly entries: HistoryEntry[] = [];
+  private dirty = false;
+  private savedAt = 0;
+
+  constructor(private readonly file: JsonFile<typeof historyFileSchema>, private readonly limit = 5_000, private readonly onSaveError: (reason: string) => void = () => {}) {}
+
+  /** What the file held at start. */
+  restore(entries: readonly HistoryEntry[]): void {
+    this.entries.push(...entries);
+    this.trim();
+  }
+
+  push(e: HistoryEntry): void {
+    this.dirty = true;
+    this.entries.push(e);
+    this.trim();
+  }
+
+  private trim(): void {
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+  }
+
+  /** Newest first. */
+  query(q: HistoryQuery): HistoryEntry[] {
+    return this.entries
+      .filter((h) => (!q.ruleId || h.ruleId === q.ruleId) && (!q.severity || h.severity === q.severity) && (q.since === undefined || h.at >= q.since))
+      .slice(-(q.limit ?? 200))
+      .reverse();
+  }
+
+  /** After a check: written when a minute has passed since the last write. */
+  saveIfDue(now: number): void {
+    if (now - this.savedAt >= HISTORY_SAVE_MS) this.save(now);
+  }
+
+  save(now: number): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.savedAt = now;
+    try {
+      this.file.save(this.entries);
+    } catch (err) {
+      this.onSaveError((err as Error).message);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+// The Alertmanager channel: this node speaks to Alertmanager as Prometheus does, so an
+// Alertmanager cluster routes, groups, silences and inhibits our alerts with the fleet's.
+// POST /api/v2/alerts to every configured Alertmanager (one accepting is enough, as
+// Prometheus' notifier counts it), alerts as Alertmanager's OpenAPI `postableAlert`:
+// labels (alertname, severity, instance, the series' labels, the channel's own), the
+// context as annotations, startsAt, and endsAt. Following prometheus/prometheus
+// rules/alerting.go (sendAlerts, needsSending) and rules/manager.go (SendAlerts): a firing
+// alert is re-sent every resend delay (1 m, --rules.alert.resend-delay) with
+// endsAt = now + 4 × max(check interval, resend delay), so Alertmanager resolves it by
+// itself if this node goes quiet; a resolved one is sent with endsAt = when it resolved,
+// and re-sent for 15 minutes (resolvedRetention) in case an Alertmanager missed it.
+import { request } from 'undici';
+import { z } from 'zod';
+import { DeadlineExceeded, withDeadline } from '../../deadline.js';
+import { channelName, defineChannelType, keptSecret, timeoutMs, writeOnly, type ChannelDeps, type ChannelNotifier } from '../channel-type.js';
+import { keptUrl, maskUrl } from '../mask-url.js';
+import type { AlertPayload, Notification, SendResult } from '../notifier.js';
+import { contextLines } from './email-format.js';
+import { httpUrl } from './webhook.js';
+
+/** Prometheus' --rules.alert.resend-delay default. */
+export const RESEND_DELAY_MS = 60_000;
+/** Prometheus' resolvedRetention (rules/alerting.go). */
+export const RESOLVED_RETENTION_MS = 15 * 60_000;
+/** Prometheus' notifier DefaultMaxBatchSize: alerts in one POST. */
+const MAX_BATCH = 256;
+/** Alertmanager (before 0.27's UTF-8 names) takes Prometheus' classic label names. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const labelName = z.string().regex(LABEL_NAME, { message: 'expected a label name: letters, digits and _, not starting with a digit' });
+const fields = {
+  name: channelName,
+  type: z.literal('alertmanager'),
+  /** The label `instance`; default this node's host name. */
+  instance: z.string().min(1).max(200).optional(),
+  /** Labels added to every alert, like Prometheus' external_labels (cluster, region). */
+  labels: z.record(labelName, z.string().min(1).max(1024)).default({}),
+  timeoutMs: timeoutMs(10_000),
+};
+const stored = z.object({
+  ...fields,
+  urls: z.array(httpUrl).min(1, { message: 'expected at least one Alertmanager URL' }).max(10),
+  /** Sent as Authorization: Bearer (an Alertmanager behind an authenticating proxy). */
+  secret: z.string().min(1).optional(),
+});
+
+export const alertmanagerChannel = defineChannelType({
+  type: 'alertmanager',
+  // URLs may carry credentials (https://user:pass@am.example): shown masked, kept when sent back so.
+  input: z.strictObject({ ...fields, urls: z.array(z.string()).min(1, { message: 'expected at least one Alertmanager URL' }).max(10).optional(), secret: writeOnly }),
+  stored,
+  merge(input, previous) {
+    const given = input.urls;
+    const urls = given === undefined
+      ? previous?.urls
+      : given.map((u, i) => keptUrl(u, previous?.urls.find((p) => maskUrl(p) === u), `urls[${i}]`)!);
+    return { ...input, urls: urls ?? [], secret: keptSecret(input.secret, previous?.secret) };
+  },
+  view: (c, deps) => ({ urls: c.urls.map(maskUrl), instance: c.instance ?? null, instanceDefault: deps.site.instance, labels: c.labels, timeoutMs: c.timeoutMs, secretSet: Boolean(c.secret) }),
+  create: (c, deps) => alertmanagerNotifier({ urls: c.urls, instance: c.instance ?? deps.site.instance, labels: c.labels, secret: c.secret, timeoutMs: c.timeoutMs }, deps),
+  resend: { everyMs: RESEND_DELAY_MS, resolvedRetentionMs: RESOLVED_RETENTION_MS },
+});
+
+export interface AlertmanagerConfig {
+  urls: string[];
+  instance: string;
+  labels: Record<string, string>;
+  secret?: string | undefined;
+  timeoutMs: number;
+}
+
+/** Alertmanager's postableAlert (api/v2/openapi.yaml). */
+export interface PostableAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL?: string;
+}
+
+const sanitize = (name: string) => (LABEL_NAME.test(name) ? name : `_${name}`.replace(/[^a-zA-Z0-9_]/g, '_'));
+
+/** One alert as Alertmanager takes it. `validUntil`: endsAt of a firing alert. Pure. */
+export function postableAlert(a: AlertPayload, cfg: Pick<AlertmanagerConfig, 'instance' | 'labels'>, validUntil: number, test = false): PostableAlert {
+  const labels: Record<string, string> = {};
+  // The series' labels, then the channel's, then ours: alertname, severity and instance are
+  // what Alertmanager routes on and cannot be overridden by a series.
+  for (const [k, v] of Object.entries(a.labels)) if (v !== '') labels[sanitize(k)] = v;
+  Object.assign(labels, cfg.labels, { alertname: a.ruleName, severity: a.severity, instance: cfg.instance });
+  if (test) labels.test = 'true';
+  const c = a.context;
+  const annotations: Record<string, string> = {
+    summary: a.summary,
+    description: contextLines(a).filter(([k]) => k !== 'Status').map(([k, v]) => `${k}: ${v}`).join('\n'),
+    metric: a.metric,
+    value: c.value === null ? 'no data' : String(c.value),
+    threshold: `${c.op} ${c.threshold}`,
+  };
+  if (c.lastError) annotations.last_error = c.lastError;
+  if (Object.keys(c.gpuTemperatureCelsius).length) annotations.gpu_temperature_celsius = Object.entries(c.gpuTemperatureCelsius).map(([g, t]) => `${g}=${t}`).join(' ');
+  if (c.topClient) annotations.top_client = c.topClient;
+  if (c.request) annotations.request = Object.entries(c.request).map(([k, v]) => `${k}=${v}`).join(' ');
+  if (c.samples?.length) annotations.samples = c.samples.map((s) => s.url).join(' ');
+  const absolute = /^https?:\/\//i.test(c.monitorUrl);
+  return {
+    labels,
+    annotations,
+    startsAt: a.startsAt,
+    endsAt: a.status === 'resolved' && a.endsAt ? a.endsAt : new Date(validUntil).toISOString(),
+    // Alertmanager links to it; a relative link would be broken there.
+    ...(absolute ? { generatorURL: c.monitorUrl } : {}),
+  };
+}
+
+/** `http://am:9093` (or with a path prefix) → its alerts endpoint; a URL that already names it is kept. */
+export function alertsEndpoint(base: string): string {
+  const u = new URL(base);
+  if (!/\/api\/v2\/alerts\/?$/.test(u.pathname)) u.pathname = `${u.pathname.replace(/\/+$/, '')}/api/v2/alerts`;
+  return u.toString();
+}
+
+interface Outcome { url: string; ok: boolean; retry: boolean; detail: string }
+
+export function alertmanagerNotifier(cfg: AlertmanagerConfig, deps: Pick<ChannelDeps, 'clock' | 'intervalMs'>): ChannelNotifier {
+  const targets = cfg.urls.map((base) => {
+    const u = new URL(alertsEndpoint(base));
+    // Credentials in the URL become Basic auth (fetch-style clients refuse them in the URL).
+    const basic = u.username || u.password ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined;
+    u.username = '';
+    u.password = '';
+    return { url: u.toString(), shown: maskUrl(base), basic };
+  });
+
+  async function post(t: (typeof targets)[number], body: string, signal: AbortSignal): Promise<Outcome> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'qwen3vl-monitor' };
+    if (cfg.secret) headers.authorization = `Bearer ${cfg.secret}`;
+    else if (t.basic) headers.authorization = t.basic;
+    try {
+      return await withDeadline(cfg.timeoutMs, signal, async (deadline) => {
+        const res = await request(t.url, { method: 'POST', body, headers, signal: deadline, headersTimeout: cfg.timeoutMs, bodyTimeout: cfg.timeoutMs });
+        const answer = (await res.body.text()).slice(0, 200).trim();
+        if (res.statusCode < 300) return { url: t.shown, ok: true, retry: false, detail: `HTTP ${res.statusCode}` };
+        return { url: t.shown, ok: false, retry: res.statusCode >= 500 || res.statusCode === 429, detail: `HTTP ${res.statusCode}${answer ? `: ${answer}` : ''}` };
+      });
+    } catch (err) {
+      const e = err as Error;
+      const timedOut = e instanceof DeadlineExceeded || e.name === 'TimeoutError';
+      return { url: t.shown, ok: false, retry: true, detail: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(t.url).join(t.shown) };
+    }
+  }
+
+  return {
+    kind: 'alertmanager',
+    async send(n: Notification, signal: AbortSignal): Promise<SendResult> {
+      const now = deps.clock();
+      const validUntil = now + 4 * Math.max(deps.intervalMs, RESEND_DELAY_MS);
+      const alerts = n.alerts.map((a) => postableAlert(a, cfg, validUntil, n.test));
+      const batches: string[] = [];
+      for (let i = 0; i < alerts.length; i += MAX_BATCH) batches.push(JSON.stringify(alerts.slice(i, i + MAX_BATCH)));
+      // Every Alertmanager of the cluster gets every alert (they do not share what they receive).
+      const outcomes = await Promise.all(targets.map(async (t) => {
+        for (const body of batches) {
+          const o = await post(t, body, signal);
+          if (!o.ok) return o;
+        }
+        return { url: t.shown, ok: true, retry: false, detail: 'accepted' };
+      }));
+      const accepted = outcomes.filter((o) => o.ok).length;
+      const failures = outcomes.filter((o) => !o.ok).map((o) => `${o.url}: ${o.detail}`);
+      const counted = `${alerts.length} alert(s) accepted by ${accepted} of ${targets.length} Alertmanager(s)`;
+      if (accepted > 0) return { ok: true, detail: failures.length ? `${counted}; ${failures.join('; ')}` : counted };
+      return { ok: false, retry: outcomes.some((o) => o.retry), error: failures.join('; ') };
+    },
+  };
+}
