@@ -64,6 +64,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/monitor/alerts/rules': { tag: 'Alerts', summary: 'The alert rules and their states' },
   'POST /api/monitor/alerts/rules': { tag: 'Alerts', summary: 'Creates a rule', body: ruleInputSchema },
   'POST /api/monitor/alerts/rules/test': { tag: 'Alerts', summary: 'Would this rule be firing now, and why (replays the last hour)', body: ruleInputSchema },
+  'GET /api/monitor/alerts/rules/export.prometheus.yml': { tag: 'Alerts', summary: 'The rules as a Prometheus alerting-rules file (YAML), for promtool and a fleet Prometheus' },
   'GET /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'One rule', params: id },
   'PUT /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'Replaces a rule', body: ruleInputSchema, params: id },
   'DELETE /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'Deletes a rule', params: id },
