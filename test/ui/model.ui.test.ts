@@ -4,7 +4,10 @@
 // and a refresh costs one request.
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parsePrometheusText } from '../../src/probes/prometheus-text.js';
+import { readEngine } from '../../src/probes/upstream-metrics.js';
 import { openPage, uiFixture } from './browser.js';
+import { clippedInside } from './layout-check.js';
 
 mkdirSync('test-artifacts', { recursive: true });
 const ui = uiFixture({ appOptions: { probes: false } });
@@ -78,5 +81,25 @@ describe('Model Metrics', () => {
     expect(asked).toEqual(['/api/monitor/model', '/api/monitor/model']);
     expect(errors).toEqual([]);
     await page.context().close();
+  });
+
+  it('shows each of two vLLM engines and their fullest KV cache, never the sum, and says so', { timeout: 60_000 }, async () => {
+    // A vLLM page with two data-parallel engines at 40 % and 60 % KV cache (a sum would read 100 %).
+    const page2 = ['0', '1'].map((e, i) => `vllm:num_requests_running{engine="${e}"} ${3 + i}\nvllm:num_requests_waiting{engine="${e}"} ${i}\nvllm:kv_cache_usage_perc{engine="${e}"} ${i ? 0.6 : 0.4}\n`).join('');
+    ui.app.monitor!.engine = readEngine(parsePrometheusText(page2), undefined).reading;
+    for (const [lang, viewport] of [['en-US', { width: 1280, height: 800 }], ['zh-CN', { width: 390, height: 844 }], ['en-US', { width: 1920, height: 1080 }]] as const) {
+      const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, viewport);
+      await page.click('[data-sub="model"]');
+      await page.waitForSelector('#sub-model .engine-note');
+      const rows = await page.$$eval('#sub-model .engine-note', (n) => [...n[0]!.parentElement!.querySelectorAll('tr')].map((tr) => [...tr.children].map((c) => c.textContent)));
+      const all = lang === 'zh-CN' ? '合计' : 'all';
+      const one = lang === 'zh-CN' ? '引擎 ' : 'engine ';
+      expect(rows.slice(1)).toEqual([[all, '7', '1', '60 %', '—'], [`${one}0`, '3', '0', '40 %', '—'], [`${one}1`, '4', '1', '60 %', '—']]);
+      expect(await page.textContent('#sub-model .engine-note')).toContain(lang === 'zh-CN' ? '2 个引擎：KV 缓存取最满的引擎' : "2 engines: KV cache is the fullest engine's");
+      expect(await clippedInside(page, '#sub-model .box')).toEqual([]);
+      await page.locator('#sub-model .engine-note').locator('..').screenshot({ path: `test-artifacts/model-engines-${viewport.width}.png` });
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }
   });
 });

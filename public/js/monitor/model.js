@@ -166,10 +166,16 @@ export class ModelTab {
       s.stages.replaceChildren(stageBar(m.stages));
     }
     const e = d.engine;
-    this.engine.replaceChildren(h('h4', { text: t('model.engine') }), e.available
-      ? h('table', {}, h('tr', {}, ...['engine.running', 'engine.waiting', 'engine.kv', 'engine.prefix'].map((k) => h('th', { text: t(k) }))),
-        h('tr', {}, ...[fmtValue(e.requestsRunning, 'requests'), fmtValue(e.requestsWaiting, 'requests'), fmtValue(e.kvCacheUsagePercent, '%'), fmtValue(e.prefixCacheHitRatePercent, '%')].map((x) => h('td', { text: x }))))
-      : h('p', { class: 'muted', text: e.reason ?? '—' }));
+    // Several engines (vLLM data-parallel, SGLang ranks): a row each under the combined one,
+    // which takes the fullest KV cache and sums requests, and says so.
+    const many = e.engines && e.engines.length > 1 ? e.engines : [];
+    const row = (label, g) => h('tr', {}, ...(many.length ? [h('th', { text: label })] : []),
+      ...[fmtValue(g.requestsRunning, 'requests'), fmtValue(g.requestsWaiting, 'requests'), fmtValue(g.kvCacheUsagePercent, '%'), fmtValue(g.prefixCacheHitRatePercent, '%')].map((x) => h('td', { text: x })));
+    this.engine.replaceChildren(h('h4', { text: t('model.engine') }), ...(e.available
+      ? [h('table', {}, h('tr', {}, ...(many.length ? [h('th', { text: '' })] : []), ...['engine.running', 'engine.waiting', 'engine.kv', 'engine.prefix'].map((k) => h('th', { text: t(k) }))),
+          row(t('engine.all'), e), ...many.map((g) => row(t('engine.one', { id: g.id }), g))),
+        ...(many.length ? [h('p', { class: 'muted engine-note', text: t('engine.combined', { n: many.length }) })] : [])]
+      : [h('p', { class: 'muted', text: e.reason ?? '—' })]));
     this.clients.replaceChildren(h('h4', { text: t('model.clients') }), d.clients.length
       ? h('table', {}, h('tr', {}, ...['clients.client', 'clients.gpu', 'clients.requests', 'clients.errors'].map((k) => h('th', { text: t(k) }))),
         ...d.clients.map((c) => h('tr', {}, h('td', { text: c.client }), h('td', { text: fmtNumber(c.gpuSeconds, 1) }), h('td', { text: fmtNumber(c.requests, 0) }), h('td', { text: fmtNumber(c.errors, 0) }))))
