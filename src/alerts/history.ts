@@ -29,10 +29,10 @@ export const historyFileSchema = z.array(historyEntrySchema);
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
 export interface HistoryQuery {
-  ruleId?: string;
-  severity?: string;
-  since?: number;
-  limit?: number;
+  ruleId?: string | undefined;
+  severity?: string | undefined;
+  since?: number | undefined;
+  limit?: number | undefined;
 }
 
 export class AlertHistory {

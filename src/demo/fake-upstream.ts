@@ -23,7 +23,7 @@ export interface FakeBehavior {
   usage: boolean;
   logprobs: boolean;
   /** Answer with this text instead of the canned one (split into tokens at spaces). */
-  reply?: string;
+  reply?: string | undefined;
   /** Log-probability of every token when set (e.g. Math.log(0.5) for a 50 % confident answer). */
   tokenLogprob?: number;
   /** The message of simulated failures (e.g. vLLM's "CUDA out of memory. Tried to allocate …"). */
@@ -33,7 +33,7 @@ export interface FakeBehavior {
    * connection, `stall` stops sending and keeps it open, `no-end` ends the body cleanly
    * without a finish_reason or [DONE].
    */
-  streamFault?: 'cut' | 'stall' | 'no-end';
+  streamFault?: 'cut' | 'stall' | 'no-end' | undefined;
   faultAfterTokens?: number;
   /** Line end of the SSE stream: LF (default), CRLF or a lone CR, all allowed by the standard. */
   sseLineEnd?: '\n' | '\r\n' | '\r';
