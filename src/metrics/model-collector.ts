@@ -17,28 +17,28 @@ export function collectModelSeries(stats: ModelStats, store: SeriesStore, window
   if (ocrTotal.mean !== null) store.record('ocr_avg_duration', {}, now, ocrTotal.mean);
   for (const module of IMAGE_MODULES) {
     const pre = stats.preprocess.get(module)!.summarize(windowMs, now);
-    if (pre.requests > 0) store.record(`${module}_preproc_failure_rate`, {}, now, (pre.status5xx / pre.requests) * 100);
+    if (pre.count > 0) store.record(`${module}_preproc_failure_rate`, {}, now, (pre.status5xx / pre.count) * 100);
     store.record(`${module}_degraded_total`, {}, now, stats.degradedTotal.get(module)!);
   }
   // Failures by code, per minute; a code seen once keeps its series (at 0) while it is quiet.
   for (const [key, w] of stats.failures) {
     const [module, code] = key.split(':') as [string, string];
     const s = w.summarize(windowMs, now);
-    store.record('model_error_count', { module, code }, now, s.requests / (s.coveredMs / 60_000));
+    store.record('model_error_count', { module, code }, now, s.count / (s.coveredMs / 60_000));
   }
 
   const conf = stats.ocrConfidence.summarize(windowMs, now);
-  if (conf.requests > 0) store.record('ocr_confidence_mean', {}, now, conf.latencyMsAvg!);
+  if (conf.count > 0) store.record('ocr_confidence_mean', {}, now, conf.mean!);
   const ocr = stats.ocrOutcomes.summarize(windowMs, now);
   store.record('ocr_error_count', {}, now, ocr.status5xx / (ocr.coveredMs / 60_000));
 
   const gui = stats.guiSteps.summarize(windowMs, now);
-  if (gui.requests > 0) {
-    const failedExecutions = stats.guiExecutionFailures.summarize(windowMs, now).requests;
+  if (gui.count > 0) {
+    const failedExecutions = stats.guiExecutionFailures.summarize(windowMs, now).count;
     const succeeded = Math.max(0, gui.status2xx - failedExecutions);
-    store.record('gui_step_success_rate', {}, now, (succeeded / gui.requests) * 100);
-    store.record('gui_step_avg_duration', {}, now, gui.latencyMsAvg!);
+    store.record('gui_step_success_rate', {}, now, (succeeded / gui.count) * 100);
+    store.record('gui_step_avg_duration', {}, now, gui.mean!);
   }
   const video = stats.videoFps.summarize(windowMs, now);
-  if (video.requests > 0) store.record('video_frames_per_second', {}, now, video.latencyMsAvg!);
+  if (video.count > 0) store.record('video_frames_per_second', {}, now, video.mean!);
 }

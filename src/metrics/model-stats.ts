@@ -2,7 +2,7 @@
 // confidence and failures, GUI step outcomes, video speed, input tokens, preprocessing
 // failures and degraded images, failures by error code. Every number is a sliding window
 // of the same 5-second slots as the service layer.
-import { LatencyWindow } from './latency-window.js';
+import { SlidingWindow } from './sliding-window.js';
 import { ModelTotals } from './model-totals.js';
 import { SlotSums } from './slot-sums.js';
 
@@ -39,23 +39,23 @@ export class ModelStats {
   readonly stages = new Map<string, SlotSums>();
   /** The same windows by module, for a request's timer to bind once (no key built per stage). */
   private readonly stagesByModule = new Map<ModuleName, Record<Stage, StageRecorder>>();
-  readonly ocrConfidence: LatencyWindow;
+  readonly ocrConfidence: SlidingWindow;
   /** One record per OCR request: 200 ok, 500 failed (any reason). */
-  readonly ocrOutcomes: LatencyWindow;
+  readonly ocrOutcomes: SlidingWindow;
   /** One record per image preprocessed, per module: 200 ok, 500 failed. */
-  readonly preprocess = new Map<ModuleName, LatencyWindow>();
+  readonly preprocess = new Map<ModuleName, SlidingWindow>();
   /** Images sent through the degraded path since start, per module. */
   readonly degradedTotal = new Map<ModuleName, number>();
   /**
    * Requests not answered, by module and error code (`ocr:UPSTREAM_OOM`). Bounded: codes are
    * the fixed set of errors.ts.
    */
-  readonly failures = new Map<string, LatencyWindow>();
+  readonly failures = new Map<string, SlidingWindow>();
   /** One record per GUI step, value = duration ms: 200 valid action in time, 500 not. */
-  readonly guiSteps: LatencyWindow;
+  readonly guiSteps: SlidingWindow;
   /** Executions the client reported as failed, for steps that had produced a valid action. */
-  readonly guiExecutionFailures: LatencyWindow;
-  readonly videoFps: LatencyWindow;
+  readonly guiExecutionFailures: SlidingWindow;
+  readonly videoFps: SlidingWindow;
   /** Input tokens per request, for their mean (each request is also an event, for rules). */
   readonly inputTokens = new Map<ModuleName, SlotSums>();
   /** The same events as running totals since start, for /metrics. */
@@ -78,14 +78,14 @@ export class ModelStats {
       }
       this.stagesByModule.set(m, recorders);
       this.inputTokens.set(m, new SlotSums());
-      this.preprocess.set(m, new LatencyWindow(startedAtMs));
+      this.preprocess.set(m, new SlidingWindow(startedAtMs));
       this.degradedTotal.set(m, 0);
     }
-    this.ocrConfidence = new LatencyWindow(startedAtMs);
-    this.ocrOutcomes = new LatencyWindow(startedAtMs);
-    this.guiSteps = new LatencyWindow(startedAtMs);
-    this.guiExecutionFailures = new LatencyWindow(startedAtMs);
-    this.videoFps = new LatencyWindow(startedAtMs);
+    this.ocrConfidence = new SlidingWindow(startedAtMs);
+    this.ocrOutcomes = new SlidingWindow(startedAtMs);
+    this.guiSteps = new SlidingWindow(startedAtMs);
+    this.guiExecutionFailures = new SlidingWindow(startedAtMs);
+    this.videoFps = new SlidingWindow(startedAtMs);
   }
 
   /** One module's stage recorders: a request's timer records into them directly. */
@@ -127,7 +127,7 @@ export class ModelStats {
   failure(module: ModuleName, code: string, now: number): void {
     const key = `${module}:${code}`;
     let w = this.failures.get(key);
-    if (!w) this.failures.set(key, (w = new LatencyWindow(this.startedAtMs)));
+    if (!w) this.failures.set(key, (w = new SlidingWindow(this.startedAtMs)));
     w.record(1, FAILED, now);
     this.totals.error(module, code);
   }

@@ -1,6 +1,6 @@
 // Once per check: turn the sliding windows into points of the service-layer series.
 // Pure apart from writing into the store it is given.
-import type { WindowSummary } from './latency-window.js';
+import type { WindowSummary } from './sliding-window.js';
 import type { SeriesStore, Labels } from './series-store.js';
 import type { ServiceStats } from './service-stats.js';
 
@@ -8,17 +8,17 @@ import type { ServiceStats } from './service-stats.js';
 export const ALL_MODEL_ENDPOINTS = '*';
 
 function recordSummary(store: SeriesStore, labels: Labels, s: WindowSummary, now: number): void {
-  store.record('requests_per_second', labels, now, s.requestsPerSecond);
+  store.record('requests_per_second', labels, now, s.perSecond);
   store.record('http_status_2xx', labels, now, s.status2xx);
   store.record('http_status_4xx', labels, now, s.status4xx);
   store.record('http_status_5xx', labels, now, s.status5xx);
   // No requests, no latency: the series gets no point rather than a made-up 0.
-  if (s.requests === 0) return;
+  if (s.count === 0) return;
   store.record('error_rate_percent', labels, now, s.errorRatePercent!);
-  store.record('latency_ms_avg', labels, now, s.latencyMsAvg!);
-  store.record('latency_ms_p50', labels, now, s.latencyMsP50!);
-  store.record('latency_ms_p95', labels, now, s.latencyMsP95!);
-  store.record('latency_ms_p99', labels, now, s.latencyMsP99!);
+  store.record('latency_ms_avg', labels, now, s.mean!);
+  store.record('latency_ms_p50', labels, now, s.p50!);
+  store.record('latency_ms_p95', labels, now, s.p95!);
+  store.record('latency_ms_p99', labels, now, s.p99!);
 }
 
 export interface ServiceCollectInput {
@@ -45,7 +45,7 @@ export function collectServiceSeries({ stats, store, windowMs, websocketConnecti
 
   const chat = { endpoint: '/v1/chat/completions' };
   const ttft = stats.chat.ttftWindow.summarize(windowMs, now);
-  if (ttft.requests > 0) store.record('ttft_ms', chat, now, ttft.latencyMsP50!);
+  if (ttft.count > 0) store.record('ttft_ms', chat, now, ttft.p50!);
   const tps = stats.chat.tokensPerSecondWindow.summarize(windowMs, now);
-  if (tps.requests > 0) store.record('tokens_per_second', chat, now, tps.latencyMsP50!);
+  if (tps.count > 0) store.record('tokens_per_second', chat, now, tps.p50!);
 }

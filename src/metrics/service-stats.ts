@@ -3,7 +3,7 @@
 // arithmetic on an existing object. Unknown paths share one "(unmatched)" slot: random
 // URLs cannot grow memory.
 import { LATENCY_BUCKETS_S, SIZE_BUCKETS_BYTES } from './buckets.js';
-import { LatencyWindow, summarizeWindows, type WindowSummary } from './latency-window.js';
+import { SlidingWindow, summarizeWindows, type WindowSummary } from './sliding-window.js';
 import { SlotSums } from './slot-sums.js';
 
 /** Upper bounds (seconds) of the Prometheus request-duration histogram: 5 ms … 600 s (buckets.ts says why so many). */
@@ -40,7 +40,7 @@ export class CumulativeHistogram {
 export type ModuleGroup = 'model' | 'monitor' | 'other';
 
 export class EndpointStats {
-  readonly window: LatencyWindow;
+  readonly window: SlidingWindow;
   /** Requests by status class, index = first digit (0 unused): never reset. */
   readonly statusTotals = new Float64Array(6);
   readonly durations = new CumulativeHistogram(DURATION_BUCKETS_S);
@@ -55,7 +55,7 @@ export class EndpointStats {
     readonly group: ModuleGroup,
     startedAtMs: number,
   ) {
-    this.window = new LatencyWindow(startedAtMs);
+    this.window = new SlidingWindow(startedAtMs);
   }
 
   /** `bytes`: the answer's body size, NaN when unknown. */
@@ -73,14 +73,14 @@ export class EndpointStats {
 
 /** Streamed chat: time to first token, generation speed, token counts. */
 export class ChatStats {
-  readonly ttftWindow: LatencyWindow;
-  readonly tokensPerSecondWindow: LatencyWindow;
+  readonly ttftWindow: SlidingWindow;
+  readonly tokensPerSecondWindow: SlidingWindow;
   readonly ttft = new CumulativeHistogram(TTFT_BUCKETS_S);
   promptTokensTotal = 0;
   completionTokensTotal = 0;
   constructor(startedAtMs: number) {
-    this.ttftWindow = new LatencyWindow(startedAtMs);
-    this.tokensPerSecondWindow = new LatencyWindow(startedAtMs);
+    this.ttftWindow = new SlidingWindow(startedAtMs);
+    this.tokensPerSecondWindow = new SlidingWindow(startedAtMs);
   }
 
   recordFirstToken(ttftMs: number, nowMs: number): void {

@@ -1,6 +1,6 @@
 // Sums and counts in the same 5-second slots as the request windows, for numbers that need
 // only a mean over a window (response sizes): preallocated, no sketch, no allocation per record.
-import { MAX_WINDOW_MS, SLOT_MS } from './latency-window.js';
+import { MAX_WINDOW_MS, SLOT_MS } from './sliding-window.js';
 
 const SLOT_COUNT = MAX_WINDOW_MS / SLOT_MS;
 

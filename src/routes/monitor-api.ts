@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { AppError } from '../errors.js';
 import { catalogue, metricDef } from '../metrics/catalogue.js';
-import { MAX_WINDOW_MS } from '../metrics/latency-window.js';
+import { MAX_WINDOW_MS, type WindowSummary } from '../metrics/sliding-window.js';
 import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
 import { buildModelSnapshot } from '../metrics/model-snapshot.js';
 import type { Monitor } from '../monitor.js';
@@ -134,8 +134,17 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
           endpoint: ep.endpoint,
           group: ep.group,
           totals: { '2xx': ep.statusTotals[2], '3xx': ep.statusTotals[3], '4xx': ep.statusTotals[4], '5xx': ep.statusTotals[5] },
-          window: ep.window.summarize(q.window, now),
+          window: endpointWindow(ep.window.summarize(q.window, now)),
         })),
     };
   });
+}
+
+/** An endpoint's window under the names this API has always used (requests, latencyMs…). */
+function endpointWindow(s: WindowSummary) {
+  return {
+    windowMs: s.windowMs, coveredMs: s.coveredMs, requests: s.count, requestsPerSecond: s.perSecond,
+    status2xx: s.status2xx, status3xx: s.status3xx, status4xx: s.status4xx, status5xx: s.status5xx, errorRatePercent: s.errorRatePercent,
+    latencyMsAvg: s.mean, latencyMsP50: s.p50, latencyMsP95: s.p95, latencyMsP99: s.p99, latencyMsMax: s.max,
+  };
 }

@@ -21,7 +21,7 @@ function worstError(make: (p95Ms: number, n: number) => number[], buckets?: read
       ep.record(ms, 200, T0); // the timing hook's own call
       if (buckets) h.observe(ms / 1_000);
     }
-    const monitorMs = ep.window.summarize(60_000, T0).latencyMsP95!;
+    const monitorMs = ep.window.summarize(60_000, T0).p95!;
     const prometheusMs = histogramQuantile(0.95, h) * 1_000;
     const error = Math.abs(prometheusMs - monitorMs) / monitorMs;
     if (error > worst.error) worst = { error, atMs: target, monitorMs, prometheusMs };

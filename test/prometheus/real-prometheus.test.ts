@@ -97,7 +97,7 @@ describe('a real Prometheus scraping the WebUI', () => {
       await queryUntil(prometheus, `qwen3vl_http_request_duration_seconds_count{endpoint="${endpoint}"}`, (n) => n === SAMPLES);
       const prometheusMs = (await queryUntil(prometheus, `histogram_quantile(0.95, qwen3vl_http_request_duration_seconds_bucket{endpoint="${endpoint}"})`)) * 1_000;
       const ep = app.monitor!.stats.get('GET', endpoint)!;
-      const monitorMs = ep.window.summarize(60_000, clock()).latencyMsP95!;
+      const monitorMs = ep.window.summarize(60_000, clock()).p95!;
       const error = Math.abs(prometheusMs - monitorMs) / monitorMs;
       rows.push(`P95 ${p95} ms: Monitor ${monitorMs.toFixed(1)} ms, Prometheus ${prometheusMs.toFixed(1)} ms, ${(error * 100).toFixed(2)} %`);
       expect(error).toBeLessThan(0.05);

@@ -63,13 +63,13 @@ describe('POST /v1/chat/completions', () => {
     const chat = app.monitor!.stats.chat;
     expect(chat.completionTokensTotal).toBe(10);
     const ttft = chat.ttftWindow.summarize(60_000, Date.now());
-    expect(ttft.requests).toBe(1);
-    expect(ttft.latencyMsP50!).toBeGreaterThanOrEqual(30 * 0.99);
+    expect(ttft.count).toBe(1);
+    expect(ttft.p50!).toBeGreaterThanOrEqual(30 * 0.99);
     const tps = chat.tokensPerSecondWindow.summarize(60_000, Date.now());
-    expect(tps.requests).toBe(1);
+    expect(tps.count).toBe(1);
     // 9 tokens after the first, at least 5 ms apart: at most ~200 tokens/s.
-    expect(tps.latencyMsP50!).toBeGreaterThan(0);
-    expect(tps.latencyMsP50!).toBeLessThanOrEqual(9 / 0.045 * 1.01);
+    expect(tps.p50!).toBeGreaterThan(0);
+    expect(tps.p50!).toBeLessThanOrEqual(9 / 0.045 * 1.01);
   });
 
   it('aborts the upstream request when the client goes away mid-stream', async () => {

@@ -1,5 +1,7 @@
-// Sliding-window request statistics for one endpoint: a ring of fixed time slots, each
-// holding counts and a DDSketch (≤ 1 % relative error). Windows are answered by merging
+// A sliding window of values: a ring of fixed time slots, each holding a count, a sum,
+// the status classes of the values that are responses, and a DDSketch (≤ 1 % relative
+// error). It holds request latencies, and also OCR confidences, tokens per second and
+// video frames per second: anything whose mean and quantiles over the last minutes matter. Windows are answered by merging
 // the slots they cover, so 1-minute and 5-minute quantiles come from the same data.
 import { DDSketch } from '@datadog/sketches-js';
 
@@ -18,13 +20,13 @@ class Slot {
   c3xx = 0;
   c4xx = 0;
   c5xx = 0;
-  sumMs = 0;
+  sum = 0;
   sketch: DDSketch | null = null;
 
   reset(no: number): void {
     this.no = no;
     this.count = this.c2xx = this.c3xx = this.c4xx = this.c5xx = 0;
-    this.sumMs = 0;
+    this.sum = 0;
     // A fresh sketch every slot reuse: at most one allocation per endpoint per 5 s.
     this.sketch = null;
   }
@@ -34,22 +36,23 @@ export interface WindowSummary {
   windowMs: number;
   /** How much time the numbers really cover (shorter than windowMs just after start). */
   coveredMs: number;
-  requests: number;
-  requestsPerSecond: number;
+  count: number;
+  /** Values recorded per second of covered time (requests per second for latencies). */
+  perSecond: number;
   status2xx: number;
   status3xx: number;
   status4xx: number;
   status5xx: number;
-  /** Share of requests answered 5xx, in percent; null when there were no requests. */
+  /** Share of values recorded with a 5xx status, in percent; null when there were none. */
   errorRatePercent: number | null;
-  latencyMsAvg: number | null;
-  latencyMsP50: number | null;
-  latencyMsP95: number | null;
-  latencyMsP99: number | null;
-  latencyMsMax: number | null;
+  mean: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
 }
 
-export class LatencyWindow {
+export class SlidingWindow {
   private readonly slots: Slot[] = Array.from({ length: SLOT_COUNT }, () => new Slot());
 
   /** @param startedAtMs when counting began: windows never claim time before it. */
@@ -59,17 +62,17 @@ export class LatencyWindow {
    * Hot path: arithmetic on preallocated slots; the only allocation is one sketch per
    * slot. `statusCode` 0 records a value that is not a response (e.g. time to first token).
    */
-  record(latencyMs: number, statusCode: number, nowMs: number): void {
+  record(value: number, statusCode: number, nowMs: number): void {
     const no = Math.floor(nowMs / SLOT_MS);
     const slot = this.slots[no % SLOT_COUNT]!;
     if (slot.no !== no) slot.reset(no);
     slot.count++;
-    slot.sumMs += latencyMs;
+    slot.sum += value;
     if (statusCode >= 500) slot.c5xx++;
     else if (statusCode >= 400) slot.c4xx++;
     else if (statusCode >= 300) slot.c3xx++;
     else if (statusCode >= 200) slot.c2xx++;
-    (slot.sketch ??= new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY })).accept(latencyMs);
+    (slot.sketch ??= new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY })).accept(value);
   }
 
   /** Adds the slots numbered firstNo..nowNo into `acc`. */
@@ -81,7 +84,7 @@ export class LatencyWindow {
       acc.c3xx += slot.c3xx;
       acc.c4xx += slot.c4xx;
       acc.c5xx += slot.c5xx;
-      acc.sum += slot.sumMs;
+      acc.sum += slot.sum;
       if (slot.sketch) acc.sketch.merge(slot.sketch);
     }
   }
@@ -106,7 +109,7 @@ interface WindowAccumulator {
  * slots): one endpoint, or all model endpoints together. Quantiles come from the merged
  * sketch, never from averaging per-endpoint quantiles.
  */
-export function summarizeWindows(windows: readonly LatencyWindow[], windowMs: number, nowMs: number): WindowSummary {
+export function summarizeWindows(windows: readonly SlidingWindow[], windowMs: number, nowMs: number): WindowSummary {
   const span = Math.min(SLOT_COUNT, Math.max(1, Math.ceil(windowMs / SLOT_MS)));
   const nowNo = Math.floor(nowMs / SLOT_MS);
   const firstNo = nowNo - span + 1;
@@ -127,17 +130,17 @@ export function summarizeWindows(windows: readonly LatencyWindow[], windowMs: nu
   return {
     windowMs: span * SLOT_MS,
     coveredMs,
-    requests: count,
-    requestsPerSecond: count / (coveredMs / 1_000),
+    count,
+    perSecond: count / (coveredMs / 1_000),
     status2xx: acc.c2xx,
     status3xx: acc.c3xx,
     status4xx: acc.c4xx,
     status5xx: acc.c5xx,
     errorRatePercent: count === 0 ? null : (acc.c5xx / count) * 100,
-    latencyMsAvg: count === 0 ? null : acc.sum / count,
-    latencyMsP50: q(0.5),
-    latencyMsP95: q(0.95),
-    latencyMsP99: q(0.99),
-    latencyMsMax: count === 0 ? null : acc.sketch.max,
+    mean: count === 0 ? null : acc.sum / count,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    max: count === 0 ? null : acc.sketch.max,
   };
 }
