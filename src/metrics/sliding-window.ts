@@ -1,8 +1,9 @@
 // A sliding window of values: a ring of fixed time slots, each holding a count, a sum,
 // the status classes of the values that are responses, and a DDSketch (≤ 1 % relative
 // error). It holds request latencies, and also OCR confidences, tokens per second and
-// video frames per second: anything whose mean and quantiles over the last minutes matter. Windows are answered by merging
-// the slots they cover, so 1-minute and 5-minute quantiles come from the same data.
+// video frames per second: anything whose mean and quantiles over the last minutes
+// matter. Windows are answered by merging the slots they cover, so 1-minute and 5-minute
+// quantiles come from the same data.
 import { DDSketch } from '@datadog/sketches-js';
 
 /** Width of one slot. Windows are whole numbers of slots. */
