@@ -4,39 +4,16 @@
 // receiver gets our labels and annotations; a silence created through Alertmanager's own
 // API keeps the silenced alert out of the next notification; the resolve arrives, with
 // the start kept. Every wait polls Alertmanager or the receiver; nothing sleeps blindly.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, steppedClock } from '../helpers.js';
+import { pollUntil, startAlertmanager } from '../prometheus/real-programs.js';
 
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-/** Calls `fn` until it returns something, or fails after `timeoutMs` saying what it waited for. */
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Alertmanager's webhook notifications, as they arrive. */
 async function webhookReceiver() {
@@ -54,11 +31,9 @@ async function webhookReceiver() {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/alertmanager`, got };
 }
 
-async function startAlertmanager(receiverUrl: string) {
-  if (!existsSync(ALERTMANAGER)) throw new Error(`${ALERTMANAGER} is missing: apt-get install prometheus-alertmanager (as .ci/run does)`);
-  const dir = mkdtempSync(join(tmpdir(), 'qwen3vl-am-'));
+async function alertmanagerWithHook(receiverUrl: string) {
   // Short waits so the test takes seconds; one group per alert name.
-  writeFileSync(join(dir, 'alertmanager.yml'), [
+  const am = await startAlertmanager([
     'route:',
     '  receiver: hook',
     '  group_by: [alertname]',
@@ -72,27 +47,8 @@ async function startAlertmanager(receiverUrl: string) {
     '        send_resolved: true',
     '',
   ].join('\n'));
-  const port = await freePort();
-  let log = '';
-  const child: ChildProcess = spawn(ALERTMANAGER, [
-    `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await until('Alertmanager to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited: ${log}`);
-    return (await fetch(`${url}/-/ready`).catch(() => null))?.ok ? true : undefined;
-  });
+  cleanups.push(() => am.stop());
+  const url = am.url;
   return {
     url,
     alerts: async () => (await (await fetch(`${url}/api/v2/alerts`)).json()) as any[],
@@ -114,7 +70,7 @@ async function startAlertmanager(receiverUrl: string) {
 describe('the Alertmanager channel, with a real Alertmanager', () => {
   it('fires into it with our labels and annotations, a silence there holds the alert back, and the resolve arrives', { timeout: 60_000 }, async () => {
     const hook = await webhookReceiver();
-    const am = await startAlertmanager(hook.url);
+    const am = await alertmanagerWithHook(hook.url);
 
     // Our clock runs three minutes behind the wall clock Alertmanager reads, so the
     // resolve's endsAt is in the past for it while the firing alerts' endsAt (4 minutes
@@ -136,7 +92,7 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
 
     // 1. GPU 0 fires: Alertmanager notifies the receiver with our labels and annotations.
     await check({ 0: 91 });
-    const firing = await until('the firing notification', () => hook.got.find((n) => alertIn(n, '0')?.status === 'firing'));
+    const firing = await pollUntil('the firing notification', async () => hook.got.find((n) => alertIn(n, '0')?.status === 'firing'));
     const a0 = alertIn(firing, '0');
     expect(a0.labels).toEqual({ alertname: 'GPU hot', severity: 'critical', instance: hostname(), gpu: '0', cluster: 'gpu-a' });
     expect(a0.annotations).toMatchObject({ summary: 'gpu_temperature_celsius is 91 (> 85)', metric: 'gpu_temperature_celsius', value: '91', threshold: '> 85', gpu_temperature_celsius: 'gpu0=91' });
@@ -148,16 +104,16 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
     // 2. A silence made in Alertmanager for GPU 0; then GPU 1 fires too. The group's next
     //    notification carries GPU 1 only.
     const silenceId = await am.silence({ alertname: 'GPU hot', gpu: '0' });
-    await until('Alertmanager to mark GPU 0 suppressed', async () => ((await am.alerts()).find((a) => a.labels.gpu === '0')?.status.silencedBy[0] === silenceId ? true : undefined));
+    await pollUntil('Alertmanager to mark GPU 0 suppressed', async () => ((await am.alerts()).find((a) => a.labels.gpu === '0')?.status.silencedBy[0] === silenceId ? true : undefined));
     clock.advance(1_000);
     await check({ 0: 91, 1: 92 });
-    const next = await until('the notification for GPU 1', () => hook.got.find((n) => alertIn(n, '1')));
+    const next = await pollUntil('the notification for GPU 1', async () => hook.got.find((n) => alertIn(n, '1')));
     expect(next.alerts.map((a: any) => `${a.labels.gpu}:${a.status}`)).toEqual(['1:firing']);
 
     // 3. Still firing a minute later: re-sent (as Prometheus does), so their end moves on.
     clock.advance(70_000);
     await check({ 0: 91, 1: 92 });
-    await until('the re-sent alerts to move their end', async () => ((await am.alerts()).every((a) => Date.parse(a.endsAt) === clock() + 4 * 60_000) ? true : undefined));
+    await pollUntil('the re-sent alerts to move their end', async () => ((await am.alerts()).every((a) => Date.parse(a.endsAt) === clock() + 4 * 60_000) ? true : undefined));
 
     // 4. The maintenance ends (silence expired) and GPU 0 cools down: the resolve arrives,
     //    with its start kept and its end when it resolved.
@@ -165,7 +121,7 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
     clock.advance(1_000);
     const resolvedAt = clock();
     await check({ 0: 50, 1: 92 });
-    const resolved = await until('the resolved notification', () => hook.got.find((n) => alertIn(n, '0')?.status === 'resolved'));
+    const resolved = await pollUntil('the resolved notification', async () => hook.got.find((n) => alertIn(n, '0')?.status === 'resolved'));
     expect(Date.parse(alertIn(resolved, '0').startsAt)).toBe(t0);
     expect(Date.parse(alertIn(resolved, '0').endsAt)).toBe(resolvedAt);
     expect(alertIn(resolved, '1').status).toBe('firing');
