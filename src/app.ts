@@ -2,7 +2,7 @@
 // Monitor (timing hooks, store, API, stream, /metrics). Tests and the server entry both
 // build the app here.
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -10,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bearer, hasApiKey, loadOrCreateToken, monitorAccess, type MonitorToken } from './auth.js';
 import type { Config } from './config.js';
-import { AppError, errorBody } from './errors.js';
+import { AppError } from './errors.js';
+import { errorHandler } from './error-handler.js';
 import { EventLog } from './log/event-log.js';
 import { Monitor } from './monitor.js';
-import { clientId } from './routes/client-id.js';
 import { logRoutes } from './routes/logs.js';
 import { alertRoutes } from './routes/alerts.js';
 import { AlertManager } from './alerts/manager.js';
@@ -104,32 +104,7 @@ const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { 
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
 const HEARTBEAT_MS = 30_000;
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** A route that takes a file as the body (not JSON): its own limit and the setting behind it, named in its 413. */
-    upload?: { maxBytes: number; setting: string };
-  }
-}
-
-const FASTIFY_ERRORS: Record<string, (err: FastifyError, request: FastifyRequest) => AppError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: (_e, request) => {
-    const upload = request.routeOptions.config.upload;
-    const isFile = upload !== undefined && !/json/i.test(String(request.headers['content-type'] ?? ''));
-    const [bytes, setting] = isFile ? [upload.maxBytes, upload.setting] : [request.server.initialConfig.bodyLimit, 'BODY_LIMIT_BYTES'];
-    return new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${bytes} bytes (${setting})`);
-  },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
-    new AppError('UNSUPPORTED_MEDIA_TYPE', `${e.message}: send application/json (POST /api/video also takes the video itself as video/mp4 or video/quicktime)`),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'),
-  FST_ERR_CTP_INVALID_JSON_BODY: (e) => new AppError('BAD_REQUEST', `The request body is not valid JSON: ${e.message}`),
-};
-
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
-
-/** An error message as one log-friendly line. */
-function oneLine(message: string): string {
-  return message.split('\n')[0]!.slice(0, 300);
-}
 
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const clock = opts.clock ?? Date.now;
@@ -250,35 +225,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     monitor.model.onRequest((e) => alerts.onRequestEvent(e));
   }
 
-  /** Context an operator needs to act on a failed request; never bodies or images. */
-  const requestContext = (request: FastifyRequest, err: AppError) => ({
-    request_id: request.id,
-    client: clientId(request),
-    method: request.method,
-    endpoint: request.routeOptions.url ?? '(unmatched)',
-    status: err.statusCode,
-    code: err.code,
-    message: err.message,
-  });
-
-  app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
-    let mapped = err instanceof AppError ? err
-      : err.code && FASTIFY_ERRORS[err.code] ? FASTIFY_ERRORS[err.code]!(err, request)
-      : err.statusCode && err.statusCode < 500 ? new AppError('BAD_REQUEST', err.message, { statusCode: err.statusCode })
-      : null;
-    if (!mapped) {
-      // A bug: its stack goes to stdout only; the Monitor's log gets one line saying what failed.
-      app.log.error({ err, request_id: request.id }, 'unhandled error');
-      mapped = new AppError('INTERNAL', oneLine(err.message));
-    }
-    if (request.modelRequest) mapped = request.modelRequest.fail(mapped);
-    else if (mapped.statusCode >= 500) log.error('http', 'Request failed', requestContext(request, mapped));
-    else log.info('http', 'Request rejected', requestContext(request, mapped));
-    if (mapped.code === 'INTERNAL') return reply.code(500).send(errorBody('INTERNAL', `Internal server error (request ${request.id})`, 500));
-    return reply.code(mapped.statusCode).send(mapped.toJSON());
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, 404)));
+  await app.register(errorHandler, { log });
 
   app.decorateRequest('modelRequest', null);
   const drain = new Drain(app, (open) => {
