@@ -2,22 +2,25 @@
 // Monitor (timing hooks, store, API, stream, /metrics). Tests and the server entry both
 // build the app here.
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bearer, hasApiKey, loadOrCreateToken, monitorAccess, type MonitorToken } from './auth.js';
+import { bearer, hasApiKey, monitorAccess, type MonitorToken } from './auth.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
 import { errorHandler } from './error-handler.js';
-import { EventLog } from './log/event-log.js';
-import { Monitor } from './monitor.js';
+import type { AppOptions } from './app-options.js';
+import { createParts } from './app-parts.js';
+import type { EventLog } from './log/event-log.js';
+import type { Monitor } from './monitor.js';
+import type { AlertManager } from './alerts/manager.js';
+import type { UpstreamClient } from './upstream/client.js';
+import type { OcrSampleKeeper } from './pipeline/ocr-samples.js';
 import { logRoutes } from './routes/logs.js';
 import { alertRoutes } from './routes/alerts.js';
-import { AlertManager } from './alerts/manager.js';
-import { alertSite } from './alerts/alert-site.js';
 import type { ModelRouteOptions } from './routes/model-route-options.js';
 import { guiRoutes } from './routes/gui.js';
 import { ocrRoutes } from './routes/ocr.js';
@@ -33,47 +36,17 @@ import { streamRoute } from './routes/stream.js';
 import { installTimingHooks } from './routes/timing.js';
 import { trackModelRequests } from './routes/model-request-hook.js';
 import { installClientLoadHooks } from './routes/client-load.js';
-import { GpuPoller, type GpuSource } from './probes/gpu-poller.js';
-import { HostProbe } from './probes/host.js';
-import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import { startTasks } from './scheduler.js';
-import { Drain, type DrainResult } from './shutdown.js';
-import { removeLeftoverTempFiles, type FileIo } from './alerts/json-file.js';
+import type { DrainResult } from './shutdown.js';
 import { installRequestGuards } from './security/guard.js';
 import { installJsonParser } from './security/json-body.js';
 import { installResponseScrubbing } from './security/scrub-responses.js';
-import { secretScrubber, urlPassword } from './log/scrub-secrets.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
-import { ConnectionLimit, openFilesLimit, type ConnectionLimitStats } from './security/connection-limit.js';
-import { SessionStore } from './security/sessions.js';
-import { FailureThrottle } from './security/throttle.js';
+import type { ConnectionLimitStats } from './security/connection-limit.js';
 import { checkToken } from './routes/login.js';
-import { UpstreamClient } from './upstream/client.js';
-import { ImageFetcher } from './pipeline/image-input.js';
-import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
-import { ocrSampleRoutes, SampleLinks } from './routes/ocr-samples.js';
+import { ocrSampleRoutes } from './routes/ocr-samples.js';
 
-export interface AppOptions {
-  clock?: () => number;
-  /** Sees every route as it is registered (the OpenAPI test checks none is undocumented). */
-  onRoute?: (route: RouteOptions) => void;
-  /** Labels everything as simulated (the demo). */
-  simulated?: boolean;
-  /** false in tests that want a quiet console. */
-  logger?: boolean;
-  /** Backoff wait between alert delivery attempts (tests make it instant). */
-  alertSleep?: (ms: number) => Promise<void>;
-  /** Random source of log sampling (seeded in tests). */
-  random?: () => number;
-  /** false: no GPU or host probes (tests of the service layer). */
-  probes?: boolean;
-  /** How state files are written (tests inject a full or read-only disk). */
-  stateIo?: FileIo;
-  /** Reads GPUs through this instead of NVML (the demo's simulated GPUs). */
-  gpu?: GpuSource;
-  /** Runs after the server has closed (the demo stops its simulator here). */
-  onClose?: () => Promise<void>;
-}
+export type { AppOptions } from './app-options.js';
 
 export interface App {
   app: FastifyInstance;
@@ -107,7 +80,6 @@ const HEARTBEAT_MS = 30_000;
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const clock = opts.clock ?? Date.now;
   const app = Fastify({
     logger: opts.logger === false ? false : {
       level: config.LOG_LEVEL,
@@ -138,101 +110,16 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     done();
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
-  let pressureLoggedAt = -Infinity;
-  const connections = new ConnectionLimit(app.server, config.MAX_CONNECTIONS, (stats) => {
-    // At most one line a minute: a flood must not flood the log too.
-    if (clock() - pressureLoggedAt < 60_000) return;
-    pressureLoggedAt = clock();
-    log.warn('http', 'connection limit reached: closing the slowest waiting connections', { max_connections: config.MAX_CONNECTIONS, ...stats });
-  });
-  // Before anything is written: temp files of saves a crash interrupted.
-  const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
-  const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
-  const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
-  // Secrets the model server could echo back, or a bug put in a message: never relayed.
-  const scrub = secretScrubber([config.UPSTREAM_API_KEY, ...config.API_KEYS, token.token, config.MONITOR_ADMIN_TOKEN, urlPassword(config.UPSTREAM_URL)]);
-  installResponseScrubbing(app, scrub);
-  const upstream = new UpstreamClient({
-    url: config.UPSTREAM_URL,
-    apiKey: config.UPSTREAM_API_KEY,
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
-    scrub,
-  });
-  const monitor = config.MONITOR_ENABLED
-    ? new Monitor({
-        intervalMs: config.MONITOR_INTERVAL_MS,
-        windowMs: config.MONITOR_WINDOW_MS,
-        clock,
-        simulated: opts.simulated ?? false,
-        ...(opts.probes === false ? {} : { gpu: opts.gpu ?? new GpuPoller({ library: config.NVML_LIBRARY }), host: new HostProbe() }),
-        ...(config.UPSTREAM_URL ? { upstreamUp: async () => (await upstream.ping('/models', 2_000)).ok } : {}),
-        engine: new UpstreamMetricsProbe(config.UPSTREAM_METRICS_URL ?? UpstreamMetricsProbe.metricsUrlFor(config.UPSTREAM_URL)),
-      })
-    : null;
-
-  const log = new EventLog({
-    capacity: config.LOG_RING_SIZE,
-    sampleRate: config.LOG_SAMPLE_RATE,
-    clock,
-    ...(opts.random ? { random: opts.random } : {}),
-    sinks: [
-      (line) => {
-        const obj = { module: line.module, event: line.event, ...line.params };
-        if (line.level === 'ERROR') app.log.error(obj, line.event);
-        else if (line.level === 'WARN') app.log.warn(obj, line.event);
-        else app.log.info(obj, line.event);
-      },
-      ...(monitor ? [(line: Parameters<typeof monitor.hub.broadcast>[1]) => monitor.hub.broadcast('log', line)] : []),
-    ],
-  });
-  const fdLimit = openFilesLimit();
-  if (fdLimit !== null && config.MAX_CONNECTIONS + 256 > fdLimit) {
-    log.warn('http', 'MAX_CONNECTIONS leaves too few file descriptors', { max_connections: config.MAX_CONNECTIONS, open_files_limit: fdLimit, fix: 'lower MAX_CONNECTIONS or raise the limit (ulimit -n)' });
-  }
-  if (leftoverTemps.length) log.warn('alert', 'removed temp files left by an interrupted save', { data_dir: config.DATA_DIR, files: leftoverTemps.join(', ') });
-
-  // Lowest-confidence OCR images, for OCR alerts (opt-in).
-  const ocrSamples = monitor && config.OCR_LOW_CONFIDENCE_SAMPLES > 0
-    ? new OcrSampleKeeper({ dir: join(config.DATA_DIR, 'ocr-samples'), capacity: config.OCR_LOW_CONFIDENCE_SAMPLES, clock, log })
-    : null;
-  ocrSamples?.load();
-  const sampleLinks = new SampleLinks(token.token, config.PUBLIC_URL ?? '');
-
-  const site = alertSite(config);
-  const alerts = monitor
-    ? new AlertManager({
-        dataDir: config.DATA_DIR,
-        ...(opts.stateIo ? { io: opts.stateIo } : {}),
-        maxRules: config.ALERT_RULES_MAX,
-        store: monitor.store,
-        intervalMs: config.MONITOR_INTERVAL_MS,
-        clock,
-        log,
-        clients: monitor.clients,
-        broadcast: (n) => monitor.hub.broadcast('alert', n),
-        broadcastAck: (ack) => monitor.hub.broadcast('alert', { ack: true, ...ack }),
-        gpuSamples: (gpu) => monitor.opts.gpu?.result.samples?.[gpu],
-        monitorUrl: `${site.externalUrl}/#monitor`,
-        site,
-        ...(ocrSamples ? { ocrSamples: { lowest: (now: number, n: number) => ocrSamples.lowest(now, n), read: (f: string) => ocrSamples.read(f), link: (f: string, now: number) => sampleLinks.link(f, now) } } : {}),
-        ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
-      })
-    : null;
-  if (monitor && alerts) {
-    alerts.load();
-    monitor.alerts = alerts;
-    monitor.model.onRequest((e) => alerts.onRequestEvent(e));
-  }
+  const parts = createParts(config, opts, app);
+  const { clock, log, token, upstream, imageFetcher, connections, drain, monitored } = parts;
+  const monitor = monitored?.monitor ?? null;
+  const alerts = monitored?.alerts ?? null;
+  const ocrSamples = monitored?.ocrSamples?.keeper ?? null;
+  installResponseScrubbing(app, parts.scrub);
 
   await app.register(errorHandler, { log });
 
   app.decorateRequest('modelRequest', null);
-  const drain = new Drain(app, (open) => {
-    // WebSockets were told 1001 at the start; whoever has not gone is dropped now.
-    for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
-    if (open > 0) log.warn('http', 'shutdown grace over: requests cut', { cut: open });
-  });
   installJsonParser(app);
   installRequestGuards(app, { bindHost: config.HOST, publicUrl: config.PUBLIC_URL, allowedHosts: config.ALLOWED_HOSTS, allowedOrigins: config.ALLOWED_ORIGINS });
   if (monitor) {
@@ -286,15 +173,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     await models.register(videoRoutes, modelOpts);
   });
 
-  if (monitor) {
-    const sessions = new SessionStore(config.DATA_DIR, token.token, clock, opts.stateIo);
-    const sessionProblem = sessions.load();
-    if (sessionProblem) log.error('http', 'monitor sessions file unreadable', { problem: sessionProblem });
-    const login = { token: token.token, sessions, throttle: new FailureThrottle({ clock }) };
+  if (monitor && monitored) {
+    const login = monitored.access;
+    const { sessions } = login;
     await app.register(loginRoutes, login);
     const accessOf = (request: FastifyRequest) => monitorAccess({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, token.token, sessions);
     const mayAccess = (request: FastifyRequest) => ['loopback', 'session', 'token'].includes(accessOf(request));
-    if (ocrSamples) await app.register(ocrSampleRoutes, { keeper: ocrSamples, links: sampleLinks, mayAccess, clock });
+    if (monitored.ocrSamples) await app.register(ocrSampleRoutes, { ...monitored.ocrSamples, mayAccess, clock });
     await app.register(async (guarded) => {
       guarded.addHook('onRequest', async (request, reply) => {
         const access = accessOf(request);
@@ -307,10 +192,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await guarded.register(streamRoute, { monitor, clock });
       await guarded.register(metricsRoute, { monitor });
       await guarded.register(logRoutes, { log, clock });
-      await guarded.register(alertRoutes, { alerts: alerts!, adminToken: config.MONITOR_ADMIN_TOKEN, store: monitor.store, clock, intervalMs: config.MONITOR_INTERVAL_MS, windowMs: config.MONITOR_WINDOW_MS, modelEndpoints: () => monitor.stats.modelEndpoints() });
-    });
-    app.addHook('onReady', async () => {
-      monitor.websocketConnections = () => app.websocketServer.clients.size;
+      await guarded.register(alertRoutes, { alerts: monitored.alerts, adminToken: config.MONITOR_ADMIN_TOKEN, store: monitor.store, clock, intervalMs: config.MONITOR_INTERVAL_MS, windowMs: config.MONITOR_WINDOW_MS, modelEndpoints: () => monitor.stats.modelEndpoints() });
     });
   }
 
@@ -326,7 +208,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     // After the last request: its per-request alerts are queued, and the history is written.
     alerts?.close();
     await ocrSamples?.idle();
-    monitor?.opts.gpu?.close();
+    monitored?.gpu?.close();
     await upstream.close();
     await imageFetcher.close();
     await opts.onClose?.();

@@ -2,29 +2,46 @@
 // is true. check(now) turns windows into series points, builds the cards and pushes
 // them to every open Monitor tab; the scheduler calls it, tests call it directly.
 import { availableParallelism } from 'node:os';
-import type { AlertManager } from './alerts/manager.js';
 import { PrometheusExporter } from './metrics/prometheus.js';
-import { SeriesStore, staleBefore } from './metrics/series-store.js';
+import { staleBefore, type SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
-import { ClientStats } from './metrics/client-stats.js';
-import { ModelStats, MODULES } from './metrics/model-stats.js';
+import type { ClientStats } from './metrics/client-stats.js';
+import { buildModelSnapshot, type ModelSnapshot } from './metrics/model-snapshot.js';
+import { ModelStats, MODULES, type RequestEvent } from './metrics/model-stats.js';
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
 import { buildSnapshot, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
 import { recordEngineSeries, recordGpuSeries, recordHostSeries } from './metrics/resource-collector.js';
 import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
-import type { GpuSource } from './probes/gpu-poller.js';
+import type { GpuPollResult, GpuSource } from './probes/gpu-poller.js';
 import type { HostProbe } from './probes/host.js';
-import { StreamHub } from './stream-hub.js';
+import type { StreamHub } from './stream-hub.js';
 
 /** How long a failed request's ERROR line waits for NVML before using the last check. */
 const GPU_FREE_WAIT_MS = 1_000;
+
+/** What the Monitor needs of the alert engine: to be told of every check and every model request. */
+export interface AlertEngine {
+  onCheck(now: number): void;
+  onRequestEvent(e: RequestEvent): void;
+}
 
 export interface MonitorOptions {
   intervalMs: number;
   windowMs: number;
   clock: () => number;
   simulated?: boolean;
+  /**
+   * Shared with the alert engine, so made before both (src/app-parts.ts): the series every
+   * check records into, who uses the model, the WebSocket fan-out.
+   */
+  store: SeriesStore;
+  clients: ClientStats;
+  hub: StreamHub;
+  /** Evaluated after every check, and told of every model request (per-request rules). */
+  alerts?: AlertEngine;
+  /** Open WebSockets as the WebSocket server counts them; the hub's clients by default. */
+  websocketConnections?: () => number;
   /** Resource probes; absent in tests that only look at the service layer. */
   gpu?: GpuSource;
   host?: HostProbe;
@@ -36,26 +53,28 @@ export interface MonitorOptions {
 export class Monitor {
   readonly stats: ServiceStats;
   readonly model: ModelStats;
-  readonly clients = new ClientStats();
+  readonly clients: ClientStats;
   readonly store: SeriesStore;
-  readonly hub = new StreamHub();
+  readonly hub: StreamHub;
   /** What GET /metrics renders. */
   readonly prometheus: PrometheusExporter;
   /** Replaced by the GPU probe; until then the GPU cards say why they are empty. */
   gpuStatus: GpuStatus = { available: false, reason: 'GPU probe not running' };
-  /** Counted by the WebSocket server itself, set by the app once it exists. */
-  websocketConnections: () => number = () => this.hub.size;
+  private readonly websocketConnections: () => number;
   private last: Snapshot | undefined;
   private ticking = false;
-  /** Set by the app: evaluated after every check. */
-  alerts: AlertManager | undefined;
   /** The model server's own gauges at the last check. */
   engine: EngineReading = { available: false, reason: 'not read yet' };
 
-  constructor(readonly opts: MonitorOptions) {
+  constructor(private readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
     this.model = new ModelStats(opts.clock());
-    this.store = new SeriesStore({ intervalMs: opts.intervalMs });
+    this.store = opts.store;
+    this.clients = opts.clients;
+    this.hub = opts.hub;
+    this.websocketConnections = opts.websocketConnections ?? (() => this.hub.size);
+    const alerts = opts.alerts;
+    if (alerts) this.model.onRequest((e) => alerts.onRequestEvent(e));
     this.prometheus = new PrometheusExporter({
       stats: this.stats,
       model: this.model.totals,
@@ -110,7 +129,7 @@ export class Monitor {
       const share = shares[m].sharePercent;
       if (share !== null) this.store.record('module_share_percent', { module: m }, now, share);
     }
-    this.alerts?.onCheck(now);
+    this.opts.alerts?.onCheck(now);
     this.last = this.snapshot(now);
     this.hub.broadcast('snapshot', this.last);
     return this.last;
@@ -126,6 +145,17 @@ export class Monitor {
       simulated: this.opts.simulated ?? false,
       cpuCount: availableParallelism(),
     });
+  }
+
+  /** The Model Metrics view at `now`: per-module cards and stage means, from the store. */
+  modelSnapshot(now: number): ModelSnapshot {
+    return buildModelSnapshot({ store: this.store, now, intervalMs: this.opts.intervalMs, windowMs: this.opts.windowMs });
+  }
+
+  /** The GPU probe's whole latest reading (GET /api/monitor/gpus); undefined when the probe is off. */
+  gpuReading(): { result: GpuPollResult; simulated: boolean } | undefined {
+    const gpu = this.opts.gpu;
+    return gpu && { result: gpu.result, simulated: gpu.simulated ?? false };
   }
 
   /** Free memory of each GPU at the last check: "gpu0=6944MiB gpu1=512MiB (at last check)". */

@@ -7,7 +7,6 @@ import { AppError } from '../errors.js';
 import { catalogue, metricDef } from '../metrics/catalogue.js';
 import { MAX_WINDOW_MS, type WindowSummary } from '../metrics/sliding-window.js';
 import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
-import { buildModelSnapshot } from '../metrics/model-snapshot.js';
 import type { Monitor } from '../monitor.js';
 import { parseOrThrow } from '../validation.js';
 
@@ -69,9 +68,10 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
 
   // Every GPU in full: readings, NVML's samples between checks, and who holds memory.
   app.get('/api/monitor/gpus', async () => {
-    const r = monitor.opts.gpu?.result;
-    if (!r) return { available: false, reason: 'GPU probe disabled', gpus: [], processes: [] };
-    return { available: r.available, simulated: monitor.opts.gpu?.simulated ?? false, reason: r.reason ?? null, library: r.library ?? null, driverVersion: r.driverVersion ?? null, gpus: r.readings, lost: r.lost, processes: r.processes };
+    const reading = monitor.gpuReading();
+    if (!reading) return { available: false, reason: 'GPU probe disabled', gpus: [], processes: [] };
+    const r = reading.result;
+    return { available: r.available, simulated: reading.simulated, reason: r.reason ?? null, library: r.library ?? null, driverVersion: r.driverVersion ?? null, gpus: r.readings, lost: r.lost, processes: r.processes };
   });
 
   app.get('/api/monitor/engine', async () => monitor.engine);
@@ -81,7 +81,7 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
   app.get('/api/monitor/model', async () => {
     const now = clock();
     return {
-      ...buildModelSnapshot({ store: monitor.store, now, intervalMs: monitor.opts.intervalMs, windowMs: monitor.opts.windowMs }),
+      ...monitor.modelSnapshot(now),
       engine: monitor.engine,
       clients: monitor.clients.top(now, 5 * 60_000, 10).byGpuSeconds,
     };
