@@ -124,5 +124,12 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       return { schema: out, url };
     },
   });
+}
+
+/**
+ * The browsable page (/docs) and the description (/docs/json). Registered after the
+ * Monitor, like every other route, so that its requests are timed too.
+ */
+export async function registerDocsPage(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 }

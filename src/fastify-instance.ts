@@ -1,0 +1,46 @@
+// The Fastify instance the app is built on: logging, body and time limits, request ids,
+// and the answers to requests that never reach a route. No routes and no plugins here.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { AppOptions } from './app-options.js';
+import type { Config } from './config.js';
+import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+export function createFastify(config: Config, opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logger === false ? false : {
+      level: config.LOG_LEVEL,
+      // Secrets are write-only: never logged.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Request lines would drown the structured log; the Monitor counts requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Shutdown drains (src/shutdown.ts): requests in flight finish, then what is left is cut.
+    return503OnClosing: false,
+    // Slow senders are cut (docs/RELIABILITY.md#bounded-waits); Node checks these every second.
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // Malformed HTTP, timeouts and unreadable URLs answer in the API's error shape too.
+    clientErrorHandler,
+    frameworkErrors,
+    // A client's own X-Request-Id is kept (when it is a plain token), else a short random one:
+    // the id an operator searches the log for, returned in every answer's X-Request-Id.
+    genReqId: (req) => {
+      const sent = req.headers['x-request-id'];
+      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomBytes(6).toString('hex');
+    },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
+  // Every request has the slot (null but on model routes): the timing hook and the error
+  // handler read it whatever the route.
+  app.decorateRequest('modelRequest', null);
+  return app;
+}

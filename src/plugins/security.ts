@@ -1,0 +1,25 @@
+// What every request and answer of the app passes through first: the Host and Origin
+// guards, the JSON body parser with its depth and prototype checks, and the scrubbing of
+// secrets from error answers.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Scrub } from '../log/scrub-secrets.js';
+import { installRequestGuards } from '../security/guard.js';
+import type { HostRules } from '../security/hosts.js';
+import { installJsonParser } from '../security/json-body.js';
+import { installResponseScrubbing } from '../security/scrub-responses.js';
+
+export interface SecurityPluginOptions {
+  hosts: HostRules;
+  /** Replaces the configured secrets in every error answer. */
+  scrub: Scrub;
+}
+
+async function security(app: FastifyInstance, opts: SecurityPluginOptions): Promise<void> {
+  installResponseScrubbing(app, opts.scrub);
+  installJsonParser(app);
+  installRequestGuards(app, opts.hosts);
+}
+
+/** Not encapsulated (fastify-plugin): these hooks and the parser are the app's, for every route. */
+export const securityPlugin = fp(security, { name: 'security', fastify: '5.x' });
