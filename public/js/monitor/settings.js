@@ -6,9 +6,9 @@ import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { fmtValue } from '../format.js';
 import { t } from '../i18n.js';
-import { channelLabel, channelsPanel } from './channels.js';
-import { labelsText, RuleForm } from './rule-form.js';
-import { silencesPanel } from './silences.js';
+import { channelLabel, channelsPanel } from './settings/channels.js';
+import { labelsText, RuleForm } from './settings/rule-form.js';
+import { silencesPanel } from './settings/silences.js';
 
 const TABS = ['rules', 'presets', 'silences', 'channels', 'history'];
 

@@ -3,9 +3,9 @@
 // deleted (a second click confirms, saying which rules use it). Secrets are write-only:
 // the form shows whether one is set, never its value; leaving it empty keeps it, and a
 // URL shown masked is kept when sent back unchanged.
-import { api } from '../api.js';
-import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { api } from '../../api.js';
+import { h } from '../../dom.js';
+import { t } from '../../i18n.js';
 
 const FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu', 'wecom', 'slack'];
 const TYPES = ['webhook', 'email', 'alertmanager'];

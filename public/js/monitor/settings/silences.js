@@ -1,9 +1,9 @@
 // Silences in plain words: "Every day 01:50–02:10 Asia/Shanghai · all rules" or "Once,
 // 25 Nov 01:50 → 02:10 · rule GPU hot", and a form that asks the same way: daily or once,
 // from–to, time zone, and whether it applies to all rules, one rule or one severity.
-import { api } from '../api.js';
-import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { api } from '../../api.js';
+import { h } from '../../dom.js';
+import { t } from '../../i18n.js';
 
 const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });

@@ -5,9 +5,9 @@
 // metric's help and unit; help under every field; a warning when a chosen channel is not
 // configured; "Test rule" replays it over the last hour. The server's message appears at
 // the field it names.
-import { api, ApiError } from '../api.js';
-import { h } from '../dom.js';
-import { metricHelp, t } from '../i18n.js';
+import { api, ApiError } from '../../api.js';
+import { h } from '../../dom.js';
+import { metricHelp, t } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 
 const OPS = ['>', '>=', '<', '<='];
