@@ -16,7 +16,13 @@ export async function api(path, opts = {}) {
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
   });
   const text = await res.text();
-  const body = text ? JSON.parse(text) : null;
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // A proxy's HTML error page: the status says what happened.
+    if (res.ok) throw new ApiError(res.status, { error: { message: `HTTP ${res.status}: not JSON` } });
+  }
   if (!res.ok) throw new ApiError(res.status, body);
   return body;
 }

@@ -100,6 +100,13 @@ const dict = {
     'channel.labels': 'Extra labels', 'channel.labels.help': 'Added to every alert, e.g. cluster=gpu-a,region=sh.',
     'channel.token': 'Bearer token', 'channel.token.help': 'Sent as Authorization: Bearer (an Alertmanager behind a proxy); empty keeps the one set.',
     'history.when': 'When', 'history.kind': 'What', 'history.rule': 'Rule', 'history.what': 'Change', 'history.detail': 'Detail', 'history.none': 'Nothing has happened yet.',
+    'action.failed': 'Could not {what}: {why}', 'error.network': 'the server did not answer', 'settings.retry': 'Try again',
+    'action.load': 'load the settings', 'action.refresh': 'refresh the settings', 'action.toggleRule': 'change the rule', 'action.deleteRule': 'delete the rule',
+    'action.saveRule': 'save the rule', 'action.testRule': 'test the rule', 'action.importPreset': 'import the preset',
+    'action.addSilence': 'add the silence', 'action.deleteSilence': 'delete the silence',
+    'action.saveChannel': 'save the channel', 'action.deleteChannel': 'delete the channel', 'action.testChannel': 'send the test',
+    'webhook.format.generic': 'Generic JSON', 'webhook.format.alertmanager': 'Alertmanager (webhook v4)', 'webhook.format.dingtalk': 'DingTalk robot',
+    'webhook.format.feishu': 'Feishu / Lark robot', 'webhook.format.wecom': 'WeCom robot', 'webhook.format.slack': 'Slack',
     'history.kind.state': 'state', 'history.kind.delivery': 'delivery', 'history.kind.silenced': 'silenced', 'history.sent': 'sent', 'history.failed': 'failed', 'history.silenced': 'held back by a silence',
     'card.expand': 'Expand: full series', 'card.avg': 'avg', 'card.gpu.of': 'of {n}', 'simulated.gpu': 'SIMULATED',
     'card.rps.lastMinute': '{n} requests in the last minute', 'card.rps.window': '{n} requests in the last {w} min',
@@ -207,6 +214,13 @@ const dict = {
     'channel.labels': '附加标签', 'channel.labels.help': '加到每条告警上，如 cluster=gpu-a,region=sh。',
     'channel.token': 'Bearer 令牌', 'channel.token.help': '以 Authorization: Bearer 发送（Alertmanager 在代理之后时）；留空则保留已设置的令牌。',
     'history.when': '时间', 'history.kind': '类型', 'history.rule': '规则', 'history.what': '变化', 'history.detail': '详情', 'history.none': '暂无记录。',
+    'action.failed': '无法{what}：{why}', 'error.network': '服务器没有响应', 'settings.retry': '重试',
+    'action.load': '加载设置', 'action.refresh': '刷新设置', 'action.toggleRule': '修改规则', 'action.deleteRule': '删除规则',
+    'action.saveRule': '保存规则', 'action.testRule': '测试规则', 'action.importPreset': '导入预设',
+    'action.addSilence': '添加静默', 'action.deleteSilence': '删除静默',
+    'action.saveChannel': '保存渠道', 'action.deleteChannel': '删除渠道', 'action.testChannel': '发送测试',
+    'webhook.format.generic': '通用 JSON', 'webhook.format.alertmanager': 'Alertmanager（webhook v4）', 'webhook.format.dingtalk': '钉钉机器人',
+    'webhook.format.feishu': '飞书机器人', 'webhook.format.wecom': '企业微信机器人', 'webhook.format.slack': 'Slack',
     'history.kind.state': '状态', 'history.kind.delivery': '投递', 'history.kind.silenced': '静默', 'history.sent': '已发送', 'history.failed': '失败', 'history.silenced': '被静默拦下',
     'preset.gpu-memory-pressure.name': 'GPU 显存持续高压', 'preset.gpu-memory-pressure.desc': 'GPU 显存连续 3 次检查高于 90 %（低于 85 % 才恢复）。',
     'preset.gpu-memory-critical.name': 'GPU 显存严重不足', 'preset.gpu-memory-critical.desc': 'GPU 显存高于 98 %：下一次分配可能失败。',
@@ -235,6 +249,15 @@ const listeners = [];
 export function t(key, vars) {
   const s = dict[lang][key] ?? dict.en[key] ?? key;
   return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k]))) : s;
+}
+
+/**
+ * The label of a value the server lists (a severity, a kind of channel, a format…) under
+ * `group.value`; a value with no translation yet reads as itself, never as a key.
+ */
+export function tValue(group, value) {
+  const key = `${group}.${value}`;
+  return dict[lang][key] ?? dict.en[key] ?? String(value);
 }
 
 /** The server's fixed explanations (why a card is empty) in Chinese; technical details kept. */

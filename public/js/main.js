@@ -3,6 +3,7 @@
 import { api, connectStream } from './api.js';
 import { applyStatic, onLangChange, t, toggleLang } from './i18n.js';
 import { Cards } from './monitor/cards.js';
+import { loadCatalogue } from './monitor/catalogue.js';
 import { HostStrip } from './monitor/host.js';
 import { FiringList } from './monitor/firing.js';
 import { LogPanel } from './monitor/log.js';
@@ -37,8 +38,10 @@ let lastSnapshot;
 async function startMonitor() {
   if (monitorStarted) return;
   let snapshot;
+  let catalogue;
   try {
-    snapshot = await api('/api/monitor/snapshot');
+    // The catalogue: the metrics and every list the Monitor's pickers offer, asked once.
+    [snapshot, catalogue] = await Promise.all([api('/api/monitor/snapshot'), loadCatalogue()]);
   } catch (err) {
     if (err.status === 401) { $('login').hidden = false; return; }
     // MONITOR_ENABLED=false: say so instead of an empty page.
@@ -52,10 +55,10 @@ async function startMonitor() {
   $('monitor-body').hidden = false;
   cards = new Cards($('cards'), $('side-panel'));
   host = new HostStrip($('host-strip'));
-  log = new LogPanel($('log-panel'));
-  model = new ModelTab($('sub-model'), $('side-panel'));
-  settings = new Settings($('settings'));
-  firing = new FiringList($('firing'), document.querySelector('#tabs [data-tab="monitor"]'));
+  log = new LogPanel($('log-panel'), catalogue.log);
+  model = new ModelTab($('sub-model'), $('side-panel'), catalogue);
+  settings = new Settings($('settings'), catalogue);
+  firing = new FiringList($('firing'), document.querySelector('#tabs [data-tab="monitor"]'), catalogue.metrics);
   popups = new Popups($('popups'), (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()), (metric) => firing.units.get(metric));
   cards.render(snapshot);
   host.render(snapshot);

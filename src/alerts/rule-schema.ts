@@ -12,10 +12,21 @@ const durationText = z.string().refine((s) => { const ms = parseDuration(s); ret
 
 const metricName = z.string().refine((m) => catalogue.has(m), { message: 'unknown metric; GET /api/monitor/catalogue lists them' });
 
+/** The comparisons a condition takes; the UI's pickers read this list from GET /api/monitor/catalogue. */
+export const OPS = ['>', '>=', '<', '<='] as const;
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+/** What a missing value means: keep the state, count as OK, or as breaching. */
+export const NO_DATA = ['keep', 'ok', 'alert'] as const;
+/** The metric each special form of rule works on. */
+export const SAMPLE_METRIC = 'gpu_utilization_percent';
+export const PER_REQUEST_METRIC = 'input_token_count';
+/** What a rule gets when a field is left out (the form starts from these). */
+export const RULE_DEFAULTS = { severity: 'warning', noData: 'keep', repeatInterval: '4h', channels: ['console'] } as const;
+
 const conditionShape = {
   metric: metricName,
   labels: z.record(z.string(), z.string()).default({}),
-  op: z.enum(['>', '>=', '<', '<='], { message: 'expected one of >, >=, <, <=' }),
+  op: z.enum(OPS, { message: `expected one of ${OPS.join(', ')}` }),
   threshold: z.number({ message: 'expected a number' }),
   /** Fire at the Nth consecutive breaching check (check = MONITOR_INTERVAL_MS). */
   consecutiveChecks: z.number().int().min(1).max(10_000).optional(),
@@ -24,18 +35,15 @@ const conditionShape = {
 };
 export const conditionSchema = z.strictObject(conditionShape);
 
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-
 const ruleShape = {
   ...conditionShape,
   name: z.string().min(1).max(200),
   and: conditionSchema.optional(),
-  severity: z.enum(SEVERITIES, { message: 'expected info, warning or critical' }).default('warning'),
+  severity: z.enum(SEVERITIES, { message: `expected ${SEVERITIES.slice(0, -1).join(', ')} or ${SEVERITIES.at(-1)}` }).default(RULE_DEFAULTS.severity),
   /** Channel names: console (built in) and those configured (GET /api/monitor/alerts/channels). */
-  channels: z.array(channelName).min(1).max(20).default(['console']),
+  channels: z.array(channelName).min(1).max(20).default([...RULE_DEFAULTS.channels]),
   enabled: z.boolean().default(true),
-  /** What a missing value means: keep the state, count as OK, or as breaching. */
-  noData: z.enum(['keep', 'ok', 'alert']).default('keep'),
+  noData: z.enum(NO_DATA).default(RULE_DEFAULTS.noData),
   /** Hysteresis: once firing, resolve only when the value crosses this instead of the threshold. */
   recoverThreshold: z.number().optional(),
   /** Stay firing this long after the condition clears (anti-flap). */
@@ -54,7 +62,7 @@ const ruleShape = {
   /** Per-request form: evaluated on each request event (input_token_count) instead of checks. */
   perRequest: z.boolean().default(false),
   /** Notify again while still firing, this often. */
-  repeatInterval: durationText.refine((s) => (parseDuration(s) ?? Infinity) >= 60_000, { message: 'expected at least 1m: a still-firing alert is sent again at most once a minute' }).default('4h'),
+  repeatInterval: durationText.refine((s) => (parseDuration(s) ?? Infinity) >= 60_000, { message: 'expected at least 1m: a still-firing alert is sent again at most once a minute' }).default(RULE_DEFAULTS.repeatInterval),
   /** On firing: keep every INFO log line for this many minutes. */
   boostLogMinutes: z.number().min(0).max(1440).optional(),
   /** On firing: attach the most recent model-request log lines to the notice. */
@@ -71,11 +79,11 @@ function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
       ctx.addIssue({ code: 'custom', path: [...path, 'for'], message: 'consecutiveChecks and for are alternatives: give one' });
     }
   }
-  if (r.sampleSeconds !== undefined && r.metric !== 'gpu_utilization_percent') {
-    ctx.addIssue({ code: 'custom', path: ['sampleSeconds'], message: "sample-based rules work on gpu_utilization_percent (NVML's utilisation samples)" });
+  if (r.sampleSeconds !== undefined && r.metric !== SAMPLE_METRIC) {
+    ctx.addIssue({ code: 'custom', path: ['sampleSeconds'], message: `sample-based rules work on ${SAMPLE_METRIC} (NVML's utilisation samples)` });
   }
-  if (r.perRequest && r.metric !== 'input_token_count') {
-    ctx.addIssue({ code: 'custom', path: ['perRequest'], message: 'per-request rules work on input_token_count' });
+  if (r.perRequest && r.metric !== PER_REQUEST_METRIC) {
+    ctx.addIssue({ code: 'custom', path: ['perRequest'], message: `per-request rules work on ${PER_REQUEST_METRIC}` });
   }
   if (r.recoverThreshold !== undefined) {
     const above = r.op === '>' || r.op === '>=';

@@ -7,6 +7,12 @@ import { redactParams, type LogParams } from './redact.js';
 
 export type Level = 'INFO' | 'WARN' | 'ERROR';
 export const LEVELS: readonly Level[] = ['INFO', 'WARN', 'ERROR'];
+/**
+ * Who writes log lines: the HTTP layer, each model module (the pipeline's module names),
+ * the GPU probe and the alert engine. The log filter offers these (GET /api/monitor/catalogue).
+ */
+export const LOG_MODULES = ['http', 'vlm', 'gui', 'ocr', 'video', 'gpu', 'alert'] as const;
+export type LogModule = (typeof LOG_MODULES)[number];
 
 export interface LogLine {
   seq: number;
@@ -103,7 +109,7 @@ export class EventLog {
   }
 
   /** An INFO line, sampled; `always` keeps it whatever the rate (an alert's own line). */
-  info(module: string, event: string, params: Record<string, unknown> = {}, opts: { always?: boolean } = {}): LogLine | undefined {
+  info(module: LogModule, event: string, params: Record<string, unknown> = {}, opts: { always?: boolean } = {}): LogLine | undefined {
     const now = this.opts.clock();
     const rate = this.sampleRate(now);
     if (!opts.always && rate < 1 && this.random() >= rate) {
@@ -113,15 +119,15 @@ export class EventLog {
     return this.keep('INFO', module, event, params, now);
   }
 
-  warn(module: string, event: string, params: Record<string, unknown> = {}): LogLine {
+  warn(module: LogModule, event: string, params: Record<string, unknown> = {}): LogLine {
     return this.keep('WARN', module, event, params, this.opts.clock());
   }
 
-  error(module: string, event: string, params: Record<string, unknown> = {}): LogLine {
+  error(module: LogModule, event: string, params: Record<string, unknown> = {}): LogLine {
     return this.keep('ERROR', module, event, params, this.opts.clock());
   }
 
-  private keep(level: Level, module: string, event: string, params: Record<string, unknown>, t: number): LogLine {
+  private keep(level: Level, module: LogModule, event: string, params: Record<string, unknown>, t: number): LogLine {
     const line: LogLine = { seq: ++this.seq, t, level, module, event, params: redactParams(params) };
     this.ring[this.next] = line;
     this.next = (this.next + 1) % this.ring.length;

@@ -4,7 +4,7 @@
 // `"quoted words"` are free text even when they name a level or a module.
 // Pure: parse once, then match each line. public/js/monitor/log-search.js mirrors it for
 // the lines that arrive live, and a test keeps the two in agreement.
-import type { Level, LogLine } from './event-log.js';
+import { LOG_MODULES, type Level, type LogLine } from './event-log.js';
 import { formatLine, formatValue } from './log-format.js';
 
 export interface LogSearch {
@@ -16,8 +16,8 @@ export interface LogSearch {
 
 const LEVEL_WORDS: Record<string, Level> = { info: 'INFO', warn: 'WARN', warning: 'WARN', error: 'ERROR' };
 
-/** Modules a bare word filters on; any other word is free text. */
-export const LOG_MODULES = ['http', 'vlm', 'chat', 'gui', 'ocr', 'video', 'gpu', 'alert'] as const;
+/** Modules a bare word filters on (`chat` is the vlm module); any other word is free text. */
+const isModuleWord = (w: string) => w === 'chat' || (LOG_MODULES as readonly string[]).includes(w);
 
 /** image_hash, imageHash and image-hash are one key. */
 export const normalizeKey = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
@@ -53,7 +53,7 @@ export function parseLogSearch(text: string): LogSearch {
     const lower = tok.text.toLowerCase();
     const level = LEVEL_WORDS[lower];
     if (level) s.levels.push(level);
-    else if ((LOG_MODULES as readonly string[]).includes(lower)) s.modules.push(lower === 'chat' ? 'vlm' : lower);
+    else if (isModuleWord(lower)) s.modules.push(lower === 'chat' ? 'vlm' : lower);
     else s.terms.push(lower);
   }
   return s;

@@ -2,7 +2,9 @@
 // help text, labels and the default health thresholds the Monitor's cards colour by.
 // Names match DESIGN.md and the documentation users already have.
 
-export type Layer = 'resource' | 'service' | 'model';
+/** The three layers, in the order the UI groups metrics. */
+export const LAYERS = ['resource', 'service', 'model'] as const;
+export type Layer = (typeof LAYERS)[number];
 
 export interface Thresholds {
   /** 'above': higher is worse (latency); 'below': lower is worse (success rate). */

@@ -4,11 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { AppError } from '../errors.js';
-import { catalogue, metricDef } from '../metrics/catalogue.js';
+import { metricDef } from '../metrics/catalogue.js';
 import { MAX_WINDOW_MS, type WindowSummary } from '../metrics/sliding-window.js';
 import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
 import type { Monitor } from '../monitor.js';
 import { parseOrThrow } from '../validation.js';
+import { CATALOGUE } from './catalogue.js';
 
 
 const duration = (max: number, fallback: number) =>
@@ -87,7 +88,7 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
     };
   });
 
-  app.get('/api/monitor/catalogue', async () => ({ metrics: [...catalogue.values()] }));
+  app.get('/api/monitor/catalogue', async () => CATALOGUE);
 
   app.get('/api/monitor/series', async (request) => {
     const q = parseOrThrow(seriesQuery, request.query);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ruleInputSchema } from '../alerts/rule-schema.js';
 import { channelBodySchema, channelListBodySchema } from '../alerts/notifiers/registry.js';
 import { silenceInputSchema } from '../alerts/silence.js';
+import { catalogueResponse } from './catalogue.js';
 import { chatRequestSchema } from './chat-schema.js';
 import { executeBody, feedbackBody } from './gui.js';
 import { loginBody } from './login.js';
@@ -24,6 +25,8 @@ interface RouteDoc {
   body?: z.ZodType;
   query?: z.ZodType;
   params?: z.ZodType;
+  /** The 200 answer, where a schema describes it. */
+  response?: z.ZodType;
 }
 
 const id = z.object({ id: z.string() });
@@ -55,7 +58,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/monitor/engine': { tag: 'Monitor', summary: "The model server's own gauges at the last check" },
   'GET /api/monitor/model': { tag: 'Monitor', summary: 'The Model Metrics view: per-module cards, stages, errors by code' },
   'GET /api/monitor/gpus': { tag: 'Monitor', summary: 'Every GPU in full, the driver, the processes holding GPU memory' },
-  'GET /api/monitor/catalogue': { tag: 'Monitor', summary: 'Every metric with unit, help, labels and thresholds' },
+  'GET /api/monitor/catalogue': { tag: 'Monitor', summary: 'Every metric with unit, help, labels and thresholds, and the lists the UI picks from (operators, severities, channel kinds, webhook formats, modules, stages, log levels)', response: catalogueResponse },
   'GET /api/monitor/stream': { tag: 'Monitor', summary: 'WebSocket: snapshots, points, log lines and alerts as they happen' },
   'GET /api/monitor/logs': { tag: 'Monitor', summary: 'The structured log, searched over the whole ring, newest first', query: logsQuery },
   'GET /api/monitor/logs/:seq/context': { tag: 'Monitor', summary: 'The lines around one line, for its request, client or module', query: contextQuery, params: seqParam },
@@ -87,8 +90,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
 };
 
 /** What the handler accepts, as JSON Schema (OpenAPI 3.0 flavour); transforms documented by their input. */
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
   return rest;
 }
 
@@ -120,6 +123,7 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       if (doc.body) out.body = jsonSchema(doc.body);
       if (doc.query) out.querystring = jsonSchema(doc.query);
       if (doc.params) out.params = jsonSchema(doc.params);
+      if (doc.response) out.response = { 200: { description: 'OK', ...jsonSchema(doc.response, 'output') } };
       if (doc.tag === 'Monitor' || doc.tag === 'Alerts') out.security = [{ monitorToken: [] }];
       return { schema: out, url };
     },

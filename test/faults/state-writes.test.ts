@@ -9,31 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileIo } from '../../src/alerts/json-file.js';
+import { failingDisk } from '../failing-disk.js';
 import { startApp, steppedClock, type TestApp } from '../helpers.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** The real file system, except that writes fail like a full or a read-only disk when told to. */
-function failingDisk() {
-  const state: { mode: 'ok' | 'full' | 'readonly' } = { mode: 'ok' };
-  const fail = (code: string, what: string) => Object.assign(new Error(`${code}: ${what}`), { code });
-  const io: FileIo = {
-    ...fs,
-    openSync: ((...args: Parameters<typeof fs.openSync>) => {
-      if (state.mode === 'readonly') throw fail('EROFS', 'read-only file system, open');
-      return fs.openSync(...args);
-    }) as typeof fs.openSync,
-    writeSync: ((...args: Parameters<typeof fs.writeSync>) => {
-      // Half a write lands, then the disk is full: the temp file exists and must go.
-      if (state.mode === 'full') throw fail('ENOSPC', 'no space left on device, write');
-      return (fs.writeSync as (...a: unknown[]) => number)(...args);
-    }) as typeof fs.writeSync,
-  };
-  return { io, state };
-}
 
 async function setup(io?: FileIo, dataDir?: string) {
   const clock = steppedClock();

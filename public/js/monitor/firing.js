@@ -11,22 +11,21 @@ const ORDER = { critical: 0, warning: 1, info: 2 };
 const labelsText = (labels) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
 
 export class FiringList {
-  constructor(root, tabLink) {
+  /** metrics: the catalogue's, for each metric's unit. */
+  constructor(root, tabLink, metrics) {
     this.root = root;
     this.tabLink = tabLink;
     this.alerts = [];
     this.rules = new Map();
-    this.units = new Map();
+    this.units = new Map(metrics.map((m) => [m.name, m.unit]));
   }
 
   /** Active alerts, with each rule's metric and unit to print the value. */
   async load() {
-    const [{ alerts }, { rules }, catalogue] = await Promise.all([
+    const [{ alerts }, { rules }] = await Promise.all([
       api('/api/monitor/alerts/active'),
       api('/api/monitor/alerts/rules'),
-      this.units.size ? null : api('/api/monitor/catalogue'),
     ]);
-    if (catalogue) for (const m of catalogue.metrics) this.units.set(m.name, m.unit);
     this.rules = new Map(rules.map((r) => [r.id, r]));
     this.alerts = alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
     this.render();

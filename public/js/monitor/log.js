@@ -11,8 +11,6 @@ import { formatLine, formatValue } from './log-format.js';
 import { isEmptySearch, matchesSearch, parseLogSearch } from './log-search.js';
 
 const MAX_LINES = 1000;
-const LEVELS = ['INFO', 'WARN', 'ERROR'];
-const MODULES = ['http', 'vlm', 'gui', 'ocr', 'video', 'gpu', 'alert'];
 const SEARCH_DELAY_MS = 250;
 
 // One formatter for every line: toLocaleTimeString(…, options) builds a new one per call.
@@ -25,8 +23,11 @@ export function lineText(l) {
 }
 
 export class LogPanel {
-  constructor(root) {
+  /** lists: the catalogue's `log` ({ levels, modules }), which the filters offer. */
+  constructor(root, { levels, modules }) {
     this.root = root;
+    this.levels = levels;
+    this.modules = modules;
     this.lines = [];
     this.paused = false;
     this.held = [];
@@ -63,9 +64,9 @@ export class LogPanel {
     this.levelSel.setAttribute('aria-label', t('log.level'));
     this.moduleSel.setAttribute('aria-label', t('log.module'));
     this.pauseBtn.textContent = this.paused ? t('log.resume') : t('log.pause');
-    this.levelSel.replaceChildren(h('option', { value: '', text: t('log.allLevels') }), ...LEVELS.map((l) => h('option', { value: l, text: `≥ ${l}` })));
+    this.levelSel.replaceChildren(h('option', { value: '', text: t('log.allLevels') }), ...this.levels.map((l) => h('option', { value: l, text: `≥ ${l}` })));
     this.levelSel.value = this.filter.level;
-    this.moduleSel.replaceChildren(h('option', { value: '', text: t('log.allModules') }), ...MODULES.map((m) => h('option', { value: m, text: m })));
+    this.moduleSel.replaceChildren(h('option', { value: '', text: t('log.allModules') }), ...this.modules.map((m) => h('option', { value: m, text: m })));
     this.moduleSel.value = this.filter.module;
     this.drawMeta();
     if (this.list.querySelector('.log-empty')) this.redraw();
@@ -147,7 +148,7 @@ export class LogPanel {
 
   matches(l) {
     const f = this.filter;
-    if (f.level && LEVELS.indexOf(l.level) < LEVELS.indexOf(f.level)) return false;
+    if (f.level && this.levels.indexOf(l.level) < this.levels.indexOf(f.level)) return false;
     if (f.module && l.module !== f.module) return false;
     return matchesSearch(l, this.search);
   }

@@ -6,11 +6,10 @@
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtAge, fmtChange, fmtValue } from '../format.js';
-import { t } from '../i18n.js';
+import { t, tValue } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
 import { showSeries } from './panel.js';
 
-const MODULES = ['ocr', 'gui', 'video', 'chat'];
 const SPARK_MS = 5 * 60_000;
 const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 const cardKey = (c) => `${c.metric}{${labelsText(c.labels)}}`;
@@ -83,8 +82,8 @@ class ModelCardView {
 }
 
 /** Preprocess, inference and postprocess as parts of the total (means add up). */
-function stageBar(stages) {
-  const parts = ['preprocess', 'inference', 'postprocess'].filter((s) => stages[s] !== null);
+function stageBar(stages, order) {
+  const parts = order.filter((s) => stages[s] !== null && stages[s] !== undefined);
   if (stages.total === null) return h('p', { class: 'muted small', text: `${t('model.stages')}: ${t('model.noData')}` });
   const sum = parts.reduce((a, s) => a + stages[s], 0) || 1;
   return h('div', { class: 'stages' },
@@ -92,14 +91,18 @@ function stageBar(stages) {
     h('div', { class: 'stage-bar', role: 'img', 'aria-label': t('model.stages') },
       ...parts.map((s) => h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(stages[s] / sum, 0.02)}` }))),
     h('div', { class: 'stage-legend' },
-      ...parts.map((s) => h('span', { class: `stage-key ${s}`, text: `${t(`stage.${s}`)} ${fmtValue(stages[s], 'ms')}` })),
+      ...parts.map((s) => h('span', { class: `stage-key ${s}`, text: `${tValue('stage', s)} ${fmtValue(stages[s], 'ms')}` })),
       h('span', { class: 'stage-total', text: `= ${t('stage.total')} ${fmtValue(stages.total, 'ms')}` })));
 }
 
 export class ModelTab {
-  constructor(root, side) {
+  /** catalogue: GET /api/monitor/catalogue (the view's modules and the pipeline's stages). */
+  constructor(root, side, catalogue) {
     this.root = root;
     this.side = side;
+    this.modules = catalogue.modelView.modules;
+    // The stages that add up to the total, in pipeline order.
+    this.stages = catalogue.stages.filter((s) => s !== 'total');
     this.module = '';
     this.views = new Map();
     this.build();
@@ -109,7 +112,7 @@ export class ModelTab {
     this.filter = h('select', { class: 'module-filter', onchange: (e) => { this.module = e.target.value; this.draw(); } });
     this.filterLabel = h('span');
     this.rule = h('p', { class: 'muted small baseline-rule' });
-    this.sections = new Map(MODULES.map((m) => {
+    this.sections = new Map(this.modules.map((m) => {
       const title = h('h3', {});
       const meta = h('span', { class: 'muted small module-meta' });
       const cards = h('div', { class: 'cards model-cards' });
@@ -129,7 +132,7 @@ export class ModelTab {
 
   relabel() {
     this.filterLabel.textContent = t('model.module');
-    this.filter.replaceChildren(h('option', { value: '', text: t('log.all') }), ...MODULES.map((m) => h('option', { value: m, text: t(`module.${m}`), selected: m === this.module })));
+    this.filter.replaceChildren(h('option', { value: '', text: t('log.all') }), ...this.modules.map((m) => h('option', { value: m, text: tValue('module', m), selected: m === this.module })));
     this.rule.textContent = t('model.baselineRule');
     if (this.data) this.draw();
   }
@@ -150,7 +153,7 @@ export class ModelTab {
     for (const m of d.modules) {
       const s = this.sections.get(m.module);
       s.el.hidden = Boolean(this.module && this.module !== m.module);
-      s.title.textContent = t(`module.${m.module}`);
+      s.title.textContent = tValue('module', m.module);
       const errors = Object.entries(m.errorsByCode).map(([code, n]) => `${code} ${fmtNumber(n, n % 1 ? 1 : 0)}/min`).join(' · ');
       s.meta.textContent = [m.sharePercent !== null ? t('model.share', { p: fmtNumber(m.sharePercent, 0) }) : null, errors ? `${t('model.errors')}: ${errors}` : null].filter(Boolean).join(' · ');
       for (const c of m.cards) {
@@ -163,7 +166,7 @@ export class ModelTab {
         }
         v.update(c, d.at);
       }
-      s.stages.replaceChildren(stageBar(m.stages));
+      s.stages.replaceChildren(stageBar(m.stages, this.stages));
     }
     const e = d.engine;
     // Several engines (vLLM data-parallel, SGLang ranks): a row each under the combined one,

@@ -7,9 +7,10 @@ import { alertmanagerChannel } from './alertmanager.js';
 import { emailChannel } from './email.js';
 import { webhookChannel } from './webhook.js';
 
+/** In the order Settings → Channels offers them (webhook first: chat robots are the usual start). */
 export const CHANNEL_TYPES: readonly ChannelType[] = [
-  emailChannel,
   webhookChannel,
+  emailChannel,
   alertmanagerChannel,
 ];
 

@@ -4,13 +4,15 @@
 // recovery threshold, keep-firing and repeat; a searchable metric picker with each
 // metric's help and unit; help under every field; a warning when a chosen channel is not
 // configured; "Test rule" replays it over the last hour. The server's message appears at
-// the field it names.
-import { api, ApiError } from '../api.js';
-import { h } from '../dom.js';
-import { metricHelp, t } from '../i18n.js';
+// the field it names. Operators, severities, no-data choices, defaults and layers come
+// from the server's catalogue.
+import { api } from '../../api.js';
+import { h } from '../../dom.js';
+import { metricHelp, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
+import { clearFormErrors, showFormError } from './feedback.js';
 
-const OPS = ['>', '>=', '<', '<='];
+/** The forms of rule the form offers; each shows its own fields (see sync()). */
 const KINDS = ['value', 'surge', 'sample', 'perRequest'];
 export const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 const parseLabels = (s) => Object.fromEntries(String(s ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
@@ -21,11 +23,10 @@ function field(labelKey, input, helpKey, extra = {}) {
 }
 
 /** Search box over a listbox of metrics; the chosen metric's help and unit under it. */
-function metricPicker(metrics, name, { optional = false } = {}) {
+function metricPicker(metrics, layers, name, { optional = false } = {}) {
   const select = h('select', { name, size: 6, class: 'metric-list' });
   const search = h('input', { type: 'search', class: 'metric-search', placeholder: t('rule.metric.search'), 'aria-label': t('rule.metric.search') });
   const about = h('small', { class: 'help metric-about' });
-  const groups = ['resource', 'service', 'model'];
   const fill = () => {
     const q = search.value.trim().toLowerCase();
     // Names spell "utilization"; people write "utilisation" too.
@@ -34,7 +35,7 @@ function metricPicker(metrics, name, { optional = false } = {}) {
     const match = (m) => !q || m.name.includes(q) || m.name.includes(qz) || m.help.toLowerCase().includes(q) || metricHelp(m).toLowerCase().includes(q);
     select.replaceChildren(
       ...(optional ? [h('option', { value: '', text: t('rule.and.none') })] : []),
-      ...groups.map((g) => h('optgroup', { label: t(`layer.${g}`) }, ...metrics.filter((m) => m.layer === g && match(m)).map((m) => h('option', { value: m.name, title: metricHelp(m), text: `${m.name} (${m.unit})` })))),
+      ...layers.map((g) => h('optgroup', { label: tValue('layer', g) }, ...metrics.filter((m) => m.layer === g && match(m)).map((m) => h('option', { value: m.name, title: metricHelp(m), text: `${m.name} (${m.unit})` })))),
     );
     if ([...select.options].some((o) => o.value === keep)) select.value = keep;
   };
@@ -51,9 +52,10 @@ function metricPicker(metrics, name, { optional = false } = {}) {
 }
 
 export class RuleForm {
-  /** channels: the API's view of them ({ channels: [{ name, type, … }] }); onSaved: after a save. */
-  constructor({ metrics, channels, onSaved, onCancel }) {
-    this.metrics = metrics;
+  /** catalogue: GET /api/monitor/catalogue; channels: the API's view of them ({ channels: [{ name, type, … }] }); onSaved: after a save. */
+  constructor({ catalogue, channels, onSaved, onCancel }) {
+    this.catalogue = catalogue;
+    this.metrics = catalogue.metrics;
     this.configured = new Set(channels.channels.map((c) => c.name));
     this.onSaved = onSaved;
     this.onCancel = onCancel;
@@ -63,9 +65,10 @@ export class RuleForm {
 
   build() {
     const num = (name, attrs = {}) => h('input', { name, type: 'number', step: 'any', ...attrs });
-    const opSel = (name) => h('select', { name }, ...OPS.map((o) => h('option', { value: o, text: o })));
-    this.picker = metricPicker(this.metrics, 'metric');
-    this.andPicker = metricPicker(this.metrics, 'and.metric', { optional: true });
+    const { ops, severities, noData, defaults } = this.catalogue.rules;
+    const opSel = (name) => h('select', { name }, ...ops.map((o) => h('option', { value: o, text: o })));
+    this.picker = metricPicker(this.metrics, this.catalogue.layers, 'metric');
+    this.andPicker = metricPicker(this.metrics, this.catalogue.layers, 'and.metric', { optional: true });
     this.title = h('h3', { text: t('rules.add') });
     this.kindBox = h('fieldset', { class: 'kinds' }, h('legend', { text: t('rule.kind') }),
       ...KINDS.map((k) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'kind', value: k, checked: k === 'value' }), h('span', {}, h('strong', { text: t(`rule.kind.${k}`) }), h('small', { class: 'help', text: t(`rule.kind.${k}.help`) })))));
@@ -96,12 +99,12 @@ export class RuleForm {
           field('rules.checks', num('and.consecutiveChecks', { min: 1, step: 1 }), null),
           field('rules.for', h('input', { name: 'and.for', placeholder: '2m' }), null))),
       h('div', { class: 'form-row not-perRequest' },
-        field('rule.noData', h('select', { name: 'noData' }, ...['keep', 'ok', 'alert'].map((v) => h('option', { value: v, text: t(`rule.noData.${v}`) }))), 'rule.noData.help'),
+        field('rule.noData', h('select', { name: 'noData' }, ...noData.map((v) => h('option', { value: v, text: tValue('rule.noData', v), selected: v === defaults.noData }))), 'rule.noData.help'),
         field('rule.recover', num('recoverThreshold'), 'rule.recover.help'),
         field('rule.keepFiring', h('input', { name: 'keepFiringFor', placeholder: '5m' }), 'rule.keepFiring.help'),
-        field('rule.repeat', h('input', { name: 'repeatInterval', value: '4h' }), 'rule.repeat.help')),
+        field('rule.repeat', h('input', { name: 'repeatInterval', value: defaults.repeatInterval }), 'rule.repeat.help')),
       h('div', { class: 'form-row' },
-        field('rules.severity', h('select', { name: 'severity' }, ...['info', 'warning', 'critical'].map((s) => h('option', { value: s, text: t(`severity.${s}`), selected: s === 'warning' }))), null),
+        field('rules.severity', h('select', { name: 'severity' }, ...severities.map((s) => h('option', { value: s, text: tValue('severity', s), selected: s === defaults.severity }))), null),
         h('div', { class: 'field' }, h('span', { class: 'field-label', text: t('rules.channels') }),
           this.channelChecks = h('span', { class: 'checks channel-picker' }),
           h('small', { class: 'help', text: t('rule.channels.help') })),
@@ -115,7 +118,7 @@ export class RuleForm {
         h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: () => this.onCancel?.() })),
       this.testResult,
     );
-    this.showChannels([...this.configured], ['console']);
+    this.showChannels([...this.configured], defaults.channels);
     this.el.addEventListener('change', () => this.sync());
     this.el.addEventListener('submit', (e) => { e.preventDefault(); void this.save(); });
     this.sync();
@@ -134,7 +137,7 @@ export class RuleForm {
     this.el.querySelectorAll('.only-sample').forEach((x) => { x.hidden = kind !== 'sample'; });
     this.el.querySelectorAll('.not-perRequest').forEach((x) => { x.hidden = kind === 'perRequest'; });
     this.el.querySelector('.threshold .field-label').textContent = t(kind === 'surge' ? 'rule.threshold.surge' : 'rules.threshold');
-    const note = { sample: 'gpu_utilization_percent', perRequest: 'input_token_count' }[kind];
+    const note = { sample: this.catalogue.rules.sampleMetric, perRequest: this.catalogue.rules.perRequestMetric }[kind];
     this.kindNote?.remove();
     if (note && metric !== note) {
       this.kindNote = h('small', { class: 'help warn-text', text: t('rule.kind.needs', { m: note }) });
@@ -174,7 +177,7 @@ export class RuleForm {
       else await api('/api/monitor/alerts/rules', { body: this.body() });
       await this.onSaved?.();
     } catch (err) {
-      this.showError(err);
+      this.showError(err, 'saveRule');
     }
   }
 
@@ -184,9 +187,9 @@ export class RuleForm {
       const r = await api('/api/monitor/alerts/rules/test', { body: this.body() });
       this.testResult.replaceChildren(
         h('strong', { text: t(r.wouldFire ? 'rule.test.fires' : 'rule.test.quiet', { n: r.checksReplayed }) }),
-        ...r.instances.map((i) => h('div', { class: 'muted small', text: `${labelsText(i.labels) || '—'} · ${t(`state.${i.state}`)} · ${i.reason}` })));
+        ...r.instances.map((i) => h('div', { class: 'muted small', text: `${labelsText(i.labels) || '—'} · ${tValue('state', i.state)} · ${i.reason}` })));
     } catch (err) {
-      this.showError(err);
+      this.showError(err, 'testRule');
     }
   }
 
@@ -198,15 +201,12 @@ export class RuleForm {
   }
 
   clearErrors() {
-    this.el.querySelectorAll('.field-error').forEach((x) => x.remove());
+    clearFormErrors(this.el);
   }
 
-  /** The server's message next to the field it names. */
-  showError(err) {
-    this.clearErrors();
-    const msg = err instanceof ApiError ? err.message : String(err);
-    const field = err instanceof ApiError && err.field ? this.el.querySelector(`[name="${CSS.escape(err.field)}"]`) : null;
-    (field?.closest('label, .field, fieldset') ?? this.el.querySelector('.actions')).append(h('span', { class: 'field-error', role: 'alert', text: msg }));
+  /** The server's message next to the field it names; else what failed, under the buttons. */
+  showError(err, action) {
+    showFormError(this.el, err, action, this.el.querySelector('.actions'));
   }
 
   /** An empty form for a new rule. */
@@ -214,7 +214,7 @@ export class RuleForm {
     this.editing = null;
     delete this.el.dataset.editing;
     this.el.reset();
-    this.showChannels([...this.configured], ['console']);
+    this.showChannels([...this.configured], this.catalogue.rules.defaults.channels);
     this.clearErrors();
     this.testResult.replaceChildren();
     this.picker.search.value = '';
@@ -246,13 +246,14 @@ export class RuleForm {
     this.picker.select.dispatchEvent(new Event('change'));
     set('labels', labelsText(r.labels)); set('op', r.op); set('threshold', r.threshold);
     set('consecutiveChecks', r.consecutiveChecks); set('for', r.for); set('severity', r.severity); set('boostLogMinutes', r.boostLogMinutes);
-    set('noData', r.noData ?? 'keep'); set('recoverThreshold', r.recoverThreshold); set('keepFiringFor', r.keepFiringFor); set('repeatInterval', r.repeatInterval ?? '4h');
+    const { defaults } = this.catalogue.rules;
+    set('noData', r.noData ?? defaults.noData); set('recoverThreshold', r.recoverThreshold); set('keepFiringFor', r.keepFiringFor); set('repeatInterval', r.repeatInterval ?? defaults.repeatInterval);
     set('surgeBaseline', r.surgeBaseline); set('sampleSeconds', r.sampleSeconds);
     this.andPicker.search.value = '';
     this.andPicker.refresh();
     this.andPicker.select.value = r.and?.metric ?? '';
     this.andPicker.select.dispatchEvent(new Event('change'));
-    set('and.labels', labelsText(r.and?.labels)); set('and.op', r.and?.op ?? '>'); set('and.threshold', r.and?.threshold);
+    set('and.labels', labelsText(r.and?.labels)); set('and.op', r.and?.op ?? this.catalogue.rules.ops[0]); set('and.threshold', r.and?.threshold);
     set('and.consecutiveChecks', r.and?.consecutiveChecks); set('and.for', r.and?.for);
     const kind = r.perRequest ? 'perRequest' : r.surgeBaseline ? 'surge' : r.sampleSeconds !== undefined ? 'sample' : 'value';
     this.el.querySelectorAll('[name=kind]').forEach((x) => { x.checked = x.value === kind; });

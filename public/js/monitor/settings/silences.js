@@ -1,9 +1,11 @@
 // Silences in plain words: "Every day 01:50–02:10 Asia/Shanghai · all rules" or "Once,
 // 25 Nov 01:50 → 02:10 · rule GPU hot", and a form that asks the same way: daily or once,
-// from–to, time zone, and whether it applies to all rules, one rule or one severity.
-import { api } from '../api.js';
-import { h } from '../dom.js';
-import { t } from '../i18n.js';
+// from–to, time zone, and whether it applies to all rules, one rule or one severity
+// (the server's severities, from its catalogue).
+import { api } from '../../api.js';
+import { h } from '../../dom.js';
+import { t, tValue } from '../../i18n.js';
+import { act, failuresIn, showFormError } from './feedback.js';
 
 const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
@@ -13,7 +15,7 @@ export function silenceText(s, rulesById) {
   const m = s.matchers ?? {};
   const scope = [
     m.ruleId ? t('silence.scope.rule', { r: rulesById.get(m.ruleId)?.name ?? m.ruleId }) : null,
-    m.severity ? t('silence.scope.severity', { s: t(`severity.${m.severity}`) }) : null,
+    m.severity ? t('silence.scope.severity', { s: tValue('severity', m.severity) }) : null,
     m.labels && Object.keys(m.labels).length ? Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(', ') : null,
   ].filter(Boolean);
   const period = s.kind === 'daily'
@@ -22,13 +24,21 @@ export function silenceText(s, rulesById) {
   return `${period} · ${scope.length ? scope.join(' · ') : t('silence.scope.all')}`;
 }
 
-export function silencesPanel({ silences, rules, onChange, showError }) {
+/** silences, rules: from the API; severities: the catalogue's; onChange: after a change. */
+export function silencesPanel({ silences, rules, severities, onChange }) {
   const rulesById = new Map(rules.map((r) => [r.id, r]));
-  const list = silences.length
-    ? h('ul', { class: 'silence-list' }, ...silences.map((s) => h('li', { dataset: { silence: s.id } },
+  const item = (s) => {
+    const li = h('li', { dataset: { silence: s.id } },
       h('span', { class: 'silence-text', text: silenceText(s, rulesById) }),
-      s.comment ? h('span', { class: 'muted', text: `“${s.comment}”` }) : null,
-      h('button', { type: 'button', text: t('rules.delete'), onclick: async () => { await api(`/api/monitor/alerts/silences/${encodeURIComponent(s.id)}`, { method: 'DELETE' }); await onChange(); } }))))
+      s.comment ? h('span', { class: 'muted', text: `“${s.comment}”` }) : null);
+    const slot = failuresIn(li);
+    li.append(h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: async (e) => {
+      if (await act(e.currentTarget, slot, 'deleteSilence', () => api(`/api/monitor/alerts/silences/${encodeURIComponent(s.id)}`, { method: 'DELETE' }))) await onChange();
+    } }));
+    return li;
+  };
+  const list = silences.length
+    ? h('ul', { class: 'silence-list' }, ...silences.map(item))
     : h('p', { class: 'muted', text: t('silence.none') });
 
   const start = h('input', { name: 'start', type: 'time', value: '01:50', required: true });
@@ -36,7 +46,7 @@ export function silencesPanel({ silences, rules, onChange, showError }) {
   const kind = h('select', { name: 'kind' }, h('option', { value: 'daily', text: t('silence.kind.daily') }), h('option', { value: 'once', text: t('silence.kind.once') }));
   const scope = h('select', { name: 'scope' }, ...['all', 'rule', 'severity'].map((v) => h('option', { value: v, text: t(`silence.scope.pick.${v}`) })));
   const rule = h('select', { name: 'ruleId' }, ...rules.map((r) => h('option', { value: r.id, text: r.name })));
-  const severity = h('select', { name: 'severity' }, ...['info', 'warning', 'critical'].map((s) => h('option', { value: s, text: t(`severity.${s}`) })));
+  const severity = h('select', { name: 'severity' }, ...severities.map((s) => h('option', { value: s, text: tValue('severity', s) })));
   const ruleField = h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.rule') }), rule);
   const sevField = h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('rules.severity') }), severity);
   const zone = h('input', { name: 'timeZone', value: localZone() });
@@ -87,11 +97,15 @@ export function silencesPanel({ silences, rules, onChange, showError }) {
   form.addEventListener('change', sync);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    const submit = form.querySelector('[type=submit]');
+    submit.disabled = true;
     try {
       await api('/api/monitor/alerts/silences', { body: body() });
       await onChange();
     } catch (err) {
-      showError(form, err);
+      showFormError(form, err, 'addSilence');
+    } finally {
+      submit.disabled = false;
     }
   });
   sync();

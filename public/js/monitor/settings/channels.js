@@ -2,13 +2,12 @@
 // channels, each under the name rules pick it by. Each can be added, edited, tested and
 // deleted (a second click confirms, saying which rules use it). Secrets are write-only:
 // the form shows whether one is set, never its value; leaving it empty keeps it, and a
-// URL shown masked is kept when sent back unchanged.
-import { api } from '../api.js';
-import { h } from '../dom.js';
-import { t } from '../i18n.js';
-
-const FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu', 'wecom', 'slack'];
-const TYPES = ['webhook', 'email', 'alertmanager'];
+// URL shown masked is kept when sent back unchanged. The kinds and the webhook formats
+// offered are the server's (its catalogue); a failed test or delete is said in the row.
+import { api } from '../../api.js';
+import { h } from '../../dom.js';
+import { t, tValue } from '../../i18n.js';
+import { act, failureSlot, showFormError } from './feedback.js';
 
 /** A channel's name as the UI shows it (the console's in the page's language). */
 export const channelLabel = (name) => (name === 'console' ? t('channel.console') : name);
@@ -42,12 +41,12 @@ const splitList = (s) => String(s ?? '').split(/[\n,]/).map((x) => x.trim()).fil
 const parseLabels = (s) => Object.fromEntries(splitList(s).map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
 const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 
-/** The fields of one kind of channel, and the body they make. */
+/** The fields of one kind of channel, and the body they make (a kind the server adds needs its fields here). */
 const KINDS = {
   webhook: {
-    fields: (c) => [
+    fields: (c, { formats }) => [
       input('channel.url', { name: 'url', value: c.url ?? '', type: 'text', inputmode: 'url', placeholder: 'https://hooks.example.com/…', required: !c.url }, t('channel.url.help')),
-      h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('channel.format') }), h('select', { name: 'format' }, ...FORMATS.map((x) => h('option', { value: x, text: x, selected: x === c.format })))),
+      h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('channel.format') }), h('select', { name: 'format' }, ...formats.map((x) => h('option', { value: x, text: tValue('webhook.format', x), selected: x === c.format })))),
       input('channel.secret', { name: 'secret', type: 'password', autocomplete: 'new-password', placeholder: c.secretSet ? t('channel.secretSet') : '' }, t('channel.secret.help')),
     ],
     body: (get) => ({ url: get('url') || undefined, format: get('format'), secret: get('secret') || undefined }),
@@ -79,11 +78,11 @@ const KINDS = {
 };
 
 /** The form for a new channel of `type`, or for editing `channel`. */
-function channelForm({ channel, type, defaults, onSaved, onCancel, showError }) {
+function channelForm({ channel, type, defaults, onSaved, onCancel }) {
   const c = channel ?? {};
   const kind = KINDS[type];
   const form = h('form', { id: 'channel-form', class: 'channel-form', dataset: { type } },
-    h('h4', { text: channel ? `${t('channels.edit')}: ${c.name}` : t('channels.new', { type: t(`channel.type.${type}`) }) }),
+    h('h4', { text: channel ? `${t('channels.edit')}: ${c.name}` : t('channels.new', { type: tValue('channel.type', type) }) }),
     h('div', { class: 'form-row' },
       input('channels.name', { name: 'name', value: c.name ?? '', required: true, maxlength: 64, readonly: Boolean(channel), autocomplete: 'off' }, t('channels.name.help')),
       ...kind.fields(c, defaults),
@@ -94,6 +93,8 @@ function channelForm({ channel, type, defaults, onSaved, onCancel, showError }) 
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    const submit = e.submitter ?? form.querySelector('[type=submit]');
+    submit.disabled = true;
     const f = new FormData(form);
     const get = (k) => String(f.get(k) ?? '').trim();
     const body = { name: get('name'), type, ...kind.body(get, f), ...(get('timeoutMs') ? { timeoutMs: Number(get('timeoutMs')) } : {}) };
@@ -103,32 +104,37 @@ function channelForm({ channel, type, defaults, onSaved, onCancel, showError }) 
       else await api('/api/monitor/alerts/channels', { body });
       await onSaved();
     } catch (err) {
-      showError(form, err);
+      showFormError(form, err, 'saveChannel');
+    } finally {
+      submit.disabled = false;
     }
   });
   return form;
 }
 
-export function channelsPanel({ channels, rules, onChange, showError }) {
+/** channels: GET /api/monitor/alerts/channels; catalogue: GET /api/monitor/catalogue; onChange: after a change. */
+export function channelsPanel({ channels, rules, catalogue, onChange }) {
   const list = channels.channels;
-  const defaults = { instance: list.find((c) => c.type === 'alertmanager')?.instanceDefault };
+  const defaults = { instance: list.find((c) => c.type === 'alertmanager')?.instanceDefault, formats: catalogue.channels.webhookFormats };
+  const types = catalogue.channels.types.filter((x) => KINDS[x]);
   const result = h('p', { class: 'result muted', role: 'status' });
   const formBox = h('div', { class: 'channel-form-box' });
   const openForm = (channel, type) => {
-    formBox.replaceChildren(channelForm({ channel, type, defaults, onSaved: onChange, onCancel: () => formBox.replaceChildren(), showError }));
+    formBox.replaceChildren(channelForm({ channel, type, defaults, onSaved: onChange, onCancel: () => formBox.replaceChildren() }));
     formBox.querySelector(channel ? '#channel-form input:not([readonly])' : '#channel-form [name=name]')?.focus();
     formBox.scrollIntoView({ block: 'nearest' });
   };
-  const test = async (c) => {
+  // A delivery that failed is the test's answer (in the result line); a request the
+  // server refused is the button's failure (in the channel's row).
+  const test = (c, slot) => async (e) => {
     result.textContent = '…';
-    try {
+    const ok = await act(e.currentTarget, slot, 'testChannel', async () => {
       const r = await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}/test`, { body: {} });
       result.textContent = `${channelLabel(c.name)}: ${r.delivered ? `${t('channel.testOk')} (${r.attempts.at(-1)?.detail ?? ''})` : r.attempts.at(-1)?.detail ?? t('channel.testFailed')}`;
-    } catch (err) {
-      result.textContent = `${channelLabel(c.name)}: ${err.message}`;
-    }
+    });
+    if (!ok) result.textContent = '';
   };
-  const remove = (c) => async (e) => {
+  const remove = (c, slot) => async (e) => {
     const b = e.currentTarget;
     if (!b.classList.contains('confirm')) {
       const users = rules.filter((r) => r.channels.includes(c.name)).map((r) => r.name);
@@ -136,28 +142,27 @@ export function channelsPanel({ channels, rules, onChange, showError }) {
       b.textContent = users.length ? t('channels.confirmDeleteUsed', { n: users.length, rules: users.join(', ') }) : t('channels.confirmDelete');
       return;
     }
-    try {
-      await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'DELETE' });
-      await onChange();
-    } catch (err) {
-      result.textContent = `${c.name}: ${err.message}`;
-    }
+    if (await act(b, slot, 'deleteChannel', () => api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'DELETE' }))) await onChange();
   };
   const head = ['channels.name', 'channels.type', 'channels.where', 'channels.secret', ''].map((k) => (k ? t(k) : ''));
   const cell = (label, props, ...children) => h('td', { 'data-label': label, ...props }, ...children);
   const table = h('table', { id: 'channels-table', class: 'stack' },
     h('tr', {}, ...head.map((x) => h('th', { text: x }))),
-    ...list.map((c) => h('tr', { dataset: { channel: c.name } },
-      cell(head[0], { class: 'name nowrap', text: channelLabel(c.name) }),
-      cell(head[1], { class: 'nowrap', text: t(`channel.type.${c.type}`) }),
-      cell(head[2], { class: 'where', text: where(c) }),
-      cell(head[3], { class: 'nowrap', text: secretState(c) }),
-      cell('', { class: 'actions' },
-        c.type === 'console' ? null : h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => openForm(c, c.type) }),
-        h('button', { type: 'button', class: 'test', text: t('channels.test'), onclick: () => test(c) }),
-        c.type === 'console' ? null : h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove(c) })),
-    )));
-  const newType = h('select', { name: 'new-channel-type', 'aria-label': t('channels.kind') }, ...TYPES.map((x) => h('option', { value: x, text: t(`channel.type.${x}`) })));
+    ...list.map((c) => {
+      const tr = h('tr', { dataset: { channel: c.name } });
+      const slot = failureSlot((el) => { const row = h('tr', { class: 'row-error' }, h('td', { colspan: head.length }, el)); tr.after(row); return row; });
+      tr.append(
+        cell(head[0], { class: 'name nowrap', text: channelLabel(c.name) }),
+        cell(head[1], { class: 'nowrap', text: tValue('channel.type', c.type) }),
+        cell(head[2], { class: 'where', text: where(c) }),
+        cell(head[3], { class: 'nowrap', text: secretState(c) }),
+        cell('', { class: 'actions' },
+          c.type === 'console' ? null : h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => openForm(c, c.type) }),
+          h('button', { type: 'button', class: 'test', text: t('channels.test'), onclick: test(c, slot) }),
+          c.type === 'console' ? null : h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove(c, slot) })));
+      return tr;
+    }));
+  const newType = h('select', { name: 'new-channel-type', 'aria-label': t('channels.kind') }, ...types.map((x) => h('option', { value: x, text: tValue('channel.type', x) })));
   return h('div', { id: 'channels-panel' },
     h('div', { class: 'form-row' }, newType, h('button', { type: 'button', id: 'add-channel', class: 'primary', text: t('channels.add'), onclick: () => openForm(null, newType.value) }),
       h('span', { class: 'muted small', text: t('channels.help') })),

@@ -1,0 +1,79 @@
+// How Settings says that a request failed: next to what it concerns, in the page's
+// language ("Could not delete the rule: …") with the server's own reason, or that the
+// server did not answer. A button is disabled while its request runs, so a second click
+// does not send it twice; nothing a button starts is left as an unhandled rejection.
+import { ApiError } from '../../api.js';
+import { h } from '../../dom.js';
+import { t } from '../../i18n.js';
+
+/** Why a request failed: the server's message, or that it did not answer. */
+export const reasonOf = (err) => (err instanceof ApiError ? err.message : t('error.network'));
+
+/** "Could not {what}: {why}" for one of the `action.*` keys. */
+export const failureText = (action, err) => t('action.failed', { what: t(`action.${action}`), why: reasonOf(err) });
+
+/**
+ * One place where failures appear. `place(el)` puts the message element where it belongs
+ * and returns what to remove when the message goes (el itself, or a row around it).
+ */
+export function failureSlot(place) {
+  let shown = null;
+  let el = null;
+  return {
+    show(action, err) {
+      if (!el) {
+        el = h('p', { class: 'action-error', role: 'alert' });
+        shown = place(el) ?? el;
+      }
+      el.textContent = failureText(action, err);
+    },
+    clear() {
+      shown?.remove();
+      shown = null;
+      el = null;
+    },
+  };
+}
+
+/** Failures shown as the last thing inside `container`. */
+export const failuresIn = (container) => failureSlot((el) => { container.append(el); return el; });
+
+/**
+ * Runs a button's request: the button is busy meanwhile; a failure is shown in `slot`.
+ * Resolves true when it worked, false when it failed (the caller puts things back).
+ */
+export async function act(button, slot, action, fn) {
+  slot.clear();
+  button.disabled = true;
+  try {
+    await fn();
+    return true;
+  } catch (err) {
+    slot.show(action, err);
+    return false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/**
+ * A form's failure: at the field the server names (`urls[1]` shows at urls), else a
+ * sentence saying what could not be done, at `fallback`.
+ */
+export function showFormError(form, err, action, fallback = form) {
+  clearFormErrors(form);
+  let field = null;
+  let name = err instanceof ApiError ? err.field : undefined;
+  while (name && !field) {
+    field = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    const shorter = name.replace(/(\[\d+\]|\.[^.[]*)$/, '');
+    name = shorter === name ? undefined : shorter;
+  }
+  const where = field?.closest('label, .field, fieldset');
+  if (where) where.append(h('span', { class: 'field-error', role: 'alert', text: err.message }));
+  else fallback.append(h('p', { class: 'field-error action-error', role: 'alert', text: failureText(action, err) }));
+}
+
+export function clearFormErrors(form) {
+  form.querySelectorAll('.field-error').forEach((x) => x.remove());
+}

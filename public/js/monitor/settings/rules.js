@@ -1,0 +1,75 @@
+// Settings → Alert Rules: each rule in words with its severity, channels and state, an
+// Enabled switch, Edit and Delete; "+ Add Rule" opens the rule form. A switch the server
+// refused flips back, and the refusal is said under the rule's row.
+import { api } from '../../api.js';
+import { h } from '../../dom.js';
+import { t, tValue } from '../../i18n.js';
+import { channelLabel } from './channels.js';
+import { act, failureSlot } from './feedback.js';
+import { labelsText, RuleForm } from './rule-form.js';
+
+/** A rule's condition in words: "latency_ms_p95{endpoint=*} > 8000 × 3 AND …". */
+export function ruleText(r, units) {
+  const where = (c) => `${c.metric}${labelsText(c.labels) ? `{${labelsText(c.labels)}}` : ''}`;
+  const howLong = (c) => (c.for ? ` ${t('rule.text.for', { d: c.for })}` : c.consecutiveChecks && c.consecutiveChecks > 1 ? ` × ${c.consecutiveChecks}` : '');
+  let text;
+  if (r.perRequest) text = t('rule.text.perRequest', { c: `${where(r)} ${r.op} ${r.threshold}` });
+  else if (r.surgeBaseline) text = t('rule.text.surge', { m: where(r), op: r.op, p: r.threshold, b: r.surgeBaseline }) + howLong(r);
+  else if (r.sampleSeconds !== undefined) text = t('rule.text.sample', { c: `${where(r)} ${r.op} ${r.threshold}`, s: r.sampleSeconds });
+  else text = `${where(r)} ${r.op} ${r.threshold}${howLong(r)}`;
+  if (r.and) text += ` ${t('rule.text.and')} ${where(r.and)} ${r.and.op} ${r.and.threshold}${howLong(r.and)}`;
+  const unit = units.get(r.metric);
+  if (unit && unit !== '%' && !r.surgeBaseline && !r.perRequest) text += ` (${unit})`;
+  const extra = [
+    r.recoverThreshold !== undefined ? t('rule.text.recover', { v: r.recoverThreshold }) : null,
+    r.keepFiringFor ? t('rule.text.keep', { d: r.keepFiringFor }) : null,
+    r.noData && r.noData !== 'keep' ? t(`rule.text.noData.${r.noData}`) : null,
+  ].filter(Boolean);
+  return extra.length ? `${text}; ${extra.join('; ')}` : text;
+}
+
+/** rules, alerts, channels: from the API; catalogue: GET /api/monitor/catalogue; onChange: after a change. */
+export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
+  const units = new Map(catalogue.metrics.map((m) => [m.name, m.unit]));
+  const form = new RuleForm({ catalogue, channels, onSaved: onChange, onCancel: () => { form.el.hidden = true; } });
+  const stateOf = (r) => {
+    const own = alerts.filter((a) => a.ruleId === r.id);
+    return own.length ? own.map((a) => `${tValue('state', a.state)}${labelsText(a.labels) ? ` (${labelsText(a.labels)})` : ''}`).join(', ') : t('state.inactive');
+  };
+  const cell = (label, props, ...children) => h('td', { 'data-label': label, ...props }, ...children);
+  const head = ['rules.name', 'rules.condition', 'rules.severity', 'rules.channels', 'rules.state', 'rules.enable', ''].map((k) => (k ? t(k) : ''));
+  const url = (r) => `/api/monitor/alerts/rules/${encodeURIComponent(r.id)}`;
+  const row = (r) => {
+    const tr = h('tr', { dataset: { rule: r.id } });
+    const slot = failureSlot((el) => { const line = h('tr', { class: 'row-error' }, h('td', { colspan: head.length }, el)); tr.after(line); return line; });
+    const toggle = async (e) => {
+      const box = e.currentTarget;
+      const enabled = box.checked;
+      const { id, ...rest } = r;
+      if (await act(box, slot, 'toggleRule', () => api(url(r), { method: 'PUT', body: { ...rest, enabled } }))) r.enabled = enabled;
+      else box.checked = !enabled;
+    };
+    const remove = async (e) => {
+      if (await act(e.currentTarget, slot, 'deleteRule', () => api(url(r), { method: 'DELETE' }))) await onChange();
+    };
+    tr.append(
+      cell(head[0], { text: r.name }),
+      cell(head[1], { class: 'condition', text: ruleText(r, units) }),
+      cell(head[2], { class: 'nowrap', text: tValue('severity', r.severity) }),
+      cell(head[3], { text: r.channels.map(channelLabel).join(', ') }),
+      cell(head[4], { class: 'state nowrap', text: stateOf(r) }),
+      cell(head[5], {}, h('input', { type: 'checkbox', checked: r.enabled, 'aria-label': t('rules.enable'), onchange: toggle })),
+      cell('', { class: 'actions' },
+        h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => form.edit(r) }),
+        h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove })));
+    return tr;
+  };
+  const table = h('table', { id: 'rules-table', class: 'stack' },
+    h('tr', {}, ...head.map((x) => h('th', { text: x }))),
+    ...rules.map(row));
+  return h('div', {},
+    h('div', { class: 'form-row' }, h('button', { type: 'button', id: 'add-rule', class: 'primary', text: t('rules.add'), onclick: () => { form.reset(); form.open(); } }),
+      h('span', { class: 'muted small', text: t('rules.count', { n: rules.length }) })),
+    rules.length ? table : h('p', { class: 'muted', text: t('rules.none') }),
+    form.el);
+}
