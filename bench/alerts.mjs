@@ -23,10 +23,42 @@ export async function evaluationCost() {
   for (let i = 0; i < 1000; i++) {
     const kind = i % 4;
     const base = { name: `r${i}`, severity: 'warning', channels: ['console'] };
-    const r = kind === 0 ? { ...base, metric: 'gpu_memory_utilization_percent', labels: { gpu: String(i % gpus) }, op: '>', threshold: 90, consecutiveChecks: 3 }
-      : kind === 1 ? { ...base, metric: 'latency_ms_p95', labels: { endpoint: endpoints[i % endpoints.length] }, op: '>', threshold: 5000, for: '1m' }
-      : kind === 2 ? { ...base, metric: 'gui_step_success_rate', op: '<', threshold: 85, for: '2m', and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 } }
-      : { ...base, metric: 'requests_per_second', labels: { endpoint: '*' }, op: '>', threshold: 300, surgeBaseline: '10m' };
+    const r =
+      kind === 0
+        ? {
+            ...base,
+            metric: 'gpu_memory_utilization_percent',
+            labels: { gpu: String(i % gpus) },
+            op: '>',
+            threshold: 90,
+            consecutiveChecks: 3,
+          }
+        : kind === 1
+          ? {
+              ...base,
+              metric: 'latency_ms_p95',
+              labels: { endpoint: endpoints[i % endpoints.length] },
+              op: '>',
+              threshold: 5000,
+              for: '1m',
+            }
+          : kind === 2
+            ? {
+                ...base,
+                metric: 'gui_step_success_rate',
+                op: '<',
+                threshold: 85,
+                for: '2m',
+                and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 },
+              }
+            : {
+                ...base,
+                metric: 'requests_per_second',
+                labels: { endpoint: '*' },
+                op: '>',
+                threshold: 300,
+                surgeBaseline: '10m',
+              };
     rules.push({ id: `r${i}`, ...ruleInputSchema.parse(r) });
   }
   let states = new Map();
@@ -35,7 +67,8 @@ export async function evaluationCost() {
   const t0 = Date.now();
   for (let k = 0; k < 120; k++) {
     const t = t0 + k * I;
-    for (let g = 0; g < gpus; g++) store.record('gpu_memory_utilization_percent', { gpu: String(g) }, t, 80 + ((k + g) % 20));
+    for (let g = 0; g < gpus; g++)
+      store.record('gpu_memory_utilization_percent', { gpu: String(g) }, t, 80 + ((k + g) % 20));
     for (const e of endpoints) {
       store.record('latency_ms_p95', { endpoint: e }, t, 3000 + (k % 7) * 500);
       store.record('requests_per_second', { endpoint: e }, t, 10 + (k % 13));
@@ -47,16 +80,31 @@ export async function evaluationCost() {
     times.push(performance.now() - s);
   }
   const steady = times.slice(60); // after the surge baselines have filled
-  console.log(`\n## Alert evaluation: 1 000 rules (threshold, for, AND, surge) over ${gpus} GPUs and ${endpoints.length} endpoints`);
-  console.log(`per check: median **${median(steady).toFixed(2)} ms**, p99 ${pct(steady, 0.99).toFixed(2)} ms, max ${Math.max(...steady).toFixed(2)} ms (60 checks after warm-up; target ≤ 10 ms)`);
+  console.log(
+    `\n## Alert evaluation: 1 000 rules (threshold, for, AND, surge) over ${gpus} GPUs and ${endpoints.length} endpoints`,
+  );
+  console.log(
+    `per check: median **${median(steady).toFixed(2)} ms**, p99 ${pct(steady, 0.99).toFixed(2)} ms, max ${Math.max(...steady).toFixed(2)} ms (60 checks after warm-up; target ≤ 10 ms)`,
+  );
 }
 
 export async function consoleLatency() {
-  const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-alerts-')), LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' });
+  const config = loadConfig({
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-alerts-')),
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+  });
   let now = Date.now();
   const built = await buildApp(config, { logger: false, probes: false, clock: () => now });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
-  built.alerts.addRule({ name: 'hot', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, channels: ['console'] });
+  built.alerts.addRule({
+    name: 'hot',
+    metric: 'gpu_temperature_celsius',
+    op: '>',
+    threshold: 85,
+    channels: ['console'],
+  });
   const port = built.app.server.address().port;
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api/monitor/stream`);
   await new Promise((r) => ws.on('open', r));
@@ -78,5 +126,7 @@ export async function consoleLatency() {
   ws.close();
   await built.close();
   console.log('\n## From the check that completes a condition to the console message on a WebSocket (100 changes)');
-  console.log(`median **${median(latencies).toFixed(2)} ms**, p99 ${pct(latencies, 0.99).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms (target ≤ 100 ms)`);
+  console.log(
+    `median **${median(latencies).toFixed(2)} ms**, p99 ${pct(latencies, 0.99).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms (target ≤ 100 ms)`,
+  );
 }

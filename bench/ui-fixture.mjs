@@ -18,19 +18,34 @@ export async function startUiBench() {
   const clock = () => now;
   const gpus = new SimulatedGpus({ count: GPUS });
   gpus.setLoad({ utilizationPercent: 70, memoryPercent: 60 });
-  const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'ui-bench-')), LOG_LEVEL: 'silent', LOG_SAMPLE_RATE: '1' });
+  const config = loadConfig({
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'ui-bench-')),
+    LOG_LEVEL: 'silent',
+    LOG_SAMPLE_RATE: '1',
+  });
   const built = await buildApp(config, { logger: false, clock, gpu: gpus, simulated: true });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const m = built.monitor;
   const slots = Array.from({ length: ENDPOINTS }, (_, i) => m.stats.register('POST', `/api/bench/${i}`, 'model'));
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   let check = 0;
   async function step({ logLinesPerCheck = 100 } = {}) {
     for (const [i, slot] of slots.entries()) {
-      for (let k = 0; k < 5; k++) slot.record(200 + ((i * 37 + k * 101 + check * 13) % 2_000), k === 4 && i % 7 === 0 ? 500 : 200, now - 5_000);
+      for (let k = 0; k < 5; k++)
+        slot.record(200 + ((i * 37 + k * 101 + check * 13) % 2_000), k === 4 && i % 7 === 0 ? 500 : 200, now - 5_000);
     }
-    for (let i = 0; i < logLinesPerCheck; i++) built.log.info('vlm', 'Chat completion', { requestId: `req-${check}-${i}`, client: `ip:10.0.0.${i % 50}`, durationMs: 800 + i, completionTokens: 64 });
+    for (let i = 0; i < logLinesPerCheck; i++)
+      built.log.info('vlm', 'Chat completion', {
+        requestId: `req-${check}-${i}`,
+        client: `ip:10.0.0.${i % 50}`,
+        durationMs: 800 + i,
+        completionTokens: 64,
+      });
     now += 10_000;
     check++;
     await m.tick(now);
@@ -44,7 +59,8 @@ export async function startUiBench() {
   await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
   const wall = await page.context().newCDPSession(page);
   await wall.send('Performance.enable', { timeDomain: 'timeTicks' });
-  const metric = async (session, name) => (await session.send('Performance.getMetrics')).metrics.find((x) => x.name === name).value * 1_000;
+  const metric = async (session, name) =>
+    (await session.send('Performance.getMetrics')).metrics.find((x) => x.name === name).value * 1_000;
   return {
     page,
     cdp,

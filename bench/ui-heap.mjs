@@ -19,6 +19,10 @@ await page.click('[data-sub="overview"]');
 await bench.settle();
 const after = await bench.heapMiB();
 const lines = await page.$$eval('.log-line', (els) => els.length);
-console.log(`\n## An open Monitor tab over a simulated hour (${GPUS} GPUs, ${ENDPOINTS} endpoints, 360 checks, 36 000 log lines over the WebSocket)`);
-console.log(`JS heap after GC: ${before.toFixed(1)} MiB at start, **${after.toFixed(1)} MiB** after the hour (target < 100 MB); log lines kept in the page: ${lines}`);
+console.log(
+  `\n## An open Monitor tab over a simulated hour (${GPUS} GPUs, ${ENDPOINTS} endpoints, 360 checks, 36 000 log lines over the WebSocket)`,
+);
+console.log(
+  `JS heap after GC: ${before.toFixed(1)} MiB at start, **${after.toFixed(1)} MiB** after the hour (target < 100 MB); log lines kept in the page: ${lines}`,
+);
 await bench.close();

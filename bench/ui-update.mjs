@@ -24,7 +24,9 @@ async function measure(label, stepOpts) {
     cpu.push((await bench.busyMs()) - c0);
     wall.push((await bench.wallMs()) - w0);
   }
-  console.log(`| ${label} | ${pct(cpu, 0.5).toFixed(2)} | ${pct(cpu, 0.95).toFixed(2)} | ${pct(cpu, 1).toFixed(2)} | ${pct(wall, 0.5).toFixed(2)} |`);
+  console.log(
+    `| ${label} | ${pct(cpu, 0.5).toFixed(2)} | ${pct(cpu, 0.95).toFixed(2)} | ${pct(cpu, 1).toFixed(2)} | ${pct(wall, 0.5).toFixed(2)} |`,
+  );
 }
 
 console.log(`\n## Main-thread time per live update (${GPUS} GPUs, ${ENDPOINTS} endpoints, ${UPDATES} updates each)\n`);

@@ -21,7 +21,10 @@ function newestMtime(dir) {
   return newest;
 }
 
-const inputs = Math.max(newestMtime(join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(root, f)).mtimeMs));
+const inputs = Math.max(
+  newestMtime(join(root, 'src')),
+  ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(root, f)).mtimeMs),
+);
 const built = existsSync(output) ? statSync(output).mtimeMs : 0;
 const force = process.argv.includes('--force');
 if (!force && built >= inputs) process.exit(0);
@@ -30,8 +33,11 @@ let tsc;
 try {
   tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 } catch {
-  process.stderr.write(`dist/ is ${built ? 'older than src/' : 'missing'} and TypeScript is not installed: run \`npm ci\` (with dev dependencies) to build it.\n`);
+  process.stderr.write(
+    `dist/ is ${built ? 'older than src/' : 'missing'} and TypeScript is not installed: run \`npm ci\` (with dev dependencies) to build it.\n`,
+  );
   process.exit(1);
 }
-if (!force) process.stderr.write(`dist/ is ${built ? 'older than src/' : 'missing'}: building it (tsc -p tsconfig.build.json)\n`);
+if (!force)
+  process.stderr.write(`dist/ is ${built ? 'older than src/' : 'missing'}: building it (tsc -p tsconfig.build.json)\n`);
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });

@@ -19,11 +19,28 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function nvidiaSmi() {
-  const { stdout: out } = await execFile('nvidia-smi', ['--query-gpu=index,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw', '--format=csv,noheader,nounits'], { encoding: 'utf8' });
-  return out.trim().split('\n').map((l) => {
-    const [index, used, total, util, temp, power] = l.split(',').map((s) => Number(s.trim()));
-    return { index, memoryUsedMiB: used, memoryTotalMiB: total, utilizationPercent: util, temperatureCelsius: temp, powerWatts: power };
-  });
+  const { stdout: out } = await execFile(
+    'nvidia-smi',
+    [
+      '--query-gpu=index,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw',
+      '--format=csv,noheader,nounits',
+    ],
+    { encoding: 'utf8' },
+  );
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [index, used, total, util, temp, power] = l.split(',').map((s) => Number(s.trim()));
+      return {
+        index,
+        memoryUsedMiB: used,
+        memoryTotalMiB: total,
+        utilizationPercent: util,
+        temperatureCelsius: temp,
+        powerWatts: power,
+      };
+    });
 }
 
 const PYNVML = `
@@ -56,7 +73,9 @@ async function main() {
   const rows = [];
   const first = await poller.poll(Date.now());
   if (!first.available) throw new Error(`no GPU: ${first.reason}`);
-  console.log(`driver ${first.driverVersion}, ${first.readings.length} GPU(s): ${first.readings.map((g) => g.name).join(', ')}`);
+  console.log(
+    `driver ${first.driverVersion}, ${first.readings.length} GPU(s): ${first.readings.map((g) => g.name).join(', ')}`,
+  );
 
   // Cost of each NVML call, called synchronously here (20 each, median): which are cheap,
   // which are not. The poller itself makes every call on koffi's worker threads.
@@ -71,7 +90,8 @@ async function main() {
     'memory v2': () => nvml.memoryV2(h, { version: MEMORY_V2_VERSION, total: 0, reserved: 0, free: 0, used: 0 }),
     'memory v1': () => nvml.memoryV1(h, { total: 0, free: 0, used: 0 }),
     utilization: () => nvml.utilization(h, { gpu: 0, memory: 0 }),
-    'temperature V': () => (nvml.temperatureV ? nvml.temperatureV(h, { version: TEMPERATURE_V1_VERSION, sensorType: 0, temperature: 0 }) : -1),
+    'temperature V': () =>
+      nvml.temperatureV ? nvml.temperatureV(h, { version: TEMPERATURE_V1_VERSION, sensorType: 0, temperature: 0 }) : -1,
     temperature: () => nvml.temperature(h, 0, u32),
     power: () => nvml.power(h, u32),
     'power limit': () => nvml.powerLimit(h, u32),
@@ -110,18 +130,32 @@ async function main() {
   }
   blockLag.disable();
   const sorted = [...costs].sort((a, b) => a - b);
-  console.log(`\none sample of all fields (async, GPU 0, idle): median ${median(costs).toFixed(3)} ms wall, p99 ${sorted[Math.floor(0.99 * 199)].toFixed(3)} ms; event-loop delay meanwhile: max ${(blockLag.max / 1e6).toFixed(2)} ms`);
-  const syncSum = Object.entries(perCall).filter(([k]) => !['memory v1', 'temperature', 'PCIe TX', 'processes (count)'].includes(k)).reduce((a, [, v]) => a + v.median, 0);
+  console.log(
+    `\none sample of all fields (async, GPU 0, idle): median ${median(costs).toFixed(3)} ms wall, p99 ${sorted[Math.floor(0.99 * 199)].toFixed(3)} ms; event-loop delay meanwhile: max ${(blockLag.max / 1e6).toFixed(2)} ms`,
+  );
+  const syncSum = Object.entries(perCall)
+    .filter(([k]) => !['memory v1', 'temperature', 'PCIe TX', 'processes (count)'].includes(k))
+    .reduce((a, [, v]) => a + v.median, 0);
   console.log(`sum of the per-check calls' sync medians: ${syncSum.toFixed(3)} ms (CPU cost of one sample)`);
 
   // The whole server too: its own GPU poller, ticked at the same checks, with a
   // sample-based rule that should see the spike between checks 1 and 2.
   const { buildApp } = await import('../dist/app.js');
   const { loadConfig } = await import('../dist/config.js');
-  const built = await buildApp(loadConfig({ DATA_DIR: '/tmp/gpu-verify-data', LOG_LEVEL: 'silent' }), { logger: false });
+  const built = await buildApp(loadConfig({ DATA_DIR: '/tmp/gpu-verify-data', LOG_LEVEL: 'silent' }), {
+    logger: false,
+  });
   await built.app.ready();
   for (const r of built.alerts.rules) built.alerts.deleteRule(r.id);
-  built.alerts.addRule({ name: 'GPU busy ≥ 95 % for 1 s between checks', metric: 'gpu_utilization_percent', op: '>=', threshold: 95, sampleSeconds: 1, severity: 'critical', channels: ['console'] });
+  built.alerts.addRule({
+    name: 'GPU busy ≥ 95 % for 1 s between checks',
+    metric: 'gpu_utilization_percent',
+    op: '>=',
+    threshold: 95,
+    sampleSeconds: 1,
+    severity: 'critical',
+    channels: ['console'],
+  });
   await built.monitor.tick(Date.now());
   // Started before the event-loop delay is measured: importing the app is not the poller's cost.
   const lag = monitorEventLoopDelay({ resolution: 1 });
@@ -149,33 +183,73 @@ async function main() {
     const [smi, py] = await Promise.all([nvidiaSmi(), pynvml()]);
     const g = r.readings[0];
     const run = r.samples?.['0'] ? sampleRuns(r.samples['0'], (v) => v >= 95, null).longestSeconds : 0;
-    rows.push({ check: k + 1, atMs: at, pollMs, readMs: r.readMs, ours: g, smi: smi[0], pynvml: py[0], processes: r.processes, longestRunAbove95: run });
+    rows.push({
+      check: k + 1,
+      atMs: at,
+      pollMs,
+      readMs: r.readMs,
+      ours: g,
+      smi: smi[0],
+      pynvml: py[0],
+      processes: r.processes,
+      longestRunAbove95: run,
+    });
     await built.monitor.tick(Date.now());
-    alertStates.push(built.alerts.active().map((a) => `${a.state}`).join(',') || 'inactive');
+    alertStates.push(
+      built.alerts
+        .active()
+        .map((a) => `${a.state}`)
+        .join(',') || 'inactive',
+    );
   }
   await new Promise((r) => load.on('exit', r));
   lag.disable();
 
-  console.log('\n| check | t (s) | memory used MiB: ours / nvidia-smi / pynvml | util %: ours / smi | NVML samples since last check: peak / mean / s ≥95 % | temp °C: ours / smi | power W: ours / smi |');
+  console.log(
+    '\n| check | t (s) | memory used MiB: ours / nvidia-smi / pynvml | util %: ours / smi | NVML samples since last check: peak / mean / s ≥95 % | temp °C: ours / smi | power W: ours / smi |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const o = r.ours;
-    console.log(`| ${r.check} | ${(r.atMs / 1000).toFixed(1)} | ${o.memoryUsedMiB.toFixed(1)} / ${r.smi.memoryUsedMiB} / ${r.pynvml.memoryUsedMiB?.toFixed(1)} (${r.pynvml.api}) | ${o.utilizationPercent} / ${r.smi.utilizationPercent} | ${o.samples ? `${o.samples.peakPercent} / ${o.samples.meanPercent.toFixed(1)} / ${o.samples.secondsAbove.toFixed(2)} (${o.samples.count} samples)` : '—'} | ${o.temperatureCelsius} / ${r.smi.temperatureCelsius} | ${o.powerWatts?.toFixed(1)} / ${r.smi.powerWatts} |`);
+    console.log(
+      `| ${r.check} | ${(r.atMs / 1000).toFixed(1)} | ${o.memoryUsedMiB.toFixed(1)} / ${r.smi.memoryUsedMiB} / ${r.pynvml.memoryUsedMiB?.toFixed(1)} (${r.pynvml.api}) | ${o.utilizationPercent} / ${r.smi.utilizationPercent} | ${o.samples ? `${o.samples.peakPercent} / ${o.samples.meanPercent.toFixed(1)} / ${o.samples.secondsAbove.toFixed(2)} (${o.samples.count} samples)` : '—'} | ${o.temperatureCelsius} / ${r.smi.temperatureCelsius} | ${o.powerWatts?.toFixed(1)} / ${r.smi.powerWatts} |`,
+    );
   }
   const procs = rows.at(-1).processes;
-  console.log(`\nprocesses on GPU 0 at the last check: ${procs.map((p) => `pid ${p.pid} ${(p.usedMemoryBytes / 2 ** 20).toFixed(0)} MiB ${p.user ?? ''} "${p.command ?? ''}"`).join('; ') || 'none'}`);
-  console.log(`poll() per check: ${rows.map((r) => r.pollMs.toFixed(2)).join(', ')} ms (includes the process list); longest single GPU read: ${Math.max(...rows.flatMap((r) => r.readMs)).toFixed(3)} ms`);
-  console.log(`event-loop delay during the load run (poller + async nvidia-smi/pynvml children): max ${(lag.max / 1e6).toFixed(2)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(2)} ms`);
-  console.log(`longest unbroken run ≥ 95 % in NVML's samples since the previous check: ${rows.map((r) => `${r.longestRunAbove95.toFixed(2)} s`).join(', ')}`);
+  console.log(
+    `\nprocesses on GPU 0 at the last check: ${procs.map((p) => `pid ${p.pid} ${(p.usedMemoryBytes / 2 ** 20).toFixed(0)} MiB ${p.user ?? ''} "${p.command ?? ''}"`).join('; ') || 'none'}`,
+  );
+  console.log(
+    `poll() per check: ${rows.map((r) => r.pollMs.toFixed(2)).join(', ')} ms (includes the process list); longest single GPU read: ${Math.max(...rows.flatMap((r) => r.readMs)).toFixed(3)} ms`,
+  );
+  console.log(
+    `event-loop delay during the load run (poller + async nvidia-smi/pynvml children): max ${(lag.max / 1e6).toFixed(2)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(2)} ms`,
+  );
+  console.log(
+    `longest unbroken run ≥ 95 % in NVML's samples since the previous check: ${rows.map((r) => `${r.longestRunAbove95.toFixed(2)} s`).join(', ')}`,
+  );
   console.log(`sample-based rule (≥ 95 % for 1 s in NVML's samples) after checks 1, 2, 3: ${alertStates.join(' | ')}`);
   // The whole server on this GPU: one more Monitor tick, then the cards and /metrics.
   await built.monitor.tick(Date.now());
   const snap = (await built.app.inject({ url: '/api/monitor/snapshot' })).json();
-  for (const c of snap.cards.slice(0, 2)) console.log(`card ${c.id}: ${c.value === null ? c.reason : `${c.value.toFixed(1)} ${c.unit} (${c.status}) gpu ${c.labels.gpu}`}`);
+  for (const c of snap.cards.slice(0, 2))
+    console.log(
+      `card ${c.id}: ${c.value === null ? c.reason : `${c.value.toFixed(1)} ${c.unit} (${c.status}) gpu ${c.labels.gpu}`}`,
+    );
   const metrics = (await built.app.inject({ url: '/metrics' })).body;
-  console.log(metrics.split('\n').filter((l) => /^qwen3vl_gpu_(memory_used_bytes|memory_total_bytes|utilization_ratio|temperature_celsius|power_watts|available)\{/.test(l)).join('\n'));
+  console.log(
+    metrics
+      .split('\n')
+      .filter((l) =>
+        /^qwen3vl_gpu_(memory_used_bytes|memory_total_bytes|utilization_ratio|temperature_celsius|power_watts|available)\{/.test(
+          l,
+        ),
+      )
+      .join('\n'),
+  );
   await built.close();
-  if (process.env.OUT) writeFileSync(`${process.env.OUT}/gpu-verify.json`, JSON.stringify({ first, perCall, costs, rows, log }, null, 1));
+  if (process.env.OUT)
+    writeFileSync(`${process.env.OUT}/gpu-verify.json`, JSON.stringify({ first, perCall, costs, rows, log }, null, 1));
   poller.close();
 }
 

@@ -60,7 +60,13 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
   const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
   const token = loadOrCreateToken(config.DATA_DIR, config.MONITOR_TOKEN);
   // Secrets the model server could echo back, or a bug put in a message: never relayed.
-  const scrub = secretScrubber([config.UPSTREAM_API_KEY, ...config.API_KEYS, token.token, config.MONITOR_ADMIN_TOKEN, urlPassword(config.UPSTREAM_URL)]);
+  const scrub = secretScrubber([
+    config.UPSTREAM_API_KEY,
+    ...config.API_KEYS,
+    token.token,
+    config.MONITOR_ADMIN_TOKEN,
+    urlPassword(config.UPSTREAM_URL),
+  ]);
   const upstream = new UpstreamClient({
     url: config.UPSTREAM_URL,
     apiKey: config.UPSTREAM_API_KEY,
@@ -92,13 +98,24 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
     // At most one line a minute: a flood must not flood the log too.
     if (clock() - pressureLoggedAt < 60_000) return;
     pressureLoggedAt = clock();
-    log.warn('http', 'connection limit reached: closing the slowest waiting connections', { max_connections: config.MAX_CONNECTIONS, ...stats });
+    log.warn('http', 'connection limit reached: closing the slowest waiting connections', {
+      max_connections: config.MAX_CONNECTIONS,
+      ...stats,
+    });
   });
   const fdLimit = openFilesLimit();
   if (fdLimit !== null && config.MAX_CONNECTIONS + 256 > fdLimit) {
-    log.warn('http', 'MAX_CONNECTIONS leaves too few file descriptors', { max_connections: config.MAX_CONNECTIONS, open_files_limit: fdLimit, fix: 'lower MAX_CONNECTIONS or raise the limit (ulimit -n)' });
+    log.warn('http', 'MAX_CONNECTIONS leaves too few file descriptors', {
+      max_connections: config.MAX_CONNECTIONS,
+      open_files_limit: fdLimit,
+      fix: 'lower MAX_CONNECTIONS or raise the limit (ulimit -n)',
+    });
   }
-  if (leftoverTemps.length) log.warn('alert', 'removed temp files left by an interrupted save', { data_dir: config.DATA_DIR, files: leftoverTemps.join(', ') });
+  if (leftoverTemps.length)
+    log.warn('alert', 'removed temp files left by an interrupted save', {
+      data_dir: config.DATA_DIR,
+      files: leftoverTemps.join(', '),
+    });
   // Its onRequest hook goes first, before any plugin's: a draining server answers 503 at once.
   const drain = new Drain(app, (open) => {
     // WebSockets were told 1001 at the start; whoever has not gone is dropped now.
@@ -125,14 +142,20 @@ interface MonitorDeps {
  */
 function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps): MonitorParts {
   const { app, clock, log, token, upstream, hub } = deps;
-  const gpu = opts.probes === false ? null : opts.gpu ?? new GpuPoller({ library: config.NVML_LIBRARY });
+  const gpu = opts.probes === false ? null : (opts.gpu ?? new GpuPoller({ library: config.NVML_LIBRARY }));
   const store = new SeriesStore({ intervalMs: config.MONITOR_INTERVAL_MS });
   const clients = new ClientStats();
 
   // Lowest-confidence OCR images, for OCR alerts (opt-in).
-  const keeper = config.OCR_LOW_CONFIDENCE_SAMPLES > 0
-    ? new OcrSampleKeeper({ dir: join(config.DATA_DIR, 'ocr-samples'), capacity: config.OCR_LOW_CONFIDENCE_SAMPLES, clock, log })
-    : null;
+  const keeper =
+    config.OCR_LOW_CONFIDENCE_SAMPLES > 0
+      ? new OcrSampleKeeper({
+          dir: join(config.DATA_DIR, 'ocr-samples'),
+          capacity: config.OCR_LOW_CONFIDENCE_SAMPLES,
+          clock,
+          log,
+        })
+      : null;
   keeper?.load();
   const links = new SampleLinks(token.token, config.PUBLIC_URL ?? '');
 
@@ -151,7 +174,15 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     gpuSamples: (g) => gpu?.result.samples?.[g],
     monitorUrl: `${site.externalUrl}/#monitor`,
     site,
-    ...(keeper ? { ocrSamples: { lowest: (now: number, n: number) => keeper.lowest(now, n), read: (f: string) => keeper.read(f), link: (f: string, now: number) => links.link(f, now) } } : {}),
+    ...(keeper
+      ? {
+          ocrSamples: {
+            lowest: (now: number, n: number) => keeper.lowest(now, n),
+            read: (f: string) => keeper.read(f),
+            link: (f: string, now: number) => links.link(f, now),
+          },
+        }
+      : {}),
     ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
   });
   alerts.load();
@@ -167,7 +198,9 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     alerts,
     ...(gpu ? { gpu, host: new HostProbe() } : {}),
     ...(config.UPSTREAM_URL ? { upstreamUp: async () => (await upstream.ping('/models', 2_000)).ok } : {}),
-    engine: new UpstreamMetricsProbe(config.UPSTREAM_METRICS_URL ?? UpstreamMetricsProbe.metricsUrlFor(config.UPSTREAM_URL)),
+    engine: new UpstreamMetricsProbe(
+      config.UPSTREAM_METRICS_URL ?? UpstreamMetricsProbe.metricsUrlFor(config.UPSTREAM_URL),
+    ),
     // As the WebSocket server counts them, once @fastify/websocket has made it.
     websocketConnections: () => app.websocketServer?.clients.size ?? hub.size,
   });

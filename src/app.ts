@@ -63,7 +63,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   // unknown URL; the Host/Origin guards, JSON parser and secret scrubbing for every request.
   await app.register(errorHandler, { log });
   await app.register(securityPlugin, {
-    hosts: { bindHost: config.HOST, publicUrl: config.PUBLIC_URL, allowedHosts: config.ALLOWED_HOSTS, allowedOrigins: config.ALLOWED_ORIGINS },
+    hosts: {
+      bindHost: config.HOST,
+      publicUrl: config.PUBLIC_URL,
+      allowedHosts: config.ALLOWED_HOSTS,
+      allowedOrigins: config.ALLOWED_ORIGINS,
+    },
     scrub: parts.scrub,
   });
   // Before the routes it describes: swagger collects them as they are registered.
@@ -86,14 +91,25 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await app.register(uiPlugin);
   await app.register(healthRoutes, { upstream, clock, draining: () => parts.drain.draining });
   await app.register(modelPlugin, {
-    config, upstream, log, clock, monitor: monitored?.monitor ?? null, imageFetcher: parts.imageFetcher, ocrSamples: monitored?.ocrSamples?.keeper ?? null,
+    config,
+    upstream,
+    log,
+    clock,
+    monitor: monitored?.monitor ?? null,
+    imageFetcher: parts.imageFetcher,
+    ocrSamples: monitored?.ocrSamples?.keeper ?? null,
   });
   await registerDocsPage(app);
   return appHandle(app, config, parts, opts.onClose);
 }
 
 /** What the server entry and the tests hold: the app, its parts, and how to start and stop it. */
-function appHandle(app: FastifyInstance, config: Config, parts: AppParts, onClose: (() => Promise<void>) | undefined): App {
+function appHandle(
+  app: FastifyInstance,
+  config: Config,
+  parts: AppParts,
+  onClose: (() => Promise<void>) | undefined,
+): App {
   const { clock, drain, monitored } = parts;
   const monitor = monitored?.monitor ?? null;
   const ocrSamples = monitored?.ocrSamples?.keeper ?? null;
@@ -129,7 +145,9 @@ function appHandle(app: FastifyInstance, config: Config, parts: AppParts, onClos
       stopTasks = startTasks(
         [
           {
-            name: 'check', everyMs: config.MONITOR_INTERVAL_MS, run: (now) => {
+            name: 'check',
+            everyMs: config.MONITOR_INTERVAL_MS,
+            run: (now) => {
               ocrSamples?.sweep(now);
               return monitor.tick(now);
             },

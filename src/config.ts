@@ -26,93 +26,141 @@ const httpUrl = z
 const list = z
   .string()
   .optional()
-  .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : []));
+  .transform((s) =>
+    s
+      ? s
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 /** Every setting with its default; the README's configuration table mirrors this. */
-export const configSchema = z.object({
-  PORT: int(0, 65535).default(7860),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  UPSTREAM_URL: httpUrl.optional(),
-  UPSTREAM_MODEL: z.string().min(1).optional(),
-  /** The engine's Prometheus page; default: UPSTREAM_URL without /v1, plus /metrics. */
-  UPSTREAM_METRICS_URL: httpUrl.optional(),
-  UPSTREAM_API_KEY: z.string().min(1).optional(),
-  UPSTREAM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
-  UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),
-  BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
-  IMAGE_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
-  /** Pixel budget per image: 1280 visual tokens of 32×32 pixels. */
-  IMAGE_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(1280 * 32 * 32),
-  IMAGE_MAX_SIDE: int(0, 65_536).default(0),
-  IMAGE_FETCH_TIMEOUT_MS: int(100, 120_000).default(10_000),
-  /** Largest image decoded at all, in pixels: bounds one image's memory (sharp's own limit is 268 M). */
-  IMAGE_MAX_INPUT_PIXELS: int(1_000_000, 268_402_689).default(50_000_000),
-  /** A truncated or undecodable image: refuse it (4xx), or degrade (send what can be sent, say so). */
-  IMAGE_ON_PREPROC_FAILURE: z.enum(['refuse', 'degrade'], { message: 'expected refuse or degrade' }).default('refuse'),
-  /**
-   * Hosts or CIDRs that image and video URLs may reach although they are loopback, private
-   * or link-local (e.g. an internal image store): `images.internal,10.2.0.0/16`.
-   */
-  IMAGE_FETCH_ALLOW: z
-    .string()
-    .optional()
-    .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : [])),
-  OCR_CONFIDENCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(1, { message: 'expected a probability between 0 and 1' }).default(0.6),
-  OCR_MAX_TOKENS: int(1, 65_536).default(2_048),
-  /**
-   * Keep the N lowest-confidence OCR images of the last hour as thumbnails in DATA_DIR, for
-   * OCR alerts (0: off). The images are users' data: opt-in.
-   */
-  OCR_LOW_CONFIDENCE_SAMPLES: int(0, 50).default(0),
-  GUI_STEP_TIMEOUT_MS: int(100, 600_000).default(30_000),
-  VIDEO_FPS: z.coerce.number({ message: 'expected a number' }).positive().max(60).default(2),
-  VIDEO_MIN_FRAMES: int(1, 10_000).default(4),
-  VIDEO_MAX_FRAMES: int(1, 10_000).default(768),
-  /** Per-frame budget: 256 visual tokens. */
-  VIDEO_FRAME_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(256 * 32 * 32),
-  VIDEO_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
-  MONITOR_ENABLED: bool.default(true),
-  MONITOR_INTERVAL_MS: int(100, 3_600_000).default(10_000),
-  MONITOR_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
-  /** When set, changing alert rules, silences and channels needs it (header X-Admin-Token). */
-  MONITOR_ADMIN_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
-  /** How operators reach this server, for links in alerts (e.g. https://vlm.example.com). */
-  PUBLIC_URL: httpUrl.optional(),
-  /** This node's name in alerts it sends (label `instance`); default: the host name. */
-  MONITOR_INSTANCE: z.string().min(1).max(200).regex(/^[^\s]+$/, { message: 'expected a name without spaces, such as gpu-node-3' }).optional(),
-  MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
-  API_KEYS: z
-    .string()
-    .optional()
-    .transform((s) => (s ? s.split(',').map((k) => k.trim()).filter(Boolean) : [])),
-  NVML_LIBRARY: z.string().min(1).optional(),
-  DATA_DIR: z.string().min(1).default('./data'),
-  LOG_SAMPLE_RATE: z.coerce.number({ message: 'expected a number' }).min(0, { message: 'expected a share between 0 and 1' }).max(1, { message: 'expected a share between 0 and 1' }).default(0.1),
-  LOG_RING_SIZE: int(100, 1_000_000).default(10_000),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+export const configSchema = z
+  .object({
+    PORT: int(0, 65535).default(7860),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    UPSTREAM_URL: httpUrl.optional(),
+    UPSTREAM_MODEL: z.string().min(1).optional(),
+    /** The engine's Prometheus page; default: UPSTREAM_URL without /v1, plus /metrics. */
+    UPSTREAM_METRICS_URL: httpUrl.optional(),
+    UPSTREAM_API_KEY: z.string().min(1).optional(),
+    UPSTREAM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
+    UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
+    IMAGE_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
+    /** Pixel budget per image: 1280 visual tokens of 32×32 pixels. */
+    IMAGE_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(1280 * 32 * 32),
+    IMAGE_MAX_SIDE: int(0, 65_536).default(0),
+    IMAGE_FETCH_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    /** Largest image decoded at all, in pixels: bounds one image's memory (sharp's own limit is 268 M). */
+    IMAGE_MAX_INPUT_PIXELS: int(1_000_000, 268_402_689).default(50_000_000),
+    /** A truncated or undecodable image: refuse it (4xx), or degrade (send what can be sent, say so). */
+    IMAGE_ON_PREPROC_FAILURE: z
+      .enum(['refuse', 'degrade'], { message: 'expected refuse or degrade' })
+      .default('refuse'),
+    /**
+     * Hosts or CIDRs that image and video URLs may reach although they are loopback, private
+     * or link-local (e.g. an internal image store): `images.internal,10.2.0.0/16`.
+     */
+    IMAGE_FETCH_ALLOW: z
+      .string()
+      .optional()
+      .transform((s) =>
+        s
+          ? s
+              .split(',')
+              .map((k) => k.trim())
+              .filter(Boolean)
+          : [],
+      ),
+    OCR_CONFIDENCE_THRESHOLD: z.coerce
+      .number({ message: 'expected a number' })
+      .min(0)
+      .max(1, { message: 'expected a probability between 0 and 1' })
+      .default(0.6),
+    OCR_MAX_TOKENS: int(1, 65_536).default(2_048),
+    /**
+     * Keep the N lowest-confidence OCR images of the last hour as thumbnails in DATA_DIR, for
+     * OCR alerts (0: off). The images are users' data: opt-in.
+     */
+    OCR_LOW_CONFIDENCE_SAMPLES: int(0, 50).default(0),
+    GUI_STEP_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    VIDEO_FPS: z.coerce.number({ message: 'expected a number' }).positive().max(60).default(2),
+    VIDEO_MIN_FRAMES: int(1, 10_000).default(4),
+    VIDEO_MAX_FRAMES: int(1, 10_000).default(768),
+    /** Per-frame budget: 256 visual tokens. */
+    VIDEO_FRAME_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(256 * 32 * 32),
+    VIDEO_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
+    MONITOR_ENABLED: bool.default(true),
+    MONITOR_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+    MONITOR_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+    /** When set, changing alert rules, silences and channels needs it (header X-Admin-Token). */
+    MONITOR_ADMIN_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+    /** How operators reach this server, for links in alerts (e.g. https://vlm.example.com). */
+    PUBLIC_URL: httpUrl.optional(),
+    /** This node's name in alerts it sends (label `instance`); default: the host name. */
+    MONITOR_INSTANCE: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\s]+$/, { message: 'expected a name without spaces, such as gpu-node-3' })
+      .optional(),
+    MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
+    API_KEYS: z
+      .string()
+      .optional()
+      .transform((s) =>
+        s
+          ? s
+              .split(',')
+              .map((k) => k.trim())
+              .filter(Boolean)
+          : [],
+      ),
+    NVML_LIBRARY: z.string().min(1).optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    LOG_SAMPLE_RATE: z.coerce
+      .number({ message: 'expected a number' })
+      .min(0, { message: 'expected a share between 0 and 1' })
+      .max(1, { message: 'expected a share between 0 and 1' })
+      .default(0.1),
+    LOG_RING_SIZE: int(100, 1_000_000).default(10_000),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
-  // ---- Running safely in production (docs/RELIABILITY.md) ----
-  /** On SIGTERM/SIGINT: how long requests in flight (streams too) may take to finish before they are cut. */
-  SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
-  /** Host names the server answers to besides loopback names, IP addresses, its own host name, HOST and PUBLIC_URL ("*": any; ".example.com": it and its subdomains). */
-  ALLOWED_HOSTS: list,
-  /** Origins (scheme://host[:port]) of other pages that may change this server or open its stream. */
-  ALLOWED_ORIGINS: list.pipe(z.array(z.string().refine((o) => /^https?:\/\/[^/]+$/i.test(o), { message: 'expected origins such as https://vlm.example.com (scheme://host[:port], no path)' }))),
-  /** Time for a client to send its request headers (nginx's client_header_timeout). */
-  HEADERS_TIMEOUT_MS: int(1_000, 3_600_000).default(60_000),
-  /** Time for a client to send its whole request, body included (Prometheus's --web.read-timeout). */
-  REQUEST_TIMEOUT_MS: int(1_000, 3_600_000).default(300_000),
-  /** How long an idle keep-alive connection stays open (above the 60 s idle timeout of common balancers). */
-  KEEP_ALIVE_TIMEOUT_MS: int(1_000, 3_600_000).default(72_000),
-  /** Connections open at once (Prometheus's --web.max-connections); past it the slowest waiting one is closed. */
-  MAX_CONNECTIONS: int(16, 1_000_000).default(512),
-  /** Alert rules at most. */
-  ALERT_RULES_MAX: int(1, 100_000).default(500),
-}).superRefine((c, ctx) => {
-  if (c.HEADERS_TIMEOUT_MS > c.REQUEST_TIMEOUT_MS) {
-    ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `expected at most REQUEST_TIMEOUT_MS (${c.REQUEST_TIMEOUT_MS}): the headers are part of the request` });
-  }
-});
+    // ---- Running safely in production (docs/RELIABILITY.md) ----
+    /** On SIGTERM/SIGINT: how long requests in flight (streams too) may take to finish before they are cut. */
+    SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
+    /** Host names the server answers to besides loopback names, IP addresses, its own host name, HOST and PUBLIC_URL ("*": any; ".example.com": it and its subdomains). */
+    ALLOWED_HOSTS: list,
+    /** Origins (scheme://host[:port]) of other pages that may change this server or open its stream. */
+    ALLOWED_ORIGINS: list.pipe(
+      z.array(
+        z.string().refine((o) => /^https?:\/\/[^/]+$/i.test(o), {
+          message: 'expected origins such as https://vlm.example.com (scheme://host[:port], no path)',
+        }),
+      ),
+    ),
+    /** Time for a client to send its request headers (nginx's client_header_timeout). */
+    HEADERS_TIMEOUT_MS: int(1_000, 3_600_000).default(60_000),
+    /** Time for a client to send its whole request, body included (Prometheus's --web.read-timeout). */
+    REQUEST_TIMEOUT_MS: int(1_000, 3_600_000).default(300_000),
+    /** How long an idle keep-alive connection stays open (above the 60 s idle timeout of common balancers). */
+    KEEP_ALIVE_TIMEOUT_MS: int(1_000, 3_600_000).default(72_000),
+    /** Connections open at once (Prometheus's --web.max-connections); past it the slowest waiting one is closed. */
+    MAX_CONNECTIONS: int(16, 1_000_000).default(512),
+    /** Alert rules at most. */
+    ALERT_RULES_MAX: int(1, 100_000).default(500),
+  })
+  .superRefine((c, ctx) => {
+    if (c.HEADERS_TIMEOUT_MS > c.REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HEADERS_TIMEOUT_MS'],
+        message: `expected at most REQUEST_TIMEOUT_MS (${c.REQUEST_TIMEOUT_MS}): the headers are part of the request`,
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -19,11 +19,16 @@ const FASTIFY_ERRORS: Record<string, (err: FastifyError, request: FastifyRequest
   FST_ERR_CTP_BODY_TOO_LARGE: (_e, request) => {
     const upload = request.routeOptions.config.upload;
     const isFile = upload !== undefined && !/json/i.test(String(request.headers['content-type'] ?? ''));
-    const [bytes, setting] = isFile ? [upload.maxBytes, upload.setting] : [request.server.initialConfig.bodyLimit, 'BODY_LIMIT_BYTES'];
+    const [bytes, setting] = isFile
+      ? [upload.maxBytes, upload.setting]
+      : [request.server.initialConfig.bodyLimit, 'BODY_LIMIT_BYTES'];
     return new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${bytes} bytes (${setting})`);
   },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
-    new AppError('UNSUPPORTED_MEDIA_TYPE', `${e.message}: send application/json (POST /api/video also takes the video itself as video/mp4 or video/quicktime)`),
+    new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${e.message}: send application/json (POST /api/video also takes the video itself as video/mp4 or video/quicktime)`,
+    ),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'),
   FST_ERR_CTP_INVALID_JSON_BODY: (e) => new AppError('BAD_REQUEST', `The request body is not valid JSON: ${e.message}`),
 };
@@ -51,7 +56,8 @@ function mapError(err: FastifyError | AppError, request: FastifyRequest): AppErr
   if (err instanceof AppError) return err;
   const fastifyError = err.code ? FASTIFY_ERRORS[err.code] : undefined;
   if (fastifyError) return fastifyError(err, request);
-  if (err.statusCode && err.statusCode < 500) return new AppError('BAD_REQUEST', err.message, { statusCode: err.statusCode });
+  if (err.statusCode && err.statusCode < 500)
+    return new AppError('BAD_REQUEST', err.message, { statusCode: err.statusCode });
   return null;
 }
 
@@ -67,15 +73,20 @@ async function errorHandlers(app: FastifyInstance, opts: { log: EventLog }): Pro
     if (request.modelRequest) mapped = request.modelRequest.fail(mapped);
     else if (mapped.statusCode >= 500) log.error('http', 'Request failed', requestContext(request, mapped));
     else log.info('http', 'Request rejected', requestContext(request, mapped));
-    if (mapped.code === 'INTERNAL') return reply.code(500).send(errorBody('INTERNAL', `Internal server error (request ${request.id})`, 500));
+    if (mapped.code === 'INTERNAL')
+      return reply.code(500).send(errorBody('INTERNAL', `Internal server error (request ${request.id})`, 500));
     return reply.code(mapped.statusCode).send(mapped.toJSON());
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, 404)));
+    reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, 404)),
+  );
 }
 
 /**
  * Not encapsulated (fastify-plugin): the handlers must be the root instance's, so that
  * every route of every plugin, and every unknown URL, answers in the same shape.
  */
-export const errorHandler: FastifyPluginAsync<{ log: EventLog }> = fp(errorHandlers, { name: 'error-handler', fastify: '5.x' });
+export const errorHandler: FastifyPluginAsync<{ log: EventLog }> = fp(errorHandlers, {
+  name: 'error-handler',
+  fastify: '5.x',
+});

@@ -10,11 +10,14 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 export function createFastify(config: Config, opts: AppOptions): FastifyInstance {
   const app = Fastify({
-    logger: opts.logger === false ? false : {
-      level: config.LOG_LEVEL,
-      // Secrets are write-only: never logged.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-    },
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: config.LOG_LEVEL,
+            // Secrets are write-only: never logged.
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          },
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Request lines would drown the structured log; the Monitor counts requests instead.
     logController: new LogController({ disableRequestLogging: true }),

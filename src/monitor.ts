@@ -105,7 +105,12 @@ export class Monitor {
       recordGpuSeries(this.store, r, now);
       const names: Record<string, string> = {};
       for (const g of r.readings) if (g.name) names[String(g.index)] = g.name;
-      this.gpuStatus = { available: r.available, names, ...(this.opts.gpu.simulated ? { simulated: true } : {}), ...(r.reason === undefined ? {} : { reason: r.reason }) };
+      this.gpuStatus = {
+        available: r.available,
+        names,
+        ...(this.opts.gpu.simulated ? { simulated: true } : {}),
+        ...(r.reason === undefined ? {} : { reason: r.reason }),
+      };
     }
     if (this.opts.host) recordHostSeries(this.store, this.opts.host.sample(now), now);
     if (this.opts.upstreamUp) this.store.record('upstream_up', {}, now, (await this.opts.upstreamUp()) ? 1 : 0);
@@ -149,7 +154,12 @@ export class Monitor {
 
   /** The Model Metrics view at `now`: per-module cards and stage means, from the store. */
   modelSnapshot(now: number): ModelSnapshot {
-    return buildModelSnapshot({ store: this.store, now, intervalMs: this.opts.intervalMs, windowMs: this.opts.windowMs });
+    return buildModelSnapshot({
+      store: this.store,
+      now,
+      intervalMs: this.opts.intervalMs,
+      windowMs: this.opts.windowMs,
+    });
   }
 
   /** The GPU probe's whole latest reading (GET /api/monitor/gpus); undefined when the probe is off. */

@@ -3,10 +3,15 @@
 export interface Task {
   name: string;
   everyMs: number;
-  run: (now: number) => void | Promise<unknown>;
+  /** A promise it returns is awaited for its failure only. */
+  run: (now: number) => unknown;
 }
 
-export function startTasks(tasks: readonly Task[], clock: () => number, onError: (task: string, err: unknown) => void): () => void {
+export function startTasks(
+  tasks: readonly Task[],
+  clock: () => number,
+  onError: (task: string, err: unknown) => void,
+): () => void {
   const timers = tasks.map((task) => {
     const t = setInterval(() => {
       try {
@@ -19,5 +24,7 @@ export function startTasks(tasks: readonly Task[], clock: () => number, onError:
     t.unref(); // the server's socket keeps the process alive, not the Monitor
     return t;
   });
-  return () => timers.forEach((t) => clearInterval(t));
+  return () => {
+    for (const t of timers) clearInterval(t);
+  };
 }

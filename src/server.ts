@@ -11,7 +11,10 @@ export async function startServer(config: Config, opts: AppOptions = {}) {
 
   const port = (app.server.address() as { port: number }).port;
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-  app.log.info({ address, upstream: config.UPSTREAM_URL ?? null, monitor: config.MONITOR_ENABLED }, 'Qwen3-VL WebUI listening');
+  app.log.info(
+    { address, upstream: config.UPSTREAM_URL ?? null, monitor: config.MONITOR_ENABLED },
+    'Qwen3-VL WebUI listening',
+  );
   if (!config.UPSTREAM_URL) app.log.warn('UPSTREAM_URL is not set: model endpoints answer 503 until it is');
   if (config.MONITOR_ENABLED) {
     // stdout is the log: JSON lines only, and never the token (log shippers keep what they read).
@@ -39,7 +42,14 @@ export async function startServer(config: Config, opts: AppOptions = {}) {
     app.log.info({ signal, grace_ms: config.SHUTDOWN_GRACE_MS }, 'shutting down: draining requests in flight');
     built.shutdown(config.SHUTDOWN_GRACE_MS).then(
       (result) => {
-        app.log.info({ drained_ms: Math.round(performance.now() - started), cut: result.cut, in_flight_at_start: result.inFlightAtStart }, 'shut down');
+        app.log.info(
+          {
+            drained_ms: Math.round(performance.now() - started),
+            cut: result.cut,
+            in_flight_at_start: result.inFlightAtStart,
+          },
+          'shut down',
+        );
         process.exit(0);
       },
       (err: unknown) => {

@@ -27,7 +27,10 @@ export class Drain {
   private startCount = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly app: FastifyInstance, private readonly onCut: (open: number) => void = () => {}) {
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly onCut: (open: number) => void = () => {},
+  ) {
     app.server.on('request', (_req, res: ServerResponse) => {
       this.inFlight.add(res);
       res.once('close', () => {
@@ -49,7 +52,13 @@ export class Drain {
       void reply
         .code(503)
         .header('retry-after', '5')
-        .send(errorBody('SHUTTING_DOWN', 'The server is shutting down; send the request again (to another instance, or once it is back)', 503));
+        .send(
+          errorBody(
+            'SHUTTING_DOWN',
+            'The server is shutting down; send the request again (to another instance, or once it is back)',
+            503,
+          ),
+        );
     });
   }
 

@@ -94,15 +94,24 @@ export class StreamHub {
     try {
       parsed = JSON.parse(raw);
     } catch {
-      return this.sendTo(c, JSON.stringify({ type: 'error', error: { code: 'BAD_REQUEST', message: 'messages must be JSON' } }));
+      this.sendTo(
+        c,
+        JSON.stringify({ type: 'error', error: { code: 'BAD_REQUEST', message: 'messages must be JSON' } }),
+      );
+      return;
     }
     const r = clientMessage.safeParse(parsed);
     if (!r.success) {
       const issue = r.error.issues[0]!;
       const field = issue.path.join('.') || '(message)';
-      return this.sendTo(c, JSON.stringify({ type: 'error', error: { code: 'VALIDATION_FAILED', message: `${field}: ${issue.message}`, field } }));
+      const error = { code: 'VALIDATION_FAILED', message: `${field}: ${issue.message}`, field };
+      this.sendTo(c, JSON.stringify({ type: 'error', error }));
+      return;
     }
-    if (r.data.type === 'ping') return this.sendTo(c, JSON.stringify({ type: 'pong' }));
+    if (r.data.type === 'ping') {
+      this.sendTo(c, JSON.stringify({ type: 'pong' }));
+      return;
+    }
     c.topics = new Set(r.data.topics);
     this.sendTo(c, JSON.stringify({ type: 'subscribed', topics: r.data.topics }));
   }

@@ -58,14 +58,17 @@ function realReason(issue: z.core.$ZodIssue, message: string, sent: unknown): st
   switch (issue.code) {
     case 'invalid_type':
       if (sent === MISSING) return message;
-      return issue.expected === 'int' ? 'expected a whole number' : `expected ${what || issue.expected}, got ${Array.isArray(sent) ? 'an array' : sent === null ? 'null' : typeof sent}`;
+      return issue.expected === 'int'
+        ? 'expected a whole number'
+        : `expected ${what || issue.expected}, got ${Array.isArray(sent) ? 'an array' : sent === null ? 'null' : typeof sent}`;
     case 'too_big': {
       const unit = UNITS[issue.origin] ?? '';
       const got = typeof sent === 'string' || Array.isArray(sent) ? ` (got ${sent.length})` : '';
       return `expected at most ${String(issue.maximum)}${unit ? ` ${unit}` : ''}${got}`;
     }
     case 'too_small':
-      if (issue.origin === 'string' && Number(issue.minimum) === 1) return `expected ${what || 'a value'}, got an empty string`;
+      if (issue.origin === 'string' && Number(issue.minimum) === 1)
+        return `expected ${what || 'a value'}, got an empty string`;
       return `expected at least ${String(issue.minimum)}${UNITS[issue.origin] ? ` ${UNITS[issue.origin]}` : ''}`;
     default:
       return `not valid: ${issue.code.replace(/_/g, ' ')}`;
@@ -82,12 +85,24 @@ export function validationError(err: ZodError, input?: unknown): AppError {
     // A strict body: name the key itself (a misspelt "webhooks" must not pass unnoticed).
     const keys = found.issue.keys;
     const field = fieldPath([...found.path, keys[0]!]);
-    return new AppError('VALIDATION_FAILED', `${field}: unknown key${keys.length > 1 ? ` (also ${keys.slice(1).map((k) => `"${k}"`).join(', ')})` : ''}: not a field this takes, misspelt?`, { field });
+    return new AppError(
+      'VALIDATION_FAILED',
+      `${field}: unknown key${
+        keys.length > 1
+          ? ` (also ${keys
+              .slice(1)
+              .map((k) => `"${k}"`)
+              .join(', ')})`
+          : ''
+      }: not a field this takes, misspelt?`,
+      { field },
+    );
   }
   const field = fieldPath(found.path);
   // A record's key that failed its own schema: say what that schema says (not "Invalid key in record").
   const inner = found.issue.code === 'invalid_key' ? found.issue.issues[0]?.message : undefined;
-  const message = inner ?? realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
+  const message =
+    inner ?? realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
   return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 

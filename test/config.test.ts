@@ -17,7 +17,14 @@ function problems(env: Record<string, string>): string[] {
 describe('configuration', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 7860, HOST: '0.0.0.0', MONITOR_INTERVAL_MS: 10_000, MONITOR_ENABLED: true, DATA_DIR: './data', LOG_LEVEL: 'info' });
+    expect(c).toMatchObject({
+      PORT: 7860,
+      HOST: '0.0.0.0',
+      MONITOR_INTERVAL_MS: 10_000,
+      MONITOR_ENABLED: true,
+      DATA_DIR: './data',
+      LOG_LEVEL: 'info',
+    });
     expect(c.UPSTREAM_URL).toBeUndefined();
   });
 
@@ -25,7 +32,9 @@ describe('configuration', () => {
     expect(problems({ PORT: 'eighty' })).toEqual(['PORT="eighty": expected a number']);
     expect(problems({ PORT: '70000' })[0]).toBe('PORT="70000": expected at most 65535');
     expect(problems({ MONITOR_ENABLED: 'maybe' })[0]).toBe('MONITOR_ENABLED="maybe": expected true or false');
-    expect(problems({ UPSTREAM_URL: 'localhost:8000' })[0]).toMatch(/^UPSTREAM_URL="localhost:8000": expected an http\(s\) URL/);
+    expect(problems({ UPSTREAM_URL: 'localhost:8000' })[0]).toMatch(
+      /^UPSTREAM_URL="localhost:8000": expected an http\(s\) URL/,
+    );
     expect(problems({ PORT: 'x', LOG_LEVEL: 'loud' })).toHaveLength(2);
   });
 
@@ -37,7 +46,10 @@ describe('configuration', () => {
   it('takes a JSON config file for what the environment leaves unset', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ PORT: 9000, UPSTREAM_URL: 'http://10.0.0.5:8000/v1/', MONITOR_INTERVAL_MS: 5000 }));
+    writeFileSync(
+      file,
+      JSON.stringify({ PORT: 9000, UPSTREAM_URL: 'http://10.0.0.5:8000/v1/', MONITOR_INTERVAL_MS: 5000 }),
+    );
     const c = loadConfig({ CONFIG_FILE: file, PORT: '9100' });
     expect(c.PORT).toBe(9100);
     expect(c.UPSTREAM_URL).toBe('http://10.0.0.5:8000/v1');

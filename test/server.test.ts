@@ -13,7 +13,14 @@ function run(env: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'srv-'));
   const child = spawn(process.execPath, [join(root, 'dist/server.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -38,7 +45,10 @@ describe('server entry', () => {
     const s = run({});
     const ready = await new Promise<{ monitor_url: string; token_from: string }>((resolve, reject) => {
       const t = setInterval(() => {
-        const line = s.stdout().split('\n').find((l) => l.includes('"Monitor ready"'));
+        const line = s
+          .stdout()
+          .split('\n')
+          .find((l) => l.includes('"Monitor ready"'));
         if (line) {
           clearInterval(t);
           resolve(JSON.parse(line));
@@ -64,7 +74,10 @@ describe('server entry', () => {
     expect(await s.exited).toBe(0);
     expect(s.output()).toContain('shutting down');
     // Every line on stdout is JSON, as log shippers expect.
-    const lines = s.stdout().split('\n').filter((l) => l.trim());
+    const lines = s
+      .stdout()
+      .split('\n')
+      .filter((l) => l.trim());
     expect(lines.length).toBeGreaterThan(2);
     for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
     expect(s.stdout()).not.toContain(token);
@@ -77,13 +90,16 @@ describe('alert state files', () => {
     const file = join(dir, 'alert-rules.json');
     // A child saves a growing rule list as fast as it can; we kill it mid-run, repeatedly.
     const script = join(dir, 'saver.mjs');
-    writeFileSync(script, [
-      `import { JsonFile } from ${JSON.stringify(pathToFileURL(join(root, 'dist/alerts/json-file.js')).href)};`,
-      `import { z } from ${JSON.stringify(pathToFileURL(join(root, 'node_modules/zod/index.js')).href)};`,
-      `const f = new JsonFile(${JSON.stringify(file)}, z.array(z.object({ n: z.number(), pad: z.string() })), () => []);`,
-      'const rules = [];',
-      "for (let i = 0; ; i++) { rules.push({ n: i, pad: 'x'.repeat(2000) }); f.save(rules); if (i === 5) process.stdout.write('saving'); }",
-    ].join('\n'));
+    writeFileSync(
+      script,
+      [
+        `import { JsonFile } from ${JSON.stringify(pathToFileURL(join(root, 'dist/alerts/json-file.js')).href)};`,
+        `import { z } from ${JSON.stringify(pathToFileURL(join(root, 'node_modules/zod/index.js')).href)};`,
+        `const f = new JsonFile(${JSON.stringify(file)}, z.array(z.object({ n: z.number(), pad: z.string() })), () => []);`,
+        'const rules = [];',
+        "for (let i = 0; ; i++) { rules.push({ n: i, pad: 'x'.repeat(2000) }); f.save(rules); if (i === 5) process.stdout.write('saving'); }",
+      ].join('\n'),
+    );
     const { JsonFile } = await import('../src/alerts/json-file.js');
     const { z } = await import('zod');
     for (let round = 0; round < 5; round++) {

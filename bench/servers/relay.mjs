@@ -10,7 +10,12 @@ const server = createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', async () => {
     try {
-      const up = await request(`${upstream}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks), dispatcher: agent });
+      const up = await request(`${upstream}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+        dispatcher: agent,
+      });
       res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
       for await (const c of up.body) res.write(c);
       res.end();

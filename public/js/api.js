@@ -44,5 +44,8 @@ export function connectStream(onMessage, onStatus) {
     };
   };
   open();
-  return () => { stopped = true; ws?.close(); };
+  return () => {
+    stopped = true;
+    ws?.close();
+  };
 }

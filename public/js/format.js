@@ -21,15 +21,26 @@ export function fmtPercent(v) {
 export function fmtValue(v, unit) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   switch (unit) {
-    case 'ms': return fmtDuration(v);
-    case '%': return fmtPercent(v);
-    case 'ratio': return fmtNumber(v, 2);
-    case 'per minute': return `${fmtNumber(v, Number.isInteger(v) || Math.abs(v) >= 10 ? 0 : 1)} /min`;
-    case 'connections': case 'requests': case 'tasks': case 'errors': case 'preemptions':
+    case 'ms':
+      return fmtDuration(v);
+    case '%':
+      return fmtPercent(v);
+    case 'ratio':
+      return fmtNumber(v, 2);
+    case 'per minute':
+      return `${fmtNumber(v, Number.isInteger(v) || Math.abs(v) >= 10 ? 0 : 1)} /min`;
+    case 'connections':
+    case 'requests':
+    case 'tasks':
+    case 'errors':
+    case 'preemptions':
       return fmtNumber(v, Number.isInteger(v) ? 0 : 2);
-    case 'bool': return v ? '1' : '0';
-    case 'MiB': return `${fmtNumber(v, 0)} MiB`;
-    default: return `${fmtNumber(v)}${unit ? ` ${unit}` : ''}`;
+    case 'bool':
+      return v ? '1' : '0';
+    case 'MiB':
+      return `${fmtNumber(v, 0)} MiB`;
+    default:
+      return `${fmtNumber(v)}${unit ? ` ${unit}` : ''}`;
   }
 }
 

@@ -20,8 +20,10 @@ const pages = { chat: chatPage, gui: guiPage, ocr: ocrPage, video: videoPage };
 
 function showTab() {
   const tab = (location.hash.slice(1) || 'chat').split('?')[0];
-  document.querySelectorAll('#tabs a').forEach((a) => a.classList.toggle('active', a.dataset.tab === tab));
-  document.querySelectorAll('.page').forEach((p) => { p.hidden = p.id !== `page-${tab}`; });
+  for (const a of document.querySelectorAll('#tabs a')) a.classList.toggle('active', a.dataset.tab === tab);
+  document.querySelectorAll('.page').forEach((p) => {
+    p.hidden = p.id !== `page-${tab}`;
+  });
   if (tab === 'monitor') void startMonitor();
 }
 
@@ -43,11 +45,17 @@ async function startMonitor() {
     // The catalogue: the metrics and every list the Monitor's pickers offer, asked once.
     [snapshot, catalogue] = await Promise.all([api('/api/monitor/snapshot'), loadCatalogue()]);
   } catch (err) {
-    if (err.status === 401) { $('login').hidden = false; return; }
+    if (err.status === 401) {
+      $('login').hidden = false;
+      return;
+    }
     // MONITOR_ENABLED=false: say so instead of an empty page.
     $('login-error').textContent = err.status === 404 ? t('monitor.off') : err.message;
     $('login').hidden = err.status === 404;
-    if (err.status === 404) $('page-monitor').prepend(Object.assign(document.createElement('p'), { className: 'muted', textContent: t('monitor.off') }));
+    if (err.status === 404)
+      $('page-monitor').prepend(
+        Object.assign(document.createElement('p'), { className: 'muted', textContent: t('monitor.off') }),
+      );
     return;
   }
   monitorStarted = true;
@@ -59,7 +67,11 @@ async function startMonitor() {
   model = new ModelTab($('sub-model'), $('side-panel'), catalogue);
   settings = new Settings($('settings'), catalogue);
   firing = new FiringList($('firing'), document.querySelector('#tabs [data-tab="monitor"]'), catalogue.metrics);
-  popups = new Popups($('popups'), (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()), (metric) => firing.units.get(metric));
+  popups = new Popups(
+    $('popups'),
+    (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()),
+    (metric) => firing.units.get(metric),
+  );
   cards.render(snapshot);
   host.render(snapshot);
   lastSnapshot = snapshot;
@@ -102,12 +114,14 @@ function init() {
     if (settings && !$('settings').hidden) void settings.render();
     setStatus(true);
   });
-  document.querySelectorAll('.subtabs [data-sub]').forEach((b) => b.addEventListener('click', () => {
-    document.querySelectorAll('.subtabs [data-sub]').forEach((x) => x.classList.toggle('active', x === b));
-    $('sub-overview').hidden = b.dataset.sub !== 'overview';
-    $('sub-model').hidden = b.dataset.sub !== 'model';
-    if (b.dataset.sub === 'model') void model.render();
-  }));
+  for (const b of document.querySelectorAll('.subtabs [data-sub]')) {
+    b.addEventListener('click', () => {
+      for (const x of document.querySelectorAll('.subtabs [data-sub]')) x.classList.toggle('active', x === b);
+      $('sub-overview').hidden = b.dataset.sub !== 'overview';
+      $('sub-model').hidden = b.dataset.sub !== 'model';
+      if (b.dataset.sub === 'model') void model.render();
+    });
+  }
   $('open-settings').addEventListener('click', () => void settings.open());
   $('login').addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -54,7 +54,8 @@ export const METRIC_HELP_ZH = {
   ocr_degraded_total: '启动以来走降级路径的 OCR 图片数（IMAGE_ON_PREPROC_FAILURE=degrade）。',
   gui_degraded_total: '启动以来走降级路径的 GUI 截图数。',
   video_degraded_total: '启动以来走降级路径的视频帧数。',
-  model_error_count: '每分钟未应答的模型请求，按模块与错误码（UPSTREAM_OOM、CONTEXT_TOO_LONG、IMAGE_UNREADABLE、CLIENT_CLOSED 等）。',
+  model_error_count:
+    '每分钟未应答的模型请求，按模块与错误码（UPSTREAM_OOM、CONTEXT_TOO_LONG、IMAGE_UNREADABLE、CLIENT_CLOSED 等）。',
   video_frames_per_second: '每秒推理理解的视频帧数。',
   module_share_percent: '滑动窗口内各模块占模型请求的比例。',
   upstream_up: '上次检查时推理服务是否应答 GET /models（1 或 0）。',

@@ -12,7 +12,10 @@ import type { AlertContext, AlertPayload } from './notifier.js';
 import type { Rule } from './rule-schema.js';
 
 export interface OcrSampleSource {
-  lowest(now: number, limit: number): Array<{ file: string; imageHash: string; confidence: number; lang: string | null; requestId: string; at: number }>;
+  lowest(
+    now: number,
+    limit: number,
+  ): Array<{ file: string; imageHash: string; confidence: number; lang: string | null; requestId: string; at: number }>;
   read(file: string): Promise<Buffer | null>;
   link(file: string, now: number): string;
 }
@@ -34,11 +37,22 @@ const MODEL_MODULES = new Set(['vlm', 'gui', 'ocr', 'video']);
  * One alert as every channel receives it. `resolvedAt`: when a resolved alert ended (now
  * for a fresh resolve; the original time when it is sent again).
  */
-export function alertPayload(src: ContextSources, rule: Rule, inst: Pick<AlertInstance, 'labels' | 'value' | 'firingSince' | 'breachPoints'>, status: 'firing' | 'resolved', now: number, resolvedAt = now): AlertPayload {
+export function alertPayload(
+  src: ContextSources,
+  rule: Rule,
+  inst: Pick<AlertInstance, 'labels' | 'value' | 'firingSince' | 'breachPoints'>,
+  status: 'firing' | 'resolved',
+  now: number,
+  resolvedAt = now,
+): AlertPayload {
   const errors = src.log.query({ level: 'ERROR', limit: 1 });
   const lastError = errors[0];
   const warningsBefore = lastError
-    ? src.log.query({ level: 'WARN', limit: 20 }).filter((l) => l.level === 'WARN' && l.seq < lastError.seq).slice(0, 3).map(formatLine)
+    ? src.log
+        .query({ level: 'WARN', limit: 20 })
+        .filter((l) => l.level === 'WARN' && l.seq < lastError.seq)
+        .slice(0, 3)
+        .map(formatLine)
     : [];
   const gpuTemperatureCelsius: Record<string, number> = {};
   for (const s of src.store.find('gpu_temperature_celsius')) {
@@ -47,8 +61,13 @@ export function alertPayload(src: ContextSources, rule: Rule, inst: Pick<AlertIn
   }
   const top = src.clients.top(now, 5 * 60_000, 1).byGpuSeconds[0];
   const context: AlertContext = {
-    value: inst.value, threshold: rule.threshold, op: rule.op, breachPoints: inst.breachPoints,
-    lastError: lastError ? formatLine(lastError) : null, warningsBefore, gpuTemperatureCelsius,
+    value: inst.value,
+    threshold: rule.threshold,
+    op: rule.op,
+    breachPoints: inst.breachPoints,
+    lastError: lastError ? formatLine(lastError) : null,
+    warningsBefore,
+    gpuTemperatureCelsius,
     topClient: top ? `${top.client} (${top.gpuSeconds.toFixed(1)} GPU-s, ${top.requests} requests in 5 min)` : null,
     monitorUrl: src.monitorUrl,
   };
@@ -59,20 +78,38 @@ export function alertPayload(src: ContextSources, rule: Rule, inst: Pick<AlertIn
     if (samples.length) {
       const link = src.ocrSamples.link.bind(src.ocrSamples);
       context.samples = samples.map((s) => ({
-        file: s.file, imageHash: s.imageHash, confidence: Math.round(s.confidence * 1000) / 1000, lang: s.lang,
-        requestId: s.requestId, at: new Date(s.at).toISOString(), url: link(s.file, now),
+        file: s.file,
+        imageHash: s.imageHash,
+        confidence: Math.round(s.confidence * 1000) / 1000,
+        lang: s.lang,
+        requestId: s.requestId,
+        at: new Date(s.at).toISOString(),
+        url: link(s.file, now),
       }));
     }
   }
   if (rule.captureRequests && status === 'firing') {
-    context.recentRequests = src.log.query({ limit: 200 }).filter((l) => MODEL_MODULES.has(l.module)).slice(0, 20).map(formatLine);
+    context.recentRequests = src.log
+      .query({ limit: 200 })
+      .filter((l) => MODEL_MODULES.has(l.module))
+      .slice(0, 20)
+      .map(formatLine);
   }
-  const value = inst.value === null ? 'no data' : Number.isInteger(inst.value) ? String(inst.value) : inst.value.toFixed(2);
+  const value =
+    inst.value === null ? 'no data' : Number.isInteger(inst.value) ? String(inst.value) : inst.value.toFixed(2);
   return {
-    ruleId: rule.id, ruleName: rule.name, severity: rule.severity, metric: rule.metric, labels: { ...inst.labels }, status,
+    ruleId: rule.id,
+    ruleName: rule.name,
+    severity: rule.severity,
+    metric: rule.metric,
+    labels: { ...inst.labels },
+    status,
     startsAt: new Date(inst.firingSince ?? now).toISOString(),
     endsAt: status === 'resolved' ? new Date(resolvedAt).toISOString() : null,
-    summary: status === 'firing' ? `${rule.metric} is ${value} (${rule.op} ${rule.threshold}${rule.surgeBaseline ? ' % against its baseline' : ''})` : `${rule.metric} is back to ${value}`,
+    summary:
+      status === 'firing'
+        ? `${rule.metric} is ${value} (${rule.op} ${rule.threshold}${rule.surgeBaseline ? ' % against its baseline' : ''})`
+        : `${rule.metric} is back to ${value}`,
     context,
   };
 }

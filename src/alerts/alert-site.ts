@@ -11,7 +11,10 @@ export interface AlertSite {
   externalUrl: string;
 }
 
-export function alertSite(config: Pick<Config, 'PUBLIC_URL' | 'PORT' | 'MONITOR_INSTANCE'>, host = hostname()): AlertSite {
+export function alertSite(
+  config: Pick<Config, 'PUBLIC_URL' | 'PORT' | 'MONITOR_INSTANCE'>,
+  host = hostname(),
+): AlertSite {
   return {
     instance: config.MONITOR_INSTANCE ?? host,
     externalUrl: (config.PUBLIC_URL ?? `http://${host}:${config.PORT}`).replace(/\/+$/, ''),

@@ -20,7 +20,8 @@ function at<T>(body: unknown, path: PropertyKey[], fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ZodError) throw validationError(new ZodError(err.issues.map((i) => ({ ...i, path: [...path, ...i.path] }))), body);
+    if (err instanceof ZodError)
+      throw validationError(new ZodError(err.issues.map((i) => ({ ...i, path: [...path, ...i.path] }))), body);
     if (err instanceof ChannelFieldError) {
       const field = path.length ? `${fieldPath(path)}.${err.field}` : err.field;
       throw new AppError('VALIDATION_FAILED', `${field}: ${err.reason}`, { field });
@@ -30,7 +31,12 @@ function at<T>(body: unknown, path: PropertyKey[], fn: () => T): T {
 }
 
 /** One channel from its body; `previous` is what is stored under its name. */
-export function parseChannel(body: unknown, previous: Channel | undefined, root: unknown = body, path: PropertyKey[] = []): Channel {
+export function parseChannel(
+  body: unknown,
+  previous: Channel | undefined,
+  root: unknown = body,
+  path: PropertyKey[] = [],
+): Channel {
   const { type } = at(root, path, () => kindOf.parse(body));
   return at(root, path, () => channelType(type)!.accept(body, previous));
 }
@@ -45,7 +51,14 @@ export function parseChannelList(body: unknown, current: readonly Channel[]): Ch
   const byName = new Map(current.map((c) => [c.name, c]));
   const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
   if (isObject && !('channels' in body)) {
-    const legacy = at(body, [], () => z.strictObject({ email: z.unknown().optional(), webhook: z.unknown().optional() }, { message: 'expected { "channels": [...] }' }).parse(body));
+    const legacy = at(body, [], () =>
+      z
+        .strictObject(
+          { email: z.unknown().optional(), webhook: z.unknown().optional() },
+          { message: 'expected { "channels": [...] }' },
+        )
+        .parse(body),
+    );
     const next = current.filter((c) => c.name !== 'email' && c.name !== 'webhook');
     for (const type of ['email', 'webhook'] as const) {
       const given = legacy[type];
@@ -55,18 +68,35 @@ export function parseChannelList(body: unknown, current: readonly Channel[]): Ch
     }
     return next;
   }
-  const { channels } = at(body, [], () => z.strictObject({ channels: z.array(z.unknown()).max(MAX_CHANNELS + 1) }, { message: 'expected { "channels": [...] }' }).parse(body));
+  const { channels } = at(body, [], () =>
+    z
+      .strictObject(
+        { channels: z.array(z.unknown()).max(MAX_CHANNELS + 1) },
+        { message: 'expected { "channels": [...] }' },
+      )
+      .parse(body),
+  );
   const out: Channel[] = [];
   channels.forEach((c, i) => {
     const named = typeof c === 'object' && c !== null ? (c as { name?: unknown; type?: unknown }) : {};
     if (named.name === CONSOLE && (named.type === CONSOLE || named.type === undefined)) return;
-    if (named.name === CONSOLE) throw new AppError('VALIDATION_FAILED', `channels[${i}].name: "console" is the built-in channel; choose another name`, { field: `channels[${i}].name` });
+    if (named.name === CONSOLE)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `channels[${i}].name: "console" is the built-in channel; choose another name`,
+        { field: `channels[${i}].name` },
+      );
     if (typeof named.name === 'string' && out.some((o) => o.name === named.name)) {
-      throw new AppError('VALIDATION_FAILED', `channels[${i}].name: another channel is already named "${named.name}"`, { field: `channels[${i}].name` });
+      throw new AppError('VALIDATION_FAILED', `channels[${i}].name: another channel is already named "${named.name}"`, {
+        field: `channels[${i}].name`,
+      });
     }
-    out.push(parseChannel(c, typeof named.name === 'string' ? byName.get(named.name) : undefined, body, ['channels', i]));
+    out.push(
+      parseChannel(c, typeof named.name === 'string' ? byName.get(named.name) : undefined, body, ['channels', i]),
+    );
   });
-  if (out.length > MAX_CHANNELS) throw new AppError('VALIDATION_FAILED', `channels: at most ${MAX_CHANNELS} channels`, { field: 'channels' });
+  if (out.length > MAX_CHANNELS)
+    throw new AppError('VALIDATION_FAILED', `channels: at most ${MAX_CHANNELS} channels`, { field: 'channels' });
   return out;
 }
 
@@ -83,7 +113,8 @@ export const channelsFileSchema = z.object({
       try {
         t.load(c);
       } catch (err) {
-        for (const issue of err instanceof ZodError ? err.issues : []) ctx.addIssue({ code: 'custom', path: [i, ...issue.path], message: issue.message });
+        for (const issue of err instanceof ZodError ? err.issues : [])
+          ctx.addIssue({ code: 'custom', path: [i, ...issue.path], message: issue.message });
       }
     });
   }),
@@ -104,6 +135,9 @@ export function upgradeChannelsFile(version: number, data: unknown): unknown {
 }
 
 /** The channels a loaded file describes (already validated by channelsFileSchema). */
-export const channelsFromFile = (file: ChannelsFile): Channel[] => file.channels.map((c) => channelType(c.type)!.load(c));
+export const channelsFromFile = (file: ChannelsFile): Channel[] =>
+  file.channels.map((c) => channelType(c.type)!.load(c));
 
-export const channelsToFile = (channels: readonly Channel[]): ChannelsFile => ({ channels: channels.map((c) => ({ ...c.stored })) });
+export const channelsToFile = (channels: readonly Channel[]): ChannelsFile => ({
+  channels: channels.map((c) => ({ ...c.stored })),
+});

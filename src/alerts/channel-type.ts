@@ -44,7 +44,10 @@ export function keptSecret(given: string | null | undefined, stored: string | un
 
 /** A mistake in one field of a channel; the caller says where the channel was (channels[2], webhook, …). */
 export class ChannelFieldError extends Error {
-  constructor(readonly field: string, readonly reason: string) {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(`${field}: ${reason}`);
   }
 }
@@ -91,7 +94,9 @@ export interface ChannelType {
 }
 
 /** Erases a kind's own config type behind `Channel`, so a registry can list kinds side by side. */
-export function defineChannelType<In extends z.ZodType, Stored extends z.ZodType<{ name: string; type: string }>>(def: ChannelTypeDef<In, Stored>): ChannelType {
+export function defineChannelType<In extends z.ZodType, Stored extends z.ZodType<{ name: string; type: string }>>(
+  def: ChannelTypeDef<In, Stored>,
+): ChannelType {
   const wrap = (c: z.infer<Stored>): Channel => ({
     name: c.name,
     type: def.type,

@@ -1,7 +1,7 @@
 // Delivery: one bounded queue per channel, a worker that sends one notification at a
 // time, retries with exponential backoff while the notifier says so, and records every
 // attempt. Nothing here blocks evaluation or requests; a full queue refuses loudly.
-import type { Notification, Notifier } from './notifier.js';
+import type { Notification, Notifier, SendResult } from './notifier.js';
 
 export interface Attempt {
   at: number;
@@ -37,7 +37,10 @@ export class ChannelQueue {
   private readonly sleep: (ms: number) => Promise<void>;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(readonly notifier: Notifier, private readonly opts: DeliveryOptions) {
+  constructor(
+    readonly notifier: Notifier,
+    private readonly opts: DeliveryOptions,
+  ) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms).unref()));
   }
 
@@ -52,7 +55,15 @@ export class ChannelQueue {
   /** False (and an attempt record saying so) when the queue is full. */
   enqueue(n: Notification): boolean {
     if (this.queue.length >= (this.opts.maxQueue ?? 100)) {
-      this.opts.onAttempt({ at: this.opts.clock(), channel: this.name, notificationId: n.id, attempt: 0, ok: false, detail: 'queue full: not sent', final: true });
+      this.opts.onAttempt({
+        at: this.opts.clock(),
+        channel: this.name,
+        notificationId: n.id,
+        attempt: 0,
+        ok: false,
+        detail: 'queue full: not sent',
+        final: true,
+      });
       return false;
     }
     this.queue.push(n);
@@ -69,7 +80,15 @@ export class ChannelQueue {
   close(reason = 'channel closed (reconfigured or shutting down)'): void {
     this.abort.abort();
     for (const n of this.queue.splice(0)) {
-      this.opts.onAttempt({ at: this.opts.clock(), channel: this.name, notificationId: n.id, attempt: 0, ok: false, detail: `not sent: ${reason}`, final: true });
+      this.opts.onAttempt({
+        at: this.opts.clock(),
+        channel: this.name,
+        notificationId: n.id,
+        attempt: 0,
+        ok: false,
+        detail: `not sent: ${reason}`,
+        final: true,
+      });
     }
   }
 
@@ -96,7 +115,7 @@ export class ChannelQueue {
       await this.waitForRate();
       const max = this.opts.maxAttempts ?? 5;
       for (let attempt = 1; attempt <= max; attempt++) {
-        let result;
+        let result: SendResult;
         try {
           result = await this.notifier.send(n, this.abort.signal);
         } catch (err) {
@@ -104,8 +123,14 @@ export class ChannelQueue {
         }
         const final = result.ok || !result.retry || attempt === max;
         this.opts.onAttempt({
-          at: this.opts.clock(), channel: this.name, notificationId: n.id, attempt, ok: result.ok,
-          detail: result.ok ? (result.detail ?? 'sent') : result.error, final, ...(n.resend ? { resend: true } : {}),
+          at: this.opts.clock(),
+          channel: this.name,
+          notificationId: n.id,
+          attempt,
+          ok: result.ok,
+          detail: result.ok ? (result.detail ?? 'sent') : result.error,
+          final,
+          ...(n.resend ? { resend: true } : {}),
         });
         if (final) break;
         await this.sleep((this.opts.baseDelayMs ?? 1_000) * 2 ** (attempt - 1));
@@ -114,6 +139,6 @@ export class ChannelQueue {
     this.running = false;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   }
 }

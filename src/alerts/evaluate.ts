@@ -45,7 +45,10 @@ export interface StateChange {
 export type States = Map<string, AlertInstance>;
 
 export const instanceKey = (ruleId: string, labels: Labels) =>
-  `${ruleId}|${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}`;
+  `${ruleId}|${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',')}`;
 
 export const compare = (v: number, op: Condition['op'], t: number): boolean =>
   op === '>' ? v > t : op === '>=' ? v >= t : op === '<' ? v < t : v <= t;
@@ -67,8 +70,11 @@ export function ruleTimings(rule: Rule): RuleTimings {
   if (!t) {
     const ms = (d: string | undefined) => (d === undefined ? null : parseDuration(d));
     t = {
-      forMs: ms(rule.for), andForMs: ms(rule.and?.for), keepFiringMs: ms(rule.keepFiringFor) ?? 0,
-      surgeBaselineMs: ms(rule.surgeBaseline), repeatMs: ms(rule.repeatInterval) ?? 4 * 3_600_000,
+      forMs: ms(rule.for),
+      andForMs: ms(rule.and?.for),
+      keepFiringMs: ms(rule.keepFiringFor) ?? 0,
+      surgeBaselineMs: ms(rule.surgeBaseline),
+      repeatMs: ms(rule.repeatInterval) ?? 4 * 3_600_000,
     };
     timingsByRule.set(rule, t);
   }
@@ -114,10 +120,19 @@ function durationMet(c: Condition, forMs: number | null, breaches: number, since
  * The second (AND) condition, on the series of its metric that share the label values
  * both conditions have in common, with its own duration: its progress goes into `next`.
  */
-function andHolds(ctx: Ctx, rule: Rule, labels: Labels, prev: AndStates, next: Map<string, { breaches: number; since: number | null }>, key: string): boolean {
+function andHolds(
+  ctx: Ctx,
+  rule: Rule,
+  labels: Labels,
+  prev: AndStates,
+  next: Map<string, { breaches: number; since: number | null }>,
+  key: string,
+): boolean {
   const c = rule.and!;
   // Series of the second metric that agree with this instance on every label they share.
-  const candidates = ctx.store.find(c.metric, c.labels).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === undefined || s.labels[k] === v));
+  const candidates = ctx.store
+    .find(c.metric, c.labels)
+    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === undefined || s.labels[k] === v));
   const s = prev.get(key) ?? { breaches: 0, since: null };
   const breaching = candidates.some((series) => {
     const v = currentValue(ctx, c.metric, series.labels);
@@ -172,14 +187,27 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
       const old = prev.get(key);
       const inst: AlertInstance = old
         ? { ...old, breachPoints: [...old.breachPoints] }
-        : { ruleId: rule.id, labels, state: 'inactive', breaches: 0, breachSince: null, firingSince: null, lastBreachAt: null, value: null, breachPoints: [], lastNotifiedAt: null, suppressed: false };
+        : {
+            ruleId: rule.id,
+            labels,
+            state: 'inactive',
+            breaches: 0,
+            breachSince: null,
+            firingSince: null,
+            lastBreachAt: null,
+            value: null,
+            breachPoints: [],
+            lastNotifiedAt: null,
+            suppressed: false,
+          };
       const timings = ruleTimings(rule);
       let value = currentValue(ctx, rule.metric, labels);
-      if (value !== null && timings.surgeBaselineMs !== null) value = surgePercent(ctx, rule.metric, labels, value, timings.surgeBaselineMs);
+      if (value !== null && timings.surgeBaselineMs !== null)
+        value = surgePercent(ctx, rule.metric, labels, value, timings.surgeBaselineMs);
       let sampleRun: number | null = null;
       if (rule.sampleSeconds !== undefined) {
         const samples = ctx.samples?.(labels.gpu ?? '');
-        if (samples && samples.length) {
+        if (samples?.length) {
           const runs = sampleRuns(samples, (v) => compare(v, rule.op, rule.threshold), old?.sampleRun ?? null);
           sampleRun = runs.longestSeconds;
           inst.sampleRun = runs.ongoing;
@@ -218,10 +246,12 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
         inst.breachSince ??= now;
         inst.lastBreachAt = now;
         if (value !== null) inst.breachPoints = [...inst.breachPoints, [now, value] as [number, number]].slice(-20);
-        if (inst.state !== 'firing') inst.state = durationMet(rule, timings.forMs, inst.breaches, inst.breachSince, now) ? 'firing' : 'pending';
+        if (inst.state !== 'firing')
+          inst.state = durationMet(rule, timings.forMs, inst.breaches, inst.breachSince, now) ? 'firing' : 'pending';
         if (inst.state === 'firing' && from !== 'firing') inst.firingSince = now;
       } else {
-        const stillKept = inst.state === 'firing' && inst.lastBreachAt !== null && now - inst.lastBreachAt < timings.keepFiringMs;
+        const stillKept =
+          inst.state === 'firing' && inst.lastBreachAt !== null && now - inst.lastBreachAt < timings.keepFiringMs;
         inst.breaches = 0;
         inst.breachSince = null;
         if (!stillKept) {

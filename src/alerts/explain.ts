@@ -8,16 +8,37 @@ import type { Rule } from './rule-schema.js';
 export interface RuleExplanation {
   wouldFire: boolean;
   checksReplayed: number;
-  instances: Array<{ labels: Record<string, string>; state: string; value: number | null; breaches: number; reason: string }>;
+  instances: Array<{
+    labels: Record<string, string>;
+    state: string;
+    value: number | null;
+    breaches: number;
+    reason: string;
+  }>;
 }
 
 export function explainRule(rule: Rule, store: SeriesStore, now: number, intervalMs: number): RuleExplanation {
   if (rule.perRequest) {
-    return { wouldFire: false, checksReplayed: 0, instances: [{ labels: {}, state: 'inactive', value: null, breaches: 0, reason: 'per-request rules fire on each matching request, not on checks' }] };
+    return {
+      wouldFire: false,
+      checksReplayed: 0,
+      instances: [
+        {
+          labels: {},
+          state: 'inactive',
+          value: null,
+          breaches: 0,
+          reason: 'per-request rules fire on each matching request, not on checks',
+        },
+      ],
+    };
   }
   const metrics = [rule.metric, ...(rule.and ? [rule.and.metric] : [])];
   const points: Array<{ metric: string; labels: Record<string, string>; t: number; v: number }> = [];
-  for (const m of metrics) for (const s of store.find(m)) for (const p of s.ring.since(now - SERIES_RETENTION_MS)) points.push({ metric: m, labels: { ...s.labels }, t: p.t, v: p.v });
+  for (const m of metrics)
+    for (const s of store.find(m))
+      for (const p of s.ring.since(now - SERIES_RETENTION_MS))
+        points.push({ metric: m, labels: { ...s.labels }, t: p.t, v: p.v });
   points.sort((a, b) => a.t - b.t);
   const checks = [...new Set(points.map((p) => p.t))];
   const replay = new SeriesStore({ intervalMs });
@@ -31,16 +52,26 @@ export function explainRule(rule: Rule, store: SeriesStore, now: number, interva
     }
     ({ states, andStates } = evaluate({ rules: [rule], store: replay, states, andStates, now: t, intervalMs }));
   }
-  const need = rule.for ? `for ${rule.for} (${Math.ceil(parseDuration(rule.for)! / intervalMs) + 1} checks)` : `${rule.consecutiveChecks ?? 1} consecutive check(s)`;
+  const need = rule.for
+    ? `for ${rule.for} (${Math.ceil(parseDuration(rule.for)! / intervalMs) + 1} checks)`
+    : `${rule.consecutiveChecks ?? 1} consecutive check(s)`;
   const instances = [...states.values()].map((s) => {
     const v = s.value === null ? 'no data' : String(Math.round(s.value * 1000) / 1000);
-    const reason = s.state === 'firing'
-      ? `${rule.metric} ${v} ${rule.op} ${rule.threshold}${rule.and ? ` and ${rule.and.metric} ${rule.and.op} ${rule.and.threshold}` : ''}, held ${need}: firing`
-      : s.state === 'pending'
-        ? `breaching for ${s.breaches} check(s); fires after ${need}`
-        : `${rule.metric} is ${v}: not ${rule.op} ${rule.threshold}`;
+    const reason =
+      s.state === 'firing'
+        ? `${rule.metric} ${v} ${rule.op} ${rule.threshold}${rule.and ? ` and ${rule.and.metric} ${rule.and.op} ${rule.and.threshold}` : ''}, held ${need}: firing`
+        : s.state === 'pending'
+          ? `breaching for ${s.breaches} check(s); fires after ${need}`
+          : `${rule.metric} is ${v}: not ${rule.op} ${rule.threshold}`;
     return { labels: { ...s.labels }, state: s.state, value: s.value, breaches: s.breaches, reason };
   });
-  if (instances.length === 0) instances.push({ labels: {}, state: 'inactive', value: null, breaches: 0, reason: `no data for ${rule.metric}${Object.keys(rule.labels).length ? ` with ${JSON.stringify(rule.labels)}` : ''} in the last hour` });
+  if (instances.length === 0)
+    instances.push({
+      labels: {},
+      state: 'inactive',
+      value: null,
+      breaches: 0,
+      reason: `no data for ${rule.metric}${Object.keys(rule.labels).length ? ` with ${JSON.stringify(rule.labels)}` : ''} in the last hour`,
+    });
   return { wouldFire: instances.some((x) => x.state === 'firing'), checksReplayed: checks.length, instances };
 }

@@ -40,7 +40,11 @@ export class AlertHistory {
   private dirty = false;
   private savedAt = 0;
 
-  constructor(private readonly file: JsonFile<typeof historyFileSchema>, private readonly limit = 5_000, private readonly onSaveError: (reason: string) => void = () => {}) {}
+  constructor(
+    private readonly file: JsonFile<typeof historyFileSchema>,
+    private readonly limit = 5_000,
+    private readonly onSaveError: (reason: string) => void = () => {},
+  ) {}
 
   /** What the file held at start. */
   restore(entries: readonly HistoryEntry[]): void {
@@ -61,7 +65,12 @@ export class AlertHistory {
   /** Newest first. */
   query(q: HistoryQuery): HistoryEntry[] {
     return this.entries
-      .filter((h) => (!q.ruleId || h.ruleId === q.ruleId) && (!q.severity || h.severity === q.severity) && (q.since === undefined || h.at >= q.since))
+      .filter(
+        (h) =>
+          (!q.ruleId || h.ruleId === q.ruleId) &&
+          (!q.severity || h.severity === q.severity) &&
+          (q.since === undefined || h.at >= q.since),
+      )
       .slice(-(q.limit ?? 200))
       .reverse();
   }

@@ -12,8 +12,20 @@ import type { z } from 'zod';
 import { AppError } from '../errors.js';
 
 /** The file operations a save uses; tests pass one that fails like a full or read-only disk. */
-export type FileIo = Pick<typeof nodeFs,
-  'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'linkSync' | 'copyFileSync' | 'unlinkSync' | 'mkdirSync' | 'existsSync' | 'readFileSync'>;
+export type FileIo = Pick<
+  typeof nodeFs,
+  | 'openSync'
+  | 'writeSync'
+  | 'fsyncSync'
+  | 'closeSync'
+  | 'renameSync'
+  | 'linkSync'
+  | 'copyFileSync'
+  | 'unlinkSync'
+  | 'mkdirSync'
+  | 'existsSync'
+  | 'readFileSync'
+>;
 
 export const nodeFileIo: FileIo = nodeFs;
 
@@ -40,10 +52,14 @@ const WHY: Record<string, string> = {
 export function notSaved(err: unknown, path: string): AppError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const why = WHY[code] ?? (err as Error).message;
-  return new AppError('NOT_SAVED', `Not saved, so not applied: ${path} could not be written because ${why}${code ? ` (${code})` : ''}. Nothing was changed.`, {
-    statusCode: code === 'ENOSPC' || code === 'EDQUOT' ? 507 : 500,
-    cause: err,
-  });
+  return new AppError(
+    'NOT_SAVED',
+    `Not saved, so not applied: ${path} could not be written because ${why}${code ? ` (${code})` : ''}. Nothing was changed.`,
+    {
+      statusCode: code === 'ENOSPC' || code === 'EDQUOT' ? 507 : 500,
+      cause: err,
+    },
+  );
 }
 
 /** `alert-rules.json.4242.9f3a1c.tmp` (and the older `….4242.tmp`): a save by process 4242. */
@@ -91,7 +107,12 @@ export class JsonFile<S extends z.ZodType> {
   private readonly upgrade: ((version: number, data: unknown) => unknown) | undefined;
 
   /** `upgrade`: turns what an older version of the file holds into this version's data. */
-  constructor(readonly path: string, private readonly schema: S, private readonly fallback: () => z.infer<S>, opts: { version?: number; io?: FileIo; upgrade?: (version: number, data: unknown) => unknown } = {}) {
+  constructor(
+    readonly path: string,
+    private readonly schema: S,
+    private readonly fallback: () => z.infer<S>,
+    opts: { version?: number; io?: FileIo; upgrade?: (version: number, data: unknown) => unknown } = {},
+  ) {
     this.version = opts.version ?? 1;
     this.io = opts.io ?? nodeFileIo;
     this.upgrade = opts.upgrade;
@@ -147,11 +168,13 @@ export class JsonFile<S extends z.ZodType> {
     const bakTmp = `${this.path}.bak.${suffix}`;
     try {
       io.mkdirSync(dirname(this.path), { recursive: true });
-      const bytes = Buffer.from(JSON.stringify({ version: this.version, savedAt: new Date().toISOString(), data: value }, null, 1));
+      const bytes = Buffer.from(
+        JSON.stringify({ version: this.version, savedAt: new Date().toISOString(), data: value }, null, 1),
+      );
       // 'wx': a new file, never one somebody left (or linked) there.
       const fd = io.openSync(tmp, 'wx', 0o600);
       try {
-        for (let off = 0; off < bytes.length;) off += io.writeSync(fd, bytes, off, bytes.length - off);
+        for (let off = 0; off < bytes.length; ) off += io.writeSync(fd, bytes, off, bytes.length - off);
         io.fsyncSync(fd);
       } finally {
         io.closeSync(fd);

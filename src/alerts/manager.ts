@@ -14,7 +14,16 @@ import { channelsFromFile, channelsToFile, parseChannel, parseChannelList } from
 import { CONSOLE, type Channel, type ChannelDeps } from './channel-type.js';
 import { ChannelSet } from './channels.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
-import { compare, evaluate, instanceKey, type AlertInstance, type AndStates, type SampleSource, type StateChange, type States } from './evaluate.js';
+import {
+  compare,
+  evaluate,
+  instanceKey,
+  type AlertInstance,
+  type AndStates,
+  type SampleSource,
+  type StateChange,
+  type States,
+} from './evaluate.js';
 import { AlertHistory, type HistoryEntry, type HistoryQuery } from './history.js';
 import type { FileIo } from './json-file.js';
 import { decideNotices, emptyResendBook, type Notice, type ResendBook } from './notice-policy.js';
@@ -66,14 +75,28 @@ export class AlertManager {
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.files = new AlertStateFiles(opts.dataDir, opts.io);
-    this.history = new AlertHistory(this.files.history, opts.historyLimit ?? 5_000, (reason) => opts.log.error('alert', 'alert history not saved', { reason }));
-    this.context = { log: opts.log, store: opts.store, clients: opts.clients, monitorUrl: opts.monitorUrl, ocrSamples: opts.ocrSamples };
+    this.history = new AlertHistory(this.files.history, opts.historyLimit ?? 5_000, (reason) =>
+      opts.log.error('alert', 'alert history not saved', { reason }),
+    );
+    this.context = {
+      log: opts.log,
+      store: opts.store,
+      clients: opts.clients,
+      monitorUrl: opts.monitorUrl,
+      ocrSamples: opts.ocrSamples,
+    };
     const samples = opts.ocrSamples;
     const deps: ChannelDeps = {
-      clock: opts.clock, intervalMs: opts.intervalMs, site: opts.site ?? siteFromLink(opts.monitorUrl),
+      clock: opts.clock,
+      intervalMs: opts.intervalMs,
+      site: opts.site ?? siteFromLink(opts.monitorUrl),
       ...(samples ? { readSample: (file: string) => samples.read(file) } : {}),
     };
-    this.channels = new ChannelSet({ deps, broadcast: opts.broadcast, queue: (notifier, name) => this.queue(notifier, name) });
+    this.channels = new ChannelSet({
+      deps,
+      broadcast: opts.broadcast,
+      queue: (notifier, name) => this.queue(notifier, name),
+    });
   }
 
   /** Reads rules, channels, silences and history; a damaged file is reported, set aside, never overwritten. */
@@ -99,11 +122,29 @@ export class AlertManager {
   }
 
   private recordAttempt(a: Attempt): HistoryEntry | undefined {
-    if (!a.ok && a.final) this.opts.log.error('alert', 'alert delivery failed', { channel: a.channel, attempts: a.attempt, detail: a.detail, notification: a.notificationId });
-    else if (!a.ok) this.opts.log.warn('alert', 'alert delivery attempt failed', { channel: a.channel, attempt: a.attempt, detail: a.detail });
+    if (!a.ok && a.final)
+      this.opts.log.error('alert', 'alert delivery failed', {
+        channel: a.channel,
+        attempts: a.attempt,
+        detail: a.detail,
+        notification: a.notificationId,
+      });
+    else if (!a.ok)
+      this.opts.log.warn('alert', 'alert delivery attempt failed', {
+        channel: a.channel,
+        attempt: a.attempt,
+        detail: a.detail,
+      });
     // Alertmanager's keep-alives (every minute while firing) would crowd the history out: only their failures are kept.
     if (a.ok && a.resend) return undefined;
-    const entry: HistoryEntry = { at: a.at, kind: 'delivery', channel: a.channel, ok: a.ok, detail: a.detail, attempt: a.attempt };
+    const entry: HistoryEntry = {
+      at: a.at,
+      kind: 'delivery',
+      channel: a.channel,
+      ok: a.ok,
+      detail: a.detail,
+      attempt: a.attempt,
+    };
     this.history.push(entry);
     return entry;
   }
@@ -125,7 +166,10 @@ export class AlertManager {
     const rule: Rule = { id, ...ruleInputSchema.parse(input) };
     const max = this.opts.maxRules ?? 500;
     if (this.rules.length >= max && !this.rules.some((r) => r.id === id)) {
-      throw new AppError('LIMIT_REACHED', `There are ${this.rules.length} alert rules, the most allowed (ALERT_RULES_MAX=${max}); delete one first`);
+      throw new AppError(
+        'LIMIT_REACHED',
+        `There are ${this.rules.length} alert rules, the most allowed (ALERT_RULES_MAX=${max}); delete one first`,
+      );
     }
     this.saveRules([...this.rules.filter((r) => r.id !== id), rule]);
     return rule;
@@ -198,7 +242,11 @@ export class AlertManager {
   addChannel(input: unknown): Record<string, unknown> {
     const name = (input as { name?: unknown } | null)?.name;
     if (name === CONSOLE || (typeof name === 'string' && this.channels.list.some((c) => c.name === name))) {
-      throw new AppError('CONFLICT', `name: a channel named "${String(name)}" exists; edit it with PUT /api/monitor/alerts/channels/${String(name)}`, { field: 'name' });
+      throw new AppError(
+        'CONFLICT',
+        `name: a channel named "${String(name)}" exists; edit it with PUT /api/monitor/alerts/channels/${String(name)}`,
+        { field: 'name' },
+      );
     }
     const channel = parseChannel(input, undefined);
     this.saveChannels([...this.channels.list, channel]);
@@ -210,7 +258,12 @@ export class AlertManager {
     const current = this.channels.list.find((c) => c.name === name);
     if (!current) return undefined;
     const body = typeof input === 'object' && input !== null && !Array.isArray(input) ? { name, ...input } : input;
-    if ((body as { name?: unknown }).name !== name) throw new AppError('VALIDATION_FAILED', `name: a channel keeps its name (rules refer to it); add a new channel instead`, { field: 'name' });
+    if ((body as { name?: unknown }).name !== name)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `name: a channel keeps its name (rules refer to it); add a new channel instead`,
+        { field: 'name' },
+      );
     const channel = parseChannel(body, current);
     this.saveChannels(this.channels.list.map((c) => (c.name === name ? channel : c)));
     return this.channelView(name)!;
@@ -232,10 +285,41 @@ export class AlertManager {
   async testChannel(name: string): Promise<HistoryEntry[]> {
     if (!this.channels.has(name)) throw new Error(`channel ${name} is not configured`);
     const now = this.opts.clock();
-    const rule: Rule = { ...ruleInputSchema.parse({ name: 'Test notification', severity: 'info', metric: 'gpu_temperature_celsius', op: '>', threshold: 0 }), id: 'test', metric: 'none' };
-    const n: Notification = { id: randomUUID(), status: 'firing', test: true, alerts: [alertPayload(this.context, rule, { labels: {}, value: null, firingSince: now, breachPoints: [] }, 'firing', now)] };
+    const rule: Rule = {
+      ...ruleInputSchema.parse({
+        name: 'Test notification',
+        severity: 'info',
+        metric: 'gpu_temperature_celsius',
+        op: '>',
+        threshold: 0,
+      }),
+      id: 'test',
+      metric: 'none',
+    };
+    const n: Notification = {
+      id: randomUUID(),
+      status: 'firing',
+      test: true,
+      alerts: [
+        alertPayload(
+          this.context,
+          rule,
+          { labels: {}, value: null, firingSince: now, breachPoints: [] },
+          'firing',
+          now,
+        ),
+      ],
+    };
     const result = await this.channels.sendNow(name, n);
-    const entry = this.recordAttempt({ at: this.opts.clock(), channel: name, notificationId: n.id, attempt: 1, ok: result.ok, detail: result.ok ? (result.detail ?? 'sent') : result.error, final: true });
+    const entry = this.recordAttempt({
+      at: this.opts.clock(),
+      channel: name,
+      notificationId: n.id,
+      attempt: 1,
+      ok: result.ok,
+      detail: result.ok ? (result.detail ?? 'sent') : result.error,
+      final: true,
+    });
     return entry ? [entry] : [];
   }
 
@@ -244,22 +328,50 @@ export class AlertManager {
   /** After each check: evaluate, decide the notices, send them. */
   onCheck(now: number): StateChange[] {
     const { states, andStates, changes } = evaluate({
-      rules: this.rules, store: this.opts.store, states: this.states, andStates: this.andStates, now, intervalMs: this.opts.intervalMs, samples: this.opts.gpuSamples,
+      rules: this.rules,
+      store: this.opts.store,
+      states: this.states,
+      andStates: this.andStates,
+      now,
+      intervalMs: this.opts.intervalMs,
+      samples: this.opts.gpuSamples,
     });
     this.states = states;
     this.andStates = andStates;
     const rules = new Map(this.rules.map((r) => [r.id, r]));
     for (const c of changes) {
       const rule = rules.get(c.ruleId)!;
-      this.history.push({ at: now, kind: 'state', ruleId: c.ruleId, severity: rule.severity, labels: { ...c.labels }, from: c.from, to: c.to, value: c.value });
+      this.history.push({
+        at: now,
+        kind: 'state',
+        ruleId: c.ruleId,
+        severity: rule.severity,
+        labels: { ...c.labels },
+        from: c.from,
+        to: c.to,
+        value: c.value,
+      });
       if (c.to === 'firing') {
         if (rule.boostLogMinutes) this.opts.log.boost(now + rule.boostLogMinutes * 60_000);
-        this.opts.log.warn('alert', 'Alert firing', { rule: rule.name, severity: rule.severity, value: c.value, labels: JSON.stringify(c.labels) });
+        this.opts.log.warn('alert', 'Alert firing', {
+          rule: rule.name,
+          severity: rule.severity,
+          value: c.value,
+          labels: JSON.stringify(c.labels),
+        });
       } else if (c.from === 'firing') {
         this.opts.log.info('alert', 'Alert resolved', { rule: rule.name, labels: JSON.stringify(c.labels) });
       }
     }
-    const decision = decideNotices({ now, changes, states, rules, silences: this.silences, resending: this.channels.resending(), book: this.resendBook });
+    const decision = decideNotices({
+      now,
+      changes,
+      states,
+      rules,
+      silences: this.silences,
+      resending: this.channels.resending(),
+      book: this.resendBook,
+    });
     this.resendBook = decision.book;
     for (const m of decision.marks) {
       m.inst.lastNotifiedAt = m.lastNotifiedAt;
@@ -267,9 +379,18 @@ export class AlertManager {
     }
     for (const h of decision.heldBack) {
       const s = h.silence;
-      this.history.push({ at: now, kind: 'silenced', ruleId: h.rule.id, severity: h.rule.severity, labels: { ...h.inst.labels }, detail: `${h.status} notice held back by silence ${s.id}${s.comment ? ` (${s.comment})` : ''}` });
+      this.history.push({
+        at: now,
+        kind: 'silenced',
+        ruleId: h.rule.id,
+        severity: h.rule.severity,
+        labels: { ...h.inst.labels },
+        detail: `${h.status} notice held back by silence ${s.id}${s.comment ? ` (${s.comment})` : ''}`,
+      });
     }
-    this.dispatch(decision.notices.map((n) => ({ channels: n.channels, resend: n.resend, payload: this.payload(n, now) })));
+    this.dispatch(
+      decision.notices.map((n) => ({ channels: n.channels, resend: n.resend, payload: this.payload(n, now) })),
+    );
     // Writing (and fsyncing) the history is not for every check: at most once a minute, and at close.
     this.history.saveIfDue(now);
     return changes;
@@ -297,18 +418,46 @@ export class AlertManager {
     for (const rule of hits) {
       const v = e.inputTokens;
       const inst: AlertInstance = {
-        ruleId: rule.id, labels: { module: e.module }, state: 'firing', breaches: 1, breachSince: e.t, firingSince: e.t, lastBreachAt: e.t,
-        value: v, breachPoints: [[e.t, v]], lastNotifiedAt: null, suppressed: false,
+        ruleId: rule.id,
+        labels: { module: e.module },
+        state: 'firing',
+        breaches: 1,
+        breachSince: e.t,
+        firingSince: e.t,
+        lastBreachAt: e.t,
+        value: v,
+        breachPoints: [[e.t, v]],
+        lastNotifiedAt: null,
+        suppressed: false,
       };
       const payload = alertPayload(this.context, rule, inst, 'firing', this.opts.clock());
-      payload.context.request = { requestId: e.requestId ?? null, client: e.client ?? null, module: e.module, inputTokens: v, source: e.source ?? null };
+      payload.context.request = {
+        requestId: e.requestId ?? null,
+        client: e.client ?? null,
+        module: e.module,
+        inputTokens: v,
+        source: e.source ?? null,
+      };
       this.history.push({
-        at: e.t, kind: 'state', ruleId: rule.id, severity: rule.severity, labels: { module: e.module }, from: 'inactive', to: 'firing', value: v,
-        ...(e.requestId ? { requestId: e.requestId } : {}), ...(e.client ? { client: e.client } : {}),
+        at: e.t,
+        kind: 'state',
+        ruleId: rule.id,
+        severity: rule.severity,
+        labels: { module: e.module },
+        from: 'inactive',
+        to: 'firing',
+        value: v,
+        ...(e.requestId ? { requestId: e.requestId } : {}),
+        ...(e.client ? { client: e.client } : {}),
       });
       const params = {
-        rule: rule.name, metric: rule.metric, value: v, threshold: `${rule.op} ${rule.threshold}`, module: e.module,
-        request_id: e.requestId ?? null, client: e.client ?? null,
+        rule: rule.name,
+        metric: rule.metric,
+        value: v,
+        threshold: `${rule.op} ${rule.threshold}`,
+        module: e.module,
+        request_id: e.requestId ?? null,
+        client: e.client ?? null,
       };
       if (rule.severity === 'critical') this.opts.log.error('alert', 'Per-request alert', params);
       else if (rule.severity === 'warning') this.opts.log.warn('alert', 'Per-request alert', params);
@@ -319,7 +468,10 @@ export class AlertManager {
 
   /** Alerts of one check to one channel go out as one message (a keep-alive only when all of them are). */
   private dispatch(items: Array<{ channels: readonly string[]; resend: boolean; payload: AlertPayload }>): void {
-    const groups = new Map<string, { channel: string; status: 'firing' | 'resolved'; alerts: AlertPayload[]; resend: boolean }>();
+    const groups = new Map<
+      string,
+      { channel: string; status: 'firing' | 'resolved'; alerts: AlertPayload[]; resend: boolean }
+    >();
     for (const { channels, resend, payload } of items) {
       for (const channel of channels) {
         const key = `${channel}|${payload.status}`;
@@ -332,8 +484,18 @@ export class AlertManager {
     for (const { channel, status, alerts, resend } of groups.values()) {
       const q = this.channels.queue(channel);
       if (!q) {
-        this.history.push({ at: this.opts.clock(), kind: 'delivery', channel, ok: false, detail: `channel ${channel} is not configured`, attempt: 0 });
-        this.opts.log.error('alert', 'alert channel not configured', { channel, alerts: alerts.map((a) => a.ruleName).join(', ') });
+        this.history.push({
+          at: this.opts.clock(),
+          kind: 'delivery',
+          channel,
+          ok: false,
+          detail: `channel ${channel} is not configured`,
+          attempt: 0,
+        });
+        this.opts.log.error('alert', 'alert channel not configured', {
+          channel,
+          alerts: alerts.map((a) => a.ruleName).join(', '),
+        });
         continue;
       }
       q.enqueue({ id: randomUUID(), status, alerts, ...(resend ? { resend: true } : {}) });
@@ -343,9 +505,17 @@ export class AlertManager {
   /** Acknowledged from a Monitor tab: every tab closes its popup; the state is unchanged. */
   acknowledge(ruleId: string, labels: Record<string, string>, by: string): boolean {
     const inst = this.states.get(instanceKey(ruleId, labels));
-    if (!inst || inst.state !== 'firing') return false;
+    if (inst?.state !== 'firing') return false;
     inst.acknowledgedBy = by;
-    this.history.push({ at: this.opts.clock(), kind: 'state', ruleId, labels: { ...labels }, from: 'firing', to: 'firing', detail: `acknowledged by ${by}` });
+    this.history.push({
+      at: this.opts.clock(),
+      kind: 'state',
+      ruleId,
+      labels: { ...labels },
+      from: 'firing',
+      to: 'firing',
+      detail: `acknowledged by ${by}`,
+    });
     this.opts.broadcastAck({ ruleId, labels, by, at: this.opts.clock() });
     return true;
   }

@@ -19,7 +19,10 @@ export function maskUrl(url: string): string {
   } catch {
     return MASK;
   }
-  const path = u.pathname.split('/').map((seg) => (tokenLike(seg) ? hide(seg) : seg)).join('/');
+  const path = u.pathname
+    .split('/')
+    .map((seg) => (tokenLike(seg) ? hide(seg) : seg))
+    .join('/');
   const query = [...u.searchParams].map(([k, v]) => `${k}=${v ? hide(v) : ''}`).join('&');
   const userinfo = u.username || u.password ? `${MASK}@` : '';
   return `${u.protocol}//${userinfo}${u.host}${path}${query ? `?${query}` : ''}`;

@@ -81,7 +81,8 @@ type Candidate = { rule: Rule; inst: AlertInstance; status: 'firing' | 'resolved
 
 export function decideNotices(input: NoticeInput): NoticeDecision {
   const { now, states, rules, silences, resending } = input;
-  const silenceOf = (rule: Rule, inst: AlertInstance) => silencedBy(silences, { ruleId: rule.id, severity: rule.severity, labels: inst.labels }, now);
+  const silenceOf = (rule: Rule, inst: AlertInstance) =>
+    silencedBy(silences, { ruleId: rule.id, severity: rule.severity, labels: inst.labels }, now);
 
   // What changed, what repeats, what a silence held back and no longer does: one each.
   const candidates = new Map<string, Candidate>();
@@ -90,8 +91,17 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
     if (!rule) continue;
     const key = instanceKey(c.ruleId, c.labels);
     const inst = states.get(key) ?? {
-      ruleId: c.ruleId, labels: c.labels, state: c.to, breaches: 0, breachSince: null, firingSince: null, lastBreachAt: null,
-      value: c.value, breachPoints: [], lastNotifiedAt: null, suppressed: false,
+      ruleId: c.ruleId,
+      labels: c.labels,
+      state: c.to,
+      breaches: 0,
+      breachSince: null,
+      firingSince: null,
+      lastBreachAt: null,
+      value: c.value,
+      breachPoints: [],
+      lastNotifiedAt: null,
+      suppressed: false,
     };
     if (c.to === 'firing') candidates.set(key, { rule, inst, status: 'firing' });
     else if (c.from === 'firing') candidates.set(key, { rule, inst, status: 'resolved' });
@@ -115,7 +125,14 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
       marks.push({ inst, lastNotifiedAt: inst.lastNotifiedAt, suppressed: status === 'firing' });
       continue;
     }
-    notices.push({ rule, inst, status, channels: rule.channels, resend: false, ...(status === 'resolved' ? { resolvedAt: now } : {}) });
+    notices.push({
+      rule,
+      inst,
+      status,
+      channels: rule.channels,
+      resend: false,
+      ...(status === 'resolved' ? { resolvedAt: now } : {}),
+    });
     marks.push({ inst, lastNotifiedAt: status === 'firing' ? now : inst.lastNotifiedAt, suppressed: false });
     noticed.add(key);
   }
@@ -125,7 +142,8 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
   const resolved = new Map(input.book.resolved);
   const resendingOf = (rule: Rule) => rule.channels.filter((ch) => resending.has(ch));
   const everyMs = (channels: readonly string[]) => Math.min(...channels.map((ch) => resending.get(ch)!.everyMs));
-  const retentionMs = (channels: readonly string[]) => Math.max(...channels.map((ch) => resending.get(ch)!.resolvedRetentionMs));
+  const retentionMs = (channels: readonly string[]) =>
+    Math.max(...channels.map((ch) => resending.get(ch)!.resolvedRetentionMs));
   for (const n of [...notices]) {
     const channels = resendingOf(n.rule);
     if (!channels.length) continue;
@@ -135,7 +153,12 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
       resolved.delete(key);
     } else {
       firing.delete(key);
-      resolved.set(key, { ruleId: n.rule.id, inst: { ...n.inst, labels: { ...n.inst.labels } }, resolvedAt: now, sentAt: now });
+      resolved.set(key, {
+        ruleId: n.rule.id,
+        inst: { ...n.inst, labels: { ...n.inst.labels } },
+        resolvedAt: now,
+        sentAt: now,
+      });
     }
   }
   for (const [key, inst] of states) {

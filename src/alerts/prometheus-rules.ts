@@ -35,7 +35,12 @@ export function promDuration(ms: number): string {
   if (ms <= 0) return '0s';
   const parts: string[] = [];
   let rest = Math.round(ms);
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+    ['ms', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * size;
@@ -62,9 +67,20 @@ function conditionExpr(q: Query, op: string, threshold: number, bool = false): s
 /** One rule → one alert, or the reason it has no PromQL equivalent. */
 export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): PrometheusAlert | { reason: string } {
   if (!rule.enabled) return { reason: 'disabled in the Monitor' };
-  if (rule.perRequest) return { reason: "per-request rule: it judges every single request as it is answered; Prometheus sees counts and histograms, not requests (the histogram's buckets can still tell how many exceeded a bound)" };
-  if (rule.sampleSeconds !== undefined) return { reason: "sample-based rule: it reads NVML's own utilisation samples between checks, which /metrics does not export" };
-  const ctx: PromqlContext = { window: promDuration(Math.max(o.windowMs, 2 * o.intervalMs)), modelEndpoints: o.modelEndpoints };
+  if (rule.perRequest)
+    return {
+      reason:
+        "per-request rule: it judges every single request as it is answered; Prometheus sees counts and histograms, not requests (the histogram's buckets can still tell how many exceeded a bound)",
+    };
+  if (rule.sampleSeconds !== undefined)
+    return {
+      reason:
+        "sample-based rule: it reads NVML's own utilisation samples between checks, which /metrics does not export",
+    };
+  const ctx: PromqlContext = {
+    window: promDuration(Math.max(o.windowMs, 2 * o.intervalMs)),
+    modelEndpoints: o.modelEndpoints,
+  };
   const q = metricQuery(rule.metric, rule.labels, ctx);
   if ('unsupported' in q) return { reason: `${rule.metric}: ${q.unsupported}` };
   const step = promDuration(o.intervalMs);
@@ -84,9 +100,10 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
     const b = metricQuery(rule.and.metric, rule.and.labels, ctx);
     if ('unsupported' in b) return { reason: `and: ${rule.and.metric}: ${b.unsupported}` };
     const held = holdMs(rule.and, o.intervalMs);
-    const bExpr = held > 0
-      ? `min_over_time((${conditionExpr(b, rule.and.op, rule.and.threshold, true)})[${promDuration(held)}:${step}]) == 1`
-      : conditionExpr(b, rule.and.op, rule.and.threshold);
+    const bExpr =
+      held > 0
+        ? `min_over_time((${conditionExpr(b, rule.and.op, rule.and.threshold, true)})[${promDuration(held)}:${step}]) == 1`
+        : conditionExpr(b, rule.and.op, rule.and.threshold);
     const shared = value.labels.filter((l) => b.labels.includes(l));
     expr = `(${expr}) and on(${shared.join(', ')}) (${bExpr})`;
   }
@@ -125,7 +142,7 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ');
 export function rulesYaml(rules: readonly Rule[], o: RulesExportOptions): string {
   const r = toPrometheusRules(rules, o);
   const lines = [
-    "# Alerting rules exported from the Qwen3-VL WebUI Monitor (GET /api/monitor/alerts/rules/export.prometheus.yml).",
+    '# Alerting rules exported from the Qwen3-VL WebUI Monitor (GET /api/monitor/alerts/rules/export.prometheus.yml).',
     '# Load with rule_files in prometheus.yml; check with: promtool check rules <this file>.',
     `# Windowed figures use the Monitor's window; the group is evaluated every check (${r.interval}).`,
   ];

@@ -37,9 +37,9 @@ function selector(matchers: Array<[string, '=' | '=~', string]>): string {
 
 /** The rule's label matchers, endpoint="*" turned into the model endpoints. */
 function matchersOf(labels: Record<string, string>, ctx: PromqlContext): Array<[string, '=' | '=~', string]> {
-  return Object.entries(labels).map(([k, v]) => (k === 'endpoint' && v === ALL_MODEL_ENDPOINTS
-    ? [k, '=~', ctx.modelEndpoints.map(reEscape).join('|')]
-    : [k, '=', v]));
+  return Object.entries(labels).map(([k, v]) =>
+    k === 'endpoint' && v === ALL_MODEL_ENDPOINTS ? [k, '=~', ctx.modelEndpoints.map(reEscape).join('|')] : [k, '=', v],
+  );
 }
 
 const rate = (series: string, sel: string, w: string) => `rate(${series}${sel}[${w}])`;
@@ -51,9 +51,12 @@ function histogramMean(name: string, sel: string, by: string[], w: string): stri
 }
 
 const UNSUPPORTED: Record<string, string> = {
-  tokens_per_second: 'tokens per second is measured per stream from the upstream usage; /metrics has token totals, not generation time',
-  upstream_prefix_cache_hit_rate_percent: "not re-exported: use the engine's own /metrics (rate(vllm:prefix_cache_hits_total[1m]) / rate(vllm:prefix_cache_queries_total[1m]))",
-  upstream_mm_cache_hit_rate_percent: "not re-exported: use the engine's own /metrics (vllm:mm_cache_hits_total over vllm:mm_cache_queries_total)",
+  tokens_per_second:
+    'tokens per second is measured per stream from the upstream usage; /metrics has token totals, not generation time',
+  upstream_prefix_cache_hit_rate_percent:
+    "not re-exported: use the engine's own /metrics (rate(vllm:prefix_cache_hits_total[1m]) / rate(vllm:prefix_cache_queries_total[1m]))",
+  upstream_mm_cache_hit_rate_percent:
+    "not re-exported: use the engine's own /metrics (vllm:mm_cache_hits_total over vllm:mm_cache_queries_total)",
   upstream_preemptions: "not re-exported: use the engine's own /metrics (increase(vllm:num_preemptions_total[1m]))",
 };
 
@@ -80,16 +83,29 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   const duration = `${PREFIX}http_request_duration_seconds`;
   const service = (expr: string, scale: number): MetricQuery => ({ expr, scale, labels: byEndpoint, extraLabels });
   const quantile = /^latency_ms_p(\d+)$/.exec(metric);
-  if (quantile) return service(`histogram_quantile(0.${quantile[1]}, ${sumBy([...byEndpoint, 'le'], rate(`${duration}_bucket`, sel, w))})`, 0.001);
+  if (quantile)
+    return service(
+      `histogram_quantile(0.${quantile[1]}, ${sumBy([...byEndpoint, 'le'], rate(`${duration}_bucket`, sel, w))})`,
+      0.001,
+    );
   const status = /^http_status_(\dxx)$/.exec(metric);
   // A status class not seen yet has no series: count it as 0 where there is traffic.
   const orZero = (expr: string) => `(${expr} or ${sumBy(byEndpoint, rate(requests, sel, w))} * 0)`;
-  if (status) return service(orZero(sumBy(byEndpoint, `increase(${requests}${selector([...matchers, ['status_class', '=', status[1]!]])}[${w}])`)), 1);
+  if (status)
+    return service(
+      orZero(
+        sumBy(byEndpoint, `increase(${requests}${selector([...matchers, ['status_class', '=', status[1]!]])}[${w}])`),
+      ),
+      1,
+    );
   switch (metric) {
     case 'requests_per_second':
       return service(sumBy(byEndpoint, rate(requests, sel, w)), 1);
     case 'error_rate_percent':
-      return service(`${orZero(sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=', '5xx']]), w)))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`, 0.01);
+      return service(
+        `${orZero(sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=', '5xx']]), w)))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`,
+        0.01,
+      );
     case 'latency_ms_avg':
       return service(histogramMean(duration, sel, byEndpoint, w), 0.001);
     case 'response_bytes':
@@ -101,24 +117,63 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     case 'websocket_active_connections':
       return { expr: `${PREFIX}websocket_active_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'ttft_ms': // the Monitor's figure is the median over the window
-      return { expr: `histogram_quantile(0.5, ${sumBy(['instance', 'le'], rate(`${PREFIX}chat_time_to_first_token_seconds_bucket`, '', w))})`, scale: 0.001, labels: ['instance'], extraLabels: { endpoint: '/v1/chat/completions' } };
+      return {
+        expr: `histogram_quantile(0.5, ${sumBy(['instance', 'le'], rate(`${PREFIX}chat_time_to_first_token_seconds_bucket`, '', w))})`,
+        scale: 0.001,
+        labels: ['instance'],
+        extraLabels: { endpoint: '/v1/chat/completions' },
+      };
   }
 
   // Model layer.
-  const model = (expr: string, scale: number, by: string[] = ['instance']): MetricQuery => ({ expr, scale, labels: by, extraLabels });
+  const model = (expr: string, scale: number, by: string[] = ['instance']): MetricQuery => ({
+    expr,
+    scale,
+    labels: by,
+    extraLabels,
+  });
   const stages = `${PREFIX}inference_duration_seconds`;
   const preproc = /^(ocr|gui|video)_preproc_failure_rate$/.exec(metric);
   if (preproc) {
     const m = preproc[1]!;
-    return model(`${sumBy(['instance'], rate(`${PREFIX}images_preprocessed_total`, selector([['module', '=', m], ['outcome', '=', 'failed']]), w))} / ${sumBy(['instance'], rate(`${PREFIX}images_preprocessed_total`, selector([['module', '=', m]]), w))}`, 0.01);
+    return model(
+      `${sumBy(
+        ['instance'],
+        rate(
+          `${PREFIX}images_preprocessed_total`,
+          selector([
+            ['module', '=', m],
+            ['outcome', '=', 'failed'],
+          ]),
+          w,
+        ),
+      )} / ${sumBy(['instance'], rate(`${PREFIX}images_preprocessed_total`, selector([['module', '=', m]]), w))}`,
+      0.01,
+    );
   }
   const degraded = /^(ocr|gui|video)_degraded_total$/.exec(metric);
-  if (degraded && (IMAGE_MODULES as readonly string[]).includes(degraded[1]!)) return model(`${PREFIX}images_degraded_total${selector([['module', '=', degraded[1]!]])}`, 1);
+  if (degraded && (IMAGE_MODULES as readonly string[]).includes(degraded[1]!))
+    return model(`${PREFIX}images_degraded_total${selector([['module', '=', degraded[1]!]])}`, 1);
   switch (metric) {
     case 'inference_duration_ms':
-      return model(histogramMean(stages, sel, ['instance', 'module', 'stage'], w), 0.001, ['instance', 'module', 'stage']);
+      return model(histogramMean(stages, sel, ['instance', 'module', 'stage'], w), 0.001, [
+        'instance',
+        'module',
+        'stage',
+      ]);
     case 'ocr_avg_duration':
-      return model(histogramMean(stages, selector([['module', '=', 'ocr'], ['stage', '=', 'total']]), ['instance'], w), 0.001);
+      return model(
+        histogramMean(
+          stages,
+          selector([
+            ['module', '=', 'ocr'],
+            ['stage', '=', 'total'],
+          ]),
+          ['instance'],
+          w,
+        ),
+        0.001,
+      );
     case 'input_token_count':
       return model(histogramMean(`${PREFIX}input_tokens`, sel, ['instance', 'module'], w), 1, ['instance', 'module']);
     case 'ocr_confidence_mean':
@@ -126,19 +181,36 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     case 'video_frames_per_second':
       return model(histogramMean(`${PREFIX}video_frames_per_second`, '', ['instance'], w), 1);
     case 'ocr_error_count': // per minute; 0 on a node that has had no OCR error yet
-      return model(`(${sumBy(['instance'], rate(`${PREFIX}model_errors_total`, selector([['module', '=', 'ocr']]), w))} or ${sumBy(['instance'], `${PREFIX}monitor_series`)} * 0) * 60`, 1);
+      return model(
+        `(${sumBy(['instance'], rate(`${PREFIX}model_errors_total`, selector([['module', '=', 'ocr']]), w))} or ${sumBy(['instance'], `${PREFIX}monitor_series`)} * 0) * 60`,
+        1,
+      );
     case 'model_error_count':
-      return model(`${sumBy(['instance', 'module', 'code'], rate(`${PREFIX}model_errors_total`, sel, w))} * 60`, 1, ['instance', 'module', 'code']);
+      return model(`${sumBy(['instance', 'module', 'code'], rate(`${PREFIX}model_errors_total`, sel, w))} * 60`, 1, [
+        'instance',
+        'module',
+        'code',
+      ]);
     case 'gui_step_success_rate': {
       // Valid steps less those the client reported failed, over all steps (as the Monitor).
       const increase = (series: string) => sumBy(['instance'], `increase(${PREFIX}${series}[${w}])`);
-      return model(`clamp_min(${increase('gui_steps_total{outcome="valid"}')} - ${increase('gui_step_execution_failures_total')}, 0) / ${increase('gui_steps_total')}`, 0.01);
+      return model(
+        `clamp_min(${increase('gui_steps_total{outcome="valid"}')} - ${increase('gui_step_execution_failures_total')}, 0) / ${increase('gui_steps_total')}`,
+        0.01,
+      );
     }
     case 'gui_step_avg_duration':
-      return model(`${sumBy(['instance'], rate(`${PREFIX}gui_step_duration_seconds_total`, '', w))} / ${sumBy(['instance'], rate(`${PREFIX}gui_steps_total`, '', w))}`, 0.001);
+      return model(
+        `${sumBy(['instance'], rate(`${PREFIX}gui_step_duration_seconds_total`, '', w))} / ${sumBy(['instance'], rate(`${PREFIX}gui_steps_total`, '', w))}`,
+        0.001,
+      );
     case 'module_share_percent': {
       const count = (s: string) => rate(`${stages}_count`, s, w);
-      return model(`${sumBy(['instance', 'module'], count(selector([...matchers, ['stage', '=', 'total']])))} / on(instance) group_left ${sumBy(['instance'], count(selector([['stage', '=', 'total']])))}`, 0.01, ['instance', 'module']);
+      return model(
+        `${sumBy(['instance', 'module'], count(selector([...matchers, ['stage', '=', 'total']])))} / on(instance) group_left ${sumBy(['instance'], count(selector([['stage', '=', 'total']])))}`,
+        0.01,
+        ['instance', 'module'],
+      );
     }
   }
   return { unsupported: `${metric} has no series on /metrics` };

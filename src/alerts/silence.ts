@@ -5,14 +5,17 @@ import { z } from 'zod';
 import { SEVERITIES } from './rule-schema.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a time of day as HH:MM' });
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, { message: 'expected an IANA time zone such as Asia/Shanghai or UTC' });
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as Asia/Shanghai or UTC' },
+);
 
 const matcherShape = {
   ruleId: z.string().optional(),
@@ -33,21 +36,33 @@ const dailyShape = {
   timeZone: timeZone.default('UTC'),
   comment: z.string().max(500).default(''),
 };
-const endsAfterStart: [(s: { startsAt: string; endsAt: string }) => boolean, { message: string; path: string[] }] =
-  [(s) => Date.parse(s.endsAt) > Date.parse(s.startsAt), { message: 'expected endsAt after startsAt', path: ['endsAt'] }];
-const aWindow: [(s: { start: string; end: string }) => boolean, { message: string; path: string[] }] =
-  [(s) => s.start !== s.end, { message: 'expected a window: start and end differ', path: ['end'] }];
+const endsAfterStart: [(s: { startsAt: string; endsAt: string }) => boolean, { message: string; path: string[] }] = [
+  (s) => Date.parse(s.endsAt) > Date.parse(s.startsAt),
+  { message: 'expected endsAt after startsAt', path: ['endsAt'] },
+];
+const aWindow: [(s: { start: string; end: string }) => boolean, { message: string; path: string[] }] = [
+  (s) => s.start !== s.end,
+  { message: 'expected a window: start and end differ', path: ['end'] },
+];
 
 /** A silence as the API takes it: strict, an unknown key is an error. */
-export const silenceInputSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ ...onceShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...endsAfterStart),
-  z.strictObject({ ...dailyShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...aWindow),
-], { message: 'expected kind "once" or "daily"' });
+export const silenceInputSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ ...onceShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...endsAfterStart),
+    z.strictObject({ ...dailyShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...aWindow),
+  ],
+  { message: 'expected kind "once" or "daily"' },
+);
 
 /** As the silences file holds one. */
 export const storedSilenceSchema = z.discriminatedUnion('kind', [
-  z.object({ ...onceShape, matchers: z.object(matcherShape).default({}), id: z.string(), createdAt: z.number() }).refine(...endsAfterStart),
-  z.object({ ...dailyShape, matchers: z.object(matcherShape).default({}), id: z.string(), createdAt: z.number() }).refine(...aWindow),
+  z
+    .object({ ...onceShape, matchers: z.object(matcherShape).default({}), id: z.string(), createdAt: z.number() })
+    .refine(...endsAfterStart),
+  z
+    .object({ ...dailyShape, matchers: z.object(matcherShape).default({}), id: z.string(), createdAt: z.number() })
+    .refine(...aWindow),
 ]);
 
 export type Silence = z.infer<typeof silenceInputSchema> & { id: string; createdAt: number };
@@ -60,7 +75,12 @@ export interface SilenceTarget {
 
 /** Minutes since local midnight in a time zone. */
 export function minutesOfDay(now: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(now);
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
   return get('hour') * 60 + get('minute');
 }

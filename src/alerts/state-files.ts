@@ -23,7 +23,11 @@ export class AlertStateFiles {
     this.rules = new JsonFile(join(dataDir, 'alert-rules.json'), rulesFileSchema, () => [], opts);
     this.silences = new JsonFile(join(dataDir, 'alert-silences.json'), silencesFileSchema, () => [], opts);
     // Version 1 held { email, webhook }; version 2 a list of named channels.
-    this.channels = new JsonFile(join(dataDir, 'alert-channels.json'), channelsFileSchema, () => ({ channels: [] }), { ...opts, version: CHANNELS_FILE_VERSION, upgrade: upgradeChannelsFile });
+    this.channels = new JsonFile(join(dataDir, 'alert-channels.json'), channelsFileSchema, () => ({ channels: [] }), {
+      ...opts,
+      version: CHANNELS_FILE_VERSION,
+      upgrade: upgradeChannelsFile,
+    });
     this.history = new JsonFile(join(dataDir, 'alert-history.json'), historyFileSchema, () => [], opts);
   }
 

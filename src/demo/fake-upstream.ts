@@ -65,7 +65,33 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const WORDS = ['The', ' image', ' shows', ' a', ' login', ' page', ' with', ' a', ' blue', ' 登录', ' button', ' in', ' the', ' lower', ' right', ' corner', ',', ' a', ' username', ' field', ' and', ' a', ' password', ' field', '.'];
+const WORDS = [
+  'The',
+  ' image',
+  ' shows',
+  ' a',
+  ' login',
+  ' page',
+  ' with',
+  ' a',
+  ' blue',
+  ' 登录',
+  ' button',
+  ' in',
+  ' the',
+  ' lower',
+  ' right',
+  ' corner',
+  ',',
+  ' a',
+  ' username',
+  ' field',
+  ' and',
+  ' a',
+  ' password',
+  ' field',
+  '.',
+];
 
 export interface FakeUpstream {
   url: string; // base URL including /v1
@@ -81,7 +107,9 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-export async function startFakeUpstream(opts: { port?: number; seed?: number; behavior?: Partial<FakeBehavior> } = {}): Promise<FakeUpstream> {
+export async function startFakeUpstream(
+  opts: { port?: number; seed?: number; behavior?: Partial<FakeBehavior> } = {},
+): Promise<FakeUpstream> {
   const random = seededRandom(opts.seed ?? 42);
   const state = {
     behavior: { ...DEFAULT_BEHAVIOR, ...opts.behavior },
@@ -117,7 +145,9 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     if (state.receivedHeaders.length > 50) state.receivedHeaders.shift();
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json', ...simulated });
-      res.end(JSON.stringify({ object: 'list', data: [{ id: SIMULATED_MODEL, object: 'model', owned_by: 'simulator' }] }));
+      res.end(
+        JSON.stringify({ object: 'list', data: [{ id: SIMULATED_MODEL, object: 'model', owned_by: 'simulator' }] }),
+      );
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
@@ -129,16 +159,29 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
       const body = JSON.parse(await readBody(req)) as { input?: unknown };
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
       res.writeHead(200, { 'content-type': 'application/json', ...simulated });
-      res.end(JSON.stringify({ object: 'list', model: SIMULATED_MODEL, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })) }));
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          model: SIMULATED_MODEL,
+          data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })),
+        }),
+      );
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json', ...simulated });
-      res.end(JSON.stringify({ error: { message: `simulator has no route ${req.method} ${path}`, type: 'NotFoundError' } }));
+      res.end(
+        JSON.stringify({ error: { message: `simulator has no route ${req.method} ${path}`, type: 'NotFoundError' } }),
+      );
       return;
     }
     const text = await readBody(req);
-    let body: { stream?: boolean; stream_options?: { include_usage?: boolean }; messages?: unknown[]; logprobs?: boolean };
+    let body: {
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+      messages?: unknown[];
+      logprobs?: boolean;
+    };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
@@ -153,7 +196,15 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     if (b.headerDelayMs > 0) await sleep(b.headerDelayMs);
     if (random() < b.errorRate) {
       res.writeHead(b.failStatus, { 'content-type': 'application/json', ...simulated });
-      res.end(JSON.stringify({ error: { message: b.failMessage ?? `simulated failure (${b.failStatus})`, type: 'InternalServerError', code: b.failStatus } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            message: b.failMessage ?? `simulated failure (${b.failStatus})`,
+            type: 'InternalServerError',
+            code: b.failStatus,
+          },
+        }),
+      );
       return;
     }
     state.inFlight++;
@@ -166,24 +217,51 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     }
   }
 
-  async function answer(body: { stream?: boolean; stream_options?: { include_usage?: boolean }; messages?: unknown[]; logprobs?: boolean }, res: ServerResponse, simulated: Record<string, string>): Promise<void> {
+  async function answer(
+    body: { stream?: boolean; stream_options?: { include_usage?: boolean }; messages?: unknown[]; logprobs?: boolean },
+    res: ServerResponse,
+    simulated: Record<string, string>,
+  ): Promise<void> {
     const b = state.behavior;
     const ttft = b.spread > 0 ? b.ttftMs * Math.exp(b.spread * normal()) : b.ttftMs;
     const id = `chatcmpl-sim-${state.requestsTotal}`;
     const created = Math.floor(Date.now() / 1000);
     const promptTokens = estimatePromptTokens(body.messages);
-    const tokens = b.reply !== undefined ? tokenize(b.reply)
-      : wantsToolCall(body.messages) ? tokenize(GUI_REPLY)
-      : Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length]!);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length };
+    const tokens =
+      b.reply !== undefined
+        ? tokenize(b.reply)
+        : wantsToolCall(body.messages)
+          ? tokenize(GUI_REPLY)
+          : Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length]!);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: tokens.length,
+      total_tokens: promptTokens + tokens.length,
+    };
     const logprobOf = () => b.tokenLogprob ?? Math.log(0.75 + random() * 0.25);
 
     if (!body.stream) {
       await sleep(ttft + b.tokenIntervalMs * tokens.length);
-      const choice: Record<string, unknown> = { index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: 'stop' };
-      if (b.logprobs && body.logprobs) choice.logprobs = { content: tokens.map((t) => ({ token: t, logprob: logprobOf() })) };
-      const json = JSON.stringify({ id, object: 'chat.completion', created, model: SIMULATED_MODEL, choices: [choice], ...(b.usage ? { usage } : {}) });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...simulated });
+      const choice: Record<string, unknown> = {
+        index: 0,
+        message: { role: 'assistant', content: tokens.join('') },
+        finish_reason: 'stop',
+      };
+      if (b.logprobs && body.logprobs)
+        choice.logprobs = { content: tokens.map((t) => ({ token: t, logprob: logprobOf() })) };
+      const json = JSON.stringify({
+        id,
+        object: 'chat.completion',
+        created,
+        model: SIMULATED_MODEL,
+        choices: [choice],
+        ...(b.usage ? { usage } : {}),
+      });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(json),
+        ...simulated,
+      });
       if (b.streamFault === 'cut') {
         // Half the answer, then the connection drops (a crashed engine).
         res.write(json.slice(0, json.length >> 1));
@@ -203,7 +281,13 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
     });
     const eol = b.sseLineEnd ?? '\n';
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}${eol}${eol}`);
-    send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] });
+    send({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: SIMULATED_MODEL,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
+    });
     await sleep(ttft);
     let sent = 0;
     for (const t of tokens) {
@@ -220,8 +304,15 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
       await sleep(b.tokenIntervalMs);
     }
     if (closed) return;
-    send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-    if (b.usage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [], usage });
+    send({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: SIMULATED_MODEL,
+      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+    });
+    if (b.usage && body.stream_options?.include_usage)
+      send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [], usage });
     res.end(`data: [DONE]${eol}${eol}`);
   }
 
@@ -272,7 +363,8 @@ export async function startFakeUpstream(opts: { port?: number; seed?: number; be
 }
 
 /** A Qwen3-VL computer-use answer: click at (512, 300) on the 0–1000 grid. */
-const GUI_REPLY = '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [512, 300]}}\n</tool_call>';
+const GUI_REPLY =
+  '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [512, 300]}}\n</tool_call>';
 
 function tokenize(text: string): string[] {
   return text.split(/(?<= )/);
@@ -289,7 +381,8 @@ function estimatePromptTokens(messages: unknown[] | undefined): number {
     const content = (m as { content?: unknown }).content;
     if (typeof content === 'string') n += Math.ceil(content.length / 4);
     else if (Array.isArray(content)) {
-      for (const p of content as Array<{ type?: string; text?: string }>) n += p.type === 'text' ? Math.ceil((p.text ?? '').length / 4) : 256;
+      for (const p of content as Array<{ type?: string; text?: string }>)
+        n += p.type === 'text' ? Math.ceil((p.text ?? '').length / 4) : 256;
     }
   }
   return Math.max(1, n);

@@ -8,7 +8,8 @@ export async function blackboardPhoto(width: number, height: number): Promise<Bu
     const y = Math.round(height * (0.15 + i * 0.065));
     return `<rect x="${Math.round(width * 0.08)}" y="${y}" width="${Math.round(width * (0.5 + ((i * 37) % 40) / 100))}" height="${Math.max(2, Math.round(height * 0.012))}" fill="#e8e8d8"/>`;
   }).join('');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
     `<rect width="100%" height="100%" fill="#24402f"/>${lines}</svg>`;
   return sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toBuffer();
 }

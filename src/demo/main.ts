@@ -4,7 +4,7 @@
 // minutes, three of incident) with the alert presets it needs imported;
 // `--incident=now` starts with the incident. Everything
 // simulated says so (the log, the GPU cards, the API's `simulated: true`).
-import { loadConfig, ConfigError } from '../config.js';
+import { loadConfig, ConfigError, type Config } from '../config.js';
 import { startServer } from '../server.js';
 import { SIMULATED_MODEL, startFakeUpstream } from './fake-upstream.js';
 import { INCIDENT_LOOP, PHASES, phaseAt, type Phase } from './scenario.js';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   // --incident=now: the incident first, then calm, then again.
   const offsetMs = flag === '--incident=now' ? INCIDENT_LOOP.normalMs : 0;
   const fake = await startFakeUpstream({ seed: Date.now() % 100_000, behavior: PHASES.normal.upstream });
-  let config;
+  let config: Config;
   try {
     config = loadConfig({ ...process.env, UPSTREAM_URL: fake.url, UPSTREAM_MODEL: SIMULATED_MODEL });
   } catch (err) {
@@ -43,7 +43,10 @@ async function main(): Promise<void> {
       await fake.close();
     },
   });
-  built.app.log.warn({ upstream: fake.url, model: SIMULATED_MODEL }, 'SIMULATED backend and GPUs: every answer, latency, error and GPU reading in this demo is made up');
+  built.app.log.warn(
+    { upstream: fake.url, model: SIMULATED_MODEL },
+    'SIMULATED backend and GPUs: every answer, latency, error and GPU reading in this demo is made up',
+  );
   const port = (built.app.server.address() as { port: number }).port;
   traffic = startTraffic({ baseUrl: `http://127.0.0.1:${port}`, rps: Number(process.env.DEMO_RPS ?? 3) });
   traffic.setProfile(PHASES.normal.traffic);
@@ -52,7 +55,9 @@ async function main(): Promise<void> {
   for (const id of INCIDENT_PRESETS) built.alerts?.importPreset(id);
   const started = Date.now();
   let phase: Phase = 'normal';
-  process.stderr.write(`  SIMULATED incident drill: ${offsetMs ? 'the OCR incident now' : `calm for ${INCIDENT_LOOP.normalMs / 60_000} min, then the OCR incident`} for ${INCIDENT_LOOP.incidentMs / 60_000} min, then calm for ${INCIDENT_LOOP.normalMs / 60_000}, repeating.\n`);
+  process.stderr.write(
+    `  SIMULATED incident drill: ${offsetMs ? 'the OCR incident now' : `calm for ${INCIDENT_LOOP.normalMs / 60_000} min, then the OCR incident`} for ${INCIDENT_LOOP.incidentMs / 60_000} min, then calm for ${INCIDENT_LOOP.normalMs / 60_000}, repeating.\n`,
+  );
   const step = () => {
     const next = phaseAt(Date.now() - started + offsetMs, INCIDENT_LOOP);
     if (next === phase) return;
@@ -61,9 +66,12 @@ async function main(): Promise<void> {
     fake.behavior = { ...fake.behavior, ...s.upstream };
     gpus.setLoad(s.gpus);
     traffic?.setProfile(s.traffic);
-    built.app.log.warn({ phase }, phase === 'incident'
-      ? 'SIMULATED incident started: full-size photo uploads, slow OCR, low confidence, some uploads cut off'
-      : 'SIMULATED incident over: back to normal traffic');
+    built.app.log.warn(
+      { phase },
+      phase === 'incident'
+        ? 'SIMULATED incident started: full-size photo uploads, slow OCR, low confidence, some uploads cut off'
+        : 'SIMULATED incident over: back to normal traffic',
+    );
   };
   step();
   timer = setInterval(step, 1_000);

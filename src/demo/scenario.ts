@@ -31,13 +31,27 @@ export interface PhaseSettings {
 export const PHASES: Record<Phase, PhaseSettings> = {
   // About 1.1 s per answer, 95 % confident, one failure in fifty.
   normal: {
-    upstream: { ttftMs: 450, spread: 0.3, tokenIntervalMs: 25, tokens: 24, errorRate: 0.02, tokenLogprob: Math.log(0.95) },
+    upstream: {
+      ttftMs: 450,
+      spread: 0.3,
+      tokenIntervalMs: 25,
+      tokens: 24,
+      errorRate: 0.02,
+      tokenLogprob: Math.log(0.95),
+    },
     gpus: { utilizationPercent: 38, memoryPercent: 46 },
     traffic: { ocrShare: 0.3, photos: false, cutOffShare: 0 },
   },
   // Each request slower (mean ~4.8 s, P99 > 12 s), confidence 0.38, some 500s, some uploads cut off.
   incident: {
-    upstream: { ttftMs: 3_900, spread: 0.5, tokenIntervalMs: 25, tokens: 24, errorRate: 0.08, tokenLogprob: Math.log(0.38) },
+    upstream: {
+      ttftMs: 3_900,
+      spread: 0.5,
+      tokenIntervalMs: 25,
+      tokens: 24,
+      errorRate: 0.08,
+      tokenLogprob: Math.log(0.38),
+    },
     gpus: { utilizationPercent: 97, memoryPercent: 72 },
     traffic: { ocrShare: 0.7, photos: true, cutOffShare: 0.08 },
   },

@@ -31,7 +31,14 @@ export class SimulatedGpus implements GpuSource {
   private readonly sampleEveryMs: number;
   private target: GpuLoad = { utilizationPercent: 35, memoryPercent: 45 };
   private lastPollAt = 0;
-  private last: GpuPollResult = { available: false, reason: 'simulated GPUs not read yet', readings: [], lost: [], processes: [], readMs: [] };
+  private last: GpuPollResult = {
+    available: false,
+    reason: 'simulated GPUs not read yet',
+    readings: [],
+    lost: [],
+    processes: [],
+    readMs: [],
+  };
 
   constructor(opts: SimulatedGpusOptions = {}) {
     this.count = opts.count ?? 2;
@@ -61,7 +68,8 @@ export class SimulatedGpus implements GpuSource {
       const util = clamp(this.target.utilizationPercent * share + noise(4), 0, 100);
       const mem = clamp(this.target.memoryPercent * share + noise(1), 1, 99.5);
       const s: UtilSample[] = [];
-      for (let t = since + this.sampleEveryMs; t <= now; t += this.sampleEveryMs) s.push({ ts: t * 1_000, value: Math.round(clamp(util + noise(6), 0, 100)) });
+      for (let t = since + this.sampleEveryMs; t <= now; t += this.sampleEveryMs)
+        s.push({ ts: t * 1_000, value: Math.round(clamp(util + noise(6), 0, 100)) });
       samples[String(i)] = s;
       const summary = summarizeSamples(s, since * 1_000, 95);
       const usedMiB = Math.round((this.totalMiB * mem) / 100);
@@ -85,7 +93,16 @@ export class SimulatedGpus implements GpuSource {
         errors: {},
       });
     }
-    this.last = { available: true, library: 'simulated', driverVersion: 'simulated', readings, lost: [], processes: [], readMs: readings.map(() => 0), samples };
+    this.last = {
+      available: true,
+      library: 'simulated',
+      driverVersion: 'simulated',
+      readings,
+      lost: [],
+      processes: [],
+      readMs: readings.map(() => 0),
+      samples,
+    };
     return this.last;
   }
 

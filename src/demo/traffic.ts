@@ -6,8 +6,14 @@ import { request } from 'undici';
 import { seededRandom } from './fake-upstream.js';
 import { blackboardPhoto, dataUrl, truncated } from './images.js';
 
-const TINY_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
-const QUESTIONS = ['What is in this screenshot?', '这张图片里有什么？', 'Read the text in the image.', 'Where is the login button?'];
+const TINY_PNG =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+const QUESTIONS = [
+  'What is in this screenshot?',
+  '这张图片里有什么？',
+  'Read the text in the image.',
+  'Where is the login button?',
+];
 
 export interface TrafficProfile {
   /** Mean requests per second outside bursts. */
@@ -38,7 +44,10 @@ export function startTraffic(opts: TrafficOptions): Traffic {
   let inFlight = 0;
   const MAX_IN_FLIGHT = 32; // bounded: a slow server slows the generator, never piles up
   // Made once: a photo as students take them, and the same photo cut off at 60 %.
-  const photos = blackboardPhoto(3264, 2448).then((full) => ({ full: dataUrl(full), cut: dataUrl(truncated(full, 0.6)) }));
+  const photos = blackboardPhoto(3264, 2448).then((full) => ({
+    full: dataUrl(full),
+    cut: dataUrl(truncated(full, 0.6)),
+  }));
   photos.catch(() => {});
 
   /** Mostly chat, some OCR and GUI steps, from a few simulated clients. */
@@ -51,14 +60,27 @@ export function startTraffic(opts: TrafficOptions): Traffic {
       const classroom = `classroom-${1 + Math.floor(random() * 6)}`;
       return { path: '/api/ocr', body: { image: random() < profile.cutOffShare ? p.cut : p.full }, client: classroom };
     }
-    if (r < profile.ocrShare + (1 - profile.ocrShare) * 0.2) return { path: '/api/gui/execute', body: { screenshot: TINY_PNG, instruction: 'click the login button' }, client: 'demo-agent' };
+    if (r < profile.ocrShare + (1 - profile.ocrShare) * 0.2)
+      return {
+        path: '/api/gui/execute',
+        body: { screenshot: TINY_PNG, instruction: 'click the login button' },
+        client: 'demo-agent',
+      };
     return {
       path: '/v1/chat/completions',
       client,
       body: {
         stream: random() < 0.5,
         max_tokens: 64,
-        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: TINY_PNG } }, { type: 'text', text: QUESTIONS[Math.floor(random() * QUESTIONS.length)] }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: TINY_PNG } },
+              { type: 'text', text: QUESTIONS[Math.floor(random() * QUESTIONS.length)] },
+            ],
+          },
+        ],
       },
     };
   }

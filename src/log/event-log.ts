@@ -23,9 +23,7 @@ export interface LogLine {
   params: LogParams;
 }
 
-export interface LogSink {
-  (line: LogLine): void;
-}
+export type LogSink = (line: LogLine) => void;
 
 export interface EventLogOptions {
   capacity?: number;
@@ -54,7 +52,7 @@ export type ContextKey = 'request' | 'client' | 'module';
 /** The value a line has for a context key, if any. */
 export function contextValue(line: LogLine, by: ContextKey): string | undefined {
   if (by === 'module') return line.module;
-  const v = by === 'request' ? line.params.requestId ?? line.params.request_id : line.params.client;
+  const v = by === 'request' ? (line.params.requestId ?? line.params.request_id) : line.params.client;
   return v === null || v === undefined ? undefined : String(v);
 }
 
@@ -109,7 +107,12 @@ export class EventLog {
   }
 
   /** An INFO line, sampled; `always` keeps it whatever the rate (an alert's own line). */
-  info(module: LogModule, event: string, params: Record<string, unknown> = {}, opts: { always?: boolean } = {}): LogLine | undefined {
+  info(
+    module: LogModule,
+    event: string,
+    params: Record<string, unknown> = {},
+    opts: { always?: boolean } = {},
+  ): LogLine | undefined {
     const now = this.opts.clock();
     const rate = this.sampleRate(now);
     if (!opts.always && rate < 1 && this.random() >= rate) {
@@ -207,7 +210,12 @@ export class EventLog {
    * The lines before and after a line that share its request, client or module, oldest
    * first with the line itself among them; undefined when the line has left the ring.
    */
-  context(seq: number, by: ContextKey, before = 10, after = 10): { line: LogLine; value: string; lines: LogLine[] } | undefined {
+  context(
+    seq: number,
+    by: ContextKey,
+    before = 10,
+    after = 10,
+  ): { line: LogLine; value: string; lines: LogLine[] } | undefined {
     const line = this.get(seq);
     if (!line) return undefined;
     const value = contextValue(line, by);

@@ -32,17 +32,26 @@ export function formatValue(v: unknown): string {
     return o ? pairs(o) : quote(v);
   }
   if (v === null || v === undefined) return 'null';
-  if (typeof v === 'object') return Array.isArray(v) ? v.map(formatValue).join(',') : pairs(v as Record<string, unknown>);
+  if (typeof v === 'object')
+    return Array.isArray(v) ? v.map(formatValue).join(',') : pairs(v as Record<string, unknown>);
   return String(v);
 }
 
-const pairs = (o: Record<string, unknown>) => Object.entries(o).map(([k, x]) => `${k}=${formatValue(x)}`).join(' ');
+const pairs = (o: Record<string, unknown>) =>
+  Object.entries(o)
+    .map(([k, x]) => `${k}=${formatValue(x)}`)
+    .join(' ');
 
 /** `key=value` for each parameter; a label set ({"gpu":"0"}) becomes its own pairs. */
 export function formatParams(params: Record<string, unknown>): string {
   const out: string[] = [];
   for (const [k, v] of Object.entries(params)) {
-    const o = typeof v === 'string' ? jsonObject(v) : v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const o =
+      typeof v === 'string'
+        ? jsonObject(v)
+        : v && typeof v === 'object' && !Array.isArray(v)
+          ? (v as Record<string, unknown>)
+          : undefined;
     if (o) {
       if (Object.keys(o).length) out.push(pairs(o));
     } else out.push(`${k}=${formatValue(v)}`);

@@ -59,7 +59,8 @@ export function parseLogSearch(text: string): LogSearch {
   return s;
 }
 
-export const isEmptySearch = (s: LogSearch) => !s.levels.length && !s.modules.length && !s.params.length && !s.terms.length;
+export const isEmptySearch = (s: LogSearch) =>
+  !s.levels.length && !s.modules.length && !s.params.length && !s.terms.length;
 
 /** Whether a parameter of the line matches key=value (value: a case-insensitive part). */
 function paramMatches(line: LogLine, key: string, value: string): boolean {
@@ -67,7 +68,8 @@ function paramMatches(line: LogLine, key: string, value: string): boolean {
     const nk = normalizeKey(k);
     if ((nk === key || nk.startsWith(key)) && formatValue(v).toLowerCase().includes(value)) return true;
     // Nested label sets ({"gpu":"0"}) answer for their own keys.
-    if (typeof v === 'string' && v.startsWith('{') && formatValue(v).toLowerCase().includes(`${key}=${value}`)) return true;
+    if (typeof v === 'string' && v.startsWith('{') && formatValue(v).toLowerCase().includes(`${key}=${value}`))
+      return true;
   }
   return false;
 }

@@ -6,7 +6,8 @@ export type LogParams = Record<string, LogValue>;
 
 // Names of secrets, whole or as a suffix (monitorToken, UPSTREAM_API_KEY); not words that
 // merely contain "token" (completionTokens).
-const SECRET_KEY = /^(authorization|cookie|set-cookie|token|password|passwd|secret|bearer)$|(secret|password|api[_-]?key|_token|[a-z]Token|access[_-]?token|auth[_-]?token)$/i;
+const SECRET_KEY =
+  /^(authorization|cookie|set-cookie|token|password|passwd|secret|bearer)$|(secret|password|api[_-]?key|_token|[a-z]Token|access[_-]?token|auth[_-]?token)$/i;
 const DATA_URL = /^data:[^;,]+;base64,/i;
 // Bare base64 (an image sent without a data: prefix); text with spaces never matches.
 const LONG_BASE64 = /^[A-Za-z0-9+/=\r\n]{256,}$/;
@@ -16,7 +17,7 @@ export function redactValue(key: string, value: unknown): LogValue {
   if (SECRET_KEY.test(key)) return '[redacted]';
   if (value === null || value === undefined) return null;
   if (typeof value === 'number' || typeof value === 'boolean') return value;
-  let text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  let text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   if (DATA_URL.test(text) || LONG_BASE64.test(text)) return `[image omitted, ${text.length} chars]`;
   // Bearer tokens and keys can hide inside free text (an upstream error echoing a header).
   text = text.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer [redacted]');

@@ -8,7 +8,7 @@ export type Scrub = (text: string) => string;
 
 export const REDACTED = '[redacted]';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function secretScrubber(secrets: Iterable<string | undefined | null>): Scrub {
   const forms = new Set<string>();
@@ -19,7 +19,13 @@ export function secretScrubber(secrets: Iterable<string | undefined | null>): Sc
     forms.add(encodeURIComponent(s));
   }
   if (forms.size === 0) return (text) => text;
-  const re = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escape).join('|'), 'g');
+  const re = new RegExp(
+    [...forms]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join('|'),
+    'g',
+  );
   return (text) => (text.length === 0 ? text : text.replace(re, REDACTED));
 }
 

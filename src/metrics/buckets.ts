@@ -26,7 +26,20 @@ function series(mantissas: readonly number[], from: number, to: number): number[
  * the Monitor's own API), R20 from 50 ms to 100 s, then coarse up to 10 minutes (long
  * videos). 78 buckets.
  */
-export const LATENCY_BUCKETS_S: readonly number[] = [0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, ...series(R20, 0.05, 100), 120, 180, 300, 600];
+export const LATENCY_BUCKETS_S: readonly number[] = [
+  0.005,
+  0.01,
+  0.015,
+  0.02,
+  0.025,
+  0.03,
+  0.04,
+  ...series(R20, 0.05, 100),
+  120,
+  180,
+  300,
+  600,
+];
 
 /**
  * Pipeline stage durations, seconds: R5 from 1 ms (a cached resize) to 100 s, 28 buckets.
@@ -36,10 +49,14 @@ export const LATENCY_BUCKETS_S: readonly number[] = [0.005, 0.01, 0.015, 0.02, 0
 export const STAGE_BUCKETS_S: readonly number[] = [...series(R5, 0.001, 100), 300, 600];
 
 /** OCR confidence (mean token probability, 0–1): finest where thresholds sit (0.6–0.99). */
-export const CONFIDENCE_BUCKETS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 1];
+export const CONFIDENCE_BUCKETS: readonly number[] = [
+  0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 1,
+];
 
 /** Input tokens of a request: powers of two up to Qwen3-VL's 256 K context, and 192 000 (the long-context preset). */
-export const TOKEN_BUCKETS: readonly number[] = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 192000, 262144];
+export const TOKEN_BUCKETS: readonly number[] = [
+  64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 192000, 262144,
+];
 
 /** Video frames understood per second of inference. */
 export const FRAMES_PER_SECOND_BUCKETS: readonly number[] = series(R10, 0.1, 1000);

@@ -31,7 +31,9 @@ class Series {
   sum(now: number, windowMs: number): { requests: number; errors: number; inferenceMs: number } {
     const nowMinute = Math.floor(now / MINUTE);
     const first = nowMinute - Math.ceil(windowMs / MINUTE) + 1;
-    let requests = 0, errors = 0, inferenceMs = 0;
+    let requests = 0,
+      errors = 0,
+      inferenceMs = 0;
     for (const b of this.buckets) {
       if (b.minute < first || b.minute > nowMinute) continue;
       requests += b.requests;
@@ -79,13 +81,20 @@ export class ClientStats {
     }
     entry.total.add(now, ok, inferenceMs);
     let m = entry.modules.get(module);
-    if (!m) entry.modules.set(module, (m = new Series()));
+    if (!m) {
+      m = new Series();
+      entry.modules.set(module, m);
+    }
     m.add(now, ok, inferenceMs);
     this.modules.get(module)!.add(now, ok, inferenceMs);
   }
 
   /** The top `limit` clients by GPU-seconds, requests and errors over the window. */
-  top(now: number, windowMs: number, limit = 10): { byGpuSeconds: ClientSummary[]; byRequests: ClientSummary[]; byErrors: ClientSummary[] } {
+  top(
+    now: number,
+    windowMs: number,
+    limit = 10,
+  ): { byGpuSeconds: ClientSummary[]; byRequests: ClientSummary[]; byErrors: ClientSummary[] } {
     const all: ClientSummary[] = [];
     for (const [client, e] of this.clients) {
       const t = e.total.sum(now, windowMs);
@@ -97,7 +106,11 @@ export class ClientStats {
       }
       all.push({ client, requests: t.requests, errors: t.errors, gpuSeconds: t.inferenceMs / 1_000, modules });
     }
-    const by = (k: 'gpuSeconds' | 'requests' | 'errors') => [...all].filter((c) => c[k] > 0).sort((a, b) => b[k] - a[k]).slice(0, limit);
+    const by = (k: 'gpuSeconds' | 'requests' | 'errors') =>
+      [...all]
+        .filter((c) => c[k] > 0)
+        .sort((a, b) => b[k] - a[k])
+        .slice(0, limit);
     return { byGpuSeconds: by('gpuSeconds'), byRequests: by('requests'), byErrors: by('errors') };
   }
 
@@ -105,7 +118,9 @@ export class ClientStats {
   moduleShares(now: number, windowMs: number): Record<ModuleName, { requests: number; sharePercent: number | null }> {
     const counts = MODULES.map((m) => [m, this.modules.get(m)!.sum(now, windowMs).requests] as const);
     const total = counts.reduce((a, [, n]) => a + n, 0);
-    return Object.fromEntries(counts.map(([m, n]) => [m, { requests: n, sharePercent: total ? (n / total) * 100 : null }])) as Record<ModuleName, { requests: number; sharePercent: number | null }>;
+    return Object.fromEntries(
+      counts.map(([m, n]) => [m, { requests: n, sharePercent: total ? (n / total) * 100 : null }]),
+    ) as Record<ModuleName, { requests: number; sharePercent: number | null }>;
   }
 
   get size(): number {

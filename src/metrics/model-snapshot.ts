@@ -11,7 +11,12 @@ import { changeOf, sparkOf, type Spark, type Trend, type TrendRule } from './sna
  * "Normal" for a model figure: the median of the hour before the last minute (a few
  * bad minutes do not move a median), against the mean of the last minute.
  */
-export const MODEL_BASELINE: TrendRule = { recentMs: 60_000, baselineMs: 3_600_000, flatPercent: 5, baseline: 'median' };
+export const MODEL_BASELINE: TrendRule = {
+  recentMs: 60_000,
+  baselineMs: 3_600_000,
+  flatPercent: 5,
+  baseline: 'median',
+};
 
 export type ModelModule = 'ocr' | 'gui' | 'video' | 'chat';
 export const MODEL_MODULES: readonly ModelModule[] = ['ocr', 'gui', 'video', 'chat'];
@@ -107,17 +112,47 @@ interface ModelInput {
 function card(input: ModelInput, f: Figure): ModelCard {
   const def = metricDef(f.metric);
   const labels = f.labels ?? {};
-  const points = input.store.ring(f.metric, labels)?.since(input.now - MODEL_BASELINE.recentMs - MODEL_BASELINE.baselineMs) ?? [];
+  const points =
+    input.store.ring(f.metric, labels)?.since(input.now - MODEL_BASELINE.recentMs - MODEL_BASELINE.baselineMs) ?? [];
   const last = points.at(-1);
-  const base = { metric: f.metric, labels, unit: def?.unit ?? '', help: def?.help ?? '', thresholds: def?.thresholds ?? null, spark: sparkOf(points, input.now) };
+  const base = {
+    metric: f.metric,
+    labels,
+    unit: def?.unit ?? '',
+    help: def?.help ?? '',
+    thresholds: def?.thresholds ?? null,
+    spark: sparkOf(points, input.now),
+  };
   if (!last) {
-    return { ...base, value: null, status: 'unavailable', at: null, ageMs: null, stale: false, trend: null, changePercent: null, baseline: null };
+    return {
+      ...base,
+      value: null,
+      status: 'unavailable',
+      at: null,
+      ageMs: null,
+      stale: false,
+      trend: null,
+      changePercent: null,
+      baseline: null,
+    };
   }
   const ageMs = input.now - last.t;
   // Half an interval of slack: the point of the check that just ran is fresh.
   const stale = ageMs > input.intervalMs * 1.5;
-  const { trend, changePercent, baseline } = stale ? { trend: null, changePercent: null, baseline: null } : changeOf(points, MODEL_BASELINE);
-  return { ...base, value: last.v, status: healthOf(last.v, def?.thresholds), at: last.t, ageMs, stale, trend, changePercent, baseline };
+  const { trend, changePercent, baseline } = stale
+    ? { trend: null, changePercent: null, baseline: null }
+    : changeOf(points, MODEL_BASELINE);
+  return {
+    ...base,
+    value: last.v,
+    status: healthOf(last.v, def?.thresholds),
+    at: last.t,
+    ageMs,
+    stale,
+    trend,
+    changePercent,
+    baseline,
+  };
 }
 
 function fresh(input: ModelInput, metric: string, labels: Labels): number | null {
@@ -138,7 +173,12 @@ export function buildModelSnapshot(input: ModelInput): ModelSnapshot {
       module,
       layerModule,
       cards: FIGURES[module].filter((f) => metricDef(f.metric)).map((f) => card(input, f)),
-      stages: { preprocess: stage('preprocess'), inference: stage('inference'), postprocess: stage('postprocess'), total: stage('total') },
+      stages: {
+        preprocess: stage('preprocess'),
+        inference: stage('inference'),
+        postprocess: stage('postprocess'),
+        total: stage('total'),
+      },
       errorsByCode,
       sharePercent: fresh(input, 'module_share_percent', { module: layerModule }),
     };

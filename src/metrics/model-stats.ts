@@ -93,7 +93,12 @@ export class ModelStats {
     return this.stagesByModule.get(module)!;
   }
 
-  inputTokenCount(module: ModuleName, tokens: number, now: number, context: Omit<RequestEvent, 'module' | 'inputTokens' | 't'> = {}): void {
+  inputTokenCount(
+    module: ModuleName,
+    tokens: number,
+    now: number,
+    context: Omit<RequestEvent, 'module' | 'inputTokens' | 't'> = {},
+  ): void {
     this.inputTokens.get(module)!.record(tokens, now);
     this.totals.inputTokens[module].observe(tokens);
     const event: RequestEvent = { t: now, module, inputTokens: tokens, ...context };
@@ -127,7 +132,10 @@ export class ModelStats {
   failure(module: ModuleName, code: string, now: number): void {
     const key = `${module}:${code}`;
     let w = this.failures.get(key);
-    if (!w) this.failures.set(key, (w = new SlidingWindow(this.startedAtMs)));
+    if (!w) {
+      w = new SlidingWindow(this.startedAtMs);
+      this.failures.set(key, w);
+    }
     w.record(1, FAILED, now);
     this.totals.error(module, code);
   }

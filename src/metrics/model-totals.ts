@@ -29,7 +29,13 @@ export class ModelTotals<M extends string, S extends string> {
 
   constructor(modules: readonly M[], stages: readonly S[]) {
     const perModule = <T>(make: () => T) => Object.fromEntries(modules.map((m) => [m, make()])) as Record<M, T>;
-    this.stageSeconds = perModule(() => Object.fromEntries(stages.map((s) => [s, new CumulativeHistogram(STAGE_BUCKETS_S)])) as Record<S, CumulativeHistogram>);
+    this.stageSeconds = perModule(
+      () =>
+        Object.fromEntries(stages.map((s) => [s, new CumulativeHistogram(STAGE_BUCKETS_S)])) as Record<
+          S,
+          CumulativeHistogram
+        >,
+    );
     this.inputTokens = perModule(() => new CumulativeHistogram(TOKEN_BUCKETS));
     this.images = perModule(() => ({ ok: 0, failed: 0, degraded: 0 }));
     this.errors = perModule(() => new Map());

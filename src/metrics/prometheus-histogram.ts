@@ -34,12 +34,17 @@ export function histogramSamples(name: string, h: CumulativeHistogram, labels: R
 }
 
 /** A histogram read at scrape time from the given cumulative histograms and their labels. */
-export function histogramMetric(name: string, help: string, read: () => Iterable<[Record<string, string>, CumulativeHistogram]>): () => HistogramMetric {
+export function histogramMetric(
+  name: string,
+  help: string,
+  read: () => Iterable<[Record<string, string>, CumulativeHistogram]>,
+): () => HistogramMetric {
   return () => {
     const values: SampleValue[] = [];
     // A labelled series appears with its first observation; one without labels is always
     // there (at 0), so rate() and increase() count the first observation too.
-    for (const [labels, h] of read()) if (h.count > 0 || Object.keys(labels).length === 0) values.push(...histogramSamples(name, h, labels));
+    for (const [labels, h] of read())
+      if (h.count > 0 || Object.keys(labels).length === 0) values.push(...histogramSamples(name, h, labels));
     return { name, help, type: 'histogram', aggregator: 'sum', values };
   };
 }

@@ -19,12 +19,23 @@ const STATUS_CLASSES = ['', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
  * prom-client's default metrics that are gauges named `_total` (what `promtool check
  * metrics` rejects); `sum(nodejs_active_handles)` and its siblings give the same numbers.
  */
-const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /** Model-layer readings the check stores as series and /metrics exports as gauges. */
-const MODEL_GAUGES = new Set(['upstream_up', 'upstream_requests_running', 'upstream_requests_waiting', 'upstream_kv_cache_usage_percent']);
+const MODEL_GAUGES = new Set([
+  'upstream_up',
+  'upstream_requests_running',
+  'upstream_requests_waiting',
+  'upstream_kv_cache_usage_percent',
+]);
 /** Catalogue metrics exported as gauges: the check's readings (GPUs, host, the model server). */
-export const EXPORTED_GAUGES: ReadonlySet<string> = new Set([...catalogue.values()].filter((d) => d.layer === 'resource' || MODEL_GAUGES.has(d.name)).map((d) => d.name));
+export const EXPORTED_GAUGES: ReadonlySet<string> = new Set(
+  [...catalogue.values()].filter((d) => d.layer === 'resource' || MODEL_GAUGES.has(d.name)).map((d) => d.name),
+);
 
 export interface PrometheusSources {
   stats: ServiceStats;
@@ -46,8 +57,10 @@ export class PrometheusExporter {
     for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
 
     new client.Counter({
-      name: `${PREFIX}http_requests_total`, help: 'HTTP requests finished, by route pattern and status class.',
-      labelNames: ['endpoint', 'method', 'status_class'], registers: [registry],
+      name: `${PREFIX}http_requests_total`,
+      help: 'HTTP requests finished, by route pattern and status class.',
+      labelNames: ['endpoint', 'method', 'status_class'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const ep of src.stats.all()) {
@@ -59,27 +72,79 @@ export class PrometheusExporter {
       },
     });
     this.histograms.push(
-      histogramMetric(`${PREFIX}http_request_duration_seconds`, 'HTTP response time, by route pattern (78 buckets from 5 ms to 600 s, 12 % apart from 50 ms to 100 s).', () =>
-        src.stats.all().map((ep): [Record<string, string>, CumulativeHistogram] => [{ endpoint: ep.endpoint, method: ep.method }, ep.durations])),
-      histogramMetric(`${PREFIX}http_response_size_bytes`, 'Size of the answers\' bodies (Content-Length, or the bytes a stream sent), by route pattern. (Monitor: response_bytes)', () =>
-        src.stats.all().map((ep): [Record<string, string>, CumulativeHistogram] => [{ endpoint: ep.endpoint, method: ep.method }, ep.responseSizes])),
-      histogramMetric(`${PREFIX}chat_time_to_first_token_seconds`, 'Time to first token of streamed chat completions.', () => [[{}, src.stats.chat.ttft]]),
+      histogramMetric(
+        `${PREFIX}http_request_duration_seconds`,
+        'HTTP response time, by route pattern (78 buckets from 5 ms to 600 s, 12 % apart from 50 ms to 100 s).',
+        () =>
+          src.stats
+            .all()
+            .map((ep): [Record<string, string>, CumulativeHistogram] => [
+              { endpoint: ep.endpoint, method: ep.method },
+              ep.durations,
+            ]),
+      ),
+      histogramMetric(
+        `${PREFIX}http_response_size_bytes`,
+        "Size of the answers' bodies (Content-Length, or the bytes a stream sent), by route pattern. (Monitor: response_bytes)",
+        () =>
+          src.stats
+            .all()
+            .map((ep): [Record<string, string>, CumulativeHistogram] => [
+              { endpoint: ep.endpoint, method: ep.method },
+              ep.responseSizes,
+            ]),
+      ),
+      histogramMetric(
+        `${PREFIX}chat_time_to_first_token_seconds`,
+        'Time to first token of streamed chat completions.',
+        () => [[{}, src.stats.chat.ttft]],
+      ),
     );
     const total = (name: string, help: string, read: () => number) =>
-      new client.Counter({ name: PREFIX + name, help, registers: [registry], collect() {
-        this.reset();
-        this.inc(read());
-      } });
-    total('chat_prompt_tokens_total', 'Prompt tokens reported by the upstream usage.', () => src.stats.chat.promptTokensTotal);
-    total('chat_completion_tokens_total', 'Completion tokens reported by the upstream usage.', () => src.stats.chat.completionTokensTotal);
-    total('monitor_dropped_points_total', 'Points refused because the series cap was reached.', () => src.store.droppedPoints);
+      new client.Counter({
+        name: PREFIX + name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    total(
+      'chat_prompt_tokens_total',
+      'Prompt tokens reported by the upstream usage.',
+      () => src.stats.chat.promptTokensTotal,
+    );
+    total(
+      'chat_completion_tokens_total',
+      'Completion tokens reported by the upstream usage.',
+      () => src.stats.chat.completionTokensTotal,
+    );
+    total(
+      'monitor_dropped_points_total',
+      'Points refused because the series cap was reached.',
+      () => src.store.droppedPoints,
+    );
     const gauge = (name: string, help: string, read: () => number) =>
-      new client.Gauge({ name: PREFIX + name, help, registers: [registry], collect() {
-        this.set(read());
-      } });
+      new client.Gauge({
+        name: PREFIX + name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
     gauge('websocket_active_connections', 'Open WebSocket connections.', () => src.websocketConnections());
-    gauge('http_open_connections', 'Open client connections (HTTP keep-alive and WebSocket).', () => src.stats.load.openConnections);
-    gauge('model_requests_in_flight', 'Model requests received and not yet answered.', () => src.stats.load.modelRequestsInFlight);
+    gauge(
+      'http_open_connections',
+      'Open client connections (HTTP keep-alive and WebSocket).',
+      () => src.stats.load.openConnections,
+    );
+    gauge(
+      'model_requests_in_flight',
+      'Model requests received and not yet answered.',
+      () => src.stats.load.modelRequestsInFlight,
+    );
     gauge('monitor_series', 'Time series held by the Monitor store.', () => src.store.size);
 
     // Readings of the check (GPUs, host, the model server's gauges): the newest point of
@@ -88,7 +153,10 @@ export class PrometheusExporter {
       if (!EXPORTED_GAUGES.has(def.name)) continue;
       const { name, scale } = prometheusName(def.name);
       new client.Gauge({
-        name, help: `${def.help} (Monitor: ${def.name})`, labelNames: [...def.labels], registers: [registry],
+        name,
+        help: `${def.help} (Monitor: ${def.name})`,
+        labelNames: [...def.labels],
+        registers: [registry],
         collect() {
           this.reset();
           const fresh = src.freshSince();
@@ -112,7 +180,9 @@ export class PrometheusExporter {
     // prom-client's Histogram only counts what it observes itself; metric objects whose
     // counts are kept elsewhere become a Registry through AggregatorRegistry.aggregate (the
     // public door for metrics collected outside the registry, made for cluster workers).
-    const histograms = client.AggregatorRegistry.aggregate<client.PrometheusContentType>([this.histograms.map((h) => h())]);
+    const histograms = client.AggregatorRegistry.aggregate<client.PrometheusContentType>([
+      this.histograms.map((h) => h()),
+    ]);
     return client.Registry.merge([this.registry, histograms]).metrics();
   }
 }

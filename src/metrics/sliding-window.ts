@@ -73,7 +73,8 @@ export class SlidingWindow {
     else if (statusCode >= 400) slot.c4xx++;
     else if (statusCode >= 300) slot.c3xx++;
     else if (statusCode >= 200) slot.c2xx++;
-    (slot.sketch ??= new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY })).accept(value);
+    slot.sketch ??= new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+    slot.sketch.accept(value);
   }
 
   /** Adds the slots numbered firstNo..nowNo into `acc`. */
@@ -115,7 +116,12 @@ export function summarizeWindows(windows: readonly SlidingWindow[], windowMs: nu
   const nowNo = Math.floor(nowMs / SLOT_MS);
   const firstNo = nowNo - span + 1;
   const acc: WindowAccumulator = {
-    count: 0, c2xx: 0, c3xx: 0, c4xx: 0, c5xx: 0, sum: 0,
+    count: 0,
+    c2xx: 0,
+    c3xx: 0,
+    c4xx: 0,
+    c5xx: 0,
+    sum: 0,
     sketch: new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }),
   };
   let startedAtMs = Infinity;

@@ -151,7 +151,11 @@ export function sparkOf(points: readonly Point[], now: number): Spark {
 
 /** Points of one series covering the trend rule's windows. */
 function historyOf(input: SnapshotInput, metric: string, labels: Labels): Point[] {
-  return input.store.ring(metric, labels)?.since(input.now - TREND_RULE.recentMs - TREND_RULE.baselineMs - input.intervalMs) ?? [];
+  return (
+    input.store
+      .ring(metric, labels)
+      ?.since(input.now - TREND_RULE.recentMs - TREND_RULE.baselineMs - input.intervalMs) ?? []
+  );
 }
 
 /** A stale point (older than STALE_AFTER_CHECKS checks) gives no value rather than an old one. */
@@ -174,13 +178,33 @@ function card(
   const last = points.at(-1);
   const spark = sparkOf(points, input.now);
   if (!last || last.t < staleBefore(input.now, input.intervalMs)) {
-    const empty: Card = { id, metric, labels, value: null, unit, status: 'unavailable', trend: null, changePercent: null, baseline: null, reason: emptyReason, spark };
+    const empty: Card = {
+      id,
+      metric,
+      labels,
+      value: null,
+      unit,
+      status: 'unavailable',
+      trend: null,
+      changePercent: null,
+      baseline: null,
+      reason: emptyReason,
+      spark,
+    };
     if (detail) empty.detail = detail;
     return empty;
   }
   const change = changeOf(points);
   const result: Card = {
-    id, metric, labels, value: last.v, unit, status: healthOf(last.v, def?.thresholds), at: last.t, spark, ...change,
+    id,
+    metric,
+    labels,
+    value: last.v,
+    unit,
+    status: healthOf(last.v, def?.thresholds),
+    at: last.t,
+    spark,
+    ...change,
   };
   if (detail) result.detail = detail;
   return result;
@@ -195,7 +219,19 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
   const series = input.store.find(metric);
   const unit = metricDef(metric)?.unit ?? '%';
   if (!input.gpu.available || series.length === 0) {
-    return { id, metric, labels: {}, value: null, unit, status: 'unavailable', trend: null, changePercent: null, baseline: null, reason, spark: [] };
+    return {
+      id,
+      metric,
+      labels: {},
+      value: null,
+      unit,
+      status: 'unavailable',
+      trend: null,
+      changePercent: null,
+      baseline: null,
+      reason,
+      spark: [],
+    };
   }
   const detail: Record<string, number | string | null> = {};
   let worst: { labels: Labels; v: number } | undefined;
@@ -208,7 +244,19 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
     if (fresh && (!worst || last.v > worst.v)) worst = { labels: s.labels, v: last.v };
   }
   if (!worst) {
-    return { id, metric, labels: {}, value: null, unit, status: 'unavailable', trend: null, changePercent: null, baseline: null, reason: 'no recent GPU reading', spark: [] };
+    return {
+      id,
+      metric,
+      labels: {},
+      value: null,
+      unit,
+      status: 'unavailable',
+      trend: null,
+      changePercent: null,
+      baseline: null,
+      reason: 'no recent GPU reading',
+      spark: [],
+    };
   }
   const gpu = worst.labels.gpu ?? '?';
   detail.gpu = gpu;
@@ -283,14 +331,29 @@ function connectionsCard(input: SnapshotInput): Card {
 const HOST_TREND: TrendRule = { ...TREND_RULE, minDelta: 1 };
 const LOAD_TREND: TrendRule = { ...TREND_RULE, minDelta: 0.25 };
 
-function hostItem(input: SnapshotInput, id: HostItem['id'], metric: string, thresholds?: Thresholds, detail?: HostItem['detail']): HostItem {
+function hostItem(
+  input: SnapshotInput,
+  id: HostItem['id'],
+  metric: string,
+  thresholds?: Thresholds,
+  detail?: HostItem['detail'],
+): HostItem {
   const def = metricDef(metric);
   const points = historyOf(input, metric, {});
   const last = points.at(-1);
   const unit = def?.unit ?? '';
-  if (!last || last.t < staleBefore(input.now, input.intervalMs)) return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null };
+  if (!last || last.t < staleBefore(input.now, input.intervalMs))
+    return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null };
   const { trend, changePercent } = changeOf(points, id === 'load' ? LOAD_TREND : HOST_TREND);
-  const item: HostItem = { id, metric, value: last.v, unit, status: healthOf(last.v, thresholds ?? def?.thresholds), trend, changePercent };
+  const item: HostItem = {
+    id,
+    metric,
+    value: last.v,
+    unit,
+    status: healthOf(last.v, thresholds ?? def?.thresholds),
+    trend,
+    changePercent,
+  };
   if (detail) item.detail = detail;
   return item;
 }
@@ -301,12 +364,23 @@ function hostStrip(input: SnapshotInput): HostItem[] {
   const f = (m: string) => freshValue(input, m, {});
   return [
     hostItem(input, 'cpu', 'cpu_load_percent'),
-    hostItem(input, 'memory', 'memory_utilization_percent', undefined, { usedMiB: f('memory_used_mib'), totalMiB: f('memory_total_mib') }),
+    hostItem(input, 'memory', 'memory_utilization_percent', undefined, {
+      usedMiB: f('memory_used_mib'),
+      totalMiB: f('memory_total_mib'),
+    }),
     hostItem(input, 'io_wait', 'disk_io_wait_percent', undefined, { ioPressureSomeAvg10: f('io_pressure_some_avg10') }),
     // A load of one task per CPU keeps every CPU busy; two means work waits.
-    hostItem(input, 'load', 'load_average_1m', cpus > 0 ? { direction: 'above', warn: cpus, crit: cpus * 2 } : undefined, {
-      load5m: f('load_average_5m'), load15m: f('load_average_15m'), cpus: cpus > 0 ? cpus : null,
-    }),
+    hostItem(
+      input,
+      'load',
+      'load_average_1m',
+      cpus > 0 ? { direction: 'above', warn: cpus, crit: cpus * 2 } : undefined,
+      {
+        load5m: f('load_average_5m'),
+        load15m: f('load_average_15m'),
+        cpus: cpus > 0 ? cpus : null,
+      },
+    ),
   ];
 }
 

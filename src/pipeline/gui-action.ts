@@ -2,7 +2,19 @@
 // `computer_use` tool inside <tool_call>…</tool_call> with coordinates on a 0–1000 grid
 // over the screenshot; we map them to the screenshot's pixels and check they fall on it.
 
-export const GUI_ACTIONS = ['click', 'double_click', 'right_click', 'middle_click', 'move', 'drag', 'type', 'key', 'scroll', 'wait', 'done'] as const;
+export const GUI_ACTIONS = [
+  'click',
+  'double_click',
+  'right_click',
+  'middle_click',
+  'move',
+  'drag',
+  'type',
+  'key',
+  'scroll',
+  'wait',
+  'done',
+] as const;
 export type GuiActionType = (typeof GUI_ACTIONS)[number];
 
 export interface GuiAction {
@@ -19,15 +31,35 @@ export interface GuiAction {
   target?: string;
 }
 
-export type GuiParse = { ok: true; action: GuiAction } | { ok: false; reason: 'invalid_output' | 'unknown_action' | 'out_of_bounds' | 'missing_argument'; detail: string };
+export type GuiParse =
+  | { ok: true; action: GuiAction }
+  | { ok: false; reason: 'invalid_output' | 'unknown_action' | 'out_of_bounds' | 'missing_argument'; detail: string };
 
 /** Qwen's names → ours. */
 const ACTION_NAMES: Record<string, GuiActionType> = {
-  left_click: 'click', click: 'click', double_click: 'double_click', right_click: 'right_click', middle_click: 'middle_click',
-  mouse_move: 'move', left_click_drag: 'drag', drag: 'drag', type: 'type', key: 'key', scroll: 'scroll', wait: 'wait',
-  terminate: 'done', answer: 'done',
+  left_click: 'click',
+  click: 'click',
+  double_click: 'double_click',
+  right_click: 'right_click',
+  middle_click: 'middle_click',
+  mouse_move: 'move',
+  left_click_drag: 'drag',
+  drag: 'drag',
+  type: 'type',
+  key: 'key',
+  scroll: 'scroll',
+  wait: 'wait',
+  terminate: 'done',
+  answer: 'done',
 };
-const POINTER: ReadonlySet<GuiActionType> = new Set(['click', 'double_click', 'right_click', 'middle_click', 'move', 'drag']);
+const POINTER: ReadonlySet<GuiActionType> = new Set([
+  'click',
+  'double_click',
+  'right_click',
+  'middle_click',
+  'move',
+  'drag',
+]);
 
 export const GUI_SYSTEM_PROMPT = `You are a GUI agent. You see a screenshot and decide the next single action.
 Call the tool once, as:
@@ -52,30 +84,45 @@ function extractCall(output: string): unknown {
 }
 
 function point(v: unknown): [number, number] | undefined {
-  return Array.isArray(v) && v.length === 2 && v.every((n) => typeof n === 'number' && Number.isFinite(n)) ? [v[0], v[1]] : undefined;
+  return Array.isArray(v) && v.length === 2 && v.every((n) => typeof n === 'number' && Number.isFinite(n))
+    ? [v[0], v[1]]
+    : undefined;
 }
 
 /** Parses and validates one model answer against a screenshot of width × height pixels. */
 export function parseGuiAction(output: string, width: number, height: number): GuiParse {
   const call = extractCall(output) as { name?: unknown; arguments?: Record<string, unknown> } | undefined;
   const args = call && typeof call === 'object' ? (call.arguments ?? (call as Record<string, unknown>)) : undefined;
-  if (!args || typeof args !== 'object') return { ok: false, reason: 'invalid_output', detail: 'no tool call in the answer' };
+  if (!args || typeof args !== 'object')
+    return { ok: false, reason: 'invalid_output', detail: 'no tool call in the answer' };
   const name = typeof args.action === 'string' ? args.action : undefined;
   const type = name ? ACTION_NAMES[name] : undefined;
   if (!type) return { ok: false, reason: 'unknown_action', detail: `unknown action ${JSON.stringify(name ?? null)}` };
   const action: GuiAction = { type };
   if (typeof args.target === 'string' && args.target) action.target = args.target.slice(0, 200);
-  const toPixels = (p: [number, number]) => [Math.round((p[0] / 1000) * width), Math.round((p[1] / 1000) * height)] as const;
+  const toPixels = (p: [number, number]) =>
+    [Math.round((p[0] / 1000) * width), Math.round((p[1] / 1000) * height)] as const;
   const inside = (x: number, y: number) => x >= 0 && y >= 0 && x <= width && y <= height;
 
   if (POINTER.has(type) || type === 'scroll') {
     const p = point(args.coordinate);
     if (!p) {
-      if (type !== 'scroll') return { ok: false, reason: 'missing_argument', detail: `${name} needs "coordinate": [x, y]` };
+      if (type !== 'scroll')
+        return { ok: false, reason: 'missing_argument', detail: `${name} needs "coordinate": [x, y]` };
     } else {
-      if (p[0] < 0 || p[0] > 1000 || p[1] < 0 || p[1] > 1000) return { ok: false, reason: 'out_of_bounds', detail: `coordinate ${JSON.stringify(p)} is outside the 0–1000 grid` };
+      if (p[0] < 0 || p[0] > 1000 || p[1] < 0 || p[1] > 1000)
+        return {
+          ok: false,
+          reason: 'out_of_bounds',
+          detail: `coordinate ${JSON.stringify(p)} is outside the 0–1000 grid`,
+        };
       const [x, y] = toPixels(p);
-      if (!inside(x, y)) return { ok: false, reason: 'out_of_bounds', detail: `(${x}, ${y}) is outside the ${width}×${height} screenshot` };
+      if (!inside(x, y))
+        return {
+          ok: false,
+          reason: 'out_of_bounds',
+          detail: `(${x}, ${y}) is outside the ${width}×${height} screenshot`,
+        };
       action.x = x;
       action.y = y;
     }
@@ -84,7 +131,8 @@ export function parseGuiAction(output: string, width: number, height: number): G
     const end = point(args.end_coordinate);
     if (!end) return { ok: false, reason: 'missing_argument', detail: 'left_click_drag needs "end_coordinate"' };
     const [x, y] = toPixels(end);
-    if (!inside(x, y)) return { ok: false, reason: 'out_of_bounds', detail: `drag end (${x}, ${y}) is outside the screenshot` };
+    if (!inside(x, y))
+      return { ok: false, reason: 'out_of_bounds', detail: `drag end (${x}, ${y}) is outside the screenshot` };
     action.toX = x;
     action.toY = y;
   }
@@ -93,7 +141,11 @@ export function parseGuiAction(output: string, width: number, height: number): G
     action.text = args.text;
   }
   if (type === 'key') {
-    const keys = Array.isArray(args.keys) ? args.keys.filter((k): k is string => typeof k === 'string') : typeof args.key === 'string' ? [args.key] : [];
+    const keys = Array.isArray(args.keys)
+      ? args.keys.filter((k): k is string => typeof k === 'string')
+      : typeof args.key === 'string'
+        ? [args.key]
+        : [];
     if (keys.length === 0) return { ok: false, reason: 'missing_argument', detail: 'key needs "keys"' };
     action.keys = keys;
   }

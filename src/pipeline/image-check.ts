@@ -119,7 +119,8 @@ export function decodedRowShare(raw: Uint8Array, width: number, height: number, 
 /** Turns a decoder's message into a short reason a person can act on. */
 export function decoderReason(format: string | null, message: string): string {
   const name = (format ?? 'image').toUpperCase();
-  if (/unsupported image format/i.test(message)) return 'not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG';
+  if (/unsupported image format/i.test(message))
+    return 'not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG';
   const detail = message
     .replace(/^Input (buffer|file) has corrupt header:\s*/i, '')
     .replace(/^(VipsJpeg|VipsForeignLoad\w*|\w+load(_buffer)?|webp|gifload|heifload|tiff2vips):\s*/i, '')

@@ -37,13 +37,22 @@ export class ImageFetcher {
 const defaultFetcher = new ImageFetcher();
 
 export async function imageBytes(input: string, field: string, limits: ImageFetchLimits): Promise<Buffer> {
-  const tooLarge = (n: number, counted: boolean) => new ImagePreprocError('IMAGE_TOO_LARGE', field,
-    `${field === 'video' ? 'the video' : 'the image'} is ${formatBytes(n)}${counted ? ' or more' : ''}; the limit is ${limits.maxBytes} bytes (${limits.maxBytesSetting ?? 'IMAGE_MAX_BYTES'})`,
-    { hash: null, bytes: n, format: null });
+  const tooLarge = (n: number, counted: boolean) =>
+    new ImagePreprocError(
+      'IMAGE_TOO_LARGE',
+      field,
+      `${field === 'video' ? 'the video' : 'the image'} is ${formatBytes(n)}${counted ? ' or more' : ''}; the limit is ${limits.maxBytes} bytes (${limits.maxBytesSetting ?? 'IMAGE_MAX_BYTES'})`,
+      { hash: null, bytes: n, format: null },
+    );
   if (/^https?:\/\//i.test(input)) return fetchUrl(input, field, limits, tooLarge);
   const m = DATA_URL.exec(input);
   const b64 = m ? input.slice(m[0].length) : input;
-  const unreadable = (reason: string) => new ImagePreprocError('IMAGE_UNREADABLE', field, reason, { hash: null, bytes: Math.floor((b64.length * 3) / 4), format: null });
+  const unreadable = (reason: string) =>
+    new ImagePreprocError('IMAGE_UNREADABLE', field, reason, {
+      hash: null,
+      bytes: Math.floor((b64.length * 3) / 4),
+      format: null,
+    });
   if (m && !m[2]) throw unreadable('only base64 data URLs are accepted (data:image/jpeg;base64,…)');
   // base64 is 4 characters per 3 bytes: reject before decoding what cannot fit.
   const approx = Math.floor((b64.length * 3) / 4);
@@ -63,20 +72,31 @@ export function urlOrigin(url: string): string {
   }
 }
 
-async function fetchUrl(url: string, field: string, limits: ImageFetchLimits, tooLarge: (n: number, counted: boolean) => ImagePreprocError): Promise<Buffer> {
+async function fetchUrl(
+  url: string,
+  field: string,
+  limits: ImageFetchLimits,
+  tooLarge: (n: number, counted: boolean) => ImagePreprocError,
+): Promise<Buffer> {
   const fetcher = limits.fetcher ?? defaultFetcher;
-  const failed = (why: string) => new AppError('IMAGE_FETCH_FAILED', `${field}: could not fetch ${urlOrigin(url)}: ${why}`, { field });
+  const failed = (why: string) =>
+    new AppError('IMAGE_FETCH_FAILED', `${field}: could not fetch ${urlOrigin(url)}: ${why}`, { field });
   // One deadline for the whole fetch, redirects and body included: a plain timer, cleared.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), limits.fetchTimeoutMs);
   try {
     let current = new URL(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      if (current.protocol !== 'http:' && current.protocol !== 'https:') throw failed(`a redirect led to ${current.protocol} (only http and https)`);
+      if (current.protocol !== 'http:' && current.protocol !== 'https:')
+        throw failed(`a redirect led to ${current.protocol} (only http and https)`);
       fetcher.guard.checkLiteral(current);
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(current, { dispatcher: fetcher.agent, signal: deadline.signal, headers: { accept: 'image/*, video/*;q=0.9, */*;q=0.5' } });
+        res = await request(current, {
+          dispatcher: fetcher.agent,
+          signal: deadline.signal,
+          headers: { accept: 'image/*, video/*;q=0.9, */*;q=0.5' },
+        });
       } catch (err) {
         throw unwrap(err);
       }
@@ -115,10 +135,15 @@ async function fetchUrl(url: string, field: string, limits: ImageFetchLimits, to
     throw failed(`more than ${MAX_REDIRECTS} redirects`);
   } catch (err) {
     if (err instanceof UrlNotAllowedError) {
-      throw new AppError('URL_NOT_ALLOWED', `${field}: ${urlOrigin(url)} is not fetched: ${err.message}; only public addresses are (IMAGE_FETCH_ALLOW lists exceptions)`, { field });
+      throw new AppError(
+        'URL_NOT_ALLOWED',
+        `${field}: ${urlOrigin(url)} is not fetched: ${err.message}; only public addresses are (IMAGE_FETCH_ALLOW lists exceptions)`,
+        { field },
+      );
     }
     if (err instanceof AppError) throw err;
-    if (deadline.signal.aborted) throw failed(`no complete answer within ${limits.fetchTimeoutMs} ms (IMAGE_FETCH_TIMEOUT_MS)`);
+    if (deadline.signal.aborted)
+      throw failed(`no complete answer within ${limits.fetchTimeoutMs} ms (IMAGE_FETCH_TIMEOUT_MS)`);
     throw failed((err as Error).message);
   } finally {
     clearTimeout(timer);

@@ -11,7 +11,13 @@ import type { ClientStats } from '../metrics/client-stats.js';
 import type { ModelStats, ModuleName } from '../metrics/model-stats.js';
 import { formatBytes } from '../units.js';
 import { imageBytes, type ImageFetchLimits } from './image-input.js';
-import { ImagePreprocError, prepareImage, type ImageBudget, type ImageFacts, type PreparedImage } from './preprocess.js';
+import {
+  ImagePreprocError,
+  prepareImage,
+  type ImageBudget,
+  type ImageFacts,
+  type PreparedImage,
+} from './preprocess.js';
 import { StageTimer } from './stages.js';
 
 export interface ModelRequestDeps {
@@ -76,7 +82,11 @@ export class ModelRequest {
   /** Bytes a streamed answer sent (a stream has no Content-Length); null otherwise. */
   responseBytes: number | null = null;
 
-  constructor(private readonly deps: ModelRequestDeps, readonly module: ModuleName, who: RequestIdentity) {
+  constructor(
+    private readonly deps: ModelRequestDeps,
+    readonly module: ModuleName,
+    who: RequestIdentity,
+  ) {
     this.requestId = who.requestId;
     this.client = who.client;
     this.endpoint = who.endpoint;
@@ -124,8 +134,20 @@ export class ModelRequest {
    * `drop`, an unreadable image (a video frame) is logged and skipped instead (null).
    */
   async image(input: string, field: string, limits: ImageFetchLimits, budget: ImageBudget): Promise<PreparedImage>;
-  async image(input: string, field: string, limits: ImageFetchLimits, budget: ImageBudget, opts: { drop: true }): Promise<PreparedImage | null>;
-  async image(input: string, field: string, limits: ImageFetchLimits, budget: ImageBudget, opts: { drop?: boolean } = {}): Promise<PreparedImage | null> {
+  async image(
+    input: string,
+    field: string,
+    limits: ImageFetchLimits,
+    budget: ImageBudget,
+    opts: { drop: true },
+  ): Promise<PreparedImage | null>;
+  async image(
+    input: string,
+    field: string,
+    limits: ImageFetchLimits,
+    budget: ImageBudget,
+    opts: { drop?: boolean } = {},
+  ): Promise<PreparedImage | null> {
     const now = this.deps.clock;
     let prepared: PreparedImage;
     try {
@@ -135,14 +157,18 @@ export class ModelRequest {
       if (!(err instanceof AppError)) throw err;
       const facts = err instanceof ImagePreprocError ? err.facts : undefined;
       if (facts) this.addEvidence(factsEvidence(facts));
-      this.deps.log.warn(this.module, err instanceof ImagePreprocError ? 'Image preproc failed' : 'Image fetch failed', {
-        reason: err instanceof ImagePreprocError ? err.reason : err.message,
-        field,
-        ...(facts ? factsParams(facts) : {}),
-        outcome: opts.drop ? 'dropped' : 'refused',
-        request_id: this.requestId,
-        client: this.client,
-      });
+      this.deps.log.warn(
+        this.module,
+        err instanceof ImagePreprocError ? 'Image preproc failed' : 'Image fetch failed',
+        {
+          reason: err instanceof ImagePreprocError ? err.reason : err.message,
+          field,
+          ...(facts ? factsParams(facts) : {}),
+          outcome: opts.drop ? 'dropped' : 'refused',
+          request_id: this.requestId,
+          client: this.client,
+        },
+      );
       if (opts.drop) return null;
       this.inputFailureLogged = true;
       throw err;
@@ -155,7 +181,12 @@ export class ModelRequest {
       this.deps.log.warn(this.module, 'Image preproc failed', {
         reason: prepared.degraded,
         field,
-        ...factsParams({ ...prepared, width: prepared.originalWidth, height: prepared.originalHeight, target: { width: prepared.width, height: prepared.height } }),
+        ...factsParams({
+          ...prepared,
+          width: prepared.originalWidth,
+          height: prepared.originalHeight,
+          target: { width: prepared.width, height: prepared.height },
+        }),
         outcome: 'degraded',
         request_id: this.requestId,
         client: this.client,
@@ -183,11 +214,20 @@ export class ModelRequest {
     const now = this.deps.clock();
     const total = this.timer.finish();
     this.deps.clients?.record(this.client, this.module, ok, this.timer.times.inference ?? 0, now);
-    this.deps.stats?.inputTokenCount(this.module, o.inputTokens, now, { client: this.client, requestId: this.requestId, source: o.inputTokensSource });
+    this.deps.stats?.inputTokenCount(this.module, o.inputTokens, now, {
+      client: this.client,
+      requestId: this.requestId,
+      source: o.inputTokensSource,
+    });
     this.runHooks({ answered: true, ok });
     const log = this.deps.log;
     if (o.level !== 'WARN' && !log.keepsInfo()) return total;
-    const params = { ...(typeof o.params === 'function' ? o.params() : o.params), duration: `${Math.round(total)}ms`, request_id: this.requestId, client: this.client };
+    const params = {
+      ...(typeof o.params === 'function' ? o.params() : o.params),
+      duration: `${Math.round(total)}ms`,
+      request_id: this.requestId,
+      client: this.client,
+    };
     if (o.level === 'WARN') log.warn(this.module, o.event, params);
     else log.info(this.module, o.event, params, { always: true });
     return total;
@@ -202,28 +242,50 @@ export class ModelRequest {
   fail(error: AppError): AppError {
     if (this.ended) return error;
     this.ended = true;
-    const err = this.gone.signal.aborted && error.code !== 'CLIENT_CLOSED'
-      ? new AppError('CLIENT_CLOSED', 'The client closed the request before its answer was complete')
-      : error;
+    const err =
+      this.gone.signal.aborted && error.code !== 'CLIENT_CLOSED'
+        ? new AppError('CLIENT_CLOSED', 'The client closed the request before its answer was complete')
+        : error;
     const now = this.deps.clock();
     this.timer.finish();
     this.deps.clients?.record(this.client, this.module, false, this.timer.times.inference ?? 0, now);
     this.deps.stats?.failure(this.module, err.code, now);
     this.runHooks({ answered: false, error: err });
-    const base = { request_id: this.requestId, client: this.client, endpoint: this.endpoint, status: err.statusCode, code: err.code };
+    const base = {
+      request_id: this.requestId,
+      client: this.client,
+      endpoint: this.endpoint,
+      status: err.statusCode,
+      code: err.code,
+    };
     if (err.code === 'CLIENT_CLOSED') {
-      this.deps.log.info(this.module, 'Client closed the request', { ...base, duration: `${Math.round(this.timer.times.total ?? 0)}ms` });
+      this.deps.log.info(this.module, 'Client closed the request', {
+        ...base,
+        duration: `${Math.round(this.timer.times.total ?? 0)}ms`,
+      });
     } else if (err.statusCode >= 500) {
       void this.logFailure(err, base);
     } else if (this.inputFailureLogged) {
       // Already written as the WARN line that names the image.
-    } else if (err.code === 'IMAGE_FETCH_FAILED' || err.code === 'URL_NOT_ALLOWED' || err instanceof ImagePreprocError) {
+    } else if (
+      err.code === 'IMAGE_FETCH_FAILED' ||
+      err.code === 'URL_NOT_ALLOWED' ||
+      err instanceof ImagePreprocError
+    ) {
       // A video fetched or read outside image(): the same words as for an image.
-      this.deps.log.warn(this.module, err instanceof ImagePreprocError ? 'Image preproc failed' : 'Image fetch failed', { ...base, message: err.message, ...this.evidenceParams() });
+      this.deps.log.warn(
+        this.module,
+        err instanceof ImagePreprocError ? 'Image preproc failed' : 'Image fetch failed',
+        { ...base, message: err.message, ...this.evidenceParams() },
+      );
     } else if (err.code === 'CONTEXT_TOO_LONG') {
       this.deps.log.warn(this.module, 'Context too long', { ...base, message: err.message, ...this.evidenceParams() });
     } else {
-      this.deps.log.info(this.module, 'Request rejected', { ...base, message: err.message, ...(err.field ? { field: err.field } : {}) });
+      this.deps.log.info(this.module, 'Request rejected', {
+        ...base,
+        message: err.message,
+        ...(err.field ? { field: err.field } : {}),
+      });
     }
     return err;
   }
@@ -252,13 +314,20 @@ export class ModelRequest {
       // No reading is no reason to lose the line.
     }
     this.deps.log.error(this.module, FAILURE_EVENTS[err.code] ?? 'Request failed', {
-      ...base, message: err.message, ...evidence, ...(gpuFree ? { gpu_free: gpuFree } : {}),
+      ...base,
+      message: err.message,
+      ...evidence,
+      ...(gpuFree ? { gpu_free: gpuFree } : {}),
     });
   }
 }
 
 function factsEvidence(f: ImageFacts): Partial<InputEvidence> {
-  return { hashes: f.hash ? [f.hash] : [], bytes: f.bytes, ...(f.width && f.height ? { dimensions: [`${f.width}x${f.height}`] } : {}) };
+  return {
+    hashes: f.hash ? [f.hash] : [],
+    bytes: f.bytes,
+    ...(f.width && f.height ? { dimensions: [`${f.width}x${f.height}`] } : {}),
+  };
 }
 
 /** The log parameters that describe an image: the tutorial's operator searched by each. */

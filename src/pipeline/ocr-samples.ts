@@ -56,8 +56,10 @@ export class OcrSampleKeeper {
     }
     const now = this.opts.clock();
     const files = new Set(readdirSync(this.opts.dir));
-    this.samples = listed.filter((s) => files.has(s.file) && now - s.at < this.retentionMs)
-      .sort((a, b) => a.confidence - b.confidence).slice(0, this.opts.capacity);
+    this.samples = listed
+      .filter((s) => files.has(s.file) && now - s.at < this.retentionMs)
+      .sort((a, b) => a.confidence - b.confidence)
+      .slice(0, this.opts.capacity);
     for (const s of this.samples) this.ready.add(s.file);
     for (const f of files) if (f !== INDEX && !this.ready.has(f)) rmSync(join(this.opts.dir, f), { force: true });
     const path = join(this.opts.dir, INDEX);
@@ -74,7 +76,14 @@ export class OcrSampleKeeper {
     const worst = this.samples.at(-1);
     if (this.samples.length >= this.opts.capacity && (!worst || s.confidence >= worst.confidence)) return;
     if (this.samples.some((k) => k.imageHash === s.image.hash)) return; // the same image again
-    const sample: OcrSample = { file: `${s.image.hash}-${s.at}.jpg`, imageHash: s.image.hash, confidence: s.confidence, lang: s.lang, requestId: s.requestId, at: s.at };
+    const sample: OcrSample = {
+      file: `${s.image.hash}-${s.at}.jpg`,
+      imageHash: s.image.hash,
+      confidence: s.confidence,
+      lang: s.lang,
+      requestId: s.requestId,
+      at: s.at,
+    };
     this.samples = [...this.samples, sample].sort((a, b) => a.confidence - b.confidence);
     for (const gone of this.samples.splice(this.opts.capacity)) this.remove(gone);
     const dataUrl = s.image.dataUrl;
@@ -129,7 +138,10 @@ export class OcrSampleKeeper {
     if (!this.samples.includes(sample)) return;
     try {
       const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
-      const thumb = await sharp(bytes).resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 70 }).toBuffer();
+      const thumb = await sharp(bytes)
+        .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: 70 })
+        .toBuffer();
       if (!this.samples.includes(sample)) return;
       const path = join(this.opts.dir, sample.file);
       await writeFile(`${path}.tmp`, thumb, { mode: 0o600 });
@@ -140,7 +152,10 @@ export class OcrSampleKeeper {
       await this.saveIndex();
     } catch (err) {
       this.samples = this.samples.filter((s) => s !== sample);
-      this.opts.log.warn('ocr', 'OCR sample not kept', { image_hash: sample.imageHash, reason: (err as Error).message });
+      this.opts.log.warn('ocr', 'OCR sample not kept', {
+        image_hash: sample.imageHash,
+        reason: (err as Error).message,
+      });
     }
   }
 

@@ -7,7 +7,16 @@
 import { webcrypto } from 'node:crypto';
 import sharp from 'sharp';
 import { AppError } from '../errors.js';
-import { decodedRowShare, decoderReason, isComplete, jpegLayout, megapixels, pngLayout, pngRowShare, sniffFormat } from './image-check.js';
+import {
+  decodedRowShare,
+  decoderReason,
+  isComplete,
+  jpegLayout,
+  megapixels,
+  pngLayout,
+  pngRowShare,
+  sniffFormat,
+} from './image-check.js';
 
 export const PATCH = 32;
 
@@ -57,7 +66,12 @@ export interface ImageFacts {
 
 /** A 4xx about the client's image, with the facts the WARN line names. */
 export class ImagePreprocError extends AppError {
-  constructor(code: 'IMAGE_UNREADABLE' | 'IMAGE_TOO_LARGE', field: string, readonly reason: string, readonly facts: ImageFacts) {
+  constructor(
+    code: 'IMAGE_UNREADABLE' | 'IMAGE_TOO_LARGE',
+    field: string,
+    readonly reason: string,
+    readonly facts: ImageFacts,
+  ) {
     super(code, `${field}: ${reason}`, { field });
   }
 }
@@ -66,7 +80,12 @@ export class ImagePreprocError extends AppError {
  * Qwen's smart_resize, downscale-only: the largest size with both sides multiples of
  * 32 and at most maxPixels in area, keeping the aspect ratio. Pure, for tests.
  */
-export function fitToBudget(width: number, height: number, maxPixels: number, maxSide = 0): { width: number; height: number } {
+export function fitToBudget(
+  width: number,
+  height: number,
+  maxPixels: number,
+  maxSide = 0,
+): { width: number; height: number } {
   const sideOk = maxSide <= 0 || Math.max(width, height) <= maxSide;
   if (width * height <= maxPixels && sideOk) return { width, height };
   const byArea = Math.sqrt((width * height) / maxPixels);
@@ -81,7 +100,9 @@ const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', web
 
 /** sha256 prefix, computed on libuv's pool (hashing 20 MB on the event loop takes ~40 ms). */
 export async function imageHash(bytes: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex').slice(0, 16);
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes))
+    .toString('hex')
+    .slice(0, 16);
 }
 
 export async function prepareImage(bytes: Buffer, field: string, budget: ImageBudget): Promise<PreparedImage> {
@@ -107,8 +128,12 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
   const target = fitToBudget(ow, oh, budget.maxPixels, budget.maxSide ?? 0);
   facts.target = target;
   if (ow * oh > budget.maxInputPixels) {
-    throw new ImagePreprocError('IMAGE_TOO_LARGE', field,
-      `${ow}x${oh} is ${megapixels(ow, oh)}; images are decoded up to ${megapixels(budget.maxInputPixels, 1)} (IMAGE_MAX_INPUT_PIXELS)`, facts);
+    throw new ImagePreprocError(
+      'IMAGE_TOO_LARGE',
+      field,
+      `${ow}x${oh} is ${megapixels(ow, oh)}; images are decoded up to ${megapixels(budget.maxInputPixels, 1)} (IMAGE_MAX_INPUT_PIXELS)`,
+      facts,
+    );
   }
   const image = { hash, bytes: bytes.length, format, originalWidth: ow, originalHeight: oh };
   const resized = target.width !== ow || target.height !== oh;
@@ -118,9 +143,15 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
     if (budget.onFailure === 'refuse') throw unreadable(reason);
     // What arrived is decoded (the rest is the decoder's fill) and sent at the budget's size.
     try {
-      return { ...image, ...(await resize(bytes, format, target, budget.maxInputPixels, true)), degraded: `${reason}; sent the part that arrived` };
+      return {
+        ...image,
+        ...(await resize(bytes, format, target, budget.maxInputPixels, true)),
+        degraded: `${reason}; sent the part that arrived`,
+      };
     } catch (err) {
-      throw unreadable(`${reason}; not even that part could be decoded (${decoderReason(format, (err as Error).message)})`);
+      throw unreadable(
+        `${reason}; not even that part could be decoded (${decoderReason(format, (err as Error).message)})`,
+      );
     }
   }
   if (!resized) return { ...image, ...asIs(bytes, format, target) };
@@ -142,21 +173,50 @@ function tokensFor(size: { width: number; height: number }): number {
 
 function asIs(bytes: Buffer, format: string, target: { width: number; height: number }): Encoded {
   const mime = MIME[format] ?? 'application/octet-stream';
-  return { width: target.width, height: target.height, resized: false, tokens: tokensFor(target), dataUrl: `data:${mime};base64,${bytes.toString('base64')}` };
+  return {
+    width: target.width,
+    height: target.height,
+    resized: false,
+    tokens: tokensFor(target),
+    dataUrl: `data:${mime};base64,${bytes.toString('base64')}`,
+  };
 }
 
-async function resize(bytes: Buffer, format: string, target: { width: number; height: number }, maxInputPixels: number, partial: boolean): Promise<Encoded> {
+async function resize(
+  bytes: Buffer,
+  format: string,
+  target: { width: number; height: number },
+  maxInputPixels: number,
+  partial: boolean,
+): Promise<Encoded> {
   // A partial decode tolerates what the decoder calls errors; a normal one not even warnings.
   const pipeline = sharp(bytes, { failOn: partial ? 'none' : 'warning', limitInputPixels: maxInputPixels })
     .rotate()
     .resize(target.width, target.height, { fit: 'fill' });
   const outFormat = format === 'png' || format === 'webp' ? format : 'jpeg';
-  const out = await (outFormat === 'png' ? pipeline.png() : outFormat === 'webp' ? pipeline.webp({ quality: 90 }) : pipeline.jpeg({ quality: 90 })).toBuffer();
-  return { width: target.width, height: target.height, resized: true, tokens: tokensFor(target), dataUrl: `data:${MIME[outFormat]};base64,${out.toString('base64')}` };
+  const out = await (outFormat === 'png'
+    ? pipeline.png()
+    : outFormat === 'webp'
+      ? pipeline.webp({ quality: 90 })
+      : pipeline.jpeg({ quality: 90 })
+  ).toBuffer();
+  return {
+    width: target.width,
+    height: target.height,
+    resized: true,
+    tokens: tokensFor(target),
+    dataUrl: `data:${MIME[outFormat]};base64,${out.toString('base64')}`,
+  };
 }
 
 /** "truncated JPEG: data ends at about 61 % of the image (3264x2448)" */
-async function truncationReason(bytes: Buffer, format: string, width: number, height: number, maxInputPixels: number): Promise<string> {
+async function truncationReason(
+  bytes: Buffer,
+  format: string,
+  width: number,
+  height: number,
+  maxInputPixels: number,
+): Promise<string> {
   const size = `${width}x${height}`;
   if (format === 'png') {
     const share = await pngRowShare(pngLayout(bytes));
@@ -164,10 +224,14 @@ async function truncationReason(bytes: Buffer, format: string, width: number, he
       ? `truncated PNG: the file ends before its last chunk (${size})`
       : `truncated PNG: data ends at ${percent(share)} of the rows (${size})`;
   }
-  if (jpegLayout(bytes).progressive) return `truncated JPEG: the file ends before its last progressive scan (${size}); the image is there but blurred`;
+  if (jpegLayout(bytes).progressive)
+    return `truncated JPEG: the file ends before its last progressive scan (${size}); the image is there but blurred`;
   try {
     // JPEG decodes at 1/8 scale straight from the file: a few milliseconds for a photo.
-    const { data, info } = await sharp(bytes, { failOn: 'none', limitInputPixels: maxInputPixels }).resize({ width: Math.min(256, width) }).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { failOn: 'none', limitInputPixels: maxInputPixels })
+      .resize({ width: Math.min(256, width) })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const share = decodedRowShare(data, info.width, info.height, info.channels);
     if (share < 0.995) return `truncated JPEG: data ends at about ${percent(share)} of the image (${size})`;
   } catch {

@@ -13,7 +13,11 @@ export class StageTimer {
 
   private readonly windows: Readonly<Record<Stage, StageRecorder>> | null;
 
-  constructor(module: ModuleName, stats: ModelStats | null, private readonly clock: () => number) {
+  constructor(
+    module: ModuleName,
+    stats: ModelStats | null,
+    private readonly clock: () => number,
+  ) {
     this.windows = stats ? stats.stageWindows(module) : null;
   }
 

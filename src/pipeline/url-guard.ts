@@ -10,7 +10,11 @@ import ipaddr from 'ipaddr.js';
 
 export class UrlNotAllowedError extends Error {
   readonly code = 'ERR_URL_NOT_ALLOWED';
-  constructor(readonly host: string, readonly address: string, readonly range: string) {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly range: string,
+  ) {
     super(`${host} resolves to ${address}, a ${RANGE_WORDS[range] ?? `${range} (special-purpose)`} address`);
   }
 }
@@ -37,7 +41,8 @@ export class UrlAllowList {
       const entry = e.trim().toLowerCase();
       if (!entry) continue;
       if (entry.includes('/')) this.cidrs.push(ipaddr.parseCIDR(entry));
-      else if (ipaddr.isValid(entry)) this.cidrs.push([ipaddr.parse(entry), ipaddr.parse(entry).kind() === 'ipv4' ? 32 : 128]);
+      else if (ipaddr.isValid(entry))
+        this.cidrs.push([ipaddr.parse(entry), ipaddr.parse(entry).kind() === 'ipv4' ? 32 : 128]);
       else this.hosts.add(entry);
     }
   }
@@ -72,7 +77,11 @@ export class UrlAllowList {
    * A `lookup` for net.connect (undici passes it through): resolves, then refuses with
    * UrlNotAllowedError when any address the name has is forbidden.
    */
-  lookup = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+  lookup = (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       if (!this.allowsHost(hostname)) {

@@ -38,10 +38,18 @@ export async function modelPlugin(app: FastifyInstance, opts: ModelPluginOptions
     });
   }
   trackModelRequests(app, {
-    log, clock, stats: monitor?.model ?? null, clients: monitor?.clients ?? null,
+    log,
+    clock,
+    stats: monitor?.model ?? null,
+    clients: monitor?.clients ?? null,
     gpuFree: monitor ? () => monitor.gpuFreeNow() : undefined,
   });
-  await app.register(chatRoutes, { upstream, chatStats: monitor?.stats.chat ?? null, defaultModel: config.UPSTREAM_MODEL, clock });
+  await app.register(chatRoutes, {
+    upstream,
+    chatStats: monitor?.stats.chat ?? null,
+    defaultModel: config.UPSTREAM_MODEL,
+    clock,
+  });
   await app.register(openAiRoutes, { upstream, clock });
   const modelOpts: ModelRouteOptions = {
     upstream,
@@ -49,8 +57,17 @@ export async function modelPlugin(app: FastifyInstance, opts: ModelPluginOptions
     modelStats: monitor?.model ?? null,
     clock,
     defaultModel: config.UPSTREAM_MODEL,
-    imageLimits: { maxBytes: config.IMAGE_MAX_BYTES, fetchTimeoutMs: config.IMAGE_FETCH_TIMEOUT_MS, fetcher: opts.imageFetcher },
-    imageBudget: { maxPixels: config.IMAGE_MAX_PIXELS, maxSide: config.IMAGE_MAX_SIDE, maxInputPixels: config.IMAGE_MAX_INPUT_PIXELS, onFailure: config.IMAGE_ON_PREPROC_FAILURE },
+    imageLimits: {
+      maxBytes: config.IMAGE_MAX_BYTES,
+      fetchTimeoutMs: config.IMAGE_FETCH_TIMEOUT_MS,
+      fetcher: opts.imageFetcher,
+    },
+    imageBudget: {
+      maxPixels: config.IMAGE_MAX_PIXELS,
+      maxSide: config.IMAGE_MAX_SIDE,
+      maxInputPixels: config.IMAGE_MAX_INPUT_PIXELS,
+      onFailure: config.IMAGE_ON_PREPROC_FAILURE,
+    },
     ocrConfidenceThreshold: config.OCR_CONFIDENCE_THRESHOLD,
     ocrMaxTokens: config.OCR_MAX_TOKENS,
     guiStepTimeoutMs: config.GUI_STEP_TIMEOUT_MS,
@@ -58,7 +75,11 @@ export async function modelPlugin(app: FastifyInstance, opts: ModelPluginOptions
       fps: config.VIDEO_FPS,
       minFrames: config.VIDEO_MIN_FRAMES,
       maxFrames: config.VIDEO_MAX_FRAMES,
-      frameBudget: { maxPixels: config.VIDEO_FRAME_MAX_PIXELS, maxInputPixels: config.IMAGE_MAX_INPUT_PIXELS, onFailure: config.IMAGE_ON_PREPROC_FAILURE },
+      frameBudget: {
+        maxPixels: config.VIDEO_FRAME_MAX_PIXELS,
+        maxInputPixels: config.IMAGE_MAX_INPUT_PIXELS,
+        onFailure: config.IMAGE_ON_PREPROC_FAILURE,
+      },
       maxBytes: config.VIDEO_MAX_BYTES,
     },
     ocrSamples: opts.ocrSamples,

@@ -48,7 +48,12 @@ async function monitor(app: FastifyInstance, opts: MonitorPluginOptions): Promis
 async function monitorRoutes(app: FastifyInstance, opts: MonitorPluginOptions): Promise<void> {
   const { monitor, alerts, log, clock, access } = opts;
   await app.register(loginRoutes, access);
-  const accessOf = (request: FastifyRequest) => monitorAccess({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, access.token, access.sessions);
+  const accessOf = (request: FastifyRequest) =>
+    monitorAccess(
+      { remoteAddress: request.socket.remoteAddress, headers: request.headers },
+      access.token,
+      access.sessions,
+    );
   const mayAccess = (request: FastifyRequest) => ['loopback', 'session', 'token'].includes(accessOf(request));
   // Its own check: a signed link from an alert opens one image without the token.
   if (opts.ocrSamples) await app.register(ocrSampleRoutes, { ...opts.ocrSamples, mayAccess, clock });
@@ -57,15 +62,24 @@ async function monitorRoutes(app: FastifyInstance, opts: MonitorPluginOptions): 
       const kind = accessOf(request);
       if (kind === 'loopback' || kind === 'session') return;
       // A Bearer token is a guess like a login: throttled the same way.
-      if (kind === 'token' || kind === 'wrong-token') return checkToken(request, reply, bearer(request.headers)!, access);
-      throw new AppError('UNAUTHORIZED', 'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>');
+      if (kind === 'token' || kind === 'wrong-token')
+        return checkToken(request, reply, bearer(request.headers)!, access);
+      throw new AppError(
+        'UNAUTHORIZED',
+        'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>',
+      );
     });
     await guarded.register(monitorApiRoutes, { monitor, clock });
     await guarded.register(streamRoute, { monitor, clock });
     await guarded.register(metricsRoute, { monitor });
     await guarded.register(logRoutes, { log, clock });
     await guarded.register(alertRoutes, {
-      alerts, adminToken: opts.adminToken, store: monitor.store, clock, intervalMs: opts.intervalMs, windowMs: opts.windowMs,
+      alerts,
+      adminToken: opts.adminToken,
+      store: monitor.store,
+      clock,
+      intervalMs: opts.intervalMs,
+      windowMs: opts.windowMs,
       modelEndpoints: () => monitor.stats.modelEndpoints(),
     });
   });

@@ -75,7 +75,14 @@ export class GpuPoller implements GpuSource {
   private retryMs = FIRST_RETRY_MS;
   private checks = 0;
   private processes: GpuProcess[] = [];
-  private last: GpuPollResult = { available: false, reason: 'GPU probe has not run yet', readings: [], lost: [], processes: [], readMs: [] };
+  private last: GpuPollResult = {
+    available: false,
+    reason: 'GPU probe has not run yet',
+    readings: [],
+    lost: [],
+    processes: [],
+    readMs: [],
+  };
   private driverVersion: string | undefined;
   private readonly threshold: number;
   private readonly processEvery: number;
@@ -131,7 +138,15 @@ export class GpuPoller implements GpuSource {
     if (slowCadence) this.processes = await this.readProcesses(lost);
     const samples: Record<string, UtilSample[]> = {};
     for (const dev of this.devices) if (dev.lastSamples.length) samples[String(dev.index)] = dev.lastSamples;
-    const result: GpuPollResult = { ...this.emptyResult(), available: readings.length > 0, readings, lost, processes: this.processes, readMs, samples };
+    const result: GpuPollResult = {
+      ...this.emptyResult(),
+      available: readings.length > 0,
+      readings,
+      lost,
+      processes: this.processes,
+      readMs,
+      samples,
+    };
     if (this.driverVersion) result.driverVersion = this.driverVersion;
     if (lost.length > 0) {
       result.reason = `GPU ${lost.join(', ')} lost (GPU_IS_LOST): NVML will be re-initialised`;
@@ -151,7 +166,10 @@ export class GpuPoller implements GpuSource {
       try {
         this.nvml = (this.opts.load ?? loadNvml)(this.opts.library);
       } catch (err) {
-        const reason = err instanceof NvmlLoadError ? `no NVIDIA GPU: ${err.message}` : `cannot load NVML: ${(err as Error).message}`;
+        const reason =
+          err instanceof NvmlLoadError
+            ? `no NVIDIA GPU: ${err.message}`
+            : `cannot load NVML: ${(err as Error).message}`;
         // The library will not appear by itself soon: retry rarely.
         this.retryMs = MAX_RETRY_MS;
         return this.fail(now, reason);
@@ -189,7 +207,8 @@ export class GpuPoller implements GpuSource {
     for (const dev of this.devices) {
       if (lost.includes(dev.index)) continue;
       const p = await dev.processes();
-      if (p && 'records' in p) for (const rec of p.records) out.push({ gpu: dev.index, ...rec, ...readProcessInfo(rec.pid) });
+      if (p && 'records' in p)
+        for (const rec of p.records) out.push({ gpu: dev.index, ...rec, ...readProcessInfo(rec.pid) });
     }
     return out;
   }

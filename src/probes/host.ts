@@ -26,7 +26,10 @@ export function cpuShares(prev: CpuTimes, cur: CpuTimes): { busyPercent: number;
   const dWait = cur.iowait - prev.iowait;
   // iowait can step backwards on some kernels (it is a per-CPU estimate): clamp to 0.
   const wait = Math.max(0, dWait);
-  return { busyPercent: clampPercent(((dt - dIdle - wait) / dt) * 100), ioWaitPercent: clampPercent((wait / dt) * 100) };
+  return {
+    busyPercent: clampPercent(((dt - dIdle - wait) / dt) * 100),
+    ioWaitPercent: clampPercent((wait / dt) * 100),
+  };
 }
 
 export function parseMeminfo(text: string): { totalKiB: number; availableKiB: number } | undefined {
@@ -125,7 +128,8 @@ export class HostProbe {
 
   /** One reading; CPU shares need a previous reading, so the first has none. */
   sample(nowMs: number): HostReading {
-    if (this.platform !== 'linux') return { available: false, reason: `host probes read /proc, which ${this.platform} does not have` };
+    if (this.platform !== 'linux')
+      return { available: false, reason: `host probes read /proc, which ${this.platform} does not have` };
     const r: HostReading = { available: true };
 
     const stat = parseProcStat(this.read(`${this.proc}/stat`) ?? '');

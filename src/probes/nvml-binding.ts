@@ -52,17 +52,27 @@ export interface NvmlFunctions {
   name: Bound<[dev: DeviceHandle, buf: Buffer, len: number], number>;
   uuid: Bound<[dev: DeviceHandle, buf: Buffer, len: number], number>;
   memoryV1: Bound<[dev: DeviceHandle, out: { total: number; free: number; used: number }], number>;
-  memoryV2?: Bound<[dev: DeviceHandle, inout: { version: number; total: number; reserved: number; free: number; used: number }], number> | undefined;
+  memoryV2?:
+    | Bound<
+        [dev: DeviceHandle, inout: { version: number; total: number; reserved: number; free: number; used: number }],
+        number
+      >
+    | undefined;
   utilization: Bound<[dev: DeviceHandle, out: { gpu: number; memory: number }], number>;
   temperature: Bound<[dev: DeviceHandle, sensor: number, out: Out<number>], number>;
-  temperatureV?: Bound<[dev: DeviceHandle, inout: { version: number; sensorType: number; temperature: number }], number> | undefined;
+  temperatureV?:
+    | Bound<[dev: DeviceHandle, inout: { version: number; sensorType: number; temperature: number }], number>
+    | undefined;
   power: Bound<[dev: DeviceHandle, out: Out<number>], number>;
   powerLimit: Bound<[dev: DeviceHandle, out: Out<number>], number>;
   clock: Bound<[dev: DeviceHandle, type: number, out: Out<number>], number>;
   fan: Bound<[dev: DeviceHandle, out: Out<number>], number>;
   eccTotal: Bound<[dev: DeviceHandle, errorType: number, counterType: number, out: Out<number | bigint>], number>;
   pcie: Bound<[dev: DeviceHandle, counter: number, out: Out<number>], number>;
-  samples: Bound<[dev: DeviceHandle, type: number, lastSeen: number, valType: Out<number>, count: Out<number>, buf: Buffer | null], number>;
+  samples: Bound<
+    [dev: DeviceHandle, type: number, lastSeen: number, valType: Out<number>, count: Out<number>, buf: Buffer | null],
+    number
+  >;
   processes: Bound<[dev: DeviceHandle, count: Out<number>, buf: Buffer | null], number>;
   /** Present in drivers that report confidential-computing memory (and 32-byte process records). */
   hasConfidentialComputing: boolean;
@@ -74,7 +84,11 @@ export const MEMORY_V2_VERSION = 40 | (2 << 24);
 export const TEMPERATURE_V1_VERSION = 12 | (1 << 24);
 
 /** Where the library is looked for, in order. */
-export function libraryCandidates(override: string | undefined, platform = process.platform, env = process.env): string[] {
+export function libraryCandidates(
+  override: string | undefined,
+  platform = process.platform,
+  env = process.env,
+): string[] {
   if (override) return [override];
   if (platform === 'win32') {
     const systemRoot = env.SystemRoot ?? 'C:\\Windows';
@@ -91,7 +105,11 @@ function declareTypes(): void {
   koffi.pointer('nvmlDevice_t', koffi.opaque('nvmlDevice_st'));
   koffi.struct('nvmlMemory_t', { total: 'unsigned long long', free: 'unsigned long long', used: 'unsigned long long' });
   koffi.struct('nvmlMemory_v2_t', {
-    version: 'unsigned int', total: 'unsigned long long', reserved: 'unsigned long long', free: 'unsigned long long', used: 'unsigned long long',
+    version: 'unsigned int',
+    total: 'unsigned long long',
+    reserved: 'unsigned long long',
+    free: 'unsigned long long',
+    used: 'unsigned long long',
   });
   koffi.struct('nvmlUtilization_t', { gpu: 'unsigned int', memory: 'unsigned int' });
   koffi.struct('nvmlTemperature_t', { version: 'unsigned int', sensorType: 'int', temperature: 'int' });
@@ -121,7 +139,9 @@ export function loadNvml(override?: string): NvmlFunctions {
   if (!lib) {
     // The usual case, no driver at all, reads short; anything stranger keeps its details.
     const missing = failures.every((f) => /No such file|cannot find|not found|could not be found/i.test(f));
-    throw new NvmlLoadError(missing ? `${candidates[0]} not found` : `NVIDIA driver library could not be loaded (${failures.join('; ')})`);
+    throw new NvmlLoadError(
+      missing ? `${candidates[0]} not found` : `NVIDIA driver library could not be loaded (${failures.join('; ')})`,
+    );
   }
   declareTypes();
   const l = lib;
@@ -134,7 +154,9 @@ export function loadNvml(override?: string): NvmlFunctions {
   };
   const f = (proto: string) => l.func(proto);
   const memoryV2 = optional('int nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, _Inout_ nvmlMemory_v2_t *memory)');
-  const temperatureV = optional('int nvmlDeviceGetTemperatureV(nvmlDevice_t device, _Inout_ nvmlTemperature_t *temperature)');
+  const temperatureV = optional(
+    'int nvmlDeviceGetTemperatureV(nvmlDevice_t device, _Inout_ nvmlTemperature_t *temperature)',
+  );
   return {
     path,
     init: f('int nvmlInit_v2()'),
@@ -154,11 +176,18 @@ export function loadNvml(override?: string): NvmlFunctions {
     powerLimit: f('int nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, _Out_ unsigned int *limit)'),
     clock: f('int nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, _Out_ unsigned int *clock)'),
     fan: f('int nvmlDeviceGetFanSpeed(nvmlDevice_t device, _Out_ unsigned int *speed)'),
-    eccTotal: f('int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, int errorType, int counterType, _Out_ unsigned long long *eccCounts)'),
+    eccTotal: f(
+      'int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, int errorType, int counterType, _Out_ unsigned long long *eccCounts)',
+    ),
     pcie: f('int nvmlDeviceGetPcieThroughput(nvmlDevice_t device, int counter, _Out_ unsigned int *value)'),
-    samples: f('int nvmlDeviceGetSamples(nvmlDevice_t device, int type, unsigned long long lastSeenTimeStamp, _Out_ int *sampleValType, _Inout_ unsigned int *sampleCount, void *samples)'),
-    processes: f('int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, _Inout_ unsigned int *infoCount, void *infos)'),
-    hasConfidentialComputing: optional('int nvmlDeviceGetConfComputeMemSizeInfo(nvmlDevice_t device, void *info)') !== undefined,
+    samples: f(
+      'int nvmlDeviceGetSamples(nvmlDevice_t device, int type, unsigned long long lastSeenTimeStamp, _Out_ int *sampleValType, _Inout_ unsigned int *sampleCount, void *samples)',
+    ),
+    processes: f(
+      'int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, _Inout_ unsigned int *infoCount, void *infos)',
+    ),
+    hasConfidentialComputing:
+      optional('int nvmlDeviceGetConfComputeMemSizeInfo(nvmlDevice_t device, void *info)') !== undefined,
   };
 }
 

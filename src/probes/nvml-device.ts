@@ -1,12 +1,38 @@
 // Reads one GPU through the bound NVML functions. A field the board does not support is
 // absent (never 0); any other failure is kept as a readable message; a lost GPU throws.
-import { callAsync, CLOCK_MEM, CLOCK_SM, cString, GPU_UTILIZATION_SAMPLES, MEMORY_V2_VERSION, NVML, PCIE_RX, PCIE_TX, SAMPLE_BYTES, TEMPERATURE_V1_VERSION, type DeviceHandle, type NvmlFunctions } from './nvml-binding.js';
-import { chooseStride, decodeSamples, summarizeSamples, type ProcessRecord, type ProcessStride, type SampleSummary, type UtilSample } from './nvml-records.js';
+import {
+  callAsync,
+  CLOCK_MEM,
+  CLOCK_SM,
+  cString,
+  GPU_UTILIZATION_SAMPLES,
+  MEMORY_V2_VERSION,
+  NVML,
+  PCIE_RX,
+  PCIE_TX,
+  SAMPLE_BYTES,
+  TEMPERATURE_V1_VERSION,
+  type DeviceHandle,
+  type NvmlFunctions,
+} from './nvml-binding.js';
+import {
+  chooseStride,
+  decodeSamples,
+  summarizeSamples,
+  type ProcessRecord,
+  type ProcessStride,
+  type SampleSummary,
+  type UtilSample,
+} from './nvml-records.js';
 
 const MIB = 1024 * 1024;
 
 export class NvmlCallError extends Error {
-  constructor(readonly call: string, readonly nvmlCode: number, message: string) {
+  constructor(
+    readonly call: string,
+    readonly nvmlCode: number,
+    message: string,
+  ) {
     super(`${call}: ${message} (NVML ${nvmlCode})`);
   }
 }
@@ -58,7 +84,11 @@ export class NvmlDevice {
     return !this.unsupported.has(call);
   }
 
-  constructor(private readonly nvml: NvmlFunctions, readonly index: number, readonly handle: DeviceHandle) {
+  constructor(
+    private readonly nvml: NvmlFunctions,
+    readonly index: number,
+    readonly handle: DeviceHandle,
+  ) {
     this.stride = nvml.hasConfidentialComputing ? 32 : 24;
   }
 
@@ -98,14 +128,19 @@ export class NvmlDevice {
       const m = { version: MEMORY_V2_VERSION, total: 0, reserved: 0, free: 0, used: 0 };
       const code = await callAsync(n.memoryV2, h, m);
       // An old driver may export the symbol yet reject the struct version: fall back.
-      if (code !== NVML.ERROR_ARGUMENT_VERSION_MISMATCH && code !== NVML.ERROR_FUNCTION_NOT_FOUND && this.check('memory', code, e)) {
+      if (
+        code !== NVML.ERROR_ARGUMENT_VERSION_MISMATCH &&
+        code !== NVML.ERROR_FUNCTION_NOT_FOUND &&
+        this.check('memory', code, e)
+      ) {
         this.setMemory(r, Number(m.used), Number(m.total), Number(m.reserved), 'v2');
         memoryRead = true;
       }
     }
     if (!memoryRead && !('memory' in e)) {
       const m = { total: 0, free: 0, used: 0 };
-      if (this.check('memory', await callAsync(n.memoryV1, h, m), e)) this.setMemory(r, Number(m.used), Number(m.total), undefined, 'v1');
+      if (this.check('memory', await callAsync(n.memoryV1, h, m), e))
+        this.setMemory(r, Number(m.used), Number(m.total), undefined, 'v1');
     }
 
     const util = { gpu: 0, memory: 0 };
@@ -118,24 +153,39 @@ export class NvmlDevice {
     if (n.temperatureV) {
       const t = { version: TEMPERATURE_V1_VERSION, sensorType: 0, temperature: 0 };
       const code = await callAsync(n.temperatureV, h, t);
-      if (code !== NVML.ERROR_ARGUMENT_VERSION_MISMATCH && code !== NVML.ERROR_FUNCTION_NOT_FOUND && this.check('temperature', code, e)) {
+      if (
+        code !== NVML.ERROR_ARGUMENT_VERSION_MISMATCH &&
+        code !== NVML.ERROR_FUNCTION_NOT_FOUND &&
+        this.check('temperature', code, e)
+      ) {
         r.temperatureCelsius = t.temperature;
         tempRead = true;
       }
     }
-    if (!tempRead && !('temperature' in e) && this.check('temperature', await callAsync(n.temperature, h, 0, u32), e)) r.temperatureCelsius = u32[0];
+    if (!tempRead && !('temperature' in e) && this.check('temperature', await callAsync(n.temperature, h, 0, u32), e))
+      r.temperatureCelsius = u32[0];
 
-    if (this.supports('power') && this.check('power', await callAsync(n.power, h, u32), e)) r.powerWatts = u32[0] / 1000;
-    if (this.supports('powerLimit') && this.check('powerLimit', await callAsync(n.powerLimit, h, u32), e)) r.powerLimitWatts = u32[0] / 1000;
-    if (this.supports('smClock') && this.check('smClock', await callAsync(n.clock, h, CLOCK_SM, u32), e)) r.smClockMHz = u32[0];
-    if (this.supports('memoryClock') && this.check('memoryClock', await callAsync(n.clock, h, CLOCK_MEM, u32), e)) r.memoryClockMHz = u32[0];
+    if (this.supports('power') && this.check('power', await callAsync(n.power, h, u32), e))
+      r.powerWatts = u32[0] / 1000;
+    if (this.supports('powerLimit') && this.check('powerLimit', await callAsync(n.powerLimit, h, u32), e))
+      r.powerLimitWatts = u32[0] / 1000;
+    if (this.supports('smClock') && this.check('smClock', await callAsync(n.clock, h, CLOCK_SM, u32), e))
+      r.smClockMHz = u32[0];
+    if (this.supports('memoryClock') && this.check('memoryClock', await callAsync(n.clock, h, CLOCK_MEM, u32), e))
+      r.memoryClockMHz = u32[0];
     if (this.supports('fan') && this.check('fan', await callAsync(n.fan, h, u32), e)) r.fanPercent = u32[0];
     const u64: [number | bigint] = [0];
-    if (this.supports('ecc') && this.check('ecc', await callAsync(n.eccTotal, h, 1 /* uncorrected */, 0 /* volatile */, u64), e)) r.eccUncorrectedVolatile = Number(u64[0]);
+    if (
+      this.supports('ecc') &&
+      this.check('ecc', await callAsync(n.eccTotal, h, 1 /* uncorrected */, 0 /* volatile */, u64), e)
+    )
+      r.eccUncorrectedVolatile = Number(u64[0]);
     // PCIe throughput is sampled by the driver over 20 ms per counter: only on the slow cadence.
     if (withPcie) {
-      if (this.supports('pcieTx') && this.check('pcieTx', await callAsync(n.pcie, h, PCIE_TX, u32), e)) this.pcie.tx = u32[0];
-      if (this.supports('pcieRx') && this.check('pcieRx', await callAsync(n.pcie, h, PCIE_RX, u32), e)) this.pcie.rx = u32[0];
+      if (this.supports('pcieTx') && this.check('pcieTx', await callAsync(n.pcie, h, PCIE_TX, u32), e))
+        this.pcie.tx = u32[0];
+      if (this.supports('pcieRx') && this.check('pcieRx', await callAsync(n.pcie, h, PCIE_RX, u32), e))
+        this.pcie.rx = u32[0];
     }
     if (this.pcie.tx !== undefined) r.pcieTxKiBps = this.pcie.tx;
     if (this.pcie.rx !== undefined) r.pcieRxKiBps = this.pcie.rx;
@@ -176,10 +226,26 @@ export class NvmlDevice {
     const n = this.nvml;
     const valType: [number] = [0];
     const count: [number] = [0];
-    if (!this.supports('samples') || !this.check('samples', await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, 0, valType, count, null), e)) return undefined;
+    if (
+      !this.supports('samples') ||
+      !this.check(
+        'samples',
+        await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, 0, valType, count, null),
+        e,
+      )
+    )
+      return undefined;
     if (count[0] === 0) return undefined;
     const buf = Buffer.alloc(count[0] * SAMPLE_BYTES);
-    const code = await callAsync(n.samples, this.handle, GPU_UTILIZATION_SAMPLES, this.lastSampleTs, valType, count, buf);
+    const code = await callAsync(
+      n.samples,
+      this.handle,
+      GPU_UTILIZATION_SAMPLES,
+      this.lastSampleTs,
+      valType,
+      count,
+      buf,
+    );
     if (code === NVML.ERROR_NOT_FOUND) return undefined; // nothing new since the cursor
     if (!this.check('samples', code, e)) return undefined;
     const decoded = decodeSamples(buf, count[0]);
@@ -196,7 +262,8 @@ export class NvmlDevice {
     const e: Record<string, string> = {};
     let code = await callAsync(n.processes, this.handle, count, null);
     if (code === NVML.SUCCESS && count[0] === 0) return { records: [], stride: this.stride };
-    if (code !== NVML.ERROR_INSUFFICIENT_SIZE && !this.check('processes', code, e)) return e.processes ? { error: e.processes } : undefined;
+    if (code !== NVML.ERROR_INSUFFICIENT_SIZE && !this.check('processes', code, e))
+      return e.processes ? { error: e.processes } : undefined;
     // Room for processes that start between the two calls, at the larger stride.
     const capacity = count[0] + 8;
     const buf = Buffer.alloc(capacity * 32);

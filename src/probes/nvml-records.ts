@@ -34,10 +34,17 @@ export interface SampleSummary {
  * sample stands for the time since the one before it (NVML averages over that period);
  * the first stands for the time since `prevTs`, or the median gap when there is none.
  */
-export function summarizeSamples(samples: readonly UtilSample[], prevTs: number, thresholdPercent: number): SampleSummary | null {
+export function summarizeSamples(
+  samples: readonly UtilSample[],
+  prevTs: number,
+  thresholdPercent: number,
+): SampleSummary | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a.ts - b.ts);
-  const gaps = sorted.slice(1).map((s, i) => s.ts - sorted[i]!.ts).sort((a, b) => a - b);
+  const gaps = sorted
+    .slice(1)
+    .map((s, i) => s.ts - sorted[i]!.ts)
+    .sort((a, b) => a - b);
   const medianGap = gaps.length ? gaps[gaps.length >> 1]! : 0;
   let peak = 0;
   let sum = 0;
@@ -85,7 +92,9 @@ export function decodeProcesses(buf: Buffer, count: number, stride: number): Pro
 }
 
 function plausible(records: readonly ProcessRecord[], totalMemoryBytes: number): boolean {
-  return records.every((r) => r.pid > 0 && r.pid <= PID_MAX && (r.usedMemoryBytes === null || r.usedMemoryBytes <= totalMemoryBytes));
+  return records.every(
+    (r) => r.pid > 0 && r.pid <= PID_MAX && (r.usedMemoryBytes === null || r.usedMemoryBytes <= totalMemoryBytes),
+  );
 }
 
 /**
@@ -94,12 +103,19 @@ function plausible(records: readonly ProcessRecord[], totalMemoryBytes: number):
  * function version. Read with the preferred stride (from the symbols present); if the
  * records are not plausible, try the other. With one record both read the same.
  */
-export function chooseStride(buf: Buffer, count: number, preferred: ProcessStride, totalMemoryBytes: number): { stride: ProcessStride; records: ProcessRecord[] } {
+export function chooseStride(
+  buf: Buffer,
+  count: number,
+  preferred: ProcessStride,
+  totalMemoryBytes: number,
+): { stride: ProcessStride; records: ProcessRecord[] } {
   const first = decodeProcesses(buf, count, preferred);
   if (count <= 1 || plausible(first, totalMemoryBytes)) return { stride: preferred, records: first };
   const other: ProcessStride = preferred === 24 ? 32 : 24;
   const second = decodeProcesses(buf, count, other);
-  return plausible(second, totalMemoryBytes) ? { stride: other, records: second } : { stride: preferred, records: first };
+  return plausible(second, totalMemoryBytes)
+    ? { stride: other, records: second }
+    : { stride: preferred, records: first };
 }
 
 /**
@@ -127,10 +143,17 @@ export interface RunResult {
  * continues when this check's first sample holds and follows the carried one within two
  * periods (a longer gap means samples were lost: the run starts again).
  */
-export function sampleRuns(samples: readonly UtilSample[], holds: (v: number) => boolean, carried: OngoingRun | null): RunResult {
+export function sampleRuns(
+  samples: readonly UtilSample[],
+  holds: (v: number) => boolean,
+  carried: OngoingRun | null,
+): RunResult {
   const sorted = [...samples].sort((a, b) => a.ts - b.ts);
   if (sorted.length === 0) return { longestSeconds: 0, ongoing: carried };
-  const gaps = sorted.slice(1).map((s, i) => s.ts - sorted[i]!.ts).sort((a, b) => a - b);
+  const gaps = sorted
+    .slice(1)
+    .map((s, i) => s.ts - sorted[i]!.ts)
+    .sort((a, b) => a - b);
   const periodUs = gaps.length ? gaps[gaps.length >> 1]! : (carried?.periodUs ?? 0);
   let best = 0;
   let startUs: number | null = null;
@@ -141,7 +164,11 @@ export function sampleRuns(samples: readonly UtilSample[], holds: (v: number) =>
       return;
     }
     if (startUs === null) {
-      const continued = i === 0 && carried !== null && s.ts > carried.lastUs && s.ts - carried.lastUs <= 2 * Math.max(periodUs, carried.periodUs);
+      const continued =
+        i === 0 &&
+        carried !== null &&
+        s.ts > carried.lastUs &&
+        s.ts - carried.lastUs <= 2 * Math.max(periodUs, carried.periodUs);
       startUs = continued && carried ? carried.startUs : s.ts;
     }
     lastUs = s.ts;

@@ -21,7 +21,9 @@ export function parsePrometheusText(text: string): Sample[] {
     const value = m[4] === '+Inf' ? Infinity : m[4] === '-Inf' ? -Infinity : Number(m[4]);
     if (Number.isNaN(value)) continue;
     const labels: Record<string, string> = {};
-    if (m[3]) for (const l of m[3].matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    if (m[3])
+      for (const l of m[3].matchAll(LABEL))
+        labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     out.push({ name: m[1]!, labels, value });
   }
   return out;

@@ -47,14 +47,21 @@ const NOT_ENGINE = new Set(['model_name', 'engine_type']);
 
 /** The id of the engine a series belongs to: vLLM's `engine` value, else its rank labels. */
 export function engineId(labels: Record<string, string>): string {
-  const keys = Object.keys(labels).filter((k) => !NOT_ENGINE.has(k)).sort();
+  const keys = Object.keys(labels)
+    .filter((k) => !NOT_ENGINE.has(k))
+    .sort();
   if (keys.length === 0) return '0';
   if (keys.length === 1 && keys[0] === 'engine') return labels.engine!;
   return keys.map((k) => `${k}=${labels[k]}`).join(',');
 }
 
 /** Hit rate between two readings of cumulative counters; undefined without traffic. */
-function rate(hits1: number | undefined, q1: number | undefined, hits0: number | undefined, q0: number | undefined): number | undefined {
+function rate(
+  hits1: number | undefined,
+  q1: number | undefined,
+  hits0: number | undefined,
+  q0: number | undefined,
+): number | undefined {
   if (hits1 === undefined || q1 === undefined || hits0 === undefined || q0 === undefined) return undefined;
   const dq = q1 - q0;
   return dq > 0 ? ((hits1 - hits0) / dq) * 100 : undefined;
@@ -77,7 +84,10 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const defined = (xs: Array<number | undefined>) => xs.filter((x): x is number => x !== undefined);
 
 /** Pure: what the samples say, per engine and combined, given the previous counters. */
-export function readEngine(samples: readonly Sample[], prev: CountersByEngine | undefined): { reading: EngineReading; counters: CountersByEngine } {
+export function readEngine(
+  samples: readonly Sample[],
+  prev: CountersByEngine | undefined,
+): { reading: EngineReading; counters: CountersByEngine } {
   const vllm = samples.some((s) => s.name.startsWith('vllm:'));
   const sglang = samples.some((s) => s.name.startsWith('sglang:'));
   const byEngine = new Map<string, Partial<Record<keyof typeof NAMES, number>>>();
@@ -105,11 +115,14 @@ export function readEngine(samples: readonly Sample[], prev: CountersByEngine | 
     if (v.running !== undefined) e.requestsRunning = v.running;
     if (v.waiting !== undefined) e.requestsWaiting = v.waiting;
     if (v.kv !== undefined) e.kvCacheUsagePercent = v.kv * 100;
-    const prefix = rate(c.prefixHits, c.prefixQueries, p?.prefixHits, p?.prefixQueries) ?? (v.directHitRate === undefined ? undefined : v.directHitRate * 100);
+    const prefix =
+      rate(c.prefixHits, c.prefixQueries, p?.prefixHits, p?.prefixQueries) ??
+      (v.directHitRate === undefined ? undefined : v.directHitRate * 100);
     if (prefix !== undefined) e.prefixCacheHitRatePercent = prefix;
     const mm = rate(c.mmHits, c.mmQueries, p?.mmHits, p?.mmQueries);
     if (mm !== undefined) e.mmCacheHitRatePercent = mm;
-    if (c.preemptions !== undefined && p?.preemptions !== undefined) e.preemptions = Math.max(0, c.preemptions - p.preemptions);
+    if (c.preemptions !== undefined && p?.preemptions !== undefined)
+      e.preemptions = Math.max(0, c.preemptions - p.preemptions);
     engines.push(e);
   }
 
@@ -131,8 +144,19 @@ export function readEngine(samples: readonly Sample[], prev: CountersByEngine | 
     return xs.length ? sum(xs) : undefined;
   };
   const direct = of('prefixCacheHitRatePercent');
-  set('prefixCacheHitRatePercent', rate(all('prefixHits', counters), all('prefixQueries', counters), all('prefixHits', prev), all('prefixQueries', prev)) ?? (direct.length ? sum(direct) / direct.length : undefined));
-  set('mmCacheHitRatePercent', rate(all('mmHits', counters), all('mmQueries', counters), all('mmHits', prev), all('mmQueries', prev)));
+  set(
+    'prefixCacheHitRatePercent',
+    rate(
+      all('prefixHits', counters),
+      all('prefixQueries', counters),
+      all('prefixHits', prev),
+      all('prefixQueries', prev),
+    ) ?? (direct.length ? sum(direct) / direct.length : undefined),
+  );
+  set(
+    'mmCacheHitRatePercent',
+    rate(all('mmHits', counters), all('mmQueries', counters), all('mmHits', prev), all('mmQueries', prev)),
+  );
   if (engines.length > 1) {
     r.combined = `${engines.length} engines: KV-cache usage is the fullest engine's, requests and preemptions are summed, hit rates are over all engines' queries`;
   }
@@ -145,20 +169,24 @@ export class UpstreamMetricsProbe {
   private skipUntilCheck = 0;
   private checks = 0;
 
-  constructor(private readonly url: string | undefined, private readonly timeoutMs = 2_000) {}
+  constructor(
+    private readonly url: string | undefined,
+    private readonly timeoutMs = 2_000,
+  ) {}
 
   /** The engine's /metrics next to its OpenAI base URL: http://host:8000/v1 → http://host:8000/metrics */
   static metricsUrlFor(upstreamUrl: string | undefined): string | undefined {
     if (!upstreamUrl) return undefined;
     const u = new URL(upstreamUrl);
-    u.pathname = u.pathname.replace(/\/v1\/?$/, '').replace(/\/$/, '') + '/metrics';
+    u.pathname = `${u.pathname.replace(/\/v1\/?$/, '').replace(/\/$/, '')}/metrics`;
     return u.toString();
   }
 
   async sample(): Promise<EngineReading> {
     if (!this.url) return { available: false, reason: 'no model server configured' };
     // An engine without /metrics (llama.cpp, Ollama): ask again only every 30 checks.
-    if (this.checks++ < this.skipUntilCheck) return { available: false, reason: 'the model server has no Prometheus /metrics' };
+    if (this.checks++ < this.skipUntilCheck)
+      return { available: false, reason: 'the model server has no Prometheus /metrics' };
     try {
       const res = await request(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
       const text = await res.body.text();

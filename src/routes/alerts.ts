@@ -5,6 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z, ZodError } from 'zod';
+import type { HistoryEntry } from '../alerts/history.js';
 import type { AlertManager } from '../alerts/manager.js';
 import { PRESETS } from '../alerts/presets.js';
 import { explainRule } from '../alerts/explain.js';
@@ -48,7 +49,10 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     const given = Buffer.from(String(request.headers['x-admin-token'] ?? ''));
     const want = Buffer.from(opts.adminToken);
     if (given.length !== want.length || !timingSafeEqual(given, want)) {
-      throw new AppError('UNAUTHORIZED', 'Changing alerts needs the admin token: send X-Admin-Token (MONITOR_ADMIN_TOKEN)');
+      throw new AppError(
+        'UNAUTHORIZED',
+        'Changing alerts needs the admin token: send X-Admin-Token (MONITOR_ADMIN_TOKEN)',
+      );
     }
   };
   const notFound = (id: string) => new AppError('NOT_FOUND', `No alert rule ${id}`);
@@ -56,8 +60,14 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   app.get('/api/monitor/alerts/rules', async () => ({ rules: alerts.rules }));
   // The rules as a Prometheus alerting-rules file (docs/SCALE-OUT.md): PromQL over /metrics.
   app.get('/api/monitor/alerts/rules/export.prometheus.yml', async (_request, reply) =>
-    reply.type('application/yaml; charset=utf-8')
-      .send(rulesYaml(alerts.rules, { intervalMs: opts.intervalMs, windowMs: opts.windowMs, modelEndpoints: opts.modelEndpoints() })));
+    reply.type('application/yaml; charset=utf-8').send(
+      rulesYaml(alerts.rules, {
+        intervalMs: opts.intervalMs,
+        windowMs: opts.windowMs,
+        modelEndpoints: opts.modelEndpoints(),
+      }),
+    ),
+  );
   app.get('/api/monitor/alerts/rules/:id', async (request) => {
     const { id } = request.params as { id: string };
     return alerts.rules.find((r) => r.id === id) ?? Promise.reject(notFound(id));
@@ -96,13 +106,17 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   app.post('/api/monitor/alerts/presets/:id/import', async (request) => {
     requireAdmin(request);
     const { id } = request.params as { id: string };
-    return alerts.importPreset(id) ?? Promise.reject(new AppError('NOT_FOUND', `No preset ${id}; GET /api/monitor/alerts/presets lists them`));
+    return (
+      alerts.importPreset(id) ??
+      Promise.reject(new AppError('NOT_FOUND', `No preset ${id}; GET /api/monitor/alerts/presets lists them`))
+    );
   });
 
   // Channels: a list of named channels (console built in). PUT replaces the list (or, in
   // the first version's shape, the channels named email and webhook); one channel is
   // added with POST and changed or removed by name. Secrets are never returned.
-  const noChannel = (name: string) => new AppError('NOT_FOUND', `No channel ${name}; GET /api/monitor/alerts/channels lists them`, { field: 'name' });
+  const noChannel = (name: string) =>
+    new AppError('NOT_FOUND', `No channel ${name}; GET /api/monitor/alerts/channels lists them`, { field: 'name' });
   app.get('/api/monitor/alerts/channels', async () => alerts.channelsView());
   app.put('/api/monitor/alerts/channels', async (request) => {
     requireAdmin(request);
@@ -131,7 +145,7 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   app.post('/api/monitor/alerts/channels/:name/test', async (request) => {
     requireAdmin(request);
     const { name } = request.params as { name: string };
-    let attempts;
+    let attempts: HistoryEntry[];
     try {
       attempts = await alerts.testChannel(name);
     } catch (err) {
@@ -155,8 +169,20 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   app.get('/api/monitor/alerts/active', async () => ({ alerts: alerts.active() }));
   // Acknowledge a firing alert from the console popup: every open tab closes it.
   app.post('/api/monitor/alerts/active/ack', async (request) => {
-    const body = parseOrThrow(z.strictObject({ ruleId: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), by: z.string().max(100).default('operator') }), request.body);
-    if (!alerts.acknowledge(body.ruleId, body.labels, body.by)) throw new AppError('NOT_FOUND', `No firing alert for rule ${body.ruleId} with labels ${JSON.stringify(body.labels)}`, { field: 'ruleId' });
+    const body = parseOrThrow(
+      z.strictObject({
+        ruleId: z.string().min(1),
+        labels: z.record(z.string(), z.string()).default({}),
+        by: z.string().max(100).default('operator'),
+      }),
+      request.body,
+    );
+    if (!alerts.acknowledge(body.ruleId, body.labels, body.by))
+      throw new AppError(
+        'NOT_FOUND',
+        `No firing alert for rule ${body.ruleId} with labels ${JSON.stringify(body.labels)}`,
+        { field: 'ruleId' },
+      );
     return { acknowledged: true };
   });
   app.get('/api/monitor/alerts/history', async (request) => {

@@ -12,19 +12,26 @@ import { catalogue, LAYERS } from '../metrics/catalogue.js';
 import { MODEL_MODULES } from '../metrics/model-snapshot.js';
 import { MODULES, STAGES } from '../metrics/model-stats.js';
 
-const names = (values: readonly string[], what: string) => z.array(z.enum(values as [string, ...string[]])).describe(what);
+const names = (values: readonly string[], what: string) =>
+  z.array(z.enum(values as [string, ...string[]])).describe(what);
 
 /** What GET /api/monitor/catalogue answers. */
 export const catalogueResponse = z.object({
-  metrics: z.array(z.object({
-    name: z.string(),
-    layer: z.enum(LAYERS),
-    unit: z.string(),
-    help: z.string(),
-    labels: z.array(z.string()),
-    thresholds: z.object({ direction: z.enum(['above', 'below']), warn: z.number(), crit: z.number() }).optional()
-      .describe("the cards' default health thresholds: warn and crit, above or below which a value is worse"),
-  })).describe('every metric a rule or a chart can name'),
+  metrics: z
+    .array(
+      z.object({
+        name: z.string(),
+        layer: z.enum(LAYERS),
+        unit: z.string(),
+        help: z.string(),
+        labels: z.array(z.string()),
+        thresholds: z
+          .object({ direction: z.enum(['above', 'below']), warn: z.number(), crit: z.number() })
+          .optional()
+          .describe("the cards' default health thresholds: warn and crit, above or below which a value is worse"),
+      }),
+    )
+    .describe('every metric a rule or a chart can name'),
   layers: names(LAYERS, 'the layers metrics belong to, in display order'),
   rules: z.object({
     ops: names(OPS, "a condition's comparisons (op)"),
@@ -32,7 +39,13 @@ export const catalogueResponse = z.object({
     noData: names(NO_DATA, 'what a missing value means (noData)'),
     sampleMetric: z.string().describe('the metric rules with sampleSeconds work on'),
     perRequestMetric: z.string().describe('the metric per-request rules work on'),
-    defaults: z.object({ severity: z.enum(SEVERITIES), noData: z.enum(NO_DATA), repeatInterval: z.string(), channels: z.array(z.string()) })
+    defaults: z
+      .object({
+        severity: z.enum(SEVERITIES),
+        noData: z.enum(NO_DATA),
+        repeatInterval: z.string(),
+        channels: z.array(z.string()),
+      })
       .describe('what a rule gets for a field left out'),
   }),
   channels: z.object({

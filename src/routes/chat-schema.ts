@@ -7,22 +7,32 @@ const imageUrl = z.union([
   z.looseObject({ url: z.string({ message: 'expected the image as a data URL, base64 or an http(s) URL' }).min(1) }),
 ]);
 
-const part = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('text'), text: z.string({ message: 'expected a string' }) }),
-  z.looseObject({ type: z.literal('image_url'), image_url: imageUrl }),
-  z.looseObject({ type: z.literal('video_url'), video_url: imageUrl }),
-  z.looseObject({ type: z.literal('video'), video: z.union([z.string(), z.array(z.string())]) }),
-  z.looseObject({ type: z.literal('input_audio'), input_audio: z.looseObject({}) }),
-], { message: 'expected a content part of type text, image_url, video_url, video or input_audio' });
+const part = z.discriminatedUnion(
+  'type',
+  [
+    z.looseObject({ type: z.literal('text'), text: z.string({ message: 'expected a string' }) }),
+    z.looseObject({ type: z.literal('image_url'), image_url: imageUrl }),
+    z.looseObject({ type: z.literal('video_url'), video_url: imageUrl }),
+    z.looseObject({ type: z.literal('video'), video: z.union([z.string(), z.array(z.string())]) }),
+    z.looseObject({ type: z.literal('input_audio'), input_audio: z.looseObject({}) }),
+  ],
+  { message: 'expected a content part of type text, image_url, video_url, video or input_audio' },
+);
 
 const message = z.looseObject({
-  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool'], { message: 'expected system, developer, user, assistant or tool' }),
-  content: z.union([z.string(), z.array(part).min(1, { message: 'expected at least one content part' }), z.null()]).optional(),
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool'], {
+    message: 'expected system, developer, user, assistant or tool',
+  }),
+  content: z
+    .union([z.string(), z.array(part).min(1, { message: 'expected at least one content part' }), z.null()])
+    .optional(),
 });
 
 export const chatRequestSchema = z.looseObject({
   model: z.string().min(1).optional(),
-  messages: z.array(message, { message: 'expected an array of messages' }).min(1, { message: 'expected at least one message' }),
+  messages: z
+    .array(message, { message: 'expected an array of messages' })
+    .min(1, { message: 'expected at least one message' }),
   stream: z.boolean({ message: 'expected true or false' }).optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   max_tokens: z.number().int().positive().optional(),

@@ -43,9 +43,10 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
     const streamed = body.stream === true;
     const clientWantsUsage = body.stream_options?.include_usage === true;
     // Input tokens from the upstream's usage; estimated (and labelled so) only without it.
-    const tokens = (promptTokens: number | null) => promptTokens === null
-      ? { inputTokens: estimateInputTokens(body.messages), inputTokensSource: 'estimated' as const }
-      : { inputTokens: promptTokens, inputTokensSource: 'upstream' as const };
+    const tokens = (promptTokens: number | null) =>
+      promptTokens === null
+        ? { inputTokens: estimateInputTokens(body.messages), inputTokensSource: 'estimated' as const }
+        : { inputTokens: promptTokens, inputTokensSource: 'upstream' as const };
 
     // A stream's inference lasts until the model server's last event (finish() ends it then).
     const endInference = mr.timer.start('inference');
@@ -63,8 +64,13 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       const usage = await mr.timer.run('postprocess', () => usageFromJson(text));
       if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);
       mr.succeed({
-        ...tokens(usage?.promptTokens ?? null), event: 'Chat completion',
-        params: () => ({ stream: false, prompt_tokens: usage?.promptTokens ?? null, completion_tokens: usage?.completionTokens ?? null }),
+        ...tokens(usage?.promptTokens ?? null),
+        event: 'Chat completion',
+        params: () => ({
+          stream: false,
+          prompt_tokens: usage?.promptTokens ?? null,
+          completion_tokens: usage?.completionTokens ?? null,
+        }),
       });
       return reply.code(res.statusCode).header('content-type', contentType).send(text);
     }
@@ -99,12 +105,15 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       }
       // Decode speed: tokens after the first over the time after the first.
       const genMs = reply.elapsedTime - firstTokenAt;
-      const tps = firstTokenAt >= 0 && completionTokens > 1 && genMs > 0 ? (completionTokens - 1) / (genMs / 1_000) : null;
+      const tps =
+        firstTokenAt >= 0 && completionTokens > 1 && genMs > 0 ? (completionTokens - 1) / (genMs / 1_000) : null;
       if (chatStats && tps !== null) chatStats.recordTokensPerSecond(tps, clock());
       mr.succeed({
-        ...tokens(promptTokens), event: 'Chat completion',
+        ...tokens(promptTokens),
+        event: 'Chat completion',
         params: () => ({
-          stream: true, ttft: firstTokenAt >= 0 ? `${Math.round(firstTokenAt)}ms` : null,
+          stream: true,
+          ttft: firstTokenAt >= 0 ? `${Math.round(firstTokenAt)}ms` : null,
           completion_tokens: completionTokens >= 0 ? completionTokens : null,
           tokens_per_second: tps === null ? null : Math.round(tps * 10) / 10,
         }),
@@ -118,7 +127,8 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
       tap.endWithError(error);
     });
     reply.raw.once('close', () => {
-      if (!mr.isEnded) mr.fail(new AppError('CLIENT_CLOSED', 'The client closed the stream before its answer was complete'));
+      if (!mr.isEnded)
+        mr.fail(new AppError('CLIENT_CLOSED', 'The client closed the stream before its answer was complete'));
     });
     res.body.pipe(tap);
     return reply
@@ -131,7 +141,9 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
 }
 
 /** sha256 prefix and size of every data-URL image (http URLs are the client's to know). */
-export function inlineImageDigests(messages: ReadonlyArray<{ content?: unknown }>): Array<{ hash: string; bytes: number }> {
+export function inlineImageDigests(
+  messages: ReadonlyArray<{ content?: unknown }>,
+): Array<{ hash: string; bytes: number }> {
   const out: Array<{ hash: string; bytes: number }> = [];
   for (const m of messages) {
     if (!Array.isArray(m.content)) continue;
@@ -156,7 +168,8 @@ export function estimateInputTokens(messages: ReadonlyArray<{ content?: unknown 
   for (const m of messages) {
     if (typeof m.content === 'string') n += Math.ceil(m.content.length / 4);
     else if (Array.isArray(m.content)) {
-      for (const p of m.content as Array<{ type?: string; text?: string }>) n += p.type === 'text' ? Math.ceil((p.text ?? '').length / 4) : 1280;
+      for (const p of m.content as Array<{ type?: string; text?: string }>)
+        n += p.type === 'text' ? Math.ceil((p.text ?? '').length / 4) : 1280;
     }
   }
   return n;
@@ -177,7 +190,10 @@ export function usageFromJson(text: string): { promptTokens: number; completionT
   try {
     // Usage objects are flat in every engine but for nested *_details objects: then parse all.
     const slice = close < 0 ? '' : text.slice(open, close + 1);
-    usage = slice && !slice.slice(1).includes('{') ? (JSON.parse(slice) as typeof usage) : (JSON.parse(text) as { usage?: typeof usage }).usage;
+    usage =
+      slice && !slice.slice(1).includes('{')
+        ? (JSON.parse(slice) as typeof usage)
+        : (JSON.parse(text) as { usage?: typeof usage }).usage;
   } catch {
     try {
       usage = (JSON.parse(text) as { usage?: typeof usage }).usage;

@@ -22,7 +22,8 @@ export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): 
     };
     (hook as Tagged)[IN_FLIGHT] = true;
     // The automatic HEAD route copies the GET route's hooks: never count a request twice.
-    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    const existing =
+      route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     route.onRequest = [...existing.filter((h) => !(h as Tagged)[IN_FLIGHT]), hook];
   });
 }

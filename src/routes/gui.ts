@@ -52,7 +52,9 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       book.add(stepId, false);
     });
     const body = parseOrThrow(executeBody, request.body);
-    const shot = await mr.timer.run('preprocess', () => mr.image(body.screenshot, 'screenshot', opts.imageLimits, opts.imageBudget));
+    const shot = await mr.timer.run('preprocess', () =>
+      mr.image(body.screenshot, 'screenshot', opts.imageLimits, opts.imageBudget),
+    );
     const history = (body.history ?? []).map((h, i) => `Step ${i + 1}: ${h}`).join('\n');
     // A plain timer, cleared when the step ends: nothing left to fire (or to be collected) later.
     const deadline = new AbortController();
@@ -61,22 +63,36 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     try {
       completion = await mr.timer.run('inference', async () => {
         try {
-          const res = await upstream.postJson('/chat/completions', {
-            ...(opts.defaultModel ? { model: opts.defaultModel } : {}),
-            temperature: 0,
-            max_tokens: 512,
-            messages: [
-              { role: 'system', content: GUI_SYSTEM_PROMPT },
-              { role: 'user', content: [
-                { type: 'image_url', image_url: { url: shot.dataUrl } },
-                { type: 'text', text: `Instruction: ${body.instruction}${history ? `\nEarlier steps:\n${history}` : ''}` },
-              ] },
-            ],
-          }, AbortSignal.any([mr.clientGone, deadline.signal]), mr.requestId);
+          const res = await upstream.postJson(
+            '/chat/completions',
+            {
+              ...(opts.defaultModel ? { model: opts.defaultModel } : {}),
+              temperature: 0,
+              max_tokens: 512,
+              messages: [
+                { role: 'system', content: GUI_SYSTEM_PROMPT },
+                {
+                  role: 'user',
+                  content: [
+                    { type: 'image_url', image_url: { url: shot.dataUrl } },
+                    {
+                      type: 'text',
+                      text: `Instruction: ${body.instruction}${history ? `\nEarlier steps:\n${history}` : ''}`,
+                    },
+                  ],
+                },
+              ],
+            },
+            AbortSignal.any([mr.clientGone, deadline.signal]),
+            mr.requestId,
+          );
           return await upstream.readJson<typeof completion>(res);
         } catch (err) {
           if (deadline.signal.aborted && !mr.clientGone.aborted) {
-            throw new AppError('UPSTREAM_TIMEOUT', `The GUI step took longer than ${opts.guiStepTimeoutMs} ms (GUI_STEP_TIMEOUT_MS)`);
+            throw new AppError(
+              'UPSTREAM_TIMEOUT',
+              `The GUI step took longer than ${opts.guiStepTimeoutMs} ms (GUI_STEP_TIMEOUT_MS)`,
+            );
           }
           throw err;
         }
@@ -84,27 +100,48 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     } finally {
       clearTimeout(timer);
     }
-    const output = typeof completion.choices?.[0]?.message?.content === 'string' ? completion.choices[0].message.content : '';
+    const output =
+      typeof completion.choices?.[0]?.message?.content === 'string' ? completion.choices[0].message.content : '';
     // Coordinates refer to the screenshot as the client sent it, not the resized copy.
-    const parsed = await mr.timer.run('postprocess', () => parseGuiAction(output, shot.originalWidth, shot.originalHeight));
+    const parsed = await mr.timer.run('postprocess', () =>
+      parseGuiAction(output, shot.originalWidth, shot.originalHeight),
+    );
     const promptTokens = completion.usage?.prompt_tokens;
     const tokens = {
       inputTokens: typeof promptTokens === 'number' ? promptTokens : shot.tokens,
-      inputTokensSource: typeof promptTokens === 'number' ? 'upstream' as const : 'estimated' as const,
+      inputTokensSource: typeof promptTokens === 'number' ? ('upstream' as const) : ('estimated' as const),
     };
     if (!parsed.ok) {
       const durationMs = mr.succeed({
-        ...tokens, ok: false, level: 'WARN', event: 'GUI step failed',
+        ...tokens,
+        ok: false,
+        level: 'WARN',
+        event: 'GUI step failed',
         params: { step_id: stepId, reason: parsed.reason, detail: parsed.detail, output, image_hash: shot.hash },
       });
       stats?.guiStep(false, durationMs, clock());
       book.add(stepId, false);
-      return { stepId, success: false, reason: parsed.reason, detail: parsed.detail, output: output.slice(0, 512), durationMs, stages: mr.timer.times, ...mr.degradation() };
+      return {
+        stepId,
+        success: false,
+        reason: parsed.reason,
+        detail: parsed.detail,
+        output: output.slice(0, 512),
+        durationMs,
+        stages: mr.timer.times,
+        ...mr.degradation(),
+      };
     }
     const a = parsed.action;
     const durationMs = mr.succeed({
-      ...tokens, event: 'GUI step executed',
-      params: { action: a.type, ...(a.target ? { target: a.target } : {}), ...(a.x !== undefined ? { x: a.x, y: a.y } : {}), step_id: stepId },
+      ...tokens,
+      event: 'GUI step executed',
+      params: {
+        action: a.type,
+        ...(a.target ? { target: a.target } : {}),
+        ...(a.x !== undefined ? { x: a.x, y: a.y } : {}),
+        step_id: stepId,
+      },
     });
     stats?.guiStep(true, durationMs, clock());
     book.add(stepId, true);
@@ -114,12 +151,20 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
   app.post('/api/gui/feedback', { config: { monitorGroup: 'model' } }, async (request) => {
     const body = parseOrThrow(feedbackBody, request.body);
     const step = book.get(body.stepId);
-    if (!step) throw new AppError('NOT_FOUND', `stepId: no recent step ${body.stepId} (steps are kept for the last 10 000)`, { field: 'stepId' });
-    if (step.reported) throw new AppError('CONFLICT', `stepId: step ${body.stepId} already has feedback`, { field: 'stepId' });
+    if (!step)
+      throw new AppError('NOT_FOUND', `stepId: no recent step ${body.stepId} (steps are kept for the last 10 000)`, {
+        field: 'stepId',
+      });
+    if (step.reported)
+      throw new AppError('CONFLICT', `stepId: step ${body.stepId} already has feedback`, { field: 'stepId' });
     step.reported = true;
     if (!body.success && step.valid) {
       stats?.guiExecutionFailed(clock());
-      log.warn('gui', 'GUI action failed when executed', { step_id: body.stepId, reason: body.reason ?? null, client: clientId(request) });
+      log.warn('gui', 'GUI action failed when executed', {
+        step_id: body.stepId,
+        reason: body.reason ?? null,
+        client: clientId(request),
+      });
     }
     return { stepId: body.stepId, recorded: true };
   });

@@ -28,7 +28,13 @@ function cookieFlags(request: FastifyRequest): string {
  * Checks a presented token against the throttle: 429 while this client is locked out
  * (right token or not, so a lock-out reveals nothing), 401 for a wrong one.
  */
-export function checkToken(request: FastifyRequest, reply: FastifyReply, presented: string, opts: LoginRouteOptions, field?: string): void {
+export function checkToken(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  presented: string,
+  opts: LoginRouteOptions,
+  field?: string,
+): void {
   const client = request.socket.remoteAddress ?? 'unknown';
   const lockedMs = opts.throttle.lockedForMs(client);
   if (lockedMs > 0) {
@@ -38,7 +44,11 @@ export function checkToken(request: FastifyRequest, reply: FastifyReply, present
   }
   if (!safeEqual(presented, opts.token)) {
     opts.throttle.fail(client);
-    throw new AppError('UNAUTHORIZED', 'That monitor token is not valid; the server log prints the right link at start-up', field ? { field } : {});
+    throw new AppError(
+      'UNAUTHORIZED',
+      'That monitor token is not valid; the server log prints the right link at start-up',
+      field ? { field } : {},
+    );
   }
   opts.throttle.succeed(client);
 }

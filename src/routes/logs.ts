@@ -9,29 +9,57 @@ import { LEVELS, type EventLog } from '../log/event-log.js';
 import { parseOrThrow } from '../validation.js';
 
 export const logsQuery = z.object({
-  level: z.string().optional().transform((v, ctx) => {
-    if (v === undefined || v === '') return undefined;
-    const up = v.toUpperCase();
-    if (!(LEVELS as readonly string[]).includes(up)) {
-      ctx.addIssue({ code: 'custom', message: 'expected INFO, WARN or ERROR' });
-      return z.NEVER;
-    }
-    return up as (typeof LEVELS)[number];
-  }),
+  level: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const up = v.toUpperCase();
+      if (!(LEVELS as readonly string[]).includes(up)) {
+        ctx.addIssue({ code: 'custom', message: 'expected INFO, WARN or ERROR' });
+        return z.NEVER;
+      }
+      return up as (typeof LEVELS)[number];
+    }),
   module: z.string().max(32).optional(),
   q: z.string().max(200).optional(),
   since: z.coerce.number({ message: 'expected a time in ms since the epoch' }).int().nonnegative().optional(),
-  limit: z.coerce.number({ message: 'expected a number' }).int().min(1).max(1_000, { message: 'expected at most 1000' }).optional(),
+  limit: z.coerce
+    .number({ message: 'expected a number' })
+    .int()
+    .min(1)
+    .max(1_000, { message: 'expected at most 1000' })
+    .optional(),
 });
 
 export const contextQuery = z.object({
   by: z.enum(['request', 'client', 'module'], { message: 'expected request, client or module' }).default('request'),
-  before: z.coerce.number({ message: 'expected a number' }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),
-  after: z.coerce.number({ message: 'expected a number' }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),
+  before: z.coerce
+    .number({ message: 'expected a number' })
+    .int()
+    .min(0)
+    .max(100, { message: 'expected at most 100' })
+    .default(10),
+  after: z.coerce
+    .number({ message: 'expected a number' })
+    .int()
+    .min(0)
+    .max(100, { message: 'expected at most 100' })
+    .default(10),
 });
-export const seqParam = z.object({ seq: z.coerce.number({ message: 'expected a line number (seq)' }).int().positive({ message: 'expected a line number (seq)' }) });
+export const seqParam = z.object({
+  seq: z.coerce
+    .number({ message: 'expected a line number (seq)' })
+    .int()
+    .positive({ message: 'expected a line number (seq)' }),
+});
 
-export const boostBody = z.object({ minutes: z.number({ message: 'expected a number of minutes' }).positive().max(24 * 60, { message: 'expected at most 1440 minutes' }) });
+export const boostBody = z.object({
+  minutes: z
+    .number({ message: 'expected a number of minutes' })
+    .positive()
+    .max(24 * 60, { message: 'expected at most 1440 minutes' }),
+});
 
 export async function logRoutes(app: FastifyInstance, opts: { log: EventLog; clock: () => number }): Promise<void> {
   app.get('/api/monitor/logs', async (request) => {
@@ -59,8 +87,14 @@ export async function logRoutes(app: FastifyInstance, opts: { log: EventLog; clo
     const { seq } = parseOrThrow(seqParam, request.params);
     const q = parseOrThrow(contextQuery, request.query);
     const found = opts.log.context(seq, q.by, q.before, q.after);
-    if (!found) throw new AppError('NOT_FOUND', `Log line ${seq} is no longer in the ring (LOG_RING_SIZE=${opts.log.capacity})`, { field: 'seq' });
-    if (!found.value) throw new AppError('VALIDATION_FAILED', `by: line ${seq} has no ${q.by === 'request' ? 'request id' : q.by}`, { field: 'by' });
+    if (!found)
+      throw new AppError('NOT_FOUND', `Log line ${seq} is no longer in the ring (LOG_RING_SIZE=${opts.log.capacity})`, {
+        field: 'seq',
+      });
+    if (!found.value)
+      throw new AppError('VALIDATION_FAILED', `by: line ${seq} has no ${q.by === 'request' ? 'request id' : q.by}`, {
+        field: 'by',
+      });
     return { by: q.by, value: found.value, seq, lines: found.lines };
   });
 

@@ -11,44 +11,58 @@ import type { Monitor } from '../monitor.js';
 import { parseOrThrow } from '../validation.js';
 import { CATALOGUE } from './catalogue.js';
 
-
 const duration = (max: number, fallback: number) =>
-  z.string().optional().transform((v, ctx) => {
-    if (v === undefined || v === '') return fallback;
-    const ms = parseDuration(v);
-    if (ms === null || ms <= 0 || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 5m or 1h, at most ${max / 60_000} minutes` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const ms = parseDuration(v);
+      if (ms === null || ms <= 0 || ms > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as 30s, 5m or 1h, at most ${max / 60_000} minutes`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 /** `gpu=0,endpoint=/v1/chat/completions` or a JSON object. */
-const labelsParam = z.string().optional().transform((v, ctx) => {
-  if (!v) return {} as Record<string, string>;
-  if (v.trim().startsWith('{')) {
-    try {
-      const o = JSON.parse(v) as unknown;
-      if (o && typeof o === 'object' && !Array.isArray(o) && Object.values(o).every((x) => typeof x === 'string')) {
-        return o as Record<string, string>;
+const labelsParam = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (!v) return {} as Record<string, string>;
+    if (v.trim().startsWith('{')) {
+      try {
+        const o = JSON.parse(v) as unknown;
+        if (o && typeof o === 'object' && !Array.isArray(o) && Object.values(o).every((x) => typeof x === 'string')) {
+          return o as Record<string, string>;
+        }
+      } catch {
+        // reported below
       }
-    } catch {
-      // reported below
-    }
-    ctx.addIssue({ code: 'custom', message: 'expected a JSON object of string values, or name=value pairs separated by commas' });
-    return z.NEVER;
-  }
-  const out: Record<string, string> = {};
-  for (const pair of v.split(',')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
-      ctx.addIssue({ code: 'custom', message: `expected name=value, got "${pair}"` });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a JSON object of string values, or name=value pairs separated by commas',
+      });
       return z.NEVER;
     }
-    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
-  }
-  return out;
-});
+    const out: Record<string, string> = {};
+    for (const pair of v.split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected name=value, got "${pair}"` });
+        return z.NEVER;
+      }
+      out[pair.slice(0, eq).trim()] = pair
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
+    }
+    return out;
+  });
 
 export const seriesQuery = z.object({
   metric: z.string({ message: 'required: the metric name, e.g. latency_ms_p95' }).min(1),
@@ -62,7 +76,10 @@ export const clientsQuery = z.object({
   limit: z.coerce.number({ message: 'expected a number' }).int().min(1).max(100).optional(),
 });
 
-export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Monitor; clock: () => number }): Promise<void> {
+export async function monitorApiRoutes(
+  app: FastifyInstance,
+  opts: { monitor: Monitor; clock: () => number },
+): Promise<void> {
   const { monitor, clock } = opts;
 
   app.get('/api/monitor/snapshot', async () => monitor.snapshot(clock()));
@@ -72,7 +89,16 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
     const reading = monitor.gpuReading();
     if (!reading) return { available: false, reason: 'GPU probe disabled', gpus: [], processes: [] };
     const r = reading.result;
-    return { available: r.available, simulated: reading.simulated, reason: r.reason ?? null, library: r.library ?? null, driverVersion: r.driverVersion ?? null, gpus: r.readings, lost: r.lost, processes: r.processes };
+    return {
+      available: r.available,
+      simulated: reading.simulated,
+      reason: r.reason ?? null,
+      library: r.library ?? null,
+      driverVersion: r.driverVersion ?? null,
+      gpus: r.readings,
+      lost: r.lost,
+      processes: r.processes,
+    };
   });
 
   app.get('/api/monitor/engine', async () => monitor.engine);
@@ -94,7 +120,11 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
     const q = parseOrThrow(seriesQuery, request.query);
     const def = metricDef(q.metric);
     if (!def) {
-      throw new AppError('VALIDATION_FAILED', `metric: unknown metric "${q.metric}"; GET /api/monitor/catalogue lists them`, { field: 'metric' });
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `metric: unknown metric "${q.metric}"; GET /api/monitor/catalogue lists them`,
+        { field: 'metric' },
+      );
     }
     const now = clock();
     const since = now - q.window;
@@ -134,7 +164,12 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
           method: ep.method,
           endpoint: ep.endpoint,
           group: ep.group,
-          totals: { '2xx': ep.statusTotals[2], '3xx': ep.statusTotals[3], '4xx': ep.statusTotals[4], '5xx': ep.statusTotals[5] },
+          totals: {
+            '2xx': ep.statusTotals[2],
+            '3xx': ep.statusTotals[3],
+            '4xx': ep.statusTotals[4],
+            '5xx': ep.statusTotals[5],
+          },
           window: endpointWindow(ep.window.summarize(q.window, now)),
         })),
     };
@@ -144,8 +179,19 @@ export async function monitorApiRoutes(app: FastifyInstance, opts: { monitor: Mo
 /** An endpoint's window under the names this API has always used (requests, latencyMs…). */
 function endpointWindow(s: WindowSummary) {
   return {
-    windowMs: s.windowMs, coveredMs: s.coveredMs, requests: s.count, requestsPerSecond: s.perSecond,
-    status2xx: s.status2xx, status3xx: s.status3xx, status4xx: s.status4xx, status5xx: s.status5xx, errorRatePercent: s.errorRatePercent,
-    latencyMsAvg: s.mean, latencyMsP50: s.p50, latencyMsP95: s.p95, latencyMsP99: s.p99, latencyMsMax: s.max,
+    windowMs: s.windowMs,
+    coveredMs: s.coveredMs,
+    requests: s.count,
+    requestsPerSecond: s.perSecond,
+    status2xx: s.status2xx,
+    status3xx: s.status3xx,
+    status4xx: s.status4xx,
+    status5xx: s.status5xx,
+    errorRatePercent: s.errorRatePercent,
+    latencyMsAvg: s.mean,
+    latencyMsP50: s.p50,
+    latencyMsP95: s.p95,
+    latencyMsP99: s.p99,
+    latencyMsMax: s.max,
   };
 }

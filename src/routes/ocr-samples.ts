@@ -13,7 +13,10 @@ const LINK_TTL_MS = 24 * 3_600_000;
 /** Signs and checks links to one thumbnail: HMAC-SHA256 of the file and its expiry. */
 export class SampleLinks {
   private readonly key: Buffer;
-  constructor(secret: string, private readonly base: string) {
+  constructor(
+    secret: string,
+    private readonly base: string,
+  ) {
     this.key = createHmac('sha256', secret).update('qwen3vl-ocr-sample-links-v1').digest();
   }
 
@@ -38,20 +41,29 @@ export class SampleLinks {
 const params = z.object({ file: z.string().regex(/^[0-9a-f]{16}-\d+\.jpg$/, { message: 'not a sample file name' }) });
 const query = z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() });
 
-export async function ocrSampleRoutes(app: FastifyInstance, opts: {
-  keeper: OcrSampleKeeper;
-  links: SampleLinks;
-  /** The Monitor's own access check (token, cookie, loopback). */
-  mayAccess: (request: FastifyRequest) => boolean;
-  clock: () => number;
-}): Promise<void> {
+export async function ocrSampleRoutes(
+  app: FastifyInstance,
+  opts: {
+    keeper: OcrSampleKeeper;
+    links: SampleLinks;
+    /** The Monitor's own access check (token, cookie, loopback). */
+    mayAccess: (request: FastifyRequest) => boolean;
+    clock: () => number;
+  },
+): Promise<void> {
   app.get('/api/monitor/ocr-samples/:file', async (request, reply) => {
     const p = params.safeParse(request.params);
     const q = query.safeParse(request.query);
     if (!p.success || !q.success) throw new AppError('NOT_FOUND', 'No such OCR sample');
-    const signed = q.data.exp !== undefined && q.data.sig !== undefined && opts.links.verify(p.data.file, q.data.exp, q.data.sig, opts.clock());
+    const signed =
+      q.data.exp !== undefined &&
+      q.data.sig !== undefined &&
+      opts.links.verify(p.data.file, q.data.exp, q.data.sig, opts.clock());
     if (!signed && !opts.mayAccess(request)) {
-      throw new AppError('UNAUTHORIZED', 'OCR samples need the monitor token or a signed link from an alert (links expire after 24 h)');
+      throw new AppError(
+        'UNAUTHORIZED',
+        'OCR samples need the monitor token or a signed link from an alert (links expire after 24 h)',
+      );
     }
     const bytes = await opts.keeper.read(p.data.file);
     if (!bytes) throw new AppError('NOT_FOUND', 'This OCR sample is no longer kept (samples are kept for an hour)');

@@ -18,8 +18,10 @@ export const ocrBody = z.object({
 });
 
 export function ocrPrompt(language?: string): string {
-  return `Read all the text in this image${language ? ` (language: ${language})` : ''}. ` +
-    'Output only the text, keeping line breaks; no commentary.';
+  return (
+    `Read all the text in this image${language ? ` (language: ${language})` : ''}. ` +
+    'Output only the text, keeping line breaks; no commentary.'
+  );
 }
 
 export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
@@ -31,9 +33,12 @@ export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     let confidence: number | null = null;
     mr.onEnd((e) => stats?.ocrResult(e.answered, confidence, clock()));
     const body = parseOrThrow(ocrBody, request.body);
-    const image = await mr.timer.run('preprocess', () => mr.image(body.image, 'image', opts.imageLimits, opts.imageBudget));
+    const image = await mr.timer.run('preprocess', () =>
+      mr.image(body.image, 'image', opts.imageLimits, opts.imageBudget),
+    );
     const completion = await mr.timer.run('inference', () =>
-      callUpstream(upstream, opts.defaultModel, image, body.language, opts.ocrMaxTokens, mr.clientGone, mr.requestId));
+      callUpstream(upstream, opts.defaultModel, image, body.language, opts.ocrMaxTokens, mr.clientGone, mr.requestId),
+    );
     const result = await mr.timer.run('postprocess', () => {
       const choice = completion.choices?.[0];
       const text = typeof choice?.message?.content === 'string' ? choice.message.content.trim() : null;
@@ -65,7 +70,13 @@ export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       imageHash: image.hash,
       durationMs,
       stages: mr.timer.times,
-      image: { width: image.width, height: image.height, originalWidth: image.originalWidth, originalHeight: image.originalHeight, resized: image.resized },
+      image: {
+        width: image.width,
+        height: image.height,
+        originalWidth: image.originalWidth,
+        originalHeight: image.originalHeight,
+        resized: image.resized,
+      },
       inputTokens,
       inputTokensSource: typeof promptTokens === 'number' ? 'upstream' : 'estimated',
       ...mr.degradation(),
@@ -79,17 +90,41 @@ function round(v: number, digits: number): number {
 }
 
 interface Completion {
-  choices?: Array<{ message?: { content?: unknown }; logprobs?: { content?: Array<{ logprob?: unknown }> | null } | null }>;
+  choices?: Array<{
+    message?: { content?: unknown };
+    logprobs?: { content?: Array<{ logprob?: unknown }> | null } | null;
+  }>;
   usage?: { prompt_tokens?: unknown };
 }
 
-async function callUpstream(upstream: UpstreamClient, model: string | undefined, image: PreparedImage, language: string | undefined, maxTokens: number, signal: AbortSignal, requestId: string): Promise<Completion> {
-  const res = await upstream.postJson('/chat/completions', {
-    ...(model ? { model } : {}),
-    temperature: 0,
-    logprobs: true,
-    max_tokens: maxTokens,
-    messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image.dataUrl } }, { type: 'text', text: ocrPrompt(language) }] }],
-  }, signal, requestId);
+async function callUpstream(
+  upstream: UpstreamClient,
+  model: string | undefined,
+  image: PreparedImage,
+  language: string | undefined,
+  maxTokens: number,
+  signal: AbortSignal,
+  requestId: string,
+): Promise<Completion> {
+  const res = await upstream.postJson(
+    '/chat/completions',
+    {
+      ...(model ? { model } : {}),
+      temperature: 0,
+      logprobs: true,
+      max_tokens: maxTokens,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: image.dataUrl } },
+            { type: 'text', text: ocrPrompt(language) },
+          ],
+        },
+      ],
+    },
+    signal,
+    requestId,
+  );
   return upstream.readJson<Completion>(res);
 }

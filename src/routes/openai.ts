@@ -19,7 +19,10 @@ function isMethod(m: string): m is Dispatcher.HttpMethod {
   return METHODS.has(m);
 }
 
-export async function openAiRoutes(app: FastifyInstance, opts: { upstream: UpstreamClient; clock: () => number }): Promise<void> {
+export async function openAiRoutes(
+  app: FastifyInstance,
+  opts: { upstream: UpstreamClient; clock: () => number },
+): Promise<void> {
   const { upstream, clock } = opts;
   let cached: { at: number; status: number; contentType: string; body: string } | undefined;
   let pending: Promise<NonNullable<typeof cached>> | undefined;
@@ -29,11 +32,23 @@ export async function openAiRoutes(app: FastifyInstance, opts: { upstream: Upstr
       // Concurrent page loads share one request to the model server.
       pending ??= (async () => {
         try {
-          const res = await upstream.relay('GET', '/models', { accept: 'application/json' }, undefined, AbortSignal.timeout(10_000), request.id);
+          const res = await upstream.relay(
+            'GET',
+            '/models',
+            { accept: 'application/json' },
+            undefined,
+            AbortSignal.timeout(10_000),
+            request.id,
+          );
           const body = await res.body.text().catch((err: unknown) => {
             throw upstream.mapBodyError(err);
           });
-          const entry = { at: clock(), status: res.statusCode, contentType: String(res.headers['content-type'] ?? 'application/json'), body };
+          const entry = {
+            at: clock(),
+            status: res.statusCode,
+            contentType: String(res.headers['content-type'] ?? 'application/json'),
+            body,
+          };
           // Only an answer is worth keeping; a failure is asked again next time.
           if (res.statusCode < 400) cached = entry;
           return entry;
@@ -44,7 +59,11 @@ export async function openAiRoutes(app: FastifyInstance, opts: { upstream: Upstr
       const fresh = await pending;
       return reply.code(fresh.status).header('content-type', fresh.contentType).send(fresh.body);
     }
-    return reply.code(cached.status).header('content-type', cached.contentType).header('x-cache', 'hit').send(cached.body);
+    return reply
+      .code(cached.status)
+      .header('content-type', cached.contentType)
+      .header('x-cache', 'hit')
+      .send(cached.body);
   });
 
   // Every other /v1 route: its body kept as bytes (whatever its type: JSON, multipart audio).
@@ -52,7 +71,8 @@ export async function openAiRoutes(app: FastifyInstance, opts: { upstream: Upstr
     passthrough.removeAllContentTypeParsers();
     passthrough.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     passthrough.all('/v1/*', { config: { monitorGroup: 'model' } }, async (request, reply) => {
-      if (!isMethod(request.method)) throw new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
+      if (!isMethod(request.method))
+        throw new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
       const headers: Record<string, string> = {};
       for (const h of PASSED_HEADERS) {
         const v = request.headers[h];

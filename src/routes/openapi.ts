@@ -34,7 +34,11 @@ const channelName = z.object({ name: z.string() });
 
 /** Every public route, by `METHOD url`: the test checks nothing registered is missing here. */
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
-  'POST /v1/chat/completions': { tag: 'OpenAI', summary: 'Chat about images (OpenAI-compatible); stream: true relays the SSE stream', body: chatRequestSchema },
+  'POST /v1/chat/completions': {
+    tag: 'OpenAI',
+    summary: 'Chat about images (OpenAI-compatible); stream: true relays the SSE stream',
+    body: chatRequestSchema,
+  },
   'GET /v1/models': { tag: 'OpenAI', summary: "The model server's models, relayed (cached 5 s)" },
   'GET /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
   'POST /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
@@ -42,9 +46,17 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'PATCH /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
   'DELETE /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
   'POST /api/ocr': { tag: 'Model', summary: 'The text of an image, with a confidence', body: ocrBody },
-  'POST /api/gui/execute': { tag: 'Model', summary: 'The next GUI action for a screenshot and an instruction', body: executeBody },
+  'POST /api/gui/execute': {
+    tag: 'Model',
+    summary: 'The next GUI action for a screenshot and an instruction',
+    body: executeBody,
+  },
   'POST /api/gui/feedback': { tag: 'Model', summary: "Whether executing a step's action worked", body: feedbackBody },
-  'POST /api/video': { tag: 'Model', summary: 'An answer about a video (MP4/MOV, a URL, or frames); the MP4 may also be the body', body: videoBody },
+  'POST /api/video': {
+    tag: 'Model',
+    summary: 'An answer about a video (MP4/MOV, a URL, or frames); the MP4 may also be the body',
+    body: videoBody,
+  },
   'GET /healthz': { tag: 'Health', summary: 'The process answers' },
   'GET /readyz': { tag: 'Health', summary: 'The model server answers (503 with the reason, or while shutting down)' },
   'GET /metrics': { tag: 'Monitor', summary: 'Prometheus text format' },
@@ -53,45 +65,130 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /api/monitor/logout': { tag: 'Access', summary: "Ends this browser's session" },
   'GET /api/monitor/snapshot': { tag: 'Monitor', summary: 'The six cards and the host strip' },
   'GET /api/monitor/series': { tag: 'Monitor', summary: "Points of one metric's series", query: seriesQuery },
-  'GET /api/monitor/endpoints': { tag: 'Monitor', summary: 'Per-endpoint totals and window statistics', query: endpointsQuery },
+  'GET /api/monitor/endpoints': {
+    tag: 'Monitor',
+    summary: 'Per-endpoint totals and window statistics',
+    query: endpointsQuery,
+  },
   'GET /api/monitor/clients': { tag: 'Monitor', summary: "Top clients and each module's share", query: clientsQuery },
   'GET /api/monitor/engine': { tag: 'Monitor', summary: "The model server's own gauges at the last check" },
-  'GET /api/monitor/model': { tag: 'Monitor', summary: 'The Model Metrics view: per-module cards, stages, errors by code' },
-  'GET /api/monitor/gpus': { tag: 'Monitor', summary: 'Every GPU in full, the driver, the processes holding GPU memory' },
-  'GET /api/monitor/catalogue': { tag: 'Monitor', summary: 'Every metric with unit, help, labels and thresholds, and the lists the UI picks from (operators, severities, channel kinds, webhook formats, modules, stages, log levels)', response: catalogueResponse },
-  'GET /api/monitor/stream': { tag: 'Monitor', summary: 'WebSocket: snapshots, points, log lines and alerts as they happen' },
-  'GET /api/monitor/logs': { tag: 'Monitor', summary: 'The structured log, searched over the whole ring, newest first', query: logsQuery },
-  'GET /api/monitor/logs/:seq/context': { tag: 'Monitor', summary: 'The lines around one line, for its request, client or module', query: contextQuery, params: seqParam },
+  'GET /api/monitor/model': {
+    tag: 'Monitor',
+    summary: 'The Model Metrics view: per-module cards, stages, errors by code',
+  },
+  'GET /api/monitor/gpus': {
+    tag: 'Monitor',
+    summary: 'Every GPU in full, the driver, the processes holding GPU memory',
+  },
+  'GET /api/monitor/catalogue': {
+    tag: 'Monitor',
+    summary:
+      'Every metric with unit, help, labels and thresholds, and the lists the UI picks from (operators, severities, channel kinds, webhook formats, modules, stages, log levels)',
+    response: catalogueResponse,
+  },
+  'GET /api/monitor/stream': {
+    tag: 'Monitor',
+    summary: 'WebSocket: snapshots, points, log lines and alerts as they happen',
+  },
+  'GET /api/monitor/logs': {
+    tag: 'Monitor',
+    summary: 'The structured log, searched over the whole ring, newest first',
+    query: logsQuery,
+  },
+  'GET /api/monitor/logs/:seq/context': {
+    tag: 'Monitor',
+    summary: 'The lines around one line, for its request, client or module',
+    query: contextQuery,
+    params: seqParam,
+  },
   'POST /api/monitor/logs/boost': { tag: 'Monitor', summary: 'Keep every INFO line for a while', body: boostBody },
-  'GET /api/monitor/ocr-samples/:file': { tag: 'Monitor', summary: 'A lowest-confidence OCR thumbnail (Monitor access or a signed link)' },
+  'GET /api/monitor/ocr-samples/:file': {
+    tag: 'Monitor',
+    summary: 'A lowest-confidence OCR thumbnail (Monitor access or a signed link)',
+  },
   'GET /api/monitor/alerts/rules': { tag: 'Alerts', summary: 'The alert rules and their states' },
   'POST /api/monitor/alerts/rules': { tag: 'Alerts', summary: 'Creates a rule', body: ruleInputSchema },
-  'POST /api/monitor/alerts/rules/test': { tag: 'Alerts', summary: 'Would this rule be firing now, and why (replays the last hour)', body: ruleInputSchema },
-  'GET /api/monitor/alerts/rules/export.prometheus.yml': { tag: 'Alerts', summary: 'The rules as a Prometheus alerting-rules file (YAML), for promtool and a fleet Prometheus' },
+  'POST /api/monitor/alerts/rules/test': {
+    tag: 'Alerts',
+    summary: 'Would this rule be firing now, and why (replays the last hour)',
+    body: ruleInputSchema,
+  },
+  'GET /api/monitor/alerts/rules/export.prometheus.yml': {
+    tag: 'Alerts',
+    summary: 'The rules as a Prometheus alerting-rules file (YAML), for promtool and a fleet Prometheus',
+  },
   'GET /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'One rule', params: id },
   'PUT /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'Replaces a rule', body: ruleInputSchema, params: id },
   'DELETE /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'Deletes a rule', params: id },
-  'GET /api/monitor/alerts/rules/:id/test': { tag: 'Alerts', summary: 'Would this stored rule be firing now, and why', params: id },
+  'GET /api/monitor/alerts/rules/:id/test': {
+    tag: 'Alerts',
+    summary: 'Would this stored rule be firing now, and why',
+    params: id,
+  },
   'GET /api/monitor/alerts/presets': { tag: 'Alerts', summary: 'Ready-made rules' },
-  'POST /api/monitor/alerts/presets/:id/import': { tag: 'Alerts', summary: 'Imports a preset (idempotent)', params: id },
+  'POST /api/monitor/alerts/presets/:id/import': {
+    tag: 'Alerts',
+    summary: 'Imports a preset (idempotent)',
+    params: id,
+  },
   'GET /api/monitor/alerts/silences': { tag: 'Alerts', summary: 'Silences' },
-  'POST /api/monitor/alerts/silences': { tag: 'Alerts', summary: 'Creates a silence (once, or daily in a time zone)', body: silenceInputSchema },
+  'POST /api/monitor/alerts/silences': {
+    tag: 'Alerts',
+    summary: 'Creates a silence (once, or daily in a time zone)',
+    body: silenceInputSchema,
+  },
   'DELETE /api/monitor/alerts/silences/:id': { tag: 'Alerts', summary: 'Deletes a silence', params: id },
-  'GET /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'The alert channels, console first (secrets never shown, URLs masked)' },
-  'PUT /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'Replaces the list (omitted secrets are kept by name); the first version\'s { email, webhook } is taken too', body: channelListBodySchema },
-  'POST /api/monitor/alerts/channels': { tag: 'Alerts', summary: 'Adds a channel (409 when its name is taken)', body: channelBodySchema },
-  'GET /api/monitor/alerts/channels/:name': { tag: 'Alerts', summary: 'One channel (secrets never shown)', params: channelName },
-  'PUT /api/monitor/alerts/channels/:name': { tag: 'Alerts', summary: 'Replaces one channel; omitted secrets and masked URLs are kept', body: channelBodySchema, params: channelName },
-  'DELETE /api/monitor/alerts/channels/:name': { tag: 'Alerts', summary: 'Deletes a channel (rules that name it are kept, and warned about)', params: channelName },
-  'POST /api/monitor/alerts/channels/:name/test': { tag: 'Alerts', summary: 'Sends a test notification on one channel', params: channelName },
+  'GET /api/monitor/alerts/channels': {
+    tag: 'Alerts',
+    summary: 'The alert channels, console first (secrets never shown, URLs masked)',
+  },
+  'PUT /api/monitor/alerts/channels': {
+    tag: 'Alerts',
+    summary:
+      "Replaces the list (omitted secrets are kept by name); the first version's { email, webhook } is taken too",
+    body: channelListBodySchema,
+  },
+  'POST /api/monitor/alerts/channels': {
+    tag: 'Alerts',
+    summary: 'Adds a channel (409 when its name is taken)',
+    body: channelBodySchema,
+  },
+  'GET /api/monitor/alerts/channels/:name': {
+    tag: 'Alerts',
+    summary: 'One channel (secrets never shown)',
+    params: channelName,
+  },
+  'PUT /api/monitor/alerts/channels/:name': {
+    tag: 'Alerts',
+    summary: 'Replaces one channel; omitted secrets and masked URLs are kept',
+    body: channelBodySchema,
+    params: channelName,
+  },
+  'DELETE /api/monitor/alerts/channels/:name': {
+    tag: 'Alerts',
+    summary: 'Deletes a channel (rules that name it are kept, and warned about)',
+    params: channelName,
+  },
+  'POST /api/monitor/alerts/channels/:name/test': {
+    tag: 'Alerts',
+    summary: 'Sends a test notification on one channel',
+    params: channelName,
+  },
   'GET /api/monitor/alerts/active': { tag: 'Alerts', summary: 'What is pending or firing' },
-  'POST /api/monitor/alerts/active/ack': { tag: 'Alerts', summary: 'Acknowledges a firing alert in every open Monitor tab' },
+  'POST /api/monitor/alerts/active/ack': {
+    tag: 'Alerts',
+    summary: 'Acknowledges a firing alert in every open Monitor tab',
+  },
   'GET /api/monitor/alerts/history': { tag: 'Alerts', summary: 'State changes and delivery attempts' },
 };
 
 /** What the handler accepts, as JSON Schema (OpenAPI 3.0 flavour); transforms documented by their input. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'openapi-3.0',
+  }) as Record<string, unknown>;
   return rest;
 }
 
@@ -107,12 +204,21 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       info: {
         title: 'Qwen3-VL WebUI with a built-in Monitor',
         version: opts.version,
-        description: 'Chat, OCR, GUI and video in front of an OpenAI-compatible Qwen3-VL server, and the Monitor. ' +
+        description:
+          'Chat, OCR, GUI and video in front of an OpenAI-compatible Qwen3-VL server, and the Monitor. ' +
           'Errors: { "error": { "code", "message", "field"?, "type", "param" } }. ' +
           'Live feed: a WebSocket at /api/monitor/stream sends {"type":"snapshot"|"point"|"log"|"alert","data":…} messages.',
       },
       tags: ['OpenAI', 'Model', 'Health', 'Monitor', 'Alerts', 'Access'].map((name) => ({ name })),
-      components: { securitySchemes: { monitorToken: { type: 'http', scheme: 'bearer', description: 'The monitor token (loopback clients need none)' } } },
+      components: {
+        securitySchemes: {
+          monitorToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The monitor token (loopback clients need none)',
+          },
+        },
+      },
     },
     transform: ({ schema, url, route }) => {
       if (hidden(url)) return { schema: { ...schema, hide: true }, url };

@@ -1,7 +1,14 @@
 // The timing hook: the only code on every request's path. Each route gets its own
 // onResponse hook bound to its preallocated EndpointStats when it is registered, so a
 // request costs one clock read and arithmetic; unknown paths share one slot.
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  onResponseHookHandler,
+  RouteOptions,
+} from 'fastify';
 import type { EndpointStats, ModuleGroup, ServiceStats } from '../metrics/service-stats.js';
 
 declare module 'fastify' {
@@ -19,24 +26,37 @@ type Tagged = { [TIMING]?: boolean };
 export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, clock: () => number): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const group = route.config?.monitorGroup ?? (route.url.startsWith('/api/monitor') || route.url === '/metrics' ? 'monitor' : 'other');
+    const group =
+      route.config?.monitorGroup ??
+      (route.url.startsWith('/api/monitor') || route.url === '/metrics' ? 'monitor' : 'other');
     const slots = new Map(methods.map((m) => [m, stats.register(m, route.url, group)]));
     const only = slots.size === 1 ? slots.values().next().value! : undefined;
     // A model request may know better than its status line (a stream cut after its 200).
     const hook: onResponseHookHandler = only
       ? (request, reply, done) => {
-          only.record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock(), bodyBytes(request, reply));
+          only.record(
+            reply.elapsedTime,
+            request.modelRequest?.monitorStatus ?? reply.statusCode,
+            clock(),
+            bodyBytes(request, reply),
+          );
           done();
         }
       : (request, reply, done) => {
-          (slots.get(request.raw.method as string) ?? stats.unmatched).record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? reply.statusCode, clock(), bodyBytes(request, reply));
+          (slots.get(request.raw.method as string) ?? stats.unmatched).record(
+            reply.elapsedTime,
+            request.modelRequest?.monitorStatus ?? reply.statusCode,
+            clock(),
+            bodyBytes(request, reply),
+          );
           done();
         };
     (hook as Tagged)[TIMING] = true;
     if (group === 'model') addAbortAccounting(route, slots, only, clock);
     // Fastify builds the automatic HEAD route from the GET route's options, hooks and
     // all: drop a timing hook inherited that way, or HEAD requests would count twice.
-    const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    const existing =
+      route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
     route.onResponse = [...existing.filter((h) => !(h as Tagged)[TIMING]), hook];
   });
   // Not-found requests have no route of their own: they all land in one slot.
@@ -57,15 +77,22 @@ function bodyBytes(request: FastifyRequest, reply: FastifyReply): number {
  * the request as 499, so "users are giving up" shows in the Monitor instead of nowhere
  * (unless the request already knows it failed otherwise, e.g. the model server cut it).
  */
-function addAbortAccounting(route: RouteOptions, slots: Map<string, EndpointStats>, only: EndpointStats | undefined, clock: () => number): void {
+function addAbortAccounting(
+  route: RouteOptions,
+  slots: Map<string, EndpointStats>,
+  only: EndpointStats | undefined,
+  clock: () => number,
+): void {
   const watch: onRequestHookHandler = (request, reply, done) => {
     const slot = only ?? slots.get(request.raw.method as string);
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished && slot) slot.record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? CLIENT_CLOSED_REQUEST, clock());
+      if (!reply.raw.writableFinished && slot)
+        slot.record(reply.elapsedTime, request.modelRequest?.monitorStatus ?? CLIENT_CLOSED_REQUEST, clock());
     });
     done();
   };
   (watch as Tagged)[TIMING] = true;
-  const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+  const existing =
+    route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
   route.onRequest = [...existing.filter((h) => !(h as Tagged)[TIMING]), watch];
 }

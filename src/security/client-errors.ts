@@ -14,10 +14,19 @@ interface ClientError extends Error {
 
 function answer(err: ClientError): { status: number; code: string; message: string } {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return { status: 408, code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in time: its headers within HEADERS_TIMEOUT_MS, or all of it within REQUEST_TIMEOUT_MS' };
+    return {
+      status: 408,
+      code: 'REQUEST_TIMEOUT',
+      message:
+        'The request did not arrive in time: its headers within HEADERS_TIMEOUT_MS, or all of it within REQUEST_TIMEOUT_MS',
+    };
   }
   if (err.code === 'HPE_HEADER_OVERFLOW') {
-    return { status: 431, code: 'HEADERS_TOO_LARGE', message: 'The request headers are larger than the limit (16 KiB)' };
+    return {
+      status: 431,
+      code: 'HEADERS_TOO_LARGE',
+      message: 'The request headers are larger than the limit (16 KiB)',
+    };
   }
   const why = (err.reason ?? err.message).replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
   return { status: 400, code: 'BAD_REQUEST', message: `Malformed HTTP request: ${why}` };
@@ -30,7 +39,9 @@ export function clientErrorHandler(err: ClientError, socket: Socket): void {
   const { status, code, message } = answer(err);
   const body = JSON.stringify(errorBody(code, message, status));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

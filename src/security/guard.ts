@@ -42,14 +42,28 @@ export function installRequestGuards(app: FastifyInstance, rules: HostRules): vo
   app.addHook('onRequest', (request, reply, done) => {
     const host = request.headers.host;
     if (!hostAllowed(host) && !PROBES.has(request.routeOptions.url ?? '')) {
-      void reply.code(403).send(errorBody('HOST_NOT_ALLOWED',
-        `Host "${String(host).slice(0, 200)}" is not a name this server answers to (a DNS-rebinding page looks like this); if it is how you reach the server, add it to ALLOWED_HOSTS`, 403));
+      void reply
+        .code(403)
+        .send(
+          errorBody(
+            'HOST_NOT_ALLOWED',
+            `Host "${String(host).slice(0, 200)}" is not a name this server answers to (a DNS-rebinding page looks like this); if it is how you reach the server, add it to ALLOWED_HOSTS`,
+            403,
+          ),
+        );
       return;
     }
     const origin = request.headers.origin;
     if (origin !== undefined && changesState(request) && !originAllowed(origin, host)) {
-      void reply.code(403).send(errorBody('ORIGIN_NOT_ALLOWED',
-        `A page from ${String(origin).slice(0, 200)} may not change this server (cross-site request refused); to allow that origin, add it to ALLOWED_ORIGINS or set PUBLIC_URL`, 403));
+      void reply
+        .code(403)
+        .send(
+          errorBody(
+            'ORIGIN_NOT_ALLOWED',
+            `A page from ${String(origin).slice(0, 200)} may not change this server (cross-site request refused); to allow that origin, add it to ALLOWED_ORIGINS or set PUBLIC_URL`,
+            403,
+          ),
+        );
       return;
     }
     done();

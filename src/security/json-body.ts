@@ -27,9 +27,16 @@ export function checkJson(value: unknown): void {
     }
     for (const key of Object.keys(v)) {
       const c: unknown = (v as Record<string, unknown>)[key];
-      if (key === '__proto__' || (key === 'constructor' && c !== null && typeof c === 'object' && Object.hasOwn(c, 'prototype'))) {
+      if (
+        key === '__proto__' ||
+        (key === 'constructor' && c !== null && typeof c === 'object' && Object.hasOwn(c, 'prototype'))
+      ) {
         const field = fieldPath([...path, key]);
-        throw new AppError('VALIDATION_FAILED', `${field}: a key named ${key === '__proto__' ? '__proto__' : 'constructor with a prototype'} is not allowed`, { field });
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `${field}: a key named ${key === '__proto__' ? '__proto__' : 'constructor with a prototype'} is not allowed`,
+          { field },
+        );
       }
       if (c !== null && typeof c === 'object') stack.push({ v: c, depth: depth + 1, path: [...path, key] });
     }
@@ -41,12 +48,16 @@ export function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     // A byte-order mark is not JSON, but some clients send one (as Fastify's own parser allows).
     const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
-    if (text.trim() === '') return done(new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'), undefined);
+    if (text.trim() === '')
+      return done(new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'), undefined);
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (err) {
-      return done(new AppError('BAD_REQUEST', `The request body is not valid JSON: ${(err as Error).message}`), undefined);
+      return done(
+        new AppError('BAD_REQUEST', `The request body is not valid JSON: ${(err as Error).message}`),
+        undefined,
+      );
     }
     try {
       checkJson(value);

@@ -22,8 +22,19 @@ export class SessionStore {
   private readonly tokenId: string;
   private sessions = new Map<string, Stored>();
 
-  constructor(dataDir: string, token: string, private readonly clock: () => number, io?: FileIo, private readonly maxSessions = 1_000) {
-    this.file = new JsonFile(join(dataDir, 'monitor-sessions.json'), fileSchema, () => ({ token: '', sessions: [] }), io ? { io } : {});
+  constructor(
+    dataDir: string,
+    token: string,
+    private readonly clock: () => number,
+    io?: FileIo,
+    private readonly maxSessions = 1_000,
+  ) {
+    this.file = new JsonFile(
+      join(dataDir, 'monitor-sessions.json'),
+      fileSchema,
+      () => ({ token: '', sessions: [] }),
+      io ? { io } : {},
+    );
     this.tokenId = hash(`qwen3vl-session-token:${token}`).slice(0, 16);
   }
 

@@ -51,8 +51,10 @@ export class UpstreamClient {
 
   private requireUrl(): string {
     if (!this.opts.url) {
-      throw new AppError('UPSTREAM_NOT_CONFIGURED',
-        'No model server is configured: set UPSTREAM_URL to its OpenAI-compatible base URL, e.g. UPSTREAM_URL=http://127.0.0.1:8000/v1');
+      throw new AppError(
+        'UPSTREAM_NOT_CONFIGURED',
+        'No model server is configured: set UPSTREAM_URL to its OpenAI-compatible base URL, e.g. UPSTREAM_URL=http://127.0.0.1:8000/v1',
+      );
     }
     return this.opts.url;
   }
@@ -62,7 +64,10 @@ export class UpstreamClient {
    * upstream answered 2xx; throws AppError otherwise (the error body is read and closed).
    */
   async postJson(path: string, payload: unknown, signal: AbortSignal, requestId?: string): Promise<UpstreamResponse> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
     return this.send('POST', path, headers, JSON.stringify(payload), signal, requestId);
   }
 
@@ -70,7 +75,14 @@ export class UpstreamClient {
    * Sends a request as it is (the /v1 pass-through): the caller's headers, our API key, the
    * request id. Resolves with the open response whatever its status: the caller relays it.
    */
-  async relay(method: Dispatcher.HttpMethod, path: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal, requestId?: string): Promise<UpstreamResponse> {
+  async relay(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+    signal: AbortSignal,
+    requestId?: string,
+  ): Promise<UpstreamResponse> {
     const url = this.requireUrl() + path;
     const h: Record<string, string> = { ...headers };
     if (this.opts.apiKey) h.authorization = `Bearer ${this.opts.apiKey}`;
@@ -84,7 +96,14 @@ export class UpstreamClient {
     }
   }
 
-  private async send(method: Dispatcher.HttpMethod, path: string, headers: Record<string, string>, body: string, signal: AbortSignal, requestId?: string): Promise<UpstreamResponse> {
+  private async send(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+    requestId?: string,
+  ): Promise<UpstreamResponse> {
     const url = this.requireUrl() + path;
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     // The same id in both servers' logs: vLLM and SGLang take X-Request-Id as their own.
@@ -99,7 +118,9 @@ export class UpstreamClient {
       const text = await res.body.text().catch(() => '');
       const message = this.scrub(upstreamMessage(text));
       const failure = classifyUpstreamError(res.statusCode, message);
-      throw new AppError(failure.code, `The model server answered ${res.statusCode}: ${message}`, { statusCode: failure.statusCode });
+      throw new AppError(failure.code, `The model server answered ${res.statusCode}: ${message}`, {
+        statusCode: failure.statusCode,
+      });
     }
     return { statusCode: res.statusCode, headers: res.headers, body: res.body };
   }
@@ -127,9 +148,17 @@ export class UpstreamClient {
     if (err instanceof AppError) return err;
     const code = (err as { code?: string }).code ?? '';
     if (err instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_BODY_TIMEOUT') {
-      return new AppError('UPSTREAM_TIMEOUT', `The model server sent nothing for ${this.opts.timeoutMs} ms in the middle of its answer (UPSTREAM_TIMEOUT_MS)`, { cause: err });
+      return new AppError(
+        'UPSTREAM_TIMEOUT',
+        `The model server sent nothing for ${this.opts.timeoutMs} ms in the middle of its answer (UPSTREAM_TIMEOUT_MS)`,
+        { cause: err },
+      );
     }
-    return new AppError('UPSTREAM_STREAM_CUT', `The model server ended its answer before it was complete (${(err as Error).message || code || 'connection closed'})`, { cause: err });
+    return new AppError(
+      'UPSTREAM_STREAM_CUT',
+      `The model server ended its answer before it was complete (${(err as Error).message || code || 'connection closed'})`,
+      { cause: err },
+    );
   }
 
   /** GET `path` with a short timeout; true when the upstream answers 2xx. For /readyz. */
@@ -138,7 +167,11 @@ export class UpstreamClient {
     const headers: Record<string, string> = {};
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     try {
-      const res = await request(this.opts.url + path, { headers, dispatcher: this.agent, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await request(this.opts.url + path, {
+        headers,
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       await res.body.dump();
       return { ok: res.statusCode < 400, detail: `${path} answered ${res.statusCode}` };
     } catch (err) {
@@ -152,22 +185,45 @@ export class UpstreamClient {
     const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
     const code = e.code ?? e.cause?.code ?? '';
     const where = this.scrub(this.opts.url ?? '(unset)');
-    if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError ||
-        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'TimeoutError') {
-      return new AppError('UPSTREAM_TIMEOUT',
-        `The model server at ${where} did not answer within ${this.opts.timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, { cause: err });
+    if (
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT' ||
+      e.name === 'TimeoutError'
+    ) {
+      return new AppError(
+        'UPSTREAM_TIMEOUT',
+        `The model server at ${where} did not answer within ${this.opts.timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`,
+        { cause: err },
+      );
     }
     if (err instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
-      return new AppError('UPSTREAM_TIMEOUT',
-        `Could not connect to the model server at ${where} within ${this.opts.connectTimeoutMs} ms`, { cause: err });
+      return new AppError(
+        'UPSTREAM_TIMEOUT',
+        `Could not connect to the model server at ${where} within ${this.opts.connectTimeoutMs} ms`,
+        { cause: err },
+      );
     }
     if (DROPPED_CODES.has(code)) {
-      return new AppError('UPSTREAM_STREAM_CUT', `The model server at ${where} closed the connection before its answer was complete (${code})`, { cause: err });
+      return new AppError(
+        'UPSTREAM_STREAM_CUT',
+        `The model server at ${where} closed the connection before its answer was complete (${code})`,
+        { cause: err },
+      );
     }
     if (UNREACHABLE_CODES.has(code)) {
-      return new AppError('UPSTREAM_UNREACHABLE', `Cannot reach the model server at ${where} (${code}); is it running?`, { cause: err });
+      return new AppError(
+        'UPSTREAM_UNREACHABLE',
+        `Cannot reach the model server at ${where} (${code}); is it running?`,
+        { cause: err },
+      );
     }
-    return new AppError('UPSTREAM_BAD_RESPONSE', `The model server at ${where} failed: ${this.scrub(e.message ?? String(err))}`, { cause: err });
+    return new AppError(
+      'UPSTREAM_BAD_RESPONSE',
+      `The model server at ${where} failed: ${this.scrub(e.message ?? String(err))}`,
+      { cause: err },
+    );
   }
 
   async close(): Promise<void> {

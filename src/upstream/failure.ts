@@ -33,6 +33,7 @@ export interface UpstreamFailure {
 /** The code and the status the client gets for a model server's error answer. */
 export function classifyUpstreamError(status: number, message: string): UpstreamFailure {
   if (OOM.some((p) => p.test(message))) return { code: 'UPSTREAM_OOM', statusCode: 503 };
-  if (CONTEXT.some((p) => p.test(message))) return { code: 'CONTEXT_TOO_LONG', statusCode: status >= 400 && status < 500 ? status : 400 };
+  if (CONTEXT.some((p) => p.test(message)))
+    return { code: 'CONTEXT_TOO_LONG', statusCode: status >= 400 && status < 500 ? status : 400 };
   return { code: 'UPSTREAM_ERROR', statusCode: status };
 }

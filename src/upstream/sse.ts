@@ -33,7 +33,10 @@ const EVENT_END = /(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r)/g;
 const LINE_END = /\r\n|\n|\r/;
 
 interface ChunkShape {
-  choices?: Array<{ delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown }; finish_reason?: unknown }>;
+  choices?: Array<{
+    delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown };
+    finish_reason?: unknown;
+  }>;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
 }
 
@@ -63,14 +66,18 @@ export function inspectEvent(event: string): EventInfo {
   const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
   const hasToken = choices.some((c) => {
     const d = c?.delta;
-    return !!d && ((typeof d.content === 'string' && d.content.length > 0) ||
-      (typeof d.reasoning_content === 'string' && d.reasoning_content.length > 0) ||
-      (Array.isArray(d.tool_calls) && d.tool_calls.length > 0));
+    return (
+      !!d &&
+      ((typeof d.content === 'string' && d.content.length > 0) ||
+        (typeof d.reasoning_content === 'string' && d.reasoning_content.length > 0) ||
+        (Array.isArray(d.tool_calls) && d.tool_calls.length > 0))
+    );
   });
   const u = chunk.usage;
-  const usage = u && typeof u.prompt_tokens === 'number' && typeof u.completion_tokens === 'number'
-    ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens }
-    : null;
+  const usage =
+    u && typeof u.prompt_tokens === 'number' && typeof u.completion_tokens === 'number'
+      ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens }
+      : null;
   const ends = choices.some((c) => typeof c?.finish_reason === 'string' && c.finish_reason.length > 0);
   return { hasToken, usage, usageOnly: usage !== null && choices.length === 0, ends };
 }
@@ -95,8 +102,7 @@ export class SseTap extends Transform {
     this.pending += this.decoder.write(chunk);
     let start = 0;
     EVENT_END.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = EVENT_END.exec(this.pending)) !== null) {
+    for (let m = EVENT_END.exec(this.pending); m !== null; m = EVENT_END.exec(this.pending)) {
       const end = m.index + m[0].length;
       // A CR at the very end may be the first half of a CRLF still on its way: wait for it.
       if (end === this.pending.length && this.pending.endsWith('\r')) break;
@@ -114,7 +120,10 @@ export class SseTap extends Transform {
     this.flushed = true;
     if (!this.sawEnd && !this.failure) {
       // The body ended cleanly but the answer did not: the model server stopped midway.
-      this.pushError({ code: 'UPSTREAM_STREAM_CUT', message: 'The model server ended the stream without finishing the answer (no [DONE], no finish_reason)' });
+      this.pushError({
+        code: 'UPSTREAM_STREAM_CUT',
+        message: 'The model server ended the stream without finishing the answer (no [DONE], no finish_reason)',
+      });
     }
     done();
   }
@@ -137,7 +146,9 @@ export class SseTap extends Transform {
 
   private pushError(error: { code: string; message: string }): void {
     this.failure = error;
-    this.send(`data: ${JSON.stringify({ error: { message: error.message, type: 'upstream_error', code: error.code } })}\n\n`);
+    this.send(
+      `data: ${JSON.stringify({ error: { message: error.message, type: 'upstream_error', code: error.code } })}\n\n`,
+    );
   }
 
   private send(text: string): void {

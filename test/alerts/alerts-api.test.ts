@@ -22,26 +22,50 @@ async function receiver(answer: (n: number) => { status: number; delayMs?: numbe
     req.on('end', () => {
       const a = answer(n++);
       got.push({ body: JSON.parse(raw), headers: req.headers, raw });
-      setTimeout(() => res.writeHead(a.status, { 'content-type': 'text/plain' }).end(a.status < 300 ? 'ok' : 'boom'), a.delayMs ?? 0);
+      setTimeout(
+        () => res.writeHead(a.status, { 'content-type': 'text/plain' }).end(a.status < 300 ? 'ok' : 'boom'),
+        a.delayMs ?? 0,
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, got };
 }
 
 const api = (app: TestApp, path: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${app.baseUrl}/api/monitor/alerts${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-    .then(async (r) => ({ status: r.status, json: r.status === 204 ? null : ((await r.json()) as any) }));
+  fetch(`${app.baseUrl}/api/monitor/alerts${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).then(async (r) => ({ status: r.status, json: r.status === 204 ? null : ((await r.json()) as any) }));
 
 async function startWith(env: Record<string, string> = {}, dataDir?: string) {
   const clock = steppedClock();
-  const app = await startApp({ ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}) }, { clock, probes: false, alertSleep: async () => {} });
+  const app = await startApp(
+    { ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}) },
+    { clock, probes: false, alertSleep: async () => {} },
+  );
   cleanups.push(() => app.close());
   return { app, clock };
 }
 
-const gpuRule = { name: 'GPU memory sustained pressure', metric: 'gpu_memory_utilization_percent', labels: { gpu: '0' }, op: '>', threshold: 90, consecutiveChecks: 3, severity: 'warning', channels: ['console', 'webhook'] };
+const gpuRule = {
+  name: 'GPU memory sustained pressure',
+  metric: 'gpu_memory_utilization_percent',
+  labels: { gpu: '0' },
+  op: '>',
+  threshold: 90,
+  consecutiveChecks: 3,
+  severity: 'warning',
+  channels: ['console', 'webhook'],
+};
 
 describe('alert rules over the API', () => {
   it('creates, reads, updates and deletes rules, names the bad field, and keeps them across a restart', async () => {
@@ -49,14 +73,19 @@ describe('alert rules over the API', () => {
     const created = await api(app, '/rules', 'POST', gpuRule);
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ ...gpuRule, enabled: true, noData: 'keep' });
-    const bad = await api(app, '/rules', 'POST', { ...gpuRule, and: { metric: 'gpu_utilization_percent', op: '>>', threshold: 50 } });
+    const bad = await api(app, '/rules', 'POST', {
+      ...gpuRule,
+      and: { metric: 'gpu_utilization_percent', op: '>>', threshold: 50 },
+    });
     expect(bad).toMatchObject({ status: 400, json: { error: { code: 'VALIDATION_FAILED', field: 'and.op' } } });
     const updated = await api(app, `/rules/${created.json.id}`, 'PUT', { ...gpuRule, threshold: 92 });
     expect(updated.json.threshold).toBe(92);
     expect((await api(app, '/rules/nope', 'PUT', gpuRule)).status).toBe(404);
 
     const again = await startWith({}, app.dataDir);
-    expect((await api(again.app, '/rules')).json.rules.map((r: any) => [r.id, r.threshold])).toEqual([[created.json.id, 92]]);
+    expect((await api(again.app, '/rules')).json.rules.map((r: any) => [r.id, r.threshold])).toEqual([
+      [created.json.id, 92],
+    ]);
     expect((await api(again.app, `/rules/${created.json.id}`, 'DELETE')).status).toBe(204);
     expect((await api(again.app, '/rules')).json.rules).toEqual([]);
   });
@@ -68,7 +97,9 @@ describe('alert rules over the API', () => {
     await api(app, '/presets/gpu-memory-pressure/import', 'POST');
     await api(app, '/presets/gpu-memory-pressure/import', 'POST');
     expect((await api(app, '/rules')).json.rules).toHaveLength(1);
-    expect((await api(app, '/presets')).json.presets.find((p: any) => p.id === 'gpu-memory-pressure').imported).toBe(true);
+    expect((await api(app, '/presets')).json.presets.find((p: any) => p.id === 'gpu-memory-pressure').imported).toBe(
+      true,
+    );
     expect((await api(app, '/presets/nope/import', 'POST')).status).toBe(404);
   });
 
@@ -85,7 +116,9 @@ describe('alert rules over the API', () => {
     await api(app, '/rules', 'POST', { ...gpuRule, name: 'second' });
     writeFileSync(join(app.dataDir, 'alert-rules.json'), '{"version":1,"data":[{"trunc');
     const again = await startWith({}, app.dataDir);
-    expect((await api(again.app, '/rules')).json.rules.map((r: any) => r.name)).toEqual(['GPU memory sustained pressure']);
+    expect((await api(again.app, '/rules')).json.rules.map((r: any) => r.name)).toEqual([
+      'GPU memory sustained pressure',
+    ]);
     expect(readdirSync(app.dataDir).some((f) => f.startsWith('alert-rules.json.bad-'))).toBe(true);
     const logs = (await (await fetch(`${again.app.baseUrl}/api/monitor/logs?level=ERROR&module=alert`)).json()) as any;
     expect(logs.lines[0].params.problem).toContain('moved to');
@@ -99,13 +132,23 @@ describe('alert delivery', () => {
     const { app, clock } = await startWith();
     await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'alertmanager', secret: 'hook-secret' } });
     const channels = await api(app, '/channels');
-    expect(channels.json.channels.find((c: any) => c.name === 'webhook')).toEqual({ name: 'webhook', type: 'webhook', url: hook.url, format: 'alertmanager', timeoutMs: 5000, secretSet: true });
+    expect(channels.json.channels.find((c: any) => c.name === 'webhook')).toEqual({
+      name: 'webhook',
+      type: 'webhook',
+      url: hook.url,
+      format: 'alertmanager',
+      timeoutMs: 5000,
+      secretSet: true,
+    });
     expect(JSON.stringify(channels.json)).not.toContain('hook-secret');
     await api(app, '/rules', 'POST', gpuRule);
 
     const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
     const popups: any[] = [];
-    ws.on('message', (m) => { const msg = JSON.parse(m.toString()); if (msg.type === 'alert') popups.push(msg.data); });
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString());
+      if (msg.type === 'alert') popups.push(msg.data);
+    });
     await new Promise((r) => ws.on('open', r));
     cleanups.push(async () => ws.close());
 
@@ -122,10 +165,22 @@ describe('alert delivery', () => {
     await check(97);
     expect(hook.got).toHaveLength(1);
     const msg = hook.got[0]!;
-    expect(msg.body).toMatchObject({ version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'GPU memory sustained pressure', severity: 'warning', gpu: '0' } }] });
-    expect(msg.headers['x-qwen3vl-signature']).toBe(`sha256=${createHmac('sha256', 'hook-secret').update(msg.raw).digest('hex')}`);
+    expect(msg.body).toMatchObject({
+      version: '4',
+      status: 'firing',
+      alerts: [
+        { status: 'firing', labels: { alertname: 'GPU memory sustained pressure', severity: 'warning', gpu: '0' } },
+      ],
+    });
+    expect(msg.headers['x-qwen3vl-signature']).toBe(
+      `sha256=${createHmac('sha256', 'hook-secret').update(msg.raw).digest('hex')}`,
+    );
     await vi.waitFor(() => expect(popups).toHaveLength(1));
-    expect(popups[0].alerts[0]).toMatchObject({ ruleName: 'GPU memory sustained pressure', status: 'firing', context: { value: 97, threshold: 90 } });
+    expect(popups[0].alerts[0]).toMatchObject({
+      ruleName: 'GPU memory sustained pressure',
+      status: 'firing',
+      context: { value: 97, threshold: 90 },
+    });
     expect(popups[0].alerts[0].context.breachPoints.map((p: number[]) => p[1])).toEqual([95, 96, 97]);
     await check(98); // still firing: no second notice
     expect(hook.got).toHaveLength(1);
@@ -133,7 +188,12 @@ describe('alert delivery', () => {
     expect(hook.got).toHaveLength(2);
     expect(hook.got[1]!.body.status).toBe('resolved');
     const history = (await api(app, '/history')).json.history;
-    expect(history.filter((h: any) => h.kind === 'state').map((h: any) => `${h.from}->${h.to}`).reverse()).toEqual(['inactive->pending', 'pending->firing', 'firing->inactive']);
+    expect(
+      history
+        .filter((h: any) => h.kind === 'state')
+        .map((h: any) => `${h.from}->${h.to}`)
+        .reverse(),
+    ).toEqual(['inactive->pending', 'pending->firing', 'firing->inactive']);
   });
 
   it('retries a failing webhook, and a dead one does not stop the console', async () => {
@@ -147,7 +207,10 @@ describe('alert delivery', () => {
     expect(flaky.got).toHaveLength(2);
     expect(flaky.got[1]!.body.text).toContain('[FIRING] warning GPU memory sustained pressure (gpu=0)');
     const attempts = (await api(app, '/history')).json.history.filter((h: any) => h.channel === 'webhook').reverse();
-    expect(attempts.map((a: any) => [a.attempt, a.ok])).toEqual([[1, false], [2, true]]);
+    expect(attempts.map((a: any) => [a.attempt, a.ok])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
 
     // Now a webhook that never answers in time: recorded as failed, console still delivered.
     const dead = await receiver(() => ({ status: 200, delayMs: 2_000 }));
@@ -176,19 +239,38 @@ describe('alert delivery', () => {
   });
 
   it('raises a per-request alert for a long-context request, with that request in the context', async () => {
-    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 } });
+    const fake = await startFakeUpstream({
+      behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 },
+    });
     cleanups.push(() => fake.close());
     const { app } = await startWith({ UPSTREAM_URL: fake.url });
-    await api(app, '/rules', 'POST', { name: 'Long-context risk', metric: 'input_token_count', op: '>', threshold: 1000, perRequest: true, severity: 'info', channels: ['console'] });
+    await api(app, '/rules', 'POST', {
+      name: 'Long-context risk',
+      metric: 'input_token_count',
+      op: '>',
+      threshold: 1000,
+      perRequest: true,
+      severity: 'info',
+      channels: ['console'],
+    });
     const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
     const popups: any[] = [];
-    ws.on('message', (m) => { const msg = JSON.parse(m.toString()); if (msg.type === 'alert') popups.push(msg.data); });
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString());
+      if (msg.type === 'alert') popups.push(msg.data);
+    });
     await new Promise((r) => ws.on('open', r));
     cleanups.push(async () => ws.close());
     await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage('short'));
-    await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage('x '.repeat(5000)), { 'x-client-id': 'batch-job' });
+    await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage('x '.repeat(5000)), {
+      'x-client-id': 'batch-job',
+    });
     await vi.waitFor(() => expect(popups).toHaveLength(1));
-    expect(popups[0].alerts[0]).toMatchObject({ severity: 'info', ruleName: 'Long-context risk', context: { request: { client: 'batch-job', module: 'vlm', source: 'upstream' } } });
+    expect(popups[0].alerts[0]).toMatchObject({
+      severity: 'info',
+      ruleName: 'Long-context risk',
+      context: { request: { client: 'batch-job', module: 'vlm', source: 'upstream' } },
+    });
     expect(popups[0].alerts[0].context.request.inputTokens).toBeGreaterThan(1000);
   });
 });
@@ -203,7 +285,12 @@ describe('silences and history in the engine', () => {
     await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'] });
     const start = new Date(clock()).toISOString();
     const end = new Date(clock() + 25_000).toISOString();
-    const silence = await api(app, '/silences', 'POST', { kind: 'once', startsAt: start, endsAt: end, comment: 'model hot update' });
+    const silence = await api(app, '/silences', 'POST', {
+      kind: 'once',
+      startsAt: start,
+      endsAt: end,
+      comment: 'model hot update',
+    });
     expect(silence.status).toBe(201);
     const check = async (v: number) => {
       app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), v);
@@ -224,7 +311,9 @@ describe('silences and history in the engine', () => {
     expect(popups[0].status).toBe('firing');
     expect((await api(app, '/silences')).json.silences).toHaveLength(1);
     expect((await api(app, `/silences/${silence.json.id}`, 'DELETE')).status).toBe(204);
-    expect((await api(app, '/silences', 'POST', { kind: 'daily', start: '1:50', end: '02:10' })).json.error.field).toBe('start');
+    expect((await api(app, '/silences', 'POST', { kind: 'daily', start: '1:50', end: '02:10' })).json.error.field).toBe(
+      'start',
+    );
   });
 
   it('keeps the history across a restart', async () => {
@@ -264,7 +353,9 @@ describe('test rule', () => {
 
 describe('while an alert fires', () => {
   it('repeats at repeatInterval, can be acknowledged from the console, and carries recent requests when asked', async () => {
-    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 } });
+    const fake = await startFakeUpstream({
+      behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 },
+    });
     cleanups.push(() => fake.close());
     const { app, clock } = await startWith({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1' });
     const popups: any[] = [];
@@ -272,7 +363,15 @@ describe('while an alert fires', () => {
       if (type === 'alert') popups.push(data);
     };
     await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage(), { 'x-client-id': 'gui-bot' });
-    const rule = (await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1, channels: ['console'], repeatInterval: '1m', captureRequests: true })).json;
+    const rule = (
+      await api(app, '/rules', 'POST', {
+        ...gpuRule,
+        consecutiveChecks: 1,
+        channels: ['console'],
+        repeatInterval: '1m',
+        captureRequests: true,
+      })
+    ).json;
     const check = async () => {
       app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), 99);
       app.monitor!.check(clock());
@@ -298,9 +397,16 @@ describe('webhook formats and grouping', () => {
     const { app } = await startWith();
     const shapes: Record<string, (b: any) => void> = {
       generic: (b) => expect(b).toMatchObject({ source: 'qwen3vl-monitor', status: 'firing', test: true }),
-      alertmanager: (b) => expect(b).toMatchObject({ version: '4', receiver: 'qwen3vl-monitor', alerts: [{ labels: { alertname: 'Test notification' } }] }),
-      dingtalk: (b) => expect(b).toMatchObject({ msgtype: 'text', text: { content: expect.stringContaining('[TEST]') } }),
-      feishu: (b) => expect(b).toMatchObject({ msg_type: 'text', content: { text: expect.stringContaining('[TEST]') } }),
+      alertmanager: (b) =>
+        expect(b).toMatchObject({
+          version: '4',
+          receiver: 'qwen3vl-monitor',
+          alerts: [{ labels: { alertname: 'Test notification' } }],
+        }),
+      dingtalk: (b) =>
+        expect(b).toMatchObject({ msgtype: 'text', text: { content: expect.stringContaining('[TEST]') } }),
+      feishu: (b) =>
+        expect(b).toMatchObject({ msg_type: 'text', content: { text: expect.stringContaining('[TEST]') } }),
       wecom: (b) => expect(b).toMatchObject({ msgtype: 'text', text: { content: expect.stringContaining('[TEST]') } }),
       slack: (b) => expect(b).toMatchObject({ text: expect.stringContaining('[TEST]') }),
     };
@@ -317,11 +423,15 @@ describe('webhook formats and grouping', () => {
     const { app, clock } = await startWith();
     await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'alertmanager' } });
     await api(app, '/rules', 'POST', { ...gpuRule, labels: {}, consecutiveChecks: 1 });
-    for (const gpu of ['0', '1', '2']) app.monitor!.store.record('gpu_memory_utilization_percent', { gpu }, clock(), 99);
+    for (const gpu of ['0', '1', '2'])
+      app.monitor!.store.record('gpu_memory_utilization_percent', { gpu }, clock(), 99);
     app.monitor!.check(clock());
     await app.alerts!.idle();
     expect(hook.got).toHaveLength(1);
     expect(hook.got[0]!.body.alerts.map((a: any) => a.labels.gpu)).toEqual(['0', '1', '2']);
-    expect(hook.got[0]!.body.commonLabels).toMatchObject({ alertname: 'GPU memory sustained pressure', severity: 'warning' });
+    expect(hook.got[0]!.body.commonLabels).toMatchObject({
+      alertname: 'GPU memory sustained pressure',
+      severity: 'warning',
+    });
   });
 });

@@ -6,21 +6,42 @@ const note = (id: string): Notification => ({ id, status: 'firing', alerts: [] }
 
 function recorder(results: SendResult[]) {
   const sent: string[] = [];
-  const notifier: Notifier = { kind: 'webhook', async send(n) { sent.push(n.id); return results.shift() ?? { ok: true }; } };
+  const notifier: Notifier = {
+    kind: 'webhook',
+    async send(n) {
+      sent.push(n.id);
+      return results.shift() ?? { ok: true };
+    },
+  };
   return { notifier, sent };
 }
 
 describe('ChannelQueue', () => {
   it('retries with exponential backoff while the notifier says so, and records each attempt', async () => {
-    const { notifier, sent } = recorder([{ ok: false, retry: true, error: 'HTTP 500' }, { ok: false, retry: true, error: 'HTTP 502' }, { ok: true }]);
+    const { notifier, sent } = recorder([
+      { ok: false, retry: true, error: 'HTTP 500' },
+      { ok: false, retry: true, error: 'HTTP 502' },
+      { ok: true },
+    ]);
     const waits: number[] = [];
     const attempts: Attempt[] = [];
-    const q = new ChannelQueue(notifier, { clock: () => 0, baseDelayMs: 1000, sleep: async (ms) => { waits.push(ms); }, onAttempt: (a) => attempts.push(a) });
+    const q = new ChannelQueue(notifier, {
+      clock: () => 0,
+      baseDelayMs: 1000,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      onAttempt: (a) => attempts.push(a),
+    });
     q.enqueue(note('a'));
     await q.idle();
     expect(sent).toEqual(['a', 'a', 'a']);
     expect(waits).toEqual([1000, 2000]);
-    expect(attempts.map((a) => [a.attempt, a.ok, a.final])).toEqual([[1, false, false], [2, false, false], [3, true, true]]);
+    expect(attempts.map((a) => [a.attempt, a.ok, a.final])).toEqual([
+      [1, false, false],
+      [2, false, false],
+      [3, true, true],
+    ]);
   });
 
   it('does not retry what the notifier calls permanent', async () => {
@@ -37,7 +58,15 @@ describe('ChannelQueue', () => {
     const { notifier, sent } = recorder([]);
     let now = 0;
     const waits: number[] = [];
-    const q = new ChannelQueue(notifier, { clock: () => now, perMinute: 3, sleep: async (ms) => { waits.push(ms); now += ms; }, onAttempt: () => {} });
+    const q = new ChannelQueue(notifier, {
+      clock: () => now,
+      perMinute: 3,
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+      onAttempt: () => {},
+    });
     for (const id of ['a', 'b', 'c', 'd']) q.enqueue(note(id));
     await q.idle();
     expect(sent).toEqual(['a', 'b', 'c', 'd']);
@@ -47,8 +76,19 @@ describe('ChannelQueue', () => {
   it('refuses loudly when full, and records what was still queued at close', async () => {
     const attempts: Attempt[] = [];
     let release!: () => void;
-    const blocked: Notifier = { kind: 'email', send: () => new Promise((r) => { release = () => r({ ok: true }); }) };
-    const q = new ChannelQueue(blocked, { clock: () => 0, maxQueue: 2, sleep: async () => {}, onAttempt: (a) => attempts.push(a) });
+    const blocked: Notifier = {
+      kind: 'email',
+      send: () =>
+        new Promise((r) => {
+          release = () => r({ ok: true });
+        }),
+    };
+    const q = new ChannelQueue(blocked, {
+      clock: () => 0,
+      maxQueue: 2,
+      sleep: async () => {},
+      onAttempt: (a) => attempts.push(a),
+    });
     expect(q.enqueue(note('a'))).toBe(true); // being sent
     expect(q.enqueue(note('b'))).toBe(true);
     expect(q.enqueue(note('c'))).toBe(true);

@@ -23,7 +23,10 @@ async function smtp() {
       else cb(new Error('Invalid username or password'));
     },
     onData(stream, _session, cb) {
-      simpleParser(stream).then((m) => { mails.push(m); cb(); }, cb);
+      simpleParser(stream).then((m) => {
+        mails.push(m);
+        cb();
+      }, cb);
     },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -32,7 +35,11 @@ async function smtp() {
 }
 
 const put = (base: string, path: string, body: unknown) =>
-  fetch(`${base}/api/monitor/alerts${path}`, { method: path.endsWith('/test') || path === '/rules' ? 'POST' : 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+  fetch(`${base}/api/monitor/alerts${path}`, {
+    method: path.endsWith('/test') || path === '/rules' ? 'POST' : 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 
 describe('email alerts', () => {
   it('mails the alert in text and HTML through SMTP with login, escaping what users typed', async () => {
@@ -40,11 +47,31 @@ describe('email alerts', () => {
     const clock = steppedClock();
     const app = await startApp({}, { clock, probes: false, alertSleep: async () => {} });
     cleanups.push(() => app.close());
-    const ch = await put(app.baseUrl, '/channels', { email: { host: '127.0.0.1', port: mail.port, user: 'alerts', password: 'smtp-pass', from: 'monitor@example.com', to: ['ops@example.com'] } });
+    const ch = await put(app.baseUrl, '/channels', {
+      email: {
+        host: '127.0.0.1',
+        port: mail.port,
+        user: 'alerts',
+        password: 'smtp-pass',
+        from: 'monitor@example.com',
+        to: ['ops@example.com'],
+      },
+    });
     expect(ch.status).toBe(200);
-    expect(ch.json.channels.find((c: any) => c.name === 'email')).toMatchObject({ type: 'email', host: '127.0.0.1', passwordSet: true });
+    expect(ch.json.channels.find((c: any) => c.name === 'email')).toMatchObject({
+      type: 'email',
+      host: '127.0.0.1',
+      passwordSet: true,
+    });
     expect(JSON.stringify(ch.json)).not.toContain('smtp-pass');
-    await put(app.baseUrl, '/rules', { name: 'GPU <b>hot</b> & "loud"', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, severity: 'critical', channels: ['email'] });
+    await put(app.baseUrl, '/rules', {
+      name: 'GPU <b>hot</b> & "loud"',
+      metric: 'gpu_temperature_celsius',
+      op: '>',
+      threshold: 85,
+      severity: 'critical',
+      channels: ['email'],
+    });
     app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, clock(), 91);
     app.monitor!.check(clock());
     await app.alerts!.idle();
@@ -57,7 +84,15 @@ describe('email alerts', () => {
     expect(m.html).toContain('GPU &lt;b&gt;hot&lt;/b&gt; &amp; &quot;loud&quot;');
     expect(m.html).not.toContain('<b>hot</b>');
     // Changing other settings keeps the stored password.
-    await put(app.baseUrl, '/channels', { email: { host: '127.0.0.1', port: mail.port, user: 'alerts', from: 'monitor@example.com', to: ['ops@example.com', 'oncall@example.com'] } });
+    await put(app.baseUrl, '/channels', {
+      email: {
+        host: '127.0.0.1',
+        port: mail.port,
+        user: 'alerts',
+        from: 'monitor@example.com',
+        to: ['ops@example.com', 'oncall@example.com'],
+      },
+    });
     const test = await put(app.baseUrl, '/channels/email/test', {});
     expect(test.json.delivered).toBe(true);
     expect(mail.mails[1]!.subject).toContain('[TEST]');
@@ -74,8 +109,16 @@ describe('email alerts', () => {
     const clock = steppedClock();
     const app = await startApp({}, { clock, probes: false, alertSleep: async () => {} });
     cleanups.push(() => app.close());
-    await put(app.baseUrl, '/channels', { email: { host: '127.0.0.1', port, from: 'monitor@example.com', to: ['ops@example.com'], timeoutMs: 500 } });
-    await put(app.baseUrl, '/rules', { name: 'hot', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, channels: ['console', 'email'] });
+    await put(app.baseUrl, '/channels', {
+      email: { host: '127.0.0.1', port, from: 'monitor@example.com', to: ['ops@example.com'], timeoutMs: 500 },
+    });
+    await put(app.baseUrl, '/rules', {
+      name: 'hot',
+      metric: 'gpu_temperature_celsius',
+      op: '>',
+      threshold: 85,
+      channels: ['console', 'email'],
+    });
     app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, clock(), 91);
     app.monitor!.check(clock());
     await app.alerts!.idle();

@@ -6,7 +6,10 @@ import { sampleRuns } from '../../src/probes/nvml-records.js';
 
 const I = 10_000;
 const t0 = 1_800_000_000_000;
-const rule = (r: Partial<RuleInput>, id = 'r1'): Rule => ({ id, ...ruleInputSchema.parse({ name: 'test', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, ...r }) });
+const rule = (r: Partial<RuleInput>, id = 'r1'): Rule => ({
+  id,
+  ...ruleInputSchema.parse({ name: 'test', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, ...r }),
+});
 
 /** Feeds one value per check and evaluates after each; returns the state after each check. */
 function run(rules: Rule[], feed: (store: SeriesStore, t: number, k: number) => void, checks: number) {
@@ -20,7 +23,10 @@ function run(rules: Rule[], feed: (store: SeriesStore, t: number, k: number) => 
     const r = evaluate({ rules, store, states, andStates, now: t, intervalMs: I });
     states = r.states;
     andStates = r.andStates;
-    trace.push({ states: [...states.values()].map((s) => `${JSON.stringify(s.labels)}:${s.state}`), changes: r.changes.map((c) => `${c.from}->${c.to}`) });
+    trace.push({
+      states: [...states.values()].map((s) => `${JSON.stringify(s.labels)}:${s.state}`),
+      changes: r.changes.map((c) => `${c.from}->${c.to}`),
+    });
   }
   return { trace, states };
 }
@@ -28,85 +34,190 @@ function run(rules: Rule[], feed: (store: SeriesStore, t: number, k: number) => 
 describe('evaluate', () => {
   it('"> 90 % for 3 consecutive checks" fires at the 3rd breaching check, not the 2nd', () => {
     const values = [50, 95, 96, 97, 98, 80];
-    const { trace } = run([rule({ consecutiveChecks: 3 })], (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!), values.length);
+    const { trace } = run(
+      [rule({ consecutiveChecks: 3 })],
+      (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!),
+      values.length,
+    );
     expect(trace.map((x) => x.states[0])).toEqual([
-      '{"gpu":"0"}:inactive', '{"gpu":"0"}:pending', '{"gpu":"0"}:pending', '{"gpu":"0"}:firing', '{"gpu":"0"}:firing', '{"gpu":"0"}:inactive',
+      '{"gpu":"0"}:inactive',
+      '{"gpu":"0"}:pending',
+      '{"gpu":"0"}:pending',
+      '{"gpu":"0"}:firing',
+      '{"gpu":"0"}:firing',
+      '{"gpu":"0"}:inactive',
     ]);
     expect(trace.flatMap((x) => x.changes)).toEqual(['inactive->pending', 'pending->firing', 'firing->inactive']);
   });
 
   it('"for: 30s" fires once the condition has held 30 s: the 4th check at a 10 s interval', () => {
-    const { trace } = run([rule({ for: '30s' })], (s, t) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 99), 5);
-    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['pending', 'pending', 'pending', 'firing', 'firing']);
+    const { trace } = run(
+      [rule({ for: '30s' })],
+      (s, t) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 99),
+      5,
+    );
+    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'firing',
+      'firing',
+    ]);
   });
 
   it('keeps one instance per label set (each GPU on its own)', () => {
-    const { states } = run([rule({})], (s, t) => {
-      s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 40);
-      s.record('gpu_memory_utilization_percent', { gpu: '1' }, t, 95);
-    }, 1);
-    expect([...states.values()].map((s) => [s.labels.gpu, s.state])).toEqual([['0', 'inactive'], ['1', 'firing']]);
+    const { states } = run(
+      [rule({})],
+      (s, t) => {
+        s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 40);
+        s.record('gpu_memory_utilization_percent', { gpu: '1' }, t, 95);
+      },
+      1,
+    );
+    expect([...states.values()].map((s) => [s.labels.gpu, s.state])).toEqual([
+      ['0', 'inactive'],
+      ['1', 'firing'],
+    ]);
   });
 
   it('joins a second condition with AND, each with its own duration', () => {
-    const r = rule({ metric: 'gui_step_success_rate', op: '<', threshold: 85, for: '20s', and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 } });
+    const r = rule({
+      metric: 'gui_step_success_rate',
+      op: '<',
+      threshold: 85,
+      for: '20s',
+      and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 },
+    });
     const rate = [90, 80, 80, 80, 80, 80];
     const dur = [4000, 2000, 2000, 4000, 4000, 4000];
-    const { trace } = run([r], (s, t, k) => {
-      s.record('gui_step_success_rate', {}, t, rate[k]!);
-      s.record('gui_step_avg_duration', {}, t, dur[k]!);
-    }, rate.length);
+    const { trace } = run(
+      [r],
+      (s, t, k) => {
+        s.record('gui_step_success_rate', {}, t, rate[k]!);
+        s.record('gui_step_avg_duration', {}, t, dur[k]!);
+      },
+      rate.length,
+    );
     // Success rate low from check 1, duration high only from check 3; the 20 s count starts then.
-    expect(trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'none')).toEqual(['inactive', 'inactive', 'inactive', 'pending', 'pending', 'firing']);
+    expect(trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'none')).toEqual([
+      'inactive',
+      'inactive',
+      'inactive',
+      'pending',
+      'pending',
+      'firing',
+    ]);
   });
 
   it("counts the AND condition's duration at every check, not only when the first holds", () => {
     // Slow steps at 0 s, fast from 10 s to 40 s, slow again at 50 s: the 30 s of slowness
     // the second condition asks for never happened, so nothing may fire at 50 s.
-    const r = rule({ metric: 'gui_step_success_rate', op: '<', threshold: 85, and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000, for: '30s' } });
+    const r = rule({
+      metric: 'gui_step_success_rate',
+      op: '<',
+      threshold: 85,
+      and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000, for: '30s' },
+    });
     const rate = [80, 90, 90, 90, 90, 80];
     const dur = [4000, 2000, 2000, 2000, 2000, 4000];
-    const { trace } = run([r], (s, t, k) => {
-      s.record('gui_step_success_rate', {}, t, rate[k]!);
-      s.record('gui_step_avg_duration', {}, t, dur[k]!);
-    }, rate.length);
-    expect(trace.map((x) => x.states[0]?.split(':').at(-1))).toEqual(['inactive', 'inactive', 'inactive', 'inactive', 'inactive', 'inactive']);
+    const { trace } = run(
+      [r],
+      (s, t, k) => {
+        s.record('gui_step_success_rate', {}, t, rate[k]!);
+        s.record('gui_step_avg_duration', {}, t, dur[k]!);
+      },
+      rate.length,
+    );
+    expect(trace.map((x) => x.states[0]?.split(':').at(-1))).toEqual([
+      'inactive',
+      'inactive',
+      'inactive',
+      'inactive',
+      'inactive',
+      'inactive',
+    ]);
   });
 
   it('does not flap: fire above 90, resolve only below 85', () => {
     const values = [95, 88, 89, 86, 84];
-    const { trace } = run([rule({ recoverThreshold: 85 })], (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!), values.length);
-    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['firing', 'firing', 'firing', 'firing', 'inactive']);
+    const { trace } = run(
+      [rule({ recoverThreshold: 85 })],
+      (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!),
+      values.length,
+    );
+    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual([
+      'firing',
+      'firing',
+      'firing',
+      'firing',
+      'inactive',
+    ]);
   });
 
   it('keeps firing for keepFiringFor after the condition clears', () => {
     const values = [95, 50, 50, 50, 50];
-    const { trace } = run([rule({ keepFiringFor: '25s' })], (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!), values.length);
-    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['firing', 'firing', 'firing', 'inactive', 'inactive']);
+    const { trace } = run(
+      [rule({ keepFiringFor: '25s' })],
+      (s, t, k) => s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, values[k]!),
+      values.length,
+    );
+    expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual([
+      'firing',
+      'firing',
+      'firing',
+      'inactive',
+      'inactive',
+    ]);
   });
 
   it('handles no data as told: keep, ok, or alert', () => {
     const feed = (s: SeriesStore, t: number, k: number) => {
       if (k < 2) s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 99);
     };
-    expect(run([rule({ noData: 'keep' })], feed, 4).trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['firing', 'firing', 'firing', 'firing']);
-    expect(run([rule({ noData: 'ok' })], feed, 4).trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'gone')).toEqual(['firing', 'firing', 'inactive', 'inactive']);
+    expect(run([rule({ noData: 'keep' })], feed, 4).trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual([
+      'firing',
+      'firing',
+      'firing',
+      'firing',
+    ]);
+    expect(run([rule({ noData: 'ok' })], feed, 4).trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'gone')).toEqual([
+      'firing',
+      'firing',
+      'inactive',
+      'inactive',
+    ]);
     // GPU lost, nothing reported at all: a rule that alerts on no data fires.
-    const none = run([rule({ metric: 'gpu_available', op: '<', threshold: 1, noData: 'alert', consecutiveChecks: 2 })], () => {}, 3);
+    const none = run(
+      [rule({ metric: 'gpu_available', op: '<', threshold: 1, noData: 'alert', consecutiveChecks: 2 })],
+      () => {},
+      3,
+    );
     expect(none.trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual(['pending', 'firing', 'firing']);
   });
 
   it('fires on a surge against the baseline mean (RPS up 300 % on its 10-minute mean)', () => {
-    const r = rule({ metric: 'requests_per_second', labels: { endpoint: '*' }, op: '>', threshold: 300, surgeBaseline: '10m' });
+    const r = rule({
+      metric: 'requests_per_second',
+      labels: { endpoint: '*' },
+      op: '>',
+      threshold: 300,
+      surgeBaseline: '10m',
+    });
     const values = [...Array(60).fill(10), 45];
-    const { trace, states } = run([r], (s, t, k) => s.record('requests_per_second', { endpoint: '*' }, t, values[k]!), values.length);
+    const { trace, states } = run(
+      [r],
+      (s, t, k) => s.record('requests_per_second', { endpoint: '*' }, t, values[k]!),
+      values.length,
+    );
     expect(trace.at(-2)!.states[0]).toContain('inactive');
     expect(trace.at(-1)!.states[0]).toContain('firing');
     expect([...states.values()][0]!.value).toBeCloseTo(350, 6);
   });
 
   it('rejects rules that make no sense, naming the field', () => {
-    const bad = (r: object) => ruleInputSchema.safeParse({ name: 'x', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, ...r }).error!.issues[0]!;
+    const bad = (r: object) =>
+      ruleInputSchema.safeParse({ name: 'x', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, ...r })
+        .error!.issues[0]!;
     expect(bad({ metric: 'gpu_fun' }).path).toEqual(['metric']);
     expect(bad({ op: '=>' }).path).toEqual(['op']);
     expect(bad({ consecutiveChecks: 3, for: '30s' }).path).toEqual(['for']);
@@ -121,17 +232,29 @@ describe("sample-based rules (NVML's samples between checks)", () => {
   const samples = (aboveSeconds: number) => {
     // Samples every 1/6 s over a 10 s interval, `aboveSeconds` of them at 99 %, the rest at 40 %.
     const out = [];
-    for (let k = 0; k < 60; k++) out.push({ ts: 1_000_000 + k * 166_667, value: k * 0.166667 < aboveSeconds ? 99 : 40 });
+    for (let k = 0; k < 60; k++)
+      out.push({ ts: 1_000_000 + k * 166_667, value: k * 0.166667 < aboveSeconds ? 99 : 40 });
     return out;
   };
   const run1 = (aboveSeconds: number) => {
     const store = new SeriesStore({ intervalMs: I });
     store.record('gpu_utilization_percent', { gpu: '0' }, t0, 40); // the instant reading misses it
     const rules = [
-      rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical' }, 'crit'),
+      rule(
+        { metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical' },
+        'crit',
+      ),
       rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 3 }, 'warn'),
     ];
-    return evaluate({ rules, store, states: new Map(), andStates: new Map(), now: t0, intervalMs: I, samples: (gpu) => (gpu === '0' ? samples(aboveSeconds) : undefined) });
+    return evaluate({
+      rules,
+      store,
+      states: new Map(),
+      andStates: new Map(),
+      now: t0,
+      intervalMs: I,
+      samples: (gpu) => (gpu === '0' ? samples(aboveSeconds) : undefined),
+    });
   };
   it('fires critical when > 98 % lasted more than 5 s inside the interval, though the check read 40 %', () => {
     const r = run1(6);
@@ -140,7 +263,10 @@ describe("sample-based rules (NVML's samples between checks)", () => {
   it('does not fire for a 3 s spike, and the warning rule on the same metric is independent', () => {
     const r = run1(3);
     expect(r.changes).toEqual([]);
-    expect([...r.states.values()].map((s) => `${s.ruleId}:${s.state}`).sort()).toEqual(['crit:inactive', 'warn:inactive']);
+    expect([...r.states.values()].map((s) => `${s.ruleId}:${s.state}`).sort()).toEqual([
+      'crit:inactive',
+      'warn:inactive',
+    ]);
   });
 });
 
@@ -149,19 +275,33 @@ describe('sample-based rules across checks', () => {
   /** The samples one check reads: from `fromS` to `toS` seconds, `value(t)` at each. */
   const window = (fromS: number, toS: number, value: (t: number) => number) => {
     const out = [];
-    for (let ts = Math.ceil((fromS * 1e6) / PERIOD) * PERIOD; ts < toS * 1e6; ts += PERIOD) out.push({ ts, value: value(ts / 1e6) });
+    for (let ts = Math.ceil((fromS * 1e6) / PERIOD) * PERIOD; ts < toS * 1e6; ts += PERIOD)
+      out.push({ ts, value: value(ts / 1e6) });
     return out;
   };
   /** Checks every `intervalMs`; returns the check (1-based) at which the critical rule fired. */
   const firingCheck = (intervalMs: number, value: (t: number) => number, checks: number) => {
     const store = new SeriesStore({ intervalMs });
-    const rules = [rule({ metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical' }, 'crit')];
+    const rules = [
+      rule(
+        { metric: 'gpu_utilization_percent', op: '>', threshold: 98, sampleSeconds: 5, severity: 'critical' },
+        'crit',
+      ),
+    ];
     let states: States = new Map();
     for (let k = 1; k <= checks; k++) {
       const t = t0 + k * intervalMs;
       store.record('gpu_utilization_percent', { gpu: '0' }, t, 40);
       const samples = window(((k - 1) * intervalMs) / 1000, (k * intervalMs) / 1000, value);
-      const r = evaluate({ rules, store, states, andStates: new Map(), now: t, intervalMs, samples: (gpu) => (gpu === '0' ? samples : undefined) });
+      const r = evaluate({
+        rules,
+        store,
+        states,
+        andStates: new Map(),
+        now: t,
+        intervalMs,
+        samples: (gpu) => (gpu === '0' ? samples : undefined),
+      });
       states = r.states;
       if (r.changes.some((c) => c.to === 'firing')) return k;
     }
@@ -178,11 +318,23 @@ describe('sample-based rules across checks', () => {
     // 99 % with a dip to 50 % every 4 s: no run reaches 5 s.
     expect(firingCheck(2_000, (t) => (t % 4 < 3.8 ? 99 : 50), 15)).toBeNull();
     // A run ending at one check and one starting 3 s later (samples missing between) are not one run.
-    const carried = sampleRuns(window(0, 3, () => 99), (v) => v > 98, null);
+    const carried = sampleRuns(
+      window(0, 3, () => 99),
+      (v) => v > 98,
+      null,
+    );
     expect(carried.ongoing).not.toBeNull();
-    const later = sampleRuns(window(6, 9, () => 99), (v) => v > 98, carried.ongoing);
+    const later = sampleRuns(
+      window(6, 9, () => 99),
+      (v) => v > 98,
+      carried.ongoing,
+    );
     expect(later.longestSeconds).toBeCloseTo(3, 1);
-    const next = sampleRuns(window(3, 6, () => 99), (v) => v > 98, carried.ongoing);
+    const next = sampleRuns(
+      window(3, 6, () => 99),
+      (v) => v > 98,
+      carried.ongoing,
+    );
     expect(next.longestSeconds).toBeCloseTo(6, 1);
   });
 
@@ -202,11 +354,25 @@ describe('evaluate is pure', () => {
     const snapshot = JSON.stringify([[...first.states], [...first.andStates]]);
     store.record('gpu_memory_utilization_percent', { gpu: '0' }, t0 + I, 96);
     store.record('gpu_utilization_percent', { gpu: '0' }, t0 + I, 99);
-    const second = evaluate({ rules, store, states: first.states, andStates: first.andStates, now: t0 + I, intervalMs: I });
+    const second = evaluate({
+      rules,
+      store,
+      states: first.states,
+      andStates: first.andStates,
+      now: t0 + I,
+      intervalMs: I,
+    });
     expect(JSON.stringify([[...first.states], [...first.andStates]])).toBe(snapshot);
     expect([...second.states.values()][0]!.state).toBe('firing');
     // Evaluating the same check twice from the same inputs gives the same answer.
-    const again = evaluate({ rules, store, states: first.states, andStates: first.andStates, now: t0 + I, intervalMs: I });
+    const again = evaluate({
+      rules,
+      store,
+      states: first.states,
+      andStates: first.andStates,
+      now: t0 + I,
+      intervalMs: I,
+    });
     expect(JSON.stringify([...again.states])).toBe(JSON.stringify([...second.states]));
   });
 });

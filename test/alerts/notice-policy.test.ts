@@ -9,14 +9,37 @@ import { ruleInputSchema, type Rule } from '../../src/alerts/rule-schema.js';
 import { silenceInputSchema, type Silence } from '../../src/alerts/silence.js';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const rule: Rule = { id: 'r1', ...ruleInputSchema.parse({ name: 'GPU hot', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, consecutiveChecks: 1, channels: ['console', 'am'], repeatInterval: '1h' }) };
+const rule: Rule = {
+  id: 'r1',
+  ...ruleInputSchema.parse({
+    name: 'GPU hot',
+    metric: 'gpu_temperature_celsius',
+    op: '>',
+    threshold: 85,
+    consecutiveChecks: 1,
+    channels: ['console', 'am'],
+    repeatInterval: '1h',
+  }),
+};
 const rules = new Map([[rule.id, rule]]);
 const resending = new Map([['am', { everyMs: 60_000, resolvedRetentionMs: 15 * 60_000 }]]);
 const labels = { gpu: '0' };
 const key = instanceKey(rule.id, labels);
 
 function firingInst(since: number): AlertInstance {
-  return { ruleId: rule.id, labels, state: 'firing', breaches: 1, breachSince: since, firingSince: since, lastBreachAt: since, value: 91, breachPoints: [[since, 91]], lastNotifiedAt: null, suppressed: false };
+  return {
+    ruleId: rule.id,
+    labels,
+    state: 'firing',
+    breaches: 1,
+    breachSince: since,
+    firingSince: since,
+    lastBreachAt: since,
+    value: 91,
+    breachPoints: [[since, 91]],
+    lastNotifiedAt: null,
+    suppressed: false,
+  };
 }
 
 /** Runs the policy over checks every 10 s, applying its marks like the manager does; returns what went where, per check. */
@@ -24,13 +47,23 @@ function run(checks: Array<{ at: number; state: 'firing' | 'inactive' }>, silenc
   let states: States = new Map();
   let book: ResendBook = emptyResendBook();
   let prev: 'firing' | 'inactive' = 'inactive';
-  const sent: Array<{ at: number; status: string; channels: readonly string[]; resend: boolean; resolvedAt?: number }> = [];
+  const sent: Array<{ at: number; status: string; channels: readonly string[]; resend: boolean; resolvedAt?: number }> =
+    [];
   let held = 0;
   for (const c of checks) {
     const changes: StateChange[] = [];
     if (c.state !== prev) changes.push({ ruleId: rule.id, labels, from: prev, to: c.state, at: c.at, value: 91 });
     const inst = states.get(key) ?? firingInst(c.at);
-    states = new Map([[key, { ...inst, state: c.state, firingSince: c.state === 'firing' ? (inst.state === 'firing' ? inst.firingSince : c.at) : inst.firingSince }]]);
+    states = new Map([
+      [
+        key,
+        {
+          ...inst,
+          state: c.state,
+          firingSince: c.state === 'firing' ? (inst.state === 'firing' ? inst.firingSince : c.at) : inst.firingSince,
+        },
+      ],
+    ]);
     const input: NoticeInput = { now: c.at, changes, states, rules, silences, resending, book };
     const d = decideNotices(input);
     book = d.book;
@@ -39,7 +72,14 @@ function run(checks: Array<{ at: number; state: 'firing' | 'inactive' }>, silenc
       m.inst.suppressed = m.suppressed;
     }
     held += d.heldBack.length;
-    for (const n of d.notices) sent.push({ at: (c.at - T0) / 1000, status: n.status, channels: n.channels, resend: n.resend, ...(n.resolvedAt ? { resolvedAt: (n.resolvedAt - T0) / 1000 } : {}) });
+    for (const n of d.notices)
+      sent.push({
+        at: (c.at - T0) / 1000,
+        status: n.status,
+        channels: n.channels,
+        resend: n.resend,
+        ...(n.resolvedAt ? { resolvedAt: (n.resolvedAt - T0) / 1000 } : {}),
+      });
     prev = c.state;
   }
   return { sent, held };
@@ -64,13 +104,26 @@ describe('the notice policy', () => {
     expect(sent[0]).toMatchObject({ at: 0, status: 'firing', resend: false });
     expect(sent[1]).toEqual({ at: 30, status: 'resolved', channels: ['console', 'am'], resend: false, resolvedAt: 30 });
     const again = sent.slice(2);
-    expect(again.every((n) => n.status === 'resolved' && n.resend && n.resolvedAt === 30 && n.channels.join() === 'am')).toBe(true);
+    expect(
+      again.every((n) => n.status === 'resolved' && n.resend && n.resolvedAt === 30 && n.channels.join() === 'am'),
+    ).toBe(true);
     expect(again.map((n) => n.at)).toEqual([100, 170, 240, 310, 380, 450, 520, 590, 660, 730, 800, 870]);
   });
 
   it('holds a silenced alert back everywhere, Alertmanager too, and sends it once the silence ends', () => {
-    const silence: Silence = { id: 's1', createdAt: T0, ...silenceInputSchema.parse({ kind: 'once', startsAt: new Date(T0).toISOString(), endsAt: new Date(T0 + 95_000).toISOString() }) };
-    const { sent, held } = run(every10s(170, () => 'firing'), [silence]);
+    const silence: Silence = {
+      id: 's1',
+      createdAt: T0,
+      ...silenceInputSchema.parse({
+        kind: 'once',
+        startsAt: new Date(T0).toISOString(),
+        endsAt: new Date(T0 + 95_000).toISOString(),
+      }),
+    };
+    const { sent, held } = run(
+      every10s(170, () => 'firing'),
+      [silence],
+    );
     expect(held).toBe(1);
     expect(sent).toEqual([
       { at: 100, status: 'firing', channels: ['console', 'am'], resend: false },
@@ -80,8 +133,14 @@ describe('the notice policy', () => {
 
   it('sends one notice per alert and check, though it fired again just as its repeat was due', () => {
     // Fired, resolved, and fired again more than repeatInterval (1 h) after the first notice.
-    const checks = [{ at: T0, state: 'firing' as const }, { at: T0 + 10_000, state: 'inactive' as const }, { at: T0 + 3_700_000, state: 'firing' as const }];
+    const checks = [
+      { at: T0, state: 'firing' as const },
+      { at: T0 + 10_000, state: 'inactive' as const },
+      { at: T0 + 3_700_000, state: 'firing' as const },
+    ];
     const { sent } = run(checks);
-    expect(sent.filter((n) => n.at === 3700)).toEqual([{ at: 3700, status: 'firing', channels: ['console', 'am'], resend: false }]);
+    expect(sent.filter((n) => n.at === 3700)).toEqual([
+      { at: 3700, status: 'firing', channels: ['console', 'am'], resend: false },
+    ]);
   });
 });

@@ -27,26 +27,34 @@ async function webhookReceiver() {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/alertmanager`, got };
 }
 
 async function alertmanagerWithHook(receiverUrl: string) {
   // Short waits so the test takes seconds; one group per alert name.
-  const am = await startAlertmanager([
-    'route:',
-    '  receiver: hook',
-    '  group_by: [alertname]',
-    '  group_wait: 100ms',
-    '  group_interval: 300ms',
-    '  repeat_interval: 1h',
-    'receivers:',
-    '  - name: hook',
-    '    webhook_configs:',
-    `      - url: ${receiverUrl}`,
-    '        send_resolved: true',
-    '',
-  ].join('\n'));
+  const am = await startAlertmanager(
+    [
+      'route:',
+      '  receiver: hook',
+      '  group_by: [alertname]',
+      '  group_wait: 100ms',
+      '  group_interval: 300ms',
+      '  repeat_interval: 1h',
+      'receivers:',
+      '  - name: hook',
+      '    webhook_configs:',
+      `      - url: ${receiverUrl}`,
+      '        send_resolved: true',
+      '',
+    ].join('\n'),
+  );
   cleanups.push(() => am.stop());
   const url = am.url;
   return {
@@ -54,21 +62,28 @@ async function alertmanagerWithHook(receiverUrl: string) {
     alerts: async () => (await (await fetch(`${url}/api/v2/alerts`)).json()) as any[],
     silence: async (matchers: Record<string, string>) => {
       const res = await fetch(`${url}/api/v2/silences`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           matchers: Object.entries(matchers).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })),
-          startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'test', comment: 'GPU 0 maintenance',
+          startsAt: new Date().toISOString(),
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+          createdBy: 'test',
+          comment: 'GPU 0 maintenance',
         }),
       });
       expect(res.status).toBe(200);
       return ((await res.json()) as { silenceID: string }).silenceID;
     },
-    expire: async (id: string) => expect((await fetch(`${url}/api/v2/silence/${id}`, { method: 'DELETE' })).status).toBe(200),
+    expire: async (id: string) =>
+      expect((await fetch(`${url}/api/v2/silence/${id}`, { method: 'DELETE' })).status).toBe(200),
   };
 }
 
 describe('the Alertmanager channel, with a real Alertmanager', () => {
-  it('fires into it with our labels and annotations, a silence there holds the alert back, and the resolve arrives', { timeout: 60_000 }, async () => {
+  it('fires into it with our labels and annotations, a silence there holds the alert back, and the resolve arrives', {
+    timeout: 60_000,
+  }, async () => {
     const hook = await webhookReceiver();
     const am = await alertmanagerWithHook(hook.url);
 
@@ -80,11 +95,37 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
     const app = await startApp({}, { clock, probes: false, alertSleep: async () => {} });
     cleanups.push(() => app.close());
     const api = (path: string, method: string, body: unknown) =>
-      fetch(`${app.baseUrl}/api/monitor/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
-    expect((await api('/channels', 'POST', { name: 'fleet-am', type: 'alertmanager', urls: [am.url], labels: { cluster: 'gpu-a' } })).status).toBe(201);
-    expect((await api('/rules', 'POST', { name: 'GPU hot', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, consecutiveChecks: 1, severity: 'critical', channels: ['console', 'fleet-am'] })).status).toBe(201);
+      fetch(`${app.baseUrl}/api/monitor/alerts${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+    expect(
+      (
+        await api('/channels', 'POST', {
+          name: 'fleet-am',
+          type: 'alertmanager',
+          urls: [am.url],
+          labels: { cluster: 'gpu-a' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api('/rules', 'POST', {
+          name: 'GPU hot',
+          metric: 'gpu_temperature_celsius',
+          op: '>',
+          threshold: 85,
+          consecutiveChecks: 1,
+          severity: 'critical',
+          channels: ['console', 'fleet-am'],
+        })
+      ).status,
+    ).toBe(201);
     const check = async (temps: Record<string, number>) => {
-      for (const [gpu, v] of Object.entries(temps)) app.monitor!.store.record('gpu_temperature_celsius', { gpu }, clock(), v);
+      for (const [gpu, v] of Object.entries(temps))
+        app.monitor!.store.record('gpu_temperature_celsius', { gpu }, clock(), v);
       app.monitor!.check(clock());
       await app.alerts!.idle();
     };
@@ -92,10 +133,24 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
 
     // 1. GPU 0 fires: Alertmanager notifies the receiver with our labels and annotations.
     await check({ 0: 91 });
-    const firing = await pollUntil('the firing notification', async () => hook.got.find((n) => alertIn(n, '0')?.status === 'firing'));
+    const firing = await pollUntil('the firing notification', async () =>
+      hook.got.find((n) => alertIn(n, '0')?.status === 'firing'),
+    );
     const a0 = alertIn(firing, '0');
-    expect(a0.labels).toEqual({ alertname: 'GPU hot', severity: 'critical', instance: hostname(), gpu: '0', cluster: 'gpu-a' });
-    expect(a0.annotations).toMatchObject({ summary: 'gpu_temperature_celsius is 91 (> 85)', metric: 'gpu_temperature_celsius', value: '91', threshold: '> 85', gpu_temperature_celsius: 'gpu0=91' });
+    expect(a0.labels).toEqual({
+      alertname: 'GPU hot',
+      severity: 'critical',
+      instance: hostname(),
+      gpu: '0',
+      cluster: 'gpu-a',
+    });
+    expect(a0.annotations).toMatchObject({
+      summary: 'gpu_temperature_celsius is 91 (> 85)',
+      metric: 'gpu_temperature_celsius',
+      value: '91',
+      threshold: '> 85',
+      gpu_temperature_celsius: 'gpu0=91',
+    });
     expect(a0.annotations.description).toContain('Value: 91 (> 85)');
     expect(Date.parse(a0.startsAt)).toBe(t0);
     // endsAt = now + 4 × max(check interval, resend delay): Alertmanager resolves it by itself if we go quiet.
@@ -104,7 +159,9 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
     // 2. A silence made in Alertmanager for GPU 0; then GPU 1 fires too. The group's next
     //    notification carries GPU 1 only.
     const silenceId = await am.silence({ alertname: 'GPU hot', gpu: '0' });
-    await pollUntil('Alertmanager to mark GPU 0 suppressed', async () => ((await am.alerts()).find((a) => a.labels.gpu === '0')?.status.silencedBy[0] === silenceId ? true : undefined));
+    await pollUntil('Alertmanager to mark GPU 0 suppressed', async () =>
+      (await am.alerts()).find((a) => a.labels.gpu === '0')?.status.silencedBy[0] === silenceId ? true : undefined,
+    );
     clock.advance(1_000);
     await check({ 0: 91, 1: 92 });
     const next = await pollUntil('the notification for GPU 1', async () => hook.got.find((n) => alertIn(n, '1')));
@@ -113,7 +170,9 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
     // 3. Still firing a minute later: re-sent (as Prometheus does), so their end moves on.
     clock.advance(70_000);
     await check({ 0: 91, 1: 92 });
-    await pollUntil('the re-sent alerts to move their end', async () => ((await am.alerts()).every((a) => Date.parse(a.endsAt) === clock() + 4 * 60_000) ? true : undefined));
+    await pollUntil('the re-sent alerts to move their end', async () =>
+      (await am.alerts()).every((a) => Date.parse(a.endsAt) === clock() + 4 * 60_000) ? true : undefined,
+    );
 
     // 4. The maintenance ends (silence expired) and GPU 0 cools down: the resolve arrives,
     //    with its start kept and its end when it resolved.
@@ -121,7 +180,9 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
     clock.advance(1_000);
     const resolvedAt = clock();
     await check({ 0: 50, 1: 92 });
-    const resolved = await pollUntil('the resolved notification', async () => hook.got.find((n) => alertIn(n, '0')?.status === 'resolved'));
+    const resolved = await pollUntil('the resolved notification', async () =>
+      hook.got.find((n) => alertIn(n, '0')?.status === 'resolved'),
+    );
     expect(Date.parse(alertIn(resolved, '0').startsAt)).toBe(t0);
     expect(Date.parse(alertIn(resolved, '0').endsAt)).toBe(resolvedAt);
     expect(alertIn(resolved, '1').status).toBe('firing');

@@ -25,7 +25,12 @@ describe('silences', () => {
   it('matches all rules or only matching ones', () => {
     const now = Date.parse('2026-11-25T10:30:00Z');
     const all = make({ kind: 'once', startsAt: '2026-11-25T10:00:00Z', endsAt: '2026-11-25T11:00:00Z' });
-    const gpu1 = make({ kind: 'once', startsAt: '2026-11-25T10:00:00Z', endsAt: '2026-11-25T11:00:00Z', matchers: { labels: { gpu: '1' }, severity: 'warning' } });
+    const gpu1 = make({
+      kind: 'once',
+      startsAt: '2026-11-25T10:00:00Z',
+      endsAt: '2026-11-25T11:00:00Z',
+      matchers: { labels: { gpu: '1' }, severity: 'warning' },
+    });
     const alert = (gpu: string, severity = 'warning') => ({ ruleId: 'r', severity, labels: { gpu } });
     expect(silencedBy([all], alert('0'), now)).toBe(all);
     expect(silencedBy([gpu1], alert('0'), now)).toBeUndefined();
@@ -37,7 +42,9 @@ describe('silences', () => {
     const issue = (o: object) => silenceInputSchema.safeParse(o).error!.issues[0]!;
     expect(issue({ kind: 'daily', start: '25:00', end: '02:00' }).path).toEqual(['start']);
     expect(issue({ kind: 'daily', start: '01:00', end: '02:00', timeZone: 'Mars/Olympus' }).path).toEqual(['timeZone']);
-    expect(issue({ kind: 'once', startsAt: '2026-11-25T11:00:00Z', endsAt: '2026-11-25T10:00:00Z' }).path).toEqual(['endsAt']);
+    expect(issue({ kind: 'once', startsAt: '2026-11-25T11:00:00Z', endsAt: '2026-11-25T10:00:00Z' }).path).toEqual([
+      'endsAt',
+    ]);
     expect(issue({ kind: 'weekly' }).message).toContain('once');
   });
 });

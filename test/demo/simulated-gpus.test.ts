@@ -17,7 +17,11 @@ describe('the demo', () => {
     gpus.setLoad(PHASES.normal.gpus);
     await app.monitor!.tick(clock());
     const calm = app.monitor!.lastSnapshot()!.cards;
-    expect(calm[1]).toMatchObject({ id: 'gpu_utilization', status: 'ok', detail: { gpuCount: 2, gpuName: SIMULATED_GPU_NAME, simulated: 'simulated' } });
+    expect(calm[1]).toMatchObject({
+      id: 'gpu_utilization',
+      status: 'ok',
+      detail: { gpuCount: 2, gpuName: SIMULATED_GPU_NAME, simulated: 'simulated' },
+    });
     expect(calm[1]!.value).toBeLessThan(50);
 
     gpus.setLoad(PHASES.incident.gpus);
@@ -35,6 +39,13 @@ describe('the demo', () => {
 
   it('plays calm, then the incident, on a loop', () => {
     const minute = 60_000;
-    expect([0, 1.9, 2.1, 4.9, 5.1, 7.1].map((m) => phaseAt(m * minute, INCIDENT_LOOP))).toEqual(['normal', 'normal', 'incident', 'incident', 'normal', 'incident']);
+    expect([0, 1.9, 2.1, 4.9, 5.1, 7.1].map((m) => phaseAt(m * minute, INCIDENT_LOOP))).toEqual([
+      'normal',
+      'normal',
+      'incident',
+      'incident',
+      'normal',
+      'incident',
+    ]);
   });
 });

@@ -28,7 +28,9 @@ describe('deploy/prometheus and deploy/alertmanager', () => {
     const config = runTool(PROMTOOL, ['check', 'config', '--syntax-only', join(DEPLOY, 'prometheus/prometheus.yml')]);
     expect(config.output).toContain('SUCCESS');
     expect(config.status).toBe(0);
-    const ruleFiles = readdirSync(join(DEPLOY, 'prometheus/rules')).filter((f) => f.endsWith('.yml')).map((f) => join(DEPLOY, 'prometheus/rules', f));
+    const ruleFiles = readdirSync(join(DEPLOY, 'prometheus/rules'))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => join(DEPLOY, 'prometheus/rules', f));
     expect(ruleFiles.length).toBeGreaterThan(0);
     const rules = runTool(PROMTOOL, ['check', 'rules', ...ruleFiles]);
     expect(rules.output).toMatch(/SUCCESS: \d+ rules found/);
@@ -44,7 +46,9 @@ describe('deploy/prometheus and deploy/alertmanager', () => {
   it('ships the rules file the presets export today', async () => {
     const app = await startApp({}, { probes: false });
     cleanups.push(() => app.close());
-    const presets = (await (await fetch(`${app.baseUrl}/api/monitor/alerts/presets`)).json()) as { presets: Array<{ id: string }> };
+    const presets = (await (await fetch(`${app.baseUrl}/api/monitor/alerts/presets`)).json()) as {
+      presets: Array<{ id: string }>;
+    };
     for (const p of presets.presets) await postJson(`${app.baseUrl}/api/monitor/alerts/presets/${p.id}/import`, {});
     const exported = await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules/export.prometheus.yml`)).text();
     // If this fails after a preset changed: save the export over deploy/prometheus/rules/qwen3vl.yml.
@@ -60,7 +64,9 @@ describe('deploy/compose.yaml', () => {
     expect(compose.services.vllm.image).toMatch(/^vllm\/vllm-openai:/);
     expect(compose.services.vllm.command.join(' ')).toContain('Qwen/Qwen3-VL');
     expect(compose.services.webui.build.dockerfile).toBe('deploy/Dockerfile');
-    expect(existsSync(join(DEPLOY, compose.services.webui.build.context, compose.services.webui.build.dockerfile))).toBe(true);
+    expect(
+      existsSync(join(DEPLOY, compose.services.webui.build.context, compose.services.webui.build.dockerfile)),
+    ).toBe(true);
   });
 
   it('configures the WebUI with settings that exist, pointed at vLLM, with time to drain', () => {
@@ -82,19 +88,26 @@ describe('deploy/compose.yaml', () => {
     const prometheus = parse(read('prometheus/prometheus.yml')) as any;
     const targets = prometheus.scrape_configs.flatMap((j: any) => j.static_configs.flatMap((s: any) => s.targets));
     expect(targets).toEqual(expect.arrayContaining(['webui:7860', 'vllm:8000', 'alertmanager:9093']));
-    expect(prometheus.scrape_configs.find((j: any) => j.job_name === 'qwen3vl').authorization.credentials_file).toBe(`/run/secrets/${compose.services.prometheus.secrets[0]}`);
+    expect(prometheus.scrape_configs.find((j: any) => j.job_name === 'qwen3vl').authorization.credentials_file).toBe(
+      `/run/secrets/${compose.services.prometheus.secrets[0]}`,
+    );
     expect(compose.secrets.monitor_token.environment).toBe('MONITOR_TOKEN');
     expect(prometheus.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
     const datasource = parse(read('grafana/provisioning/datasources/prometheus.yml')) as any;
     expect(datasource.datasources[0].url).toBe('http://prometheus:9090');
     const dashboards = parse(read('grafana/provisioning/dashboards/qwen3vl.yml')) as any;
-    expect(compose.services.grafana.volumes).toContain(`./grafana/qwen3vl.json:${dashboards.providers[0].options.path}/qwen3vl.json:ro`);
+    expect(compose.services.grafana.volumes).toContain(
+      `./grafana/qwen3vl.json:${dashboards.providers[0].options.path}/qwen3vl.json:ro`,
+    );
   });
 });
 
 describe('deploy/Dockerfile', () => {
   const dockerfile = read('Dockerfile');
-  const instructions = dockerfile.replace(/\\\n/g, ' ').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#'));
   const final = instructions.slice(instructions.findLastIndex((l) => l.startsWith('FROM ')));
 
   it('runs node itself, as a user that is not root, with a health check on /healthz', () => {
@@ -118,7 +131,7 @@ describe('deploy/Dockerfile', () => {
     expect(readFileSync(join(DEPLOY, 'Dockerfile.dockerignore'), 'utf8')).toMatch(/^node_modules$/m);
   });
 
-  it("has a health check command that passes on a live server and fails on a dead one", async () => {
+  it('has a health check command that passes on a live server and fails on a dead one', async () => {
     const hc = final.find((l) => l.startsWith('HEALTHCHECK'))!;
     const argv = JSON.parse(hc.slice(hc.indexOf('CMD ') + 4)) as string[];
     expect(argv[0]).toBe('node');
@@ -126,9 +139,14 @@ describe('deploy/Dockerfile', () => {
     cleanups.push(() => app.close());
     const port = new URL(app.baseUrl).port;
     // Run as Docker runs it, in its own process (the server must keep answering meanwhile).
-    const run = (p: string) => new Promise<number | null>((done) => {
-      spawn(process.execPath, argv.slice(1), { env: { ...process.env, PORT: p }, stdio: 'ignore', timeout: 10_000 }).once('exit', done);
-    });
+    const run = (p: string) =>
+      new Promise<number | null>((done) => {
+        spawn(process.execPath, argv.slice(1), {
+          env: { ...process.env, PORT: p },
+          stdio: 'ignore',
+          timeout: 10_000,
+        }).once('exit', done);
+      });
     expect(await run(port)).toBe(0);
     await app.close();
     cleanups.pop();
@@ -141,7 +159,14 @@ describe('deploy/grafana/qwen3vl.json', () => {
 
   it('shows the six cards first, and picks nodes with an instance variable', () => {
     const stats = dashboard.panels.filter((p: any) => p.type === 'stat').map((p: any) => p.title);
-    expect(stats).toEqual(['GPU memory (fullest GPU)', 'GPU utilisation (busiest GPU)', 'Latency P50 (model endpoints)', 'Requests / s (model endpoints)', 'Active connections', 'Error rate (5xx, model endpoints)']);
+    expect(stats).toEqual([
+      'GPU memory (fullest GPU)',
+      'GPU utilisation (busiest GPU)',
+      'Latency P50 (model endpoints)',
+      'Requests / s (model endpoints)',
+      'Active connections',
+      'Error rate (5xx, model endpoints)',
+    ]);
     const instance = dashboard.templating.list.find((v: any) => v.name === 'instance');
     expect(instance.query.query).toContain('label_values(qwen3vl_http_requests_total');
     for (const p of dashboard.panels.filter((x: any) => x.targets)) {

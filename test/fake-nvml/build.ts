@@ -44,7 +44,19 @@ export interface FakeNvml {
   inits(): number;
 }
 
-export const FIELD = { MEMORY: 1, UTIL: 2, TEMP: 4, POWER: 8, POWER_LIMIT: 16, CLOCKS: 32, FAN: 64, ECC: 128, PCIE: 256, SAMPLES: 512, PROCS: 1024 };
+export const FIELD = {
+  MEMORY: 1,
+  UTIL: 2,
+  TEMP: 4,
+  POWER: 8,
+  POWER_LIMIT: 16,
+  CLOCKS: 32,
+  FAN: 64,
+  ECC: 128,
+  PCIE: 256,
+  SAMPLES: 512,
+  PROCS: 1024,
+};
 
 export function fakeNvml(variant: Variant = 'current'): FakeNvml {
   const path = buildFakeNvml(variant);
@@ -53,7 +65,9 @@ export function fakeNvml(variant: Variant = 'current'): FakeNvml {
     path,
     reset: lib.func('void fake_reset(int count)'),
     setInitResult: lib.func('void fake_set_init_result(int code)'),
-    setMemory: lib.func('void fake_set_memory(int i, unsigned long long total, unsigned long long used, unsigned long long reserved)'),
+    setMemory: lib.func(
+      'void fake_set_memory(int i, unsigned long long total, unsigned long long used, unsigned long long reserved)',
+    ),
     setUtil: lib.func('void fake_set_util(int i, unsigned int gpu, unsigned int mem)'),
     setTemp: lib.func('void fake_set_temp(int i, unsigned int c)'),
     setPower: lib.func('void fake_set_power(int i, unsigned int mw, unsigned int limit_mw)'),

@@ -30,10 +30,13 @@ async function blackHole(): Promise<{ port: number; connections: () => number }>
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(r);
-  }));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(r);
+      }),
+  );
   return { port: (server.address() as { port: number }).port, connections: () => seen };
 }
 
@@ -44,10 +47,13 @@ async function headersOnly(): Promise<{ port: number }> {
     res.write('{');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => {
-    server.closeAllConnections();
-    server.close(r);
-  }));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
   return { port: (server.address() as { port: number }).port };
 }
 
@@ -68,7 +74,11 @@ async function setup(env: Record<string, string> = {}): Promise<TestApp> {
 }
 
 const call = async (app: TestApp, method: string, url: string, payload?: unknown) => {
-  const res = await app.app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const res = await app.app.inject({
+    method: method as 'GET',
+    url,
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
   return { status: res.statusCode, json: res.json() };
 };
 
@@ -76,17 +86,24 @@ describe('webhook', () => {
   it('gives up on a receiver that never answers at timeoutMs; the test button answers with that', async () => {
     const hole = await blackHole();
     const app = await setup();
-    await call(app, 'PUT', '/api/monitor/alerts/channels', { webhook: { url: `http://127.0.0.1:${hole.port}/hook`, format: 'generic', timeoutMs: 300 } });
+    await call(app, 'PUT', '/api/monitor/alerts/channels', {
+      webhook: { url: `http://127.0.0.1:${hole.port}/hook`, format: 'generic', timeoutMs: 300 },
+    });
     const test = await underGc(call(app, 'POST', '/api/monitor/alerts/channels/webhook/test'));
     expect(test.status).toBe(200);
-    expect(test.json).toMatchObject({ delivered: false, attempts: [{ attempt: 1, ok: false, detail: 'no answer within 300 ms' }] });
+    expect(test.json).toMatchObject({
+      delivered: false,
+      attempts: [{ attempt: 1, ok: false, detail: 'no answer within 300 ms' }],
+    });
     expect(hole.connections()).toBe(1);
   });
 
   it('gives up on a receiver that sends its headers and then nothing', async () => {
     const half = await headersOnly();
     const app = await setup();
-    await call(app, 'PUT', '/api/monitor/alerts/channels', { webhook: { url: `http://127.0.0.1:${half.port}/hook`, format: 'generic', timeoutMs: 300 } });
+    await call(app, 'PUT', '/api/monitor/alerts/channels', {
+      webhook: { url: `http://127.0.0.1:${half.port}/hook`, format: 'generic', timeoutMs: 300 },
+    });
     const test = await underGc(call(app, 'POST', '/api/monitor/alerts/channels/webhook/test'));
     expect(test.json.attempts[0].detail).toBe('no answer within 300 ms');
   });
@@ -94,8 +111,17 @@ describe('webhook', () => {
   it('does not block its queue: every retry of a firing alert ends, and the console is told at once', async () => {
     const hole = await blackHole();
     const app = await setup();
-    await call(app, 'PUT', '/api/monitor/alerts/channels', { webhook: { url: `http://127.0.0.1:${hole.port}/hook`, format: 'generic', timeoutMs: 200 } });
-    await call(app, 'POST', '/api/monitor/alerts/rules', { name: 'hot', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, consecutiveChecks: 1, channels: ['console', 'webhook'] });
+    await call(app, 'PUT', '/api/monitor/alerts/channels', {
+      webhook: { url: `http://127.0.0.1:${hole.port}/hook`, format: 'generic', timeoutMs: 200 },
+    });
+    await call(app, 'POST', '/api/monitor/alerts/rules', {
+      name: 'hot',
+      metric: 'gpu_temperature_celsius',
+      op: '>',
+      threshold: 85,
+      consecutiveChecks: 1,
+      channels: ['console', 'webhook'],
+    });
     app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, Date.now(), 95);
     app.alerts!.onCheck(Date.now());
     await underGc(app.alerts!.idle());
@@ -110,7 +136,15 @@ describe('email', () => {
   it('gives up on an SMTP server that accepts and never greets', async () => {
     const hole = await blackHole();
     const app = await setup();
-    await call(app, 'PUT', '/api/monitor/alerts/channels', { email: { host: '127.0.0.1', port: hole.port, from: 'monitor@example.com', to: ['ops@example.com'], timeoutMs: 300 } });
+    await call(app, 'PUT', '/api/monitor/alerts/channels', {
+      email: {
+        host: '127.0.0.1',
+        port: hole.port,
+        from: 'monitor@example.com',
+        to: ['ops@example.com'],
+        timeoutMs: 300,
+      },
+    });
     const test = await underGc(call(app, 'POST', '/api/monitor/alerts/channels/email/test'));
     expect(test.json.delivered).toBe(false);
     expect(test.json.attempts[0].detail).toMatch(/within 300 ms|Greeting never received/);
@@ -121,7 +155,9 @@ describe('email', () => {
     let firstSession: string | undefined;
     const received: string[] = [];
     const server = new SMTPServer({
-      secure: false, disabledCommands: ['STARTTLS'], authOptional: true,
+      secure: false,
+      disabledCommands: ['STARTTLS'],
+      authOptional: true,
       onConnect(session, cb) {
         firstSession ??= session.id;
         cb();
@@ -140,9 +176,14 @@ describe('email', () => {
     cleanups.push(() => new Promise((r) => server.close(() => r(undefined))));
     const port = (server.server.address() as { port: number }).port;
     const app = await setup();
-    await call(app, 'PUT', '/api/monitor/alerts/channels', { email: { host: '127.0.0.1', port, from: 'monitor@example.com', to: ['ops@example.com'], timeoutMs: 400 } });
+    await call(app, 'PUT', '/api/monitor/alerts/channels', {
+      email: { host: '127.0.0.1', port, from: 'monitor@example.com', to: ['ops@example.com'], timeoutMs: 400 },
+    });
     const stalled = await underGc(call(app, 'POST', '/api/monitor/alerts/channels/email/test'));
-    expect(stalled.json.attempts[0]).toMatchObject({ ok: false, detail: `127.0.0.1:${port} did not accept the message within 400 ms` });
+    expect(stalled.json.attempts[0]).toMatchObject({
+      ok: false,
+      detail: `127.0.0.1:${port} did not accept the message within 400 ms`,
+    });
     const next = await call(app, 'POST', '/api/monitor/alerts/channels/email/test');
     expect(next.json.delivered).toBe(true);
     expect(received).toHaveLength(1);
@@ -168,12 +209,18 @@ describe('image and video URLs', () => {
   it('give up at IMAGE_FETCH_TIMEOUT_MS on a server that never answers, or stops after its headers', async () => {
     const hole = await blackHole();
     const half = await headersOnly();
-    const app = await setup({ UPSTREAM_URL: 'http://127.0.0.1:9/v1', IMAGE_FETCH_TIMEOUT_MS: '300', IMAGE_FETCH_ALLOW: '127.0.0.1' });
+    const app = await setup({
+      UPSTREAM_URL: 'http://127.0.0.1:9/v1',
+      IMAGE_FETCH_TIMEOUT_MS: '300',
+      IMAGE_FETCH_ALLOW: '127.0.0.1',
+    });
     for (const port of [hole.port, half.port]) {
       const ocr = await underGc(call(app, 'POST', '/api/ocr', { image: `http://127.0.0.1:${port}/cat.png` }));
       expect(ocr.status).toBe(400);
       expect(ocr.json.error).toMatchObject({ code: 'IMAGE_FETCH_FAILED', field: 'image' });
-      const video = await underGc(call(app, 'POST', '/api/video', { video: `http://127.0.0.1:${port}/clip.mp4`, question: 'what happens?' }));
+      const video = await underGc(
+        call(app, 'POST', '/api/video', { video: `http://127.0.0.1:${port}/clip.mp4`, question: 'what happens?' }),
+      );
       expect(video.status).toBe(400);
       expect(video.json.error).toMatchObject({ code: 'IMAGE_FETCH_FAILED', field: 'video' });
     }

@@ -19,7 +19,9 @@ afterEach(async () => {
 
 /** A model server whose streamed answer takes about tokens × 40 ms. */
 async function slowUpstream(tokens: number): Promise<FakeUpstream> {
-  const fake = await startFakeUpstream({ behavior: { ttftMs: 100, spread: 0, tokenIntervalMs: 40, tokens, errorRate: 0 } });
+  const fake = await startFakeUpstream({
+    behavior: { ttftMs: 100, spread: 0, tokenIntervalMs: 40, tokens, errorRate: 0 },
+  });
   cleanups.push(() => fake.close());
   return fake;
 }
@@ -51,7 +53,10 @@ async function openStream(baseUrl: string) {
 }
 
 /** A raw connection with a request begun but not finished, so the server counts it as active. */
-async function halfSentRequest(baseUrl: string, requestLine: string): Promise<{ finish(): Promise<string>; socket: Socket }> {
+async function halfSentRequest(
+  baseUrl: string,
+  requestLine: string,
+): Promise<{ finish(): Promise<string>; socket: Socket }> {
   const { port } = new URL(baseUrl);
   const socket = connect(Number(port), '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
@@ -87,7 +92,14 @@ describe('graceful shutdown (in process)', () => {
     // ...any other new request there is refused in the API's error shape...
     const refused = await other.finish();
     expect(refused).toMatch(/^HTTP\/1\.1 503/);
-    expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'SHUTTING_DOWN', message: expect.stringContaining('shutting down'), type: 'server_error', param: null } });
+    expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: {
+        code: 'SHUTTING_DOWN',
+        message: expect.stringContaining('shutting down'),
+        type: 'server_error',
+        param: null,
+      },
+    });
     // ...and a new connection is not accepted at all.
     await expect(fetch(`${app.baseUrl}/healthz`)).rejects.toThrow();
 
@@ -113,15 +125,20 @@ describe('graceful shutdown (in process)', () => {
 });
 
 describe('npm start', () => {
-  it('delivers a supervisor\'s SIGTERM to node: the stream completes, history is written, exit 0, no orphan', async () => {
+  it("delivers a supervisor's SIGTERM to node: the stream completes, history is written, exit 0, no orphan", async () => {
     const fake = await slowUpstream(40);
     const dataDir = mkdtempSync(join(tmpdir(), 'drain-'));
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: root,
       env: {
-        PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(),
-        DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1',
-        UPSTREAM_URL: fake.url, SHUTDOWN_GRACE_MS: '20000',
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? tmpdir(),
+        DATA_DIR: dataDir,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1',
+        UPSTREAM_URL: fake.url,
+        SHUTDOWN_GRACE_MS: '20000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -30,9 +30,11 @@ function slowSender(port: number, kind: 'headers' | 'body', everyMs: number): Sl
   socket.on('data', (d) => (slow.answer += d));
   socket.on('error', () => {});
   socket.once('connect', () => {
-    socket.write(kind === 'headers'
-      ? 'POST /api/ocr HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '
-      : 'POST /api/ocr HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
+    socket.write(
+      kind === 'headers'
+        ? 'POST /api/ocr HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '
+        : 'POST /api/ocr HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{',
+    );
     const t = setInterval(() => (socket.writable ? socket.write('a') : clearInterval(t)), everyMs);
     socket.once('close', () => clearInterval(t));
   });
@@ -80,9 +82,11 @@ describe('slow-client flood', () => {
     expect(refused).toBe(0);
     // and those that kept their connection were cut at the timeouts, told so in the API's shape.
     const timedOut = flood.filter((s) => s.answer.startsWith('HTTP/1.1 408'));
-    if (process.env.FLOOD_REPORT) console.log({ probes: probes.length, maxOpen, shed, refused, timedOut: timedOut.length });
+    if (process.env.FLOOD_REPORT)
+      console.log({ probes: probes.length, maxOpen, shed, refused, timedOut: timedOut.length });
     expect(timedOut.length).toBeGreaterThan(0);
-    for (const s of timedOut) expect(JSON.parse(s.answer.slice(s.answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('REQUEST_TIMEOUT');
+    for (const s of timedOut)
+      expect(JSON.parse(s.answer.slice(s.answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('REQUEST_TIMEOUT');
     expect((await fetch(`${app.baseUrl}/healthz`)).status).toBe(200);
   }, 60_000);
 

@@ -19,24 +19,42 @@ afterEach(async () => {
 
 async function setup(io?: FileIo, dataDir?: string) {
   const clock = steppedClock();
-  const app = await startApp({ ...(dataDir ? { DATA_DIR: dataDir } : {}) }, { clock, probes: false, alertSleep: async () => {}, ...(io ? { stateIo: io } : {}) });
+  const app = await startApp(
+    { ...(dataDir ? { DATA_DIR: dataDir } : {}) },
+    { clock, probes: false, alertSleep: async () => {}, ...(io ? { stateIo: io } : {}) },
+  );
   cleanups.push(() => app.close());
   return app;
 }
 
 const api = async (app: TestApp, method: string, path: string, body?: unknown) => {
-  const res = await app.app.inject({ method: method as 'GET', url: path, ...(body === undefined ? {} : { payload: body as object }) });
+  const res = await app.app.inject({
+    method: method as 'GET',
+    url: path,
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
   return { status: res.statusCode, json: res.body ? res.json() : undefined };
 };
 
-const RULE = { name: 'GPU hot', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, consecutiveChecks: 1, channels: ['console', 'webhook'] };
+const RULE = {
+  name: 'GPU hot',
+  metric: 'gpu_temperature_celsius',
+  op: '>',
+  threshold: 85,
+  consecutiveChecks: 1,
+  channels: ['console', 'webhook'],
+};
 const SILENCE = { kind: 'daily', start: '01:50', end: '02:10', timeZone: 'Asia/Shanghai' };
 const CHANNELS = { webhook: { url: 'https://hooks.example/alerts', format: 'generic' } };
 const tempFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 
 /** Every change an operator can make, and what must still be true when none could be saved. */
 async function everyChangeRefused(app: TestApp, expected: { status: number; because: RegExp }) {
-  const before = { rules: await api(app, 'GET', '/api/monitor/alerts/rules'), silences: await api(app, 'GET', '/api/monitor/alerts/silences'), channels: await api(app, 'GET', '/api/monitor/alerts/channels') };
+  const before = {
+    rules: await api(app, 'GET', '/api/monitor/alerts/rules'),
+    silences: await api(app, 'GET', '/api/monitor/alerts/silences'),
+    channels: await api(app, 'GET', '/api/monitor/alerts/channels'),
+  };
   const existing = before.rules.json.rules[0];
   const attempts = [
     await api(app, 'POST', '/api/monitor/alerts/rules', { ...RULE, name: 'new rule' }),
@@ -45,13 +63,25 @@ async function everyChangeRefused(app: TestApp, expected: { status: number; beca
     await api(app, 'POST', '/api/monitor/alerts/presets/gpu-lost/import'),
     await api(app, 'POST', '/api/monitor/alerts/silences', { ...SILENCE, start: '03:00', end: '04:00' }),
     await api(app, 'DELETE', `/api/monitor/alerts/silences/${before.silences.json.silences[0].id}`),
-    await api(app, 'PUT', '/api/monitor/alerts/channels', { webhook: { url: 'https://elsewhere.example/hook', format: 'slack' } }),
-    await api(app, 'PUT', '/api/monitor/alerts/channels', { channels: [{ name: 'am', type: 'alertmanager', urls: ['http://127.0.0.1:9093'] }] }),
-    await api(app, 'POST', '/api/monitor/alerts/channels', { name: 'ops', type: 'webhook', url: 'https://elsewhere.example/ops' }),
+    await api(app, 'PUT', '/api/monitor/alerts/channels', {
+      webhook: { url: 'https://elsewhere.example/hook', format: 'slack' },
+    }),
+    await api(app, 'PUT', '/api/monitor/alerts/channels', {
+      channels: [{ name: 'am', type: 'alertmanager', urls: ['http://127.0.0.1:9093'] }],
+    }),
+    await api(app, 'POST', '/api/monitor/alerts/channels', {
+      name: 'ops',
+      type: 'webhook',
+      url: 'https://elsewhere.example/ops',
+    }),
   ];
   if (before.channels.json.channels.some((c: { name: string }) => c.name === 'webhook')) {
     attempts.push(
-      await api(app, 'PUT', '/api/monitor/alerts/channels/webhook', { type: 'webhook', url: 'https://elsewhere.example/hook', format: 'slack' }),
+      await api(app, 'PUT', '/api/monitor/alerts/channels/webhook', {
+        type: 'webhook',
+        url: 'https://elsewhere.example/hook',
+        format: 'slack',
+      }),
       await api(app, 'DELETE', '/api/monitor/alerts/channels/webhook'),
     );
   }
@@ -88,9 +118,16 @@ describe('a change that cannot be saved is not applied', () => {
     disk.state.mode = 'ok';
     await app.close();
     const again = await setup(undefined, app.dataDir);
-    expect((await api(again, 'GET', '/api/monitor/alerts/rules')).json.rules.map((r: { name: string; threshold: number }) => [r.name, r.threshold])).toEqual([['GPU hot', 85]]);
+    expect(
+      (await api(again, 'GET', '/api/monitor/alerts/rules')).json.rules.map(
+        (r: { name: string; threshold: number }) => [r.name, r.threshold],
+      ),
+    ).toEqual([['GPU hot', 85]]);
     expect((await api(again, 'GET', '/api/monitor/alerts/silences')).json.silences).toHaveLength(1);
-    expect((await api(again, 'GET', '/api/monitor/alerts/channels')).json.channels.find((c: any) => c.name === 'webhook').url).toBe('https://hooks.example/alerts');
+    expect(
+      (await api(again, 'GET', '/api/monitor/alerts/channels')).json.channels.find((c: any) => c.name === 'webhook')
+        .url,
+    ).toBe('https://hooks.example/alerts');
   });
 
   it('read-only DATA_DIR: 500 naming the read-only file system; a login cannot start a session either', async () => {
@@ -100,7 +137,12 @@ describe('a change that cannot be saved is not applied', () => {
     await api(app, 'POST', '/api/monitor/alerts/silences', SILENCE);
     disk.state.mode = 'readonly';
     await everyChangeRefused(app, { status: 500, because: /read-only file system \(EROFS\)/ });
-    const login = await app.app.inject({ method: 'POST', url: '/api/monitor/login', remoteAddress: '203.0.113.7', payload: { token: app.token.token } });
+    const login = await app.app.inject({
+      method: 'POST',
+      url: '/api/monitor/login',
+      remoteAddress: '203.0.113.7',
+      payload: { token: app.token.token },
+    });
     expect(login.statusCode).toBe(500);
     expect(login.json().error.code).toBe('NOT_SAVED');
     expect(login.headers['set-cookie']).toBeUndefined();
@@ -108,10 +150,15 @@ describe('a change that cannot be saved is not applied', () => {
 });
 
 describe('temp files', () => {
-  it('removes those a crash left at start, keeping a running process\'s own', async () => {
+  it("removes those a crash left at start, keeping a running process's own", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'leftover-'));
     const dead = 2 ** 22 + 12_345; // above pid_max's default: no such process
-    const left = [`alert-rules.json.${dead}.a1b2c3.tmp`, `alert-rules.json.bak.${dead}.a1b2c3.tmp`, `alert-history.json.${dead}.tmp`, `monitor-token.${dead}.tmp`];
+    const left = [
+      `alert-rules.json.${dead}.a1b2c3.tmp`,
+      `alert-rules.json.bak.${dead}.a1b2c3.tmp`,
+      `alert-history.json.${dead}.tmp`,
+      `monitor-token.${dead}.tmp`,
+    ];
     for (const f of left) writeFileSync(join(dir, f), '{"half":');
     const running = `alert-silences.json.${process.ppid}.ffffff.tmp`;
     writeFileSync(join(dir, running), '{');
@@ -119,7 +166,9 @@ describe('temp files', () => {
     const app = await setup(undefined, dir);
     expect(tempFiles(dir)).toEqual([running]);
     expect(readdirSync(dir)).toContain('notes.txt');
-    const line = app.log.query({ level: 'WARN' }).find((l) => l.event === 'removed temp files left by an interrupted save');
+    const line = app.log
+      .query({ level: 'WARN' })
+      .find((l) => l.event === 'removed temp files left by an interrupted save');
     expect(String(line?.params.files).split(', ').sort()).toEqual([...left].sort());
   });
 });
@@ -136,10 +185,17 @@ describe('a damaged state file on a read-only disk', () => {
     writeFileSync(file, '{"version":1,"data":[{"n":');
     const disk = failingDisk();
     disk.state.mode = 'readonly';
-    const readOnlyRename = { ...disk.io, renameSync: () => { throw Object.assign(new Error('EROFS'), { code: 'EROFS' }); } };
+    const readOnlyRename = {
+      ...disk.io,
+      renameSync: () => {
+        throw Object.assign(new Error('EROFS'), { code: 'EROFS' });
+      },
+    };
     const loaded = new JsonFile(file, schema, () => [], { io: readOnlyRename }).load(1);
     expect(loaded.value).toEqual([{ n: 1 }]);
-    expect(loaded.problem).toMatch(/could not be moved aside either \(EROFS\), and is left as it is; using the last good copy \(not written back: Not saved/);
+    expect(loaded.problem).toMatch(
+      /could not be moved aside either \(EROFS\), and is left as it is; using the last good copy \(not written back: Not saved/,
+    );
     expect(fs.readFileSync(file, 'utf8')).toBe('{"version":1,"data":[{"n":');
   });
 });

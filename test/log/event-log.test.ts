@@ -57,8 +57,12 @@ describe('EventLog', () => {
     const log = new EventLog({ sampleRate: 1, clock });
     const image = `data:image/png;base64,${'iVBORw0KGgo'.repeat(400)}`;
     const line = log.error('vlm', 'upstream failed', {
-      authorization: 'Bearer sk-live-123', apiKey: 'sk-live-123', image, bare: 'A'.repeat(5000),
-      message: 'upstream said: invalid header Bearer sk-live-123 for model', output: 'The login button. '.repeat(200),
+      authorization: 'Bearer sk-live-123',
+      apiKey: 'sk-live-123',
+      image,
+      bare: 'A'.repeat(5000),
+      message: 'upstream said: invalid header Bearer sk-live-123 for model',
+      output: 'The login button. '.repeat(200),
     });
     const text = JSON.stringify(line);
     expect(text).not.toContain('sk-live-123');

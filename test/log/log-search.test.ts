@@ -3,13 +3,24 @@ import { EventLog, type LogLine } from '../../src/log/event-log.js';
 import { formatLine } from '../../src/log/log-format.js';
 import { matchesSearch, parseLogSearch } from '../../src/log/log-search.js';
 
-let now = 1_800_000_000_000;
+const now = 1_800_000_000_000;
 const clock = () => now;
 
 function tutorialLog(): EventLog {
   const log = new EventLog({ sampleRate: 1, clock, capacity: 10_000 });
-  log.warn('ocr', 'Image preproc failed', { reason: 'input is 3264x2448, decoding failed', image_hash: 'ab3f91c2d4e5f607', input_size: '3264x2448', request_id: 'req-7', client: 'classroom-3' });
-  log.error('vlm', 'upstream failed', { requestId: 'req-8', client: 'classroom-3', status: 502, imageHashes: 'ab3f91c2d4e5f607' });
+  log.warn('ocr', 'Image preproc failed', {
+    reason: 'input is 3264x2448, decoding failed',
+    image_hash: 'ab3f91c2d4e5f607',
+    input_size: '3264x2448',
+    request_id: 'req-7',
+    client: 'classroom-3',
+  });
+  log.error('vlm', 'upstream failed', {
+    requestId: 'req-8',
+    client: 'classroom-3',
+    status: 502,
+    imageHashes: 'ab3f91c2d4e5f607',
+  });
   log.info('ocr', 'OCR done', { image_hash: '0011223344556677', confidence: 0.912345, duration: '842ms' });
   log.warn('alert', 'Alert firing', { rule: 'GPU hot', value: 93.04, labels: JSON.stringify({ gpu: '0' }) });
   log.warn('gui', 'GUI step failed', { reason: 'ocr of the button failed' });
@@ -20,20 +31,35 @@ describe('log search language', () => {
   it('reads the tutorial forms', () => {
     expect(parseLogSearch('WARN ocr')).toEqual({ levels: ['WARN'], modules: ['ocr'], params: [], terms: [] });
     expect(parseLogSearch('ERROR vlm')).toEqual({ levels: ['ERROR'], modules: ['vlm'], params: [], terms: [] });
-    expect(parseLogSearch('image_hash=ab3f')).toEqual({ levels: [], modules: [], params: [{ key: 'imagehash', value: 'ab3f' }], terms: [] });
-    expect(parseLogSearch('preproc "ocr" reason="input is"')).toEqual({ levels: [], modules: [], params: [{ key: 'reason', value: 'input is' }], terms: ['preproc', 'ocr'] });
+    expect(parseLogSearch('image_hash=ab3f')).toEqual({
+      levels: [],
+      modules: [],
+      params: [{ key: 'imagehash', value: 'ab3f' }],
+      terms: [],
+    });
+    expect(parseLogSearch('preproc "ocr" reason="input is"')).toEqual({
+      levels: [],
+      modules: [],
+      params: [{ key: 'reason', value: 'input is' }],
+      terms: ['preproc', 'ocr'],
+    });
   });
 
   it('finds the preprocessing failure with `WARN ocr`, and not the GUI line that mentions OCR', () => {
     const found = tutorialLog().query({ q: 'WARN ocr' }).map(formatLine);
-    expect(found).toEqual(['WARN ocr Image preproc failed reason="input is 3264x2448, decoding failed" image_hash=ab3f91c2d4e5f607 input_size=3264x2448 request_id=req-7 client=classroom-3']);
+    expect(found).toEqual([
+      'WARN ocr Image preproc failed reason="input is 3264x2448, decoding failed" image_hash=ab3f91c2d4e5f607 input_size=3264x2448 request_id=req-7 client=classroom-3',
+    ]);
   });
 
   it('finds ERROR vlm, an image hash under any of its spellings, and free text', () => {
     const log = tutorialLog();
     expect(log.query({ q: 'ERROR vlm' }).map((l) => l.event)).toEqual(['upstream failed']);
     expect(log.query({ q: 'ERROR chat' }).map((l) => l.event)).toEqual(['upstream failed']);
-    expect(log.query({ q: 'image_hash=ab3f' }).map((l) => l.event)).toEqual(['upstream failed', 'Image preproc failed']);
+    expect(log.query({ q: 'image_hash=ab3f' }).map((l) => l.event)).toEqual([
+      'upstream failed',
+      'Image preproc failed',
+    ]);
     expect(log.query({ q: 'imageHash=AB3F' })).toHaveLength(2);
     expect(log.query({ q: '3264x2448 decoding' }).map((l) => l.event)).toEqual(['Image preproc failed']);
     expect(log.query({ q: 'gpu=0' }).map((l) => l.event)).toEqual(['Alert firing']);
@@ -64,8 +90,16 @@ describe('log search language', () => {
     log.info('ocr', 'OCR done', { requestId: 'r3', client: 'a' });
     const byRequest = log.context(err.seq, 'request')!;
     expect(byRequest.lines.map((l) => l.event)).toEqual(['request received', 'Image preproc failed', 'request failed']);
-    expect(log.context(err.seq, 'client')!.lines.map((l) => l.event)).toEqual(['request received', 'Image preproc failed', 'request failed', 'OCR done']);
-    expect(log.context(err.seq, 'module', 10, 0)!.lines.map((l) => l.event)).toEqual(['request received', 'request failed']);
+    expect(log.context(err.seq, 'client')!.lines.map((l) => l.event)).toEqual([
+      'request received',
+      'Image preproc failed',
+      'request failed',
+      'OCR done',
+    ]);
+    expect(log.context(err.seq, 'module', 10, 0)!.lines.map((l) => l.event)).toEqual([
+      'request received',
+      'request failed',
+    ]);
     for (let i = 0; i < 100; i++) log.info('vlm', 'x');
     expect(log.context(err.seq, 'request')).toBeUndefined(); // left the ring
   });
@@ -75,14 +109,31 @@ describe('the browser mirror', () => {
   it('formats and matches exactly as the server does', async () => {
     const path = '../../public/js/monitor/log-search.js';
     const fmtPath = '../../public/js/monitor/log-format.js';
-    const mirror = (await import(path)) as { parseLogSearch: typeof parseLogSearch; matchesSearch: (l: LogLine, s: ReturnType<typeof parseLogSearch>) => boolean };
+    const mirror = (await import(path)) as {
+      parseLogSearch: typeof parseLogSearch;
+      matchesSearch: (l: LogLine, s: ReturnType<typeof parseLogSearch>) => boolean;
+    };
     const mirrorFormat = (await import(fmtPath)) as { formatLine: (l: LogLine) => string };
     const lines = tutorialLog().query({ limit: 100 });
-    const queries = ['WARN ocr', 'ERROR vlm', 'error chat', 'image_hash=ab3f', 'imageHash=AB3F', 'gpu=0', '3264x2448 decoding', '"ocr"', 'level=warn', 'module=gui failed', 'reason="input is"', ''];
+    const queries = [
+      'WARN ocr',
+      'ERROR vlm',
+      'error chat',
+      'image_hash=ab3f',
+      'imageHash=AB3F',
+      'gpu=0',
+      '3264x2448 decoding',
+      '"ocr"',
+      'level=warn',
+      'module=gui failed',
+      'reason="input is"',
+      '',
+    ];
     for (const line of lines) expect(mirrorFormat.formatLine(line)).toBe(formatLine(line));
     for (const q of queries) {
       expect(mirror.parseLogSearch(q)).toEqual(parseLogSearch(q));
-      for (const line of lines) expect(mirror.matchesSearch(line, mirror.parseLogSearch(q))).toBe(matchesSearch(line, parseLogSearch(q)));
+      for (const line of lines)
+        expect(mirror.matchesSearch(line, mirror.parseLogSearch(q))).toBe(matchesSearch(line, parseLogSearch(q)));
     }
   });
 });

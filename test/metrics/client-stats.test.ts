@@ -13,8 +13,14 @@ describe('ClientStats', () => {
     const five = c.top(now, 5 * 60_000);
     expect(five.byRequests.map((x) => x.client)).toEqual(['team-b']);
     const hour = c.top(now, 60 * 60_000);
-    expect(hour.byRequests.map((x) => [x.client, x.requests])).toEqual([['team-a', 10], ['team-b', 2]]);
-    expect(hour.byGpuSeconds.map((x) => [x.client, x.gpuSeconds])).toEqual([['team-b', 10], ['team-a', 2]]);
+    expect(hour.byRequests.map((x) => [x.client, x.requests])).toEqual([
+      ['team-a', 10],
+      ['team-b', 2],
+    ]);
+    expect(hour.byGpuSeconds.map((x) => [x.client, x.gpuSeconds])).toEqual([
+      ['team-b', 10],
+      ['team-a', 2],
+    ]);
     expect(hour.byErrors.map((x) => x.client)).toEqual(['team-b']);
     expect(hour.byRequests[0]!.modules).toEqual({ ocr: 10 });
     // An hour and more later, all of it has aged out of the buckets.

@@ -9,7 +9,8 @@ const minute = 60_000;
 function model(store: SeriesStore, now: number) {
   return buildModelSnapshot({ store, now, intervalMs: interval, windowMs: minute });
 }
-const cardOf = (snap: ReturnType<typeof model>, module: string, metric: string) => snap.modules.find((m) => m.module === module)!.cards.find((c) => c.metric === metric)!;
+const cardOf = (snap: ReturnType<typeof model>, module: string, metric: string) =>
+  snap.modules.find((m) => m.module === module)!.cards.find((c) => c.metric === metric)!;
 
 describe('Model Metrics', () => {
   it('shows the tutorial figures per module with their change against the median of the hour before', () => {
@@ -22,12 +23,28 @@ describe('Model Metrics', () => {
     }
     const snap = model(store, t0);
     expect(snap.modules.map((m) => m.module)).toEqual(['ocr', 'gui', 'video', 'chat']);
-    expect(snap.modules[0]!.cards.map((c) => c.metric)).toEqual(['ocr_avg_duration', 'ocr_error_count', 'ocr_confidence_mean', 'ocr_preproc_failure_rate', 'input_token_count']);
-    expect(cardOf(snap, 'ocr', 'ocr_error_count')).toMatchObject({ value: 12, unit: 'per minute', trend: 'up', baseline: 3, stale: false });
+    expect(snap.modules[0]!.cards.map((c) => c.metric)).toEqual([
+      'ocr_avg_duration',
+      'ocr_error_count',
+      'ocr_confidence_mean',
+      'ocr_preproc_failure_rate',
+      'input_token_count',
+    ]);
+    expect(cardOf(snap, 'ocr', 'ocr_error_count')).toMatchObject({
+      value: 12,
+      unit: 'per minute',
+      trend: 'up',
+      baseline: 3,
+      stale: false,
+    });
     expect(cardOf(snap, 'ocr', 'ocr_error_count').changePercent).toBeCloseTo(300, 10);
     expect(cardOf(snap, 'ocr', 'ocr_confidence_mean')).toMatchObject({ value: 0.38, status: 'crit', trend: 'down' });
     expect(cardOf(snap, 'ocr', 'ocr_confidence_mean').changePercent).toBeCloseTo(-60, 10);
-    expect(cardOf(snap, 'ocr', 'ocr_avg_duration')).toMatchObject({ value: 2_140, status: 'crit', thresholds: { direction: 'above', warn: 800 } });
+    expect(cardOf(snap, 'ocr', 'ocr_avg_duration')).toMatchObject({
+      value: 2_140,
+      status: 'crit',
+      thresholds: { direction: 'above', warn: 800 },
+    });
     expect(cardOf(snap, 'ocr', 'ocr_avg_duration').spark).toHaveLength(30);
   });
 
@@ -46,19 +63,28 @@ describe('Model Metrics', () => {
     for (let t = t0 - 3 * minute; t <= t0 - 2 * minute; t += interval) store.record('ocr_confidence_mean', {}, t, 0.5);
     const c = cardOf(model(store, t0), 'ocr', 'ocr_confidence_mean');
     expect(c).toMatchObject({ value: 0.5, stale: true, ageMs: 2 * minute, trend: null, changePercent: null });
-    expect(cardOf(model(store, t0), 'gui', 'gui_step_success_rate')).toMatchObject({ value: null, status: 'unavailable', stale: false });
+    expect(cardOf(model(store, t0), 'gui', 'gui_step_success_rate')).toMatchObject({
+      value: null,
+      status: 'unavailable',
+      stale: false,
+    });
   });
 
   it('gives each module its stage means (they add up to the total) and its errors by code', () => {
     const store = new SeriesStore({ intervalMs: interval });
     const stages = { preprocess: 120, inference: 1_900, postprocess: 20, total: 2_040 };
-    for (const [stage, v] of Object.entries(stages)) store.record('inference_duration_ms', { module: 'vlm', stage }, t0, v);
+    for (const [stage, v] of Object.entries(stages))
+      store.record('inference_duration_ms', { module: 'vlm', stage }, t0, v);
     store.record('model_error_count', { module: 'ocr', code: 'IMAGE_UNREADABLE' }, t0, 4);
     store.record('model_error_count', { module: 'ocr', code: 'UPSTREAM_ERROR' }, t0, 0);
     const snap = model(store, t0);
     const chat = snap.modules.find((m) => m.module === 'chat')!;
     expect(chat).toMatchObject({ layerModule: 'vlm', stages });
-    expect(chat.cards[0]).toMatchObject({ metric: 'inference_duration_ms', labels: { module: 'vlm', stage: 'total' }, value: 2_040 });
+    expect(chat.cards[0]).toMatchObject({
+      metric: 'inference_duration_ms',
+      labels: { module: 'vlm', stage: 'total' },
+      value: 2_040,
+    });
     expect(snap.modules[0]!.errorsByCode).toEqual({ IMAGE_UNREADABLE: 4 });
   });
 });

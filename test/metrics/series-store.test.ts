@@ -7,7 +7,11 @@ describe('RingSeries', () => {
     const r = new RingSeries(3);
     for (let i = 1; i <= 5; i++) r.push(i * 10, i);
     expect(r.length).toBe(3);
-    expect(r.since(0)).toEqual([{ t: 30, v: 3 }, { t: 40, v: 4 }, { t: 50, v: 5 }]);
+    expect(r.since(0)).toEqual([
+      { t: 30, v: 3 },
+      { t: 40, v: 4 },
+      { t: 50, v: 5 },
+    ]);
     expect(r.since(45)).toEqual([{ t: 50, v: 5 }]);
     expect(r.last()).toEqual({ t: 50, v: 5 });
   });
@@ -45,7 +49,12 @@ describe('SeriesStore', () => {
     store.record('m', { b: '2', a: '1' }, 2, 2);
     store.record('m', { a: '3', b: '2' }, 2, 9);
     expect(store.size).toBe(2);
-    expect(store.find('m', { a: '1' })[0]!.ring.since(0).map((p) => p.v)).toEqual([1, 2]);
+    expect(
+      store
+        .find('m', { a: '1' })[0]!
+        .ring.since(0)
+        .map((p) => p.v),
+    ).toEqual([1, 2]);
     expect(store.find('m', { b: '2' })).toHaveLength(2);
   });
 });

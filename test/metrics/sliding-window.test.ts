@@ -25,7 +25,11 @@ describe('SlidingWindow', () => {
     const sorted = values.slice().sort();
     const s = w.summarize(60_000, t0 + 50_000);
     expect(s.count).toBe(n);
-    for (const [q, got] of [[0.5, s.p50], [0.95, s.p95], [0.99, s.p99]] as const) {
+    for (const [q, got] of [
+      [0.5, s.p50],
+      [0.95, s.p95],
+      [0.99, s.p99],
+    ] as const) {
       const exact = exactQuantile(sorted, q);
       expect(Math.abs(got! - exact) / exact, `P${q * 100}: sketch ${got} vs exact ${exact}`).toBeLessThanOrEqual(0.01);
     }

@@ -5,23 +5,40 @@ import { buildSnapshot, changeOf, trendOf, type GpuStatus } from '../../src/metr
 const interval = 10_000;
 const t0 = 1_800_000_000_000;
 
-function snapshotAt(store: SeriesStore, now: number, gpu: GpuStatus = { available: false, reason: 'no NVIDIA driver (libnvidia-ml.so.1 not found)' }) {
+function snapshotAt(
+  store: SeriesStore,
+  now: number,
+  gpu: GpuStatus = { available: false, reason: 'no NVIDIA driver (libnvidia-ml.so.1 not found)' },
+) {
   return buildSnapshot({ store, now, intervalMs: interval, windowMs: 60_000, gpu });
 }
 
 describe('snapshot cards', () => {
   it('has the six cards in order, GPU cards unavailable with the reason', () => {
     const s = snapshotAt(new SeriesStore({ intervalMs: interval }), t0);
-    expect(s.cards.map((c) => c.id)).toEqual(['gpu_memory', 'gpu_utilization', 'latency', 'rps', 'connections', 'error_rate']);
-    expect(s.cards[0]).toMatchObject({ status: 'unavailable', value: null, reason: 'no NVIDIA driver (libnvidia-ml.so.1 not found)' });
+    expect(s.cards.map((c) => c.id)).toEqual([
+      'gpu_memory',
+      'gpu_utilization',
+      'latency',
+      'rps',
+      'connections',
+      'error_rate',
+    ]);
+    expect(s.cards[0]).toMatchObject({
+      status: 'unavailable',
+      value: null,
+      reason: 'no NVIDIA driver (libnvidia-ml.so.1 not found)',
+    });
     expect(s.cards[2]).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('no requests') });
   });
 
   it('colours by the catalogue thresholds and shows the trend', () => {
     const store = new SeriesStore({ intervalMs: interval });
     const p50 = [900, 1000, 1100, 2500, 2600, 2700];
-    p50.forEach((v, i) => store.record('latency_ms_p50', { endpoint: '*' }, t0 + i * interval, v));
-    [0.5, 0.4, 0.6, 6, 7, 8].forEach((v, i) => store.record('error_rate_percent', { endpoint: '*' }, t0 + i * interval, v));
+    for (const [i, v] of p50.entries()) store.record('latency_ms_p50', { endpoint: '*' }, t0 + i * interval, v);
+    for (const [i, v] of [0.5, 0.4, 0.6, 6, 7, 8].entries()) {
+      store.record('error_rate_percent', { endpoint: '*' }, t0 + i * interval, v);
+    }
     const now = t0 + 5 * interval;
     const s = snapshotAt(store, now);
     const latency = s.cards.find((c) => c.id === 'latency')!;
@@ -59,8 +76,16 @@ describe('trendOf', () => {
 describe('trend against the baseline', () => {
   const minute = 60_000;
   /** Points every check: `before` for the ten minutes before the last minute, then `recent`. */
-  function incident(store: SeriesStore, metric: string, labels: Record<string, string>, before: number, recent: number, end: number) {
-    for (let t = end - 11 * minute; t <= end; t += interval) store.record(metric, labels, t, t > end - minute ? recent : before);
+  function incident(
+    store: SeriesStore,
+    metric: string,
+    labels: Record<string, string>,
+    before: number,
+    recent: number,
+    end: number,
+  ) {
+    for (let t = end - 11 * minute; t <= end; t += interval)
+      store.record(metric, labels, t, t > end - minute ? recent : before);
   }
 
   it('keeps ↑ with the signed percentage through a sustained incident, then flattens once it is the new normal', () => {
@@ -76,7 +101,10 @@ describe('trend against the baseline', () => {
     expect(latency.changePercent).toBeGreaterThan(150);
     // Eleven minutes of 4.84 s: the baseline has caught up.
     for (let t = now + interval; t <= now + 11 * minute; t += interval) store.record('latency_ms_p50', all, t, 4_840);
-    expect(snapshotAt(store, now + 11 * minute).cards.find((c) => c.id === 'latency')).toMatchObject({ trend: 'flat', changePercent: 0 });
+    expect(snapshotAt(store, now + 11 * minute).cards.find((c) => c.id === 'latency')).toMatchObject({
+      trend: 'flat',
+      changePercent: 0,
+    });
   });
 
   it('says ↓ 60 % when the last minute is 40 % of the baseline', () => {
@@ -113,7 +141,12 @@ describe('card details', () => {
     store.record('latency_ms_p99', all, t0, 14_500);
     store.record('latency_ms_avg', all, t0, 4_800);
     const c = snapshotAt(store, t0).cards.find((x) => x.id === 'latency')!;
-    expect(c).toMatchObject({ value: 1_200, status: 'crit', statusReason: 'P95 above 5 s', detail: { p95: 13_000, p99: 14_500, avg: 4_800 } });
+    expect(c).toMatchObject({
+      value: 1_200,
+      status: 'crit',
+      statusReason: 'P95 above 5 s',
+      detail: { p95: 13_000, p99: 14_500, avg: 4_800 },
+    });
     store.record('latency_ms_p95', all, t0 + interval, 4_000);
     store.record('latency_ms_p50', all, t0 + interval, 2_500);
     const calm = snapshotAt(store, t0 + interval).cards.find((x) => x.id === 'latency')!;
@@ -130,7 +163,12 @@ describe('card details', () => {
     store.record('http_status_5xx', all, t0, 1);
     const s = snapshotAt(store, t0);
     expect(s.cards.find((c) => c.id === 'rps')!.detail).toEqual({ requestsInWindow: 10 });
-    expect(s.cards.find((c) => c.id === 'error_rate')!.detail).toEqual({ status2xx: 6, status4xx: 3, status5xx: 1, share4xxPercent: 30 });
+    expect(s.cards.find((c) => c.id === 'error_rate')!.detail).toEqual({
+      status2xx: 6,
+      status4xx: 3,
+      status5xx: 1,
+      share4xxPercent: 30,
+    });
   });
 
   it('counts open connections against the tutorial thresholds (over 40 is a warning), with WebSockets and in-flight requests beside', () => {
@@ -138,7 +176,11 @@ describe('card details', () => {
     store.record('active_connections', {}, t0, 30);
     store.record('websocket_active_connections', {}, t0, 2);
     store.record('model_requests_in_flight', {}, t0, 14);
-    expect(snapshotAt(store, t0).cards.find((c) => c.id === 'connections')).toMatchObject({ value: 30, status: 'ok', detail: { websocket: 2, modelRequestsInFlight: 14 } });
+    expect(snapshotAt(store, t0).cards.find((c) => c.id === 'connections')).toMatchObject({
+      value: 30,
+      status: 'ok',
+      detail: { websocket: 2, modelRequestsInFlight: 14 },
+    });
     store.record('active_connections', {}, t0 + interval, 41);
     expect(snapshotAt(store, t0 + interval).cards.find((c) => c.id === 'connections')!.status).toBe('warn');
   });
@@ -149,8 +191,16 @@ describe('card details', () => {
     store.record('gpu_memory_utilization_percent', { gpu: '1' }, t0, 72);
     store.record('gpu_memory_used_mib', { gpu: '1' }, t0, 58_000);
     store.record('gpu_memory_total_mib', { gpu: '1' }, t0, 81_559);
-    const card = snapshotAt(store, t0, { available: true, names: { 1: 'NVIDIA H100 80GB HBM3' }, simulated: true }).cards[0]!;
-    expect(card.detail).toMatchObject({ gpu: '1', gpuCount: 2, gpuName: 'NVIDIA H100 80GB HBM3', simulated: 'simulated', usedMiB: 58_000, totalMiB: 81_559 });
+    const card = snapshotAt(store, t0, { available: true, names: { 1: 'NVIDIA H100 80GB HBM3' }, simulated: true })
+      .cards[0]!;
+    expect(card.detail).toMatchObject({
+      gpu: '1',
+      gpuCount: 2,
+      gpuName: 'NVIDIA H100 80GB HBM3',
+      simulated: 'simulated',
+      usedMiB: 58_000,
+      totalMiB: 81_559,
+    });
   });
 
   it('puts CPU, memory, IO wait and the load average (coloured per CPU) in the host strip', () => {
@@ -159,7 +209,19 @@ describe('card details', () => {
     store.record('memory_utilization_percent', {}, t0, 50);
     store.record('disk_io_wait_percent', {}, t0, 12);
     store.record('load_average_1m', {}, t0, 9);
-    const host = buildSnapshot({ store, now: t0, intervalMs: interval, windowMs: 60_000, gpu: { available: false }, cpuCount: 8 }).host;
-    expect(host.map((x) => [x.id, x.value, x.status])).toEqual([['cpu', 97, 'crit'], ['memory', 50, 'ok'], ['io_wait', 12, 'warn'], ['load', 9, 'warn']]);
+    const host = buildSnapshot({
+      store,
+      now: t0,
+      intervalMs: interval,
+      windowMs: 60_000,
+      gpu: { available: false },
+      cpuCount: 8,
+    }).host;
+    expect(host.map((x) => [x.id, x.value, x.status])).toEqual([
+      ['cpu', 97, 'crit'],
+      ['memory', 50, 'ok'],
+      ['io_wait', 12, 'warn'],
+      ['load', 9, 'warn'],
+    ]);
   });
 });

@@ -1,13 +1,24 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decoderReason, isComplete, jpegLayout, pngLayout, pngRowShare, sniffFormat } from '../../src/pipeline/image-check.js';
+import {
+  decoderReason,
+  isComplete,
+  jpegLayout,
+  pngLayout,
+  pngRowShare,
+  sniffFormat,
+} from '../../src/pipeline/image-check.js';
 import { detectLanguage } from '../../src/pipeline/script-language.js';
 import { blackboardPhoto } from './images.js';
 
 describe('what an image file says about itself', () => {
   it('knows formats by their first bytes, not by what the client called them', async () => {
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
-    const webp = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).webp().toBuffer();
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    const webp = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+      .webp()
+      .toBuffer();
     expect(sniffFormat(await blackboardPhoto(64, 48))).toBe('jpeg');
     expect(sniffFormat(png)).toBe('png');
     expect(sniffFormat(webp)).toBe('webp');
@@ -34,7 +45,17 @@ describe('what an image file says about itself', () => {
 
   it('measures how many rows of a truncated PNG arrived', async () => {
     // Noise compresses evenly, so a cut at 40 % of the data is close to 40 % of the rows.
-    const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } }).png({ compressionLevel: 6 }).toBuffer();
+    const png = await sharp({
+      create: {
+        width: 300,
+        height: 200,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 50 },
+      },
+    })
+      .png({ compressionLevel: 6 })
+      .toBuffer();
     expect(await pngRowShare(pngLayout(png))).toBe(1);
     const share = await pngRowShare(pngLayout(png.subarray(0, Math.floor(png.length * 0.4))));
     expect(share).toBeGreaterThan(0.3);
@@ -42,9 +63,15 @@ describe('what an image file says about itself', () => {
   });
 
   it("turns libvips's words into a reason a person can act on", () => {
-    expect(decoderReason(null, 'Input buffer contains unsupported image format')).toBe('not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG');
-    expect(decoderReason('jpeg', 'Input buffer has corrupt header: VipsJpeg: premature end of JPEG image')).toBe('corrupt JPEG header (premature end of JPEG image)');
-    expect(decoderReason('jpeg', 'VipsJpeg: Corrupt JPEG data: premature end of data segment')).toBe('truncated JPEG: Corrupt JPEG data: premature end of data segment');
+    expect(decoderReason(null, 'Input buffer contains unsupported image format')).toBe(
+      'not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG',
+    );
+    expect(decoderReason('jpeg', 'Input buffer has corrupt header: VipsJpeg: premature end of JPEG image')).toBe(
+      'corrupt JPEG header (premature end of JPEG image)',
+    );
+    expect(decoderReason('jpeg', 'VipsJpeg: Corrupt JPEG data: premature end of data segment')).toBe(
+      'truncated JPEG: Corrupt JPEG data: premature end of data segment',
+    );
     expect(decoderReason('png', 'pngload_buffer: libspng read error')).toBe('corrupt PNG data (libspng read error)');
   });
 });

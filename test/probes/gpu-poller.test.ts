@@ -26,11 +26,25 @@ describe('GPU poller through the koffi binding (fake libnvidia-ml.so)', () => {
     expect(r.driverVersion).toBe('550.54.15-fake');
     const g = r.readings[0]!;
     expect(g).toMatchObject({
-      index: 0, name: 'NVIDIA H100 80GB HBM3 (fake 0)', uuid: 'GPU-fake-0000-0000-0000-000000000000',
-      memoryApi: 'v2', memoryUsedMiB: 74000, memoryTotalMiB: 81559, memoryReservedMiB: 479,
-      utilizationPercent: 97, memoryBandwidthUtilizationPercent: 41, temperatureCelsius: 61,
-      powerWatts: 512.345, powerLimitWatts: 700, smClockMHz: 1980, memoryClockMHz: 2619, fanPercent: 35,
-      eccUncorrectedVolatile: 2, pcieTxKiBps: 1200, pcieRxKiBps: 3400, errors: {},
+      index: 0,
+      name: 'NVIDIA H100 80GB HBM3 (fake 0)',
+      uuid: 'GPU-fake-0000-0000-0000-000000000000',
+      memoryApi: 'v2',
+      memoryUsedMiB: 74000,
+      memoryTotalMiB: 81559,
+      memoryReservedMiB: 479,
+      utilizationPercent: 97,
+      memoryBandwidthUtilizationPercent: 41,
+      temperatureCelsius: 61,
+      powerWatts: 512.345,
+      powerLimitWatts: 700,
+      smClockMHz: 1980,
+      memoryClockMHz: 2619,
+      fanPercent: 35,
+      eccUncorrectedVolatile: 2,
+      pcieTxKiBps: 1200,
+      pcieRxKiBps: 3400,
+      errors: {},
     });
     expect(g.memoryUtilizationPercent).toBeCloseTo((74000 / 81559) * 100, 10);
   });
@@ -46,7 +60,10 @@ describe('GPU poller through the koffi binding (fake libnvidia-ml.so)', () => {
     const before = fake.calls();
     const burst = await Promise.all(Array.from({ length: 10 }, () => p.freeMemoryNow()));
     expect(fake.calls() - before).toBe(2); // one memory call per GPU for all ten
-    expect(burst[9]).toEqual([{ gpu: 0, freeMiB: 124 }, { gpu: 1, freeMiB: 4124 }]);
+    expect(burst[9]).toEqual([
+      { gpu: 0, freeMiB: 124 },
+      { gpu: 1, freeMiB: 4124 },
+    ]);
     await p.freeMemoryNow();
     expect(fake.calls() - before).toBe(4); // a later failure reads again
   });
@@ -128,7 +145,11 @@ describe('GPU poller through the koffi binding (fake libnvidia-ml.so)', () => {
       f.addProcess(0, 4242, 1_500 * MiB);
       f.addProcess(0, 777, 512 * MiB);
       const r = await new GpuPoller({ library: f.path }).poll(t0);
-      expect(r.processes.map((p) => [p.gpu, p.pid, p.usedMemoryBytes! / MiB])).toEqual([[0, process.pid, 40_000], [0, 4242, 1_500], [0, 777, 512]]);
+      expect(r.processes.map((p) => [p.gpu, p.pid, p.usedMemoryBytes! / MiB])).toEqual([
+        [0, process.pid, 40_000],
+        [0, 4242, 1_500],
+        [0, 777, 512],
+      ]);
       const me = r.processes[0]!;
       expect(me.command).toContain('node');
       expect(me.user).toBeTruthy();

@@ -13,7 +13,8 @@ function fakeRoot(files: Record<string, string>): string {
   return root;
 }
 
-const stat = (user: number, idle: number, iowait: number) => `cpu  ${user} 0 0 ${idle} ${iowait} 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n`;
+const stat = (user: number, idle: number, iowait: number) =>
+  `cpu  ${user} 0 0 ${idle} ${iowait} 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n`;
 const meminfo = 'MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:   24000000 kB\n';
 
 describe('host probe parsers', () => {
@@ -37,28 +38,54 @@ describe('host probe parsers', () => {
 
 describe('HostProbe', () => {
   it('reports host CPU, IO wait, memory, PSI and load from /proc', () => {
-    const proc = fakeRoot({ stat: stat(1000, 8000, 1000), meminfo, 'pressure/io': 'some avg10=2.50 avg60=1.00 avg300=0.50 total=123\nfull avg10=1.00 avg60=0 avg300=0 total=1\n', loadavg: '1.50 0.75 0.25 2/345 6789\n' });
+    const proc = fakeRoot({
+      stat: stat(1000, 8000, 1000),
+      meminfo,
+      'pressure/io': 'some avg10=2.50 avg60=1.00 avg300=0.50 total=123\nfull avg10=1.00 avg60=0 avg300=0 total=1\n',
+      loadavg: '1.50 0.75 0.25 2/345 6789\n',
+    });
     const probe = new HostProbe({ procRoot: proc, cgroupRoot: join(proc, 'no-cgroup'), platform: 'linux' });
     const first = probe.sample(0);
     expect(first.cpuLoadPercent).toBeUndefined(); // needs two readings
-    expect(first).toMatchObject({ memoryUtilizationPercent: 25, memoryScope: 'host', ioPressureSomeAvg10: 2.5, loadAverage1m: 1.5, loadAverage15m: 0.25 });
+    expect(first).toMatchObject({
+      memoryUtilizationPercent: 25,
+      memoryScope: 'host',
+      ioPressureSomeAvg10: 2.5,
+      loadAverage1m: 1.5,
+      loadAverage15m: 0.25,
+    });
     writeFileSync(join(proc, 'stat'), stat(1600, 8200, 1200));
     expect(probe.sample(10_000)).toMatchObject({ cpuLoadPercent: 60, ioWaitPercent: 20 });
   });
 
   it('measures against the container limits when cgroup v2 sets them', () => {
     const proc = fakeRoot({ stat: stat(1000, 8000, 0), meminfo });
-    const cg = fakeRoot({ 'cpu.max': '200000 100000\n', 'cpu.stat': 'usage_usec 5000000\nuser_usec 1\n', 'memory.max': String(4 * 1024 ** 3), 'memory.current': String(3 * 1024 ** 3), 'memory.stat': `anon 1\ninactive_file ${1024 ** 3}\n` });
+    const cg = fakeRoot({
+      'cpu.max': '200000 100000\n',
+      'cpu.stat': 'usage_usec 5000000\nuser_usec 1\n',
+      'memory.max': String(4 * 1024 ** 3),
+      'memory.current': String(3 * 1024 ** 3),
+      'memory.stat': `anon 1\ninactive_file ${1024 ** 3}\n`,
+    });
     const probe = new HostProbe({ procRoot: proc, cgroupRoot: cg, platform: 'linux' });
     const first = probe.sample(1_000_000);
-    expect(first).toMatchObject({ cpuLimit: 2, memoryScope: 'cgroup', memoryTotalMiB: 4096, memoryUsedMiB: 2048, memoryUtilizationPercent: 50 });
+    expect(first).toMatchObject({
+      cpuLimit: 2,
+      memoryScope: 'cgroup',
+      memoryTotalMiB: 4096,
+      memoryUsedMiB: 2048,
+      memoryUtilizationPercent: 50,
+    });
     // 10 s later the cgroup used 15 CPU-seconds of its 2 CPUs × 10 s = 75 %.
     writeFileSync(join(cg, 'cpu.stat'), 'usage_usec 20000000\n');
     expect(probe.sample(1_010_000).cpuLoadPercent).toBeCloseTo(75, 10);
   });
 
   it('says the fields are unavailable off Linux', () => {
-    expect(new HostProbe({ platform: 'darwin' }).sample(0)).toMatchObject({ available: false, reason: expect.stringContaining('darwin') });
+    expect(new HostProbe({ platform: 'darwin' }).sample(0)).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('darwin'),
+    });
   });
 
   it('reads this machine: shares between 0 and 100', () => {

@@ -27,7 +27,11 @@ describe('resource layer in the Monitor', () => {
     expect(mem).toMatchObject({ labels: { gpu: '1' }, status: 'crit', unit: '%' });
     expect(mem.value).toBeCloseTo((75000 / 81559) * 100, 10);
     expect(mem.detail.gpu0).toBeCloseTo((20000 / 81559) * 100, 10);
-    expect(snap.cards.find((c: any) => c.id === 'gpu_utilization')).toMatchObject({ value: 99, labels: { gpu: '0' }, status: 'crit' });
+    expect(snap.cards.find((c: any) => c.id === 'gpu_utilization')).toMatchObject({
+      value: 99,
+      labels: { gpu: '0' },
+      status: 'crit',
+    });
 
     const gpus = (await (await fetch(`${app.baseUrl}/api/monitor/gpus`)).json()) as any;
     expect(gpus.available).toBe(true);
@@ -60,7 +64,9 @@ describe('resource layer in the Monitor', () => {
     expect(snap.cards[0]).toMatchObject({ status: 'unavailable', value: null });
     expect(snap.cards[0].reason).toBe('no NVIDIA GPU: /nonexistent/libnvidia-ml.so.1 not found');
     // The host probe still feeds its series.
-    const series = (await (await fetch(`${app.baseUrl}/api/monitor/series?metric=memory_utilization_percent`)).json()) as any;
+    const series = (await (
+      await fetch(`${app.baseUrl}/api/monitor/series?metric=memory_utilization_percent`)
+    ).json()) as any;
     expect(series.series[0].points).toHaveLength(1);
   });
 });

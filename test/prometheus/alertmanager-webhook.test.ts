@@ -23,7 +23,18 @@ afterEach(async () => {
 });
 
 /** template.Data's and webhook.Message's JSON fields, in the order Alertmanager writes them. */
-const MESSAGE_FIELDS = ['receiver', 'status', 'alerts', 'groupLabels', 'commonLabels', 'commonAnnotations', 'externalURL', 'version', 'groupKey', 'truncatedAlerts'];
+const MESSAGE_FIELDS = [
+  'receiver',
+  'status',
+  'alerts',
+  'groupLabels',
+  'commonLabels',
+  'commonAnnotations',
+  'externalURL',
+  'version',
+  'groupKey',
+  'truncatedAlerts',
+];
 /** template.Alert's JSON fields. */
 const ALERT_FIELDS = ['status', 'labels', 'annotations', 'startsAt', 'endsAt', 'generatorURL', 'fingerprint'];
 
@@ -47,7 +58,10 @@ async function receiver(): Promise<{ url: string; got: Received[] }> {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, got };
 }
 
-const byFingerprint = (body: any) => ({ ...body, alerts: [...body.alerts].sort((a: any, b: any) => a.fingerprint.localeCompare(b.fingerprint)) });
+const byFingerprint = (body: any) => ({
+  ...body,
+  alerts: [...body.alerts].sort((a: any, b: any) => a.fingerprint.localeCompare(b.fingerprint)),
+});
 
 describe('the alertmanager webhook format', () => {
   it('is what a real Alertmanager 0.25 sends for the same alerts, firing and resolved', async () => {
@@ -76,11 +90,30 @@ describe('the alertmanager webhook format', () => {
     const app = await startApp({ PUBLIC_URL: 'https://vlm.example.com' }, { clock, probes: false });
     cleanups.push(() => app.close());
     const api = (path: string, method: string, body: unknown) =>
-      fetch(`${app.baseUrl}/api/monitor/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await api('/channels', 'PUT', { webhook: { url: `${hook.url}/ours`, format: 'alertmanager' } })).status).toBe(200);
-    expect((await api('/rules', 'POST', { name: 'GPU memory sustained pressure', metric: 'gpu_memory_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 1, severity: 'warning', channels: ['webhook'] })).status).toBe(201);
+      fetch(`${app.baseUrl}/api/monitor/alerts${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await api('/channels', 'PUT', { webhook: { url: `${hook.url}/ours`, format: 'alertmanager' } })).status,
+    ).toBe(200);
+    expect(
+      (
+        await api('/rules', 'POST', {
+          name: 'GPU memory sustained pressure',
+          metric: 'gpu_memory_utilization_percent',
+          op: '>',
+          threshold: 90,
+          consecutiveChecks: 1,
+          severity: 'warning',
+          channels: ['webhook'],
+        })
+      ).status,
+    ).toBe(201);
     const check = async (value: number) => {
-      for (const gpu of ['0', '1']) app.monitor!.store.record('gpu_memory_utilization_percent', { gpu }, clock(), value);
+      for (const gpu of ['0', '1'])
+        app.monitor!.store.record('gpu_memory_utilization_percent', { gpu }, clock(), value);
       app.monitor!.check(clock());
       await app.alerts!.idle();
     };
@@ -93,18 +126,46 @@ describe('the alertmanager webhook format', () => {
 
     // The same alerts into Alertmanager's API, as its clients (Prometheus) send them.
     const post = async (alerts: object[]) => {
-      const res = await fetch(`${am.url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+      const res = await fetch(`${am.url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alerts),
+      });
       expect(res.status).toBe(200);
     };
-    await post(firing.alerts.map((a: any) => ({ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, generatorURL: a.generatorURL })));
+    await post(
+      firing.alerts.map((a: any) => ({
+        labels: a.labels,
+        annotations: a.annotations,
+        startsAt: a.startsAt,
+        generatorURL: a.generatorURL,
+      })),
+    );
     // Alertmanager notifies a group as it stands: wait for the notice that holds both alerts.
     const fromAlertmanager = (status: string) => async () =>
-      hook.got.find((g) => g.path === '/alertmanager' && g.body.status === status && g.body.alerts.length === 2 && g.body.alerts.every((a: any) => a.status === status))?.body;
+      hook.got.find(
+        (g) =>
+          g.path === '/alertmanager' &&
+          g.body.status === status &&
+          g.body.alerts.length === 2 &&
+          g.body.alerts.every((a: any) => a.status === status),
+      )?.body;
     const amFiring = await pollUntil('Alertmanager to notify the firing group', fromAlertmanager('firing'));
-    await post(resolved.alerts.map((a: any) => ({ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt, generatorURL: a.generatorURL })));
+    await post(
+      resolved.alerts.map((a: any) => ({
+        labels: a.labels,
+        annotations: a.annotations,
+        startsAt: a.startsAt,
+        endsAt: a.endsAt,
+        generatorURL: a.generatorURL,
+      })),
+    );
     const amResolved = await pollUntil('Alertmanager to notify the resolve', fromAlertmanager('resolved'));
 
-    for (const [theirs, mine] of [[amFiring, firing], [amResolved, resolved]] as const) {
+    for (const [theirs, mine] of [
+      [amFiring, firing],
+      [amResolved, resolved],
+    ] as const) {
       expect(Object.keys(theirs)).toEqual(MESSAGE_FIELDS);
       expect(Object.keys(mine)).toEqual(MESSAGE_FIELDS);
       for (const a of [...theirs.alerts, ...mine.alerts]) expect(Object.keys(a)).toEqual(ALERT_FIELDS);
@@ -118,32 +179,82 @@ describe('the alertmanager webhook format', () => {
     expect(firing.alerts[0].endsAt).toBe('0001-01-01T00:00:00Z');
     expect(firing.externalURL).toBe('https://vlm.example.com');
     expect(firing.alerts[0].generatorURL).toBe('https://vlm.example.com/#monitor');
-    expect(firing.commonLabels).toEqual({ alertname: 'GPU memory sustained pressure', instance: hostname(), severity: 'warning' });
-    expect(firing.commonAnnotations).toEqual({ metric: 'gpu_memory_utilization_percent', summary: 'gpu_memory_utilization_percent is 97 (> 90)' });
+    expect(firing.commonLabels).toEqual({
+      alertname: 'GPU memory sustained pressure',
+      instance: hostname(),
+      severity: 'warning',
+    });
+    expect(firing.commonAnnotations).toEqual({
+      metric: 'gpu_memory_utilization_percent',
+      summary: 'gpu_memory_utilization_percent is 97 (> 90)',
+    });
     expect(firing.groupKey).toBe(`{}:{instance="${hostname()}"}`);
     expect(resolved.groupKey).toBe(firing.groupKey);
   }, 60_000);
 
   it("computes Alertmanager's fingerprint, and takes the node's instance and URL from the site", () => {
     // Values a real Alertmanager 0.25 printed for these label sets.
-    expect(alertFingerprint({ alertname: 'GPU lost', gpu: '1', instance: 'node-a', severity: 'critical' })).toBe('145b8956222881c2');
-    expect(alertFingerprint({ alertname: 'GPU memory critical', gpu: '0', instance: 'node-a', severity: 'critical' })).toBe('18c53bcf22819137');
+    expect(alertFingerprint({ alertname: 'GPU lost', gpu: '1', instance: 'node-a', severity: 'critical' })).toBe(
+      '145b8956222881c2',
+    );
+    expect(
+      alertFingerprint({ alertname: 'GPU memory critical', gpu: '0', instance: 'node-a', severity: 'critical' }),
+    ).toBe('18c53bcf22819137');
     const n: Notification = {
-      id: 'n1', status: 'firing',
-      alerts: [{
-        ruleId: 'r', ruleName: 'P95 latency high', severity: 'warning', metric: 'latency_ms_p95', labels: { endpoint: '*' }, status: 'firing',
-        startsAt: '2026-11-25T12:00:00.250Z', endsAt: null, summary: 'latency_ms_p95 is 6200 (> 5000)',
-        context: { value: 6200, threshold: 5000, op: '>', breachPoints: [], lastError: null, warningsBefore: [], gpuTemperatureCelsius: {}, topClient: null, monitorUrl: '/#monitor' },
-      }],
+      id: 'n1',
+      status: 'firing',
+      alerts: [
+        {
+          ruleId: 'r',
+          ruleName: 'P95 latency high',
+          severity: 'warning',
+          metric: 'latency_ms_p95',
+          labels: { endpoint: '*' },
+          status: 'firing',
+          startsAt: '2026-11-25T12:00:00.250Z',
+          endsAt: null,
+          summary: 'latency_ms_p95 is 6200 (> 5000)',
+          context: {
+            value: 6200,
+            threshold: 5000,
+            op: '>',
+            breachPoints: [],
+            lastError: null,
+            warningsBefore: [],
+            gpuTemperatureCelsius: {},
+            topClient: null,
+            monitorUrl: '/#monitor',
+          },
+        },
+      ],
     };
-    const body = formatWebhook('alertmanager', n, { instance: 'gpu-node-3', externalUrl: 'https://vlm.example.com' }) as any;
-    expect(body).toMatchObject({ groupKey: '{}:{instance="gpu-node-3"}', groupLabels: { instance: 'gpu-node-3' }, externalURL: 'https://vlm.example.com' });
-    expect(body.alerts[0]).toMatchObject({ startsAt: '2026-11-25T12:00:00.25Z', generatorURL: 'https://vlm.example.com/#monitor', labels: { instance: 'gpu-node-3', endpoint: '*' } });
+    const body = formatWebhook('alertmanager', n, {
+      instance: 'gpu-node-3',
+      externalUrl: 'https://vlm.example.com',
+    }) as any;
+    expect(body).toMatchObject({
+      groupKey: '{}:{instance="gpu-node-3"}',
+      groupLabels: { instance: 'gpu-node-3' },
+      externalURL: 'https://vlm.example.com',
+    });
+    expect(body.alerts[0]).toMatchObject({
+      startsAt: '2026-11-25T12:00:00.25Z',
+      generatorURL: 'https://vlm.example.com/#monitor',
+      labels: { instance: 'gpu-node-3', endpoint: '*' },
+    });
   });
 
   it('names the node by MONITOR_INSTANCE (default: the host name) and links by PUBLIC_URL (default: host and port)', () => {
-    expect(alertSite(loadConfig({}), 'gpu-node-3')).toEqual({ instance: 'gpu-node-3', externalUrl: 'http://gpu-node-3:7860' });
-    expect(alertSite(loadConfig({ MONITOR_INSTANCE: 'vlm-a', PUBLIC_URL: 'https://vlm.example.com/' }), 'h')).toEqual({ instance: 'vlm-a', externalUrl: 'https://vlm.example.com' });
-    expect(() => loadConfig({ MONITOR_INSTANCE: 'two words' })).toThrow(/MONITOR_INSTANCE="two words": expected a name without spaces/);
+    expect(alertSite(loadConfig({}), 'gpu-node-3')).toEqual({
+      instance: 'gpu-node-3',
+      externalUrl: 'http://gpu-node-3:7860',
+    });
+    expect(alertSite(loadConfig({ MONITOR_INSTANCE: 'vlm-a', PUBLIC_URL: 'https://vlm.example.com/' }), 'h')).toEqual({
+      instance: 'vlm-a',
+      externalUrl: 'https://vlm.example.com',
+    });
+    expect(() => loadConfig({ MONITOR_INSTANCE: 'two words' })).toThrow(
+      /MONITOR_INSTANCE="two words": expected a name without spaces/,
+    );
   });
 });

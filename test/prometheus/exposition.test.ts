@@ -16,8 +16,14 @@ afterEach(async () => {
 });
 
 const MiB = 1024 * 1024;
-const png = async (w: number, h: number) => `data:image/png;base64,${(await sharp({ create: { width: w, height: h, channels: 3, background: '#ddd' } }).png().toBuffer()).toString('base64')}`;
-const tool = (args: object) => `<tool_call>\n${JSON.stringify({ name: 'computer_use', arguments: args })}\n</tool_call>`;
+const png = async (w: number, h: number) =>
+  `data:image/png;base64,${(
+    await sharp({ create: { width: w, height: h, channels: 3, background: '#ddd' } })
+      .png()
+      .toBuffer()
+  ).toString('base64')}`;
+const tool = (args: object) =>
+  `<tool_call>\n${JSON.stringify({ name: 'computer_use', arguments: args })}\n</tool_call>`;
 
 /** A WebUI after traffic on every module, one check, and a fake NVML with two GPUs. */
 async function busyApp() {
@@ -28,7 +34,10 @@ async function busyApp() {
   const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0 } });
   const clock = steppedClock();
   const app = await startApp({ UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path }, { clock });
-  cleanups.push(() => fake.close(), () => app.close());
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
   const base = app.baseUrl;
   await postJson(`${base}/v1/chat/completions`, userMessage());
   await postJson(`${base}/v1/chat/completions`, { ...userMessage(), stream: true });
@@ -42,7 +51,10 @@ async function busyApp() {
   fake.behavior = { ...fake.behavior, reply: 'no idea' };
   await postJson(`${base}/api/gui/execute`, { screenshot: shot, instruction: 'open settings' });
   fake.behavior = { ...fake.behavior, reply: 'A door opens.' };
-  await postJson(`${base}/api/video`, { frames: await Promise.all([0, 1, 2, 3].map(() => png(64, 48))), question: 'What happens?' });
+  await postJson(`${base}/api/video`, {
+    frames: await Promise.all([0, 1, 2, 3].map(() => png(64, 48))),
+    question: 'What happens?',
+  });
   await app.monitor!.tick(clock());
   return { app, clock, fake };
 }
@@ -51,9 +63,19 @@ describe('/metrics for Prometheus', () => {
   it('passes promtool check metrics with every family populated', async () => {
     const { app } = await busyApp();
     const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    for (const family of ['qwen3vl_http_request_duration_seconds_bucket', 'qwen3vl_chat_time_to_first_token_seconds_bucket', 'qwen3vl_inference_duration_seconds_bucket',
-      'qwen3vl_input_tokens_bucket', 'qwen3vl_ocr_confidence_ratio_bucket', 'qwen3vl_video_frames_per_second_bucket', 'qwen3vl_model_errors_total{',
-      'qwen3vl_gpu_memory_used_bytes{', 'qwen3vl_upstream_requests_running{', 'qwen3vl_http_response_size_bytes_bucket', 'nodejs_heap_space_size_used_bytes']) {
+    for (const family of [
+      'qwen3vl_http_request_duration_seconds_bucket',
+      'qwen3vl_chat_time_to_first_token_seconds_bucket',
+      'qwen3vl_inference_duration_seconds_bucket',
+      'qwen3vl_input_tokens_bucket',
+      'qwen3vl_ocr_confidence_ratio_bucket',
+      'qwen3vl_video_frames_per_second_bucket',
+      'qwen3vl_model_errors_total{',
+      'qwen3vl_gpu_memory_used_bytes{',
+      'qwen3vl_upstream_requests_running{',
+      'qwen3vl_http_response_size_bytes_bucket',
+      'nodejs_heap_space_size_used_bytes',
+    ]) {
       expect(text, family).toContain(family);
     }
     const lint = runTool(PROMTOOL, ['check', 'metrics'], text);
@@ -101,14 +123,21 @@ describe('/metrics for Prometheus', () => {
     }
     // A reading older than three checks is absent, never a stale value.
     clock.advance(60_000);
-    expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).not.toContain('qwen3vl_io_pressure_some_avg10_ratio 0.375');
+    expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).not.toContain(
+      'qwen3vl_io_pressure_some_avg10_ratio 0.375',
+    );
   });
 
   it("keeps Node's default metrics under their stock names", async () => {
     const app = await startApp({}, { probes: false });
     cleanups.push(() => app.close());
     const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
       expect(text).toMatch(new RegExp(`^${name} `, 'm'));
     }
     expect(text).not.toMatch(/^qwen3vl_(process|nodejs)_/m);

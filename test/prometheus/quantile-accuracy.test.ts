@@ -33,7 +33,9 @@ describe('latency buckets against the Monitor P95', () => {
   for (const [shape, make] of Object.entries(DISTRIBUTIONS)) {
     it(`${shape}: histogram_quantile(0.95) is within 5 % of the Monitor's P95 from 50 ms to 60 s`, () => {
       const worst = worstError(make);
-      console.log(`${shape}: worst ${(worst.error * 100).toFixed(2)} % at P95 ${worst.monitorMs.toFixed(0)} ms (Prometheus ${worst.prometheusMs.toFixed(0)} ms)`);
+      console.log(
+        `${shape}: worst ${(worst.error * 100).toFixed(2)} % at P95 ${worst.monitorMs.toFixed(0)} ms (Prometheus ${worst.prometheusMs.toFixed(0)} ms)`,
+      );
       expect(worst.error).toBeLessThan(0.05);
     });
   }
@@ -41,7 +43,9 @@ describe('latency buckets against the Monitor P95', () => {
   it('would fail with the old 1-2-5 buckets (5 ms … 120 s, 15 bounds): the test can tell', () => {
     const old = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
     const worst = worstError(DISTRIBUTIONS['log-normal σ=0.25']!, old);
-    console.log(`old buckets, log-normal σ=0.25: worst ${(worst.error * 100).toFixed(1)} % at P95 ${worst.monitorMs.toFixed(0)} ms (Prometheus ${worst.prometheusMs.toFixed(0)} ms)`);
+    console.log(
+      `old buckets, log-normal σ=0.25: worst ${(worst.error * 100).toFixed(1)} % at P95 ${worst.monitorMs.toFixed(0)} ms (Prometheus ${worst.prometheusMs.toFixed(0)} ms)`,
+    );
     expect(worst.error).toBeGreaterThan(0.15);
   });
 });

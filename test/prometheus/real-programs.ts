@@ -15,7 +15,8 @@ export const AMTOOL = '/usr/bin/amtool';
 
 /** Says how to get the program when it is missing (CI installs it: .ci/run). */
 function installed(binary: string): string {
-  if (!existsSync(binary)) throw new Error(`${binary} is not installed: apt-get install prometheus prometheus-alertmanager (as .ci/run does)`);
+  if (!existsSync(binary))
+    throw new Error(`${binary} is not installed: apt-get install prometheus prometheus-alertmanager (as .ci/run does)`);
   return binary;
 }
 
@@ -37,11 +38,14 @@ async function freePort(): Promise<number> {
 
 /** Waits (vi.waitFor) until `fn` returns something other than undefined, and returns it. */
 export function pollUntil<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  return vi.waitFor(async () => {
-    const v = await fn();
-    if (v === undefined) throw new Error(`still waiting for ${what}`);
-    return v;
-  }, { timeout: timeoutMs, interval: 200 });
+  return vi.waitFor(
+    async () => {
+      const v = await fn();
+      if (v === undefined) throw new Error(`still waiting for ${what}`);
+      return v;
+    },
+    { timeout: timeoutMs, interval: 200 },
+  );
 }
 
 export interface RunningProgram {
@@ -52,7 +56,13 @@ export interface RunningProgram {
   stop(): Promise<void>;
 }
 
-async function startProgram(name: string, binary: string, args: (port: number, dir: string) => string[], ready: string, files: Record<string, string>): Promise<RunningProgram> {
+async function startProgram(
+  name: string,
+  binary: string,
+  args: (port: number, dir: string) => string[],
+  ready: string,
+  files: Record<string, string>,
+): Promise<RunningProgram> {
   installed(binary);
   const dir = mkdtempSync(join(tmpdir(), `qwen3vl-${name}-`));
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
@@ -75,7 +85,9 @@ async function startProgram(name: string, binary: string, args: (port: number, d
     try {
       // Ready when its /-/ready answers; a program that exits (a taken port) ends the wait.
       await Promise.race([
-        pollUntil(`${name} to be ready`, async () => ((await fetch(url + ready).catch(() => null))?.ok ? true : undefined)),
+        pollUntil(`${name} to be ready`, async () =>
+          (await fetch(url + ready).catch(() => null))?.ok ? true : undefined,
+        ),
         exited.then(() => Promise.reject(new Error(`${name} exited (${child.exitCode}): ${log.slice(-2000)}`))),
       ]);
       return { url, dir, output: () => log, stop };
@@ -109,31 +121,45 @@ export function startPrometheus(o: PrometheusOptions): Promise<RunningProgram> {
     '  scrape_timeout: 1s',
     '  evaluation_interval: 1s',
     ...(o.rules ? ['rule_files: [rules.yml]'] : []),
-    ...(o.alertmanager ? ['alerting:', '  alertmanagers:', `    - static_configs: [{ targets: ['${o.alertmanager}'] }]`] : []),
+    ...(o.alertmanager
+      ? ['alerting:', '  alertmanagers:', `    - static_configs: [{ targets: ['${o.alertmanager}'] }]`]
+      : []),
     'scrape_configs:',
     '  - job_name: qwen3vl',
     `    static_configs: [{ targets: [${o.targets.map((t) => `'${t}'`).join(', ')}] }]`,
     '',
   ].join('\n');
-  return startProgram('prometheus', PROMETHEUS, (port, dir) => [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], '/-/ready', { 'prometheus.yml': config, ...(o.rules ? { 'rules.yml': o.rules } : {}) });
+  return startProgram(
+    'prometheus',
+    PROMETHEUS,
+    (port, dir) => [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    '/-/ready',
+    { 'prometheus.yml': config, ...(o.rules ? { 'rules.yml': o.rules } : {}) },
+  );
 }
 
 /** A real Alertmanager with the given configuration (YAML), clustering off. */
 export function startAlertmanager(configYaml: string, externalUrl?: string): Promise<RunningProgram> {
-  return startProgram('alertmanager', ALERTMANAGER, (port, dir) => [
-    `--config.file=${join(dir, 'alertmanager.yml')}`,
-    `--storage.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    // Links in its notifications; its own routes stay at / (no path in the URL).
-    ...(externalUrl ? [`--web.external-url=${externalUrl}`, '--web.route-prefix=/'] : []),
-    '--cluster.listen-address=',
-    '--log.level=warn',
-  ], '/-/ready', { 'alertmanager.yml': configYaml });
+  return startProgram(
+    'alertmanager',
+    ALERTMANAGER,
+    (port, dir) => [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      // Links in its notifications; its own routes stay at / (no path in the URL).
+      ...(externalUrl ? [`--web.external-url=${externalUrl}`, '--web.route-prefix=/'] : []),
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    '/-/ready',
+    { 'alertmanager.yml': configYaml },
+  );
 }
 
 interface QueryResult {
@@ -150,10 +176,19 @@ export async function query(prometheus: RunningProgram, promql: string): Promise
 }
 
 /** Polls until the query returns a series whose value passes `ok`; returns that value. */
-export function queryUntil(prometheus: RunningProgram, promql: string, ok: (v: number) => boolean = () => true, timeoutMs = 30_000): Promise<number> {
-  return pollUntil(`${promql} in Prometheus`, async () => {
-    const r = await query(prometheus, promql);
-    const v = r.length ? Number(r[0]!.value[1]) : undefined;
-    return v !== undefined && ok(v) ? v : undefined;
-  }, timeoutMs);
+export function queryUntil(
+  prometheus: RunningProgram,
+  promql: string,
+  ok: (v: number) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<number> {
+  return pollUntil(
+    `${promql} in Prometheus`,
+    async () => {
+      const r = await query(prometheus, promql);
+      const v = r.length ? Number(r[0]!.value[1]) : undefined;
+      return v !== undefined && ok(v) ? v : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -27,14 +27,22 @@ beforeAll(async () => {
   nvml.setMemory(1, 81559 * MiB, 75000 * MiB, 0);
   nvml.setUtil(0, 97, 30);
   nvml.setTemp(1, 71);
-  fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password' } });
+  fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password' },
+  });
   app = await startApp({ UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path }, { clock });
 
   // Traffic: 7 good chats and 3 refused, one streamed; 2 OCR requests; then one check reads the GPUs.
-  for (let i = 0; i < 7; i++) expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(200);
-  for (let i = 0; i < 3; i++) expect((await postJson(`${app.baseUrl}/v1/chat/completions`, { messages: 'not a list' })).status).toBe(400);
+  for (let i = 0; i < 7; i++)
+    expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(200);
+  for (let i = 0; i < 3; i++)
+    expect((await postJson(`${app.baseUrl}/v1/chat/completions`, { messages: 'not a list' })).status).toBe(400);
   expect((await postJson(`${app.baseUrl}/v1/chat/completions`, { ...userMessage(), stream: true })).status).toBe(200);
-  const image = `data:image/png;base64,${(await sharp({ create: { width: 640, height: 480, channels: 3, background: '#335' } }).png().toBuffer()).toString('base64')}`;
+  const image = `data:image/png;base64,${(
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#335' } })
+      .png()
+      .toBuffer()
+  ).toString('base64')}`;
   for (let i = 0; i < 2; i++) expect((await postJson(`${app.baseUrl}/api/ocr`, { image })).status).toBe(200);
   await app.monitor!.tick(clock());
   clock.advance(10_000); // CPU load and IO wait are differences between two checks
@@ -56,16 +64,27 @@ afterAll(async () => {
 
 describe('a real Prometheus scraping the WebUI', () => {
   it('returns the request counts the test sent (8 answered, 3 refused)', async () => {
-    expect(await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",method="POST",status_class="2xx"}')).toBe(8);
-    expect(await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",status_class="4xx"}')).toBe(3);
+    expect(
+      await queryUntil(
+        prometheus,
+        'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",method="POST",status_class="2xx"}',
+      ),
+    ).toBe(8);
+    expect(
+      await queryUntil(prometheus, 'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",status_class="4xx"}'),
+    ).toBe(3);
     // Prometheus' own view of the target: up, and the scrape had no errors.
     expect(await queryUntil(prometheus, 'up{job="qwen3vl"}')).toBe(1);
   }, 60_000);
 
   it('returns the model layer: stage durations, input tokens, OCR confidence, images', async () => {
-    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="ocr",stage="total"}')).toBe(2);
+    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="ocr",stage="total"}')).toBe(
+      2,
+    );
     // Every chat request has a total, the 3 refused ones too; those are errors by code.
-    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="vlm",stage="total"}')).toBe(11);
+    expect(await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_count{module="vlm",stage="total"}')).toBe(
+      11,
+    );
     expect(await queryUntil(prometheus, 'qwen3vl_chat_time_to_first_token_seconds_count')).toBe(1);
     expect(await queryUntil(prometheus, 'sum(qwen3vl_model_errors_total{module="vlm"})')).toBe(3);
     expect(await queryUntil(prometheus, 'qwen3vl_input_tokens_count{module="ocr"}')).toBe(2);
@@ -73,14 +92,21 @@ describe('a real Prometheus scraping the WebUI', () => {
     expect(await queryUntil(prometheus, 'qwen3vl_images_preprocessed_total{module="ocr",outcome="ok"}')).toBe(2);
     expect(await queryUntil(prometheus, 'qwen3vl_gui_steps_total{outcome="valid"}')).toBe(0);
     // The Monitor's mean OCR duration is the histogram's sum over its count.
-    const meanMs = (await queryUntil(prometheus, 'qwen3vl_inference_duration_seconds_sum{module="ocr",stage="total"} / qwen3vl_inference_duration_seconds_count{module="ocr",stage="total"}')) * 1_000;
+    const meanMs =
+      (await queryUntil(
+        prometheus,
+        'qwen3vl_inference_duration_seconds_sum{module="ocr",stage="total"} / qwen3vl_inference_duration_seconds_count{module="ocr",stage="total"}',
+      )) * 1_000;
     const monitorMean = app.monitor!.store.latest('inference_duration_ms', { module: 'ocr', stage: 'total' })!.v;
     expect(meanMs).toBeCloseTo(monitorMean, 6);
   }, 60_000);
 
   it("returns the fake NVML's GPU gauges and the model server's, in base units", async () => {
     expect(await queryUntil(prometheus, 'qwen3vl_gpu_memory_used_bytes{gpu="1"}')).toBe(75000 * MiB);
-    expect(await queryUntil(prometheus, 'qwen3vl_gpu_memory_utilization_ratio{gpu="1"}')).toBeCloseTo(75000 / 81559, 10);
+    expect(await queryUntil(prometheus, 'qwen3vl_gpu_memory_utilization_ratio{gpu="1"}')).toBeCloseTo(
+      75000 / 81559,
+      10,
+    );
     expect(await queryUntil(prometheus, 'qwen3vl_gpu_utilization_ratio{gpu="0"}')).toBeCloseTo(0.97, 10);
     expect(await queryUntil(prometheus, 'qwen3vl_gpu_temperature_celsius{gpu="1"}')).toBe(71);
     expect((await query(prometheus, 'qwen3vl_gpu_available')).map((r) => r.metric.gpu).sort()).toEqual(['0', '1']);
@@ -94,12 +120,22 @@ describe('a real Prometheus scraping the WebUI', () => {
     const rows: string[] = [];
     for (const p95 of P95_TARGETS_MS) {
       const endpoint = `/test/p95-${p95}ms`;
-      await queryUntil(prometheus, `qwen3vl_http_request_duration_seconds_count{endpoint="${endpoint}"}`, (n) => n === SAMPLES);
-      const prometheusMs = (await queryUntil(prometheus, `histogram_quantile(0.95, qwen3vl_http_request_duration_seconds_bucket{endpoint="${endpoint}"})`)) * 1_000;
+      await queryUntil(
+        prometheus,
+        `qwen3vl_http_request_duration_seconds_count{endpoint="${endpoint}"}`,
+        (n) => n === SAMPLES,
+      );
+      const prometheusMs =
+        (await queryUntil(
+          prometheus,
+          `histogram_quantile(0.95, qwen3vl_http_request_duration_seconds_bucket{endpoint="${endpoint}"})`,
+        )) * 1_000;
       const ep = app.monitor!.stats.get('GET', endpoint)!;
       const monitorMs = ep.window.summarize(60_000, clock()).p95!;
       const error = Math.abs(prometheusMs - monitorMs) / monitorMs;
-      rows.push(`P95 ${p95} ms: Monitor ${monitorMs.toFixed(1)} ms, Prometheus ${prometheusMs.toFixed(1)} ms, ${(error * 100).toFixed(2)} %`);
+      rows.push(
+        `P95 ${p95} ms: Monitor ${monitorMs.toFixed(1)} ms, Prometheus ${prometheusMs.toFixed(1)} ms, ${(error * 100).toFixed(2)} %`,
+      );
       expect(error).toBeLessThan(0.05);
       // The port of Prometheus' interpolation used by the wider sweep agrees with Prometheus.
       expect(histogramQuantile(0.95, ep.durations) * 1_000).toBeCloseTo(prometheusMs, 6);
@@ -108,17 +144,33 @@ describe('a real Prometheus scraping the WebUI', () => {
   }, 60_000);
 
   it('runs every query of the Grafana dashboard, on metrics /metrics has; the six cards show values', async () => {
-    const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana/qwen3vl.json', import.meta.url), 'utf8')) as any;
+    const dashboard = JSON.parse(
+      readFileSync(new URL('../../deploy/grafana/qwen3vl.json', import.meta.url), 'utf8'),
+    ) as any;
     const modelEndpoints = dashboard.templating.list.find((v: any) => v.name === 'model_endpoints').query as string;
-    const fill = (expr: string) => expr.replaceAll('$instance', '.*').replaceAll('$job', '.*').replaceAll('$model_endpoints', modelEndpoints).replaceAll('$__rate_interval', '1m');
+    const fill = (expr: string) =>
+      expr
+        .replaceAll('$instance', '.*')
+        .replaceAll('$job', '.*')
+        .replaceAll('$model_endpoints', modelEndpoints)
+        .replaceAll('$__rate_interval', '1m');
     const panels = (dashboard.panels as any[]).filter((p) => p.targets);
-    const exprs: string[] = [...panels.flatMap((p) => p.targets.map((t: any) => t.expr)), ...dashboard.templating.list.filter((v: any) => v.type === 'query').map((v: any) => v.query.query)];
+    const exprs: string[] = [
+      ...panels.flatMap((p) => p.targets.map((t: any) => t.expr)),
+      ...dashboard.templating.list.filter((v: any) => v.type === 'query').map((v: any) => v.query.query),
+    ];
 
     // Every metric a query names is on /metrics (as a series name, or a histogram's).
     const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    const onPage = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[^{ ]+/.exec(l)![0]));
+    const onPage = new Set(
+      text
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => /^[^{ ]+/.exec(l)![0]),
+    );
     for (const expr of exprs) {
-      for (const name of expr.match(/\b(qwen3vl|process|nodejs)_[a-z0-9_]+/g) ?? []) expect(onPage, `${name} in ${expr}`).toContain(name);
+      for (const name of expr.match(/\b(qwen3vl|process|nodejs)_[a-z0-9_]+/g) ?? [])
+        expect(onPage, `${name} in ${expr}`).toContain(name);
     }
 
     // Every query evaluates in Prometheus (rates need two scrapes first).

@@ -23,12 +23,58 @@ const opts = { intervalMs: 10_000, windowMs: 60_000, modelEndpoints: ['/v1/chat/
 
 /** Every form of rule the Monitor takes that PromQL can express, and two it cannot. */
 const CUSTOM_RULES = [
-  { name: 'Chat P99 over 8 s', metric: 'latency_ms_p99', labels: { endpoint: '/v1/chat/completions' }, op: '>', threshold: 8000, for: '30s', severity: 'warning' },
-  { name: 'Traffic surge', metric: 'requests_per_second', labels: { endpoint: '*' }, op: '>', threshold: 300, surgeBaseline: '10m', severity: 'info' },
-  { name: 'OOM errors', metric: 'model_error_count', labels: { code: 'UPSTREAM_OOM' }, op: '>', threshold: 1, keepFiringFor: '5m', severity: 'critical' },
-  { name: 'KV cache {{ full }}', metric: 'upstream_kv_cache_usage_percent', op: '>=', threshold: 95, consecutiveChecks: 2, noData: 'alert', severity: 'critical' },
-  { name: 'Hot and busy', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, and: { metric: 'gpu_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 3 }, severity: 'warning' },
-  { name: 'Slow OCR preprocessing', metric: 'inference_duration_ms', labels: { module: 'ocr', stage: 'preprocess' }, op: '>', threshold: 500, severity: 'info' },
+  {
+    name: 'Chat P99 over 8 s',
+    metric: 'latency_ms_p99',
+    labels: { endpoint: '/v1/chat/completions' },
+    op: '>',
+    threshold: 8000,
+    for: '30s',
+    severity: 'warning',
+  },
+  {
+    name: 'Traffic surge',
+    metric: 'requests_per_second',
+    labels: { endpoint: '*' },
+    op: '>',
+    threshold: 300,
+    surgeBaseline: '10m',
+    severity: 'info',
+  },
+  {
+    name: 'OOM errors',
+    metric: 'model_error_count',
+    labels: { code: 'UPSTREAM_OOM' },
+    op: '>',
+    threshold: 1,
+    keepFiringFor: '5m',
+    severity: 'critical',
+  },
+  {
+    name: 'KV cache {{ full }}',
+    metric: 'upstream_kv_cache_usage_percent',
+    op: '>=',
+    threshold: 95,
+    consecutiveChecks: 2,
+    noData: 'alert',
+    severity: 'critical',
+  },
+  {
+    name: 'Hot and busy',
+    metric: 'gpu_temperature_celsius',
+    op: '>',
+    threshold: 85,
+    and: { metric: 'gpu_utilization_percent', op: '>', threshold: 90, consecutiveChecks: 3 },
+    severity: 'warning',
+  },
+  {
+    name: 'Slow OCR preprocessing',
+    metric: 'inference_duration_ms',
+    labels: { module: 'ocr', stage: 'preprocess' },
+    op: '>',
+    threshold: 500,
+    severity: 'info',
+  },
   { name: 'Generation slow', metric: 'tokens_per_second', op: '<', threshold: 5, severity: 'info' },
   { name: 'Switched off', metric: 'cpu_load_percent', op: '>', threshold: 99, enabled: false },
 ];
@@ -41,8 +87,11 @@ async function appWithRules(env: Record<string, string> = {}) {
   const clock = steppedClock();
   const app = await startApp({ NVML_LIBRARY: nvml.path, ...env }, { clock });
   cleanups.push(() => app.close());
-  const presets = (await (await fetch(`${app.baseUrl}/api/monitor/alerts/presets`)).json()) as { presets: Array<{ id: string }> };
-  for (const p of presets.presets) expect((await postJson(`${app.baseUrl}/api/monitor/alerts/presets/${p.id}/import`, {})).status).toBeLessThan(300);
+  const presets = (await (await fetch(`${app.baseUrl}/api/monitor/alerts/presets`)).json()) as {
+    presets: Array<{ id: string }>;
+  };
+  for (const p of presets.presets)
+    expect((await postJson(`${app.baseUrl}/api/monitor/alerts/presets/${p.id}/import`, {})).status).toBeLessThan(300);
   for (const r of CUSTOM_RULES) expect((await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, r)).status).toBe(201);
   return { app, clock };
 }
@@ -68,7 +117,10 @@ describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
   it('behind the Monitor token like every Monitor route', async () => {
     const app = await startApp({}, { probes: false });
     cleanups.push(() => app.close());
-    const res = await app.app.inject({ url: '/api/monitor/alerts/rules/export.prometheus.yml', remoteAddress: '10.0.0.8' });
+    const res = await app.app.inject({
+      url: '/api/monitor/alerts/rules/export.prometheus.yml',
+      remoteAddress: '10.0.0.8',
+    });
     expect(res.statusCode).toBe(401);
   });
 
@@ -77,14 +129,21 @@ describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
     const { app, clock } = await appWithRules({ MONITOR_INTERVAL_MS: '1000' });
     await app.monitor!.tick(clock());
     const yaml = await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules/export.prometheus.yml`)).text();
-    const prometheus: RunningProgram = await startPrometheus({ targets: [app.baseUrl.replace('http://', '')], rules: yaml });
+    const prometheus: RunningProgram = await startPrometheus({
+      targets: [app.baseUrl.replace('http://', '')],
+      rules: yaml,
+    });
     cleanups.push(() => prometheus.stop());
 
-    const firing = await pollUntil('GPU memory alerts firing in Prometheus', async () => {
-      const alerts = await query(prometheus, 'ALERTS{alertstate="firing"}');
-      const names = alerts.map((a) => `${a.metric.alertname}/gpu${a.metric.gpu}/${a.metric.severity}`).sort();
-      return names.includes('GPU memory sustained pressure/gpu0/warning') ? names : undefined;
-    }, 40_000);
+    const firing = await pollUntil(
+      'GPU memory alerts firing in Prometheus',
+      async () => {
+        const alerts = await query(prometheus, 'ALERTS{alertstate="firing"}');
+        const names = alerts.map((a) => `${a.metric.alertname}/gpu${a.metric.gpu}/${a.metric.severity}`).sort();
+        return names.includes('GPU memory sustained pressure/gpu0/warning') ? names : undefined;
+      },
+      40_000,
+    );
     expect(firing).toContain('GPU memory critical/gpu0/critical');
     expect(firing.some((n) => n.endsWith('/gpu1/warning') || n.endsWith('/gpu1/critical'))).toBe(false);
     // The Monitor agrees.
@@ -98,7 +157,11 @@ describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
     // Every exported rule evaluates cleanly (no PromQL error at run time).
     const rules = await pollUntil('every rule evaluated', async () => {
       const body = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as any;
-      const all = body.data.groups.flatMap((g: any) => g.rules) as Array<{ name: string; health: string; lastError?: string }>;
+      const all = body.data.groups.flatMap((g: any) => g.rules) as Array<{
+        name: string;
+        health: string;
+        lastError?: string;
+      }>;
       return all.length === 15 && all.every((r) => r.health !== 'unknown') ? all : undefined;
     });
     expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
@@ -107,28 +170,62 @@ describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
 
 describe('one rule in PromQL', () => {
   it('turns N consecutive checks into for: (N-1) intervals, and units into base units', () => {
-    const a = toPrometheusAlert(rule({ name: 'mem', metric: 'gpu_memory_utilization_percent', labels: { gpu: '0' }, op: '>', threshold: 90, consecutiveChecks: 3 }), opts);
-    expect(a).toMatchObject({ expr: '(qwen3vl_gpu_memory_utilization_ratio{gpu="0"}) > 0.9', for: '20s', labels: { severity: 'warning' } });
-    const b = toPrometheusAlert(rule({ name: 'p95', metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, for: '2m' }), opts);
+    const a = toPrometheusAlert(
+      rule({
+        name: 'mem',
+        metric: 'gpu_memory_utilization_percent',
+        labels: { gpu: '0' },
+        op: '>',
+        threshold: 90,
+        consecutiveChecks: 3,
+      }),
+      opts,
+    );
+    expect(a).toMatchObject({
+      expr: '(qwen3vl_gpu_memory_utilization_ratio{gpu="0"}) > 0.9',
+      for: '20s',
+      labels: { severity: 'warning' },
+    });
+    const b = toPrometheusAlert(
+      rule({ name: 'p95', metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, for: '2m' }),
+      opts,
+    );
     expect(b).toMatchObject({ for: '2m', labels: { endpoint: '*' } });
-    expect((b as { expr: string }).expr).toBe('(histogram_quantile(0.95, sum by (instance, le) (rate(qwen3vl_http_request_duration_seconds_bucket{endpoint=~"/v1/chat/completions|/api/ocr"}[1m])))) > 5');
+    expect((b as { expr: string }).expr).toBe(
+      '(histogram_quantile(0.95, sum by (instance, le) (rate(qwen3vl_http_request_duration_seconds_bucket{endpoint=~"/v1/chat/completions|/api/ocr"}[1m])))) > 5',
+    );
     const c = toPrometheusAlert(rule({ name: 'first check', metric: 'upstream_up', op: '<', threshold: 1 }), opts);
     expect(c).not.toHaveProperty('for');
   });
 
   it('says why a rule has no equivalent', () => {
-    expect(toPrometheusAlert(rule({ name: 'long', metric: 'input_token_count', op: '>', threshold: 192000, perRequest: true }), opts)).toMatchObject({ reason: expect.stringContaining('per-request') });
-    expect(toPrometheusAlert(rule({ name: 'hit', metric: 'upstream_prefix_cache_hit_rate_percent', op: '<', threshold: 10 }), opts)).toMatchObject({ reason: expect.stringContaining("engine's own /metrics") });
+    expect(
+      toPrometheusAlert(
+        rule({ name: 'long', metric: 'input_token_count', op: '>', threshold: 192000, perRequest: true }),
+        opts,
+      ),
+    ).toMatchObject({ reason: expect.stringContaining('per-request') });
+    expect(
+      toPrometheusAlert(
+        rule({ name: 'hit', metric: 'upstream_prefix_cache_hit_rate_percent', op: '<', threshold: 10 }),
+        opts,
+      ),
+    ).toMatchObject({ reason: expect.stringContaining("engine's own /metrics") });
   });
 
   it('keeps user text out of Go templates and YAML structure', () => {
-    const yaml = rulesYaml([rule({ name: 'a "b"\n{{ $x }}', metric: 'cpu_load_percent', op: '>', threshold: 90 })], opts);
+    const yaml = rulesYaml(
+      [rule({ name: 'a "b"\n{{ $x }}', metric: 'cpu_load_percent', op: '>', threshold: 90 })],
+      opts,
+    );
     expect(yaml).toContain('- alert: "a \\"b\\"\\n{{ $x }}"');
     expect(yaml).toContain('summary: "a \\"b\\"\\n{{ \\"{{\\" }} $x }}: cpu_load_percent > 90');
   });
 
   it('has PromQL promtool accepts for every catalogue metric but four, which say why not', () => {
-    const rules = [...catalogue.keys()].map((metric, i) => rule({ name: `every ${metric}`, metric, op: '>', threshold: 1 }, `r${i}`));
+    const rules = [...catalogue.keys()].map((metric, i) =>
+      rule({ name: `every ${metric}`, metric, op: '>', threshold: 1 }, `r${i}`),
+    );
     const yaml = rulesYaml(rules, opts);
     const file = join(mkdtempSync(join(tmpdir(), 'qwen3vl-rules-')), 'rules.yml');
     writeFileSync(file, yaml);
@@ -136,10 +233,20 @@ describe('one rule in PromQL', () => {
     expect(check.status, check.output).toBe(0);
     expect(check.output).toContain(`SUCCESS: ${catalogue.size - 4} rules found`);
     const skipped = [...yaml.matchAll(/^# {3}every (\S+) \(/gm)].map((m) => m[1]);
-    expect(skipped.sort()).toEqual(['tokens_per_second', 'upstream_mm_cache_hit_rate_percent', 'upstream_preemptions', 'upstream_prefix_cache_hit_rate_percent']);
+    expect(skipped.sort()).toEqual([
+      'tokens_per_second',
+      'upstream_mm_cache_hit_rate_percent',
+      'upstream_preemptions',
+      'upstream_prefix_cache_hit_rate_percent',
+    ]);
   });
 
   it('writes Prometheus durations', () => {
-    expect([promDuration(20_000), promDuration(90_000), promDuration(3_600_000 + 500), promDuration(0)]).toEqual(['20s', '1m30s', '1h500ms', '0s']);
+    expect([promDuration(20_000), promDuration(90_000), promDuration(3_600_000 + 500), promDuration(0)]).toEqual([
+      '20s',
+      '1m30s',
+      '1h500ms',
+      '0s',
+    ]);
   });
 });

@@ -48,18 +48,51 @@ describe('GET /api/monitor/catalogue', () => {
     expect(body.rules.noData).toEqual(enumOptions(ruleInputSchema.shape.noData));
     // The defaults are what a rule gets for a field left out.
     const bare = ruleInputSchema.parse({ name: 'x', metric: 'cpu_load_percent', op: '>', threshold: 1 });
-    expect(body.rules.defaults).toEqual({ severity: bare.severity, noData: bare.noData, repeatInterval: bare.repeatInterval, channels: bare.channels });
+    expect(body.rules.defaults).toEqual({
+      severity: bare.severity,
+      noData: bare.noData,
+      repeatInterval: bare.repeatInterval,
+      channels: bare.channels,
+    });
     for (const [i, op] of body.rules.ops.entries()) {
       const severity = body.rules.severities[i % body.rules.severities.length];
       const noData = body.rules.noData[i % body.rules.noData.length];
-      const res = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, { name: `r${i}`, metric: 'cpu_load_percent', op, threshold: 50, severity, noData });
+      const res = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, {
+        name: `r${i}`,
+        metric: 'cpu_load_percent',
+        op,
+        threshold: 50,
+        severity,
+        noData,
+      });
       expect(res.status, res.text).toBe(201);
     }
-    expect((await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, { name: 'x', metric: 'cpu_load_percent', op: '!=', threshold: 1 })).json.error.message).toContain(body.rules.ops.join(', '));
+    expect(
+      (
+        await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, {
+          name: 'x',
+          metric: 'cpu_load_percent',
+          op: '!=',
+          threshold: 1,
+        })
+      ).json.error.message,
+    ).toContain(body.rules.ops.join(', '));
     // The special forms name their metric: the API refuses them on any other.
-    const sample = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, { name: 's', metric: 'cpu_load_percent', op: '>', threshold: 1, sampleSeconds: 5 });
+    const sample = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, {
+      name: 's',
+      metric: 'cpu_load_percent',
+      op: '>',
+      threshold: 1,
+      sampleSeconds: 5,
+    });
     expect(sample.json.error.message).toContain(body.rules.sampleMetric);
-    const perRequest = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, { name: 'p', metric: 'cpu_load_percent', op: '>', threshold: 1, perRequest: true });
+    const perRequest = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, {
+      name: 'p',
+      metric: 'cpu_load_percent',
+      op: '>',
+      threshold: 1,
+      perRequest: true,
+    });
     expect(perRequest.json.error.message).toContain(body.rules.perRequestMetric);
   });
 
@@ -71,7 +104,12 @@ describe('GET /api/monitor/catalogue', () => {
     const unknownKind = await postJson(`${app.baseUrl}/api/monitor/alerts/channels`, { name: 'x', type: 'pager' });
     expect(unknownKind.json.error.message).toContain(body.channels.types.join(', '));
     for (const format of body.channels.webhookFormats) {
-      const res = await postJson(`${app.baseUrl}/api/monitor/alerts/channels`, { name: `hook-${format}`, type: 'webhook', url: 'https://hooks.example/x', format });
+      const res = await postJson(`${app.baseUrl}/api/monitor/alerts/channels`, {
+        name: `hook-${format}`,
+        type: 'webhook',
+        url: 'https://hooks.example/x',
+        format,
+      });
       expect(res.status, res.text).toBe(201);
     }
   });
@@ -81,11 +119,14 @@ describe('GET /api/monitor/catalogue', () => {
     expect(body.modules).toEqual([...MODULES]);
     expect(body.stages).toEqual([...STAGES]);
     expect(body.modelView.modules).toEqual([...MODEL_MODULES]);
-    const model = (await (await fetch(`${app.baseUrl}/api/monitor/model`)).json()) as { modules: Array<{ module: string }> };
+    const model = (await (await fetch(`${app.baseUrl}/api/monitor/model`)).json()) as {
+      modules: Array<{ module: string }>;
+    };
     expect(model.modules.map((m) => m.module)).toEqual(body.modelView.modules);
     expect(body.log.levels).toEqual([...LEVELS]);
     expect(body.log.modules).toEqual([...LOG_MODULES]);
-    for (const level of body.log.levels) expect((await fetch(`${app.baseUrl}/api/monitor/logs?level=${level}`)).status).toBe(200);
+    for (const level of body.log.levels)
+      expect((await fetch(`${app.baseUrl}/api/monitor/logs?level=${level}`)).status).toBe(200);
     expect(body.layers).toEqual([...new Set(body.metrics.map((m: { layer: string }) => m.layer))]);
   });
 
@@ -94,7 +135,9 @@ describe('GET /api/monitor/catalogue', () => {
     const spec = (await (await fetch(`${app.baseUrl}/docs/json`)).json()) as any;
     const op = spec.paths['/api/monitor/catalogue'].get;
     const schema = op.responses['200'].content['application/json'].schema;
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['metrics', 'rules', 'channels', 'modules', 'stages', 'log']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['metrics', 'rules', 'channels', 'modules', 'stages', 'log']),
+    );
     expect(JSON.stringify(schema.properties.rules)).toContain('"critical"');
   });
 });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
-import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
+import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
 import { postJson, startApp, userMessage, type TestApp } from '../helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -10,9 +10,15 @@ afterEach(async () => {
 });
 
 async function setup(behavior: Parameters<typeof startFakeUpstream>[0] = {}, env: Record<string, string> = {}) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, tokens: 5, ...behavior.behavior }, seed: 1 });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, tokens: 5, ...behavior.behavior },
+    seed: 1,
+  });
   const app = await startApp({ UPSTREAM_URL: fake.url, ...env });
-  cleanups.push(() => fake.close(), () => app.close());
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
   return { fake, app };
 }
 
@@ -40,7 +46,11 @@ describe('POST /v1/chat/completions', () => {
   it('relays a stream chunk by chunk: the first token arrives while the upstream is still generating', async () => {
     // 20 tokens 100 ms apart: the whole answer takes 2 s upstream.
     const { fake, app } = await setup({ behavior: { tokens: 20, tokenIntervalMs: 100, ttftMs: 10 } });
-    const res = await request(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...userMessage(), stream: true }) });
+    const res = await request(chatUrl(app), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...userMessage(), stream: true }),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/event-stream');
     let text = '';
@@ -58,7 +68,11 @@ describe('POST /v1/chat/completions', () => {
 
   it('keeps the usage chunk when the client asked for it, and measures TTFT and tokens/s', async () => {
     const { app } = await setup({ behavior: { tokens: 10, tokenIntervalMs: 5, ttftMs: 30 } });
-    const res = await postJson(chatUrl(app), { ...userMessage(), stream: true, stream_options: { include_usage: true } });
+    const res = await postJson(chatUrl(app), {
+      ...userMessage(),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(res.text).toContain('"usage":{"prompt_tokens"');
     const chat = app.monitor!.stats.chat;
     expect(chat.completionTokensTotal).toBe(10);
@@ -69,13 +83,18 @@ describe('POST /v1/chat/completions', () => {
     expect(tps.count).toBe(1);
     // 9 tokens after the first, at least 5 ms apart: at most ~200 tokens/s.
     expect(tps.p50!).toBeGreaterThan(0);
-    expect(tps.p50!).toBeLessThanOrEqual(9 / 0.045 * 1.01);
+    expect(tps.p50!).toBeLessThanOrEqual((9 / 0.045) * 1.01);
   });
 
   it('aborts the upstream request when the client goes away mid-stream', async () => {
     const { fake, app } = await setup({ behavior: { tokens: 200, tokenIntervalMs: 50 } });
     const ac = new AbortController();
-    const res = await request(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...userMessage(), stream: true }), signal: ac.signal });
+    const res = await request(chatUrl(app), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...userMessage(), stream: true }),
+      signal: ac.signal,
+    });
     for await (const chunk of res.body) {
       if (chunk.toString().includes('"content":"The"')) break;
     }
@@ -91,7 +110,12 @@ describe('POST /v1/chat/completions', () => {
   it('counts a client that gives up before the upstream answers as 499, and stops waiting', async () => {
     const { fake, app } = await setup({ behavior: { headerDelayMs: 2_000 } });
     const ac = new AbortController();
-    const pending = request(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(userMessage()), signal: ac.signal }).catch((e: unknown) => e);
+    const pending = request(chatUrl(app), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(userMessage()),
+      signal: ac.signal,
+    }).catch((e: unknown) => e);
     await vi.waitFor(() => expect(fake.received).toHaveLength(1));
     ac.abort();
     await pending;
@@ -143,7 +167,9 @@ describe('POST /v1/chat/completions', () => {
 
   it('rejects a malformed body with 400 naming the field', async () => {
     const { fake, app } = await setup();
-    const bad = await postJson(chatUrl(app), { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] });
+    const bad = await postJson(chatUrl(app), {
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }],
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.field).toBe('messages[0].content[0].image_url.url');
     expect(bad.json.error.message).toContain('data URL');
@@ -151,7 +177,11 @@ describe('POST /v1/chat/completions', () => {
     expect(role.json.error.field).toBe('messages[0].role');
     const none = await postJson(chatUrl(app), {});
     expect(none.json.error.field).toBe('messages');
-    const notJson = await fetch(chatUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages": [' });
+    const notJson = await fetch(chatUrl(app), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"messages": [',
+    });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as any).error.code).toBe('BAD_REQUEST');
     expect(fake.received).toHaveLength(0);
@@ -183,7 +213,9 @@ describe('chat in the model layer', () => {
     const now = Date.now();
     const m = app.monitor!.model;
     for (const stage of ['preprocess', 'inference', 'postprocess', 'total'] as const) {
-      expect(m.stages.get(`vlm:${stage}`)!.summarize(60_000, now).count, stage).toBeGreaterThanOrEqual(stage === 'postprocess' ? 1 : 2);
+      expect(m.stages.get(`vlm:${stage}`)!.summarize(60_000, now).count, stage).toBeGreaterThanOrEqual(
+        stage === 'postprocess' ? 1 : 2,
+      );
     }
     const top = app.monitor!.clients.top(now, 300_000);
     expect(top.byRequests[0]).toMatchObject({ client: 'mobile-app', requests: 2, errors: 0, modules: { vlm: 2 } });
@@ -199,12 +231,23 @@ describe('chat in the model layer', () => {
 describe('usageFromJson (reads only the usage object of an answer)', () => {
   it('finds usage after the choices, with nested details, or before them; nothing when absent', async () => {
     const { usageFromJson } = await import('../../src/routes/chat.js');
-    const answer = (usage: unknown, first = false) => JSON.stringify(first
-      ? { usage, choices: [{ message: { content: 'the word "usage" in an answer' } }] }
-      : { id: 'x', choices: [{ message: { content: 'the word "usage" in an answer' } }], usage });
-    expect(usageFromJson(answer({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }))).toEqual({ promptTokens: 12, completionTokens: 3 });
-    expect(usageFromJson(answer({ prompt_tokens: 12, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 8 } }))).toEqual({ promptTokens: 12, completionTokens: 3 });
-    expect(usageFromJson(answer({ prompt_tokens: 7, completion_tokens: 1 }, true))).toEqual({ promptTokens: 7, completionTokens: 1 });
+    const answer = (usage: unknown, first = false) =>
+      JSON.stringify(
+        first
+          ? { usage, choices: [{ message: { content: 'the word "usage" in an answer' } }] }
+          : { id: 'x', choices: [{ message: { content: 'the word "usage" in an answer' } }], usage },
+      );
+    expect(usageFromJson(answer({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }))).toEqual({
+      promptTokens: 12,
+      completionTokens: 3,
+    });
+    expect(
+      usageFromJson(answer({ prompt_tokens: 12, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 8 } })),
+    ).toEqual({ promptTokens: 12, completionTokens: 3 });
+    expect(usageFromJson(answer({ prompt_tokens: 7, completion_tokens: 1 }, true))).toEqual({
+      promptTokens: 7,
+      completionTokens: 1,
+    });
     expect(usageFromJson(answer(null))).toBeNull();
     expect(usageFromJson(JSON.stringify({ choices: [] }))).toBeNull();
     expect(usageFromJson('not json "usage": {oops')).toBeNull();

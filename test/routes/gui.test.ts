@@ -9,22 +9,38 @@ afterEach(async () => {
 });
 
 async function setup(behavior: Partial<FakeBehavior> = {}, env: Record<string, string> = {}) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, ...behavior } });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, ...behavior },
+  });
   const clock = steppedClock();
   const app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1', ...env }, { clock, probes: false });
-  cleanups.push(() => fake.close(), () => app.close());
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
   return { fake, app, clock };
 }
 
 const screenshot = async () =>
-  `data:image/png;base64,${(await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#f0f0f0' } }).png().toBuffer()).toString('base64')}`;
+  `data:image/png;base64,${(
+    await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#f0f0f0' } })
+      .png()
+      .toBuffer()
+  ).toString('base64')}`;
 
-const tool = (args: object) => `<tool_call>\n${JSON.stringify({ name: 'computer_use', arguments: args })}\n</tool_call>`;
+const tool = (args: object) =>
+  `<tool_call>\n${JSON.stringify({ name: 'computer_use', arguments: args })}\n</tool_call>`;
 
 describe('POST /api/gui/execute', () => {
   it('returns a validated click in screenshot pixels and logs the step', async () => {
-    const { fake, app } = await setup({ reply: tool({ action: 'left_click', coordinate: [512, 300], target: '登录按钮' }) });
-    const res = await postJson(`${app.baseUrl}/api/gui/execute`, { screenshot: await screenshot(), instruction: 'log in', history: ['opened the app'] });
+    const { fake, app } = await setup({
+      reply: tool({ action: 'left_click', coordinate: [512, 300], target: '登录按钮' }),
+    });
+    const res = await postJson(`${app.baseUrl}/api/gui/execute`, {
+      screenshot: await screenshot(),
+      instruction: 'log in',
+      history: ['opened the app'],
+    });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ success: true, action: { type: 'click', x: 983, y: 324, target: '登录按钮' } });
     expect(res.json.stepId).toMatch(/^[0-9a-f-]{36}$/);
@@ -54,15 +70,26 @@ describe('POST /api/gui/execute', () => {
     expect(slow.status).toBe(504);
     expect(slow.json.error.message).toContain('GUI_STEP_TIMEOUT_MS');
     // The client reports that the first click did not work.
-    const fb = await postJson(`${app.baseUrl}/api/gui/feedback`, { stepId: ok1.json.stepId, success: false, reason: 'nothing happened' });
+    const fb = await postJson(`${app.baseUrl}/api/gui/feedback`, {
+      stepId: ok1.json.stepId,
+      success: false,
+      reason: 'nothing happened',
+    });
     expect(fb.status).toBe(200);
-    expect((await postJson(`${app.baseUrl}/api/gui/feedback`, { stepId: ok1.json.stepId, success: false })).status).toBe(409);
+    expect(
+      (await postJson(`${app.baseUrl}/api/gui/feedback`, { stepId: ok1.json.stepId, success: false })).status,
+    ).toBe(409);
     expect((await postJson(`${app.baseUrl}/api/gui/feedback`, { stepId: 'nope', success: true })).status).toBe(404);
-    expect((await postJson(`${app.baseUrl}/api/gui/feedback`, { stepId: ok2.json.stepId, success: 'yes' })).json.error.field).toBe('success');
+    expect(
+      (await postJson(`${app.baseUrl}/api/gui/feedback`, { stepId: ok2.json.stepId, success: 'yes' })).json.error.field,
+    ).toBe('success');
 
     clock.advance(1000);
     app.monitor!.check(clock());
-    const last = async (metric: string) => ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}`)).json()) as any).series[0].points.at(-1)[1];
+    const last = async (metric: string) =>
+      ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}`)).json()) as any).series[0].points.at(
+        -1,
+      )[1];
     // 5 steps: 2 valid, one of which failed when executed → 1 success.
     expect(await last('gui_step_success_rate')).toBeCloseTo(20, 10);
     expect(await last('gui_step_avg_duration')).toBeGreaterThan(0);
@@ -74,6 +101,8 @@ describe('POST /api/gui/execute', () => {
     expect(res.json.error.field).toBe('instruction');
     clock.advance(1000);
     app.monitor!.check(clock());
-    expect(((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=gui_step_success_rate`)).json()) as any).series).toHaveLength(0);
+    expect(
+      ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=gui_step_success_rate`)).json()) as any).series,
+    ).toHaveLength(0);
   });
 });

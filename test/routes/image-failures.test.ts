@@ -13,13 +13,23 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}, behavior: Partial<FakeBehavior> = {}) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, reply: '黑板 板书', ...behavior } });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, reply: '黑板 板书', ...behavior },
+  });
   const clock = steppedClock();
   const app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1', ...env }, { clock, probes: false });
-  cleanups.push(() => fake.close(), () => app.close());
-  const logs = async (q: string) => ((await (await fetch(`${app.baseUrl}/api/monitor/logs?${q}`)).json()) as any).lines as any[];
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
+  const logs = async (q: string) =>
+    ((await (await fetch(`${app.baseUrl}/api/monitor/logs?${q}`)).json()) as any).lines as any[];
   const series = async (metric: string, labels = '') =>
-    ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)).json()) as any).series[0]?.points.at(-1)?.[1];
+    (
+      (await (
+        await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)
+      ).json()) as any
+    ).series[0]?.points.at(-1)?.[1];
   return { fake, app, clock, logs, series };
 }
 
@@ -40,8 +50,13 @@ describe('a truncated 3264×2448 photo', () => {
     const [warn] = await logs('level=WARN&module=ocr');
     expect(warn.event).toBe('Image preproc failed');
     expect(warn.params).toMatchObject({
-      format: 'jpeg', dimensions: '3264x2448', target_size: '1312x960', bytes: cut.length, outcome: 'refused',
-      request_id: res.headers.get('x-request-id'), client: 'classroom-7',
+      format: 'jpeg',
+      dimensions: '3264x2448',
+      target_size: '1312x960',
+      bytes: cut.length,
+      outcome: 'refused',
+      request_id: res.headers.get('x-request-id'),
+      client: 'classroom-7',
     });
     expect(warn.params.reason).toContain('truncated JPEG: data ends at about');
     expect(warn.params.image_hash).toMatch(/^[0-9a-f]{16}$/);
@@ -64,7 +79,9 @@ describe('a truncated 3264×2448 photo', () => {
     const res = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(cut) });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ text: '黑板 板书', degraded: true });
-    expect(res.json.degradedReason).toMatch(/^truncated JPEG: data ends at about \d+ % of the image \(3264x2448\); sent the part that arrived$/);
+    expect(res.json.degradedReason).toMatch(
+      /^truncated JPEG: data ends at about \d+ % of the image \(3264x2448\); sent the part that arrived$/,
+    );
     // The model server got the decoded part at the pixel budget's size.
     const sent = (fake.received.at(-1) as any).messages[0].content[0].image_url.url as string;
     const meta = await sharp(Buffer.from(sent.split(',')[1]!, 'base64')).metadata();
@@ -80,16 +97,25 @@ describe('a truncated 3264×2448 photo', () => {
 describe('other broken uploads', () => {
   it('answers bytes that are no image, a pixel bomb and an 8000×8000 PNG with 4xx naming the limit', async () => {
     const { fake, app, clock, series } = await setup();
-    const noise = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(Buffer.from('%PDF-1.7 not really a pdf either'), 'image/png') });
+    const noise = await postJson(`${app.baseUrl}/api/ocr`, {
+      image: dataUrl(Buffer.from('%PDF-1.7 not really a pdf either'), 'image/png'),
+    });
     expect(noise.status).toBe(400);
-    expect(noise.json.error).toMatchObject({ code: 'IMAGE_UNREADABLE', message: 'image: not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG' });
+    expect(noise.json.error).toMatchObject({
+      code: 'IMAGE_UNREADABLE',
+      message: 'image: not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG',
+    });
 
     const bomb = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(await pixelBomb(), 'image/png') });
     expect(bomb.status).toBe(413);
     expect(bomb.json.error).toMatchObject({ code: 'IMAGE_TOO_LARGE', field: 'image' });
-    expect(bomb.json.error.message).toBe('image: 15000x15000 is 225.0 megapixels; images are decoded up to 50.0 megapixels (IMAGE_MAX_INPUT_PIXELS)');
+    expect(bomb.json.error.message).toBe(
+      'image: 15000x15000 is 225.0 megapixels; images are decoded up to 50.0 megapixels (IMAGE_MAX_INPUT_PIXELS)',
+    );
 
-    const big = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#234' } }).png().toBuffer();
+    const big = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#234' } })
+      .png()
+      .toBuffer();
     const bigRes = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(big, 'image/png') });
     expect(bigRes.status).toBe(413);
     expect(bigRes.json.error.message).toContain('8000x8000 is 64.0 megapixels');
@@ -101,13 +127,23 @@ describe('other broken uploads', () => {
 
   it('names the module: a cut-off GUI screenshot is gui, an unreadable video frame is dropped under video', async () => {
     const { app, clock, logs, series } = await setup({ VIDEO_MIN_FRAMES: '2' });
-    const gui = await postJson(`${app.baseUrl}/api/gui/execute`, { screenshot: dataUrl(truncated(await blackboardPhoto(1920, 1080), 0.5)), instruction: 'log in' });
+    const gui = await postJson(`${app.baseUrl}/api/gui/execute`, {
+      screenshot: dataUrl(truncated(await blackboardPhoto(1920, 1080), 0.5)),
+      instruction: 'log in',
+    });
     expect(gui.status).toBe(400);
     expect(gui.json.error.code).toBe('IMAGE_UNREADABLE');
-    expect((await logs('level=WARN&module=gui'))[0]).toMatchObject({ event: 'Image preproc failed', params: { field: 'screenshot', dimensions: '1920x1080' } });
+    expect((await logs('level=WARN&module=gui'))[0]).toMatchObject({
+      event: 'Image preproc failed',
+      params: { field: 'screenshot', dimensions: '1920x1080' },
+    });
 
     const good = dataUrl(await blackboardPhoto(320, 240));
-    const video = await postJson(`${app.baseUrl}/api/video`, { frames: [good, dataUrl(Buffer.from('junk')), good, good], framesFps: 2, question: 'what is written?' });
+    const video = await postJson(`${app.baseUrl}/api/video`, {
+      frames: [good, dataUrl(Buffer.from('junk')), good, good],
+      framesFps: 2,
+      question: 'what is written?',
+    });
     expect(video.status).toBe(200);
     expect(video.json).toMatchObject({ frames: 3, droppedFrames: 1 });
     const dropped = (await logs('level=WARN&module=video')).find((l) => l.event === 'Image preproc failed');

@@ -40,9 +40,14 @@ async function imageHost(): Promise<{ url: string; port: number; hits: string[] 
 }
 
 async function setup(env: Record<string, string>) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, reply: 'ok' } });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, reply: 'ok' },
+  });
   const app = await startApp({ UPSTREAM_URL: fake.url, ...env }, { probes: false });
-  cleanups.push(() => fake.close(), () => app.close());
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
   return { fake, app };
 }
 
@@ -56,11 +61,18 @@ describe('image URLs', () => {
     // What reached the model server is the image itself, not the URL.
     expect((fake.received.at(-1) as any).messages[0].content[0].image_url.url).toMatch(/^data:image\/jpeg;base64,/);
 
-    const redirected = await postJson(`${app.baseUrl}/api/gui/execute`, { screenshot: `${host.url}/hop/3`, instruction: 'click ok' });
+    const redirected = await postJson(`${app.baseUrl}/api/gui/execute`, {
+      screenshot: `${host.url}/hop/3`,
+      instruction: 'click ok',
+    });
     expect(redirected.status).toBe(200);
     const tooMany = await postJson(`${app.baseUrl}/api/ocr`, { image: `${host.url}/hop/4` });
     expect(tooMany.status).toBe(400);
-    expect(tooMany.json.error).toMatchObject({ code: 'IMAGE_FETCH_FAILED', field: 'image', message: `image: could not fetch ${host.url}: more than 3 redirects` });
+    expect(tooMany.json.error).toMatchObject({
+      code: 'IMAGE_FETCH_FAILED',
+      field: 'image',
+      message: `image: could not fetch ${host.url}: more than 3 redirects`,
+    });
     const missing = await postJson(`${app.baseUrl}/api/ocr`, { image: `${host.url}/nope.jpg?token=secret` });
     expect(missing.json.error.message).toBe(`image: could not fetch ${host.url}: it answered 404`);
   });
@@ -79,7 +91,10 @@ describe('image URLs', () => {
     expect(byName.json.error.message).toMatch(/localhost resolves to (127\.0\.0\.1|::1), a loopback address/);
     const metadata = await postJson(`${app.baseUrl}/api/ocr`, { image: 'http://169.254.169.254/latest/meta-data/' });
     expect(metadata.json.error.message).toContain('a link-local (cloud metadata lives there) address');
-    const video = await postJson(`${app.baseUrl}/api/video`, { video: 'http://10.0.0.7/clip.mp4', question: 'what happens?' });
+    const video = await postJson(`${app.baseUrl}/api/video`, {
+      video: 'http://10.0.0.7/clip.mp4',
+      question: 'what happens?',
+    });
     expect(video.json.error).toMatchObject({ code: 'URL_NOT_ALLOWED', field: 'video' });
     expect(host.hits).toHaveLength(0);
     expect(fake.received).toHaveLength(0);
@@ -88,7 +103,9 @@ describe('image URLs', () => {
   it('are checked again on every redirect: an allowed host cannot bounce the fetch to a forbidden one', async () => {
     const host = await imageHost();
     const { app } = await setup({ IMAGE_FETCH_ALLOW: 'localhost' });
-    const bounced = await postJson(`${app.baseUrl}/api/ocr`, { image: `http://localhost:${host.port}/to?url=${encodeURIComponent(`http://127.0.0.2:${host.port}/photo.jpg`)}` });
+    const bounced = await postJson(`${app.baseUrl}/api/ocr`, {
+      image: `http://localhost:${host.port}/to?url=${encodeURIComponent(`http://127.0.0.2:${host.port}/photo.jpg`)}`,
+    });
     expect(bounced.status).toBe(400);
     expect(bounced.json.error.code).toBe('URL_NOT_ALLOWED');
     expect(bounced.json.error.message).toContain('127.0.0.2');

@@ -10,10 +10,21 @@ afterEach(async () => {
 
 describe('structured log over HTTP', () => {
   it('records a failed chat request as an ERROR with the context to act on, and nothing secret', async () => {
-    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 1, failStatus: 500, ttftMs: 1, tokenIntervalMs: 0 } });
-    const app = await startApp({ UPSTREAM_URL: fake.url, UPSTREAM_API_KEY: 'sk-upstream-secret', LOG_SAMPLE_RATE: '0' }, { probes: false });
-    cleanups.push(() => fake.close(), () => app.close());
-    const res = await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage(), { 'x-client-id': 'team-ocr', authorization: 'Bearer client-secret-key' });
+    const fake = await startFakeUpstream({
+      behavior: { spread: 0, errorRate: 1, failStatus: 500, ttftMs: 1, tokenIntervalMs: 0 },
+    });
+    const app = await startApp(
+      { UPSTREAM_URL: fake.url, UPSTREAM_API_KEY: 'sk-upstream-secret', LOG_SAMPLE_RATE: '0' },
+      { probes: false },
+    );
+    cleanups.push(
+      () => fake.close(),
+      () => app.close(),
+    );
+    const res = await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage(), {
+      'x-client-id': 'team-ocr',
+      authorization: 'Bearer client-secret-key',
+    });
     expect(res.status).toBe(500);
 
     // The ERROR line is written once free GPU memory has been read (after the reply).
@@ -39,9 +50,14 @@ describe('structured log over HTTP', () => {
   });
 
   it('samples INFO lines at LOG_SAMPLE_RATE until boosted, and pushes kept lines on the stream', async () => {
-    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 } });
+    const fake = await startFakeUpstream({
+      behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 },
+    });
     const app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '0' }, { probes: false });
-    cleanups.push(() => fake.close(), () => app.close());
+    cleanups.push(
+      () => fake.close(),
+      () => app.close(),
+    );
     await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage());
     expect(((await (await fetch(`${app.baseUrl}/api/monitor/logs?module=vlm`)).json()) as any).lines).toHaveLength(0);
 
@@ -56,7 +72,9 @@ describe('structured log over HTTP', () => {
     const lines = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?module=vlm`)).json()) as any).lines;
     expect(lines).toHaveLength(1);
     expect(lines[0].params).toMatchObject({ stream: false, completion_tokens: 2 });
-    await vi.waitFor(() => expect(messages.some((m) => m.type === 'log' && m.data.event === 'Chat completion')).toBe(true));
+    await vi.waitFor(() =>
+      expect(messages.some((m) => m.type === 'log' && m.data.event === 'Chat completion')).toBe(true),
+    );
     expect((await fetch(`${app.baseUrl}/api/monitor/logs?level=LOUD`)).status).toBe(400);
     ws.close();
   });
@@ -65,7 +83,12 @@ describe('structured log over HTTP', () => {
     const app = await startApp({ LOG_SAMPLE_RATE: '1', LOG_RING_SIZE: '5000' }, { probes: false });
     cleanups.push(() => app.close());
     app.log.info('http', 'request received', { requestId: 'req-9', client: 'classroom-3' });
-    app.log.warn('ocr', 'Image preproc failed', { reason: 'input is 3264x2448', image_hash: 'ab3f0011', request_id: 'req-9', client: 'classroom-3' });
+    app.log.warn('ocr', 'Image preproc failed', {
+      reason: 'input is 3264x2448',
+      image_hash: 'ab3f0011',
+      request_id: 'req-9',
+      client: 'classroom-3',
+    });
     for (let i = 0; i < 4_000; i++) app.log.info('vlm', 'chat completion', { requestId: `c${i}` });
     const failed = app.log.error('http', 'request failed', { requestId: 'req-9', client: 'classroom-3', status: 400 });
     const get = async (path: string) => {
@@ -73,14 +96,25 @@ describe('structured log over HTTP', () => {
       return { status: res.status, body: (await res.json()) as any };
     };
     const found = await get(`/api/monitor/logs?q=${encodeURIComponent('WARN ocr')}`);
-    expect(found.body).toMatchObject({ matched: 1, scanned: 4_003, ringSize: 5_000, sampleRate: 1, configuredSampleRate: 1, boostedUntil: null });
+    expect(found.body).toMatchObject({
+      matched: 1,
+      scanned: 4_003,
+      ringSize: 5_000,
+      sampleRate: 1,
+      configuredSampleRate: 1,
+      boostedUntil: null,
+    });
     expect(found.body.lines[0]).toMatchObject({ level: 'WARN', module: 'ocr', event: 'Image preproc failed' });
     expect((await get('/api/monitor/logs?q=image_hash%3Dab3f')).body.matched).toBe(1);
 
     const ctx = await get(`/api/monitor/logs/${failed.seq}/context?by=request&before=5&after=5`);
     expect(ctx.status).toBe(200);
     expect(ctx.body).toMatchObject({ by: 'request', value: 'req-9', seq: failed.seq });
-    expect(ctx.body.lines.map((l: any) => l.event)).toEqual(['request received', 'Image preproc failed', 'request failed']);
+    expect(ctx.body.lines.map((l: any) => l.event)).toEqual([
+      'request received',
+      'Image preproc failed',
+      'request failed',
+    ]);
     const bad = await get(`/api/monitor/logs/${failed.seq}/context?by=user`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('by');

@@ -9,10 +9,15 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 40, tokenIntervalMs: 2, tokens: 5 } });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 40, tokenIntervalMs: 2, tokens: 5 },
+  });
   const clock = steppedClock();
   const app = await startApp({ UPSTREAM_URL: fake.url, MONITOR_INTERVAL_MS: '10000', ...env }, { clock });
-  cleanups.push(() => fake.close(), () => app.close());
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
   return { fake, app, clock };
 }
 
@@ -31,13 +36,16 @@ describe('service-layer metrics', () => {
       clientMs.push(performance.now() - t);
     }
     fake.behavior = { ...fake.behavior, errorRate: 1, failStatus: 500 };
-    for (let i = 0; i < 2; i++) expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(500);
+    for (let i = 0; i < 2; i++)
+      expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(500);
     expect((await postJson(`${app.baseUrl}/v1/chat/completions`, { messages: [] })).status).toBe(400);
 
     clock.advance(1_000);
     app.monitor!.check(clock());
     const series = async (metric: string, labels: string) =>
-      (await get(app, `/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)).json.series[0].points.at(-1)[1];
+      (
+        await get(app, `/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)
+      ).json.series[0].points.at(-1)[1];
     const all = 'endpoint=*';
     expect(await series('http_status_2xx', all)).toBe(8);
     expect(await series('http_status_4xx', all)).toBe(1);
@@ -54,7 +62,10 @@ describe('service-layer metrics', () => {
 
     const snapshot = (await get(app, '/api/monitor/snapshot')).json;
     expect(snapshot.cards.find((c: any) => c.id === 'error_rate')).toMatchObject({ status: 'crit', unit: '%' });
-    expect(snapshot.cards.find((c: any) => c.id === 'gpu_memory')).toMatchObject({ status: 'unavailable', reason: expect.any(String) });
+    expect(snapshot.cards.find((c: any) => c.id === 'gpu_memory')).toMatchObject({
+      status: 'unavailable',
+      reason: expect.any(String),
+    });
   });
 
   it('keeps one label for unknown paths: 3 000 random URLs do not grow the store or /metrics', async () => {
@@ -85,12 +96,20 @@ describe('service-layer metrics', () => {
     expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
     const text = await res.text();
     expect(text).toContain('# TYPE qwen3vl_http_requests_total counter');
-    expect(text).toContain('qwen3vl_http_requests_total{endpoint="/v1/chat/completions",method="POST",status_class="2xx"} 1');
+    expect(text).toContain(
+      'qwen3vl_http_requests_total{endpoint="/v1/chat/completions",method="POST",status_class="2xx"} 1',
+    );
     expect(text).toContain('# TYPE qwen3vl_http_request_duration_seconds histogram');
     // 40 ms upstream + tokens: in the 0.05 s bucket or above, never in 0.025 s.
-    expect(text).toContain('qwen3vl_http_request_duration_seconds_bucket{endpoint="/v1/chat/completions",method="POST",le="0.025"} 0');
-    expect(text).toMatch(/qwen3vl_http_request_duration_seconds_bucket\{endpoint="\/v1\/chat\/completions",method="POST",le="120"\} 1/);
-    expect(text).toMatch(/qwen3vl_http_request_duration_seconds_count\{endpoint="\/v1\/chat\/completions",method="POST"\} 1/);
+    expect(text).toContain(
+      'qwen3vl_http_request_duration_seconds_bucket{endpoint="/v1/chat/completions",method="POST",le="0.025"} 0',
+    );
+    expect(text).toMatch(
+      /qwen3vl_http_request_duration_seconds_bucket\{endpoint="\/v1\/chat\/completions",method="POST",le="120"\} 1/,
+    );
+    expect(text).toMatch(
+      /qwen3vl_http_request_duration_seconds_count\{endpoint="\/v1\/chat\/completions",method="POST"\} 1/,
+    );
     expect(text).toContain('qwen3vl_chat_completion_tokens_total 5');
     // Node's and the process's default metrics keep their stock names (stock dashboards).
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
@@ -107,7 +126,9 @@ describe('service-layer metrics', () => {
     const ok = await get(app, '/api/monitor/series?metric=websocket_active_connections&window=25s');
     expect(ok.status).toBe(200);
     expect(ok.json.series[0].points.map((p: number[]) => p[1])).toEqual([0, 0]);
-    expect((await get(app, '/api/monitor/series?metric=websocket_active_connections&window=1h')).json.series[0].points).toHaveLength(4);
+    expect(
+      (await get(app, '/api/monitor/series?metric=websocket_active_connections&window=1h')).json.series[0].points,
+    ).toHaveLength(4);
     const unknown = await get(app, '/api/monitor/series?metric=gpu_fun_factor');
     expect(unknown.status).toBe(400);
     expect(unknown.json.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'metric' });
@@ -122,7 +143,12 @@ describe('access to the Monitor', () => {
   it('lets loopback in, asks everyone else for the token, and accepts it as Bearer or cookie', async () => {
     const { app } = await setup({ MONITOR_TOKEN: 'a-very-secret-monitor-token' });
     const inj = (opts: { url?: string; remoteAddress?: string; headers?: Record<string, string> }) =>
-      app.app.inject({ method: 'GET', url: opts.url ?? '/api/monitor/snapshot', remoteAddress: opts.remoteAddress ?? '10.0.0.7', headers: opts.headers ?? {} });
+      app.app.inject({
+        method: 'GET',
+        url: opts.url ?? '/api/monitor/snapshot',
+        remoteAddress: opts.remoteAddress ?? '10.0.0.7',
+        headers: opts.headers ?? {},
+      });
 
     expect((await inj({ remoteAddress: '127.0.0.1' })).statusCode).toBe(200);
     const denied = await inj({});
@@ -130,13 +156,25 @@ describe('access to the Monitor', () => {
     expect(denied.json().error.code).toBe('UNAUTHORIZED');
     expect((await inj({ url: '/metrics' })).statusCode).toBe(401);
     // A reverse proxy on the same box speaks for remote users: it must bring the token.
-    expect((await inj({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } })).statusCode).toBe(401);
+    expect((await inj({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } })).statusCode).toBe(
+      401,
+    );
     expect((await inj({ headers: { authorization: 'Bearer wrong-token-of-some-length' } })).statusCode).toBe(401);
     expect((await inj({ headers: { authorization: 'Bearer a-very-secret-monitor-token' } })).statusCode).toBe(200);
 
-    const bad = await app.app.inject({ method: 'POST', url: '/api/monitor/login', remoteAddress: '10.0.0.7', payload: { token: 'nope' } });
+    const bad = await app.app.inject({
+      method: 'POST',
+      url: '/api/monitor/login',
+      remoteAddress: '10.0.0.7',
+      payload: { token: 'nope' },
+    });
     expect(bad.statusCode).toBe(401);
-    const login = await app.app.inject({ method: 'POST', url: '/api/monitor/login', remoteAddress: '10.0.0.7', payload: { token: 'a-very-secret-monitor-token' } });
+    const login = await app.app.inject({
+      method: 'POST',
+      url: '/api/monitor/login',
+      remoteAddress: '10.0.0.7',
+      payload: { token: 'a-very-secret-monitor-token' },
+    });
     expect(login.statusCode).toBe(204);
     const cookie = String(login.headers['set-cookie']).split(';')[0]!;
     expect(cookie).not.toContain('a-very-secret-monitor-token');
@@ -144,7 +182,11 @@ describe('access to the Monitor', () => {
     expect((await inj({ headers: { cookie } })).statusCode).toBe(200);
 
     // The start-up link sets the cookie and redirects so the token leaves the address bar.
-    const link = await app.app.inject({ method: 'GET', url: '/monitor?token=a-very-secret-monitor-token', remoteAddress: '10.0.0.7' });
+    const link = await app.app.inject({
+      method: 'GET',
+      url: '/monitor?token=a-very-secret-monitor-token',
+      remoteAddress: '10.0.0.7',
+    });
     expect(link.statusCode).toBe(302);
     expect(link.headers.location).toBe('/#monitor');
     // Each sign-in is its own session (issue 12): the link sets a new cookie, which works too.
@@ -182,10 +224,14 @@ describe('live stream', () => {
         ws.on('error', reject);
       });
     const clients = [await open(), await open(), await open()];
-    await vi.waitFor(() => clients.forEach((c) => expect(c.messages[0]?.type).toBe('snapshot')));
+    await vi.waitFor(() => {
+      for (const c of clients) expect(c.messages[0]?.type).toBe('snapshot');
+    });
 
     app.monitor!.check(clock());
-    await vi.waitFor(() => clients.forEach((c) => expect(c.messages).toHaveLength(2)));
+    await vi.waitFor(() => {
+      for (const c of clients) expect(c.messages).toHaveLength(2);
+    });
     const cards = clients[0]!.messages[1].data.cards;
     expect(cards.find((c: any) => c.id === 'connections').value).toBe(3);
 
@@ -198,8 +244,10 @@ describe('live stream', () => {
 
     // Bad client messages get an error naming the field; the connection stays.
     clients[1]!.ws.send(JSON.stringify({ type: 'subscribe', topics: ['gossip'] }));
-    await vi.waitFor(() => expect(clients[1]!.messages.at(-1)).toMatchObject({ type: 'error', error: { field: 'topics.0' } }));
-    clients.slice(1).forEach((c) => c.ws.close());
+    await vi.waitFor(() =>
+      expect(clients[1]!.messages.at(-1)).toMatchObject({ type: 'error', error: { field: 'topics.0' } }),
+    );
+    for (const c of clients.slice(1)) c.ws.close();
   });
 
   it('pings every client and drops one that missed the previous ping', async () => {

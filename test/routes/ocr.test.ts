@@ -10,10 +10,15 @@ afterEach(async () => {
 });
 
 async function setup(behavior: Partial<FakeBehavior> = {}, env: Record<string, string> = {}) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password', ...behavior } });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password', ...behavior },
+  });
   const clock = steppedClock();
   const app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1', ...env }, { clock, probes: false });
-  cleanups.push(() => fake.close(), () => app.close());
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
   return { fake, app, clock };
 }
 
@@ -65,7 +70,12 @@ describe('POST /api/ocr', () => {
 
     clock.advance(1000);
     app.monitor!.check(clock());
-    const series = async (metric: string, labels = '') => ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)).json()) as any).series[0]?.points.at(-1)?.[1];
+    const series = async (metric: string, labels = '') =>
+      (
+        (await (
+          await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)
+        ).json()) as any
+      ).series[0]?.points.at(-1)?.[1];
     expect(await series('ocr_confidence_mean')).toBeCloseTo(0.9, 10);
     expect(await series('ocr_preproc_failure_rate')).toBe(0);
     expect(await series('inference_duration_ms', 'module=ocr,stage=total')).toBeCloseTo(total, 6);
@@ -77,10 +87,17 @@ describe('POST /api/ocr', () => {
     const img = await photo(640, 480);
     const low = await postJson(`${app.baseUrl}/api/ocr`, { image: img.toString('base64'), language: 'zh' });
     expect(low.json.confidence).toBeCloseTo(0.4, 10);
-    const warn = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=WARN&module=ocr`)).json()) as any).lines[0];
+    const warn = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=WARN&module=ocr`)).json()) as any)
+      .lines[0];
     expect(warn.event).toBe('Low-confidence OCR');
     // As the tutorial's line: the language, the threshold, the request.
-    expect(warn.params).toMatchObject({ image_hash: low.json.imageHash, confidence: 0.4, threshold: 0.6, lang: 'zh', request_id: low.headers.get('x-request-id') });
+    expect(warn.params).toMatchObject({
+      image_hash: low.json.imageHash,
+      confidence: 0.4,
+      threshold: 0.6,
+      lang: 'zh',
+      request_id: low.headers.get('x-request-id'),
+    });
     fake.behavior = { ...fake.behavior, logprobs: false };
     const none = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(img) });
     expect(none.status).toBe(200);
@@ -89,10 +106,22 @@ describe('POST /api/ocr', () => {
 
   it('rejects what is not an image (400), too many bytes (413), and counts preprocessing failures', async () => {
     const { fake, app, clock } = await setup({}, { IMAGE_MAX_BYTES: '50000' });
-    const text = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(Buffer.from('hello, not an image'), 'image/png') });
+    const text = await postJson(`${app.baseUrl}/api/ocr`, {
+      image: dataUrl(Buffer.from('hello, not an image'), 'image/png'),
+    });
     expect(text.status).toBe(400);
     expect(text.json.error).toMatchObject({ code: 'IMAGE_UNREADABLE', field: 'image' });
-    const big = await sharp({ create: { width: 1200, height: 1200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    const big = await sharp({
+      create: {
+        width: 1200,
+        height: 1200,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 60 },
+      },
+    })
+      .png()
+      .toBuffer();
     const tooBig = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(big, 'image/png') });
     expect(tooBig.status).toBe(413);
     expect(tooBig.json.error.message).toContain('50000 bytes (IMAGE_MAX_BYTES)');
@@ -102,7 +131,9 @@ describe('POST /api/ocr', () => {
     await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(await photo(64, 64)) });
     clock.advance(1000);
     app.monitor!.check(clock());
-    const rate = ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=ocr_preproc_failure_rate`)).json()) as any).series[0].points.at(-1)[1];
+    const rate = (
+      (await (await fetch(`${app.baseUrl}/api/monitor/series?metric=ocr_preproc_failure_rate`)).json()) as any
+    ).series[0].points.at(-1)[1];
     expect(rate).toBeCloseTo((2 / 3) * 100, 10);
     const warns = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=WARN&module=ocr`)).json()) as any).lines;
     expect(warns).toHaveLength(2);
@@ -117,7 +148,9 @@ describe('POST /api/ocr', () => {
     expect(res.status).toBe(503);
     clock.advance(60_000 - 1);
     app.monitor!.check(clock());
-    const perMinute = ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=ocr_error_count`)).json()) as any).series[0].points.at(-1)[1];
+    const perMinute = (
+      (await (await fetch(`${app.baseUrl}/api/monitor/series?metric=ocr_error_count`)).json()) as any
+    ).series[0].points.at(-1)[1];
     expect(perMinute).toBeCloseTo(1, 1);
     const err = await vi.waitFor(async () => {
       const line = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=ERROR`)).json()) as any).lines[0];
@@ -125,7 +158,12 @@ describe('POST /api/ocr', () => {
       return line;
     });
     expect(err).toMatchObject({ module: 'ocr', event: 'Model server error' });
-    expect(err.params).toMatchObject({ endpoint: '/api/ocr', status: 503, dimensions: '320x240', request_id: res.headers.get('x-request-id') });
+    expect(err.params).toMatchObject({
+      endpoint: '/api/ocr',
+      status: 503,
+      dimensions: '320x240',
+      request_id: res.headers.get('x-request-id'),
+    });
     expect(err.params.image_hash).toMatch(/^[0-9a-f]{16}$/);
   });
 });

@@ -13,10 +13,15 @@ afterEach(async () => {
 });
 
 async function setup(behavior: Partial<FakeBehavior> = {}, env: Record<string, string> = {}) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 1, tokens: 5, ...behavior } });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 1, tokens: 5, ...behavior },
+  });
   const clock = steppedClock();
   const app = await startApp({ UPSTREAM_URL: fake.url, ...env }, { clock, probes: false });
-  cleanups.push(() => fake.close(), () => app.close());
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
   const client = new OpenAI({ baseURL: `${app.baseUrl}/v1`, apiKey: 'sk-client', maxRetries: 0 });
   return { fake, app, clock, client };
 }
@@ -36,10 +41,19 @@ describe('the OpenAI surface, through the official client', () => {
     expect(asked()).toBe(before + 1);
   });
 
-  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+  for (const [name, eol] of [
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ] as const) {
     it(`streams a chat answer whose events end in ${name}, with usage measured`, async () => {
       const { client, app } = await setup({ sseLineEnd: eol });
-      const stream = await client.chat.completions.create({ model: SIMULATED_MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hello' }] });
+      const stream = await client.chat.completions.create({
+        model: SIMULATED_MODEL,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'hello' }],
+      });
       let text = '';
       let usage: unknown = null;
       for await (const c of stream) {
@@ -54,16 +68,26 @@ describe('the OpenAI surface, through the official client', () => {
 
   it('raises an SDK error with our code, and OpenAI type and param, for a bad request', async () => {
     const { client } = await setup();
-    const err = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: '' } }] }] }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ model: 'x', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: '' } }] }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     const e = err as InstanceType<typeof OpenAI.BadRequestError>;
     expect(e.status).toBe(400);
-    expect(e.error).toMatchObject({ code: 'VALIDATION_FAILED', type: 'invalid_request_error', param: 'messages[0].content[0].image_url.url' });
+    expect(e.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      type: 'invalid_request_error',
+      param: 'messages[0].content[0].image_url.url',
+    });
   });
 
   it('raises the stream error event as an SDK error when the model server breaks off', async () => {
     const { client } = await setup({ streamFault: 'cut', faultAfterTokens: 2 });
-    const stream = await client.chat.completions.create({ model: SIMULATED_MODEL, stream: true, messages: [{ role: 'user', content: 'hello' }] });
+    const stream = await client.chat.completions.create({
+      model: SIMULATED_MODEL,
+      stream: true,
+      messages: [{ role: 'user', content: 'hello' }],
+    });
     let text = '';
     const err = await (async () => {
       for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
@@ -82,14 +106,24 @@ describe('the OpenAI surface, through the official client', () => {
     expect(fake.receivedHeaders.at(-1)!['x-request-id']).toBe(id);
     // The client's key is ours to check, never the model server's to see.
     expect(fake.receivedHeaders.at(-1)!.authorization).toBeUndefined();
-    for (let i = 0; i < 5; i++) await fetch(`${app.baseUrl}/v1/random-${i}/path`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    for (let i = 0; i < 5; i++)
+      await fetch(`${app.baseUrl}/v1/random-${i}/path`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
     clock.advance(1_000);
     app.monitor!.check(clock());
     const listed = ((await (await fetch(`${app.baseUrl}/api/monitor/endpoints`)).json()) as any).endpoints;
     const endpoints = listed.map((e: any) => e.endpoint);
     // The embeddings call and five random paths (the model server's 404s, relayed) under one
     // label, with the window's fields as the API has always named them.
-    expect(listed.find((e: any) => e.endpoint === '/v1/*').window).toMatchObject({ requests: 6, status4xx: 5, latencyMsP50: expect.any(Number), latencyMsP99: expect.any(Number) });
+    expect(listed.find((e: any) => e.endpoint === '/v1/*').window).toMatchObject({
+      requests: 6,
+      status4xx: 5,
+      latencyMsP50: expect.any(Number),
+      latencyMsP99: expect.any(Number),
+    });
     expect(endpoints.filter((e: string) => e.startsWith('/v1/'))).toEqual(expect.arrayContaining(['/v1/*']));
     expect(endpoints.filter((e: string) => e.startsWith('/v1/random'))).toEqual([]);
   });
@@ -97,7 +131,9 @@ describe('the OpenAI surface, through the official client', () => {
   it("keeps a client's own X-Request-Id, end to end", async () => {
     const { fake, app } = await setup();
     const res = await fetch(`${app.baseUrl}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42.a' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42.a' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(res.headers.get('x-request-id')).toBe('trace-42.a');
     expect(fake.receivedHeaders.at(-1)!['x-request-id']).toBe('trace-42.a');

@@ -20,13 +20,19 @@ const isFile = (url: string) => url === '*' || url === '/*' || url.startsWith('/
 describe('OpenAPI description', () => {
   it('lists every route the server registers, each with a summary', async () => {
     const registered: Array<{ method: string; url: string }> = [];
-    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'oas-')), LOG_LEVEL: 'silent', OCR_LOW_CONFIDENCE_SAMPLES: '2' });
+    const config = loadConfig({
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'oas-')),
+      LOG_LEVEL: 'silent',
+      OCR_LOW_CONFIDENCE_SAMPLES: '2',
+    });
     const built = await buildApp(config, {
-      logger: false, probes: false,
+      logger: false,
+      probes: false,
       onRoute: (r) => {
         // The WebSocket stream is no HTTP operation: the description's text names it.
         if (r.websocket) return;
-        for (const method of Array.isArray(r.method) ? r.method : [r.method]) if (method !== 'HEAD' && !isFile(r.url)) registered.push({ method, url: r.url });
+        for (const method of Array.isArray(r.method) ? r.method : [r.method])
+          if (method !== 'HEAD' && !isFile(r.url)) registered.push({ method, url: r.url });
       },
     });
     cleanups.push(() => built.close());
@@ -61,7 +67,9 @@ describe('OpenAPI description', () => {
     await page.goto(`${app.baseUrl}/docs`);
     await page.waitForSelector('.opblock-tag');
     expect(await page.textContent('.info .title')).toContain('Qwen3-VL WebUI');
-    expect(await page.$$eval('.opblock-tag', (els) => els.map((e) => e.getAttribute('data-tag')))).toEqual(expect.arrayContaining(['OpenAI', 'Model', 'Monitor', 'Alerts']));
+    expect(await page.$$eval('.opblock-tag', (els) => els.map((e) => e.getAttribute('data-tag')))).toEqual(
+      expect.arrayContaining(['OpenAI', 'Model', 'Monitor', 'Alerts']),
+    );
     expect(errors).toEqual([]);
   });
 });

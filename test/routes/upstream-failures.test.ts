@@ -17,19 +17,30 @@ afterEach(async () => {
 });
 
 async function setup(behavior: Partial<FakeBehavior> = {}, env: Record<string, string> = {}, probes = false) {
-  const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 1, tokens: 10, ...behavior } });
+  const fake = await startFakeUpstream({
+    behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 1, tokens: 10, ...behavior },
+  });
   const clock = steppedClock();
   const app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1', ...env }, { clock, probes });
-  cleanups.push(() => fake.close(), () => app.close());
-  const logs = async (q: string) => ((await (await fetch(`${app.baseUrl}/api/monitor/logs?${q}`)).json()) as any).lines as any[];
+  cleanups.push(
+    () => fake.close(),
+    () => app.close(),
+  );
+  const logs = async (q: string) =>
+    ((await (await fetch(`${app.baseUrl}/api/monitor/logs?${q}`)).json()) as any).lines as any[];
   /** The newest line matching the query, once it is there (ERROR lines follow the reply). */
-  const line = (q: string) => vi.waitFor(async () => {
-    const [l] = await logs(q);
-    expect(l).toBeDefined();
-    return l;
-  });
+  const line = (q: string) =>
+    vi.waitFor(async () => {
+      const [l] = await logs(q);
+      expect(l).toBeDefined();
+      return l;
+    });
   const series = async (metric: string, labels = '') =>
-    ((await (await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)).json()) as any).series[0]?.points.at(-1)?.[1];
+    (
+      (await (
+        await fetch(`${app.baseUrl}/api/monitor/series?metric=${metric}&labels=${encodeURIComponent(labels)}`)
+      ).json()) as any
+    ).series[0]?.points.at(-1)?.[1];
   const check = () => {
     clock.advance(1_000);
     app.monitor!.check(clock());
@@ -38,7 +49,11 @@ async function setup(behavior: Partial<FakeBehavior> = {}, env: Record<string, s
 }
 
 async function readStream(url: string, body: unknown): Promise<string> {
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   let text = '';
   try {
     for await (const chunk of res.body) text += chunk.toString();
@@ -54,8 +69,15 @@ describe("the model server's own failures are named", () => {
     nvml.reset(1);
     nvml.setMemory(0, 24576 * MiB, 12000 * MiB, 0);
     const { app, line, series, check } = await setup(
-      { errorRate: 1, failStatus: 500, failMessage: 'CUDA out of memory. Tried to allocate 1.20 GiB (GPU 0; 23.65 GiB total capacity; 124.00 MiB free)' },
-      { NVML_LIBRARY: nvml.path }, true);
+      {
+        errorRate: 1,
+        failStatus: 500,
+        failMessage:
+          'CUDA out of memory. Tried to allocate 1.20 GiB (GPU 0; 23.65 GiB total capacity; 124.00 MiB free)',
+      },
+      { NVML_LIBRARY: nvml.path },
+      true,
+    );
     await app.monitor!.tick(Date.UTC(2026, 10, 25, 12, 0, 0));
     // After the check the GPU filled up: the ERROR line must say what is free now, not then.
     nvml.setMemory(0, 24576 * MiB, 24452 * MiB, 0);
@@ -66,8 +88,12 @@ describe("the model server's own failures are named", () => {
     const err = await line('level=ERROR&module=ocr');
     expect(err.event).toBe('Model server out of GPU memory');
     expect(err.params).toMatchObject({
-      request_id: res.headers.get('x-request-id'), client: 'classroom-7', code: 'UPSTREAM_OOM', status: 503,
-      gpu_free: 'gpu0=124MiB', dimensions: '3264x2448',
+      request_id: res.headers.get('x-request-id'),
+      client: 'classroom-7',
+      code: 'UPSTREAM_OOM',
+      status: 503,
+      gpu_free: 'gpu0=124MiB',
+      dimensions: '3264x2448',
     });
     expect(err.params.input_size).toMatch(/KiB|MiB/);
     expect(err.params.image_hash).toMatch(/^[0-9a-f]{16}$/);
@@ -77,8 +103,10 @@ describe("the model server's own failures are named", () => {
 
   it("a request longer than the context is the client's: CONTEXT_TOO_LONG (400), a WARN, counted apart", async () => {
     const { app, line, series, check } = await setup({
-      errorRate: 1, failStatus: 400,
-      failMessage: "This model's maximum context length is 32768 tokens. However, your request has 40122 input tokens. Please reduce the length of the input messages.",
+      errorRate: 1,
+      failStatus: 400,
+      failMessage:
+        "This model's maximum context length is 32768 tokens. However, your request has 40122 input tokens. Please reduce the length of the input messages.",
     });
     const res = await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage());
     expect(res.status).toBe(400);
@@ -93,16 +121,30 @@ describe("the model server's own failures are named", () => {
 
   it('any other failure keeps its status and says so under the module', async () => {
     const { app, line } = await setup({ errorRate: 1, failStatus: 502, failMessage: 'engine crashed' });
-    const res = await postJson(`${app.baseUrl}/api/gui/execute`, { screenshot: dataUrl(await blackboardPhoto(640, 360)), instruction: 'open settings' });
+    const res = await postJson(`${app.baseUrl}/api/gui/execute`, {
+      screenshot: dataUrl(await blackboardPhoto(640, 360)),
+      instruction: 'open settings',
+    });
     expect(res.status).toBe(502);
-    expect(await line('level=ERROR')).toMatchObject({ module: 'gui', event: 'Model server error', params: { code: 'UPSTREAM_ERROR' } });
+    expect(await line('level=ERROR')).toMatchObject({
+      module: 'gui',
+      event: 'Model server error',
+      params: { code: 'UPSTREAM_ERROR' },
+    });
   });
 });
 
 describe('a stream that breaks off is the model server failing, not the client', () => {
-  for (const [fault, code, status] of [['cut', 'UPSTREAM_STREAM_CUT', 502], ['no-end', 'UPSTREAM_STREAM_CUT', 502], ['stall', 'UPSTREAM_TIMEOUT', 504]] as const) {
+  for (const [fault, code, status] of [
+    ['cut', 'UPSTREAM_STREAM_CUT', 502],
+    ['no-end', 'UPSTREAM_STREAM_CUT', 502],
+    ['stall', 'UPSTREAM_TIMEOUT', 504],
+  ] as const) {
     it(`${fault}: the client gets an error event, the Monitor a ${status} and an ERROR line`, async () => {
-      const { app, line, series, check } = await setup({ streamFault: fault, faultAfterTokens: 3 }, { UPSTREAM_TIMEOUT_MS: '300' });
+      const { app, line, series, check } = await setup(
+        { streamFault: fault, faultAfterTokens: 3 },
+        { UPSTREAM_TIMEOUT_MS: '300' },
+      );
       const text = await readStream(`${app.baseUrl}/v1/chat/completions`, { ...userMessage(), stream: true });
       expect(text).toContain('"content":"The"');
       expect(text).not.toMatch(/^data: \[DONE\]$/m);
@@ -127,7 +169,12 @@ describe('a stream that breaks off is the model server failing, not the client',
   it('a client that leaves mid-stream is "client closed" at INFO: 499, never an ERROR', async () => {
     const { fake, app, logs, line, series, check } = await setup({ tokens: 200, tokenIntervalMs: 20 });
     const ac = new AbortController();
-    const res = await request(`${app.baseUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...userMessage(), stream: true }), signal: ac.signal });
+    const res = await request(`${app.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...userMessage(), stream: true }),
+      signal: ac.signal,
+    });
     for await (const chunk of res.body) if (chunk.toString().includes('"content"')) break;
     ac.abort();
     await vi.waitFor(() => expect(fake.abortedStreams).toBe(1));
@@ -142,7 +189,12 @@ describe('a stream that breaks off is the model server failing, not the client',
 
 describe('a bug in the server', () => {
   it('is one ERROR line in the Monitor (no stack trace, no file paths); the client gets 500 with the request id', async () => {
-    const config = loadConfig({ DATA_DIR: (await import('node:os')).tmpdir(), PORT: '0', LOG_LEVEL: 'silent', MONITOR_TOKEN: 'a'.repeat(32) });
+    const config = loadConfig({
+      DATA_DIR: (await import('node:os')).tmpdir(),
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      MONITOR_TOKEN: 'a'.repeat(32),
+    });
     const built = await buildApp(config, { logger: false, probes: false });
     cleanups.push(() => built.close());
     built.app.get('/boom', async () => {
@@ -150,9 +202,18 @@ describe('a bug in the server', () => {
     });
     const res = await built.app.inject({ method: 'GET', url: '/boom' });
     expect(res.statusCode).toBe(500);
-    expect(res.json().error).toEqual({ code: 'INTERNAL', message: `Internal server error (request ${res.headers['x-request-id']})`, type: 'server_error', param: null });
+    expect(res.json().error).toEqual({
+      code: 'INTERNAL',
+      message: `Internal server error (request ${res.headers['x-request-id']})`,
+      type: 'server_error',
+      param: null,
+    });
     const [err] = built.log.query({ level: 'ERROR' });
-    expect(err).toMatchObject({ module: 'http', event: 'Request failed', params: { code: 'INTERNAL', message: "Cannot read properties of undefined (reading 'x')" } });
+    expect(err).toMatchObject({
+      module: 'http',
+      event: 'Request failed',
+      params: { code: 'INTERNAL', message: "Cannot read properties of undefined (reading 'x')" },
+    });
     expect(JSON.stringify(err)).not.toMatch(/\n|\.ts:\d+|\.js:\d+/);
   });
 });

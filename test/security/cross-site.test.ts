@@ -39,7 +39,8 @@ beforeAll(async () => {
   attackerPort = (attacker.address() as { port: number }).port;
   // attacker.test is another site that happens to resolve to this machine.
   browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
+    executablePath: CHROMIUM,
+    headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', `--host-resolver-rules=MAP attacker.test 127.0.0.1`],
   });
 }, 60_000);
@@ -50,7 +51,8 @@ afterAll(async () => {
   await app?.close();
 });
 
-const rules = async () => (await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules`)).json()).rules as Array<{ id: string }>;
+const rules = async () =>
+  (await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules`)).json()).rules as Array<{ id: string }>;
 
 describe('a page on another site', () => {
   it('cannot import a rule into the server on 127.0.0.1 nor read its live stream', async () => {
@@ -69,7 +71,9 @@ describe("the server's own page", () => {
   it('imports the rule and reads the stream', async () => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${app.baseUrl}/`);
-    const result = await page.evaluate(`(${ATTACK.trim().replace(/^async function attack/, 'async function')})(${JSON.stringify(app.baseUrl)})`);
+    const result = await page.evaluate(
+      `(${ATTACK.trim().replace(/^async function attack/, 'async function')})(${JSON.stringify(app.baseUrl)})`,
+    );
     expect(result).toEqual({ importSent: true, stream: 'read snapshot' });
     expect((await rules()).map((r) => r.id)).toEqual(['preset:gpu-memory-pressure']);
     await page.context().close();

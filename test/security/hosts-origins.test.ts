@@ -20,15 +20,30 @@ async function setup(env: Record<string, string> = {}): Promise<TestApp> {
 }
 
 /** A raw HTTP request, with whatever Host and Origin a browser (or an attacker's page) would send. */
-function send(app: TestApp, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; json: any }> {
+function send(
+  app: TestApp,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
   const { port } = new URL(app.baseUrl);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : undefined }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -45,10 +60,20 @@ describe('Host check (DNS rebinding)', () => {
     expect(read.status).toBe(403);
     expect(read.json.error.code).toBe('HOST_NOT_ALLOWED');
     expect(read.json.error.message).toContain('ALLOWED_HOSTS');
-    const put = await send(app, 'PUT', '/api/monitor/alerts/channels', rebind, webhook('https://attacker.example/hook'));
+    const put = await send(
+      app,
+      'PUT',
+      '/api/monitor/alerts/channels',
+      rebind,
+      webhook('https://attacker.example/hook'),
+    );
     expect(put.status).toBe(403);
-    expect((await send(app, 'GET', '/api/monitor/alerts/channels', {})).json.channels.find((c: any) => c.name === 'webhook')).toBeUndefined();
-    expect((await send(app, 'POST', '/v1/chat/completions', rebind, { messages: [{ role: 'user', content: 'hi' }] })).status).toBe(403);
+    expect(
+      (await send(app, 'GET', '/api/monitor/alerts/channels', {})).json.channels.find((c: any) => c.name === 'webhook'),
+    ).toBeUndefined();
+    expect(
+      (await send(app, 'POST', '/v1/chat/completions', rebind, { messages: [{ role: 'user', content: 'hi' }] })).status,
+    ).toBe(403);
     // Probes answer whatever name a balancer uses.
     expect((await send(app, 'GET', '/healthz', rebind)).status).toBe(200);
   });
@@ -56,12 +81,25 @@ describe('Host check (DNS rebinding)', () => {
   it('answers to loopback names, IP addresses, its own host name, HOST, PUBLIC_URL and ALLOWED_HOSTS', async () => {
     const app = await setup({ PUBLIC_URL: 'https://vlm.example.com', ALLOWED_HOSTS: 'gpu-box.lan,.corp.example' });
     const port = new URL(app.baseUrl).port;
-    for (const host of ['localhost', '127.0.0.1', '[::1]', '10.1.2.3', 'app.localhost', hostname(), 'vlm.example.com', 'GPU-BOX.lan', 'a.corp.example', 'corp.example']) {
+    for (const host of [
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      '10.1.2.3',
+      'app.localhost',
+      hostname(),
+      'vlm.example.com',
+      'GPU-BOX.lan',
+      'a.corp.example',
+      'corp.example',
+    ]) {
       const res = await send(app, 'GET', '/api/monitor/snapshot', { host: `${host}:${port}` });
       expect(res.status, host).toBe(200);
     }
     expect((await send(app, 'GET', '/api/monitor/snapshot', { host: 'notcorp.example' })).status).toBe(403);
-    expect((await send(app, 'GET', '/api/monitor/snapshot', { host: 'vlm.example.com.attacker.example' })).status).toBe(403);
+    expect((await send(app, 'GET', '/api/monitor/snapshot', { host: 'vlm.example.com.attacker.example' })).status).toBe(
+      403,
+    );
   });
 
   it('ALLOWED_HOSTS=* turns the check off', async () => {
@@ -74,28 +112,84 @@ describe('Origin check (cross-site requests)', () => {
   it('refuses a change from another origin, accepts the same origin and scripts that send none', async () => {
     const app = await setup();
     const host = new URL(app.baseUrl).host;
-    const crossSite = await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-pressure/import', { host, origin: 'http://evil.example' });
+    const crossSite = await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-pressure/import', {
+      host,
+      origin: 'http://evil.example',
+    });
     expect(crossSite.status).toBe(403);
-    expect(crossSite.json.error).toEqual({ code: 'ORIGIN_NOT_ALLOWED', message: expect.stringContaining('http://evil.example'), type: 'permission_error', param: null });
+    expect(crossSite.json.error).toEqual({
+      code: 'ORIGIN_NOT_ALLOWED',
+      message: expect.stringContaining('http://evil.example'),
+      type: 'permission_error',
+      param: null,
+    });
     // Another port on the same machine is another origin too.
-    expect((await send(app, 'PUT', '/api/monitor/alerts/channels', { host, origin: 'http://127.0.0.1:1' }, webhook('https://attacker.example/hook'))).status).toBe(403);
-    expect((await send(app, 'POST', '/api/monitor/alerts/silences', { host, origin: 'null' }, { kind: 'once', startsAt: 0, endsAt: 1 })).status).toBe(403);
+    expect(
+      (
+        await send(
+          app,
+          'PUT',
+          '/api/monitor/alerts/channels',
+          { host, origin: 'http://127.0.0.1:1' },
+          webhook('https://attacker.example/hook'),
+        )
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await send(
+          app,
+          'POST',
+          '/api/monitor/alerts/silences',
+          { host, origin: 'null' },
+          { kind: 'once', startsAt: 0, endsAt: 1 },
+        )
+      ).status,
+    ).toBe(403);
     expect((await send(app, 'GET', '/api/monitor/alerts/rules', {})).json.rules).toEqual([]);
-    expect((await send(app, 'GET', '/api/monitor/alerts/channels', {})).json.channels.find((c: any) => c.name === 'webhook')).toBeUndefined();
+    expect(
+      (await send(app, 'GET', '/api/monitor/alerts/channels', {})).json.channels.find((c: any) => c.name === 'webhook'),
+    ).toBeUndefined();
 
     // Reading is not refused by Origin (the browser keeps the answer from the other page).
     expect((await send(app, 'GET', '/api/monitor/snapshot', { host, origin: 'http://evil.example' })).status).toBe(200);
     // The server's own page, and curl.
-    expect((await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-pressure/import', { host, origin: app.baseUrl })).status).toBe(200);
-    expect((await send(app, 'PUT', '/api/monitor/alerts/channels', { host }, webhook('https://hooks.example/a'))).status).toBe(200);
+    expect(
+      (await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-pressure/import', { host, origin: app.baseUrl }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await send(app, 'PUT', '/api/monitor/alerts/channels', { host }, webhook('https://hooks.example/a'))).status,
+    ).toBe(200);
   });
 
   it('accepts PUBLIC_URL and ALLOWED_ORIGINS (behind a proxy that rewrites Host)', async () => {
     const app = await setup({ PUBLIC_URL: 'https://vlm.example.com', ALLOWED_ORIGINS: 'https://ops.example.com:8443' });
     const host = new URL(app.baseUrl).host;
-    expect((await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-pressure/import', { host, origin: 'https://vlm.example.com' })).status).toBe(200);
-    expect((await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-critical/import', { host, origin: 'https://ops.example.com:8443' })).status).toBe(200);
-    expect((await send(app, 'POST', '/api/monitor/alerts/presets/gpu-lost/import', { host, origin: 'https://ops.example.com' })).status).toBe(403);
+    expect(
+      (
+        await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-pressure/import', {
+          host,
+          origin: 'https://vlm.example.com',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await send(app, 'POST', '/api/monitor/alerts/presets/gpu-memory-critical/import', {
+          host,
+          origin: 'https://ops.example.com:8443',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await send(app, 'POST', '/api/monitor/alerts/presets/gpu-lost/import', {
+          host,
+          origin: 'https://ops.example.com',
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('refuses the WebSocket upgrade from another origin and opens it for the own origin', async () => {
@@ -122,7 +216,9 @@ describe('Origin check (cross-site requests)', () => {
   });
 
   it('refuses ALLOWED_ORIGINS entries that are not origins, at start-up', async () => {
-    await expect(setup({ ALLOWED_ORIGINS: 'https://ok.example,evil.example/path' })).rejects.toThrow(/ALLOWED_ORIGINS.*scheme:\/\/host/);
+    await expect(setup({ ALLOWED_ORIGINS: 'https://ok.example,evil.example/path' })).rejects.toThrow(
+      /ALLOWED_ORIGINS.*scheme:\/\/host/,
+    );
   });
 });
 

@@ -40,24 +40,49 @@ describe('body sizes', () => {
     expect(routes.length).toBeGreaterThanOrEqual(15);
     const big = JSON.stringify({ pad: 'x'.repeat(3000) });
     for (const r of routes) {
-      const res = await app.app.inject({ method: r.method as 'POST', url: r.url, headers: { 'content-type': 'application/json' }, payload: big });
+      const res = await app.app.inject({
+        method: r.method as 'POST',
+        url: r.url,
+        headers: { 'content-type': 'application/json' },
+        payload: big,
+      });
       expect(res.statusCode, `${r.method} ${r.pattern}`).toBe(413);
-      expect(res.json().error, `${r.method} ${r.pattern}`).toMatchObject({ code: 'BODY_TOO_LARGE', message: 'The request body is larger than the limit of 2048 bytes (BODY_LIMIT_BYTES)' });
+      expect(res.json().error, `${r.method} ${r.pattern}`).toMatchObject({
+        code: 'BODY_TOO_LARGE',
+        message: 'The request body is larger than the limit of 2048 bytes (BODY_LIMIT_BYTES)',
+      });
     }
   });
 
   it('takes an MP4 upload up to VIDEO_MAX_BYTES on /api/video, but its JSON body only up to BODY_LIMIT_BYTES', async () => {
     const app = await setup({ BODY_LIMIT_BYTES: '2048', VIDEO_MAX_BYTES: '8192' });
-    const json = await app.app.inject({ method: 'POST', url: '/api/video', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ video: `data:video/mp4;base64,${'A'.repeat(4000)}`, question: 'what happens?' }) });
+    const json = await app.app.inject({
+      method: 'POST',
+      url: '/api/video',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ video: `data:video/mp4;base64,${'A'.repeat(4000)}`, question: 'what happens?' }),
+    });
     expect(json.statusCode).toBe(413);
     expect(json.json().error.message).toContain('(BODY_LIMIT_BYTES)');
     // An upload larger than BODY_LIMIT_BYTES but within VIDEO_MAX_BYTES is read (and found not to be an MP4).
-    const upload = await app.app.inject({ method: 'POST', url: '/api/video?question=what', headers: { 'content-type': 'video/mp4' }, payload: Buffer.alloc(6000, 7) });
+    const upload = await app.app.inject({
+      method: 'POST',
+      url: '/api/video?question=what',
+      headers: { 'content-type': 'video/mp4' },
+      payload: Buffer.alloc(6000, 7),
+    });
     expect(upload.statusCode).toBe(400);
     expect(upload.json().error.field).toBe('video');
-    const tooBig = await app.app.inject({ method: 'POST', url: '/api/video?question=what', headers: { 'content-type': 'video/mp4' }, payload: Buffer.alloc(9000, 7) });
+    const tooBig = await app.app.inject({
+      method: 'POST',
+      url: '/api/video?question=what',
+      headers: { 'content-type': 'video/mp4' },
+      payload: Buffer.alloc(9000, 7),
+    });
     expect(tooBig.statusCode).toBe(413);
-    expect(tooBig.json().error.message).toBe('The request body is larger than the limit of 8192 bytes (VIDEO_MAX_BYTES)');
+    expect(tooBig.json().error.message).toBe(
+      'The request body is larger than the limit of 8192 bytes (VIDEO_MAX_BYTES)',
+    );
   });
 });
 
@@ -66,24 +91,41 @@ describe('malformed HTTP', () => {
     const app = await setup();
     const badChar = await raw(app, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\x01b\r\n\r\n');
     expect(badChar.status).toBe(400);
-    expect(badChar.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^Malformed HTTP request: Invalid header value char/) } });
+    expect(badChar.json).toMatchObject({
+      error: {
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(/^Malformed HTTP request: Invalid header value char/),
+      },
+    });
     const huge = await raw(app, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge.status).toBe(431);
     expect(huge.json.error.code).toBe('HEADERS_TOO_LARGE');
-    const badUrl = await raw(app, 'GET /api/monitor/alerts/rules/%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    const badUrl = await raw(
+      app,
+      'GET /api/monitor/alerts/rules/%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
     expect(badUrl.status).toBe(400);
     expect(badUrl.json.error.code).toBe('BAD_REQUEST');
     expect(badUrl.json.error.message).toContain('not a valid url component');
   });
 
   it('refuses a timeout above the request timeout at start-up', async () => {
-    await expect(setup({ HEADERS_TIMEOUT_MS: '90000', REQUEST_TIMEOUT_MS: '60000' })).rejects.toThrow(/HEADERS_TIMEOUT_MS="90000": expected at most REQUEST_TIMEOUT_MS/);
+    await expect(setup({ HEADERS_TIMEOUT_MS: '90000', REQUEST_TIMEOUT_MS: '60000' })).rejects.toThrow(
+      /HEADERS_TIMEOUT_MS="90000": expected at most REQUEST_TIMEOUT_MS/,
+    );
   });
 });
 
 describe('alert rule limits', () => {
-  const rule = (extra: Record<string, unknown> = {}) => ({ name: 'r', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, ...extra });
-  const post = (app: TestApp, url: string, payload?: object) => app.app.inject({ method: 'POST', url, ...(payload ? { payload } : {}) });
+  const rule = (extra: Record<string, unknown> = {}) => ({
+    name: 'r',
+    metric: 'gpu_temperature_celsius',
+    op: '>',
+    threshold: 85,
+    ...extra,
+  });
+  const post = (app: TestApp, url: string, payload?: object) =>
+    app.app.inject({ method: 'POST', url, ...(payload ? { payload } : {}) });
 
   it('keeps at most ALERT_RULES_MAX rules', async () => {
     const app = await setup({ ALERT_RULES_MAX: '2' });
@@ -91,7 +133,10 @@ describe('alert rule limits', () => {
     expect((await post(app, '/api/monitor/alerts/presets/gpu-lost/import')).statusCode).toBe(200);
     const third = await post(app, '/api/monitor/alerts/rules', rule());
     expect(third.statusCode).toBe(409);
-    expect(third.json().error).toMatchObject({ code: 'LIMIT_REACHED', message: 'There are 2 alert rules, the most allowed (ALERT_RULES_MAX=2); delete one first' });
+    expect(third.json().error).toMatchObject({
+      code: 'LIMIT_REACHED',
+      message: 'There are 2 alert rules, the most allowed (ALERT_RULES_MAX=2); delete one first',
+    });
     // Importing a preset again replaces it: not a new rule.
     expect((await post(app, '/api/monitor/alerts/presets/gpu-lost/import')).statusCode).toBe(200);
   });
@@ -100,11 +145,24 @@ describe('alert rule limits', () => {
     const app = await setup();
     const fast = await post(app, '/api/monitor/alerts/rules', rule({ repeatInterval: '30s' }));
     expect(fast.statusCode).toBe(400);
-    expect(fast.json().error).toMatchObject({ field: 'repeatInterval', message: expect.stringContaining('at least 1m') });
+    expect(fast.json().error).toMatchObject({
+      field: 'repeatInterval',
+      message: expect.stringContaining('at least 1m'),
+    });
     expect((await post(app, '/api/monitor/alerts/rules', rule({ repeatInterval: '1m' }))).statusCode).toBe(201);
-    const long = await post(app, '/api/monitor/alerts/rules', rule({ metric: 'requests_per_second', surgeBaseline: '2h' }));
+    const long = await post(
+      app,
+      '/api/monitor/alerts/rules',
+      rule({ metric: 'requests_per_second', surgeBaseline: '2h' }),
+    );
     expect(long.statusCode).toBe(400);
-    expect(long.json().error).toMatchObject({ field: 'surgeBaseline', message: expect.stringContaining('at most 60m') });
-    expect((await post(app, '/api/monitor/alerts/rules', rule({ metric: 'requests_per_second', surgeBaseline: '1h' }))).statusCode).toBe(201);
+    expect(long.json().error).toMatchObject({
+      field: 'surgeBaseline',
+      message: expect.stringContaining('at most 60m'),
+    });
+    expect(
+      (await post(app, '/api/monitor/alerts/rules', rule({ metric: 'requests_per_second', surgeBaseline: '1h' })))
+        .statusCode,
+    ).toBe(201);
   });
 });

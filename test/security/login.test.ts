@@ -18,7 +18,13 @@ async function setup(env: Record<string, string> = {}, clock = steppedClock()) {
 
 const REMOTE = '203.0.113.7';
 const login = (app: TestApp, token: string, opts: { remoteAddress?: string; headers?: Record<string, string> } = {}) =>
-  app.app.inject({ method: 'POST', url: '/api/monitor/login', remoteAddress: opts.remoteAddress ?? REMOTE, headers: opts.headers ?? {}, payload: { token } });
+  app.app.inject({
+    method: 'POST',
+    url: '/api/monitor/login',
+    remoteAddress: opts.remoteAddress ?? REMOTE,
+    headers: opts.headers ?? {},
+    payload: { token },
+  });
 const snapshot = (app: TestApp, headers: Record<string, string>, remoteAddress = REMOTE) =>
   app.app.inject({ method: 'GET', url: '/api/monitor/snapshot', remoteAddress, headers });
 const cookieOf = (res: { headers: Record<string, unknown> }) => String(res.headers['set-cookie']).split(';')[0]!;
@@ -28,12 +34,18 @@ describe('Monitor sessions', () => {
     const { app } = await setup();
     const plain = await login(app, TOKEN);
     expect(plain.statusCode).toBe(204);
-    const attrs = String(plain.headers['set-cookie']).split(';').map((a) => a.trim());
+    const attrs = String(plain.headers['set-cookie'])
+      .split(';')
+      .map((a) => a.trim());
     expect(attrs).toEqual(expect.arrayContaining(['Path=/', 'HttpOnly', 'SameSite=Strict', 'Max-Age=2592000']));
     expect(attrs).not.toContain('Secure');
     expect(cookieOf(plain)).not.toContain(TOKEN);
     const tls = await login(app, TOKEN, { headers: { 'x-forwarded-proto': 'https' } });
-    expect(String(tls.headers['set-cookie']).split(';').map((a) => a.trim())).toContain('Secure');
+    expect(
+      String(tls.headers['set-cookie'])
+        .split(';')
+        .map((a) => a.trim()),
+    ).toContain('Secure');
   });
 
   it('gives each login its own session, and logout revokes just that one, also after a restart', async () => {
@@ -45,7 +57,12 @@ describe('Monitor sessions', () => {
     expect((await snapshot(app, { cookie: a })).statusCode).toBe(200);
     expect((await snapshot(app, { cookie: b })).statusCode).toBe(200);
 
-    const out = await app.app.inject({ method: 'POST', url: '/api/monitor/logout', remoteAddress: REMOTE, headers: { cookie: a } });
+    const out = await app.app.inject({
+      method: 'POST',
+      url: '/api/monitor/logout',
+      remoteAddress: REMOTE,
+      headers: { cookie: a },
+    });
     expect(out.statusCode).toBe(204);
     expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
     expect((await snapshot(app, { cookie: a })).statusCode).toBe(401);
@@ -66,7 +83,10 @@ describe('Monitor sessions', () => {
     const { app, clock } = await setup();
     const a = cookieOf(await login(app, TOKEN));
     await app.close();
-    const rotated = await startApp({ MONITOR_TOKEN: 'another-monitor-token-0123', DATA_DIR: app.dataDir }, { probes: false, clock });
+    const rotated = await startApp(
+      { MONITOR_TOKEN: 'another-monitor-token-0123', DATA_DIR: app.dataDir },
+      { probes: false, clock },
+    );
     cleanups.push(() => rotated.close());
     expect((await snapshot(rotated, { cookie: a })).statusCode).toBe(401);
   });
@@ -87,7 +107,9 @@ describe('failed logins', () => {
     // Locked until the first failure is 5 minutes old: 300 s - 50 s.
     expect(locked.headers['retry-after']).toBe('250');
     // The start-up link and Bearer guesses count as the same client's tries.
-    expect((await app.app.inject({ method: 'GET', url: `/monitor?token=${TOKEN}`, remoteAddress: REMOTE })).statusCode).toBe(429);
+    expect(
+      (await app.app.inject({ method: 'GET', url: `/monitor?token=${TOKEN}`, remoteAddress: REMOTE })).statusCode,
+    ).toBe(429);
     expect((await snapshot(app, { authorization: `Bearer ${TOKEN}` })).statusCode).toBe(429);
     // Another client signs in; the operator on the box is not asked at all.
     expect((await login(app, TOKEN, { remoteAddress: '198.51.100.2' })).statusCode).toBe(204);
@@ -99,7 +121,8 @@ describe('failed logins', () => {
 
   it('counts wrong Bearer tokens on the Monitor API as guesses too', async () => {
     const { app } = await setup();
-    for (let i = 0; i < 5; i++) expect((await snapshot(app, { authorization: `Bearer guess-${i}-0123456789` })).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await snapshot(app, { authorization: `Bearer guess-${i}-0123456789` })).statusCode).toBe(401);
     expect((await snapshot(app, { authorization: `Bearer ${TOKEN}` })).statusCode).toBe(429);
   });
 
@@ -115,10 +138,23 @@ describe('proxied loopback requests', () => {
   it('treats any forwarding header from a loopback peer as a remote user who needs the token', async () => {
     const { app } = await setup();
     expect((await snapshot(app, {}, '127.0.0.1')).statusCode).toBe(200);
-    for (const header of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded', 'x-real-ip']) {
-      const res = await snapshot(app, { [header]: header === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' }, '127.0.0.1');
+    for (const header of [
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'x-forwarded-port',
+      'forwarded',
+      'x-real-ip',
+    ]) {
+      const res = await snapshot(
+        app,
+        { [header]: header === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' },
+        '127.0.0.1',
+      );
       expect(res.statusCode, header).toBe(401);
     }
-    expect((await snapshot(app, { 'x-real-ip': '203.0.113.9', authorization: `Bearer ${TOKEN}` }, '127.0.0.1')).statusCode).toBe(200);
+    expect(
+      (await snapshot(app, { 'x-real-ip': '203.0.113.9', authorization: `Bearer ${TOKEN}` }, '127.0.0.1')).statusCode,
+    ).toBe(200);
   });
 });

@@ -16,7 +16,7 @@ export function routesOf(app: FastifyInstance): RouteRef[] {
   const out: RouteRef[] = [];
   const stack: string[] = [];
   for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^((?:│   |    )*)[├└]── (\S+)(?: \(([^)]*)\))?/.exec(line);
+    const m = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([^)]*)\))?/.exec(line);
     if (!m) continue;
     const depth = m[1]!.length / 4;
     stack.length = depth;

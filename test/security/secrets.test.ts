@@ -28,15 +28,29 @@ async function echoingUpstream(): Promise<number> {
       if (body.includes('"stream":true')) {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' } }] })}\n\n`);
-        res.end(`data: ${JSON.stringify({ error: { message: `engine failed; ${quoted}; also ${CLIENT_KEY} ${MONITOR_TOKEN} ${ADMIN_TOKEN}`, code: 500 } })}\n\n`);
+        res.end(
+          `data: ${JSON.stringify({ error: { message: `engine failed; ${quoted}; also ${CLIENT_KEY} ${MONITOR_TOKEN} ${ADMIN_TOKEN}`, code: 500 } })}\n\n`,
+        );
         return;
       }
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `Invalid key; ${quoted}; known keys ${CLIENT_KEY} ${encodeURIComponent(MONITOR_TOKEN)} ${ADMIN_TOKEN}` } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            message: `Invalid key; ${quoted}; known keys ${CLIENT_KEY} ${encodeURIComponent(MONITOR_TOKEN)} ${ADMIN_TOKEN}`,
+          },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
   return (server.address() as { port: number }).port;
 }
 
@@ -48,13 +62,21 @@ const expectClean = (text: string, where: string) => {
 describe('messages relayed from the model server', () => {
   it('are scrubbed of UPSTREAM_API_KEY, API_KEYS, the Monitor tokens and a password in UPSTREAM_URL', async () => {
     const port = await echoingUpstream();
-    const app = await startApp({
-      UPSTREAM_URL: `http://modeluser:${URL_PASSWORD}@127.0.0.1:${port}/v1`, UPSTREAM_API_KEY: UPSTREAM_KEY, API_KEYS: CLIENT_KEY,
-      MONITOR_TOKEN, MONITOR_ADMIN_TOKEN: ADMIN_TOKEN, LOG_SAMPLE_RATE: '1',
-    }, { probes: false });
+    const app = await startApp(
+      {
+        UPSTREAM_URL: `http://modeluser:${URL_PASSWORD}@127.0.0.1:${port}/v1`,
+        UPSTREAM_API_KEY: UPSTREAM_KEY,
+        API_KEYS: CLIENT_KEY,
+        MONITOR_TOKEN,
+        MONITOR_ADMIN_TOKEN: ADMIN_TOKEN,
+        LOG_SAMPLE_RATE: '1',
+      },
+      { probes: false },
+    );
     cleanups.push(() => app.close());
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_KEY}` };
-    const post = (path: string, body: unknown) => fetch(`${app.baseUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      fetch(`${app.baseUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
 
     const chat = await post('/v1/chat/completions', userMessage());
     const chatText = await chat.text();
@@ -72,7 +94,12 @@ describe('messages relayed from the model server', () => {
     expect(passText).toContain('Invalid key');
     expectClean(passText, '/v1/* error body');
 
-    const ocr = await (await post('/api/ocr', { image: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' })).text();
+    const ocr = await (
+      await post('/api/ocr', {
+        image:
+          'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      })
+    ).text();
     expect(ocr).toContain('Invalid key');
     expectClean(ocr, 'ocr error');
 
@@ -85,7 +112,8 @@ describe('messages relayed from the model server', () => {
 
 describe('webhook URLs', () => {
   const DINGTALK = 'https://oapi.dingtalk.com/robot/send?access_token=9f0c1d2e3b4a59687766554433221100aa3f2a';
-  const put = (app: TestApp, body: unknown) => app.app.inject({ method: 'PUT', url: '/api/monitor/alerts/channels', payload: body as object });
+  const put = (app: TestApp, body: unknown) =>
+    app.app.inject({ method: 'PUT', url: '/api/monitor/alerts/channels', payload: body as object });
   const view = async (app: TestApp) => {
     const { channels } = (await app.app.inject({ method: 'GET', url: '/api/monitor/alerts/channels' })).json();
     return { webhook: channels.find((c: any) => c.name === 'webhook') };
@@ -94,20 +122,37 @@ describe('webhook URLs', () => {
   it('are shown masked, kept by a PUT without the URL or with the masked one, and replaced by a new one', async () => {
     const app = await startApp({}, { probes: false });
     cleanups.push(() => app.close());
-    expect((await put(app, { webhook: { url: DINGTALK, format: 'dingtalk', secret: 'hmac-secret' } })).statusCode).toBe(200);
+    expect((await put(app, { webhook: { url: DINGTALK, format: 'dingtalk', secret: 'hmac-secret' } })).statusCode).toBe(
+      200,
+    );
     const shown = await view(app);
-    expect(shown.webhook).toEqual({ name: 'webhook', type: 'webhook', url: 'https://oapi.dingtalk.com/robot/send?access_token=…3f2a', format: 'dingtalk', timeoutMs: 5000, secretSet: true });
+    expect(shown.webhook).toEqual({
+      name: 'webhook',
+      type: 'webhook',
+      url: 'https://oapi.dingtalk.com/robot/send?access_token=…3f2a',
+      format: 'dingtalk',
+      timeoutMs: 5000,
+      secretSet: true,
+    });
     expect(JSON.stringify(shown)).not.toContain('9f0c1d2e3b4a');
 
     // Another format, no URL: the stored URL (and secret) stay.
     expect((await put(app, { webhook: { format: 'generic', timeoutMs: 2000 } })).statusCode).toBe(200);
     // What the form sends back after showing it: the masked URL, also kept.
     expect((await put(app, { webhook: { url: shown.webhook.url, format: 'dingtalk' } })).statusCode).toBe(200);
-    const stored = JSON.parse(readFileSync(`${app.dataDir}/alert-channels.json`, 'utf8')).data.channels.find((c: any) => c.name === 'webhook');
+    const stored = JSON.parse(readFileSync(`${app.dataDir}/alert-channels.json`, 'utf8')).data.channels.find(
+      (c: any) => c.name === 'webhook',
+    );
     expect(stored).toMatchObject({ url: DINGTALK, format: 'dingtalk', secret: 'hmac-secret' });
 
     // A new URL replaces it.
-    expect((await put(app, { webhook: { url: 'https://hooks.slack.com/services/T024BE7LD/B01ABCDE2FG/abcdefghij0123456789wxyz' } })).statusCode).toBe(200);
+    expect(
+      (
+        await put(app, {
+          webhook: { url: 'https://hooks.slack.com/services/T024BE7LD/B01ABCDE2FG/abcdefghij0123456789wxyz' },
+        })
+      ).statusCode,
+    ).toBe(200);
     expect((await view(app)).webhook.url).toBe('https://hooks.slack.com/services/…/…/…wxyz');
   });
 

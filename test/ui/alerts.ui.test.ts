@@ -11,7 +11,11 @@ mkdirSync('test-artifacts', { recursive: true });
 const ui = uiFixture({ appOptions: { probes: false } });
 
 async function addRule(body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return ((await res.json()) as { id: string }).id;
 }
 
@@ -26,12 +30,17 @@ function checkWithTemperature(celsius: number): void {
 /** Rectangles of the notices that overlap the Settings button or a card's value. */
 async function coveredByNotices(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const overlap = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-    const targets = [document.getElementById('open-settings')!, ...document.querySelectorAll('.card .number, .card .trend')];
+    const overlap = (a: DOMRect, b: DOMRect) =>
+      a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const targets = [
+      document.getElementById('open-settings')!,
+      ...document.querySelectorAll('.card .number, .card .trend'),
+    ];
     const out: string[] = [];
     for (const n of document.querySelectorAll('.popup, .firing')) {
       const r = n.getBoundingClientRect();
-      for (const el of targets) if (overlap(r, el.getBoundingClientRect())) out.push(`${n.className} covers ${el.id || el.className}`);
+      for (const el of targets)
+        if (overlap(r, el.getBoundingClientRect())) out.push(`${n.className} covers ${el.id || el.className}`);
     }
     return out;
   });
@@ -52,16 +61,28 @@ describe('alerts on screen', () => {
     expect(await page.textContent('#firing .firing-head')).toContain('1 alerts firing');
     expect(await page.textContent('[data-tab="monitor"] .badge')).toBe('1');
     await page.click('#firing .firing-row button.ack');
-    await page.waitForFunction(() => (document.querySelector('#firing .firing-row')?.textContent ?? '').includes('acknowledged by operator'));
+    await page.waitForFunction(() =>
+      (document.querySelector('#firing .firing-row')?.textContent ?? '').includes('acknowledged by operator'),
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });
 
-  for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
     it(`shows a new notice in the page's flow at ${viewport.width}×${viewport.height}, covering neither Settings nor a card value`, async () => {
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US', viewport);
       await page.waitForSelector('[data-card="rps"]');
-      await addRule({ name: `P95 slow ${viewport.width}`, metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, severity: 'warning' });
+      await addRule({
+        name: `P95 slow ${viewport.width}`,
+        metric: 'latency_ms_p95',
+        labels: { endpoint: '*' },
+        op: '>',
+        threshold: 5000,
+        severity: 'warning',
+      });
       t += 10_000;
       ui.app.monitor!.store.record('latency_ms_p95', { endpoint: '*' }, t, 13_000);
       ui.app.monitor!.check(t);
@@ -85,15 +106,41 @@ describe('alerts on screen', () => {
     await page.waitForSelector('.popup.resolved', { state: 'detached', timeout: 15_000 });
 
     ui.app.monitor!.hub.broadcast('alert', {
-      id: 'n1', status: 'firing', alerts: [{
-        ruleId: 'ocr', ruleName: 'OCR service degradation', severity: 'warning', metric: 'ocr_confidence_mean', labels: {}, status: 'firing',
-        startsAt: new Date().toISOString(), endsAt: null, summary: 'ocr_confidence_mean is 0.38 (< 0.6)',
-        context: { value: 0.38, threshold: 0.6, op: '<', breachPoints: [], lastError: null, warningsBefore: [], gpuTemperatureCelsius: {}, topClient: null, monitorUrl: '',
-          samples: [{ imageHash: '<img src=x onerror=alert(1)>', confidence: 0.21, url: '/favicon.ico?s=1' }, { imageHash: 'ab3f', confidence: 0.3, url: 'javascript:alert(2)' }] },
-      }],
+      id: 'n1',
+      status: 'firing',
+      alerts: [
+        {
+          ruleId: 'ocr',
+          ruleName: 'OCR service degradation',
+          severity: 'warning',
+          metric: 'ocr_confidence_mean',
+          labels: {},
+          status: 'firing',
+          startsAt: new Date().toISOString(),
+          endsAt: null,
+          summary: 'ocr_confidence_mean is 0.38 (< 0.6)',
+          context: {
+            value: 0.38,
+            threshold: 0.6,
+            op: '<',
+            breachPoints: [],
+            lastError: null,
+            warningsBefore: [],
+            gpuTemperatureCelsius: {},
+            topClient: null,
+            monitorUrl: '',
+            samples: [
+              { imageHash: '<img src=x onerror=alert(1)>', confidence: 0.21, url: '/favicon.ico?s=1' },
+              { imageHash: 'ab3f', confidence: 0.3, url: 'javascript:alert(2)' },
+            ],
+          },
+        },
+      ],
     });
     await page.waitForSelector('.popup .samples img');
-    expect(await page.$$eval('.popup .samples img', (els) => els.map((e) => (e as HTMLImageElement).getAttribute('src')))).toEqual(['/favicon.ico?s=1']);
+    expect(
+      await page.$$eval('.popup .samples img', (els) => els.map((e) => (e as HTMLImageElement).getAttribute('src'))),
+    ).toEqual(['/favicon.ico?s=1']);
     expect(await page.getAttribute('.popup .samples img', 'alt')).toContain('<img src=x onerror=alert(1)>');
     expect(await page.$$('.popup .samples figcaption img')).toHaveLength(0);
     expect(errors).toEqual([]);

@@ -11,7 +11,15 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -19,7 +27,12 @@ export async function launch(): Promise<Browser> {
  * A page whose script errors are collected (`errors`), and whose failed requests are
  * collected apart (`failedRequests`): a 400 the UI shows at a field is not a script error.
  */
-export async function openPage(browser: Browser, url: string, lang = 'en-US', viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[]; failedRequests: string[] }> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  lang = 'en-US',
+  viewport = { width: 1280, height: 900 },
+): Promise<{ page: Page; errors: string[]; failedRequests: string[] }> {
   const context = await browser.newContext({ locale: lang, viewport });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -38,10 +51,14 @@ export async function openPage(browser: Browser, url: string, lang = 'en-US', vi
  * One browser, one simulated model server and one app for a UI test file, started before
  * its tests and closed after them. Read the fields inside tests (they are set in beforeAll).
  */
-export function uiFixture(opts: { behavior?: Partial<FakeBehavior>; env?: Record<string, string>; appOptions?: AppOptions } = {}) {
+export function uiFixture(
+  opts: { behavior?: Partial<FakeBehavior>; env?: Record<string, string>; appOptions?: AppOptions } = {},
+) {
   const f = {} as { browser: Browser; fake: FakeUpstream; app: TestApp };
   beforeAll(async () => {
-    f.fake = await startFakeUpstream({ behavior: { errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, spread: 0, ...opts.behavior } });
+    f.fake = await startFakeUpstream({
+      behavior: { errorRate: 0, ttftMs: 5, tokenIntervalMs: 1, spread: 0, ...opts.behavior },
+    });
     f.app = await startApp({ UPSTREAM_URL: f.fake.url, ...opts.env }, opts.appOptions ?? {});
     f.browser = await launch();
   }, 60_000);

@@ -36,11 +36,17 @@ describe('pickers built from the catalogue', () => {
     expect(await page.inputValue('#rule-form [name=severity]')).toBe(c.rules.defaults.severity);
     expect(await values(page, '#rule-form [name=noData] option')).toEqual(c.rules.noData);
     expect(await page.inputValue('#rule-form [name=repeatInterval]')).toBe(c.rules.defaults.repeatInterval);
-    expect(await page.$$eval('#rule-form [name=metric] optgroup', (gs) => gs.map((g) => g.getAttribute('label')))).toEqual(['Resources (GPU, host)', 'Service (requests)', 'Model']);
-    expect(await values(page, '#rule-form [name=metric] option')).toEqual(c.metrics.map((m: { name: string }) => m.name));
+    expect(
+      await page.$$eval('#rule-form [name=metric] optgroup', (gs) => gs.map((g) => g.getAttribute('label'))),
+    ).toEqual(['Resources (GPU, host)', 'Service (requests)', 'Model']);
+    expect(await values(page, '#rule-form [name=metric] option')).toEqual(
+      c.metrics.map((m: { name: string }) => m.name),
+    );
     // The kind that needs its metric names the one the server names.
     await page.check('#rule-form [name=kind][value=perRequest]');
-    expect(await page.textContent('#rule-form .kinds .warn-text')).toBe(`This kind works on ${c.rules.perRequestMetric}: pick that metric.`);
+    expect(await page.textContent('#rule-form .kinds .warn-text')).toBe(
+      `This kind works on ${c.rules.perRequestMetric}: pick that metric.`,
+    );
 
     await page.click('[data-settings-tab="silences"]');
     await page.selectOption('#silence-form [name=scope]', 'severity');
@@ -51,7 +57,14 @@ describe('pickers built from the catalogue', () => {
     await page.selectOption('[name=new-channel-type]', 'webhook');
     await page.click('#add-channel');
     expect(await values(page, '#channel-form [name=format] option')).toEqual(c.channels.webhookFormats);
-    expect(await labels(page, '#channel-form [name=format] option')).toEqual(['Generic JSON', 'Alertmanager (webhook v4)', 'DingTalk robot', 'Feishu / Lark robot', 'WeCom robot', 'Slack']);
+    expect(await labels(page, '#channel-form [name=format] option')).toEqual([
+      'Generic JSON',
+      'Alertmanager (webhook v4)',
+      'DingTalk robot',
+      'Feishu / Lark robot',
+      'WeCom robot',
+      'Slack',
+    ]);
     await page.click('#settings .close');
 
     expect(await values(page, '#log-panel select >> nth=0 >> option')).toEqual(['', ...c.log.levels]);
@@ -69,7 +82,14 @@ describe('pickers built from the catalogue', () => {
     await zh.page.click('[data-settings-tab="channels"]');
     expect(await labels(zh.page, '[name=new-channel-type] option')).toEqual(['Webhook', '邮件', 'Alertmanager']);
     await zh.page.click('#add-channel');
-    expect(await labels(zh.page, '#channel-form [name=format] option')).toEqual(['通用 JSON', 'Alertmanager（webhook v4）', '钉钉机器人', '飞书机器人', '企业微信机器人', 'Slack']);
+    expect(await labels(zh.page, '#channel-form [name=format] option')).toEqual([
+      '通用 JSON',
+      'Alertmanager（webhook v4）',
+      '钉钉机器人',
+      '飞书机器人',
+      '企业微信机器人',
+      'Slack',
+    ]);
     expect(zh.errors).toEqual([]);
     await zh.page.context().close();
   });
@@ -77,13 +97,22 @@ describe('pickers built from the catalogue', () => {
   it('offers a value it has no label for yet under its own name, in both languages', async () => {
     // The server's own answer, with one severity and one format more than this UI knows.
     const c = await catalogue();
-    const grown = { ...c, rules: { ...c.rules, severities: [...c.rules.severities, 'emergency'] }, channels: { ...c.channels, webhookFormats: [...c.channels.webhookFormats, 'teams'] } };
+    const grown = {
+      ...c,
+      rules: { ...c.rules, severities: [...c.rules.severities, 'emergency'] },
+      channels: { ...c.channels, webhookFormats: [...c.channels.webhookFormats, 'teams'] },
+    };
     for (const locale of ['en-US', 'zh-CN']) {
       const { page, errors } = await openPage(ui.browser, 'about:blank', locale);
       await page.route('**/api/monitor/catalogue', (route) => route.fulfill({ json: grown }));
       await page.goto(`${ui.app.baseUrl}/#monitor`);
       await openRuleForm(page);
-      expect(await values(page, '#rule-form [name=severity] option')).toEqual(['info', 'warning', 'critical', 'emergency']);
+      expect(await values(page, '#rule-form [name=severity] option')).toEqual([
+        'info',
+        'warning',
+        'critical',
+        'emergency',
+      ]);
       expect((await labels(page, '#rule-form [name=severity] option')).at(-1)).toBe('emergency');
       await page.click('[data-settings-tab="channels"]');
       await page.selectOption('[name=new-channel-type]', 'webhook');

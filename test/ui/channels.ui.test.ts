@@ -30,9 +30,16 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
-afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+);
 
-const channelsNow = async () => ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`)).json()) as { channels: any[] }).channels;
+const channelsNow = async () =>
+  ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`)).json()) as { channels: any[] }).channels;
 
 async function openChannels(page: Page): Promise<void> {
   await page.click('#open-settings');
@@ -48,7 +55,11 @@ describe('Settings → Channels', () => {
   it('adds, edits, tests and deletes named channels, secrets never shown', { timeout: 60_000 }, async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await openChannels(page);
-    expect(await page.$$eval('#channels-table tr[data-channel]', (rows) => rows.map((r) => (r as HTMLElement).dataset.channel))).toEqual(['console']);
+    expect(
+      await page.$$eval('#channels-table tr[data-channel]', (rows) =>
+        rows.map((r) => (r as HTMLElement).dataset.channel),
+      ),
+    ).toEqual(['console']);
 
     // A webhook whose URL carries its token, with a signing secret.
     await page.selectOption('[name=new-channel-type]', 'webhook');
@@ -60,7 +71,9 @@ describe('Settings → Channels', () => {
     await page.fill('#channel-form [name=secret]', 'sign-me-secret');
     await page.click('#channel-form button[type=submit]');
     await rowFor(page, 'ops-hook');
-    expect(await page.textContent('#channels-table tr[data-channel="ops-hook"] .where')).toBe(`dingtalk · ${base}/robot/send?access_token=…3f2a`);
+    expect(await page.textContent('#channels-table tr[data-channel="ops-hook"] .where')).toBe(
+      `dingtalk · ${base}/robot/send?access_token=…3f2a`,
+    );
     expect(await page.textContent('#channels-table tr[data-channel="ops-hook"]')).toContain('set');
 
     // An Alertmanager channel with two URLs and a cluster label; a bad label name first.
@@ -72,11 +85,15 @@ describe('Settings → Channels', () => {
     await page.fill('#channel-form [name=secret]', 'am-bearer-token');
     await page.click('#channel-form button[type=submit]');
     await page.waitForSelector('#channel-form .field-error');
-    expect(await page.textContent('#channel-form label:has([name=labels]) .field-error')).toBe('labels.1cluster: expected a label name: letters, digits and _, not starting with a digit');
+    expect(await page.textContent('#channel-form label:has([name=labels]) .field-error')).toBe(
+      'labels.1cluster: expected a label name: letters, digits and _, not starting with a digit',
+    );
     await page.fill('#channel-form [name=labels]', 'cluster=gpu-a');
     await page.click('#channel-form button[type=submit]');
     await rowFor(page, 'fleet-am');
-    expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] .where')).toMatch(new RegExp(`^${base}/am-0, ${base}/am-1 · instance=\\S+$`));
+    expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] .where')).toMatch(
+      new RegExp(`^${base}/am-0, ${base}/am-1 · instance=\\S+$`),
+    );
 
     // Edit it: the token field shows it is set, stays empty, and the token is kept.
     await page.click('#channels-table tr[data-channel="fleet-am"] button.edit');
@@ -85,27 +102,48 @@ describe('Settings → Channels', () => {
     expect(await page.inputValue('#channel-form [name=secret]')).toBe('');
     await page.fill('#channel-form [name=instance]', 'gpu-node-3');
     await page.click('#channel-form button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('#channels-table tr[data-channel="fleet-am"] .where')?.textContent?.endsWith('instance=gpu-node-3'));
-    expect((await channelsNow()).find((c) => c.name === 'fleet-am')).toMatchObject({ instance: 'gpu-node-3', labels: { cluster: 'gpu-a' }, secretSet: true });
+    await page.waitForFunction(() =>
+      document
+        .querySelector('#channels-table tr[data-channel="fleet-am"] .where')
+        ?.textContent?.endsWith('instance=gpu-node-3'),
+    );
+    expect((await channelsNow()).find((c) => c.name === 'fleet-am')).toMatchObject({
+      instance: 'gpu-node-3',
+      labels: { cluster: 'gpu-a' },
+      secretSet: true,
+    });
 
     // A test through each, to the real receiver.
     await page.click('#channels-table tr[data-channel="ops-hook"] button.test');
-    await page.waitForFunction(() => document.querySelector('#channels-panel .result')?.textContent?.startsWith('ops-hook: delivered'));
-    expect(got.at(-1)).toMatchObject({ path: '/robot/send?access_token=9f0c1d2e3b4a5968aa3f2a', body: { msgtype: 'text' } });
+    await page.waitForFunction(() =>
+      document.querySelector('#channels-panel .result')?.textContent?.startsWith('ops-hook: delivered'),
+    );
+    expect(got.at(-1)).toMatchObject({
+      path: '/robot/send?access_token=9f0c1d2e3b4a5968aa3f2a',
+      body: { msgtype: 'text' },
+    });
     await page.click('#channels-table tr[data-channel="fleet-am"] button.test');
-    await page.waitForFunction(() => document.querySelector('#channels-panel .result')?.textContent?.includes('accepted by 2 of 2 Alertmanager(s)'));
+    await page.waitForFunction(() =>
+      document.querySelector('#channels-panel .result')?.textContent?.includes('accepted by 2 of 2 Alertmanager(s)'),
+    );
     const am = got.filter((g) => g.path.endsWith('/api/v2/alerts'));
     expect(am.map((g) => g.path).sort()).toEqual(['/am-0/api/v2/alerts', '/am-1/api/v2/alerts']);
-    expect(am[0]).toMatchObject({ auth: 'Bearer am-bearer-token', body: [{ labels: { alertname: 'Test notification', instance: 'gpu-node-3', cluster: 'gpu-a', test: 'true' } }] });
+    expect(am[0]).toMatchObject({
+      auth: 'Bearer am-bearer-token',
+      body: [{ labels: { alertname: 'Test notification', instance: 'gpu-node-3', cluster: 'gpu-a', test: 'true' } }],
+    });
 
     // Nothing secret is on the page.
     const html = await page.content();
-    for (const secret of ['sign-me-secret', 'am-bearer-token', '9f0c1d2e3b4a5968aa3f2a']) expect(html).not.toContain(secret);
+    for (const secret of ['sign-me-secret', 'am-bearer-token', '9f0c1d2e3b4a5968aa3f2a'])
+      expect(html).not.toContain(secret);
 
     // The rule form lists channels by name.
     await page.click('[data-settings-tab="rules"]');
     await page.click('#add-rule');
-    expect(await page.$$eval('#rule-form [name=channels]', (els) => els.map((e) => (e as HTMLInputElement).value))).toEqual(['console', 'ops-hook', 'fleet-am']);
+    expect(
+      await page.$$eval('#rule-form [name=channels]', (els) => els.map((e) => (e as HTMLInputElement).value)),
+    ).toEqual(['console', 'ops-hook', 'fleet-am']);
     await page.fill('#rule-form [name=name]', 'Hot GPU to the fleet');
     await page.fill('#rule-form .metric-search >> nth=0', 'temperature');
     await page.selectOption('#rule-form [name=metric]', 'gpu_temperature_celsius');
@@ -114,12 +152,16 @@ describe('Settings → Channels', () => {
     expect(await page.isHidden('#rule-form .channel-warning')).toBe(true);
     await page.click('#rule-form button[type=submit]');
     await page.waitForSelector('#rules-table tr:has-text("Hot GPU to the fleet")');
-    expect(await page.textContent('#rules-table tr:has-text("Hot GPU to the fleet") td:nth-child(4)')).toBe('Console, fleet-am');
+    expect(await page.textContent('#rules-table tr:has-text("Hot GPU to the fleet") td:nth-child(4)')).toBe(
+      'Console, fleet-am',
+    );
 
     // Deleting a channel a rule uses: the first click says so, the second deletes.
     await page.click('[data-settings-tab="channels"]');
     await page.click('#channels-table tr[data-channel="fleet-am"] button.delete');
-    expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] button.delete')).toBe('Used by 1 rule(s) (Hot GPU to the fleet): click again to delete');
+    expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] button.delete')).toBe(
+      'Used by 1 rule(s) (Hot GPU to the fleet): click again to delete',
+    );
     await page.click('#channels-table tr[data-channel="fleet-am"] button.delete');
     await page.waitForSelector('#channels-table tr[data-channel="fleet-am"]', { state: 'detached' });
     expect((await channelsNow()).map((c) => c.name)).toEqual(['console', 'ops-hook']);
@@ -127,17 +169,50 @@ describe('Settings → Channels', () => {
     await page.click('[data-settings-tab="rules"]');
     await page.click('#rules-table tr:has-text("Hot GPU to the fleet") button.edit');
     expect(await page.isChecked('#rule-form [name=channels][value=fleet-am]')).toBe(true);
-    expect(await page.textContent('#rule-form .channel-warning')).toBe('fleet-am not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.');
+    expect(await page.textContent('#rule-form .channel-warning')).toBe(
+      'fleet-am not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.',
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });
 
-  const views: Array<[string, { width: number; height: number }]> = [['en-US', { width: 1280, height: 800 }], ['en-US', { width: 1920, height: 1080 }], ['en-US', { width: 390, height: 844 }], ['zh-CN', { width: 1280, height: 800 }], ['zh-CN', { width: 390, height: 844 }]];
+  const views: Array<[string, { width: number; height: number }]> = [
+    ['en-US', { width: 1280, height: 800 }],
+    ['en-US', { width: 1920, height: 1080 }],
+    ['en-US', { width: 390, height: 844 }],
+    ['zh-CN', { width: 1280, height: 800 }],
+    ['zh-CN', { width: 390, height: 844 }],
+  ];
   for (const [lang, viewport] of views) {
     it(`reads whole at ${viewport.width}×${viewport.height} in ${lang}, the Alertmanager form open`, async () => {
       if (!(await channelsNow()).some((c) => c.name === 'fleet-am')) {
-        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'fleet-am', type: 'alertmanager', urls: ['http://alertmanager-0.monitoring.svc.cluster.local:9093', 'http://alertmanager-1.monitoring.svc.cluster.local:9093'], labels: { cluster: 'gpu-a' } }) });
-        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'oncall-mail', type: 'email', host: 'smtp.example.com', port: 465, secure: true, from: 'monitor@example.com', to: ['oncall@example.com', 'gpu-team@example.com'], password: 'x-secret' }) });
+        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'fleet-am',
+            type: 'alertmanager',
+            urls: [
+              'http://alertmanager-0.monitoring.svc.cluster.local:9093',
+              'http://alertmanager-1.monitoring.svc.cluster.local:9093',
+            ],
+            labels: { cluster: 'gpu-a' },
+          }),
+        });
+        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'oncall-mail',
+            type: 'email',
+            host: 'smtp.example.com',
+            port: 465,
+            secure: true,
+            from: 'monitor@example.com',
+            to: ['oncall@example.com', 'gpu-team@example.com'],
+            password: 'x-secret',
+          }),
+        });
       }
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, viewport);
       await openChannels(page);
@@ -146,12 +221,17 @@ describe('Settings → Channels', () => {
       expect(await sidewaysOverflow(page)).toEqual([]);
       expect(await clippedInside(page, '#settings td, #settings .field')).toEqual([]);
       if (lang === 'zh-CN') {
-        expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] td:nth-child(2)')).toBe('Alertmanager');
+        expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] td:nth-child(2)')).toBe(
+          'Alertmanager',
+        );
         expect(await page.textContent('#channel-form .field:has([name=urls]) .field-label')).toBe('Alertmanager 地址');
         expect(await page.textContent('#add-channel')).toBe('+ 添加渠道');
         expect(await page.textContent('#channels-table tr[data-channel="oncall-mail"] td:nth-child(2)')).toBe('邮件');
       }
-      await page.screenshot({ path: `test-artifacts/channels/channels-${viewport.width}x${viewport.height}-${lang.slice(0, 2)}.png`, fullPage: true });
+      await page.screenshot({
+        path: `test-artifacts/channels/channels-${viewport.width}x${viewport.height}-${lang.slice(0, 2)}.png`,
+        fullPage: true,
+      });
       expect(errors).toEqual([]);
       await page.context().close();
     });

@@ -22,7 +22,7 @@ const nvml = fakeNvml('current');
 nvml.reset(2);
 function gpus(util: number, memPercent: number): void {
   for (let i = 0; i < 2; i++) {
-    nvml.setMemory(i, TOTAL * MiB, Math.round(TOTAL * (memPercent - i * 3) / 100) * MiB, 0);
+    nvml.setMemory(i, TOTAL * MiB, Math.round((TOTAL * (memPercent - i * 3)) / 100) * MiB, 0);
     nvml.setUtil(i, util - i, 40);
     nvml.setTemp(i, util > 90 ? 78 : 52);
   }
@@ -37,7 +37,8 @@ const ui = uiFixture({
   appOptions: { clock },
 });
 
-const ocr = (image: string, client: string) => postJson(`${ui.app.baseUrl}/api/ocr`, { image }, { 'x-client-id': client });
+const ocr = (image: string, client: string) =>
+  postJson(`${ui.app.baseUrl}/api/ocr`, { image }, { 'x-client-id': client });
 async function check(): Promise<void> {
   clock.advance(10_000);
   await ui.app.monitor!.tick(clock());
@@ -50,13 +51,15 @@ async function operator(page: Page): Promise<{ ms: number; seen: Record<string, 
   await page.goto(`${ui.app.baseUrl}/#monitor`);
   // The alert that fired before this tab was opened is listed at once.
   await page.waitForSelector('#firing .firing-row');
-  seen.firing = (await page.$$eval('#firing .firing-row .rule', (els) => els.map((e) => e.textContent).join(', ')));
+  seen.firing = await page.$$eval('#firing .firing-row .rule', (els) => els.map((e) => e.textContent).join(', '));
   // (1) The overview: GPU busy and full, each request slower, P95/P99 on the latency card.
   await page.waitForSelector('[data-card="latency"].crit');
   seen.gpuUtil = (await page.textContent('[data-card="gpu_utilization"] .number'))!;
   seen.gpuMemory = (await page.textContent('[data-card="gpu_memory"] .number'))!;
   seen.latency = `${await page.textContent('[data-card="latency"] .number')} ${await page.textContent('[data-card="latency"] .trend')} | ${await page.textContent('[data-card="latency"] .facts')}`;
   seen.rps = `${await page.textContent('[data-card="rps"] .number')} ${await page.textContent('[data-card="rps"] .trend')}`;
+  // Playwright's innerText (what is rendered), not the DOM property the rule means.
+  // biome-ignore lint/performance/useDomNodeTextContent: the visible text is the point
   seen.host = (await page.innerText('#host-strip')).replace(/\s+/g, ' ');
   await page.hover('[data-card="latency"]');
   await page.waitForSelector('[data-card="latency"] .hover-chart canvas');
@@ -65,13 +68,18 @@ async function operator(page: Page): Promise<{ ms: number; seen: Record<string, 
   await page.waitForSelector('.model-card[data-metric="ocr_confidence_mean"] .number');
   await page.selectOption('#sub-model .module-filter', 'ocr');
   for (const m of ['ocr_avg_duration', 'ocr_error_count', 'ocr_confidence_mean']) {
-    seen[m] = `${await page.textContent(`.model-card[data-metric="${m}"] .number`)} ${await page.textContent(`.model-card[data-metric="${m}"] .trend`)}`;
+    seen[m] =
+      `${await page.textContent(`.model-card[data-metric="${m}"] .number`)} ${await page.textContent(`.model-card[data-metric="${m}"] .trend`)}`;
   }
   // (3) The log: type `WARN ocr`, find the preprocessing failure, look at its request.
   await page.click('[data-sub="overview"]');
   await page.fill('.log-search', 'WARN ocr');
   await page.waitForFunction(() => / lines match /.test(document.querySelector('.log-status')?.textContent ?? ''));
-  await page.waitForFunction(() => [...document.querySelectorAll('.log-lines > .log-line')].some((l) => l.textContent!.includes('WARN ocr Image preproc failed')));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.log-lines > .log-line')].some((l) =>
+      l.textContent!.includes('WARN ocr Image preproc failed'),
+    ),
+  );
   const line = page.locator('.log-lines > .log-line', { hasText: 'Image preproc failed' }).last();
   seen.log = (await line.textContent())!;
   await line.click();
@@ -83,7 +91,9 @@ async function operator(page: Page): Promise<{ ms: number; seen: Record<string, 
 }
 
 describe('the tutorial drill', () => {
-  it('finds the cause of the OCR incident inside the Monitor, and says how long it took', { timeout: 240_000 }, async () => {
+  it('finds the cause of the OCR incident inside the Monitor, and says how long it took', {
+    timeout: 240_000,
+  }, async () => {
     for (const id of ['p95-latency', 'ocr-degradation', 'ocr-preprocessing']) {
       expect((await postJson(`${ui.app.baseUrl}/api/monitor/alerts/presets/${id}/import`, {})).status).toBe(200);
     }
@@ -100,11 +110,23 @@ describe('the tutorial drill', () => {
     const photo = await blackboardPhoto(3264, 2448);
     const full = dataUrl(photo);
     const cut = dataUrl(truncated(photo, 0.6));
-    ui.fake.behavior = { ...ui.fake.behavior, ttftMs: 4_000, spread: 0.55, errorRate: 0.15, tokenLogprob: Math.log(0.38) };
+    ui.fake.behavior = {
+      ...ui.fake.behavior,
+      ttftMs: 4_000,
+      spread: 0.55,
+      errorRate: 0.15,
+      tokenLogprob: Math.log(0.38),
+    };
     // Two minutes of it: thirty uploads at the start of each (OCR requests take seconds now).
     for (const checks of [6, 4]) {
-      const answers = await Promise.all(Array.from({ length: 30 }, (_, k) => ocr(k % 10 === 3 ? cut : full, `classroom-${(k % 6) + 1}`)));
-      expect(answers.filter((a) => a.status === 400).map((a) => a.json.error.code)).toEqual(['IMAGE_UNREADABLE', 'IMAGE_UNREADABLE', 'IMAGE_UNREADABLE']);
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, k) => ocr(k % 10 === 3 ? cut : full, `classroom-${(k % 6) + 1}`)),
+      );
+      expect(answers.filter((a) => a.status === 400).map((a) => a.json.error.code)).toEqual([
+        'IMAGE_UNREADABLE',
+        'IMAGE_UNREADABLE',
+        'IMAGE_UNREADABLE',
+      ]);
       for (let i = 0; i < checks; i++) await check();
     }
 
@@ -112,7 +134,9 @@ describe('the tutorial drill', () => {
     const { ms, seen } = await operator(page);
     const report = { scriptedPathMs: ms, under3Minutes: ms < 180_000, seen };
     writeFileSync(`${ARTIFACTS}/drill.json`, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`\n  Drill: the operator's scripted path took ${(ms / 1000).toFixed(1)} s (target < 180 s)\n${JSON.stringify(seen, null, 2)}\n`);
+    process.stdout.write(
+      `\n  Drill: the operator's scripted path took ${(ms / 1000).toFixed(1)} s (target < 180 s)\n${JSON.stringify(seen, null, 2)}\n`,
+    );
 
     // What the tutorial's operator reads off the screen.
     expect(seen.firing).toMatch(/P95 latency high/);
@@ -129,7 +153,9 @@ describe('the tutorial drill', () => {
     expect(seen.ocr_avg_duration).toMatch(/^[\d.]+ s ↑ [\d,]+ % vs normal$/);
     expect(seen.ocr_error_count).toMatch(/^[\d.]+ \/min ↑ [\d,]+ % vs normal$/);
     expect(seen.ocr_confidence_mean).toMatch(/^0\.38 ↓ 60 % vs normal$/);
-    expect(seen.log).toMatch(/WARN ocr Image preproc failed reason="truncated JPEG: data ends at about \d+ % of the image \(3264x2448\)[^"]*" .*input_size=[\d.]+ ?(KiB|MiB) .*request_id=\S+ client=classroom-\d/);
+    expect(seen.log).toMatch(
+      /WARN ocr Image preproc failed reason="truncated JPEG: data ends at about \d+ % of the image \(3264x2448\)[^"]*" .*input_size=[\d.]+ ?(KiB|MiB) .*request_id=\S+ client=classroom-\d/,
+    );
     expect(ms).toBeLessThan(180_000);
     await page.locator('#log-panel').screenshot({ path: `${ARTIFACTS}/drill-3-log-1280x800-en.png` });
     expect(errors).toEqual([]);
@@ -137,7 +163,11 @@ describe('the tutorial drill', () => {
 
     // The README's screenshots: the same moment, every size, both languages.
     for (const lang of ['en-US', 'zh-CN']) {
-      for (const size of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }, { width: 390, height: 844 }]) {
+      for (const size of [
+        { width: 1280, height: 800 },
+        { width: 1920, height: 1080 },
+        { width: 390, height: 844 },
+      ]) {
         const shot = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, size);
         await shot.page.waitForSelector('[data-card="latency"].crit');
         await shot.page.waitForSelector('#firing .firing-row');

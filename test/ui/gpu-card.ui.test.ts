@@ -25,7 +25,11 @@ describe('GPU card and model metrics', () => {
   });
 
   it('shows the model layer per module in the Model Metrics sub-tab', async () => {
-    await postJson(`${ui.app.baseUrl}/api/ocr`, { image: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' }, { 'x-client-id': 'scanner' });
+    await postJson(
+      `${ui.app.baseUrl}/api/ocr`,
+      { image: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' },
+      { 'x-client-id': 'scanner' },
+    );
     await ui.app.monitor!.tick(Date.now());
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.click('[data-sub="model"]');

@@ -62,15 +62,23 @@ describe('overview layout', () => {
     for (const size of SIZES) {
       it(`${size.width}×${size.height} ${lang}: no card value clipped, ${size.columns} per row, no sideways scroll`, async () => {
         await widestValues();
-        const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, { width: size.width, height: size.height });
-        await page.waitForFunction(() => (document.querySelector('[data-card="latency"] .number')?.textContent ?? '').includes('s'));
+        const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, {
+          width: size.width,
+          height: size.height,
+        });
+        await page.waitForFunction(() =>
+          (document.querySelector('[data-card="latency"] .number')?.textContent ?? '').includes('s'),
+        );
         await page.waitForSelector('.host-item[data-host="cpu"]');
         expect(await page.textContent('[data-card="latency"] .trend')).toMatch(/^↑ [\d,]+ %$/);
         expect(await page.textContent('[data-card="gpu_memory"] .facts')).toContain('GPU 7');
         expect(await clippedInside(page)).toEqual([]);
         expect(await cardRows(page)).toEqual(Array(6 / size.columns).fill(size.columns));
         expect(await sidewaysOverflow(page)).toEqual([]);
-        await page.screenshot({ path: `${ARTIFACTS}/layout-${size.width}x${size.height}-${lang.slice(0, 2)}.png`, fullPage: true });
+        await page.screenshot({
+          path: `${ARTIFACTS}/layout-${size.width}x${size.height}-${lang.slice(0, 2)}.png`,
+          fullPage: true,
+        });
         // The side panel and Model Metrics fit too.
         await page.click('[data-card="latency"] .expand');
         await page.waitForSelector('#side-panel:not([hidden]) canvas');

@@ -14,25 +14,42 @@ describe('log search', () => {
   it('finds `WARN ocr` on the server, shows the line formatted, and its request context on a click', async () => {
     const log = ui.app.log;
     log.info('http', 'request received', { requestId: 'req-42', client: 'classroom-3' });
-    log.warn('ocr', 'Image preproc failed', { reason: 'input is 3264x2448, cannot decode', image_hash: 'ab3f77aa00112233', input_size: '3264x2448', request_id: 'req-42', client: 'classroom-3' });
-    log.error('http', 'request failed', { requestId: 'req-42', client: 'classroom-3', status: 400, code: 'IMAGE_UNREADABLE' });
+    log.warn('ocr', 'Image preproc failed', {
+      reason: 'input is 3264x2448, cannot decode',
+      image_hash: 'ab3f77aa00112233',
+      input_size: '3264x2448',
+      request_id: 'req-42',
+      client: 'classroom-3',
+    });
+    log.error('http', 'request failed', {
+      requestId: 'req-42',
+      client: 'classroom-3',
+      status: 400,
+      code: 'IMAGE_UNREADABLE',
+    });
     log.warn('alert', 'Alert firing', { rule: 'GPU hot', value: 93.04, labels: JSON.stringify({ gpu: '0' }) });
     // 2 000 newer lines: more than the page keeps (1 000), so only the server can find the WARN.
     for (let i = 0; i < 2_000; i++) log.info('vlm', 'chat completion', { requestId: `c${i}`, durationMs: 800 });
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('.log-line');
-    expect(await page.$$eval('.log-line', (els) => els.some((e) => e.textContent!.includes('Image preproc failed')))).toBe(false);
+    expect(
+      await page.$$eval('.log-line', (els) => els.some((e) => e.textContent!.includes('Image preproc failed'))),
+    ).toBe(false);
 
     await page.fill('.log-search', 'WARN ocr');
     await page.waitForFunction(() => document.querySelectorAll('.log-lines > .log-line').length === 1);
     const text = (await page.textContent('.log-lines > .log-line'))!;
-    expect(text).toMatch(/^\d\d:\d\d:\d\d WARN ocr Image preproc failed reason="input is 3264x2448, cannot decode" image_hash=ab3f77aa00112233 input_size=3264x2448 request_id=req-42 client=classroom-3$/);
+    expect(text).toMatch(
+      /^\d\d:\d\d:\d\d WARN ocr Image preproc failed reason="input is 3264x2448, cannot decode" image_hash=ab3f77aa00112233 input_size=3264x2448 request_id=req-42 client=classroom-3$/,
+    );
     expect(await page.textContent('.log-status')).toBe('1 of 2,004 lines match (searched on the server)');
 
     await page.click('.log-lines > .log-line');
     await page.click('.log-detail button[data-by="request"]');
     await page.waitForSelector('.log-context .log-line');
-    const ctx = await page.$$eval('.log-context .log-line', (els) => els.map((e) => e.textContent!.replace(/^\S+ /, '')));
+    const ctx = await page.$$eval('.log-context .log-line', (els) =>
+      els.map((e) => e.textContent!.replace(/^\S+ /, '')),
+    );
     expect(ctx).toHaveLength(3);
     expect(ctx[0]).toMatch(/^INFO http request received /);
     expect(ctx[1]).toMatch(/^WARN ocr Image preproc failed /);
@@ -43,14 +60,18 @@ describe('log search', () => {
     await page.fill('.log-search', 'image_hash=ab3f');
     await page.waitForFunction(() => (document.querySelector('.log-status')?.textContent ?? '').startsWith('1 of '));
     await page.fill('.log-search', 'gpu=0');
-    await page.waitForFunction(() => (document.querySelector('.log-lines > .log-line')?.textContent ?? '').includes('Alert firing'));
+    await page.waitForFunction(() =>
+      (document.querySelector('.log-lines > .log-line')?.textContent ?? '').includes('Alert firing'),
+    );
     expect(await page.textContent('.log-lines > .log-line')).toContain('rule="GPU hot" value=93.0 gpu=0');
 
     // A live line that matches the search joins the results.
     await page.fill('.log-search', 'ERROR vlm');
     await page.waitForSelector('.log-empty');
     log.error('vlm', 'upstream failed', { requestId: 'req-77', status: 502 });
-    await page.waitForFunction(() => (document.querySelector('.log-lines > .log-line')?.textContent ?? '').includes('ERROR vlm upstream failed'));
+    await page.waitForFunction(() =>
+      (document.querySelector('.log-lines > .log-line')?.textContent ?? '').includes('ERROR vlm upstream failed'),
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -62,15 +83,21 @@ describe('the empty log', () => {
   it('says INFO lines are sampled at 10 % and keeps all INFO for the minutes asked', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('.log-empty');
-    expect(await page.textContent('.log-empty')).toContain('INFO lines are sampled at 10 % (LOG_SAMPLE_RATE); WARN and ERROR lines are always kept.');
+    expect(await page.textContent('.log-empty')).toContain(
+      'INFO lines are sampled at 10 % (LOG_SAMPLE_RATE); WARN and ERROR lines are always kept.',
+    );
     await page.locator('.log-panel').screenshot({ path: 'test-artifacts/log-empty.png' });
     await page.fill('.log-empty .boost-minutes', '15');
     await page.click('.log-empty button.boost');
-    await page.waitForFunction(() => (document.querySelector('.log-sampling')?.textContent ?? '').startsWith('every INFO line kept until'));
+    await page.waitForFunction(() =>
+      (document.querySelector('.log-sampling')?.textContent ?? '').startsWith('every INFO line kept until'),
+    );
     expect(ui.app.log.sampleRate()).toBe(1);
     expect(ui.app.log.boostedUntil).toBeGreaterThan(Date.now() + 14 * 60_000);
     // The boost itself is logged: the operator sees it arrive.
-    await page.waitForFunction(() => (document.querySelector('.log-lines')?.textContent ?? '').includes('log sampling raised to 100 %'));
+    await page.waitForFunction(() =>
+      (document.querySelector('.log-lines')?.textContent ?? '').includes('log sampling raised to 100 %'),
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });

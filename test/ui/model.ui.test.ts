@@ -22,9 +22,10 @@ function incidentHistory(now: number): void {
     store.record('ocr_confidence_mean', {}, t, incident ? 0.38 : 0.95);
     store.record('ocr_preproc_failure_rate', {}, t, incident ? 8 : 0);
   }
-  for (const [stage, v] of Object.entries({ preprocess: 240, inference: 1_880, postprocess: 20, total: 2_140 })) store.record('inference_duration_ms', { module: 'ocr', stage }, now, v);
+  for (const [stage, v] of Object.entries({ preprocess: 240, inference: 1_880, postprocess: 20, total: 2_140 }))
+    store.record('inference_duration_ms', { module: 'ocr', stage }, now, v);
   // One GUI step three minutes ago: its success rate was last fed then.
-  for (let t = now - 4 * minute; t <= now - 3 * minute; t += 10_000) store.record('gui_step_success_rate', { }, t, 100);
+  for (let t = now - 4 * minute; t <= now - 3 * minute; t += 10_000) store.record('gui_step_success_rate', {}, t, 100);
 }
 
 const card = (metric: string) => `.model-card[data-metric="${metric}"]`;
@@ -47,8 +48,9 @@ describe('Model Metrics', () => {
     expect(await page.textContent(`${card('ocr_confidence_mean')} .number`)).toBe('0.38');
     expect(await page.textContent(`${card('ocr_confidence_mean')} .trend`)).toBe('↓ 60 % vs normal');
     expect(await page.getAttribute(card('ocr_confidence_mean'), 'class')).toContain('crit');
-    expect(await page.$$eval('section.module[data-module="ocr"] .stage-legend span', (els) => els.map((e) => e.textContent)))
-      .toEqual(['preprocess 240 ms', 'inference 1.88 s', 'postprocess 20 ms', '= total 2.14 s']);
+    expect(
+      await page.$$eval('section.module[data-module="ocr"] .stage-legend span', (els) => els.map((e) => e.textContent)),
+    ).toEqual(['preprocess 240 ms', 'inference 1.88 s', 'postprocess 20 ms', '= total 2.14 s']);
     await page.screenshot({ path: 'test-artifacts/model-ocr.png', fullPage: true });
 
     await page.selectOption('#sub-model .module-filter', 'gui');
@@ -71,7 +73,9 @@ describe('Model Metrics', () => {
     await page.waitForSelector('#side-panel:not([hidden]) canvas');
 
     const asked: string[] = [];
-    page.on('request', (r) => { if (r.url().includes('/api/')) asked.push(new URL(r.url()).pathname); });
+    page.on('request', (r) => {
+      if (r.url().includes('/api/')) asked.push(new URL(r.url()).pathname);
+    });
     // Two checks: whatever the first made the page ask for has been asked before the second answer.
     for (let i = 0; i < 2; i++) {
       const answered = page.waitForResponse((r) => r.url().endsWith('/api/monitor/model'));
@@ -83,21 +87,43 @@ describe('Model Metrics', () => {
     await page.context().close();
   });
 
-  it('shows each of two vLLM engines and their fullest KV cache, never the sum, and says so', { timeout: 60_000 }, async () => {
+  it('shows each of two vLLM engines and their fullest KV cache, never the sum, and says so', {
+    timeout: 60_000,
+  }, async () => {
     // A vLLM page with two data-parallel engines at 40 % and 60 % KV cache (a sum would read 100 %).
-    const page2 = ['0', '1'].map((e, i) => `vllm:num_requests_running{engine="${e}"} ${3 + i}\nvllm:num_requests_waiting{engine="${e}"} ${i}\nvllm:kv_cache_usage_perc{engine="${e}"} ${i ? 0.6 : 0.4}\n`).join('');
+    const page2 = ['0', '1']
+      .map(
+        (e, i) =>
+          `vllm:num_requests_running{engine="${e}"} ${3 + i}\nvllm:num_requests_waiting{engine="${e}"} ${i}\nvllm:kv_cache_usage_perc{engine="${e}"} ${i ? 0.6 : 0.4}\n`,
+      )
+      .join('');
     ui.app.monitor!.engine = readEngine(parsePrometheusText(page2), undefined).reading;
-    for (const [lang, viewport] of [['en-US', { width: 1280, height: 800 }], ['zh-CN', { width: 390, height: 844 }], ['en-US', { width: 1920, height: 1080 }]] as const) {
+    for (const [lang, viewport] of [
+      ['en-US', { width: 1280, height: 800 }],
+      ['zh-CN', { width: 390, height: 844 }],
+      ['en-US', { width: 1920, height: 1080 }],
+    ] as const) {
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, viewport);
       await page.click('[data-sub="model"]');
       await page.waitForSelector('#sub-model .engine-note');
-      const rows = await page.$$eval('#sub-model .engine-note', (n) => [...n[0]!.parentElement!.querySelectorAll('tr')].map((tr) => [...tr.children].map((c) => c.textContent)));
+      const rows = await page.$$eval('#sub-model .engine-note', (n) =>
+        [...n[0]!.parentElement!.querySelectorAll('tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
+      );
       const all = lang === 'zh-CN' ? '合计' : 'all';
       const one = lang === 'zh-CN' ? '引擎 ' : 'engine ';
-      expect(rows.slice(1)).toEqual([[all, '7', '1', '60 %', '—'], [`${one}0`, '3', '0', '40 %', '—'], [`${one}1`, '4', '1', '60 %', '—']]);
-      expect(await page.textContent('#sub-model .engine-note')).toContain(lang === 'zh-CN' ? '2 个引擎：KV 缓存取最满的引擎' : "2 engines: KV cache is the fullest engine's");
+      expect(rows.slice(1)).toEqual([
+        [all, '7', '1', '60 %', '—'],
+        [`${one}0`, '3', '0', '40 %', '—'],
+        [`${one}1`, '4', '1', '60 %', '—'],
+      ]);
+      expect(await page.textContent('#sub-model .engine-note')).toContain(
+        lang === 'zh-CN' ? '2 个引擎：KV 缓存取最满的引擎' : "2 engines: KV cache is the fullest engine's",
+      );
       expect(await clippedInside(page, '#sub-model .box')).toEqual([]);
-      await page.locator('#sub-model .engine-note').locator('..').screenshot({ path: `test-artifacts/model-engines-${viewport.width}.png` });
+      await page
+        .locator('#sub-model .engine-note')
+        .locator('..')
+        .screenshot({ path: `test-artifacts/model-engines-${viewport.width}.png` });
       expect(errors).toEqual([]);
       await page.context().close();
     }

@@ -5,7 +5,10 @@ import { openPage, uiFixture } from './browser.js';
 
 const ARTIFACTS = 'test-artifacts';
 mkdirSync(ARTIFACTS, { recursive: true });
-const ui = uiFixture({ behavior: { tokens: 6, tokenIntervalMs: 2 }, env: { LOG_SAMPLE_RATE: '1', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' } });
+const ui = uiFixture({
+  behavior: { tokens: 6, tokenIntervalMs: 2 },
+  env: { LOG_SAMPLE_RATE: '1', NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' },
+});
 
 const check = () => ui.app.monitor!.check(Date.now());
 
@@ -17,13 +20,19 @@ describe('Monitor in a browser', () => {
     const chat = await openPage(ui.browser, `${ui.app.baseUrl}/#chat`);
     await chat.page.fill('#chat-form textarea', 'What is on the screen?');
     await chat.page.click('#chat-form button[type=submit]');
-    await chat.page.waitForFunction(() => (document.getElementById('chat-answer')?.textContent ?? '').includes('login'));
+    await chat.page.waitForFunction(() =>
+      (document.getElementById('chat-answer')?.textContent ?? '').includes('login'),
+    );
     check();
-    await monitor.page.waitForFunction(() => /req\/s/.test(document.querySelector('[data-card="rps"] .number')?.textContent ?? ''));
+    await monitor.page.waitForFunction(() =>
+      /req\/s/.test(document.querySelector('[data-card="rps"] .number')?.textContent ?? ''),
+    );
     const rps = await monitor.page.textContent('[data-card="rps"] .number');
     expect(Number.parseFloat(rps!)).toBeGreaterThan(0);
     // The chat request's log line reached the Monitor's log.
-    await monitor.page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('INFO vlm Chat completion')));
+    await monitor.page.waitForFunction(() =>
+      [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('INFO vlm Chat completion')),
+    );
     await monitor.page.hover('[data-card="rps"]');
     await monitor.page.waitForSelector('[data-card="rps"] .hover-chart canvas');
     expect(monitor.errors).toEqual([]);
@@ -36,7 +45,9 @@ describe('Monitor in a browser', () => {
     await ui.app.monitor!.tick(Date.now());
     const { page, failedRequests } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="gpu_memory"] .reason');
-    expect(await page.textContent('[data-card="gpu_memory"] .reason')).toBe('no NVIDIA GPU: /nonexistent/libnvidia-ml.so.1 not found');
+    expect(await page.textContent('[data-card="gpu_memory"] .reason')).toBe(
+      'no NVIDIA GPU: /nonexistent/libnvidia-ml.so.1 not found',
+    );
     expect(await page.textContent('[data-card="gpu_memory"] .status')).toBe('unavailable');
     expect(failedRequests).toEqual([]); // no missing asset
     await page.context().close();
@@ -45,10 +56,15 @@ describe('Monitor in a browser', () => {
   it('renders a log line carrying markup as text, running nothing', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     let dialogs = 0;
-    page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
+    page.on('dialog', async (d) => {
+      dialogs++;
+      await d.dismiss();
+    });
     await page.waitForSelector('.log-lines');
     ui.app.log.error('http', '<img src=x onerror=alert(1)>', { payload: '<script>alert(2)</script>' });
-    await page.waitForFunction(() => [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('<img src=x onerror=alert(1)>')));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('<img src=x onerror=alert(1)>')),
+    );
     expect(await page.$$eval('.log-lines img, .log-lines script', (els) => els.length)).toBe(0);
     await page.click('.log-line.ERROR');
     expect(await page.textContent('.log-detail')).toContain('<script>alert(2)</script>');
@@ -90,7 +106,9 @@ describe('Monitor in a browser', () => {
     expect(await page.textContent('.popup strong')).toContain('Hot GPU');
     await page.click('.popup button');
     await page.waitForSelector('.popup', { state: 'detached' });
-    expect((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/active`)).json() as any).alerts[0].acknowledgedBy).toBe('operator');
+    expect(
+      ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/active`)).json()) as any).alerts[0].acknowledgedBy,
+    ).toBe('operator');
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -121,7 +139,18 @@ describe('Monitor in a browser', () => {
 describe('Settings in a browser', () => {
   it('edits a rule, adds a daily silence, and keeps channel secrets write-only', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
-    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Slow P95', metric: 'latency_ms_p95', labels: { endpoint: '*' }, op: '>', threshold: 5000, consecutiveChecks: 3 }) });
+    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Slow P95',
+        metric: 'latency_ms_p95',
+        labels: { endpoint: '*' },
+        op: '>',
+        threshold: 5000,
+        consecutiveChecks: 3,
+      }),
+    });
     await page.click('#open-settings');
     await page.waitForSelector('#rules-table tr[data-rule]');
     const row = page.locator('#rules-table tr', { hasText: 'Slow P95' });
@@ -129,8 +158,12 @@ describe('Settings in a browser', () => {
     expect(await page.inputValue('#rule-form [name=labels]')).toBe('endpoint=*');
     await page.fill('#rule-form [name=threshold]', '8000');
     await page.click('#rule-form button[type=submit]');
-    await page.waitForFunction(() => [...document.querySelectorAll('#rules-table tr')].some((r) => r.textContent!.includes('> 8000 × 3')));
-    const rules = ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`)).json()) as any).rules.filter((r: any) => r.name === 'Slow P95');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#rules-table tr')].some((r) => r.textContent!.includes('> 8000 × 3')),
+    );
+    const rules = ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`)).json()) as any).rules.filter(
+      (r: any) => r.name === 'Slow P95',
+    );
     expect(rules).toHaveLength(1);
     expect(rules[0]).toMatchObject({ threshold: 8000, labels: { endpoint: '*' }, consecutiveChecks: 3 });
 
@@ -141,7 +174,9 @@ describe('Settings in a browser', () => {
     await page.fill('#silence-form [name=timeZone]', 'Asia/Shanghai');
     await page.fill('#silence-form [name=comment]', 'model hot update');
     await page.click('#silence-form button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('.settings')!.textContent!.includes('01:50–02:10 Asia/Shanghai'));
+    await page.waitForFunction(() =>
+      document.querySelector('.settings')!.textContent!.includes('01:50–02:10 Asia/Shanghai'),
+    );
 
     await page.click('[data-settings-tab="channels"]');
     await page.selectOption('[name=new-channel-type]', 'webhook');
@@ -151,7 +186,9 @@ describe('Settings in a browser', () => {
     await page.fill('#channel-form [name=secret]', 'sekrit-value');
     await page.click('#channel-form button[type=submit]');
     await page.click('#channels-table tr[data-channel="webhook"] button.edit');
-    await page.waitForFunction(() => (document.querySelector('#channel-form [name=secret]') as HTMLInputElement).placeholder.includes('(set)'));
+    await page.waitForFunction(() =>
+      (document.querySelector('#channel-form [name=secret]') as HTMLInputElement).placeholder.includes('(set)'),
+    );
     expect(await page.inputValue('#channel-form [name=secret]')).toBe('');
     expect(await page.content()).not.toContain('sekrit-value');
     expect(errors).toEqual([]);

@@ -5,7 +5,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { postJson } from '../helpers.js';
 import { openPage, uiFixture } from './browser.js';
 
-const ui = uiFixture({ behavior: { tokens: 4, tokenIntervalMs: 1, ttftMs: 20 }, env: { NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' } });
+const ui = uiFixture({
+  behavior: { tokens: 4, tokenIntervalMs: 1, ttftMs: 20 },
+  env: { NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' },
+});
 
 describe('overview cards', () => {
   it('shows P95, P99 and the mean on the latency card, one request on the RPS card, and the status split on the error card', async () => {
@@ -19,7 +22,9 @@ describe('overview cards', () => {
       await ui.app.monitor!.tick(Date.now());
       expect(ui.app.monitor!.lastSnapshot()!.host.every((x) => x.value !== null)).toBe(true);
     });
-    await page.waitForFunction(() => /P95 \d/.test(document.querySelector('[data-card="latency"] .facts')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /P95 \d/.test(document.querySelector('[data-card="latency"] .facts')?.textContent ?? ''),
+    );
     const facts = await page.textContent('[data-card="latency"] .facts');
     expect(facts).toMatch(/P95 [\d.,]+ m?s/);
     expect(facts).toMatch(/P99 [\d.,]+ m?s/);
@@ -27,7 +32,9 @@ describe('overview cards', () => {
     expect(await page.textContent('[data-card="rps"] .facts')).toBe('2 requests in the last minute');
     expect(await page.textContent('[data-card="error_rate"] .facts')).toContain('2xx 1 · 4xx 1 · 5xx 0');
     expect(await page.textContent('[data-card="error_rate"] .facts')).toContain('4xx 50 %');
-    expect(await page.textContent('[data-card="connections"] .facts')).toMatch(/0 model requests in flight\s*1 WebSocket/);
+    expect(await page.textContent('[data-card="connections"] .facts')).toMatch(
+      /0 model requests in flight\s*1 WebSocket/,
+    );
     // The host strip: CPU, memory, IO wait and load, each with a value.
     for (const id of ['cpu', 'memory', 'io_wait', 'load']) {
       expect(await page.textContent(`.host-item[data-host="${id}"] .hv`)).toMatch(/\d/);
@@ -35,7 +42,6 @@ describe('overview cards', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
-
 });
 
 describe('hover chart', () => {
@@ -44,7 +50,8 @@ describe('hover chart', () => {
   it('draws a hover chart that reads values in their unit and takes each new check while hovered', async () => {
     const m = ui.app.monitor!;
     const now = Date.now();
-    for (let k = 20; k >= 1; k--) m.store.record('latency_ms_p50', { endpoint: '*' }, now - k * 10_000, 1_000 + k * 100);
+    for (let k = 20; k >= 1; k--)
+      m.store.record('latency_ms_p50', { endpoint: '*' }, now - k * 10_000, 1_000 + k * 100);
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="latency"] .spark polyline');
     await page.hover('[data-card="latency"]');
@@ -64,7 +71,9 @@ describe('hover chart', () => {
     await vi.waitFor(async () => expect(await newestInLegend()).toMatch(/P50\s*1\.10 s/));
     m.store.record('latency_ms_p50', { endpoint: '*' }, now, 9_000);
     m.hub.broadcast('snapshot', m.snapshot(now));
-    await page.waitForFunction(() => (document.querySelector('[data-card="latency"] .number')?.textContent ?? '') === '9.00 s');
+    await page.waitForFunction(
+      () => (document.querySelector('[data-card="latency"] .number')?.textContent ?? '') === '9.00 s',
+    );
     await vi.waitFor(async () => expect(await newestInLegend()).toMatch(/P50\s*9\.00 s/));
     // The chart is drawn over the cards below it, not under them.
     const onTop = await page.evaluate(() => {

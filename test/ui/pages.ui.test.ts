@@ -6,12 +6,21 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openPage, uiFixture } from './browser.js';
 
-const ui = uiFixture({ behavior: { tokens: 6, tokenLogprob: Math.log(0.9) }, env: { MONITOR_TOKEN: 'browser-token-0123456789' }, appOptions: { probes: false } });
+const ui = uiFixture({
+  behavior: { tokens: 6, tokenLogprob: Math.log(0.9) },
+  env: { MONITOR_TOKEN: 'browser-token-0123456789' },
+  appOptions: { probes: false },
+});
 let screenshotFile: string;
 
 beforeAll(async () => {
   screenshotFile = join(mkdtempSync(join(tmpdir(), 'ui-')), 'screen.png');
-  writeFileSync(screenshotFile, await sharp({ create: { width: 800, height: 600, channels: 3, background: '#eef' } }).png().toBuffer());
+  writeFileSync(
+    screenshotFile,
+    await sharp({ create: { width: 800, height: 600, channels: 3, background: '#eef' } })
+      .png()
+      .toBuffer(),
+  );
 });
 
 describe('model pages', () => {
@@ -20,11 +29,15 @@ describe('model pages', () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#chat`);
     await page.fill('#chat-form textarea', 'What is on the screen?');
     await page.click('#chat-form button[type=submit]');
-    await page.waitForFunction(() => document.getElementById('chat-answer')?.textContent === 'The image shows a login page');
+    await page.waitForFunction(
+      () => document.getElementById('chat-answer')?.textContent === 'The image shows a login page',
+    );
     ui.fake.behavior = { ...ui.fake.behavior, sseLineEnd: '\n', streamFault: 'cut', faultAfterTokens: 2 };
     await page.click('#chat-form button[type=submit]');
     await page.waitForSelector('#chat-answer .error');
-    expect(await page.textContent('#chat-answer')).toMatch(/^The image.*The model server ended its answer before it was complete/);
+    expect(await page.textContent('#chat-answer')).toMatch(
+      /^The image.*The model server ended its answer before it was complete/,
+    );
     ui.fake.behavior = { ...ui.fake.behavior, streamFault: undefined };
     expect(errors).toEqual([]);
     await page.context().close();
@@ -42,13 +55,22 @@ describe('model pages', () => {
   });
 
   it('GUI draws the returned action on the screenshot', async () => {
-    ui.fake.behavior = { ...ui.fake.behavior, reply: '<tool_call>{"name":"computer_use","arguments":{"action":"left_click","coordinate":[500,500],"target":"OK"}}</tool_call>' };
+    ui.fake.behavior = {
+      ...ui.fake.behavior,
+      reply:
+        '<tool_call>{"name":"computer_use","arguments":{"action":"left_click","coordinate":[500,500],"target":"OK"}}</tool_call>',
+    };
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#gui`);
     await page.setInputFiles('#page-gui input[type=file]', screenshotFile);
     await page.fill('#page-gui input[type=text]', 'press OK');
     await page.click('#page-gui button[type=submit]');
     await page.waitForFunction(() => (document.querySelector('#gui-canvas') as HTMLCanvasElement).width === 800);
-    expect(JSON.parse((await page.textContent('#page-gui pre'))!)).toEqual({ type: 'click', x: 400, y: 300, target: 'OK' });
+    expect(JSON.parse((await page.textContent('#page-gui pre'))!)).toEqual({
+      type: 'click',
+      x: 400,
+      y: 300,
+      target: 'OK',
+    });
     // The red ring is drawn at the action's point.
     const pixel = await page.evaluate(() => {
       const c = document.querySelector('#gui-canvas') as HTMLCanvasElement;
@@ -66,7 +88,13 @@ describe('video page', () => {
   it('asks about an MP4 and shows the answer with the frames used', async () => {
     const { createFile } = await import('mp4box');
     const f = createFile();
-    const id = f.addTrack({ timescale: 30_000, width: 640, height: 360, type: 'avc1', avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer });
+    const id = f.addTrack({
+      timescale: 30_000,
+      width: 640,
+      height: 360,
+      type: 'avc1',
+      avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer,
+    });
     for (let i = 0; i < 150; i++) f.addSample(id, new Uint8Array(32), { duration: 1_000, is_sync: i % 30 === 0 });
     const file = join(mkdtempSync(join(tmpdir(), 'ui-')), 'clip.mp4');
     writeFileSync(file, Buffer.from(f.getBuffer().buffer as ArrayBuffer));
@@ -105,7 +133,9 @@ describe('with the Monitor switched off', () => {
   const off = uiFixture({ env: { MONITOR_ENABLED: 'false' }, appOptions: { probes: false } });
   it('says so on the Monitor tab, and chat still works', async () => {
     const { page, errors } = await openPage(off.browser, `${off.app.baseUrl}/#monitor`);
-    await page.waitForFunction(() => (document.getElementById('page-monitor')?.textContent ?? '').includes('MONITOR_ENABLED=false'));
+    await page.waitForFunction(() =>
+      (document.getElementById('page-monitor')?.textContent ?? '').includes('MONITOR_ENABLED=false'),
+    );
     await page.click('[data-tab="chat"]');
     await page.click('#chat-form button[type=submit]');
     await page.waitForFunction(() => (document.getElementById('chat-answer')?.textContent ?? '').length > 0);

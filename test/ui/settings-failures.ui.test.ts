@@ -25,10 +25,19 @@ const disk = failingDisk();
 /** Seeds a rule, a silence and a webhook channel, with the admin token where one is set. */
 async function seed(app: TestApp, headers: Record<string, string> = {}): Promise<void> {
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${app.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(`${app.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     expect(res.status, await res.text()).toBe(201);
   };
-  await post('/api/monitor/alerts/rules', { name: 'Hot GPU', metric: 'gpu_temperature_celsius', op: '>', threshold: 85 });
+  await post('/api/monitor/alerts/rules', {
+    name: 'Hot GPU',
+    metric: 'gpu_temperature_celsius',
+    op: '>',
+    threshold: 85,
+  });
   await post('/api/monitor/alerts/silences', { kind: 'daily', start: '01:50', end: '02:10', timeZone: 'UTC' });
   await post('/api/monitor/alerts/channels', { name: 'ops-hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' });
 }
@@ -51,13 +60,18 @@ afterAll(async () => {
 async function open(app: TestApp, locale: string, viewport: { width: number; height: number }) {
   const context = await browser.newContext({ locale, viewport });
   await context.addInitScript(() => {
-    window.addEventListener('unhandledrejection', (e) => console.error(`unhandled rejection: ${e.reason?.message ?? e.reason}`));
+    window.addEventListener('unhandledrejection', (e) =>
+      console.error(`unhandled rejection: ${e.reason?.message ?? e.reason}`),
+    );
   });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // A request or the stream failing to connect is the network's report, not a script error.
-  page.on('console', (m) => { if (m.type() === 'error' && !/^(Failed to load resource|WebSocket connection to)/.test(m.text())) errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^(Failed to load resource|WebSocket connection to)/.test(m.text()))
+      errors.push(m.text());
+  });
   await page.goto(`${app.baseUrl}/#monitor`);
   await page.click('#open-settings');
   await page.waitForSelector('#settings:not([hidden]) .settings-tabs');
@@ -66,7 +80,12 @@ async function open(app: TestApp, locale: string, viewport: { width: number; hei
 
 const state = async (app: TestApp) => {
   const get = async (path: string) => (await fetch(`${app.baseUrl}${path}`)).json();
-  return { rules: await get('/api/monitor/alerts/rules'), silences: await get('/api/monitor/alerts/silences'), channels: await get('/api/monitor/alerts/channels'), presets: await get('/api/monitor/alerts/presets') };
+  return {
+    rules: await get('/api/monitor/alerts/rules'),
+    silences: await get('/api/monitor/alerts/silences'),
+    channels: await get('/api/monitor/alerts/channels'),
+    presets: await get('/api/monitor/alerts/presets'),
+  };
 };
 
 /** The text of the failure shown inside `scope`, once it appears. */
@@ -77,7 +96,12 @@ async function failure(page: Page, scope: string): Promise<string> {
 
 async function checkLayout(page: Page, name: string): Promise<void> {
   expect(await sidewaysOverflow(page)).toEqual([]);
-  expect(await clippedInside(page, '#settings td, #settings .field, #settings .preset-list li, #settings .silence-list li, #settings .action-error')).toEqual([]);
+  expect(
+    await clippedInside(
+      page,
+      '#settings td, #settings .field, #settings .preset-list li, #settings .silence-list li, #settings .action-error',
+    ),
+  ).toEqual([]);
   await page.screenshot({ path: `${SHOTS}/${name}.png` });
 }
 
@@ -104,7 +128,11 @@ async function pressEveryButton(page: Page, tag: string, e: Expect): Promise<voi
   await says('#settings-rules', 'toggleRule');
   expect(await page.isChecked(`${row} input[type=checkbox]`)).toBe(true);
   await page.click(`${row} button.delete`);
-  await page.waitForFunction(() => document.querySelectorAll('#settings-rules .action-error').length === 1 && !document.querySelector('#rules-table button.delete[disabled]'));
+  await page.waitForFunction(
+    () =>
+      document.querySelectorAll('#settings-rules .action-error').length === 1 &&
+      !document.querySelector('#rules-table button.delete[disabled]'),
+  );
   await says('#settings-rules', 'deleteRule');
   expect(await page.isVisible(row)).toBe(true);
   await checkLayout(page, `rules-${tag}`);
@@ -141,12 +169,24 @@ async function pressEveryButton(page: Page, tag: string, e: Expect): Promise<voi
   const hook = '#channels-table tr[data-channel="ops-hook"]';
   await page.click(`${hook} button.test`);
   if (e.testRefused) await says('#channels-panel', 'testChannel');
-  else await page.waitForFunction(() => /^ops-hook: .+/.test(document.querySelector('#channels-panel .result')?.textContent ?? '') && !document.querySelector('#channels-panel .result')!.textContent!.endsWith('…'));
+  else
+    await page.waitForFunction(
+      () =>
+        /^ops-hook: .+/.test(document.querySelector('#channels-panel .result')?.textContent ?? '') &&
+        !document.querySelector('#channels-panel .result')!.textContent!.endsWith('…'),
+    );
   await page.click(`${hook} button.delete`);
   await page.click(`${hook} button.delete`);
-  await page.waitForFunction(() => [...document.querySelectorAll('#channels-panel .action-error')].some((x) => x.textContent!.length > 0) && !document.querySelector('#channels-table button[disabled]'));
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('#channels-panel .action-error')].some((x) => x.textContent!.length > 0) &&
+      !document.querySelector('#channels-table button[disabled]'),
+  );
   const channelErrors = await page.$$eval('#channels-panel .action-error', (els) => els.map((x) => x.textContent!));
-  expect(channelErrors.some((x) => x.startsWith(e.says('deleteChannel')) && e.reason.test(x)), channelErrors.join(' | ')).toBe(true);
+  expect(
+    channelErrors.some((x) => x.startsWith(e.says('deleteChannel')) && e.reason.test(x)),
+    channelErrors.join(' | '),
+  ).toBe(true);
   expect(await page.isVisible(hook)).toBe(true);
   await page.click(`${hook} button.edit`);
   await page.fill('#channel-form [name=url]', 'http://127.0.0.1:9/elsewhere');
@@ -163,37 +203,68 @@ async function pressEveryButton(page: Page, tag: string, e: Expect): Promise<voi
 }
 
 const EN: Record<string, string> = {
-  toggleRule: 'change the rule', deleteRule: 'delete the rule', saveRule: 'save the rule', importPreset: 'import the preset',
-  deleteSilence: 'delete the silence', addSilence: 'add the silence', saveChannel: 'save the channel', deleteChannel: 'delete the channel', testChannel: 'send the test',
+  toggleRule: 'change the rule',
+  deleteRule: 'delete the rule',
+  saveRule: 'save the rule',
+  importPreset: 'import the preset',
+  deleteSilence: 'delete the silence',
+  addSilence: 'add the silence',
+  saveChannel: 'save the channel',
+  deleteChannel: 'delete the channel',
+  testChannel: 'send the test',
 };
 const ZH: Record<string, string> = {
-  toggleRule: '修改规则', deleteRule: '删除规则', saveRule: '保存规则', importPreset: '导入预设',
-  deleteSilence: '删除静默', addSilence: '添加静默', saveChannel: '保存渠道', deleteChannel: '删除渠道', testChannel: '发送测试',
+  toggleRule: '修改规则',
+  deleteRule: '删除规则',
+  saveRule: '保存规则',
+  importPreset: '导入预设',
+  deleteSilence: '删除静默',
+  addSilence: '添加静默',
+  saveChannel: '保存渠道',
+  deleteChannel: '删除渠道',
+  testChannel: '发送测试',
 };
 
 describe('Settings says when the server refuses a change', () => {
-  it('with an admin token set: every change is refused, said in English at 1280×800, nothing changed', { timeout: 90_000 }, async () => {
+  it('with an admin token set: every change is refused, said in English at 1280×800, nothing changed', {
+    timeout: 90_000,
+  }, async () => {
     const before = await state(guarded);
     const { page, errors } = await open(guarded, 'en-US', { width: 1280, height: 800 });
-    await pressEveryButton(page, '1280-en', { says: (a) => `Could not ${EN[a]}: `, reason: /needs the admin token/, testRefused: true });
+    await pressEveryButton(page, '1280-en', {
+      says: (a) => `Could not ${EN[a]}: `,
+      reason: /needs the admin token/,
+      testRefused: true,
+    });
     expect(await state(guarded)).toEqual(before);
     expect(errors).toEqual([]);
     await page.context().close();
   });
 
-  for (const [locale, viewport] of [['zh-CN', { width: 390, height: 844 }], ['en-US', { width: 1920, height: 1080 }]] as const) {
-    it(`with a full disk: every save is refused (507), said in ${locale} at ${viewport.width}×${viewport.height}`, { timeout: 90_000 }, async () => {
+  for (const [locale, viewport] of [
+    ['zh-CN', { width: 390, height: 844 }],
+    ['en-US', { width: 1920, height: 1080 }],
+  ] as const) {
+    it(`with a full disk: every save is refused (507), said in ${locale} at ${viewport.width}×${viewport.height}`, {
+      timeout: 90_000,
+    }, async () => {
       const before = await state(full);
       const { page, errors } = await open(full, locale, viewport);
       const says = locale === 'zh-CN' ? (a: string) => `无法${ZH[a]}：` : (a: string) => `Could not ${EN[a]}: `;
-      await pressEveryButton(page, `${viewport.width}-${locale}`, { says, reason: /full \(ENOSPC\)/, testRefused: false });
+      await pressEveryButton(page, `${viewport.width}-${locale}`, {
+        says,
+        reason: /full \(ENOSPC\)/,
+        testRefused: false,
+      });
       expect(await state(full)).toEqual(before);
       expect(errors).toEqual([]);
       await page.context().close();
     });
   }
 
-  it('when the server has gone: a button says it did not answer, and Settings says it could not load', { timeout: 60_000 }, async () => {
+  it('when the server has gone: a button says it did not answer, and Settings says it could not load', {
+    timeout: 60_000,
+  }, async () => {
     const app = await startApp({}, { probes: false });
     await seed(app);
     const { page, errors } = await open(app, 'en-US', { width: 1280, height: 800 });

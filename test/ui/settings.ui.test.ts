@@ -31,7 +31,11 @@ async function newRule(page: Page, name: string, search: string, metric: string)
 
 async function save(page: Page, name: string): Promise<any> {
   await page.click('#rule-form button[type=submit]');
-  await page.waitForFunction((n) => [...document.querySelectorAll('#rules-table tr[data-rule] td:first-child')].some((td) => td.textContent === n), name);
+  await page.waitForFunction(
+    (n) =>
+      [...document.querySelectorAll('#rules-table tr[data-rule] td:first-child')].some((td) => td.textContent === n),
+    name,
+  );
   return (await rules()).find((r) => r.name === name);
 }
 
@@ -39,7 +43,13 @@ describe('Settings', () => {
   it('has the five tabs, and + Add Rule is a button that opens the form', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await openSettings(page);
-    expect(await page.$$eval('.settings-tabs button', (els) => els.map((e) => e.textContent))).toEqual(['Alert Rules', 'Presets', 'Silences', 'Channels', 'History']);
+    expect(await page.$$eval('.settings-tabs button', (els) => els.map((e) => e.textContent))).toEqual([
+      'Alert Rules',
+      'Presets',
+      'Silences',
+      'Channels',
+      'History',
+    ]);
     expect(await page.isHidden('#rule-form')).toBe(true);
     expect(await page.evaluate(() => document.getElementById('add-rule')!.tagName)).toBe('BUTTON');
     await page.click('#add-rule');
@@ -55,9 +65,13 @@ describe('Settings', () => {
     // The picker: a search narrows the list; the chosen metric's help and unit are shown.
     await page.click('#add-rule');
     await page.fill('#rule-form .metric-search >> nth=0', 'temperature');
-    expect(await page.$$eval('#rule-form [name=metric] option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['gpu_temperature_celsius']);
+    expect(
+      await page.$$eval('#rule-form [name=metric] option', (os) => os.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(['gpu_temperature_celsius']);
     await page.selectOption('#rule-form [name=metric]', 'gpu_temperature_celsius');
-    expect(await page.textContent('#rule-form .metric-about >> nth=0')).toBe('GPU core temperature. Unit: °C. Labels: gpu.');
+    expect(await page.textContent('#rule-form .metric-about >> nth=0')).toBe(
+      'GPU core temperature. Unit: °C. Labels: gpu.',
+    );
     await page.click('#rule-form button.cancel');
 
     // Consecutive checks, a recovery threshold, keep-firing and a repeat interval.
@@ -68,8 +82,19 @@ describe('Settings', () => {
     await page.fill('#rule-form [name=recoverThreshold]', '85');
     await page.fill('#rule-form [name=keepFiringFor]', '2m');
     await page.fill('#rule-form [name=repeatInterval]', '1h');
-    expect(await save(page, 'Memory pressure')).toMatchObject({ metric: 'gpu_memory_utilization_percent', labels: { gpu: '0' }, op: '>', threshold: 90, consecutiveChecks: 3, recoverThreshold: 85, keepFiringFor: '2m', repeatInterval: '1h' });
-    expect(await page.textContent('#rules-table tr:has-text("Memory pressure") .condition')).toBe('gpu_memory_utilization_percent{gpu=0} > 90 × 3; recovers past 85; keeps firing 2m');
+    expect(await save(page, 'Memory pressure')).toMatchObject({
+      metric: 'gpu_memory_utilization_percent',
+      labels: { gpu: '0' },
+      op: '>',
+      threshold: 90,
+      consecutiveChecks: 3,
+      recoverThreshold: 85,
+      keepFiringFor: '2m',
+      repeatInterval: '1h',
+    });
+    expect(await page.textContent('#rules-table tr:has-text("Memory pressure") .condition')).toBe(
+      'gpu_memory_utilization_percent{gpu=0} > 90 × 3; recovers past 85; keeps firing 2m',
+    );
 
     // `for` and an AND condition, with a severity.
     await newRule(page, 'GUI guard', 'gui_step_success', 'gui_step_success_rate');
@@ -80,7 +105,13 @@ describe('Settings', () => {
     await page.selectOption('#rule-form [name="and.metric"]', 'gui_step_avg_duration');
     await page.fill('#rule-form [name="and.threshold"]', '3000');
     await page.selectOption('#rule-form [name=severity]', 'critical');
-    expect(await save(page, 'GUI guard')).toMatchObject({ op: '<', threshold: 85, for: '2m', severity: 'critical', and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 } });
+    expect(await save(page, 'GUI guard')).toMatchObject({
+      op: '<',
+      threshold: 85,
+      for: '2m',
+      severity: 'critical',
+      and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 },
+    });
 
     // A surge against a baseline.
     await newRule(page, 'RPS surge', 'requests_per', 'requests_per_second');
@@ -90,20 +121,30 @@ describe('Settings', () => {
     await page.fill('#rule-form [name=threshold]', '300');
     await page.fill('#rule-form [name=surgeBaseline]', '10m');
     expect(await save(page, 'RPS surge')).toMatchObject({ surgeBaseline: '10m', threshold: 300 });
-    expect(await page.textContent('#rules-table tr:has-text("RPS surge") .condition')).toBe('requests_per_second{endpoint=*} change > 300 % against its 10m mean');
+    expect(await page.textContent('#rules-table tr:has-text("RPS surge") .condition')).toBe(
+      'requests_per_second{endpoint=*} change > 300 % against its 10m mean',
+    );
 
     // NVML's samples: the form says which metric the kind needs, the server holds it to it.
     await newRule(page, 'Saturated', 'utilisation', 'gpu_memory_utilization_percent');
     await page.check('#rule-form [name=kind][value=sample]');
-    expect(await page.textContent('#rule-form .kinds .warn-text')).toBe('This kind works on gpu_utilization_percent: pick that metric.');
+    expect(await page.textContent('#rule-form .kinds .warn-text')).toBe(
+      'This kind works on gpu_utilization_percent: pick that metric.',
+    );
     await page.fill('#rule-form [name=threshold]', '98');
     await page.fill('#rule-form [name=sampleSeconds]', '5');
     await page.click('#rule-form button[type=submit]');
     await page.waitForSelector('#rule-form .field-error');
-    expect(await page.textContent('#rule-form .field-error')).toContain('sample-based rules work on gpu_utilization_percent');
+    expect(await page.textContent('#rule-form .field-error')).toContain(
+      'sample-based rules work on gpu_utilization_percent',
+    );
     await page.fill('#rule-form .metric-search >> nth=0', 'gpu_utilization_percent');
     await page.selectOption('#rule-form [name=metric]', 'gpu_utilization_percent');
-    expect(await save(page, 'Saturated')).toMatchObject({ metric: 'gpu_utilization_percent', sampleSeconds: 5, threshold: 98 });
+    expect(await save(page, 'Saturated')).toMatchObject({
+      metric: 'gpu_utilization_percent',
+      sampleSeconds: 5,
+      threshold: 98,
+    });
 
     // Per request, and no data that fires.
     await newRule(page, 'Long context', 'input_token', 'input_token_count');
@@ -128,21 +169,37 @@ describe('Settings', () => {
 
   it('warns when a chosen channel is not configured, and tests a rule before saving it', async () => {
     // Channels are picked by name: a rule that names one nobody configured (here: email).
-    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Mailed before', metric: 'error_rate_percent', op: '>', threshold: 5, channels: ['console', 'email'] }) });
+    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Mailed before',
+        metric: 'error_rate_percent',
+        op: '>',
+        threshold: 5,
+        channels: ['console', 'email'],
+      }),
+    });
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await openSettings(page);
     await newRule(page, 'Mail me', 'error_rate', 'error_rate_percent');
     expect(await page.isHidden('#rule-form .channel-warning')).toBe(true);
-    expect(await page.$$eval('#rule-form [name=channels]', (els) => els.map((e) => (e as HTMLInputElement).value))).toEqual(['console']);
+    expect(
+      await page.$$eval('#rule-form [name=channels]', (els) => els.map((e) => (e as HTMLInputElement).value)),
+    ).toEqual(['console']);
     await page.click('#rules-table tr:has-text("Mailed before") button.edit');
     expect(await page.isChecked('#rule-form [name=channels][value=email]')).toBe(true);
-    expect(await page.textContent('#rule-form .channel-warning')).toBe('email not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.');
+    expect(await page.textContent('#rule-form .channel-warning')).toBe(
+      'email not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.',
+    );
     await page.click('#rule-form button.cancel');
     await newRule(page, 'Mail me', 'error_rate', 'error_rate_percent');
     await page.fill('#rule-form [name=threshold]', '5');
     await page.click('#rule-form button.test');
     await page.waitForSelector('#rule-form .test-result strong');
-    expect(await page.textContent('#rule-form .test-result strong')).toMatch(/^Would not fire now \(\d+ checks replayed\)$/);
+    expect(await page.textContent('#rule-form .test-result strong')).toMatch(
+      /^Would not fire now \(\d+ checks replayed\)$/,
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -156,10 +213,14 @@ describe('Settings', () => {
     await page.fill('#silence-form [name=timeZone]', 'Asia/Shanghai');
     await page.selectOption('#silence-form [name=scope]', 'severity');
     await page.selectOption('#silence-form [name=severity]', 'warning');
-    expect(await page.textContent('#silence-form .silence-preview')).toBe('Will silence: Every day 01:50–02:10 Asia/Shanghai · warning alerts');
+    expect(await page.textContent('#silence-form .silence-preview')).toBe(
+      'Will silence: Every day 01:50–02:10 Asia/Shanghai · warning alerts',
+    );
     await page.click('#silence-form button[type=submit]');
     await page.waitForSelector('.silence-list li');
-    expect(await page.textContent('.silence-list li .silence-text')).toBe('Every day 01:50–02:10 Asia/Shanghai · warning alerts');
+    expect(await page.textContent('.silence-list li .silence-text')).toBe(
+      'Every day 01:50–02:10 Asia/Shanghai · warning alerts',
+    );
 
     await page.click('[data-settings-tab="silences"]');
     await page.selectOption('#silence-form [name=kind]', 'once');
@@ -173,20 +234,44 @@ describe('Settings', () => {
     const texts = await page.$$eval('.silence-list li .silence-text', (els) => els.map((e) => e.textContent));
     expect(texts[1]).toMatch(/^Once, Dec 1, 2026, 1:50 AM → Dec 1, 2026, 3:00 AM · rule “GUI guard”$/);
     const stored = ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/silences`)).json()) as any).silences[1];
-    expect(stored).toMatchObject({ kind: 'once', comment: 'model hot update', matchers: { ruleId: expect.any(String) } });
+    expect(stored).toMatchObject({
+      kind: 'once',
+      comment: 'model hot update',
+      matchers: { ruleId: expect.any(String) },
+    });
     expect(Date.parse(stored.endsAt) - Date.parse(stored.startsAt)).toBe(70 * 60_000);
     expect(errors).toEqual([]);
     await page.context().close();
   });
 
-  for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+  for (const viewport of [
+    { width: 390, height: 844 },
+    { width: 1280, height: 800 },
+  ]) {
     it(`reads in Chinese on every tab, with nothing scrolling sideways at ${viewport.width}×${viewport.height}`, async () => {
       if (!(await rules()).some((r) => r.name === 'Disk busy')) {
-        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Disk busy', metric: 'disk_io_wait_percent', op: '>', threshold: 30, for: '2m', severity: 'critical' }) });
+        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'Disk busy',
+            metric: 'disk_io_wait_percent',
+            op: '>',
+            threshold: 30,
+            for: '2m',
+            severity: 'critical',
+          }),
+        });
       }
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'zh-CN', viewport);
       await openSettings(page);
-      expect(await page.$$eval('.settings-tabs button', (els) => els.map((e) => e.textContent))).toEqual(['告警规则', '预设', '静默', '通知渠道', '历史']);
+      expect(await page.$$eval('.settings-tabs button', (els) => els.map((e) => e.textContent))).toEqual([
+        '告警规则',
+        '预设',
+        '静默',
+        '通知渠道',
+        '历史',
+      ]);
       await page.click('#add-rule');
       for (const tab of ['rules', 'presets', 'silences', 'channels', 'history']) {
         await page.click(`[data-settings-tab="${tab}"]`);
@@ -199,7 +284,9 @@ describe('Settings', () => {
       expect(await page.textContent('.preset-list li[data-preset="ocr-degradation"]')).toContain('OCR 置信度低于 0.6');
       await page.click('[data-settings-tab="rules"]');
       expect(await page.textContent('#rules-table tr:has-text("Disk busy")')).toContain('严重');
-      expect(await page.textContent('#rules-table tr:has-text("Disk busy") .condition')).toBe('disk_io_wait_percent > 30 持续 2m');
+      expect(await page.textContent('#rules-table tr:has-text("Disk busy") .condition')).toBe(
+        'disk_io_wait_percent > 30 持续 2m',
+      );
       expect(errors).toEqual([]);
       await page.context().close();
     });

@@ -13,7 +13,11 @@ function files(dir: string): string[] {
 
 describe('UI weight', () => {
   it('stays under 200 KB of JS and CSS, gzipped', () => {
-    const assets = [...files('public').filter((f) => /\.(js|css|html)$/.test(f)), 'node_modules/uplot/dist/uPlot.esm.js', 'node_modules/uplot/dist/uPlot.min.css'];
+    const assets = [
+      ...files('public').filter((f) => /\.(js|css|html)$/.test(f)),
+      'node_modules/uplot/dist/uPlot.esm.js',
+      'node_modules/uplot/dist/uPlot.min.css',
+    ];
     const gz = assets.reduce((a, f) => a + gzipSync(readFileSync(f), { level: 9 }).length, 0);
     expect(gz).toBeLessThan(200 * 1024);
   });

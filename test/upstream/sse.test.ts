@@ -5,9 +5,16 @@ import { SseTap } from '../../src/upstream/sse.js';
 
 const chunk = (content: string) => JSON.stringify({ choices: [{ index: 0, delta: { content } }] });
 const stream = (eol: string) =>
-  [`data: ${chunk('')}`, `: keep-alive comment`, `data: ${chunk('你好')}`, `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}`,
-    `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 3 } })}`, 'data: [DONE]']
-    .map((e) => `${e}${eol}${eol}`).join('');
+  [
+    `data: ${chunk('')}`,
+    `: keep-alive comment`,
+    `data: ${chunk('你好')}`,
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}`,
+    `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 3 } })}`,
+    'data: [DONE]',
+  ]
+    .map((e) => `${e}${eol}${eol}`)
+    .join('');
 
 /** Runs a stream through a tap in pieces of `size` bytes. */
 async function relay(text: string, size: number, dropUsageChunk = false) {
@@ -24,7 +31,11 @@ async function relay(text: string, size: number, dropUsageChunk = false) {
 }
 
 describe('SseTap', () => {
-  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+  for (const [name, eol] of [
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ] as const) {
     it(`relays ${name} streams byte for byte and reads first token and usage, split anywhere`, async () => {
       const text = stream(eol);
       for (const size of [1, 2, 3, 7, 64, text.length]) {
@@ -49,6 +60,8 @@ describe('SseTap', () => {
     const r = await relay(`data: ${chunk('half')}\n\n`, 4);
     expect(r.complete).toBe(false);
     expect(r.failure?.code).toBe('UPSTREAM_STREAM_CUT');
-    expect(r.out.split('\n\n').filter(Boolean).at(-1)).toMatch(/^data: \{"error":\{"message":"The model server ended the stream/);
+    expect(r.out.split('\n\n').filter(Boolean).at(-1)).toMatch(
+      /^data: \{"error":\{"message":"The model server ended the stream/,
+    );
   });
 });

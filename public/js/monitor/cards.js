@@ -25,7 +25,11 @@ export function cardFacts(c, snapshot) {
   switch (c.id) {
     case 'gpu_memory':
       if (c.value === null) return [];
-      return [d.usedMiB !== undefined ? `${fmtNumber(d.usedMiB, 0)} / ${fmtNumber(d.totalMiB, 0)} MiB` : null, gpuName(d), d.simulated ? t('simulated.gpu') : null];
+      return [
+        d.usedMiB !== undefined ? `${fmtNumber(d.usedMiB, 0)} / ${fmtNumber(d.totalMiB, 0)} MiB` : null,
+        gpuName(d),
+        d.simulated ? t('simulated.gpu') : null,
+      ];
     case 'gpu_utilization':
       if (c.value === null) return [];
       return [gpuName(d), d.simulated ? t('simulated.gpu') : null];
@@ -34,14 +38,23 @@ export function cardFacts(c, snapshot) {
     case 'rps': {
       if (d.requestsInWindow === null || d.requestsInWindow === undefined) return [];
       const minutes = snapshot.windowMs / 60_000;
-      return [minutes === 1 ? t('card.rps.lastMinute', { n: fmtNumber(d.requestsInWindow, 0) }) : t('card.rps.window', { n: fmtNumber(d.requestsInWindow, 0), w: fmtNumber(minutes, minutes % 1 ? 1 : 0) })];
+      return [
+        minutes === 1
+          ? t('card.rps.lastMinute', { n: fmtNumber(d.requestsInWindow, 0) })
+          : t('card.rps.window', { n: fmtNumber(d.requestsInWindow, 0), w: fmtNumber(minutes, minutes % 1 ? 1 : 0) }),
+      ];
     }
     case 'connections':
-      return [t('card.conn.inFlight', { n: fmtNumber(d.modelRequestsInFlight ?? 0, 0) }), t('card.conn.ws', { n: fmtNumber(d.websocket ?? 0, 0) })];
+      return [
+        t('card.conn.inFlight', { n: fmtNumber(d.modelRequestsInFlight ?? 0, 0) }),
+        t('card.conn.ws', { n: fmtNumber(d.websocket ?? 0, 0) }),
+      ];
     case 'error_rate':
       return [
         d.share4xxPercent === null || d.share4xxPercent === undefined ? null : `4xx ${fmtPercent(d.share4xxPercent)}`,
-        d.status2xx === null || d.status2xx === undefined ? null : `2xx ${fmtNumber(d.status2xx, 0)} · 4xx ${fmtNumber(d.status4xx ?? 0, 0)} · 5xx ${fmtNumber(d.status5xx ?? 0, 0)}`,
+        d.status2xx === null || d.status2xx === undefined
+          ? null
+          : `2xx ${fmtNumber(d.status2xx, 0)} · 4xx ${fmtNumber(d.status4xx ?? 0, 0)} · 5xx ${fmtNumber(d.status5xx ?? 0, 0)}`,
       ];
     default:
       return [];
@@ -72,7 +85,9 @@ class CardView {
     this.spark = svgEl('spark');
     this.status = h('span', { class: 'status' });
     this.reason = h('div', { class: 'reason' });
-    this.el = h('div', { class: 'card', dataset: { card: id }, tabindex: 0 },
+    this.el = h(
+      'div',
+      { class: 'card', dataset: { card: id }, tabindex: 0 },
       h('div', { class: 'head' }, this.title, this.expandBtn),
       h('div', { class: 'value' }, this.number, this.change),
       this.facts,
@@ -109,11 +124,22 @@ class CardView {
 
   openHover() {
     if (!this.c || this.c.spark.length === 0 || this.hover) return;
-    const box = h('div', { class: 'hover-chart', role: 'img', 'aria-label': `${t(`card.${this.id}`)} · ${t('chart.last5m')}` },
-      h('div', { class: 'muted small', text: `${t(`card.${this.id}`)} · ${t('chart.last5m')}` }));
+    const box = h(
+      'div',
+      { class: 'hover-chart', role: 'img', 'aria-label': `${t(`card.${this.id}`)} · ${t('chart.last5m')}` },
+      h('div', { class: 'muted small', text: `${t(`card.${this.id}`)} · ${t('chart.last5m')}` }),
+    );
     this.el.append(box);
     const width = Math.max(220, Math.min(420, this.el.clientWidth - 8));
-    this.hover = { box, chart: lineChart(box, hoverSeries(this.c), { width, height: 170, unit: this.c.unit, legend: this.id === 'latency' }) };
+    this.hover = {
+      box,
+      chart: lineChart(box, hoverSeries(this.c), {
+        width,
+        height: 170,
+        unit: this.c.unit,
+        legend: this.id === 'latency',
+      }),
+    };
   }
 
   closeHover() {
@@ -153,9 +179,23 @@ export class Cards {
     const title = `${t(`card.${c.id}`)} · ${c.metric}`;
     const emptyText = translateReason(c.reason ?? '') || '—';
     if (c.id === 'latency') {
-      return showSeries(this.side, { title, emptyText, lines: ['p50', 'p95', 'p99'].map((q) => ({ name: q.toUpperCase(), metric: `latency_ms_${q}`, labels: c.labels })) });
+      return showSeries(this.side, {
+        title,
+        emptyText,
+        lines: ['p50', 'p95', 'p99'].map((q) => ({
+          name: q.toUpperCase(),
+          metric: `latency_ms_${q}`,
+          labels: c.labels,
+        })),
+      });
     }
     // Every GPU, or every model endpoint next to their merged "*" series.
-    return showSeries(this.side, { title, emptyText, lines: [{ metric: c.metric }], filter: (s) => !s.labels.endpoint || s.labels.endpoint === '*' || /^\/(v1|api\/(ocr|gui|video))/.test(s.labels.endpoint) });
+    return showSeries(this.side, {
+      title,
+      emptyText,
+      lines: [{ metric: c.metric }],
+      filter: (s) =>
+        !s.labels.endpoint || s.labels.endpoint === '*' || /^\/(v1|api\/(ocr|gui|video))/.test(s.labels.endpoint),
+    });
   }
 }

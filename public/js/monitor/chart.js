@@ -18,25 +18,55 @@ export function align(series) {
   return [times.map((t) => t / 1000), ...cols];
 }
 
-const nameOf = (s) => s.name ?? (Object.entries(s.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || 'value');
+const nameOf = (s) =>
+  s.name ??
+  (Object.entries(s.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ') ||
+    'value');
 
 /** A line chart; `chart.update(series)` replaces its data without rebuilding it. */
 export function lineChart(target, series, { width, height, unit, legend = true }) {
-  const plot = new uPlot({
-    width, height,
-    legend: { show: legend, live: legend },
-    cursor: { show: true, drag: { x: false, y: false } },
-    scales: { x: { time: true } },
-    axes: [
-      { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' } },
-      { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' }, size: 64, space: 24, values: (_u, ticks) => ticks.map((v) => fmtAxis(v, unit)) },
-    ],
-    series: [{}, ...series.map((s, i) => ({ label: nameOf(s), stroke: s.colour ?? COLOURS[i % COLOURS.length], width: 1.5, spanGaps: false, value: (_u, v) => fmtValue(v, unit) }))],
-  }, align(series), target);
+  const plot = new uPlot(
+    {
+      width,
+      height,
+      legend: { show: legend, live: legend },
+      cursor: { show: true, drag: { x: false, y: false } },
+      scales: { x: { time: true } },
+      axes: [
+        { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' } },
+        {
+          stroke: '#6b7280',
+          grid: { stroke: '#eef0f3' },
+          ticks: { stroke: '#e5e7eb' },
+          size: 64,
+          space: 24,
+          values: (_u, ticks) => ticks.map((v) => fmtAxis(v, unit)),
+        },
+      ],
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          label: nameOf(s),
+          stroke: s.colour ?? COLOURS[i % COLOURS.length],
+          width: 1.5,
+          spanGaps: false,
+          value: (_u, v) => fmtValue(v, unit),
+        })),
+      ],
+    },
+    align(series),
+    target,
+  );
   return {
     plot,
-    update(next) { plot.setData(align(next)); },
-    destroy() { plot.destroy(); },
+    update(next) {
+      plot.setData(align(next));
+    },
+    destroy() {
+      plot.destroy();
+    },
   };
 }
 
@@ -56,8 +86,14 @@ export function sparkline(svg, points, from, to) {
   }
   let lo = Infinity;
   let hi = -Infinity;
-  for (const [, v] of points) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  if (hi === lo) { hi += 1; lo -= 1; }
+  for (const [, v] of points) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (hi === lo) {
+    hi += 1;
+    lo -= 1;
+  }
   const span = Math.max(1, to - from);
   let out = '';
   for (const [t, v] of points) {
@@ -66,7 +102,8 @@ export function sparkline(svg, points, from, to) {
     out += `${x.toFixed(1)},${y.toFixed(1)} `;
   }
   // One point is a dash, not nothing.
-  if (points.length === 1) out += `${Math.min(100, ((points[0][0] - from) / span) * 100 + 2).toFixed(1)},${out.split(',')[1]}`;
+  if (points.length === 1)
+    out += `${Math.min(100, ((points[0][0] - from) / span) * 100 + 2).toFixed(1)},${out.split(',')[1]}`;
   line.setAttribute('points', out.trim());
 }
 

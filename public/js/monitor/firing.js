@@ -8,7 +8,10 @@ import { fmtAge, fmtValue } from '../format.js';
 import { t } from '../i18n.js';
 
 const ORDER = { critical: 0, warning: 1, info: 2 };
-const labelsText = (labels) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+const labelsText = (labels) =>
+  Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 export class FiringList {
   /** metrics: the catalogue's, for each metric's unit. */
@@ -54,7 +57,9 @@ export class FiringList {
   }
 
   render() {
-    const firing = this.alerts.filter((a) => a.state === 'firing').sort((a, b) => (ORDER[a.severity] ?? 3) - (ORDER[b.severity] ?? 3) || a.firingSince - b.firingSince);
+    const firing = this.alerts
+      .filter((a) => a.state === 'firing')
+      .sort((a, b) => (ORDER[a.severity] ?? 3) - (ORDER[b.severity] ?? 3) || a.firingSince - b.firingSince);
     const pending = this.alerts.filter((a) => a.state === 'pending');
     this.badge(firing.length);
     this.root.hidden = firing.length === 0 && pending.length === 0;
@@ -67,23 +72,44 @@ export class FiringList {
       const where = labelsText(a.labels);
       // No reading at this check: the last value that breached says what fired.
       const value = a.value ?? a.breachPoints?.at(-1)?.[1] ?? null;
-      return h('li', { class: `firing-row ${a.severity}`, dataset: { rule: a.ruleId } },
+      return h(
+        'li',
+        { class: `firing-row ${a.severity}`, dataset: { rule: a.ruleId } },
         h('span', { class: `sev ${a.severity}`, text: t(`severity.${a.severity}`) }),
         h('span', { class: 'rule', text: a.ruleName }),
         where ? h('span', { class: 'where muted', text: where }) : null,
-        h('span', { class: 'val', text: `${rule?.metric ?? ''} ${rule?.surgeBaseline ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline }) : fmtValue(value, unit)}`.trim() }),
-        h('span', { class: 'since muted', text: t('firing.since', { at: new Date(a.firingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }), age: fmtAge(now - a.firingSince) }) }),
+        h('span', {
+          class: 'val',
+          text: `${rule?.metric ?? ''} ${rule?.surgeBaseline ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline }) : fmtValue(value, unit)}`.trim(),
+        }),
+        h('span', {
+          class: 'since muted',
+          text: t('firing.since', {
+            at: new Date(a.firingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+            age: fmtAge(now - a.firingSince),
+          }),
+        }),
         a.acknowledgedBy
           ? h('span', { class: 'acked muted', text: t('firing.acked', { by: a.acknowledgedBy }) })
-          : h('button', { type: 'button', class: 'ack', text: t('alert.ack'), onclick: async () => {
-            await api('/api/monitor/alerts/active/ack', { body: { ruleId: a.ruleId, labels: a.labels } }).catch(() => {});
-          } }),
+          : h('button', {
+              type: 'button',
+              class: 'ack',
+              text: t('alert.ack'),
+              onclick: async () => {
+                await api('/api/monitor/alerts/active/ack', { body: { ruleId: a.ruleId, labels: a.labels } }).catch(
+                  () => {},
+                );
+              },
+            }),
       );
     });
     this.root.replaceChildren(
-      h('div', { class: 'firing-head' },
+      h(
+        'div',
+        { class: 'firing-head' },
         h('strong', { text: t('firing.title', { n: firing.length }) }),
-        pending.length ? h('span', { class: 'muted', text: t('firing.pending', { n: pending.length }) }) : null),
+        pending.length ? h('span', { class: 'muted', text: t('firing.pending', { n: pending.length }) }) : null,
+      ),
       firing.length ? h('ul', { class: 'firing-rows' }, ...rows) : null,
     );
   }

@@ -13,9 +13,12 @@ function valueText(item) {
 
 function detailText(item) {
   const d = item.detail ?? {};
-  if (item.id === 'memory' && d.usedMiB !== null && d.usedMiB !== undefined) return `${fmtNumber(d.usedMiB / 1024, 1)} / ${fmtNumber(d.totalMiB / 1024, 1)} GiB`;
-  if (item.id === 'load' && d.load5m !== null && d.load5m !== undefined) return `5m ${fmtNumber(d.load5m, 2)} · 15m ${fmtNumber(d.load15m, 2)}${d.cpus ? ` · ${t('host.cpus', { n: d.cpus })}` : ''}`;
-  if (item.id === 'io_wait' && d.ioPressureSomeAvg10 !== null && d.ioPressureSomeAvg10 !== undefined) return `PSI ${fmtNumber(d.ioPressureSomeAvg10, 1)} %`;
+  if (item.id === 'memory' && d.usedMiB !== null && d.usedMiB !== undefined)
+    return `${fmtNumber(d.usedMiB / 1024, 1)} / ${fmtNumber(d.totalMiB / 1024, 1)} GiB`;
+  if (item.id === 'load' && d.load5m !== null && d.load5m !== undefined)
+    return `5m ${fmtNumber(d.load5m, 2)} · 15m ${fmtNumber(d.load15m, 2)}${d.cpus ? ` · ${t('host.cpus', { n: d.cpus })}` : ''}`;
+  if (item.id === 'io_wait' && d.ioPressureSomeAvg10 !== null && d.ioPressureSomeAvg10 !== undefined)
+    return `PSI ${fmtNumber(d.ioPressureSomeAvg10, 1)} %`;
   return '';
 }
 
@@ -37,8 +40,22 @@ export class HostStrip {
     for (const item of snapshot.host ?? []) {
       let v = this.items.get(item.id);
       if (!v) {
-        v = { label: h('span', { class: 'label' }), value: h('span', { class: 'hv' }), change: h('span', { class: 'trend' }), status: h('span', { class: 'hstatus' }), detail: h('span', { class: 'hdetail muted' }) };
-        v.el = h('div', { class: 'host-item', dataset: { host: item.id } }, v.label, v.value, v.change, v.status, v.detail);
+        v = {
+          label: h('span', { class: 'label' }),
+          value: h('span', { class: 'hv' }),
+          change: h('span', { class: 'trend' }),
+          status: h('span', { class: 'hstatus' }),
+          detail: h('span', { class: 'hdetail muted' }),
+        };
+        v.el = h(
+          'div',
+          { class: 'host-item', dataset: { host: item.id } },
+          v.label,
+          v.value,
+          v.change,
+          v.status,
+          v.detail,
+        );
         this.items.set(item.id, v);
         this.root.append(v.el);
       }

@@ -19,7 +19,10 @@ function formatNumber(v) {
 }
 
 const quote = (s) => (s === '' || /[\s"=]/.test(s) ? JSON.stringify(s) : s);
-const pairs = (o) => Object.entries(o).map(([k, x]) => `${k}=${formatValue(x)}`).join(' ');
+const pairs = (o) =>
+  Object.entries(o)
+    .map(([k, x]) => `${k}=${formatValue(x)}`)
+    .join(' ');
 
 export function formatValue(v) {
   if (typeof v === 'number') return formatNumber(v);

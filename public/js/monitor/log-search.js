@@ -49,7 +49,8 @@ function paramMatches(line, key, value) {
   for (const [k, v] of Object.entries(line.params)) {
     const nk = normalizeKey(k);
     if ((nk === key || nk.startsWith(key)) && formatValue(v).toLowerCase().includes(value)) return true;
-    if (typeof v === 'string' && v.startsWith('{') && formatValue(v).toLowerCase().includes(`${key}=${value}`)) return true;
+    if (typeof v === 'string' && v.startsWith('{') && formatValue(v).toLowerCase().includes(`${key}=${value}`))
+      return true;
   }
   return false;
 }

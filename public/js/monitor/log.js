@@ -43,17 +43,49 @@ export class LogPanel {
     this.list = h('div', { class: 'log-lines', role: 'log' });
     // One listener for a thousand lines.
     const lineOf = (e) => (e.target instanceof Element ? e.target.closest('.log-lines > .log-line') : null);
-    this.list.addEventListener('click', (e) => { const el = lineOf(e); if (el) this.toggle(el); });
-    this.list.addEventListener('keydown', (e) => { const el = lineOf(e); if (el && e.key === 'Enter') this.toggle(el); });
+    this.list.addEventListener('click', (e) => {
+      const el = lineOf(e);
+      if (el) this.toggle(el);
+    });
+    this.list.addEventListener('keydown', (e) => {
+      const el = lineOf(e);
+      if (el && e.key === 'Enter') this.toggle(el);
+    });
     this.pauseBtn = h('button', { type: 'button', class: 'pause', onclick: () => this.togglePause() });
-    this.levelSel = h('select', { onchange: (e) => { this.filter.level = e.target.value; void this.query(); } });
-    this.moduleSel = h('select', { onchange: (e) => { this.filter.module = e.target.value; void this.query(); } });
-    this.searchBox = h('input', { type: 'search', class: 'log-search', oninput: (e) => { this.filter.q = e.target.value; this.scheduleQuery(); } });
-    this.searchBox.addEventListener('keydown', (e) => { if (e.key === 'Enter') { clearTimeout(this.timer); void this.query(); } });
+    this.levelSel = h('select', {
+      onchange: (e) => {
+        this.filter.level = e.target.value;
+        void this.query();
+      },
+    });
+    this.moduleSel = h('select', {
+      onchange: (e) => {
+        this.filter.module = e.target.value;
+        void this.query();
+      },
+    });
+    this.searchBox = h('input', {
+      type: 'search',
+      class: 'log-search',
+      oninput: (e) => {
+        this.filter.q = e.target.value;
+        this.scheduleQuery();
+      },
+    });
+    this.searchBox.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        clearTimeout(this.timer);
+        void this.query();
+      }
+    });
     this.title = h('strong');
     this.status = h('span', { class: 'log-status muted' });
     this.sampling = h('span', { class: 'log-sampling muted' });
-    this.root.replaceChildren(h('div', { class: 'toolbar' }, this.title, this.levelSel, this.moduleSel, this.searchBox, this.pauseBtn), h('div', { class: 'log-meta' }, this.status, this.sampling), this.list);
+    this.root.replaceChildren(
+      h('div', { class: 'toolbar' }, this.title, this.levelSel, this.moduleSel, this.searchBox, this.pauseBtn),
+      h('div', { class: 'log-meta' }, this.status, this.sampling),
+      this.list,
+    );
     this.relabel();
   }
 
@@ -64,9 +96,15 @@ export class LogPanel {
     this.levelSel.setAttribute('aria-label', t('log.level'));
     this.moduleSel.setAttribute('aria-label', t('log.module'));
     this.pauseBtn.textContent = this.paused ? t('log.resume') : t('log.pause');
-    this.levelSel.replaceChildren(h('option', { value: '', text: t('log.allLevels') }), ...this.levels.map((l) => h('option', { value: l, text: `≥ ${l}` })));
+    this.levelSel.replaceChildren(
+      h('option', { value: '', text: t('log.allLevels') }),
+      ...this.levels.map((l) => h('option', { value: l, text: `≥ ${l}` })),
+    );
     this.levelSel.value = this.filter.level;
-    this.moduleSel.replaceChildren(h('option', { value: '', text: t('log.allModules') }), ...this.modules.map((m) => h('option', { value: m, text: m })));
+    this.moduleSel.replaceChildren(
+      h('option', { value: '', text: t('log.allModules') }),
+      ...this.modules.map((m) => h('option', { value: m, text: m })),
+    );
     this.moduleSel.value = this.filter.module;
     this.drawMeta();
     if (this.list.querySelector('.log-empty')) this.redraw();
@@ -141,7 +179,7 @@ export class LogPanel {
     if (!this.paused) {
       const held = this.held;
       this.held = [];
-      held.forEach((l) => this.add(l));
+      for (const l of held) this.add(l);
     }
     this.relabel();
   }
@@ -178,17 +216,38 @@ export class LogPanel {
   /** A line's values, one per row, and buttons for its context. */
   detail(l) {
     const box = h('div', { class: 'log-detail' });
-    const values = h('div', { class: 'log-values' },
+    const values = h(
+      'div',
+      { class: 'log-values' },
       h('div', { text: `${new Date(l.t).toLocaleString()} · ${l.level} · ${l.module} · ${l.event}` }),
-      ...Object.entries(l.params).map(([k, v]) => h('div', {}, h('span', { class: 'muted', text: `${k} ` }), typeof v === 'string' ? v : formatValue(v))));
+      ...Object.entries(l.params).map(([k, v]) =>
+        h('div', {}, h('span', { class: 'muted', text: `${k} ` }), typeof v === 'string' ? v : formatValue(v)),
+      ),
+    );
     const ctx = h('div', { class: 'log-context' });
     const requestId = l.params.requestId ?? l.params.request_id;
     const buttons = [
       requestId !== undefined && requestId !== null ? ['request', t('log.ctx.request')] : null,
       l.params.client ? ['client', t('log.ctx.client')] : null,
       ['module', t('log.ctx.module', { m: l.module })],
-    ].filter(Boolean).map(([by, label]) => h('button', { type: 'button', dataset: { by }, text: label, onclick: (e) => { e.stopPropagation(); void this.showContext(l, by, ctx); } }));
-    box.append(values, h('div', { class: 'log-ctx-buttons' }, h('span', { class: 'muted', text: t('log.ctx.title') }), ...buttons), ctx);
+    ]
+      .filter(Boolean)
+      .map(([by, label]) =>
+        h('button', {
+          type: 'button',
+          dataset: { by },
+          text: label,
+          onclick: (e) => {
+            e.stopPropagation();
+            void this.showContext(l, by, ctx);
+          },
+        }),
+      );
+    box.append(
+      values,
+      h('div', { class: 'log-ctx-buttons' }, h('span', { class: 'muted', text: t('log.ctx.title') }), ...buttons),
+      ctx,
+    );
     box.addEventListener('click', (e) => e.stopPropagation());
     return box;
   }
@@ -197,8 +256,14 @@ export class LogPanel {
     try {
       const r = await api(`/api/monitor/logs/${l.seq}/context?by=${by}&before=10&after=10`);
       target.replaceChildren(
-        h('div', { class: 'muted', text: t('log.ctx.showing', { n: r.lines.length, by: t(`log.ctx.${by}.word`), v: r.value }) }),
-        ...r.lines.map((x) => h('div', { class: `log-line ${x.level}${x.seq === l.seq ? ' current' : ''}`, text: lineText(x) })));
+        h('div', {
+          class: 'muted',
+          text: t('log.ctx.showing', { n: r.lines.length, by: t(`log.ctx.${by}.word`), v: r.value }),
+        }),
+        ...r.lines.map((x) =>
+          h('div', { class: `log-line ${x.level}${x.seq === l.seq ? ' current' : ''}`, text: lineText(x) }),
+        ),
+      );
     } catch (err) {
       target.replaceChildren(h('div', { class: 'error', text: err.message }));
     }
@@ -219,22 +284,43 @@ export class LogPanel {
   /** The empty log: why it may be empty, and a way to keep every INFO line for a while. */
   empty() {
     const i = this.info ?? { configuredSampleRate: 0.1 };
-    const minutes = h('input', { type: 'number', min: 1, max: 1440, value: 10, class: 'boost-minutes', 'aria-label': t('log.boost.minutes') });
+    const minutes = h('input', {
+      type: 'number',
+      min: 1,
+      max: 1440,
+      value: 10,
+      class: 'boost-minutes',
+      'aria-label': t('log.boost.minutes'),
+    });
     const note = h('span', { class: 'muted' });
-    const boost = h('button', { type: 'button', class: 'boost', text: t('log.boost.button'), onclick: async () => {
-      try {
-        const r = await api('/api/monitor/logs/boost', { body: { minutes: Number(minutes.value) } });
-        this.info = { ...(this.info ?? {}), boostedUntil: r.until };
-        note.textContent = t('log.boosted', { until: time(r.until) });
-        this.drawMeta();
-      } catch (err) {
-        note.textContent = err.message;
-      }
-    } });
-    return h('div', { class: 'log-empty' },
+    const boost = h('button', {
+      type: 'button',
+      class: 'boost',
+      text: t('log.boost.button'),
+      onclick: async () => {
+        try {
+          const r = await api('/api/monitor/logs/boost', { body: { minutes: Number(minutes.value) } });
+          this.info = { ...(this.info ?? {}), boostedUntil: r.until };
+          note.textContent = t('log.boosted', { until: time(r.until) });
+          this.drawMeta();
+        } catch (err) {
+          note.textContent = err.message;
+        }
+      },
+    });
+    return h(
+      'div',
+      { class: 'log-empty' },
       h('p', { text: this.filtered ? t('log.noMatch') : t('log.empty') }),
       h('p', { text: t('log.samplingNote', { p: fmtNumber(i.configuredSampleRate * 100, 0) }) }),
-      h('p', { class: 'form-row' }, h('label', { class: 'inline' }, t('log.boost.before'), minutes, t('log.boost.after')), boost, note));
+      h(
+        'p',
+        { class: 'form-row' },
+        h('label', { class: 'inline' }, t('log.boost.before'), minutes, t('log.boost.after')),
+        boost,
+        note,
+      ),
+    );
   }
 
   redraw() {

@@ -11,7 +11,10 @@ import { lineChart, sparkline, svgEl } from './chart.js';
 import { showSeries } from './panel.js';
 
 const SPARK_MS = 5 * 60_000;
-const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+const labelsText = (l) =>
+  Object.entries(l ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 const cardKey = (c) => `${c.metric}{${labelsText(c.labels)}}`;
 
 /** "warning above 800 ms" from the catalogue's thresholds. */
@@ -33,10 +36,15 @@ class ModelCardView {
     this.status = h('span', { class: 'status' });
     this.age = h('span', { class: 'age' });
     this.expandBtn = h('button', { class: 'expand', type: 'button', text: '⤢', onclick: () => this.expand() });
-    this.el = h('div', { class: 'card model-card', dataset: { metric: c.metric, labels: labelsText(c.labels) }, tabindex: 0 },
+    this.el = h(
+      'div',
+      { class: 'card model-card', dataset: { metric: c.metric, labels: labelsText(c.labels) }, tabindex: 0 },
       h('div', { class: 'head' }, h('span', { class: 'titles' }, this.title, this.name), this.expandBtn),
       h('div', { class: 'value' }, this.number, this.change),
-      this.facts, this.spark, h('div', { class: 'foot' }, this.status, this.age));
+      this.facts,
+      this.spark,
+      h('div', { class: 'foot' }, this.status, this.age),
+    );
     this.el.addEventListener('mouseenter', () => this.openHover());
     this.el.addEventListener('mouseleave', () => this.closeHover());
   }
@@ -53,20 +61,36 @@ class ModelCardView {
     this.change.textContent = c.trend ? t('model.change', { c: fmtChange(c.trend, c.changePercent) }) : '';
     this.change.className = `trend ${c.trend ?? ''}`;
     this.change.title = c.trend ? t('model.baselineRule') : '';
-    const facts = [c.baseline !== null ? t('model.normal', { v: fmtValue(c.baseline, c.unit) }) : null, thresholdText(c)].filter(Boolean);
+    const facts = [
+      c.baseline !== null ? t('model.normal', { v: fmtValue(c.baseline, c.unit) }) : null,
+      thresholdText(c),
+    ].filter(Boolean);
     this.facts.replaceChildren(...facts.map((f) => h('span', { text: f })));
     sparkline(this.spark, c.spark, at - SPARK_MS, at);
-    this.status.textContent = c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`);
+    this.status.textContent =
+      c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`);
     this.age.textContent = c.stale && c.ageMs !== null ? t('model.age', { age: fmtAge(c.ageMs) }) : '';
     if (this.hover) this.hover.chart.update([{ name: c.metric, points: c.spark }]);
   }
 
   openHover() {
     if (!this.c || this.c.spark.length === 0 || this.hover) return;
-    const box = h('div', { class: 'hover-chart' }, h('div', { class: 'muted small', text: `${this.c.metric} · ${t('chart.last5m')}` }));
+    const box = h(
+      'div',
+      { class: 'hover-chart' },
+      h('div', { class: 'muted small', text: `${this.c.metric} · ${t('chart.last5m')}` }),
+    );
     this.el.append(box);
     const width = Math.max(220, Math.min(420, this.el.clientWidth - 8));
-    this.hover = { box, chart: lineChart(box, [{ name: this.c.metric, points: this.c.spark }], { width, height: 160, unit: this.c.unit, legend: false }) };
+    this.hover = {
+      box,
+      chart: lineChart(box, [{ name: this.c.metric, points: this.c.spark }], {
+        width,
+        height: 160,
+        unit: this.c.unit,
+        legend: false,
+      }),
+    };
   }
 
   closeHover() {
@@ -77,22 +101,38 @@ class ModelCardView {
 
   expand() {
     const c = this.c;
-    return showSeries(this.owner.side, { title: `${t(`fig.${c.metric}`)} · ${cardKey(c)}`, lines: [{ name: c.metric, metric: c.metric, labels: c.labels }], emptyText: t('model.noData') });
+    return showSeries(this.owner.side, {
+      title: `${t(`fig.${c.metric}`)} · ${cardKey(c)}`,
+      lines: [{ name: c.metric, metric: c.metric, labels: c.labels }],
+      emptyText: t('model.noData'),
+    });
   }
 }
 
 /** Preprocess, inference and postprocess as parts of the total (means add up). */
 function stageBar(stages, order) {
   const parts = order.filter((s) => stages[s] !== null && stages[s] !== undefined);
-  if (stages.total === null) return h('p', { class: 'muted small', text: `${t('model.stages')}: ${t('model.noData')}` });
+  if (stages.total === null)
+    return h('p', { class: 'muted small', text: `${t('model.stages')}: ${t('model.noData')}` });
   const sum = parts.reduce((a, s) => a + stages[s], 0) || 1;
-  return h('div', { class: 'stages' },
+  return h(
+    'div',
+    { class: 'stages' },
     h('div', { class: 'muted small', text: t('model.stages') }),
-    h('div', { class: 'stage-bar', role: 'img', 'aria-label': t('model.stages') },
-      ...parts.map((s) => h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(stages[s] / sum, 0.02)}` }))),
-    h('div', { class: 'stage-legend' },
-      ...parts.map((s) => h('span', { class: `stage-key ${s}`, text: `${tValue('stage', s)} ${fmtValue(stages[s], 'ms')}` })),
-      h('span', { class: 'stage-total', text: `= ${t('stage.total')} ${fmtValue(stages.total, 'ms')}` })));
+    h(
+      'div',
+      { class: 'stage-bar', role: 'img', 'aria-label': t('model.stages') },
+      ...parts.map((s) => h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(stages[s] / sum, 0.02)}` })),
+    ),
+    h(
+      'div',
+      { class: 'stage-legend' },
+      ...parts.map((s) =>
+        h('span', { class: `stage-key ${s}`, text: `${tValue('stage', s)} ${fmtValue(stages[s], 'ms')}` }),
+      ),
+      h('span', { class: 'stage-total', text: `= ${t('stage.total')} ${fmtValue(stages.total, 'ms')}` }),
+    ),
+  );
 }
 
 export class ModelTab {
@@ -109,17 +149,31 @@ export class ModelTab {
   }
 
   build() {
-    this.filter = h('select', { class: 'module-filter', onchange: (e) => { this.module = e.target.value; this.draw(); } });
+    this.filter = h('select', {
+      class: 'module-filter',
+      onchange: (e) => {
+        this.module = e.target.value;
+        this.draw();
+      },
+    });
     this.filterLabel = h('span');
     this.rule = h('p', { class: 'muted small baseline-rule' });
-    this.sections = new Map(this.modules.map((m) => {
-      const title = h('h3', {});
-      const meta = h('span', { class: 'muted small module-meta' });
-      const cards = h('div', { class: 'cards model-cards' });
-      const stages = h('div');
-      const el = h('section', { class: 'module', dataset: { module: m } }, h('div', { class: 'module-head' }, title, meta), cards, stages);
-      return [m, { el, title, meta, cards, stages }];
-    }));
+    this.sections = new Map(
+      this.modules.map((m) => {
+        const title = h('h3', {});
+        const meta = h('span', { class: 'muted small module-meta' });
+        const cards = h('div', { class: 'cards model-cards' });
+        const stages = h('div');
+        const el = h(
+          'section',
+          { class: 'module', dataset: { module: m } },
+          h('div', { class: 'module-head' }, title, meta),
+          cards,
+          stages,
+        );
+        return [m, { el, title, meta, cards, stages }];
+      }),
+    );
     this.engine = h('div', { class: 'box' });
     this.clients = h('div', { class: 'box' });
     this.root.replaceChildren(
@@ -132,7 +186,10 @@ export class ModelTab {
 
   relabel() {
     this.filterLabel.textContent = t('model.module');
-    this.filter.replaceChildren(h('option', { value: '', text: t('log.all') }), ...this.modules.map((m) => h('option', { value: m, text: tValue('module', m), selected: m === this.module })));
+    this.filter.replaceChildren(
+      h('option', { value: '', text: t('log.all') }),
+      ...this.modules.map((m) => h('option', { value: m, text: tValue('module', m), selected: m === this.module })),
+    );
     this.rule.textContent = t('model.baselineRule');
     if (this.data) this.draw();
   }
@@ -154,8 +211,15 @@ export class ModelTab {
       const s = this.sections.get(m.module);
       s.el.hidden = Boolean(this.module && this.module !== m.module);
       s.title.textContent = tValue('module', m.module);
-      const errors = Object.entries(m.errorsByCode).map(([code, n]) => `${code} ${fmtNumber(n, n % 1 ? 1 : 0)}/min`).join(' · ');
-      s.meta.textContent = [m.sharePercent !== null ? t('model.share', { p: fmtNumber(m.sharePercent, 0) }) : null, errors ? `${t('model.errors')}: ${errors}` : null].filter(Boolean).join(' · ');
+      const errors = Object.entries(m.errorsByCode)
+        .map(([code, n]) => `${code} ${fmtNumber(n, n % 1 ? 1 : 0)}/min`)
+        .join(' · ');
+      s.meta.textContent = [
+        m.sharePercent !== null ? t('model.share', { p: fmtNumber(m.sharePercent, 0) }) : null,
+        errors ? `${t('model.errors')}: ${errors}` : null,
+      ]
+        .filter(Boolean)
+        .join(' · ');
       for (const c of m.cards) {
         const k = `${m.module}:${cardKey(c)}`;
         let v = this.views.get(k);
@@ -172,16 +236,67 @@ export class ModelTab {
     // Several engines (vLLM data-parallel, SGLang ranks): a row each under the combined one,
     // which takes the fullest KV cache and sums requests, and says so.
     const many = e.engines && e.engines.length > 1 ? e.engines : [];
-    const row = (label, g) => h('tr', {}, ...(many.length ? [h('th', { text: label })] : []),
-      ...[fmtValue(g.requestsRunning, 'requests'), fmtValue(g.requestsWaiting, 'requests'), fmtValue(g.kvCacheUsagePercent, '%'), fmtValue(g.prefixCacheHitRatePercent, '%')].map((x) => h('td', { text: x })));
-    this.engine.replaceChildren(h('h4', { text: t('model.engine') }), ...(e.available
-      ? [h('table', {}, h('tr', {}, ...(many.length ? [h('th', { text: '' })] : []), ...['engine.running', 'engine.waiting', 'engine.kv', 'engine.prefix'].map((k) => h('th', { text: t(k) }))),
-          row(t('engine.all'), e), ...many.map((g) => row(t('engine.one', { id: g.id }), g))),
-        ...(many.length ? [h('p', { class: 'muted engine-note', text: t('engine.combined', { n: many.length }) })] : [])]
-      : [h('p', { class: 'muted', text: e.reason ?? '—' })]));
-    this.clients.replaceChildren(h('h4', { text: t('model.clients') }), d.clients.length
-      ? h('table', {}, h('tr', {}, ...['clients.client', 'clients.gpu', 'clients.requests', 'clients.errors'].map((k) => h('th', { text: t(k) }))),
-        ...d.clients.map((c) => h('tr', {}, h('td', { text: c.client }), h('td', { text: fmtNumber(c.gpuSeconds, 1) }), h('td', { text: fmtNumber(c.requests, 0) }), h('td', { text: fmtNumber(c.errors, 0) }))))
-      : h('p', { class: 'muted', text: t('model.noData') }));
+    const row = (label, g) =>
+      h(
+        'tr',
+        {},
+        ...(many.length ? [h('th', { text: label })] : []),
+        ...[
+          fmtValue(g.requestsRunning, 'requests'),
+          fmtValue(g.requestsWaiting, 'requests'),
+          fmtValue(g.kvCacheUsagePercent, '%'),
+          fmtValue(g.prefixCacheHitRatePercent, '%'),
+        ].map((x) => h('td', { text: x })),
+      );
+    this.engine.replaceChildren(
+      h('h4', { text: t('model.engine') }),
+      ...(e.available
+        ? [
+            h(
+              'table',
+              {},
+              h(
+                'tr',
+                {},
+                ...(many.length ? [h('th', { text: '' })] : []),
+                ...['engine.running', 'engine.waiting', 'engine.kv', 'engine.prefix'].map((k) =>
+                  h('th', { text: t(k) }),
+                ),
+              ),
+              row(t('engine.all'), e),
+              ...many.map((g) => row(t('engine.one', { id: g.id }), g)),
+            ),
+            ...(many.length
+              ? [h('p', { class: 'muted engine-note', text: t('engine.combined', { n: many.length }) })]
+              : []),
+          ]
+        : [h('p', { class: 'muted', text: e.reason ?? '—' })]),
+    );
+    this.clients.replaceChildren(
+      h('h4', { text: t('model.clients') }),
+      d.clients.length
+        ? h(
+            'table',
+            {},
+            h(
+              'tr',
+              {},
+              ...['clients.client', 'clients.gpu', 'clients.requests', 'clients.errors'].map((k) =>
+                h('th', { text: t(k) }),
+              ),
+            ),
+            ...d.clients.map((c) =>
+              h(
+                'tr',
+                {},
+                h('td', { text: c.client }),
+                h('td', { text: fmtNumber(c.gpuSeconds, 1) }),
+                h('td', { text: fmtNumber(c.requests, 0) }),
+                h('td', { text: fmtNumber(c.errors, 0) }),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted', text: t('model.noData') }),
+    );
   }
 }

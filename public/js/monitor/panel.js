@@ -5,7 +5,10 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { lineChart } from './chart.js';
 
-const labelQuery = (labels) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+const labelQuery = (labels) =>
+  Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 /**
  * lines: [{ name?, metric, labels? }]; a line without a name stands for every series of
@@ -14,19 +17,47 @@ const labelQuery = (labels) => Object.entries(labels ?? {}).map(([k, v]) => `${k
 export async function showSeries(side, { title, lines, span = '15m', emptyText = '—', filter = () => true }) {
   side.hidden = false;
   const chartBox = h('div');
-  const header = h('div', { class: 'form-row' },
+  const header = h(
+    'div',
+    { class: 'form-row' },
     h('strong', { class: 'panel-title', text: title }),
     h('span', { class: 'grow' }),
-    ...['5m', '15m', '1h'].map((w) => h('button', { type: 'button', text: w, class: w === span ? 'active' : '', onclick: () => showSeries(side, { title, lines, span: w, emptyText, filter }) })),
-    h('button', { type: 'button', text: t('panel.close'), onclick: () => { side.hidden = true; } }),
+    ...['5m', '15m', '1h'].map((w) =>
+      h('button', {
+        type: 'button',
+        text: w,
+        class: w === span ? 'active' : '',
+        onclick: () => showSeries(side, { title, lines, span: w, emptyText, filter }),
+      }),
+    ),
+    h('button', {
+      type: 'button',
+      text: t('panel.close'),
+      onclick: () => {
+        side.hidden = true;
+      },
+    }),
   );
   side.replaceChildren(header, chartBox);
-  const answers = await Promise.all(lines.map((l) => api(`/api/monitor/series?metric=${encodeURIComponent(l.metric)}&labels=${encodeURIComponent(labelQuery(l.labels))}&window=${span}`)));
+  const answers = await Promise.all(
+    lines.map((l) =>
+      api(
+        `/api/monitor/series?metric=${encodeURIComponent(l.metric)}&labels=${encodeURIComponent(labelQuery(l.labels))}&window=${span}`,
+      ),
+    ),
+  );
   const series = [];
   answers.forEach((d, i) => {
     const name = lines[i].name;
-    if (name) { if (d.series[0]) series.push({ name, points: d.series[0].points }); } else series.push(...d.series.filter(filter));
+    if (name) {
+      if (d.series[0]) series.push({ name, points: d.series[0].points });
+    } else series.push(...d.series.filter(filter));
   });
   if (series.length === 0) chartBox.append(h('p', { class: 'muted', text: emptyText }));
-  else lineChart(chartBox, series, { width: Math.max(260, Math.min(680, side.clientWidth - 32)), height: 300, unit: answers[0].unit });
+  else
+    lineChart(chartBox, series, {
+      width: Math.max(260, Math.min(680, side.clientWidth - 32)),
+      height: 300,
+      unit: answers[0].unit,
+    });
 }

@@ -53,17 +53,25 @@ export class Popups {
   fade(k, el) {
     setTimeout(() => {
       el.classList.add('fading');
-      setTimeout(() => { if (this.open.get(k) === el) this.close(k); else el.remove(); }, FADE_MS);
+      setTimeout(() => {
+        if (this.open.get(k) === el) this.close(k);
+        else el.remove();
+      }, FADE_MS);
     }, FADE_AFTER_MS);
   }
 
   /** Only the newest few stay open; the firing list above holds them all. */
   trim() {
     const els = [...this.root.querySelectorAll(':scope > .popup')];
-    els.forEach((el, i) => { el.hidden = i >= MAX_SHOWN; });
+    els.forEach((el, i) => {
+      el.hidden = i >= MAX_SHOWN;
+    });
     let more = this.root.querySelector(':scope > .more');
     if (els.length > MAX_SHOWN) {
-      if (!more) { more = h('div', { class: 'more muted' }); this.root.append(more); }
+      if (!more) {
+        more = h('div', { class: 'more muted' });
+        this.root.append(more);
+      }
       more.textContent = t('alert.more', { n: els.length - MAX_SHOWN });
     } else more?.remove();
   }
@@ -73,22 +81,46 @@ export class Popups {
     this.open.get(k)?.remove();
     const c = a.context ?? {};
     const lines = [
-      `${a.metric} ${Object.entries(a.labels).map(([x, y]) => `${x}=${y}`).join(' ')}`,
+      `${a.metric} ${Object.entries(a.labels)
+        .map(([x, y]) => `${x}=${y}`)
+        .join(' ')}`,
       c.lastError ? `⚠ ${c.lastError}` : null,
-      Object.keys(c.gpuTemperatureCelsius ?? {}).length ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius).map(([g, v]) => `${g} ${v}`).join(', ')}` : null,
+      Object.keys(c.gpuTemperatureCelsius ?? {}).length
+        ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
+            .map(([g, v]) => `${g} ${v}`)
+            .join(', ')}`
+        : null,
       c.topClient ? `${t('alert.top')}: ${c.topClient}` : null,
     ].filter(Boolean);
     const resolved = a.status === 'resolved';
-    const el = h('div', { class: `popup ${resolved ? 'resolved' : a.severity}`, role: resolved ? 'status' : 'alert', dataset: { rule: a.ruleId } },
-      h('strong', { text: `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${a.ruleName}` }),
+    const el = h(
+      'div',
+      {
+        class: `popup ${resolved ? 'resolved' : a.severity}`,
+        role: resolved ? 'status' : 'alert',
+        dataset: { rule: a.ruleId },
+      },
+      h('strong', {
+        text: `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${a.ruleName}`,
+      }),
       h('div', { class: 'summary', text: this.summary(a) }),
       h('pre', { text: lines.join('\n') }),
       this.thumbnails(c.samples),
-      resolved || test ? null : h('button', { type: 'button', text: t('alert.ack'), onclick: async () => {
-        this.close(k);
-        await api('/api/monitor/alerts/active/ack', { body: { ruleId: a.ruleId, labels: a.labels } }).catch(() => {});
-      } }),
-      resolved || test ? h('button', { type: 'button', class: 'dismiss', text: t('alert.dismiss'), onclick: () => this.close(k) }) : null,
+      resolved || test
+        ? null
+        : h('button', {
+            type: 'button',
+            text: t('alert.ack'),
+            onclick: async () => {
+              this.close(k);
+              await api('/api/monitor/alerts/active/ack', { body: { ruleId: a.ruleId, labels: a.labels } }).catch(
+                () => {},
+              );
+            },
+          }),
+      resolved || test
+        ? h('button', { type: 'button', class: 'dismiss', text: t('alert.dismiss'), onclick: () => this.close(k) })
+        : null,
     );
     this.root.prepend(el);
     this.open.set(k, el);
@@ -108,7 +140,14 @@ export class Popups {
       img.alt = `${s.imageHash} · ${t('ocr.confidence')} ${fmtNumber(s.confidence, 2)}`;
       img.title = img.alt;
       img.loading = 'lazy';
-      box.append(h('figure', {}, img, h('figcaption', { text: `${String(s.imageHash).slice(0, 8)} · ${fmtNumber(s.confidence, 2)}` })));
+      box.append(
+        h(
+          'figure',
+          {},
+          img,
+          h('figcaption', { text: `${String(s.imageHash).slice(0, 8)} · ${fmtNumber(s.confidence, 2)}` }),
+        ),
+      );
     }
     return box.childElementCount ? box : null;
   }

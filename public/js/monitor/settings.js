@@ -17,8 +17,12 @@ const TABS = ['rules', 'presets', 'silences', 'channels', 'history'];
 /** Everything the tabs show, in one go. */
 async function loadAll() {
   const [{ rules }, { alerts }, { presets }, channels, { silences }, { history }] = await Promise.all([
-    api('/api/monitor/alerts/rules'), api('/api/monitor/alerts/active'), api('/api/monitor/alerts/presets'),
-    api('/api/monitor/alerts/channels'), api('/api/monitor/alerts/silences'), api('/api/monitor/alerts/history?limit=100'),
+    api('/api/monitor/alerts/rules'),
+    api('/api/monitor/alerts/active'),
+    api('/api/monitor/alerts/presets'),
+    api('/api/monitor/alerts/channels'),
+    api('/api/monitor/alerts/silences'),
+    api('/api/monitor/alerts/history?limit=100'),
   ]);
   return { rules, alerts, presets, channels, silences, history };
 }
@@ -53,33 +57,79 @@ export class Settings {
     const panels = {
       rules: rulesPanel({ ...data, catalogue: this.catalogue, onChange }),
       presets: presetsPanel({ presets: data.presets, onChange }),
-      silences: silencesPanel({ silences: data.silences, rules: data.rules, severities: this.catalogue.rules.severities, onChange }),
+      silences: silencesPanel({
+        silences: data.silences,
+        rules: data.rules,
+        severities: this.catalogue.rules.severities,
+        onChange,
+      }),
       channels: channelsPanel({ channels: data.channels, rules: data.rules, catalogue: this.catalogue, onChange }),
       history: historyPanel({ history: data.history, rules: data.rules }),
     };
-    this.tabBar = h('div', { class: 'settings-tabs', role: 'tablist' }, ...TABS.map((k) => h('button', {
-      type: 'button', role: 'tab', id: `settings-tab-${k}`, dataset: { settingsTab: k }, 'aria-selected': String(k === this.tab), class: k === this.tab ? 'active' : '',
-      text: t(`settings.tab.${k}`), onclick: () => { this.tab = k; this.show(); },
-    })));
+    this.tabBar = h(
+      'div',
+      { class: 'settings-tabs', role: 'tablist' },
+      ...TABS.map((k) =>
+        h('button', {
+          type: 'button',
+          role: 'tab',
+          id: `settings-tab-${k}`,
+          dataset: { settingsTab: k },
+          'aria-selected': String(k === this.tab),
+          class: k === this.tab ? 'active' : '',
+          text: t(`settings.tab.${k}`),
+          onclick: () => {
+            this.tab = k;
+            this.show();
+          },
+        }),
+      ),
+    );
     this.root.replaceChildren(
       this.head(),
       this.tabBar,
-      ...TABS.map((k) => h('section', { id: `settings-${k}`, class: 'settings-panel', role: 'tabpanel', 'aria-labelledby': `settings-tab-${k}` }, panels[k])),
+      ...TABS.map((k) =>
+        h(
+          'section',
+          { id: `settings-${k}`, class: 'settings-panel', role: 'tabpanel', 'aria-labelledby': `settings-tab-${k}` },
+          panels[k],
+        ),
+      ),
     );
     this.drawn = true;
     this.show();
   }
 
   head() {
-    return h('div', { class: 'settings-head' }, h('h2', { text: t('settings.title') }), h('span', { class: 'grow' }),
-      h('button', { type: 'button', class: 'close', text: t('panel.close'), onclick: () => { this.root.hidden = true; } }));
+    return h(
+      'div',
+      { class: 'settings-head' },
+      h('h2', { text: t('settings.title') }),
+      h('span', { class: 'grow' }),
+      h('button', {
+        type: 'button',
+        class: 'close',
+        text: t('panel.close'),
+        onclick: () => {
+          this.root.hidden = true;
+        },
+      }),
+    );
   }
 
   /** What could not be loaded, and a button to try again. */
   showFailure(action, err) {
-    const box = h('div', { class: 'settings-failure' },
+    const box = h(
+      'div',
+      { class: 'settings-failure' },
       h('p', { class: 'action-error', role: 'alert', text: failureText(action, err) }),
-      h('button', { type: 'button', class: 'retry', text: t('settings.retry'), onclick: () => this.render({ refresh: action === 'refresh' }) }));
+      h('button', {
+        type: 'button',
+        class: 'retry',
+        text: t('settings.retry'),
+        onclick: () => this.render({ refresh: action === 'refresh' }),
+      }),
+    );
     if (action === 'refresh') {
       this.root.querySelector('.settings-failure')?.remove();
       this.root.querySelector('.settings-head').after(box);

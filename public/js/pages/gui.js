@@ -9,13 +9,23 @@ export function guiPage(root) {
   const instruction = h('input', { type: 'text', placeholder: t('gui.instruction') });
   const canvas = h('canvas', { id: 'gui-canvas', style: 'max-width:100%;border:1px solid #ccc' });
   const out = h('pre', { class: 'answer' });
-  const form = h('form', {}, h('p', {}, file), h('p', {}, instruction), h('button', { type: 'submit', text: t('gui.run') }), out, canvas);
+  const form = h(
+    'form',
+    {},
+    h('p', {}, file),
+    h('p', {}, instruction),
+    h('button', { type: 'submit', text: t('gui.run') }),
+    out,
+    canvas,
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!file.files[0]) return;
     const url = await fileToDataUrl(file.files[0]);
     try {
-      const r = await api('/api/gui/execute', { body: { screenshot: url, instruction: instruction.value || 'next step' } });
+      const r = await api('/api/gui/execute', {
+        body: { screenshot: url, instruction: instruction.value || 'next step' },
+      });
       out.textContent = JSON.stringify(r.success ? r.action : { reason: r.reason, detail: r.detail }, null, 1);
       const img = new Image();
       img.onload = () => {

@@ -7,13 +7,27 @@ export function videoPage(root) {
   const question = h('input', { type: 'text', placeholder: t('video.question') });
   const out = h('div', { class: 'answer' });
   const meta = h('p', { class: 'muted' });
-  const form = h('form', {}, h('p', {}, h('label', {}, `${t('video.file')} `, file)), h('p', {}, question), h('button', { type: 'submit', text: t('video.ask') }), meta, out);
+  const form = h(
+    'form',
+    {},
+    h('p', {}, h('label', {}, `${t('video.file')} `, file)),
+    h('p', {}, question),
+    h('button', { type: 'submit', text: t('video.ask') }),
+    meta,
+    out,
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!file.files[0]) return;
-    const res = await fetch(`/api/video?question=${encodeURIComponent(question.value || 'What happens in this video?')}`, { method: 'POST', headers: { 'content-type': file.files[0].type || 'video/mp4' }, body: file.files[0] });
+    const res = await fetch(
+      `/api/video?question=${encodeURIComponent(question.value || 'What happens in this video?')}`,
+      { method: 'POST', headers: { 'content-type': file.files[0].type || 'video/mp4' }, body: file.files[0] },
+    );
     const r = await res.json();
-    if (!res.ok) { out.textContent = r.error?.message ?? `HTTP ${res.status}`; return; }
+    if (!res.ok) {
+      out.textContent = r.error?.message ?? `HTTP ${res.status}`;
+      return;
+    }
     out.textContent = r.answer;
     meta.textContent = `${r.frames} frames · ${fmtNumber(r.framesPerSecond)} frames/s · ${fmtNumber(r.durationMs, 0)} ms`;
   });

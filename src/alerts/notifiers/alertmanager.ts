@@ -12,7 +12,15 @@
 import { request } from 'undici';
 import { z } from 'zod';
 import { DeadlineExceeded, withDeadline } from '../../deadline.js';
-import { channelName, defineChannelType, keptSecret, timeoutMs, writeOnly, type ChannelDeps, type ChannelNotifier } from '../channel-type.js';
+import {
+  channelName,
+  defineChannelType,
+  keptSecret,
+  timeoutMs,
+  writeOnly,
+  type ChannelDeps,
+  type ChannelNotifier,
+} from '../channel-type.js';
 import { keptUrl, maskUrl } from '../mask-url.js';
 import type { AlertPayload, Notification, SendResult } from '../notifier.js';
 import { contextLines } from './email-format.js';
@@ -27,7 +35,9 @@ const MAX_BATCH = 256;
 /** Alertmanager (before 0.27's UTF-8 names) takes Prometheus' classic label names. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-const labelName = z.string().regex(LABEL_NAME, { message: 'expected a label name: letters, digits and _, not starting with a digit' });
+const labelName = z
+  .string()
+  .regex(LABEL_NAME, { message: 'expected a label name: letters, digits and _, not starting with a digit' });
 const fields = {
   name: channelName,
   type: z.literal('alertmanager'),
@@ -47,17 +57,46 @@ const stored = z.object({
 export const alertmanagerChannel = defineChannelType({
   type: 'alertmanager',
   // URLs may carry credentials (https://user:pass@am.example): shown masked, kept when sent back so.
-  input: z.strictObject({ ...fields, urls: z.array(z.string()).min(1, { message: 'expected at least one Alertmanager URL' }).max(10).optional(), secret: writeOnly }),
+  input: z.strictObject({
+    ...fields,
+    urls: z.array(z.string()).min(1, { message: 'expected at least one Alertmanager URL' }).max(10).optional(),
+    secret: writeOnly,
+  }),
   stored,
   merge(input, previous) {
     const given = input.urls;
-    const urls = given === undefined
-      ? previous?.urls
-      : given.map((u, i) => keptUrl(u, previous?.urls.find((p) => maskUrl(p) === u), `urls[${i}]`)!);
+    const urls =
+      given === undefined
+        ? previous?.urls
+        : given.map(
+            (u, i) =>
+              keptUrl(
+                u,
+                previous?.urls.find((p) => maskUrl(p) === u),
+                `urls[${i}]`,
+              )!,
+          );
     return { ...input, urls: urls ?? [], secret: keptSecret(input.secret, previous?.secret) };
   },
-  view: (c, deps) => ({ urls: c.urls.map(maskUrl), instance: c.instance ?? null, instanceDefault: deps.site.instance, labels: c.labels, timeoutMs: c.timeoutMs, secretSet: Boolean(c.secret) }),
-  create: (c, deps) => alertmanagerNotifier({ urls: c.urls, instance: c.instance ?? deps.site.instance, labels: c.labels, secret: c.secret, timeoutMs: c.timeoutMs }, deps),
+  view: (c, deps) => ({
+    urls: c.urls.map(maskUrl),
+    instance: c.instance ?? null,
+    instanceDefault: deps.site.instance,
+    labels: c.labels,
+    timeoutMs: c.timeoutMs,
+    secretSet: Boolean(c.secret),
+  }),
+  create: (c, deps) =>
+    alertmanagerNotifier(
+      {
+        urls: c.urls,
+        instance: c.instance ?? deps.site.instance,
+        labels: c.labels,
+        secret: c.secret,
+        timeoutMs: c.timeoutMs,
+      },
+      deps,
+    ),
   resend: { everyMs: RESEND_DELAY_MS, resolvedRetentionMs: RESOLVED_RETENTION_MS },
 });
 
@@ -81,7 +120,12 @@ export interface PostableAlert {
 const sanitize = (name: string) => (LABEL_NAME.test(name) ? name : `_${name}`.replace(/[^a-zA-Z0-9_]/g, '_'));
 
 /** One alert as Alertmanager takes it. `validUntil`: endsAt of a firing alert. Pure. */
-export function postableAlert(a: AlertPayload, cfg: Pick<AlertmanagerConfig, 'instance' | 'labels'>, validUntil: number, test = false): PostableAlert {
+export function postableAlert(
+  a: AlertPayload,
+  cfg: Pick<AlertmanagerConfig, 'instance' | 'labels'>,
+  validUntil: number,
+  test = false,
+): PostableAlert {
   const labels: Record<string, string> = {};
   // The series' labels, then the channel's, then ours: alertname, severity and instance are
   // what Alertmanager routes on and cannot be overridden by a series.
@@ -91,15 +135,24 @@ export function postableAlert(a: AlertPayload, cfg: Pick<AlertmanagerConfig, 'in
   const c = a.context;
   const annotations: Record<string, string> = {
     summary: a.summary,
-    description: contextLines(a).filter(([k]) => k !== 'Status').map(([k, v]) => `${k}: ${v}`).join('\n'),
+    description: contextLines(a)
+      .filter(([k]) => k !== 'Status')
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n'),
     metric: a.metric,
     value: c.value === null ? 'no data' : String(c.value),
     threshold: `${c.op} ${c.threshold}`,
   };
   if (c.lastError) annotations.last_error = c.lastError;
-  if (Object.keys(c.gpuTemperatureCelsius).length) annotations.gpu_temperature_celsius = Object.entries(c.gpuTemperatureCelsius).map(([g, t]) => `${g}=${t}`).join(' ');
+  if (Object.keys(c.gpuTemperatureCelsius).length)
+    annotations.gpu_temperature_celsius = Object.entries(c.gpuTemperatureCelsius)
+      .map(([g, t]) => `${g}=${t}`)
+      .join(' ');
   if (c.topClient) annotations.top_client = c.topClient;
-  if (c.request) annotations.request = Object.entries(c.request).map(([k, v]) => `${k}=${v}`).join(' ');
+  if (c.request)
+    annotations.request = Object.entries(c.request)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
   if (c.samples?.length) annotations.samples = c.samples.map((s) => s.url).join(' ');
   const absolute = /^https?:\/\//i.test(c.monitorUrl);
   return {
@@ -119,13 +172,24 @@ export function alertsEndpoint(base: string): string {
   return u.toString();
 }
 
-interface Outcome { url: string; ok: boolean; retry: boolean; detail: string }
+interface Outcome {
+  url: string;
+  ok: boolean;
+  retry: boolean;
+  detail: string;
+}
 
-export function alertmanagerNotifier(cfg: AlertmanagerConfig, deps: Pick<ChannelDeps, 'clock' | 'intervalMs'>): ChannelNotifier {
+export function alertmanagerNotifier(
+  cfg: AlertmanagerConfig,
+  deps: Pick<ChannelDeps, 'clock' | 'intervalMs'>,
+): ChannelNotifier {
   const targets = cfg.urls.map((base) => {
     const u = new URL(alertsEndpoint(base));
     // Credentials in the URL become Basic auth (fetch-style clients refuse them in the URL).
-    const basic = u.username || u.password ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined;
+    const basic =
+      u.username || u.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+        : undefined;
     u.username = '';
     u.password = '';
     return { url: u.toString(), shown: maskUrl(base), basic };
@@ -137,15 +201,32 @@ export function alertmanagerNotifier(cfg: AlertmanagerConfig, deps: Pick<Channel
     else if (t.basic) headers.authorization = t.basic;
     try {
       return await withDeadline(cfg.timeoutMs, signal, async (deadline) => {
-        const res = await request(t.url, { method: 'POST', body, headers, signal: deadline, headersTimeout: cfg.timeoutMs, bodyTimeout: cfg.timeoutMs });
+        const res = await request(t.url, {
+          method: 'POST',
+          body,
+          headers,
+          signal: deadline,
+          headersTimeout: cfg.timeoutMs,
+          bodyTimeout: cfg.timeoutMs,
+        });
         const answer = (await res.body.text()).slice(0, 200).trim();
         if (res.statusCode < 300) return { url: t.shown, ok: true, retry: false, detail: `HTTP ${res.statusCode}` };
-        return { url: t.shown, ok: false, retry: res.statusCode >= 500 || res.statusCode === 429, detail: `HTTP ${res.statusCode}${answer ? `: ${answer}` : ''}` };
+        return {
+          url: t.shown,
+          ok: false,
+          retry: res.statusCode >= 500 || res.statusCode === 429,
+          detail: `HTTP ${res.statusCode}${answer ? `: ${answer}` : ''}`,
+        };
       });
     } catch (err) {
       const e = err as Error;
       const timedOut = e instanceof DeadlineExceeded || e.name === 'TimeoutError';
-      return { url: t.shown, ok: false, retry: true, detail: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(t.url).join(t.shown) };
+      return {
+        url: t.shown,
+        ok: false,
+        retry: true,
+        detail: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(t.url).join(t.shown),
+      };
     }
   }
 
@@ -158,13 +239,15 @@ export function alertmanagerNotifier(cfg: AlertmanagerConfig, deps: Pick<Channel
       const batches: string[] = [];
       for (let i = 0; i < alerts.length; i += MAX_BATCH) batches.push(JSON.stringify(alerts.slice(i, i + MAX_BATCH)));
       // Every Alertmanager of the cluster gets every alert (they do not share what they receive).
-      const outcomes = await Promise.all(targets.map(async (t) => {
-        for (const body of batches) {
-          const o = await post(t, body, signal);
-          if (!o.ok) return o;
-        }
-        return { url: t.shown, ok: true, retry: false, detail: 'accepted' };
-      }));
+      const outcomes = await Promise.all(
+        targets.map(async (t) => {
+          for (const body of batches) {
+            const o = await post(t, body, signal);
+            if (!o.ok) return o;
+          }
+          return { url: t.shown, ok: true, retry: false, detail: 'accepted' };
+        }),
+      );
       const accepted = outcomes.filter((o) => o.ok).length;
       const failures = outcomes.filter((o) => !o.ok).map((o) => `${o.url}: ${o.detail}`);
       const counted = `${alerts.length} alert(s) accepted by ${accepted} of ${targets.length} Alertmanager(s)`;

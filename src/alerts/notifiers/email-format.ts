@@ -6,12 +6,16 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const labelText = (a: AlertPayload) => Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+const labelText = (a: AlertPayload) =>
+  Object.entries(a.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 export function emailSubject(n: Notification): string {
   const first = n.alerts[0]!;
   const tag = `${n.test ? '[TEST] ' : ''}[${n.status.toUpperCase()}]`;
-  if (n.alerts.length === 1) return `${tag} [${first.severity}] ${first.ruleName}${labelText(first) ? ` (${labelText(first)})` : ''}`;
+  if (n.alerts.length === 1)
+    return `${tag} [${first.severity}] ${first.ruleName}${labelText(first) ? ` (${labelText(first)})` : ''}`;
   return `${tag} ${n.alerts.length} alerts: ${[...new Set(n.alerts.map((a) => a.ruleName))].join(', ')}`;
 }
 
@@ -26,10 +30,26 @@ export function contextLines(a: AlertPayload): Array<[string, string]> {
     ['Since', a.startsAt],
   ];
   if (a.endsAt) rows.push(['Resolved', a.endsAt]);
-  if (c.breachPoints.length) rows.push(['Breaching checks', c.breachPoints.map(([t, v]) => `${new Date(t).toISOString().slice(11, 19)} ${v}`).join(', ')]);
-  if (Object.keys(c.gpuTemperatureCelsius).length) rows.push(['GPU temperature', Object.entries(c.gpuTemperatureCelsius).map(([g, t]) => `${g} ${t} °C`).join(', ')]);
+  if (c.breachPoints.length)
+    rows.push([
+      'Breaching checks',
+      c.breachPoints.map(([t, v]) => `${new Date(t).toISOString().slice(11, 19)} ${v}`).join(', '),
+    ]);
+  if (Object.keys(c.gpuTemperatureCelsius).length)
+    rows.push([
+      'GPU temperature',
+      Object.entries(c.gpuTemperatureCelsius)
+        .map(([g, t]) => `${g} ${t} °C`)
+        .join(', '),
+    ]);
   if (c.topClient) rows.push(['Top client', c.topClient]);
-  if (c.request) rows.push(['Request', Object.entries(c.request).map(([k, v]) => `${k}=${v}`).join(' ')]);
+  if (c.request)
+    rows.push([
+      'Request',
+      Object.entries(c.request)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ]);
   if (c.lastError) rows.push(['Last error', c.lastError]);
   for (const w of c.warningsBefore) rows.push(['Warning before it', w]);
   for (const sm of c.samples ?? []) rows.push(['Low-confidence sample', sampleText(sm)]);
@@ -51,9 +71,18 @@ export function emailText(n: Notification): string {
 export function emailHtml(n: Notification, inline: ReadonlySet<string> = new Set()): string {
   const colour = (s: string) => (s === 'critical' ? '#dc2626' : s === 'warning' ? '#d97706' : '#2563eb');
   const blocks = n.alerts.map((a) => {
-    const rows = contextLines(a).map(([k, v]) => `<tr><th align="left" style="padding:2px 8px">${escapeHtml(k)}</th><td style="padding:2px 8px">${escapeHtml(v)}</td></tr>`).join('');
-    const images = (a.context.samples ?? []).filter((s) => inline.has(s.file))
-      .map((s) => `<figure style="display:inline-block;margin:4px"><img src="cid:${escapeHtml(s.file)}" alt="OCR sample ${escapeHtml(s.imageHash)}" style="max-width:320px"><figcaption>${escapeHtml(`confidence ${s.confidence}`)}</figcaption></figure>`)
+    const rows = contextLines(a)
+      .map(
+        ([k, v]) =>
+          `<tr><th align="left" style="padding:2px 8px">${escapeHtml(k)}</th><td style="padding:2px 8px">${escapeHtml(v)}</td></tr>`,
+      )
+      .join('');
+    const images = (a.context.samples ?? [])
+      .filter((s) => inline.has(s.file))
+      .map(
+        (s) =>
+          `<figure style="display:inline-block;margin:4px"><img src="cid:${escapeHtml(s.file)}" alt="OCR sample ${escapeHtml(s.imageHash)}" style="max-width:320px"><figcaption>${escapeHtml(`confidence ${s.confidence}`)}</figcaption></figure>`,
+      )
       .join('');
     return `<h3 style="color:${colour(a.severity)}">${escapeHtml(a.ruleName)}</h3><p>${escapeHtml(a.summary)}</p><table>${rows}</table>${images}`;
   });

@@ -7,7 +7,14 @@
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { DeadlineExceeded, withDeadline } from '../../deadline.js';
-import { channelName, defineChannelType, keptSecret, timeoutMs, writeOnly, type ChannelNotifier } from '../channel-type.js';
+import {
+  channelName,
+  defineChannelType,
+  keptSecret,
+  timeoutMs,
+  writeOnly,
+  type ChannelNotifier,
+} from '../channel-type.js';
 import type { Notification, SendResult } from '../notifier.js';
 import { emailHtml, emailSubject, emailText } from './email-format.js';
 
@@ -33,7 +40,17 @@ export const emailChannel = defineChannelType({
   input: z.strictObject({ ...fields, password: writeOnly }),
   stored,
   merge: (input, previous) => ({ ...input, password: keptSecret(input.password, previous?.password) }),
-  view: (e) => ({ host: e.host, port: e.port, secure: e.secure, user: e.user ?? null, from: e.from, to: e.to, timeoutMs: e.timeoutMs, allowSelfSigned: e.allowSelfSigned, passwordSet: Boolean(e.password) }),
+  view: (e) => ({
+    host: e.host,
+    port: e.port,
+    secure: e.secure,
+    user: e.user ?? null,
+    from: e.from,
+    to: e.to,
+    timeoutMs: e.timeoutMs,
+    allowSelfSigned: e.allowSelfSigned,
+    passwordSet: Boolean(e.password),
+  }),
   create: (e, deps) => emailNotifier({ ...e, readSample: deps.readSample }),
 });
 
@@ -54,7 +71,10 @@ export interface EmailConfig {
 }
 
 /** The thumbnails the alerts carry, as inline attachments (a sample no longer kept is left out). */
-async function sampleAttachments(n: Notification, read: EmailConfig['readSample']): Promise<Array<{ filename: string; content: Buffer; cid: string; contentType: string }>> {
+async function sampleAttachments(
+  n: Notification,
+  read: EmailConfig['readSample'],
+): Promise<Array<{ filename: string; content: Buffer; cid: string; contentType: string }>> {
   if (!read) return [];
   const files = [...new Set(n.alerts.flatMap((a) => a.context.samples ?? []).map((s) => s.file))];
   const out = [];
@@ -66,18 +86,19 @@ async function sampleAttachments(n: Notification, read: EmailConfig['readSample'
 }
 
 export function emailNotifier(cfg: EmailConfig): ChannelNotifier & { close(): void } {
-  const connect = () => nodemailer.createTransport({
-    host: cfg.host,
-    port: cfg.port,
-    secure: cfg.secure,
-    pool: true,
-    maxConnections: 2,
-    connectionTimeout: cfg.timeoutMs,
-    greetingTimeout: cfg.timeoutMs,
-    socketTimeout: cfg.timeoutMs,
-    ...(cfg.user ? { auth: { user: cfg.user, pass: cfg.password ?? '' } } : {}),
-    tls: { rejectUnauthorized: !cfg.allowSelfSigned },
-  });
+  const connect = () =>
+    nodemailer.createTransport({
+      host: cfg.host,
+      port: cfg.port,
+      secure: cfg.secure,
+      pool: true,
+      maxConnections: 2,
+      connectionTimeout: cfg.timeoutMs,
+      greetingTimeout: cfg.timeoutMs,
+      socketTimeout: cfg.timeoutMs,
+      ...(cfg.user ? { auth: { user: cfg.user, pass: cfg.password ?? '' } } : {}),
+      tls: { rejectUnauthorized: !cfg.allowSelfSigned },
+    });
   let transport = connect();
   return {
     kind: 'email',
@@ -85,7 +106,15 @@ export function emailNotifier(cfg: EmailConfig): ChannelNotifier & { close(): vo
       try {
         const attachments = await sampleAttachments(n, cfg.readSample);
         const info = await withDeadline(cfg.timeoutMs, signal, () =>
-          transport.sendMail({ from: cfg.from, to: cfg.to, subject: emailSubject(n), text: emailText(n), html: emailHtml(n, new Set(attachments.map((a) => a.cid))), attachments }));
+          transport.sendMail({
+            from: cfg.from,
+            to: cfg.to,
+            subject: emailSubject(n),
+            text: emailText(n),
+            html: emailHtml(n, new Set(attachments.map((a) => a.cid))),
+            attachments,
+          }),
+        );
         return { ok: true, detail: `accepted by ${cfg.host}: ${info.accepted.length} recipient(s)` };
       } catch (err) {
         if (err instanceof DeadlineExceeded) {
@@ -93,7 +122,11 @@ export function emailNotifier(cfg: EmailConfig): ChannelNotifier & { close(): vo
           const stuck = transport;
           transport = connect();
           stuck.close();
-          return { ok: false, retry: true, error: `${cfg.host}:${cfg.port} did not accept the message within ${cfg.timeoutMs} ms` };
+          return {
+            ok: false,
+            retry: true,
+            error: `${cfg.host}:${cfg.port} did not accept the message within ${cfg.timeoutMs} ms`,
+          };
         }
         const e = err as { responseCode?: number; message: string; code?: string };
         const permanent = e.responseCode !== undefined && e.responseCode >= 500;

@@ -8,11 +8,7 @@ import { emailChannel } from './email.js';
 import { webhookChannel } from './webhook.js';
 
 /** In the order Settings → Channels offers them (webhook first: chat robots are the usual start). */
-export const CHANNEL_TYPES: readonly ChannelType[] = [
-  webhookChannel,
-  emailChannel,
-  alertmanagerChannel,
-];
+export const CHANNEL_TYPES: readonly ChannelType[] = [webhookChannel, emailChannel, alertmanagerChannel];
 
 export const channelType = (type: string): ChannelType | undefined => CHANNEL_TYPES.find((t) => t.type === type);
 

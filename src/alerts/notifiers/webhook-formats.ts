@@ -8,7 +8,9 @@ export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu',
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 function line(a: AlertPayload): string {
-  const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+  const labels = Object.entries(a.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return `[${a.status.toUpperCase()}] ${a.severity} ${a.ruleName}${labels ? ` (${labels})` : ''}: ${a.summary}`;
 }
 
@@ -17,9 +19,15 @@ function text(n: Notification): string {
     const c = a.context;
     const extra = [
       c.lastError ? `last error: ${c.lastError}` : null,
-      Object.keys(c.gpuTemperatureCelsius).length ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius).map(([g, t]) => `${g}=${t}`).join(' ')}` : null,
+      Object.keys(c.gpuTemperatureCelsius).length
+        ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
+            .map(([g, t]) => `${g}=${t}`)
+            .join(' ')}`
+        : null,
       c.topClient ? `top client: ${c.topClient}` : null,
-      ...(c.samples ?? []).map((s) => `low-confidence sample: ${s.confidence}${s.lang ? ` (${s.lang})` : ''} request ${s.requestId} ${s.url}`),
+      ...(c.samples ?? []).map(
+        (s) => `low-confidence sample: ${s.confidence}${s.lang ? ` (${s.lang})` : ''} request ${s.requestId} ${s.url}`,
+      ),
     ].filter(Boolean);
     return [line(a), ...extra.map((e) => `  ${e}`)].join('\n');
   });
@@ -56,7 +64,12 @@ export function goTime(iso: string): string {
 }
 
 /** Keys in order, as Go's encoding/json writes a map. */
-const sorted = (o: Record<string, string>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
+const sorted = (o: Record<string, string>) =>
+  Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]!]),
+  );
 
 /** The labels and annotations every alert has in common (Alertmanager's template.Data). */
 function common(sets: Array<Record<string, string>>): Record<string, string> {
@@ -103,9 +116,12 @@ function absolute(url: string, site: AlertSite): string {
   return /^https?:\/\//i.test(url) ? url : `${site.externalUrl}${url.startsWith('/') ? '' : '/'}${url}`;
 }
 
-
 /** `site`: this node's instance label and URL (alert-site.ts); derived from the alerts when absent. */
-export function formatWebhook(format: WebhookFormat, n: Notification, site: AlertSite = siteFromLink(n.alerts[0]?.context.monitorUrl ?? '')): unknown {
+export function formatWebhook(
+  format: WebhookFormat,
+  n: Notification,
+  site: AlertSite = siteFromLink(n.alerts[0]?.context.monitorUrl ?? ''),
+): unknown {
   switch (format) {
     case 'alertmanager':
       return alertmanager(n, site);

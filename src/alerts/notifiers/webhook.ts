@@ -12,7 +12,10 @@ import { keptUrl, maskUrl } from '../mask-url.js';
 import type { Notification, Notifier, SendResult } from '../notifier.js';
 import { formatWebhook, WEBHOOK_FORMATS, type WebhookFormat } from './webhook-formats.js';
 
-export const httpUrl = z.string().url({ message: 'expected an http(s) URL' }).refine((u) => /^https?:\/\//i.test(u), { message: 'expected an http(s) URL' });
+export const httpUrl = z
+  .string()
+  .url({ message: 'expected an http(s) URL' })
+  .refine((u) => /^https?:\/\//i.test(u), { message: 'expected an http(s) URL' });
 const fields = {
   name: channelName,
   type: z.literal('webhook'),
@@ -32,7 +35,8 @@ export const webhookChannel = defineChannelType({
     return { ...input, url, secret: keptSecret(input.secret, previous?.secret) };
   },
   view: (w) => ({ url: maskUrl(w.url), format: w.format, timeoutMs: w.timeoutMs, secretSet: Boolean(w.secret) }),
-  create: (w, deps) => webhookNotifier({ url: w.url, format: w.format, secret: w.secret, timeoutMs: w.timeoutMs, site: deps.site }),
+  create: (w, deps) =>
+    webhookNotifier({ url: w.url, format: w.format, secret: w.secret, timeoutMs: w.timeoutMs, site: deps.site }),
 });
 
 export interface WebhookConfig {
@@ -50,20 +54,39 @@ export function webhookNotifier(cfg: WebhookConfig): Notifier {
     async send(n: Notification, signal: AbortSignal): Promise<SendResult> {
       const body = JSON.stringify(formatWebhook(cfg.format, n, cfg.site));
       const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'qwen3vl-monitor' };
-      if (cfg.secret) headers['x-qwen3vl-signature'] = `sha256=${createHmac('sha256', cfg.secret).update(body).digest('hex')}`;
+      if (cfg.secret)
+        headers['x-qwen3vl-signature'] = `sha256=${createHmac('sha256', cfg.secret).update(body).digest('hex')}`;
       try {
         return await withDeadline(cfg.timeoutMs, signal, async (deadline) => {
           // undici's own timeouts too, so its socket is released as well.
-          const res = await request(cfg.url, { method: 'POST', body, headers, signal: deadline, headersTimeout: cfg.timeoutMs, bodyTimeout: cfg.timeoutMs });
+          const res = await request(cfg.url, {
+            method: 'POST',
+            body,
+            headers,
+            signal: deadline,
+            headersTimeout: cfg.timeoutMs,
+            bodyTimeout: cfg.timeoutMs,
+          });
           const answer = await firstBytes(res.body, 200);
           if (res.statusCode < 300) return { ok: true, detail: `HTTP ${res.statusCode}` };
-          return { ok: false, retry: res.statusCode >= 500 || res.statusCode === 429, error: `HTTP ${res.statusCode}: ${answer}` };
+          return {
+            ok: false,
+            retry: res.statusCode >= 500 || res.statusCode === 429,
+            error: `HTTP ${res.statusCode}: ${answer}`,
+          };
         });
       } catch (err) {
         const e = err as Error;
-        const timedOut = e instanceof DeadlineExceeded || e.name === 'TimeoutError' || /timeout/i.test((e as { code?: string }).code ?? '');
+        const timedOut =
+          e instanceof DeadlineExceeded ||
+          e.name === 'TimeoutError' ||
+          /timeout/i.test((e as { code?: string }).code ?? '');
         // The URL is a secret too: an error that quotes it quotes it masked.
-        return { ok: false, retry: true, error: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(cfg.url).join(maskUrl(cfg.url)) };
+        return {
+          ok: false,
+          retry: true,
+          error: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(cfg.url).join(maskUrl(cfg.url)),
+        };
       }
     },
   };

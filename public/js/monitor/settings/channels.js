@@ -13,13 +13,25 @@ import { act, failureSlot, showFormError } from './feedback.js';
 export const channelLabel = (name) => (name === 'console' ? t('channel.console') : name);
 
 function input(labelKey, props, helpText) {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label', text: t(labelKey) }), h('input', props), helpText ? h('small', { class: 'help', text: helpText }) : null);
+  return h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field-label', text: t(labelKey) }),
+    h('input', props),
+    helpText ? h('small', { class: 'help', text: helpText }) : null,
+  );
 }
 
 function textarea(labelKey, props, value, helpText) {
   const el = h('textarea', { rows: 3, ...props });
   el.value = value;
-  return h('label', { class: 'field' }, h('span', { class: 'field-label', text: t(labelKey) }), el, helpText ? h('small', { class: 'help', text: helpText }) : null);
+  return h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field-label', text: t(labelKey) }),
+    el,
+    helpText ? h('small', { class: 'help', text: helpText }) : null,
+  );
 }
 
 /** Where a channel sends, in one line. */
@@ -37,17 +49,59 @@ const secretState = (c) => {
   return t(set ? 'channel.secretState.set' : 'channel.secretState.none');
 };
 
-const splitList = (s) => String(s ?? '').split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
-const parseLabels = (s) => Object.fromEntries(splitList(s).map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
-const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+const splitList = (s) =>
+  String(s ?? '')
+    .split(/[\n,]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+const parseLabels = (s) =>
+  Object.fromEntries(
+    splitList(s).map((p) => {
+      const i = p.indexOf('=');
+      return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()];
+    }),
+  );
+const labelsText = (l) =>
+  Object.entries(l ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 /** The fields of one kind of channel, and the body they make (a kind the server adds needs its fields here). */
 const KINDS = {
   webhook: {
     fields: (c, { formats }) => [
-      input('channel.url', { name: 'url', value: c.url ?? '', type: 'text', inputmode: 'url', placeholder: 'https://hooks.example.com/…', required: !c.url }, t('channel.url.help')),
-      h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('channel.format') }), h('select', { name: 'format' }, ...formats.map((x) => h('option', { value: x, text: tValue('webhook.format', x), selected: x === c.format })))),
-      input('channel.secret', { name: 'secret', type: 'password', autocomplete: 'new-password', placeholder: c.secretSet ? t('channel.secretSet') : '' }, t('channel.secret.help')),
+      input(
+        'channel.url',
+        {
+          name: 'url',
+          value: c.url ?? '',
+          type: 'text',
+          inputmode: 'url',
+          placeholder: 'https://hooks.example.com/…',
+          required: !c.url,
+        },
+        t('channel.url.help'),
+      ),
+      h(
+        'label',
+        { class: 'field' },
+        h('span', { class: 'field-label', text: t('channel.format') }),
+        h(
+          'select',
+          { name: 'format' },
+          ...formats.map((x) => h('option', { value: x, text: tValue('webhook.format', x), selected: x === c.format })),
+        ),
+      ),
+      input(
+        'channel.secret',
+        {
+          name: 'secret',
+          type: 'password',
+          autocomplete: 'new-password',
+          placeholder: c.secretSet ? t('channel.secretSet') : '',
+        },
+        t('channel.secret.help'),
+      ),
     ],
     body: (get) => ({ url: get('url') || undefined, format: get('format'), secret: get('secret') || undefined }),
   },
@@ -55,25 +109,66 @@ const KINDS = {
     fields: (c) => [
       input('channel.host', { name: 'host', value: c.host ?? '', required: true }),
       input('channel.port', { name: 'port', type: 'number', value: c.port ?? 587 }),
-      h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'secure', type: 'checkbox', checked: c.secure }), ` ${t('channel.tls')}`)),
+      h(
+        'label',
+        { class: 'field check' },
+        h('span', {}, h('input', { name: 'secure', type: 'checkbox', checked: c.secure }), ` ${t('channel.tls')}`),
+      ),
       input('channel.user', { name: 'user', value: c.user ?? '', autocomplete: 'off' }),
-      input('channel.password', { name: 'password', type: 'password', autocomplete: 'new-password', placeholder: c.passwordSet ? t('channel.secretSet') : '' }),
+      input('channel.password', {
+        name: 'password',
+        type: 'password',
+        autocomplete: 'new-password',
+        placeholder: c.passwordSet ? t('channel.secretSet') : '',
+      }),
       input('channel.from', { name: 'from', value: c.from ?? '' }),
       input('channel.to', { name: 'to', value: (c.to ?? []).join(',') }, t('channel.to.help')),
     ],
     body: (get, f) => ({
-      host: get('host'), port: Number(get('port')), secure: f.get('secure') === 'on', user: get('user') || undefined,
-      password: get('password') || undefined, from: get('from'), to: splitList(get('to')),
+      host: get('host'),
+      port: Number(get('port')),
+      secure: f.get('secure') === 'on',
+      user: get('user') || undefined,
+      password: get('password') || undefined,
+      from: get('from'),
+      to: splitList(get('to')),
     }),
   },
   alertmanager: {
     fields: (c, defaults) => [
-      textarea('channel.urls', { name: 'urls', placeholder: 'http://alertmanager:9093' }, (c.urls ?? []).join('\n'), t('channel.urls.help')),
-      input('channel.instance', { name: 'instance', value: c.instance ?? '', placeholder: c.instanceDefault ?? defaults.instance ?? '' }, t('channel.instance.help')),
-      input('channel.labels', { name: 'labels', value: labelsText(c.labels), placeholder: 'cluster=gpu-a' }, t('channel.labels.help')),
-      input('channel.token', { name: 'secret', type: 'password', autocomplete: 'new-password', placeholder: c.secretSet ? t('channel.secretSet') : '' }, t('channel.token.help')),
+      textarea(
+        'channel.urls',
+        { name: 'urls', placeholder: 'http://alertmanager:9093' },
+        (c.urls ?? []).join('\n'),
+        t('channel.urls.help'),
+      ),
+      input(
+        'channel.instance',
+        { name: 'instance', value: c.instance ?? '', placeholder: c.instanceDefault ?? defaults.instance ?? '' },
+        t('channel.instance.help'),
+      ),
+      input(
+        'channel.labels',
+        { name: 'labels', value: labelsText(c.labels), placeholder: 'cluster=gpu-a' },
+        t('channel.labels.help'),
+      ),
+      input(
+        'channel.token',
+        {
+          name: 'secret',
+          type: 'password',
+          autocomplete: 'new-password',
+          placeholder: c.secretSet ? t('channel.secretSet') : '',
+        },
+        t('channel.token.help'),
+      ),
     ],
-    body: (get) => ({ urls: splitList(get('urls')), instance: get('instance') || undefined, labels: parseLabels(get('labels')), secret: get('secret') || undefined }),
+    body: (get) => ({
+      urls: splitList(get('urls')),
+      instance: get('instance') || undefined,
+      labels: parseLabels(get('labels')),
+      secret: get('secret') || undefined,
+    }),
   },
 };
 
@@ -81,15 +176,40 @@ const KINDS = {
 function channelForm({ channel, type, defaults, onSaved, onCancel }) {
   const c = channel ?? {};
   const kind = KINDS[type];
-  const form = h('form', { id: 'channel-form', class: 'channel-form', dataset: { type } },
-    h('h4', { text: channel ? `${t('channels.edit')}: ${c.name}` : t('channels.new', { type: tValue('channel.type', type) }) }),
-    h('div', { class: 'form-row' },
-      input('channels.name', { name: 'name', value: c.name ?? '', required: true, maxlength: 64, readonly: Boolean(channel), autocomplete: 'off' }, t('channels.name.help')),
+  const form = h(
+    'form',
+    { id: 'channel-form', class: 'channel-form', dataset: { type } },
+    h('h4', {
+      text: channel ? `${t('channels.edit')}: ${c.name}` : t('channels.new', { type: tValue('channel.type', type) }),
+    }),
+    h(
+      'div',
+      { class: 'form-row' },
+      input(
+        'channels.name',
+        {
+          name: 'name',
+          value: c.name ?? '',
+          required: true,
+          maxlength: 64,
+          readonly: Boolean(channel),
+          autocomplete: 'off',
+        },
+        t('channels.name.help'),
+      ),
       ...kind.fields(c, defaults),
-      input('channel.timeout', { name: 'timeoutMs', type: 'number', min: 100, max: 60000, value: c.timeoutMs ?? '' }, t('channel.timeout.help'))),
-    h('div', { class: 'form-row actions' },
+      input(
+        'channel.timeout',
+        { name: 'timeoutMs', type: 'number', min: 100, max: 60000, value: c.timeoutMs ?? '' },
+        t('channel.timeout.help'),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'form-row actions' },
       h('button', { type: 'submit', class: 'primary', text: t('channel.save') }),
-      h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: onCancel })),
+      h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: onCancel }),
+    ),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -97,7 +217,12 @@ function channelForm({ channel, type, defaults, onSaved, onCancel }) {
     submit.disabled = true;
     const f = new FormData(form);
     const get = (k) => String(f.get(k) ?? '').trim();
-    const body = { name: get('name'), type, ...kind.body(get, f), ...(get('timeoutMs') ? { timeoutMs: Number(get('timeoutMs')) } : {}) };
+    const body = {
+      name: get('name'),
+      type,
+      ...kind.body(get, f),
+      ...(get('timeoutMs') ? { timeoutMs: Number(get('timeoutMs')) } : {}),
+    };
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     try {
       if (channel) await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'PUT', body });
@@ -115,12 +240,17 @@ function channelForm({ channel, type, defaults, onSaved, onCancel }) {
 /** channels: GET /api/monitor/alerts/channels; catalogue: GET /api/monitor/catalogue; onChange: after a change. */
 export function channelsPanel({ channels, rules, catalogue, onChange }) {
   const list = channels.channels;
-  const defaults = { instance: list.find((c) => c.type === 'alertmanager')?.instanceDefault, formats: catalogue.channels.webhookFormats };
+  const defaults = {
+    instance: list.find((c) => c.type === 'alertmanager')?.instanceDefault,
+    formats: catalogue.channels.webhookFormats,
+  };
   const types = catalogue.channels.types.filter((x) => KINDS[x]);
   const result = h('p', { class: 'result muted', role: 'status' });
   const formBox = h('div', { class: 'channel-form-box' });
   const openForm = (channel, type) => {
-    formBox.replaceChildren(channelForm({ channel, type, defaults, onSaved: onChange, onCancel: () => formBox.replaceChildren() }));
+    formBox.replaceChildren(
+      channelForm({ channel, type, defaults, onSaved: onChange, onCancel: () => formBox.replaceChildren() }),
+    );
     formBox.querySelector(channel ? '#channel-form input:not([readonly])' : '#channel-form [name=name]')?.focus();
     formBox.scrollIntoView({ block: 'nearest' });
   };
@@ -130,7 +260,7 @@ export function channelsPanel({ channels, rules, catalogue, onChange }) {
     result.textContent = '…';
     const ok = await act(e.currentTarget, slot, 'testChannel', async () => {
       const r = await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}/test`, { body: {} });
-      result.textContent = `${channelLabel(c.name)}: ${r.delivered ? `${t('channel.testOk')} (${r.attempts.at(-1)?.detail ?? ''})` : r.attempts.at(-1)?.detail ?? t('channel.testFailed')}`;
+      result.textContent = `${channelLabel(c.name)}: ${r.delivered ? `${t('channel.testOk')} (${r.attempts.at(-1)?.detail ?? ''})` : (r.attempts.at(-1)?.detail ?? t('channel.testFailed'))}`;
     });
     if (!ok) result.textContent = '';
   };
@@ -139,32 +269,74 @@ export function channelsPanel({ channels, rules, catalogue, onChange }) {
     if (!b.classList.contains('confirm')) {
       const users = rules.filter((r) => r.channels.includes(c.name)).map((r) => r.name);
       b.classList.add('confirm');
-      b.textContent = users.length ? t('channels.confirmDeleteUsed', { n: users.length, rules: users.join(', ') }) : t('channels.confirmDelete');
+      b.textContent = users.length
+        ? t('channels.confirmDeleteUsed', { n: users.length, rules: users.join(', ') })
+        : t('channels.confirmDelete');
       return;
     }
-    if (await act(b, slot, 'deleteChannel', () => api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'DELETE' }))) await onChange();
+    if (
+      await act(b, slot, 'deleteChannel', () =>
+        api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'DELETE' }),
+      )
+    )
+      await onChange();
   };
   const head = ['channels.name', 'channels.type', 'channels.where', 'channels.secret', ''].map((k) => (k ? t(k) : ''));
   const cell = (label, props, ...children) => h('td', { 'data-label': label, ...props }, ...children);
-  const table = h('table', { id: 'channels-table', class: 'stack' },
+  const table = h(
+    'table',
+    { id: 'channels-table', class: 'stack' },
     h('tr', {}, ...head.map((x) => h('th', { text: x }))),
     ...list.map((c) => {
       const tr = h('tr', { dataset: { channel: c.name } });
-      const slot = failureSlot((el) => { const row = h('tr', { class: 'row-error' }, h('td', { colspan: head.length }, el)); tr.after(row); return row; });
+      const slot = failureSlot((el) => {
+        const row = h('tr', { class: 'row-error' }, h('td', { colspan: head.length }, el));
+        tr.after(row);
+        return row;
+      });
       tr.append(
         cell(head[0], { class: 'name nowrap', text: channelLabel(c.name) }),
         cell(head[1], { class: 'nowrap', text: tValue('channel.type', c.type) }),
         cell(head[2], { class: 'where', text: where(c) }),
         cell(head[3], { class: 'nowrap', text: secretState(c) }),
-        cell('', { class: 'actions' },
-          c.type === 'console' ? null : h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => openForm(c, c.type) }),
+        cell(
+          '',
+          { class: 'actions' },
+          c.type === 'console'
+            ? null
+            : h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => openForm(c, c.type) }),
           h('button', { type: 'button', class: 'test', text: t('channels.test'), onclick: test(c, slot) }),
-          c.type === 'console' ? null : h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove(c, slot) })));
+          c.type === 'console'
+            ? null
+            : h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove(c, slot) }),
+        ),
+      );
       return tr;
-    }));
-  const newType = h('select', { name: 'new-channel-type', 'aria-label': t('channels.kind') }, ...types.map((x) => h('option', { value: x, text: tValue('channel.type', x) })));
-  return h('div', { id: 'channels-panel' },
-    h('div', { class: 'form-row' }, newType, h('button', { type: 'button', id: 'add-channel', class: 'primary', text: t('channels.add'), onclick: () => openForm(null, newType.value) }),
-      h('span', { class: 'muted small', text: t('channels.help') })),
-    table, result, formBox);
+    }),
+  );
+  const newType = h(
+    'select',
+    { name: 'new-channel-type', 'aria-label': t('channels.kind') },
+    ...types.map((x) => h('option', { value: x, text: tValue('channel.type', x) })),
+  );
+  return h(
+    'div',
+    { id: 'channels-panel' },
+    h(
+      'div',
+      { class: 'form-row' },
+      newType,
+      h('button', {
+        type: 'button',
+        id: 'add-channel',
+        class: 'primary',
+        text: t('channels.add'),
+        onclick: () => openForm(null, newType.value),
+      }),
+      h('span', { class: 'muted small', text: t('channels.help') }),
+    ),
+    table,
+    result,
+    formBox,
+  );
 }

@@ -36,7 +36,11 @@ export function failureSlot(place) {
 }
 
 /** Failures shown as the last thing inside `container`. */
-export const failuresIn = (container) => failureSlot((el) => { container.append(el); return el; });
+export const failuresIn = (container) =>
+  failureSlot((el) => {
+    container.append(el);
+    return el;
+  });
 
 /**
  * Runs a button's request: the button is busy meanwhile; a failure is shown in `slot`.
@@ -75,5 +79,5 @@ export function showFormError(form, err, action, fallback = form) {
 }
 
 export function clearFormErrors(form) {
-  form.querySelectorAll('.field-error').forEach((x) => x.remove());
+  for (const x of form.querySelectorAll('.field-error')) x.remove();
 }

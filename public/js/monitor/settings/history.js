@@ -9,18 +9,29 @@ export function historyPanel({ history, rules }) {
   const names = new Map(rules.map((r) => [r.id, r.name]));
   const head = ['history.when', 'history.kind', 'history.rule', 'history.what', 'history.detail'].map((k) => t(k));
   const what = (e) => {
-    if (e.kind === 'delivery') return `${channelLabel(e.channel)} #${e.attempt} ${t(e.ok ? 'history.sent' : 'history.failed')}`;
+    if (e.kind === 'delivery')
+      return `${channelLabel(e.channel)} #${e.attempt} ${t(e.ok ? 'history.sent' : 'history.failed')}`;
     if (e.kind === 'silenced') return t('history.silenced');
     return `${tValue('state', e.from)} → ${tValue('state', e.to)}`;
   };
   if (history.length === 0) return h('p', { class: 'muted', text: t('history.none') });
-  return h('table', { id: 'history-table', class: 'stack' },
+  return h(
+    'table',
+    { id: 'history-table', class: 'stack' },
     h('tr', {}, ...head.map((x) => h('th', { text: x }))),
-    ...history.map((e) => h('tr', {},
-      h('td', { 'data-label': head[0], text: new Date(e.at).toLocaleString() }),
-      h('td', { 'data-label': head[1], class: 'nowrap', text: tValue('history.kind', e.kind) }),
-      h('td', { 'data-label': head[2], text: e.ruleId ? names.get(e.ruleId) ?? e.ruleId : '—' }),
-      h('td', { 'data-label': head[3], text: what(e) }),
-      h('td', { 'data-label': head[4], text: e.detail ?? (e.value === null || e.value === undefined ? '' : fmtValue(e.value)) }),
-    )));
+    ...history.map((e) =>
+      h(
+        'tr',
+        {},
+        h('td', { 'data-label': head[0], text: new Date(e.at).toLocaleString() }),
+        h('td', { 'data-label': head[1], class: 'nowrap', text: tValue('history.kind', e.kind) }),
+        h('td', { 'data-label': head[2], text: e.ruleId ? (names.get(e.ruleId) ?? e.ruleId) : '—' }),
+        h('td', { 'data-label': head[3], text: what(e) }),
+        h('td', {
+          'data-label': head[4],
+          text: e.detail ?? (e.value === null || e.value === undefined ? '' : fmtValue(e.value)),
+        }),
+      ),
+    ),
+  );
 }

@@ -12,15 +12,39 @@ const presetText = (p, part, english) => {
 };
 
 export function presetsPanel({ presets, onChange }) {
-  return h('ul', { class: 'preset-list' }, ...presets.map((p) => {
-    const li = h('li', { dataset: { preset: p.id } },
-      h('div', {}, h('strong', { text: presetText(p, 'name', p.rule.name) }), h('div', { class: 'muted small', text: presetText(p, 'desc', p.description) })));
-    const slot = failuresIn(li);
-    li.append(p.imported
-      ? h('span', { class: 'muted', text: t('presets.imported') })
-      : h('button', { type: 'button', class: 'import', text: t('presets.import'), onclick: async (e) => {
-        if (await act(e.currentTarget, slot, 'importPreset', () => api(`/api/monitor/alerts/presets/${encodeURIComponent(p.id)}/import`, { body: {} }))) await onChange();
-      } }));
-    return li;
-  }));
+  return h(
+    'ul',
+    { class: 'preset-list' },
+    ...presets.map((p) => {
+      const li = h(
+        'li',
+        { dataset: { preset: p.id } },
+        h(
+          'div',
+          {},
+          h('strong', { text: presetText(p, 'name', p.rule.name) }),
+          h('div', { class: 'muted small', text: presetText(p, 'desc', p.description) }),
+        ),
+      );
+      const slot = failuresIn(li);
+      li.append(
+        p.imported
+          ? h('span', { class: 'muted', text: t('presets.imported') })
+          : h('button', {
+              type: 'button',
+              class: 'import',
+              text: t('presets.import'),
+              onclick: async (e) => {
+                if (
+                  await act(e.currentTarget, slot, 'importPreset', () =>
+                    api(`/api/monitor/alerts/presets/${encodeURIComponent(p.id)}/import`, { body: {} }),
+                  )
+                )
+                  await onChange();
+              },
+            }),
+      );
+      return li;
+    }),
+  );
 }

@@ -14,41 +14,93 @@ import { clearFormErrors, showFormError } from './feedback.js';
 
 /** The forms of rule the form offers; each shows its own fields (see sync()). */
 const KINDS = ['value', 'surge', 'sample', 'perRequest'];
-export const labelsText = (l) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-const parseLabels = (s) => Object.fromEntries(String(s ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
+export const labelsText = (l) =>
+  Object.entries(l ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+const parseLabels = (s) =>
+  Object.fromEntries(
+    String(s ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => {
+        const i = p.indexOf('=');
+        return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()];
+      }),
+  );
 
 /** A labelled field with its help under it. */
 function field(labelKey, input, helpKey, extra = {}) {
-  return h('label', { class: `field ${extra.class ?? ''}`, dataset: extra.dataset ?? {} }, h('span', { class: 'field-label', text: t(labelKey) }), input, helpKey ? h('small', { class: 'help', text: t(helpKey) }) : null);
+  return h(
+    'label',
+    { class: `field ${extra.class ?? ''}`, dataset: extra.dataset ?? {} },
+    h('span', { class: 'field-label', text: t(labelKey) }),
+    input,
+    helpKey ? h('small', { class: 'help', text: t(helpKey) }) : null,
+  );
 }
 
 /** Search box over a listbox of metrics; the chosen metric's help and unit under it. */
 function metricPicker(metrics, layers, name, { optional = false } = {}) {
   const select = h('select', { name, size: 6, class: 'metric-list' });
-  const search = h('input', { type: 'search', class: 'metric-search', placeholder: t('rule.metric.search'), 'aria-label': t('rule.metric.search') });
+  const search = h('input', {
+    type: 'search',
+    class: 'metric-search',
+    placeholder: t('rule.metric.search'),
+    'aria-label': t('rule.metric.search'),
+  });
   const about = h('small', { class: 'help metric-about' });
   const fill = () => {
     const q = search.value.trim().toLowerCase();
     // Names spell "utilization"; people write "utilisation" too.
     const qz = q.replace(/isation/g, 'ization');
     const keep = select.value;
-    const match = (m) => !q || m.name.includes(q) || m.name.includes(qz) || m.help.toLowerCase().includes(q) || metricHelp(m).toLowerCase().includes(q);
+    const match = (m) =>
+      !q ||
+      m.name.includes(q) ||
+      m.name.includes(qz) ||
+      m.help.toLowerCase().includes(q) ||
+      metricHelp(m).toLowerCase().includes(q);
     select.replaceChildren(
       ...(optional ? [h('option', { value: '', text: t('rule.and.none') })] : []),
-      ...layers.map((g) => h('optgroup', { label: tValue('layer', g) }, ...metrics.filter((m) => m.layer === g && match(m)).map((m) => h('option', { value: m.name, title: metricHelp(m), text: `${m.name} (${m.unit})` })))),
+      ...layers.map((g) =>
+        h(
+          'optgroup',
+          { label: tValue('layer', g) },
+          ...metrics
+            .filter((m) => m.layer === g && match(m))
+            .map((m) => h('option', { value: m.name, title: metricHelp(m), text: `${m.name} (${m.unit})` })),
+        ),
+      ),
     );
     if ([...select.options].some((o) => o.value === keep)) select.value = keep;
   };
   const describe = () => {
     const m = metrics.find((x) => x.name === select.value);
-    about.textContent = m ? `${metricHelp(m)} ${t('rule.metric.unit', { u: m.unit })}${m.labels.length ? ` ${t('rule.metric.labels', { l: m.labels.join(', ') })}` : ''}` : optional ? t('rule.and.help') : '';
+    about.textContent = m
+      ? `${metricHelp(m)} ${t('rule.metric.unit', { u: m.unit })}${m.labels.length ? ` ${t('rule.metric.labels', { l: m.labels.join(', ') })}` : ''}`
+      : optional
+        ? t('rule.and.help')
+        : '';
   };
-  search.addEventListener('input', () => { fill(); describe(); });
+  search.addEventListener('input', () => {
+    fill();
+    describe();
+  });
   select.addEventListener('change', describe);
   fill();
   if (!optional) select.value = metrics[0]?.name ?? '';
   describe();
-  return { el: h('div', { class: 'metric-picker' }, search, select, about), select, search, refresh: () => { fill(); describe(); } };
+  return {
+    el: h('div', { class: 'metric-picker' }, search, select, about),
+    select,
+    search,
+    refresh: () => {
+      fill();
+      describe();
+    },
+  };
 }
 
 export class RuleForm {
@@ -70,57 +122,147 @@ export class RuleForm {
     this.picker = metricPicker(this.metrics, this.catalogue.layers, 'metric');
     this.andPicker = metricPicker(this.metrics, this.catalogue.layers, 'and.metric', { optional: true });
     this.title = h('h3', { text: t('rules.add') });
-    this.kindBox = h('fieldset', { class: 'kinds' }, h('legend', { text: t('rule.kind') }),
-      ...KINDS.map((k) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'kind', value: k, checked: k === 'value' }), h('span', {}, h('strong', { text: t(`rule.kind.${k}`) }), h('small', { class: 'help', text: t(`rule.kind.${k}.help`) })))));
+    this.kindBox = h(
+      'fieldset',
+      { class: 'kinds' },
+      h('legend', { text: t('rule.kind') }),
+      ...KINDS.map((k) =>
+        h(
+          'label',
+          { class: 'radio' },
+          h('input', { type: 'radio', name: 'kind', value: k, checked: k === 'value' }),
+          h(
+            'span',
+            {},
+            h('strong', { text: t(`rule.kind.${k}`) }),
+            h('small', { class: 'help', text: t(`rule.kind.${k}.help`) }),
+          ),
+        ),
+      ),
+    );
     this.channelWarning = h('p', { class: 'channel-warning', role: 'status' });
     this.testResult = h('div', { class: 'test-result' });
-    this.el = h('form', { id: 'rule-form', class: 'rule-form', hidden: true },
+    this.channelChecks = h('span', { class: 'checks channel-picker' });
+    this.el = h(
+      'form',
+      { id: 'rule-form', class: 'rule-form', hidden: true },
       this.title,
-      h('div', { class: 'form-row' }, field('rules.name', h('input', { name: 'name', required: true, maxlength: 200 }), 'rule.name.help')),
+      h(
+        'div',
+        { class: 'form-row' },
+        field('rules.name', h('input', { name: 'name', required: true, maxlength: 200 }), 'rule.name.help'),
+      ),
       h('div', { class: 'form-row' }, field('rules.metric', this.picker.el, null, { class: 'wide' })),
       this.kindBox,
-      h('div', { class: 'form-row' },
+      h(
+        'div',
+        { class: 'form-row' },
         field('rules.labels', h('input', { name: 'labels', placeholder: 'gpu=0' }), 'rule.labels.help'),
         field('rules.op', opSel('op'), null),
         field('rules.threshold', num('threshold', { required: true }), 'rule.threshold.help', { class: 'threshold' }),
-        field('rule.surgeBaseline', h('input', { name: 'surgeBaseline', placeholder: '10m' }), 'rule.surgeBaseline.help', { class: 'only-surge' }),
-        field('rule.sampleSeconds', num('sampleSeconds', { min: 0.1, max: 3600 }), 'rule.sampleSeconds.help', { class: 'only-sample' }),
+        field(
+          'rule.surgeBaseline',
+          h('input', { name: 'surgeBaseline', placeholder: '10m' }),
+          'rule.surgeBaseline.help',
+          { class: 'only-surge' },
+        ),
+        field('rule.sampleSeconds', num('sampleSeconds', { min: 0.1, max: 3600 }), 'rule.sampleSeconds.help', {
+          class: 'only-sample',
+        }),
       ),
-      h('div', { class: 'form-row not-perRequest' },
+      h(
+        'div',
+        { class: 'form-row not-perRequest' },
         field('rules.checks', num('consecutiveChecks', { min: 1, step: 1 }), 'rule.checks.help'),
         field('rules.for', h('input', { name: 'for', placeholder: '2m' }), 'rule.for.help'),
       ),
-      h('fieldset', { class: 'and not-perRequest' }, h('legend', { text: t('rule.and') }),
+      h(
+        'fieldset',
+        { class: 'and not-perRequest' },
+        h('legend', { text: t('rule.and') }),
         h('div', { class: 'form-row' }, field('rules.metric', this.andPicker.el, null, { class: 'wide' })),
-        h('div', { class: 'form-row' },
+        h(
+          'div',
+          { class: 'form-row' },
           field('rules.labels', h('input', { name: 'and.labels', placeholder: 'gpu=0' }), null),
           field('rules.op', opSel('and.op'), null),
           field('rules.threshold', num('and.threshold'), null),
           field('rules.checks', num('and.consecutiveChecks', { min: 1, step: 1 }), null),
-          field('rules.for', h('input', { name: 'and.for', placeholder: '2m' }), null))),
-      h('div', { class: 'form-row not-perRequest' },
-        field('rule.noData', h('select', { name: 'noData' }, ...noData.map((v) => h('option', { value: v, text: tValue('rule.noData', v), selected: v === defaults.noData }))), 'rule.noData.help'),
+          field('rules.for', h('input', { name: 'and.for', placeholder: '2m' }), null),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'form-row not-perRequest' },
+        field(
+          'rule.noData',
+          h(
+            'select',
+            { name: 'noData' },
+            ...noData.map((v) =>
+              h('option', { value: v, text: tValue('rule.noData', v), selected: v === defaults.noData }),
+            ),
+          ),
+          'rule.noData.help',
+        ),
         field('rule.recover', num('recoverThreshold'), 'rule.recover.help'),
         field('rule.keepFiring', h('input', { name: 'keepFiringFor', placeholder: '5m' }), 'rule.keepFiring.help'),
-        field('rule.repeat', h('input', { name: 'repeatInterval', value: defaults.repeatInterval }), 'rule.repeat.help')),
-      h('div', { class: 'form-row' },
-        field('rules.severity', h('select', { name: 'severity' }, ...severities.map((s) => h('option', { value: s, text: tValue('severity', s), selected: s === defaults.severity }))), null),
-        h('div', { class: 'field' }, h('span', { class: 'field-label', text: t('rules.channels') }),
-          this.channelChecks = h('span', { class: 'checks channel-picker' }),
-          h('small', { class: 'help', text: t('rule.channels.help') })),
+        field(
+          'rule.repeat',
+          h('input', { name: 'repeatInterval', value: defaults.repeatInterval }),
+          'rule.repeat.help',
+        ),
+      ),
+      h(
+        'div',
+        { class: 'form-row' },
+        field(
+          'rules.severity',
+          h(
+            'select',
+            { name: 'severity' },
+            ...severities.map((s) =>
+              h('option', { value: s, text: tValue('severity', s), selected: s === defaults.severity }),
+            ),
+          ),
+          null,
+        ),
+        h(
+          'div',
+          { class: 'field' },
+          h('span', { class: 'field-label', text: t('rules.channels') }),
+          this.channelChecks,
+          h('small', { class: 'help', text: t('rule.channels.help') }),
+        ),
         field('rules.boost', num('boostLogMinutes', { min: 0, max: 1440 }), 'rule.boost.help'),
-        h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'captureRequests', type: 'checkbox' }), ` ${t('rules.capture')}`), h('small', { class: 'help', text: t('rule.capture.help') })),
-        h('label', { class: 'field check' }, h('span', {}, h('input', { name: 'enabled', type: 'checkbox', checked: true }), ` ${t('rules.enable')}`))),
+        h(
+          'label',
+          { class: 'field check' },
+          h('span', {}, h('input', { name: 'captureRequests', type: 'checkbox' }), ` ${t('rules.capture')}`),
+          h('small', { class: 'help', text: t('rule.capture.help') }),
+        ),
+        h(
+          'label',
+          { class: 'field check' },
+          h('span', {}, h('input', { name: 'enabled', type: 'checkbox', checked: true }), ` ${t('rules.enable')}`),
+        ),
+      ),
       this.channelWarning,
-      h('div', { class: 'form-row actions' },
+      h(
+        'div',
+        { class: 'form-row actions' },
         h('button', { type: 'submit', class: 'primary', text: t('rules.save') }),
         h('button', { type: 'button', class: 'test', text: t('rule.test'), onclick: () => void this.test() }),
-        h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: () => this.onCancel?.() })),
+        h('button', { type: 'button', class: 'cancel', text: t('rule.cancel'), onclick: () => this.onCancel?.() }),
+      ),
       this.testResult,
     );
     this.showChannels([...this.configured], defaults.channels);
     this.el.addEventListener('change', () => this.sync());
-    this.el.addEventListener('submit', (e) => { e.preventDefault(); void this.save(); });
+    this.el.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.save();
+    });
     this.sync();
   }
 
@@ -133,18 +275,30 @@ export class RuleForm {
     const kind = this.kind;
     const metric = this.picker.select.value;
     this.el.dataset.kind = kind;
-    this.el.querySelectorAll('.only-surge').forEach((x) => { x.hidden = kind !== 'surge'; });
-    this.el.querySelectorAll('.only-sample').forEach((x) => { x.hidden = kind !== 'sample'; });
-    this.el.querySelectorAll('.not-perRequest').forEach((x) => { x.hidden = kind === 'perRequest'; });
-    this.el.querySelector('.threshold .field-label').textContent = t(kind === 'surge' ? 'rule.threshold.surge' : 'rules.threshold');
+    this.el.querySelectorAll('.only-surge').forEach((x) => {
+      x.hidden = kind !== 'surge';
+    });
+    this.el.querySelectorAll('.only-sample').forEach((x) => {
+      x.hidden = kind !== 'sample';
+    });
+    this.el.querySelectorAll('.not-perRequest').forEach((x) => {
+      x.hidden = kind === 'perRequest';
+    });
+    this.el.querySelector('.threshold .field-label').textContent = t(
+      kind === 'surge' ? 'rule.threshold.surge' : 'rules.threshold',
+    );
     const note = { sample: this.catalogue.rules.sampleMetric, perRequest: this.catalogue.rules.perRequestMetric }[kind];
     this.kindNote?.remove();
     if (note && metric !== note) {
       this.kindNote = h('small', { class: 'help warn-text', text: t('rule.kind.needs', { m: note }) });
       this.kindBox.append(this.kindNote);
     }
-    const missing = [...this.el.querySelectorAll('[name=channels]:checked')].map((c) => c.value).filter((c) => !this.configured.has(c));
-    this.channelWarning.textContent = missing.length ? t('rule.channel.missing', { c: missing.map(channelLabel).join(', ') }) : '';
+    const missing = [...this.el.querySelectorAll('[name=channels]:checked')]
+      .map((c) => c.value)
+      .filter((c) => !this.configured.has(c));
+    this.channelWarning.textContent = missing.length
+      ? t('rule.channel.missing', { c: missing.map(channelLabel).join(', ') })
+      : '';
     this.channelWarning.hidden = !missing.length;
   }
 
@@ -155,25 +309,48 @@ export class RuleForm {
     const str = (k) => (f.get(k) ? String(f.get(k)).trim() || undefined : undefined);
     const kind = this.kind;
     const body = {
-      name: str('name'), metric: this.picker.select.value || undefined, labels: parseLabels(f.get('labels')), op: str('op'), threshold: num('threshold'),
-      severity: str('severity'), channels: f.getAll('channels'), enabled: f.get('enabled') === 'on',
-      boostLogMinutes: num('boostLogMinutes'), captureRequests: f.get('captureRequests') === 'on',
+      name: str('name'),
+      metric: this.picker.select.value || undefined,
+      labels: parseLabels(f.get('labels')),
+      op: str('op'),
+      threshold: num('threshold'),
+      severity: str('severity'),
+      channels: f.getAll('channels'),
+      enabled: f.get('enabled') === 'on',
+      boostLogMinutes: num('boostLogMinutes'),
+      captureRequests: f.get('captureRequests') === 'on',
     };
     if (kind === 'perRequest') return { ...body, perRequest: true };
     Object.assign(body, {
-      consecutiveChecks: num('consecutiveChecks'), for: str('for'), noData: str('noData'), recoverThreshold: num('recoverThreshold'),
-      keepFiringFor: str('keepFiringFor'), repeatInterval: str('repeatInterval'),
+      consecutiveChecks: num('consecutiveChecks'),
+      for: str('for'),
+      noData: str('noData'),
+      recoverThreshold: num('recoverThreshold'),
+      keepFiringFor: str('keepFiringFor'),
+      repeatInterval: str('repeatInterval'),
     });
     if (kind === 'surge') body.surgeBaseline = str('surgeBaseline');
     if (kind === 'sample') body.sampleSeconds = num('sampleSeconds');
     const andMetric = this.andPicker.select.value;
-    if (andMetric) body.and = { metric: andMetric, labels: parseLabels(f.get('and.labels')), op: str('and.op'), threshold: num('and.threshold'), consecutiveChecks: num('and.consecutiveChecks'), for: str('and.for') };
+    if (andMetric)
+      body.and = {
+        metric: andMetric,
+        labels: parseLabels(f.get('and.labels')),
+        op: str('and.op'),
+        threshold: num('and.threshold'),
+        consecutiveChecks: num('and.consecutiveChecks'),
+        for: str('and.for'),
+      };
     return body;
   }
 
   async save() {
     try {
-      if (this.editing) await api(`/api/monitor/alerts/rules/${encodeURIComponent(this.editing)}`, { method: 'PUT', body: this.body() });
+      if (this.editing)
+        await api(`/api/monitor/alerts/rules/${encodeURIComponent(this.editing)}`, {
+          method: 'PUT',
+          body: this.body(),
+        });
       else await api('/api/monitor/alerts/rules', { body: this.body() });
       await this.onSaved?.();
     } catch (err) {
@@ -187,7 +364,13 @@ export class RuleForm {
       const r = await api('/api/monitor/alerts/rules/test', { body: this.body() });
       this.testResult.replaceChildren(
         h('strong', { text: t(r.wouldFire ? 'rule.test.fires' : 'rule.test.quiet', { n: r.checksReplayed }) }),
-        ...r.instances.map((i) => h('div', { class: 'muted small', text: `${labelsText(i.labels) || '—'} · ${tValue('state', i.state)} · ${i.reason}` })));
+        ...r.instances.map((i) =>
+          h('div', {
+            class: 'muted small',
+            text: `${labelsText(i.labels) || '—'} · ${tValue('state', i.state)} · ${i.reason}`,
+          }),
+        ),
+      );
     } catch (err) {
       this.showError(err, 'testRule');
     }
@@ -195,9 +378,16 @@ export class RuleForm {
 
   /** One checkbox per channel name, by name; those not configured say so. */
   showChannels(names, checked) {
-    this.channelChecks.replaceChildren(...names.map((name) => h('label', { class: `check${this.configured.has(name) ? '' : ' unconfigured'}` },
-      h('input', { type: 'checkbox', name: 'channels', value: name, checked: checked.includes(name) }),
-      this.configured.has(name) ? channelLabel(name) : `${name} (${t('channel.notConfigured')})`)));
+    this.channelChecks.replaceChildren(
+      ...names.map((name) =>
+        h(
+          'label',
+          { class: `check${this.configured.has(name) ? '' : ' unconfigured'}` },
+          h('input', { type: 'checkbox', name: 'channels', value: name, checked: checked.includes(name) }),
+          this.configured.has(name) ? channelLabel(name) : `${name} (${t('channel.notConfigured')})`,
+        ),
+      ),
+    );
   }
 
   clearErrors() {
@@ -238,25 +428,48 @@ export class RuleForm {
   edit(r) {
     this.editing = r.id;
     this.el.dataset.editing = r.id;
-    const set = (name, v) => { const el = this.el.querySelector(`[name="${name}"]`); if (el) el.value = v ?? ''; };
+    const set = (name, v) => {
+      const el = this.el.querySelector(`[name="${name}"]`);
+      if (el) el.value = v ?? '';
+    };
     set('name', r.name);
     this.picker.search.value = '';
     this.picker.refresh();
     this.picker.select.value = r.metric;
     this.picker.select.dispatchEvent(new Event('change'));
-    set('labels', labelsText(r.labels)); set('op', r.op); set('threshold', r.threshold);
-    set('consecutiveChecks', r.consecutiveChecks); set('for', r.for); set('severity', r.severity); set('boostLogMinutes', r.boostLogMinutes);
+    set('labels', labelsText(r.labels));
+    set('op', r.op);
+    set('threshold', r.threshold);
+    set('consecutiveChecks', r.consecutiveChecks);
+    set('for', r.for);
+    set('severity', r.severity);
+    set('boostLogMinutes', r.boostLogMinutes);
     const { defaults } = this.catalogue.rules;
-    set('noData', r.noData ?? defaults.noData); set('recoverThreshold', r.recoverThreshold); set('keepFiringFor', r.keepFiringFor); set('repeatInterval', r.repeatInterval ?? defaults.repeatInterval);
-    set('surgeBaseline', r.surgeBaseline); set('sampleSeconds', r.sampleSeconds);
+    set('noData', r.noData ?? defaults.noData);
+    set('recoverThreshold', r.recoverThreshold);
+    set('keepFiringFor', r.keepFiringFor);
+    set('repeatInterval', r.repeatInterval ?? defaults.repeatInterval);
+    set('surgeBaseline', r.surgeBaseline);
+    set('sampleSeconds', r.sampleSeconds);
     this.andPicker.search.value = '';
     this.andPicker.refresh();
     this.andPicker.select.value = r.and?.metric ?? '';
     this.andPicker.select.dispatchEvent(new Event('change'));
-    set('and.labels', labelsText(r.and?.labels)); set('and.op', r.and?.op ?? this.catalogue.rules.ops[0]); set('and.threshold', r.and?.threshold);
-    set('and.consecutiveChecks', r.and?.consecutiveChecks); set('and.for', r.and?.for);
-    const kind = r.perRequest ? 'perRequest' : r.surgeBaseline ? 'surge' : r.sampleSeconds !== undefined ? 'sample' : 'value';
-    this.el.querySelectorAll('[name=kind]').forEach((x) => { x.checked = x.value === kind; });
+    set('and.labels', labelsText(r.and?.labels));
+    set('and.op', r.and?.op ?? this.catalogue.rules.ops[0]);
+    set('and.threshold', r.and?.threshold);
+    set('and.consecutiveChecks', r.and?.consecutiveChecks);
+    set('and.for', r.and?.for);
+    const kind = r.perRequest
+      ? 'perRequest'
+      : r.surgeBaseline
+        ? 'surge'
+        : r.sampleSeconds !== undefined
+          ? 'sample'
+          : 'value';
+    this.el.querySelectorAll('[name=kind]').forEach((x) => {
+      x.checked = x.value === kind;
+    });
     // A rule may name a channel that is not (or no longer) configured: it is listed, and warned about.
     this.showChannels([...this.configured, ...r.channels.filter((c) => !this.configured.has(c))], r.channels);
     this.el.querySelector('[name=captureRequests]').checked = Boolean(r.captureRequests);

@@ -11,11 +11,18 @@ import { labelsText, RuleForm } from './rule-form.js';
 /** A rule's condition in words: "latency_ms_p95{endpoint=*} > 8000 × 3 AND …". */
 export function ruleText(r, units) {
   const where = (c) => `${c.metric}${labelsText(c.labels) ? `{${labelsText(c.labels)}}` : ''}`;
-  const howLong = (c) => (c.for ? ` ${t('rule.text.for', { d: c.for })}` : c.consecutiveChecks && c.consecutiveChecks > 1 ? ` × ${c.consecutiveChecks}` : '');
+  const howLong = (c) =>
+    c.for
+      ? ` ${t('rule.text.for', { d: c.for })}`
+      : c.consecutiveChecks && c.consecutiveChecks > 1
+        ? ` × ${c.consecutiveChecks}`
+        : '';
   let text;
   if (r.perRequest) text = t('rule.text.perRequest', { c: `${where(r)} ${r.op} ${r.threshold}` });
-  else if (r.surgeBaseline) text = t('rule.text.surge', { m: where(r), op: r.op, p: r.threshold, b: r.surgeBaseline }) + howLong(r);
-  else if (r.sampleSeconds !== undefined) text = t('rule.text.sample', { c: `${where(r)} ${r.op} ${r.threshold}`, s: r.sampleSeconds });
+  else if (r.surgeBaseline)
+    text = t('rule.text.surge', { m: where(r), op: r.op, p: r.threshold, b: r.surgeBaseline }) + howLong(r);
+  else if (r.sampleSeconds !== undefined)
+    text = t('rule.text.sample', { c: `${where(r)} ${r.op} ${r.threshold}`, s: r.sampleSeconds });
   else text = `${where(r)} ${r.op} ${r.threshold}${howLong(r)}`;
   if (r.and) text += ` ${t('rule.text.and')} ${where(r.and)} ${r.and.op} ${r.and.threshold}${howLong(r.and)}`;
   const unit = units.get(r.metric);
@@ -31,22 +38,46 @@ export function ruleText(r, units) {
 /** rules, alerts, channels: from the API; catalogue: GET /api/monitor/catalogue; onChange: after a change. */
 export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
   const units = new Map(catalogue.metrics.map((m) => [m.name, m.unit]));
-  const form = new RuleForm({ catalogue, channels, onSaved: onChange, onCancel: () => { form.el.hidden = true; } });
+  const form = new RuleForm({
+    catalogue,
+    channels,
+    onSaved: onChange,
+    onCancel: () => {
+      form.el.hidden = true;
+    },
+  });
   const stateOf = (r) => {
     const own = alerts.filter((a) => a.ruleId === r.id);
-    return own.length ? own.map((a) => `${tValue('state', a.state)}${labelsText(a.labels) ? ` (${labelsText(a.labels)})` : ''}`).join(', ') : t('state.inactive');
+    return own.length
+      ? own
+          .map((a) => `${tValue('state', a.state)}${labelsText(a.labels) ? ` (${labelsText(a.labels)})` : ''}`)
+          .join(', ')
+      : t('state.inactive');
   };
   const cell = (label, props, ...children) => h('td', { 'data-label': label, ...props }, ...children);
-  const head = ['rules.name', 'rules.condition', 'rules.severity', 'rules.channels', 'rules.state', 'rules.enable', ''].map((k) => (k ? t(k) : ''));
+  const head = [
+    'rules.name',
+    'rules.condition',
+    'rules.severity',
+    'rules.channels',
+    'rules.state',
+    'rules.enable',
+    '',
+  ].map((k) => (k ? t(k) : ''));
   const url = (r) => `/api/monitor/alerts/rules/${encodeURIComponent(r.id)}`;
   const row = (r) => {
     const tr = h('tr', { dataset: { rule: r.id } });
-    const slot = failureSlot((el) => { const line = h('tr', { class: 'row-error' }, h('td', { colspan: head.length }, el)); tr.after(line); return line; });
+    const slot = failureSlot((el) => {
+      const line = h('tr', { class: 'row-error' }, h('td', { colspan: head.length }, el));
+      tr.after(line);
+      return line;
+    });
     const toggle = async (e) => {
       const box = e.currentTarget;
       const enabled = box.checked;
       const { id, ...rest } = r;
-      if (await act(box, slot, 'toggleRule', () => api(url(r), { method: 'PUT', body: { ...rest, enabled } }))) r.enabled = enabled;
+      if (await act(box, slot, 'toggleRule', () => api(url(r), { method: 'PUT', body: { ...rest, enabled } })))
+        r.enabled = enabled;
       else box.checked = !enabled;
     };
     const remove = async (e) => {
@@ -58,18 +89,45 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
       cell(head[2], { class: 'nowrap', text: tValue('severity', r.severity) }),
       cell(head[3], { text: r.channels.map(channelLabel).join(', ') }),
       cell(head[4], { class: 'state nowrap', text: stateOf(r) }),
-      cell(head[5], {}, h('input', { type: 'checkbox', checked: r.enabled, 'aria-label': t('rules.enable'), onchange: toggle })),
-      cell('', { class: 'actions' },
+      cell(
+        head[5],
+        {},
+        h('input', { type: 'checkbox', checked: r.enabled, 'aria-label': t('rules.enable'), onchange: toggle }),
+      ),
+      cell(
+        '',
+        { class: 'actions' },
         h('button', { type: 'button', class: 'edit', text: t('rules.edit'), onclick: () => form.edit(r) }),
-        h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove })));
+        h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: remove }),
+      ),
+    );
     return tr;
   };
-  const table = h('table', { id: 'rules-table', class: 'stack' },
+  const table = h(
+    'table',
+    { id: 'rules-table', class: 'stack' },
     h('tr', {}, ...head.map((x) => h('th', { text: x }))),
-    ...rules.map(row));
-  return h('div', {},
-    h('div', { class: 'form-row' }, h('button', { type: 'button', id: 'add-rule', class: 'primary', text: t('rules.add'), onclick: () => { form.reset(); form.open(); } }),
-      h('span', { class: 'muted small', text: t('rules.count', { n: rules.length }) })),
+    ...rules.map(row),
+  );
+  return h(
+    'div',
+    {},
+    h(
+      'div',
+      { class: 'form-row' },
+      h('button', {
+        type: 'button',
+        id: 'add-rule',
+        class: 'primary',
+        text: t('rules.add'),
+        onclick: () => {
+          form.reset();
+          form.open();
+        },
+      }),
+      h('span', { class: 'muted small', text: t('rules.count', { n: rules.length }) }),
+    ),
     rules.length ? table : h('p', { class: 'muted', text: t('rules.none') }),
-    form.el);
+    form.el,
+  );
 }

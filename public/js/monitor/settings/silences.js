@@ -16,11 +16,16 @@ export function silenceText(s, rulesById) {
   const scope = [
     m.ruleId ? t('silence.scope.rule', { r: rulesById.get(m.ruleId)?.name ?? m.ruleId }) : null,
     m.severity ? t('silence.scope.severity', { s: tValue('severity', m.severity) }) : null,
-    m.labels && Object.keys(m.labels).length ? Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(', ') : null,
+    m.labels && Object.keys(m.labels).length
+      ? Object.entries(m.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')
+      : null,
   ].filter(Boolean);
-  const period = s.kind === 'daily'
-    ? t('silence.daily', { from: s.start, to: s.end, tz: s.timeZone })
-    : t('silence.once', { from: when(s.startsAt), to: when(s.endsAt) });
+  const period =
+    s.kind === 'daily'
+      ? t('silence.daily', { from: s.start, to: s.end, tz: s.timeZone })
+      : t('silence.once', { from: when(s.startsAt), to: when(s.endsAt) });
   return `${period} · ${scope.length ? scope.join(' · ') : t('silence.scope.all')}`;
 }
 
@@ -28,13 +33,28 @@ export function silenceText(s, rulesById) {
 export function silencesPanel({ silences, rules, severities, onChange }) {
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   const item = (s) => {
-    const li = h('li', { dataset: { silence: s.id } },
+    const li = h(
+      'li',
+      { dataset: { silence: s.id } },
       h('span', { class: 'silence-text', text: silenceText(s, rulesById) }),
-      s.comment ? h('span', { class: 'muted', text: `“${s.comment}”` }) : null);
+      s.comment ? h('span', { class: 'muted', text: `“${s.comment}”` }) : null,
+    );
     const slot = failuresIn(li);
-    li.append(h('button', { type: 'button', class: 'delete', text: t('rules.delete'), onclick: async (e) => {
-      if (await act(e.currentTarget, slot, 'deleteSilence', () => api(`/api/monitor/alerts/silences/${encodeURIComponent(s.id)}`, { method: 'DELETE' }))) await onChange();
-    } }));
+    li.append(
+      h('button', {
+        type: 'button',
+        class: 'delete',
+        text: t('rules.delete'),
+        onclick: async (e) => {
+          if (
+            await act(e.currentTarget, slot, 'deleteSilence', () =>
+              api(`/api/monitor/alerts/silences/${encodeURIComponent(s.id)}`, { method: 'DELETE' }),
+            )
+          )
+            await onChange();
+        },
+      }),
+    );
     return li;
   };
   const list = silences.length
@@ -43,27 +63,65 @@ export function silencesPanel({ silences, rules, severities, onChange }) {
 
   const start = h('input', { name: 'start', type: 'time', value: '01:50', required: true });
   const end = h('input', { name: 'end', type: 'time', value: '02:10', required: true });
-  const kind = h('select', { name: 'kind' }, h('option', { value: 'daily', text: t('silence.kind.daily') }), h('option', { value: 'once', text: t('silence.kind.once') }));
-  const scope = h('select', { name: 'scope' }, ...['all', 'rule', 'severity'].map((v) => h('option', { value: v, text: t(`silence.scope.pick.${v}`) })));
+  const kind = h(
+    'select',
+    { name: 'kind' },
+    h('option', { value: 'daily', text: t('silence.kind.daily') }),
+    h('option', { value: 'once', text: t('silence.kind.once') }),
+  );
+  const scope = h(
+    'select',
+    { name: 'scope' },
+    ...['all', 'rule', 'severity'].map((v) => h('option', { value: v, text: t(`silence.scope.pick.${v}`) })),
+  );
   const rule = h('select', { name: 'ruleId' }, ...rules.map((r) => h('option', { value: r.id, text: r.name })));
-  const severity = h('select', { name: 'severity' }, ...severities.map((s) => h('option', { value: s, text: tValue('severity', s) })));
+  const severity = h(
+    'select',
+    { name: 'severity' },
+    ...severities.map((s) => h('option', { value: s, text: tValue('severity', s) })),
+  );
   const ruleField = h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.rule') }), rule);
-  const sevField = h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('rules.severity') }), severity);
+  const sevField = h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field-label', text: t('rules.severity') }),
+    severity,
+  );
   const zone = h('input', { name: 'timeZone', value: localZone() });
-  const zoneField = h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.tz') }), zone, h('small', { class: 'help', text: t('silence.tz.help') }));
+  const zoneField = h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field-label', text: t('silence.tz') }),
+    zone,
+    h('small', { class: 'help', text: t('silence.tz.help') }),
+  );
   const preview = h('p', { class: 'silence-preview' });
 
-  const form = h('form', { id: 'silence-form' },
+  const form = h(
+    'form',
+    { id: 'silence-form' },
     h('h3', { text: t('silences.add') }),
-    h('div', { class: 'form-row' },
+    h(
+      'div',
+      { class: 'form-row' },
       h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.kind') }), kind),
       h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.from') }), start),
       h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.to') }), end),
-      zoneField),
-    h('div', { class: 'form-row' },
+      zoneField,
+    ),
+    h(
+      'div',
+      { class: 'form-row' },
       h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.scope') }), scope),
-      ruleField, sevField,
-      h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('silence.comment') }), h('input', { name: 'comment', maxlength: 500 }))),
+      ruleField,
+      sevField,
+      h(
+        'label',
+        { class: 'field' },
+        h('span', { class: 'field-label', text: t('silence.comment') }),
+        h('input', { name: 'comment', maxlength: 500 }),
+      ),
+    ),
     preview,
     h('button', { type: 'submit', class: 'primary', text: t('silences.add') }),
   );
@@ -72,7 +130,10 @@ export function silencesPanel({ silences, rules, severities, onChange }) {
     const f = Object.fromEntries(new FormData(form));
     const matchers = f.scope === 'rule' ? { ruleId: f.ruleId } : f.scope === 'severity' ? { severity: f.severity } : {};
     // A one-off window is typed in local time; the API takes ISO times with their offset.
-    const iso = (v) => { const d = new Date(v); return Number.isNaN(d.getTime()) ? v : d.toISOString(); };
+    const iso = (v) => {
+      const d = new Date(v);
+      return Number.isNaN(d.getTime()) ? v : d.toISOString();
+    };
     return f.kind === 'daily'
       ? { kind: 'daily', start: f.start, end: f.end, timeZone: f.timeZone, matchers, comment: f.comment }
       : { kind: 'once', startsAt: iso(f.start), endsAt: iso(f.end), matchers, comment: f.comment };
@@ -91,7 +152,9 @@ export function silencesPanel({ silences, rules, severities, onChange }) {
     sevField.hidden = scope.value !== 'severity';
     const b = body();
     const complete = b.kind === 'daily' ? b.start && b.end : b.startsAt && b.endsAt;
-    preview.textContent = complete ? t('silence.preview', { s: silenceText({ ...b, startsAt: b.startsAt, endsAt: b.endsAt }, rulesById) }) : '';
+    preview.textContent = complete
+      ? t('silence.preview', { s: silenceText({ ...b, startsAt: b.startsAt, endsAt: b.endsAt }, rulesById) })
+      : '';
   };
   form.addEventListener('input', sync);
   form.addEventListener('change', sync);
