@@ -9,9 +9,7 @@
 // endsAt = now + 4 × max(check interval, resend delay), so Alertmanager resolves it by
 // itself if this node goes quiet; a resolved one is sent with endsAt = when it resolved,
 // and re-sent for 15 minutes (resolvedRetention) in case an Alertmanager missed it.
-import { request } from 'undici';
 import { z } from 'zod';
-import { DeadlineExceeded, withDeadline } from '../../deadline.js';
 import {
   channelName,
   defineChannelType,
@@ -24,6 +22,7 @@ import {
 import { keptUrl, maskUrl } from '../mask-url.js';
 import type { AlertPayload, Notification, SendResult } from '../notifier.js';
 import { contextLines } from './email-format.js';
+import { type PostOutcome, postJson } from './post-json.js';
 import { httpUrl } from './webhook.js';
 
 /** Prometheus' --rules.alert.resend-delay default. */
@@ -172,11 +171,8 @@ export function alertsEndpoint(base: string): string {
   return u.toString();
 }
 
-interface Outcome {
+interface Outcome extends PostOutcome {
   url: string;
-  ok: boolean;
-  retry: boolean;
-  detail: string;
 }
 
 export function alertmanagerNotifier(
@@ -196,38 +192,13 @@ export function alertmanagerNotifier(
   });
 
   async function post(t: (typeof targets)[number], body: string, signal: AbortSignal): Promise<Outcome> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'qwen3vl-monitor' };
+    const headers: Record<string, string> = {};
     if (cfg.secret) headers.authorization = `Bearer ${cfg.secret}`;
     else if (t.basic) headers.authorization = t.basic;
-    try {
-      return await withDeadline(cfg.timeoutMs, signal, async (deadline) => {
-        const res = await request(t.url, {
-          method: 'POST',
-          body,
-          headers,
-          signal: deadline,
-          headersTimeout: cfg.timeoutMs,
-          bodyTimeout: cfg.timeoutMs,
-        });
-        const answer = (await res.body.text()).slice(0, 200).trim();
-        if (res.statusCode < 300) return { url: t.shown, ok: true, retry: false, detail: `HTTP ${res.statusCode}` };
-        return {
-          url: t.shown,
-          ok: false,
-          retry: res.statusCode >= 500 || res.statusCode === 429,
-          detail: `HTTP ${res.statusCode}${answer ? `: ${answer}` : ''}`,
-        };
-      });
-    } catch (err) {
-      const e = err as Error;
-      const timedOut = e instanceof DeadlineExceeded || e.name === 'TimeoutError';
-      return {
-        url: t.shown,
-        ok: false,
-        retry: true,
-        detail: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(t.url).join(t.shown),
-      };
-    }
+    return {
+      url: t.shown,
+      ...(await postJson({ url: t.url, shown: t.shown, body, headers, timeoutMs: cfg.timeoutMs, signal })),
+    };
   }
 
   return {

@@ -3,13 +3,12 @@
 // call (connect, answer, body); optional HMAC-SHA256 signature of the body in
 // X-Qwen3VL-Signature. 5xx, 429, network errors and timeouts are retried; other 4xx not.
 import { createHmac } from 'node:crypto';
-import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { DeadlineExceeded, withDeadline } from '../../deadline.js';
 import { channelName, defineChannelType, fieldError, keptSecret, timeoutMs, writeOnly } from '../channel-type.js';
 import type { AlertSite } from '../alert-site.js';
 import { keptUrl, maskUrl } from '../mask-url.js';
 import type { Notification, Notifier, SendResult } from '../notifier.js';
+import { postJson } from './post-json.js';
 import { formatWebhook, WEBHOOK_FORMATS, type WebhookFormat } from './webhook-formats.js';
 
 export const httpUrl = z
@@ -53,54 +52,19 @@ export function webhookNotifier(cfg: WebhookConfig): Notifier {
     kind: 'webhook',
     async send(n: Notification, signal: AbortSignal): Promise<SendResult> {
       const body = JSON.stringify(formatWebhook(cfg.format, n, cfg.site));
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'qwen3vl-monitor' };
+      const headers: Record<string, string> = {};
       if (cfg.secret)
         headers['x-qwen3vl-signature'] = `sha256=${createHmac('sha256', cfg.secret).update(body).digest('hex')}`;
-      try {
-        return await withDeadline(cfg.timeoutMs, signal, async (deadline) => {
-          // undici's own timeouts too, so its socket is released as well.
-          const res = await request(cfg.url, {
-            method: 'POST',
-            body,
-            headers,
-            signal: deadline,
-            headersTimeout: cfg.timeoutMs,
-            bodyTimeout: cfg.timeoutMs,
-          });
-          const answer = await firstBytes(res.body, 200);
-          if (res.statusCode < 300) return { ok: true, detail: `HTTP ${res.statusCode}` };
-          return {
-            ok: false,
-            retry: res.statusCode >= 500 || res.statusCode === 429,
-            error: `HTTP ${res.statusCode}: ${answer}`,
-          };
-        });
-      } catch (err) {
-        const e = err as Error;
-        const timedOut =
-          e instanceof DeadlineExceeded ||
-          e.name === 'TimeoutError' ||
-          /timeout/i.test((e as { code?: string }).code ?? '');
-        // The URL is a secret too: an error that quotes it quotes it masked.
-        return {
-          ok: false,
-          retry: true,
-          error: timedOut ? `no answer within ${cfg.timeoutMs} ms` : e.message.split(cfg.url).join(maskUrl(cfg.url)),
-        };
-      }
+      // The URL is a secret too: an error that quotes it quotes it masked.
+      const o = await postJson({
+        url: cfg.url,
+        shown: maskUrl(cfg.url),
+        body,
+        headers,
+        timeoutMs: cfg.timeoutMs,
+        signal,
+      });
+      return o.ok ? { ok: true, detail: o.detail } : { ok: false, retry: o.retry, error: o.detail };
     },
   };
-}
-
-/** The start of the receiver's answer, for the history; the rest is not read (it could be endless). */
-async function firstBytes(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  let text = '';
-  for await (const chunk of body) {
-    text += (chunk as Buffer).toString('utf8');
-    if (text.length >= max) {
-      body.destroy();
-      break;
-    }
-  }
-  return text.slice(0, max);
 }
