@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventLog, type LogLine } from '../../src/log/event-log.js';
+import { EventLog, LOG_MODULES, type LogLine } from '../../src/log/event-log.js';
 import { formatLine } from '../../src/log/log-format.js';
 import { matchesSearch, parseLogSearch } from '../../src/log/log-search.js';
 
@@ -110,7 +110,7 @@ describe('the browser mirror', () => {
     const path = '../../public/js/monitor/log-search.js';
     const fmtPath = '../../public/js/monitor/log-format.js';
     const mirror = (await import(path)) as {
-      parseLogSearch: typeof parseLogSearch;
+      parseLogSearch: (q: string, modules: readonly string[]) => ReturnType<typeof parseLogSearch>;
       matchesSearch: (l: LogLine, s: ReturnType<typeof parseLogSearch>) => boolean;
     };
     const mirrorFormat = (await import(fmtPath)) as { formatLine: (l: LogLine) => string };
@@ -131,9 +131,11 @@ describe('the browser mirror', () => {
     ];
     for (const line of lines) expect(mirrorFormat.formatLine(line)).toBe(formatLine(line));
     for (const q of queries) {
-      expect(mirror.parseLogSearch(q)).toEqual(parseLogSearch(q));
+      expect(mirror.parseLogSearch(q, LOG_MODULES)).toEqual(parseLogSearch(q));
       for (const line of lines)
-        expect(mirror.matchesSearch(line, mirror.parseLogSearch(q))).toBe(matchesSearch(line, parseLogSearch(q)));
+        expect(mirror.matchesSearch(line, mirror.parseLogSearch(q, LOG_MODULES))).toBe(
+          matchesSearch(line, parseLogSearch(q)),
+        );
     }
   });
 });

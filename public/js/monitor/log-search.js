@@ -1,9 +1,9 @@
 // The log search language in the browser, for lines that arrive live while a search is
 // shown: the same rules as the server's (src/log/log-search.ts), kept equal by a test.
+// The module words are the server's: the catalogue's log modules, passed in.
 import { formatLine, formatValue } from './log-format.js';
 
 const LEVEL_WORDS = { info: 'INFO', warn: 'WARN', warning: 'WARN', error: 'ERROR' };
-export const LOG_MODULES = ['http', 'vlm', 'chat', 'gui', 'ocr', 'video', 'gpu', 'alert'];
 export const normalizeKey = (k) => k.toLowerCase().replace(/[_-]/g, '');
 
 function tokens(text) {
@@ -17,7 +17,8 @@ function tokens(text) {
   return out;
 }
 
-export function parseLogSearch(text) {
+/** modules: the log modules a bare word filters on (the catalogue's `log.modules`); `chat` is vlm's. */
+export function parseLogSearch(text, modules) {
   const s = { levels: [], modules: [], params: [], terms: [] };
   for (const tok of tokens(text.trim())) {
     if (tok.text === '') continue;
@@ -37,7 +38,7 @@ export function parseLogSearch(text) {
     const lower = tok.text.toLowerCase();
     const level = LEVEL_WORDS[lower];
     if (level) s.levels.push(level);
-    else if (LOG_MODULES.includes(lower)) s.modules.push(lower === 'chat' ? 'vlm' : lower);
+    else if (lower === 'chat' || modules.includes(lower)) s.modules.push(lower === 'chat' ? 'vlm' : lower);
     else s.terms.push(lower);
   }
   return s;

@@ -34,7 +34,7 @@ export class LogPanel {
     this.filter = { level: '', module: '', q: '' };
     this.pending = [];
     this.frame = 0;
-    this.search = parseLogSearch('');
+    this.search = parseLogSearch('', modules);
     this.info = null; // sampling and search counts from the server
     this.build();
   }
@@ -125,7 +125,7 @@ export class LogPanel {
 
   /** Asks the server: the whole ring is searched there, not only what this page holds. */
   async query() {
-    this.search = parseLogSearch(this.filter.q);
+    this.search = parseLogSearch(this.filter.q, this.modules);
     const params = new URLSearchParams({ limit: this.filtered ? '500' : '200' });
     if (this.filter.level) params.set('level', this.filter.level);
     if (this.filter.module) params.set('module', this.filter.module);
