@@ -5,7 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { startApp } from '../helpers.js';
 import { openPage, uiFixture } from './browser.js';
+import { clippedInside } from './layout-check.js';
 
 mkdirSync('test-artifacts', { recursive: true });
 const ui = uiFixture({ appOptions: { probes: false } });
@@ -92,6 +94,47 @@ describe('alerts on screen', () => {
       // The Settings button still opens Settings with notices on screen.
       await page.click('#open-settings');
       await page.waitForSelector('#settings:not([hidden])');
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+  }
+
+  for (const [lang, viewport, says] of [
+    ['en-US', { width: 1280, height: 800 }, 'Could not acknowledge the alert: the server did not answer'],
+    ['zh-CN', { width: 390, height: 844 }, '无法确认告警：服务器没有响应'],
+  ] as const) {
+    it(`says why an acknowledgement failed, in the list and in the notice (${lang}, ${viewport.width}×${viewport.height})`, {
+      timeout: 60_000,
+    }, async () => {
+      const app = await startApp({}, { probes: false });
+      await fetch(`${app.baseUrl}/api/monitor/alerts/rules`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'GPU hot',
+          metric: 'gpu_temperature_celsius',
+          op: '>',
+          threshold: 85,
+          severity: 'critical',
+        }),
+      });
+      const { page, errors } = await openPage(ui.browser, `${app.baseUrl}/#monitor`, lang, viewport);
+      await page.waitForSelector('[data-card="rps"]');
+      const now = Date.now();
+      app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, now, 91.4);
+      app.monitor!.check(now);
+      await page.waitForSelector('.popup.critical button:not(.dismiss)');
+      await page.waitForSelector('#firing .firing-row button.ack');
+      await app.close(); // the server goes away before the operator clicks
+      await page.click('.popup.critical button:not(.dismiss)');
+      await page.waitForSelector('.popup.critical .action-error');
+      expect(await page.textContent('.popup.critical .action-error')).toBe(says);
+      expect(await page.isEnabled('.popup.critical button:not(.dismiss)')).toBe(true); // it can be tried again
+      await page.click('#firing .firing-row button.ack');
+      await page.waitForSelector('#firing .firing-row .action-error');
+      expect(await page.textContent('#firing .firing-row .action-error')).toBe(says);
+      expect(await clippedInside(page, '.popup, .firing-row')).toEqual([]);
+      await page.screenshot({ path: `test-artifacts/ack-failed-${viewport.width}.png` });
       expect(errors).toEqual([]);
       await page.context().close();
     });

@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtAge, fmtValue } from '../format.js';
 import { t } from '../i18n.js';
+import { acknowledge } from './acknowledge.js';
 
 const ORDER = { critical: 0, warning: 1, info: 2 };
 const labelsText = (labels) =>
@@ -95,11 +96,7 @@ export class FiringList {
               type: 'button',
               class: 'ack',
               text: t('alert.ack'),
-              onclick: async () => {
-                await api('/api/monitor/alerts/active/ack', { body: { ruleId: a.ruleId, labels: a.labels } }).catch(
-                  () => {},
-                );
-              },
+              onclick: (ev) => acknowledge(ev.currentTarget, a),
             }),
       );
     });

@@ -3,10 +3,10 @@
 // Settings button), coloured by severity, with its context (the last ERROR line, GPU
 // temperatures, the top client, thumbnails of the images behind it) until acknowledged
 // from any tab. Resolved notices and test notices fade out by themselves.
-import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtValue } from '../format.js';
 import { t } from '../i18n.js';
+import { acknowledge } from './acknowledge.js';
 
 const key = (ruleId, labels) => `${ruleId}|${JSON.stringify(Object.entries(labels ?? {}).sort())}`;
 const FADE_AFTER_MS = 8_000;
@@ -111,12 +111,7 @@ export class Popups {
         : h('button', {
             type: 'button',
             text: t('alert.ack'),
-            onclick: async () => {
-              this.close(k);
-              await api('/api/monitor/alerts/active/ack', { body: { ruleId: a.ruleId, labels: a.labels } }).catch(
-                () => {},
-              );
-            },
+            onclick: (ev) => acknowledge(ev.currentTarget, a, () => this.close(k)),
           }),
       resolved || test
         ? h('button', { type: 'button', class: 'dismiss', text: t('alert.dismiss'), onclick: () => this.close(k) })
