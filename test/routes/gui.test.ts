@@ -54,7 +54,8 @@ describe('POST /api/gui/execute', () => {
   });
 
   it('counts invalid answers, timeouts and failed executions against the success rate', async () => {
-    const { fake, app, clock } = await setup({}, { GUI_STEP_TIMEOUT_MS: '300' });
+    // A step time limit far above a fast step's time on a loaded machine, and a slow step far above it.
+    const { fake, app, clock } = await setup({}, { GUI_STEP_TIMEOUT_MS: '2000' });
     const shot = await screenshot();
     const exec = () => postJson(`${app.baseUrl}/api/gui/execute`, { screenshot: shot, instruction: 'open settings' });
     fake.behavior = { ...fake.behavior, reply: tool({ action: 'left_click', coordinate: [100, 100] }) };
@@ -65,7 +66,7 @@ describe('POST /api/gui/execute', () => {
     expect(bad.json).toMatchObject({ success: false, reason: 'invalid_output' });
     fake.behavior = { ...fake.behavior, reply: tool({ action: 'left_click', coordinate: [1500, 100] }) };
     expect((await exec()).json).toMatchObject({ success: false, reason: 'out_of_bounds' });
-    fake.behavior = { ...fake.behavior, headerDelayMs: 1_000 };
+    fake.behavior = { ...fake.behavior, headerDelayMs: 8_000 };
     const slow = await exec();
     expect(slow.status).toBe(504);
     expect(slow.json.error.message).toContain('GUI_STEP_TIMEOUT_MS');
