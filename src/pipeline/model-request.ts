@@ -92,6 +92,12 @@ export class ModelRequest {
     this.endpoint = who.endpoint;
     this.timer = new StageTimer(module, deps.stats, deps.clock);
     const res = who.response;
+    // A model answer carries a fixed set of 'close' listeners, none per chunk: the
+    // connection limit, the drain, request timing, users-now, this one, the route's own,
+    // and for a stream Node's pipe and Fastify's end-of-stream watchers (two of them when
+    // the handler returns the reply). That is 11 for a streamed chat answer, one over
+    // Node's leak-warning default, which would print on every stream.
+    res.setMaxListeners(16);
     res.once('close', () => {
       if (!res.writableFinished) this.gone.abort();
     });

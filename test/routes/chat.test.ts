@@ -86,6 +86,24 @@ describe('POST /v1/chat/completions', () => {
     expect(tps.p50!).toBeLessThanOrEqual((9 / 0.045) * 1.01);
   });
 
+  it('streams without Node warning of a listener leak (an operator reads that on stderr)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const { app } = await setup({ behavior: { tokens: 4 } });
+      for (let i = 0; i < 3; i++) {
+        const res = await postJson(chatUrl(app), { ...userMessage(), stream: true });
+        expect(res.text).toContain('[DONE]');
+      }
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('aborts the upstream request when the client goes away mid-stream', async () => {
     const { fake, app } = await setup({ behavior: { tokens: 200, tokenIntervalMs: 50 } });
     const ac = new AbortController();
