@@ -178,19 +178,7 @@ function card(
   const last = points.at(-1);
   const spark = sparkOf(points, input.now);
   if (!last || last.t < staleBefore(input.now, input.intervalMs)) {
-    const empty: Card = {
-      id,
-      metric,
-      labels,
-      value: null,
-      unit,
-      status: 'unavailable',
-      trend: null,
-      changePercent: null,
-      baseline: null,
-      reason: emptyReason,
-      spark,
-    };
+    const empty = unavailableCard(id, metric, unit, emptyReason, labels, spark);
     if (detail) empty.detail = detail;
     return empty;
   }
@@ -210,6 +198,30 @@ function card(
   return result;
 }
 
+/** A card with nothing to show, and why (the UI translates the reason). */
+function unavailableCard(
+  id: Card['id'],
+  metric: string,
+  unit: string,
+  reason: string,
+  labels: Labels = {},
+  spark: Card['spark'] = [],
+): Card {
+  return {
+    id,
+    metric,
+    labels,
+    value: null,
+    unit,
+    status: 'unavailable',
+    trend: null,
+    changePercent: null,
+    baseline: null,
+    reason,
+    spark,
+  };
+}
+
 const RANK: Record<Card['status'], number> = { unavailable: -1, ok: 0, warn: 1, crit: 2 };
 const worse = (a: Health, b: Health): Health => (RANK[a] >= RANK[b] ? a : b);
 
@@ -219,19 +231,7 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
   const series = input.store.find(metric);
   const unit = metricDef(metric)?.unit ?? '%';
   if (!input.gpu.available || series.length === 0) {
-    return {
-      id,
-      metric,
-      labels: {},
-      value: null,
-      unit,
-      status: 'unavailable',
-      trend: null,
-      changePercent: null,
-      baseline: null,
-      reason,
-      spark: [],
-    };
+    return unavailableCard(id, metric, unit, reason);
   }
   const detail: Record<string, number | string | null> = {};
   let worst: { labels: Labels; v: number } | undefined;
@@ -244,19 +244,7 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
     if (fresh && (!worst || last.v > worst.v)) worst = { labels: s.labels, v: last.v };
   }
   if (!worst) {
-    return {
-      id,
-      metric,
-      labels: {},
-      value: null,
-      unit,
-      status: 'unavailable',
-      trend: null,
-      changePercent: null,
-      baseline: null,
-      reason: 'no recent GPU reading',
-      spark: [],
-    };
+    return unavailableCard(id, metric, unit, 'no recent GPU reading');
   }
   const gpu = worst.labels.gpu ?? '?';
   detail.gpu = gpu;
