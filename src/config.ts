@@ -63,17 +63,7 @@ export const configSchema = z
      * Hosts or CIDRs that image and video URLs may reach although they are loopback, private
      * or link-local (e.g. an internal image store): `images.internal,10.2.0.0/16`.
      */
-    IMAGE_FETCH_ALLOW: z
-      .string()
-      .optional()
-      .transform((s) =>
-        s
-          ? s
-              .split(',')
-              .map((k) => k.trim())
-              .filter(Boolean)
-          : [],
-      ),
+    IMAGE_FETCH_ALLOW: list,
     OCR_CONFIDENCE_THRESHOLD: z.coerce
       .number({ message: 'expected a number' })
       .min(0)
@@ -107,17 +97,7 @@ export const configSchema = z
       .regex(/^[^\s]+$/, { message: 'expected a name without spaces, such as gpu-node-3' })
       .optional(),
     MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
-    API_KEYS: z
-      .string()
-      .optional()
-      .transform((s) =>
-        s
-          ? s
-              .split(',')
-              .map((k) => k.trim())
-              .filter(Boolean)
-          : [],
-      ),
+    API_KEYS: list,
     NVML_LIBRARY: z.string().min(1).optional(),
     DATA_DIR: z.string().min(1).default('./data'),
     LOG_SAMPLE_RATE: z.coerce
@@ -129,9 +109,12 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
     // ---- Running safely in production (docs/RELIABILITY.md) ----
-    /** On SIGTERM/SIGINT: how long requests in flight (streams too) may take to finish before they are cut. */
+    /** On SIGTERM/SIGINT: how long requests in flight (streams too) may take to finish before being cut. */
     SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
-    /** Host names the server answers to besides loopback names, IP addresses, its own host name, HOST and PUBLIC_URL ("*": any; ".example.com": it and its subdomains). */
+    /**
+     * Host names the server answers to besides loopback names, IP addresses, its own host
+     * name, HOST and PUBLIC_URL ("*": any; ".example.com": it and its subdomains).
+     */
     ALLOWED_HOSTS: list,
     /** Origins (scheme://host[:port]) of other pages that may change this server or open its stream. */
     ALLOWED_ORIGINS: list.pipe(

@@ -60,7 +60,10 @@ export interface ChannelTypeDef<In extends z.ZodType, Stored extends z.ZodType<{
   readonly input: In;
   /** As alert-channels.json holds it, secrets included. */
   readonly stored: Stored;
-  /** The channel after an edit: write-only fields left out keep `previous`'s (same name and type). Throws fieldError. */
+  /**
+   * The channel after an edit: write-only fields left out keep `previous`'s (same name and
+   * type). Throws fieldError.
+   */
   merge(input: z.infer<In>, previous: z.infer<Stored> | undefined): z.infer<Stored>;
   /** What GET shows: never a secret, only whether one is set; URLs masked. */
   view(c: z.infer<Stored>, deps: ChannelDeps): Record<string, unknown>;
@@ -87,7 +90,10 @@ export interface ChannelType {
   readonly type: string;
   /** The body the API takes for one channel of this kind (for the OpenAPI description). */
   readonly input: z.ZodType;
-  /** An API body (already known to be of this type) onto the stored channel of that name. Throws ZodError or fieldError. */
+  /**
+   * An API body (already known to be of this type) onto the stored channel of that name.
+   * Throws ZodError or fieldError.
+   */
   accept(body: unknown, previous: Channel | undefined): Channel;
   /** What the file holds. Throws ZodError. */
   load(data: unknown): Channel;

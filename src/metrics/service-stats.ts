@@ -6,7 +6,7 @@ import { LATENCY_BUCKETS_S, SIZE_BUCKETS_BYTES } from './buckets.js';
 import { SlidingWindow, summarizeWindows, type WindowSummary } from './sliding-window.js';
 import { SlotSums } from './slot-sums.js';
 
-/** Upper bounds (seconds) of the Prometheus request-duration histogram: 5 ms … 600 s (buckets.ts says why so many). */
+/** Upper bounds (seconds) of the Prometheus request-duration histogram: 5 ms … 600 s (buckets.ts says why). */
 export const DURATION_BUCKETS_S = LATENCY_BUCKETS_S;
 /** Upper bounds (seconds) of the time-to-first-token histogram: the same as latency. */
 export const TTFT_BUCKETS_S = LATENCY_BUCKETS_S;

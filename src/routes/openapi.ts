@@ -40,11 +40,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: chatRequestSchema,
   },
   'GET /v1/models': { tag: 'OpenAI', summary: "The model server's models, relayed (cached 5 s)" },
-  'GET /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
-  'POST /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
-  'PUT /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
-  'PATCH /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
-  'DELETE /v1/*': { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
+  ...Object.fromEntries(
+    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => [
+      `${m} /v1/*`,
+      { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
+    ]),
+  ),
   'POST /api/ocr': { tag: 'Model', summary: 'The text of an image, with a confidence', body: ocrBody },
   'POST /api/gui/execute': {
     tag: 'Model',

@@ -42,7 +42,7 @@ function firingInst(since: number): AlertInstance {
   };
 }
 
-/** Runs the policy over checks every 10 s, applying its marks like the manager does; returns what went where, per check. */
+/** Runs the policy over checks every 10 s, applying its marks as the manager does; what went where, per check. */
 function run(checks: Array<{ at: number; state: 'firing' | 'inactive' }>, silences: Silence[] = []) {
   let states: States = new Map();
   let book: ResendBook = emptyResendBook();

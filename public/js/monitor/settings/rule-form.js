@@ -104,7 +104,10 @@ function metricPicker(metrics, layers, name, { optional = false } = {}) {
 }
 
 export class RuleForm {
-  /** catalogue: GET /api/monitor/catalogue; channels: the API's view of them ({ channels: [{ name, type, … }] }); onSaved: after a save. */
+  /**
+   * catalogue: GET /api/monitor/catalogue; channels: the API's view of them
+   * ({ channels: [{ name, type, … }] }); onSaved: after a save.
+   */
   constructor({ catalogue, channels, onSaved, onCancel }) {
     this.catalogue = catalogue;
     this.metrics = catalogue.metrics;
