@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
+import { type Answer, startReceiver } from '../receiver.js';
 import { postJson, startApp, steppedClock, userMessage, type TestApp } from '../helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -12,32 +12,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** A real HTTP webhook receiver; `answer` decides each response. */
-async function receiver(answer: (n: number) => { status: number; delayMs?: number } = () => ({ status: 200 })) {
-  const got: Array<{ body: any; headers: IncomingMessage['headers']; raw: string }> = [];
-  let n = 0;
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      const a = answer(n++);
-      got.push({ body: JSON.parse(raw), headers: req.headers, raw });
-      setTimeout(
-        () => res.writeHead(a.status, { 'content-type': 'text/plain' }).end(a.status < 300 ? 'ok' : 'boom'),
-        a.delayMs ?? 0,
-      );
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, got };
-}
+const receiver = (answer?: Answer) => startReceiver(cleanups, answer);
 
 const api = (app: TestApp, path: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) =>
   fetch(`${app.baseUrl}/api/monitor/alerts${path}`, {

@@ -1,11 +1,7 @@
-// Channels as a list of named channels over the API: any number of each kind, rules that
-// pick them by name, one channel added, changed, tested and removed by name, secrets and
-// URLs write-only, strict bodies (a misspelt key is a 400 naming it), and the first
-// version's alert-channels.json upgraded on load without losing a channel.
-import { createServer, type Server } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startReceiver } from '../receiver.js';
 import { startApp, steppedClock, type TestApp } from '../helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -13,26 +9,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function receiver() {
-  const got: Array<{ path: string; body: any; headers: Record<string, unknown> }> = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      got.push({ path: req.url ?? '', body: JSON.parse(raw), headers: req.headers });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { base: `http://127.0.0.1:${(server.address() as { port: number }).port}`, got };
-}
+const receiver = () => startReceiver(cleanups);
 
 const api = (app: TestApp, path: string, method = 'GET', body?: unknown) =>
   fetch(`${app.baseUrl}/api/monitor/alerts${path}`, {

@@ -3,13 +3,13 @@
 // link), the email (inline attachments) and webhooks (a signed link that works without the
 // Monitor token and expires).
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import sharp from 'sharp';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
+import { startReceiver } from '../receiver.js';
 import { postJson, startApp, steppedClock } from '../helpers.js';
 import { blackboardPhoto, dataUrl } from '../pipeline/images.js';
 
@@ -36,26 +36,7 @@ async function smtp() {
   return { port: (server.server.address() as { port: number }).port, mails };
 }
 
-async function webhook() {
-  const got: any[] = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      got.push(JSON.parse(raw));
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, got };
-}
+const webhook = () => startReceiver(cleanups);
 
 const PUBLIC = 'https://vlm.example.com';
 
@@ -164,8 +145,8 @@ describe('lowest-confidence OCR samples', () => {
       ['image/jpeg', true],
     ]);
     expect(mail.mails[0]!.html).toContain(`alt="OCR sample ${hashes[3]}"`);
-    expect(hook.got[0].text.content).toContain(`low-confidence sample: 0.2 (zh) request `);
-    expect(hook.got[0].text.content).toContain(`${PUBLIC}/api/monitor/ocr-samples/${hashes[3]}`);
+    expect(hook.bodies()[0].text.content).toContain(`low-confidence sample: 0.2 (zh) request `);
+    expect(hook.bodies()[0].text.content).toContain(`${PUBLIC}/api/monitor/ocr-samples/${hashes[3]}`);
 
     // An hour later they are gone, files included.
     clock.advance(3_600_000);

@@ -1,12 +1,6 @@
-// The Alertmanager channel against a real Alertmanager (Debian's prometheus-alertmanager,
-// installed by .ci/run), started here on a loopback port with a webhook receiver that is a
-// real HTTP server in this test. Our server fires into it through the channel; the
-// receiver gets our labels and annotations; a silence created through Alertmanager's own
-// API keeps the silenced alert out of the next notification; the resolve arrives, with
-// the start kept. Every wait polls Alertmanager or the receiver; nothing sleeps blindly.
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startReceiver } from '../receiver.js';
 import { startApp, steppedClock } from '../helpers.js';
 import { pollUntil, startAlertmanager } from '../prometheus/real-programs.js';
 
@@ -17,24 +11,13 @@ afterEach(async () => {
 
 /** Alertmanager's webhook notifications, as they arrive. */
 async function webhookReceiver() {
-  const got: any[] = [];
-  const server: Server = createHttpServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      got.push(JSON.parse(raw));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/alertmanager`, got };
+  const r = await startReceiver(cleanups);
+  return {
+    url: `${r.base}/alertmanager`,
+    get got() {
+      return r.bodies();
+    },
+  };
 }
 
 async function alertmanagerWithHook(receiverUrl: string) {
