@@ -139,15 +139,15 @@ export class Monitor {
 
   /** The live log keeps the blind period: while the loop was held, nothing else could write. */
   private logStall(r: EventLoopReading): void {
-    const crit = metricDef('event_loop_delay_max_ms')?.thresholds;
-    if (r.maxMs === undefined || !crit || healthOf(r.maxMs, crit) !== 'crit') return;
+    const thresholds = metricDef('event_loop_delay_max_ms')?.thresholds;
+    if (r.maxMs === undefined || !thresholds || healthOf(r.maxMs, thresholds) !== 'crit') return;
     this.opts.log?.warn(
       'http',
       `event loop blocked ${(r.maxMs / 1000).toFixed(1)} s: no request was served meanwhile`,
       {
         blocked_ms: Math.round(r.maxMs),
         p99_ms: r.p99Ms ?? null,
-        threshold_ms: crit.crit,
+        threshold_ms: thresholds.crit,
       },
     );
   }

@@ -326,7 +326,7 @@ const HOST_TRENDS: Partial<Record<HostItem['id'], TrendRule>> = {
 };
 
 /** How far back the event loop item remembers its worst stall. */
-export const STALL_MEMORY_MS = 10 * 60_000;
+const STALL_MEMORY_MS = 10 * 60_000;
 
 /**
  * The worst stall of the last 10 minutes, once it reached the warn threshold: the item
