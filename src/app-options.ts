@@ -16,7 +16,7 @@ export interface AppOptions {
   alertSleep?: (ms: number) => Promise<void>;
   /** Random source of log sampling (seeded in tests). */
   random?: () => number;
-  /** false: no GPU or host probes (tests of the service layer). */
+  /** false: no GPU, host or event-loop probes (tests of the service layer). */
   probes?: boolean;
   /** How state files are written (tests inject a full or read-only disk). */
   stateIo?: FileIo;

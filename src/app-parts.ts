@@ -16,6 +16,7 @@ import { SeriesStore } from './metrics/series-store.js';
 import { Monitor } from './monitor.js';
 import { ImageFetcher } from './pipeline/image-input.js';
 import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
+import { EventLoopProbe } from './probes/event-loop.js';
 import { GpuPoller, type GpuSource } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
 import { UpstreamMetricsProbe } from './probes/upstream-metrics.js';
@@ -196,7 +197,8 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     clients,
     hub,
     alerts,
-    ...(gpu ? { gpu, host: new HostProbe() } : {}),
+    log,
+    ...(gpu ? { gpu, host: new HostProbe(), eventLoop: new EventLoopProbe() } : {}),
     ...(config.UPSTREAM_URL ? { upstreamUp: async () => (await upstream.ping('/models', 2_000)).ok } : {}),
     engine: new UpstreamMetricsProbe(
       config.UPSTREAM_METRICS_URL ?? UpstreamMetricsProbe.metricsUrlFor(config.UPSTREAM_URL),

@@ -126,6 +126,7 @@ function appHandle(
     monitored?.alerts.close();
     await ocrSamples?.idle();
     monitored?.gpu?.close();
+    monitor?.close();
     await parts.upstream.close();
     await parts.imageFetcher.close();
     await onClose?.();

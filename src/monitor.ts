@@ -2,6 +2,8 @@
 // is true. check(now) turns windows into series points, builds the cards and pushes
 // them to every open Monitor tab; the scheduler calls it, tests call it directly.
 import { availableParallelism } from 'node:os';
+import type { EventLog } from './log/event-log.js';
+import { healthOf, metricDef } from './metrics/catalogue.js';
 import { PrometheusExporter } from './metrics/prometheus.js';
 import { staleBefore, type SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
@@ -11,7 +13,13 @@ import { ModelStats, MODULES, type RequestEvent } from './metrics/model-stats.js
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
 import { buildSnapshot, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
-import { recordEngineSeries, recordGpuSeries, recordHostSeries } from './metrics/resource-collector.js';
+import {
+  recordEngineSeries,
+  recordEventLoopSeries,
+  recordGpuSeries,
+  recordHostSeries,
+} from './metrics/resource-collector.js';
+import type { EventLoopProbe, EventLoopReading } from './probes/event-loop.js';
 import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import type { GpuPollResult, GpuSource } from './probes/gpu-poller.js';
 import type { HostProbe } from './probes/host.js';
@@ -45,6 +53,9 @@ export interface MonitorOptions {
   /** Resource probes; absent in tests that only look at the service layer. */
   gpu?: GpuSource;
   host?: HostProbe;
+  /** How long the event loop was held; a stall past the critical threshold is logged. */
+  eventLoop?: EventLoopProbe;
+  log?: EventLog;
   engine?: UpstreamMetricsProbe;
   /** Whether the model server answers; recorded as upstream_up when configured. */
   upstreamUp?: () => Promise<boolean>;
@@ -100,6 +111,12 @@ export class Monitor {
   }
 
   async probe(now: number): Promise<void> {
+    // First, before the other probes' own waits: the stall it reports is the one just past.
+    if (this.opts.eventLoop) {
+      const r = await this.opts.eventLoop.sample();
+      recordEventLoopSeries(this.store, r, now);
+      this.logStall(r);
+    }
     if (this.opts.gpu) {
       const r = await this.opts.gpu.poll(now);
       recordGpuSeries(this.store, r, now);
@@ -118,6 +135,26 @@ export class Monitor {
       this.engine = await this.opts.engine.sample();
       recordEngineSeries(this.store, this.engine, now);
     }
+  }
+
+  /** The live log keeps the blind period: while the loop was held, nothing else could write. */
+  private logStall(r: EventLoopReading): void {
+    const thresholds = metricDef('event_loop_delay_max_ms')?.thresholds;
+    if (r.maxMs === undefined || !thresholds || healthOf(r.maxMs, thresholds) !== 'crit') return;
+    this.opts.log?.warn(
+      'http',
+      `event loop blocked ${(r.maxMs / 1000).toFixed(1)} s: no request was served meanwhile`,
+      {
+        blocked_ms: Math.round(r.maxMs),
+        p99_ms: r.p99Ms ?? null,
+        threshold_ms: thresholds.crit,
+      },
+    );
+  }
+
+  /** Stops the probes' own timers. */
+  close(): void {
+    this.opts.eventLoop?.close();
   }
 
   check(now: number): Snapshot {

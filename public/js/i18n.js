@@ -359,6 +359,9 @@ const dict = {
     'host.io_wait': 'IO wait',
     'host.load': 'Load',
     'host.cpus': '{n} CPUs',
+    'host.event_loop': 'Event loop',
+    'host.event_loop.worst': 'blocked {v} at {at}',
+    'host.expand': '{name}: full series',
   },
   zh: {
     'tab.chat': '对话',
@@ -735,6 +738,9 @@ const dict = {
     'host.io_wait': 'IO 等待',
     'host.load': '负载',
     'host.cpus': '{n} 个 CPU',
+    'host.event_loop': '事件循环',
+    'host.event_loop.worst': '{at} 阻塞 {v}',
+    'host.expand': '{name}：完整序列',
   },
 };
 

@@ -62,7 +62,7 @@ async function startMonitor() {
   $('login').hidden = true;
   $('monitor-body').hidden = false;
   cards = new Cards($('cards'), $('side-panel'));
-  host = new HostStrip($('host-strip'));
+  host = new HostStrip($('host-strip'), $('side-panel'));
   log = new LogPanel($('log-panel'), catalogue.log);
   model = new ModelTab($('sub-model'), $('side-panel'), catalogue);
   settings = new Settings($('settings'), catalogue);

@@ -28,6 +28,9 @@ export const METRIC_HELP_ZH = {
   load_average_1m: '1 分钟平均负载。',
   load_average_5m: '5 分钟平均负载。',
   load_average_15m: '15 分钟平均负载。',
+  event_loop_delay_max_ms:
+    '自上次检查以来服务事件循环被占住的最长时间：这段时间里没有请求得到处理，监控也什么都看不到。',
+  event_loop_delay_p99_ms: '自上次检查以来事件循环延迟的第 99 百分位（每 20 ms 采样一次）。',
   requests_per_second: '滑动窗口内每秒完成的请求数。',
   latency_ms_avg: '滑动窗口内的平均响应时间。',
   latency_ms_p50: '滑动窗口内的响应时间中位数（DDSketch，相对误差 ≤ 1 %）。',

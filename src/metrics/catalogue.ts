@@ -163,6 +163,24 @@ const defs: MetricDef[] = [
   { name: 'load_average_1m', layer: 'resource', unit: 'tasks', labels: [], help: '1-minute load average.' },
   { name: 'load_average_5m', layer: 'resource', unit: 'tasks', labels: [], help: '5-minute load average.' },
   { name: 'load_average_15m', layer: 'resource', unit: 'tasks', labels: [], help: '15-minute load average.' },
+  {
+    // The goal for /healthz under load is a P99 under 100 ms: a stall that long is already
+    // felt by every request in flight. At 1 s a load balancer's health check (commonly a
+    // 1 s timeout) fails and every client sees the server frozen.
+    name: 'event_loop_delay_max_ms',
+    layer: 'resource',
+    unit: 'ms',
+    labels: [],
+    help: "Longest the server's event loop was held since the previous check: no request was served and the Monitor saw nothing meanwhile.",
+    thresholds: above(100, 1_000),
+  },
+  {
+    name: 'event_loop_delay_p99_ms',
+    layer: 'resource',
+    unit: 'ms',
+    labels: [],
+    help: "99th percentile of the event loop's delays since the previous check (sampled every 20 ms).",
+  },
 
   // Service layer (request hooks; label endpoint = route pattern)
   {

@@ -1,5 +1,6 @@
 // Once per check: the probes' readings become points of the resource-layer series.
 // A field a probe could not read gets no point (absent, never 0).
+import type { EventLoopReading } from '../probes/event-loop.js';
 import type { GpuPollResult } from '../probes/gpu-poller.js';
 import type { HostReading } from '../probes/host.js';
 import type { EngineReading } from '../probes/upstream-metrics.js';
@@ -49,6 +50,10 @@ export function recordHostSeries(store: SeriesStore, h: HostReading, now: number
     load_average_5m: h.loadAverage5m,
     load_average_15m: h.loadAverage15m,
   });
+}
+
+export function recordEventLoopSeries(store: SeriesStore, r: EventLoopReading, now: number): void {
+  recordFields(store, now, { event_loop_delay_max_ms: r.maxMs, event_loop_delay_p99_ms: r.p99Ms });
 }
 
 /**

@@ -38,7 +38,7 @@ export interface Card {
 }
 
 export interface HostItem {
-  id: 'cpu' | 'memory' | 'io_wait' | 'load';
+  id: 'cpu' | 'memory' | 'io_wait' | 'load' | 'event_loop';
   metric: string;
   value: number | null;
   unit: string;
@@ -46,6 +46,8 @@ export interface HostItem {
   trend: Trend | null;
   changePercent: number | null;
   detail?: Record<string, number | null>;
+  /** The last 5 minutes, for the hover chart. */
+  spark: Spark;
 }
 
 export interface Snapshot {
@@ -317,7 +319,31 @@ function connectionsCard(input: SnapshotInput): Card {
 
 /** The host's shares move by a point or two on their own: smaller changes are flat. */
 const HOST_TREND: TrendRule = { ...TREND_RULE, minDelta: 1 };
-const LOAD_TREND: TrendRule = { ...TREND_RULE, minDelta: 0.25 };
+const HOST_TRENDS: Partial<Record<HostItem['id'], TrendRule>> = {
+  load: { ...TREND_RULE, minDelta: 0.25 },
+  // An idle loop's worst delay moves between 0.1 and 5 ms: only a change people feel counts.
+  event_loop: { ...TREND_RULE, minDelta: 50 },
+};
+
+/** How far back the event loop item remembers its worst stall. */
+const STALL_MEMORY_MS = 10 * 60_000;
+
+/**
+ * The worst stall of the last 10 minutes, once it reached the warn threshold: the item
+ * keeps saying when the server was blind after the next check has gone back to normal.
+ */
+function worstStall(input: SnapshotInput): HostItem['detail'] {
+  const metric = 'event_loop_delay_max_ms';
+  const warn = metricDef(metric)?.thresholds?.warn ?? 0;
+  let worst: Point | undefined;
+  for (const p of input.store.ring(metric, {})?.since(input.now - STALL_MEMORY_MS) ?? [])
+    if (p.v >= warn && (!worst || p.v >= worst.v)) worst = p;
+  return {
+    p99Ms: freshValue(input, 'event_loop_delay_p99_ms', {}),
+    worstMs: worst?.v ?? null,
+    worstAt: worst?.t ?? null,
+  };
+}
 
 function hostItem(
   input: SnapshotInput,
@@ -330,9 +356,10 @@ function hostItem(
   const points = historyOf(input, metric, {});
   const last = points.at(-1);
   const unit = def?.unit ?? '';
+  const spark = sparkOf(points, input.now);
   if (!last || last.t < staleBefore(input.now, input.intervalMs))
-    return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null };
-  const { trend, changePercent } = changeOf(points, id === 'load' ? LOAD_TREND : HOST_TREND);
+    return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null, spark };
+  const { trend, changePercent } = changeOf(points, HOST_TRENDS[id] ?? HOST_TREND);
   const item: HostItem = {
     id,
     metric,
@@ -341,12 +368,13 @@ function hostItem(
     status: healthOf(last.v, thresholds ?? def?.thresholds),
     trend,
     changePercent,
+    spark,
   };
   if (detail) item.detail = detail;
   return item;
 }
 
-/** CPU load, host memory, disk IO wait and the load average (coloured per CPU). */
+/** CPU load, host memory, disk IO wait, the load average (coloured per CPU) and the event loop. */
 function hostStrip(input: SnapshotInput): HostItem[] {
   const cpus = input.cpuCount ?? 0;
   const f = (m: string) => freshValue(input, m, {});
@@ -369,6 +397,7 @@ function hostStrip(input: SnapshotInput): HostItem[] {
         cpus: cpus > 0 ? cpus : null,
       },
     ),
+    hostItem(input, 'event_loop', 'event_loop_delay_max_ms', undefined, worstStall(input)),
   ];
 }
 

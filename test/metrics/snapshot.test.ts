@@ -203,12 +203,13 @@ describe('card details', () => {
     });
   });
 
-  it('puts CPU, memory, IO wait and the load average (coloured per CPU) in the host strip', () => {
+  it('puts CPU, memory, IO wait, the load average (coloured per CPU) and the event loop in the host strip', () => {
     const store = new SeriesStore({ intervalMs: interval });
     store.record('cpu_load_percent', {}, t0, 97);
     store.record('memory_utilization_percent', {}, t0, 50);
     store.record('disk_io_wait_percent', {}, t0, 12);
     store.record('load_average_1m', {}, t0, 9);
+    store.record('event_loop_delay_max_ms', {}, t0, 240);
     const host = buildSnapshot({
       store,
       now: t0,
@@ -222,6 +223,54 @@ describe('card details', () => {
       ['memory', 50, 'ok'],
       ['io_wait', 12, 'warn'],
       ['load', 9, 'warn'],
+      ['event_loop', 240, 'warn'],
     ]);
+  });
+
+  it("colours the event loop's worst stall ok below 100 ms, warn from 100 ms, crit from 1 s", () => {
+    const colour = (ms: number) => {
+      const store = new SeriesStore({ intervalMs: interval });
+      store.record('event_loop_delay_max_ms', {}, t0, ms);
+      return snapshotAt(store, t0).host.find((x) => x.id === 'event_loop')!.status;
+    };
+    expect([0.3, 99, 100, 999, 1_000, 13_200].map(colour)).toEqual(['ok', 'ok', 'warn', 'warn', 'crit', 'crit']);
+  });
+
+  it('keeps the worst stall of the last 10 minutes in view after the loop is free again', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    const stallAt = t0 + 3 * interval;
+    let checks = 0;
+    /** Checks up to the k-th, and the event loop item as the k-th check shows it. */
+    const checksUntil = (k: number) => {
+      for (; checks <= k; checks++) {
+        const t = t0 + checks * interval;
+        store.record('event_loop_delay_max_ms', {}, t, t === stallAt ? 13_200 : t === stallAt + interval ? 90 : 0.4);
+        store.record('event_loop_delay_p99_ms', {}, t, 0.2);
+      }
+      return snapshotAt(store, t0 + k * interval).host.find((x) => x.id === 'event_loop')!;
+    };
+    const item = checksUntil(29);
+    expect(item).toMatchObject({ value: 0.4, status: 'ok', detail: { p99Ms: 0.2, worstMs: 13_200, worstAt: stallAt } });
+    // The hover chart has the stall in its 5 minutes.
+    expect(item.spark.map(([, v]) => v)).toContain(13_200);
+    // Ten minutes on, it is forgotten; a stall under the warn threshold (90 ms) is never named.
+    expect(checksUntil(64).detail).toMatchObject({ worstMs: null, worstAt: null });
+  });
+
+  it('leaves a gap for missed checks in the hover chart: no point is made up', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    // Checks at 0, 10 and 20 s; the loop is held 30 s; the next check comes at 51 s.
+    for (const [t, v] of [
+      [0, 0.4],
+      [10_000, 0.5],
+      [20_000, 0.4],
+      [51_000, 30_500],
+      [61_000, 0.3],
+    ] as const)
+      store.record('event_loop_delay_max_ms', {}, t0 + t, v);
+    const item = snapshotAt(store, t0 + 61_000).host.find((x) => x.id === 'event_loop')!;
+    expect(item.spark.map(([t]) => t - t0)).toEqual([0, 10_000, 20_000, 51_000, 61_000]);
+    // Not blind now: the newest check was on time, and the strip says so.
+    expect(item).toMatchObject({ value: 0.3, status: 'ok', detail: { worstMs: 30_500 } });
   });
 });

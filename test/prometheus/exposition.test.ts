@@ -75,6 +75,8 @@ describe('/metrics for Prometheus', () => {
       'qwen3vl_upstream_requests_running{',
       'qwen3vl_http_response_size_bytes_bucket',
       'nodejs_heap_space_size_used_bytes',
+      'qwen3vl_event_loop_delay_max_seconds ',
+      'qwen3vl_event_loop_delay_p99_seconds ',
     ]) {
       expect(text, family).toContain(family);
     }
@@ -109,11 +111,15 @@ describe('/metrics for Prometheus', () => {
     app.monitor!.store.record('gpu_memory_used_mib', { gpu: '0' }, clock(), 1024);
     app.monitor!.store.record('gpu_sm_clock_mhz', { gpu: '0' }, clock(), 1980);
     app.monitor!.store.record('gpu_pcie_rx_kibps', { gpu: '0' }, clock(), 2);
+    app.monitor!.store.record('event_loop_delay_max_ms', {}, clock(), 13_200);
     const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
     expect(text).toContain('qwen3vl_io_pressure_some_avg10_ratio 0.375');
     expect(text).toContain(`qwen3vl_gpu_memory_used_bytes{gpu="0"} ${1024 * MiB}`);
     expect(text).toContain('qwen3vl_gpu_sm_clock_hertz{gpu="0"} 1980000000');
     expect(text).toContain('qwen3vl_gpu_pcie_rx_bytes_per_second{gpu="0"} 2048');
+    // Milliseconds become seconds: a loop held 13.2 s.
+    expect(text).toContain('qwen3vl_event_loop_delay_max_seconds 13.2');
+    expect(text).toMatch(/^# TYPE qwen3vl_event_loop_delay_max_seconds gauge$/m);
     // Every share of the catalogue is exported as a ratio, every MiB as bytes.
     for (const def of catalogue.values()) {
       const { name } = prometheusName(def.name);

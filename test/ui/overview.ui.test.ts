@@ -35,8 +35,8 @@ describe('overview cards', () => {
     expect(await page.textContent('[data-card="connections"] .facts')).toMatch(
       /0 model requests in flight\s*1 WebSocket/,
     );
-    // The host strip: CPU, memory, IO wait and load, each with a value.
-    for (const id of ['cpu', 'memory', 'io_wait', 'load']) {
+    // The host strip: CPU, memory, IO wait, load and the event loop, each with a value.
+    for (const id of ['cpu', 'memory', 'io_wait', 'load', 'event_loop']) {
       expect(await page.textContent(`.host-item[data-host="${id}"] .hv`)).toMatch(/\d/);
     }
     expect(errors).toEqual([]);

@@ -18,6 +18,20 @@ export function align(series) {
   return [times.map((t) => t / 1000), ...cols];
 }
 
+/**
+ * Points with a null where more than `gapMs` passed between two of them: the line breaks
+ * where the Monitor recorded nothing (checks missed) instead of joining across the gap.
+ */
+export function breakGaps(points, gapMs) {
+  const out = [];
+  for (const p of points) {
+    const prev = out.at(-1);
+    if (prev && p[0] - prev[0] > gapMs) out.push([(prev[0] + p[0]) / 2, null]);
+    out.push(p);
+  }
+  return out;
+}
+
 const nameOf = (s) =>
   s.name ??
   (Object.entries(s.labels ?? {})

@@ -1,30 +1,135 @@
-// The host strip under the cards: CPU load, host memory, disk IO wait and the load
-// average, coloured by their thresholds, with the change against the baseline. Status in
-// words beside anything that is not fine: colour is never the only sign.
+// The host strip under the cards: CPU load, host memory, disk IO wait, the load average
+// and the event loop's worst stall, coloured by their thresholds, with the change against
+// the baseline. Status in words beside anything that is not fine: colour is never the
+// only sign. Hovering an item draws its last 5 minutes; a click opens its full series.
+// Lines break where checks were missed, so a blind stretch shows as a gap.
 import { fmtNumber, h } from '../dom.js';
-import { fmtChange, fmtPercent } from '../format.js';
+import { fmtChange, fmtDuration, fmtPercent } from '../format.js';
 import { t } from '../i18n.js';
+import { breakGaps, lineChart } from './chart.js';
+import { showSeries } from './panel.js';
+
+/** More than one and a half check intervals without a point is a missed check. */
+const gapOf = (snapshot) => snapshot.intervalMs * 1.5;
+
+const CLOCK = new Intl.DateTimeFormat([], { timeStyle: 'short' });
 
 function valueText(item) {
   if (item.value === null) return '—';
   if (item.id === 'load') return fmtNumber(item.value, 2);
+  if (item.id === 'event_loop') return fmtDuration(item.value);
   return fmtPercent(item.value);
 }
 
+const known = (v) => v !== null && v !== undefined;
+
 function detailText(item) {
   const d = item.detail ?? {};
-  if (item.id === 'memory' && d.usedMiB !== null && d.usedMiB !== undefined)
+  if (item.id === 'memory' && known(d.usedMiB))
     return `${fmtNumber(d.usedMiB / 1024, 1)} / ${fmtNumber(d.totalMiB / 1024, 1)} GiB`;
-  if (item.id === 'load' && d.load5m !== null && d.load5m !== undefined)
+  if (item.id === 'load' && known(d.load5m))
     return `5m ${fmtNumber(d.load5m, 2)} · 15m ${fmtNumber(d.load15m, 2)}${d.cpus ? ` · ${t('host.cpus', { n: d.cpus })}` : ''}`;
-  if (item.id === 'io_wait' && d.ioPressureSomeAvg10 !== null && d.ioPressureSomeAvg10 !== undefined)
-    return `PSI ${fmtNumber(d.ioPressureSomeAvg10, 1)} %`;
+  if (item.id === 'io_wait' && known(d.ioPressureSomeAvg10)) return `PSI ${fmtNumber(d.ioPressureSomeAvg10, 1)} %`;
+  if (item.id === 'event_loop') {
+    // The worst stall of the last 10 minutes stays in view after the loop is free again.
+    const parts = [];
+    if (known(d.p99Ms)) parts.push(`P99 ${fmtDuration(d.p99Ms)}`);
+    if (known(d.worstMs))
+      parts.push(t('host.event_loop.worst', { v: fmtDuration(d.worstMs), at: CLOCK.format(d.worstAt) }));
+    return parts.join(' · ');
+  }
   return '';
 }
 
+class HostItemView {
+  constructor(owner, id) {
+    this.owner = owner;
+    this.id = id;
+    this.label = h('span', { class: 'label' });
+    this.value = h('span', { class: 'hv' });
+    this.change = h('span', { class: 'trend' });
+    this.status = h('span', { class: 'hstatus' });
+    this.detail = h('span', { class: 'hdetail muted' });
+    this.el = h(
+      'div',
+      { class: 'host-item', dataset: { host: id }, tabindex: 0, role: 'button' },
+      this.label,
+      this.value,
+      this.change,
+      this.status,
+      this.detail,
+    );
+    this.el.addEventListener('mouseenter', () => this.openHover());
+    this.el.addEventListener('mouseleave', () => this.closeHover());
+    this.el.addEventListener('click', () => this.expand());
+    this.el.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        this.expand();
+      }
+    });
+  }
+
+  update(item, snapshot) {
+    this.item = item;
+    this.snapshot = snapshot;
+    this.el.className = `host-item ${item.status}`;
+    this.label.textContent = t(`host.${item.id}`);
+    this.value.textContent = valueText(item);
+    this.change.textContent = fmtChange(item.trend, item.changePercent);
+    this.status.textContent = item.status === 'warn' || item.status === 'crit' ? t(`status.${item.status}`) : '';
+    this.detail.textContent = detailText(item);
+    const unavailable = item.value === null ? ` · ${t('status.unavailable')}` : '';
+    this.el.title = `${item.metric}${unavailable} · ${t('host.expand', { name: t(`host.${item.id}`) })}`;
+    if (this.hover) this.hover.chart.update(this.lines());
+  }
+
+  lines() {
+    return [{ name: t(`host.${this.id}`), points: breakGaps(this.item.spark ?? [], gapOf(this.snapshot)) }];
+  }
+
+  openHover() {
+    if (!this.item?.spark?.length || this.hover) return;
+    const caption = `${t(`host.${this.id}`)} · ${t('chart.last5m')}`;
+    const box = h(
+      'div',
+      { class: 'hover-chart', role: 'img', 'aria-label': caption },
+      h('div', { class: 'muted small', text: caption }),
+    );
+    this.el.append(box);
+    // Inside the viewport even for an item at the right edge of a phone.
+    const width = Math.max(200, Math.min(360, document.documentElement.clientWidth - 32));
+    const left = this.el.getBoundingClientRect().left;
+    const room = document.documentElement.clientWidth - 8 - (left + width + 14);
+    if (room < 0) box.style.left = `${Math.round(room)}px`;
+    this.hover = {
+      box,
+      chart: lineChart(box, this.lines(), { width, height: 150, unit: this.item.unit, legend: false }),
+    };
+  }
+
+  closeHover() {
+    this.hover?.chart.destroy();
+    this.hover?.box.remove();
+    this.hover = null;
+  }
+
+  expand() {
+    const item = this.item;
+    if (!item) return;
+    this.closeHover();
+    return showSeries(this.owner.side, {
+      title: `${t(`host.${item.id}`)} · ${item.metric}`,
+      lines: [{ metric: item.metric }],
+      gapMs: gapOf(this.snapshot),
+    });
+  }
+}
+
 export class HostStrip {
-  constructor(root) {
+  constructor(root, sidePanel) {
     this.root = root;
+    this.side = sidePanel;
     this.items = new Map();
     this.root.setAttribute('role', 'group');
   }
@@ -40,32 +145,11 @@ export class HostStrip {
     for (const item of snapshot.host ?? []) {
       let v = this.items.get(item.id);
       if (!v) {
-        v = {
-          label: h('span', { class: 'label' }),
-          value: h('span', { class: 'hv' }),
-          change: h('span', { class: 'trend' }),
-          status: h('span', { class: 'hstatus' }),
-          detail: h('span', { class: 'hdetail muted' }),
-        };
-        v.el = h(
-          'div',
-          { class: 'host-item', dataset: { host: item.id } },
-          v.label,
-          v.value,
-          v.change,
-          v.status,
-          v.detail,
-        );
+        v = new HostItemView(this, item.id);
         this.items.set(item.id, v);
         this.root.append(v.el);
       }
-      v.el.className = `host-item ${item.status}`;
-      v.label.textContent = t(`host.${item.id}`);
-      v.value.textContent = valueText(item);
-      v.change.textContent = fmtChange(item.trend, item.changePercent);
-      v.status.textContent = item.status === 'warn' || item.status === 'crit' ? t(`status.${item.status}`) : '';
-      v.detail.textContent = detailText(item);
-      v.el.title = `${item.metric}${item.value === null ? ` · ${t('status.unavailable')}` : ''}`;
+      v.update(item, snapshot);
     }
   }
 

@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { lineChart } from './chart.js';
+import { breakGaps, lineChart } from './chart.js';
 
 const labelQuery = (labels) =>
   Object.entries(labels ?? {})
@@ -12,9 +12,13 @@ const labelQuery = (labels) =>
 
 /**
  * lines: [{ name?, metric, labels? }]; a line without a name stands for every series of
- * its metric matching the labels (filter() may drop some).
+ * its metric matching the labels (filter() may drop some). With gapMs, a line breaks
+ * where more than that passed between two points.
  */
-export async function showSeries(side, { title, lines, span = '15m', emptyText = '—', filter = () => true }) {
+export async function showSeries(
+  side,
+  { title, lines, span = '15m', emptyText = '—', filter = () => true, gapMs = Infinity },
+) {
   side.hidden = false;
   const chartBox = h('div');
   const header = h(
@@ -27,7 +31,7 @@ export async function showSeries(side, { title, lines, span = '15m', emptyText =
         type: 'button',
         text: w,
         class: w === span ? 'active' : '',
-        onclick: () => showSeries(side, { title, lines, span: w, emptyText, filter }),
+        onclick: () => showSeries(side, { title, lines, span: w, emptyText, filter, gapMs }),
       }),
     ),
     h('button', {
@@ -53,6 +57,7 @@ export async function showSeries(side, { title, lines, span = '15m', emptyText =
       if (d.series[0]) series.push({ name, points: d.series[0].points });
     } else series.push(...d.series.filter(filter));
   });
+  for (const s of series) s.points = breakGaps(s.points, gapMs);
   if (series.length === 0) chartBox.append(h('p', { class: 'muted', text: emptyText }));
   else
     lineChart(chartBox, series, {
