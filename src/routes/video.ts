@@ -123,14 +123,21 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
       const all = framesBody.frames!;
       const keep = pickFrames(all.length, framesBody.framesFps ?? v.fps, v);
       // An unreadable frame is dropped (and logged with its evidence), not the whole video.
-      const results = await mapLimited(keep, CONCURRENCY, (idx) =>
-        mr.image(all[idx]!, `frames[${idx}]`, opts.imageLimits, v.frameBudget, { drop: true }),
+      const whyDropped = new Array<AppError | undefined>(keep.length);
+      const results = await mapLimited(keep, CONCURRENCY, (idx, i) =>
+        mr.image(all[idx]!, `frames[${idx}]`, opts.imageLimits, v.frameBudget, {
+          drop: true,
+          onDrop: (reason) => {
+            whyDropped[i] = reason;
+          },
+        }),
       );
       const images = results.filter((r): r is PreparedImage => r !== null);
       if (images.length < Math.min(v.minFrames, all.length)) {
+        const first = whyDropped.find((e) => e !== undefined);
         throw new AppError(
           'BAD_REQUEST',
-          `frames: only ${images.length} readable frames; at least ${v.minFrames} are needed (VIDEO_MIN_FRAMES)`,
+          `frames: only ${images.length} readable frames; at least ${v.minFrames} are needed (VIDEO_MIN_FRAMES)${first ? `. The first unreadable one: ${first.message}` : ''}`,
           { field: 'frames' },
         );
       }

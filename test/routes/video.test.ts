@@ -330,3 +330,21 @@ describe('video URLs', () => {
     expect(spooled(app)).toEqual([]);
   });
 });
+
+describe('video frames', () => {
+  it('say why they could not be read when too few are left: the first refusal, e.g. the SSRF guard', async () => {
+    const { fake, app } = await setup();
+    const res = await postJson(`${app.baseUrl}/api/video`, {
+      frames: [1, 2, 3, 4].map((i) => `http://127.0.0.1:9/frame-${i}.jpg`),
+      question: 'q',
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: 'BAD_REQUEST', field: 'frames' });
+    expect(res.json.error.message).toBe(
+      'frames: only 0 readable frames; at least 4 are needed (VIDEO_MIN_FRAMES). The first unreadable one: ' +
+        'frames[0]: http://127.0.0.1:9 is not fetched: 127.0.0.1 resolves to 127.0.0.1, a loopback address; ' +
+        'only public addresses are (IMAGE_FETCH_ALLOW lists exceptions)',
+    );
+    expect(fake.received).toHaveLength(0);
+  });
+});
