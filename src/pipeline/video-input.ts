@@ -28,8 +28,11 @@ export async function spoolUrl(url: string, file: SpoolFile, limits: ImageFetchL
 
 const DATA_URL = /^data:([^;,]+)?(;base64)?,/i;
 const BASE64 = /^[A-Za-z0-9+/=\r\n_-]*$/;
-/** Characters decoded per piece: a multiple of 4, about 1 ms of work. */
-const PIECE_CHARS = 1024 * 1024;
+/**
+ * Characters decoded per piece: a multiple of 4, well under a millisecond of work, and
+ * small enough for V8's young generation (see BASE64_PIECE_BYTES in streamed-json.ts).
+ */
+const PIECE_CHARS = 64 * 1024;
 
 /**
  * Decodes a base64 data URL (or bare base64) into the file a piece at a time: checking and
