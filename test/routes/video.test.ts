@@ -295,6 +295,35 @@ describe('large uploads', () => {
     expect(after.status).toBe(200);
   });
 
+  it('past VIDEO_MAX_BYTES without a declared length are cut off with 413, leaving no file and no slot held', async () => {
+    const { app } = await setup({ VIDEO_MAX_BYTES: String(2 * 1024 * 1024), VIDEO_MAX_CONCURRENT: '1' });
+    const { port } = new URL(app.baseUrl);
+    // No Content-Length: chunked, so the limit is found while the body is being written to disk.
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/video?question=q',
+      headers: { 'content-type': 'video/mp4' },
+    });
+    req.on('error', () => {});
+    const answer = new Promise<IncomingMessage>((resolve) => req.once('response', resolve));
+    req.write(Buffer.alloc(3 * 1024 * 1024, 1));
+    const res = await answer;
+    expect(res.statusCode).toBe(413);
+    expect((await jsonOf(res)).error.message).toBe(
+      `The request body is larger than the limit of ${2 * 1024 * 1024} bytes (VIDEO_MAX_BYTES)`,
+    );
+    req.destroy();
+    await vi.waitFor(() => expect(spooled(app)).toEqual([]), { timeout: 15_000 });
+    const next = await fetch(`${app.baseUrl}/api/video?question=q`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: new Uint8Array(mp4(3)),
+    });
+    expect(next.status).toBe(200);
+  });
+
   it('left behind by a killed process are removed at start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'video-leftovers-'));
     mkdirSync(join(dataDir, 'uploads'));
