@@ -1,5 +1,6 @@
 // Large video uploads against the built server: N valid MP4s of M MiB POSTed to /api/video
-// at once (the file itself as the body), while a probe asks /healthz every 20 ms on a new
+// at once (the file itself as the body; or --as url: a URL of this process's file server;
+// or --as json: a data URL in a JSON body), while a probe asks /healthz every 20 ms on a new
 // connection, whether or not the previous one has answered (a blocked event loop shows as
 // every probe it held up). Reports the probes' p50/p99/max, the uploads' answers and the
 // server's peak RSS (VmHWM). The model server is a stand-in in a child process that reads
@@ -8,12 +9,14 @@
 //   npm run build && node bench/video-uploads.mjs
 //   node bench/video-uploads.mjs --uploads 4 --mib 190 --rounds 2 --cap 4 --probe-ms 20
 //   node bench/video-uploads.mjs --server dist/server.js --server /path/to/old/dist/server.js
+//   node bench/video-uploads.mjs --as url;  node bench/video-uploads.mjs --as json --mib 36
 //   BENCH_PIN=1 taskset -c 12-15 node bench/video-uploads.mjs   # (4+ cores) server on core 1, model server on 2
 import { fork, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -46,12 +49,13 @@ if (process.argv[2] === 'model-server') {
 }
 
 function options() {
-  const o = { uploads: 4, mib: 190, rounds: 1, cap: null, probeMs: 20, idleSeconds: 2, servers: [] };
+  const o = { uploads: 4, mib: 190, rounds: 1, cap: null, probeMs: 20, idleSeconds: 2, as: 'body', servers: [] };
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     const [name, value] = [args[i], args[i + 1]];
     if (name === '--server') o.servers.push(resolve(value));
     else if (name === '--uploads') o.uploads = Number(value);
+    else if (name === '--as' && ['body', 'url', 'json'].includes(value)) o.as = value;
     else if (name === '--mib') o.mib = Number(value);
     else if (name === '--rounds') o.rounds = Number(value);
     else if (name === '--cap') o.cap = Number(value);
@@ -79,13 +83,16 @@ async function main() {
     moov: 'last',
   });
   const rows = [];
+  const files = o.as === 'url' ? await fileServer(file, bytes) : null;
   try {
-    for (const server of o.servers) rows.push(await runOne(server, file, bytes, o, work));
+    const send = sender(o.as, file, bytes, files?.url);
+    for (const server of o.servers) rows.push(await runOne(server, send, o, work));
   } finally {
+    files?.close();
     rmSync(work, { recursive: true, force: true });
   }
   console.log(
-    `\n${o.uploads} × ${(bytes / 1048576).toFixed(1)} MiB MP4 uploads at once, ${o.rounds} round(s); /healthz every ${o.probeMs} ms; ` +
+    `\n${o.uploads} × ${(bytes / 1048576).toFixed(1)} MiB MP4 uploads at once (as ${o.as}), ${o.rounds} round(s); /healthz every ${o.probeMs} ms; ` +
       `${cpus().length} cores, Node ${process.version}\n`,
   );
   console.log(
@@ -129,7 +136,45 @@ async function freePort() {
   return port;
 }
 
-async function runOne(serverPath, file, bytes, o, work) {
+/** Serves the file at /clip.mp4 (for --as url), streamed from disk. */
+async function fileServer(file, bytes) {
+  const s = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': bytes });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${s.address().port}/clip.mp4`, close: () => s.close() };
+}
+
+/** How one upload is sent: the request's path, headers and body, and the server's settings it needs. */
+function sender(as, file, bytes, url) {
+  const question = 'What happens in this video?';
+  if (as === 'body') {
+    return {
+      env: {},
+      path: `/api/video?question=${encodeURIComponent(question)}`,
+      headers: { 'content-type': 'video/mp4', 'content-length': bytes },
+      body: () => createReadStream(file),
+    };
+  }
+  const json = Buffer.from(
+    as === 'url'
+      ? JSON.stringify({ video: url, question })
+      : `{"question":${JSON.stringify(question)},"video":"data:video/mp4;base64,${readFileSync(file).toString('base64')}"}`,
+  );
+  return {
+    // Loopback is refused by the SSRF guard unless allowed; a data URL must fit BODY_LIMIT_BYTES.
+    env:
+      as === 'url'
+        ? { IMAGE_FETCH_ALLOW: '127.0.0.1' }
+        : { BODY_LIMIT_BYTES: String(Math.max(50 * 1048576, json.length + 1024)) },
+    path: '/api/video',
+    headers: { 'content-type': 'application/json', 'content-length': json.length },
+    body: () => Readable.from([json]),
+  };
+}
+
+async function runOne(serverPath, send, o, work) {
   const model = startChild([here('./video-uploads.mjs'), 'model-server'], {}, 2);
   const bodies = [];
   const modelPort = await new Promise((resolvePort, reject) => {
@@ -149,6 +194,7 @@ async function runOne(serverPath, file, bytes, o, work) {
       // All N at once unless --cap says otherwise (the cap's 429s are measured separately).
       VIDEO_MAX_CONCURRENT: String(o.cap ?? o.uploads),
       BENCH_LOOP_DELAY_FILE: join(work, 'loop-delay.json'),
+      ...send.env,
     },
     1,
     [`--import=${here('./servers/loop-delay.mjs')}`],
@@ -166,7 +212,7 @@ async function runOne(serverPath, file, bytes, o, work) {
       o.probeMs,
       (async () => {
         for (let round = 0; round < o.rounds; round++)
-          uploads.push(...(await Promise.all(Array.from({ length: o.uploads }, () => upload(port, file, bytes)))));
+          uploads.push(...(await Promise.all(Array.from({ length: o.uploads }, () => upload(port, send)))));
       })(),
     );
     const loop = await loopDelay(server, join(work, 'loop-delay.json'));
@@ -238,11 +284,11 @@ async function probeWhile(port, everyMs, done) {
 }
 
 /**
- * POSTs the file as the body, streamed from disk; its status and time. A 429 comes before
+ * POSTs one upload (the file streamed from disk, or its JSON); its status and time. A 429 comes before
  * the body is read and closes the connection: node:http then reports the answer and an
  * EPIPE after it, so the status is taken when the answer comes.
  */
-function upload(port, file, bytes) {
+function upload(port, send) {
   return new Promise((resolveUpload) => {
     const t0 = performance.now();
     let status = 0;
@@ -251,8 +297,8 @@ function upload(port, file, bytes) {
         host: '127.0.0.1',
         port,
         method: 'POST',
-        path: `/api/video?question=${encodeURIComponent('What happens in this video?')}`,
-        headers: { 'content-type': 'video/mp4', 'content-length': bytes },
+        path: send.path,
+        headers: send.headers,
         agent: false,
         timeout: 600_000,
       },
@@ -264,6 +310,6 @@ function upload(port, file, bytes) {
     );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolveUpload({ status, ms: performance.now() - t0 }));
-    createReadStream(file).pipe(req);
+    send.body().pipe(req);
   });
 }
