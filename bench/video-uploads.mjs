@@ -2,8 +2,10 @@
 // at once (the file itself as the body; or --as url: a URL of this process's file server;
 // or --as json: a data URL in a JSON body), while a probe asks /healthz every 20 ms on a new
 // connection, whether or not the previous one has answered (a blocked event loop shows as
-// every probe it held up). Reports the probes' p50/p99/max, the uploads' answers and the
-// server's peak RSS (VmHWM). The model server is a stand-in in a child process that reads
+// every probe it held up). Reports the probes' p50/p99/max, the uploads' answers, and the
+// server's own event-loop delay (servers/loop-delay.mjs, preloaded: a held loop told apart
+// from a machine too busy to run the server), CPU time and peak RSS (VmHWM). On a shared
+// 2-core machine a probe also waits for a core. The model server is a stand-in in a child process that reads
 // and discards each request body and answers a chat completion. Servers given with
 // --server run one after the other, each against the same file.
 //   npm run build && node bench/video-uploads.mjs
@@ -96,12 +98,12 @@ async function main() {
       `${cpus().length} cores, Node ${process.version}\n`,
   );
   console.log(
-    '| server | answered | upload s (median, max) | /healthz idle p99 ms | under load p50 ms | p99 ms | max ms | probes (failed) | server loop delay p99, max ms | peak RSS MiB |',
+    '| server | answered | upload s (median, max) | /healthz idle p99 ms | under load p50 ms | p99 ms | max ms | probes (failed) | server loop delay p99, max ms | server CPU s | peak RSS MiB |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.server} | ${r.answered} | ${r.uploadS} | ${r.idleP99} | ${r.p50} | ${r.p99} | ${r.max} | ${r.probes} | ${r.loop} | ${r.peakRssMiB} |`,
+      `| ${r.server} | ${r.answered} | ${r.uploadS} | ${r.idleP99} | ${r.p50} | ${r.p99} | ${r.max} | ${r.probes} | ${r.loop} | ${r.cpu} | ${r.peakRssMiB} |`,
     );
   }
   for (const r of rows) console.log(`\n${r.server}: the model server read bodies of ${r.modelServer}`);
@@ -126,6 +128,12 @@ async function loopDelay(server, file) {
     }
   }
   return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
+}
+
+/** CPU time (s) a process has used, from /proc (utime + stime; USER_HZ is 100 on Linux). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function freePort() {
@@ -206,6 +214,7 @@ async function runOne(serverPath, send, o, work) {
     await waitForHealth(port);
     const idle = await probeWhile(port, o.probeMs, new Promise((r) => setTimeout(r, o.idleSeconds * 1000)));
     await loopDelay(server, join(work, 'loop-delay.json'));
+    const cpuBefore = cpuSeconds(server.pid);
     const uploads = [];
     const loaded = await probeWhile(
       port,
@@ -215,6 +224,7 @@ async function runOne(serverPath, send, o, work) {
           uploads.push(...(await Promise.all(Array.from({ length: o.uploads }, () => upload(port, send)))));
       })(),
     );
+    const cpu = cpuSeconds(server.pid) - cpuBefore;
     const loop = await loopDelay(server, join(work, 'loop-delay.json'));
     const peakRssMiB = Math.round(
       Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024,
@@ -237,6 +247,7 @@ async function runOne(serverPath, send, o, work) {
       max: ms.at(-1).toFixed(1),
       probes: `${loaded.length} (${loaded.filter((p) => p.status !== 200).length})`,
       loop: `${loop.p99}, ${loop.max}`,
+      cpu: cpu.toFixed(1),
       peakRssMiB,
       modelServer: bodies.map((b) => `${(b.body / 1048576).toFixed(1)} MiB${b.json ? '' : ' (not JSON)'}`).join(', '),
     };
