@@ -150,7 +150,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
         dropped: prepared.dropped,
         fps: v.fps,
         max_frames: v.maxFrames,
-        outgoingid: mr.requestId,
+        request_id: mr.requestId,
       });
     }
 

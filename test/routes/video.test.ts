@@ -68,7 +68,10 @@ describe('POST /api/video', () => {
     expect(parts.filter((p: any) => p.type === 'image_url')).toHaveLength(4);
     const warn = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=WARN&module=video`)).json()) as any)
       .lines[0];
-    expect(warn).toMatchObject({ event: 'Dropped video frames', params: { kept: 4, dropped: 16 } });
+    expect(warn).toMatchObject({
+      event: 'Dropped video frames',
+      params: { kept: 4, dropped: 16, request_id: expect.any(String) },
+    });
     clock.advance(1000);
     app.monitor!.check(clock());
     const fps = (
