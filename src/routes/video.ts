@@ -2,9 +2,9 @@
 // frames, and a question → the answer. Frames follow Qwen3-VL's sampling (VIDEO_FPS,
 // between VIDEO_MIN_FRAMES and VIDEO_MAX_FRAMES); video_frames_per_second = frames
 // understood per second of inference; dropped frames are a WARN. A video, however it came,
-// is spooled to a file, read by its boxes, and sent to the model server as a data URL
-// streamed from that file (video-upload.ts): the bytes that were checked, never a URL for
-// the model server to fetch again, and never whole in memory.
+// is spooled to a file (video-upload.ts), read by its boxes (video-info.ts), and sent to
+// the model server as a data URL streamed from that file (streamed-json.ts): the bytes that
+// were checked, never a URL for the model server to fetch again, never whole in memory.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
@@ -106,6 +106,8 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
           await (isUrl ? spoolUrl(sent!, file, videoLimits) : spoolBase64(sent!, file, videoLimits));
           await file.finish();
         }
+        // The client left while its video was written: the file is gone with it.
+        if (file.isDisposed) throw new AppError('CLIENT_CLOSED', 'The client closed the request during its upload');
         mr.addEvidence({ bytes: file.bytes });
         const read = await readVideoFileInfo(file.path);
         if ('problem' in read)
