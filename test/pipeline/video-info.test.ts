@@ -1,12 +1,13 @@
-import { appendFileSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFile, MP4BoxBuffer, type Movie } from 'mp4box';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { box, mp4Buffer, mp4Layout } from '../../src/demo/mp4-file.js';
 import { MOOV_MAX_BYTES, readVideoFileInfo } from '../../src/pipeline/video-info.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'video-info-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const fileOf = (bytes: Buffer) => {
   const path = join(dir, `${n++}.mp4`);

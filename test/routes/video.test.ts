@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -332,7 +332,10 @@ describe('large uploads', () => {
     mkdirSync(join(dataDir, 'uploads'));
     writeFileSync(join(dataDir, 'uploads', 'video-4242-0123456789abcdef.part'), 'half an upload');
     const app = await startApp({ DATA_DIR: dataDir }, { probes: false });
-    cleanups.push(() => app.close());
+    cleanups.push(async () => {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
     expect(readdirSync(join(dataDir, 'uploads'))).toEqual([]);
   });
 });

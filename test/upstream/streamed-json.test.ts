@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BASE64_PIECE_BYTES, JsonSplicer } from '../../src/upstream/streamed-json.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamed-json-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a JSON body with its large strings streamed into place', () => {
   it('is exactly the JSON of the payload with the strings in place, and as long as it says', async () => {
