@@ -82,6 +82,11 @@ export const configSchema = z
     /** Per-frame budget: 256 visual tokens. */
     VIDEO_FRAME_MAX_PIXELS: int(32 * 32, 16384 * 32 * 32).default(256 * 32 * 32),
     VIDEO_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
+    /**
+     * Large /api/video uploads at once (a video file, a video URL, a JSON body over 1 MiB);
+     * past it 429 with Retry-After, the body unread. Each may hold VIDEO_MAX_BYTES on disk.
+     */
+    VIDEO_MAX_CONCURRENT: int(1, 1_000).default(2),
     MONITOR_ENABLED: bool.default(true),
     MONITOR_INTERVAL_MS: int(100, 3_600_000).default(10_000),
     MONITOR_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),

@@ -36,15 +36,19 @@ export class ImageFetcher {
 
 const defaultFetcher = new ImageFetcher();
 
+/** The 413 for an input of `n` bytes (`counted`: at least that many, counting stopped). */
+export function tooLargeError(field: string, limits: ImageFetchLimits, n: number, counted: boolean): ImagePreprocError {
+  return new ImagePreprocError(
+    'IMAGE_TOO_LARGE',
+    field,
+    `${field === 'video' ? 'the video' : 'the image'} is ${formatBytes(n)}${counted ? ' or more' : ''}; the limit is ${limits.maxBytes} bytes (${limits.maxBytesSetting ?? 'IMAGE_MAX_BYTES'})`,
+    { hash: null, bytes: n, format: null },
+  );
+}
+
 export async function imageBytes(input: string, field: string, limits: ImageFetchLimits): Promise<Buffer> {
-  const tooLarge = (n: number, counted: boolean) =>
-    new ImagePreprocError(
-      'IMAGE_TOO_LARGE',
-      field,
-      `${field === 'video' ? 'the video' : 'the image'} is ${formatBytes(n)}${counted ? ' or more' : ''}; the limit is ${limits.maxBytes} bytes (${limits.maxBytesSetting ?? 'IMAGE_MAX_BYTES'})`,
-      { hash: null, bytes: n, format: null },
-    );
-  if (/^https?:\/\//i.test(input)) return fetchUrl(input, field, limits, tooLarge);
+  const tooLarge = (n: number, counted: boolean) => tooLargeError(field, limits, n, counted);
+  if (/^https?:\/\//i.test(input)) return fetchUrl(input, field, limits);
   const m = DATA_URL.exec(input);
   const b64 = m ? input.slice(m[0].length) : input;
   const unreadable = (reason: string) =>
@@ -72,12 +76,26 @@ export function urlOrigin(url: string): string {
   }
 }
 
-async function fetchUrl(
+async function fetchUrl(url: string, field: string, limits: ImageFetchLimits): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await fetchUrlInto(url, field, limits, (chunk) => {
+    chunks.push(chunk);
+  });
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Fetches a URL as imageBytes does (guarded, redirects checked, within the size and time
+ * limits), handing its body to `onChunk` piece by piece instead of keeping it: a video is
+ * written to a file as it arrives. Resolves with the bytes received.
+ */
+export async function fetchUrlInto(
   url: string,
   field: string,
   limits: ImageFetchLimits,
-  tooLarge: (n: number, counted: boolean) => ImagePreprocError,
-): Promise<Buffer> {
+  onChunk: (chunk: Buffer) => void | Promise<void>,
+): Promise<number> {
+  const tooLarge = (n: number, counted: boolean) => tooLargeError(field, limits, n, counted);
   const fetcher = limits.fetcher ?? defaultFetcher;
   const failed = (why: string) =>
     new AppError('IMAGE_FETCH_FAILED', `${field}: could not fetch ${urlOrigin(url)}: ${why}`, { field });
@@ -116,7 +134,6 @@ async function fetchUrl(
         throw tooLarge(declared, false);
       }
       // Count while reading: a server may lie about (or omit) Content-Length.
-      const chunks: Buffer[] = [];
       let total = 0;
       try {
         for await (const chunk of res.body) {
@@ -125,12 +142,13 @@ async function fetchUrl(
             res.body.destroy();
             throw tooLarge(total, true);
           }
-          chunks.push(chunk as Buffer);
+          await onChunk(chunk as Buffer);
         }
       } catch (err) {
+        res.body.destroy();
         throw err instanceof ImagePreprocError ? err : unwrap(err);
       }
-      return Buffer.concat(chunks);
+      return total;
     }
     throw failed(`more than ${MAX_REDIRECTS} redirects`);
   } catch (err) {

@@ -137,7 +137,8 @@ export class ModelRequest {
   /**
    * Fetches, checks and prepares one image. A failure is the client's (4xx), written as one
    * WARN line with its evidence and counted in the module's preprocessing failures; with
-   * `drop`, an unreadable image (a video frame) is logged and skipped instead (null).
+   * `drop`, an unreadable image (a video frame) is logged and skipped instead (null), and
+   * `onDrop` hears why (so that "too few frames" can say what was wrong with them).
    */
   async image(input: string, field: string, limits: ImageFetchLimits, budget: ImageBudget): Promise<PreparedImage>;
   async image(
@@ -145,14 +146,14 @@ export class ModelRequest {
     field: string,
     limits: ImageFetchLimits,
     budget: ImageBudget,
-    opts: { drop: true },
+    opts: { drop: true; onDrop?: (reason: AppError) => void },
   ): Promise<PreparedImage | null>;
   async image(
     input: string,
     field: string,
     limits: ImageFetchLimits,
     budget: ImageBudget,
-    opts: { drop?: boolean } = {},
+    opts: { drop?: boolean; onDrop?: (reason: AppError) => void } = {},
   ): Promise<PreparedImage | null> {
     const now = this.deps.clock;
     let prepared: PreparedImage;
@@ -175,7 +176,10 @@ export class ModelRequest {
           client: this.client,
         },
       );
-      if (opts.drop) return null;
+      if (opts.drop) {
+        opts.onDrop?.(err);
+        return null;
+      }
       this.inputFailureLogged = true;
       throw err;
     }

@@ -1,6 +1,7 @@
 // The model routes (/v1 chat and pass-through, OCR, GUI, video) as one plugin, in their
 // own context: the API-key check and the ModelRequest every model request ends through
 // apply to them and to nothing else of the app.
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { hasApiKey } from '../auth.js';
 import type { Config } from '../config.js';
@@ -81,6 +82,8 @@ export async function modelPlugin(app: FastifyInstance, opts: ModelPluginOptions
         onFailure: config.IMAGE_ON_PREPROC_FAILURE,
       },
       maxBytes: config.VIDEO_MAX_BYTES,
+      maxConcurrent: config.VIDEO_MAX_CONCURRENT,
+      spoolDir: join(config.DATA_DIR, 'uploads'),
     },
     ocrSamples: opts.ocrSamples,
   };

@@ -18,7 +18,14 @@ export interface ModelRouteOptions {
   ocrConfidenceThreshold: number;
   ocrMaxTokens: number;
   guiStepTimeoutMs: number;
-  video: VideoSampling & { frameBudget: ImageBudget; maxBytes: number };
+  video: VideoSampling & {
+    frameBudget: ImageBudget;
+    maxBytes: number;
+    /** Large uploads at once (VIDEO_MAX_CONCURRENT). */
+    maxConcurrent: number;
+    /** Where videos wait on their way to the model server (DATA_DIR/uploads). */
+    spoolDir: string;
+  };
   /** Keeps the lowest-confidence OCR images (OCR_LOW_CONFIDENCE_SAMPLES); null when off. */
   ocrSamples: OcrSampleSink | null;
 }

@@ -1,6 +1,7 @@
 // The OpenAI-compatible model server, reached through one undici keep-alive pool.
 // Every failure comes back as an AppError with the status the client should see:
 // not configured 503, refused 502, timeout 504, upstream 4xx/5xx relayed.
+import type { Readable } from 'node:stream';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import { AppError } from '../errors.js';
 import { classifyUpstreamError } from './failure.js';
@@ -72,6 +73,26 @@ export class UpstreamClient {
   }
 
   /**
+   * POSTs a JSON body that arrives as a stream of exactly `length` bytes (streamed-json.ts:
+   * a video or frames spliced in as they are read), so that no string of the whole body is
+   * built. Answers as postJson does.
+   */
+  async postJsonStream(
+    path: string,
+    body: Readable,
+    length: number,
+    signal: AbortSignal,
+    requestId?: string,
+  ): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-length': String(length),
+      accept: 'application/json, text/event-stream',
+    };
+    return this.send('POST', path, headers, body, signal, requestId);
+  }
+
+  /**
    * Sends a request as it is (the /v1 pass-through): the caller's headers, our API key, the
    * request id. Resolves with the open response whatever its status: the caller relays it.
    */
@@ -100,7 +121,7 @@ export class UpstreamClient {
     method: Dispatcher.HttpMethod,
     path: string,
     headers: Record<string, string>,
-    body: string,
+    body: string | Readable,
     signal: AbortSignal,
     requestId?: string,
   ): Promise<UpstreamResponse> {
