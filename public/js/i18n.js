@@ -721,6 +721,8 @@ const dict = {
     'preset.upstream-unreachable.desc': '推理服务连续 3 次检查没有应答。',
     'preset.ocr-preprocessing.name': 'OCR 预处理失败',
     'preset.ocr-preprocessing.desc': '超过 3 % 的 OCR 图片预处理失败。',
+    'preset.event-loop-blocked.name': '服务器阻塞',
+    'preset.event-loop-blocked.desc': '服务器的事件循环被占住超过 1 秒：这期间没有请求得到处理，监控也什么都看不到。',
     'card.expand': '展开：完整曲线',
     'card.avg': '平均',
     'card.gpu.of': '(共 {n} 块)',

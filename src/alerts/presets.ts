@@ -1,6 +1,10 @@
 // Ready-made rules, importable with one click. Importing is idempotent: a preset's rule
 // id is `preset:<id>`, so importing twice leaves one rule.
+import { metricDef } from '../metrics/catalogue.js';
 import type { RuleInput } from './rule-schema.js';
+
+/** The event loop's "critical" stall, as the host strip colours it: one number for both. */
+const LOOP_BLOCKED_MS = metricDef('event_loop_delay_max_ms')?.thresholds?.crit ?? 1_000;
 
 export interface Preset {
   id: string;
@@ -152,6 +156,18 @@ export const PRESETS: readonly Preset[] = [
       op: '>',
       threshold: 3,
       consecutiveChecks: 2,
+      severity: 'warning',
+      channels: ['console'],
+    },
+  },
+  {
+    id: 'event-loop-blocked',
+    description: `The server's event loop was held longer than ${LOOP_BLOCKED_MS / 1_000} s: no request was served and the Monitor saw nothing meanwhile.`,
+    rule: {
+      name: 'Server blocked',
+      metric: 'event_loop_delay_max_ms',
+      op: '>=',
+      threshold: LOOP_BLOCKED_MS,
       severity: 'warning',
       channels: ['console'],
     },

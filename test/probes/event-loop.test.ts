@@ -3,6 +3,7 @@
 // stall of a known length is reported at least that long by the real probe, and the
 // Monitor's next check shows it in the series, the host strip, /metrics and a WARN line.
 import { afterEach, describe, expect, it } from 'vitest';
+import { metricDef } from '../../src/metrics/catalogue.js';
 import { type DelayHistogram, EventLoopProbe } from '../../src/probes/event-loop.js';
 import { postJson, startApp, steppedClock, type TestApp } from '../helpers.js';
 
@@ -226,5 +227,27 @@ describe('the Monitor after a stall', () => {
     expect(await active()).toMatchObject([{ state: 'firing', value: 900 }]);
     const yml = await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules/export.prometheus.yml`)).text();
     expect(yml).toContain('expr: "(qwen3vl_event_loop_delay_max_seconds) > 0.5"');
+  });
+
+  it('the "Server blocked" preset fires at the stall the host strip first calls critical, and not below it', async () => {
+    const clock = steppedClock();
+    const app = await startApp({}, { clock, probes: false });
+    apps.push(app);
+    const preset = await postJson(`${app.baseUrl}/api/monitor/alerts/presets/event-loop-blocked/import`, {});
+    expect(preset.status).toBeLessThan(300);
+    const crit = metricDef('event_loop_delay_max_ms')!.thresholds!.crit;
+    const check = async (ms: number) => {
+      clock.advance(10_000);
+      app.monitor!.store.record('event_loop_delay_max_ms', {}, clock(), ms);
+      const snap = (await app.monitor!.tick(clock()))!;
+      app.monitor!.check(clock());
+      await app.alerts!.idle();
+      const active = (await (await fetch(`${app.baseUrl}/api/monitor/alerts/active`)).json()) as {
+        alerts: Array<{ state: string }>;
+      };
+      return { strip: snap.host.find((x) => x.id === 'event_loop')!.status, alerts: active.alerts };
+    };
+    expect(await check(crit - 1)).toMatchObject({ strip: 'warn', alerts: [] });
+    expect(await check(crit)).toMatchObject({ strip: 'crit', alerts: [{ state: 'firing' }] });
   });
 });
