@@ -23,7 +23,7 @@ import type { LoginRouteOptions } from './routes/login.js';
 import { SampleLinks } from './routes/ocr-samples.js';
 import { ConnectionLimit, openFilesLimit } from './security/connection-limit.js';
 import { SessionStore } from './security/sessions.js';
-import { FailureThrottle } from './security/throttle.js';
+import { guessThrottle } from './security/guesses.js';
 import { Drain } from './shutdown.js';
 import { StreamHub } from './stream-hub.js';
 import { UpstreamClient } from './upstream/client.js';
@@ -208,7 +208,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
   const sessions = new SessionStore(config.DATA_DIR, token.token, clock, opts.stateIo);
   const sessionProblem = sessions.load();
   if (sessionProblem) log.error('http', 'monitor sessions file unreadable', { problem: sessionProblem });
-  const access = { token: token.token, sessions, throttle: new FailureThrottle({ clock }) };
+  const access = { token: token.token, sessions, throttle: guessThrottle('monitorToken', clock) };
 
   return { monitor, alerts, access, gpu, ocrSamples: keeper ? { keeper, links } : null };
 }

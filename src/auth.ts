@@ -91,9 +91,3 @@ export function monitorAccess(req: AccessRequest, token: string, sessions: { val
   if (presented === undefined) return 'none';
   return safeEqual(presented, token) ? 'token' : 'wrong-token';
 }
-
-/** For the optional API_KEYS guard on model endpoints. */
-export function hasApiKey(req: AccessRequest, keys: readonly string[]): boolean {
-  const presented = bearer(req.headers);
-  return presented !== undefined && keys.some((k) => safeEqual(presented, k));
-}

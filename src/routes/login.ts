@@ -1,11 +1,13 @@
 // Signing in to the Monitor: the ready-to-open link printed at start-up
 // (GET /monitor?token=…) and a login form (POST /api/monitor/login) each start a new
 // session (its own cookie); POST /api/monitor/logout revokes it. Wrong tokens are
-// throttled per client address (5 within 5 minutes lock it out for the rest of them).
+// throttled per client address (5 within 5 minutes lock it out for the rest of them;
+// security/guesses.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { COOKIE_NAME, safeEqual, sessionCookie } from '../auth.js';
 import { AppError } from '../errors.js';
+import { checkGuess } from '../security/guesses.js';
 import type { FailureThrottle } from '../security/throttle.js';
 import { SESSION_MAX_AGE_MS, type SessionStore } from '../security/sessions.js';
 import { parseOrThrow } from '../validation.js';
@@ -35,22 +37,17 @@ export function checkToken(
   opts: LoginRouteOptions,
   field?: string,
 ): void {
-  const client = request.socket.remoteAddress ?? 'unknown';
-  const lockedMs = opts.throttle.lockedForMs(client);
-  if (lockedMs > 0) {
-    const seconds = Math.ceil(lockedMs / 1_000);
-    reply.header('retry-after', String(seconds));
-    throw new AppError('TOO_MANY_REQUESTS', `Too many wrong monitor tokens from ${client}; try again in ${seconds} s`);
-  }
-  if (!safeEqual(presented, opts.token)) {
-    opts.throttle.fail(client);
-    throw new AppError(
-      'UNAUTHORIZED',
-      'That monitor token is not valid; the server log prints the right link at start-up',
-      field ? { field } : {},
-    );
-  }
-  opts.throttle.succeed(client);
+  checkGuess(request, reply, {
+    throttle: opts.throttle,
+    what: 'monitor tokens',
+    isRight: () => safeEqual(presented, opts.token),
+    wrong: () =>
+      new AppError(
+        'UNAUTHORIZED',
+        'That monitor token is not valid; the server log prints the right link at start-up',
+        field ? { field } : {},
+      ),
+  });
 }
 
 export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions): Promise<void> {

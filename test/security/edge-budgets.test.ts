@@ -1,6 +1,7 @@
 // Budgets before work, at the HTTP edge: every route's body limit fits the route (the
 // sign-in form takes kilobytes, not 50 MiB) and its 413 names that limit; the JSON
-// budgets refuse the issue's `[{},{},…]` before it is parsed.
+// budgets refuse the issue's `[{},{},…]` before it is parsed; a client that must
+// authenticate (Monitor token, admin token, API key) is refused before its body is read.
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers.js';
@@ -167,5 +168,54 @@ describe('JSON budgets', () => {
       message: expect.stringMatching(/^stop: more than 10000 entries in one list or object \(the JSON width budget/),
     });
     expect((await app.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+});
+
+describe('authentication before the body is read', () => {
+  // A body the parser would refuse (400): a client refused first gets 401 instead.
+  const notJson = '{"not json';
+  const send = (app: TestApp, url: string, headers: Record<string, string>, remoteAddress = '127.0.0.1') =>
+    app.app.inject({
+      method: 'POST',
+      url,
+      remoteAddress,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: notJson,
+    });
+
+  it('checks the Monitor token, the admin token and the API key before parsing', async () => {
+    const app = await setup({ MONITOR_ADMIN_TOKEN: 'admin-token-0123456789', API_KEYS: 'client-key-0123456789' });
+    expect((await send(app, '/api/monitor/alerts/rules', {}, '203.0.113.7')).statusCode).toBe(401);
+    for (const headers of [{}, { 'x-admin-token': 'wrong-admin-token-0123' }]) {
+      const res = await send(app, '/api/monitor/alerts/rules', headers);
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.message).toContain('X-Admin-Token');
+    }
+    expect(
+      (await send(app, '/api/monitor/alerts/rules', { 'x-admin-token': 'admin-token-0123456789' })).statusCode,
+    ).toBe(400);
+    for (const url of ['/v1/chat/completions', '/api/ocr', '/api/gui/feedback', '/v1/embeddings']) {
+      expect((await send(app, url, {})).statusCode, url).toBe(401);
+      expect((await send(app, url, { authorization: 'Bearer wrong-key-0123456789' })).statusCode, url).toBe(401);
+    }
+    expect(
+      (await send(app, '/v1/chat/completions', { authorization: 'Bearer client-key-0123456789' })).statusCode,
+    ).toBe(400);
+  });
+
+  it('closes the connection of a refused client rather than read the 40 MiB it announced', async () => {
+    const app = await setup({ API_KEYS: 'client-key-0123456789' });
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(app.baseUrl).port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\nContent-Type: application/json\r\nContent-Length: ${40 * 1024 * KiB}\r\n\r\n{"messages":[`,
+      );
+    });
+    expect(head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(head).toMatch(/connection: close/i);
   });
 });
