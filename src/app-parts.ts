@@ -8,7 +8,7 @@ import { removeLeftoverTempFiles } from './alerts/json-file.js';
 import { AlertManager } from './alerts/manager.js';
 import type { AppOptions } from './app-options.js';
 import { loadOrCreateToken, type MonitorToken } from './auth.js';
-import type { Config } from './config.js';
+import { maxWebSockets, type Config } from './config.js';
 import { EventLog, type LogLine } from './log/event-log.js';
 import { secretScrubber, urlPassword, type Scrub } from './log/scrub-secrets.js';
 import { ClientStats } from './metrics/client-stats.js';
@@ -76,7 +76,9 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
   });
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
   // The Monitor's live feed: log lines, alerts and every check's cards go out through it.
-  const hub = config.MONITOR_ENABLED ? new StreamHub() : null;
+  const hub = config.MONITOR_ENABLED
+    ? new StreamHub({ maxSockets: maxWebSockets(config), maxSocketsPerClient: config.MAX_WEBSOCKETS_PER_CLIENT })
+    : null;
   const log = new EventLog({
     capacity: config.LOG_RING_SIZE,
     sampleRate: config.LOG_SAMPLE_RATE,
