@@ -210,7 +210,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
   const sessions = new SessionStore(config.DATA_DIR, token.token, clock, opts.stateIo);
   const sessionProblem = sessions.load();
   if (sessionProblem) log.error('http', 'monitor sessions file unreadable', { problem: sessionProblem });
-  const access = { token: token.token, sessions, throttle: guessThrottle('monitorToken', clock) };
+  const access = { token: token.token, sessions, throttle: guessThrottle('monitorToken', clock), log };
 
   return { monitor, alerts, access, gpu, ocrSamples: keeper ? { keeper, links } : null };
 }
