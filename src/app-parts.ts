@@ -8,7 +8,7 @@ import { removeLeftoverTempFiles } from './alerts/json-file.js';
 import { AlertManager } from './alerts/manager.js';
 import type { AppOptions } from './app-options.js';
 import { loadOrCreateToken, type MonitorToken } from './auth.js';
-import type { Config } from './config.js';
+import { maxWebSockets, type Config } from './config.js';
 import { EventLog, type LogLine } from './log/event-log.js';
 import { secretScrubber, urlPassword, type Scrub } from './log/scrub-secrets.js';
 import { ClientStats } from './metrics/client-stats.js';
@@ -24,7 +24,7 @@ import type { LoginRouteOptions } from './routes/login.js';
 import { SampleLinks } from './routes/ocr-samples.js';
 import { ConnectionLimit, openFilesLimit } from './security/connection-limit.js';
 import { SessionStore } from './security/sessions.js';
-import { FailureThrottle } from './security/throttle.js';
+import { guessThrottle } from './security/guesses.js';
 import { Drain } from './shutdown.js';
 import { StreamHub } from './stream-hub.js';
 import { UpstreamClient } from './upstream/client.js';
@@ -77,7 +77,9 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
   });
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
   // The Monitor's live feed: log lines, alerts and every check's cards go out through it.
-  const hub = config.MONITOR_ENABLED ? new StreamHub() : null;
+  const hub = config.MONITOR_ENABLED
+    ? new StreamHub({ maxSockets: maxWebSockets(config), maxSocketsPerClient: config.MAX_WEBSOCKETS_PER_CLIENT })
+    : null;
   const log = new EventLog({
     capacity: config.LOG_RING_SIZE,
     sampleRate: config.LOG_SAMPLE_RATE,
@@ -210,7 +212,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
   const sessions = new SessionStore(config.DATA_DIR, token.token, clock, opts.stateIo);
   const sessionProblem = sessions.load();
   if (sessionProblem) log.error('http', 'monitor sessions file unreadable', { problem: sessionProblem });
-  const access = { token: token.token, sessions, throttle: new FailureThrottle({ clock }) };
+  const access = { token: token.token, sessions, throttle: guessThrottle('monitorToken', clock), log };
 
   return { monitor, alerts, access, gpu, ocrSamples: keeper ? { keeper, links } : null };
 }

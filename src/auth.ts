@@ -61,12 +61,19 @@ export interface AccessRequest {
 }
 
 /**
- * A request relayed by a proxy: any forwarding header (X-Forwarded-*, Forwarded,
- * X-Real-IP). From a loopback peer it speaks for someone else, who must show the token.
+ * A request relayed by a proxy: any header a proxy or CDN uses to name the client or
+ * itself — `Forwarded`, `Via`, every `X-Forwarded-*`, and every `*-IP` header
+ * (`X-Real-IP`, `True-Client-IP`, `CF-Connecting-IP`, `Fastly-Client-IP`,
+ * `X-Client-IP`, `X-Cluster-Client-IP`, …). From a loopback peer it speaks for someone
+ * else, who must show the token. A rule by shape rather than a list, so a CDN's next
+ * header name is covered too.
  */
 export function isProxied(headers: Headers): boolean {
-  if (headers.forwarded !== undefined || headers['x-real-ip'] !== undefined) return true;
-  for (const name in headers) if (name.startsWith('x-forwarded-')) return true;
+  for (const name in headers) {
+    if (name === 'forwarded' || name === 'via' || name.startsWith('x-forwarded-')) return true;
+    if (name.endsWith('-ip') || name.endsWith('-ipv6')) return true;
+    if (name === 'x-envoy-external-address' || name === 'x-original-forwarded-for') return true;
+  }
   return false;
 }
 
@@ -90,10 +97,4 @@ export function monitorAccess(req: AccessRequest, token: string, sessions: { val
   const presented = bearer(req.headers);
   if (presented === undefined) return 'none';
   return safeEqual(presented, token) ? 'token' : 'wrong-token';
-}
-
-/** For the optional API_KEYS guard on model endpoints. */
-export function hasApiKey(req: AccessRequest, keys: readonly string[]): boolean {
-  const presented = bearer(req.headers);
-  return presented !== undefined && keys.some((k) => safeEqual(presented, k));
 }

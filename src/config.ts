@@ -137,10 +137,21 @@ export const configSchema = z
     KEEP_ALIVE_TIMEOUT_MS: int(1_000, 3_600_000).default(72_000),
     /** Connections open at once (Prometheus's --web.max-connections); past it the slowest waiting one is closed. */
     MAX_CONNECTIONS: int(16, 1_000_000).default(512),
+    /** Monitor WebSockets open at once (default: a quarter of MAX_CONNECTIONS), so they never crowd out requests. */
+    MAX_WEBSOCKETS: int(1, 1_000_000).optional(),
+    /** Monitor WebSockets one client address may hold open (tabs of one operator, or a proxy for several). */
+    MAX_WEBSOCKETS_PER_CLIENT: int(1, 1_000_000).default(16),
     /** Alert rules at most. */
     ALERT_RULES_MAX: int(1, 100_000).default(500),
   })
   .superRefine((c, ctx) => {
+    if (c.MAX_WEBSOCKETS !== undefined && c.MAX_WEBSOCKETS >= c.MAX_CONNECTIONS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAX_WEBSOCKETS'],
+        message: `expected fewer than MAX_CONNECTIONS (${c.MAX_CONNECTIONS}): requests and probes need connections too`,
+      });
+    }
     if (c.HEADERS_TIMEOUT_MS > c.REQUEST_TIMEOUT_MS) {
       ctx.addIssue({
         code: 'custom',
@@ -151,6 +162,9 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** MAX_WEBSOCKETS, or its default: a quarter of MAX_CONNECTIONS. */
+export const maxWebSockets = (c: Config): number => c.MAX_WEBSOCKETS ?? Math.max(1, Math.floor(c.MAX_CONNECTIONS / 4));
 
 /** Names whose values are never echoed, not even in an error. */
 const SECRET_KEYS = new Set(['UPSTREAM_API_KEY', 'MONITOR_TOKEN', 'MONITOR_ADMIN_TOKEN', 'API_KEYS']);

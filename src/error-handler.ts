@@ -15,15 +15,29 @@ declare module 'fastify' {
   }
 }
 
+/** The 413 names the limit that refused the body, and where it comes from. */
+function bodyTooLarge(request: FastifyRequest): AppError {
+  const upload = request.routeOptions.config.upload;
+  if (upload !== undefined && !/json/i.test(String(request.headers['content-type'] ?? '')))
+    return new AppError(
+      'BODY_TOO_LARGE',
+      `The request body is larger than the limit of ${upload.maxBytes} bytes (${upload.setting})`,
+    );
+  const serverLimit = request.server.initialConfig.bodyLimit ?? 0;
+  const limit = request.routeOptions.bodyLimit ?? serverLimit;
+  if (limit >= serverLimit)
+    return new AppError(
+      'BODY_TOO_LARGE',
+      `The request body is larger than the limit of ${serverLimit} bytes (BODY_LIMIT_BYTES)`,
+    );
+  return new AppError(
+    'BODY_TOO_LARGE',
+    `The request body is larger than the limit of ${limit} bytes for ${request.method} ${request.routeOptions.url} (this route's own limit; docs/RELIABILITY.md#budgets-at-the-edge)`,
+  );
+}
+
 const FASTIFY_ERRORS: Record<string, (err: FastifyError, request: FastifyRequest) => AppError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: (_e, request) => {
-    const upload = request.routeOptions.config.upload;
-    const isFile = upload !== undefined && !/json/i.test(String(request.headers['content-type'] ?? ''));
-    const [bytes, setting] = isFile
-      ? [upload.maxBytes, upload.setting]
-      : [request.server.initialConfig.bodyLimit, 'BODY_LIMIT_BYTES'];
-    return new AppError('BODY_TOO_LARGE', `The request body is larger than the limit of ${bytes} bytes (${setting})`);
-  },
+  FST_ERR_CTP_BODY_TOO_LARGE: (_e, request) => bodyTooLarge(request),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
     new AppError(
       'UNSUPPORTED_MEDIA_TYPE',
@@ -32,6 +46,9 @@ const FASTIFY_ERRORS: Record<string, (err: FastifyError, request: FastifyRequest
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'),
   FST_ERR_CTP_INVALID_JSON_BODY: (e) => new AppError('BAD_REQUEST', `The request body is not valid JSON: ${e.message}`),
 };
+
+const hasBody = (request: FastifyRequest) =>
+  request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
 
 /** An error message as one log-friendly line. */
 function oneLine(message: string): string {
@@ -73,6 +90,9 @@ async function errorHandlers(app: FastifyInstance, opts: { log: EventLog }): Pro
     if (request.modelRequest) mapped = request.modelRequest.fail(mapped);
     else if (mapped.statusCode >= 500) log.error('http', 'Request failed', requestContext(request, mapped));
     else log.info('http', 'Request rejected', requestContext(request, mapped));
+    // Refused before its body was read (a wrong key, a body over the limit): close the
+    // connection after the answer rather than read the rest of what the client sends.
+    if (!request.raw.complete && hasBody(request)) reply.header('connection', 'close');
     if (mapped.code === 'INTERNAL')
       return reply.code(500).send(errorBody('INTERNAL', `Internal server error (request ${request.id})`, 500));
     return reply.code(mapped.statusCode).send(mapped.toJSON());

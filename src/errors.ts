@@ -30,6 +30,8 @@ export const ErrorCodes = {
   CLIENT_CLOSED: 499,
   UPSTREAM_NOT_CONFIGURED: 503,
   SHUTTING_DOWN: 503,
+  /** A server-wide budget is full (MAX_WEBSOCKETS): try again after Retry-After. */
+  SERVER_BUSY: 503,
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_BAD_RESPONSE: 502,
   UPSTREAM_TIMEOUT: 504,

@@ -1,8 +1,10 @@
 // The Monitor's WebSocket fan-out. Each message is serialised once and the same string
 // goes to every subscribed client; a client that cannot keep up (its send buffer passes
-// a bound) is dropped instead of being buffered without limit.
+// a bound) is dropped instead of being buffered without limit. How many may connect at
+// all is its `admission` budget (security/websocket-budget.ts).
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import { WebSocketBudget } from './security/websocket-budget.js';
 
 export const TOPICS = ['snapshot', 'point', 'log', 'alert'] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -21,6 +23,10 @@ interface Client {
 export interface StreamHubOptions {
   /** Bytes a client may have queued before it is dropped. */
   maxBufferedBytes?: number;
+  /** MAX_WEBSOCKETS: sockets open at once. */
+  maxSockets?: number;
+  /** MAX_WEBSOCKETS_PER_CLIENT: sockets one client address may hold. */
+  maxSocketsPerClient?: number;
 }
 
 export class StreamHub {
@@ -28,9 +34,12 @@ export class StreamHub {
   private readonly maxBuffered: number;
   /** Clients dropped for being too slow, since start. */
   droppedSlowClients = 0;
+  /** Who may open a socket: the stream route asks before the upgrade. */
+  readonly admission: WebSocketBudget;
 
   constructor(opts: StreamHubOptions = {}) {
     this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
+    this.admission = new WebSocketBudget(opts.maxSockets ?? 128, opts.maxSocketsPerClient ?? 16);
   }
 
   get size(): number {

@@ -1,16 +1,57 @@
 // Webhook URLs carry their secret (DingTalk's access_token, WeCom's key, the path of a
-// Slack or Feishu hook), so the API shows them masked, like passwords: the host and the
-// words of the path stay readable, every query value and every token-like path segment
-// shows only its last four characters (https://oapi.dingtalk.com/robot/send?access_token=…3f2a).
+// Slack, Feishu or ntfy hook), so the API shows them masked, like passwords. The rule is
+// one an operator can predict: the scheme, host and port stay readable, and so does a
+// path segment only when it is one of the well-known words of webhook paths below, a
+// version such as v2, or at most 4 characters long (too short to be a secret worth the
+// name: /ops, /am-0); every other segment, every query value and a query name without a
+// value are masked, showing the last four characters of what has at least 12
+// (https://oapi.dingtalk.com/robot/send?access_token=…3f2a). A short secret made of
+// letters alone (`/hook/QuietOtter`) is masked like any other.
 
 import { fieldError } from './channel-type.js';
 
 export const MASK = '…';
 
+/** Path words that stay readable: the fixed parts of the webhook URLs of common receivers. */
+export const PATH_WORDS: ReadonlySet<string> = new Set([
+  'api',
+  'apis',
+  'open-apis',
+  'cgi-bin',
+  'bot',
+  'bots',
+  'robot',
+  'hook',
+  'hooks',
+  'webhook',
+  'webhooks',
+  'services',
+  'incoming',
+  'send',
+  'message',
+  'messages',
+  'notify',
+  'notifications',
+  'alert',
+  'alerts',
+  'alertmanager',
+  'prometheus',
+  'grafana',
+  'receive',
+  'receiver',
+  'event',
+  'events',
+  'chat',
+  'push',
+  'triggers',
+  'workflows',
+]);
+
+const VERSION = /^v\d{1,2}$/;
+
 const hide = (s: string) => (s.length >= 12 ? `${MASK}${s.slice(-4)}` : MASK);
 
-/** A path segment that is a key rather than a word: long, or long enough and with digits. */
-const tokenLike = (segment: string) => segment.length >= 24 || (segment.length >= 8 && /\d/.test(segment));
+const readable = (segment: string) => segment.length <= 4 || PATH_WORDS.has(segment) || VERSION.test(segment);
 
 export function maskUrl(url: string): string {
   let u: URL;
@@ -21,9 +62,10 @@ export function maskUrl(url: string): string {
   }
   const path = u.pathname
     .split('/')
-    .map((seg) => (tokenLike(seg) ? hide(seg) : seg))
+    .map((seg) => (readable(seg) ? seg : hide(seg)))
     .join('/');
-  const query = [...u.searchParams].map(([k, v]) => `${k}=${v ? hide(v) : ''}`).join('&');
+  // A name with a value reads as what it is (access_token=…); a bare one may be the secret itself.
+  const query = [...u.searchParams].map(([k, v]) => (v ? `${k}=${hide(v)}` : hide(k))).join('&');
   const userinfo = u.username || u.password ? `${MASK}@` : '';
   return `${u.protocol}//${userinfo}${u.host}${path}${query ? `?${query}` : ''}`;
 }

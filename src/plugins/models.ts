@@ -3,12 +3,11 @@
 // apply to them and to nothing else of the app.
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { hasApiKey } from '../auth.js';
 import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
 import type { EventLog } from '../log/event-log.js';
 import type { Monitor } from '../monitor.js';
 import type { ImageFetcher } from '../pipeline/image-input.js';
+import { installApiKeyCheck } from '../security/api-keys.js';
 import { chatRoutes } from '../routes/chat.js';
 import { guiRoutes } from '../routes/gui.js';
 import { trackModelRequests } from '../routes/model-request-hook.js';
@@ -31,13 +30,8 @@ export interface ModelPluginOptions {
 
 export async function modelPlugin(app: FastifyInstance, opts: ModelPluginOptions): Promise<void> {
   const { config, upstream, log, clock, monitor } = opts;
-  if (config.API_KEYS.length > 0) {
-    app.addHook('onRequest', async (request) => {
-      if (!hasApiKey({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, config.API_KEYS)) {
-        throw new AppError('UNAUTHORIZED', 'This server requires an API key: send Authorization: Bearer <key>');
-      }
-    });
-  }
+  // Before the body is read; wrong keys throttled per address (security/api-keys.ts).
+  installApiKeyCheck(app, config.API_KEYS, clock);
   trackModelRequests(app, {
     log,
     clock,

@@ -1,9 +1,10 @@
 // What every request and answer of the app passes through first: the Host and Origin
-// guards, the JSON body parser with its depth and prototype checks, and the scrubbing of
-// secrets from error answers.
+// guards, each route's body limit, the JSON body parser with its budgets and prototype
+// checks, and the scrubbing of secrets from error answers.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Scrub } from '../log/scrub-secrets.js';
+import { installBodyLimits } from '../security/body-limits.js';
 import { installRequestGuards } from '../security/guard.js';
 import type { HostRules } from '../security/hosts.js';
 import { installJsonParser } from '../security/json-body.js';
@@ -17,6 +18,7 @@ export interface SecurityPluginOptions {
 
 async function security(app: FastifyInstance, opts: SecurityPluginOptions): Promise<void> {
   installResponseScrubbing(app, opts.scrub);
+  installBodyLimits(app, app.initialConfig.bodyLimit ?? Number.POSITIVE_INFINITY);
   installJsonParser(app);
   installRequestGuards(app, opts.hosts);
 }

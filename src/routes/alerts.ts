@@ -2,8 +2,7 @@
 // write-only), test notifications, active alerts and history. Every body is strict: an
 // unknown key is a 400 naming it. Mutations need MONITOR_ADMIN_TOKEN (header
 // X-Admin-Token) when one is set.
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z, ZodError } from 'zod';
 import type { HistoryEntry } from '../alerts/history.js';
 import type { AlertManager } from '../alerts/manager.js';
@@ -13,6 +12,7 @@ import { rulesYaml } from '../alerts/prometheus-rules.js';
 import { ruleInputSchema, SEVERITIES, type Rule } from '../alerts/rule-schema.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { AppError } from '../errors.js';
+import { adminTokenCheck } from '../security/admin-token.js';
 import { parseOrThrow, validationError } from '../validation.js';
 
 const historyQuery = z.object({
@@ -44,17 +44,8 @@ export interface AlertRouteOptions {
 
 export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions): Promise<void> {
   const { alerts } = opts;
-  const requireAdmin = (request: FastifyRequest) => {
-    if (!opts.adminToken) return;
-    const given = Buffer.from(String(request.headers['x-admin-token'] ?? ''));
-    const want = Buffer.from(opts.adminToken);
-    if (given.length !== want.length || !timingSafeEqual(given, want)) {
-      throw new AppError(
-        'UNAUTHORIZED',
-        'Changing alerts needs the admin token: send X-Admin-Token (MONITOR_ADMIN_TOKEN)',
-      );
-    }
-  };
+  // Checked before the body is read, and throttled per address (security/admin-token.ts).
+  const admin = { onRequest: adminTokenCheck(opts.adminToken, opts.clock) };
   const notFound = (id: string) => new AppError('NOT_FOUND', `No alert rule ${id}`);
 
   app.get('/api/monitor/alerts/rules', async () => ({ rules: alerts.rules }));
@@ -72,17 +63,14 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     const { id } = request.params as { id: string };
     return alerts.rules.find((r) => r.id === id) ?? Promise.reject(notFound(id));
   });
-  app.post('/api/monitor/alerts/rules', async (request, reply) => {
-    requireAdmin(request);
+  app.post('/api/monitor/alerts/rules', admin, async (request, reply) => {
     return reply.code(201).send(validated(() => alerts.addRule(request.body)));
   });
-  app.put('/api/monitor/alerts/rules/:id', async (request) => {
-    requireAdmin(request);
+  app.put('/api/monitor/alerts/rules/:id', admin, async (request) => {
     const { id } = request.params as { id: string };
     return validated(() => alerts.updateRule(id, request.body)) ?? Promise.reject(notFound(id));
   });
-  app.delete('/api/monitor/alerts/rules/:id', async (request, reply) => {
-    requireAdmin(request);
+  app.delete('/api/monitor/alerts/rules/:id', admin, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!alerts.deleteRule(id)) throw notFound(id);
     return reply.code(204).send();
@@ -103,8 +91,7 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   app.get('/api/monitor/alerts/presets', async () => ({
     presets: PRESETS.map((p) => ({ ...p, imported: alerts.rules.some((r) => r.id === `preset:${p.id}`) })),
   }));
-  app.post('/api/monitor/alerts/presets/:id/import', async (request) => {
-    requireAdmin(request);
+  app.post('/api/monitor/alerts/presets/:id/import', admin, async (request) => {
     const { id } = request.params as { id: string };
     return (
       alerts.importPreset(id) ??
@@ -118,32 +105,27 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   const noChannel = (name: string) =>
     new AppError('NOT_FOUND', `No channel ${name}; GET /api/monitor/alerts/channels lists them`, { field: 'name' });
   app.get('/api/monitor/alerts/channels', async () => alerts.channelsView());
-  app.put('/api/monitor/alerts/channels', async (request) => {
-    requireAdmin(request);
+  app.put('/api/monitor/alerts/channels', admin, async (request) => {
     validated(() => alerts.setChannels(request.body));
     return alerts.channelsView();
   });
-  app.post('/api/monitor/alerts/channels', async (request, reply) => {
-    requireAdmin(request);
+  app.post('/api/monitor/alerts/channels', admin, async (request, reply) => {
     return reply.code(201).send(validated(() => alerts.addChannel(request.body)));
   });
   app.get('/api/monitor/alerts/channels/:name', async (request) => {
     const { name } = request.params as { name: string };
     return alerts.channelView(name) ?? Promise.reject(noChannel(name));
   });
-  app.put('/api/monitor/alerts/channels/:name', async (request) => {
-    requireAdmin(request);
+  app.put('/api/monitor/alerts/channels/:name', admin, async (request) => {
     const { name } = request.params as { name: string };
     return validated(() => alerts.updateChannel(name, request.body)) ?? Promise.reject(noChannel(name));
   });
-  app.delete('/api/monitor/alerts/channels/:name', async (request, reply) => {
-    requireAdmin(request);
+  app.delete('/api/monitor/alerts/channels/:name', admin, async (request, reply) => {
     const { name } = request.params as { name: string };
     if (!alerts.deleteChannel(name)) throw noChannel(name);
     return reply.code(204).send();
   });
-  app.post('/api/monitor/alerts/channels/:name/test', async (request) => {
-    requireAdmin(request);
+  app.post('/api/monitor/alerts/channels/:name/test', admin, async (request) => {
     const { name } = request.params as { name: string };
     let attempts: HistoryEntry[];
     try {
@@ -155,12 +137,10 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   });
 
   app.get('/api/monitor/alerts/silences', async () => ({ silences: alerts.silences }));
-  app.post('/api/monitor/alerts/silences', async (request, reply) => {
-    requireAdmin(request);
+  app.post('/api/monitor/alerts/silences', admin, async (request, reply) => {
     return reply.code(201).send(validated(() => alerts.addSilence(request.body)));
   });
-  app.delete('/api/monitor/alerts/silences/:id', async (request, reply) => {
-    requireAdmin(request);
+  app.delete('/api/monitor/alerts/silences/:id', admin, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!alerts.deleteSilence(id)) throw new AppError('NOT_FOUND', `No silence ${id}`);
     return reply.code(204).send();

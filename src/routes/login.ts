@@ -1,11 +1,14 @@
 // Signing in to the Monitor: the ready-to-open link printed at start-up
 // (GET /monitor?token=…) and a login form (POST /api/monitor/login) each start a new
-// session (its own cookie); POST /api/monitor/logout revokes it. Wrong tokens are
-// throttled per client address (5 within 5 minutes lock it out for the rest of them).
+// session (its own cookie); POST /api/monitor/logout revokes it, even when the sessions
+// file cannot be written. Wrong tokens are throttled per client address (5 within 5
+// minutes lock it out for the rest of them; security/guesses.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { COOKIE_NAME, safeEqual, sessionCookie } from '../auth.js';
 import { AppError } from '../errors.js';
+import type { EventLog } from '../log/event-log.js';
+import { checkGuess } from '../security/guesses.js';
 import type { FailureThrottle } from '../security/throttle.js';
 import { SESSION_MAX_AGE_MS, type SessionStore } from '../security/sessions.js';
 import { parseOrThrow } from '../validation.js';
@@ -16,6 +19,8 @@ export interface LoginRouteOptions {
   token: string;
   sessions: SessionStore;
   throttle: FailureThrottle;
+  /** Where a sign-out that could not be saved is reported. */
+  log: EventLog;
 }
 
 /** Secure whenever the browser reached us over HTTPS, directly or through a TLS proxy. */
@@ -35,22 +40,23 @@ export function checkToken(
   opts: LoginRouteOptions,
   field?: string,
 ): void {
-  const client = request.socket.remoteAddress ?? 'unknown';
-  const lockedMs = opts.throttle.lockedForMs(client);
-  if (lockedMs > 0) {
-    const seconds = Math.ceil(lockedMs / 1_000);
-    reply.header('retry-after', String(seconds));
-    throw new AppError('TOO_MANY_REQUESTS', `Too many wrong monitor tokens from ${client}; try again in ${seconds} s`);
-  }
-  if (!safeEqual(presented, opts.token)) {
-    opts.throttle.fail(client);
-    throw new AppError(
-      'UNAUTHORIZED',
-      'That monitor token is not valid; the server log prints the right link at start-up',
-      field ? { field } : {},
-    );
-  }
-  opts.throttle.succeed(client);
+  checkGuess(request, reply, {
+    throttle: opts.throttle,
+    what: 'monitor tokens',
+    isRight: () => safeEqual(presented, opts.token),
+    wrong: () =>
+      new AppError(
+        'UNAUTHORIZED',
+        'That monitor token is not valid; the server log prints the right link at start-up',
+        field ? { field } : {},
+      ),
+  });
+}
+
+/** Why a save failed, as one line: `EROFS: read-only file system, open`. */
+function whyNotSaved(err: Error): string {
+  const cause = (err.cause ?? err) as NodeJS.ErrnoException;
+  return cause.code && !cause.message.startsWith(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
 }
 
 export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions): Promise<void> {
@@ -76,10 +82,27 @@ export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions)
     return reply.code(204).send();
   });
 
+  // A sign-out always takes effect here and clears the cookie: refusing it because the
+  // disk is read-only would leave the session the user wants ended working.
   app.post('/api/monitor/logout', async (request, reply) => {
     const id = sessionCookie(request.headers);
-    if (id !== undefined) opts.sessions.revoke(id);
+    const { notSaved } = id !== undefined ? opts.sessions.revoke(id) : { notSaved: null };
     reply.header('set-cookie', `${COOKIE_NAME}=; ${cookieFlags(request)}; Max-Age=0`);
-    return reply.code(204).send();
+    if (!notSaved) return reply.code(204).send();
+    const file = opts.sessions.path;
+    const why = whyNotSaved(notSaved);
+    opts.log.warn('http', 'Sign-out not saved: the session would come back after a restart', {
+      request_id: request.id,
+      file,
+      reason: why,
+    });
+    return reply.code(200).send({
+      signedOut: true,
+      saved: false,
+      message:
+        `Signed out: this session no longer works on this server. But the sign-out could not be saved (${file}: ${why}), ` +
+        'so if the server restarts before a later sign-in or sign-out is saved, the session works again until it expires ' +
+        '(changing MONITOR_TOKEN ends every session)',
+    });
   });
 }

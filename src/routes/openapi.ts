@@ -18,6 +18,7 @@ import { boostBody, contextQuery, logsQuery, seqParam } from './logs.js';
 import { clientsQuery, endpointsQuery, seriesQuery } from './monitor-api.js';
 import { ocrBody } from './ocr.js';
 import { videoBody } from './video.js';
+import { docsPolicy } from '../security/guard.js';
 
 interface RouteDoc {
   summary: string;
@@ -242,5 +243,5 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
  * Monitor, like every other route, so that its requests are timed too.
  */
 export async function registerDocsPage(app: FastifyInstance): Promise<void> {
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: docsPolicy });
 }

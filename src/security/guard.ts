@@ -28,6 +28,18 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * Swagger UI's own policy for /docs, less `upgrade-insecure-requests`: served over plain
+ * http under a host name (not localhost), that directive makes the browser fetch the
+ * page's own scripts and styles as https:// URLs, which fail, and the page stays blank.
+ * Over HTTPS it changes nothing: everything the page loads is its own ('self').
+ */
+export const docsPolicy = (swaggerPolicy: string) =>
+  swaggerPolicy
+    .split(';')
+    .filter((d) => d.trim() !== 'upgrade-insecure-requests')
+    .join(';');
+
 const isUpgrade = (request: FastifyRequest) => String(request.headers.upgrade ?? '').toLowerCase() === 'websocket';
 
 function changesState(request: FastifyRequest): boolean {

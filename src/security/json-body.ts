@@ -1,66 +1,123 @@
-// JSON bodies as every route reads them: JSON.parse, then one iterative walk that refuses
-// nesting deeper than MAX_JSON_DEPTH (a body nested 100 000 deep parses, but crashes
-// whatever later serialises or recurses into it) and keys that reach for prototypes
-// (__proto__, constructor.prototype). Each refusal is the API's 400 naming the field.
+// JSON bodies as every route reads them: the text is measured against the JSON budgets
+// first (json-budget.ts: depth, values, entries per list), then JSON.parse, then one walk
+// that refuses keys reaching for prototypes (__proto__, constructor.prototype) and
+// nesting deeper than MAX_JSON_DEPTH. Each refusal is the API's 4xx naming the field.
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 import { fieldPath } from '../validation.js';
+import { JSON_BUDGETS, jsonOverBudget, type JsonRefusal } from './json-budget.js';
 
 /** OpenAI tool schemas nest about a dozen levels; 64 leaves room and stays far from any stack limit. */
-export const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = JSON_BUDGETS.depth;
 
+const BUDGET_DOCS = 'docs/RELIABILITY.md#budgets-at-the-edge';
+
+const deepError = (field: string) =>
+  new AppError('VALIDATION_FAILED', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, { field });
+
+export function budgetError(refusal: JsonRefusal): AppError {
+  const { budget, field } = refusal;
+  if (budget === 'depth') return deepError(field);
+  if (budget === 'width')
+    return new AppError(
+      'BODY_TOO_LARGE',
+      `${field}: more than ${JSON_BUDGETS.width} entries in one list or object (the JSON width budget, ${BUDGET_DOCS})`,
+      { field },
+    );
+  return new AppError(
+    'BODY_TOO_LARGE',
+    `The request body has more than ${JSON_BUDGETS.nodes} JSON values (the JSON node budget, ${BUDGET_DOCS})`,
+  );
+}
+
+/** One open list or object of the walk: what it is, its keys (objects), the next entry to visit. */
+interface Frame {
+  node: object;
+  keys: string[] | null;
+  next: number;
+}
+
+const frameOf = (node: object): Frame => ({ node, keys: Array.isArray(node) ? null : Object.keys(node), next: 0 });
+
+/** The path to the entry each open frame is visiting, built only for an error. */
+function pathOf(frames: Frame[]): string {
+  return fieldPath(frames.map((f) => (f.keys ? f.keys[f.next - 1]! : f.next - 1)));
+}
+
+/**
+ * Refuses prototype-reaching keys and nesting past MAX_JSON_DEPTH. Depth-first with one
+ * frame per open level, so its memory is bounded by the depth, not by the size of the
+ * value (the old walk copied a path array for every node: +489 MiB on `[{},{},…]`).
+ */
 export function checkJson(value: unknown): void {
-  const stack: Array<{ v: object; depth: number; path: PropertyKey[] }> = [];
-  if (value !== null && typeof value === 'object') stack.push({ v: value, depth: 1, path: [] });
-  while (stack.length) {
-    const { v, depth, path } = stack.pop()!;
-    if (depth > MAX_JSON_DEPTH) {
-      const field = fieldPath(path);
-      throw new AppError('VALIDATION_FAILED', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, { field });
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const c: unknown = v[i];
-        if (c !== null && typeof c === 'object') stack.push({ v: c, depth: depth + 1, path: [...path, i] });
-      }
+  if (value === null || typeof value !== 'object') return;
+  const frames: Frame[] = [frameOf(value)];
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    const length = f.keys ? f.keys.length : (f.node as unknown[]).length;
+    if (f.next >= length) {
+      frames.pop();
       continue;
     }
-    for (const key of Object.keys(v)) {
-      const c: unknown = (v as Record<string, unknown>)[key];
+    const i = f.next++;
+    let child: unknown;
+    if (f.keys) {
+      const key = f.keys[i]!;
+      child = (f.node as Record<string, unknown>)[key];
       if (
         key === '__proto__' ||
-        (key === 'constructor' && c !== null && typeof c === 'object' && Object.hasOwn(c, 'prototype'))
+        (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype'))
       ) {
-        const field = fieldPath([...path, key]);
+        const field = pathOf(frames);
         throw new AppError(
           'VALIDATION_FAILED',
           `${field}: a key named ${key === '__proto__' ? '__proto__' : 'constructor with a prototype'} is not allowed`,
           { field },
         );
       }
-      if (c !== null && typeof c === 'object') stack.push({ v: c, depth: depth + 1, path: [...path, key] });
+    } else {
+      child = (f.node as unknown[])[i];
+    }
+    if (child !== null && typeof child === 'object') {
+      if (frames.length >= MAX_JSON_DEPTH) throw deepError(pathOf(frames));
+      frames.push(frameOf(child));
     }
   }
 }
 
+/** Whether the text holds nothing but JSON whitespace (checked without copying it). */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return true;
+}
+
+/** Parses a JSON body within the budgets; throws the API's 4xx when it is not within them. */
+export function parseJsonBody(body: string): unknown {
+  // A byte-order mark is not JSON, but some clients send one (as Fastify's own parser allows).
+  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  if (isBlank(text)) throw new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object');
+  const refusal = jsonOverBudget(text);
+  if (refusal) throw budgetError(refusal);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new AppError('BAD_REQUEST', `The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  checkJson(value);
+  return value;
+}
+
 export function installJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
+  // The route's body limit (security/body-limits.ts) has already bounded the bytes.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    // A byte-order mark is not JSON, but some clients send one (as Fastify's own parser allows).
-    const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
-    if (text.trim() === '')
-      return done(new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object'), undefined);
     let value: unknown;
     try {
-      value = JSON.parse(text);
-    } catch (err) {
-      return done(
-        new AppError('BAD_REQUEST', `The request body is not valid JSON: ${(err as Error).message}`),
-        undefined,
-      );
-    }
-    try {
-      checkJson(value);
+      value = parseJsonBody(typeof body === 'string' ? body : body.toString('utf8'));
     } catch (err) {
       return done(err as AppError, undefined);
     }

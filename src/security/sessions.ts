@@ -20,6 +20,8 @@ const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 export class SessionStore {
   private readonly file: JsonFile<typeof fileSchema>;
   private readonly tokenId: string;
+  /** Where the sessions are kept: DATA_DIR/monitor-sessions.json. */
+  readonly path: string;
   private sessions = new Map<string, Stored>();
 
   constructor(
@@ -29,12 +31,8 @@ export class SessionStore {
     io?: FileIo,
     private readonly maxSessions = 1_000,
   ) {
-    this.file = new JsonFile(
-      join(dataDir, 'monitor-sessions.json'),
-      fileSchema,
-      () => ({ token: '', sessions: [] }),
-      io ? { io } : {},
-    );
+    this.path = join(dataDir, 'monitor-sessions.json');
+    this.file = new JsonFile(this.path, fileSchema, () => ({ token: '', sessions: [] }), io ? { io } : {});
     this.tokenId = hash(`qwen3vl-session-token:${token}`).slice(0, 16);
   }
 
@@ -69,15 +67,24 @@ export class SessionStore {
     return s !== undefined && s.expiresAt > this.clock();
   }
 
-  /** Logout: the id stops working at once, here and after a restart. */
-  revoke(id: string): boolean {
+  /**
+   * Logout: the id stops working at once in this process, whether or not the file can be
+   * written (a sign-out is never refused). Returns whether there was such a session, and
+   * the save's error when the file could not be written: then a restart before the next
+   * successful save (any later login or logout) would bring the session back from the file.
+   */
+  revoke(id: string): { revoked: boolean; notSaved: Error | null } {
     const key = hash(id);
-    if (!this.sessions.has(key)) return false;
+    if (!this.sessions.has(key)) return { revoked: false, notSaved: null };
     const next = new Map(this.sessions);
     next.delete(key);
-    this.save(next);
     this.sessions = next;
-    return true;
+    try {
+      this.save(next);
+    } catch (err) {
+      return { revoked: true, notSaved: err as Error };
+    }
+    return { revoked: true, notSaved: null };
   }
 
   get size(): number {

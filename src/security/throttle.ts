@@ -1,6 +1,8 @@
-// Failed-login throttling, after Grafana's brute-force protection: 5 failures within
-// 5 minutes lock that client out for the rest of the 5 minutes, right token or not.
-// Pure: the clock is injected; memory is bounded (the oldest clients are forgotten first).
+// Failed-guess throttling, after Grafana's brute-force protection: N failures within a
+// window lock that client out for the rest of the window, right secret or not (the
+// numbers per secret are in guesses.ts). Pure: the clock is injected; memory is bounded
+// (the least recently failed clients are forgotten first); a client without failures
+// costs one Map lookup, so checking every request's key allocates nothing.
 
 export interface ThrottleOptions {
   clock: () => number;
@@ -9,6 +11,8 @@ export interface ThrottleOptions {
   /** Clients remembered at most; past it the least recently failed are forgotten. */
   maxClients?: number;
 }
+
+const NONE: readonly number[] = [];
 
 export class FailureThrottle {
   private readonly failures = new Map<string, number[]>();
@@ -20,11 +24,14 @@ export class FailureThrottle {
     this.windowMs = opts.windowMs ?? 5 * 60_000;
   }
 
-  private recent(client: string, now: number): number[] {
-    const times = (this.failures.get(client) ?? []).filter((t) => t > now - this.windowMs);
-    if (times.length) this.failures.set(client, times);
+  /** The client's failures within the window; the shared empty list (no allocation) when it has none. */
+  private recent(client: string, now: number): readonly number[] {
+    const times = this.failures.get(client);
+    if (times === undefined) return NONE;
+    const kept = times.filter((t) => t > now - this.windowMs);
+    if (kept.length) this.failures.set(client, kept);
     else this.failures.delete(client);
-    return times;
+    return kept;
   }
 
   /** Milliseconds until this client may try again; 0 when it may now. */
@@ -36,8 +43,7 @@ export class FailureThrottle {
 
   fail(client: string): void {
     const now = this.opts.clock();
-    const times = this.recent(client, now);
-    times.push(now);
+    const times = [...this.recent(client, now), now];
     if (times.length > this.maxFailures) times.shift();
     // Re-insert so Map order is "least recently failed first".
     this.failures.delete(client);

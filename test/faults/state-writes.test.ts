@@ -149,6 +149,70 @@ describe('a change that cannot be saved is not applied', () => {
   });
 });
 
+describe('signing out on a disk that cannot be written', () => {
+  const REMOTE = '203.0.113.7';
+  const login = (app: TestApp) =>
+    app.app.inject({
+      method: 'POST',
+      url: '/api/monitor/login',
+      remoteAddress: REMOTE,
+      payload: { token: app.token.token },
+    });
+  const cookieOf = (res: { headers: Record<string, unknown> }) => String(res.headers['set-cookie']).split(';')[0]!;
+  const snapshot = (app: TestApp, cookie: string) =>
+    app.app.inject({ url: '/api/monitor/snapshot', remoteAddress: REMOTE, headers: { cookie } });
+  const logout = (app: TestApp, cookie: string) =>
+    app.app.inject({ method: 'POST', url: '/api/monitor/logout', remoteAddress: REMOTE, headers: { cookie } });
+
+  it('ends the session here and clears the cookie anyway, and says what could not be saved', async () => {
+    const disk = failingDisk();
+    const app = await setup(disk.io);
+    const session = cookieOf(await login(app));
+    expect((await snapshot(app, session)).statusCode).toBe(200);
+    disk.state.mode = 'readonly';
+    const out = await logout(app, session);
+    expect(out.statusCode).toBe(200);
+    expect(String(out.headers['set-cookie'])).toMatch(/^qwen3vl_monitor=; .*Max-Age=0/);
+    expect(out.json()).toEqual({
+      signedOut: true,
+      saved: false,
+      message: expect.stringMatching(
+        /^Signed out: this session no longer works on this server\. But the sign-out could not be saved \(.*monitor-sessions\.json: EROFS: read-only file system, open\), so if the server restarts before a later sign-in or sign-out is saved, the session works again/,
+      ),
+    });
+    expect((await snapshot(app, session)).statusCode).toBe(401);
+    const logs = (await app.app.inject({ url: '/api/monitor/logs?q=Sign-out' })).json();
+    expect(logs.lines.map((l: any) => [l.level, l.event])).toContainEqual([
+      'WARN',
+      'Sign-out not saved: the session would come back after a restart',
+    ]);
+  });
+
+  it('after a restart: the session is back until a later save drops it, as the answer said', async () => {
+    const disk = failingDisk();
+    const app = await setup(disk.io);
+    const session = cookieOf(await login(app));
+    disk.state.mode = 'readonly';
+    expect((await logout(app, session)).json().saved).toBe(false);
+    await app.close();
+    // Restarted before anything else was saved: the file still holds the session.
+    const restarted = await setup(undefined, app.dataDir);
+    expect((await snapshot(restarted, session)).statusCode).toBe(200);
+
+    // Had the disk come back first, the next save (any sign-in) would have dropped it for good.
+    const disk2 = failingDisk();
+    const app2 = await setup(disk2.io);
+    const session2 = cookieOf(await login(app2));
+    disk2.state.mode = 'readonly';
+    await logout(app2, session2);
+    disk2.state.mode = 'ok';
+    expect((await login(app2)).statusCode).toBe(204);
+    await app2.close();
+    const restarted2 = await setup(undefined, app2.dataDir);
+    expect((await snapshot(restarted2, session2)).statusCode).toBe(401);
+  });
+});
+
 describe('temp files', () => {
   it("removes those a crash left at start, keeping a running process's own", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'leftover-'));

@@ -1,6 +1,7 @@
 // Monitor sign-in: cookies HttpOnly, SameSite=Strict, Secure behind HTTPS; a session per
 // login that logout revokes (also across a restart); wrong tokens throttled per client;
-// any forwarding header makes a loopback peer a proxy that must show the token.
+// any forwarding or client-address header makes a loopback peer a proxy that must show
+// the token.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, steppedClock, type TestApp } from '../helpers.js';
 
@@ -135,7 +136,7 @@ describe('failed logins', () => {
 });
 
 describe('proxied loopback requests', () => {
-  it('treats any forwarding header from a loopback peer as a remote user who needs the token', async () => {
+  it('treats any forwarding or client-address header from a loopback peer as a remote user who needs the token', async () => {
     const { app } = await setup();
     expect((await snapshot(app, {}, '127.0.0.1')).statusCode).toBe(200);
     for (const header of [
@@ -145,6 +146,14 @@ describe('proxied loopback requests', () => {
       'x-forwarded-port',
       'forwarded',
       'x-real-ip',
+      // CDNs and proxies name the client with these alone (issue 18).
+      'true-client-ip',
+      'cf-connecting-ip',
+      'cf-connecting-ipv6',
+      'fastly-client-ip',
+      'x-client-ip',
+      'x-cluster-client-ip',
+      'via',
     ]) {
       const res = await snapshot(
         app,

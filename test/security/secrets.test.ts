@@ -12,6 +12,12 @@ const CLIENT_KEY = 'client-key-0123456789';
 const MONITOR_TOKEN = 'monitor-token-0123456789';
 const ADMIN_TOKEN = 'admin-token-0123456789ab';
 const URL_PASSWORD = 'url-passw0rd-0123';
+/** How an echo may spell the upstream key (issue 18: `sk%2DUPSTREAM%2D…` reached the client and the log). */
+const ENCODED = [
+  UPSTREAM_KEY.replaceAll('-', '%2D'),
+  UPSTREAM_KEY.replaceAll('-', '\\u002d'),
+  Buffer.from(`Bearer ${UPSTREAM_KEY}`).toString('base64url'),
+];
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -37,7 +43,7 @@ async function echoingUpstream(): Promise<number> {
       res.end(
         JSON.stringify({
           error: {
-            message: `Invalid key; ${quoted}; known keys ${CLIENT_KEY} ${encodeURIComponent(MONITOR_TOKEN)} ${ADMIN_TOKEN}`,
+            message: `Invalid key; ${quoted}; known keys ${CLIENT_KEY} ${encodeURIComponent(MONITOR_TOKEN)} ${ADMIN_TOKEN}; echoed ${ENCODED.join(' ')}`,
           },
         }),
       );
@@ -54,7 +60,16 @@ async function echoingUpstream(): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-const SECRETS = [UPSTREAM_KEY, CLIENT_KEY, MONITOR_TOKEN, encodeURIComponent(MONITOR_TOKEN), ADMIN_TOKEN, URL_PASSWORD];
+const SECRETS = [
+  UPSTREAM_KEY,
+  CLIENT_KEY,
+  MONITOR_TOKEN,
+  encodeURIComponent(MONITOR_TOKEN),
+  ADMIN_TOKEN,
+  URL_PASSWORD,
+  ...ENCODED,
+  UPSTREAM_KEY.replaceAll('-', '%2D').slice(0, 12),
+];
 const expectClean = (text: string, where: string) => {
   for (const s of SECRETS) expect(text, `${where} leaks ${s}`).not.toContain(s);
 };
