@@ -66,11 +66,16 @@ const labelValue = z
   })
   .refine(wellFormed, { message: TEXT_MESSAGE });
 
-const labelMatchers = z.record(labelName, labelValue).superRefine((labels, ctx) => {
-  const n = Object.keys(labels).length;
-  if (n > RULE_LIMITS.labels)
+/** Counted before each label is checked: 300 000 labels took zod 0.8 s to refuse one by one. */
+const labelMatchers = z.preprocess(
+  (labels, ctx) => {
+    const n = labels !== null && typeof labels === 'object' ? Object.keys(labels).length : 0;
+    if (n <= RULE_LIMITS.labels) return labels;
     ctx.addIssue({ code: 'custom', message: `expected at most ${RULE_LIMITS.labels} labels (got ${n})` });
-});
+    return z.NEVER;
+  },
+  z.record(labelName, labelValue),
+);
 
 /** What a stored rule's text was held to before RULE_LIMITS: any labels, any name, any positive duration. */
 const LENIENT = {
