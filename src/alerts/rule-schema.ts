@@ -1,9 +1,9 @@
 // An alert rule as the API takes it and the rules file stores it: validated with zod,
 // the one source of the Rule type. Users edit rules in the UI, never as YAML. The API's
 // schema is strict (a misspelt key is an error naming it); the file's drops keys it does
-// not know, so a file another version wrote is still read, and it does not hold a rule
-// saved before today's limits (RULE_LIMITS) to them: such a rule still evaluates, and the
-// Prometheus export says it must be edited first.
+// not know, so a file another version wrote is still read. A rule saved before today's
+// limits (RULE_LIMITS) is read as it was: it still evaluates, and the Prometheus export
+// says it must be edited first.
 import { z } from 'zod';
 import { channelName } from './channel-type.js';
 import { MAX_DURATION_CHARS, parseDuration } from '../duration.js';
