@@ -19,6 +19,8 @@ export const ErrorCodes = {
   IMAGE_UNREADABLE: 400,
   /** The client's image is over a byte or pixel limit (the message names the setting). */
   IMAGE_TOO_LARGE: 413,
+  /** An image in a format the model cannot be given (SVG): the message says what to send. */
+  IMAGE_FORMAT_UNSUPPORTED: 415,
   /** An image or video URL the client sent could not be fetched. */
   IMAGE_FETCH_FAILED: 400,
   /** A URL that resolves to a loopback, private, link-local or metadata address. */

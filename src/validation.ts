@@ -2,10 +2,16 @@
 import type { z, ZodError } from 'zod';
 import { AppError } from './errors.js';
 
+/** A key as an error names it: a client's 40 MiB key is not sent back to it whole. */
+export function keyText(key: PropertyKey, max = 64): string {
+  const s = String(key);
+  return s.length > max ? `${s.slice(0, max)}…(${s.length} chars)` : s;
+}
+
 /** `messages.0.content.1.type` → `messages[0].content[1].type` */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${keyText(p)}` : keyText(p);
   return out || '(body)';
 }
 
@@ -85,16 +91,12 @@ export function validationError(err: ZodError, input?: unknown): AppError {
     // A strict body: name the key itself (a misspelt "webhooks" must not pass unnoticed).
     const keys = found.issue.keys;
     const field = fieldPath([...found.path, keys[0]!]);
+    // A few of the others by name: 300 000 unknown keys are not all listed back.
+    const others = keys.slice(1, 4).map((k) => `"${keyText(k)}"`);
+    if (keys.length > 4) others.push(`${keys.length - 4} more`);
     return new AppError(
       'VALIDATION_FAILED',
-      `${field}: unknown key${
-        keys.length > 1
-          ? ` (also ${keys
-              .slice(1)
-              .map((k) => `"${k}"`)
-              .join(', ')})`
-          : ''
-      }: not a field this takes, misspelt?`,
+      `${field}: unknown key${others.length ? ` (also ${others.join(', ')})` : ''}: not a field this takes, misspelt?`,
       { field },
     );
   }

@@ -17,12 +17,25 @@ export function alertSite(
 ): AlertSite {
   return {
     instance: config.MONITOR_INSTANCE ?? host,
-    externalUrl: (config.PUBLIC_URL ?? `http://${host}:${config.PORT}`).replace(/\/+$/, ''),
+    externalUrl: withoutTrailingSlashes(config.PUBLIC_URL ?? `http://${host}:${config.PORT}`),
   };
+}
+
+/**
+ * `url` without its trailing slashes, in one pass from the end: the pattern /\/+$/ retries
+ * from every slash of a long run that is not at the end, quadratic in the run.
+ */
+export function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url[end - 1] === '/') end--;
+  return url.slice(0, end);
 }
 
 /** Without the configuration: the host name, and the node's URL from a link into it when absolute. */
 export function siteFromLink(link: string, host = hostname()): AlertSite {
-  const base = /^https?:\/\//i.test(link) ? link.replace(/#.*$/, '').replace(/\/+$/, '') : `http://${host}`;
+  const hash = link.indexOf('#');
+  const base = /^https?:\/\//i.test(link)
+    ? withoutTrailingSlashes(hash < 0 ? link : link.slice(0, hash))
+    : `http://${host}`;
   return { instance: host, externalUrl: base };
 }

@@ -4,8 +4,8 @@
 // duration, its severity as a label; rules PromQL cannot express are listed with the
 // reason at the top of the file. Pure: rules and settings in, YAML text out.
 import { parseDuration } from '../duration.js';
-import { metricQuery, promString, type MetricQuery, type PromqlContext } from './promql.js';
-import type { Condition, Rule } from './rule-schema.js';
+import { metricQuery, promString, wellFormedText, type MetricQuery, type PromqlContext } from './promql.js';
+import { outsideRuleLimits, type Condition, type Rule } from './rule-schema.js';
 
 export interface RulesExportOptions {
   /** The Monitor's check interval: the group's evaluation interval, and what a check lasts. */
@@ -48,6 +48,12 @@ export function promDuration(ms: number): string {
   return parts.join('');
 }
 
+/**
+ * The label naming the Monitor rule an alert comes from: two rules may share a name, and
+ * alerts of one name and labels would be one series to Prometheus (promtool flags them).
+ */
+export const RULE_ID_LABEL = 'monitor_rule_id';
+
 /** How long a condition must hold, in Prometheus terms: fires at the Nth check = held (N−1) intervals. */
 function holdMs(c: Pick<Condition, 'consecutiveChecks' | 'for'>, intervalMs: number): number {
   if (c.for !== undefined) return parseDuration(c.for)!;
@@ -67,6 +73,9 @@ function conditionExpr(q: Query, op: string, threshold: number, bool = false): s
 /** One rule → one alert, or the reason it has no PromQL equivalent. */
 export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): PrometheusAlert | { reason: string } {
   if (!rule.enabled) return { reason: 'disabled in the Monitor' };
+  // The export is proven for the rules the API accepts; one saved before its limits waits for an edit.
+  const outside = outsideRuleLimits(rule);
+  if (outside) return { reason: `saved before today's rule limits (${outside}): edit the rule to export it` };
   if (rule.perRequest)
     return {
       reason:
@@ -94,7 +103,7 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
   let expr = conditionExpr(value, rule.op, rule.threshold);
   if (rule.recoverThreshold !== undefined) {
     // Hysteresis: once firing, the alert holds until the value crosses the recovery threshold.
-    expr = `${expr} or (${conditionExpr(value, rule.op, rule.recoverThreshold)} and on(${value.labels.join(', ')}) ALERTS{alertname=${promString(rule.name)},alertstate="firing"})`;
+    expr = `${expr} or (${conditionExpr(value, rule.op, rule.recoverThreshold)} and on(${value.labels.join(', ')}) ALERTS{alertname=${promString(rule.name)},${RULE_ID_LABEL}=${promString(rule.id)},alertstate="firing"})`;
   }
   if (rule.and) {
     const b = metricQuery(rule.and.metric, rule.and.labels, ctx);
@@ -113,11 +122,12 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
   const alert: PrometheusAlert = {
     alert: rule.name,
     expr,
-    labels: { severity: rule.severity, ...value.extraLabels },
+    // The rule's id makes each alert its own series even where two rules share a name.
+    labels: { severity: rule.severity, ...value.extraLabels, [RULE_ID_LABEL]: literal(rule.id) },
     annotations: {
       summary: `${literal(rule.name)}: ${rule.surgeBaseline ? `${rule.metric} changed ${rule.op} ${rule.threshold} % against its ${rule.surgeBaseline} mean` : `${rule.metric} ${rule.op} ${rule.threshold}`}${rule.and ? ` and ${rule.and.metric} ${rule.and.op} ${rule.and.threshold}` : ''} on {{ $labels.instance }}`,
-      description: `Exported from the Qwen3-VL Monitor's rule ${rule.id}; value {{ $value }} in Prometheus units (ratios 0-1, seconds).`,
-      monitor_rule_id: rule.id,
+      description: `Exported from the Qwen3-VL Monitor's rule ${literal(rule.id)}; value {{ $value }} in Prometheus units (ratios 0-1, seconds).`,
+      monitor_rule_id: literal(rule.id),
     },
   };
   if (held > 0) alert.for = promDuration(held);
@@ -135,9 +145,18 @@ export function toPrometheusRules(rules: readonly Rule[], o: RulesExportOptions)
   return out;
 }
 
-/** YAML with every string double-quoted (JSON's quoting is valid YAML). */
-const q = (s: string) => JSON.stringify(s);
-const oneLine = (s: string) => s.replace(/\s+/g, ' ');
+/**
+ * Characters JSON leaves as they are that YAML must not see raw: DEL and the C1 controls (not
+ * printable to YAML), NEL, LS and PS (line breaks to YAML 1.1, folded inside a quoted
+ * string), the BOM and the two noncharacters U+FFFE and U+FFFF.
+ */
+const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+const hex4 = (c: string) => c.charCodeAt(0).toString(16).padStart(4, '0');
+/** A YAML double-quoted string: JSON's quoting (valid YAML) with what YAML reads otherwise escaped. */
+export const yamlString = (s: string) => JSON.stringify(wellFormedText(s)).replace(YAML_UNSAFE, (c) => `\\u${hex4(c)}`);
+const q = yamlString;
+/** Text inside a YAML comment: one line, whatever it holds. */
+const oneLine = (s: string) => wellFormedText(s).replace(/[\s\p{Cc}\ufffe\uffff]+/gu, ' ');
 
 export function rulesYaml(rules: readonly Rule[], o: RulesExportOptions): string {
   const r = toPrometheusRules(rules, o);

@@ -27,8 +27,15 @@ export type MetricQuery =
     }
   | { unsupported: string };
 
-/** A PromQL string literal. */
-export const promString = (s: string) => JSON.stringify(s);
+/** A lone UTF-16 surrogate: not a character, so not in any UTF-8 file (U+FFFD stands in). */
+const LONE_SURROGATE = /\p{Cs}/gu;
+/** Text as UTF-8 can carry it. */
+export const wellFormedText = (s: string) => s.replace(LONE_SURROGATE, '\uFFFD');
+/**
+ * A PromQL string literal: JSON's escapes (\" \\ \n \uXXXX…) are Go's, which PromQL reads,
+ * so a label value can never end the string and add to the query.
+ */
+export const promString = (s: string) => JSON.stringify(wellFormedText(s));
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function selector(matchers: Array<[string, '=' | '=~', string]>): string {

@@ -1,20 +1,98 @@
 // An alert rule as the API takes it and the rules file stores it: validated with zod,
 // the one source of the Rule type. Users edit rules in the UI, never as YAML. The API's
 // schema is strict (a misspelt key is an error naming it); the file's drops keys it does
-// not know, so a file another version wrote is still read.
+// not know, so a file another version wrote is still read. A rule saved before today's
+// limits (RULE_LIMITS) is read as it was: it still evaluates, and the Prometheus export
+// says it must be edited first.
 import { z } from 'zod';
 import { channelName } from './channel-type.js';
-import { parseDuration } from '../duration.js';
+import { MAX_DURATION_CHARS, parseDuration } from '../duration.js';
 import { catalogue } from '../metrics/catalogue.js';
 import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
+import { validationError } from '../validation.js';
 
-const durationText = z.string().refine(
-  (s) => {
-    const ms = parseDuration(s);
-    return ms !== null && ms > 0;
+/** The longest duration a rule takes: a year is past any hold, baseline or repeat that means something. */
+export const MAX_RULE_DURATION_MS = 365 * 86_400_000;
+
+const DURATION_EXAMPLES = 'a duration such as 30s, 2m, 1h or 1h30m';
+
+/** A positive duration of at most MAX_DURATION_CHARS characters, at most `maxMs` long. */
+const duration = (maxMs: number, maxText: string) =>
+  z
+    .string()
+    .max(MAX_DURATION_CHARS, { message: `expected at most ${MAX_DURATION_CHARS} characters: ${DURATION_EXAMPLES}` })
+    .refine(
+      (s) => {
+        const ms = parseDuration(s);
+        return ms !== null && ms > 0 && ms <= maxMs;
+      },
+      { message: `expected ${DURATION_EXAMPLES}, at most ${maxText}` },
+    );
+
+/**
+ * What one rule may hold, so that a rule stays a few kilobytes in alert-rules.json, in every
+ * evaluation and in the Prometheus export (a rule with one 40 MiB label, or 300 000 labels,
+ * was once accepted). The catalogue's metrics carry at most three labels and their values
+ * are route patterns, GPU indices and error codes: 16 matchers of 256 characters leave room.
+ */
+export const RULE_LIMITS = {
+  labels: 16,
+  labelNameChars: 64,
+  labelValueChars: 256,
+  nameChars: 200,
+} as const;
+
+/** Prometheus' label names; names starting with __ are its own. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** A lone UTF-16 surrogate: no character at all, not writable as UTF-8 (the export, the file). */
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
+const TEXT_MESSAGE = 'expected text (a lone UTF-16 surrogate is not a character)';
+
+const labelName = z
+  .string()
+  .max(RULE_LIMITS.labelNameChars, {
+    message: `expected a label name of at most ${RULE_LIMITS.labelNameChars} characters`,
+  })
+  .regex(LABEL_NAME, {
+    message: 'expected a Prometheus label name: letters, digits and _, not starting with a digit',
+  })
+  .refine((k) => !k.startsWith('__'), { message: 'label names starting with __ are reserved by Prometheus' });
+
+const labelValue = z
+  .string()
+  .max(RULE_LIMITS.labelValueChars, {
+    message: `expected a label value of at most ${RULE_LIMITS.labelValueChars} characters`,
+  })
+  .refine(wellFormed, { message: TEXT_MESSAGE });
+
+/** Counted before each label is checked: 300 000 labels took zod 0.8 s to refuse one by one. */
+const labelMatchers = z.preprocess(
+  (labels, ctx) => {
+    const n = labels !== null && typeof labels === 'object' ? Object.keys(labels).length : 0;
+    if (n <= RULE_LIMITS.labels) return labels;
+    ctx.addIssue({ code: 'custom', message: `expected at most ${RULE_LIMITS.labels} labels (got ${n})` });
+    return z.NEVER;
   },
-  { message: 'expected a duration such as 30s, 2m or 1h' },
+  z.record(labelName, labelValue),
 );
+
+/** What a stored rule's text was held to before RULE_LIMITS: any labels, any name, any positive duration. */
+const LENIENT = {
+  labels: z.record(z.string(), z.string()),
+  name: z.string().min(1),
+  duration: duration(Number.MAX_SAFE_INTEGER, 'about 285 000 years'),
+};
+const STRICT = {
+  labels: labelMatchers,
+  name: z
+    .string()
+    .min(1)
+    .max(RULE_LIMITS.nameChars, { message: `expected a name of at most ${RULE_LIMITS.nameChars} characters` })
+    .refine(wellFormed, { message: TEXT_MESSAGE }),
+  duration: duration(MAX_RULE_DURATION_MS, '1y (365d)'),
+};
+type Limits = typeof STRICT | typeof LENIENT;
 
 const metricName = z
   .string()
@@ -36,22 +114,22 @@ export const RULE_DEFAULTS = {
   channels: ['console'],
 } as const;
 
-const conditionShape = {
+const conditionShapeOf = (limits: Limits) => ({
   metric: metricName,
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: limits.labels.default({}),
   op: z.enum(OPS, { message: `expected one of ${OPS.join(', ')}` }),
   threshold: z.number({ message: 'expected a number' }),
   /** Fire at the Nth consecutive breaching check (check = MONITOR_INTERVAL_MS). */
   consecutiveChecks: z.number().int().min(1).max(10_000).optional(),
   /** Or: fire once the condition has held this long (Prometheus `for`). */
-  for: durationText.optional(),
-};
+  for: limits.duration.optional(),
+});
+const conditionShape = conditionShapeOf(STRICT);
 export const conditionSchema = z.strictObject(conditionShape);
 
-const ruleShape = {
-  ...conditionShape,
-  name: z.string().min(1).max(200),
-  and: conditionSchema.optional(),
+const ruleShapeOf = (limits: Limits) => ({
+  ...conditionShapeOf(limits),
+  name: limits.name,
   severity: z
     .enum(SEVERITIES, { message: `expected ${SEVERITIES.slice(0, -1).join(', ')} or ${SEVERITIES.at(-1)}` })
     .default(RULE_DEFAULTS.severity),
@@ -66,12 +144,12 @@ const ruleShape = {
   /** Hysteresis: once firing, resolve only when the value crosses this instead of the threshold. */
   recoverThreshold: z.number().optional(),
   /** Stay firing this long after the condition clears (anti-flap). */
-  keepFiringFor: durationText.optional(),
+  keepFiringFor: limits.duration.optional(),
   /**
    * Surge form: compare the percent change of the value against its mean over this
    * baseline window (e.g. RPS up 300 % against its 10-minute mean) with op/threshold.
    */
-  surgeBaseline: durationText
+  surgeBaseline: limits.duration
     .refine((s) => (parseDuration(s) ?? 0) <= SERIES_RETENTION_MS, {
       message: `expected at most ${SERIES_RETENTION_MS / 60_000}m: the baseline must lie within the history the Monitor keeps`,
     })
@@ -85,7 +163,7 @@ const ruleShape = {
   /** Per-request form: evaluated on each request event (input_token_count) instead of checks. */
   perRequest: z.boolean().default(false),
   /** Notify again while still firing, this often. */
-  repeatInterval: durationText
+  repeatInterval: limits.duration
     .refine((s) => (parseDuration(s) ?? Infinity) >= 60_000, {
       message: 'expected at least 1m: a still-firing alert is sent again at most once a minute',
     })
@@ -94,7 +172,8 @@ const ruleShape = {
   boostLogMinutes: z.number().min(0).max(1440).optional(),
   /** On firing: attach the most recent model-request log lines to the notice. */
   captureRequests: z.boolean().default(false),
-};
+});
+const ruleShape = { ...ruleShapeOf(STRICT), and: conditionSchema.optional() };
 
 type RuleShape = z.infer<z.ZodObject<typeof ruleShape>>;
 
@@ -136,8 +215,18 @@ function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
 export const ruleInputSchema = z.strictObject(ruleShape).superRefine(checkRule);
 /** As the rules file holds a rule: with its id. */
 export const storedRuleSchema = z
-  .object({ ...ruleShape, and: z.object(conditionShape).optional(), id: z.string() })
+  .object({ ...ruleShapeOf(LENIENT), and: z.object(conditionShapeOf(LENIENT)).optional(), id: z.string() })
   .superRefine(checkRule);
+
+/**
+ * Why a stored rule is outside the limits the API holds rules to today (a rule saved by an
+ * earlier version), or null: what the Prometheus export checks before writing a rule.
+ */
+export function outsideRuleLimits(rule: Rule): string | null {
+  const { id: _id, ...input } = rule;
+  const r = ruleInputSchema.safeParse(input);
+  return r.success ? null : validationError(r.error, input).message;
+}
 
 export type RuleInput = z.input<typeof ruleInputSchema>;
 export type Condition = z.infer<typeof conditionSchema>;

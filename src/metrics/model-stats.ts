@@ -113,7 +113,9 @@ export class ModelStats {
 
   ocrResult(ok: boolean, confidence: number | null, now: number): void {
     this.ocrOutcomes.record(1, ok ? OK : FAILED, now);
-    if (confidence !== null) {
+    // A confidence is a probability: anything else (Infinity from a logprob of 710) would
+    // throw in the sketch, or skew every mean after it.
+    if (confidence !== null && confidence >= 0 && confidence <= 1) {
       this.ocrConfidence.record(confidence, 0, now);
       this.totals.ocrConfidence.observe(confidence);
     }

@@ -35,23 +35,25 @@ export type GuiParse =
   | { ok: true; action: GuiAction }
   | { ok: false; reason: 'invalid_output' | 'unknown_action' | 'out_of_bounds' | 'missing_argument'; detail: string };
 
-/** Qwen's names → ours. */
-const ACTION_NAMES: Record<string, GuiActionType> = {
-  left_click: 'click',
-  click: 'click',
-  double_click: 'double_click',
-  right_click: 'right_click',
-  middle_click: 'middle_click',
-  mouse_move: 'move',
-  left_click_drag: 'drag',
-  drag: 'drag',
-  type: 'type',
-  key: 'key',
-  scroll: 'scroll',
-  wait: 'wait',
-  terminate: 'done',
-  answer: 'done',
-};
+/** Qwen's names → ours. A Map: a name the model makes up ("toString") is not found on a prototype. */
+const ACTION_NAMES: ReadonlyMap<string, GuiActionType> = new Map(
+  Object.entries({
+    left_click: 'click',
+    click: 'click',
+    double_click: 'double_click',
+    right_click: 'right_click',
+    middle_click: 'middle_click',
+    mouse_move: 'move',
+    left_click_drag: 'drag',
+    drag: 'drag',
+    type: 'type',
+    key: 'key',
+    scroll: 'scroll',
+    wait: 'wait',
+    terminate: 'done',
+    answer: 'done',
+  } satisfies Record<string, GuiActionType>),
+);
 const POINTER: ReadonlySet<GuiActionType> = new Set([
   'click',
   'double_click',
@@ -72,9 +74,34 @@ scroll (with "coordinate" and "pixels"), wait, terminate (with "status").
 Coordinates are on a 0–1000 grid over the screenshot: [0, 0] is the top-left corner, [1000, 1000] the bottom-right.
 You may add "target": a short name of the element you act on.`;
 
+/**
+ * The most of an answer a step reads. Answers are capped by max_tokens (512: a few KiB), so
+ * anything longer is not a computer_use call; the cap bounds the work a model (or a prompt
+ * injected into a screenshot) can make one step cost.
+ */
+export const MAX_ANSWER_CHARS = 64 * 1024;
+const OPEN = '<tool_call>';
+const CLOSE = '</tool_call>';
+
+/**
+ * The JSON text of the call: inside the first <tool_call>…</tool_call>, else from the first
+ * "{" to the last "}". Plain indexOf scans, each character looked at a bounded number of
+ * times: a regular expression here backtracked for minutes on an unclosed tag.
+ */
+export function toolCallText(output: string): string | undefined {
+  const text = output.length > MAX_ANSWER_CHARS ? output.slice(0, MAX_ANSWER_CHARS) : output;
+  const open = text.indexOf(OPEN);
+  if (open >= 0) {
+    const close = text.indexOf(CLOSE, open + OPEN.length);
+    if (close >= 0) return text.slice(open + OPEN.length, close).trim();
+  }
+  const first = text.indexOf('{');
+  const last = text.lastIndexOf('}');
+  return first >= 0 && last > first ? text.slice(first, last + 1) : undefined;
+}
+
 function extractCall(output: string): unknown {
-  const tagged = /<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/.exec(output);
-  const candidate = tagged ? tagged[1]! : /\{[\s\S]*\}/.exec(output)?.[0];
+  const candidate = toolCallText(output);
   if (!candidate) return undefined;
   try {
     return JSON.parse(candidate);
@@ -94,9 +121,16 @@ export function parseGuiAction(output: string, width: number, height: number): G
   const call = extractCall(output) as { name?: unknown; arguments?: Record<string, unknown> } | undefined;
   const args = call && typeof call === 'object' ? (call.arguments ?? (call as Record<string, unknown>)) : undefined;
   if (!args || typeof args !== 'object')
-    return { ok: false, reason: 'invalid_output', detail: 'no tool call in the answer' };
+    return {
+      ok: false,
+      reason: 'invalid_output',
+      detail:
+        output.length > MAX_ANSWER_CHARS
+          ? `no tool call in the first ${MAX_ANSWER_CHARS} characters of a ${output.length}-character answer`
+          : 'no tool call in the answer',
+    };
   const name = typeof args.action === 'string' ? args.action : undefined;
-  const type = name ? ACTION_NAMES[name] : undefined;
+  const type = name === undefined ? undefined : ACTION_NAMES.get(name);
   if (!type) return { ok: false, reason: 'unknown_action', detail: `unknown action ${JSON.stringify(name ?? null)}` };
   const action: GuiAction = { type };
   if (typeof args.target === 'string' && args.target) action.target = args.target.slice(0, 200);

@@ -120,7 +120,7 @@ export function decodedRowShare(raw: Uint8Array, width: number, height: number, 
 export function decoderReason(format: string | null, message: string): string {
   const name = (format ?? 'image').toUpperCase();
   if (/unsupported image format/i.test(message))
-    return 'not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG';
+    return 'not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF';
   const detail = message
     .replace(/^Input (buffer|file) has corrupt header:\s*/i, '')
     .replace(/^(VipsJpeg|VipsForeignLoad\w*|\w+load(_buffer)?|webp|gifload|heifload|tiff2vips):\s*/i, '')

@@ -74,6 +74,9 @@ export class ModelRequest {
   private inputFailureLogged = false;
   private readonly endHooks: Array<(e: Ending) => void> = [];
   private ended = false;
+  /** Ended by succeed(): a failure after that is the server's own (a hook or the reply threw). */
+  private answered = false;
+  private failedAfterAnswer = false;
   /**
    * The status the Monitor counts when the HTTP status cannot say it: a stream the model
    * server cut after its 200 went out is a 502, whatever the status line said.
@@ -220,6 +223,7 @@ export class ModelRequest {
   }): number {
     if (this.ended) return this.timer.times.total ?? 0;
     this.ended = true;
+    this.answered = true;
     const ok = o.ok ?? true;
     const now = this.deps.clock();
     const total = this.timer.finish();
@@ -250,7 +254,10 @@ export class ModelRequest {
    * read at this moment.
    */
   fail(error: AppError): AppError {
-    if (this.ended) return error;
+    if (this.ended) {
+      if (this.answered && !this.failedAfterAnswer && error.statusCode >= 500) this.failAfterAnswer(error);
+      return error;
+    }
     this.ended = true;
     const err =
       this.gone.signal.aborted && error.code !== 'CLIENT_CLOSED'
@@ -298,6 +305,24 @@ export class ModelRequest {
       });
     }
     return err;
+  }
+
+  /**
+   * The request was counted as answered, then something threw before the answer left (a
+   * bug: once, a confidence the sketch refused). The client gets a 5xx, so the Monitor gets
+   * its ERROR line and the module's error count; it was not logged at all before.
+   */
+  private failAfterAnswer(err: AppError): void {
+    this.failedAfterAnswer = true;
+    this.deps.stats?.failure(this.module, err.code, this.deps.clock());
+    void this.logFailure(err, {
+      request_id: this.requestId,
+      client: this.client,
+      endpoint: this.endpoint,
+      status: err.statusCode,
+      code: err.code,
+      phase: 'after_answer',
+    });
   }
 
   private runHooks(e: Ending): void {

@@ -3,7 +3,9 @@
 // Qwen3-VL's rule of one visual token per 32×32 pixels: sides become multiples of 32 and
 // the area at most maxPixels, aspect ratio kept. Nothing is upscaled; the model server does
 // that itself. A broken image is the client's fault: an ImagePreprocError (4xx) that names
-// what is wrong and carries what an operator needs to find the file again.
+// what is wrong and carries what an operator needs to find the file again. The model
+// server reads JPEG, PNG, WebP and GIF: other formats sharp reads (TIFF, AVIF/HEIF) are
+// converted, and SVG, a drawing rather than pixels, is refused with what to send instead.
 import { webcrypto } from 'node:crypto';
 import sharp from 'sharp';
 import { AppError } from '../errors.js';
@@ -67,7 +69,7 @@ export interface ImageFacts {
 /** A 4xx about the client's image, with the facts the WARN line names. */
 export class ImagePreprocError extends AppError {
   constructor(
-    code: 'IMAGE_UNREADABLE' | 'IMAGE_TOO_LARGE',
+    code: 'IMAGE_UNREADABLE' | 'IMAGE_TOO_LARGE' | 'IMAGE_FORMAT_UNSUPPORTED',
     field: string,
     readonly reason: string,
     readonly facts: ImageFacts,
@@ -96,7 +98,28 @@ export function fitToBudget(
   return { width: w, height: h };
 }
 
-const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
+/** The formats a model server reads as they are; anything else is converted first. */
+const MIME: Readonly<Record<string, string>> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+};
+const passesAsIs = (format: string) => Object.hasOwn(MIME, format);
+
+/**
+ * Why SVG is refused rather than rasterised: it is a program for a renderer (XML, filters,
+ * references, nested <use>), whose rendering time and memory its byte size and declared
+ * size do not bound, and no screenshot or photo arrives as one.
+ */
+export const SVG_REFUSAL =
+  'SVG is a drawing, not pixels: send it as PNG or JPEG (the model reads JPEG, PNG, WebP and GIF; TIFF and AVIF are converted)';
+
+/** What a converted or resized image is sent as: lossless and transparent sources as PNG, photos as JPEG. */
+function outputFormat(format: string, hasAlpha: boolean): 'png' | 'webp' | 'jpeg' {
+  if (format === 'png' || format === 'webp') return format;
+  return hasAlpha || format === 'tiff' ? 'png' : 'jpeg';
+}
 
 /** sha256 prefix, computed on libuv's pool (hashing 20 MB on the event loop takes ~40 ms). */
 export async function imageHash(bytes: Uint8Array): Promise<string> {
@@ -118,6 +141,7 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
   }
   const format = meta.format ?? sniffed ?? 'unknown';
   facts.format = format;
+  if (format === 'svg') throw new ImagePreprocError('IMAGE_FORMAT_UNSUPPORTED', field, SVG_REFUSAL, facts);
   // EXIF orientation 5–8 swaps the sides as the model will see them.
   const swap = (meta.orientation ?? 1) >= 5;
   const ow = (swap ? meta.height : meta.width) ?? 0;
@@ -137,6 +161,7 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
   }
   const image = { hash, bytes: bytes.length, format, originalWidth: ow, originalHeight: oh };
   const resized = target.width !== ow || target.height !== oh;
+  const out = outputFormat(format, meta.hasAlpha === true);
 
   if (!isComplete(bytes, format)) {
     const reason = await truncationReason(bytes, format, ow, oh, budget.maxInputPixels);
@@ -145,7 +170,7 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
     try {
       return {
         ...image,
-        ...(await resize(bytes, format, target, budget.maxInputPixels, true)),
+        ...(await resize(bytes, out, target, budget.maxInputPixels, true)),
         degraded: `${reason}; sent the part that arrived`,
       };
     } catch (err) {
@@ -154,14 +179,18 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
       );
     }
   }
-  if (!resized) return { ...image, ...asIs(bytes, format, target) };
+  if (!resized && passesAsIs(format)) return { ...image, ...asIs(bytes, MIME[format]!, target) };
   try {
-    return { ...image, ...(await resize(bytes, format, target, budget.maxInputPixels, false)) };
+    // A TIFF or AVIF within budget is converted at its own size: not resized.
+    return { ...image, ...(await resize(bytes, out, target, budget.maxInputPixels, false)), resized };
   } catch (err) {
-    const reason = `${decoderReason(format, (err as Error).message)}; resizing ${ow}x${oh} to ${target.width}x${target.height} failed`;
-    if (budget.onFailure === 'refuse' || !MIME[format]) throw unreadable(reason);
+    const what = resized
+      ? `resizing ${ow}x${oh} to ${target.width}x${target.height}`
+      : `converting ${format.toUpperCase()} to ${out.toUpperCase()}`;
+    const reason = `${decoderReason(format, (err as Error).message)}; ${what} failed`;
+    if (budget.onFailure === 'refuse' || !passesAsIs(format)) throw unreadable(reason);
     // The model server resizes by itself: within the byte limit, the file can go as it came.
-    return { ...image, ...asIs(bytes, format, target), degraded: `${reason}; sent as it was (${ow}x${oh})` };
+    return { ...image, ...asIs(bytes, MIME[format]!, target), degraded: `${reason}; sent as it was (${ow}x${oh})` };
   }
 }
 
@@ -171,8 +200,7 @@ function tokensFor(size: { width: number; height: number }): number {
   return Math.ceil(size.width / PATCH) * Math.ceil(size.height / PATCH);
 }
 
-function asIs(bytes: Buffer, format: string, target: { width: number; height: number }): Encoded {
-  const mime = MIME[format] ?? 'application/octet-stream';
+function asIs(bytes: Buffer, mime: string, target: { width: number; height: number }): Encoded {
   return {
     width: target.width,
     height: target.height,
@@ -182,9 +210,10 @@ function asIs(bytes: Buffer, format: string, target: { width: number; height: nu
   };
 }
 
+/** Decodes, turns upright, scales to `target` (no-op at the same size) and encodes as `outFormat`. */
 async function resize(
   bytes: Buffer,
-  format: string,
+  outFormat: 'png' | 'webp' | 'jpeg',
   target: { width: number; height: number },
   maxInputPixels: number,
   partial: boolean,
@@ -193,7 +222,6 @@ async function resize(
   const pipeline = sharp(bytes, { failOn: partial ? 'none' : 'warning', limitInputPixels: maxInputPixels })
     .rotate()
     .resize(target.width, target.height, { fit: 'fill' });
-  const outFormat = format === 'png' || format === 'webp' ? format : 'jpeg';
   const out = await (outFormat === 'png'
     ? pipeline.png()
     : outFormat === 'webp'

@@ -3,8 +3,19 @@
 // usage, whether the answer was complete). Events are the unit: no byte waits for anything
 // but the rest of its event. A stream the model server breaks off ends with an error event,
 // as OpenAI's own streams do, so SDKs raise an error instead of taking half an answer.
+// An event is held until it is complete, so its size is bounded: one longer than
+// MAX_SSE_EVENT_BYTES fails the stream as a broken answer (UPSTREAM_BAD_RESPONSE), through
+// the same path as a cut one (an error event to the client, a 502, an ERROR line).
+import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import { AppError } from '../errors.js';
+
+/**
+ * The largest event held while waiting for its blank line. A chat chunk is a token or a few
+ * (with logprobs, a few KiB); one event of 300 MB once took 881 MB of memory and sent the
+ * client nothing for 120 s.
+ */
+export const MAX_SSE_EVENT_BYTES = 1024 * 1024;
 
 export interface StreamUsage {
   promptTokens: number;
@@ -83,40 +94,68 @@ export function inspectEvent(event: string): EventInfo {
 }
 
 export class SseTap extends Transform {
-  private pending = '';
+  /** The bytes of the event not yet complete, as they came (no copy until it is). */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  /** Its last (up to 3) bytes as latin1: an event end can straddle two network chunks. */
+  private tail = '';
   private sawToken = false;
   private sawEnd = false;
   private flushed = false;
+  /** The body piped in: destroyed when it breaks the protocol, so that its owner reports it. */
+  private source: Readable | null = null;
   /** Bytes passed on to the client so far. */
   bytesOut = 0;
   /** Why the stream did not end as an answer: set by endWithError, or at the end of an incomplete stream. */
   failure: { code: string; message: string } | null = null;
-  // A UTF-8 character may straddle two network chunks (Chinese text often does).
-  private readonly decoder = new StringDecoder('utf8');
 
   constructor(private readonly opts: SseTapOptions) {
     super();
+    this.on('pipe', (src: Readable) => {
+      this.source = src;
+    });
+    this.on('unpipe', () => {
+      this.source = null;
+    });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.pending += this.decoder.write(chunk);
-    let start = 0;
+    if (this.failure) {
+      done();
+      return;
+    }
+    // Line ends are ASCII bytes, never part of a UTF-8 character: events are found on the
+    // bytes read as latin1 (one character a byte), each chunk scanned once, and decoded whole.
+    const offset = this.tail.length;
+    const text = this.tail + chunk.toString('latin1');
+    let from = 0;
+    let emitted = false;
     EVENT_END.lastIndex = 0;
-    for (let m = EVENT_END.exec(this.pending); m !== null; m = EVENT_END.exec(this.pending)) {
+    for (let m = EVENT_END.exec(text); m !== null; m = EVENT_END.exec(text)) {
       const end = m.index + m[0].length;
       // A CR at the very end may be the first half of a CRLF still on its way: wait for it.
-      if (end === this.pending.length && this.pending.endsWith('\r')) break;
-      this.handle(this.pending.slice(start, end));
-      start = end;
+      if (end === text.length && text.endsWith('\r')) break;
+      this.parts.push(chunk.subarray(from, end - offset));
+      const event = Buffer.concat(this.parts).toString('utf8');
+      this.parts = [];
+      this.partsBytes = 0;
+      from = end - offset;
+      emitted = true;
+      this.handle(event);
     }
-    this.pending = this.pending.slice(start);
+    const rest = chunk.subarray(from);
+    this.parts.push(rest);
+    this.partsBytes += rest.length;
+    // The tail is the pending event's: the old tail went with the event that ended.
+    this.tail = (emitted ? text.slice(offset + from) : text).slice(-3);
+    if (this.partsBytes > MAX_SSE_EVENT_BYTES) this.overflow();
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.pending += this.decoder.end();
-    if (this.pending) this.handle(this.pending);
-    this.pending = '';
+    const rest = Buffer.concat(this.parts).toString('utf8');
+    this.parts = [];
+    if (rest) this.handle(rest);
     this.flushed = true;
     if (!this.sawEnd && !this.failure) {
       // The body ended cleanly but the answer did not: the model server stopped midway.
@@ -139,9 +178,24 @@ export class SseTap extends Transform {
    */
   endWithError(error: { code: string; message: string }): void {
     if (this.failure || this.flushed) return;
-    this.pending = '';
+    this.parts = [];
+    this.partsBytes = 0;
     this.pushError(error);
     this.push(null);
+  }
+
+  /** An event past MAX_SSE_EVENT_BYTES: the answer is broken, whatever follows. */
+  private overflow(): void {
+    const error = new AppError(
+      'UPSTREAM_BAD_RESPONSE',
+      `The model server sent a stream event of more than ${MAX_SSE_EVENT_BYTES} bytes without its closing blank line`,
+    );
+    this.parts = [];
+    this.partsBytes = 0;
+    // Piped from the model server's body: failing that body is how every broken stream is
+    // reported (its owner's error handler ends this tap with the error event).
+    if (this.source) this.source.destroy(error);
+    else this.endWithError(error);
   }
 
   private pushError(error: { code: string; message: string }): void {

@@ -64,7 +64,7 @@ describe('what an image file says about itself', () => {
 
   it("turns libvips's words into a reason a person can act on", () => {
     expect(decoderReason(null, 'Input buffer contains unsupported image format')).toBe(
-      'not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG',
+      'not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF',
     );
     expect(decoderReason('jpeg', 'Input buffer has corrupt header: VipsJpeg: premature end of JPEG image')).toBe(
       'corrupt JPEG header (premature end of JPEG image)',

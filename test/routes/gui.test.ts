@@ -96,6 +96,23 @@ describe('POST /api/gui/execute', () => {
     expect(await last('gui_step_avg_duration')).toBeGreaterThan(0);
   });
 
+  it('answers a hostile model answer as an invalid step: an unclosed tag, a prototype name', async () => {
+    // The adversarial run's answer: the old pattern never finished, and /healthz went unanswered.
+    const { fake, app } = await setup({ reply: `<tool_call>${' '.repeat(20_000)}x` });
+    const shot = await screenshot();
+    const exec = () => postJson(`${app.baseUrl}/api/gui/execute`, { screenshot: shot, instruction: 'log in' });
+    const unclosed = await exec();
+    expect(unclosed.status).toBe(200);
+    expect(unclosed.json).toMatchObject({ success: false, reason: 'invalid_output' });
+    expect((await fetch(`${app.baseUrl}/healthz`)).status).toBe(200);
+    fake.behavior = { ...fake.behavior, reply: tool({ action: 'toString', coordinate: [1, 1] }) };
+    expect((await exec()).json).toMatchObject({
+      success: false,
+      reason: 'unknown_action',
+      detail: 'unknown action "toString"',
+    });
+  });
+
   it('rejects a bad request without counting a GUI step', async () => {
     const { app, clock } = await setup();
     const res = await postJson(`${app.baseUrl}/api/gui/execute`, { screenshot: await screenshot() });

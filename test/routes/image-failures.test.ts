@@ -103,7 +103,7 @@ describe('other broken uploads', () => {
     expect(noise.status).toBe(400);
     expect(noise.json.error).toMatchObject({
       code: 'IMAGE_UNREADABLE',
-      message: 'image: not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF or SVG',
+      message: 'image: not an image: the data is not JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF',
     });
 
     const bomb = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(await pixelBomb(), 'image/png') });
@@ -123,6 +123,38 @@ describe('other broken uploads', () => {
     clock.advance(1_000);
     app.monitor!.check(clock());
     expect(await series('http_status_5xx', 'endpoint=/api/ocr')).toBe(0);
+  });
+
+  it('converts a TIFF screenshot for the model server, and refuses an SVG with 415 saying what to send', async () => {
+    const { fake, app, clock, logs, series } = await setup();
+    const tiff = await sharp(await blackboardPhoto(800, 600))
+      .tiff()
+      .toBuffer();
+    const ok = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(tiff, 'image/tiff') });
+    expect(ok.status).toBe(200);
+    const url = (fake.received.at(-1) as any).messages[0].content[0].image_url.url as string;
+    expect(url.startsWith('data:image/png;base64,')).toBe(true);
+    expect(await sharp(Buffer.from(url.split(',')[1]!, 'base64')).metadata()).toMatchObject({
+      format: 'png',
+      width: 800,
+      height: 600,
+    });
+
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><text y="20">hi</text></svg>',
+    );
+    const refused = await postJson(`${app.baseUrl}/api/ocr`, { image: dataUrl(svg, 'image/svg+xml') });
+    expect(refused.status).toBe(415);
+    expect(refused.json.error).toMatchObject({ code: 'IMAGE_FORMAT_UNSUPPORTED', field: 'image' });
+    expect(refused.json.error.message).toContain('send it as PNG or JPEG');
+    expect(fake.received).toHaveLength(1);
+    expect((await logs('level=WARN&module=ocr'))[0]).toMatchObject({
+      event: 'Image preproc failed',
+      params: { format: 'svg', outcome: 'refused' },
+    });
+    clock.advance(1_000);
+    app.monitor!.check(clock());
+    expect(await series('ocr_preproc_failure_rate')).toBe(50);
   });
 
   it('names the module: a cut-off GUI screenshot is gui, an unreadable video frame is dropped under video', async () => {

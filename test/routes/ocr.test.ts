@@ -104,6 +104,31 @@ describe('POST /api/ocr', () => {
     expect(none.json.confidence).toBeNull();
   });
 
+  it('reads only logprobs that are logs of probabilities: 710 and 0.5 give no confidence, never a 500', async () => {
+    const { fake, app, clock } = await setup({ tokenLogprob: 710 });
+    const img = dataUrl(await photo(320, 240));
+    const ocr = () => postJson(`${app.baseUrl}/api/ocr`, { image: img });
+    // exp(710) is Infinity: the sketch threw, a 500 with no Monitor line.
+    const huge = await ocr();
+    expect(huge.status).toBe(200);
+    expect(huge.json.confidence).toBeNull();
+    // exp(0.5) is 1.65: a "confidence" of 165 % was recorded.
+    fake.behavior = { ...fake.behavior, tokenLogprob: 0.5 };
+    expect((await ocr()).json.confidence).toBeNull();
+    // A hair above 0 is rounding in half precision: a sure token.
+    fake.behavior = { ...fake.behavior, tokenLogprob: 0.004 };
+    expect((await ocr()).json.confidence).toBe(1);
+    fake.behavior = { ...fake.behavior, tokenLogprob: Math.log(0.9) };
+    expect((await ocr()).json.confidence).toBeCloseTo(0.9, 10);
+    clock.advance(1_000);
+    app.monitor!.check(clock());
+    const mean = (
+      (await (await fetch(`${app.baseUrl}/api/monitor/series?metric=ocr_confidence_mean`)).json()) as any
+    ).series[0].points.at(-1)[1];
+    expect(mean).toBeCloseTo(0.95, 2);
+    expect(((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=ERROR`)).json()) as any).lines).toEqual([]);
+  });
+
   it('rejects what is not an image (400), too many bytes (413), and counts preprocessing failures', async () => {
     const { fake, app, clock } = await setup({}, { IMAGE_MAX_BYTES: '50000' });
     const text = await postJson(`${app.baseUrl}/api/ocr`, {

@@ -1,6 +1,8 @@
 // A failing model server, as an operator meets it: out of GPU memory, a request longer
 // than the context, a stream cut or stalled midway, and clients that give up. Each is
 // blamed on the right party, counted under its own code, and logged under the module.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -8,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { startFakeUpstream, type FakeBehavior } from '../../src/demo/fake-upstream.js';
 import { fakeNvml } from '../fake-nvml/build.js';
 import { postJson, startApp, steppedClock, userMessage } from '../helpers.js';
+import { MAX_SSE_EVENT_BYTES } from '../../src/upstream/sse.js';
 import { blackboardPhoto, dataUrl } from '../pipeline/images.js';
 
 const MiB = 1024 * 1024;
@@ -184,6 +187,60 @@ describe('a stream that breaks off is the model server failing, not the client',
     expect(await series('http_status_4xx', 'endpoint=/v1/chat/completions')).toBe(1);
     expect(await series('http_status_5xx', 'endpoint=/v1/chat/completions')).toBe(0);
     expect(await series('model_error_count', 'module=vlm,code=CLIENT_CLOSED')).toBeGreaterThan(0);
+  });
+});
+
+describe('a stream event without its blank line', () => {
+  it('is held to MAX_SSE_EVENT_BYTES: the client gets an error event, the Monitor a 502 and an ERROR line', async () => {
+    // A model server that starts an event and never ends it (the run sent 300 MB: 881 MB of memory).
+    let sent = 0;
+    let upstreamClosed = false;
+    const upstream = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' } }] })}\n\n`);
+      res.write('data: {"choices":[{"index":0,"delta":{"content":"');
+      const more = () => {
+        while (!upstreamClosed && sent < 64 * MAX_SSE_EVENT_BYTES) {
+          sent += 64 * 1024;
+          if (!res.write('x'.repeat(64 * 1024))) return void res.once('drain', more);
+        }
+      };
+      res.on('close', () => {
+        upstreamClosed = true;
+      });
+      more();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+    const clock = steppedClock();
+    const app = await startApp(
+      { UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`, LOG_SAMPLE_RATE: '1' },
+      { clock, probes: false },
+    );
+    cleanups.push(() => app.close());
+
+    const text = await readStream(`${app.baseUrl}/v1/chat/completions`, { ...userMessage(), stream: true });
+    expect(text).toContain('"content":"Hi"');
+    expect(text).not.toContain('xxxx');
+    const lastEvent = text.trim().split('\n\n').at(-1)!;
+    expect(JSON.parse(lastEvent.slice('data: '.length)).error).toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      type: 'upstream_error',
+    });
+    // The model server's connection is closed, not drained to its end.
+    await vi.waitFor(() => expect(upstreamClosed).toBe(true));
+    expect(sent).toBeLessThan(64 * MAX_SSE_EVENT_BYTES);
+    const err = await vi.waitFor(async () => {
+      const [l] = ((await (await fetch(`${app.baseUrl}/api/monitor/logs?level=ERROR&module=vlm`)).json()) as any).lines;
+      expect(l).toBeDefined();
+      return l;
+    });
+    expect(err).toMatchObject({
+      event: 'Model server answered badly',
+      params: { code: 'UPSTREAM_BAD_RESPONSE', status: 502 },
+    });
+    expect(err.params.message).toContain(`more than ${MAX_SSE_EVENT_BYTES} bytes`);
   });
 });
 

@@ -1,7 +1,12 @@
 // The SSE pass-through on its own: bytes out exactly as they came in, events found
-// whatever the line ends (LF, CRLF, a lone CR) and however the network splits them.
+// whatever the line ends (LF, CRLF, a lone CR) and however the network splits them; an
+// event that never ends is not held past MAX_SSE_EVENT_BYTES.
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SseTap } from '../../src/upstream/sse.js';
+import { AppError } from '../../src/errors.js';
+import { MAX_SSE_EVENT_BYTES, SseTap } from '../../src/upstream/sse.js';
 
 const chunk = (content: string) => JSON.stringify({ choices: [{ index: 0, delta: { content } }] });
 const stream = (eol: string) =>
@@ -63,5 +68,66 @@ describe('SseTap', () => {
     expect(r.out.split('\n\n').filter(Boolean).at(-1)).toMatch(
       /^data: \{"error":\{"message":"The model server ended the stream/,
     );
+  });
+
+  it('relays any stream split anywhere, mixed line ends and all, byte for byte and event for event', async () => {
+    const eol = fc.constantFrom('\n', '\r\n', '\r');
+    const event = fc
+      .tuple(fc.string({ unit: fc.constantFrom('a', ' ', '你', ':', '\n', '\r'), maxLength: 12 }), eol, eol)
+      .map(([body, a, b]) => `data: ${chunk(body)}${a}${b}`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(event, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 40 }),
+        async (events, size) => {
+          const text = `${events.join('')}data: [DONE]\n\n`;
+          const whole = await relay(text, text.length);
+          const split = await relay(text, size);
+          expect(split.out.startsWith(text)).toBe(true);
+          expect(split).toEqual(whole);
+        },
+      ),
+    );
+  });
+});
+
+describe('an event that never ends', () => {
+  const endless = (bytes: number) => Buffer.from(`data: ${'x'.repeat(bytes)}`);
+
+  it(`is refused past ${MAX_SSE_EVENT_BYTES} bytes: the stream ends with an error event`, async () => {
+    const r = await relay(endless(3 * MAX_SSE_EVENT_BYTES).toString(), 64 * 1024);
+    expect(r.failure?.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(r.out).not.toContain('xxx');
+    expect(JSON.parse(r.out.trim().slice('data: '.length)).error).toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      type: 'upstream_error',
+      message: expect.stringContaining(`more than ${MAX_SSE_EVENT_BYTES} bytes`),
+    });
+  });
+
+  it('passes an event just under the limit whole', async () => {
+    const big = `data: ${chunk('y'.repeat(MAX_SSE_EVENT_BYTES - 100))}\n\ndata: [DONE]\n\n`;
+    const r = await relay(big, 64 * 1024);
+    expect(r.failure).toBeNull();
+    expect(r.out).toBe(big);
+  });
+
+  it('fails the body it reads, as any broken stream is failed, and stops reading it', async () => {
+    let pulled = 0;
+    const body = new Readable({
+      read() {
+        pulled++;
+        this.push(pulled === 1 ? 'data: ' : 'x'.repeat(64 * 1024));
+      },
+    });
+    const tap = new SseTap({ dropUsageChunk: false });
+    tap.resume();
+    body.pipe(tap);
+    const [err] = await once(body, 'error');
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', statusCode: 502 });
+    expect(body.destroyed).toBe(true);
+    // A little over the limit was read, not the endless rest.
+    expect(pulled * 64 * 1024).toBeLessThan(MAX_SSE_EVENT_BYTES + 4 * 64 * 1024);
   });
 });

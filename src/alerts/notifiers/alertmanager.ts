@@ -19,6 +19,7 @@ import {
   type ChannelDeps,
   type ChannelNotifier,
 } from '../channel-type.js';
+import { withoutTrailingSlashes } from '../alert-site.js';
 import { keptUrl, maskUrl } from '../mask-url.js';
 import type { AlertPayload, Notification, SendResult } from '../notifier.js';
 import { contextLines } from './email-format.js';
@@ -167,7 +168,7 @@ export function postableAlert(
 /** `http://am:9093` (or with a path prefix) → its alerts endpoint; a URL that already names it is kept. */
 export function alertsEndpoint(base: string): string {
   const u = new URL(base);
-  if (!/\/api\/v2\/alerts\/?$/.test(u.pathname)) u.pathname = `${u.pathname.replace(/\/+$/, '')}/api/v2/alerts`;
+  if (!/\/api\/v2\/alerts\/?$/.test(u.pathname)) u.pathname = `${withoutTrailingSlashes(u.pathname)}/api/v2/alerts`;
   return u.toString();
 }
 
