@@ -73,6 +73,7 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
     apiKey: config.UPSTREAM_API_KEY,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+    maxAnswerBytes: config.UPSTREAM_MAX_ANSWER_BYTES,
     scrub,
   });
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);

@@ -47,6 +47,8 @@ export const configSchema = z
     UPSTREAM_API_KEY: z.string().min(1).optional(),
     UPSTREAM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
     UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    /** The most of one whole (not streamed) model answer that is read; a streamed event is held to 1 MiB. */
+    UPSTREAM_MAX_ANSWER_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
     BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
     IMAGE_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
     /** Pixel budget per image: 1280 visual tokens of 32×32 pixels. */

@@ -10,6 +10,7 @@ import { ruleInputSchema, type Rule } from '../src/alerts/rule-schema.js';
 import { parseDuration } from '../src/duration.js';
 import { parseGuiAction } from '../src/pipeline/gui-action.js';
 import { meanTokenProbability } from '../src/pipeline/logprobs.js';
+import { parsePrometheusText } from '../src/probes/prometheus-text.js';
 import { SseTap } from '../src/upstream/sse.js';
 import { parseOrThrow } from '../src/validation.js';
 
@@ -115,6 +116,13 @@ const cases: Array<[string, (size: number) => unknown, (input: never) => unknown
       ),
     (rules: Rule[]) => rulesYaml(rules, { intervalMs: 10_000, windowMs: 60_000, modelEndpoints: [] }),
   ],
+  // The model server's /metrics page (a run of name characters in braces was tried from every position).
+  [
+    'engine metrics: a run of label-name characters',
+    (n) => `m{${'a'.repeat(n)}} 1`,
+    (s: string) => parsePrometheusText(s),
+  ],
+  ['engine metrics: many labels', (n) => `m{${'k="v",'.repeat(n / 6)}} 1`, (s: string) => parsePrometheusText(s)],
   // URLs of channels and links.
   ['trailing slashes', (n) => `http://am${'/'.repeat(n)}x${'/'.repeat(n)}`, (s: string) => withoutTrailingSlashes(s)],
   ['Alertmanager URL of slashes', (n) => `http://am:9093${'/'.repeat(n)}x`, (s: string) => alertsEndpoint(s)],

@@ -9,7 +9,9 @@ export interface Sample {
 }
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+// A name starts only where no name character precedes it: without the lookbehind, a long run
+// of name characters with no `="` after it was tried from every position (quadratic).
+const LABEL = /(?<![a-zA-Z0-9_])([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 export function parsePrometheusText(text: string): Sample[] {
   const out: Sample[] = [];

@@ -7,7 +7,11 @@
 // SGLang's ranks (`tp_rank`, `dp_rank`). Each keeps its own figures; the summary never adds
 // up shares: two engines at 40 % and 60 % KV-cache are "60 %, the fullest of 2", not 100 %.
 import { request } from 'undici';
+import { readLimited } from '../read-limited.js';
 import { parsePrometheusText, seriesOf, type Sample } from './prometheus-text.js';
+
+/** An engine's page is tens of KiB (vLLM with 8 ranks: ~1 MiB); a page past this is not one. */
+const MAX_METRICS_BYTES = 8 * 1024 * 1024;
 
 export interface EngineGauges {
   requestsRunning?: number;
@@ -189,7 +193,7 @@ export class UpstreamMetricsProbe {
       return { available: false, reason: 'the model server has no Prometheus /metrics' };
     try {
       const res = await request(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
-      const text = await res.body.text();
+      const text = await readLimited(res.body, MAX_METRICS_BYTES);
       if (res.statusCode >= 400) throw new Error(`${this.url} answered ${res.statusCode}`);
       const samples = parsePrometheusText(text);
       if (samples.length === 0) throw new Error(`${this.url} has no metrics`);

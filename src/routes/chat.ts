@@ -54,12 +54,7 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
     const contentType = String(res.headers['content-type'] ?? 'application/json');
 
     if (!streamed || !contentType.includes('text/event-stream')) {
-      let text: string;
-      try {
-        text = await res.body.text();
-      } catch (err) {
-        throw upstream.mapBodyError(err);
-      }
+      const text = await upstream.readText(res);
       endInference();
       const usage = await mr.timer.run('postprocess', () => usageFromJson(text));
       if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);

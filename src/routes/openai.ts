@@ -40,9 +40,7 @@ export async function openAiRoutes(
             AbortSignal.timeout(10_000),
             request.id,
           );
-          const body = await res.body.text().catch((err: unknown) => {
-            throw upstream.mapBodyError(err);
-          });
+          const body = await upstream.readText(res);
           const entry = {
             at: clock(),
             status: res.statusCode,

@@ -5,12 +5,18 @@ import type { Readable } from 'node:stream';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import { AppError } from '../errors.js';
 import { classifyUpstreamError } from './failure.js';
+import { BodyTooLarge, readLimited } from '../read-limited.js';
+
+/** An error answer is read this far: its first words say what went wrong. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 export interface UpstreamOptions {
   url: string | undefined;
   apiKey?: string | undefined;
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** The most of one whole (not streamed) answer that is read (UPSTREAM_MAX_ANSWER_BYTES). */
+  maxAnswerBytes?: number;
   /** Removes configured secrets from the model server's messages before they are relayed. */
   scrub?: (text: string) => string;
 }
@@ -20,6 +26,9 @@ export interface UpstreamResponse {
   headers: Dispatcher.ResponseData['headers'];
   body: Dispatcher.ResponseData['body'];
 }
+
+/** 32 MiB: a 32 K-token answer with 20 top logprobs a token is about that. */
+export const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** Reached, then dropped: the connection closed before the answer was complete. */
@@ -136,7 +145,7 @@ export class UpstreamClient {
       throw this.mapError(err);
     }
     if (res.statusCode >= 400) {
-      const text = await res.body.text().catch(() => '');
+      const text = await readLimited(res.body, ERROR_BODY_BYTES, 'truncate').catch(() => '');
       const message = this.scrub(upstreamMessage(text));
       const failure = classifyUpstreamError(res.statusCode, message);
       throw new AppError(failure.code, `The model server answered ${res.statusCode}: ${message}`, {
@@ -151,12 +160,7 @@ export class UpstreamClient {
    * failure (502/504); a complete body that is not JSON is a bad response.
    */
   async readJson<T>(res: UpstreamResponse): Promise<T> {
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      throw this.mapBodyError(err);
-    }
+    const text = await this.readText(res);
     try {
       return JSON.parse(text) as T;
     } catch (err) {
@@ -164,9 +168,26 @@ export class UpstreamClient {
     }
   }
 
+  /**
+   * Reads a whole answer as text, at most UPSTREAM_MAX_ANSWER_BYTES: past it the answer is
+   * the model server's fault (502), and the connection is dropped rather than read on.
+   */
+  async readText(res: UpstreamResponse): Promise<string> {
+    try {
+      return await readLimited(res.body, this.opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES);
+    } catch (err) {
+      throw this.mapBodyError(err);
+    }
+  }
+
   /** An error while the answer's body was arriving: a stall (504) or a cut (502), never "unreachable". */
   mapBodyError(err: unknown): AppError {
     if (err instanceof AppError) return err;
+    if (err instanceof BodyTooLarge)
+      return new AppError(
+        'UPSTREAM_BAD_RESPONSE',
+        `The model server's answer is larger than ${err.limitBytes} bytes (UPSTREAM_MAX_ANSWER_BYTES); it was not read further`,
+      );
     const code = (err as { code?: string }).code ?? '';
     if (err instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_BODY_TIMEOUT') {
       return new AppError(

@@ -274,3 +274,60 @@ describe('a bug in the server', () => {
     expect(JSON.stringify(err)).not.toMatch(/\n|\.ts:\d+|\.js:\d+/);
   });
 });
+
+describe('a whole answer past UPSTREAM_MAX_ANSWER_BYTES', () => {
+  /** A model server whose one answer never ends (it would send 64 MiB); what it sent, and whether it was cut. */
+  async function endlessAnswer() {
+    const state = { sent: 0, closed: false };
+    const upstream = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"choices":[{"message":{"content":"');
+      const more = () => {
+        while (!state.closed && state.sent < 64 * MiB) {
+          state.sent += 64 * 1024;
+          if (!res.write('x'.repeat(64 * 1024))) return void res.once('drain', more);
+        }
+      };
+      res.on('close', () => {
+        state.closed = true;
+      });
+      more();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+    const app = await startApp(
+      {
+        UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`,
+        UPSTREAM_MAX_ANSWER_BYTES: String(MiB),
+        LOG_SAMPLE_RATE: '1',
+      },
+      { clock: steppedClock(), probes: false },
+    );
+    cleanups.push(() => app.close());
+    return { app, state };
+  }
+
+  for (const [route, module, body] of [
+    ['/api/ocr', 'ocr', async () => ({ image: dataUrl(await blackboardPhoto(320, 240)) })],
+    ['/v1/chat/completions', 'vlm', async () => userMessage()],
+  ] as const) {
+    it(`${route}: 502 naming the setting, the model server's connection cut, an ERROR line`, async () => {
+      const { app, state } = await endlessAnswer();
+      const res = await postJson(`${app.baseUrl}${route}`, await body());
+      expect(res.status).toBe(502);
+      expect(res.json.error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
+      expect(res.json.error.message).toContain(`larger than ${MiB} bytes (UPSTREAM_MAX_ANSWER_BYTES)`);
+      await vi.waitFor(() => expect(state.closed).toBe(true));
+      expect(state.sent).toBeLessThan(16 * MiB);
+      const err = await vi.waitFor(async () => {
+        const [l] = (
+          (await (await fetch(`${app.baseUrl}/api/monitor/logs?level=ERROR&module=${module}`)).json()) as any
+        ).lines;
+        expect(l).toBeDefined();
+        return l;
+      });
+      expect(err.params).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502 });
+    });
+  }
+});
