@@ -106,7 +106,7 @@ describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'qwen3vl-rules-')), 'rules.yml');
     writeFileSync(file, yaml);
     const check = runTool(PROMTOOL, ['check', 'rules', file]);
-    expect(check.output).toContain('SUCCESS: 15 rules found');
+    expect(check.output).toContain('SUCCESS: 16 rules found');
     expect(check.status).toBe(0);
     expect(yaml).toMatch(/^# {3}GPU saturated \(preset:gpu-utilization-saturated\): sample-based rule/m);
     expect(yaml).toMatch(/^# {3}Long-context risk \(preset:long-context\): per-request rule/m);
@@ -162,7 +162,7 @@ describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
         health: string;
         lastError?: string;
       }>;
-      return all.length === 15 && all.every((r) => r.health !== 'unknown') ? all : undefined;
+      return all.length === 16 && all.every((r) => r.health !== 'unknown') ? all : undefined;
     });
     expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
   }, 90_000);
