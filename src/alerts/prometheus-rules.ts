@@ -6,6 +6,7 @@
 import { parseDuration } from '../duration.js';
 import { metricQuery, promString, wellFormedText, type MetricQuery, type PromqlContext } from './promql.js';
 import { outsideRuleLimits, type Condition, type Rule } from './rule-schema.js';
+import { RULE_ID_LABEL } from './alert-labels.js';
 
 export interface RulesExportOptions {
   /** The Monitor's check interval: the group's evaluation interval, and what a check lasts. */
@@ -47,12 +48,6 @@ export function promDuration(ms: number): string {
   }
   return parts.join('');
 }
-
-/**
- * The label naming the Monitor rule an alert comes from: two rules may share a name, and
- * alerts of one name and labels would be one series to Prometheus (promtool flags them).
- */
-export const RULE_ID_LABEL = 'monitor_rule_id';
 
 /** How long a condition must hold, in Prometheus terms: fires at the Nth check = held (N−1) intervals. */
 function holdMs(c: Pick<Condition, 'consecutiveChecks' | 'for'>, intervalMs: number): number {

@@ -126,6 +126,7 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
       instance: hostname(),
       gpu: '0',
       cluster: 'gpu-a',
+      monitor_rule_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(a0.annotations).toMatchObject({
       summary: 'gpu_temperature_celsius is 91 (> 85)',

@@ -181,6 +181,8 @@ describe('the alertmanager webhook format', () => {
     expect(firing.alerts[0].generatorURL).toBe('https://vlm.example.com/#monitor');
     expect(firing.commonLabels).toEqual({
       alertname: 'GPU memory sustained pressure',
+      // The rule's id, as the Prometheus export labels the same rule's alerts.
+      monitor_rule_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       instance: hostname(),
       severity: 'warning',
     });

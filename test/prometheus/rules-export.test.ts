@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { alertLabels, RULE_ID_LABEL } from '../../src/alerts/alert-labels.js';
 import { promDuration, rulesYaml, toPrometheusAlert } from '../../src/alerts/prometheus-rules.js';
 import { ruleInputSchema, type Rule } from '../../src/alerts/rule-schema.js';
 import { catalogue } from '../../src/metrics/catalogue.js';
@@ -169,6 +170,24 @@ describe('GET /api/monitor/alerts/rules/export.prometheus.yml', () => {
 });
 
 describe('one rule in PromQL', () => {
+  it("labels the rule's alerts as the node labels the same alerts it sends to Alertmanager", () => {
+    const r = rule({
+      name: 'mem',
+      metric: 'gpu_memory_utilization_percent',
+      op: '>',
+      threshold: 90,
+      severity: 'critical',
+    });
+    const exported = toPrometheusAlert(r, opts) as { alert: string; labels: Record<string, string> };
+    const fromNode = alertLabels({ ruleId: r.id, ruleName: r.name, severity: r.severity, labels: { gpu: '0' } }, 'n');
+    // Prometheus adds alertname (the rule's name) and the series' labels (gpu) itself.
+    expect({ ...exported.labels, alertname: exported.alert }).toEqual({
+      alertname: fromNode.alertname,
+      severity: fromNode.severity,
+      [RULE_ID_LABEL]: fromNode[RULE_ID_LABEL],
+    });
+  });
+
   it('turns N consecutive checks into for: (N-1) intervals, and units into base units', () => {
     const a = toPrometheusAlert(
       rule({

@@ -19,6 +19,7 @@ import {
   type ChannelDeps,
   type ChannelNotifier,
 } from '../channel-type.js';
+import { alertLabels } from '../alert-labels.js';
 import { withoutTrailingSlashes } from '../alert-site.js';
 import { keptUrl, maskUrl } from '../mask-url.js';
 import type { AlertPayload, Notification, SendResult } from '../notifier.js';
@@ -126,11 +127,7 @@ export function postableAlert(
   validUntil: number,
   test = false,
 ): PostableAlert {
-  const labels: Record<string, string> = {};
-  // The series' labels, then the channel's, then ours: alertname, severity and instance are
-  // what Alertmanager routes on and cannot be overridden by a series.
-  for (const [k, v] of Object.entries(a.labels)) if (v !== '') labels[sanitize(k)] = v;
-  Object.assign(labels, cfg.labels, { alertname: a.ruleName, severity: a.severity, instance: cfg.instance });
+  const labels = alertLabels(a, cfg.instance, cfg.labels, sanitize);
   if (test) labels.test = 'true';
   const c = a.context;
   const annotations: Record<string, string> = {

@@ -3,6 +3,7 @@
 // (Pure but for the host name, the default instance label.)
 import { siteFromLink, type AlertSite } from '../alert-site.js';
 import type { AlertPayload, Notification } from '../notifier.js';
+import { alertLabels } from '../alert-labels.js';
 
 export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu', 'wecom', 'slack'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
@@ -85,7 +86,7 @@ function common(sets: Array<Record<string, string>>): Record<string, string> {
  */
 function alertmanager(n: Notification, site: AlertSite) {
   const alerts = n.alerts.map((a) => {
-    const labels = sorted({ ...a.labels, alertname: a.ruleName, severity: a.severity, instance: site.instance });
+    const labels = sorted(alertLabels(a, site.instance));
     const annotations = sorted({ summary: a.summary, description: text({ ...n, alerts: [a] }), metric: a.metric });
     return {
       status: a.status,
