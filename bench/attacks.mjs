@@ -3,6 +3,7 @@
 // asks /healthz every 20 ms. Per attack: what the attacker got, how long it took, the
 // probe's worst wait, the server's peak RSS (VmHWM) and whether it was still alive.
 //   npm run build && node bench/attacks.mjs [names…] [--server dist/server.js] [--timeout 60]
+//   BENCH_PIN=1 taskset -c 8-15 node bench/attacks.mjs   # (4+ cores) the server on core 1
 // Names: login-flood feedback-flood tool-call duration sockets admin-guesses key-guesses
 // rule-label rule-labels sse-no-blank (all when none is given).
 import { spawn } from 'node:child_process';
@@ -88,7 +89,10 @@ function floodBody(bytes) {
 async function startServer(env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'attack-'));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, [SERVER], {
+  // BENCH_PIN=1 (4+ cores): the server alone on core 1; run this script on other cores (taskset).
+  const [cmd, argv] =
+    process.env.BENCH_PIN === '1' ? ['taskset', ['-c', '1', process.execPath, SERVER]] : [process.execPath, [SERVER]];
+  const child = spawn(cmd, argv, {
     env: {
       ...process.env,
       PORT: String(port),
