@@ -1,7 +1,8 @@
 // Replays issue 18's attacks against the built server over HTTP, each against a fresh
 // server process (so one that kills or freezes it cannot spoil the next), while a probe
 // asks /healthz every 20 ms. Per attack: what the attacker got, how long it took, the
-// probe's worst wait, the server's peak RSS (VmHWM) and whether it was still alive.
+// probe's worst wait, the server's own worst event-loop delay (bench/servers/loop-delay.mjs,
+// preloaded), its peak RSS (VmHWM) and whether it was still alive.
 //   npm run build && node bench/attacks.mjs [names…] [--server dist/server.js] [--timeout 60]
 //   BENCH_PIN=1 taskset -c 8-15 node bench/attacks.mjs   # (4+ cores) the server on core 1
 // Names: login-flood feedback-flood tool-call duration sockets admin-guesses key-guesses
@@ -23,6 +24,7 @@ const flag = (name, dflt) => {
 const SERVER = resolve(flag('--server', 'dist/server.js'));
 const TIMEOUT_S = Number(flag('--timeout', '60'));
 const ADMIN = 'admin-token-for-the-attack-bench';
+const LOOP_DELAY = new URL('./servers/loop-delay.mjs', import.meta.url).pathname;
 const API_KEY = 'sk-bench-key-0123456789';
 const PNG = // 1×1 transparent PNG
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
@@ -90,8 +92,8 @@ async function startServer(env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'attack-'));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   // BENCH_PIN=1 (4+ cores): the server alone on core 1; run this script on other cores (taskset).
-  const [cmd, argv] =
-    process.env.BENCH_PIN === '1' ? ['taskset', ['-c', '1', process.execPath, SERVER]] : [process.execPath, [SERVER]];
+  const node = [process.execPath, `--import=${LOOP_DELAY}`, SERVER];
+  const [cmd, argv] = process.env.BENCH_PIN === '1' ? ['taskset', ['-c', '1', ...node]] : [node[0], node.slice(1)];
   const child = spawn(cmd, argv, {
     env: {
       ...process.env,
@@ -101,6 +103,7 @@ async function startServer(env = {}) {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',
       MONITOR_ADMIN_TOKEN: ADMIN,
+      BENCH_LOOP_DELAY_FILE: join(dataDir, 'loop-delay.json'),
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -126,9 +129,25 @@ async function startServer(env = {}) {
       return null;
     }
   };
+  /** The server's own worst event-loop delay (ms) since the last call; null when it cannot say (held, or gone). */
+  const loopMaxMs = async () => {
+    const file = join(dataDir, 'loop-delay.json');
+    rmSync(file, { force: true });
+    if (exited !== null) return null;
+    child.kill('SIGUSR2');
+    for (let i = 0; i < 50; i++) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')).max;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    return null;
+  };
   return {
     port,
     peakRssMiB,
+    loopMaxMs,
     alive: () => exited === null,
     exited: () => exited,
     stderr: () => stderr,
@@ -269,34 +288,16 @@ const ATTACKS = {
     return { status: 'mixed', ms: 0, body: JSON.stringify(counts) };
   },
   // A rule with one 40 MiB label value.
-  'rule-label': async (s) =>
+  'rule-label': async (s, body) =>
     send(s.port, 'POST', '/api/monitor/alerts/rules', {
       headers: { 'content-type': 'application/json', 'x-admin-token': ADMIN },
-      body: JSON.stringify({
-        name: 'big label',
-        metric: 'gpu_utilization_percent',
-        labels: { gpu: 'x'.repeat(40 * 1024 * 1024) },
-        op: '>',
-        threshold: 1,
-        consecutiveChecks: 1,
-        severity: 'warning',
-        channels: ['console'],
-      }),
+      body,
     }),
   // A rule with 300 000 labels.
-  'rule-labels': async (s) =>
+  'rule-labels': async (s, body) =>
     send(s.port, 'POST', '/api/monitor/alerts/rules', {
       headers: { 'content-type': 'application/json', 'x-admin-token': ADMIN },
-      body: JSON.stringify({
-        name: 'many labels',
-        metric: 'gpu_utilization_percent',
-        labels: Object.fromEntries(Array.from({ length: 300_000 }, (_, i) => [`l${i}`, '0'])),
-        op: '>',
-        threshold: 1,
-        consecutiveChecks: 1,
-        severity: 'warning',
-        channels: ['console'],
-      }),
+      body,
     }),
   // A streamed answer whose one event never ends: 300 MB without a blank line.
   'sse-no-blank': async (s) => {
@@ -322,15 +323,34 @@ const ATTACKS = {
 };
 
 const ENV = { 'key-guesses': { API_KEYS: API_KEY } };
+const rule = (labels) =>
+  JSON.stringify({
+    name: 'big rule',
+    metric: 'gpu_utilization_percent',
+    labels,
+    op: '>',
+    threshold: 1,
+    consecutiveChecks: 1,
+    severity: 'warning',
+    channels: ['console'],
+  });
+/** Bodies built before the probe starts: building them would hold this process's own loop. */
+const PREPARE = {
+  'rule-label': () => rule({ gpu: 'x'.repeat(40 * 1024 * 1024) }),
+  'rule-labels': () => rule(Object.fromEntries(Array.from({ length: 300_000 }, (_, i) => [`l${i}`, '0']))),
+};
 const names = args.length ? args : Object.keys(ATTACKS);
 const rows = [];
 for (const name of names) {
   const attack = ATTACKS[name];
   if (!attack) throw new Error(`unknown attack ${name}; one of ${Object.keys(ATTACKS).join(', ')}`);
   const s = await startServer(ENV[name]);
+  const prepared = PREPARE[name]?.();
+  await s.loopMaxMs();
   const stopProbe = probe(s.port);
-  const r = await attack(s);
+  const r = await attack(s, prepared);
   const p = await stopProbe();
+  const loopMax = await s.loopMaxMs();
   const after = s.alive() ? await send(s.port, 'GET', '/healthz') : { status: 0 };
   rows.push({
     attack: name,
@@ -340,6 +360,7 @@ for (const name of names) {
     healthzP99: Math.round(p.p99),
     healthzMax: Math.round(p.max),
     probesFailed: `${p.failed}/${p.probes}`,
+    serverLoopMaxMs: loopMax === null ? 'n/a' : Math.round(loopMax),
     peakRssMiB: s.peakRssMiB(),
     alive: s.alive() && after.status === 200 ? 'yes' : `no (${s.exited() ?? 'not answering'})`,
   });
@@ -354,9 +375,11 @@ for (const name of names) {
   console.error(JSON.stringify(rows.at(-1)));
 }
 upstream.close();
-console.log('| attack | answer | took ms | /healthz p99 / max ms | probes failed | peak RSS MiB | alive |');
-console.log('|---|---|---:|---:|---:|---:|---|');
+console.log(
+  '| attack | answer | took ms | /healthz p99 / max ms | probes failed | server loop delay max ms | peak RSS MiB | alive |',
+);
+console.log('|---|---|---:|---:|---:|---:|---:|---|');
 for (const r of rows)
   console.log(
-    `| ${r.attack} | ${r.status} ${r.answer.replace(/\|/g, '\\|')} | ${r.ms} | ${r.healthzP99} / ${r.healthzMax} | ${r.probesFailed} | ${r.peakRssMiB} | ${r.alive} |`,
+    `| ${r.attack} | ${r.status} ${r.answer.replace(/\|/g, '\\|')} | ${r.ms} | ${r.healthzP99} / ${r.healthzMax} | ${r.probesFailed} | ${r.serverLoopMaxMs} | ${r.peakRssMiB} | ${r.alive} |`,
   );
