@@ -1,8 +1,8 @@
-// Replays issue 18's attacks against the built server over HTTP, each against a fresh
-// server process (so one that kills or freezes it cannot spoil the next), while a probe
-// asks /healthz every 20 ms. Per attack: what the attacker got, how long it took, the
-// probe's worst wait, the server's own worst event-loop delay (bench/servers/loop-delay.mjs,
-// preloaded), its peak RSS (VmHWM) and whether it was still alive.
+// Replays the hostile requests of docs/RELIABILITY.md against the built server over HTTP,
+// each against a fresh server process (so one that kills or freezes it cannot spoil the
+// next), while a probe asks /healthz every 20 ms. Per attack: what the attacker got, how
+// long it took, the probe's worst wait, the server's own worst event-loop delay
+// (bench/servers/loop-delay.mjs, preloaded), its peak RSS (VmHWM) and whether it lived.
 //   npm run build && node bench/attacks.mjs [names…] [--server dist/server.js] [--timeout 60]
 //   BENCH_PIN=1 taskset -c 8-15 node bench/attacks.mjs   # (4+ cores) the server on core 1
 // Names: login-flood feedback-flood tool-call duration sockets admin-guesses key-guesses
