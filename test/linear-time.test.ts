@@ -1,7 +1,9 @@
 // Every parser of text a client or the model server controls does work linear in it (or
-// less): each is fed adversarial input of 256 KiB and of 1 MiB, and the time for the large
-// one over the time for the small one must stay under 8 (linear is 4, quadratic 16). A
-// ratio of times, never a wall-clock limit: a loaded machine slows both alike.
+// less): each is fed adversarial input of 128 KiB and of 1 MiB, and the time for the large
+// one over the time for the small one must stay under 24 (linear is 8, quadratic 64; the
+// margin is for caches, which hold the small input and not the large one, for garbage
+// collection and for a machine busy with other tests). A ratio of times, never a
+// wall-clock limit: a loaded machine slows both alike.
 import { describe, expect, it } from 'vitest';
 import { withoutTrailingSlashes, siteFromLink } from '../src/alerts/alert-site.js';
 import { alertsEndpoint } from '../src/alerts/notifiers/alertmanager.js';
@@ -14,9 +16,9 @@ import { parsePrometheusText } from '../src/probes/prometheus-text.js';
 import { SseTap } from '../src/upstream/sse.js';
 import { parseOrThrow } from '../src/validation.js';
 
-const SMALL = 256 * 1024;
+const SMALL = 128 * 1024;
 const LARGE = 1024 * 1024;
-const MAX_GROWTH = 8;
+const MAX_GROWTH = 24;
 
 /** How long `reps` calls take. */
 async function timeOf(run: () => unknown, reps: number): Promise<number> {
@@ -134,7 +136,7 @@ describe('parsers of untrusted text take linear time', () => {
     it(name, async () => {
       const g = await growth(make, run as (input: unknown) => unknown);
       if (process.env.SHOW_GROWTH) console.info(`${name}: ${g.toFixed(2)}`);
-      expect(g, `time(1 MiB) / time(256 KiB) = ${g.toFixed(2)}`).toBeLessThan(MAX_GROWTH);
+      expect(g, `time(1 MiB) / time(128 KiB) = ${g.toFixed(2)}`).toBeLessThan(MAX_GROWTH);
     });
   }
 });
