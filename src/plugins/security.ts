@@ -1,10 +1,11 @@
 // What every request and answer of the app passes through first: the Host and Origin
-// guards, each route's body limit, the JSON body parser with its budgets and prototype
-// checks, and the scrubbing of secrets from error answers.
+// guards, each route's body limit, "100 Continue" only once a body is wanted, the JSON body
+// parser with its budgets and prototype checks, and the scrubbing of secrets from error answers.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Scrub } from '../log/scrub-secrets.js';
 import { installBodyLimits } from '../security/body-limits.js';
+import { installExpectContinue } from '../security/expect-continue.js';
 import { installRequestGuards } from '../security/guard.js';
 import type { HostRules } from '../security/hosts.js';
 import { installJsonParser } from '../security/json-body.js';
@@ -20,6 +21,7 @@ async function security(app: FastifyInstance, opts: SecurityPluginOptions): Prom
   installResponseScrubbing(app, opts.scrub);
   installBodyLimits(app, app.initialConfig.bodyLimit ?? Number.POSITIVE_INFINITY);
   installJsonParser(app);
+  installExpectContinue(app);
   installRequestGuards(app, opts.hosts);
 }
 
