@@ -5,6 +5,7 @@ import { createFile, MP4BoxBuffer, type Movie } from 'mp4box';
 import { afterAll, describe, expect, it } from 'vitest';
 import { box, mp4Buffer, mp4Layout } from '../../src/demo/mp4-file.js';
 import { MOOV_MAX_BYTES, readVideoFileInfo } from '../../src/pipeline/video-info.js';
+import { mp4 } from './videos.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'video-info-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,21 +15,6 @@ const fileOf = (bytes: Buffer) => {
   writeFileSync(path, bytes);
   return path;
 };
-
-/** A fragmented MP4 as mp4box writes it (moov, then a moof and an mdat per frame). */
-function fragmented(seconds: number): Buffer {
-  const f = createFile();
-  const id = f.addTrack({
-    timescale: 30_000,
-    width: 1280,
-    height: 720,
-    type: 'avc1',
-    avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer,
-  });
-  for (let i = 0; i < seconds * 30; i++)
-    f.addSample(id, new Uint8Array(64), { duration: 1_000, is_sync: i % 30 === 0 });
-  return Buffer.from(f.getBuffer().buffer as ArrayBuffer);
-}
 
 /** What mp4box says of the whole file in memory: how this was read before. */
 function mp4boxWhole(bytes: Buffer) {
@@ -57,7 +43,7 @@ describe('reading a video file by its boxes', () => {
     const files = [
       mp4Buffer({ seconds: 7, fps: 25, width: 640, height: 360, payloadBytes: 5_000, moov: 'last' }),
       mp4Buffer({ seconds: 3, fps: 60, width: 320, height: 240, payloadBytes: 5_000, moov: 'first' }),
-      fragmented(10),
+      mp4(10),
     ];
     for (const bytes of files) {
       const read = await readVideoFileInfo(fileOf(bytes));

@@ -3,12 +3,12 @@ import { createServer, request, type ClientRequest, type IncomingMessage } from 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFile } from 'mp4box';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
 import { mp4Buffer } from '../../src/demo/mp4-file.js';
 import { postJson, startApp, steppedClock, type TestApp } from '../helpers.js';
+import { mp4 } from '../pipeline/videos.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,21 +26,6 @@ async function setup(env: Record<string, string> = {}) {
     () => app.close(),
   );
   return { fake, app, clock };
-}
-
-/** A real MP4 container (10 s, 30 fps, 1280×720 H.264 track) written by mp4box. */
-function mp4(seconds: number): Buffer {
-  const f = createFile();
-  const id = f.addTrack({
-    timescale: 30_000,
-    width: 1280,
-    height: 720,
-    type: 'avc1',
-    avcDecoderConfigRecord: new Uint8Array([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0, 0]).buffer,
-  });
-  for (let i = 0; i < seconds * 30; i++)
-    f.addSample(id, new Uint8Array(64), { duration: 1_000, is_sync: i % 30 === 0 });
-  return Buffer.from(f.getBuffer().buffer as ArrayBuffer);
 }
 
 const frame = async (shade: number) =>
