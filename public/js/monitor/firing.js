@@ -20,6 +20,8 @@ export class FiringList {
     this.root = root;
     this.tabLink = tabLink;
     this.alerts = [];
+    /** False until the list has loaded once: the first load may fail (the server restarting). */
+    this.loaded = false;
     this.rules = new Map();
     this.units = new Map(metrics.map((m) => [m.name, m.unit]));
   }
@@ -32,6 +34,7 @@ export class FiringList {
     ]);
     this.rules = new Map(rules.map((r) => [r.id, r]));
     this.alerts = alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
+    this.loaded = true;
     this.render();
   }
 
@@ -45,8 +48,9 @@ export class FiringList {
   }
 
   /** At each check: values and ages move while something fires. */
+  /** A check went by: alerts may have moved on; a list that could not load at first tries again. */
   onSnapshot() {
-    if (this.alerts.length) this.refresh();
+    if (this.alerts.length || !this.loaded) this.refresh();
   }
 
   acknowledged(ack) {
