@@ -22,11 +22,12 @@ async function addRule(body: Record<string, unknown>): Promise<string> {
 }
 
 let t = Date.now();
-/** One check with a GPU temperature reading. */
-function checkWithTemperature(celsius: number): void {
+/** One check with a GPU temperature reading, its alerts settled (before a page asks for them). */
+async function checkWithTemperature(celsius: number): Promise<void> {
   t += 10_000;
   ui.app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, t, celsius);
   ui.app.monitor!.check(t);
+  await ui.app.alerts!.idle();
 }
 
 /** Rectangles of the notices that overlap the Settings button or a card's value. */
@@ -51,7 +52,7 @@ async function coveredByNotices(page: Page): Promise<string[]> {
 describe('alerts on screen', () => {
   it('lists an alert that fired before the Monitor was opened, and acknowledges it from the list', async () => {
     await addRule({ name: 'GPU hot', metric: 'gpu_temperature_celsius', op: '>', threshold: 85, severity: 'critical' });
-    checkWithTemperature(91.4);
+    await checkWithTemperature(91.4);
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('#firing:not([hidden]) .firing-row');
     const row = (await page.textContent('#firing .firing-row'))!;
@@ -72,7 +73,7 @@ describe('alerts on screen', () => {
 
   it('lists a firing alert at the next check when the list could not load with the page', async () => {
     await addRule({ name: 'GPU warm', metric: 'gpu_temperature_celsius', op: '>', threshold: 80, severity: 'warning' });
-    checkWithTemperature(88);
+    await checkWithTemperature(88);
     const context = await ui.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
     const page = await context.newPage();
     // The first ask for the active alerts fails (a server restarting, a proxy's hiccup).
@@ -83,7 +84,7 @@ describe('alerts on screen', () => {
     expect(await page.locator('#firing .firing-row', { hasText: 'GPU warm' }).count()).toBe(0);
     await ui.app.monitor!.tick(t);
     await page.waitForSelector('#firing:not([hidden]) .firing-row >> text=GPU warm');
-    expect(failed).toBe(2);
+    expect(failed).toBeGreaterThanOrEqual(2); // the failed ask, then at least one more
     await context.close();
   });
 
@@ -160,7 +161,7 @@ describe('alerts on screen', () => {
   it('fades a resolved notice out by itself, and shows sample thumbnails as images', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="rps"]');
-    checkWithTemperature(70); // GPU hot resolves
+    await checkWithTemperature(70); // GPU hot resolves
     await page.waitForSelector('.popup.resolved');
     expect(await page.$$('.popup.resolved button.ack')).toHaveLength(0); // nothing to acknowledge
     await page.waitForSelector('.popup.resolved', { state: 'detached', timeout: 15_000 });
