@@ -89,3 +89,46 @@ describe('hover chart', () => {
     await page.context().close();
   });
 });
+
+describe('chart axes', () => {
+  const ui = uiFixture({ appOptions: { probes: false } });
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    it(`write every y label whole at ${viewport.width}×${viewport.height}: 0.60 req/s is not cut to "60 req/s"`, async () => {
+      const m = ui.app.monitor!;
+      const now = Date.now();
+      for (let k = 30; k >= 0; k--)
+        m.store.record('requests_per_second', { endpoint: '*' }, now - k * 10_000, 0.4 + (k % 5) * 0.05);
+      const context = await ui.browser.newContext({ viewport, locale: 'en-US' });
+      const page = await context.newPage();
+      // Every text a canvas draws, with where it starts: the axis labels are canvas text.
+      await page.addInitScript(() => {
+        const drawn: Array<{ text: string; left: number }> = [];
+        (window as unknown as { drawnTexts: typeof drawn }).drawnTexts = drawn;
+        const fillText = CanvasRenderingContext2D.prototype.fillText;
+        CanvasRenderingContext2D.prototype.fillText = function (text: string, x: number, y: number) {
+          const width = this.measureText(text).width;
+          const align = this.textAlign;
+          const left = align === 'right' || align === 'end' ? x - width : align === 'center' ? x - width / 2 : x;
+          drawn.push({ text: String(text), left });
+          return fillText.call(this, text, x, y);
+        };
+      });
+      await page.goto(`${ui.app.baseUrl}/#monitor`);
+      await page.click('[data-card="rps"] .expand');
+      await page.waitForSelector('#side-panel:not([hidden]) canvas');
+      const labels = await page.evaluate(() =>
+        (window as unknown as { drawnTexts: Array<{ text: string; left: number }> }).drawnTexts.filter((d) =>
+          d.text.endsWith('req/s'),
+        ),
+      );
+      expect(labels.map((l) => l.text)).toContain('0.50 req/s');
+      // Drawn from x ≥ 0 of the canvas: nothing of a label falls off its left edge.
+      expect(labels.filter((l) => l.left < 0)).toEqual([]);
+      await page.screenshot({ path: `test-artifacts/axis-rps-${viewport.width}.png` });
+      await context.close();
+    });
+  }
+});

@@ -39,6 +39,23 @@ const nameOf = (s) =>
     .join(' ') ||
     'value');
 
+/**
+ * The y axis as wide as its longest tick label (uPlot's axis-autosize recipe): a fixed
+ * width cut "0.60 req/s" to "60 req/s". uPlot asks again after laying out; the second
+ * answer stands, so the layout settles.
+ */
+function axisSize(self, values, axisIdx, cycleNum) {
+  const axis = self.axes[axisIdx];
+  if (cycleNum > 1) return axis._size;
+  let size = axis.ticks.size + axis.gap;
+  const longest = (values ?? []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), '');
+  if (longest) {
+    self.ctx.font = axis.font[0];
+    size += self.ctx.measureText(longest).width / devicePixelRatio;
+  }
+  return Math.ceil(size);
+}
+
 /** A line chart; `chart.update(series)` replaces its data without rebuilding it. */
 export function lineChart(target, series, { width, height, unit, legend = true }) {
   const plot = new uPlot(
@@ -54,7 +71,7 @@ export function lineChart(target, series, { width, height, unit, legend = true }
           stroke: '#6b7280',
           grid: { stroke: '#eef0f3' },
           ticks: { stroke: '#e5e7eb' },
-          size: 64,
+          size: axisSize,
           space: 24,
           values: (_u, ticks) => ticks.map((v) => fmtAxis(v, unit)),
         },
