@@ -302,7 +302,7 @@ export class LogPanel {
           disabled: !e.filter,
           onclick: () => (active ? this.widen(e.event) : this.narrow(e.filter)),
         },
-        h('span', { class: 'event', text: e.event }),
+        h('code', { class: 'event', text: e.event }),
         ' ',
         h('span', { class: 'count', text: fmtNumber(e.count, 0) }),
       );
