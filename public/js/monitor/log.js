@@ -8,21 +8,15 @@
 // for a while. At most 1 000 lines stay in the page; every value is text (textContent).
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { currentLang, t } from '../i18n.js';
+import { t } from '../i18n.js';
 import { formatLine, formatValue } from './log-format.js';
 import { isEmptySearch, matchesSearch, parseLogSearch } from './log-search.js';
+import { plural, summaryItems } from './log-summary.js';
 
 const MAX_LINES = 1000;
 const SEARCH_DELAY_MS = 250;
 /** Scrolled further than this from the newest line, the operator is reading older ones. */
 const READING_PX = 24;
-
-/** `key.one` or `key.other` for n in the page's language. */
-const RULES = {};
-const plural = (key, n, vars) => {
-  RULES[currentLang()] ??= new Intl.PluralRules(currentLang());
-  return t(`${key}.${RULES[currentLang()].select(n)}`, vars);
-};
 
 // One formatter for every line: toLocaleTimeString(…, options) builds a new one per call.
 const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
@@ -285,54 +279,12 @@ export class LogPanel {
     const s = this.info?.summary;
     const show = Boolean(s && this.filtered && s.events.length);
     this.summary.hidden = !show;
-    if (!show) {
-      this.summary.replaceChildren();
-      return;
-    }
-    const items = s.events.map((e) => {
-      const active = this.search.events.includes(e.event.toLowerCase());
-      return h(
-        'button',
-        {
-          type: 'button',
-          class: `log-event ${e.level}${active ? ' active' : ''}`,
-          dataset: { event: e.event },
-          'aria-pressed': String(active),
-          title: active ? t('log.summary.widen') : t('log.summary.narrow', { filter: e.filter ?? '' }),
-          disabled: !e.filter,
-          onclick: () => (active ? this.widen(e.event) : this.narrow(e.filter)),
-        },
-        h('code', { class: 'event', text: e.event }),
-        ' ',
-        h('span', { class: 'count', text: fmtNumber(e.count, 0) }),
-      );
-    });
-    if (s.other.count > 0)
-      items.push(
-        h(
-          'span',
-          { class: 'log-event other', title: plural('log.summary.otherTitle', s.other.events, { n: s.other.events }) },
-          `${t('log.summary.other')} `,
-          h('span', { class: 'count', text: fmtNumber(s.other.count, 0) }),
-        ),
-      );
-    this.summary.replaceChildren(h('span', { class: 'muted', text: t('log.summary') }), ...items);
-  }
-
-  /** Adds an event's clause to the search (what a click on the summary does). */
-  narrow(filter) {
-    this.setSearch(`${this.filter.q.trim()} ${filter}`.trim());
-  }
-
-  /** Takes an event's clause out of the search again. */
-  widen(event) {
-    const re = /(^|\s)event=("[^"]*"?|\S+)/gi;
-    const kept = this.filter.q.replace(re, (m, _space, v) =>
-      v.replace(/^"|"$/g, '').toLowerCase() === event.toLowerCase() ? '' : m,
+    this.summary.replaceChildren(
+      ...(show ? summaryItems(s, this.search.events, this.filter.q, (q) => this.setSearch(q)) : []),
     );
-    this.setSearch(kept.replace(/\s+/g, ' ').trim());
   }
 
+  /** Runs a search the page asks for (a click on the summary), as if typed. */
   setSearch(text) {
     this.searchBox.value = text;
     this.filter.q = text;
