@@ -3,6 +3,7 @@
 // always kept. Kept lines go to pino (stdout), to a bounded ring the UI queries, and to
 // the Monitor stream. Sampling uses an injected random source so tests are seeded.
 import { isEmptySearch, matchesSearch, parseLogSearch, type LogSearch } from './log-search.js';
+import { EventTally, type LogSummary } from './log-summary.js';
 import { redactParams, type LogParams } from './redact.js';
 
 export type Level = 'INFO' | 'WARN' | 'ERROR';
@@ -63,6 +64,10 @@ export interface SearchResult {
   matched: number;
   /** Lines looked at: the whole ring. */
   scanned: number;
+  /** The matched lines by event (all of them): the counts add up to `matched`. */
+  summary: LogSummary;
+  /** The newest line in the ring when the search began: lines after it are not in the answer. */
+  newestSeq: number;
 }
 
 export class EventLog {
@@ -179,13 +184,15 @@ export class EventLog {
   }
 
   /**
-   * Searches the whole ring, newest first, counting every match. Yields to the event loop
-   * every `chunk` lines (a million-line ring is searched without stalling requests).
+   * Searches the whole ring, newest first, counting every match by event. Yields to the
+   * event loop every `chunk` lines (a million-line ring is searched without stalling requests).
    */
   async search(q: LogQuery, chunk = 20_000): Promise<SearchResult> {
     const limit = Math.min(Math.max(q.limit ?? 200, 1), 1_000);
     const keep = EventLog.filter(q);
     const lines: LogLine[] = [];
+    const tally = new EventTally();
+    const newestSeq = this.seq;
     let matched = 0;
     let scanned = 0;
     for (const line of this.newestFirst()) {
@@ -193,11 +200,12 @@ export class EventLog {
       scanned++;
       if (keep(line)) {
         matched++;
+        tally.add(line);
         if (lines.length < limit) lines.push(line);
       }
       if (scanned % chunk === 0) await new Promise((r) => setImmediate(r));
     }
-    return { lines, matched, scanned };
+    return { lines, matched, scanned, summary: tally.summary(), newestSeq };
   }
 
   /** The line with this sequence number, if still in the ring. */

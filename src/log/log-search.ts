@@ -1,7 +1,9 @@
 // The log search language, as operators type it (the tutorial's forms): a level word
-// (`WARN`), a module word (`ocr`), `key=value` on a line's parameters (`image_hash=ab3f`,
-// matching imageHash and imageHashes too), and free text, every part required.
-// `"quoted words"` are free text even when they name a level or a module.
+// (`WARN`), a module word (`ocr`), `event="Low-confidence OCR"` (one event, its whole
+// name: what a click on the search's summary adds), `key=value` on a line's parameters
+// (`image_hash=ab3f`, matching imageHash and imageHashes too), and free text, every part
+// required. `"quoted words"` are free text even when they name a level or a module;
+// `3264×2448` reads as the log writes it, `3264x2448`.
 // Pure: parse once, then match each line. public/js/monitor/log-search.js mirrors it for
 // the lines that arrive live, and a test keeps the two in agreement.
 import { LOG_MODULES, type Level, type LogLine } from './event-log.js';
@@ -10,6 +12,8 @@ import { formatLine, formatValue } from './log-format.js';
 export interface LogSearch {
   levels: Level[];
   modules: string[];
+  /** Whole event names, lower case: a line matches one of them. */
+  events: string[];
   params: Array<{ key: string; value: string }>;
   terms: string[];
 }
@@ -21,6 +25,15 @@ const isModuleWord = (w: string) => w === 'chat' || (LOG_MODULES as readonly str
 
 /** image_hash, imageHash and image-hash are one key. */
 export const normalizeKey = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
+
+/** `3264×2448` as typed or pasted from a page is `3264x2448` as the log writes it. */
+const asLogWrites = (text: string) => text.replace(/(\d)\s*×\s*(\d)/g, '$1x$2');
+
+/**
+ * The search clause that picks one event (what a click on the summary adds), or null for
+ * a name the language cannot quote (one with a double quote in it).
+ */
+export const eventFilter = (event: string): string | null => (event.includes('"') ? null : `event="${event}"`);
 
 function tokens(text: string): Array<{ text: string; quoted: boolean }> {
   const out: Array<{ text: string; quoted: boolean }> = [];
@@ -34,8 +47,8 @@ function tokens(text: string): Array<{ text: string; quoted: boolean }> {
 }
 
 export function parseLogSearch(text: string): LogSearch {
-  const s: LogSearch = { levels: [], modules: [], params: [], terms: [] };
-  for (const tok of tokens(text.trim())) {
+  const s: LogSearch = { levels: [], modules: [], events: [], params: [], terms: [] };
+  for (const tok of tokens(asLogWrites(text.trim()))) {
     if (tok.text === '') continue;
     if (tok.quoted) {
       s.terms.push(tok.text.toLowerCase());
@@ -47,6 +60,7 @@ export function parseLogSearch(text: string): LogSearch {
       const value = tok.text.slice(eq + 1).toLowerCase();
       if (key === 'level' && LEVEL_WORDS[value]) s.levels.push(LEVEL_WORDS[value]);
       else if (key === 'module') s.modules.push(value);
+      else if (key === 'event') s.events.push(value);
       else s.params.push({ key, value });
       continue;
     }
@@ -60,7 +74,7 @@ export function parseLogSearch(text: string): LogSearch {
 }
 
 export const isEmptySearch = (s: LogSearch) =>
-  !s.levels.length && !s.modules.length && !s.params.length && !s.terms.length;
+  !s.levels.length && !s.modules.length && !s.events.length && !s.params.length && !s.terms.length;
 
 /** Whether a parameter of the line matches key=value (value: a case-insensitive part). */
 function paramMatches(line: LogLine, key: string, value: string): boolean {
@@ -77,6 +91,7 @@ function paramMatches(line: LogLine, key: string, value: string): boolean {
 export function matchesSearch(line: LogLine, s: LogSearch): boolean {
   if (s.levels.length && !s.levels.includes(line.level)) return false;
   if (s.modules.length && !s.modules.includes(line.module)) return false;
+  if (s.events.length && !s.events.includes(line.event.toLowerCase())) return false;
   for (const p of s.params) if (!paramMatches(line, p.key, p.value)) return false;
   if (s.terms.length) {
     const text = formatLine(line).toLowerCase();

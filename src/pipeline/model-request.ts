@@ -3,7 +3,8 @@
 // sizes, dimensions), its stage timings, and how it ended: answered, refused (the client's
 // fault, 4xx), failed (ours or the model server's, 5xx) or abandoned (the client left, 499).
 // Each end is counted once, in the module's figures and the client's, and written once to
-// the log under the module's name with what an operator needs to act on it.
+// the log under the module's name with what an operator needs to act on it: every line
+// of a request names its input's dimensions and size, answered or not.
 import type { ServerResponse } from 'node:http';
 import { AppError } from '../errors.js';
 import type { EventLog } from '../log/event-log.js';
@@ -238,6 +239,7 @@ export class ModelRequest {
     if (o.level !== 'WARN' && !log.keepsInfo()) return total;
     const params = {
       ...(typeof o.params === 'function' ? o.params() : o.params),
+      ...this.inputEvidence(),
       duration: `${Math.round(total)}ms`,
       request_id: this.requestId,
       client: this.client,
@@ -278,6 +280,7 @@ export class ModelRequest {
     if (err.code === 'CLIENT_CLOSED') {
       this.deps.log.info(this.module, 'Client closed the request', {
         ...base,
+        ...this.inputEvidence(),
         duration: `${Math.round(this.timer.times.total ?? 0)}ms`,
       });
     } else if (err.statusCode >= 500) {
@@ -293,15 +296,20 @@ export class ModelRequest {
       this.deps.log.warn(
         this.module,
         err instanceof ImagePreprocError ? 'Image preproc failed' : 'Image fetch failed',
-        { ...base, message: err.message, ...this.evidenceParams() },
+        { ...base, message: err.message, ...this.inputEvidence({ costly: true, allHashes: true }) },
       );
     } else if (err.code === 'CONTEXT_TOO_LONG') {
-      this.deps.log.warn(this.module, 'Context too long', { ...base, message: err.message, ...this.evidenceParams() });
+      this.deps.log.warn(this.module, 'Context too long', {
+        ...base,
+        message: err.message,
+        ...this.inputEvidence({ costly: true, allHashes: true }),
+      });
     } else {
       this.deps.log.info(this.module, 'Request rejected', {
         ...base,
         message: err.message,
         ...(err.field ? { field: err.field } : {}),
+        ...this.inputEvidence(),
       });
     }
     return err;
@@ -329,19 +337,32 @@ export class ModelRequest {
     for (const hook of this.endHooks) hook(e);
   }
 
-  private evidenceParams(): Record<string, string> {
-    const e = this.evidence.hashes.length === 0 && this.lazyEvidence ? this.lazyEvidence() : this.evidence;
-    const out: Record<string, string> = {};
-    if (e.bytes > 0) out.input_size = formatBytes(e.bytes);
+  /**
+   * What a line of this request says about its input (the images', the video's): its hash,
+   * size (`input_size`, `bytes`) and dimensions, each distinct one (`images` counts them when
+   * several). `costly`: also what has to be computed (a chat's inline images, hashed), for a
+   * line about a failure; `allHashes`: every hash, where other lines name a single image's.
+   */
+  inputEvidence(opts: { costly?: boolean; allHashes?: boolean } = {}): Record<string, string | number> {
+    const e =
+      opts.costly && this.evidence.hashes.length === 0 && this.lazyEvidence ? this.lazyEvidence() : this.evidence;
+    const out: Record<string, string | number> = {};
     if (e.hashes.length === 1) out.image_hash = e.hashes[0]!;
-    else if (e.hashes.length > 1) out.image_hashes = e.hashes.join(',');
-    if (e.dimensions.length) out.dimensions = e.dimensions.join(',');
+    else if (e.hashes.length > 1 && opts.allHashes) out.image_hashes = e.hashes.join(',');
+    if (e.bytes > 0) {
+      out.input_size = formatBytes(e.bytes);
+      out.bytes = e.bytes;
+    }
+    if (e.dimensions.length) {
+      out.dimensions = [...new Set(e.dimensions)].join(',');
+      if (e.dimensions.length > 1) out.images = e.dimensions.length;
+    }
     return out;
   }
 
   /** Written once the GPUs have been read (one NVML call on a worker thread), after the reply. */
   private async logFailure(err: AppError, base: Record<string, string | number>): Promise<void> {
-    const evidence = this.evidenceParams();
+    const evidence = this.inputEvidence({ costly: true, allHashes: true });
     let gpuFree: string | null = null;
     try {
       gpuFree = (await this.deps.gpuFree?.()) ?? null;

@@ -24,12 +24,18 @@ export const feedbackBody = z.object({
   reason: z.string().max(500).optional(),
 });
 
-/** Steps awaiting feedback; bounded: the oldest are forgotten first. */
+/**
+ * Steps awaiting feedback, each with its screenshot's evidence (the feedback's log line
+ * names it too); bounded: the oldest are forgotten first.
+ */
 class StepBook {
-  private readonly steps = new Map<string, { valid: boolean; reported: boolean }>();
+  private readonly steps = new Map<
+    string,
+    { valid: boolean; reported: boolean; evidence: Record<string, string | number> }
+  >();
   constructor(private readonly capacity = 10_000) {}
-  add(id: string, valid: boolean): void {
-    this.steps.set(id, { valid, reported: false });
+  add(id: string, valid: boolean, evidence: Record<string, string | number>): void {
+    this.steps.set(id, { valid, reported: false, evidence });
     if (this.steps.size > this.capacity) this.steps.delete(this.steps.keys().next().value!);
   }
   get(id: string) {
@@ -49,7 +55,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     mr.onEnd((e) => {
       if (e.answered || !(e.error.statusCode >= 500 || e.error.code === 'UPSTREAM_ERROR')) return;
       stats?.guiStep(false, mr.timer.times.total ?? 0, clock());
-      book.add(stepId, false);
+      book.add(stepId, false, mr.inputEvidence());
     });
     const body = parseOrThrow(executeBody, request.body);
     const shot = await mr.timer.run('preprocess', () =>
@@ -120,7 +126,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
         params: { step_id: stepId, reason: parsed.reason, detail: parsed.detail, output, image_hash: shot.hash },
       });
       stats?.guiStep(false, durationMs, clock());
-      book.add(stepId, false);
+      book.add(stepId, false, mr.inputEvidence());
       return {
         stepId,
         success: false,
@@ -144,7 +150,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       },
     });
     stats?.guiStep(true, durationMs, clock());
-    book.add(stepId, true);
+    book.add(stepId, true, mr.inputEvidence());
     return { stepId, action: a, success: true, durationMs, stages: mr.timer.times, ...mr.degradation() };
   });
 
@@ -163,6 +169,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       log.warn('gui', 'GUI action failed when executed', {
         step_id: body.stepId,
         reason: body.reason ?? null,
+        ...step.evidence,
         client: clientId(request),
       });
     }

@@ -1,5 +1,6 @@
 // GET /api/monitor/logs: the structured log searched on the server over the whole ring
-// (`WARN ocr`, `image_hash=ab3f`, free text), newest first; a line's context (the lines
+// (`WARN ocr`, `image_hash=ab3f`, free text), newest first, with every match counted by
+// event (the summary the operator narrows the search with); a line's context (the lines
 // before and after it of the same request, client or module); and raising INFO sampling
 // to 100 % for a while (alerts call the same EventLog.boost).
 import type { FastifyInstance } from 'fastify';
@@ -79,6 +80,8 @@ export async function logRoutes(app: FastifyInstance, opts: { log: EventLog; clo
       ringSize: opts.log.capacity,
       matched: result.matched,
       scanned: result.scanned,
+      summary: result.summary,
+      newestSeq: result.newestSeq,
       lines: result.lines,
     };
   });

@@ -152,7 +152,9 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
         dropped: prepared.dropped,
         fps: v.fps,
         max_frames: v.maxFrames,
+        ...mr.inputEvidence(),
         request_id: mr.requestId,
+        client: mr.client,
       });
     }
 

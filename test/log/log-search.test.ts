@@ -29,20 +29,52 @@ function tutorialLog(): EventLog {
 
 describe('log search language', () => {
   it('reads the tutorial forms', () => {
-    expect(parseLogSearch('WARN ocr')).toEqual({ levels: ['WARN'], modules: ['ocr'], params: [], terms: [] });
-    expect(parseLogSearch('ERROR vlm')).toEqual({ levels: ['ERROR'], modules: ['vlm'], params: [], terms: [] });
+    expect(parseLogSearch('WARN ocr')).toEqual({
+      levels: ['WARN'],
+      modules: ['ocr'],
+      events: [],
+      params: [],
+      terms: [],
+    });
+    expect(parseLogSearch('ERROR vlm')).toEqual({
+      levels: ['ERROR'],
+      modules: ['vlm'],
+      events: [],
+      params: [],
+      terms: [],
+    });
     expect(parseLogSearch('image_hash=ab3f')).toEqual({
       levels: [],
       modules: [],
+      events: [],
       params: [{ key: 'imagehash', value: 'ab3f' }],
       terms: [],
     });
     expect(parseLogSearch('preproc "ocr" reason="input is"')).toEqual({
       levels: [],
       modules: [],
+      events: [],
       params: [{ key: 'reason', value: 'input is' }],
       terms: ['preproc', 'ocr'],
     });
+  });
+
+  it('narrows to one event by its whole name, `event="…"` (what a click on the summary adds)', () => {
+    const log = tutorialLog();
+    expect(parseLogSearch('WARN event="Image preproc failed"').events).toEqual(['image preproc failed']);
+    expect(log.query({ q: 'event="image preproc FAILED"' }).map((l) => l.event)).toEqual(['Image preproc failed']);
+    // The whole name: a part of it is free text's job.
+    expect(log.query({ q: 'event=preproc' })).toEqual([]);
+    expect(log.query({ q: 'ocr event="GUI step failed"' })).toEqual([]);
+  });
+
+  it('reads dimensions typed with × as the log writes them (3264x2448)', () => {
+    expect(
+      tutorialLog()
+        .query({ q: '3264×2448' })
+        .map((l) => l.event),
+    ).toEqual(['Image preproc failed']);
+    expect(tutorialLog().query({ q: 'input_size=3264 × 2448' })).toHaveLength(1);
   });
 
   it('finds the preprocessing failure with `WARN ocr`, and not the GUI line that mentions OCR', () => {
@@ -127,6 +159,9 @@ describe('the browser mirror', () => {
       'level=warn',
       'module=gui failed',
       'reason="input is"',
+      'WARN event="Image preproc failed"',
+      'event="ocr done"',
+      '3264×2448',
       '',
     ];
     for (const line of lines) expect(mirrorFormat.formatLine(line)).toBe(formatLine(line));

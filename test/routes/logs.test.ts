@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
+import type { LogLine } from '../../src/log/event-log.js';
+import type { LogSummary } from '../../src/log/log-summary.js';
 import { postJson, startApp, userMessage } from '../helpers.js';
+import { blackboardPhoto, dataUrl, truncated } from '../pipeline/images.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -123,5 +126,73 @@ describe('structured log over HTTP', () => {
     const noRequest = await get(`/api/monitor/logs/${alertLine.seq}/context?by=request`);
     expect(noRequest.status).toBe(400);
     expect(noRequest.body.error.message).toContain('has no request id');
+  });
+
+  it('answers `WARN ocr` over a replayed incident with a summary by event that adds up, each entry a filter', async () => {
+    const fake = await startFakeUpstream({
+      behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokenLogprob: Math.log(0.95) },
+    });
+    const app = await startApp({ UPSTREAM_URL: fake.url, LOG_SAMPLE_RATE: '1' }, { probes: false });
+    cleanups.push(
+      () => fake.close(),
+      () => app.close(),
+    );
+    const ocr = (image: string, client: string) =>
+      postJson(`${app.baseUrl}/api/ocr`, { image }, { 'x-client-id': client });
+    // Calm: small photos, read with confidence.
+    const small = dataUrl(await blackboardPhoto(640, 480));
+    for (let k = 0; k < 6; k++) expect((await ocr(small, `classroom-${k + 1}`)).status).toBe(200);
+    // The incident: full-size photos, one in ten cut off; unsure answers, some failures.
+    const photo = await blackboardPhoto(3264, 2448);
+    const full = dataUrl(photo);
+    const cut = dataUrl(truncated(photo, 0.6));
+    fake.behavior = { ...fake.behavior, tokenLogprob: Math.log(0.38), errorRate: 0.15 };
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, k) => ocr(k % 10 === 3 ? cut : full, `classroom-${(k % 6) + 1}`)),
+    );
+    const count = (status: number) => answers.filter((a) => a.status === status).length;
+    expect(count(400)).toBe(3);
+    expect(count(200) + count(400) + count(500)).toBe(30);
+    expect(count(500)).toBeGreaterThan(0); // the seeded model server fails some
+
+    type Answer = { matched: number; newestSeq: number; summary: LogSummary; lines: LogLine[] };
+    const search = async (q: string, limit = 5) =>
+      (await (
+        await fetch(`${app.baseUrl}/api/monitor/logs?limit=${limit}&q=${encodeURIComponent(q)}`)
+      ).json()) as Answer;
+    const warn = await search('WARN ocr');
+    // Counted over every match, not the five lines returned; what the clients were told.
+    expect(warn.lines).toHaveLength(5);
+    expect(warn.summary.events.map((e) => [e.event, e.count])).toEqual([
+      ['Low-confidence OCR', count(200)],
+      ['Image preproc failed', 3],
+    ]);
+    expect(warn.summary.events.reduce((a, e) => a + e.count, 0) + warn.summary.other.count).toBe(warn.matched);
+    expect(warn.matched).toBe(count(200) + 3);
+    expect(warn.newestSeq).toBeGreaterThanOrEqual(warn.lines[0]!.seq);
+
+    // A click on an entry narrows the search to it: its count, and lines that name the photo.
+    const preproc = warn.summary.events.find((e) => e.event === 'Image preproc failed')!;
+    const narrowed = await search(`WARN ocr ${preproc.filter}`, 100);
+    expect(narrowed.matched).toBe(preproc.count);
+    for (const line of narrowed.lines) expect(line.params).toMatchObject({ dimensions: '3264x2448' });
+    const unsure = await search(`WARN ocr event="Low-confidence OCR"`, 100);
+    expect(unsure.lines.length).toBe(count(200));
+    for (const line of unsure.lines) expect(line.params).toMatchObject({ dimensions: '3264x2448' });
+
+    // All of the module: the failures first, then the rest by how many.
+    const all = await vi.waitFor(async () => {
+      const r = await search('ocr');
+      expect(r.summary.events[0]).toMatchObject({ event: 'Model server error', level: 'ERROR', count: count(500) });
+      return r;
+    });
+    expect(all.summary.events.map((e) => e.event)).toEqual([
+      'Model server error',
+      'Low-confidence OCR',
+      'Image preproc failed',
+      'OCR done',
+    ]);
+    expect(all.summary.events.at(-1)!.count).toBe(6);
+    expect(all.summary.events.reduce((a, e) => a + e.count, 0)).toBe(all.matched);
   });
 });

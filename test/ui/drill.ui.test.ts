@@ -71,10 +71,14 @@ async function operator(page: Page): Promise<{ ms: number; seen: Record<string, 
     seen[m] =
       `${await page.textContent(`.model-card[data-metric="${m}"] .number`)} ${await page.textContent(`.model-card[data-metric="${m}"] .trend`)}`;
   }
-  // (3) The log: type `WARN ocr`, find the preprocessing failure, look at its request.
+  // (3) The log: type `WARN ocr`, read its lines by event, narrow to the preprocessing
+  // failures with a click, look at one's request.
   await page.click('[data-sub="overview"]');
   await page.fill('.log-search', 'WARN ocr');
   await page.waitForFunction(() => / lines match /.test(document.querySelector('.log-status')?.textContent ?? ''));
+  seen.summary = (await page.textContent('.log-summary'))!;
+  await page.click('.log-summary .log-event[data-event="Image preproc failed"]');
+  await page.waitForSelector('.log-summary .log-event.active');
   await page.waitForFunction(() =>
     [...document.querySelectorAll('.log-lines > .log-line')].some((l) =>
       l.textContent!.includes('WARN ocr Image preproc failed'),
@@ -153,6 +157,8 @@ describe('the tutorial drill', () => {
     expect(seen.ocr_avg_duration).toMatch(/^[\d.]+ s ↑ [\d,]+ % vs normal$/);
     expect(seen.ocr_error_count).toMatch(/^[\d.]+ \/min ↑ [\d,]+ % vs normal$/);
     expect(seen.ocr_confidence_mean).toMatch(/^0\.38 ↓ 60 % vs normal$/);
+    // 30 uploads twice: the cut-off ones refused, the rest answered unsure or failed.
+    expect(seen.summary).toMatch(/^By event:Low-confidence OCR \d+Image preproc failed 6$/);
     expect(seen.log).toMatch(
       /WARN ocr Image preproc failed reason="truncated JPEG: data ends at about \d+ % of the image \(3264x2448\)[^"]*" .*input_size=[\d.]+ ?(KiB|MiB) .*request_id=\S+ client=classroom-\d/,
     );

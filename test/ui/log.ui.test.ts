@@ -65,13 +65,18 @@ describe('log search', () => {
     );
     expect(await page.textContent('.log-lines > .log-line')).toContain('rule="GPU hot" value=93.0 gpu=0');
 
-    // A live line that matches the search joins the results.
+    // A live line that matches the search waits to be asked for: the results hold still.
     await page.fill('.log-search', 'ERROR vlm');
     await page.waitForSelector('.log-empty');
     log.error('vlm', 'upstream failed', { requestId: 'req-77', status: 502 });
+    await page.waitForSelector('.log-held:not([hidden])');
+    expect(await page.textContent('.log-held')).toBe('1 new line, paused — resume');
+    expect(await page.$$('.log-lines > .log-line')).toHaveLength(0);
+    await page.click('.log-held');
     await page.waitForFunction(() =>
       (document.querySelector('.log-lines > .log-line')?.textContent ?? '').includes('ERROR vlm upstream failed'),
     );
+    expect(await page.isHidden('.log-held')).toBe(true);
     expect(errors).toEqual([]);
     await page.context().close();
   });

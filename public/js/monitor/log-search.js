@@ -5,6 +5,7 @@ import { formatLine, formatValue } from './log-format.js';
 
 const LEVEL_WORDS = { info: 'INFO', warn: 'WARN', warning: 'WARN', error: 'ERROR' };
 export const normalizeKey = (k) => k.toLowerCase().replace(/[_-]/g, '');
+const asLogWrites = (text) => text.replace(/(\d)\s*×\s*(\d)/g, '$1x$2');
 
 function tokens(text) {
   const out = [];
@@ -19,8 +20,8 @@ function tokens(text) {
 
 /** modules: the log modules a bare word filters on (the catalogue's `log.modules`); `chat` is vlm's. */
 export function parseLogSearch(text, modules) {
-  const s = { levels: [], modules: [], params: [], terms: [] };
-  for (const tok of tokens(text.trim())) {
+  const s = { levels: [], modules: [], events: [], params: [], terms: [] };
+  for (const tok of tokens(asLogWrites(text.trim()))) {
     if (tok.text === '') continue;
     if (tok.quoted) {
       s.terms.push(tok.text.toLowerCase());
@@ -32,6 +33,7 @@ export function parseLogSearch(text, modules) {
       const value = tok.text.slice(eq + 1).toLowerCase();
       if (key === 'level' && LEVEL_WORDS[value]) s.levels.push(LEVEL_WORDS[value]);
       else if (key === 'module') s.modules.push(value);
+      else if (key === 'event') s.events.push(value);
       else s.params.push({ key, value });
       continue;
     }
@@ -44,7 +46,8 @@ export function parseLogSearch(text, modules) {
   return s;
 }
 
-export const isEmptySearch = (s) => !s.levels.length && !s.modules.length && !s.params.length && !s.terms.length;
+export const isEmptySearch = (s) =>
+  !s.levels.length && !s.modules.length && !s.events.length && !s.params.length && !s.terms.length;
 
 function paramMatches(line, key, value) {
   for (const [k, v] of Object.entries(line.params)) {
@@ -59,6 +62,7 @@ function paramMatches(line, key, value) {
 export function matchesSearch(line, s) {
   if (s.levels.length && !s.levels.includes(line.level)) return false;
   if (s.modules.length && !s.modules.includes(line.module)) return false;
+  if (s.events.length && !s.events.includes(line.event.toLowerCase())) return false;
   for (const p of s.params) if (!paramMatches(line, p.key, p.value)) return false;
   if (s.terms.length) {
     const text = formatLine(line).toLowerCase();

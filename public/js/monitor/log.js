@@ -1,17 +1,22 @@
 // The log under the cards: live lines from the stream; level and module filters and a
 // search (`WARN ocr`, `ERROR vlm`, `image_hash=ab3f`, free text) that runs on the server
-// over the whole ring, live lines that match joining the results; pause/resume. A click
-// shows a line's values and the lines before and after it of the same request, client
-// or module. An empty log says how INFO lines are sampled and can keep them all for a
-// while. At most 1 000 lines stay in the page; every value is text (textContent).
+// over the whole ring and answers with its lines by event, each a filter. The stream
+// holds still while lines are read (search results, a line scrolled back to or opened):
+// new ones are counted ("12 new lines, paused — resume") until the operator resumes. A
+// click shows a line's values and the lines before and after it of the same request,
+// client or module. An empty log says how INFO lines are sampled and can keep them all
+// for a while. At most 1 000 lines stay in the page; every value is text (textContent).
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { formatLine, formatValue } from './log-format.js';
 import { isEmptySearch, matchesSearch, parseLogSearch } from './log-search.js';
+import { plural, summaryItems } from './log-summary.js';
 
 const MAX_LINES = 1000;
 const SEARCH_DELAY_MS = 250;
+/** Scrolled further than this from the newest line, the operator is reading older ones. */
+const READING_PX = 24;
 
 // One formatter for every line: toLocaleTimeString(…, options) builds a new one per call.
 const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
@@ -29,8 +34,15 @@ export class LogPanel {
     this.levels = levels;
     this.modules = modules;
     this.lines = [];
+    /** Paused with the button. */
     this.paused = false;
+    /** Lines are being read (search results, a line scrolled back to or opened): the stream holds still. */
+    this.reading = false;
+    /** A search is on its way: what arrives meanwhile waits for its answer. */
+    this.asking = false;
+    /** Live lines that match, held while the stream holds still; `heldDropped` past MAX_LINES. */
     this.held = [];
+    this.heldDropped = 0;
     this.filter = { level: '', module: '', q: '' };
     this.pending = [];
     this.frame = 0;
@@ -51,6 +63,13 @@ export class LogPanel {
       const el = lineOf(e);
       if (el && e.key === 'Enter') this.toggle(el);
     });
+    // Scrolling back to older lines is reading them: new ones stop pushing them away.
+    this.list.addEventListener('scroll', () => {
+      const fromBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight;
+      if (fromBottom > READING_PX) this.holdStill();
+    });
+    this.heldBar = h('button', { type: 'button', class: 'log-held', hidden: true, onclick: () => this.resume() });
+    this.summary = h('div', { class: 'log-summary', hidden: true });
     this.pauseBtn = h('button', { type: 'button', class: 'pause', onclick: () => this.togglePause() });
     this.levelSel = h('select', {
       onchange: (e) => {
@@ -84,7 +103,8 @@ export class LogPanel {
     this.root.replaceChildren(
       h('div', { class: 'toolbar' }, this.title, this.levelSel, this.moduleSel, this.searchBox, this.pauseBtn),
       h('div', { class: 'log-meta' }, this.status, this.sampling),
-      this.list,
+      this.summary,
+      h('div', { class: 'log-view' }, this.list, this.heldBar),
     );
     this.relabel();
   }
@@ -95,7 +115,7 @@ export class LogPanel {
     this.searchBox.setAttribute('aria-label', t('log.search'));
     this.levelSel.setAttribute('aria-label', t('log.level'));
     this.moduleSel.setAttribute('aria-label', t('log.module'));
-    this.pauseBtn.textContent = this.paused ? t('log.resume') : t('log.pause');
+    this.drawPause();
     this.levelSel.replaceChildren(
       h('option', { value: '', text: t('log.allLevels') }),
       ...this.levels.map((l) => h('option', { value: l, text: `≥ ${l}` })),
@@ -107,7 +127,20 @@ export class LogPanel {
     );
     this.moduleSel.value = this.filter.module;
     this.drawMeta();
+    this.drawSummary();
     if (this.list.querySelector('.log-empty')) this.redraw();
+  }
+
+  /** The pause button and the count of lines waiting, as the stream now is. */
+  drawPause() {
+    this.pauseBtn.textContent = this.holding ? t('log.resume') : t('log.pause');
+    this.pauseBtn.setAttribute('aria-pressed', String(this.holding));
+    this.drawHeld();
+  }
+
+  /** Whether new lines wait instead of joining the list. */
+  get holding() {
+    return this.paused || this.reading;
   }
 
   get filtered() {
@@ -123,7 +156,10 @@ export class LogPanel {
     this.timer = setTimeout(() => void this.query(), SEARCH_DELAY_MS);
   }
 
-  /** Asks the server: the whole ring is searched there, not only what this page holds. */
+  /**
+   * Asks the server: the whole ring is searched there, not only what this page holds, and
+   * its answer counts every match by event. Search results are read: the stream holds still.
+   */
   async query() {
     this.search = parseLogSearch(this.filter.q, this.modules);
     const params = new URLSearchParams({ limit: this.filtered ? '500' : '200' });
@@ -132,25 +168,40 @@ export class LogPanel {
     if (this.filter.q.trim()) params.set('q', this.filter.q.trim());
     const asked = params.toString();
     this.lastAsked = asked;
+    this.asking = true;
     try {
       const r = await api(`/api/monitor/logs?${params}`);
       if (this.lastAsked !== asked) return; // a newer search is on its way
+      this.asking = false;
       this.info = r;
       this.lines = r.lines.reverse();
+      this.reading = this.filtered;
+      // Lines that came while asking: new only if the answer does not have them.
+      this.held = this.held.filter((l) => l.seq > (r.newestSeq ?? 0) && this.matches(l));
+      this.heldDropped = 0;
       this.redraw();
+      this.drawSummary();
+      this.drawPause();
+      if (!this.holding) this.release();
     } catch (err) {
+      if (this.lastAsked === asked) this.asking = false;
       this.status.textContent = err.message;
+      this.status.hidden = false;
     }
   }
 
   /** A live line: drawn with the others of the same frame (one layout, not one per line). */
   add(line) {
-    if (this.paused) {
+    if (!this.matches(line)) return;
+    if (this.holding || this.asking) {
       this.held.push(line);
-      if (this.held.length > MAX_LINES) this.held.shift();
+      if (this.held.length > MAX_LINES) {
+        this.held.shift();
+        this.heldDropped++;
+      }
+      this.drawHeld();
       return;
     }
-    if (!this.matches(line)) return;
     this.pending.push(line);
     if (this.pending.length > MAX_LINES) this.pending.shift();
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
@@ -175,13 +226,70 @@ export class LogPanel {
   }
 
   togglePause() {
-    this.paused = !this.paused;
-    if (!this.paused) {
-      const held = this.held;
-      this.held = [];
-      for (const l of held) this.add(l);
+    if (this.holding) this.resume();
+    else {
+      this.paused = true;
+      this.drawPause();
     }
-    this.relabel();
+  }
+
+  /** The operator is reading: new lines wait (and are counted) instead of moving the list. */
+  holdStill() {
+    if (this.reading) return;
+    this.reading = true;
+    this.drawPause();
+  }
+
+  /**
+   * Back to live. Search results are asked again (their lines and counts by event stay the
+   * server's, over the whole ring); otherwise the held lines join the list.
+   */
+  resume() {
+    this.paused = false;
+    this.reading = false;
+    if (this.filtered || this.heldDropped) {
+      void this.query();
+      return;
+    }
+    this.release();
+    this.drawPause();
+  }
+
+  /** Held lines join the list. */
+  release() {
+    const held = this.held;
+    this.held = [];
+    this.heldDropped = 0;
+    for (const l of held) this.add(l);
+    this.drawHeld();
+  }
+
+  /** "12 new lines, paused — resume" over the list while lines wait. */
+  drawHeld() {
+    const n = this.held.length + this.heldDropped;
+    this.heldBar.hidden = !(this.holding && n > 0);
+    if (!this.heldBar.hidden) this.heldBar.textContent = plural('log.held', n, { n: fmtNumber(n, 0) });
+  }
+
+  /**
+   * The search's lines by event, counted by the server over every match: each entry narrows
+   * the search to it (a click again widens it back); the events past twelve are "other".
+   */
+  drawSummary() {
+    const s = this.info?.summary;
+    const show = Boolean(s && this.filtered && s.events.length);
+    this.summary.hidden = !show;
+    this.summary.replaceChildren(
+      ...(show ? summaryItems(s, this.search.events, this.filter.q, (q) => this.setSearch(q)) : []),
+    );
+  }
+
+  /** Runs a search the page asks for (a click on the summary), as if typed. */
+  setSearch(text) {
+    this.searchBox.value = text;
+    this.filter.q = text;
+    clearTimeout(this.timer);
+    void this.query();
   }
 
   matches(l) {
@@ -211,6 +319,7 @@ export class LogPanel {
     }
     this.openSeq = el.line.seq;
     el.after(this.detail(el.line));
+    this.holdStill(); // an open line is being read
   }
 
   /** A line's values, one per row, and buttons for its context. */

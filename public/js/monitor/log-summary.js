@@ -1,0 +1,62 @@
+// The log search's answer by event, as the server counted it over every match in the ring
+// (src/log/log-summary.ts): one button per event, failures first, each narrowing the
+// search to it (`event="…"` added) or, when it is the event searched for, widening back.
+import { fmtNumber, h } from '../dom.js';
+import { currentLang, t } from '../i18n.js';
+
+const RULES = {};
+/** `key.one` or `key.other` for n in the page's language. */
+export function plural(key, n, vars) {
+  RULES[currentLang()] ??= new Intl.PluralRules(currentLang());
+  return t(`${key}.${RULES[currentLang()].select(n)}`, vars);
+}
+
+/** The search with an event's clause added. */
+export const withEvent = (q, filter) => `${q.trim()} ${filter}`.trim();
+
+/** The search without the clause naming this event (however it was typed). */
+export function withoutEvent(q, event) {
+  const kept = q.replace(/(^|\s)event=("[^"]*"?|\S+)/gi, (m, _space, v) =>
+    v.replace(/^"|"$/g, '').toLowerCase() === event.toLowerCase() ? '' : m,
+  );
+  return kept.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The summary's contents. `searched`: the event names the search narrows to (lower case);
+ * `onPick(nextSearchText)` runs the search a click asks for; `q` is the search now.
+ */
+export function summaryItems(summary, searched, q, onPick) {
+  const items = summary.events.map((e) => {
+    const active = searched.includes(e.event.toLowerCase());
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: `log-event ${e.level}${active ? ' active' : ''}`,
+        dataset: { event: e.event },
+        'aria-pressed': String(active),
+        title: active ? t('log.summary.widen') : t('log.summary.narrow', { filter: e.filter ?? '' }),
+        disabled: !e.filter,
+        onclick: () => onPick(active ? withoutEvent(q, e.event) : withEvent(q, e.filter)),
+      },
+      // The event's name is the log's own word, as the lines and the search write it.
+      h('code', { class: 'event', text: e.event }),
+      ' ',
+      h('span', { class: 'count', text: fmtNumber(e.count, 0) }),
+    );
+  });
+  if (summary.other.count > 0)
+    items.push(
+      h(
+        'span',
+        {
+          class: 'log-event other',
+          title: plural('log.summary.otherTitle', summary.other.events, { n: summary.other.events }),
+        },
+        `${t('log.summary.other')} `,
+        h('span', { class: 'count', text: fmtNumber(summary.other.count, 0) }),
+      ),
+    );
+  return [h('span', { class: 'muted', text: t('log.summary') }), ...items];
+}
