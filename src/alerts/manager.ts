@@ -29,6 +29,7 @@ import type { FileIo } from './json-file.js';
 import { decideNotices, emptyResendBook, type Notice, type ResendBook } from './notice-policy.js';
 import type { AlertPayload, Notification } from './notifier.js';
 import { PRESETS } from './presets.js';
+import { channelNotSetUp, checkRuleChannels, presetChannels } from './rule-channels.js';
 import { ruleInputSchema, type Rule, type RuleInput } from './rule-schema.js';
 import { silenceInputSchema, type Silence } from './silence.js';
 import { AlertStateFiles } from './state-files.js';
@@ -72,6 +73,8 @@ export class AlertManager {
   private readonly history: AlertHistory;
   private readonly channels: ChannelSet;
   private readonly context: ContextSources;
+  /** Channels named by rules but not set up, already said in the log since the channels last changed. */
+  private readonly missingSaid = new Set<string>();
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.files = new AlertStateFiles(opts.dataDir, opts.io);
@@ -105,6 +108,7 @@ export class AlertManager {
     this.rules = state.rules;
     this.silences = state.silences;
     this.channels.apply(channelsFromFile(state.channels));
+    this.missingSaid.clear();
     this.history.restore(state.history);
     for (const p of state.problems) this.opts.log.error('alert', 'alert state file unreadable', { problem: p });
     return state.problems;
@@ -162,8 +166,23 @@ export class AlertManager {
     for (const [k, s] of this.states) if (s.ruleId === ruleId) this.states.delete(k);
   }
 
+  /** The channels a rule may name now: the console and those set up. */
+  channelNames(): ReadonlySet<string> {
+    return new Set([CONSOLE, ...this.channels.list.map((c) => c.name)]);
+  }
+
+  /**
+   * Refuses (400 at `channels[i]`) a channel that is not set up; an edit of `ruleId` keeps
+   * the channels it already named, deleted since or not.
+   */
+  checkChannels(channels: readonly string[], ruleId?: string): void {
+    const kept = this.rules.find((r) => r.id === ruleId)?.channels ?? [];
+    checkRuleChannels(channels, this.channelNames(), new Set(kept));
+  }
+
   addRule(input: unknown, id: string = randomUUID()): Rule {
     const rule: Rule = { id, ...ruleInputSchema.parse(input) };
+    checkRuleChannels(rule.channels, this.channelNames());
     const max = this.opts.maxRules ?? 500;
     if (this.rules.length >= max && !this.rules.some((r) => r.id === id)) {
       throw new AppError(
@@ -178,6 +197,7 @@ export class AlertManager {
   updateRule(id: string, input: unknown): Rule | undefined {
     if (!this.rules.some((r) => r.id === id)) return undefined;
     const rule: Rule = { id, ...ruleInputSchema.parse(input) };
+    this.checkChannels(rule.channels, id);
     this.saveRules(this.rules.map((r) => (r.id === id ? rule : r)));
     // A changed rule starts its states afresh.
     this.forgetStates(id);
@@ -192,9 +212,16 @@ export class AlertManager {
     return true;
   }
 
-  importPreset(presetId: string): Rule | undefined {
+  /**
+   * Imports a preset with the channels that exist (the console always does) and says which
+   * of its channels are not set up; importing it again once they are adds them.
+   */
+  importPreset(presetId: string): { rule: Rule; channelsNotSetUp: string[] } | undefined {
     const preset = PRESETS.find((p) => p.id === presetId);
-    return preset ? this.addRule(preset.rule as RuleInput, `preset:${preset.id}`) : undefined;
+    if (!preset) return undefined;
+    const { channels, notSetUp } = presetChannels(preset.rule.channels ?? [CONSOLE], this.channelNames());
+    const rule = this.addRule({ ...preset.rule, channels } satisfies RuleInput, `preset:${preset.id}`);
+    return { rule, channelsNotSetUp: notSetUp };
   }
 
   // ---- silences ----
@@ -232,6 +259,7 @@ export class AlertManager {
   private saveChannels(next: Channel[]): void {
     this.files.channels.save(channelsToFile(next));
     this.channels.apply(next);
+    this.missingSaid.clear();
   }
 
   /** The whole list (or the first version's { email, webhook }). */
@@ -484,22 +512,38 @@ export class AlertManager {
     for (const { channel, status, alerts, resend } of groups.values()) {
       const q = this.channels.queue(channel);
       if (!q) {
-        this.history.push({
-          at: this.opts.clock(),
-          kind: 'delivery',
-          channel,
-          ok: false,
-          detail: `channel ${channel} is not configured`,
-          attempt: 0,
-        });
-        this.opts.log.error('alert', 'alert channel not configured', {
-          channel,
-          alerts: alerts.map((a) => a.ruleName).join(', '),
-        });
+        this.notSetUp(channel, alerts);
         continue;
       }
       q.enqueue({ id: randomUUID(), status, alerts, ...(resend ? { resend: true } : {}) });
     }
+  }
+
+  /**
+   * A rule names a channel that is not set up (deleted since, or an old rules file): each
+   * alert's history says it was not sent there, and the log says so once, as a WARN, until
+   * the channels change, instead of an ERROR per notice.
+   */
+  private notSetUp(channel: string, alerts: readonly AlertPayload[]): void {
+    const at = this.opts.clock();
+    for (const a of alerts)
+      this.history.push({
+        at,
+        kind: 'delivery',
+        channel,
+        ok: false,
+        attempt: 0,
+        ruleId: a.ruleId,
+        labels: { ...a.labels },
+        code: 'CHANNEL_NOT_SET_UP',
+        detail: `not sent: ${channelNotSetUp(channel)}`,
+      });
+    if (this.missingSaid.has(channel)) return;
+    this.missingSaid.add(channel);
+    this.opts.log.warn('alert', 'alert channel not set up', {
+      channel,
+      rules: [...new Set(this.rules.filter((r) => r.channels.includes(channel)).map((r) => r.name))].join(', '),
+    });
   }
 
   /** Acknowledged from a Monitor tab: every tab closes its popup; the state is unchanged. */

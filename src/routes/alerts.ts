@@ -1,13 +1,14 @@
 // The alert API: rules CRUD, presets and import, channels (a list by name; secrets
-// write-only), test notifications, active alerts and history. Every body is strict: an
-// unknown key is a 400 naming it. Mutations need MONITOR_ADMIN_TOKEN (header
-// X-Admin-Token) when one is set.
+// write-only), test notifications, active alerts and history. A rule names only channels
+// that are set up (rule-channels.ts). Every body is strict: an unknown key is a 400
+// naming it. Mutations need MONITOR_ADMIN_TOKEN (header X-Admin-Token) when one is set.
 import type { FastifyInstance } from 'fastify';
 import { z, ZodError } from 'zod';
 import type { HistoryEntry } from '../alerts/history.js';
 import type { AlertManager } from '../alerts/manager.js';
 import { PRESETS } from '../alerts/presets.js';
 import { explainRule } from '../alerts/explain.js';
+import { presetChannels } from '../alerts/rule-channels.js';
 import { rulesYaml } from '../alerts/prometheus-rules.js';
 import { ruleInputSchema, SEVERITIES, type Rule } from '../alerts/rule-schema.js';
 import type { SeriesStore } from '../metrics/series-store.js';
@@ -77,8 +78,11 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   });
 
   // "Test rule": would this rule be firing now on the data of the last hour, and why.
+  // `?ruleId=`: the rule being edited, whose channels deleted since are kept as a save would keep them.
   app.post('/api/monitor/alerts/rules/test', async (request) => {
+    const { ruleId } = parseOrThrow(z.strictObject({ ruleId: z.string().min(1).optional() }), request.query);
     const rule = validated(() => ({ id: 'test', ...ruleInputSchema.parse(request.body) }) as Rule);
+    alerts.checkChannels(rule.channels, ruleId);
     return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
   });
   app.get('/api/monitor/alerts/rules/:id/test', async (request) => {
@@ -88,9 +92,24 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
   });
 
-  app.get('/api/monitor/alerts/presets', async () => ({
-    presets: PRESETS.map((p) => ({ ...p, imported: alerts.rules.some((r) => r.id === `preset:${p.id}`) })),
-  }));
+  // Each preset says which of its channels are not set up (importing it leaves them out)
+  // and, once imported, which of them its rule lacks (import again to add those set up since).
+  app.get('/api/monitor/alerts/presets', async () => {
+    const known = alerts.channelNames();
+    return {
+      presets: PRESETS.map((p) => {
+        const rule = alerts.rules.find((r) => r.id === `preset:${p.id}`);
+        const wanted = p.rule.channels ?? [];
+        return {
+          ...p,
+          imported: rule !== undefined,
+          channelsNotSetUp: presetChannels(wanted, known).notSetUp,
+          channelsLeftOut: rule ? wanted.filter((c) => !rule.channels.includes(c)) : [],
+        };
+      }),
+    };
+  });
+  // Answers { rule, channelsNotSetUp }: the rule as imported, and the preset's channels left out.
   app.post('/api/monitor/alerts/presets/:id/import', admin, async (request) => {
     const { id } = request.params as { id: string };
     return (
