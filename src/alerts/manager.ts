@@ -37,6 +37,9 @@ import { AlertStateFiles } from './state-files.js';
 export type { HistoryEntry } from './history.js';
 export type { OcrSampleSource } from './alert-context.js';
 
+/** Per-request notices an operator can dismiss: the newest 200, so a burst of long requests stays bounded. */
+const DISMISSABLE_REQUEST_NOTICES = 200;
+
 export interface AlertManagerOptions {
   dataDir: string;
   /** How state files are written (tests inject a full or read-only disk). */
@@ -49,7 +52,14 @@ export interface AlertManagerOptions {
   log: EventLog;
   clients: ClientStats;
   broadcast: (n: Notification) => void;
-  broadcastAck: (ack: { ruleId: string; labels: Record<string, string>; by: string; at: number }) => void;
+  /** An acknowledgement, or a per-request notice dismissed (with its requestId): every tab closes the notice. */
+  broadcastAck: (ack: {
+    ruleId: string;
+    labels: Record<string, string>;
+    requestId?: string;
+    by: string;
+    at: number;
+  }) => void;
   monitorUrl: string;
   /** This node's `instance` label and absolute URL (default: the host name, and monitorUrl's origin). */
   site?: AlertSite;
@@ -75,6 +85,8 @@ export class AlertManager {
   private readonly context: ContextSources;
   /** Channels named by rules but not set up, already said in the log since the channels last changed. */
   private readonly missingSaid = new Set<string>();
+  /** Per-request notices on screen, by `ruleId|requestId`, oldest first (bounded). */
+  private readonly requestNotices = new Map<string, Record<string, string>>();
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.files = new AlertStateFiles(opts.dataDir, opts.io);
@@ -490,8 +502,46 @@ export class AlertManager {
       if (rule.severity === 'critical') this.opts.log.error('alert', 'Per-request alert', params);
       else if (rule.severity === 'warning') this.opts.log.warn('alert', 'Per-request alert', params);
       else this.opts.log.info('alert', 'Per-request alert', params, { always: true });
+      if (e.requestId) this.rememberRequestNotice(`${rule.id}|${e.requestId}`, inst.labels);
       this.dispatch([{ channels: rule.channels, resend: false, payload }]);
     }
+  }
+
+  private rememberRequestNotice(key: string, labels: Record<string, string>): void {
+    this.requestNotices.delete(key);
+    this.requestNotices.set(key, labels);
+    if (this.requestNotices.size > DISMISSABLE_REQUEST_NOTICES)
+      this.requestNotices.delete(this.requestNotices.keys().next().value!);
+  }
+
+  /**
+   * A per-request notice dismissed from a Monitor tab: every tab closes it. It has no state
+   * to acknowledge (each request is its own alert, over once raised); false when no such
+   * notice is on screen (dismissed already, or older than the last 200).
+   */
+  dismissRequestNotice(ruleId: string, requestId: string, by: string): boolean {
+    const key = `${ruleId}|${requestId}`;
+    const labels = this.requestNotices.get(key);
+    if (!labels) return false;
+    this.requestNotices.delete(key);
+    const at = this.opts.clock();
+    this.history.push({
+      at,
+      kind: 'state',
+      ruleId,
+      labels: { ...labels },
+      from: 'firing',
+      to: 'inactive',
+      requestId,
+      detail: `dismissed by ${by}`,
+    });
+    this.opts.broadcastAck({ ruleId, labels, requestId, by, at });
+    return true;
+  }
+
+  /** Whether a rule raises one notice per request (dismissed, not acknowledged). */
+  isPerRequest(ruleId: string): boolean {
+    return this.rules.some((r) => r.id === ruleId && r.perRequest);
   }
 
   /** Alerts of one check to one channel go out as one message (a keep-alive only when all of them are). */

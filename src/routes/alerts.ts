@@ -166,16 +166,34 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   });
 
   app.get('/api/monitor/alerts/active', async () => ({ alerts: alerts.active() }));
-  // Acknowledge a firing alert from the console popup: every open tab closes it.
+  // Acknowledge a firing alert from the console popup, or dismiss a per-request notice (by
+  // its requestId: it has no state to acknowledge): every open tab closes it.
   app.post('/api/monitor/alerts/active/ack', async (request) => {
     const body = parseOrThrow(
       z.strictObject({
         ruleId: z.string().min(1),
         labels: z.record(z.string(), z.string()).default({}),
         by: z.string().max(100).default('operator'),
+        /** A per-request notice: the request it is about (it is dismissed, not acknowledged). */
+        requestId: z.string().min(1).max(200).optional(),
       }),
       request.body,
     );
+    if (body.requestId !== undefined) {
+      if (!alerts.dismissRequestNotice(body.ruleId, body.requestId, body.by))
+        throw new AppError(
+          'NOT_FOUND',
+          `No notice of rule ${body.ruleId} for request ${body.requestId} (dismissed already, or not among the last 200)`,
+          { field: 'requestId' },
+        );
+      return { dismissed: true };
+    }
+    if (alerts.isPerRequest(body.ruleId))
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `requestId: rule ${body.ruleId} raises one notice per request; dismiss one with its requestId`,
+        { field: 'requestId' },
+      );
     if (!alerts.acknowledge(body.ruleId, body.labels, body.by))
       throw new AppError(
         'NOT_FOUND',
