@@ -342,6 +342,9 @@ const dict = {
     'history.sent': 'sent',
     'history.failed': 'failed',
     'history.silenced': 'held back by a silence',
+    // Notices and channels not set up (issue 19): popups.js, presets.js, rules.js, history.js, rule-form.js.
+    'alert.request': 'request {id} · client {client}',
+    'action.dismiss': 'dismiss the notice',
     'card.expand': 'Expand: full series',
     'card.avg': 'avg',
     'card.gpu.of': 'of {n}',
@@ -699,6 +702,9 @@ const dict = {
     'history.sent': '已发送',
     'history.failed': '失败',
     'history.silenced': '被静默拦下',
+    // Notices and channels not set up (issue 19): popups.js, presets.js, rules.js, history.js, rule-form.js.
+    'alert.request': '请求 {id} · 调用方 {client}',
+    'action.dismiss': '关闭通知',
     'preset.gpu-memory-pressure.name': 'GPU 显存持续高压',
     'preset.gpu-memory-pressure.desc': 'GPU 显存连续 3 次检查高于 90 %（低于 85 % 才恢复）。',
     'preset.gpu-memory-critical.name': 'GPU 显存严重不足',
