@@ -6,6 +6,8 @@
 export const ErrorCodes = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
+  /** A rule names a channel that is not set up (Settings → Channels): the field says which. */
+  CHANNEL_NOT_SET_UP: 400,
   UNAUTHORIZED: 401,
   HOST_NOT_ALLOWED: 403,
   ORIGIN_NOT_ALLOWED: 403,

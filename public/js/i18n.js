@@ -351,6 +351,18 @@ const dict = {
     'history.sent': 'sent',
     'history.failed': 'failed',
     'history.silenced': 'held back by a silence',
+    // Notices and channels not set up (issue 19): popups.js, presets.js, rules.js, history.js, rule-form.js.
+    'alert.request': 'request {id} · client {client}',
+    'action.dismiss': 'dismiss the notice',
+    'channel.missing.title': 'Not set up: nothing is sent there. Set it up in the Channels tab, or edit the rule.',
+    'history.channelNotSetUp':
+      'not sent: no channel named "{c}"; set one up in the Channels tab or remove it from the rule',
+    'rule.channel.notSetUp': 'no channel named "{c}"; set one up in the Channels tab or remove it',
+    'presets.without': 'Without {c}: not set up yet.',
+    'presets.importedWithout':
+      'Imported without {c}: not set up yet, so its notices go to the console. Set up {c} in the Channels tab, then import again to add it.',
+    'presets.canAdd': '{c} is set up now: import again to add it.',
+    'presets.importAgain': 'Import again',
     'card.expand': 'Expand: full series',
     'card.avg': 'avg',
     'card.gpu.of': 'of {n}',
@@ -717,6 +729,17 @@ const dict = {
     'history.sent': '已发送',
     'history.failed': '失败',
     'history.silenced': '被静默拦下',
+    // Notices and channels not set up (issue 19): popups.js, presets.js, rules.js, history.js, rule-form.js.
+    'alert.request': '请求 {id} · 调用方 {client}',
+    'action.dismiss': '关闭通知',
+    'channel.missing.title': '尚未设置：不会发往这里。请在“通知渠道”页设置，或编辑规则。',
+    'history.channelNotSetUp': '未发送：没有名为“{c}”的渠道；请在“通知渠道”页设置，或从规则中移除',
+    'rule.channel.notSetUp': '没有名为“{c}”的渠道：请在“通知渠道”页设置，或取消勾选',
+    'presets.without': '不含 {c}：尚未设置。',
+    'presets.importedWithout':
+      '已导入，但不含 {c}：尚未设置，通知只发往控制台。在“通知渠道”页设置 {c} 后再导入一次即可加上。',
+    'presets.canAdd': '{c} 已设置：再导入一次即可加上。',
+    'presets.importAgain': '再次导入',
     'preset.gpu-memory-pressure.name': 'GPU 显存持续高压',
     'preset.gpu-memory-pressure.desc': 'GPU 显存连续 3 次检查高于 90 %（低于 85 % 才恢复）。',
     'preset.gpu-memory-critical.name': 'GPU 显存严重不足',

@@ -109,6 +109,7 @@ function init() {
     cards?.rerender();
     host?.rerender();
     firing?.render();
+    popups?.relabel();
     model?.relabel();
     log?.relabel();
     if (settings && !$('settings').hidden) void settings.render();

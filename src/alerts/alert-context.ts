@@ -1,9 +1,10 @@
 // What a notice tells the operator beyond "it fired": the value against the threshold,
-// the breaching checks, the last ERROR line and the WARN lines before it, GPU
-// temperatures, the top client of the last 5 minutes, a link to the Monitor, and, when
-// asked, the recent model requests or the lowest-confidence OCR images. Reads the log,
-// the store and the client stats; sends nothing.
-import type { EventLog } from '../log/event-log.js';
+// the breaching checks, the last ERROR line of the alert's module (never the Monitor's
+// own delivery errors) and the WARN lines before it, GPU temperatures, the top client of
+// the last 5 minutes, a link to the Monitor, and, when asked, the recent model requests
+// or the lowest-confidence OCR images. Reads the log, the store and the client stats;
+// sends nothing.
+import type { EventLog, LogLine } from '../log/event-log.js';
 import { formatLine } from '../log/event-log.js';
 import type { ClientStats } from '../metrics/client-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
@@ -33,6 +34,60 @@ export interface ContextSources {
 const SAMPLES_PER_ALERT = 3;
 const MODEL_MODULES = new Set(['vlm', 'gui', 'ocr', 'video']);
 
+/** The Monitor's own module: its lines are about notices (a channel down), never a service's cause. */
+const OWN_MODULE = 'alert';
+/** Log modules a metric's name starts with (`ocr_confidence_mean` → ocr). */
+const METRIC_MODULES = new Set(['ocr', 'gui', 'video', 'gpu']);
+
+/** The log module an alert is about: its `module` label, else its metric's prefix; undefined for the service as a whole. */
+function moduleOf(rule: Rule, labels: Record<string, string>): string | undefined {
+  if (labels.module) return labels.module;
+  const prefix = rule.metric.slice(0, rule.metric.indexOf('_'));
+  return METRIC_MODULES.has(prefix) ? prefix : undefined;
+}
+
+/** How far back a module's own ERROR is looked for before another module's will do (kept lines). */
+const OWN_LOOKBACK = 10_000;
+/** How far before its ERROR a WARN line still counts as leading up to it (kept lines). */
+const WARN_LOOKBACK = 200;
+
+/**
+ * The ERROR line that says most about an alert, and up to three WARN lines of the same
+ * module before it: the last ERROR of the alert's own module; where that module has none
+ * in the last OWN_LOOKBACK lines (or the alert has no module: latency, error rate), the
+ * last ERROR of any module but the Monitor's own. A delivery failure ("alert delivery
+ * failed", a channel not set up) is never the cause of an alert, so the alert module's
+ * lines are never picked.
+ */
+export function errorContext(
+  log: EventLog,
+  module: string | undefined,
+): { lastError?: LogLine; warningsBefore: LogLine[] } {
+  let own: LogLine | undefined;
+  let other: LogLine | undefined;
+  let scanned = 0;
+  for (const line of log.newestFirst()) {
+    if (line.level === 'ERROR' && line.module !== OWN_MODULE) {
+      if (line.module === module) {
+        own = line;
+        break;
+      }
+      other ??= line;
+      if (module === undefined) break;
+    }
+    if (++scanned >= OWN_LOOKBACK && other) break;
+  }
+  const lastError = own ?? other;
+  if (!lastError) return { warningsBefore: [] };
+  const warningsBefore: LogLine[] = [];
+  for (let seq = lastError.seq - 1; seq > lastError.seq - WARN_LOOKBACK && warningsBefore.length < 3; seq--) {
+    const line = log.get(seq);
+    if (!line) break;
+    if (line.level === 'WARN' && line.module === lastError.module) warningsBefore.push(line);
+  }
+  return { lastError, warningsBefore };
+}
+
 /**
  * One alert as every channel receives it. `resolvedAt`: when a resolved alert ended (now
  * for a fresh resolve; the original time when it is sent again).
@@ -45,15 +100,7 @@ export function alertPayload(
   now: number,
   resolvedAt = now,
 ): AlertPayload {
-  const errors = src.log.query({ level: 'ERROR', limit: 1 });
-  const lastError = errors[0];
-  const warningsBefore = lastError
-    ? src.log
-        .query({ level: 'WARN', limit: 20 })
-        .filter((l) => l.level === 'WARN' && l.seq < lastError.seq)
-        .slice(0, 3)
-        .map(formatLine)
-    : [];
+  const { lastError, warningsBefore } = errorContext(src.log, moduleOf(rule, inst.labels));
   const gpuTemperatureCelsius: Record<string, number> = {};
   for (const s of src.store.find('gpu_temperature_celsius')) {
     const p = s.ring.last();
@@ -66,7 +113,7 @@ export function alertPayload(
     op: rule.op,
     breachPoints: inst.breachPoints,
     lastError: lastError ? formatLine(lastError) : null,
-    warningsBefore,
+    warningsBefore: warningsBefore.map(formatLine),
     gpuTemperatureCelsius,
     topClient: top ? `${top.client} (${top.gpuSeconds.toFixed(1)} GPU-s, ${top.requests} requests in 5 min)` : null,
     monitorUrl: src.monitorUrl,

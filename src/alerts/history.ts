@@ -20,6 +20,8 @@ export const historyEntrySchema = z.looseObject({
   channel: z.string().optional(),
   ok: z.boolean().optional(),
   detail: z.string().optional(),
+  /** A stable code for a detail the UI says in its own words (CHANNEL_NOT_SET_UP). */
+  code: z.string().optional(),
   attempt: z.number().optional(),
   /** Per-request alerts: the request that raised it. */
   requestId: z.string().optional(),

@@ -29,12 +29,16 @@ import type { FileIo } from './json-file.js';
 import { decideNotices, emptyResendBook, type Notice, type ResendBook } from './notice-policy.js';
 import type { AlertPayload, Notification } from './notifier.js';
 import { PRESETS } from './presets.js';
+import { channelNotSetUp, checkRuleChannels, presetChannels } from './rule-channels.js';
 import { ruleInputSchema, type Rule, type RuleInput } from './rule-schema.js';
 import { silenceInputSchema, type Silence } from './silence.js';
 import { AlertStateFiles } from './state-files.js';
 
 export type { HistoryEntry } from './history.js';
 export type { OcrSampleSource } from './alert-context.js';
+
+/** Per-request notices an operator can dismiss: the newest 200, so a burst of long requests stays bounded. */
+const DISMISSABLE_REQUEST_NOTICES = 200;
 
 export interface AlertManagerOptions {
   dataDir: string;
@@ -48,7 +52,14 @@ export interface AlertManagerOptions {
   log: EventLog;
   clients: ClientStats;
   broadcast: (n: Notification) => void;
-  broadcastAck: (ack: { ruleId: string; labels: Record<string, string>; by: string; at: number }) => void;
+  /** An acknowledgement, or a per-request notice dismissed (with its requestId): every tab closes the notice. */
+  broadcastAck: (ack: {
+    ruleId: string;
+    labels: Record<string, string>;
+    requestId?: string;
+    by: string;
+    at: number;
+  }) => void;
   monitorUrl: string;
   /** This node's `instance` label and absolute URL (default: the host name, and monitorUrl's origin). */
   site?: AlertSite;
@@ -72,6 +83,10 @@ export class AlertManager {
   private readonly history: AlertHistory;
   private readonly channels: ChannelSet;
   private readonly context: ContextSources;
+  /** Channels named by rules but not set up, already said in the log since the channels last changed. */
+  private readonly missingSaid = new Set<string>();
+  /** Per-request notices on screen, by `ruleId|requestId`, oldest first (bounded). */
+  private readonly requestNotices = new Map<string, Record<string, string>>();
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.files = new AlertStateFiles(opts.dataDir, opts.io);
@@ -105,6 +120,7 @@ export class AlertManager {
     this.rules = state.rules;
     this.silences = state.silences;
     this.channels.apply(channelsFromFile(state.channels));
+    this.missingSaid.clear();
     this.history.restore(state.history);
     for (const p of state.problems) this.opts.log.error('alert', 'alert state file unreadable', { problem: p });
     return state.problems;
@@ -162,8 +178,23 @@ export class AlertManager {
     for (const [k, s] of this.states) if (s.ruleId === ruleId) this.states.delete(k);
   }
 
+  /** The channels a rule may name now: the console and those set up. */
+  channelNames(): ReadonlySet<string> {
+    return new Set([CONSOLE, ...this.channels.list.map((c) => c.name)]);
+  }
+
+  /**
+   * Refuses (400 at `channels[i]`) a channel that is not set up; an edit of `ruleId` keeps
+   * the channels it already named, deleted since or not.
+   */
+  checkChannels(channels: readonly string[], ruleId?: string): void {
+    const kept = this.rules.find((r) => r.id === ruleId)?.channels ?? [];
+    checkRuleChannels(channels, this.channelNames(), new Set(kept));
+  }
+
   addRule(input: unknown, id: string = randomUUID()): Rule {
     const rule: Rule = { id, ...ruleInputSchema.parse(input) };
+    checkRuleChannels(rule.channels, this.channelNames());
     const max = this.opts.maxRules ?? 500;
     if (this.rules.length >= max && !this.rules.some((r) => r.id === id)) {
       throw new AppError(
@@ -178,6 +209,7 @@ export class AlertManager {
   updateRule(id: string, input: unknown): Rule | undefined {
     if (!this.rules.some((r) => r.id === id)) return undefined;
     const rule: Rule = { id, ...ruleInputSchema.parse(input) };
+    this.checkChannels(rule.channels, id);
     this.saveRules(this.rules.map((r) => (r.id === id ? rule : r)));
     // A changed rule starts its states afresh.
     this.forgetStates(id);
@@ -192,9 +224,16 @@ export class AlertManager {
     return true;
   }
 
-  importPreset(presetId: string): Rule | undefined {
+  /**
+   * Imports a preset with the channels that exist (the console always does) and says which
+   * of its channels are not set up; importing it again once they are adds them.
+   */
+  importPreset(presetId: string): { rule: Rule; channelsNotSetUp: string[] } | undefined {
     const preset = PRESETS.find((p) => p.id === presetId);
-    return preset ? this.addRule(preset.rule as RuleInput, `preset:${preset.id}`) : undefined;
+    if (!preset) return undefined;
+    const { channels, notSetUp } = presetChannels(preset.rule.channels ?? [CONSOLE], this.channelNames());
+    const rule = this.addRule({ ...preset.rule, channels } satisfies RuleInput, `preset:${preset.id}`);
+    return { rule, channelsNotSetUp: notSetUp };
   }
 
   // ---- silences ----
@@ -232,6 +271,7 @@ export class AlertManager {
   private saveChannels(next: Channel[]): void {
     this.files.channels.save(channelsToFile(next));
     this.channels.apply(next);
+    this.missingSaid.clear();
   }
 
   /** The whole list (or the first version's { email, webhook }). */
@@ -462,8 +502,46 @@ export class AlertManager {
       if (rule.severity === 'critical') this.opts.log.error('alert', 'Per-request alert', params);
       else if (rule.severity === 'warning') this.opts.log.warn('alert', 'Per-request alert', params);
       else this.opts.log.info('alert', 'Per-request alert', params, { always: true });
+      if (e.requestId) this.rememberRequestNotice(`${rule.id}|${e.requestId}`, inst.labels);
       this.dispatch([{ channels: rule.channels, resend: false, payload }]);
     }
+  }
+
+  private rememberRequestNotice(key: string, labels: Record<string, string>): void {
+    this.requestNotices.delete(key);
+    this.requestNotices.set(key, labels);
+    if (this.requestNotices.size > DISMISSABLE_REQUEST_NOTICES)
+      this.requestNotices.delete(this.requestNotices.keys().next().value!);
+  }
+
+  /**
+   * A per-request notice dismissed from a Monitor tab: every tab closes it. It has no state
+   * to acknowledge (each request is its own alert, over once raised); false when no such
+   * notice is on screen (dismissed already, or older than the last 200).
+   */
+  dismissRequestNotice(ruleId: string, requestId: string, by: string): boolean {
+    const key = `${ruleId}|${requestId}`;
+    const labels = this.requestNotices.get(key);
+    if (!labels) return false;
+    this.requestNotices.delete(key);
+    const at = this.opts.clock();
+    this.history.push({
+      at,
+      kind: 'state',
+      ruleId,
+      labels: { ...labels },
+      from: 'firing',
+      to: 'inactive',
+      requestId,
+      detail: `dismissed by ${by}`,
+    });
+    this.opts.broadcastAck({ ruleId, labels, requestId, by, at });
+    return true;
+  }
+
+  /** Whether a rule raises one notice per request (dismissed, not acknowledged). */
+  isPerRequest(ruleId: string): boolean {
+    return this.rules.some((r) => r.id === ruleId && r.perRequest);
   }
 
   /** Alerts of one check to one channel go out as one message (a keep-alive only when all of them are). */
@@ -484,22 +562,38 @@ export class AlertManager {
     for (const { channel, status, alerts, resend } of groups.values()) {
       const q = this.channels.queue(channel);
       if (!q) {
-        this.history.push({
-          at: this.opts.clock(),
-          kind: 'delivery',
-          channel,
-          ok: false,
-          detail: `channel ${channel} is not configured`,
-          attempt: 0,
-        });
-        this.opts.log.error('alert', 'alert channel not configured', {
-          channel,
-          alerts: alerts.map((a) => a.ruleName).join(', '),
-        });
+        this.notSetUp(channel, alerts);
         continue;
       }
       q.enqueue({ id: randomUUID(), status, alerts, ...(resend ? { resend: true } : {}) });
     }
+  }
+
+  /**
+   * A rule names a channel that is not set up (deleted since, or an old rules file): each
+   * alert's history says it was not sent there, and the log says so once, as a WARN, until
+   * the channels change, instead of an ERROR per notice.
+   */
+  private notSetUp(channel: string, alerts: readonly AlertPayload[]): void {
+    const at = this.opts.clock();
+    for (const a of alerts)
+      this.history.push({
+        at,
+        kind: 'delivery',
+        channel,
+        ok: false,
+        attempt: 0,
+        ruleId: a.ruleId,
+        labels: { ...a.labels },
+        code: 'CHANNEL_NOT_SET_UP',
+        detail: `not sent: ${channelNotSetUp(channel)}`,
+      });
+    if (this.missingSaid.has(channel)) return;
+    this.missingSaid.add(channel);
+    this.opts.log.warn('alert', 'alert channel not set up', {
+      channel,
+      rules: [...new Set(this.rules.filter((r) => r.channels.includes(channel)).map((r) => r.name))].join(', '),
+    });
   }
 
   /** Acknowledged from a Monitor tab: every tab closes its popup; the state is unchanged. */

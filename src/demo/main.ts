@@ -1,18 +1,17 @@
 // `npm run demo`: the WebUI server in front of a simulated Qwen3-VL backend, with two
 // simulated GPUs and light traffic, so the whole Monitor moves on a laptop.
 // `npm run demo -- --incident` plays the tutorial's incident over and over (two calm
-// minutes, three of incident) with the alert presets it needs imported;
-// `--incident=now` starts with the incident. Everything
-// simulated says so (the log, the GPU cards, the API's `simulated: true`).
+// minutes, three of incident) with the alert presets it needs imported (notifying the
+// console only, unless channels were set up in DATA_DIR); `--incident=now` starts with
+// the incident. Everything simulated says so (the log, the GPU cards, the API's
+// `simulated: true`).
 import { loadConfig, ConfigError, type Config } from '../config.js';
 import { startServer } from '../server.js';
 import { SIMULATED_MODEL, startFakeUpstream } from './fake-upstream.js';
+import { importIncidentPresets } from './incident-presets.js';
 import { INCIDENT_LOOP, PHASES, phaseAt, type Phase } from './scenario.js';
 import { SimulatedGpus } from './simulated-gpus.js';
 import { startTraffic, type Traffic } from './traffic.js';
-
-/** The presets an operator rehearsing the drill wants firing. */
-const INCIDENT_PRESETS = ['p95-latency', 'ocr-degradation', 'ocr-preprocessing', 'error-rate'];
 
 async function main(): Promise<void> {
   const flag = process.argv.find((a) => a === '--incident' || a.startsWith('--incident='));
@@ -52,7 +51,11 @@ async function main(): Promise<void> {
   traffic.setProfile(PHASES.normal.traffic);
   if (!incident) return;
 
-  for (const id of INCIDENT_PRESETS) built.alerts?.importPreset(id);
+  const notSetUp = built.alerts ? importIncidentPresets(built.alerts) : [];
+  if (notSetUp.length)
+    process.stderr.write(
+      `  Alert presets imported without ${notSetUp.join(', ')} (not set up): notices go to the console; set up a channel in Settings → Channels to send them further.\n`,
+    );
   const started = Date.now();
   let phase: Phase = 'normal';
   process.stderr.write(

@@ -1,13 +1,14 @@
 // The alert API: rules CRUD, presets and import, channels (a list by name; secrets
-// write-only), test notifications, active alerts and history. Every body is strict: an
-// unknown key is a 400 naming it. Mutations need MONITOR_ADMIN_TOKEN (header
-// X-Admin-Token) when one is set.
+// write-only), test notifications, active alerts and history. A rule names only channels
+// that are set up (rule-channels.ts). Every body is strict: an unknown key is a 400
+// naming it. Mutations need MONITOR_ADMIN_TOKEN (header X-Admin-Token) when one is set.
 import type { FastifyInstance } from 'fastify';
 import { z, ZodError } from 'zod';
 import type { HistoryEntry } from '../alerts/history.js';
 import type { AlertManager } from '../alerts/manager.js';
 import { PRESETS } from '../alerts/presets.js';
 import { explainRule } from '../alerts/explain.js';
+import { presetChannels } from '../alerts/rule-channels.js';
 import { rulesYaml } from '../alerts/prometheus-rules.js';
 import { ruleInputSchema, SEVERITIES, type Rule } from '../alerts/rule-schema.js';
 import type { SeriesStore } from '../metrics/series-store.js';
@@ -77,8 +78,11 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   });
 
   // "Test rule": would this rule be firing now on the data of the last hour, and why.
+  // `?ruleId=`: the rule being edited, whose channels deleted since are kept as a save would keep them.
   app.post('/api/monitor/alerts/rules/test', async (request) => {
+    const { ruleId } = parseOrThrow(z.strictObject({ ruleId: z.string().min(1).optional() }), request.query);
     const rule = validated(() => ({ id: 'test', ...ruleInputSchema.parse(request.body) }) as Rule);
+    alerts.checkChannels(rule.channels, ruleId);
     return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
   });
   app.get('/api/monitor/alerts/rules/:id/test', async (request) => {
@@ -88,9 +92,24 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
   });
 
-  app.get('/api/monitor/alerts/presets', async () => ({
-    presets: PRESETS.map((p) => ({ ...p, imported: alerts.rules.some((r) => r.id === `preset:${p.id}`) })),
-  }));
+  // Each preset says which of its channels are not set up (importing it leaves them out)
+  // and, once imported, which of them its rule lacks (import again to add those set up since).
+  app.get('/api/monitor/alerts/presets', async () => {
+    const known = alerts.channelNames();
+    return {
+      presets: PRESETS.map((p) => {
+        const rule = alerts.rules.find((r) => r.id === `preset:${p.id}`);
+        const wanted = p.rule.channels ?? [];
+        return {
+          ...p,
+          imported: rule !== undefined,
+          channelsNotSetUp: presetChannels(wanted, known).notSetUp,
+          channelsLeftOut: rule ? wanted.filter((c) => !rule.channels.includes(c)) : [],
+        };
+      }),
+    };
+  });
+  // Answers { rule, channelsNotSetUp }: the rule as imported, and the preset's channels left out.
   app.post('/api/monitor/alerts/presets/:id/import', admin, async (request) => {
     const { id } = request.params as { id: string };
     return (
@@ -147,16 +166,34 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   });
 
   app.get('/api/monitor/alerts/active', async () => ({ alerts: alerts.active() }));
-  // Acknowledge a firing alert from the console popup: every open tab closes it.
+  // Acknowledge a firing alert from the console popup, or dismiss a per-request notice (by
+  // its requestId: it has no state to acknowledge): every open tab closes it.
   app.post('/api/monitor/alerts/active/ack', async (request) => {
     const body = parseOrThrow(
       z.strictObject({
         ruleId: z.string().min(1),
         labels: z.record(z.string(), z.string()).default({}),
         by: z.string().max(100).default('operator'),
+        /** A per-request notice: the request it is about (it is dismissed, not acknowledged). */
+        requestId: z.string().min(1).max(200).optional(),
       }),
       request.body,
     );
+    if (body.requestId !== undefined) {
+      if (!alerts.dismissRequestNotice(body.ruleId, body.requestId, body.by))
+        throw new AppError(
+          'NOT_FOUND',
+          `No notice of rule ${body.ruleId} for request ${body.requestId} (dismissed already, or not among the last 200)`,
+          { field: 'requestId' },
+        );
+      return { dismissed: true };
+    }
+    if (alerts.isPerRequest(body.ruleId))
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `requestId: rule ${body.ruleId} raises one notice per request; dismiss one with its requestId`,
+        { field: 'requestId' },
+      );
     if (!alerts.acknowledge(body.ruleId, body.labels, body.by))
       throw new AppError(
         'NOT_FOUND',

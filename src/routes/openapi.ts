@@ -112,7 +112,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /api/monitor/alerts/rules': { tag: 'Alerts', summary: 'Creates a rule', body: ruleInputSchema },
   'POST /api/monitor/alerts/rules/test': {
     tag: 'Alerts',
-    summary: 'Would this rule be firing now, and why (replays the last hour)',
+    summary:
+      'Would this rule be firing now, and why (replays the last hour); ?ruleId= tests an edit of that rule, keeping the channels it already names',
     body: ruleInputSchema,
   },
   'GET /api/monitor/alerts/rules/export.prometheus.yml': {
@@ -130,7 +131,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/monitor/alerts/presets': { tag: 'Alerts', summary: 'Ready-made rules' },
   'POST /api/monitor/alerts/presets/:id/import': {
     tag: 'Alerts',
-    summary: 'Imports a preset (idempotent)',
+    summary: 'Imports a preset with the channels that are set up (idempotent); answers { rule, channelsNotSetUp }',
     params: id,
   },
   'GET /api/monitor/alerts/silences': { tag: 'Alerts', summary: 'Silences' },
@@ -179,7 +180,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/monitor/alerts/active': { tag: 'Alerts', summary: 'What is pending or firing' },
   'POST /api/monitor/alerts/active/ack': {
     tag: 'Alerts',
-    summary: 'Acknowledges a firing alert in every open Monitor tab',
+    summary:
+      'Acknowledges a firing alert in every open Monitor tab, or dismisses a per-request notice (with its requestId)',
   },
   'GET /api/monitor/alerts/history': { tag: 'Alerts', summary: 'State changes and delivery attempts' },
 };

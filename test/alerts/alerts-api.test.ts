@@ -39,8 +39,10 @@ const gpuRule = {
   threshold: 90,
   consecutiveChecks: 3,
   severity: 'warning',
-  channels: ['console', 'webhook'],
+  channels: ['console'],
 };
+/** The same rule, notifying the channel named webhook too (set up first: a rule names only channels that exist). */
+const hookRule = { ...gpuRule, channels: ['console', 'webhook'] };
 
 describe('alert rules over the API', () => {
   it('creates, reads, updates and deletes rules, names the bad field, and keeps them across a restart', async () => {
@@ -116,7 +118,7 @@ describe('alert delivery', () => {
       secretSet: true,
     });
     expect(JSON.stringify(channels.json)).not.toContain('hook-secret');
-    await api(app, '/rules', 'POST', gpuRule);
+    await api(app, '/rules', 'POST', hookRule);
 
     const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
     const popups: any[] = [];
@@ -175,7 +177,7 @@ describe('alert delivery', () => {
     const flaky = await receiver((n) => ({ status: n === 0 ? 500 : 200 }));
     const { app, clock } = await startWith();
     await api(app, '/channels', 'PUT', { webhook: { url: flaky.url, format: 'slack' } });
-    await api(app, '/rules', 'POST', { ...gpuRule, consecutiveChecks: 1 });
+    await api(app, '/rules', 'POST', { ...hookRule, consecutiveChecks: 1 });
     app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), 99);
     app.monitor!.check(clock());
     await app.alerts!.idle();
@@ -190,7 +192,7 @@ describe('alert delivery', () => {
     // Now a webhook that never answers in time: recorded as failed, console still delivered.
     const dead = await receiver(() => ({ status: 200, delayMs: 2_000 }));
     await api(app, '/channels', 'PUT', { webhook: { url: dead.url, format: 'generic', timeoutMs: 100 } });
-    await api(app, '/rules', 'POST', { ...gpuRule, name: 'other', labels: { gpu: '1' }, consecutiveChecks: 1 });
+    await api(app, '/rules', 'POST', { ...hookRule, name: 'other', labels: { gpu: '1' }, consecutiveChecks: 1 });
     clock.advance(10_000);
     app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '1' }, clock(), 99);
     app.monitor!.check(clock());
@@ -397,7 +399,7 @@ describe('webhook formats and grouping', () => {
     const hook = await receiver();
     const { app, clock } = await startWith();
     await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'alertmanager' } });
-    await api(app, '/rules', 'POST', { ...gpuRule, labels: {}, consecutiveChecks: 1 });
+    await api(app, '/rules', 'POST', { ...hookRule, labels: {}, consecutiveChecks: 1 });
     for (const gpu of ['0', '1', '2'])
       app.monitor!.store.record('gpu_memory_utilization_percent', { gpu }, clock(), 99);
     app.monitor!.check(clock());

@@ -280,6 +280,11 @@ describe('the first version of alert-channels.json', () => {
     const hook = await receiver();
     const first = await startWith();
     const dir = first.app.dataDir;
+    // A rule names channels that exist: set up (in the first version's shape) before the rule.
+    await api(first.app, '/channels', 'PUT', {
+      email: { host: '127.0.0.1', port: 2525, from: 'monitor@example.com', to: ['ops@example.com'] },
+      webhook: { url: `${hook.base}/hook`, format: 'generic' },
+    });
     await api(first.app, '/rules', 'POST', hotRule(['console', 'webhook', 'email']));
     await first.app.close();
     cleanups.pop();

@@ -1,6 +1,7 @@
 // Per-request rules from every module: each matching OCR, GUI, video or chat request
 // raises its own alert, carrying its request id, client and module; each writes a log
 // line at the rule's severity (info too, whatever the sampling), and history keeps them.
+// Each notice is dismissed by its request id (there is no state to acknowledge).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
@@ -126,5 +127,55 @@ describe('per-request alerts', () => {
         'WARN big warning',
       ]);
     });
+  });
+
+  it('are dismissed by their request id from any tab, once; acknowledging one without it says how', async () => {
+    const fake = await startFakeUpstream({
+      behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0, tokens: 2 },
+    });
+    const app = await startApp({ UPSTREAM_URL: fake.url }, { probes: false, alertSleep: async () => {} });
+    cleanups.push(
+      () => fake.close(),
+      () => app.close(),
+    );
+    const rule = (
+      await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, {
+        name: 'Long-context risk',
+        metric: 'input_token_count',
+        op: '>',
+        threshold: 100,
+        perRequest: true,
+        severity: 'info',
+      })
+    ).json;
+    const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
+    const messages: any[] = [];
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString());
+      if (msg.type === 'alert') messages.push(msg.data);
+    });
+    await new Promise((r) => ws.on('open', r));
+    cleanups.push(async () => ws.close());
+    const sent = await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage('x '.repeat(500)), {
+      'x-client-id': 'batch-job',
+    });
+    const requestId = sent.headers.get('x-request-id')!;
+    await vi.waitFor(() => expect(messages).toHaveLength(1));
+    expect(messages[0].alerts[0].context.request).toMatchObject({ requestId, client: 'batch-job' });
+
+    const ack = (body: unknown) => postJson(`${app.baseUrl}/api/monitor/alerts/active/ack`, body);
+    const asAck = await ack({ ruleId: rule.id, labels: { module: 'vlm' } });
+    expect(asAck.status).toBe(400);
+    expect(asAck.json.error).toMatchObject({ field: 'requestId' });
+    expect(asAck.json.error.message).toContain('raises one notice per request; dismiss one with its requestId');
+
+    const dismissed = await ack({ ruleId: rule.id, labels: { module: 'vlm' }, requestId, by: 'lin' });
+    expect(dismissed).toMatchObject({ status: 200, json: { dismissed: true } });
+    await vi.waitFor(() => expect(messages).toHaveLength(2));
+    expect(messages[1]).toMatchObject({ ack: true, ruleId: rule.id, requestId, labels: { module: 'vlm' }, by: 'lin' });
+    expect((await ack({ ruleId: rule.id, requestId })).status).toBe(404);
+    const history = ((await (await fetch(`${app.baseUrl}/api/monitor/alerts/history?ruleId=${rule.id}`)).json()) as any)
+      .history;
+    expect(history[0]).toMatchObject({ requestId, from: 'firing', to: 'inactive', detail: 'dismissed by lin' });
   });
 });

@@ -42,7 +42,7 @@ const RULE = {
   op: '>',
   threshold: 85,
   consecutiveChecks: 1,
-  channels: ['console', 'webhook'],
+  channels: ['console'],
 };
 const SILENCE = { kind: 'daily', start: '01:50', end: '02:10', timeZone: 'Asia/Shanghai' };
 const CHANNELS = { webhook: { url: 'https://hooks.example/alerts', format: 'generic' } };

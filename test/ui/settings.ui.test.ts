@@ -1,6 +1,7 @@
 // ⚙ Settings as the tutorial walks it, in real Chromium: the five tabs, "+ Add Rule" opening
 // the form, every kind of rule the engine takes made through the form, the searchable
-// metric picker with help and unit, the warning for a channel not set up, silences in
+// metric picker with help and unit, a channel deleted since marked in the rule list, the
+// form and the history, presets saying which of their channels are not set up, silences in
 // plain words, Chinese everywhere, and no sideways scroll at 390×844.
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -167,32 +168,69 @@ describe('Settings', () => {
     await page.context().close();
   });
 
-  it('warns when a chosen channel is not configured, and tests a rule before saving it', async () => {
-    // Channels are picked by name: a rule that names one nobody configured (here: email).
-    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'Mailed before',
-        metric: 'error_rate_percent',
-        op: '>',
-        threshold: 5,
-        channels: ['console', 'email'],
-      }),
+  it('marks a channel deleted since, warns in the form, keeps the rule testable and savable', async () => {
+    // Channels are picked by name: a rule named one (here: email) that was deleted since.
+    const post = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${ui.app.baseUrl}/api/monitor/alerts${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    await post('/channels', {
+      name: 'email',
+      type: 'email',
+      host: '127.0.0.1',
+      from: 'monitor@example.com',
+      to: ['ops@example.com'],
     });
+    await post('/rules', {
+      name: 'Mailed before',
+      metric: 'gpu_fan_percent',
+      op: '>',
+      threshold: 90,
+      channels: ['console', 'email'],
+    });
+    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels/email`, { method: 'DELETE' });
+    // It fires: the console gets it, the history says email did not.
+    const t = Date.now();
+    ui.app.monitor!.store.record('gpu_fan_percent', { gpu: '0' }, t, 95);
+    ui.app.monitor!.check(t);
+    await ui.app.alerts!.idle();
+
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await openSettings(page);
+    const row = '#rules-table tr:has-text("Mailed before")';
+    expect(await page.textContent(`${row} .channels`)).toBe('Console, email (not configured)');
+    expect(await page.getAttribute(`${row} .missing-channel`, 'title')).toBe(
+      'Not set up: nothing is sent there. Set it up in the Channels tab, or edit the rule.',
+    );
+    await page.click('[data-settings-tab="history"]');
+    expect(await page.textContent('#history-table tr:has-text("email #0")')).toContain('Mailed before');
+    expect(await page.textContent('#history-table tr:has-text("email #0") td:last-child')).toBe(
+      'not sent: no channel named "email"; set one up in the Channels tab or remove it from the rule',
+    );
+    await page.click('[data-settings-tab="rules"]');
     await newRule(page, 'Mail me', 'error_rate', 'error_rate_percent');
     expect(await page.isHidden('#rule-form .channel-warning')).toBe(true);
     expect(
       await page.$$eval('#rule-form [name=channels]', (els) => els.map((e) => (e as HTMLInputElement).value)),
     ).toEqual(['console']);
-    await page.click('#rules-table tr:has-text("Mailed before") button.edit');
+    await page.click(`${row} button.edit`);
     expect(await page.isChecked('#rule-form [name=channels][value=email]')).toBe(true);
     expect(await page.textContent('#rule-form .channel-warning')).toBe(
       'email not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.',
     );
-    await page.click('#rule-form button.cancel');
+    // Testing and saving the edit keep the channel it already named (it can be switched off in an incident).
+    await page.click('#rule-form button.test');
+    await page.waitForSelector('#rule-form .test-result strong');
+    expect(await page.$$('#rule-form .field-error')).toEqual([]);
+    await page.uncheck('#rule-form [name=enabled]');
+    await page.click('#rule-form button[type=submit]');
+    await page.waitForFunction(() => (document.getElementById('rule-form') as HTMLFormElement).hidden);
+    expect((await rules()).find((r) => r.name === 'Mailed before')).toMatchObject({
+      enabled: false,
+      channels: ['console', 'email'],
+    });
     await newRule(page, 'Mail me', 'error_rate', 'error_rate_percent');
     await page.fill('#rule-form [name=threshold]', '5');
     await page.click('#rule-form button.test');
@@ -203,6 +241,71 @@ describe('Settings', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
+
+  for (const [lang, preset, says] of [
+    [
+      'en-US',
+      'gpu-lost',
+      {
+        before: 'Without webhook: not set up yet.',
+        after:
+          'Imported without webhook: not set up yet, so its notices go to the console. Set up webhook in the Channels tab, then import again to add it.',
+        canAdd: 'webhook is set up now: import again to add it.',
+        again: 'Import again',
+      },
+    ],
+    [
+      'zh-CN',
+      'upstream-unreachable',
+      {
+        before: '不含 webhook：尚未设置。',
+        after: '已导入，但不含 webhook：尚未设置，通知只发往控制台。在“通知渠道”页设置 webhook 后再导入一次即可加上。',
+        canAdd: 'webhook 已设置：再导入一次即可加上。',
+        again: '再次导入',
+      },
+    ],
+  ] as const) {
+    it(`says which of a preset's channels are not set up, before and after import (${lang})`, async () => {
+      const channelNames = async () =>
+        ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`)).json()) as any).channels.map(
+          (c: any) => c.name,
+        );
+      if ((await channelNames()).includes('webhook'))
+        await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels/webhook`, { method: 'DELETE' });
+      const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, {
+        width: 390,
+        height: 844,
+      });
+      await openSettings(page);
+      await page.click('[data-settings-tab="presets"]');
+      const item = `.preset-list li[data-preset="${preset}"]`;
+      expect(await page.textContent(`${item} .channel-note`)).toBe(says.before);
+      await page.click(`${item} button.import`);
+      await page.waitForSelector(`${item} .channel-note >> text=${says.after.slice(0, 12)}`);
+      expect(await page.textContent(`${item} .channel-note`)).toBe(says.after);
+      expect((await rules()).find((r) => r.id === `preset:${preset}`).channels).toEqual(['console']);
+      expect(await clippedInside(page, '#settings .preset-list li')).toEqual([]);
+      await page.locator(item).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-artifacts/presets-not-set-up-${lang}.png` });
+
+      // Set the channel up: the preset offers to import again, and then names it.
+      await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'webhook', type: 'webhook', url: 'https://hooks.example/alerts' }),
+      });
+      await page.click('[data-settings-tab="rules"]');
+      await page.click('#settings .close');
+      await openSettings(page);
+      await page.click('[data-settings-tab="presets"]');
+      expect(await page.textContent(`${item} .channel-note`)).toBe(says.canAdd);
+      await page.click(`${item} button.import >> text=${says.again}`);
+      await page.waitForFunction((sel) => !document.querySelector(`${sel} .channel-note`), item);
+      expect((await rules()).find((r) => r.id === `preset:${preset}`).channels).toEqual(['console', 'webhook']);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+  }
 
   it('says silences in plain words, daily or once, for all rules or chosen ones', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);

@@ -1,7 +1,9 @@
 // The firing-alerts list at the top of the Monitor: loaded when the Monitor opens (so an
 // alert that fired before the tab was opened is there), kept live from the stream and
 // refreshed at each check while anything fires. Each row: severity, rule, where, value,
-// since when, and acknowledge. The Monitor tab's link carries the count.
+// since when, and acknowledge. The Monitor tab's link carries the count. On a phone each
+// row is one line (severity, rule, value, acknowledge) and a tap on it shows the rest, so
+// a few firing alerts leave the cards on the first screen.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtAge, fmtValue } from '../format.js';
@@ -23,6 +25,8 @@ export class FiringList {
     /** False until the list has loaded once: the first load may fail (the server restarting). */
     this.loaded = false;
     this.rules = new Map();
+    /** Rows a tap opened (phones), by rule and labels: kept across the list's refreshes. */
+    this.opened = new Set();
     this.units = new Map(metrics.map((m) => [m.name, m.unit]));
   }
 
@@ -77,16 +81,32 @@ export class FiringList {
       const where = labelsText(a.labels);
       // No reading at this check: the last value that breached says what fired.
       const value = a.value ?? a.breachPoints?.at(-1)?.[1] ?? null;
-      return h(
+      const rowKey = `${a.ruleId}|${where}`;
+      const li = h(
         'li',
-        { class: `firing-row ${a.severity}`, dataset: { rule: a.ruleId } },
+        {
+          class: `firing-row ${a.severity}${this.opened.has(rowKey) ? ' open' : ''}`,
+          dataset: { rule: a.ruleId },
+        },
         h('span', { class: `sev ${a.severity}`, text: t(`severity.${a.severity}`) }),
-        h('span', { class: 'rule', text: a.ruleName }),
-        where ? h('span', { class: 'where muted', text: where }) : null,
         h('span', {
-          class: 'val',
-          text: `${rule?.metric ?? ''} ${rule?.surgeBaseline ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline }) : fmtValue(value, unit)}`.trim(),
+          class: 'rule',
+          text: a.ruleName,
+          title: [a.ruleName, where].filter(Boolean).join(' · '),
+          onclick: () => {
+            if (!this.opened.delete(rowKey)) this.opened.add(rowKey);
+            li.classList.toggle('open', this.opened.has(rowKey));
+          },
         }),
+        where ? h('span', { class: 'where muted', text: where }) : null,
+        h(
+          'span',
+          { class: 'val' },
+          rule?.metric ? h('span', { class: 'metric', text: `${rule.metric} ` }) : null,
+          rule?.surgeBaseline
+            ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline })
+            : fmtValue(value, unit),
+        ),
         h('span', {
           class: 'since muted',
           text: t('firing.since', {
@@ -103,6 +123,7 @@ export class FiringList {
               onclick: (ev) => acknowledge(ev.currentTarget, a),
             }),
       );
+      return li;
     });
     this.root.replaceChildren(
       h(

@@ -1,24 +1,34 @@
 // Alert notices in every open Monitor tab: a firing alert appears at the top of the
 // Monitor, in the page's flow (it pushes the cards down, never covers them or the
 // Settings button), coloured by severity, with its context (the last ERROR line, GPU
-// temperatures, the top client, thumbnails of the images behind it) until acknowledged
-// from any tab. Resolved notices and test notices fade out by themselves.
+// temperatures, the top client, the request behind a per-request alert, thumbnails of the
+// images behind it) until acknowledged from any tab. The newest notice is open; every
+// other one is one line (a click opens it), so several notices leave the cards on the
+// first screen. A per-request notice is dismissed (each request is its own alert, with no
+// state to acknowledge); resolved and test notices fade out by themselves.
 import { fmtNumber, h } from '../dom.js';
 import { fmtValue } from '../format.js';
 import { t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 
 const key = (ruleId, labels) => `${ruleId}|${JSON.stringify(Object.entries(labels ?? {}).sort())}`;
+/** A per-request notice is one request's: two long requests are two notices. */
+const requestKey = (ruleId, requestId) => `${ruleId}|request:${requestId}`;
 const FADE_AFTER_MS = 8_000;
 const FADE_MS = 1_000;
+/** Notices shown at most (the firing list below holds every alert): fewer on a phone's screen. */
 const MAX_SHOWN = 4;
+const MAX_SHOWN_PHONE = 3;
+const PHONE = window.matchMedia('(max-width: 599px)');
 
 export class Popups {
   constructor(root, onChange = () => {}, unitOf = () => undefined) {
     this.root = root;
+    /** key → { el, alert, test, opened }: `opened` is the operator's click (true/false), else undefined. */
     this.open = new Map();
     this.onChange = onChange;
     this.unitOf = unitOf;
+    PHONE.addEventListener('change', () => this.layout());
   }
 
   /** "latency_ms_p95 = 13.0 s (threshold > 5.00 s)" in the page's language. */
@@ -35,7 +45,7 @@ export class Popups {
 
   handle(data) {
     if (data.ack) {
-      this.close(key(data.ruleId, data.labels));
+      this.close(data.requestId ? requestKey(data.ruleId, data.requestId) : key(data.ruleId, data.labels));
       this.onChange(data);
       return;
     }
@@ -44,41 +54,78 @@ export class Popups {
   }
 
   close(k) {
-    this.open.get(k)?.remove();
+    this.open.get(k)?.el.remove();
     this.open.delete(k);
-    this.trim();
+    this.layout();
   }
 
   /** Fades a notice out and removes it; nothing waits on it. */
-  fade(k, el) {
+  fade(k, entry) {
     setTimeout(() => {
-      el.classList.add('fading');
+      entry.el.classList.add('fading');
       setTimeout(() => {
-        if (this.open.get(k) === el) this.close(k);
-        else el.remove();
+        if (this.open.get(k) === entry) this.close(k);
+        else entry.el.remove();
       }, FADE_MS);
     }, FADE_AFTER_MS);
   }
 
-  /** Only the newest few stay open; the firing list above holds them all. */
-  trim() {
+  /**
+   * The newest notice open, the others one line each (unless the operator opened or
+   * closed one), and only the newest few at all: the firing list below holds them all.
+   */
+  layout() {
     const els = [...this.root.querySelectorAll(':scope > .popup')];
+    const entries = new Map([...this.open.values()].map((e) => [e.el, e]));
+    const max = PHONE.matches ? MAX_SHOWN_PHONE : MAX_SHOWN;
     els.forEach((el, i) => {
-      el.hidden = i >= MAX_SHOWN;
+      el.hidden = i >= max;
+      const opened = entries.get(el)?.opened ?? i === 0;
+      el.classList.toggle('collapsed', !opened);
+      el.querySelector('.popup-head')?.setAttribute('aria-expanded', String(opened));
     });
     let more = this.root.querySelector(':scope > .more');
-    if (els.length > MAX_SHOWN) {
+    if (els.length > max) {
       if (!more) {
         more = h('div', { class: 'more muted' });
         this.root.append(more);
       }
-      more.textContent = t('alert.more', { n: els.length - MAX_SHOWN });
+      more.textContent = t('alert.more', { n: els.length - max });
     } else more?.remove();
   }
 
+  /** The language changed: every notice on screen is said again in it. */
+  relabel() {
+    for (const [k, entry] of this.open) {
+      const el = this.build(k, entry);
+      entry.el.replaceWith(el);
+      entry.el = el;
+    }
+    this.layout();
+  }
+
   show(a, test) {
-    const k = `${test ? 'test:' : ''}${key(a.ruleId, a.labels)}`;
-    this.open.get(k)?.remove();
+    const requestId = a.context?.request?.requestId;
+    const k = `${test ? 'test:' : ''}${requestId ? requestKey(a.ruleId, requestId) : key(a.ruleId, a.labels)}`;
+    this.open.get(k)?.el.remove();
+    const entry = { alert: a, test, opened: undefined };
+    entry.el = this.build(k, entry);
+    this.root.prepend(entry.el);
+    this.open.set(k, entry);
+    this.layout();
+    // A resolved notice replaced its firing one (same key); it fades by itself.
+    if (a.status === 'resolved' || test) this.fade(k, entry);
+  }
+
+  /** "request 7f3a… · client batch-job" for a per-request alert; null for any other. */
+  requestText(r) {
+    if (!r) return null;
+    return t('alert.request', { id: r.requestId ?? '—', client: r.client ?? '—' });
+  }
+
+  /** One notice: a head line (what, and the value; a click opens or closes it), its context, its button. */
+  build(k, entry) {
+    const { alert: a, test } = entry;
     const c = a.context ?? {};
     const lines = [
       `${a.metric} ${Object.entries(a.labels)
@@ -93,35 +140,63 @@ export class Popups {
       c.topClient ? `${t('alert.top')}: ${c.topClient}` : null,
     ].filter(Boolean);
     const resolved = a.status === 'resolved';
-    const el = h(
+    const perRequest = Boolean(c.request);
+    const summary = [this.summary(a), this.requestText(c.request)].filter(Boolean).join(' · ');
+    const title = `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${a.ruleName}`;
+    const toggle = () => {
+      entry.opened = entry.el.classList.contains('collapsed');
+      this.layout();
+    };
+    const head = h(
+      'div',
+      {
+        class: 'popup-head',
+        role: 'button',
+        tabindex: '0',
+        title: `${title} — ${summary}`,
+        onclick: toggle,
+        onkeydown: (e) => {
+          if (e.key !== 'Enter' && e.key !== ' ') return;
+          e.preventDefault();
+          toggle();
+        },
+      },
+      h('strong', { text: title }),
+      h('span', { class: 'summary', text: summary }),
+    );
+    let button = null;
+    if (resolved || test)
+      button = h('button', {
+        type: 'button',
+        class: 'dismiss',
+        text: t('alert.dismiss'),
+        onclick: () => this.close(k),
+      });
+    else if (perRequest)
+      button = h('button', {
+        type: 'button',
+        class: 'dismiss',
+        text: t('alert.dismiss'),
+        onclick: (ev) =>
+          acknowledge(ev.currentTarget, { ...a, requestId: c.request.requestId }, () => this.close(k), 'dismiss'),
+      });
+    else
+      button = h('button', {
+        type: 'button',
+        class: 'ack',
+        text: t('alert.ack'),
+        onclick: (ev) => acknowledge(ev.currentTarget, a, () => this.close(k)),
+      });
+    return h(
       'div',
       {
         class: `popup ${resolved ? 'resolved' : a.severity}`,
         role: resolved ? 'status' : 'alert',
-        dataset: { rule: a.ruleId },
+        dataset: { rule: a.ruleId, ...(perRequest ? { request: c.request.requestId ?? '' } : {}) },
       },
-      h('strong', {
-        text: `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${a.ruleName}`,
-      }),
-      h('div', { class: 'summary', text: this.summary(a) }),
-      h('pre', { text: lines.join('\n') }),
-      this.thumbnails(c.samples),
-      resolved || test
-        ? null
-        : h('button', {
-            type: 'button',
-            text: t('alert.ack'),
-            onclick: (ev) => acknowledge(ev.currentTarget, a, () => this.close(k)),
-          }),
-      resolved || test
-        ? h('button', { type: 'button', class: 'dismiss', text: t('alert.dismiss'), onclick: () => this.close(k) })
-        : null,
+      h('div', { class: 'popup-top' }, head, button),
+      h('div', { class: 'popup-body' }, h('pre', { text: lines.join('\n') }), this.thumbnails(c.samples)),
     );
-    this.root.prepend(el);
-    this.open.set(k, el);
-    this.trim();
-    // A resolved notice replaced its firing one (same key); it fades by itself.
-    if (resolved || test) this.fade(k, el);
   }
 
   /** The lowest-confidence images behind an OCR alert, as small pictures (src set, never markup). */

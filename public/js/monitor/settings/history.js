@@ -1,9 +1,16 @@
 // Settings → History: state changes, delivery attempts and silenced notices, newest
-// first, each with its rule, what happened and the detail (a value or the receiver's answer).
+// first, each with its rule, what happened and the detail (a value or the receiver's
+// answer; a notice not sent to a channel that is not set up, with its rule).
 import { h } from '../../dom.js';
 import { fmtValue } from '../../format.js';
 import { t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
+
+/** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
+const detail = (e) => {
+  if (e.code === 'CHANNEL_NOT_SET_UP') return t('history.channelNotSetUp', { c: e.channel });
+  return e.detail ?? (e.value === null || e.value === undefined ? '' : fmtValue(e.value));
+};
 
 export function historyPanel({ history, rules }) {
   const names = new Map(rules.map((r) => [r.id, r.name]));
@@ -27,10 +34,7 @@ export function historyPanel({ history, rules }) {
         h('td', { 'data-label': head[1], class: 'nowrap', text: tValue('history.kind', e.kind) }),
         h('td', { 'data-label': head[2], text: e.ruleId ? (names.get(e.ruleId) ?? e.ruleId) : '—' }),
         h('td', { 'data-label': head[3], text: what(e) }),
-        h('td', {
-          'data-label': head[4],
-          text: e.detail ?? (e.value === null || e.value === undefined ? '' : fmtValue(e.value)),
-        }),
+        h('td', { 'data-label': head[4], text: detail(e) }),
       ),
     ),
   );

@@ -1,8 +1,11 @@
 // Settings → Presets: ready-made rules, each imported with one click (the server keeps
-// one copy however often it is clicked); a refused import is said under the preset.
+// one copy however often it is clicked); a refused import is said under the preset. A
+// preset imports with the channels that are set up: each says which of its channels are
+// not (before and after import), and offers to import again once one has been set up.
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
 import { t } from '../../i18n.js';
+import { channelLabel } from './channels.js';
 import { act, failuresIn } from './feedback.js';
 
 /** A preset's own text in the page's language, or the server's English one. */
@@ -11,11 +14,27 @@ const presetText = (p, part, english) => {
   return t(key) === key ? english : t(key);
 };
 
+const names = (list) => list.map(channelLabel).join(', ');
+
+/** What the preset's channels mean now: left out because not set up, or set up since and not yet added. */
+function channelNote(p) {
+  const notSetUp = p.channelsNotSetUp ?? [];
+  const leftOut = p.channelsLeftOut ?? [];
+  const addable = leftOut.filter((c) => !notSetUp.includes(c));
+  const missing = leftOut.filter((c) => notSetUp.includes(c));
+  const notes = [];
+  if (!p.imported && notSetUp.length) notes.push(t('presets.without', { c: names(notSetUp) }));
+  if (p.imported && missing.length) notes.push(t('presets.importedWithout', { c: names(missing) }));
+  if (p.imported && addable.length) notes.push(t('presets.canAdd', { c: names(addable) }));
+  return { text: notes.join(' '), addable: addable.length > 0 };
+}
+
 export function presetsPanel({ presets, onChange }) {
   return h(
     'ul',
     { class: 'preset-list' },
     ...presets.map((p) => {
+      const note = channelNote(p);
       const li = h(
         'li',
         { dataset: { preset: p.id } },
@@ -24,25 +43,30 @@ export function presetsPanel({ presets, onChange }) {
           {},
           h('strong', { text: presetText(p, 'name', p.rule.name) }),
           h('div', { class: 'muted small', text: presetText(p, 'desc', p.description) }),
+          note.text ? h('div', { class: 'small channel-note', role: 'status', text: note.text }) : null,
         ),
       );
       const slot = failuresIn(li);
+      const importButton = (label) =>
+        h('button', {
+          type: 'button',
+          class: 'import',
+          text: t(label),
+          onclick: async (e) => {
+            if (
+              await act(e.currentTarget, slot, 'importPreset', () =>
+                api(`/api/monitor/alerts/presets/${encodeURIComponent(p.id)}/import`, { body: {} }),
+              )
+            )
+              await onChange();
+          },
+        });
       li.append(
-        p.imported
-          ? h('span', { class: 'muted', text: t('presets.imported') })
-          : h('button', {
-              type: 'button',
-              class: 'import',
-              text: t('presets.import'),
-              onclick: async (e) => {
-                if (
-                  await act(e.currentTarget, slot, 'importPreset', () =>
-                    api(`/api/monitor/alerts/presets/${encodeURIComponent(p.id)}/import`, { body: {} }),
-                  )
-                )
-                  await onChange();
-              },
-            }),
+        !p.imported
+          ? importButton('presets.import')
+          : note.addable
+            ? importButton('presets.importAgain')
+            : h('span', { class: 'muted', text: t('presets.imported') }),
       );
       return li;
     }),

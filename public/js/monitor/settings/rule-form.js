@@ -364,7 +364,9 @@ export class RuleForm {
   async test() {
     this.clearErrors();
     try {
-      const r = await api('/api/monitor/alerts/rules/test', { body: this.body() });
+      // Testing an edit: the channels the rule already names are kept as a save keeps them.
+      const query = this.editing ? `?ruleId=${encodeURIComponent(this.editing)}` : '';
+      const r = await api(`/api/monitor/alerts/rules/test${query}`, { body: this.body() });
       this.testResult.replaceChildren(
         h('strong', { text: t(r.wouldFire ? 'rule.test.fires' : 'rule.test.quiet', { n: r.checksReplayed }) }),
         ...r.instances.map((i) =>
@@ -399,6 +401,15 @@ export class RuleForm {
 
   /** The server's message next to the field it names; else what failed, under the buttons. */
   showError(err, action) {
+    if (err?.code === 'CHANNEL_NOT_SET_UP') {
+      // Deleted in another tab since the form opened: said in the page's language, at the channels.
+      this.clearErrors();
+      const name = this.body().channels[Number(/\[(\d+)\]/.exec(err.field ?? '')?.[1])] ?? '';
+      this.channelChecks
+        .closest('.field')
+        .append(h('span', { class: 'field-error', role: 'alert', text: t('rule.channel.notSetUp', { c: name }) }));
+      return;
+    }
     showFormError(this.el, err, action, this.el.querySelector('.actions'));
   }
 

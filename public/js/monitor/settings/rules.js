@@ -1,6 +1,7 @@
 // Settings → Alert Rules: each rule in words with its severity, channels and state, an
 // Enabled switch, Edit and Delete; "+ Add Rule" opens the rule form. A switch the server
-// refused flips back, and the refusal is said under the rule's row.
+// refused flips back, and the refusal is said under the rule's row. A channel the rule
+// names that is not set up (deleted since) is marked: nothing is sent there.
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
 import { t, tValue } from '../../i18n.js';
@@ -38,6 +39,18 @@ export function ruleText(r, units) {
 /** rules, alerts, channels: from the API; catalogue: GET /api/monitor/catalogue; onChange: after a change. */
 export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
   const units = new Map(catalogue.metrics.map((m) => [m.name, m.unit]));
+  const setUp = new Set(channels.channels.map((c) => c.name));
+  const channelList = (r) =>
+    r.channels.flatMap((c, i) => [
+      i ? ', ' : null,
+      setUp.has(c)
+        ? channelLabel(c)
+        : h('span', {
+            class: 'missing-channel',
+            title: t('channel.missing.title'),
+            text: `${c} (${t('channel.notConfigured')})`,
+          }),
+    ]);
   const form = new RuleForm({
     catalogue,
     channels,
@@ -87,7 +100,7 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
       cell(head[0], { text: r.name }),
       cell(head[1], { class: 'condition', text: ruleText(r, units) }),
       cell(head[2], { class: 'nowrap', text: tValue('severity', r.severity) }),
-      cell(head[3], { text: r.channels.map(channelLabel).join(', ') }),
+      cell(head[3], { class: 'channels' }, ...channelList(r)),
       cell(head[4], { class: 'state nowrap', text: stateOf(r) }),
       cell(
         head[5],
