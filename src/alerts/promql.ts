@@ -108,7 +108,13 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   switch (metric) {
     case 'requests_per_second':
       return service(sumBy(byEndpoint, rate(requests, sel, w)), 1);
+    // The tutorial's error rate counts 4xx and 5xx; the 5xx share is the server's failures alone.
     case 'error_rate_percent':
+      return service(
+        `${orZero(sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=~', '4xx|5xx']]), w)))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`,
+        0.01,
+      );
+    case 'error_rate_5xx_percent':
       return service(
         `${orZero(sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=', '5xx']]), w)))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`,
         0.01,
@@ -118,9 +124,9 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     case 'response_bytes':
       return service(histogramMean(`${PREFIX}http_response_size_bytes`, sel, byEndpoint, w), 1);
     case 'active_connections':
-      return { expr: `${PREFIX}http_open_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'model_requests_in_flight':
-      return { expr: `${PREFIX}model_requests_in_flight`, scale: 1, labels: ['instance'], extraLabels: {} };
+    case 'model_streams_in_flight':
+      return { expr: `${PREFIX}${metric}`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'websocket_active_connections':
       return { expr: `${PREFIX}websocket_active_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'ttft_ms': // the Monitor's figure is the median over the window
