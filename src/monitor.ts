@@ -16,7 +16,6 @@ import type { Spans } from './metrics/change.js';
 import { gpuBusySeconds } from './metrics/gpu-busy.js';
 import { ClientStats, type TopClients } from './metrics/client-stats.js';
 import { MODEL_BASELINE } from './metrics/model-snapshot.js';
-import type { StageBreakdown } from './metrics/model-stats.js';
 import { ThresholdBook } from './metrics/thresholds.js';
 import {
   recordEngineSeries,
@@ -93,8 +92,6 @@ export class Monitor {
   engine: EngineReading = { available: false, reason: 'not read yet' };
   /** The lines every card colours by (rules and defaults); the log's low-confidence WARN reads it too. */
   readonly thresholds: ThresholdBook;
-  /** Each module's stage means over the same requests, at the last check. */
-  private stages: Partial<Record<string, StageBreakdown | null>> = {};
 
   constructor(private readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
@@ -186,7 +183,6 @@ export class Monitor {
       now,
     });
     collectModelSeries(this.model, this.store, this.opts.windowMs, now);
-    for (const m of MODULES) this.stages[m] = this.model.requestStages.get(m)!.summarize(this.opts.windowMs, now);
     const shares = this.clients.moduleShares(now, this.opts.windowMs);
     for (const m of MODULES) {
       const share = shares[m].sharePercent;
@@ -221,7 +217,6 @@ export class Monitor {
         now - MODEL_BASELINE.recentMs - MODEL_BASELINE.baselineMs - 2 * this.opts.intervalMs,
         now,
       ),
-      stages: this.stages,
       now,
       intervalMs: this.opts.intervalMs,
       windowMs: this.opts.windowMs,

@@ -65,6 +65,8 @@ const UNSUPPORTED: Record<string, string> = {
   upstream_mm_cache_hit_rate_percent:
     "not re-exported: use the engine's own /metrics (vllm:mm_cache_hits_total over vllm:mm_cache_queries_total)",
   upstream_preemptions: "not re-exported: use the engine's own /metrics (increase(vllm:num_preemptions_total[1m]))",
+  request_stage_ms:
+    'the Monitor\'s breakdown over the same requests; in PromQL, sum(rate(qwen3vl_inference_duration_seconds_sum{stage="…"}[1m])) over sum(rate(qwen3vl_inference_duration_seconds_count{stage="total"}[1m])) comes close',
 };
 
 /** The query for `metric` restricted to `labels`, or why there is none. */
@@ -186,6 +188,15 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
           w,
         ),
         0.001,
+      );
+    case 'model_requests_ended':
+      return model(
+        sumBy(
+          ['instance', 'module'],
+          `increase(${stages}_count${selector([...matchers, ['stage', '=', 'total']])}[${w}])`,
+        ),
+        1,
+        ['instance', 'module'],
       );
     case 'input_token_count':
       return model(histogramMean(`${PREFIX}input_tokens`, sel, ['instance', 'module'], w), 1, ['instance', 'module']);

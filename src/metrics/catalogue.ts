@@ -358,6 +358,20 @@ const defs: MetricDef[] = [
     help: 'Duration of a pipeline stage (preprocess, inference, postprocess, total).',
   },
   {
+    name: 'request_stage_ms',
+    layer: 'model',
+    unit: 'ms',
+    labels: ['module', 'stage'],
+    help: 'Where a model request\'s time went: each stage\'s mean over the same requests, those that ended in the window (a stage a request never reached counts 0; stage="other" is the rest of its time: waiting, validation, sending). The stages add up to stage="total".',
+  },
+  {
+    name: 'model_requests_ended',
+    layer: 'model',
+    unit: 'requests',
+    labels: ['module'],
+    help: 'Model requests that ended in the window, answered or not: the requests request_stage_ms is a mean over.',
+  },
+  {
     name: 'gui_step_success_rate',
     layer: 'model',
     unit: '%',

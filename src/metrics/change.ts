@@ -1,8 +1,9 @@
 // The change of a figure against its normal: the value shown against the mean (or median)
 // of the calm minutes before the last one. Minutes in which an alert on the figure was
-// pending or firing are not calm, and a normal past the figure's own lines is no normal: an
-// incident cannot become "normal". Both sides are rounded as the page prints them before
-// the percentage is taken, so the arrow and the figures beside it always agree. Pure.
+// pending or firing are not calm, and a value past a line is never measured against a
+// normal as bad as itself: an incident cannot become "normal". Both sides are rounded as
+// the page prints them before the percentage is taken, so the arrow and the figures beside
+// it always agree. Pure.
 import type { Point } from './ring-series.js';
 import { roundShown } from './shown.js';
 import { healthBy, type Lines } from './thresholds.js';
@@ -44,6 +45,7 @@ export const NO_CHANGE: Change = { trend: null, changePercent: null, baseline: n
 const NOT_CALM: Change = { ...NO_CHANGE, noCalmBaseline: true };
 
 const MINUTE = 60_000;
+const SEVERITY = { ok: 0, warn: 1, crit: 2 } as const;
 
 /** Whether the minute of `t` overlaps a span. */
 function restless(t: number, spans: Spans): boolean {
@@ -68,7 +70,7 @@ export interface ChangeInput {
   rule: TrendRule;
   /** When an alert watching the figure was pending or firing. */
   unrest?: Spans | undefined;
-  /** The figure's lines: a normal past one of them is not calm. */
+  /** The figure's lines: a value past one is not compared with a normal past it too. */
   lines?: Lines | null | undefined;
 }
 
@@ -86,7 +88,9 @@ export function changeAgainstNormal({ points, unit, rule, unrest = [], lines = n
     }
   }
   const base = rule.baseline === 'median' ? median(earlier) : mean(earlier);
-  if (healthBy(base, lines) !== 'ok') return NOT_CALM;
+  // A warning (or critical) value against a normal at least as bad: that normal is an incident.
+  const now = healthBy(last.v, lines);
+  if (now !== 'ok' && SEVERITY[healthBy(base, lines)] >= SEVERITY[now]) return NOT_CALM;
   const v = roundShown(last.v, unit);
   const b = roundShown(base, unit);
   const delta = v - b;

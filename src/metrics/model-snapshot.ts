@@ -2,7 +2,7 @@
 // each with its lines (the rule's or the default), its change against a calm normal
 // (MODEL_BASELINE), its age when no request has fed it lately, and a 5-minute sparkline;
 // the stage means over the same requests, adding up to the total. A pure function of
-// (store, now, lines, restless minutes, stage breakdowns), answered in one request per refresh.
+// (store, now, lines, restless minutes), answered in one request per refresh.
 import { metricDef } from './catalogue.js';
 import type { Health } from './catalogue.js';
 import { changeAgainstNormal, NO_CHANGE, spansOf, type Spans, type Trend, type TrendRule } from './change.js';
@@ -114,8 +114,6 @@ interface ModelInput {
   lines?: LinesOf;
   /** When an alert watching each metric was pending or firing, over the last hour. */
   unrest?: ReadonlyMap<string, Spans> | undefined;
-  /** Each module's stage breakdown at the last check. */
-  stages?: Partial<Record<string, StageBreakdown | null>>;
 }
 
 /**
@@ -123,7 +121,14 @@ interface ModelInput {
  * alert on confidence marks an incident for the OCR duration too.
  */
 function familyOf(module: ModelModule): string[] {
-  return [...new Set([...FIGURES[module].map((f) => f.metric), 'inference_duration_ms', 'model_error_count'])];
+  return [
+    ...new Set([
+      ...FIGURES[module].map((f) => f.metric),
+      'inference_duration_ms',
+      'request_stage_ms',
+      'model_error_count',
+    ]),
+  ];
 }
 
 function card(input: ModelInput, module: ModelModule, f: Figure): ModelCard {
@@ -162,6 +167,22 @@ function fresh(input: ModelInput, metric: string, labels: Labels): number | null
   return p && p.t >= input.now - input.intervalMs * 1.5 ? p.v : null;
 }
 
+/** The stage means over the same requests at the last check; null when none ended in the window. */
+function stagesOf(input: ModelInput, module: string): StageBreakdown | null {
+  const stage = (s: string) => fresh(input, 'request_stage_ms', { module, stage: s });
+  const total = stage('total');
+  const requests = fresh(input, 'model_requests_ended', { module });
+  if (total === null || !requests) return null;
+  return {
+    requests,
+    preprocess: stage('preprocess') ?? 0,
+    inference: stage('inference') ?? 0,
+    postprocess: stage('postprocess') ?? 0,
+    other: stage('other') ?? 0,
+    total,
+  };
+}
+
 export function buildModelSnapshot(input: ModelInput): ModelSnapshot {
   const modules = MODEL_MODULES.map((module): ModuleView => {
     const layerModule = LAYER_MODULE[module];
@@ -174,7 +195,7 @@ export function buildModelSnapshot(input: ModelInput): ModelSnapshot {
       module,
       layerModule,
       cards: FIGURES[module].filter((f) => metricDef(f.metric)).map((f) => card(input, module, f)),
-      stages: input.stages?.[layerModule] ?? null,
+      stages: stagesOf(input, layerModule),
       errorsByCode,
       sharePercent: fresh(input, 'module_share_percent', { module: layerModule }),
     };

@@ -31,9 +31,11 @@ export interface Card {
   status: Health | 'unavailable';
   /** The lines of the card's own figure, each with the rule that set it (null: the default). */
   lines: Lines | null;
+  /** The figure beside the value that can colour the card too (the latency's P95, the 5xx share), with its lines. */
+  beside?: { metric: string; value: number | null; lines: Lines | null };
   /**
-   * When another figure of the card set its colour (the latency card's P95, the error card's
-   * 5xx share): that figure, its value and its lines. The change shown is then that figure's.
+   * When the figure beside the value set the card's colour: that figure, its value and its
+   * lines. The change shown is then that figure's.
    */
   statusBy?: { metric: string; value: number; lines: Lines | null };
   /** The figure whose change `trend` and `changePercent` are: `metric`, or statusBy's. */
@@ -97,6 +99,9 @@ export interface GpuStatus {
  * join the normal). Changes within 5 % of the normal are flat.
  */
 export const TREND_RULE: TrendRule = { recentMs: 60_000, baselineMs: 600_000, flatPercent: 5, minCalmMinutes: 3 };
+
+/** Users come and go one at a time: a change of less than one is flat (0 against a normal of 0.04 is no "↓ 100 %"). */
+const CARD_TRENDS: Partial<Record<Card['id'], TrendRule>> = { connections: { ...TREND_RULE, minDelta: 1 } };
 
 /** Sparklines cover this long. */
 export const SPARK_MS = 5 * 60_000;
@@ -172,7 +177,7 @@ function changeOfFigure(
   return changeAgainstNormal({
     points,
     unit: metricDef(metric)?.unit ?? '',
-    rule: TREND_RULE,
+    rule: CARD_TRENDS[id] ?? TREND_RULE,
     unrest: spansOf(input.unrest, CARD_FAMILY[id]),
     lines,
   });
@@ -229,8 +234,10 @@ function card(
 function colourBy(input: SnapshotInput, c: Card, metric: string): void {
   const points = historyOf(input, metric, c.labels);
   const last = points.at(-1);
-  if (!last || last.t < staleBefore(input.now, input.intervalMs)) return;
   const lines = linesOf(input, metric, c.labels);
+  const fresh = last && last.t >= staleBefore(input.now, input.intervalMs);
+  c.beside = { metric, value: fresh ? last.v : null, lines };
+  if (!fresh) return;
   const status = healthBy(last.v, lines);
   if (RANK[status] <= RANK[c.status]) return;
   c.status = status;

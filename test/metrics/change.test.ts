@@ -57,10 +57,18 @@ describe('the normal of a model figure (median of the calm minutes of the hour b
     });
   });
 
-  it('is no normal when it lies past its own warning line', () => {
-    // An incident no rule watches: twenty minutes of 4.35 s OCR, past the 800 ms line.
+  it('is no normal for a value past a line when it is as bad as the value', () => {
+    // An incident no rule watches: twenty minutes of 4.35 s OCR, past the 2 s critical line.
     const points = history(0, 20, () => 4_350);
     expect(changeAgainstNormal({ points, unit: 'ms', rule: MODEL_BASELINE, lines }).noCalmBaseline).toBe(true);
+    // A normal past the warning line still measures a critical value, and an ok one.
+    const usual = history(0, 20, (m) => (m > 19 ? 4_350 : 1_100));
+    expect(changeAgainstNormal({ points: usual, unit: 'ms', rule: MODEL_BASELINE, lines })).toMatchObject({
+      baseline: 1_100,
+      trend: 'up',
+    });
+    const calmer = history(0, 20, (m) => (m > 19 ? 700 : 1_100));
+    expect(changeAgainstNormal({ points: calmer, unit: 'ms', rule: MODEL_BASELINE, lines }).trend).toBe('down');
   });
 });
 

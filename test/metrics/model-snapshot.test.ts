@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModelSnapshot } from '../../src/metrics/model-snapshot.js';
-import { RequestStages } from '../../src/metrics/model-stats.js';
+import { collectModelSeries } from '../../src/metrics/model-collector.js';
+import { ModelStats, RequestStages } from '../../src/metrics/model-stats.js';
 import { SeriesStore } from '../../src/metrics/series-store.js';
 
 const interval = 10_000;
@@ -82,13 +83,12 @@ describe('Model Metrics', () => {
     store.record('inference_duration_ms', { module: 'vlm', stage: 'total' }, t0, 1_400);
     store.record('model_error_count', { module: 'ocr', code: 'IMAGE_UNREADABLE' }, t0, 4);
     store.record('model_error_count', { module: 'ocr', code: 'UPSTREAM_ERROR' }, t0, 0);
-    const snap = buildModelSnapshot({
-      store,
-      now: t0,
-      intervalMs: interval,
-      windowMs: minute,
-      stages: { vlm: stages.summarize(minute, t0) },
-    });
+    // What the check records of them.
+    const b = stages.summarize(minute, t0)!;
+    store.record('model_requests_ended', { module: 'vlm' }, t0, b.requests);
+    for (const stage of ['preprocess', 'inference', 'postprocess', 'other', 'total'] as const)
+      store.record('request_stage_ms', { module: 'vlm', stage }, t0, b[stage]);
+    const snap = model(store, t0);
     const chat = snap.modules.find((m) => m.module === 'chat')!;
     const s = chat.stages!;
     expect(s.requests).toBe(3);
@@ -104,5 +104,28 @@ describe('Model Metrics', () => {
     });
     expect(snap.modules[0]!.errorsByCode).toEqual({ IMAGE_UNREADABLE: 4 });
     expect(snap.modules.find((m) => m.module === 'gui')!.stages).toBeNull();
+  });
+
+  it('records the stage means of the requests that ended, and the total card reads the same total', () => {
+    const store = new SeriesStore({ intervalMs: interval });
+    const stats = new ModelStats(t0 - minute);
+    // As StageTimer.finish() records an OCR request: the per-stage windows and the request's stages.
+    const requests = [
+      { preprocess: 58, inference: 4_890, postprocess: 0.04, total: 4_960 },
+      { preprocess: 3_100, total: 3_120 }, // a truncated upload, refused in preprocessing
+    ];
+    for (const times of requests) {
+      const w = stats.stageWindows('ocr');
+      for (const [stage, ms] of Object.entries(times)) w[stage as 'total'].record(ms, t0);
+      stats.requestStages.get('ocr')!.record(times, t0);
+    }
+    collectModelSeries(stats, store, minute, t0);
+    const ocr = model(store, t0).modules.find((m) => m.module === 'ocr')!;
+    expect(ocr.stages).toMatchObject({ requests: 2, preprocess: 1_579, inference: 2_445, postprocess: 0.02 });
+    const s = ocr.stages!;
+    expect(s.preprocess + s.inference + s.postprocess + s.other).toBeCloseTo(s.total, 9);
+    expect(ocr.cards.find((c) => c.metric === 'ocr_avg_duration')!.value).toBe(s.total);
+    // The per-stage series keeps each stage's mean over the requests that ran it.
+    expect(store.latest('inference_duration_ms', { module: 'ocr', stage: 'inference' })!.v).toBe(4_890);
   });
 });
