@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { alertSite } from './alerts/alert-site.js';
 import { removeLeftoverTempFiles } from './alerts/json-file.js';
 import { AlertManager } from './alerts/manager.js';
+import { unrestByMetric } from './alerts/unrest.js';
 import type { AppOptions } from './app-options.js';
 import { loadOrCreateToken, type MonitorToken } from './auth.js';
 import { maxWebSockets, type Config } from './config.js';
@@ -13,6 +14,7 @@ import { EventLog, type LogLine } from './log/event-log.js';
 import { secretScrubber, urlPassword, type Scrub } from './log/scrub-secrets.js';
 import { ClientStats } from './metrics/client-stats.js';
 import { SeriesStore } from './metrics/series-store.js';
+import { ThresholdBook } from './metrics/thresholds.js';
 import { Monitor } from './monitor.js';
 import { ImageFetcher } from './pipeline/image-input.js';
 import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
@@ -190,6 +192,12 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
   });
   alerts.load();
+  // One line per metric: the enabled rule watching it, else the default; the log's
+  // low-confidence WARN is the confidence card's warning line (OCR_CONFIDENCE_THRESHOLD
+  // until a rule sets one).
+  const thresholds = new ThresholdBook(() => alerts.rules, {
+    ocr_confidence_mean: { warn: config.OCR_CONFIDENCE_THRESHOLD },
+  });
 
   const monitor = new Monitor({
     intervalMs: config.MONITOR_INTERVAL_MS,
@@ -200,6 +208,15 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     clients,
     hub,
     alerts,
+    thresholds,
+    unrest: (since, now) =>
+      unrestByMetric(
+        alerts.historyQuery({ since, limit: Number.MAX_SAFE_INTEGER }),
+        alerts.rules,
+        alerts.active(),
+        since,
+        now,
+      ),
     log,
     ...(gpu ? { gpu, host: new HostProbe(), eventLoop: new EventLoopProbe() } : {}),
     ...(config.UPSTREAM_URL ? { upstreamUp: async () => (await upstream.ping('/models', 2_000)).ok } : {}),

@@ -7,12 +7,16 @@ import { healthOf, metricDef } from './metrics/catalogue.js';
 import { PrometheusExporter } from './metrics/prometheus.js';
 import { staleBefore, type SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
-import type { ClientStats } from './metrics/client-stats.js';
 import { buildModelSnapshot, type ModelSnapshot } from './metrics/model-snapshot.js';
 import { ModelStats, MODULES, type RequestEvent } from './metrics/model-stats.js';
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
-import { buildSnapshot, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
+import { buildSnapshot, TREND_RULE, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
+import type { Spans } from './metrics/change.js';
+import { gpuBusySeconds } from './metrics/gpu-busy.js';
+import { ClientStats, type TopClients } from './metrics/client-stats.js';
+import { MODEL_BASELINE } from './metrics/model-snapshot.js';
+import { ThresholdBook } from './metrics/thresholds.js';
 import {
   recordEngineSeries,
   recordEventLoopSeries,
@@ -34,6 +38,12 @@ export interface AlertEngine {
   onRequestEvent(e: RequestEvent): void;
 }
 
+/**
+ * When each metric's alerts were pending or firing over [since, now] (alerts/unrest.ts):
+ * those minutes are left out of the cards' normal.
+ */
+export type UnrestSource = (since: number, now: number) => ReadonlyMap<string, Spans>;
+
 export interface MonitorOptions {
   intervalMs: number;
   windowMs: number;
@@ -48,6 +58,10 @@ export interface MonitorOptions {
   hub: StreamHub;
   /** Evaluated after every check, and told of every model request (per-request rules). */
   alerts?: AlertEngine;
+  /** The cards' lines: the enabled rules' where they watch a metric, else the defaults. */
+  thresholds?: ThresholdBook;
+  /** When alerts were restless, for the cards' calm normal. */
+  unrest?: UnrestSource;
   /** Open WebSockets as the WebSocket server counts them; the hub's clients by default. */
   websocketConnections?: () => number;
   /** Resource probes; absent in tests that only look at the service layer. */
@@ -76,6 +90,8 @@ export class Monitor {
   private ticking = false;
   /** The model server's own gauges at the last check. */
   engine: EngineReading = { available: false, reason: 'not read yet' };
+  /** The lines every card colours by (rules and defaults); the log's low-confidence WARN reads it too. */
+  readonly thresholds: ThresholdBook;
 
   constructor(private readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
@@ -84,6 +100,7 @@ export class Monitor {
     this.clients = opts.clients;
     this.hub = opts.hub;
     this.websocketConnections = opts.websocketConnections ?? (() => this.hub.size);
+    this.thresholds = opts.thresholds ?? new ThresholdBook();
     const alerts = opts.alerts;
     if (alerts) this.model.onRequest((e) => alerts.onRequestEvent(e));
     this.prometheus = new PrometheusExporter({
@@ -180,6 +197,8 @@ export class Monitor {
   snapshot(now: number): Snapshot {
     return buildSnapshot({
       store: this.store,
+      lines: this.thresholds.lines,
+      unrest: this.opts.unrest?.(now - TREND_RULE.recentMs - TREND_RULE.baselineMs - 2 * this.opts.intervalMs, now),
       now,
       intervalMs: this.opts.intervalMs,
       windowMs: this.opts.windowMs,
@@ -193,10 +212,21 @@ export class Monitor {
   modelSnapshot(now: number): ModelSnapshot {
     return buildModelSnapshot({
       store: this.store,
+      lines: this.thresholds.lines,
+      unrest: this.opts.unrest?.(
+        now - MODEL_BASELINE.recentMs - MODEL_BASELINE.baselineMs - 2 * this.opts.intervalMs,
+        now,
+      ),
       now,
       intervalMs: this.opts.intervalMs,
       windowMs: this.opts.windowMs,
     });
+  }
+
+  /** Who uses the model over the window, with each client's share of the GPUs' measured busy time. */
+  topClients(now: number, windowMs: number, limit: number): TopClients {
+    const busy = gpuBusySeconds(this.store, ClientStats.windowStart(now, windowMs), now);
+    return this.clients.top(now, windowMs, limit, busy);
   }
 
   /** The GPU probe's whole latest reading (GET /api/monitor/gpus); undefined when the probe is off. */

@@ -98,7 +98,7 @@ export const PRESETS: readonly Preset[] = [
     description: 'More than 5 % of model requests answered 5xx over a minute.',
     rule: {
       name: 'Model endpoints 5xx error rate',
-      metric: 'error_rate_percent',
+      metric: 'error_rate_5xx_percent',
       labels: { endpoint: '*' },
       op: '>',
       threshold: 5,

@@ -65,6 +65,8 @@ const UNSUPPORTED: Record<string, string> = {
   upstream_mm_cache_hit_rate_percent:
     "not re-exported: use the engine's own /metrics (vllm:mm_cache_hits_total over vllm:mm_cache_queries_total)",
   upstream_preemptions: "not re-exported: use the engine's own /metrics (increase(vllm:num_preemptions_total[1m]))",
+  request_stage_ms:
+    'the Monitor\'s breakdown over the same requests; in PromQL, sum(rate(qwen3vl_inference_duration_seconds_sum{stage="…"}[1m])) over sum(rate(qwen3vl_inference_duration_seconds_count{stage="total"}[1m])) comes close',
 };
 
 /** The query for `metric` restricted to `labels`, or why there is none. */
@@ -108,7 +110,13 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   switch (metric) {
     case 'requests_per_second':
       return service(sumBy(byEndpoint, rate(requests, sel, w)), 1);
+    // The tutorial's error rate counts 4xx and 5xx; the 5xx share is the server's failures alone.
     case 'error_rate_percent':
+      return service(
+        `${orZero(sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=~', '4xx|5xx']]), w)))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`,
+        0.01,
+      );
+    case 'error_rate_5xx_percent':
       return service(
         `${orZero(sumBy(byEndpoint, rate(requests, selector([...matchers, ['status_class', '=', '5xx']]), w)))} / ${sumBy(byEndpoint, rate(requests, sel, w))}`,
         0.01,
@@ -118,9 +126,9 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     case 'response_bytes':
       return service(histogramMean(`${PREFIX}http_response_size_bytes`, sel, byEndpoint, w), 1);
     case 'active_connections':
-      return { expr: `${PREFIX}http_open_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'model_requests_in_flight':
-      return { expr: `${PREFIX}model_requests_in_flight`, scale: 1, labels: ['instance'], extraLabels: {} };
+    case 'model_streams_in_flight':
+      return { expr: `${PREFIX}${metric}`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'websocket_active_connections':
       return { expr: `${PREFIX}websocket_active_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'ttft_ms': // the Monitor's figure is the median over the window
@@ -180,6 +188,15 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
           w,
         ),
         0.001,
+      );
+    case 'model_requests_ended':
+      return model(
+        sumBy(
+          ['instance', 'module'],
+          `increase(${stages}_count${selector([...matchers, ['stage', '=', 'total']])}[${w}])`,
+        ),
+        1,
+        ['instance', 'module'],
       );
     case 'input_token_count':
       return model(histogramMean(`${PREFIX}input_tokens`, sel, ['instance', 'module'], w), 1, ['instance', 'module']);

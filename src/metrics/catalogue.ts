@@ -6,11 +6,22 @@
 export const LAYERS = ['resource', 'service', 'model'] as const;
 export type Layer = (typeof LAYERS)[number];
 
+/** How a value compares with a line: '>=' puts a value that reaches the line past it, '>' only one beyond it. */
+export type Comparison = '>' | '>=' | '<' | '<=';
+
+/**
+ * A metric's default health lines: the tutorial's where it gives one. A line may be absent
+ * (null): OCR confidence has a warning line (the log's WARN) and no critical one. The
+ * Monitor's cards use these unless an enabled alert rule watching the metric sets a line
+ * (thresholds.ts): one number per line, wherever it is shown.
+ */
 export interface Thresholds {
   /** 'above': higher is worse (latency); 'below': lower is worse (success rate). */
   direction: 'above' | 'below';
-  warn: number;
-  crit: number;
+  warn: number | null;
+  crit: number | null;
+  warnOp: Comparison;
+  critOp: Comparison;
 }
 
 export interface MetricDef {
@@ -22,8 +33,31 @@ export interface MetricDef {
   thresholds?: Thresholds;
 }
 
-const above = (warn: number, crit: number): Thresholds => ({ direction: 'above', warn, crit });
-const below = (warn: number, crit: number): Thresholds => ({ direction: 'below', warn, crit });
+/** Higher is worse; a value that reaches a line is past it unless the op says '>'. */
+const above = (
+  warn: number | null,
+  crit: number | null,
+  warnOp: '>' | '>=' = '>=',
+  critOp: '>' | '>=' = '>=',
+): Thresholds => ({
+  direction: 'above',
+  warn,
+  crit,
+  warnOp,
+  critOp,
+});
+const below = (
+  warn: number | null,
+  crit: number | null,
+  warnOp: '<' | '<=' = '<=',
+  critOp: '<' | '<=' = '<=',
+): Thresholds => ({
+  direction: 'below',
+  warn,
+  crit,
+  warnOp,
+  critOp,
+});
 
 const defs: MetricDef[] = [
   // Resource layer (probes; label gpu = NVML index)
@@ -48,7 +82,8 @@ const defs: MetricDef[] = [
     unit: '%',
     labels: ['gpu'],
     help: 'GPU memory used as a share of total.',
-    thresholds: above(80, 90),
+    // The tutorial: below 85 % is stable, 85–92 % a warning, above 92 % critical.
+    thresholds: above(85, 92, '>=', '>'),
   },
   {
     name: 'gpu_utilization_percent',
@@ -212,7 +247,8 @@ const defs: MetricDef[] = [
     unit: 'ms',
     labels: ['endpoint'],
     help: '95th percentile response time over the sliding window.',
-    thresholds: above(5_000, 10_000),
+    // The tutorial's anomaly signal is P95 above 5 s; the preset that alarms on it is a warning.
+    thresholds: above(5_000, 10_000, '>'),
   },
   {
     name: 'latency_ms_p99',
@@ -251,20 +287,37 @@ const defs: MetricDef[] = [
     help: "Mean size of the answers' bodies over the sliding window (Content-Length, or the bytes a stream sent).",
   },
   {
+    // The tutorial's error rate: 4xx and 5xx alike ("0.8 %(4xx/5xx占比)"), normal below
+    // 1.5 %, the alarm above 5 % for a minute.
     name: 'error_rate_percent',
     layer: 'service',
     unit: '%',
     labels: ['endpoint'],
-    help: 'Share of requests answered 5xx in the sliding window.',
-    thresholds: above(1, 5),
+    help: 'Share of requests answered 4xx or 5xx in the sliding window (client closed requests count as 4xx).',
+    thresholds: above(1.5, 5, '>=', '>'),
   },
   {
+    name: 'error_rate_5xx_percent',
+    layer: 'service',
+    unit: '%',
+    labels: ['endpoint'],
+    help: "Share of requests answered 5xx in the sliding window: the server's own failures.",
+  },
+  {
+    // The tutorial's "users connected now": at most 30 is normal, above 40 the alarm.
     name: 'active_connections',
     layer: 'service',
     unit: 'connections',
     labels: [],
-    help: 'Open client connections at the check (HTTP keep-alive and WebSocket): who is on the server now.',
-    thresholds: above(41, 81),
+    help: 'Users connected now, at the check: model requests in flight (open streams included) and WebSockets (one per Monitor tab). An idle keep-alive socket is no user.',
+    thresholds: above(30, 40, '>', '>'),
+  },
+  {
+    name: 'model_streams_in_flight',
+    layer: 'service',
+    unit: 'requests',
+    labels: [],
+    help: 'Streamed model answers (server-sent events) being sent at the check; part of model_requests_in_flight.',
   },
   {
     name: 'model_requests_in_flight',
@@ -305,6 +358,20 @@ const defs: MetricDef[] = [
     help: 'Duration of a pipeline stage (preprocess, inference, postprocess, total).',
   },
   {
+    name: 'request_stage_ms',
+    layer: 'model',
+    unit: 'ms',
+    labels: ['module', 'stage'],
+    help: 'Where a model request\'s time went: each stage\'s mean over the same requests, those that ended in the window (a stage a request never reached counts 0; stage="other" is the rest of its time: waiting, validation, sending). The stages add up to stage="total".',
+  },
+  {
+    name: 'model_requests_ended',
+    layer: 'model',
+    unit: 'requests',
+    labels: ['module'],
+    help: 'Model requests that ended in the window, answered or not: the requests request_stage_ms is a mean over.',
+  },
+  {
     name: 'gui_step_success_rate',
     layer: 'model',
     unit: '%',
@@ -326,7 +393,9 @@ const defs: MetricDef[] = [
     unit: 'ratio',
     labels: [],
     help: 'Mean token probability of OCR answers (only from upstreams that return logprobs).',
-    thresholds: below(0.8, 0.6),
+    // The line the log's "Low-confidence OCR" WARN uses (OCR_CONFIDENCE_THRESHOLD, 0.6 by
+    // default) and the tutorial's OCR alarm: a warning; there is no critical line.
+    thresholds: below(0.6, null, '<'),
   },
   {
     name: 'ocr_error_count',
@@ -334,6 +403,8 @@ const defs: MetricDef[] = [
     unit: 'per minute',
     labels: [],
     help: 'OCR requests that failed, per minute.',
+    // The tutorial's OCR alarm: more than 5 failed OCR requests a minute.
+    thresholds: above(5, null, '>'),
   },
   {
     name: 'ocr_avg_duration',
@@ -476,9 +547,14 @@ export function metricDef(name: string): MetricDef | undefined {
 
 export type Health = 'ok' | 'warn' | 'crit';
 
+/** Whether `v` is past a line under `op`. */
+export const pastLine = (v: number, op: Comparison, line: number): boolean =>
+  op === '>' ? v > line : op === '>=' ? v >= line : op === '<' ? v < line : v <= line;
+
 /** Colours a value by the metric's thresholds; metrics without thresholds are always ok. */
 export function healthOf(value: number, t: Thresholds | undefined): Health {
   if (!t) return 'ok';
-  if (t.direction === 'above') return value >= t.crit ? 'crit' : value >= t.warn ? 'warn' : 'ok';
-  return value <= t.crit ? 'crit' : value <= t.warn ? 'warn' : 'ok';
+  if (t.crit !== null && pastLine(value, t.critOp, t.crit)) return 'crit';
+  if (t.warn !== null && pastLine(value, t.warnOp, t.warn)) return 'warn';
+  return 'ok';
 }

@@ -1,6 +1,9 @@
-// Per-client attribution: requests, errors and GPU-seconds (inference time) per client
-// and per module, in one-minute buckets for the last hour. Bounded: at most maxClients
-// clients are tracked; the one seen least recently is forgotten first.
+// Per-client attribution: requests, errors and inference request-seconds per client and
+// per module, in one-minute buckets for the last hour. Request-seconds add up the time each
+// request spent in inference: requests running together each count, so they are a load,
+// not GPU time; given the GPUs' measured busy time, each client's share of it is GPU time
+// that adds up to no more than the GPUs can give. Bounded: at most maxClients clients are
+// tracked; the one seen least recently is forgotten first.
 import { MODULES, type ModuleName } from './model-stats.js';
 
 const MINUTE = 60_000;
@@ -48,8 +51,33 @@ export interface ClientSummary {
   client: string;
   requests: number;
   errors: number;
+  /** Seconds its requests spent in inference, added up (requests at the same time each count). */
+  requestSeconds: number;
+  /** Its share of every client's request-seconds in the window, percent. */
+  sharePercent: number;
+  /**
+   * That share of the GPUs' measured busy time in the window (GPU-seconds); null when no GPU
+   * is read. All clients together never pass GPUs × window.
+   */
+  gpuBusySeconds: number | null;
+  /** @deprecated request-seconds under their old name; read requestSeconds. */
   gpuSeconds: number;
   modules: Partial<Record<ModuleName, number>>;
+}
+
+export interface TopClients {
+  /** The minutes counted: whole minutes touching [now − window, now]. */
+  fromMs: number;
+  toMs: number;
+  /** Every client's request-seconds in those minutes. */
+  requestSecondsTotal: number;
+  /** The GPUs' measured busy time in those minutes, when known. */
+  gpuBusySecondsTotal: number | null;
+  byRequestSeconds: ClientSummary[];
+  /** @deprecated byRequestSeconds under its old name. */
+  byGpuSeconds: ClientSummary[];
+  byRequests: ClientSummary[];
+  byErrors: ClientSummary[];
 }
 
 /** How stale a client's place in the recency order may get before it is moved to the front. */
@@ -89,12 +117,17 @@ export class ClientStats {
     this.modules.get(module)!.add(now, ok, inferenceMs);
   }
 
-  /** The top `limit` clients by GPU-seconds, requests and errors over the window. */
-  top(
-    now: number,
-    windowMs: number,
-    limit = 10,
-  ): { byGpuSeconds: ClientSummary[]; byRequests: ClientSummary[]; byErrors: ClientSummary[] } {
+  /** The first minute the window's totals count: they sum whole minutes (see Series.sum). */
+  static windowStart(now: number, windowMs: number): number {
+    return (Math.floor(now / MINUTE) - Math.ceil(windowMs / MINUTE) + 1) * MINUTE;
+  }
+
+  /**
+   * The top `limit` clients by request-seconds, requests and errors over the window.
+   * `gpuBusySeconds`: the GPUs' measured busy time over [windowStart, now], shared out by
+   * request-seconds; null when no GPU is read.
+   */
+  top(now: number, windowMs: number, limit = 10, gpuBusySeconds: number | null = null): TopClients {
     const all: ClientSummary[] = [];
     for (const [client, e] of this.clients) {
       const t = e.total.sum(now, windowMs);
@@ -104,14 +137,39 @@ export class ClientStats {
         const r = s.sum(now, windowMs).requests;
         if (r > 0) modules[m] = r;
       }
-      all.push({ client, requests: t.requests, errors: t.errors, gpuSeconds: t.inferenceMs / 1_000, modules });
+      const requestSeconds = t.inferenceMs / 1_000;
+      all.push({
+        client,
+        requests: t.requests,
+        errors: t.errors,
+        requestSeconds,
+        sharePercent: 0,
+        gpuBusySeconds: null,
+        gpuSeconds: requestSeconds,
+        modules,
+      });
     }
-    const by = (k: 'gpuSeconds' | 'requests' | 'errors') =>
+    const total = all.reduce((a, c) => a + c.requestSeconds, 0);
+    for (const c of all) {
+      c.sharePercent = total > 0 ? (c.requestSeconds / total) * 100 : 0;
+      c.gpuBusySeconds = gpuBusySeconds === null || total === 0 ? null : (gpuBusySeconds * c.requestSeconds) / total;
+    }
+    const by = (k: 'requestSeconds' | 'requests' | 'errors') =>
       [...all]
         .filter((c) => c[k] > 0)
         .sort((a, b) => b[k] - a[k])
         .slice(0, limit);
-    return { byGpuSeconds: by('gpuSeconds'), byRequests: by('requests'), byErrors: by('errors') };
+    const byRequestSeconds = by('requestSeconds');
+    return {
+      fromMs: ClientStats.windowStart(now, windowMs),
+      toMs: now,
+      requestSecondsTotal: total,
+      gpuBusySecondsTotal: gpuBusySeconds,
+      byRequestSeconds,
+      byGpuSeconds: byRequestSeconds,
+      byRequests: by('requests'),
+      byErrors: by('errors'),
+    };
   }
 
   /** Each module's share of model requests over the window, in percent. */

@@ -1,5 +1,7 @@
 // Once per check: model-layer windows become series points. Stage durations are means
-// (means add up: preprocess + inference + postprocess ≈ total; medians would not).
+// (means add up; medians would not): per stage over the requests that ran it
+// (inference_duration_ms), and over the same requests, so that they add up exactly
+// (request_stage_ms, with model_requests_ended saying how many).
 import type { SeriesStore } from './series-store.js';
 import { IMAGE_MODULES, MODULES, STAGES, type ModelStats } from './model-stats.js';
 
@@ -8,6 +10,12 @@ export function collectModelSeries(stats: ModelStats, store: SeriesStore, window
     for (const stage of STAGES) {
       const s = stats.stages.get(`${module}:${stage}`)!.summarize(windowMs, now);
       if (s.mean !== null) store.record('inference_duration_ms', { module, stage }, now, s.mean);
+    }
+    const breakdown = stats.requestStages.get(module)!.summarize(windowMs, now);
+    store.record('model_requests_ended', { module }, now, breakdown?.requests ?? 0);
+    if (breakdown) {
+      for (const stage of ['preprocess', 'inference', 'postprocess', 'other', 'total'] as const)
+        store.record('request_stage_ms', { module, stage }, now, breakdown[stage]);
     }
     const tokens = stats.inputTokens.get(module)!.summarize(windowMs, now);
     if (tokens.mean !== null) store.record('input_token_count', { module }, now, tokens.mean);

@@ -1,21 +1,26 @@
 // The Model Metrics view: per module (ocr, gui, video, chat) its key figures as cards,
-// each with its change against normal (MODEL_BASELINE), its age when no request has
-// fed it lately, and a 5-minute sparkline; the stage means that add up to the total.
-// A pure function of (store, now), answered in one request per refresh.
-import { metricDef, type Health, type Thresholds } from './catalogue.js';
-import { healthOf } from './catalogue.js';
+// each with its lines (the rule's or the default), its change against a calm normal
+// (MODEL_BASELINE), its age when no request has fed it lately, and a 5-minute sparkline;
+// the stage means over the same requests, adding up to the total. A pure function of
+// (store, now, lines, restless minutes), answered in one request per refresh.
+import { metricDef } from './catalogue.js';
+import type { Health } from './catalogue.js';
+import { changeAgainstNormal, NO_CHANGE, spansOf, type Spans, type Trend, type TrendRule } from './change.js';
+import type { StageBreakdown } from './model-stats.js';
 import type { Labels, SeriesStore } from './series-store.js';
-import { changeOf, sparkOf, type Spark, type Trend, type TrendRule } from './snapshot.js';
+import { sparkOf, type Spark } from './snapshot.js';
+import { healthBy, linesFor, type Lines, type LinesOf } from './thresholds.js';
 
 /**
- * "Normal" for a model figure: the median of the hour before the last minute (a few
- * bad minutes do not move a median), against the mean of the last minute.
+ * "Normal" for a model figure: the median of the calm minutes of the hour before the last
+ * minute (a median is not moved by a few bad minutes; alerted minutes are not calm).
  */
 export const MODEL_BASELINE: TrendRule = {
   recentMs: 60_000,
   baselineMs: 3_600_000,
   flatPercent: 5,
   baseline: 'median',
+  minCalmMinutes: 3,
 };
 
 export type ModelModule = 'ocr' | 'gui' | 'video' | 'chat';
@@ -70,18 +75,15 @@ export interface ModelCard {
   /** No point at the last check: no request fed it within its window. */
   stale: boolean;
   trend: Trend | null;
+  /** Signed percent change of the value shown against the normal shown. */
   changePercent: number | null;
-  /** The normal value the change is measured against. */
+  /** The calm normal the change is measured against. */
   baseline: number | null;
-  thresholds: Thresholds | null;
+  /** History enough, but no calm normal in it: "no calm baseline yet". */
+  noCalmBaseline: boolean;
+  /** Its warning and critical lines, each with the rule that set it (null: the default). */
+  lines: Lines | null;
   spark: Spark;
-}
-
-export interface StageMeans {
-  preprocess: number | null;
-  inference: number | null;
-  postprocess: number | null;
-  total: number | null;
 }
 
 export interface ModuleView {
@@ -89,7 +91,8 @@ export interface ModuleView {
   /** The model-layer label (`vlm` for chat). */
   layerModule: string;
   cards: ModelCard[];
-  stages: StageMeans;
+  /** Stage means over the requests that ended in the window (they add up); null: none did. */
+  stages: StageBreakdown | null;
   /** Model requests not answered, per minute, by error code (the last check). */
   errorsByCode: Record<string, number>;
   sharePercent: number | null;
@@ -107,52 +110,56 @@ interface ModelInput {
   now: number;
   intervalMs: number;
   windowMs: number;
+  /** Each series' lines (rules and defaults); the catalogue's defaults alone when absent. */
+  lines?: LinesOf;
+  /** When an alert watching each metric was pending or firing, over the last hour. */
+  unrest?: ReadonlyMap<string, Spans> | undefined;
 }
 
-function card(input: ModelInput, f: Figure): ModelCard {
+/**
+ * Alerts on any figure of a module make its minutes restless for all of its cards: an OCR
+ * alert on confidence marks an incident for the OCR duration too.
+ */
+function familyOf(module: ModelModule): string[] {
+  return [
+    ...new Set([
+      ...FIGURES[module].map((f) => f.metric),
+      'inference_duration_ms',
+      'request_stage_ms',
+      'model_error_count',
+    ]),
+  ];
+}
+
+function card(input: ModelInput, module: ModelModule, f: Figure): ModelCard {
   const def = metricDef(f.metric);
   const labels = f.labels ?? {};
   const points =
     input.store.ring(f.metric, labels)?.since(input.now - MODEL_BASELINE.recentMs - MODEL_BASELINE.baselineMs) ?? [];
   const last = points.at(-1);
+  const lines = input.lines ? input.lines(f.metric, labels) : linesFor(f.metric, labels, []);
   const base = {
     metric: f.metric,
     labels,
     unit: def?.unit ?? '',
     help: def?.help ?? '',
-    thresholds: def?.thresholds ?? null,
+    lines,
     spark: sparkOf(points, input.now),
   };
-  if (!last) {
-    return {
-      ...base,
-      value: null,
-      status: 'unavailable',
-      at: null,
-      ageMs: null,
-      stale: false,
-      trend: null,
-      changePercent: null,
-      baseline: null,
-    };
-  }
+  if (!last) return { ...base, value: null, status: 'unavailable', at: null, ageMs: null, stale: false, ...NO_CHANGE };
   const ageMs = input.now - last.t;
   // Half an interval of slack: the point of the check that just ran is fresh.
   const stale = ageMs > input.intervalMs * 1.5;
-  const { trend, changePercent, baseline } = stale
-    ? { trend: null, changePercent: null, baseline: null }
-    : changeOf(points, MODEL_BASELINE);
-  return {
-    ...base,
-    value: last.v,
-    status: healthOf(last.v, def?.thresholds),
-    at: last.t,
-    ageMs,
-    stale,
-    trend,
-    changePercent,
-    baseline,
-  };
+  const change = stale
+    ? NO_CHANGE
+    : changeAgainstNormal({
+        points,
+        unit: base.unit,
+        rule: MODEL_BASELINE,
+        unrest: spansOf(input.unrest, familyOf(module)),
+        lines,
+      });
+  return { ...base, value: last.v, status: healthBy(last.v, lines), at: last.t, ageMs, stale, ...change };
 }
 
 function fresh(input: ModelInput, metric: string, labels: Labels): number | null {
@@ -160,10 +167,25 @@ function fresh(input: ModelInput, metric: string, labels: Labels): number | null
   return p && p.t >= input.now - input.intervalMs * 1.5 ? p.v : null;
 }
 
+/** The stage means over the same requests at the last check; null when none ended in the window. */
+function stagesOf(input: ModelInput, module: string): StageBreakdown | null {
+  const stage = (s: string) => fresh(input, 'request_stage_ms', { module, stage: s });
+  const total = stage('total');
+  const requests = fresh(input, 'model_requests_ended', { module });
+  if (total === null || !requests) return null;
+  return {
+    requests,
+    preprocess: stage('preprocess') ?? 0,
+    inference: stage('inference') ?? 0,
+    postprocess: stage('postprocess') ?? 0,
+    other: stage('other') ?? 0,
+    total,
+  };
+}
+
 export function buildModelSnapshot(input: ModelInput): ModelSnapshot {
   const modules = MODEL_MODULES.map((module): ModuleView => {
     const layerModule = LAYER_MODULE[module];
-    const stage = (s: keyof StageMeans) => fresh(input, 'inference_duration_ms', { module: layerModule, stage: s });
     const errorsByCode: Record<string, number> = {};
     for (const s of input.store.find('model_error_count', { module: layerModule })) {
       const v = fresh(input, 'model_error_count', s.labels);
@@ -172,13 +194,8 @@ export function buildModelSnapshot(input: ModelInput): ModelSnapshot {
     return {
       module,
       layerModule,
-      cards: FIGURES[module].filter((f) => metricDef(f.metric)).map((f) => card(input, f)),
-      stages: {
-        preprocess: stage('preprocess'),
-        inference: stage('inference'),
-        postprocess: stage('postprocess'),
-        total: stage('total'),
-      },
+      cards: FIGURES[module].filter((f) => metricDef(f.metric)).map((f) => card(input, module, f)),
+      stages: stagesOf(input, layerModule),
       errorsByCode,
       sharePercent: fresh(input, 'module_share_percent', { module: layerModule }),
     };

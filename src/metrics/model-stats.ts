@@ -27,6 +27,53 @@ export interface StageRecorder {
   record(ms: number, now: number): void;
 }
 
+/** Where a request's stages went, as means over the same requests (they add up to `total`). */
+export interface StageBreakdown {
+  /** Requests that ended in the window: every mean is over these. */
+  requests: number;
+  preprocess: number;
+  inference: number;
+  postprocess: number;
+  /** The rest of the total: waiting for an upload slot, validation, writing the answer. */
+  other: number;
+  total: number;
+}
+
+/**
+ * Every request's stages, recorded together as it ends, a stage it never reached (a request
+ * refused in preprocessing has no inference) as 0. Means over the same requests add up:
+ * preprocess + inference + postprocess + other = total. Per-stage windows (the series
+ * inference_duration_ms) average each stage over the requests that ran it, and do not.
+ */
+export class RequestStages {
+  private readonly sums: Record<Stage, SlotSums> = {
+    preprocess: new SlotSums(),
+    inference: new SlotSums(),
+    postprocess: new SlotSums(),
+    total: new SlotSums(),
+  };
+
+  record(times: Partial<Record<Stage, number>>, now: number): void {
+    for (const s of STAGES) this.sums[s].record(times[s] ?? 0, now);
+  }
+
+  /** Null when no request ended in the window. */
+  summarize(windowMs: number, now: number): StageBreakdown | null {
+    const mean = (s: Stage) => this.sums[s].summarize(windowMs, now);
+    const total = mean('total');
+    if (total.mean === null) return null;
+    const [pre, inf, post] = [mean('preprocess').mean ?? 0, mean('inference').mean ?? 0, mean('postprocess').mean ?? 0];
+    return {
+      requests: total.count,
+      preprocess: pre,
+      inference: inf,
+      postprocess: post,
+      other: Math.max(0, total.mean - pre - inf - post),
+      total: total.mean,
+    };
+  }
+}
+
 /** Outcomes are recorded as "status" 200 (ok) or 500 (failed) in a window. */
 const OK = 200;
 const FAILED = 500;
@@ -37,6 +84,8 @@ export class ModelStats {
    * to the total; quantiles would not), so they are sums, not sketches: four per request.
    */
   readonly stages = new Map<string, SlotSums>();
+  /** Each ended request's stages together, by module: the Model Metrics stage bar. */
+  readonly requestStages = new Map<ModuleName, RequestStages>(MODULES.map((m) => [m, new RequestStages()]));
   /** The same windows by module, for a request's timer to bind once (no key built per stage). */
   private readonly stagesByModule = new Map<ModuleName, Record<Stage, StageRecorder>>();
   readonly ocrConfidence: SlidingWindow;

@@ -136,14 +136,24 @@ export class PrometheusExporter {
       });
     gauge('websocket_active_connections', 'Open WebSocket connections.', () => src.websocketConnections());
     gauge(
+      'active_connections',
+      'Users connected now: model requests in flight (open streams included) and WebSockets. (Monitor: active_connections)',
+      () => src.stats.load.activeConnections(src.websocketConnections()),
+    );
+    gauge(
       'http_open_connections',
-      'Open client connections (HTTP keep-alive and WebSocket).',
+      'Open client sockets, idle keep-alive ones included (not users: see qwen3vl_active_connections).',
       () => src.stats.load.openConnections,
     );
     gauge(
       'model_requests_in_flight',
       'Model requests received and not yet answered.',
       () => src.stats.load.modelRequestsInFlight,
+    );
+    gauge(
+      'model_streams_in_flight',
+      'Model answers being streamed (server-sent events); part of model_requests_in_flight.',
+      () => src.stats.load.streamsInFlight,
     );
     gauge('monitor_series', 'Time series held by the Monitor store.', () => src.store.size);
 

@@ -15,6 +15,7 @@ function recordSummary(store: SeriesStore, labels: Labels, s: WindowSummary, now
   // No requests, no latency: the series gets no point rather than a made-up 0.
   if (s.count === 0) return;
   store.record('error_rate_percent', labels, now, s.errorRatePercent!);
+  store.record('error_rate_5xx_percent', labels, now, s.errorRate5xxPercent!);
   store.record('latency_ms_avg', labels, now, s.mean!);
   store.record('latency_ms_p50', labels, now, s.p50!);
   store.record('latency_ms_p95', labels, now, s.p95!);
@@ -40,8 +41,9 @@ export function collectServiceSeries({ stats, store, windowMs, websocketConnecti
   }
   recordSummary(store, { endpoint: ALL_MODEL_ENDPOINTS }, stats.modelSummary(windowMs, now), now);
   store.record('websocket_active_connections', {}, now, websocketConnections);
-  store.record('active_connections', {}, now, stats.load.openConnections);
+  store.record('active_connections', {}, now, stats.load.activeConnections(websocketConnections));
   store.record('model_requests_in_flight', {}, now, stats.load.modelRequestsInFlight);
+  store.record('model_streams_in_flight', {}, now, stats.load.streamsInFlight);
 
   const chat = { endpoint: '/v1/chat/completions' };
   const ttft = stats.chat.ttftWindow.summarize(windowMs, now);

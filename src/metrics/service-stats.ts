@@ -100,12 +100,24 @@ export class ChatStats {
 
 /**
  * Who is on the server now, counted by the connection and request hooks
- * (routes/client-load.ts): open client sockets (HTTP keep-alive and WebSocket alike) and
- * model requests between their arrival and their answer (or the client giving up).
+ * (routes/client-load.ts): model requests between their arrival and their answer (or the
+ * client giving up), those of them streaming their answer, and open client sockets.
  */
 export class ClientLoad {
+  /** Every open client socket, idle keep-alive ones included: exported, never "users". */
   openConnections = 0;
   modelRequestsInFlight = 0;
+  /** Model requests whose answer is a stream being sent (part of modelRequestsInFlight). */
+  streamsInFlight = 0;
+
+  /**
+   * The tutorial's active connections, users connected now: every model request in flight
+   * (an open stream is one) and every WebSocket (a Monitor tab holds one). A browser tab is
+   * one; a keep-alive socket left idle between requests is none.
+   */
+  activeConnections(websockets: number): number {
+    return this.modelRequestsInFlight + websockets;
+  }
 }
 
 export class ServiceStats {

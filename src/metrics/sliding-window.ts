@@ -44,8 +44,10 @@ export interface WindowSummary {
   status3xx: number;
   status4xx: number;
   status5xx: number;
-  /** Share of values recorded with a 5xx status, in percent; null when there were none. */
+  /** The tutorial's error rate: share of values recorded with a 4xx or 5xx status, in percent; null when there were none. */
   errorRatePercent: number | null;
+  /** Share recorded with a 5xx status alone (the server's own failures), in percent; null when there were none. */
+  errorRate5xxPercent: number | null;
   mean: number | null;
   p50: number | null;
   p95: number | null;
@@ -143,7 +145,8 @@ export function summarizeWindows(windows: readonly SlidingWindow[], windowMs: nu
     status3xx: acc.c3xx,
     status4xx: acc.c4xx,
     status5xx: acc.c5xx,
-    errorRatePercent: count === 0 ? null : (acc.c5xx / count) * 100,
+    errorRatePercent: count === 0 ? null : ((acc.c4xx + acc.c5xx) / count) * 100,
+    errorRate5xxPercent: count === 0 ? null : (acc.c5xx / count) * 100,
     mean: count === 0 ? null : acc.sum / count,
     p50: q(0.5),
     p95: q(0.95),

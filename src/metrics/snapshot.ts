@@ -1,12 +1,23 @@
 // The six Monitor cards and the host strip, built from the series store: a pure
-// function of (store, now). Each card carries its value, colour, the change against its
-// baseline (TREND_RULE) and the last 5 minutes as a sparkline.
+// function of (store, now, the rules' lines, when alerts were restless). Each card carries
+// its value, its lines and the colour they give, the change against its calm normal
+// (change.ts) and the last 5 minutes as a sparkline.
 import { healthOf, metricDef, type Health, type Thresholds } from './catalogue.js';
+import {
+  changeAgainstNormal,
+  NO_CHANGE,
+  spansOf,
+  type Change,
+  type Spans,
+  type Trend,
+  type TrendRule,
+} from './change.js';
 import type { Point } from './ring-series.js';
 import { staleBefore, type Labels, type SeriesStore } from './series-store.js';
 import { ALL_MODEL_ENDPOINTS } from './service-collector.js';
+import { healthBy, linesFor, type Lines, type LinesOf } from './thresholds.js';
 
-export type Trend = 'up' | 'down' | 'flat';
+export type { Trend, TrendRule } from './change.js';
 
 /** [time ms, value] pairs, oldest first. */
 export type Spark = Array<[number, number]>;
@@ -18,15 +29,26 @@ export interface Card {
   value: number | null;
   unit: string;
   status: Health | 'unavailable';
+  /** The lines of the card's own figure, each with the rule that set it (null: the default). */
+  lines: Lines | null;
+  /** The figure beside the value that can colour the card too (the latency's P95, the 5xx share), with its lines. */
+  beside?: { metric: string; value: number | null; lines: Lines | null };
+  /**
+   * When the figure beside the value set the card's colour: that figure, its value and its
+   * lines. The change shown is then that figure's.
+   */
+  statusBy?: { metric: string; value: number; lines: Lines | null };
+  /** The figure whose change `trend` and `changePercent` are: `metric`, or statusBy's. */
+  trendMetric: string;
   trend: Trend | null;
-  /** Signed percent change of the last minute against the baseline; null without one (or from 0). */
+  /** Signed percent change of the value shown against the normal shown; null without one (or from 0). */
   changePercent: number | null;
-  /** Mean of the baseline window the change is measured against. */
+  /** The calm normal the change is measured against. */
   baseline: number | null;
+  /** History enough, but no calm normal in it (every minute restless): the card says so. */
+  noCalmBaseline: boolean;
   /** Why there is no value (no GPU, no traffic yet). */
   reason?: string;
-  /** What set the colour when it is not the value itself (the latency card's P95). */
-  statusReason?: string;
   /** Time of the point shown. */
   at?: number;
   /** Extra numbers for the card's detail (e.g. each GPU, P95/P99). */
@@ -72,67 +94,42 @@ export interface GpuStatus {
 }
 
 /**
- * The trend rule: the mean of the last minute against the mean of the 10 minutes before
- * it, so an incident that lasts keeps its ↑ until it has become the new normal. Changes
- * within 5 % of the baseline are flat. A history shorter than the recent window plus
- * one check compares its newer half with its older half.
+ * The cards' trend rule: the value shown against the mean of the calm minutes among the 10
+ * before the last minute, so an incident that lasts keeps its ↑ (its minutes, alerted, never
+ * join the normal). Changes within 5 % of the normal are flat.
  */
-export interface TrendRule {
-  recentMs: number;
-  baselineMs: number;
-  flatPercent: number;
-  /** How the baseline window is summed up: its mean (default) or its median. */
-  baseline?: 'mean' | 'median';
-  /** Changes smaller than this, in the metric's unit, are flat too (0.1 % → 0 % is not "↓ 100 %"). */
-  minDelta?: number;
-}
-export const TREND_RULE: TrendRule = { recentMs: 60_000, baselineMs: 600_000, flatPercent: 5 };
+export const TREND_RULE: TrendRule = { recentMs: 60_000, baselineMs: 600_000, flatPercent: 5, minCalmMinutes: 3 };
+
+/** Users come and go one at a time: a change of less than one is flat (0 against a normal of 0.04 is no "↓ 100 %"). */
+const CARD_TRENDS: Partial<Record<Card['id'], TrendRule>> = { connections: { ...TREND_RULE, minDelta: 1 } };
 
 /** Sparklines cover this long. */
 export const SPARK_MS = 5 * 60_000;
 
-/** The tutorial's anomaly signal: P95 above 5 s colours the latency card critical. */
-export const P95_ANOMALY_MS = 5_000;
-
-export interface Change {
-  trend: Trend | null;
-  changePercent: number | null;
-  baseline: number | null;
-}
-
-const mean = (ps: readonly Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.length;
-function median(ps: readonly Point[]): number {
-  const vs = ps.map((p) => p.v).sort((a, b) => a - b);
-  const mid = vs.length >> 1;
-  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
-}
-
-export function changeOf(points: readonly Point[], rule: TrendRule = TREND_RULE): Change {
-  if (points.length < 2) return { trend: null, changePercent: null, baseline: null };
-  const end = points[points.length - 1]!.t;
-  let recent = points.filter((p) => p.t > end - rule.recentMs);
-  let earlier = points.filter((p) => p.t <= end - rule.recentMs && p.t > end - rule.recentMs - rule.baselineMs);
-  if (earlier.length === 0) {
-    const half = Math.floor(points.length / 2);
-    earlier = points.slice(0, half);
-    recent = points.slice(half);
-  }
-  const r = mean(recent);
-  const e = rule.baseline === 'median' ? median(earlier) : mean(earlier);
-  const delta = r - e;
-  if (Math.abs(delta) <= Math.max((Math.abs(e) * rule.flatPercent) / 100, rule.minDelta ?? 0, 1e-9)) {
-    return { trend: 'flat', changePercent: e === 0 ? 0 : (delta / Math.abs(e)) * 100, baseline: e };
-  }
-  return { trend: delta > 0 ? 'up' : 'down', changePercent: e === 0 ? null : (delta / Math.abs(e)) * 100, baseline: e };
-}
-
-/** The trend alone (kept for callers that only draw the arrow). */
-export function trendOf(points: readonly Point[], rule: TrendRule = TREND_RULE): Trend | null {
-  return changeOf(points, rule).trend;
-}
+/**
+ * The metrics whose alerts make a card's minutes restless: the card's figures, and what is
+ * measured alongside them (an alert on P95 is an incident for the P50 card too).
+ */
+const CARD_FAMILY: Record<Card['id'], readonly string[]> = {
+  gpu_memory: ['gpu_memory_utilization_percent', 'gpu_memory_used_mib'],
+  gpu_utilization: [
+    'gpu_utilization_percent',
+    'gpu_utilization_peak_percent',
+    'gpu_utilization_mean_percent',
+    'gpu_utilization_high_seconds',
+  ],
+  latency: ['latency_ms_p50', 'latency_ms_p95', 'latency_ms_p99', 'latency_ms_avg'],
+  rps: ['requests_per_second'],
+  connections: ['active_connections', 'model_requests_in_flight', 'websocket_active_connections'],
+  error_rate: ['error_rate_percent', 'error_rate_5xx_percent', 'http_status_4xx', 'http_status_5xx'],
+};
 
 interface SnapshotInput {
   store: SeriesStore;
+  /** Each series' lines (rules and defaults); the catalogue's defaults alone when absent. */
+  lines?: LinesOf;
+  /** When an alert watching each metric was pending or firing, over the last 11 minutes at least. */
+  unrest?: ReadonlyMap<string, Spans> | undefined;
   now: number;
   intervalMs: number;
   windowMs: number;
@@ -166,6 +163,31 @@ function freshValue(input: SnapshotInput, metric: string, labels: Labels): numbe
   return p && p.t >= staleBefore(input.now, input.intervalMs) ? p.v : null;
 }
 
+const linesOf = (input: SnapshotInput, metric: string, labels: Labels): Lines | null =>
+  input.lines ? input.lines(metric, labels) : linesFor(metric, labels, []);
+
+/** A figure's change against its calm normal: its lines, and the restless minutes of its card. */
+function changeOfFigure(
+  input: SnapshotInput,
+  id: Card['id'],
+  metric: string,
+  points: readonly Point[],
+  lines: Lines | null,
+): Change {
+  return changeAgainstNormal({
+    points,
+    unit: metricDef(metric)?.unit ?? '',
+    rule: CARD_TRENDS[id] ?? TREND_RULE,
+    unrest: spansOf(input.unrest, CARD_FAMILY[id]),
+    lines,
+  });
+}
+
+/** A figure beside the card's own that can colour it (the latency card's P95). */
+interface Beside {
+  metric: string;
+}
+
 function card(
   input: SnapshotInput,
   id: Card['id'],
@@ -173,31 +195,55 @@ function card(
   labels: Labels,
   emptyReason: string,
   detail?: Card['detail'],
+  beside?: Beside,
 ): Card {
   const def = metricDef(metric);
   const unit = def?.unit ?? '';
   const points = historyOf(input, metric, labels);
   const last = points.at(-1);
   const spark = sparkOf(points, input.now);
+  const lines = linesOf(input, metric, labels);
   if (!last || last.t < staleBefore(input.now, input.intervalMs)) {
-    const empty = unavailableCard(id, metric, unit, emptyReason, labels, spark);
+    const empty = unavailableCard(id, metric, unit, emptyReason, labels, spark, lines);
     if (detail) empty.detail = detail;
     return empty;
   }
-  const change = changeOf(points);
   const result: Card = {
     id,
     metric,
     labels,
     value: last.v,
     unit,
-    status: healthOf(last.v, def?.thresholds),
+    status: healthBy(last.v, lines),
+    lines,
+    trendMetric: metric,
     at: last.t,
     spark,
-    ...change,
+    ...changeOfFigure(input, id, metric, points, lines),
   };
+  if (beside) colourBy(input, result, beside.metric);
   if (detail) result.detail = detail;
   return result;
+}
+
+/**
+ * The figure beside the value colours the card when it is worse (a median can look fine
+ * while one request in twenty waits for seconds); the change shown is then that figure's,
+ * so the arrow speaks of what made the card red.
+ */
+function colourBy(input: SnapshotInput, c: Card, metric: string): void {
+  const points = historyOf(input, metric, c.labels);
+  const last = points.at(-1);
+  const lines = linesOf(input, metric, c.labels);
+  const fresh = last && last.t >= staleBefore(input.now, input.intervalMs);
+  c.beside = { metric, value: fresh ? last.v : null, lines };
+  if (!fresh) return;
+  const status = healthBy(last.v, lines);
+  if (RANK[status] <= RANK[c.status]) return;
+  c.status = status;
+  c.statusBy = { metric, value: last.v, lines };
+  c.trendMetric = metric;
+  Object.assign(c, changeOfFigure(input, c.id, metric, points, lines));
 }
 
 /** A card with nothing to show, and why (the UI translates the reason). */
@@ -208,6 +254,7 @@ function unavailableCard(
   reason: string,
   labels: Labels = {},
   spark: Card['spark'] = [],
+  lines: Lines | null = null,
 ): Card {
   return {
     id,
@@ -216,16 +263,15 @@ function unavailableCard(
     value: null,
     unit,
     status: 'unavailable',
-    trend: null,
-    changePercent: null,
-    baseline: null,
+    lines,
+    trendMetric: metric,
+    ...NO_CHANGE,
     reason,
     spark,
   };
 }
 
 const RANK: Record<Card['status'], number> = { unavailable: -1, ok: 0, warn: 1, crit: 2 };
-const worse = (a: Health, b: Health): Health => (RANK[a] >= RANK[b] ? a : b);
 
 /** The GPU cards show the worst GPU, named; every GPU is in the detail. */
 function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', metric: string): Card {
@@ -268,22 +314,23 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
 
 function latencyCard(input: SnapshotInput, noTraffic: string): Card {
   const all = { endpoint: ALL_MODEL_ENDPOINTS };
-  const p95 = freshValue(input, 'latency_ms_p95', all);
-  const c = card(input, 'latency', 'latency_ms_p50', all, noTraffic, {
-    p95,
-    p99: freshValue(input, 'latency_ms_p99', all),
-    avg: freshValue(input, 'latency_ms_avg', all),
-  });
+  const c = card(
+    input,
+    'latency',
+    'latency_ms_p50',
+    all,
+    noTraffic,
+    {
+      p95: freshValue(input, 'latency_ms_p95', all),
+      p99: freshValue(input, 'latency_ms_p99', all),
+      avg: freshValue(input, 'latency_ms_avg', all),
+    },
+    { metric: 'latency_ms_p95' },
+  );
   c.sparks = {
     p95: sparkOf(historyOf(input, 'latency_ms_p95', all), input.now),
     p99: sparkOf(historyOf(input, 'latency_ms_p99', all), input.now),
   };
-  // The median can look fine while one request in twenty waits for seconds.
-  if (c.value !== null && p95 !== null && p95 > P95_ANOMALY_MS) {
-    const s = worse(c.status as Health, 'crit');
-    if (s !== c.status) c.statusReason = `P95 above ${P95_ANOMALY_MS / 1000} s`;
-    c.status = s;
-  }
   return c;
 }
 
@@ -296,24 +343,35 @@ function rpsCard(input: SnapshotInput): Card {
   return card(input, 'rps', 'requests_per_second', all, 'no check has run yet', { requestsInWindow: requests });
 }
 
+/** The tutorial's error rate, (4xx + 5xx) / all, with the split and the 5xx-only share under it. */
 function errorCard(input: SnapshotInput, noTraffic: string): Card {
   const all = { endpoint: ALL_MODEL_ENDPOINTS };
-  const s2 = freshValue(input, 'http_status_2xx', all);
-  const s4 = freshValue(input, 'http_status_4xx', all);
-  const s5 = freshValue(input, 'http_status_5xx', all);
-  const total = (s2 ?? 0) + (s4 ?? 0) + (s5 ?? 0);
-  return card(input, 'error_rate', 'error_rate_percent', all, noTraffic, {
-    status2xx: s2,
-    status4xx: s4,
-    status5xx: s5,
-    share4xxPercent: total > 0 ? ((s4 ?? 0) / total) * 100 : null,
-  });
+  return card(
+    input,
+    'error_rate',
+    'error_rate_percent',
+    all,
+    noTraffic,
+    {
+      status2xx: freshValue(input, 'http_status_2xx', all),
+      status4xx: freshValue(input, 'http_status_4xx', all),
+      status5xx: freshValue(input, 'http_status_5xx', all),
+      share5xxPercent: freshValue(input, 'error_rate_5xx_percent', all),
+    },
+    // A rule on the 5xx share (the 'error-rate' preset) colours the card too.
+    { metric: 'error_rate_5xx_percent' },
+  );
 }
 
+/** Users connected now, and what they are: open streams, other requests in flight, WebSockets. */
 function connectionsCard(input: SnapshotInput): Card {
+  const f = (m: string) => freshValue(input, m, {});
+  const inFlight = f('model_requests_in_flight');
+  const streams = f('model_streams_in_flight');
   return card(input, 'connections', 'active_connections', {}, 'no check has run yet', {
-    websocket: freshValue(input, 'websocket_active_connections', {}),
-    modelRequestsInFlight: freshValue(input, 'model_requests_in_flight', {}),
+    streams,
+    otherRequestsInFlight: inFlight === null ? null : Math.max(0, inFlight - (streams ?? 0)),
+    websocket: f('websocket_active_connections'),
   });
 }
 
@@ -359,7 +417,12 @@ function hostItem(
   const spark = sparkOf(points, input.now);
   if (!last || last.t < staleBefore(input.now, input.intervalMs))
     return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null, spark };
-  const { trend, changePercent } = changeOf(points, HOST_TRENDS[id] ?? HOST_TREND);
+  const { trend, changePercent } = changeAgainstNormal({
+    points,
+    unit,
+    rule: HOST_TRENDS[id] ?? HOST_TREND,
+    lines: linesFor(metric, {}, [], thresholds ?? def?.thresholds),
+  });
   const item: HostItem = {
     id,
     metric,
@@ -390,7 +453,7 @@ function hostStrip(input: SnapshotInput): HostItem[] {
       input,
       'load',
       'load_average_1m',
-      cpus > 0 ? { direction: 'above', warn: cpus, crit: cpus * 2 } : undefined,
+      cpus > 0 ? { direction: 'above', warn: cpus, crit: cpus * 2, warnOp: '>=', critOp: '>=' } : undefined,
       {
         load5m: f('load_average_5m'),
         load15m: f('load_average_15m'),

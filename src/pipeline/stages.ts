@@ -1,7 +1,7 @@
 // Times the stages of one model request (preprocess → inference → postprocess) and the
 // total, into the request's answer and the Monitor's model-layer windows.
 import { performance } from 'node:perf_hooks';
-import type { ModelStats, ModuleName, Stage, StageRecorder } from '../metrics/model-stats.js';
+import type { ModelStats, ModuleName, RequestStages, Stage, StageRecorder } from '../metrics/model-stats.js';
 
 export type StageTimes = Partial<Record<Stage, number>>;
 
@@ -12,6 +12,8 @@ export class StageTimer {
   private readonly open = new Set<() => void>();
 
   private readonly windows: Readonly<Record<Stage, StageRecorder>> | null;
+  /** The request's stages together, when it ends: the means that add up. */
+  private readonly request: RequestStages | null;
 
   constructor(
     module: ModuleName,
@@ -19,6 +21,7 @@ export class StageTimer {
     private readonly clock: () => number,
   ) {
     this.windows = stats ? stats.stageWindows(module) : null;
+    this.request = stats?.requestStages.get(module) ?? null;
   }
 
   async run<T>(stage: Exclude<Stage, 'total'>, fn: () => Promise<T> | T): Promise<T> {
@@ -54,12 +57,15 @@ export class StageTimer {
   finish(): number {
     for (const end of [...this.open]) end();
     const total = performance.now() - this.started;
-    this.record('total', total);
+    // One time for both: the total's window and the stage bar's hold the same requests.
+    const now = this.clock();
+    this.record('total', total, now);
+    this.request?.record(this.times, now);
     return total;
   }
 
-  private record(stage: Stage, ms: number): void {
+  private record(stage: Stage, ms: number, now = this.clock()): void {
     this.times[stage] = ms;
-    this.windows?.[stage].record(ms, this.clock());
+    this.windows?.[stage].record(ms, now);
   }
 }

@@ -63,7 +63,11 @@ export async function modelPlugin(app: FastifyInstance, opts: ModelPluginOptions
       maxInputPixels: config.IMAGE_MAX_INPUT_PIXELS,
       onFailure: config.IMAGE_ON_PREPROC_FAILURE,
     },
-    ocrConfidenceThreshold: config.OCR_CONFIDENCE_THRESHOLD,
+    // Read at each OCR answer: the confidence card's warning line, so the log's WARN, the
+    // card and the rule watching it say one number (OCR_CONFIDENCE_THRESHOLD until a rule sets one).
+    get ocrConfidenceThreshold() {
+      return monitor?.thresholds.ocrLowConfidence() ?? config.OCR_CONFIDENCE_THRESHOLD;
+    },
     ocrMaxTokens: config.OCR_MAX_TOKENS,
     guiStepTimeoutMs: config.GUI_STEP_TIMEOUT_MS,
     video: {

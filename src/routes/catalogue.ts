@@ -26,9 +26,17 @@ export const catalogueResponse = z.object({
         help: z.string(),
         labels: z.array(z.string()),
         thresholds: z
-          .object({ direction: z.enum(['above', 'below']), warn: z.number(), crit: z.number() })
+          .object({
+            direction: z.enum(['above', 'below']),
+            warn: z.number().nullable(),
+            crit: z.number().nullable(),
+            warnOp: z.enum(OPS),
+            critOp: z.enum(OPS),
+          })
           .optional()
-          .describe("the cards' default health thresholds: warn and crit, above or below which a value is worse"),
+          .describe(
+            "the cards' default health lines: a value past warn (by warnOp) is a warning, past crit a critical one; null: no such line. An enabled rule watching the metric sets its own line instead (GET /api/monitor/snapshot shows each card's)",
+          ),
       }),
     )
     .describe('every metric a rule or a chart can name'),

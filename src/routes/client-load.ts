@@ -1,7 +1,8 @@
-// Counts who is on the server now for the "Active connections" card: open client sockets
-// (every HTTP keep-alive connection and WebSocket), and model requests in flight. Kept
+// Counts who is on the server now for the "Active connections" card: model requests in
+// flight and those of them streaming their answer (with the WebSockets, the users
+// connected now), and open client sockets (exported, idle keep-alive ones included). Kept
 // apart from the timing hook: one counter bump per socket and per model request.
-import type { FastifyInstance, onRequestHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
 import type { ClientLoad } from '../metrics/service-stats.js';
 
 const IN_FLIGHT = Symbol('monitor.inFlight');
@@ -21,9 +22,20 @@ export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): 
       done();
     };
     (hook as Tagged)[IN_FLIGHT] = true;
+    // An answer sent as server-sent events is an open stream until its socket closes.
+    const streams: onSendHookHandler = (_request, reply, payload, done) => {
+      if (String(reply.getHeader('content-type') ?? '').startsWith('text/event-stream')) {
+        load.streamsInFlight++;
+        reply.raw.once('close', () => load.streamsInFlight--);
+      }
+      done(null, payload);
+    };
+    (streams as Tagged)[IN_FLIGHT] = true;
     // The automatic HEAD route copies the GET route's hooks: never count a request twice.
     const existing =
       route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     route.onRequest = [...existing.filter((h) => !(h as Tagged)[IN_FLIGHT]), hook];
+    const sending = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
+    route.onSend = [...sending.filter((h) => !(h as Tagged)[IN_FLIGHT]), streams];
   });
 }

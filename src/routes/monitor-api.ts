@@ -110,7 +110,7 @@ export async function monitorApiRoutes(
     return {
       ...monitor.modelSnapshot(now),
       engine: monitor.engine,
-      clients: monitor.clients.top(now, 5 * 60_000, 10).byGpuSeconds,
+      clients: monitor.topClients(now, 5 * 60_000, 10).byRequestSeconds,
     };
   });
 
@@ -139,15 +139,16 @@ export async function monitorApiRoutes(
     };
   });
 
-  // Who uses the model: top clients by GPU-seconds, requests and errors, and each
-  // module's share of the traffic (5 minutes by default; up to the last hour).
+  // Who uses the model: top clients by request-seconds (with their share of the GPUs'
+  // measured busy time), requests and errors, and each module's share of the traffic
+  // (5 minutes by default; up to the last hour).
   app.get('/api/monitor/clients', async (request) => {
     const q = parseOrThrow(clientsQuery, request.query);
     const now = clock();
     return {
       windowMs: q.window,
       clientsTracked: monitor.clients.size,
-      ...monitor.clients.top(now, q.window, q.limit ?? 10),
+      ...monitor.topClients(now, q.window, q.limit ?? 10),
       modules: monitor.clients.moduleShares(now, q.window),
     };
   });
@@ -188,6 +189,7 @@ function endpointWindow(s: WindowSummary) {
     status4xx: s.status4xx,
     status5xx: s.status5xx,
     errorRatePercent: s.errorRatePercent,
+    errorRate5xxPercent: s.errorRate5xxPercent,
     latencyMsAvg: s.mean,
     latencyMsP50: s.p50,
     latencyMsP95: s.p95,

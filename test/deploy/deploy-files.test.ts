@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config.js';
+import { metricDef } from '../../src/metrics/catalogue.js';
 import { AMTOOL, PROMTOOL, runTool } from '../prometheus/real-programs.js';
 import { postJson, startApp } from '../helpers.js';
 
@@ -165,7 +166,7 @@ describe('deploy/grafana/qwen3vl.json', () => {
       'Latency P50 (model endpoints)',
       'Requests / s (model endpoints)',
       'Active connections',
-      'Error rate (5xx, model endpoints)',
+      'Error rate (4xx + 5xx, model endpoints)',
     ]);
     const instance = dashboard.templating.list.find((v: any) => v.name === 'instance');
     expect(instance.query.query).toContain('label_values(qwen3vl_http_requests_total');
@@ -174,5 +175,28 @@ describe('deploy/grafana/qwen3vl.json', () => {
     }
     const rows = dashboard.panels.filter((p: any) => p.type === 'row').map((p: any) => p.title);
     expect(rows).toEqual(expect.arrayContaining(['Latency and traffic per endpoint', 'Model layer', 'GPUs per node']));
+  });
+
+  it("colours the cards at the Monitor's default lines (Grafana's steps count from the line: ≥)", () => {
+    const steps = (title: string) =>
+      dashboard.panels
+        .find((p: any) => p.title === title)
+        .fieldConfig.defaults.thresholds.steps.slice(1)
+        .map((s: any) => s.value as number);
+    const cases = [
+      ['GPU memory (fullest GPU)', 'gpu_memory_utilization_percent', 0.01, 0.0001],
+      ['GPU utilisation (busiest GPU)', 'gpu_utilization_percent', 0.01, 0.0001],
+      ['Active connections', 'active_connections', 1, 1],
+      ['Error rate (4xx + 5xx, model endpoints)', 'error_rate_percent', 0.01, 0.0001],
+    ] as const;
+    for (const [title, metric, scale, above] of cases) {
+      const t = metricDef(metric)!.thresholds!;
+      // A line ">" is one step past it: the next whole user, or a hundredth of a percent.
+      const step = (v: number | null, op: string) => (v! * scale + (op === '>' ? above : 0)).toFixed(6);
+      expect(
+        steps(title).map((v: number) => v.toFixed(6)),
+        title,
+      ).toEqual([step(t.warn, t.warnOp), step(t.crit, t.critOp)]);
+    }
   });
 });

@@ -52,6 +52,7 @@ describe('SlidingWindow', () => {
     expect(five.status2xx).toBe(10);
     expect(five.status5xx).toBe(5);
     expect(five.errorRatePercent).toBeCloseTo((5 / 15) * 100, 10);
+    expect(five.errorRate5xxPercent).toBeCloseTo((5 / 15) * 100, 10);
     // Five minutes later everything has aged out, even though the ring slots are reused.
     expect(w.summarize(300_000, t0 + 400_000).count).toBe(0);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SeriesStore } from '../../src/metrics/series-store.js';
-import { buildSnapshot, changeOf, trendOf, type GpuStatus } from '../../src/metrics/snapshot.js';
+import { changeAgainstNormal, type TrendRule } from '../../src/metrics/change.js';
+import { buildSnapshot, TREND_RULE, type GpuStatus } from '../../src/metrics/snapshot.js';
 
 const interval = 10_000;
 const t0 = 1_800_000_000_000;
@@ -62,14 +63,15 @@ describe('snapshot cards', () => {
   });
 });
 
-describe('trendOf', () => {
+describe('the trend of a short history', () => {
   const pts = (vs: number[]) => vs.map((v, i) => ({ t: i, v }));
-  it('is flat within 5 % noise, up or down beyond it', () => {
-    expect(trendOf(pts([100, 101, 99, 102, 100, 101]))).toBe('flat');
-    expect(trendOf(pts([100, 100, 100, 120, 120, 120]))).toBe('up');
-    expect(trendOf(pts([100, 100, 100, 80, 80, 80]))).toBe('down');
-    expect(trendOf(pts([0, 0, 0, 0]))).toBe('flat');
-    expect(trendOf(pts([5]))).toBeNull();
+  const trendOf = (vs: number[]) => changeAgainstNormal({ points: pts(vs), unit: '', rule: TREND_RULE }).trend;
+  it('compares the value shown with the older half: flat within 5 %, up or down beyond it', () => {
+    expect(trendOf([100, 101, 99, 102, 100, 101])).toBe('flat');
+    expect(trendOf([100, 100, 100, 120, 120, 120])).toBe('up');
+    expect(trendOf([100, 100, 100, 80, 80, 80])).toBe('down');
+    expect(trendOf([0, 0, 0, 0])).toBe('flat');
+    expect(trendOf([5])).toBeNull();
   });
 });
 
@@ -88,7 +90,7 @@ describe('trend against the baseline', () => {
       store.record(metric, labels, t, t > end - minute ? recent : before);
   }
 
-  it('keeps ↑ with the signed percentage through a sustained incident, then flattens once it is the new normal', () => {
+  it('keeps ↑ with the signed percentage through a sustained incident; the incident never becomes the normal', () => {
     const store = new SeriesStore({ intervalMs: interval });
     const all = { endpoint: '*' };
     incident(store, 'latency_ms_p50', all, 1_100, 4_840, t0);
@@ -99,18 +101,21 @@ describe('trend against the baseline', () => {
     expect(latency.trend).toBe('up');
     expect(latency.baseline).toBeGreaterThan(1_100);
     expect(latency.changePercent).toBeGreaterThan(150);
-    // Eleven minutes of 4.84 s: the baseline has caught up.
+    // Eleven minutes of 4.84 s, past the 2 s warning line, and still no normal: no arrow, and the card says why.
     for (let t = now + interval; t <= now + 11 * minute; t += interval) store.record('latency_ms_p50', all, t, 4_840);
     expect(snapshotAt(store, now + 11 * minute).cards.find((c) => c.id === 'latency')).toMatchObject({
-      trend: 'flat',
-      changePercent: 0,
+      status: 'warn',
+      trend: null,
+      changePercent: null,
+      noCalmBaseline: true,
     });
   });
 
-  it('says ↓ 60 % when the last minute is 40 % of the baseline', () => {
+  const rule: TrendRule = TREND_RULE;
+  it('says ↓ 60 % when the value shown is 40 % of the baseline', () => {
     const pts: Array<{ t: number; v: number }> = [];
     for (let t = 0; t <= 11 * minute; t += interval) pts.push({ t, v: t > 10 * minute ? 0.38 : 0.95 });
-    const c = changeOf(pts);
+    const c = changeAgainstNormal({ points: pts, unit: 'ratio', rule });
     expect(c.trend).toBe('down');
     expect(c.changePercent).toBeCloseTo(-60, 5);
     expect(c.baseline).toBeCloseTo(0.95, 10);
@@ -119,7 +124,11 @@ describe('trend against the baseline', () => {
   it('has no percentage from a baseline of 0, only the arrow', () => {
     const pts: Array<{ t: number; v: number }> = [];
     for (let t = 0; t <= 11 * minute; t += interval) pts.push({ t, v: t > 10 * minute ? 5 : 0 });
-    expect(changeOf(pts)).toMatchObject({ trend: 'up', changePercent: null, baseline: 0 });
+    expect(changeAgainstNormal({ points: pts, unit: '', rule })).toMatchObject({
+      trend: 'up',
+      changePercent: null,
+      baseline: 0,
+    });
   });
 
   it('carries the last 5 minutes as a sparkline', () => {
@@ -134,7 +143,7 @@ describe('trend against the baseline', () => {
 
 describe('card details', () => {
   const all = { endpoint: '*' };
-  it('colours latency by the worse of P50 (2 s / 5 s) and P95 above 5 s, with P95, P99 and the mean', () => {
+  it('colours latency by the worse of P50 (2 s / 5 s) and P95 (> 5 s / 10 s), with P95, P99 and the mean', () => {
     const store = new SeriesStore({ intervalMs: interval });
     store.record('latency_ms_p50', all, t0, 1_200);
     store.record('latency_ms_p95', all, t0, 13_000);
@@ -144,20 +153,23 @@ describe('card details', () => {
     expect(c).toMatchObject({
       value: 1_200,
       status: 'crit',
-      statusReason: 'P95 above 5 s',
+      statusBy: { metric: 'latency_ms_p95', value: 13_000 },
+      trendMetric: 'latency_ms_p95',
       detail: { p95: 13_000, p99: 14_500, avg: 4_800 },
     });
     store.record('latency_ms_p95', all, t0 + interval, 4_000);
     store.record('latency_ms_p50', all, t0 + interval, 2_500);
     const calm = snapshotAt(store, t0 + interval).cards.find((x) => x.id === 'latency')!;
     expect(calm.status).toBe('warn');
-    expect(calm.statusReason).toBeUndefined();
+    expect(calm.statusBy).toBeUndefined();
+    expect(calm.trendMetric).toBe('latency_ms_p50');
   });
 
-  it('counts the requests in the window on the RPS card, and splits 2xx/4xx/5xx with the 4xx share on the error card', () => {
+  it('counts the requests in the window on the RPS card, and splits 2xx/4xx/5xx with the 5xx-only share on the error card', () => {
     const store = new SeriesStore({ intervalMs: interval });
     store.record('requests_per_second', all, t0, 1 / 60);
-    store.record('error_rate_percent', all, t0, 10);
+    store.record('error_rate_percent', all, t0, 40);
+    store.record('error_rate_5xx_percent', all, t0, 10);
     store.record('http_status_2xx', all, t0, 6);
     store.record('http_status_4xx', all, t0, 3);
     store.record('http_status_5xx', all, t0, 1);
@@ -167,22 +179,26 @@ describe('card details', () => {
       status2xx: 6,
       status4xx: 3,
       status5xx: 1,
-      share4xxPercent: 30,
+      share5xxPercent: 10,
     });
   });
 
-  it('counts open connections against the tutorial thresholds (over 40 is a warning), with WebSockets and in-flight requests beside', () => {
+  it('counts users connected now against the tutorial (≤ 30 ok, > 40 critical), with streams, requests and WebSockets beside', () => {
     const store = new SeriesStore({ intervalMs: interval });
     store.record('active_connections', {}, t0, 30);
     store.record('websocket_active_connections', {}, t0, 2);
-    store.record('model_requests_in_flight', {}, t0, 14);
+    store.record('model_requests_in_flight', {}, t0, 28);
+    store.record('model_streams_in_flight', {}, t0, 5);
     expect(snapshotAt(store, t0).cards.find((c) => c.id === 'connections')).toMatchObject({
       value: 30,
       status: 'ok',
-      detail: { websocket: 2, modelRequestsInFlight: 14 },
+      detail: { streams: 5, otherRequestsInFlight: 23, websocket: 2 },
     });
-    store.record('active_connections', {}, t0 + interval, 41);
-    expect(snapshotAt(store, t0 + interval).cards.find((c) => c.id === 'connections')!.status).toBe('warn');
+    const at = (k: number, v: number) => {
+      store.record('active_connections', {}, t0 + k * interval, v);
+      return snapshotAt(store, t0 + k * interval).cards.find((c) => c.id === 'connections')!.status;
+    };
+    expect([at(1, 31), at(2, 40), at(3, 41)]).toEqual(['warn', 'warn', 'crit']);
   });
 
   it('names the fullest GPU and says when GPUs are simulated', () => {

@@ -235,7 +235,7 @@ describe('the Monitor after a stall', () => {
     apps.push(app);
     const preset = await postJson(`${app.baseUrl}/api/monitor/alerts/presets/event-loop-blocked/import`, {});
     expect(preset.status).toBeLessThan(300);
-    const crit = metricDef('event_loop_delay_max_ms')!.thresholds!.crit;
+    const crit = metricDef('event_loop_delay_max_ms')!.thresholds!.crit!;
     const check = async (ms: number) => {
       clock.advance(10_000);
       app.monitor!.store.record('event_loop_delay_max_ms', {}, clock(), ms);

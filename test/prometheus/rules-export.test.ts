@@ -7,11 +7,22 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alertLabels, RULE_ID_LABEL } from '../../src/alerts/alert-labels.js';
 import { promDuration, rulesYaml, toPrometheusAlert } from '../../src/alerts/prometheus-rules.js';
+import { metricQuery } from '../../src/alerts/promql.js';
+import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
 import { ruleInputSchema, type Rule } from '../../src/alerts/rule-schema.js';
 import { catalogue } from '../../src/metrics/catalogue.js';
 import { fakeNvml } from '../fake-nvml/build.js';
-import { postJson, startApp, steppedClock } from '../helpers.js';
-import { pollUntil, PROMTOOL, query, runTool, startPrometheus, type RunningProgram } from './real-programs.js';
+import WebSocket from 'ws';
+import { postJson, startApp, steppedClock, userMessage } from '../helpers.js';
+import {
+  pollUntil,
+  PROMTOOL,
+  query,
+  queryUntil,
+  runTool,
+  startPrometheus,
+  type RunningProgram,
+} from './real-programs.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -241,7 +252,7 @@ describe('one rule in PromQL', () => {
     expect(yaml).toContain('summary: "a \\"b\\"\\n{{ \\"{{\\" }} $x }}: cpu_load_percent > 90');
   });
 
-  it('has PromQL promtool accepts for every catalogue metric but four, which say why not', () => {
+  it('has PromQL promtool accepts for every catalogue metric but five, which say why not', () => {
     const rules = [...catalogue.keys()].map((metric, i) =>
       rule({ name: `every ${metric}`, metric, op: '>', threshold: 1 }, `r${i}`),
     );
@@ -250,9 +261,10 @@ describe('one rule in PromQL', () => {
     writeFileSync(file, yaml);
     const check = runTool(PROMTOOL, ['check', 'rules', file]);
     expect(check.status, check.output).toBe(0);
-    expect(check.output).toContain(`SUCCESS: ${catalogue.size - 4} rules found`);
+    expect(check.output).toContain(`SUCCESS: ${catalogue.size - 5} rules found`);
     const skipped = [...yaml.matchAll(/^# {3}every (\S+) \(/gm)].map((m) => m[1]);
     expect(skipped.sort()).toEqual([
+      'request_stage_ms',
       'tokens_per_second',
       'upstream_mm_cache_hit_rate_percent',
       'upstream_preemptions',
@@ -268,4 +280,65 @@ describe('one rule in PromQL', () => {
       '0s',
     ]);
   });
+});
+
+describe('the meanings in PromQL', () => {
+  it('compute in a real Prometheus what the Monitor computes: error rate (4xx + 5xx), 5xx share, active connections', async () => {
+    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 1, tokenIntervalMs: 0 } });
+    const clock = steppedClock();
+    const app = await startApp({ UPSTREAM_URL: fake.url }, { clock, probes: false });
+    cleanups.push(
+      () => fake.close(),
+      () => app.close(),
+    );
+    const chat = (body: unknown = userMessage()) => postJson(`${app.baseUrl}/v1/chat/completions`, body);
+    const failing = async (n: number) => {
+      fake.behavior = { ...fake.behavior, errorRate: 1, failStatus: 500 };
+      for (let i = 0; i < n; i++) expect((await chat()).status).toBe(500);
+      fake.behavior = { ...fake.behavior, errorRate: 0 };
+    };
+    // Ten of each class first, so every series exists before Prometheus' first scrape and
+    // what follows is an increase to both (and far from zero: rate() stops extrapolating a
+    // counter at zero, differently for each series); then two minutes on, out of the
+    // Monitor's window.
+    for (let i = 0; i < 10; i++) {
+      expect((await chat()).status).toBe(200);
+      expect((await chat({ messages: 'not a list' })).status).toBe(400);
+    }
+    await failing(10);
+    clock.advance(120_000);
+    const prometheus = await startPrometheus({ targets: [app.baseUrl.replace('http://', '')] });
+    cleanups.push(() => prometheus.stop());
+    await queryUntil(prometheus, 'count_over_time(up{job="qwen3vl"}[1m])', (n) => n >= 3);
+
+    // 6 answered, 2 refused, 2 failed: 40 % errors, 20 % of them the server's.
+    for (let i = 0; i < 6; i++) expect((await chat()).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await chat({ messages: 'not a list' })).status).toBe(400);
+    await failing(2);
+    const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    cleanups.push(async () => ws.close());
+    app.monitor!.check(clock());
+    const monitor = (metric: string, labels: Record<string, string> = { endpoint: '*' }) =>
+      app.monitor!.store.latest(metric, labels)!.v;
+    expect(monitor('error_rate_percent')).toBeCloseTo(40, 9);
+    expect(monitor('error_rate_5xx_percent')).toBeCloseTo(20, 9);
+    expect(monitor('active_connections', {})).toBe(1);
+
+    const ctx = { window: '20s', modelEndpoints: app.monitor!.stats.modelEndpoints() };
+    // Scrapes after the requests: every series has them in its window (all scraped alike,
+    // so rate() extrapolates numerator and denominator by the same factor).
+    const after = Date.now() / 1_000 + 2;
+    await queryUntil(prometheus, 'timestamp(up{job="qwen3vl"})', (t) => t > after);
+    for (const [metric, labels] of [
+      ['error_rate_percent', { endpoint: '*' }],
+      ['error_rate_5xx_percent', { endpoint: '*' }],
+      ['active_connections', {}],
+    ] as const) {
+      const q = metricQuery(metric, labels, ctx);
+      if ('unsupported' in q) throw new Error(q.unsupported);
+      const v = Number((await query(prometheus, q.expr))[0]!.value[1]);
+      expect(v / q.scale, `${metric}: ${q.expr}`).toBeCloseTo(monitor(metric, labels), 6);
+    }
+  }, 90_000);
 });

@@ -50,7 +50,9 @@ describe('service-layer metrics', () => {
     expect(await series('http_status_2xx', all)).toBe(8);
     expect(await series('http_status_4xx', all)).toBe(1);
     expect(await series('http_status_5xx', all)).toBe(2);
-    expect(await series('error_rate_percent', all)).toBeCloseTo((2 / 11) * 100, 10);
+    // The tutorial's error rate counts the 400 too; the 5xx share only the server's own two.
+    expect(await series('error_rate_percent', all)).toBeCloseTo((3 / 11) * 100, 10);
+    expect(await series('error_rate_5xx_percent', all)).toBeCloseTo((2 / 11) * 100, 10);
     // Server-side latency: at least the upstream's 40 ms + 5 × 2 ms, at most what the client saw.
     const p50 = await series('latency_ms_p50', 'endpoint=/v1/chat/completions,method=POST');
     const sorted = clientMs.sort((a, b) => a - b);

@@ -22,8 +22,16 @@ function incidentHistory(now: number): void {
     store.record('ocr_confidence_mean', {}, t, incident ? 0.38 : 0.95);
     store.record('ocr_preproc_failure_rate', {}, t, incident ? 8 : 0);
   }
-  for (const [stage, v] of Object.entries({ preprocess: 240, inference: 1_880, postprocess: 20, total: 2_140 }))
-    store.record('inference_duration_ms', { module: 'ocr', stage }, now, v);
+  // Stage means over the same 42 requests, as the check records them.
+  for (const [stage, v] of Object.entries({
+    preprocess: 240,
+    inference: 1_860,
+    postprocess: 20,
+    other: 20,
+    total: 2_140,
+  }))
+    store.record('request_stage_ms', { module: 'ocr', stage }, now, v);
+  store.record('model_requests_ended', { module: 'ocr' }, now, 42);
   // One GUI step three minutes ago: its success rate was last fed then.
   for (let t = now - 4 * minute; t <= now - 3 * minute; t += 10_000) store.record('gui_step_success_rate', {}, t, 100);
 }
@@ -40,17 +48,33 @@ describe('Model Metrics', () => {
     await page.selectOption('#sub-model .module-filter', 'ocr');
     expect(await page.isHidden('section.module[data-module="gui"]')).toBe(true);
     expect(await page.textContent(`${card('ocr_avg_duration')} .number`)).toBe('2.14 s');
-    expect(await page.textContent(`${card('ocr_avg_duration')} .facts`)).toContain('warning above 800 ms');
+    // Its lines, the catalogue's (no rule watches it here), beside the calm normal.
+    expect(await page.textContent(`${card('ocr_avg_duration')} .lines`)).toBe('warning ≥ 800 mscritical ≥ 2.00 s');
+    expect(await page.textContent(`${card('ocr_avg_duration')} .facts`)).toBe('normal 700 ms');
     expect(await page.textContent(`${card('ocr_avg_duration')} .metric-name`)).toBe('ocr_avg_duration');
     expect(await page.textContent(`${card('ocr_error_count')} .number`)).toBe('12 /min');
     expect(await page.textContent(`${card('ocr_error_count')} .trend`)).toBe('↑ 300 % vs normal');
     expect(await page.textContent(`${card('ocr_error_count')} .facts`)).toContain('normal 3 /min');
     expect(await page.textContent(`${card('ocr_confidence_mean')} .number`)).toBe('0.38');
     expect(await page.textContent(`${card('ocr_confidence_mean')} .trend`)).toBe('↓ 60 % vs normal');
-    expect(await page.getAttribute(card('ocr_confidence_mean'), 'class')).toContain('crit');
+    // Below 0.6 is the log's WARN and the OCR alarm: a warning; confidence has no critical line.
+    expect(await page.getAttribute(card('ocr_confidence_mean'), 'class')).toContain('warn');
+    expect(await page.textContent(`${card('ocr_confidence_mean')} .lines`)).toBe('warning < 0.60');
     expect(
       await page.$$eval('section.module[data-module="ocr"] .stage-legend span', (els) => els.map((e) => e.textContent)),
-    ).toEqual(['preprocess 240 ms', 'inference 1.88 s', 'postprocess 20 ms', '= total 2.14 s']);
+    ).toEqual([
+      'preprocess 240 ms',
+      '+',
+      'inference 1.86 s',
+      '+',
+      'postprocess 20 ms',
+      '+',
+      'other 20 ms',
+      '= total 2.14 s',
+    ]);
+    expect(await page.textContent('section.module[data-module="ocr"] .stages')).toContain(
+      'Stage means over the same 42 requests',
+    );
     await page.screenshot({ path: 'test-artifacts/model-ocr.png', fullPage: true });
 
     await page.selectOption('#sub-model .module-filter', 'gui');

@@ -1,6 +1,7 @@
 // The overview as an operator reads it: latency with P95, P99 and the mean on the card,
-// one request moving the RPS card, the 2xx/4xx/5xx split, the host strip, and a hover
-// chart with units on its axis that follows new checks while hovered.
+// one request moving the RPS card, the error rate of 4xx and 5xx with its split and the
+// 5xx-only share, one tab counted as one user, the host strip, and a hover chart with
+// units on its axis that follows new checks while hovered.
 import { describe, expect, it, vi } from 'vitest';
 import { postJson } from '../helpers.js';
 import { openPage, uiFixture } from './browser.js';
@@ -11,7 +12,7 @@ const ui = uiFixture({
 });
 
 describe('overview cards', () => {
-  it('shows P95, P99 and the mean on the latency card, one request on the RPS card, and the status split on the error card', async () => {
+  it('shows P95, P99 and the mean on the latency card, one request on the RPS card, the error rate with its split, and this tab as one user', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="latency"]');
     await postJson(`${ui.app.baseUrl}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
@@ -30,11 +31,17 @@ describe('overview cards', () => {
     expect(facts).toMatch(/P99 [\d.,]+ m?s/);
     expect(facts).toMatch(/avg [\d.,]+ m?s/);
     expect(await page.textContent('[data-card="rps"] .facts')).toBe('2 requests in the last minute');
+    // The tutorial's error rate: the 4xx counts as much as a 5xx would.
+    expect(await page.textContent('[data-card="error_rate"] .number')).toBe('50 %');
     expect(await page.textContent('[data-card="error_rate"] .facts')).toContain('2xx 1 · 4xx 1 · 5xx 0');
-    expect(await page.textContent('[data-card="error_rate"] .facts')).toContain('4xx 50 %');
-    expect(await page.textContent('[data-card="connections"] .facts')).toMatch(
-      /0 model requests in flight\s*1 WebSocket/,
-    );
+    expect(await page.textContent('[data-card="error_rate"] .facts')).toContain('5xx only 0 %');
+    expect(await page.$$eval('[data-card="error_rate"] .lines span', (els) => els.map((e) => e.textContent))).toEqual([
+      'warning ≥ 1.5 %',
+      'critical > 5 %',
+    ]);
+    // This tab is the one user: its WebSocket; the keep-alive sockets of the posts above are none.
+    expect(await page.textContent('[data-card="connections"] .number')).toBe('1');
+    expect(await page.textContent('[data-card="connections"] .facts')).toMatch(/streams 0\s*requests 0\s*WebSockets 1/);
     // The host strip: CPU, memory, IO wait, load and the event loop, each with a value.
     for (const id of ['cpu', 'memory', 'io_wait', 'load', 'event_loop']) {
       expect(await page.textContent(`.host-item[data-host="${id}"] .hv`)).toMatch(/\d/);

@@ -1,11 +1,13 @@
-// The six cards: value, colour and the status in words, the change against the baseline
-// ("↑ 340 %"), the key figures under the value, a 5-minute sparkline, a readable chart
-// on hover (updated in place while hovered), and a side panel on "expand". Cards are
-// built once and updated in place at every check.
+// The six cards: value, colour and the status in words, the change against the calm
+// normal ("↑ 340 %", or "no calm baseline yet"), the key figures under the value, the
+// lines the colour comes from and the rule that set them, a 5-minute sparkline, a
+// readable chart on hover (updated in place while hovered), and a side panel on "expand".
+// Cards are built once and updated in place at every check.
 import { fmtNumber, h } from '../dom.js';
 import { fmtChange, fmtDuration, fmtPercent, fmtValue } from '../format.js';
 import { t, translateReason } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
+import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
 
 const SPARK_MS = 5 * 60_000;
@@ -45,13 +47,18 @@ export function cardFacts(c, snapshot) {
       ];
     }
     case 'connections':
+      // The parts add up to the value: streams + other requests in flight + WebSockets.
+      if (c.value === null) return [];
       return [
-        t('card.conn.inFlight', { n: fmtNumber(d.modelRequestsInFlight ?? 0, 0) }),
-        t('card.conn.ws', { n: fmtNumber(d.websocket ?? 0, 0) }),
+        t('card.conn.streams', { n: fmtNumber(d.streams ?? 0, 0) }),
+        t('card.conn.requests', { n: fmtNumber(d.otherRequestsInFlight ?? 0, 0) }),
+        t('card.conn.websockets', { n: fmtNumber(d.websocket ?? 0, 0) }),
       ];
     case 'error_rate':
       return [
-        d.share4xxPercent === null || d.share4xxPercent === undefined ? null : `4xx ${fmtPercent(d.share4xxPercent)}`,
+        d.share5xxPercent === null || d.share5xxPercent === undefined
+          ? null
+          : t('card.error.5xx', { p: fmtPercent(d.share5xxPercent) }),
         d.status2xx === null || d.status2xx === undefined
           ? null
           : `2xx ${fmtNumber(d.status2xx, 0)} · 4xx ${fmtNumber(d.status4xx ?? 0, 0)} · 5xx ${fmtNumber(d.status5xx ?? 0, 0)}`,
@@ -59,6 +66,26 @@ export function cardFacts(c, snapshot) {
     default:
       return [];
   }
+}
+
+/**
+ * The change beside the value: "↑ 80 %", named when it is another figure's (the one that set
+ * the colour: "P95 ↑ 80 %"), or why there is none to give.
+ */
+export function cardChange(c) {
+  if (c.noCalmBaseline) return t('normal.none');
+  const change = fmtChange(c.trend, c.changePercent);
+  return change && c.trendMetric && c.trendMetric !== c.metric ? `${t(`figure.${c.trendMetric}`)} ${change}` : change;
+}
+
+/**
+ * The card's lines, then those of the figure beside its value that can colour it too
+ * ("P95 warning > 5.00 s · rule “P95 latency high”"): every rule watching the card is named.
+ */
+export function cardLines(c) {
+  const own = linesText(c.lines, c.unit);
+  const beside = c.beside ? linesText(c.beside.lines, c.unit).map((x) => `${t(`figure.${c.beside.metric}`)} ${x}`) : [];
+  return [...own, ...beside];
 }
 
 /** The hover chart's lines: the card's series, and P95/P99 beside the latency's P50. */
@@ -84,6 +111,7 @@ class CardView {
     this.facts = h('div', { class: 'facts' });
     this.spark = svgEl('spark');
     this.status = h('span', { class: 'status' });
+    this.lines = h('div', { class: 'lines' });
     this.reason = h('div', { class: 'reason' });
     this.el = h(
       'div',
@@ -93,6 +121,7 @@ class CardView {
       this.facts,
       this.spark,
       h('div', { class: 'foot' }, this.status),
+      this.lines,
       this.reason,
     );
     this.el.addEventListener('mouseenter', () => this.openHover());
@@ -106,9 +135,15 @@ class CardView {
     this.expandBtn.title = t('card.expand');
     this.expandBtn.setAttribute('aria-label', t('card.expand'));
     this.number.textContent = cardValue(c);
-    this.change.textContent = fmtChange(c.trend, c.changePercent);
-    this.change.className = `trend ${c.trend ?? ''}`;
-    this.change.title = c.trend ? t('trend.title', { base: fmtValue(c.baseline, c.unit) }) : '';
+    this.change.textContent = cardChange(c);
+    this.change.className = `trend ${c.noCalmBaseline ? 'none' : (c.trend ?? '')}`;
+    this.change.title = c.noCalmBaseline
+      ? t('normal.noneTitle')
+      : c.trend
+        ? t('normal.trendTitle', { base: fmtValue(c.baseline, c.unit) })
+        : '';
+    this.facts.title =
+      c.id === 'connections' ? t('card.conn.title') : c.id === 'error_rate' ? t('card.error.title') : '';
     const facts = cardFacts(c, snapshot).filter(Boolean);
     if (facts.join('\u0000') !== this.lastFacts) {
       this.lastFacts = facts.join('\u0000');
@@ -116,7 +151,13 @@ class CardView {
     }
     sparkline(this.spark, c.spark, snapshot.at - SPARK_MS, snapshot.at);
     this.status.textContent = t(`status.${c.status}`);
-    const reason = c.value === null ? translateReason(c.reason ?? '') : c.statusReason ? t('card.latency.p95crit') : '';
+    const lines = c.value === null ? [] : cardLines(c);
+    if (lines.join('\u0000') !== this.lastLines) {
+      this.lastLines = lines.join('\u0000');
+      this.lines.replaceChildren(...lines.map((x) => h('span', { text: x })));
+    }
+    this.lines.title = linesTitle();
+    const reason = c.value === null ? translateReason(c.reason ?? '') : '';
     this.reason.textContent = reason;
     this.reason.hidden = !reason;
     if (this.hover?.chart) this.hover.chart.update(hoverSeries(c));

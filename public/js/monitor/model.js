@@ -1,13 +1,15 @@
 // The Model Metrics sub-tab: per module (ocr, gui, video, chat) its key figures as cards
-// like the overview's (value, colour, change against normal, sparkline, hover chart,
-// expand), a value no request has fed lately shown with its age and greyed, the stage
-// means that add up to the total, the model server's gauges and the top clients. One
-// request per refresh (GET /api/monitor/model); cards are updated in place.
+// like the overview's (value, colour, change against a calm normal, the lines and the rule
+// that set them, sparkline, hover chart, expand), a value no request has fed lately shown
+// with its age and greyed, the stage means over the same requests (they add up to the
+// total), the model server's gauges and the top clients in request-seconds. One request
+// per refresh (GET /api/monitor/model); cards are updated in place.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { fmtAge, fmtChange, fmtValue } from '../format.js';
+import { fmtAge, fmtChange, fmtPercent, fmtValue } from '../format.js';
 import { t, tValue } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
+import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
 
 const SPARK_MS = 5 * 60_000;
@@ -17,11 +19,10 @@ const labelsText = (l) =>
     .join(',');
 const cardKey = (c) => `${c.metric}{${labelsText(c.labels)}}`;
 
-/** "warning above 800 ms" from the catalogue's thresholds. */
-function thresholdText(c) {
-  const th = c.thresholds;
-  if (!th) return null;
-  return t(th.direction === 'above' ? 'model.warnAbove' : 'model.warnBelow', { v: fmtValue(th.warn, c.unit) });
+/** "normal 700 ms", or why there is none. */
+function normalText(c) {
+  if (c.noCalmBaseline) return t('normal.none');
+  return c.baseline !== null ? t('model.normal', { v: fmtValue(c.baseline, c.unit) }) : null;
 }
 
 class ModelCardView {
@@ -32,6 +33,7 @@ class ModelCardView {
     this.number = h('span', { class: 'number' });
     this.change = h('span', { class: 'trend' });
     this.facts = h('div', { class: 'facts' });
+    this.lines = h('div', { class: 'lines' });
     this.spark = svgEl('spark');
     this.status = h('span', { class: 'status' });
     this.age = h('span', { class: 'age' });
@@ -42,6 +44,7 @@ class ModelCardView {
       h('div', { class: 'head' }, h('span', { class: 'titles' }, this.title, this.name), this.expandBtn),
       h('div', { class: 'value' }, this.number, this.change),
       this.facts,
+      this.lines,
       this.spark,
       h('div', { class: 'foot' }, this.status, this.age),
     );
@@ -60,12 +63,12 @@ class ModelCardView {
     this.number.textContent = fmtValue(c.value, c.unit);
     this.change.textContent = c.trend ? t('model.change', { c: fmtChange(c.trend, c.changePercent) }) : '';
     this.change.className = `trend ${c.trend ?? ''}`;
-    this.change.title = c.trend ? t('model.baselineRule') : '';
-    const facts = [
-      c.baseline !== null ? t('model.normal', { v: fmtValue(c.baseline, c.unit) }) : null,
-      thresholdText(c),
-    ].filter(Boolean);
-    this.facts.replaceChildren(...facts.map((f) => h('span', { text: f })));
+    this.change.title = c.trend ? t('normal.modelRule') : '';
+    const normal = normalText(c);
+    this.facts.replaceChildren(...(normal ? [h('span', { class: 'normal', text: normal })] : []));
+    this.facts.title = c.noCalmBaseline ? t('normal.noneTitle') : t('normal.modelRule');
+    this.lines.replaceChildren(...linesText(c.lines, c.unit).map((x) => h('span', { text: x })));
+    this.lines.title = linesTitle();
     sparkline(this.spark, c.spark, at - SPARK_MS, at);
     this.status.textContent =
       c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`);
@@ -109,16 +112,19 @@ class ModelCardView {
   }
 }
 
-/** Preprocess, inference and postprocess as parts of the total (means add up). */
+/**
+ * Preprocess, inference, postprocess and the rest as parts of the total: means over the
+ * same requests, so they add up; how many requests they are over is said.
+ */
 function stageBar(stages, order) {
-  const parts = order.filter((s) => stages[s] !== null && stages[s] !== undefined);
-  if (stages.total === null)
-    return h('p', { class: 'muted small', text: `${t('model.stages')}: ${t('model.noData')}` });
-  const sum = parts.reduce((a, s) => a + stages[s], 0) || 1;
+  if (!stages) return h('p', { class: 'muted small', text: `${t('model.stages')}: ${t('model.noData')}` });
+  const parts = [...order, 'other'].filter((s) => stages[s] !== null && stages[s] !== undefined);
+  const sum = stages.total || 1;
+  const name = (s) => (s === 'other' ? t('stage.other') : tValue('stage', s));
   return h(
     'div',
-    { class: 'stages' },
-    h('div', { class: 'muted small', text: t('model.stages') }),
+    { class: 'stages', dataset: { requests: stages.requests } },
+    h('div', { class: 'muted small', text: t('stages.title', { n: fmtNumber(stages.requests, 0) }) }),
     h(
       'div',
       { class: 'stage-bar', role: 'img', 'aria-label': t('model.stages') },
@@ -127,9 +133,10 @@ function stageBar(stages, order) {
     h(
       'div',
       { class: 'stage-legend' },
-      ...parts.map((s) =>
-        h('span', { class: `stage-key ${s}`, text: `${tValue('stage', s)} ${fmtValue(stages[s], 'ms')}` }),
-      ),
+      ...parts.flatMap((s, i) => [
+        ...(i ? [h('span', { class: 'stage-plus', text: '+' })] : []),
+        h('span', { class: `stage-key ${s}`, text: `${name(s)} ${fmtValue(stages[s], 'ms')}` }),
+      ]),
       h('span', { class: 'stage-total', text: `= ${t('stage.total')} ${fmtValue(stages.total, 'ms')}` }),
     ),
   );
@@ -190,7 +197,7 @@ export class ModelTab {
       h('option', { value: '', text: t('log.all') }),
       ...this.modules.map((m) => h('option', { value: m, text: tValue('module', m), selected: m === this.module })),
     );
-    this.rule.textContent = t('model.baselineRule');
+    this.rule.textContent = t('normal.modelRule');
     if (this.data) this.draw();
   }
 
@@ -272,31 +279,40 @@ export class ModelTab {
           ]
         : [h('p', { class: 'muted', text: e.reason ?? '—' })]),
     );
+    // Request-seconds add up; their share of the GPUs' measured busy time is GPU time.
+    const gpu = d.clients.some((c) => c.gpuBusySeconds !== null);
+    const heads = [
+      'clients.client',
+      'clients.requestSeconds',
+      'clients.share',
+      ...(gpu ? ['clients.gpuShare'] : []),
+      'clients.requests',
+      'clients.errors',
+    ];
     this.clients.replaceChildren(
       h('h4', { text: t('model.clients') }),
-      d.clients.length
-        ? h(
-            'table',
-            {},
+      ...(d.clients.length
+        ? [
             h(
-              'tr',
-              {},
-              ...['clients.client', 'clients.gpu', 'clients.requests', 'clients.errors'].map((k) =>
-                h('th', { text: t(k) }),
+              'table',
+              { class: 'top-clients' },
+              h('tr', {}, ...heads.map((k) => h('th', { text: t(k) }))),
+              ...d.clients.map((c) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', { text: c.client }),
+                  h('td', { text: fmtNumber(c.requestSeconds, 1) }),
+                  h('td', { text: fmtPercent(c.sharePercent) }),
+                  ...(gpu ? [h('td', { text: c.gpuBusySeconds === null ? '—' : fmtNumber(c.gpuBusySeconds, 1) })] : []),
+                  h('td', { text: fmtNumber(c.requests, 0) }),
+                  h('td', { text: fmtNumber(c.errors, 0) }),
+                ),
               ),
             ),
-            ...d.clients.map((c) =>
-              h(
-                'tr',
-                {},
-                h('td', { text: c.client }),
-                h('td', { text: fmtNumber(c.gpuSeconds, 1) }),
-                h('td', { text: fmtNumber(c.requests, 0) }),
-                h('td', { text: fmtNumber(c.errors, 0) }),
-              ),
-            ),
-          )
-        : h('p', { class: 'muted', text: t('model.noData') }),
+            h('p', { class: 'muted small clients-note', text: t('clients.note') }),
+          ]
+        : [h('p', { class: 'muted', text: t('model.noData') })]),
     );
   }
 }

@@ -1,0 +1,108 @@
+// The change of a figure against its normal: the value shown against the mean (or median)
+// of the calm minutes before the last one. Minutes in which an alert on the figure was
+// pending or firing are not calm, and a value past a line is never measured against a
+// normal as bad as itself: an incident cannot become "normal". Both sides are rounded as
+// the page prints them before the percentage is taken, so the arrow and the figures beside
+// it always agree. Pure.
+import type { Point } from './ring-series.js';
+import { roundShown } from './shown.js';
+import { healthBy, type Lines } from './thresholds.js';
+
+export type Trend = 'up' | 'down' | 'flat';
+
+/**
+ * How a change is measured: the value shown against the `baseline` (mean or median) of the
+ * `baselineMs` before the last `recentMs`. Changes within `flatPercent` of the normal (or
+ * `minDelta` in the metric's unit) are flat. A history shorter than the recent window plus
+ * one check compares its newest value with its older half.
+ */
+export interface TrendRule {
+  recentMs: number;
+  baselineMs: number;
+  flatPercent: number;
+  /** How the baseline window is summed up: its mean (default) or its median. */
+  baseline?: 'mean' | 'median';
+  /** Changes smaller than this, in the metric's unit, are flat too (0.1 % → 0 % is not "↓ 100 %"). */
+  minDelta?: number;
+  /** Once restless minutes are left out, fewer calm minutes than this give no normal. */
+  minCalmMinutes: number;
+}
+
+export interface Change {
+  trend: Trend | null;
+  /** Signed percent change of the value shown against the normal shown; null without one (or from 0). */
+  changePercent: number | null;
+  /** The normal the change is measured against, unrounded. */
+  baseline: number | null;
+  /** There is history, but no calm normal in it: "no calm baseline yet". */
+  noCalmBaseline: boolean;
+}
+
+/** [start, end) times, ms. */
+export type Spans = ReadonlyArray<readonly [number, number]>;
+
+export const NO_CHANGE: Change = { trend: null, changePercent: null, baseline: null, noCalmBaseline: false };
+const NOT_CALM: Change = { ...NO_CHANGE, noCalmBaseline: true };
+
+const MINUTE = 60_000;
+const SEVERITY = { ok: 0, warn: 1, crit: 2 } as const;
+
+/** Whether the minute of `t` overlaps a span. */
+function restless(t: number, spans: Spans): boolean {
+  const from = Math.floor(t / MINUTE) * MINUTE;
+  const to = from + MINUTE;
+  for (const [s, e] of spans) if (s < to && e > from) return true;
+  return false;
+}
+
+const mean = (ps: readonly Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.length;
+function median(ps: readonly Point[]): number {
+  const vs = ps.map((p) => p.v).sort((a, b) => a - b);
+  const mid = vs.length >> 1;
+  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
+}
+
+export interface ChangeInput {
+  /** The figure's history, oldest first; its last point is the value shown. */
+  points: readonly Point[];
+  /** The catalogue unit, for rounding as shown. */
+  unit: string;
+  rule: TrendRule;
+  /** When an alert watching the figure was pending or firing. */
+  unrest?: Spans | undefined;
+  /** The figure's lines: a value past one is not compared with a normal past it too. */
+  lines?: Lines | null | undefined;
+}
+
+export function changeAgainstNormal({ points, unit, rule, unrest = [], lines = null }: ChangeInput): Change {
+  if (points.length < 2) return NO_CHANGE;
+  const last = points[points.length - 1]!;
+  let earlier = points.filter((p) => p.t <= last.t - rule.recentMs && p.t > last.t - rule.recentMs - rule.baselineMs);
+  if (earlier.length === 0) earlier = points.slice(0, Math.floor(points.length / 2));
+  if (unrest.length) {
+    const calm = earlier.filter((p) => !restless(p.t, unrest));
+    if (calm.length < earlier.length) {
+      const minutes = new Set(calm.map((p) => Math.floor(p.t / MINUTE))).size;
+      if (minutes < rule.minCalmMinutes) return NOT_CALM;
+      earlier = calm;
+    }
+  }
+  const base = rule.baseline === 'median' ? median(earlier) : mean(earlier);
+  // A warning (or critical) value against a normal at least as bad: that normal is an incident.
+  const now = healthBy(last.v, lines);
+  if (now !== 'ok' && SEVERITY[healthBy(base, lines)] >= SEVERITY[now]) return NOT_CALM;
+  const v = roundShown(last.v, unit);
+  const b = roundShown(base, unit);
+  const delta = v - b;
+  const changePercent = b === 0 ? null : (delta / Math.abs(b)) * 100;
+  if (Math.abs(delta) <= Math.max((Math.abs(b) * rule.flatPercent) / 100, rule.minDelta ?? 0, 1e-9)) {
+    return { trend: 'flat', changePercent: changePercent ?? 0, baseline: base, noCalmBaseline: false };
+  }
+  return { trend: delta > 0 ? 'up' : 'down', changePercent, baseline: base, noCalmBaseline: false };
+}
+
+/** The spans of every metric named, together. */
+export function spansOf(unrest: ReadonlyMap<string, Spans> | undefined, metrics: readonly string[]): Spans {
+  if (!unrest) return [];
+  return metrics.flatMap((m) => unrest.get(m) ?? []);
+}
