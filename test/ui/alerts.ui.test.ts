@@ -189,6 +189,7 @@ describe('alerts on screen', () => {
             warningsBefore: [],
             gpuTemperatureCelsius: {},
             topClient: null,
+            topClientLoad: null,
             monitorUrl: '',
             samples: [
               { imageHash: '<img src=x onerror=alert(1)>', confidence: 0.21, url: '/favicon.ico?s=1' },
