@@ -61,7 +61,7 @@ describe('alerts on screen', () => {
     expect(row).toContain('gpu=0');
     expect(row).toContain('gpu_temperature_celsius 91.4 °C');
     expect(row).toMatch(/since \d\d:\d\d/);
-    expect(await page.textContent('#firing .firing-head')).toContain('1 alerts firing');
+    expect(await page.textContent('#firing .firing-head')).toContain('1 alert firing');
     expect(await page.textContent('[data-tab="monitor"] .badge')).toBe('1');
     await page.click('#firing .firing-row button.ack');
     await page.waitForFunction(() =>

@@ -40,15 +40,12 @@ export function cardFacts(c, snapshot) {
       const minutes = snapshot.windowMs / 60_000;
       return [
         minutes === 1
-          ? t('card.rps.lastMinute', { n: fmtNumber(d.requestsInWindow, 0) })
-          : t('card.rps.window', { n: fmtNumber(d.requestsInWindow, 0), w: fmtNumber(minutes, minutes % 1 ? 1 : 0) }),
+          ? t('card.rps.lastMinute', { n: d.requestsInWindow })
+          : t('card.rps.window', { n: d.requestsInWindow, w: fmtNumber(minutes, minutes % 1 ? 1 : 0) }),
       ];
     }
     case 'connections':
-      return [
-        t('card.conn.inFlight', { n: fmtNumber(d.modelRequestsInFlight ?? 0, 0) }),
-        t('card.conn.ws', { n: fmtNumber(d.websocket ?? 0, 0) }),
-      ];
+      return [t('card.conn.inFlight', { n: d.modelRequestsInFlight ?? 0 }), t('card.conn.ws', { n: d.websocket ?? 0 })];
     case 'error_rate':
       return [
         d.share4xxPercent === null || d.share4xxPercent === undefined ? null : `4xx ${fmtPercent(d.share4xxPercent)}`,

@@ -5,7 +5,7 @@
 // from any tab. Resolved notices and test notices fade out by themselves.
 import { fmtNumber, h } from '../dom.js';
 import { fmtValue } from '../format.js';
-import { t } from '../i18n.js';
+import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 
 const key = (ruleId, labels) => `${ruleId}|${JSON.stringify(Object.entries(labels ?? {}).sort())}`;
@@ -24,8 +24,16 @@ export class Popups {
   /** "latency_ms_p95 = 13.0 s (threshold > 5.00 s)" in the page's language. */
   summary(a) {
     const c = a.context ?? {};
-    // Surge rules compare a percentage against a baseline: the server's sentence says so.
-    if (/baseline/.test(a.summary ?? '') || typeof c.threshold !== 'number') return a.summary;
+    if (typeof c.threshold !== 'number') return a.summary;
+    // Surge rules compare a change in % against the mean of a baseline window.
+    if (c.surgeBaseline && a.status !== 'resolved')
+      return t('alert.summary.surge', {
+        m: a.metric,
+        v: c.value === null || c.value === undefined ? t('alert.noData') : fmtNumber(c.value, 0),
+        b: c.surgeBaseline,
+        op: c.op,
+        th: fmtNumber(c.threshold, 0),
+      });
     const unit = this.unitOf(a.metric);
     const value = c.value === null || c.value === undefined ? t('alert.noData') : fmtValue(c.value, unit);
     return a.status === 'resolved'
@@ -84,13 +92,23 @@ export class Popups {
       `${a.metric} ${Object.entries(a.labels)
         .map(([x, y]) => `${x}=${y}`)
         .join(' ')}`,
-      c.lastError ? `⚠ ${c.lastError}` : null,
+      // A log line, as the log prints it (a record: the same in both languages).
+      c.lastError ? h('span', { class: 'log-record', text: `⚠ ${c.lastError}` }) : null,
       Object.keys(c.gpuTemperatureCelsius ?? {}).length
         ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
             .map(([g, v]) => `${g} ${v}`)
             .join(', ')}`
         : null,
-      c.topClient ? `${t('alert.top')}: ${c.topClient}` : null,
+      c.topClientLoad
+        ? t('alert.topClient', {
+            client: c.topClientLoad.client,
+            gpu: fmtNumber(c.topClientLoad.gpuSeconds, 1),
+            n: c.topClientLoad.requests,
+            w: c.topClientLoad.windowMinutes,
+          })
+        : c.topClient
+          ? `${t('alert.top')}: ${c.topClient}`
+          : null,
     ].filter(Boolean);
     const resolved = a.status === 'resolved';
     const el = h(
@@ -101,10 +119,10 @@ export class Popups {
         dataset: { rule: a.ruleId },
       },
       h('strong', {
-        text: `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${a.ruleName}`,
+        text: `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${ruleName(a.ruleId, a.ruleName)}`,
       }),
       h('div', { class: 'summary', text: this.summary(a) }),
-      h('pre', { text: lines.join('\n') }),
+      h('pre', {}, ...lines.flatMap((line, i) => (i ? ['\n', line] : [line]))),
       this.thumbnails(c.samples),
       resolved || test
         ? null
@@ -117,11 +135,18 @@ export class Popups {
         ? h('button', { type: 'button', class: 'dismiss', text: t('alert.dismiss'), onclick: () => this.close(k) })
         : null,
     );
+    el.notice = [a, test];
     this.root.prepend(el);
     this.open.set(k, el);
     this.trim();
     // A resolved notice replaced its firing one (same key); it fades by itself.
     if (resolved || test) this.fade(k, el);
+  }
+
+  /** The language changed: each open notice is drawn again in it, in the same order. */
+  relabel() {
+    for (const el of [...this.root.querySelectorAll(':scope > .popup')].reverse())
+      if (el.notice) this.show(...el.notice);
   }
 
   /** The lowest-confidence images behind an OCR alert, as small pictures (src set, never markup). */
