@@ -4,8 +4,8 @@
 // since when, and acknowledge. The Monitor tab's link carries the count.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { fmtAge, fmtValue } from '../format.js';
-import { t } from '../i18n.js';
+import { agoProps, fmtAgo, fmtValue } from '../format.js';
+import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 
 const ORDER = { critical: 0, warning: 1, info: 2 };
@@ -70,7 +70,6 @@ export class FiringList {
     this.root.hidden = firing.length === 0 && pending.length === 0;
     this.root.className = `firing ${firing[0]?.severity ?? 'pending'}`;
     if (this.root.hidden) return this.root.replaceChildren();
-    const now = Date.now();
     const rows = firing.map((a) => {
       const rule = this.rules.get(a.ruleId);
       const unit = rule ? this.units.get(rule.metric) : undefined;
@@ -81,18 +80,17 @@ export class FiringList {
         'li',
         { class: `firing-row ${a.severity}`, dataset: { rule: a.ruleId } },
         h('span', { class: `sev ${a.severity}`, text: t(`severity.${a.severity}`) }),
-        h('span', { class: 'rule', text: a.ruleName }),
+        h('span', { class: 'rule', text: ruleName(a.ruleId, a.ruleName) }),
         where ? h('span', { class: 'where muted', text: where }) : null,
         h('span', {
           class: 'val',
           text: `${rule?.metric ?? ''} ${rule?.surgeBaseline ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline }) : fmtValue(value, unit)}`.trim(),
         }),
+        // "fired 2 min ago", the time it fired on hover.
         h('span', {
           class: 'since muted',
-          text: t('firing.since', {
-            at: new Date(a.firingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-            age: fmtAge(now - a.firingSince),
-          }),
+          ...agoProps(a.firingSince),
+          text: t('firing.since', { ago: fmtAgo(a.firingSince) }),
         }),
         a.acknowledgedBy
           ? h('span', { class: 'acked muted', text: t('firing.acked', { by: a.acknowledgedBy }) })

@@ -5,7 +5,7 @@
 // request per refresh (GET /api/monitor/model); cards are updated in place.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { fmtAge, fmtChange, fmtValue } from '../format.js';
+import { fmtAge, fmtChange, fmtDateTime, fmtValue, serverNow } from '../format.js';
 import { t, tValue } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
 import { showSeries } from './panel.js';
@@ -70,6 +70,7 @@ class ModelCardView {
     this.status.textContent =
       c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`);
     this.age.textContent = c.stale && c.ageMs !== null ? t('model.age', { age: fmtAge(c.ageMs) }) : '';
+    this.age.title = c.stale && c.ageMs !== null ? fmtDateTime(serverNow() - c.ageMs) : '';
     if (this.hover) this.hover.chart.update([{ name: c.metric, points: c.spark }]);
   }
 
