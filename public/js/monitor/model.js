@@ -6,7 +6,7 @@
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtAge, fmtChange, fmtDateTime, fmtValue, serverNow } from '../format.js';
-import { t, tValue } from '../i18n.js';
+import { metricHelp, t, tValue } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
 import { showSeries } from './panel.js';
 
@@ -54,7 +54,7 @@ class ModelCardView {
     this.el.className = `card model-card ${c.stale ? 'stale' : c.status}`;
     this.title.textContent = t(`fig.${c.metric}`);
     this.name.textContent = c.metric;
-    this.el.title = c.help;
+    this.el.title = metricHelp({ name: c.metric, help: c.help });
     this.expandBtn.title = t('card.expand');
     this.expandBtn.setAttribute('aria-label', t('card.expand'));
     this.number.textContent = fmtValue(c.value, c.unit);
