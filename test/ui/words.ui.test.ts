@@ -34,6 +34,8 @@ gpus(normal.gpus.utilizationPercent, normal.gpus.memoryPercent);
 const clock = steppedClock(Date.now() - 10 * 60_000);
 const ui = uiFixture({ behavior: normal.upstream, env: { NVML_LIBRARY: nvml.path }, appOptions: { clock } });
 
+/** The clients this test sends as (ids, the same in both languages). */
+const CLIENTS = ['batch-job'];
 const ocr = (image: string, client: string) =>
   postJson(`${ui.app.baseUrl}/api/ocr`, { image }, { 'x-client-id': client });
 async function check(): Promise<void> {
@@ -157,7 +159,7 @@ describe('one language, one clock', () => {
     expect(
       (
         await postJson(`${ui.app.baseUrl}/v1/chat/completions`, userMessage('x '.repeat(5000)), {
-          'x-client-id': 'batch-job',
+          'x-client-id': CLIENTS[0]!,
         })
       ).status,
     ).toBe(200);
@@ -222,7 +224,7 @@ describe('one language, one clock', () => {
       await screenshots(page, `${tag}-zh`, 'log-detail');
       await openChart(page);
       await screenshots(page, `${tag}-zh`, 'chart');
-      expect.soft(await englishWords(page)).toEqual([]);
+      expect.soft(await englishWords(page, RECORDS, true, CLIENTS)).toEqual([]);
       expect.soft(await otherTimes(page)).toEqual([]);
       expect.soft(await page.textContent('#stream-status')).toMatch(/^实时 · \d{2}:\d{2}:\d{2}/);
       for (const r of await relativeTimes(page)) {
@@ -238,6 +240,20 @@ describe('one language, one clock', () => {
         .soft(await page.textContent(`${surgeNotice} .summary`))
         .toMatch(/^latency_ms_p95 较 10m 均值变化 \d+ %（阈值 > 100 %）$/);
       expect.soft(await clippedInside(page)).toEqual([]);
+
+      // Model Metrics, in the middle of the incident, says it in Chinese too.
+      await page.click('[data-sub="model"]');
+      await page.waitForSelector('.model-card[data-metric="ocr_confidence_mean"] .number');
+      expect.soft(await englishWords(page, RECORDS, true, CLIENTS)).toEqual([]);
+      expect.soft(await otherTimes(page)).toEqual([]);
+      await page.click('[data-sub="overview"]');
+      if (tag === '1280x800') {
+        await page.click('#open-settings');
+        await page.click('[data-settings-tab="history"]');
+        await page.waitForSelector('#history-table');
+        await page.screenshot({ path: `${ARTIFACTS}/history-${tag}-zh.png` });
+        await page.click('.settings .close');
+      }
 
       // And back: the same notices in English again.
       await page.click('#lang');
