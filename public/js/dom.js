@@ -16,12 +16,15 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
-// Number formats by decimals, made once (toLocaleString with options makes one per call).
-const FORMATS = [];
+// Number formats by language and decimals, made once (toLocaleString with options makes
+// one per call). The language is the page's (<html lang>, set by the toggle), not the browser's.
+const FORMATS = {};
 export const fmtNumber = (v, digits) => {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   // Whole numbers (NVML's percentages, counts) print without decimals.
   const d = digits ?? (Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
-  FORMATS[d] ??= new Intl.NumberFormat(undefined, { minimumFractionDigits: d, maximumFractionDigits: d });
-  return FORMATS[d].format(v);
+  const lang = document.documentElement.lang || 'en';
+  const key = `${lang}|${d}`;
+  FORMATS[key] ??= new Intl.NumberFormat(lang, { minimumFractionDigits: d, maximumFractionDigits: d });
+  return FORMATS[key].format(v);
 };

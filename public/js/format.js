@@ -1,6 +1,9 @@
-// Numbers for people: durations in ms or s, percentages, rates and the signed change
-// against a baseline ("↑ 340 %"). One place, so a card, a chart axis and a table agree.
+// Numbers and times for people: durations in ms or s, percentages, rates, the signed
+// change against a baseline ("↑ 340 %"), and one time format per language: 15:03:31 (a
+// date before it when not today), relative ("2 min ago") where a moment ages on screen.
+// One place, so a card, a chart, the log and a notice agree.
 import { fmtNumber } from './dom.js';
+import { locale, t } from './i18n.js';
 
 /** 842 ms, 4.83 s, 13.2 s, 2.5 min. */
 export function fmtDuration(ms) {
@@ -62,9 +65,62 @@ export function fmtChange(trend, changePercent) {
   return `${ARROW[trend]} ${fmtNumber(Math.abs(changePercent), 0)} %`;
 }
 
-/** "2 min ago", "45 s ago". */
+/** A span of time in the page's language: "45 s", "2 min", "1.5 h" (45 秒, 2 分钟, 1.5 小时). */
 export function fmtAge(ms) {
-  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1_000))} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${fmtNumber(ms / 3_600_000, 1)} h`;
+  if (ms < 60_000) return t('age.s', { n: Math.max(0, Math.round(ms / 1_000)) });
+  if (ms < 3_600_000) return t('age.min', { n: Math.round(ms / 60_000) });
+  return t('age.h', { n: fmtNumber(ms / 3_600_000, 1) });
 }
+
+// The screen's "now" is the server's (its snapshots say when they were taken): ages agree
+// with the times the server stamped, whatever the browser's clock says.
+let serverOffsetMs = 0;
+export function setServerNow(at) {
+  if (Number.isFinite(at)) serverOffsetMs = at - Date.now();
+}
+export const serverNow = () => Date.now() + serverOffsetMs;
+
+// 24-hour hours, minutes and seconds in both languages; one formatter per language.
+const TIMES = {};
+const DAYS = {};
+function timeFormat() {
+  TIMES[locale()] ??= new Intl.DateTimeFormat(locale(), {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  return TIMES[locale()];
+}
+function dayFormat(withYear) {
+  const key = `${locale()}|${withYear}`;
+  DAYS[key] ??= new Intl.DateTimeFormat(locale(), {
+    ...(withYear ? { year: 'numeric' } : {}),
+    month: 'short',
+    day: 'numeric',
+  });
+  return DAYS[key];
+}
+
+/** The one time of day: 15:03:31. */
+export function fmtTime(ms) {
+  if (!Number.isFinite(ms)) return '—';
+  return timeFormat().format(ms);
+}
+
+/** A moment: 15:03:31 today; "Dec 6 15:03:31" (12月6日 15:03:31) another day. */
+export function fmtDateTime(ms) {
+  if (!Number.isFinite(ms)) return '—';
+  const day = new Date(ms);
+  const today = new Date(serverNow());
+  if (day.toDateString() === today.toDateString()) return fmtTime(ms);
+  return `${dayFormat(day.getFullYear() !== today.getFullYear()).format(ms)} ${fmtTime(ms)}`;
+}
+
+/** "2 min ago" (2 分钟前), against the server's now. */
+export function fmtAgo(ms) {
+  return t('time.ago', { age: fmtAge(Math.max(0, serverNow() - ms)) });
+}
+
+/** A relative moment for h(): its text, and the absolute time on hover. */
+export const agoProps = (ms) => ({ text: fmtAgo(ms), title: fmtDateTime(ms) });

@@ -1,4 +1,5 @@
-// English and Simplified Chinese. The default follows the browser; the toggle is kept.
+// English and Simplified Chinese. The default follows the browser; the toggle is kept, and
+// it decides everything the page prints: words, plurals (Intl.PluralRules), numbers and times.
 import { METRIC_HELP_ZH } from './metric-help-zh.js';
 const dict = {
   en: {
@@ -42,7 +43,7 @@ const dict = {
     'log.ctx.request.word': 'request',
     'log.ctx.client.word': 'client',
     'log.ctx.module.word': 'module',
-    'log.ctx.showing': '{n} lines of {by} {v}',
+    'log.ctx.showing': { one: '{n} line of {by} {v}', other: '{n} lines of {by} {v}' },
     'log.matches': '{n} of {m} lines match (searched on the server)',
     'log.boosted': 'every INFO line kept until {until}',
     'log.sampled': 'INFO lines sampled at {p} %',
@@ -74,9 +75,9 @@ const dict = {
     'severity.info': 'info',
     'severity.warning': 'warning',
     'severity.critical': 'critical',
-    'firing.title': '{n} alerts firing',
+    'firing.title': { one: '{n} alert firing', other: '{n} alerts firing' },
     'firing.pending': '{n} pending',
-    'firing.since': 'since {at} ({age})',
+    'firing.since': 'fired {ago}',
     'firing.acked': 'acknowledged by {by}',
     'firing.surge': '{p} % against its {base} mean',
     'alert.summary': '{m} = {v} (threshold {op} {th})',
@@ -173,7 +174,7 @@ const dict = {
     'settings.tab.channels': 'Channels',
     'settings.tab.history': 'History',
     'rules.condition': 'Condition',
-    'rules.count': '{n} rules',
+    'rules.count': { one: '{n} rule', other: '{n} rules' },
     'rules.none': 'No rules yet: add one, or import a preset.',
     'state.inactive': 'inactive',
     'state.pending': 'pending',
@@ -231,8 +232,11 @@ const dict = {
       '{c} not configured yet: set it up in the Channels tab, or these notices are recorded as not sent.',
     'rule.test': 'Test rule',
     'rule.cancel': 'Cancel',
-    'rule.test.fires': 'Would fire now ({n} checks replayed)',
-    'rule.test.quiet': 'Would not fire now ({n} checks replayed)',
+    'rule.test.fires': { one: 'Would fire now ({n} check replayed)', other: 'Would fire now ({n} checks replayed)' },
+    'rule.test.quiet': {
+      one: 'Would not fire now ({n} check replayed)',
+      other: 'Would not fire now ({n} checks replayed)',
+    },
     'rule.text.for': 'for {d}',
     'rule.text.and': 'AND',
     'rule.text.perRequest': 'each request with {c}',
@@ -294,7 +298,10 @@ const dict = {
     'channels.edit': 'Edit channel',
     'channels.new': 'New {type} channel',
     'channels.confirmDelete': 'Delete? Click again',
-    'channels.confirmDeleteUsed': 'Used by {n} rule(s) ({rules}): click again to delete',
+    'channels.confirmDeleteUsed': {
+      one: 'Used by {n} rule ({rules}): click again to delete',
+      other: 'Used by {n} rules ({rules}): click again to delete',
+    },
     'channel.save': 'Save channel',
     'channel.type.console': 'Console',
     'channel.type.webhook': 'Webhook',
@@ -363,15 +370,15 @@ const dict = {
     'card.avg': 'avg',
     'card.gpu.of': 'of {n}',
     'simulated.gpu': 'SIMULATED',
-    'card.rps.lastMinute': '{n} requests in the last minute',
-    'card.rps.window': '{n} requests in the last {w} min',
+    'card.rps.lastMinute': { one: '{n} request in the last minute', other: '{n} requests in the last minute' },
+    'card.rps.window': { one: '{n} request in the last {w} min', other: '{n} requests in the last {w} min' },
     'chart.last5m': 'last 5 minutes',
     'host.title': 'Host',
     'host.cpu': 'CPU',
     'host.memory': 'Memory',
     'host.io_wait': 'IO wait',
     'host.load': 'Load',
-    'host.cpus': '{n} CPUs',
+    'host.cpus': { one: '{n} CPU', other: '{n} CPUs' },
     'host.event_loop': 'Event loop',
     'host.event_loop.worst': 'blocked {v} at {at}',
     'host.expand': '{name}: full series',
@@ -404,6 +411,16 @@ const dict = {
     'clients.gpuShare': 'GPU-s',
     'clients.note':
       "request-s: the time a client's requests spent in inference, added up (requests at the same time each count). GPU-s: that share of the GPUs' measured busy time.",
+    'time.ago': '{age} ago',
+    'age.s': '{n} s',
+    'age.min': '{n} min',
+    'age.h': '{n} h',
+    'chart.time': 'Time',
+    'alert.topClient': {
+      one: 'top client: {client} ({rs} request-s, {n} request in {w} min)',
+      other: 'top client: {client} ({rs} request-s, {n} requests in {w} min)',
+    },
+    'alert.summary.surge': '{m} changed {v} % against its {b} mean (threshold {op} {th} %)',
   },
   zh: {
     'tab.chat': '对话',
@@ -480,7 +497,7 @@ const dict = {
     'severity.critical': '严重',
     'firing.title': '{n} 条告警触发中',
     'firing.pending': '{n} 条待定',
-    'firing.since': '自 {at} 起（{age}）',
+    'firing.since': '{ago}触发',
     'firing.acked': '已由 {by} 确认',
     'firing.surge': '较 {base} 均值 {p} %',
     'alert.summary': '{m} = {v}（阈值 {op} {th}）',
@@ -823,16 +840,65 @@ const dict = {
     'clients.gpuShare': 'GPU 秒',
     'clients.note':
       '请求·秒：该调用方的请求在推理中耗费的时间之和（同时进行的请求各自计入）。GPU 秒：按此占比分摊的实测 GPU 忙碌时间。',
+    'time.ago': '{age}前',
+    'age.s': '{n} 秒',
+    'age.min': '{n} 分钟',
+    'age.h': '{n} 小时',
+    'chart.time': '时间',
+    'alert.topClient': '最大调用方：{client}（{rs} 请求·秒，{w} 分钟内 {n} 个请求）',
+    'alert.summary.surge': '{m} 较 {b} 均值变化 {v} %（阈值 {op} {th} %）',
   },
 };
 
 let lang = localStorage.getItem('lang') ?? ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
 const listeners = [];
 
-/** The string for a key in the current language, with {name} replaced from vars. */
+/** The locale every Intl format of the page uses: the toggle's, never the browser's. */
+export const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-US');
+
+// Made once per language (an Intl object is costly to build).
+const PLURALS = {};
+const COUNTS = {};
+function pluralForm(n) {
+  PLURALS[lang] ??= new Intl.PluralRules(locale());
+  return PLURALS[lang].select(n);
+}
+function countText(n) {
+  COUNTS[lang] ??= new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 });
+  return COUNTS[lang].format(n);
+}
+
+/**
+ * The string for a key in the current language, with {name} replaced from vars. A key
+ * with plural forms ({ one, other }) picks its form by the number `n` through
+ * Intl.PluralRules ("1 alert firing", "2 alerts firing"); a number `n` prints in the
+ * page's format.
+ */
 export function t(key, vars) {
-  const s = dict[lang][key] ?? dict.en[key] ?? key;
-  return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k]))) : s;
+  let s = dict[lang][key] ?? dict.en[key] ?? key;
+  if (typeof s === 'object') s = s[pluralForm(Number(vars?.n))] ?? s.other;
+  if (!vars) return s;
+  return s.replace(/\{(\w+)\}/g, (m, k) => {
+    const v = vars[k];
+    if (v === undefined) return m;
+    return k === 'n' && typeof v === 'number' ? countText(v) : String(v);
+  });
+}
+
+/** The presets' rule names as the server has them (GET …/alerts/presets), by rule id. */
+const presetNames = new Map();
+export function learnPresets(presets) {
+  for (const p of presets) presetNames.set(`preset:${p.id}`, p.rule.name);
+}
+
+/**
+ * A rule's name in the page's language: a preset's rule reads in Chinese while it keeps
+ * the preset's name; a name someone typed (or changed) reads as typed.
+ */
+export function ruleName(ruleId, name) {
+  const id = String(ruleId ?? '');
+  if (!id.startsWith('preset:') || presetNames.get(id) !== name) return name;
+  return dict[lang][`preset.${id.slice('preset:'.length)}.name`] ?? name;
 }
 
 /**
@@ -842,6 +908,53 @@ export function t(key, vars) {
 export function tValue(group, value) {
   const key = `${group}.${value}`;
   return dict[lang][key] ?? dict.en[key] ?? String(value);
+}
+
+/**
+ * What a log value is called in Chinese; the log writes (and the search takes) its key,
+ * which the detail shows on hover. English reads the key itself.
+ */
+const LOG_KEYS_ZH = {
+  reason: '原因',
+  field: '字段',
+  outcome: '结果',
+  request_id: '请求 ID',
+  requestId: '请求 ID',
+  client: '调用方',
+  image_hash: '图片哈希',
+  image_hashes: '图片哈希',
+  input_size: '输入大小',
+  bytes: '字节数',
+  format: '格式',
+  dimensions: '尺寸',
+  target_size: '缩放后尺寸',
+  duration: '耗时',
+  duration_ms: '耗时 (ms)',
+  message: '消息',
+  gpu_free: 'GPU 空闲显存',
+  status: '状态码',
+  confidence: '置信度',
+  threshold: '阈值',
+  lang: '语言',
+  language: '语言',
+  module: '模块',
+  rule: '规则',
+  metric: '指标',
+  value: '数值',
+  model: '模型',
+  endpoint: '接口',
+  input_tokens: '输入 token',
+  tokens: 'token 数',
+  frames: '帧数',
+  code: '错误码',
+  error: '错误',
+  channel: '渠道',
+  attempt: '第几次',
+  source: '来源',
+  stage: '阶段',
+};
+export function logKeyLabel(key) {
+  return (lang === 'zh' && LOG_KEYS_ZH[key]) || key;
 }
 
 /** The server's fixed explanations (why a card is empty) in Chinese; technical details kept. */

@@ -1,7 +1,8 @@
 // The WebUI: tabs, language, and the Monitor's wiring (login, cards, stream, log,
 // popups, settings, model metrics).
 import { api, connectStream } from './api.js';
-import { applyStatic, onLangChange, t, toggleLang } from './i18n.js';
+import { fmtTime, setServerNow } from './format.js';
+import { applyStatic, learnPresets, onLangChange, t, toggleLang } from './i18n.js';
 import { Cards } from './monitor/cards.js';
 import { loadCatalogue } from './monitor/catalogue.js';
 import { HostStrip } from './monitor/host.js';
@@ -42,8 +43,15 @@ async function startMonitor() {
   let snapshot;
   let catalogue;
   try {
-    // The catalogue: the metrics and every list the Monitor's pickers offer, asked once.
-    [snapshot, catalogue] = await Promise.all([api('/api/monitor/snapshot'), loadCatalogue()]);
+    // The catalogue: the metrics and every list the Monitor's pickers offer, asked once;
+    // the presets, so that a preset's rule reads in the page's language.
+    let presets;
+    [snapshot, catalogue, presets] = await Promise.all([
+      api('/api/monitor/snapshot'),
+      loadCatalogue(),
+      api('/api/monitor/alerts/presets'),
+    ]);
+    learnPresets(presets.presets);
   } catch (err) {
     if (err.status === 401) {
       $('login').hidden = false;
@@ -72,6 +80,7 @@ async function startMonitor() {
     (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()),
     (metric) => firing.units.get(metric),
   );
+  setServerNow(snapshot.at);
   cards.render(snapshot);
   host.render(snapshot);
   lastSnapshot = snapshot;
@@ -80,6 +89,7 @@ async function startMonitor() {
   connectStream((type, data) => {
     if (type === 'snapshot') {
       lastSnapshot = data;
+      setServerNow(data.at);
       cards.render(data);
       host.render(data);
       firing.onSnapshot();
@@ -90,13 +100,12 @@ async function startMonitor() {
   }, setStatus);
 }
 
-const CLOCK = new Intl.DateTimeFormat([], { timeStyle: 'medium' });
-
+/** "live · 15:04:50" (实时 · 15:04:50): the time of the last check, in the page's one time format. */
 function setStatus(connected) {
   const s = $('stream-status');
   if (!s) return;
   s.textContent = connected
-    ? `${t('live')}${lastSnapshot ? ` · ${CLOCK.format(lastSnapshot.at)}` : ''}${lastSnapshot?.simulated ? ` · ${t('simulated')}` : ''}`
+    ? `${t('live')}${lastSnapshot ? ` · ${fmtTime(lastSnapshot.at)}` : ''}${lastSnapshot?.simulated ? ` · ${t('simulated')}` : ''}`
     : t('offline');
 }
 
@@ -110,6 +119,8 @@ function init() {
     host?.rerender();
     firing?.render();
     popups?.relabel();
+    // An open chart was titled in the other language: it closes, to be opened again in this one.
+    $('side-panel').hidden = true;
     model?.relabel();
     log?.relabel();
     if (settings && !$('settings').hidden) void settings.render();

@@ -75,4 +75,5 @@ export const METRIC_HELP_ZH = {
   upstream_mm_cache_hit_rate_percent: '自上次检查以来的多模态缓存命中率。',
   upstream_preemptions: '自上次检查以来推理服务抢占的请求数。',
   input_token_count: '请求的输入 token 数（来自上游 usage，否则为估算）。',
+  response_bytes: '滑动窗口内响应体的平均大小（Content-Length，或流式响应发送的字节数）。',
 };

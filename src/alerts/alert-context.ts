@@ -9,7 +9,7 @@ import { formatLine } from '../log/event-log.js';
 import type { ClientStats } from '../metrics/client-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import type { AlertInstance } from './evaluate.js';
-import type { AlertContext, AlertPayload } from './notifier.js';
+import type { AlertContext, AlertPayload, TopClientLoad } from './notifier.js';
 import type { Rule } from './rule-schema.js';
 
 export interface OcrSampleSource {
@@ -28,6 +28,15 @@ export interface ContextSources {
   monitorUrl: string;
   /** The lowest-confidence OCR images, attached to OCR alerts when kept (opt-in). */
   ocrSamples?: OcrSampleSource | undefined;
+}
+
+/** The top client's window: the last 5 minutes. */
+const TOP_CLIENT_WINDOW_MINUTES = 5;
+
+/** "classroom-3 (12.3 request-s, 41 requests in 5 min)": the top client as mail and webhooks print it. */
+export function topClientText(t: TopClientLoad): string {
+  const requests = `${t.requests} ${t.requests === 1 ? 'request' : 'requests'}`;
+  return `${t.client} (${t.requestSeconds.toFixed(1)} request-s, ${requests} in ${t.windowMinutes} min)`;
 }
 
 /** Samples attached to an OCR alert: the few lowest, enough to see what went wrong. */
@@ -106,7 +115,16 @@ export function alertPayload(
     const p = s.ring.last();
     if (p) gpuTemperatureCelsius[`gpu${s.labels.gpu}`] = p.v;
   }
-  const top = src.clients.top(now, 5 * 60_000, 1).byGpuSeconds[0];
+  const top = src.clients.top(now, TOP_CLIENT_WINDOW_MINUTES * 60_000, 1).byRequestSeconds[0];
+  // Numbers for the browser, which says them in its language; English for the receivers.
+  const topClientLoad: TopClientLoad | null = top
+    ? {
+        client: top.client,
+        requestSeconds: Math.round(top.requestSeconds * 10) / 10,
+        requests: top.requests,
+        windowMinutes: TOP_CLIENT_WINDOW_MINUTES,
+      }
+    : null;
   const context: AlertContext = {
     value: inst.value,
     threshold: rule.threshold,
@@ -115,7 +133,9 @@ export function alertPayload(
     lastError: lastError ? formatLine(lastError) : null,
     warningsBefore: warningsBefore.map(formatLine),
     gpuTemperatureCelsius,
-    topClient: top ? `${top.client} (${top.gpuSeconds.toFixed(1)} GPU-s, ${top.requests} requests in 5 min)` : null,
+    topClient: topClientLoad ? topClientText(topClientLoad) : null,
+    topClientLoad,
+    ...(rule.surgeBaseline ? { surgeBaseline: rule.surgeBaseline } : {}),
     monitorUrl: src.monitorUrl,
   };
   // An alert about OCR shows what the model was reading when its confidence was lowest.

@@ -12,7 +12,12 @@ export interface AlertContext {
   lastError: string | null;
   warningsBefore: string[];
   gpuTemperatureCelsius: Record<string, number>;
+  /** The top client in English, as mail, webhooks and Alertmanager print it. */
   topClient: string | null;
+  /** The same as numbers, for the browser to say in its language. */
+  topClientLoad: TopClientLoad | null;
+  /** Surge rules: the baseline window the change is against (e.g. "10m"). */
+  surgeBaseline?: string;
   monitorUrl: string;
   /** Recent model-request log lines, for rules with captureRequests. */
   recentRequests?: string[];
@@ -20,6 +25,14 @@ export interface AlertContext {
   request?: Record<string, string | number | null>;
   /** OCR alerts: the lowest-confidence images of the last hour (OCR_LOW_CONFIDENCE_SAMPLES). */
   samples?: OcrSampleRef[];
+}
+
+export interface TopClientLoad {
+  client: string;
+  /** Seconds its requests spent in inference in the window, added up. */
+  requestSeconds: number;
+  requests: number;
+  windowMinutes: number;
 }
 
 export interface OcrSampleRef {

@@ -60,8 +60,6 @@ export interface ClientSummary {
    * is read. All clients together never pass GPUs × window.
    */
   gpuBusySeconds: number | null;
-  /** @deprecated request-seconds under their old name; read requestSeconds. */
-  gpuSeconds: number;
   modules: Partial<Record<ModuleName, number>>;
 }
 
@@ -74,8 +72,6 @@ export interface TopClients {
   /** The GPUs' measured busy time in those minutes, when known. */
   gpuBusySecondsTotal: number | null;
   byRequestSeconds: ClientSummary[];
-  /** @deprecated byRequestSeconds under its old name. */
-  byGpuSeconds: ClientSummary[];
   byRequests: ClientSummary[];
   byErrors: ClientSummary[];
 }
@@ -145,7 +141,6 @@ export class ClientStats {
         requestSeconds,
         sharePercent: 0,
         gpuBusySeconds: null,
-        gpuSeconds: requestSeconds,
         modules,
       });
     }
@@ -166,7 +161,6 @@ export class ClientStats {
       requestSecondsTotal: total,
       gpuBusySecondsTotal: gpuBusySeconds,
       byRequestSeconds,
-      byGpuSeconds: byRequestSeconds,
       byRequests: by('requests'),
       byErrors: by('errors'),
     };

@@ -249,6 +249,13 @@ describe('alert delivery', () => {
       context: { request: { client: 'batch-job', module: 'vlm', source: 'upstream' } },
     });
     expect(popups[0].alerts[0].context.request.inputTokens).toBeGreaterThan(1000);
+    // The top client as numbers for the browser to say in its language, and in English
+    // for mail and webhooks; each client sent one request: "1 request", not "1 requests".
+    const { topClient, topClientLoad } = popups[0].alerts[0].context;
+    expect(topClientLoad).toMatchObject({ client: expect.any(String), requests: 1, windowMinutes: 5 });
+    expect(topClient).toBe(
+      `${topClientLoad.client} (${topClientLoad.requestSeconds.toFixed(1)} request-s, 1 request in 5 min)`,
+    );
   });
 });
 

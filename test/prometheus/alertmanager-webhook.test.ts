@@ -225,6 +225,7 @@ describe('the alertmanager webhook format', () => {
             warningsBefore: [],
             gpuTemperatureCelsius: {},
             topClient: null,
+            topClientLoad: null,
             monitorUrl: '/#monitor',
           },
         },

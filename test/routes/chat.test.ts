@@ -237,7 +237,7 @@ describe('chat in the model layer', () => {
     }
     const top = app.monitor!.clients.top(now, 300_000);
     expect(top.byRequests[0]).toMatchObject({ client: 'mobile-app', requests: 2, errors: 0, modules: { vlm: 2 } });
-    expect(top.byGpuSeconds[0]!.gpuSeconds).toBeGreaterThan(0);
+    expect(top.byRequestSeconds[0]!.requestSeconds).toBeGreaterThan(0);
     expect(events).toHaveLength(2);
     expect(events[0]).toMatchObject({ module: 'vlm', source: 'upstream', client: 'mobile-app' });
     expect((events[0] as { inputTokens: number }).inputTokens).toBeGreaterThan(0);

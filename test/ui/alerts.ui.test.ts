@@ -60,8 +60,10 @@ describe('alerts on screen', () => {
     expect(row).toContain('GPU hot');
     expect(row).toContain('gpu=0');
     expect(row).toContain('gpu_temperature_celsius 91.4 °C');
-    expect(row).toMatch(/since \d\d:\d\d/);
-    expect(await page.textContent('#firing .firing-head')).toContain('1 alerts firing');
+    // How long ago it fired, the time it fired on hover.
+    expect(row).toMatch(/fired \d+ (s|min) ago/);
+    expect(await page.getAttribute('#firing .firing-row .since', 'title')).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await page.textContent('#firing .firing-head')).toContain('1 alert firing');
     expect(await page.textContent('[data-tab="monitor"] .badge')).toBe('1');
     await page.click('#firing .firing-row button.ack');
     await page.waitForFunction(() =>
@@ -189,6 +191,7 @@ describe('alerts on screen', () => {
             warningsBefore: [],
             gpuTemperatureCelsius: {},
             topClient: null,
+            topClientLoad: null,
             monitorUrl: '',
             samples: [
               { imageHash: '<img src=x onerror=alert(1)>', confidence: 0.21, url: '/favicon.ico?s=1' },

@@ -42,8 +42,8 @@ export function cardFacts(c, snapshot) {
       const minutes = snapshot.windowMs / 60_000;
       return [
         minutes === 1
-          ? t('card.rps.lastMinute', { n: fmtNumber(d.requestsInWindow, 0) })
-          : t('card.rps.window', { n: fmtNumber(d.requestsInWindow, 0), w: fmtNumber(minutes, minutes % 1 ? 1 : 0) }),
+          ? t('card.rps.lastMinute', { n: d.requestsInWindow })
+          : t('card.rps.window', { n: d.requestsInWindow, w: fmtNumber(minutes, minutes % 1 ? 1 : 0) }),
       ];
     }
     case 'connections':

@@ -1,7 +1,8 @@
 // Charts of Monitor series: uPlot line charts (one per call, several label sets as
 // lines, y ticks in the series' unit, data replaceable in place), and SVG sparklines.
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { fmtAxis, fmtValue } from '../format.js';
+import { fmtAxis, fmtDateTime, fmtTime, fmtValue } from '../format.js';
+import { t } from '../i18n.js';
 
 const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
 const SVG = 'http://www.w3.org/2000/svg';
@@ -66,7 +67,14 @@ export function lineChart(target, series, { width, height, unit, legend = true }
       cursor: { show: true, drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [
-        { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' } },
+        // Times in the page's one format (uPlot's own would be "2:59pm", in the browser's language).
+        {
+          stroke: '#6b7280',
+          grid: { stroke: '#eef0f3' },
+          ticks: { stroke: '#e5e7eb' },
+          space: 80,
+          values: (_u, ticks) => ticks.map((v) => fmtTime(v * 1000)),
+        },
         {
           stroke: '#6b7280',
           grid: { stroke: '#eef0f3' },
@@ -77,7 +85,7 @@ export function lineChart(target, series, { width, height, unit, legend = true }
         },
       ],
       series: [
-        {},
+        { label: t('chart.time'), value: (_u, v) => (v === null || v === undefined ? '—' : fmtDateTime(v * 1000)) },
         ...series.map((s, i) => ({
           label: nameOf(s),
           stroke: s.colour ?? COLOURS[i % COLOURS.length],

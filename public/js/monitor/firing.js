@@ -6,8 +6,8 @@
 // a few firing alerts leave the cards on the first screen.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { fmtAge, fmtValue } from '../format.js';
-import { t } from '../i18n.js';
+import { agoProps, fmtAgo, fmtValue } from '../format.js';
+import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 
 const ORDER = { critical: 0, warning: 1, info: 2 };
@@ -74,7 +74,6 @@ export class FiringList {
     this.root.hidden = firing.length === 0 && pending.length === 0;
     this.root.className = `firing ${firing[0]?.severity ?? 'pending'}`;
     if (this.root.hidden) return this.root.replaceChildren();
-    const now = Date.now();
     const rows = firing.map((a) => {
       const rule = this.rules.get(a.ruleId);
       const unit = rule ? this.units.get(rule.metric) : undefined;
@@ -91,8 +90,8 @@ export class FiringList {
         h('span', { class: `sev ${a.severity}`, text: t(`severity.${a.severity}`) }),
         h('span', {
           class: 'rule',
-          text: a.ruleName,
-          title: [a.ruleName, where].filter(Boolean).join(' · '),
+          text: ruleName(a.ruleId, a.ruleName),
+          title: [ruleName(a.ruleId, a.ruleName), where].filter(Boolean).join(' · '),
           onclick: () => {
             if (!this.opened.delete(rowKey)) this.opened.add(rowKey);
             li.classList.toggle('open', this.opened.has(rowKey));
@@ -107,12 +106,11 @@ export class FiringList {
             ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline })
             : fmtValue(value, unit),
         ),
+        // "fired 2 min ago", the time it fired on hover.
         h('span', {
           class: 'since muted',
-          text: t('firing.since', {
-            at: new Date(a.firingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-            age: fmtAge(now - a.firingSince),
-          }),
+          ...agoProps(a.firingSince),
+          text: t('firing.since', { ago: fmtAgo(a.firingSince) }),
         }),
         a.acknowledgedBy
           ? h('span', { class: 'acked muted', text: t('firing.acked', { by: a.acknowledgedBy }) })

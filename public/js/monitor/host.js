@@ -4,15 +4,13 @@
 // only sign. Hovering an item draws its last 5 minutes; a click opens its full series.
 // Lines break where checks were missed, so a blind stretch shows as a gap.
 import { fmtNumber, h } from '../dom.js';
-import { fmtChange, fmtDuration, fmtPercent } from '../format.js';
+import { fmtChange, fmtDuration, fmtPercent, fmtTime } from '../format.js';
 import { t } from '../i18n.js';
 import { breakGaps, lineChart } from './chart.js';
 import { showSeries } from './panel.js';
 
 /** More than one and a half check intervals without a point is a missed check. */
 const gapOf = (snapshot) => snapshot.intervalMs * 1.5;
-
-const CLOCK = new Intl.DateTimeFormat([], { timeStyle: 'short' });
 
 function valueText(item) {
   if (item.value === null) return '—';
@@ -34,8 +32,7 @@ function detailText(item) {
     // The worst stall of the last 10 minutes stays in view after the loop is free again.
     const parts = [];
     if (known(d.p99Ms)) parts.push(`P99 ${fmtDuration(d.p99Ms)}`);
-    if (known(d.worstMs))
-      parts.push(t('host.event_loop.worst', { v: fmtDuration(d.worstMs), at: CLOCK.format(d.worstAt) }));
+    if (known(d.worstMs)) parts.push(t('host.event_loop.worst', { v: fmtDuration(d.worstMs), at: fmtTime(d.worstAt) }));
     return parts.join(' · ');
   }
   return '';

@@ -8,7 +8,8 @@
 // for a while. At most 1 000 lines stay in the page; every value is text (textContent).
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { t } from '../i18n.js';
+import { fmtDateTime, fmtTime } from '../format.js';
+import { logKeyLabel, t } from '../i18n.js';
 import { formatLine, formatValue } from './log-format.js';
 import { isEmptySearch, matchesSearch, parseLogSearch } from './log-search.js';
 import { plural, summaryItems } from './log-summary.js';
@@ -18,13 +19,9 @@ const SEARCH_DELAY_MS = 250;
 /** Scrolled further than this from the newest line, the operator is reading older ones. */
 const READING_PX = 24;
 
-// One formatter for every line: toLocaleTimeString(…, options) builds a new one per call.
-const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-const time = (ms) => TIME.format(ms);
-
-/** `18:03:01 WARN ocr Image preproc failed reason="…" image_hash=ab3f…` */
+/** In the page's one time format (format.js): `18:03:01 WARN ocr Image preproc failed reason="…" image_hash=ab3f…` */
 export function lineText(l) {
-  return `${time(l.t)} ${formatLine(l)}`;
+  return `${fmtTime(l.t)} ${formatLine(l)}`;
 }
 
 export class LogPanel {
@@ -129,6 +126,9 @@ export class LogPanel {
     this.drawMeta();
     this.drawSummary();
     if (this.list.querySelector('.log-empty')) this.redraw();
+    // An open line's labels are the page's words too.
+    const open = this.list.querySelector(':scope > .log-detail');
+    if (open?.previousElementSibling?.line) open.replaceWith(this.detail(open.previousElementSibling.line));
   }
 
   /** The pause button and the count of lines waiting, as the stream now is. */
@@ -328,9 +328,21 @@ export class LogPanel {
     const values = h(
       'div',
       { class: 'log-values' },
-      h('div', { text: `${new Date(l.t).toLocaleString()} · ${l.level} · ${l.module} · ${l.event}` }),
+      // The line's own words (event, values) are a record, the same in both languages; the
+      // labels are the page's: a value's name in words, its key (as searched) on hover.
+      h(
+        'div',
+        {},
+        `${fmtDateTime(l.t)} · ${l.level} · ${l.module} · `,
+        h('span', { class: 'log-record', text: l.event }),
+      ),
       ...Object.entries(l.params).map(([k, v]) =>
-        h('div', {}, h('span', { class: 'muted', text: `${k} ` }), typeof v === 'string' ? v : formatValue(v)),
+        h(
+          'div',
+          {},
+          h('span', { class: 'muted log-key', title: k, text: `${logKeyLabel(k)} ` }),
+          h('span', { class: 'log-record', text: typeof v === 'string' ? v : formatValue(v) }),
+        ),
       ),
     );
     const ctx = h('div', { class: 'log-context' });
@@ -386,7 +398,7 @@ export class LogPanel {
       : '';
     this.status.hidden = !this.status.textContent;
     this.sampling.textContent = i.boostedUntil
-      ? t('log.boosted', { until: time(i.boostedUntil) })
+      ? t('log.boosted', { until: fmtDateTime(i.boostedUntil) })
       : t('log.sampled', { p: fmtNumber(i.configuredSampleRate * 100, 0) });
   }
 
@@ -410,7 +422,7 @@ export class LogPanel {
         try {
           const r = await api('/api/monitor/logs/boost', { body: { minutes: Number(minutes.value) } });
           this.info = { ...(this.info ?? {}), boostedUntil: r.until };
-          note.textContent = t('log.boosted', { until: time(r.until) });
+          note.textContent = t('log.boosted', { until: fmtDateTime(r.until) });
           this.drawMeta();
         } catch (err) {
           note.textContent = err.message;

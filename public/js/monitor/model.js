@@ -6,8 +6,8 @@
 // per refresh (GET /api/monitor/model); cards are updated in place.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { fmtAge, fmtChange, fmtPercent, fmtValue } from '../format.js';
-import { t, tValue } from '../i18n.js';
+import { fmtAge, fmtChange, fmtDateTime, fmtPercent, fmtValue, serverNow } from '../format.js';
+import { metricHelp, t, tValue } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
 import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
@@ -57,7 +57,7 @@ class ModelCardView {
     this.el.className = `card model-card ${c.stale ? 'stale' : c.status}`;
     this.title.textContent = t(`fig.${c.metric}`);
     this.name.textContent = c.metric;
-    this.el.title = c.help;
+    this.el.title = metricHelp({ name: c.metric, help: c.help });
     this.expandBtn.title = t('card.expand');
     this.expandBtn.setAttribute('aria-label', t('card.expand'));
     this.number.textContent = fmtValue(c.value, c.unit);
@@ -73,6 +73,7 @@ class ModelCardView {
     this.status.textContent =
       c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`);
     this.age.textContent = c.stale && c.ageMs !== null ? t('model.age', { age: fmtAge(c.ageMs) }) : '';
+    this.age.title = c.stale && c.ageMs !== null ? fmtDateTime(serverNow() - c.ageMs) : '';
     if (this.hover) this.hover.chart.update([{ name: c.metric, points: c.spark }]);
   }
 

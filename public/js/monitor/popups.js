@@ -8,7 +8,7 @@
 // state to acknowledge); resolved and test notices fade out by themselves.
 import { fmtNumber, h } from '../dom.js';
 import { fmtValue } from '../format.js';
-import { t } from '../i18n.js';
+import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 
 const key = (ruleId, labels) => `${ruleId}|${JSON.stringify(Object.entries(labels ?? {}).sort())}`;
@@ -34,8 +34,16 @@ export class Popups {
   /** "latency_ms_p95 = 13.0 s (threshold > 5.00 s)" in the page's language. */
   summary(a) {
     const c = a.context ?? {};
-    // Surge rules compare a percentage against a baseline: the server's sentence says so.
-    if (/baseline/.test(a.summary ?? '') || typeof c.threshold !== 'number') return a.summary;
+    if (typeof c.threshold !== 'number') return a.summary;
+    // Surge rules compare a change in % against the mean of a baseline window.
+    if (c.surgeBaseline && a.status !== 'resolved')
+      return t('alert.summary.surge', {
+        m: a.metric,
+        v: c.value === null || c.value === undefined ? t('alert.noData') : fmtNumber(c.value, 0),
+        b: c.surgeBaseline,
+        op: c.op,
+        th: fmtNumber(c.threshold, 0),
+      });
     const unit = this.unitOf(a.metric);
     const value = c.value === null || c.value === undefined ? t('alert.noData') : fmtValue(c.value, unit);
     return a.status === 'resolved'
@@ -131,18 +139,28 @@ export class Popups {
       `${a.metric} ${Object.entries(a.labels)
         .map(([x, y]) => `${x}=${y}`)
         .join(' ')}`,
-      c.lastError ? `⚠ ${c.lastError}` : null,
+      // A log line, as the log prints it (a record: the same in both languages).
+      c.lastError ? h('span', { class: 'log-record', text: `⚠ ${c.lastError}` }) : null,
       Object.keys(c.gpuTemperatureCelsius ?? {}).length
         ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
             .map(([g, v]) => `${g} ${v}`)
             .join(', ')}`
         : null,
-      c.topClient ? `${t('alert.top')}: ${c.topClient}` : null,
+      c.topClientLoad
+        ? t('alert.topClient', {
+            client: c.topClientLoad.client,
+            rs: fmtNumber(c.topClientLoad.requestSeconds, 1),
+            n: c.topClientLoad.requests,
+            w: c.topClientLoad.windowMinutes,
+          })
+        : c.topClient
+          ? `${t('alert.top')}: ${c.topClient}`
+          : null,
     ].filter(Boolean);
     const resolved = a.status === 'resolved';
     const perRequest = Boolean(c.request);
     const summary = [this.summary(a), this.requestText(c.request)].filter(Boolean).join(' · ');
-    const title = `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${a.ruleName}`;
+    const title = `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${ruleName(a.ruleId, a.ruleName)}`;
     const toggle = () => {
       entry.opened = entry.el.classList.contains('collapsed');
       this.layout();
@@ -195,7 +213,12 @@ export class Popups {
         dataset: { rule: a.ruleId, ...(perRequest ? { request: c.request.requestId ?? '' } : {}) },
       },
       h('div', { class: 'popup-top' }, head, button),
-      h('div', { class: 'popup-body' }, h('pre', { text: lines.join('\n') }), this.thumbnails(c.samples)),
+      h(
+        'div',
+        { class: 'popup-body' },
+        h('pre', {}, ...lines.flatMap((line, i) => (i ? ['\n', line] : [line]))),
+        this.thumbnails(c.samples),
+      ),
     );
   }
 

@@ -6,7 +6,7 @@
 // offered are the server's (its catalogue); a failed test or delete is said in the row.
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
-import { t, tValue } from '../../i18n.js';
+import { ruleName, t, tValue } from '../../i18n.js';
 import { act, failureSlot, showFormError } from './feedback.js';
 
 /** A channel's name as the UI shows it (the console's in the page's language). */
@@ -267,7 +267,7 @@ export function channelsPanel({ channels, rules, catalogue, onChange }) {
   const remove = (c, slot) => async (e) => {
     const b = e.currentTarget;
     if (!b.classList.contains('confirm')) {
-      const users = rules.filter((r) => r.channels.includes(c.name)).map((r) => r.name);
+      const users = rules.filter((r) => r.channels.includes(c.name)).map((r) => ruleName(r.id, r.name));
       b.classList.add('confirm');
       b.textContent = users.length
         ? t('channels.confirmDeleteUsed', { n: users.length, rules: users.join(', ') })

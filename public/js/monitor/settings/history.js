@@ -2,8 +2,8 @@
 // first, each with its rule, what happened and the detail (a value or the receiver's
 // answer; a notice not sent to a channel that is not set up, with its rule).
 import { h } from '../../dom.js';
-import { fmtValue } from '../../format.js';
-import { t, tValue } from '../../i18n.js';
+import { fmtDateTime, fmtValue } from '../../format.js';
+import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 
 /** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
@@ -13,7 +13,7 @@ const detail = (e) => {
 };
 
 export function historyPanel({ history, rules }) {
-  const names = new Map(rules.map((r) => [r.id, r.name]));
+  const names = new Map(rules.map((r) => [r.id, ruleName(r.id, r.name)]));
   const head = ['history.when', 'history.kind', 'history.rule', 'history.what', 'history.detail'].map((k) => t(k));
   const what = (e) => {
     if (e.kind === 'delivery')
@@ -30,7 +30,7 @@ export function historyPanel({ history, rules }) {
       h(
         'tr',
         {},
-        h('td', { 'data-label': head[0], text: new Date(e.at).toLocaleString() }),
+        h('td', { 'data-label': head[0], text: fmtDateTime(e.at) }),
         h('td', { 'data-label': head[1], class: 'nowrap', text: tValue('history.kind', e.kind) }),
         h('td', { 'data-label': head[2], text: e.ruleId ? (names.get(e.ruleId) ?? e.ruleId) : '—' }),
         h('td', { 'data-label': head[3], text: what(e) }),

@@ -4,7 +4,7 @@
 // names that is not set up (deleted since) is marked: nothing is sent there.
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
-import { t, tValue } from '../../i18n.js';
+import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 import { act, failureSlot } from './feedback.js';
 import { labelsText, RuleForm } from './rule-form.js';
@@ -97,7 +97,7 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
       if (await act(e.currentTarget, slot, 'deleteRule', () => api(url(r), { method: 'DELETE' }))) await onChange();
     };
     tr.append(
-      cell(head[0], { text: r.name }),
+      cell(head[0], { text: ruleName(r.id, r.name) }),
       cell(head[1], { class: 'condition', text: ruleText(r, units) }),
       cell(head[2], { class: 'nowrap', text: tValue('severity', r.severity) }),
       cell(head[3], { class: 'channels' }, ...channelList(r)),

@@ -4,17 +4,18 @@
 // (the server's severities, from its catalogue).
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
-import { t, tValue } from '../../i18n.js';
+import { fmtDateTime } from '../../format.js';
+import { ruleName, t, tValue } from '../../i18n.js';
 import { act, failuresIn, showFormError } from './feedback.js';
 
 const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
-const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+const when = (iso) => fmtDateTime(new Date(iso).getTime());
 
 /** What a silence does, in a sentence. */
 export function silenceText(s, rulesById) {
   const m = s.matchers ?? {};
   const scope = [
-    m.ruleId ? t('silence.scope.rule', { r: rulesById.get(m.ruleId)?.name ?? m.ruleId }) : null,
+    m.ruleId ? t('silence.scope.rule', { r: ruleName(m.ruleId, rulesById.get(m.ruleId)?.name ?? m.ruleId) }) : null,
     m.severity ? t('silence.scope.severity', { s: tValue('severity', m.severity) }) : null,
     m.labels && Object.keys(m.labels).length
       ? Object.entries(m.labels)
@@ -74,7 +75,11 @@ export function silencesPanel({ silences, rules, severities, onChange }) {
     { name: 'scope' },
     ...['all', 'rule', 'severity'].map((v) => h('option', { value: v, text: t(`silence.scope.pick.${v}`) })),
   );
-  const rule = h('select', { name: 'ruleId' }, ...rules.map((r) => h('option', { value: r.id, text: r.name })));
+  const rule = h(
+    'select',
+    { name: 'ruleId' },
+    ...rules.map((r) => h('option', { value: r.id, text: ruleName(r.id, r.name) })),
+  );
   const severity = h(
     'select',
     { name: 'severity' },
