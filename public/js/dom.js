@@ -23,7 +23,8 @@ export const fmtNumber = (v, digits) => {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   // Whole numbers (NVML's percentages, counts) print without decimals.
   const d = digits ?? (Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
-  const lang = document.documentElement.lang || 'en';
+  // (No document where Node loads the formatters in the tests: English there.)
+  const lang = globalThis.document?.documentElement.lang || 'en';
   const key = `${lang}|${d}`;
   FORMATS[key] ??= new Intl.NumberFormat(lang, { minimumFractionDigits: d, maximumFractionDigits: d });
   return FORMATS[key].format(v);

@@ -824,7 +824,7 @@ const dict = {
     'card.conn.requests': '请求 {n}',
     'card.conn.websockets': 'WebSocket {n}',
     'card.conn.title':
-      '当前连接的用户：处理中的模型请求（流式单列）和 WebSocket（每个监控页一个）。空闲的 keep-alive 连接不计。',
+      '当前连接的用户：处理中的模型请求（流式单列）和 WebSocket（每个监控页一个）。空闲的 HTTP 长连接不计。',
     'card.error.5xx': '仅 5xx {p}',
     'card.error.title': '错误率：窗口内返回 4xx 或 5xx 的模型请求占全部模型请求的比例。',
     'figure.latency_ms_p95': 'P95',
@@ -850,7 +850,10 @@ const dict = {
   },
 };
 
-let lang = localStorage.getItem('lang') ?? ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
+// (Read through globalThis: the formatters are also loaded by Node in the tests, English there.)
+let lang =
+  globalThis.localStorage?.getItem('lang') ??
+  ((globalThis.navigator?.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
 const listeners = [];
 
 /** The locale every Intl format of the page uses: the toggle's, never the browser's. */

@@ -42,7 +42,7 @@ export const METRIC_HELP_ZH = {
   error_rate_percent: '滑动窗口内返回 4xx 或 5xx 的请求占比（客户端中途关闭的请求算作 4xx）。',
   error_rate_5xx_percent: '滑动窗口内返回 5xx 的请求占比：服务器自身的失败。',
   active_connections:
-    '检查时当前连接的用户：处理中的模型请求（含流式）与 WebSocket（每个监控页一个）。空闲的 keep-alive 连接不算用户。',
+    '检查时当前连接的用户：处理中的模型请求（含流式）与 WebSocket（每个监控页一个）。空闲的 HTTP 长连接不算用户。',
   model_requests_in_flight: '检查时已收到但尚未应答的模型请求（对话、GUI、OCR、视频）。',
   model_streams_in_flight: '检查时正在以流（server-sent events）发送的模型回答；包含在 model_requests_in_flight 中。',
   websocket_active_connections: 'WebSocket 服务器统计的打开的 WebSocket 连接数。',

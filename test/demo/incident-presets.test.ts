@@ -23,11 +23,11 @@ describe("the demo's incident presets", () => {
       { name: 'console', type: 'console', builtIn: true },
     ]);
 
-    // Three minutes of the incident's P95 and error rate: both presets fire.
+    // Three minutes of the incident's P95 and 5xx share: both presets fire.
     for (let i = 0; i < 18; i++) {
       clock.advance(10_000);
       app.monitor!.store.record('latency_ms_p95', { endpoint: '*' }, clock(), 9_800);
-      app.monitor!.store.record('error_rate_percent', { endpoint: '*' }, clock(), 7.3);
+      app.monitor!.store.record('error_rate_5xx_percent', { endpoint: '*' }, clock(), 7.3);
       app.monitor!.check(clock());
       await app.alerts!.idle();
     }

@@ -13,7 +13,7 @@ describe('resource layer in the Monitor', () => {
     const fake = fakeNvml('current');
     fake.reset(2);
     fake.setMemory(0, 81559 * MiB, 20000 * MiB, 0);
-    fake.setMemory(1, 81559 * MiB, 75000 * MiB, 0);
+    fake.setMemory(1, 81559 * MiB, 76000 * MiB, 0); // 93.2 %: past the tutorial's 92 %
     fake.setUtil(0, 99, 10);
     fake.setUtil(1, 40, 10);
     fake.setTemp(1, 71);
@@ -25,7 +25,7 @@ describe('resource layer in the Monitor', () => {
     const snap = (await (await fetch(`${app.baseUrl}/api/monitor/snapshot`)).json()) as any;
     const mem = snap.cards.find((c: any) => c.id === 'gpu_memory');
     expect(mem).toMatchObject({ labels: { gpu: '1' }, status: 'crit', unit: '%' });
-    expect(mem.value).toBeCloseTo((75000 / 81559) * 100, 10);
+    expect(mem.value).toBeCloseTo((76000 / 81559) * 100, 10);
     expect(mem.detail.gpu0).toBeCloseTo((20000 / 81559) * 100, 10);
     expect(snap.cards.find((c: any) => c.id === 'gpu_utilization')).toMatchObject({
       value: 99,
@@ -39,7 +39,7 @@ describe('resource layer in the Monitor', () => {
     expect(gpus.library).toBe(fake.path);
 
     const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    expect(metrics).toContain(`qwen3vl_gpu_memory_used_bytes{gpu="1"} ${75000 * MiB}`);
+    expect(metrics).toContain(`qwen3vl_gpu_memory_used_bytes{gpu="1"} ${76000 * MiB}`);
     expect(metrics).toContain('qwen3vl_gpu_utilization_ratio{gpu="0"} 0.99');
     expect(metrics).toContain('qwen3vl_gpu_temperature_celsius{gpu="1"} 71');
     expect(metrics).toContain('qwen3vl_gpu_available{gpu="0"} 1');

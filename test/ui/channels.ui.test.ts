@@ -160,7 +160,7 @@ describe('Settings → Channels', () => {
     await page.click('[data-settings-tab="channels"]');
     await page.click('#channels-table tr[data-channel="fleet-am"] button.delete');
     expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] button.delete')).toBe(
-      'Used by 1 rule(s) (Hot GPU to the fleet): click again to delete',
+      'Used by 1 rule (Hot GPU to the fleet): click again to delete',
     );
     await page.click('#channels-table tr[data-channel="fleet-am"] button.delete');
     await page.waitForSelector('#channels-table tr[data-channel="fleet-am"]', { state: 'detached' });

@@ -49,7 +49,7 @@ async function incident(app: TestApp): Promise<void> {
     t += 10_000;
     const store = app.monitor!.store;
     store.record('latency_ms_p95', { endpoint: '*' }, t, 9_800);
-    store.record('error_rate_percent', { endpoint: '*' }, t, 7.3);
+    store.record('error_rate_5xx_percent', { endpoint: '*' }, t, 7.3);
     store.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 95);
     store.record('ocr_preproc_failure_rate', {}, t, 8);
     app.monitor!.check(t);
@@ -146,10 +146,19 @@ describe('several notices at once', () => {
           // Nothing clipped but the one-line rows' ellipses, whose whole text is their title.
           expect(await clippedInside(page, '.popup:not(.collapsed)')).toEqual([]);
           if (viewport.width >= 600) expect(await clippedInside(page, '.firing-row')).toEqual([]);
-          for (const title of await page.$$eval('.popup.collapsed .popup-head, .firing-row .rule', (els) =>
-            els.map((e) => [e.textContent, e.getAttribute('title')]),
-          ))
-            expect(title[1]).toContain(title[0]!.slice(0, 20));
+          // Every piece of text the row shows is in its title.
+          for (const [pieces, title] of await page.$$eval('.popup.collapsed .popup-head, .firing-row .rule', (els) =>
+            els.map((e) => {
+              const texts: string[] = [];
+              const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+              for (let n = walk.nextNode(); n; n = walk.nextNode())
+                if (n.textContent!.trim()) texts.push(n.textContent!.trim());
+              return [texts, e.getAttribute('title') ?? ''] as const;
+            }),
+          )) {
+            expect(pieces.length).toBeGreaterThan(0);
+            for (const p of pieces) expect(title).toContain(p);
+          }
           expect(await sideways(page)).toEqual([]);
 
           // A one-line notice opens on a click and shows its context (the error rate has no module of its

@@ -81,6 +81,9 @@ export class FiringList {
       // No reading at this check: the last value that breached says what fired.
       const value = a.value ?? a.breachPoints?.at(-1)?.[1] ?? null;
       const rowKey = `${a.ruleId}|${where}`;
+      const valueText = rule?.surgeBaseline
+        ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline })
+        : fmtValue(value, unit);
       const li = h(
         'li',
         {
@@ -100,11 +103,10 @@ export class FiringList {
         where ? h('span', { class: 'where muted', text: where }) : null,
         h(
           'span',
-          { class: 'val' },
+          // A phone cuts a long value (a surge's) with an ellipsis: the whole of it on hover.
+          { class: 'val', title: valueText },
           rule?.metric ? h('span', { class: 'metric', text: `${rule.metric} ` }) : null,
-          rule?.surgeBaseline
-            ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline })
-            : fmtValue(value, unit),
+          valueText,
         ),
         // "fired 2 min ago", the time it fired on hover.
         h('span', {
