@@ -777,7 +777,7 @@ const dict = {
     'preset.gpu-memory-pressure.name': 'GPU 显存持续高压',
     'preset.gpu-memory-pressure.desc': 'GPU 显存连续 3 次检查高于 90 %（低于 85 % 才恢复）。',
     'preset.gpu-memory-critical.name': 'GPU 显存严重不足',
-    'preset.gpu-memory-critical.desc': 'GPU 显存高于 98 %：下一次分配可能失败。',
+    'preset.gpu-memory-critical.desc': 'GPU 显存高于 92 %（教程的告警线）：下一次分配可能失败。',
     'preset.gpu-utilization-saturated.name': 'GPU 饱和',
     'preset.gpu-utilization-saturated.desc': '两次检查之间的 NVML 采样中，GPU 利用率连续 5 秒以上高于 98 %。',
     'preset.gui-stability.name': 'GUI 稳定性守护',

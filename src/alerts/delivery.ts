@@ -14,7 +14,11 @@ export interface Attempt {
   final: boolean;
   /** The notification only re-sent alerts already notified (Alertmanager's keep-alive). */
   resend?: boolean;
+  /** The rules whose alerts the notification carried, so the history can name them. */
+  ruleIds: string[];
 }
+
+const ruleIdsOf = (n: Notification): string[] => [...new Set(n.alerts.map((a) => a.ruleId))];
 
 export interface DeliveryOptions {
   /** The channel's name in attempts and history (default: the notifier's kind). */
@@ -59,6 +63,7 @@ export class ChannelQueue {
         at: this.opts.clock(),
         channel: this.name,
         notificationId: n.id,
+        ruleIds: ruleIdsOf(n),
         attempt: 0,
         ok: false,
         detail: 'queue full: not sent',
@@ -84,6 +89,7 @@ export class ChannelQueue {
         at: this.opts.clock(),
         channel: this.name,
         notificationId: n.id,
+        ruleIds: ruleIdsOf(n),
         attempt: 0,
         ok: false,
         detail: `not sent: ${reason}`,
@@ -126,6 +132,7 @@ export class ChannelQueue {
           at: this.opts.clock(),
           channel: this.name,
           notificationId: n.id,
+          ruleIds: ruleIdsOf(n),
           attempt,
           ok: result.ok,
           detail: result.ok ? (result.detail ?? 'sent') : result.error,

@@ -11,6 +11,8 @@ export const historyEntrySchema = z.looseObject({
   at: z.number(),
   kind: z.enum(['state', 'delivery', 'silenced']),
   ruleId: z.string().optional(),
+  /** A delivery: the rules whose alerts the notice carried (one notice may group several). */
+  ruleIds: z.array(z.string()).optional(),
   severity: z.string().optional(),
   labels: z.record(z.string(), z.string()).optional(),
   from: z.string().optional(),
@@ -69,7 +71,7 @@ export class AlertHistory {
     return this.entries
       .filter(
         (h) =>
-          (!q.ruleId || h.ruleId === q.ruleId) &&
+          (!q.ruleId || h.ruleId === q.ruleId || (h.ruleIds?.includes(q.ruleId) ?? false)) &&
           (!q.severity || h.severity === q.severity) &&
           (q.since === undefined || h.at >= q.since),
       )

@@ -160,6 +160,7 @@ export class AlertManager {
       ok: a.ok,
       detail: a.detail,
       attempt: a.attempt,
+      ...(a.ruleIds.length ? { ruleIds: a.ruleIds } : {}),
     };
     this.history.push(entry);
     return entry;
@@ -355,6 +356,8 @@ export class AlertManager {
       at: this.opts.clock(),
       channel: name,
       notificationId: n.id,
+      // A test notice is no rule's alert.
+      ruleIds: [],
       attempt: 1,
       ok: result.ok,
       detail: result.ok ? (result.detail ?? 'sent') : result.error,

@@ -29,12 +29,12 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'gpu-memory-critical',
-    description: 'GPU memory above 98 %: the next allocation may fail.',
+    description: "GPU memory above 92 %, the tutorial's alarm: the next allocation may fail.",
     rule: {
       name: 'GPU memory critical',
       metric: 'gpu_memory_utilization_percent',
       op: '>',
-      threshold: 98,
+      threshold: 92,
       severity: 'critical',
       channels: ['console', 'webhook'],
     },

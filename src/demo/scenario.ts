@@ -29,14 +29,15 @@ export interface PhaseSettings {
 }
 
 export const PHASES: Record<Phase, PhaseSettings> = {
-  // About 1.1 s per answer, 95 % confident, one failure in fifty.
+  // About 0.65 s per answer, 95 % confident, one failure in two hundred: calm by the
+  // cards' lines (OCR under 800 ms, errors under 1.5 %), so the incident is the only colour.
   normal: {
     upstream: {
-      ttftMs: 450,
+      ttftMs: 250,
       spread: 0.3,
-      tokenIntervalMs: 25,
+      tokenIntervalMs: 15,
       tokens: 24,
-      errorRate: 0.02,
+      errorRate: 0.005,
       tokenLogprob: Math.log(0.95),
     },
     gpus: { utilizationPercent: 38, memoryPercent: 46 },

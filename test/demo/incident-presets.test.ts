@@ -37,6 +37,14 @@ describe("the demo's incident presets", () => {
     ]);
     const deliveries = app.alerts!.historyQuery({}).filter((h) => h.kind === 'delivery');
     expect(deliveries.map((h) => `${h.channel} ${h.ok}`)).toEqual(['console true', 'console true']);
+    // Each delivery names the rule its notice carried, and a rule's history holds its deliveries.
+    expect(deliveries.map((h) => h.ruleIds)).toEqual([['preset:error-rate'], ['preset:p95-latency']]);
+    const errorRate = (await (
+      await fetch(`${app.baseUrl}/api/monitor/alerts/history?ruleId=${encodeURIComponent('preset:error-rate')}`)
+    ).json()) as { history: Array<{ kind: string; ruleIds?: string[] }> };
+    expect(errorRate.history.filter((h) => h.kind === 'delivery').map((h) => h.ruleIds)).toEqual([
+      ['preset:error-rate'],
+    ]);
     expect(app.log.query({ level: 'ERROR' })).toEqual([]);
   });
 });

@@ -122,6 +122,16 @@ describe('the cards during the demo’s second incident loop', () => {
       expect((await postJson(`${ui.app.baseUrl}/api/monitor/alerts/presets/${id}/import`, {})).status).toBe(200);
     const replay = new IncidentReplay(ui.app.monitor!, nvml, clock, startedAt);
     const report: string[] = [];
+    // The demo's calm is calm by the cards' own lines: before the first incident no card is coloured.
+    await replay.until(1.9);
+    expect(replay.phaseAt(clock())).toBe('normal');
+    const calm = [
+      ...(await api('/api/monitor/snapshot')).cards.map((c: any) => `${c.id} ${c.status}`),
+      ...(await api('/api/monitor/model')).modules.flatMap((m: any) =>
+        m.cards.map((c: any) => `${m.module} ${c.metric} ${c.status}`),
+      ),
+    ];
+    expect(calm.filter((c) => / (warn|crit)$/.test(c))).toEqual([]);
     // 8:00, 9:00 and 9:50: one, two and almost three minutes into the second incident.
     for (const at of [8, 9, 9 + 5 / 6]) {
       await replay.until(at);

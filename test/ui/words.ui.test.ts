@@ -174,8 +174,9 @@ describe('one language, one clock', () => {
     for (const { page, tag, errors } of pages) {
       await page.waitForSelector('#firing .firing-row');
       await page.waitForSelector('.popup[data-rule="preset:long-context"]');
-      await page.waitForSelector('.popup[data-rule="preset:ocr-degradation"]');
-      // (Only the newest four notices show; the surge's may be behind them.)
+      // (Only the newest notices show, four on a laptop, three on a phone: the OCR degradation's
+      // and the surge's may be behind them, depending on which fired last.)
+      await page.waitForSelector('.popup[data-rule="preset:ocr-degradation"]', { state: 'attached' });
       await page.waitForSelector(surgeNotice, { state: 'attached' });
       await screenshots(page, `${tag}-en`, 'monitor');
       // On a phone a firing row is one line; a tap on its rule shows since when.
@@ -262,6 +263,19 @@ describe('one language, one clock', () => {
         await page.click('[data-settings-tab="history"]');
         await page.waitForSelector('#history-table');
         await page.screenshot({ path: `${ARTIFACTS}/history-${tag}-zh.png` });
+        // The history in Chinese too: each delivery names the rules its notice carried, each
+        // value is in its rule's unit.
+        expect.soft(await englishWords(page, RECORDS, true, CLIENTS)).toEqual([]);
+        const history = await page.$$eval('#history-table tr', (trs) =>
+          trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+        );
+        const deliveries = history.filter((r) => r[1] === '投递');
+        expect.soft(deliveries.length).toBeGreaterThan(0);
+        expect.soft(deliveries.filter((r) => r[2] === '—')).toEqual([]);
+        const fired = (rule: string) => history.find((r) => r[2] === rule && r[3]!.endsWith('触发中'))?.[4];
+        expect.soft(fired('P95 延迟过高')).toMatch(/^\d+\.\d+ s$/);
+        expect.soft(fired('长上下文风险')).toMatch(/^[\d,]+ tokens$/);
+        expect.soft(fired('OCR 预处理失败')).toMatch(/^[\d.]+ %$/);
         await page.click('.settings .close');
       }
 

@@ -64,7 +64,7 @@ export class Settings {
         onChange,
       }),
       channels: channelsPanel({ channels: data.channels, rules: data.rules, catalogue: this.catalogue, onChange }),
-      history: historyPanel({ history: data.history, rules: data.rules }),
+      history: historyPanel({ history: data.history, rules: data.rules, catalogue: this.catalogue }),
     };
     this.tabBar = h(
       'div',

@@ -6,14 +6,27 @@ import { fmtDateTime, fmtValue } from '../../format.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 
-/** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
-const detail = (e) => {
-  if (e.code === 'CHANNEL_NOT_SET_UP') return t('history.channelNotSetUp', { c: e.channel });
-  return e.detail ?? (e.value === null || e.value === undefined ? '' : fmtValue(e.value));
-};
-
-export function historyPanel({ history, rules }) {
-  const names = new Map(rules.map((r) => [r.id, ruleName(r.id, r.name)]));
+export function historyPanel({ history, rules, catalogue }) {
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  const units = new Map(catalogue.metrics.map((m) => [m.name, m.unit]));
+  const name = (id) => {
+    const r = byId.get(id);
+    return r ? ruleName(r.id, r.name) : ruleName(id, id);
+  };
+  // A value in its rule's unit ("9.23 s", "2,756 tokens"); a surge rule's value is its change in %.
+  const valueText = (e) => {
+    const r = byId.get(e.ruleId);
+    return fmtValue(e.value, r?.surgeBaseline ? '%' : units.get(r?.metric));
+  };
+  /** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
+  const detail = (e) => {
+    if (e.code === 'CHANNEL_NOT_SET_UP') return t('history.channelNotSetUp', { c: e.channel });
+    // A plain "sent" says nothing the Change column does not; a receiver's own answer stays as it came.
+    if (e.kind === 'delivery' && e.ok && e.detail === 'sent') return '';
+    return e.detail ?? (e.value === null || e.value === undefined ? '' : valueText(e));
+  };
+  // A delivery names the rules whose alerts the notice carried.
+  const rulesOf = (e) => (e.ruleId ? name(e.ruleId) : e.ruleIds?.length ? e.ruleIds.map(name).join(', ') : '—');
   const head = ['history.when', 'history.kind', 'history.rule', 'history.what', 'history.detail'].map((k) => t(k));
   const what = (e) => {
     if (e.kind === 'delivery')
@@ -32,7 +45,7 @@ export function historyPanel({ history, rules }) {
         {},
         h('td', { 'data-label': head[0], text: fmtDateTime(e.at) }),
         h('td', { 'data-label': head[1], class: 'nowrap', text: tValue('history.kind', e.kind) }),
-        h('td', { 'data-label': head[2], text: e.ruleId ? (names.get(e.ruleId) ?? e.ruleId) : '—' }),
+        h('td', { 'data-label': head[2], text: rulesOf(e) }),
         h('td', { 'data-label': head[3], text: what(e) }),
         h('td', { 'data-label': head[4], text: detail(e) }),
       ),
