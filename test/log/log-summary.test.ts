@@ -3,7 +3,7 @@
 // narrows the search to exactly its lines, at most 12 events are named (the rest are
 // "other"), and the count costs time linear in the ring.
 import { describe, expect, it } from 'vitest';
-import { EventLog } from '../../src/log/event-log.js';
+import { EventLog, type LogLine } from '../../src/log/event-log.js';
 import { EventTally, SUMMARY_EVENTS } from '../../src/log/log-summary.js';
 
 const clock = () => 1_800_000_000_000;
@@ -92,5 +92,46 @@ describe('the search summary', () => {
     await timeOf(10_000); // warm up
     // Eight times the lines: linear is 8, quadratic 64 (the margin is for caches and a busy machine).
     expect((await timeOf(80_000)) / (await timeOf(10_000))).toBeLessThan(24);
+  });
+});
+
+// The browser's half (public/js/monitor/log-summary.js), loaded as the page loads it.
+const { countLive } = (await import(new URL('../../public/js/monitor/log-summary.js', import.meta.url).href)) as {
+  countLive: (s: ReturnType<EventTally['summary']>, line: { event: string; level: string }) => void;
+};
+
+describe('the summary in the page, as lines arrive live', () => {
+  const lines = (events: string[]): LogLine[] =>
+    events.map((event, i) => ({
+      seq: i,
+      t: clock(),
+      module: 'ocr',
+      params: {},
+      event,
+      level: i % 5 ? 'WARN' : 'ERROR',
+    }));
+
+  it('adds up to the lines matched, and names what the server would name while it named every event', () => {
+    for (const [before, live] of [
+      [
+        ['a', 'b', 'a'],
+        ['a', 'c', 'b', 'c'],
+      ],
+      [Array.from({ length: 30 }, (_, i) => `e${i % 15}`), ['e1', 'new', 'e14', 'other']],
+      [[], ['x', 'y']],
+    ] as const) {
+      const tally = new EventTally();
+      for (const l of lines([...before])) tally.add(l);
+      const summary = tally.summary();
+      for (const l of lines([...live])) countLive(summary, l);
+      const total = summary.events.reduce((a, e) => a + e.count, 0) + summary.other.count;
+      expect(total).toBe(before.length + live.length);
+      if (new Set([...before, ...live]).size <= SUMMARY_EVENTS) {
+        const all = new EventTally();
+        for (const l of lines([...before, ...live])) all.add(l);
+        const byEvent = (s: typeof summary) => Object.fromEntries(s.events.map((e) => [e.event, e.count]));
+        expect(byEvent(summary)).toEqual(byEvent(all.summary()));
+      }
+    }
   });
 });

@@ -11,6 +11,30 @@ export function plural(key, n, vars) {
   return t(`${key}.${RULES[currentLang()].select(n)}`, vars);
 }
 
+const SEVERITY = { INFO: 0, WARN: 1, ERROR: 2 };
+/** The server names at most this many events (src/log/log-summary.ts SUMMARY_EVENTS). */
+const NAMED = 12;
+
+/**
+ * A line that matched the search arrived live after the answer: counted where the server
+ * would have counted it, so the summary still adds up to the lines matched. A new event is
+ * named while the server named every event (nothing in "other"), else it joins "other".
+ */
+export function countLive(summary, line) {
+  const e = summary.events.find((x) => x.event === line.event);
+  if (e) {
+    e.count++;
+    if (SEVERITY[line.level] > SEVERITY[e.level]) e.level = line.level;
+  } else if (summary.other.events === 0 && summary.events.length < NAMED) {
+    const filter = line.event.includes('"') ? null : `event="${line.event}"`;
+    summary.events.push({ event: line.event, level: line.level, count: 1, filter });
+  } else {
+    // Whether the event was already among "other" is not known here: at least one event is.
+    summary.other.count++;
+    summary.other.events ||= 1;
+  }
+}
+
 /** The search with an event's clause added. */
 export const withEvent = (q, filter) => `${q.trim()} ${filter}`.trim();
 

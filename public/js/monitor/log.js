@@ -12,7 +12,7 @@ import { fmtDateTime, fmtTime } from '../format.js';
 import { logKeyLabel, t } from '../i18n.js';
 import { formatLine, formatValue } from './log-format.js';
 import { isEmptySearch, matchesSearch, parseLogSearch } from './log-search.js';
-import { plural, summaryItems } from './log-summary.js';
+import { countLive, plural, summaryItems } from './log-summary.js';
 
 const MAX_LINES = 1000;
 const SEARCH_DELAY_MS = 250;
@@ -214,7 +214,14 @@ export class LogPanel {
     if (fresh.length === 0) return;
     this.lines.push(...fresh);
     if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
-    if (this.info && this.filtered) this.info.matched += fresh.length;
+    if (this.info && this.filtered) {
+      this.info.matched += fresh.length;
+      // The summary keeps adding up to the lines matched.
+      if (this.info.summary) {
+        for (const l of fresh) countLive(this.info.summary, l);
+        this.drawSummary();
+      }
+    }
     this.list.querySelector('.log-empty')?.remove();
     const rows = document.createDocumentFragment();
     for (const l of fresh.slice(-MAX_LINES)) rows.append(this.row(l));
