@@ -47,13 +47,34 @@ export function fmtValue(v, unit) {
   }
 }
 
-/** Axis ticks: short, with the unit. */
-export function fmtAxis(v, unit) {
-  if (unit === 'ms') return fmtDuration(v);
-  if (unit === '%') return `${fmtNumber(v, Math.abs(v) >= 10 || Number.isInteger(v) ? 0 : 1)}%`;
-  const a = Math.abs(v);
-  const n = a >= 1e6 ? `${fmtNumber(v / 1e6, 1)}M` : a >= 1e4 ? `${fmtNumber(v / 1e3, 0)}k` : fmtNumber(v);
-  return unit && unit !== 'ratio' ? `${n} ${unit}` : n;
+/** The fewest decimals (at most 3) that write every value exactly: [0, 0.25, 0.5] → 2. */
+function digitsFor(values) {
+  for (let d = 0; d < 3; d++) {
+    const f = 10 ** d;
+    if (values.every((v) => Math.abs(v * f - Math.round(v * f)) < 1e-6 * Math.max(1, Math.abs(v * f)))) return d;
+  }
+  return 3;
+}
+
+/**
+ * An axis's ticks, all in one unit with one number of decimals, as a person would draw the
+ * axis: "0 s, 2 s … 12 s", not "0 ms, 2.00 s … 12.0 s"; "0.50 req/s" keeps its digits.
+ */
+export function fmtAxisTicks(ticks, unit) {
+  const top = Math.max(0, ...ticks.map((v) => Math.abs(v)));
+  const scaled = (div, suffix) => {
+    const d = digitsFor(ticks.map((v) => v / div));
+    return ticks.map((v) => `${fmtNumber(v / div, d)}${suffix}`);
+  };
+  if (unit === 'ms') {
+    if (top >= 60_000) return scaled(60_000, ' min');
+    if (top >= 1_000) return scaled(1_000, ' s');
+    return scaled(1, ' ms');
+  }
+  const u = unit === '%' ? ' %' : unit && unit !== 'ratio' ? ` ${unit}` : '';
+  if (top >= 1e6) return scaled(1e6, `M${u}`);
+  if (top >= 1e4) return scaled(1e3, `k${u}`);
+  return scaled(1, u);
 }
 
 const ARROW = { up: '↑', down: '↓', flat: '→' };

@@ -1,7 +1,7 @@
 // Charts of Monitor series: uPlot line charts (one per call, several label sets as
 // lines, y ticks in the series' unit, data replaceable in place), and SVG sparklines.
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { fmtAxis, fmtDateTime, fmtTime, fmtValue } from '../format.js';
+import { fmtAxisTicks, fmtDateTime, fmtTime, fmtValue } from '../format.js';
 import { t } from '../i18n.js';
 
 const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
@@ -81,7 +81,7 @@ export function lineChart(target, series, { width, height, unit, legend = true }
           ticks: { stroke: '#e5e7eb' },
           size: axisSize,
           space: 24,
-          values: (_u, ticks) => ticks.map((v) => fmtAxis(v, unit)),
+          values: (_u, ticks) => fmtAxisTicks(ticks, unit),
         },
       ],
       series: [

@@ -1,0 +1,46 @@
+// A chart's axis as a person draws it: every tick in one unit with one number of decimals,
+// the fewest that write each tick exactly ("0 s … 12 s", "0.25 s", "0.50 req/s").
+import { describe, expect, it } from 'vitest';
+
+const { fmtAxisTicks } = (await import(new URL('../../public/js/format.js', import.meta.url).href)) as {
+  fmtAxisTicks: (ticks: number[], unit: string) => string[];
+};
+
+describe('axis ticks', () => {
+  it('write durations in the one unit of the largest tick', () => {
+    expect(fmtAxisTicks([0, 2_000, 4_000, 6_000, 8_000, 10_000, 12_000], 'ms')).toEqual([
+      '0 s',
+      '2 s',
+      '4 s',
+      '6 s',
+      '8 s',
+      '10 s',
+      '12 s',
+    ]);
+    expect(fmtAxisTicks([0, 250, 500, 750, 1_000, 1_250], 'ms')).toEqual([
+      '0.00 s',
+      '0.25 s',
+      '0.50 s',
+      '0.75 s',
+      '1.00 s',
+      '1.25 s',
+    ]);
+    expect(fmtAxisTicks([0, 200, 400, 600], 'ms')).toEqual(['0 ms', '200 ms', '400 ms', '600 ms']);
+    expect(fmtAxisTicks([0, 60_000, 120_000, 180_000], 'ms')).toEqual(['0 min', '1 min', '2 min', '3 min']);
+  });
+
+  it('give every tick the decimals the finest one needs, and the unit as the cards write it', () => {
+    expect(fmtAxisTicks([0.4, 0.45, 0.5, 0.55, 0.6], 'req/s')).toEqual([
+      '0.40 req/s',
+      '0.45 req/s',
+      '0.50 req/s',
+      '0.55 req/s',
+      '0.60 req/s',
+    ]);
+    expect(fmtAxisTicks([0, 25, 50, 75, 100], '%')).toEqual(['0 %', '25 %', '50 %', '75 %', '100 %']);
+    expect(fmtAxisTicks([0, 0.5, 1], 'ratio')).toEqual(['0.0', '0.5', '1.0']);
+    expect(fmtAxisTicks([0, 10_000, 20_000], 'tokens')).toEqual(['0k tokens', '10k tokens', '20k tokens']);
+    // Floating-point ticks (0.1 + 0.2) still read as the decimals they are.
+    expect(fmtAxisTicks([0.1, 0.1 + 0.2, 0.5], 'req/s')).toEqual(['0.1 req/s', '0.3 req/s', '0.5 req/s']);
+  });
+});
