@@ -47,6 +47,30 @@ export function fmtValue(v, unit) {
   }
 }
 
+/**
+ * A value printed beside the line it is judged by: more decimals where the usual ones would
+ * print the line itself ("0.598 (threshold < 0.60)", not "0.60 (threshold < 0.60)").
+ */
+export function fmtBeside(v, line, unit) {
+  const text = fmtValue(v, unit);
+  if (typeof v !== 'number' || typeof line !== 'number' || v === line) return text;
+  const NUMBER = /\d[\d,]*(\.(\d+))?/;
+  const m = NUMBER.exec(text);
+  const l = NUMBER.exec(fmtValue(line, unit));
+  const read = (match) => Number(match[0].replaceAll(',', ''));
+  // "5.0 /min" beside "5 /min" reads as the line too: numbers compared, not texts.
+  if (!m || !l || text.replace(m[0], '') !== fmtValue(line, unit).replace(l[0], '') || read(m) !== read(l)) return text;
+  // The scale the unit printed at (ms, s or min for durations; 1 otherwise).
+  const shown = read(m);
+  const scale = [1, 1_000, 60_000].reduce((a, b) => (Math.abs(v / b - shown) < Math.abs(v / a - shown) ? b : a));
+  for (let d = (m[2]?.length ?? 0) + 1; d <= 6; d++) {
+    const f = 10 ** d;
+    if (Math.round((v / scale) * f) !== Math.round((line / scale) * f))
+      return text.replace(m[0], fmtNumber(v / scale, d));
+  }
+  return text;
+}
+
 /** The fewest decimals (at most 3) that write every value exactly: [0, 0.25, 0.5] → 2. */
 function digitsFor(values) {
   for (let d = 0; d < 3; d++) {

@@ -44,3 +44,19 @@ describe('axis ticks', () => {
     expect(fmtAxisTicks([0.1, 0.1 + 0.2, 0.5], 'req/s')).toEqual(['0.1 req/s', '0.3 req/s', '0.5 req/s']);
   });
 });
+
+const { fmtBeside } = (await import(new URL('../../public/js/format.js', import.meta.url).href)) as {
+  fmtBeside: (v: number, line: number, unit: string) => string;
+};
+
+describe('a value beside its threshold', () => {
+  it('never prints as the threshold it is past', () => {
+    expect(fmtBeside(0.598, 0.6, 'ratio')).toBe('0.598');
+    expect(fmtBeside(0.38, 0.6, 'ratio')).toBe('0.38');
+    expect(fmtBeside(5_004, 5_000, 'ms')).toBe('5.004 s');
+    expect(fmtBeside(92.04, 92, '%')).toBe('92.04 %');
+    expect(fmtBeside(5.04, 5, 'per minute')).toBe('5.04 /min');
+    // Equal is equal: no digits added.
+    expect(fmtBeside(0.6, 0.6, 'ratio')).toBe('0.60');
+  });
+});

@@ -6,7 +6,7 @@
 // a few firing alerts leave the cards on the first screen.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { agoProps, fmtAgo, fmtValue } from '../format.js';
+import { agoProps, fmtAgo, fmtBeside } from '../format.js';
 import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 
@@ -83,7 +83,7 @@ export class FiringList {
       const rowKey = `${a.ruleId}|${where}`;
       const valueText = rule?.surgeBaseline
         ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline })
-        : fmtValue(value, unit);
+        : fmtBeside(value, rule?.threshold, unit);
       const li = h(
         'li',
         {

@@ -7,7 +7,7 @@
 // first screen. A per-request notice is dismissed (each request is its own alert, with no
 // state to acknowledge); resolved and test notices fade out by themselves.
 import { fmtNumber, h } from '../dom.js';
-import { fmtValue } from '../format.js';
+import { fmtBeside, fmtValue } from '../format.js';
 import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 
@@ -45,7 +45,7 @@ export class Popups {
         th: fmtNumber(c.threshold, 0),
       });
     const unit = this.unitOf(a.metric);
-    const value = c.value === null || c.value === undefined ? t('alert.noData') : fmtValue(c.value, unit);
+    const value = c.value === null || c.value === undefined ? t('alert.noData') : fmtBeside(c.value, c.threshold, unit);
     return a.status === 'resolved'
       ? t('alert.summary.resolved', { m: a.metric, v: value })
       : t('alert.summary', { m: a.metric, v: value, op: c.op, th: fmtValue(c.threshold, unit) });

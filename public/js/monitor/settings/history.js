@@ -2,7 +2,7 @@
 // first, each with its rule, what happened and the detail (a value or the receiver's
 // answer; a notice not sent to a channel that is not set up, with its rule).
 import { h } from '../../dom.js';
-import { fmtDateTime, fmtValue } from '../../format.js';
+import { fmtBeside, fmtDateTime } from '../../format.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 
@@ -16,7 +16,7 @@ export function historyPanel({ history, rules, catalogue }) {
   // A value in its rule's unit ("9.23 s", "2,756 tokens"); a surge rule's value is its change in %.
   const valueText = (e) => {
     const r = byId.get(e.ruleId);
-    return fmtValue(e.value, r?.surgeBaseline ? '%' : units.get(r?.metric));
+    return fmtBeside(e.value, r?.threshold, r?.surgeBaseline ? '%' : units.get(r?.metric));
   };
   /** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
   const detail = (e) => {
