@@ -4,7 +4,7 @@
 // is logged once, with the context an operator needs to act on it.
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, errorBody } from './errors.js';
+import { AppError, errorBody, onOpenAiSurface } from './errors.js';
 import type { EventLog } from './log/event-log.js';
 import { clientId } from './routes/client-id.js';
 
@@ -95,12 +95,27 @@ async function errorHandlers(app: FastifyInstance, opts: { log: EventLog }): Pro
     if (!request.raw.complete && hasBody(request)) reply.header('connection', 'close');
     if (mapped.code === 'INTERNAL')
       return reply.code(500).send(errorBody('INTERNAL', `Internal server error (request ${request.id})`, 500));
-    return reply.code(mapped.statusCode).send(mapped.toJSON());
+    return reply.code(mapped.statusCode).send(mapped.toJSON({ openAi: onOpenAiSurface(request.url) }));
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, 404)),
   );
+  // HTTP's and OpenAI's conventions on every refusal, whoever answered it (a handler, a
+  // guard, the shutdown): a 401 says how to authenticate (RFC 9110), a 429 or 503 when to
+  // come back, so an SDK waits that long instead of retrying at once.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const status = reply.statusCode;
+    if (status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', AUTHENTICATE);
+    if ((status === 429 || status === 503) && !reply.hasHeader('retry-after'))
+      reply.header('retry-after', String(RETRY_AFTER_S));
+    done(null, payload);
+  });
 }
+
+/** A key goes in `Authorization: Bearer …` (API_KEYS, the Monitor token); the cookie comes from /api/monitor/login. */
+const AUTHENTICATE = 'Bearer realm="qwen3-vl-webui"';
+/** When a refusal names no time of its own: long enough for a model server to free memory or a restart to end. */
+const RETRY_AFTER_S = 5;
 
 /**
  * Not encapsulated (fastify-plugin): the handlers must be the root instance's, so that

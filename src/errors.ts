@@ -64,14 +64,36 @@ export class AppError extends Error {
   }
   readonly field: string | undefined;
 
-  toJSON(): ErrorBody {
-    return errorBody(this.code, this.message, this.statusCode, this.field);
+  toJSON(opts: { openAi?: boolean } = {}): ErrorBody {
+    return errorBody(this.code, this.message, this.statusCode, this.field, opts);
   }
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string; type: string; param: string | null };
+  error: {
+    /** Ours; on the OpenAI surface (/v1/*), OpenAI's where it has one (OPENAI_CODES). */
+    code: string;
+    /** Always ours, whatever `code` says: what the Monitor's log and series count. */
+    app_code: string;
+    message: string;
+    field?: string;
+    type: string;
+    param: string | null;
+  };
 }
+
+/**
+ * OpenAI's `error.code` for ours, given on the OpenAI surface (/v1/*): what its SDKs and
+ * the tools built on them match on (a context overflow is `context_length_exceeded`).
+ */
+export const OPENAI_CODES: Partial<Record<ErrorCode, string>> = {
+  CONTEXT_TOO_LONG: 'context_length_exceeded',
+  UNAUTHORIZED: 'invalid_api_key',
+  TOO_MANY_REQUESTS: 'rate_limit_exceeded',
+};
+
+/** Whether a request is on the OpenAI surface, whose errors speak OpenAI's codes. */
+export const onOpenAiSurface = (url: string): boolean => url === '/v1' || url.startsWith('/v1/');
 
 /** OpenAI's error type for a status: what its SDKs map to an exception class. */
 export function openAiErrorType(status: number): string {
@@ -83,9 +105,16 @@ export function openAiErrorType(status: number): string {
   return 'invalid_request_error';
 }
 
-export function errorBody(code: string, message: string, status: number, field?: string): ErrorBody {
+export function errorBody(
+  code: string,
+  message: string,
+  status: number,
+  field?: string,
+  opts: { openAi?: boolean } = {},
+): ErrorBody {
   const type = openAiErrorType(status);
+  const shown = (opts.openAi && OPENAI_CODES[code as ErrorCode]) || code;
   return field === undefined
-    ? { error: { code, message, type, param: null } }
-    : { error: { code, message, field, type, param: field } };
+    ? { error: { code: shown, app_code: code, message, type, param: null } }
+    : { error: { code: shown, app_code: code, message, field, type, param: field } };
 }

@@ -5,7 +5,7 @@
 // arbitrary paths cannot grow the Monitor's label set.
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorBody, errorBody } from '../errors.js';
 import type { UpstreamClient } from '../upstream/client.js';
 
 const MODELS_CACHE_MS = 5_000;
@@ -17,6 +17,32 @@ const METHODS = new Set<string>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 function isMethod(m: string): m is Dispatcher.HttpMethod {
   return METHODS.has(m);
+}
+
+/** A model server's error body that OpenAI's clients can read already: `{ "error": { "message": … } }`. */
+function isOpenAiError(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } } | null;
+    return typeof body?.error?.message === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A model server's refusal in OpenAI's shape, when its own is not (vLLM's 404 has no body,
+ * llama.cpp answers some routes in plain text): an SDK then shows what happened, not "404
+ * status code (no body)".
+ */
+function refusal(status: number, route: string, text: string): ErrorBody {
+  const said = text.trim().replace(/\s+/g, ' ').slice(0, 300);
+  return errorBody(
+    status === 404 ? 'NOT_FOUND' : 'UPSTREAM_ERROR',
+    `The model server answered ${status} to ${route}${said ? `: ${said}` : ' (no body)'}`,
+    status,
+    undefined,
+    { openAi: true },
+  );
 }
 
 export async function openAiRoutes(
@@ -83,6 +109,15 @@ export async function openAiRoutes(
       const path = request.url.slice('/v1'.length);
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
       const res = await upstream.relay(request.method, path, headers, body, ac.signal, request.id);
+      if (res.statusCode >= 400) {
+        const text = await upstream.readText(res);
+        return reply
+          .code(res.statusCode)
+          .header('content-type', isOpenAiError(text) ? String(res.headers['content-type']) : 'application/json')
+          .send(
+            isOpenAiError(text) ? text : refusal(res.statusCode, `${request.method} /v1${path.split('?')[0]}`, text),
+          );
+      }
       for (const h of RETURNED_HEADERS) {
         const v = res.headers[h];
         if (typeof v === 'string') reply.header(h, v);

@@ -201,7 +201,7 @@ export class SseTap extends Transform {
   private pushError(error: { code: string; message: string }): void {
     this.failure = error;
     this.send(
-      `data: ${JSON.stringify({ error: { message: error.message, type: 'upstream_error', code: error.code } })}\n\n`,
+      `data: ${JSON.stringify({ error: { message: error.message, type: 'upstream_error', code: error.code, app_code: error.code } })}\n\n`,
     );
   }
 

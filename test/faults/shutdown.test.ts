@@ -95,6 +95,7 @@ describe('graceful shutdown (in process)', () => {
     expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toEqual({
       error: {
         code: 'SHUTTING_DOWN',
+        app_code: 'SHUTTING_DOWN',
         message: expect.stringContaining('shutting down'),
         type: 'server_error',
         param: null,

@@ -2,6 +2,8 @@
 // listed, chat streamed (with LF, CRLF or CR line ends from the model server), other /v1
 // routes passed through under one label, errors an SDK understands, one request id in
 // both servers' logs.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIMULATED_MODEL, startFakeUpstream, type FakeBehavior } from '../../src/demo/fake-upstream.js';
@@ -78,6 +80,77 @@ describe('the OpenAI surface, through the official client', () => {
       code: 'VALIDATION_FAILED',
       type: 'invalid_request_error',
       param: 'messages[0].content[0].image_url.url',
+    });
+  });
+
+  it("speaks OpenAI's error codes and headers: context_length_exceeded, invalid_api_key, Retry-After", async () => {
+    const { client } = await setup({
+      errorRate: 1,
+      failStatus: 400,
+      failMessage: "This model's maximum context length is 32768 tokens. However, your request has 40122 input tokens.",
+    });
+    const long = await client.chat.completions
+      .create({ model: SIMULATED_MODEL, messages: [{ role: 'user', content: 'hello' }] })
+      .catch((e: unknown) => e);
+    expect(long).toBeInstanceOf(OpenAI.BadRequestError);
+    // What an SDK user matches on is OpenAI's code; ours stays beside it for the Monitor.
+    expect((long as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
+    expect((long as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      app_code: 'CONTEXT_TOO_LONG',
+      type: 'invalid_request_error',
+    });
+
+    const { app } = await setup({}, { API_KEYS: 'sk-right-key-0123456789' });
+    const wrong = new OpenAI({ baseURL: `${app.baseUrl}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });
+    const denied = await wrong.chat.completions
+      .create({ model: SIMULATED_MODEL, messages: [{ role: 'user', content: 'hello' }] })
+      .withResponse()
+      .catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
+    const auth = denied as InstanceType<typeof OpenAI.AuthenticationError>;
+    expect(auth.code).toBe('invalid_api_key');
+    expect(auth.headers?.get('www-authenticate')).toBe('Bearer realm="qwen3-vl-webui"');
+
+    // A 503 says when to come back (an SDK waits that long before it retries).
+    const { app: unconfigured } = await setup({}, { UPSTREAM_URL: '' });
+    const busy = await fetch(`${unconfigured.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('5');
+    // The Monitor's own routes keep our codes.
+    const monitor = await fetch(`${app.baseUrl}/api/monitor/alerts/rules/nothing`, { method: 'DELETE' });
+    expect(((await monitor.json()) as any).error).toMatchObject({ code: 'NOT_FOUND', app_code: 'NOT_FOUND' });
+  });
+
+  it("wraps a model server's refusal in OpenAI's shape when its own is not", async () => {
+    // A model server whose unknown routes answer 404 with no body, and 500 in plain text.
+    const bare = createServer((req, res) => {
+      if (req.url?.startsWith('/v1/plain')) res.writeHead(500, { 'content-type': 'text/plain' }).end('engine crashed');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => bare.close(() => r())));
+    const { app } = await setup({}, { UPSTREAM_URL: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/v1` });
+    const client = new OpenAI({ baseURL: `${app.baseUrl}/v1`, apiKey: 'sk-client', maxRetries: 0 });
+    const missing = await client.embeddings.create({ model: 'x', input: ['a'] }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as Error).message).toBe('404 The model server answered 404 to POST /v1/embeddings (no body)');
+    const plain = await fetch(`${app.baseUrl}/v1/plain`, { method: 'POST', body: '{}' });
+    expect(plain.status).toBe(500);
+    expect(((await plain.json()) as any).error).toMatchObject({
+      message: 'The model server answered 500 to POST /v1/plain: engine crashed',
+      type: 'server_error',
+      app_code: 'UPSTREAM_ERROR',
+    });
+    // An error already in OpenAI's shape is passed as the model server wrote it.
+    const { app: shaped } = await setup();
+    const shapedAnswer = await fetch(`${shaped.baseUrl}/v1/nothing`, { method: 'POST', body: '{}' });
+    expect(((await shapedAnswer.json()) as any).error).toEqual({
+      message: 'simulator has no route POST /v1/nothing',
+      type: 'NotFoundError',
     });
   });
 

@@ -113,7 +113,8 @@ describe("the model server's own failures are named", () => {
     });
     const res = await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage());
     expect(res.status).toBe(400);
-    expect(res.json.error.code).toBe('CONTEXT_TOO_LONG');
+    // OpenAI's code for it on /v1 (what its clients match on), ours beside it.
+    expect(res.json.error).toMatchObject({ code: 'context_length_exceeded', app_code: 'CONTEXT_TOO_LONG' });
     expect(res.json.error.message).toContain('maximum context length is 32768');
     const warn = await line('level=WARN&module=vlm');
     expect(warn).toMatchObject({ event: 'Context too long', params: { code: 'CONTEXT_TOO_LONG', status: 400 } });
@@ -261,6 +262,7 @@ describe('a bug in the server', () => {
     expect(res.statusCode).toBe(500);
     expect(res.json().error).toEqual({
       code: 'INTERNAL',
+      app_code: 'INTERNAL',
       message: `Internal server error (request ${res.headers['x-request-id']})`,
       type: 'server_error',
       param: null,

@@ -119,6 +119,7 @@ describe('Origin check (cross-site requests)', () => {
     expect(crossSite.status).toBe(403);
     expect(crossSite.json.error).toEqual({
       code: 'ORIGIN_NOT_ALLOWED',
+      app_code: 'ORIGIN_NOT_ALLOWED',
       message: expect.stringContaining('http://evil.example'),
       type: 'permission_error',
       param: null,
