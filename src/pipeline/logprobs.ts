@@ -5,8 +5,8 @@
 // left out, so the confidence stays within 0–1 whatever the model server sends.
 
 interface ChoiceShape {
-  message?: { content?: unknown };
-  logprobs?: { content?: Array<{ logprob?: unknown }> | null } | null;
+  message?: { content?: unknown } | undefined;
+  logprobs?: { content?: Array<{ logprob?: unknown }> | null | undefined } | null | undefined;
 }
 
 /**

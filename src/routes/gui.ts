@@ -11,6 +11,7 @@ import { parseOrThrow } from '../validation.js';
 import { clientId } from './client-id.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
+import { type Completion, completionSchema } from '../upstream/completion.js';
 
 export const executeBody = z.object({
   screenshot: z.string({ message: 'required: the screenshot as a data URL, base64 or an http(s) URL' }).min(1),
@@ -65,7 +66,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     // A plain timer, cleared when the step ends: nothing left to fire (or to be collected) later.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), opts.guiStepTimeoutMs);
-    let completion: { choices?: Array<{ message?: { content?: unknown } }>; usage?: { prompt_tokens?: unknown } };
+    let completion: Completion;
     try {
       completion = await mr.timer.run('inference', async () => {
         try {
@@ -92,7 +93,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
             AbortSignal.any([mr.clientGone, deadline.signal]),
             mr.requestId,
           );
-          return await upstream.readJson<typeof completion>(res);
+          return await upstream.readJson(res, completionSchema, 'a chat completion');
         } catch (err) {
           if (deadline.signal.aborted && !mr.clientGone.aborted) {
             throw new AppError(

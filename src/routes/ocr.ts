@@ -11,6 +11,7 @@ import type { UpstreamClient } from '../upstream/client.js';
 import { parseOrThrow } from '../validation.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
+import { type Completion, completionSchema } from '../upstream/completion.js';
 
 export const ocrBody = z.object({
   image: z.string({ message: 'required: the image as a data URL, base64 or an http(s) URL' }).min(1),
@@ -89,14 +90,6 @@ function round(v: number, digits: number): number {
   return Math.round(v * f) / f;
 }
 
-interface Completion {
-  choices?: Array<{
-    message?: { content?: unknown };
-    logprobs?: { content?: Array<{ logprob?: unknown }> | null } | null;
-  }>;
-  usage?: { prompt_tokens?: unknown };
-}
-
 async function callUpstream(
   upstream: UpstreamClient,
   model: string | undefined,
@@ -126,5 +119,5 @@ async function callUpstream(
     signal,
     requestId,
   );
-  return upstream.readJson<Completion>(res);
+  return upstream.readJson(res, completionSchema, 'a chat completion');
 }

@@ -17,6 +17,7 @@ import { JsonSplicer } from '../upstream/streamed-json.js';
 import { parseOrThrow } from '../validation.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
+import { completionSchema } from '../upstream/completion.js';
 import { VIDEO_TYPES, VideoUploads, type VideoUpload } from './video-upload.js';
 
 export const videoBody = z
@@ -207,10 +208,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
         // The model server has the video (it answers once it has read it): the slot and the file go.
         await upload.end();
       }
-      return upstream.readJson<{
-        choices?: Array<{ message?: { content?: unknown } }>;
-        usage?: { prompt_tokens?: unknown };
-      }>(res);
+      return upstream.readJson(res, completionSchema, 'a chat completion');
     });
     const inferenceSeconds = (performance.now() - inferenceStart) / 1_000;
     const text = await mr.timer.run('postprocess', () => {

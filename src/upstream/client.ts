@@ -3,7 +3,9 @@
 // not configured 503, refused 502, timeout 504, upstream 4xx/5xx relayed.
 import type { Readable } from 'node:stream';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { AppError } from '../errors.js';
+import { fieldPath } from '../validation.js';
 import { classifyUpstreamError } from './failure.js';
 import { BodyTooLarge, readLimited } from '../read-limited.js';
 
@@ -159,13 +161,23 @@ export class UpstreamClient {
    * Reads a whole JSON answer. A body cut off or stalled midway is the model server's
    * failure (502/504); a complete body that is not JSON is a bad response.
    */
-  async readJson<T>(res: UpstreamResponse): Promise<T> {
+  /**
+   * Reads a JSON answer and checks it against what the caller reads: an answer that is not
+   * JSON, or not that shape, is the model server's fault (502), named to the field.
+   */
+  async readJson<S extends z.ZodType>(res: UpstreamResponse, schema: S, what: string): Promise<z.infer<S>> {
     const text = await this.readText(res);
+    let json: unknown;
     try {
-      return JSON.parse(text) as T;
+      json = JSON.parse(text);
     } catch (err) {
       throw new AppError('UPSTREAM_BAD_RESPONSE', `The model server's answer is not JSON: ${(err as Error).message}`);
     }
+    const checked = schema.safeParse(json);
+    if (checked.success) return checked.data;
+    const issue = checked.error.issues[0]!;
+    const at = issue.path.length ? fieldPath(issue.path) : 'the answer';
+    throw new AppError('UPSTREAM_BAD_RESPONSE', `The model server's answer is not ${what}: ${at}: ${issue.message}`);
   }
 
   /**
