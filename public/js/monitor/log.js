@@ -209,7 +209,8 @@ export class LogPanel {
 
   flush() {
     this.frame = 0;
-    const fresh = this.pending;
+    // Lines that waited for this frame from before the search changed must match the new one.
+    const fresh = this.pending.filter((l) => this.matches(l));
     this.pending = [];
     if (fresh.length === 0) return;
     this.lines.push(...fresh);
