@@ -53,7 +53,12 @@ describe("a model server's answer, checked", () => {
         {
           index: 0,
           message: { role: 'assistant', content: 'x = 2', reasoning_content: null },
-          logprobs: { content: [{ token: 'x', logprob: -0.1 }, { token: ' =', logprob: 'NaN' }] },
+          logprobs: {
+            content: [
+              { token: 'x', logprob: -0.1 },
+              { token: ' =', logprob: 'NaN' },
+            ],
+          },
           finish_reason: 'stop',
           stop_reason: null,
         },
