@@ -134,7 +134,12 @@ const cases: Array<[string, (size: number) => unknown, (input: never) => unknown
 describe('parsers of untrusted text take linear time', () => {
   for (const [name, make, run] of cases) {
     it(name, async () => {
-      const g = await growth(make, run as (input: unknown) => unknown);
+      // A busy machine can push one measurement past the line (24.1 once, with another suite
+      // running beside it); a quadratic parser is past it every time (~64). So: the least of
+      // up to three measurements.
+      let g = Infinity;
+      for (let attempt = 0; attempt < 3 && g >= MAX_GROWTH; attempt++)
+        g = Math.min(g, await growth(make, run as (input: unknown) => unknown));
       if (process.env.SHOW_GROWTH) console.info(`${name}: ${g.toFixed(2)}`);
       expect(g, `time(1 MiB) / time(128 KiB) = ${g.toFixed(2)}`).toBeLessThan(MAX_GROWTH);
     });

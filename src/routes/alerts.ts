@@ -46,7 +46,8 @@ export interface AlertRouteOptions {
 export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions): Promise<void> {
   const { alerts } = opts;
   // Checked before the body is read, and throttled per address (security/admin-token.ts).
-  const admin = { onRequest: adminTokenCheck(opts.adminToken, opts.clock) };
+  // (`config.adminToken` tells the API description which routes ask for it.)
+  const admin = { onRequest: adminTokenCheck(opts.adminToken, opts.clock), config: { adminToken: true } };
   const notFound = (id: string) => new AppError('NOT_FOUND', `No alert rule ${id}`);
 
   app.get('/api/monitor/alerts/rules', async () => ({ rules: alerts.rules }));

@@ -3,7 +3,7 @@
 // load), and every other /v1/* route the model server offers (completions, embeddings,
 // tokenize, audio …) passed through as it is, timed under one label ('/v1/*') so that
 // arbitrary paths cannot grow the Monitor's label set.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { AppError, type ErrorBody, errorBody } from '../errors.js';
 import type { UpstreamClient } from '../upstream/client.js';
@@ -13,10 +13,11 @@ const MODELS_CACHE_MS = 5_000;
 const PASSED_HEADERS = ['content-type', 'accept', 'accept-encoding', 'openai-beta', 'user-agent'];
 /** Response headers passed back to the client. */
 const RETURNED_HEADERS = ['content-type', 'content-encoding', 'cache-control', 'x-accel-buffering'];
-const METHODS = new Set<string>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+/** The methods a model server's API uses (`all` would add QUERY, PROPFIND …, which OpenAPI cannot describe). */
+const METHODS = new Set<Dispatcher.HttpMethod>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 function isMethod(m: string): m is Dispatcher.HttpMethod {
-  return METHODS.has(m);
+  return (METHODS as Set<string>).has(m);
 }
 
 /** A model server's error body that OpenAI's clients can read already: `{ "error": { "message": … } }`. */
@@ -94,7 +95,7 @@ export async function openAiRoutes(
   await app.register(async (passthrough) => {
     passthrough.removeAllContentTypeParsers();
     passthrough.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    passthrough.all('/v1/*', { config: { monitorGroup: 'model' } }, async (request, reply) => {
+    const relay: RouteHandlerMethod = async (request, reply) => {
       if (!isMethod(request.method))
         throw new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
       const headers: Record<string, string> = {};
@@ -124,6 +125,9 @@ export async function openAiRoutes(
       }
       res.body.on('error', () => reply.raw.destroy());
       return reply.code(res.statusCode).send(res.body);
-    });
+    };
+    // One route per method, so that each is one operation in the API description.
+    for (const method of METHODS)
+      passthrough.route({ method, url: '/v1/*', config: { monitorGroup: 'model' }, handler: relay });
   });
 }

@@ -19,6 +19,7 @@ import { clientsQuery, endpointsQuery, seriesQuery } from './monitor-api.js';
 import { ocrBody } from './ocr.js';
 import { videoBody } from './video.js';
 import { docsPolicy } from '../security/guard.js';
+import { COOKIE_NAME } from '../auth.js';
 
 interface RouteDoc {
   summary: string;
@@ -29,6 +30,15 @@ interface RouteDoc {
   /** The 200 answer, where a schema describes it. */
   response?: z.ZodType;
 }
+
+const TAGS: Record<RouteDoc['tag'], string> = {
+  OpenAI: "OpenAI's API, relayed to the model server and timed",
+  Model: 'OCR, GUI steps and video, built on the model server',
+  Health: 'Probes for load balancers and orchestrators',
+  Monitor: "The Monitor's readings: cards, series, endpoints, GPUs, the log",
+  Alerts: 'Alert rules, presets, silences, channels, history',
+  Access: 'Starting and ending a Monitor session',
+};
 
 const id = z.object({ id: z.string() });
 const channelName = z.object({ name: z.string() });
@@ -44,7 +54,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   ...Object.fromEntries(
     ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => [
       `${m} /v1/*`,
-      { tag: 'OpenAI', summary: 'Any other /v1 route of the model server, passed through' },
+      {
+        tag: 'OpenAI',
+        summary: 'Any other /v1 route of the model server, passed through',
+        params: z.object({
+          path: z.string().describe('The rest of the route, slashes included: embeddings, audio/transcriptions …'),
+        }),
+      },
     ]),
   ),
   'POST /api/ocr': { tag: 'Model', summary: 'The text of an image, with a confidence', body: ocrBody },
@@ -196,6 +212,47 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record
   return rest;
 }
 
+/** Every error's one shape (errors.ts), as the description gives it for each 4xx and 5xx. */
+const ERROR_SCHEMA = jsonSchema(
+  z.object({
+    error: z.object({
+      code: z.string().describe("Ours; on /v1/*, OpenAI's where it has one (context_length_exceeded …)"),
+      app_code: z.string().describe('Always ours: VALIDATION_FAILED, UPSTREAM_TIMEOUT …'),
+      message: z.string(),
+      field: z.string().optional().describe('The field that was refused, e.g. messages[0].content[0].image_url.url'),
+      type: z.string().describe("OpenAI's kind of error: invalid_request_error, authentication_error …"),
+      param: z.string().nullable(),
+    }),
+  }),
+  'output',
+);
+
+/** "POST /api/monitor/alerts/rules/:id" → "postApiMonitorAlertsRulesById": unique, stable, readable. */
+function operationId(method: string, url: string): string {
+  const words = url
+    .split('/')
+    .filter(Boolean)
+    .map((part) => (part.startsWith(':') ? `by-${part.slice(1)}` : part))
+    .flatMap((part) => part.split(/[^a-zA-Z0-9]+/))
+    .filter(Boolean);
+  return [method.toLowerCase(), ...words.map((w) => w[0]!.toUpperCase() + w.slice(1))].join('');
+}
+
+/**
+ * Who may call a route, as the server checks it: the model routes a key of API_KEYS; the
+ * Monitor the monitor token or a session (either one), and the routes that change alerts
+ * the admin token besides; health probes nothing.
+ */
+function securityOf(tag: RouteDoc['tag'], adminToken: boolean): Array<Record<string, string[]>> {
+  if (tag === 'OpenAI' || tag === 'Model') return [{ apiKey: [] }];
+  if (tag === 'Health' || tag === 'Access') return [];
+  const admin = adminToken ? { adminToken: [] } : {};
+  return [
+    { monitorToken: [], ...admin },
+    { monitorSession: [], ...admin },
+  ];
+}
+
 /** Routes that serve files (the UI, uPlot, the docs page itself) stay out of the description. */
 function hidden(url: string): boolean {
   return url === '*' || url === '/*' || url.startsWith('/vendor/') || url.startsWith('/docs');
@@ -213,13 +270,31 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
           'Errors: { "error": { "code", "message", "field"?, "type", "param" } }. ' +
           'Live feed: a WebSocket at /api/monitor/stream sends {"type":"snapshot"|"point"|"log"|"alert","data":…} messages.',
       },
-      tags: ['OpenAI', 'Model', 'Health', 'Monitor', 'Alerts', 'Access'].map((name) => ({ name })),
+      tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
+      servers: [{ url: '/', description: 'This server' }],
       components: {
         securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'One of API_KEYS, on the model routes, when API_KEYS is set',
+          },
           monitorToken: {
             type: 'http',
             scheme: 'bearer',
-            description: 'The monitor token (loopback clients need none)',
+            description: 'The monitor token (MONITOR_TOKEN; loopback clients need none)',
+          },
+          monitorSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: COOKIE_NAME,
+            description: 'The session POST /api/monitor/login starts, instead of the monitor token',
+          },
+          adminToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Admin-Token',
+            description: 'MONITOR_ADMIN_TOKEN, on every route that changes alerts, when it is set',
           },
         },
       },
@@ -229,13 +304,21 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const doc = methods.map((m) => ROUTE_DOCS[`${m} ${url}`]).find((d) => d !== undefined);
       if (!doc) return { schema, url };
+      // `/v1/*` as OpenAPI can write it: a named path parameter (a `*` is none).
+      const documentedUrl = url === '/v1/*' ? '/v1/:path' : url;
       const out: Record<string, unknown> = { ...schema, summary: doc.summary, tags: [doc.tag] };
       if (doc.body) out.body = jsonSchema(doc.body);
       if (doc.query) out.querystring = jsonSchema(doc.query);
       if (doc.params) out.params = jsonSchema(doc.params);
-      if (doc.response) out.response = { 200: { description: 'OK', ...jsonSchema(doc.response, 'output') } };
-      if (doc.tag === 'Monitor' || doc.tag === 'Alerts') out.security = [{ monitorToken: [] }];
-      return { schema: out, url };
+      out.response = {
+        200: { description: 'OK', ...(doc.response ? jsonSchema(doc.response, 'output') : {}) },
+        '4xx': { description: 'Refused: the error says which field and why', ...ERROR_SCHEMA },
+        '5xx': { description: 'Failed: the server, or the model server behind it', ...ERROR_SCHEMA },
+      };
+      // One operation per route and method (a route of several methods would share it).
+      if (methods.length === 1) out.operationId = operationId(methods[0]!, url);
+      out.security = securityOf(doc.tag, route.config?.adminToken === true);
+      return { schema: out, url: documentedUrl };
     },
   });
 }

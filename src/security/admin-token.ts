@@ -6,6 +6,13 @@ import { safeEqual } from '../auth.js';
 import { AppError } from '../errors.js';
 import { checkGuess, guessThrottle } from './guesses.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route changes alerts: it asks for MONITOR_ADMIN_TOKEN (and the description says so). */
+    adminToken?: boolean;
+  }
+}
+
 const needed = () =>
   new AppError('UNAUTHORIZED', 'Changing alerts needs the admin token: send X-Admin-Token (MONITOR_ADMIN_TOKEN)');
 

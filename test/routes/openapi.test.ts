@@ -1,5 +1,7 @@
 // The OpenAPI description: every public route listed, with a summary, and the request
 // bodies described from the same zod schemas the handlers validate with.
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +45,7 @@ describe('OpenAPI description', () => {
     const paths = spec.paths as Record<string, Record<string, { summary?: string; tags?: string[] }>>;
     expect(registered.length).toBeGreaterThan(40);
     for (const r of registered) {
-      const op = paths[r.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{*}')]?.[r.method.toLowerCase()];
+      const op = paths[r.url === '/v1/*' ? '/v1/{path}' : r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${r.url} is missing from /docs/json`).toBeDefined();
       expect(op!.summary, `${r.method} ${r.url} has no summary`).toBeTruthy();
     }
@@ -52,7 +54,30 @@ describe('OpenAPI description', () => {
     expect(ocr.required).toContain('image');
     const rule = (paths['/api/monitor/alerts/rules']!.post as any).requestBody.content['application/json'].schema;
     expect(JSON.stringify(rule)).toContain('">="');
-    expect(paths['/api/monitor/snapshot']!.get).toMatchObject({ tags: ['Monitor'], security: [{ monitorToken: [] }] });
+    // Who may call what, as the server checks it.
+    expect(paths['/api/monitor/snapshot']!.get).toMatchObject({
+      tags: ['Monitor'],
+      security: [{ monitorToken: [] }, { monitorSession: [] }],
+    });
+    expect((paths['/api/monitor/alerts/rules']!.post as any).security).toEqual([
+      { monitorToken: [], adminToken: [] },
+      { monitorSession: [], adminToken: [] },
+    ]);
+    expect((paths['/v1/chat/completions']!.post as any).security).toEqual([{ apiKey: [] }]);
+    expect((paths['/healthz']!.get as any).security).toEqual([]);
+    // A valid OpenAPI 3.0 document (swagger-parser checks it against the specification's
+    // schema), and clean by Redocly's recommended rules: every operation with an id, its 4xx,
+    // its security; only the license is missing, as the project names none.
+    await expect(SwaggerParser.validate(structuredClone(spec))).resolves.toBeDefined();
+    const problems = await lintFromString({
+      source: JSON.stringify(spec),
+      absoluteRef: 'openapi.json',
+      config: await createConfig({ extends: ['recommended'] }),
+    });
+    expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`)).toEqual([
+      'warn info-license: Info object should contain `license` field.',
+    ]);
+    expect(Object.keys(paths).filter((p) => p.includes('*'))).toEqual([]);
     expect(Object.keys(paths).some((p) => p.startsWith('/vendor') || p === '/*')).toBe(false);
   });
 
