@@ -213,6 +213,9 @@ function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
 }
 
 export const ruleInputSchema = z.strictObject(ruleShape).superRefine(checkRule);
+/** A rule as the API answers it (the parsed input, defaults filled in, with its id). */
+export const ruleAnswerSchema = z.object({ id: z.string(), ...ruleShape });
+
 /** As the rules file holds a rule: with its id. */
 export const storedRuleSchema = z
   .object({ ...ruleShapeOf(LENIENT), and: z.object(conditionShapeOf(LENIENT)).optional(), id: z.string() })

@@ -18,6 +18,38 @@ export const ocrBody = z.object({
   language: z.string().min(1).max(40).optional(),
 });
 
+/** The stage times of a request, in ms (StageTimes). */
+const stageTimes = z.object({
+  preprocess: z.number().optional(),
+  inference: z.number().optional(),
+  postprocess: z.number().optional(),
+  total: z.number().optional(),
+});
+
+/** What POST /api/ocr answers: the handler's answer is typed by it, and the API description says it. */
+export const ocrAnswer = z.object({
+  text: z.string(),
+  confidence: z
+    .number()
+    .nullable()
+    .describe('Mean token probability (0–1); null when the model server gives no logprobs'),
+  imageHash: z.string(),
+  durationMs: z.number(),
+  stages: stageTimes,
+  image: z.object({
+    width: z.number().int(),
+    height: z.number().int(),
+    originalWidth: z.number().int(),
+    originalHeight: z.number().int(),
+    resized: z.boolean(),
+  }),
+  inputTokens: z.number().int(),
+  inputTokensSource: z.enum(['upstream', 'estimated']),
+  degraded: z.literal(true).optional(),
+  degradedReason: z.string().optional(),
+});
+export type OcrAnswer = z.infer<typeof ocrAnswer>;
+
 export function ocrPrompt(language?: string): string {
   return (
     `Read all the text in this image${language ? ` (language: ${language})` : ''}. ` +
@@ -65,7 +97,7 @@ export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       },
     });
     if (confidence !== null) opts.ocrSamples?.offer({ image, confidence, lang, requestId: mr.requestId, at: clock() });
-    return {
+    const answer: OcrAnswer = {
       text: result.text,
       confidence,
       imageHash: image.hash,
@@ -82,6 +114,7 @@ export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       inputTokensSource: typeof promptTokens === 'number' ? 'upstream' : 'estimated',
       ...mr.degradation(),
     };
+    return answer;
   });
 }
 

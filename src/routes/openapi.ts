@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ruleInputSchema } from '../alerts/rule-schema.js';
+import { ruleAnswerSchema, ruleInputSchema } from '../alerts/rule-schema.js';
 import { channelBodySchema, channelListBodySchema } from '../alerts/notifiers/registry.js';
 import { silenceInputSchema } from '../alerts/silence.js';
 import { catalogueResponse } from './catalogue.js';
@@ -16,7 +16,7 @@ import { executeBody, feedbackBody } from './gui.js';
 import { loginBody } from './login.js';
 import { boostBody, contextQuery, logsQuery, seqParam } from './logs.js';
 import { clientsQuery, endpointsQuery, seriesQuery } from './monitor-api.js';
-import { ocrBody } from './ocr.js';
+import { ocrAnswer, ocrBody } from './ocr.js';
 import { videoBody } from './video.js';
 import { docsPolicy } from '../security/guard.js';
 import { COOKIE_NAME } from '../auth.js';
@@ -27,9 +27,29 @@ interface RouteDoc {
   body?: z.ZodType;
   query?: z.ZodType;
   params?: z.ZodType;
-  /** The 200 answer, where a schema describes it. */
+  /** The 2xx answer, where a schema describes it. */
   response?: z.ZodType;
+  /** The success status when it is not 200 (201 created, 204 no content). */
+  status?: 201 | 204;
 }
+
+/** A chat completion as OpenAI's clients read it; the model server's own fields pass too. */
+const chatCompletion = z.looseObject({
+  id: z.string(),
+  object: z.string(),
+  created: z.number(),
+  model: z.string(),
+  choices: z.array(
+    z.looseObject({
+      index: z.number(),
+      message: z.looseObject({ role: z.string(), content: z.string().nullable() }),
+      finish_reason: z.string().nullable(),
+    }),
+  ),
+  usage: z
+    .looseObject({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() })
+    .optional(),
+});
 
 const TAGS: Record<RouteDoc['tag'], string> = {
   OpenAI: "OpenAI's API, relayed to the model server and timed",
@@ -49,6 +69,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'OpenAI',
     summary: 'Chat about images (OpenAI-compatible); stream: true relays the SSE stream',
     body: chatRequestSchema,
+    response: chatCompletion,
   },
   'GET /v1/models': { tag: 'OpenAI', summary: "The model server's models, relayed (cached 5 s)" },
   ...Object.fromEntries(
@@ -63,7 +84,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       },
     ]),
   ),
-  'POST /api/ocr': { tag: 'Model', summary: 'The text of an image, with a confidence', body: ocrBody },
+  'POST /api/ocr': {
+    tag: 'Model',
+    summary: 'The text of an image, with a confidence',
+    body: ocrBody,
+    response: ocrAnswer,
+  },
   'POST /api/gui/execute': {
     tag: 'Model',
     summary: 'The next GUI action for a screenshot and an instruction',
@@ -79,7 +105,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /readyz': { tag: 'Health', summary: 'The model server answers (503 with the reason, or while shutting down)' },
   'GET /metrics': { tag: 'Monitor', summary: 'Prometheus text format' },
   'GET /monitor': { tag: 'Access', summary: 'The start-up link: sets the Monitor cookie from ?token= and redirects' },
-  'POST /api/monitor/login': { tag: 'Access', summary: 'Starts a Monitor session (cookie)', body: loginBody },
+  'POST /api/monitor/login': {
+    tag: 'Access',
+    summary: 'Starts a Monitor session (cookie)',
+    body: loginBody,
+    status: 204,
+  },
   'POST /api/monitor/logout': { tag: 'Access', summary: "Ends this browser's session" },
   'GET /api/monitor/snapshot': { tag: 'Monitor', summary: 'The six cards and the host strip' },
   'GET /api/monitor/series': { tag: 'Monitor', summary: "Points of one metric's series", query: seriesQuery },
@@ -124,8 +155,18 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'Monitor',
     summary: 'A lowest-confidence OCR thumbnail (Monitor access or a signed link)',
   },
-  'GET /api/monitor/alerts/rules': { tag: 'Alerts', summary: 'The alert rules and their states' },
-  'POST /api/monitor/alerts/rules': { tag: 'Alerts', summary: 'Creates a rule', body: ruleInputSchema },
+  'GET /api/monitor/alerts/rules': {
+    tag: 'Alerts',
+    summary: 'The alert rules',
+    response: z.object({ rules: z.array(ruleAnswerSchema) }),
+  },
+  'POST /api/monitor/alerts/rules': {
+    tag: 'Alerts',
+    summary: 'Creates a rule',
+    body: ruleInputSchema,
+    response: ruleAnswerSchema,
+    status: 201,
+  },
   'POST /api/monitor/alerts/rules/test': {
     tag: 'Alerts',
     summary:
@@ -136,9 +177,15 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'Alerts',
     summary: 'The rules as a Prometheus alerting-rules file (YAML), for promtool and a fleet Prometheus',
   },
-  'GET /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'One rule', params: id },
-  'PUT /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'Replaces a rule', body: ruleInputSchema, params: id },
-  'DELETE /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'Deletes a rule', params: id },
+  'GET /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'One rule', params: id, response: ruleAnswerSchema },
+  'PUT /api/monitor/alerts/rules/:id': {
+    tag: 'Alerts',
+    summary: 'Replaces a rule',
+    body: ruleInputSchema,
+    params: id,
+    response: ruleAnswerSchema,
+  },
+  'DELETE /api/monitor/alerts/rules/:id': { tag: 'Alerts', summary: 'Deletes a rule', params: id, status: 204 },
   'GET /api/monitor/alerts/rules/:id/test': {
     tag: 'Alerts',
     summary: 'Would this stored rule be firing now, and why',
@@ -155,8 +202,9 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'Alerts',
     summary: 'Creates a silence (once, or daily in a time zone)',
     body: silenceInputSchema,
+    status: 201,
   },
-  'DELETE /api/monitor/alerts/silences/:id': { tag: 'Alerts', summary: 'Deletes a silence', params: id },
+  'DELETE /api/monitor/alerts/silences/:id': { tag: 'Alerts', summary: 'Deletes a silence', params: id, status: 204 },
   'GET /api/monitor/alerts/channels': {
     tag: 'Alerts',
     summary: 'The alert channels, console first (secrets never shown, URLs masked)',
@@ -171,6 +219,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'Alerts',
     summary: 'Adds a channel (409 when its name is taken)',
     body: channelBodySchema,
+    status: 201,
   },
   'GET /api/monitor/alerts/channels/:name': {
     tag: 'Alerts',
@@ -187,6 +236,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'Alerts',
     summary: 'Deletes a channel (rules that name it are kept, and warned about)',
     params: channelName,
+    status: 204,
   },
   'POST /api/monitor/alerts/channels/:name/test': {
     tag: 'Alerts',
@@ -310,8 +360,12 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       if (doc.body) out.body = jsonSchema(doc.body);
       if (doc.query) out.querystring = jsonSchema(doc.query);
       if (doc.params) out.params = jsonSchema(doc.params);
+      const ok = doc.status ?? 200;
       out.response = {
-        200: { description: 'OK', ...(doc.response ? jsonSchema(doc.response, 'output') : {}) },
+        [ok]: {
+          description: ok === 201 ? 'Created' : ok === 204 ? 'No content' : 'OK',
+          ...(doc.response ? jsonSchema(doc.response, 'output') : {}),
+        },
         '4xx': { description: 'Refused: the error says which field and why', ...ERROR_SCHEMA },
         '5xx': { description: 'Failed: the server, or the model server behind it', ...ERROR_SCHEMA },
       };
