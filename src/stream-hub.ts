@@ -9,7 +9,16 @@ import { WebSocketBudget } from './security/websocket-budget.js';
 export const TOPICS = ['snapshot', 'point', 'log', 'alert'] as const;
 export type Topic = (typeof TOPICS)[number];
 
-const clientMessage = z.discriminatedUnion('type', [
+/** What the server sends on the stream: a topic's news, or an answer to the client's message. */
+export const serverMessage = z.union([
+  z.object({ type: z.enum(TOPICS), data: z.unknown() }),
+  z.object({ type: z.literal('subscribed'), topics: z.array(z.enum(TOPICS)) }),
+  z.object({ type: z.literal('pong') }),
+  z.object({ type: z.literal('error'), error: z.object({ code: z.string(), message: z.string() }) }),
+]);
+
+/** What a client may send on the stream (also the API description's). */
+export const clientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), topics: z.array(z.enum(TOPICS)).min(1) }),
   z.object({ type: z.literal('ping') }),
 ]);

@@ -20,6 +20,7 @@ import { ocrAnswer, ocrBody } from './ocr.js';
 import { videoBody } from './video.js';
 import { docsPolicy } from '../security/guard.js';
 import { COOKIE_NAME } from '../auth.js';
+import { clientMessage, serverMessage } from '../stream-hub.js';
 
 interface RouteDoc {
   summary: string;
@@ -29,8 +30,10 @@ interface RouteDoc {
   params?: z.ZodType;
   /** The 2xx answer, where a schema describes it. */
   response?: z.ZodType;
-  /** The success status when it is not 200 (201 created, 204 no content). */
-  status?: 201 | 204;
+  /** The success status when it is not 200 (101 a WebSocket, 201 created, 204 no content). */
+  status?: 101 | 201 | 204;
+  /** More than the summary says. */
+  description?: string;
 }
 
 /** A chat completion as OpenAI's clients read it; the model server's own fields pass too. */
@@ -105,6 +108,18 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /readyz': { tag: 'Health', summary: 'The model server answers (503 with the reason, or while shutting down)' },
   'GET /metrics': { tag: 'Monitor', summary: 'Prometheus text format' },
   'GET /monitor': { tag: 'Access', summary: 'The start-up link: sets the Monitor cookie from ?token= and redirects' },
+  'GET /api/monitor/stream': {
+    tag: 'Monitor',
+    summary: 'The live feed: a WebSocket of snapshots, points, log lines and alerts',
+    description:
+      'Upgrade to a WebSocket (a plain GET is 404). The server sends JSON messages: {"type":"snapshot"|"point"|"log"|"alert","data":…}, ' +
+      "and answers the client's. The client may send " +
+      JSON.stringify(jsonSchema(clientMessage)) +
+      ' (subscribe narrows the topics; all four by default). Past MAX_WEBSOCKETS_PER_CLIENT or MAX_WEBSOCKETS the upgrade is ' +
+      'refused with 429 or 503 and Retry-After.',
+    response: serverMessage,
+    status: 101,
+  },
   'POST /api/monitor/login': {
     tag: 'Access',
     summary: 'Starts a Monitor session (cookie)',
@@ -134,10 +149,6 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary:
       'Every metric with unit, help, labels and thresholds, and the lists the UI picks from (operators, severities, channel kinds, webhook formats, modules, stages, log levels)',
     response: catalogueResponse,
-  },
-  'GET /api/monitor/stream': {
-    tag: 'Monitor',
-    summary: 'WebSocket: snapshots, points, log lines and alerts as they happen',
   },
   'GET /api/monitor/logs': {
     tag: 'Monitor',
@@ -356,14 +367,18 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       if (!doc) return { schema, url };
       // `/v1/*` as OpenAPI can write it: a named path parameter (a `*` is none).
       const documentedUrl = url === '/v1/*' ? '/v1/:path' : url;
-      const out: Record<string, unknown> = { ...schema, summary: doc.summary, tags: [doc.tag] };
+      // (A WebSocket route is hidden by @fastify/websocket; the table documents it all the same.)
+      const out: Record<string, unknown> = { ...schema, hide: false, summary: doc.summary, tags: [doc.tag] };
+      if (doc.description) out.description = doc.description;
       if (doc.body) out.body = jsonSchema(doc.body);
       if (doc.query) out.querystring = jsonSchema(doc.query);
       if (doc.params) out.params = jsonSchema(doc.params);
       const ok = doc.status ?? 200;
       out.response = {
         [ok]: {
-          description: ok === 201 ? 'Created' : ok === 204 ? 'No content' : 'OK',
+          description:
+            { 101: 'Switching protocols: the messages below follow', 201: 'Created', 204: 'No content' }[ok as 101] ??
+            'OK',
           ...(doc.response ? jsonSchema(doc.response, 'output') : {}),
         },
         '4xx': { description: 'Refused: the error says which field and why', ...ERROR_SCHEMA },
