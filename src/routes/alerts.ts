@@ -43,6 +43,10 @@ export interface AlertRouteOptions {
   modelEndpoints: () => string[];
 }
 
+/** The path parameters of the alert routes, checked here and described in /docs/json. */
+export const idParams = z.object({ id: z.string().min(1) });
+export const channelParams = z.object({ name: z.string().min(1) });
+
 export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions): Promise<void> {
   const { alerts } = opts;
   // Checked before the body is read, and throttled per address (security/admin-token.ts).
@@ -62,18 +66,18 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     ),
   );
   app.get('/api/monitor/alerts/rules/:id', async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = parseOrThrow(idParams, request.params);
     return alerts.rules.find((r) => r.id === id) ?? Promise.reject(notFound(id));
   });
   app.post('/api/monitor/alerts/rules', admin, async (request, reply) => {
     return reply.code(201).send(validated(() => alerts.addRule(request.body)));
   });
   app.put('/api/monitor/alerts/rules/:id', admin, async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = parseOrThrow(idParams, request.params);
     return validated(() => alerts.updateRule(id, request.body)) ?? Promise.reject(notFound(id));
   });
   app.delete('/api/monitor/alerts/rules/:id', admin, async (request, reply) => {
-    const { id } = request.params as { id: string };
+    const { id } = parseOrThrow(idParams, request.params);
     if (!alerts.deleteRule(id)) throw notFound(id);
     return reply.code(204).send();
   });
@@ -87,7 +91,7 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
   });
   app.get('/api/monitor/alerts/rules/:id/test', async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = parseOrThrow(idParams, request.params);
     const rule = alerts.rules.find((r) => r.id === id);
     if (!rule) throw notFound(id);
     return explainRule(rule, opts.store, opts.clock(), opts.intervalMs);
@@ -112,7 +116,7 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
   });
   // Answers { rule, channelsNotSetUp }: the rule as imported, and the preset's channels left out.
   app.post('/api/monitor/alerts/presets/:id/import', admin, async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = parseOrThrow(idParams, request.params);
     return (
       alerts.importPreset(id) ??
       Promise.reject(new AppError('NOT_FOUND', `No preset ${id}; GET /api/monitor/alerts/presets lists them`))
@@ -133,20 +137,20 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     return reply.code(201).send(validated(() => alerts.addChannel(request.body)));
   });
   app.get('/api/monitor/alerts/channels/:name', async (request) => {
-    const { name } = request.params as { name: string };
+    const { name } = parseOrThrow(channelParams, request.params);
     return alerts.channelView(name) ?? Promise.reject(noChannel(name));
   });
   app.put('/api/monitor/alerts/channels/:name', admin, async (request) => {
-    const { name } = request.params as { name: string };
+    const { name } = parseOrThrow(channelParams, request.params);
     return validated(() => alerts.updateChannel(name, request.body)) ?? Promise.reject(noChannel(name));
   });
   app.delete('/api/monitor/alerts/channels/:name', admin, async (request, reply) => {
-    const { name } = request.params as { name: string };
+    const { name } = parseOrThrow(channelParams, request.params);
     if (!alerts.deleteChannel(name)) throw noChannel(name);
     return reply.code(204).send();
   });
   app.post('/api/monitor/alerts/channels/:name/test', admin, async (request) => {
-    const { name } = request.params as { name: string };
+    const { name } = parseOrThrow(channelParams, request.params);
     let attempts: HistoryEntry[];
     try {
       attempts = await alerts.testChannel(name);
@@ -161,7 +165,7 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRouteOptions)
     return reply.code(201).send(validated(() => alerts.addSilence(request.body)));
   });
   app.delete('/api/monitor/alerts/silences/:id', admin, async (request, reply) => {
-    const { id } = request.params as { id: string };
+    const { id } = parseOrThrow(idParams, request.params);
     if (!alerts.deleteSilence(id)) throw new AppError('NOT_FOUND', `No silence ${id}`);
     return reply.code(204).send();
   });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ruleAnswerSchema, ruleInputSchema } from '../alerts/rule-schema.js';
 import { channelBodySchema, channelListBodySchema } from '../alerts/notifiers/registry.js';
 import { silenceInputSchema } from '../alerts/silence.js';
+import { channelParams, idParams } from './alerts.js';
 import { catalogueResponse } from './catalogue.js';
 import { chatRequestSchema } from './chat-schema.js';
 import { executeBody, feedbackBody } from './gui.js';
@@ -63,8 +64,8 @@ const TAGS: Record<RouteDoc['tag'], string> = {
   Access: 'Starting and ending a Monitor session',
 };
 
-const id = z.object({ id: z.string() });
-const channelName = z.object({ name: z.string() });
+const id = idParams;
+const channelName = channelParams;
 
 /** Every public route, by `METHOD url`: the test checks nothing registered is missing here. */
 export const ROUTE_DOCS: Record<string, RouteDoc> = {

@@ -37,6 +37,8 @@ export class Settings {
   }
 
   async open() {
+    // What failed while Settings was last open is old news: gone before the new answer comes.
+    for (const el of this.root.querySelectorAll('.action-error, .settings-failure')) el.remove();
     this.root.hidden = false;
     await this.render();
   }
