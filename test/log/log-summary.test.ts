@@ -91,7 +91,12 @@ describe('the search summary', () => {
     };
     await timeOf(10_000); // warm up
     // Eight times the lines: linear is 8, quadratic 64 (the margin is for caches and a busy machine).
-    expect((await timeOf(80_000)) / (await timeOf(10_000))).toBeLessThan(24);
+    // The least of up to three ratios: a busy machine pushed one to 24.2 once; a quadratic
+    // count is past the line every time (~64).
+    let ratio = Infinity;
+    for (let attempt = 0; attempt < 3 && ratio >= 24; attempt++)
+      ratio = Math.min(ratio, (await timeOf(80_000)) / (await timeOf(10_000)));
+    expect(ratio).toBeLessThan(24);
   });
 });
 
