@@ -66,6 +66,11 @@ export const storedSilenceSchema = z.discriminatedUnion('kind', [
 ]);
 
 export type Silence = z.infer<typeof silenceInputSchema> & { id: string; createdAt: number };
+/** A silence as the API answers it. */
+export const silenceAnswerSchema = z.intersection(
+  silenceInputSchema,
+  z.object({ id: z.string(), createdAt: z.number().describe('ms since the epoch') }),
+);
 
 export interface SilenceTarget {
   ruleId: string;

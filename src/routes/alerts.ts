@@ -16,7 +16,7 @@ import { AppError } from '../errors.js';
 import { adminTokenCheck } from '../security/admin-token.js';
 import { parseOrThrow, validationError } from '../validation.js';
 
-const historyQuery = z.object({
+export const historyQuery = z.object({
   ruleId: z.string().optional(),
   severity: z.enum(SEVERITIES).optional(),
   since: z.coerce.number().int().nonnegative().optional(),

@@ -59,6 +59,9 @@ function whyNotSaved(err: Error): string {
   return cause.code && !cause.message.startsWith(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
 }
 
+/** `GET /monitor?token=`: the link an operator is sent; other query keys are the browser's business. */
+const monitorQuery = z.looseObject({ token: z.string().optional() });
+
 export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions): Promise<void> {
   const signIn = (request: FastifyRequest, reply: FastifyReply) => {
     const id = opts.sessions.create();
@@ -66,7 +69,7 @@ export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions)
   };
 
   app.get('/monitor', async (request, reply) => {
-    const token = (request.query as { token?: unknown }).token;
+    const { token } = parseOrThrow(monitorQuery, request.query);
     if (typeof token === 'string') {
       checkToken(request, reply, token, opts);
       signIn(request, reply);

@@ -9,8 +9,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ruleAnswerSchema, ruleInputSchema } from '../alerts/rule-schema.js';
 import { channelBodySchema, channelListBodySchema } from '../alerts/notifiers/registry.js';
-import { silenceInputSchema } from '../alerts/silence.js';
-import { channelParams, idParams } from './alerts.js';
+import { silenceAnswerSchema, silenceInputSchema } from '../alerts/silence.js';
+import { historyEntrySchema } from '../alerts/history.js';
+import { channelParams, historyQuery, idParams } from './alerts.js';
 import { catalogueResponse } from './catalogue.js';
 import { chatRequestSchema } from './chat-schema.js';
 import { executeBody, feedbackBody } from './gui.js';
@@ -209,11 +210,16 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Imports a preset with the channels that are set up (idempotent); answers { rule, channelsNotSetUp }',
     params: id,
   },
-  'GET /api/monitor/alerts/silences': { tag: 'Alerts', summary: 'Silences' },
+  'GET /api/monitor/alerts/silences': {
+    tag: 'Alerts',
+    summary: 'Silences',
+    response: z.object({ silences: z.array(silenceAnswerSchema) }),
+  },
   'POST /api/monitor/alerts/silences': {
     tag: 'Alerts',
     summary: 'Creates a silence (once, or daily in a time zone)',
     body: silenceInputSchema,
+    response: silenceAnswerSchema,
     status: 201,
   },
   'DELETE /api/monitor/alerts/silences/:id': { tag: 'Alerts', summary: 'Deletes a silence', params: id, status: 204 },
@@ -261,7 +267,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary:
       'Acknowledges a firing alert in every open Monitor tab, or dismisses a per-request notice (with its requestId)',
   },
-  'GET /api/monitor/alerts/history': { tag: 'Alerts', summary: 'State changes and delivery attempts' },
+  'GET /api/monitor/alerts/history': {
+    tag: 'Alerts',
+    summary: 'State changes and delivery attempts, newest first',
+    query: historyQuery,
+    response: z.object({ history: z.array(historyEntrySchema) }),
+  },
 };
 
 /** What the handler accepts, as JSON Schema (OpenAPI 3.0 flavour); transforms documented by their input. */
