@@ -1,9 +1,18 @@
 // Times the stages of one model request (preprocess → inference → postprocess) and the
 // total, into the request's answer and the Monitor's model-layer windows.
 import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
 import type { ModelStats, ModuleName, RequestStages, Stage, StageRecorder } from '../metrics/model-stats.js';
 
 export type StageTimes = Partial<Record<Stage, number>>;
+
+/** A request's stage times in ms, as the model routes answer them. */
+export const stageTimesSchema = z.object({
+  preprocess: z.number().optional(),
+  inference: z.number().optional(),
+  postprocess: z.number().optional(),
+  total: z.number().optional(),
+});
 
 export class StageTimer {
   readonly times: StageTimes = {};

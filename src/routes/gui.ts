@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { GUI_SYSTEM_PROMPT, parseGuiAction } from '../pipeline/gui-action.js';
+import { GUI_ACTIONS, GUI_SYSTEM_PROMPT, parseGuiAction } from '../pipeline/gui-action.js';
+import { stageTimesSchema } from '../pipeline/stages.js';
 import { parseOrThrow } from '../validation.js';
 import { clientId } from './client-id.js';
 import { modelRequestOf } from './model-request-hook.js';
@@ -18,6 +19,41 @@ export const executeBody = z.object({
   instruction: z.string({ message: 'required: what to do, e.g. "log in"' }).min(1).max(4_000),
   history: z.array(z.string().max(1_000)).max(50, { message: 'expected at most 50 earlier steps' }).optional(),
 });
+
+/** What POST /api/gui/execute answers: the handler's answers are typed by it, and the API description says it. */
+export const guiAnswer = z.discriminatedUnion('success', [
+  z.object({
+    stepId: z.string(),
+    success: z.literal(true),
+    action: z.object({
+      type: z.enum(GUI_ACTIONS),
+      x: z.number().optional().describe('Pixels on the screenshot as the client sent it'),
+      y: z.number().optional(),
+      toX: z.number().optional(),
+      toY: z.number().optional(),
+      text: z.string().optional(),
+      keys: z.array(z.string()).optional(),
+      pixels: z.number().optional(),
+      target: z.string().optional(),
+    }),
+    durationMs: z.number(),
+    stages: stageTimesSchema,
+    degraded: z.literal(true).optional(),
+    degradedReason: z.string().optional(),
+  }),
+  z.object({
+    stepId: z.string(),
+    success: z.literal(false),
+    reason: z.enum(['invalid_output', 'unknown_action', 'out_of_bounds', 'missing_argument']),
+    detail: z.string(),
+    output: z.string().describe("The model's answer, its first 512 characters"),
+    durationMs: z.number(),
+    stages: stageTimesSchema,
+    degraded: z.literal(true).optional(),
+    degradedReason: z.string().optional(),
+  }),
+]);
+export type GuiAnswer = z.infer<typeof guiAnswer>;
 
 export const feedbackBody = z.object({
   stepId: z.string({ message: 'required: the stepId an execute call returned' }).min(1),
@@ -128,7 +164,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       });
       stats?.guiStep(false, durationMs, clock());
       book.add(stepId, false, mr.inputEvidence());
-      return {
+      const refused: GuiAnswer = {
         stepId,
         success: false,
         reason: parsed.reason,
@@ -138,6 +174,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
         stages: mr.timer.times,
         ...mr.degradation(),
       };
+      return refused;
     }
     const a = parsed.action;
     const durationMs = mr.succeed({
@@ -152,7 +189,15 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     });
     stats?.guiStep(true, durationMs, clock());
     book.add(stepId, true, mr.inputEvidence());
-    return { stepId, action: a, success: true, durationMs, stages: mr.timer.times, ...mr.degradation() };
+    const answer: GuiAnswer = {
+      stepId,
+      action: a,
+      success: true,
+      durationMs,
+      stages: mr.timer.times,
+      ...mr.degradation(),
+    };
+    return answer;
   });
 
   app.post('/api/gui/feedback', { config: { monitorGroup: 'model' } }, async (request) => {

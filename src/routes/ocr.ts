@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { meanTokenProbability } from '../pipeline/logprobs.js';
 import type { PreparedImage } from '../pipeline/preprocess.js';
 import { detectLanguage } from '../pipeline/script-language.js';
+import { stageTimesSchema } from '../pipeline/stages.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { parseOrThrow } from '../validation.js';
 import { modelRequestOf } from './model-request-hook.js';
@@ -18,14 +19,6 @@ export const ocrBody = z.object({
   language: z.string().min(1).max(40).optional(),
 });
 
-/** The stage times of a request, in ms (StageTimes). */
-const stageTimes = z.object({
-  preprocess: z.number().optional(),
-  inference: z.number().optional(),
-  postprocess: z.number().optional(),
-  total: z.number().optional(),
-});
-
 /** What POST /api/ocr answers: the handler's answer is typed by it, and the API description says it. */
 export const ocrAnswer = z.object({
   text: z.string(),
@@ -35,7 +28,7 @@ export const ocrAnswer = z.object({
     .describe('Mean token probability (0–1); null when the model server gives no logprobs'),
   imageHash: z.string(),
   durationMs: z.number(),
-  stages: stageTimes,
+  stages: stageTimesSchema,
   image: z.object({
     width: z.number().int(),
     height: z.number().int(),

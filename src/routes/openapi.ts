@@ -14,7 +14,7 @@ import { historyEntrySchema } from '../alerts/history.js';
 import { channelParams, historyQuery, idParams } from './alerts.js';
 import { catalogueResponse } from './catalogue.js';
 import { chatRequestSchema } from './chat-schema.js';
-import { executeBody, feedbackBody } from './gui.js';
+import { executeBody, feedbackBody, guiAnswer } from './gui.js';
 import { loginBody } from './login.js';
 import { boostBody, contextQuery, logsQuery, seqParam } from './logs.js';
 import { clientsQuery, endpointsQuery, seriesQuery } from './monitor-api.js';
@@ -99,6 +99,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'Model',
     summary: 'The next GUI action for a screenshot and an instruction',
     body: executeBody,
+    response: guiAnswer,
   },
   'POST /api/gui/feedback': { tag: 'Model', summary: "Whether executing a step's action worked", body: feedbackBody },
   'POST /api/video': {
