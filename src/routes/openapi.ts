@@ -19,7 +19,7 @@ import { loginBody } from './login.js';
 import { boostBody, contextQuery, logsQuery, seqParam } from './logs.js';
 import { clientsQuery, endpointsQuery, seriesQuery } from './monitor-api.js';
 import { ocrAnswer, ocrBody } from './ocr.js';
-import { videoBody } from './video.js';
+import { videoAnswer, videoBody } from './video.js';
 import { docsPolicy } from '../security/guard.js';
 import { COOKIE_NAME } from '../auth.js';
 import { clientMessage, serverMessage } from '../stream-hub.js';
@@ -106,6 +106,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'Model',
     summary: 'An answer about a video (MP4/MOV, a URL, or frames); the MP4 may also be the body',
     body: videoBody,
+    response: videoAnswer,
   },
   'GET /healthz': { tag: 'Health', summary: 'The process answers' },
   'GET /readyz': { tag: 'Health', summary: 'The model server answers (503 with the reason, or while shutting down)' },

@@ -13,6 +13,7 @@ import type { PreparedImage } from '../pipeline/preprocess.js';
 import { readVideoFileInfo, type VideoInfo } from '../pipeline/video-info.js';
 import { spoolBase64, spoolUrl } from '../pipeline/video-input.js';
 import { SpoolFile } from '../pipeline/video-spool.js';
+import { stageTimesSchema } from '../pipeline/stages.js';
 import { JsonSplicer } from '../upstream/streamed-json.js';
 import { parseOrThrow } from '../validation.js';
 import { modelRequestOf } from './model-request-hook.js';
@@ -48,6 +49,36 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: numb
   );
   return out;
 }
+
+/** What POST /api/video answers: the handler's answer is typed by it, and the API description says it. */
+export const videoAnswer = z.object({
+  answer: z.string(),
+  frames: z.number().int().describe('Frames the model was given'),
+  framesSource: z
+    .enum(['requested', 'sent'])
+    .describe('requested: sampled by the model server from the video; sent: the client sent frames'),
+  droppedFrames: z.number().int().describe('Frames sent that could not be read, left out'),
+  framesPerSecond: z.number().describe('Frames understood per second of inference'),
+  durationMs: z.number(),
+  stages: stageTimesSchema,
+  video: z
+    .object({
+      durationSeconds: z.number(),
+      width: z.number().int(),
+      height: z.number().int(),
+      frameCount: z.number().int(),
+      sourceFps: z.number(),
+      codec: z.string(),
+      mime: z.string(),
+    })
+    .nullable()
+    .describe('The video file as read (MP4/MOV); null when frames were sent'),
+  inputTokens: z.number().int(),
+  inputTokensSource: z.enum(['upstream', 'estimated']),
+  degraded: z.literal(true).optional(),
+  degradedReason: z.string().optional(),
+});
+export type VideoAnswer = z.infer<typeof videoAnswer>;
 
 export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
   const { upstream, log, clock } = opts;
@@ -231,7 +262,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
       params: { frames: prepared.frames, frames_per_second: Math.round(framesPerSecond * 10) / 10 },
     });
     const video: VideoInfo | null = prepared.kind === 'video' ? prepared.info : null;
-    return {
+    const result: VideoAnswer = {
       answer: text,
       frames: prepared.frames,
       framesSource: prepared.kind === 'video' ? 'requested' : 'sent',
@@ -244,5 +275,6 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
       inputTokensSource,
       ...mr.degradation(),
     };
+    return result;
   }
 }
