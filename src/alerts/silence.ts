@@ -65,12 +65,12 @@ export const storedSilenceSchema = z.discriminatedUnion('kind', [
     .refine(...aWindow),
 ]);
 
-export type Silence = z.infer<typeof silenceInputSchema> & { id: string; createdAt: number };
-/** A silence as the API answers it. */
+/** A silence as it is kept and as the API answers it. */
 export const silenceAnswerSchema = z.intersection(
   silenceInputSchema,
   z.object({ id: z.string(), createdAt: z.number().describe('ms since the epoch') }),
 );
+export type Silence = z.infer<typeof silenceAnswerSchema>;
 
 export interface SilenceTarget {
   ruleId: string;

@@ -35,8 +35,7 @@ function isOpenAiError(text: string): boolean {
  * llama.cpp answers some routes in plain text): an SDK then shows what happened, not "404
  * status code (no body)".
  */
-function refusal(status: number, route: string, text: string): ErrorBody {
-  const said = text.trim().replace(/\s+/g, ' ').slice(0, 300);
+function refusal(status: number, route: string, said: string): ErrorBody {
   return errorBody(
     status === 404 ? 'NOT_FOUND' : 'UPSTREAM_ERROR',
     `The model server answered ${status} to ${route}${said ? `: ${said}` : ' (no body)'}`,
@@ -111,13 +110,15 @@ export async function openAiRoutes(
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
       const res = await upstream.relay(request.method, path, headers, body, ac.signal, request.id);
       if (res.statusCode >= 400) {
-        const text = await upstream.readText(res);
+        // An error answer is read to its first 64 KiB, as every other one (never the 32 MiB of an answer).
+        const text = await upstream.readErrorText(res);
+        if (isOpenAiError(text))
+          return reply.code(res.statusCode).header('content-type', String(res.headers['content-type'])).send(text);
+        const said = upstream.scrub(text.slice(0, 2_000)).trim().replace(/\s+/g, ' ').slice(0, 300);
         return reply
           .code(res.statusCode)
-          .header('content-type', isOpenAiError(text) ? String(res.headers['content-type']) : 'application/json')
-          .send(
-            isOpenAiError(text) ? text : refusal(res.statusCode, `${request.method} /v1${path.split('?')[0]}`, text),
-          );
+          .header('content-type', 'application/json')
+          .send(refusal(res.statusCode, `${request.method} /v1${path.split('?')[0]}`, said));
       }
       for (const h of RETURNED_HEADERS) {
         const v = res.headers[h];

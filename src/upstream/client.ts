@@ -147,7 +147,7 @@ export class UpstreamClient {
       throw this.mapError(err);
     }
     if (res.statusCode >= 400) {
-      const text = await readLimited(res.body, ERROR_BODY_BYTES, 'truncate').catch(() => '');
+      const text = await this.readErrorText(res);
       const message = this.scrub(upstreamMessage(text));
       const failure = classifyUpstreamError(res.statusCode, message);
       throw new AppError(failure.code, `The model server answered ${res.statusCode}: ${message}`, {
@@ -158,12 +158,9 @@ export class UpstreamClient {
   }
 
   /**
-   * Reads a whole JSON answer. A body cut off or stalled midway is the model server's
-   * failure (502/504); a complete body that is not JSON is a bad response.
-   */
-  /**
-   * Reads a JSON answer and checks it against what the caller reads: an answer that is not
-   * JSON, or not that shape, is the model server's fault (502), named to the field.
+   * Reads a JSON answer and checks it against what the caller reads. A body cut off or
+   * stalled midway is the model server's failure (502/504); one that is not JSON, or not
+   * that shape, is a bad response (502), named to the field.
    */
   async readJson<S extends z.ZodType>(res: UpstreamResponse, schema: S, what: string): Promise<z.infer<S>> {
     const text = await this.readText(res);
@@ -178,6 +175,11 @@ export class UpstreamClient {
     const issue = checked.error.issues[0]!;
     const at = issue.path.length ? fieldPath(issue.path) : 'the answer';
     throw new AppError('UPSTREAM_BAD_RESPONSE', `The model server's answer is not ${what}: ${at}: ${issue.message}`);
+  }
+
+  /** An error answer's first 64 KiB as text (the rest left unread; a failed read is ''). */
+  readErrorText(res: UpstreamResponse): Promise<string> {
+    return readLimited(res.body, ERROR_BODY_BYTES, 'truncate').catch(() => '');
   }
 
   /**

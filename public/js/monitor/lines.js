@@ -3,16 +3,9 @@
 // watching the metric, else the default. Shared by the Overview and Model Metrics cards,
 // so both say the same number the same way.
 import { fmtValue } from '../format.js';
-import { t, tValue } from '../i18n.js';
+import { ruleName, t, tValue } from '../i18n.js';
 
 const OP = { '>': '>', '>=': '≥', '<': '<', '<=': '≤' };
-
-/** An imported preset's name in the page's language (its id says which); any other rule's as written. */
-function ruleName(rule) {
-  const id = rule.id.startsWith('preset:') ? rule.id.slice('preset:'.length) : null;
-  const key = `${id}.name`;
-  return id && tValue('preset', key) !== key ? tValue('preset', key) : rule.name;
-}
 
 /** One text per line that exists, warning first. */
 export function linesText(lines, unit) {
@@ -22,7 +15,7 @@ export function linesText(lines, unit) {
     const l = lines[level];
     if (!l) continue;
     const text = t(`lines.${level}`, { op: OP[l.op] ?? l.op, v: fmtValue(l.value, unit) });
-    out.push(l.rule ? `${text} · ${t('lines.rule', { name: ruleName(l.rule) })}` : text);
+    out.push(l.rule ? `${text} · ${t('lines.rule', { name: ruleName(l.rule.id, l.rule.name) })}` : text);
   }
   return out;
 }

@@ -12,8 +12,6 @@ export function plural(key, n, vars) {
 }
 
 const SEVERITY = { INFO: 0, WARN: 1, ERROR: 2 };
-/** The server names at most this many events (src/log/log-summary.ts SUMMARY_EVENTS). */
-const NAMED = 12;
 
 /**
  * A line that matched the search arrived live after the answer: counted where the server
@@ -25,7 +23,7 @@ export function countLive(summary, line) {
   if (e) {
     e.count++;
     if (SEVERITY[line.level] > SEVERITY[e.level]) e.level = line.level;
-  } else if (summary.other.events === 0 && summary.events.length < NAMED) {
+  } else if (summary.other.events === 0) {
     const filter = line.event.includes('"') ? null : `event="${line.event}"`;
     summary.events.push({ event: line.event, level: line.level, count: 1, filter });
   } else {
