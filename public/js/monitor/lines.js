@@ -3,7 +3,7 @@
 // watching the metric, else the default. Shared by the Overview and Model Metrics cards,
 // so both say the same number the same way.
 import { fmtValue } from '../format.js';
-import { ruleName, t, tValue } from '../i18n.js';
+import { ruleName, t } from '../i18n.js';
 
 const OP = { '>': '>', '>=': '≥', '<': '<', '<=': '≤' };
 
