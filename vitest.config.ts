@@ -11,5 +11,7 @@ export default defineConfig({
     // Prometheus, and the suite takes about 4 minutes instead of 6 there.
     maxWorkers: 2,
     testTimeout: 20_000,
+    // Every answer of every server the suite starts is held to the API description (route-schema.ts).
+    env: { CHECK_ANSWERS: 'true' },
   },
 });

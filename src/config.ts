@@ -114,6 +114,8 @@ export const configSchema = z
       .default(0.1),
     LOG_RING_SIZE: int(100, 1_000_000).default(10_000),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Every JSON answer held to the API description before it is sent (the test suite's; costs CPU). */
+    CHECK_ANSWERS: bool.default(false),
 
     // ---- Running safely in production (docs/RELIABILITY.md) ----
     /** On SIGTERM/SIGINT: how long requests in flight (streams too) may take to finish before being cut. */

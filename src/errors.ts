@@ -2,6 +2,7 @@
 // { "error": { "code", "message", "field"?, "type", "param" } }. Tests and clients match on
 // the code; `type` and `param` are OpenAI's names for the kind of error and the field, so
 // OpenAI SDKs raise the right exception and show the right parameter.
+import { z } from 'zod';
 
 export const ErrorCodes = {
   BAD_REQUEST: 400,
@@ -37,7 +38,7 @@ export const ErrorCodes = {
   /** A server-wide budget is full (MAX_WEBSOCKETS): try again after Retry-After. */
   SERVER_BUSY: 503,
   UPSTREAM_UNREACHABLE: 502,
-  UPSTREAM_BAD_RESPONSE: 502,
+  UPSTREAM_BAD_ANSWER: 502,
   UPSTREAM_TIMEOUT: 504,
   /** The model server ran out of GPU memory (CUDA OOM, KV cache exhausted). */
   UPSTREAM_OOM: 503,
@@ -69,18 +70,19 @@ export class AppError extends Error {
   }
 }
 
-export interface ErrorBody {
-  error: {
-    /** Ours; on the OpenAI surface (/v1/*), OpenAI's where it has one (OPENAI_CODES). */
-    code: string;
-    /** Always ours, whatever `code` says: what the Monitor's log and series count. */
-    app_code: string;
-    message: string;
-    field?: string;
-    type: string;
-    param: string | null;
-  };
-}
+/** Every error's one shape, on every route: what errorBody writes and /docs/json describes. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe("Ours; on /v1/*, OpenAI's where it has one (context_length_exceeded …)"),
+    app_code: z.string().describe('Always ours, whatever code says: VALIDATION_FAILED, UPSTREAM_TIMEOUT …'),
+    message: z.string(),
+    field: z.string().optional().describe('The field that was refused, e.g. messages[0].content[0].image_url.url'),
+    type: z.string().describe("OpenAI's kind of error: invalid_request_error, authentication_error …"),
+    param: z.string().nullable().describe('The field again, where OpenAI clients look for it'),
+  }),
+});
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /**
  * OpenAI's `error.code` for ours, given on the OpenAI surface (/v1/*): what its SDKs and

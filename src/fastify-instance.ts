@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { AppOptions } from './app-options.js';
 import type { Config } from './config.js';
+import { answerSerializer, zodValidator } from './route-schema.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -37,6 +38,9 @@ export function createFastify(config: Config, opts: AppOptions): FastifyInstance
       return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomBytes(6).toString('hex');
     },
   });
+  // Routes declare zod schemas (route-schema.ts): validated with them, answered as described.
+  app.setValidatorCompiler(zodValidator);
+  app.setSerializerCompiler(answerSerializer(config.CHECK_ANSWERS));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();

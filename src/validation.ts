@@ -113,3 +113,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.
   if (r.success) return r.data;
   throw validationError(r.error, value);
 }
+
+/**
+ * For `z.coerce.number({ error: numberOnly })`: "expected a number" for what is not one, and
+ * the range's own words for one out of range. (A schema's `message` would say "expected a
+ * number" for 0 against `.min(1)` too: in zod 4 it covers every check of the schema.)
+ */
+export const numberOnly = (issue: { code: string }) =>
+  issue.code === 'invalid_type' ? 'expected a number' : undefined;

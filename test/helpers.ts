@@ -12,7 +12,14 @@ export interface TestApp extends App {
 
 export async function startApp(env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'qwen3vl-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    CHECK_ANSWERS: 'true',
+    ...env,
+  });
   const built = await buildApp(config, { logger: false, ...opts });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = built.app.server.address() as { port: number };

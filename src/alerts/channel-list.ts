@@ -7,13 +7,17 @@ import { z, ZodError } from 'zod';
 import { AppError } from '../errors.js';
 import { fieldPath, validationError } from '../validation.js';
 import { ChannelFieldError, CONSOLE, type Channel } from './channel-type.js';
-import { CHANNEL_TYPES, channelType } from './notifiers/registry.js';
+import { CHANNEL_TYPES, channelItemSchema, channelType, KIND_MESSAGE } from './notifiers/registry.js';
 
 /** Channels at most (besides the console). */
 export const MAX_CHANNELS = 50;
 
-const TYPES = CHANNEL_TYPES.map((t) => t.type);
-const kindOf = z.object({ type: z.enum(TYPES, { message: `expected one of ${TYPES.join(', ')}` }) });
+const kindOf = z.object({
+  type: z.enum(
+    CHANNEL_TYPES.map((t) => t.type),
+    { message: KIND_MESSAGE },
+  ),
+});
 
 /** Runs `fn`; its mistakes become the API's 400 at `path` inside `body`. */
 function at<T>(body: unknown, path: PropertyKey[], fn: () => T): T {
@@ -47,18 +51,37 @@ export function parseChannel(
  * {...} }` still works: it sets (or, null or left out, removes) the channels named email
  * and webhook, and leaves the others.
  */
+/** The first version's body: the channels named email and webhook, each an object or null. */
+const legacyChannelsSchema = z.strictObject(
+  { email: z.unknown().optional(), webhook: z.unknown().optional() },
+  { message: 'expected { "channels": [...] }' },
+);
+
+/**
+ * The body of a PUT of the whole list, as the route checks and describes it: the list, or
+ * the first version's `{ email, webhook }`, not both. The shape only; parseChannelList then
+ * merges it with what is stored.
+ */
+export const channelListBodySchema = z
+  .strictObject({
+    channels: z
+      .array(channelItemSchema)
+      .max(MAX_CHANNELS + 1)
+      .optional(),
+    email: z.unknown().optional().describe("The first version's shape: the channel named email (null removes it)"),
+    webhook: z.unknown().optional().describe("The first version's shape: the channel named webhook (null removes it)"),
+  })
+  .superRefine((body, ctx) => {
+    const legacy = (['email', 'webhook'] as const).filter((k) => body[k] !== undefined);
+    if (body.channels !== undefined && legacy.length)
+      ctx.addIssue({ code: 'unrecognized_keys', keys: legacy, path: [], message: 'expected { "channels": [...] }' });
+  });
+
 export function parseChannelList(body: unknown, current: readonly Channel[]): Channel[] {
   const byName = new Map(current.map((c) => [c.name, c]));
   const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
   if (isObject && !('channels' in body)) {
-    const legacy = at(body, [], () =>
-      z
-        .strictObject(
-          { email: z.unknown().optional(), webhook: z.unknown().optional() },
-          { message: 'expected { "channels": [...] }' },
-        )
-        .parse(body),
-    );
+    const legacy = at(body, [], () => legacyChannelsSchema.parse(body));
     const next = current.filter((c) => c.name !== 'email' && c.name !== 'webhook');
     for (const type of ['email', 'webhook'] as const) {
       const given = legacy[type];

@@ -54,7 +54,18 @@ export class ChannelFieldError extends Error {
 
 export const fieldError = (field: string, reason: string) => new ChannelFieldError(field, reason);
 
-export interface ChannelTypeDef<In extends z.ZodType, Stored extends z.ZodType<{ name: string; type: string }>> {
+/** What the API shows of a channel: its name and kind, then its kind's fields (never a secret). */
+export interface ChannelView {
+  name: string;
+  type: string;
+  [field: string]: unknown;
+}
+
+export interface ChannelTypeDef<
+  In extends z.ZodObject,
+  Stored extends z.ZodType<{ name: string; type: string }>,
+  Shown extends z.ZodObject,
+> {
   readonly type: string;
   /** The body the API takes: strict (an unknown key is an error), write-only fields optional. */
   readonly input: In;
@@ -65,8 +76,9 @@ export interface ChannelTypeDef<In extends z.ZodType, Stored extends z.ZodType<{
    * type). Throws fieldError.
    */
   merge(input: z.infer<In>, previous: z.infer<Stored> | undefined): z.infer<Stored>;
-  /** What GET shows: never a secret, only whether one is set; URLs masked. */
-  view(c: z.infer<Stored>, deps: ChannelDeps): Record<string, unknown>;
+  /** What GET shows besides the name and kind: never a secret, only whether one is set; URLs masked. */
+  readonly shown: Shown;
+  view(c: z.infer<Stored>, deps: ChannelDeps): z.infer<Shown>;
   create(c: z.infer<Stored>, deps: ChannelDeps): ChannelNotifier;
   /**
    * Re-send every firing alert this often, for receivers that expire alerts not re-sent
@@ -82,14 +94,16 @@ export interface Channel {
   /** What the file keeps. */
   readonly stored: { name: string; type: string };
   readonly resend: { everyMs: number; resolvedRetentionMs: number } | undefined;
-  view(deps: ChannelDeps): Record<string, unknown>;
+  view(deps: ChannelDeps): ChannelView;
   create(deps: ChannelDeps): ChannelNotifier;
 }
 
 export interface ChannelType {
   readonly type: string;
-  /** The body the API takes for one channel of this kind (for the OpenAPI description). */
-  readonly input: z.ZodType;
+  /** The body the API takes for one channel of this kind: strict, its `type` a literal. */
+  readonly input: z.ZodObject;
+  /** What the API shows of one channel of this kind (for the OpenAPI description). */
+  readonly shown: z.ZodType<ChannelView>;
   /**
    * An API body (already known to be of this type) onto the stored channel of that name.
    * Throws ZodError or fieldError.
@@ -100,9 +114,11 @@ export interface ChannelType {
 }
 
 /** Erases a kind's own config type behind `Channel`, so a registry can list kinds side by side. */
-export function defineChannelType<In extends z.ZodType, Stored extends z.ZodType<{ name: string; type: string }>>(
-  def: ChannelTypeDef<In, Stored>,
-): ChannelType {
+export function defineChannelType<
+  In extends z.ZodObject,
+  Stored extends z.ZodType<{ name: string; type: string }>,
+  Shown extends z.ZodObject,
+>(def: ChannelTypeDef<In, Stored, Shown>): ChannelType {
   const wrap = (c: z.infer<Stored>): Channel => ({
     name: c.name,
     type: def.type,
@@ -114,6 +130,7 @@ export function defineChannelType<In extends z.ZodType, Stored extends z.ZodType
   return {
     type: def.type,
     input: def.input,
+    shown: z.object({ name: z.string(), type: z.literal(def.type), ...def.shown.shape }),
     accept(body, previous) {
       const input = def.input.parse(body);
       const prev = previous && previous.type === def.type ? def.stored.parse(previous.stored) : undefined;

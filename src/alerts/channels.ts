@@ -2,7 +2,7 @@
 // notifier and its own delivery queue. Applying a new list keeps the queue of every
 // channel that did not change (what it holds is still sent) and closes the others (what
 // they held is recorded as not sent, never dropped silently).
-import { CONSOLE, type Channel, type ChannelDeps, type ChannelNotifier } from './channel-type.js';
+import { CONSOLE, type Channel, type ChannelDeps, type ChannelNotifier, type ChannelView } from './channel-type.js';
 import type { ChannelQueue } from './delivery.js';
 import type { Resend } from './notice-policy.js';
 import type { Notification, SendResult } from './notifier.js';
@@ -66,7 +66,7 @@ export class ChannelSet {
   }
 
   /** What GET shows: the console first, then each channel without its secrets. */
-  views(): Array<Record<string, unknown>> {
+  views(): ChannelView[] {
     return [{ name: CONSOLE, type: CONSOLE, builtIn: true }, ...this.configured.map((c) => c.view(this.opts.deps))];
   }
 

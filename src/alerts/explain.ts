@@ -1,21 +1,26 @@
 // "Test rule": replays a rule over the data the Monitor already holds (up to the last
 // hour of checks) and says whether it would be firing now, and why. Pure.
+import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { SERIES_RETENTION_MS, SeriesStore } from '../metrics/series-store.js';
 import { evaluate, type AndStates, type States } from './evaluate.js';
 import type { Rule } from './rule-schema.js';
 
-export interface RuleExplanation {
-  wouldFire: boolean;
-  checksReplayed: number;
-  instances: Array<{
-    labels: Record<string, string>;
-    state: string;
-    value: number | null;
-    breaches: number;
-    reason: string;
-  }>;
-}
+/** "Would it fire now, and why": the answer of the test routes. */
+export const ruleExplanationSchema = z.object({
+  wouldFire: z.boolean(),
+  checksReplayed: z.number().int().describe('Checks of the last hour replayed'),
+  instances: z.array(
+    z.object({
+      labels: z.record(z.string(), z.string()),
+      state: z.enum(['inactive', 'pending', 'firing']),
+      value: z.number().nullable(),
+      breaches: z.number().int(),
+      reason: z.string(),
+    }),
+  ),
+});
+export type RuleExplanation = z.infer<typeof ruleExplanationSchema>;
 
 export function explainRule(rule: Rule, store: SeriesStore, now: number, intervalMs: number): RuleExplanation {
   if (rule.perRequest) {

@@ -11,7 +11,8 @@ import { AppError } from '../errors.js';
 import { siteFromLink, type AlertSite } from './alert-site.js';
 import { alertPayload, type ContextSources, type OcrSampleSource } from './alert-context.js';
 import { channelsFromFile, channelsToFile, parseChannel, parseChannelList } from './channel-list.js';
-import { CONSOLE, type Channel, type ChannelDeps } from './channel-type.js';
+import type { ActiveAlert } from './answers.js';
+import { CONSOLE, type Channel, type ChannelDeps, type ChannelView } from './channel-type.js';
 import { ChannelSet } from './channels.js';
 import { ChannelQueue, type Attempt } from './delivery.js';
 import {
@@ -260,11 +261,11 @@ export class AlertManager {
   // ---- channels ----
 
   /** What the API shows: the console and each channel, never a secret (only whether one is set), URLs masked. */
-  channelsView(): { channels: Array<Record<string, unknown>> } {
+  channelsView(): { channels: ChannelView[] } {
     return { channels: this.channels.views() };
   }
 
-  channelView(name: string): Record<string, unknown> | undefined {
+  channelView(name: string): ChannelView | undefined {
     return this.channels.views().find((v) => v.name === name);
   }
 
@@ -280,7 +281,7 @@ export class AlertManager {
     this.saveChannels(parseChannelList(input, this.channels.list));
   }
 
-  addChannel(input: unknown): Record<string, unknown> {
+  addChannel(input: unknown): ChannelView {
     const name = (input as { name?: unknown } | null)?.name;
     if (name === CONSOLE || (typeof name === 'string' && this.channels.list.some((c) => c.name === name))) {
       throw new AppError(
@@ -295,7 +296,7 @@ export class AlertManager {
   }
 
   /** Replaces one channel (its write-only fields kept when left out); undefined when there is none of that name. */
-  updateChannel(name: string, input: unknown): Record<string, unknown> | undefined {
+  updateChannel(name: string, input: unknown): ChannelView | undefined {
     const current = this.channels.list.find((c) => c.name === name);
     if (!current) return undefined;
     const body = typeof input === 'object' && input !== null && !Array.isArray(input) ? { name, ...input } : input;
@@ -617,13 +618,30 @@ export class AlertManager {
     return true;
   }
 
-  active(): Array<AlertInstance & { ruleName: string; severity: string }> {
-    return [...this.states.values()]
-      .filter((s) => s.state !== 'inactive')
-      .map((s) => {
-        const rule = this.rules.find((r) => r.id === s.ruleId)!;
-        return { ...s, ruleName: rule.name, severity: rule.severity };
+  /** What is pending or firing, as the API shows it (the engine's own bookkeeping left out). */
+  active(): ActiveAlert[] {
+    const out: ActiveAlert[] = [];
+    for (const s of this.states.values()) {
+      if (s.state === 'inactive') continue;
+      const rule = this.rules.find((r) => r.id === s.ruleId)!;
+      out.push({
+        ruleId: s.ruleId,
+        ruleName: rule.name,
+        severity: rule.severity,
+        labels: s.labels,
+        state: s.state,
+        breaches: s.breaches,
+        breachSince: s.breachSince,
+        firingSince: s.firingSince,
+        lastBreachAt: s.lastBreachAt,
+        value: s.value,
+        breachPoints: s.breachPoints,
+        lastNotifiedAt: s.lastNotifiedAt,
+        suppressed: s.suppressed,
+        ...(s.acknowledgedBy === undefined ? {} : { acknowledgedBy: s.acknowledgedBy }),
       });
+    }
+    return out;
   }
 
   historyQuery(q: HistoryQuery): HistoryEntry[] {

@@ -213,13 +213,14 @@ function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
 }
 
 export const ruleInputSchema = z.strictObject(ruleShape).superRefine(checkRule);
-/** A rule as the API answers it (the parsed input, defaults filled in, with its id). */
-export const ruleAnswerSchema = z.object({ id: z.string(), ...ruleShape });
-
+const storedShape = { ...ruleShapeOf(LENIENT), and: z.object(conditionShapeOf(LENIENT)).optional(), id: z.string() };
 /** As the rules file holds a rule: with its id. */
-export const storedRuleSchema = z
-  .object({ ...ruleShapeOf(LENIENT), and: z.object(conditionShapeOf(LENIENT)).optional(), id: z.string() })
-  .superRefine(checkRule);
+export const storedRuleSchema = z.object(storedShape).superRefine(checkRule);
+/**
+ * A rule as the API answers it: the parsed input, defaults filled in, with its id; a rule
+ * saved by an earlier version may lie outside today's limits (outsideRuleLimits says so).
+ */
+export const ruleAnswerSchema = z.object(storedShape);
 
 /**
  * Why a stored rule is outside the limits the API holds rules to today (a rule saved by an

@@ -2,27 +2,33 @@
 // page it returns): `WARN ocr` reads `Low-confidence OCR 489 · Image preproc failed 43`,
 // each entry the clause that narrows the search to it. One pass, one map entry per
 // distinct event, the top kept by bounded insertion: linear in the ring whatever it holds.
-import type { Level, LogLine } from './event-log.js';
+import { z } from 'zod';
+import type { LogLine } from './event-log.js';
+import { levelSchema, type Level } from './level.js';
 import { eventFilter } from './log-search.js';
 
 /** Events named one by one; the rest are counted together as "other". */
 export const SUMMARY_EVENTS = 12;
 
-export interface EventCount {
-  event: string;
-  /** The most severe level among its lines (how the UI colours it). */
-  level: Level;
-  count: number;
-  /** The search clause that narrows to this event (`event="Image preproc failed"`); null if none can. */
-  filter: string | null;
-}
+export const eventCountSchema = z.object({
+  event: z.string(),
+  level: levelSchema.describe('The most severe level among its lines (how the UI colours it)'),
+  count: z.number(),
+  filter: z
+    .string()
+    .nullable()
+    .describe('The search clause that narrows to this event (`event="Image preproc failed"`); null if none can'),
+});
+export type EventCount = z.infer<typeof eventCountSchema>;
 
-export interface LogSummary {
-  /** Most severe first, then most lines; at most SUMMARY_EVENTS. */
-  events: EventCount[];
-  /** Events beyond those, and their lines: the counts add up to the lines matched. */
-  other: { events: number; count: number };
-}
+/** The lines a search matched, by event. */
+export const logSummarySchema = z.object({
+  events: z.array(eventCountSchema).describe(`Most severe first, then most lines; at most ${SUMMARY_EVENTS}`),
+  other: z
+    .object({ events: z.number(), count: z.number() })
+    .describe('Events beyond those, and their lines: the counts add up to the lines matched'),
+});
+export type LogSummary = z.infer<typeof logSummarySchema>;
 
 const SEVERITY: Record<Level, number> = { INFO: 0, WARN: 1, ERROR: 2 };
 

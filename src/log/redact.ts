@@ -1,8 +1,12 @@
 // What may enter the log: secrets are replaced, images are reduced to their size, long
 // text is cut. Applied to every parameter of every line, before pino or the ring.
+import { z } from 'zod';
 
-export type LogValue = string | number | boolean | null;
-export type LogParams = Record<string, LogValue>;
+/** A parameter's value as the log keeps it: other values are written as (cut) JSON text. */
+export const logValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export type LogValue = z.infer<typeof logValueSchema>;
+export const logParamsSchema = z.record(z.string(), logValueSchema);
+export type LogParams = z.infer<typeof logParamsSchema>;
 
 // Names of secrets, whole or as a suffix (monitorToken, UPSTREAM_API_KEY); not words that
 // merely contain "token" (completionTokens).

@@ -4,11 +4,13 @@
 // normal as bad as itself: an incident cannot become "normal". Both sides are rounded as
 // the page prints them before the percentage is taken, so the arrow and the figures beside
 // it always agree. Pure.
+import { z } from 'zod';
 import type { Point } from './ring-series.js';
 import { roundShown } from './shown.js';
 import { healthBy, type Lines } from './thresholds.js';
 
-export type Trend = 'up' | 'down' | 'flat';
+export const trendSchema = z.enum(['up', 'down', 'flat']);
+export type Trend = z.infer<typeof trendSchema>;
 
 /**
  * How a change is measured: the value shown against the `baseline` (mean or median) of the
@@ -16,27 +18,37 @@ export type Trend = 'up' | 'down' | 'flat';
  * `minDelta` in the metric's unit) are flat. A history shorter than the recent window plus
  * one check compares its newest value with its older half.
  */
-export interface TrendRule {
-  recentMs: number;
-  baselineMs: number;
-  flatPercent: number;
-  /** How the baseline window is summed up: its mean (default) or its median. */
-  baseline?: 'mean' | 'median';
-  /** Changes smaller than this, in the metric's unit, are flat too (0.1 % → 0 % is not "↓ 100 %"). */
-  minDelta?: number;
-  /** Once restless minutes are left out, fewer calm minutes than this give no normal. */
-  minCalmMinutes: number;
-}
+export const trendRuleSchema = z.object({
+  recentMs: z.number(),
+  baselineMs: z.number(),
+  flatPercent: z.number(),
+  baseline: z
+    .enum(['mean', 'median'])
+    .optional()
+    .describe('How the baseline window is summed up: its mean (default) or its median'),
+  minDelta: z
+    .number()
+    .optional()
+    .describe('Changes smaller than this, in the metric\'s unit, are flat too (0.1 % → 0 % is not "↓ 100 %")'),
+  minCalmMinutes: z
+    .number()
+    .describe('Once restless minutes are left out, fewer calm minutes than this give no normal'),
+});
+export type TrendRule = z.infer<typeof trendRuleSchema>;
 
-export interface Change {
-  trend: Trend | null;
-  /** Signed percent change of the value shown against the normal shown; null without one (or from 0). */
-  changePercent: number | null;
-  /** The normal the change is measured against, unrounded. */
-  baseline: number | null;
-  /** There is history, but no calm normal in it: "no calm baseline yet". */
-  noCalmBaseline: boolean;
-}
+/** A figure's change against its calm normal. */
+export const changeSchema = z.object({
+  trend: trendSchema.nullable(),
+  changePercent: z
+    .number()
+    .nullable()
+    .describe('Signed percent change of the value shown against the normal shown; null without one (or from 0)'),
+  baseline: z.number().nullable().describe('The normal the change is measured against, unrounded'),
+  noCalmBaseline: z
+    .boolean()
+    .describe('There is history, but no calm normal in it (every minute restless): "no calm baseline yet"'),
+});
+export type Change = z.infer<typeof changeSchema>;
 
 /** [start, end) times, ms. */
 export type Spans = ReadonlyArray<readonly [number, number]>;

@@ -4,6 +4,7 @@
 // not GPU time; given the GPUs' measured busy time, each client's share of it is GPU time
 // that adds up to no more than the GPUs can give. Bounded: at most maxClients clients are
 // tracked; the one seen least recently is forgotten first.
+import { z } from 'zod';
 import { MODULES, type ModuleName } from './model-stats.js';
 
 const MINUTE = 60_000;
@@ -47,34 +48,42 @@ class Series {
   }
 }
 
-export interface ClientSummary {
-  client: string;
-  requests: number;
-  errors: number;
-  /** Seconds its requests spent in inference, added up (requests at the same time each count). */
-  requestSeconds: number;
-  /** Its share of every client's request-seconds in the window, percent. */
-  sharePercent: number;
-  /**
-   * That share of the GPUs' measured busy time in the window (GPU-seconds); null when no GPU
-   * is read. All clients together never pass GPUs × window.
-   */
-  gpuBusySeconds: number | null;
-  modules: Partial<Record<ModuleName, number>>;
-}
+export const clientSummarySchema = z.object({
+  client: z.string(),
+  requests: z.number(),
+  errors: z.number(),
+  requestSeconds: z
+    .number()
+    .describe('Seconds its requests spent in inference, added up (requests at the same time each count)'),
+  sharePercent: z.number().describe("Its share of every client's request-seconds in the window, percent"),
+  gpuBusySeconds: z
+    .number()
+    .nullable()
+    .describe(
+      "That share of the GPUs' measured busy time in the window (GPU-seconds); null when no GPU is read. All clients together never pass GPUs × window",
+    ),
+  modules: z.partialRecord(z.enum(MODULES), z.number()).describe('Its requests by module (modules it used)'),
+});
+export type ClientSummary = z.infer<typeof clientSummarySchema>;
 
-export interface TopClients {
-  /** The minutes counted: whole minutes touching [now − window, now]. */
-  fromMs: number;
-  toMs: number;
-  /** Every client's request-seconds in those minutes. */
-  requestSecondsTotal: number;
-  /** The GPUs' measured busy time in those minutes, when known. */
-  gpuBusySecondsTotal: number | null;
-  byRequestSeconds: ClientSummary[];
-  byRequests: ClientSummary[];
-  byErrors: ClientSummary[];
-}
+export const topClientsSchema = z.object({
+  fromMs: z.number().describe('The minutes counted: whole minutes touching [now − window, now]'),
+  toMs: z.number(),
+  requestSecondsTotal: z.number().describe("Every client's request-seconds in those minutes"),
+  gpuBusySecondsTotal: z.number().nullable().describe("The GPUs' measured busy time in those minutes, when known"),
+  byRequestSeconds: z.array(clientSummarySchema),
+  byRequests: z.array(clientSummarySchema),
+  byErrors: z.array(clientSummarySchema),
+});
+export type TopClients = z.infer<typeof topClientsSchema>;
+
+/** Each module's model requests over a window, and its share of them (null: no request at all). */
+const moduleShare = z.object({ requests: z.number(), sharePercent: z.number().nullable() });
+// An object with one key per module (not a record keyed by an enum, which OpenAPI 3.0 cannot name).
+export const moduleSharesSchema = z.object(
+  Object.fromEntries(MODULES.map((m) => [m, moduleShare])) as Record<(typeof MODULES)[number], typeof moduleShare>,
+);
+export type ModuleShares = z.infer<typeof moduleSharesSchema>;
 
 /** How stale a client's place in the recency order may get before it is moved to the front. */
 const RECENCY_RESOLUTION_MS = 1_000;
@@ -167,12 +176,12 @@ export class ClientStats {
   }
 
   /** Each module's share of model requests over the window, in percent. */
-  moduleShares(now: number, windowMs: number): Record<ModuleName, { requests: number; sharePercent: number | null }> {
+  moduleShares(now: number, windowMs: number): ModuleShares {
     const counts = MODULES.map((m) => [m, this.modules.get(m)!.sum(now, windowMs).requests] as const);
     const total = counts.reduce((a, [, n]) => a + n, 0);
     return Object.fromEntries(
       counts.map(([m, n]) => [m, { requests: n, sharePercent: total ? (n / total) * 100 : null }]),
-    ) as Record<ModuleName, { requests: number; sharePercent: number | null }>;
+    ) as ModuleShares;
   }
 
   get size(): number {

@@ -3,13 +3,21 @@
 // (MODEL_BASELINE), its age when no request has fed it lately, and a 5-minute sparkline;
 // the stage means over the same requests, adding up to the total. A pure function of
 // (store, now, lines, restless minutes), answered in one request per refresh.
+import { z } from 'zod';
 import { metricDef } from './catalogue.js';
-import type { Health } from './catalogue.js';
-import { changeAgainstNormal, NO_CHANGE, spansOf, type Spans, type Trend, type TrendRule } from './change.js';
-import type { StageBreakdown } from './model-stats.js';
+import {
+  changeAgainstNormal,
+  changeSchema,
+  NO_CHANGE,
+  spansOf,
+  trendRuleSchema,
+  type Spans,
+  type TrendRule,
+} from './change.js';
+import { stageBreakdownSchema, type StageBreakdown } from './model-stats.js';
 import type { Labels, SeriesStore } from './series-store.js';
-import { sparkOf, type Spark } from './snapshot.js';
-import { healthBy, linesFor, type Lines, type LinesOf } from './thresholds.js';
+import { cardStatusSchema, sparkOf, sparkSchema } from './snapshot.js';
+import { healthBy, linesFor, linesSchema, type LinesOf } from './thresholds.js';
 
 /**
  * "Normal" for a model figure: the median of the calm minutes of the hour before the last
@@ -23,8 +31,9 @@ export const MODEL_BASELINE: TrendRule = {
   minCalmMinutes: 3,
 };
 
-export type ModelModule = 'ocr' | 'gui' | 'video' | 'chat';
-export const MODEL_MODULES: readonly ModelModule[] = ['ocr', 'gui', 'video', 'chat'];
+export const modelModuleSchema = z.enum(['ocr', 'gui', 'video', 'chat']);
+export type ModelModule = z.infer<typeof modelModuleSchema>;
+export const MODEL_MODULES: readonly ModelModule[] = modelModuleSchema.options;
 /** The model-layer label of each module (chat is the `vlm` module). */
 const LAYER_MODULE: Record<ModelModule, string> = { ocr: 'ocr', gui: 'gui', video: 'video', chat: 'vlm' };
 
@@ -62,48 +71,48 @@ const FIGURES: Record<ModelModule, Figure[]> = {
   ],
 };
 
-export interface ModelCard {
-  metric: string;
-  labels: Labels;
-  unit: string;
-  help: string;
-  /** The newest value, even when stale (then `stale` and `ageMs` say how old). */
-  value: number | null;
-  status: Health | 'unavailable';
-  at: number | null;
-  ageMs: number | null;
-  /** No point at the last check: no request fed it within its window. */
-  stale: boolean;
-  trend: Trend | null;
-  /** Signed percent change of the value shown against the normal shown. */
-  changePercent: number | null;
-  /** The calm normal the change is measured against. */
-  baseline: number | null;
-  /** History enough, but no calm normal in it: "no calm baseline yet". */
-  noCalmBaseline: boolean;
-  /** Its warning and critical lines, each with the rule that set it (null: the default). */
-  lines: Lines | null;
-  spark: Spark;
-}
+export const modelCardSchema = z.object({
+  metric: z.string(),
+  labels: z.record(z.string(), z.string()),
+  unit: z.string(),
+  help: z.string(),
+  value: z.number().nullable().describe('The newest value, even when stale (then `stale` and `ageMs` say how old)'),
+  status: cardStatusSchema,
+  at: z.number().nullable(),
+  ageMs: z.number().nullable(),
+  stale: z.boolean().describe('No point at the last check: no request fed it within its window'),
+  ...changeSchema.shape,
+  changePercent: z.number().nullable().describe('Signed percent change of the value shown against the normal shown'),
+  baseline: z.number().nullable().describe('The calm normal the change is measured against'),
+  lines: linesSchema
+    .nullable()
+    .describe('Its warning and critical lines, each with the rule that set it (null: the default)'),
+  spark: sparkSchema,
+});
+export type ModelCard = z.infer<typeof modelCardSchema>;
 
-export interface ModuleView {
-  module: ModelModule;
-  /** The model-layer label (`vlm` for chat). */
-  layerModule: string;
-  cards: ModelCard[];
-  /** Stage means over the requests that ended in the window (they add up); null: none did. */
-  stages: StageBreakdown | null;
-  /** Model requests not answered, per minute, by error code (the last check). */
-  errorsByCode: Record<string, number>;
-  sharePercent: number | null;
-}
+export const moduleViewSchema = z.object({
+  module: modelModuleSchema,
+  layerModule: z.string().describe('The model-layer label (`vlm` for chat)'),
+  cards: z.array(modelCardSchema),
+  stages: stageBreakdownSchema
+    .nullable()
+    .describe('Stage means over the requests that ended in the window (they add up); null: none did'),
+  errorsByCode: z
+    .record(z.string(), z.number())
+    .describe('Model requests not answered, per minute, by error code (the last check)'),
+  sharePercent: z.number().nullable(),
+});
+export type ModuleView = z.infer<typeof moduleViewSchema>;
 
-export interface ModelSnapshot {
-  at: number;
-  windowMs: number;
-  baselineRule: TrendRule;
-  modules: ModuleView[];
-}
+/** The Model Metrics view: per-module cards and stage means. */
+export const modelSnapshotSchema = z.object({
+  at: z.number(),
+  windowMs: z.number(),
+  baselineRule: trendRuleSchema,
+  modules: z.array(moduleViewSchema),
+});
+export type ModelSnapshot = z.infer<typeof modelSnapshotSchema>;
 
 interface ModelInput {
   store: SeriesStore;

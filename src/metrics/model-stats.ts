@@ -2,6 +2,7 @@
 // confidence and failures, GUI step outcomes, video speed, input tokens, preprocessing
 // failures and degraded images, failures by error code. Every number is a sliding window
 // of the same 5-second slots as the service layer.
+import { z } from 'zod';
 import { SlidingWindow } from './sliding-window.js';
 import { ModelTotals } from './model-totals.js';
 import { SlotSums } from './slot-sums.js';
@@ -28,16 +29,15 @@ export interface StageRecorder {
 }
 
 /** Where a request's stages went, as means over the same requests (they add up to `total`). */
-export interface StageBreakdown {
-  /** Requests that ended in the window: every mean is over these. */
-  requests: number;
-  preprocess: number;
-  inference: number;
-  postprocess: number;
-  /** The rest of the total: waiting for an upload slot, validation, writing the answer. */
-  other: number;
-  total: number;
-}
+export const stageBreakdownSchema = z.object({
+  requests: z.number().describe('Requests that ended in the window: every mean is over these'),
+  preprocess: z.number(),
+  inference: z.number(),
+  postprocess: z.number(),
+  other: z.number().describe('The rest of the total: waiting for an upload slot, validation, writing the answer'),
+  total: z.number(),
+});
+export type StageBreakdown = z.infer<typeof stageBreakdownSchema>;
 
 /**
  * Every request's stages, recorded together as it ends, a stage it never reached (a request

@@ -1,5 +1,12 @@
 // A fixed-size ring of (time, value) points: one per check, oldest overwritten first,
 // so a series never grows however long the server runs.
+import { z } from 'zod';
+
+/**
+ * A point as answers carry it: [time ms, value]. Typed as a pair; described as two numbers
+ * (OpenAPI 3.0 has no tuples: a tuple's `anyOf` of two equal schemas says nothing more).
+ */
+export const pointPair = z.tuple([z.number(), z.number()]).meta({ items: { type: 'number' } });
 
 export interface Point {
   t: number; // ms since epoch

@@ -2,86 +2,101 @@
 // function of (store, now, the rules' lines, when alerts were restless). Each card carries
 // its value, its lines and the colour they give, the change against its calm normal
 // (change.ts) and the last 5 minutes as a sparkline.
-import { healthOf, metricDef, type Health, type Thresholds } from './catalogue.js';
+import { z } from 'zod';
+import { pointPair, type Point } from './ring-series.js';
+import { healthOf, metricDef, type Thresholds } from './catalogue.js';
 import {
   changeAgainstNormal,
+  changeSchema,
   NO_CHANGE,
   spansOf,
+  trendRuleSchema,
+  trendSchema,
   type Change,
   type Spans,
-  type Trend,
   type TrendRule,
 } from './change.js';
-import type { Point } from './ring-series.js';
 import { staleBefore, type Labels, type SeriesStore } from './series-store.js';
 import { ALL_MODEL_ENDPOINTS } from './service-collector.js';
-import { healthBy, linesFor, type Lines, type LinesOf } from './thresholds.js';
+import { healthBy, linesFor, linesSchema, type Lines, type LinesOf } from './thresholds.js';
 
 export type { Trend, TrendRule } from './change.js';
 
 /** [time ms, value] pairs, oldest first. */
-export type Spark = Array<[number, number]>;
+export const sparkSchema = z.array(pointPair).describe('[time ms, value] pairs, oldest first');
+export type Spark = z.infer<typeof sparkSchema>;
 
-export interface Card {
-  id: 'gpu_memory' | 'gpu_utilization' | 'latency' | 'rps' | 'connections' | 'error_rate';
-  metric: string;
-  labels: Labels;
-  value: number | null;
-  unit: string;
-  status: Health | 'unavailable';
-  /** The lines of the card's own figure, each with the rule that set it (null: the default). */
-  lines: Lines | null;
-  /** The figure beside the value that can colour the card too (the latency's P95, the 5xx share), with its lines. */
-  beside?: { metric: string; value: number | null; lines: Lines | null };
-  /**
-   * When the figure beside the value set the card's colour: that figure, its value and its
-   * lines. The change shown is then that figure's.
-   */
-  statusBy?: { metric: string; value: number; lines: Lines | null };
-  /** The figure whose change `trend` and `changePercent` are: `metric`, or statusBy's. */
-  trendMetric: string;
-  trend: Trend | null;
-  /** Signed percent change of the value shown against the normal shown; null without one (or from 0). */
-  changePercent: number | null;
-  /** The calm normal the change is measured against. */
-  baseline: number | null;
-  /** History enough, but no calm normal in it (every minute restless): the card says so. */
-  noCalmBaseline: boolean;
-  /** Why there is no value (no GPU, no traffic yet). */
-  reason?: string;
-  /** Time of the point shown. */
-  at?: number;
-  /** Extra numbers for the card's detail (e.g. each GPU, P95/P99). */
-  detail?: Record<string, number | string | null>;
-  /** The last 5 minutes of the card's series. */
-  spark: Spark;
-  /** More lines for the hover chart (the latency card's P95 and P99). */
-  sparks?: Record<string, Spark>;
-}
+/** A card's or a host item's colour: its health, or unavailable (no value). */
+export const cardStatusSchema = z.enum(['ok', 'warn', 'crit', 'unavailable']);
 
-export interface HostItem {
-  id: 'cpu' | 'memory' | 'io_wait' | 'load' | 'event_loop';
-  metric: string;
-  value: number | null;
-  unit: string;
-  status: Health | 'unavailable';
-  trend: Trend | null;
-  changePercent: number | null;
-  detail?: Record<string, number | null>;
-  /** The last 5 minutes, for the hover chart. */
-  spark: Spark;
-}
+const labelsSchema = z.record(z.string(), z.string());
 
-export interface Snapshot {
-  at: number;
-  intervalMs: number;
-  windowMs: number;
-  simulated: boolean;
-  /** How trends are measured, so the UI can say it. */
-  trendRule: TrendRule;
-  cards: Card[];
-  host: HostItem[];
-}
+export const cardSchema = z.object({
+  id: z.enum(['gpu_memory', 'gpu_utilization', 'latency', 'rps', 'connections', 'error_rate']),
+  metric: z.string(),
+  labels: labelsSchema,
+  value: z.number().nullable(),
+  unit: z.string(),
+  status: cardStatusSchema,
+  lines: linesSchema
+    .nullable()
+    .describe("The lines of the card's own figure, each with the rule that set it (null: the default)"),
+  beside: z
+    .object({ metric: z.string(), value: z.number().nullable(), lines: linesSchema.nullable() })
+    .optional()
+    .describe(
+      "The figure beside the value that can colour the card too (the latency's P95, the 5xx share), with its lines",
+    ),
+  statusBy: z
+    .object({ metric: z.string(), value: z.number(), lines: linesSchema.nullable() })
+    .optional()
+    .describe(
+      "When the figure beside the value set the card's colour: that figure, its value and its lines. The change shown is then that figure's",
+    ),
+  trendMetric: z.string().describe("The figure whose change `trend` and `changePercent` are: `metric`, or statusBy's"),
+  ...changeSchema.shape,
+  baseline: z.number().nullable().describe('The calm normal the change is measured against'),
+  noCalmBaseline: z
+    .boolean()
+    .describe('History enough, but no calm normal in it (every minute restless): the card says so'),
+  reason: z.string().optional().describe('Why there is no value (no GPU, no traffic yet)'),
+  at: z.number().optional().describe('Time of the point shown'),
+  detail: z
+    .record(z.string(), z.union([z.number(), z.string(), z.null()]))
+    .optional()
+    .describe("Extra numbers for the card's detail (e.g. each GPU, P95/P99)"),
+  spark: sparkSchema.describe("The last 5 minutes of the card's series"),
+  sparks: z
+    .record(z.string(), sparkSchema)
+    .optional()
+    .describe("More lines for the hover chart (the latency card's P95 and P99)"),
+});
+export type Card = z.infer<typeof cardSchema>;
+
+export const hostItemSchema = z.object({
+  id: z.enum(['cpu', 'memory', 'io_wait', 'load', 'event_loop']),
+  metric: z.string(),
+  value: z.number().nullable(),
+  unit: z.string(),
+  status: cardStatusSchema,
+  trend: trendSchema.nullable(),
+  changePercent: z.number().nullable(),
+  detail: z.record(z.string(), z.number().nullable()).optional(),
+  spark: sparkSchema.describe('The last 5 minutes, for the hover chart'),
+});
+export type HostItem = z.infer<typeof hostItemSchema>;
+
+/** The six Monitor cards and the host strip (GET /api/monitor/snapshot, and the stream's snapshot). */
+export const snapshotSchema = z.object({
+  at: z.number(),
+  intervalMs: z.number(),
+  windowMs: z.number(),
+  simulated: z.boolean(),
+  trendRule: trendRuleSchema.describe('How trends are measured, so the UI can say it'),
+  cards: z.array(cardSchema),
+  host: z.array(hostItemSchema),
+});
+export type Snapshot = z.infer<typeof snapshotSchema>;
 
 export interface GpuStatus {
   available: boolean;

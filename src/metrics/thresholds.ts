@@ -3,6 +3,7 @@
 // line, so the Overview card, the Model Metrics card, the rule and the log's WARN agree.
 // Pure; the rules are read through WatchingRule, which alerts/rule-schema.ts's Rule fits
 // (metrics never import alerts).
+import { z } from 'zod';
 import { metricDef, pastLine, type Comparison, type Health, type Thresholds } from './catalogue.js';
 import type { Labels } from './series-store.js';
 
@@ -24,18 +25,27 @@ export interface WatchingRule extends WatchCondition {
   and?: WatchCondition | undefined;
 }
 
-export interface Line {
-  op: Comparison;
-  value: number;
-  /** The rule that set it; null: the default (the catalogue's, or the configured one). */
-  rule: { id: string; name: string } | null;
-}
+/** The comparisons a line may make (catalogue.ts's Comparison). */
+const COMPARISONS = ['>', '>=', '<', '<='] as const satisfies readonly Comparison[];
 
-export interface Lines {
-  direction: 'above' | 'below';
-  warn: Line | null;
-  crit: Line | null;
-}
+/** One line a value is coloured by. */
+export const lineSchema = z.object({
+  op: z.enum(COMPARISONS).describe("'>=' puts a value that reaches the line past it, '>' only one beyond it"),
+  value: z.number(),
+  rule: z
+    .object({ id: z.string(), name: z.string() })
+    .nullable()
+    .describe("The rule that set it; null: the default (the catalogue's, or the configured one)"),
+});
+export type Line = z.infer<typeof lineSchema>;
+
+/** A figure's warning and critical lines (a line may be absent: null). */
+export const linesSchema = z.object({
+  direction: z.enum(['above', 'below']).describe("'above': higher is worse; 'below': lower is worse"),
+  warn: lineSchema.nullable(),
+  crit: lineSchema.nullable(),
+});
+export type Lines = z.infer<typeof linesSchema>;
 
 /** The lines of a metric's series, as buildSnapshot and buildModelSnapshot ask for them. */
 export type LinesOf = (metric: string, labels: Labels) => Lines | null;

@@ -56,7 +56,7 @@ const FAILURE_EVENTS: Partial<Record<string, string>> = {
   UPSTREAM_UNREACHABLE: 'Model server unreachable',
   UPSTREAM_STREAM_CUT: 'Model server cut the stream',
   UPSTREAM_ERROR: 'Model server error',
-  UPSTREAM_BAD_RESPONSE: 'Model server answered badly',
+  UPSTREAM_BAD_ANSWER: 'Model server answered badly',
   UPSTREAM_NOT_CONFIGURED: 'No model server configured',
   INTERNAL: 'Internal error',
 };

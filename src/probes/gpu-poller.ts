@@ -2,14 +2,19 @@
 // turns every failure into a state a user can see (no driver, library not found, no
 // permission, GPU lost) with re-initialisation and backoff. It never throws.
 import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
 import { cString, loadNvml, NVML, NvmlLoadError, type NvmlFunctions } from './nvml-binding.js';
 import { GpuLostError, NvmlDevice, type GpuReading } from './nvml-device.js';
-import type { ProcessRecord, UtilSample } from './nvml-records.js';
-import { readProcessInfo, type ProcessDetails } from './proc-info.js';
+import { processRecordSchema, type UtilSample } from './nvml-records.js';
+import { processDetailsSchema, readProcessInfo } from './proc-info.js';
 
-export interface GpuProcess extends ProcessRecord, ProcessDetails {
-  gpu: number;
-}
+/** A process holding GPU memory, and who it is (where /proc shows it). */
+export const gpuProcessSchema = z.object({
+  gpu: z.number(),
+  ...processRecordSchema.shape,
+  ...processDetailsSchema.shape,
+});
+export type GpuProcess = z.infer<typeof gpuProcessSchema>;
 
 export interface GpuPollResult {
   available: boolean;

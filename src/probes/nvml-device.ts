@@ -1,5 +1,6 @@
 // Reads one GPU through the bound NVML functions. A field the board does not support is
 // absent (never 0); any other failure is kept as a readable message; a lost GPU throws.
+import { z } from 'zod';
 import {
   callAsync,
   CLOCK_MEM,
@@ -18,6 +19,7 @@ import {
 import {
   chooseStride,
   decodeSamples,
+  sampleSummarySchema,
   summarizeSamples,
   type ProcessRecord,
   type ProcessStride,
@@ -39,31 +41,36 @@ export class NvmlCallError extends Error {
 
 export class GpuLostError extends NvmlCallError {}
 
-export interface GpuReading {
-  index: number;
-  name?: string;
-  uuid?: string;
-  memoryUsedMiB?: number;
-  memoryTotalMiB?: number;
-  memoryReservedMiB?: number;
-  memoryUtilizationPercent?: number;
-  /** Which call gave the memory numbers: v2 matches nvidia-smi, v1 counts reserved as used. */
-  memoryApi?: 'v2' | 'v1';
-  utilizationPercent?: number;
-  memoryBandwidthUtilizationPercent?: number;
-  temperatureCelsius?: number;
-  powerWatts?: number;
-  powerLimitWatts?: number;
-  smClockMHz?: number;
-  memoryClockMHz?: number;
-  fanPercent?: number;
-  eccUncorrectedVolatile?: number;
-  pcieTxKiBps?: number;
-  pcieRxKiBps?: number;
-  samples?: SampleSummary;
-  /** Calls that failed for a reason other than "not supported". */
-  errors: Record<string, string>;
-}
+/** One GPU at one check; a field the board does not support is absent (never 0). */
+export const gpuReadingSchema = z.object({
+  index: z.number().describe("NVML's index of the GPU"),
+  name: z.string().optional(),
+  uuid: z.string().optional(),
+  memoryUsedMiB: z.number().optional(),
+  memoryTotalMiB: z.number().optional(),
+  memoryReservedMiB: z.number().optional(),
+  memoryUtilizationPercent: z.number().optional(),
+  memoryApi: z
+    .enum(['v2', 'v1'])
+    .optional()
+    .describe('Which call gave the memory numbers: v2 matches nvidia-smi, v1 counts reserved as used'),
+  utilizationPercent: z.number().optional(),
+  memoryBandwidthUtilizationPercent: z.number().optional(),
+  temperatureCelsius: z.number().optional(),
+  powerWatts: z.number().optional(),
+  powerLimitWatts: z.number().optional(),
+  smClockMHz: z.number().optional(),
+  memoryClockMHz: z.number().optional(),
+  fanPercent: z.number().optional(),
+  eccUncorrectedVolatile: z.number().optional(),
+  pcieTxKiBps: z.number().optional(),
+  pcieRxKiBps: z.number().optional(),
+  samples: sampleSummarySchema.optional(),
+  errors: z
+    .record(z.string(), z.string())
+    .describe('Calls that failed for a reason other than "not supported", by call'),
+});
+export type GpuReading = z.infer<typeof gpuReadingSchema>;
 
 export class NvmlDevice {
   private lastSampleTs = 0;

@@ -1,5 +1,6 @@
 // Pure decoding of NVML's buffers: utilisation samples and running-process records.
 // Kept apart from the binding so tests can feed them bytes directly.
+import { z } from 'zod';
 import { SAMPLE_BYTES } from './nvml-binding.js';
 
 export interface UtilSample {
@@ -18,16 +19,16 @@ export function decodeSamples(buf: Buffer, count: number): UtilSample[] {
   return out;
 }
 
-export interface SampleSummary {
-  count: number;
-  peakPercent: number;
-  meanPercent: number;
-  /** Seconds the samples spent at or above `thresholdPercent`. */
-  secondsAbove: number;
-  thresholdPercent: number;
-  /** Newest timestamp seen: the cursor for the next call. */
-  lastTs: number;
-}
+/** NVML's utilisation samples since the previous check, summed up. */
+export const sampleSummarySchema = z.object({
+  count: z.number(),
+  peakPercent: z.number(),
+  meanPercent: z.number(),
+  secondsAbove: z.number().describe('Seconds the samples spent at or above `thresholdPercent`'),
+  thresholdPercent: z.number(),
+  lastTs: z.number().describe("Newest timestamp seen (µs, NVML's CPU clock): the cursor for the next call"),
+});
+export type SampleSummary = z.infer<typeof sampleSummarySchema>;
 
 /**
  * Peak, mean and time above a threshold of the samples since the previous check. Each
@@ -67,11 +68,14 @@ export function summarizeSamples(
   };
 }
 
-export interface ProcessRecord {
-  pid: number;
-  /** null when NVML cannot tell (NVML_VALUE_NOT_AVAILABLE, e.g. on Windows WDDM). */
-  usedMemoryBytes: number | null;
-}
+export const processRecordSchema = z.object({
+  pid: z.number(),
+  usedMemoryBytes: z
+    .number()
+    .nullable()
+    .describe('null when NVML cannot tell (NVML_VALUE_NOT_AVAILABLE, e.g. on Windows WDDM)'),
+});
+export type ProcessRecord = z.infer<typeof processRecordSchema>;
 
 /** Layouts of nvmlProcessInfo records the driver may write for the _v3 call. */
 export const PROCESS_STRIDES = [24, 32] as const;

@@ -1,11 +1,14 @@
 // Who a GPU process is: its command line and user, from /proc (Linux only). A process
 // in another PID namespace (the usual case inside a container) is simply not described.
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 
-export interface ProcessDetails {
-  command?: string;
-  user?: string;
-}
+/** Who a process is, where /proc shows it (absent keys: not visible from here). */
+export const processDetailsSchema = z.object({
+  command: z.string().optional().describe('Its command line, cut at 200 characters'),
+  user: z.string().optional().describe('Its user name, or "uid N"'),
+});
+export type ProcessDetails = z.infer<typeof processDetailsSchema>;
 
 const MAX_COMMAND = 200;
 let users: Map<number, string> | undefined;

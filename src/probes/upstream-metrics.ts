@@ -7,35 +7,40 @@
 // SGLang's ranks (`tp_rank`, `dp_rank`). Each keeps its own figures; the summary never adds
 // up shares: two engines at 40 % and 60 % KV-cache are "60 %, the fullest of 2", not 100 %.
 import { request } from 'undici';
+import { z } from 'zod';
 import { readLimited } from '../read-limited.js';
 import { parsePrometheusText, seriesOf, type Sample } from './prometheus-text.js';
 
 /** An engine's page is tens of KiB (vLLM with 8 ranks: ~1 MiB); a page past this is not one. */
 const MAX_METRICS_BYTES = 8 * 1024 * 1024;
 
-export interface EngineGauges {
-  requestsRunning?: number;
-  requestsWaiting?: number;
-  kvCacheUsagePercent?: number;
-  prefixCacheHitRatePercent?: number;
-  mmCacheHitRatePercent?: number;
-  preemptions?: number;
-}
+export const engineGaugesSchema = z.object({
+  requestsRunning: z.number().optional(),
+  requestsWaiting: z.number().optional(),
+  kvCacheUsagePercent: z.number().optional(),
+  prefixCacheHitRatePercent: z.number().optional(),
+  mmCacheHitRatePercent: z.number().optional(),
+  preemptions: z.number().optional().describe('Preemptions since the previous check'),
+});
+export type EngineGauges = z.infer<typeof engineGaugesSchema>;
 
-export interface EngineInstance extends EngineGauges {
-  /** The engine's label value in the Monitor's series (`engine`): "0", "1", or "tp_rank=1". */
-  id: string;
-}
+export const engineInstanceSchema = engineGaugesSchema.extend({
+  id: z.string().describe('The engine\'s label value in the Monitor\'s series (`engine`): "0", "1", or "tp_rank=1"'),
+});
+export type EngineInstance = z.infer<typeof engineInstanceSchema>;
 
-export interface EngineReading extends EngineGauges {
-  available: boolean;
-  reason?: string;
-  engine?: 'vllm' | 'sglang' | 'unknown';
-  /** Each engine or rank on its own; the top-level figures combine them as `combined` says. */
-  engines?: EngineInstance[];
-  /** How the top-level figures were made when there are several engines. */
-  combined?: string;
-}
+/** The model server's own gauges at the last check (GET /api/monitor/engine). */
+export const engineReadingSchema = engineGaugesSchema.extend({
+  available: z.boolean(),
+  reason: z.string().optional(),
+  engine: z.enum(['vllm', 'sglang', 'unknown']).optional(),
+  engines: z
+    .array(engineInstanceSchema)
+    .optional()
+    .describe('Each engine or rank on its own; the top-level figures combine them as `combined` says'),
+  combined: z.string().optional().describe('How the top-level figures were made when there are several engines'),
+});
+export type EngineReading = z.infer<typeof engineReadingSchema>;
 
 interface Counters {
   prefixHits?: number;
@@ -97,6 +102,8 @@ export function readEngine(
   const byEngine = new Map<string, Partial<Record<keyof typeof NAMES, number>>>();
   for (const key of Object.keys(NAMES) as Array<keyof typeof NAMES>) {
     for (const s of seriesOf(samples, ...NAMES[key])) {
+      // An engine's +Inf or -Inf gauge is no reading (JSON would write it as null).
+      if (!Number.isFinite(s.value)) continue;
       const id = engineId(s.labels);
       const e = byEngine.get(id) ?? {};
       e[key] = (e[key] ?? 0) + s.value; // one engine's series of one name (e.g. per model) add up

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CONSOLE } from '../alerts/channel-type.js';
 import { CHANNEL_TYPES } from '../alerts/notifiers/registry.js';
+import { MESSAGE_STYLES, ROBOT_FORMATS } from '../alerts/notifiers/chat-robots.js';
 import { WEBHOOK_FORMATS } from '../alerts/notifiers/webhook-formats.js';
 import { NO_DATA, OPS, PER_REQUEST_METRIC, RULE_DEFAULTS, SAMPLE_METRIC, SEVERITIES } from '../alerts/rule-schema.js';
 import { LEVELS, LOG_MODULES } from '../log/event-log.js';
@@ -60,6 +61,14 @@ export const catalogueResponse = z.object({
     builtIn: z.array(z.string()).describe('channels that are always there and cannot be configured'),
     types: z.array(z.string()).describe('the kinds of channel that can be added (type)'),
     webhookFormats: names(WEBHOOK_FORMATS, "a webhook channel's body formats (format)"),
+    robotFormats: names(
+      ROBOT_FORMATS,
+      'the formats that are chat robots: they take a message style and sign their own way',
+    ),
+    messageStyles: names(
+      MESSAGE_STYLES,
+      "a chat robot's message styles (style): rich (markdown, a card or blocks) or text",
+    ),
   }),
   modules: names(MODULES, 'the model-layer label module'),
   stages: names(STAGES, 'the model-layer label stage'),
@@ -84,7 +93,13 @@ export const CATALOGUE: CatalogueResponse = {
     perRequestMetric: PER_REQUEST_METRIC,
     defaults: { ...RULE_DEFAULTS, channels: [...RULE_DEFAULTS.channels] },
   },
-  channels: { builtIn: [CONSOLE], types: CHANNEL_TYPES.map((t) => t.type), webhookFormats: [...WEBHOOK_FORMATS] },
+  channels: {
+    builtIn: [CONSOLE],
+    types: CHANNEL_TYPES.map((t) => t.type),
+    webhookFormats: [...WEBHOOK_FORMATS],
+    robotFormats: [...ROBOT_FORMATS],
+    messageStyles: [...MESSAGE_STYLES],
+  },
   modules: [...MODULES],
   stages: [...STAGES],
   modelView: { modules: [...MODEL_MODULES] },

@@ -1,6 +1,7 @@
 // The OpenAI chat-completions request as we accept it. Unknown top-level fields pass
 // through to the upstream untouched (engines add their own, e.g. top_k, min_p).
 import { z } from 'zod';
+import { relayed } from '../route-schema.js';
 
 const imageUrl = z.union([
   z.string().min(1),
@@ -43,3 +44,35 @@ export const chatRequestSchema = z.looseObject({
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+/** A chat completion as OpenAI's clients read it; the model server's own fields pass too. */
+export const chatCompletionSchema = z.looseObject({
+  id: z.string(),
+  object: z.string(),
+  created: z.number(),
+  model: z.string(),
+  choices: z.array(
+    z.looseObject({
+      index: z.number(),
+      message: z.looseObject({ role: z.string(), content: z.string().nullable() }),
+      finish_reason: z.string().nullable(),
+    }),
+  ),
+  usage: z
+    .looseObject({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() })
+    .optional(),
+});
+
+/** What POST /v1/chat/completions answers: the completion, or with `stream: true` its events. */
+export const chatAnswer = {
+  content: {
+    'application/json': { schema: relayed(chatCompletionSchema) },
+    'text/event-stream': {
+      schema: relayed(
+        z
+          .string()
+          .describe('Server-sent events: data: {chat.completion.chunk}, one per token or so, then data: [DONE]'),
+      ),
+    },
+  },
+};

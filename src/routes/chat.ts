@@ -7,8 +7,8 @@ import { AppError } from '../errors.js';
 import type { ChatStats } from '../metrics/service-stats.js';
 import { SseTap } from '../upstream/sse.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { parseOrThrow } from '../validation.js';
-import { chatRequestSchema } from './chat-schema.js';
+import type { ZodApp } from '../route-schema.js';
+import { chatAnswer, chatRequestSchema } from './chat-schema.js';
 import { modelRequestOf } from './model-request-hook.js';
 
 export interface ChatRouteOptions {
@@ -19,13 +19,24 @@ export interface ChatRouteOptions {
   clock: () => number;
 }
 
-export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): Promise<void> {
+const chatRoute = {
+  config: { monitorGroup: 'model', module: 'vlm' },
+  schema: {
+    tags: ['OpenAI'],
+    summary: 'Chat about images (OpenAI-compatible); stream: true relays the SSE stream',
+    body: chatRequestSchema,
+    response: { 200: chatAnswer },
+  },
+} as const;
+
+export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions): Promise<void> {
+  const app: ZodApp = root.withTypeProvider();
   const { upstream, chatStats, clock } = opts;
 
-  app.post('/v1/chat/completions', { config: { monitorGroup: 'model', module: 'vlm' } }, async (request, reply) => {
+  app.post('/v1/chat/completions', chatRoute, async (request, reply) => {
     const mr = modelRequestOf(request);
     const { body, payload } = await mr.timer.run('preprocess', () => {
-      const body = parseOrThrow(chatRequestSchema, request.body);
+      const body = request.body;
       const payload: Record<string, unknown> = { ...body };
       if (!body.model && opts.defaultModel) payload.model = opts.defaultModel;
       // Ask for usage so token counts are known; the extra chunk is removed again below
@@ -67,7 +78,9 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
           completion_tokens: usage?.completionTokens ?? null,
         }),
       });
-      return reply.code(res.statusCode).header('content-type', contentType).send(text);
+      // The model server's status, whatever it is (reply.code() takes only the statuses declared).
+      reply.statusCode = res.statusCode;
+      return reply.header('content-type', contentType).send(text);
     }
 
     let firstTokenAt = -1;
@@ -126,8 +139,8 @@ export async function chatRoutes(app: FastifyInstance, opts: ChatRouteOptions): 
         mr.fail(new AppError('CLIENT_CLOSED', 'The client closed the stream before its answer was complete'));
     });
     res.body.pipe(tap);
+    reply.statusCode = res.statusCode;
     return reply
-      .code(res.statusCode)
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-cache')
       .header('x-accel-buffering', 'no')

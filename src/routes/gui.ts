@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { GUI_ACTIONS, GUI_SYSTEM_PROMPT, parseGuiAction } from '../pipeline/gui-action.js';
 import { stageTimesSchema } from '../pipeline/stages.js';
-import { parseOrThrow } from '../validation.js';
+import type { ZodApp } from '../route-schema.js';
 import { clientId } from './client-id.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
@@ -80,12 +80,22 @@ class StepBook {
   }
 }
 
-export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
+export async function guiRoutes(root: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
+  const app: ZodApp = root.withTypeProvider();
   const { upstream, log, clock } = opts;
   const stats = opts.modelStats;
   const book = new StepBook();
 
-  app.post('/api/gui/execute', { config: { monitorGroup: 'model', module: 'gui' } }, async (request) => {
+  const executeRoute = {
+    config: { monitorGroup: 'model', module: 'gui' },
+    schema: {
+      tags: ['Model'],
+      summary: 'The next GUI action for a screenshot and an instruction',
+      body: executeBody,
+      response: { 200: guiAnswer },
+    },
+  } as const;
+  app.post('/api/gui/execute', executeRoute, async (request) => {
     const mr = modelRequestOf(request);
     const stepId = randomUUID();
     // The model server's failures and timeouts are failed steps too; bad input is not (it never ran).
@@ -94,7 +104,7 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
       stats?.guiStep(false, mr.timer.times.total ?? 0, clock());
       book.add(stepId, false, mr.inputEvidence());
     });
-    const body = parseOrThrow(executeBody, request.body);
+    const body = request.body;
     const shot = await mr.timer.run('preprocess', () =>
       mr.image(body.screenshot, 'screenshot', opts.imageLimits, opts.imageBudget),
     );
@@ -200,8 +210,17 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     return answer;
   });
 
-  app.post('/api/gui/feedback', { config: { monitorGroup: 'model' } }, async (request) => {
-    const body = parseOrThrow(feedbackBody, request.body);
+  const feedbackRoute = {
+    config: { monitorGroup: 'model' },
+    schema: {
+      tags: ['Model'],
+      summary: "Whether executing a step's action worked",
+      body: feedbackBody,
+      response: { 200: z.object({ stepId: z.string(), recorded: z.literal(true) }) },
+    },
+  } as const;
+  app.post('/api/gui/feedback', feedbackRoute, async (request) => {
+    const body = request.body;
     const step = book.get(body.stepId);
     if (!step)
       throw new AppError('NOT_FOUND', `stepId: no recent step ${body.stepId} (steps are kept for the last 10 000)`, {
@@ -219,6 +238,6 @@ export async function guiRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
         client: clientId(request),
       });
     }
-    return { stepId: body.stepId, recorded: true };
+    return { stepId: body.stepId, recorded: true as const };
   });
 }

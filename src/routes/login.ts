@@ -11,7 +11,7 @@ import type { EventLog } from '../log/event-log.js';
 import { checkGuess } from '../security/guesses.js';
 import type { FailureThrottle } from '../security/throttle.js';
 import { SESSION_MAX_AGE_MS, type SessionStore } from '../security/sessions.js';
-import { parseOrThrow } from '../validation.js';
+import type { ZodApp } from '../route-schema.js';
 
 export const loginBody = z.object({ token: z.string({ message: 'required: the monitor token' }).min(1).max(1_024) });
 
@@ -62,14 +62,27 @@ function whyNotSaved(err: Error): string {
 /** `GET /monitor?token=`: the link an operator is sent; other query keys are the browser's business. */
 const monitorQuery = z.looseObject({ token: z.string().optional() });
 
-export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions): Promise<void> {
+/** A sign-out that took effect here but could not be saved (a 204 when it was). */
+const notSavedAnswer = z.object({ signedOut: z.literal(true), saved: z.literal(false), message: z.string() });
+const tags = ['Access'];
+
+export async function loginRoutes(root: FastifyInstance, opts: LoginRouteOptions): Promise<void> {
+  const app: ZodApp = root.withTypeProvider();
   const signIn = (request: FastifyRequest, reply: FastifyReply) => {
     const id = opts.sessions.create();
     reply.header('set-cookie', `${COOKIE_NAME}=${id}; ${cookieFlags(request)}; Max-Age=${SESSION_MAX_AGE_MS / 1_000}`);
   };
 
-  app.get('/monitor', async (request, reply) => {
-    const { token } = parseOrThrow(monitorQuery, request.query);
+  const linkRoute = {
+    schema: {
+      tags,
+      summary: 'The start-up link: sets the Monitor cookie from ?token= and redirects',
+      querystring: monitorQuery,
+      response: { 302: z.undefined().describe('To the Monitor (/#monitor), the cookie set') },
+    },
+  };
+  app.get('/monitor', linkRoute, async (request, reply) => {
+    const { token } = request.query;
     if (typeof token === 'string') {
       checkToken(request, reply, token, opts);
       signIn(request, reply);
@@ -78,8 +91,16 @@ export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions)
     return reply.redirect('/#monitor', 302);
   });
 
-  app.post('/api/monitor/login', async (request, reply) => {
-    const { token } = parseOrThrow(loginBody, request.body);
+  const loginRoute = {
+    schema: {
+      tags,
+      summary: 'Starts a Monitor session (cookie)',
+      body: loginBody,
+      response: { 204: z.undefined().describe('Signed in: the session cookie is set') },
+    },
+  };
+  app.post('/api/monitor/login', loginRoute, async (request, reply) => {
+    const { token } = request.body;
     checkToken(request, reply, token, opts, 'token');
     signIn(request, reply);
     return reply.code(204).send();
@@ -87,7 +108,14 @@ export async function loginRoutes(app: FastifyInstance, opts: LoginRouteOptions)
 
   // A sign-out always takes effect here and clears the cookie: refusing it because the
   // disk is read-only would leave the session the user wants ended working.
-  app.post('/api/monitor/logout', async (request, reply) => {
+  const logoutRoute = {
+    schema: {
+      tags,
+      summary: "Ends this browser's session",
+      response: { 200: notSavedAnswer, 204: z.undefined().describe('Signed out, and saved') },
+    },
+  };
+  app.post('/api/monitor/logout', logoutRoute, async (request, reply) => {
     const id = sessionCookie(request.headers);
     const { notSaved } = id !== undefined ? opts.sessions.revoke(id) : { notSaved: null };
     reply.header('set-cookie', `${COOKIE_NAME}=; ${cookieFlags(request)}; Max-Age=0`);

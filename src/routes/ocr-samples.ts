@@ -6,6 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import type { ZodApp } from '../route-schema.js';
 import type { OcrSampleKeeper } from '../pipeline/ocr-samples.js';
 
 const LINK_TTL_MS = 24 * 3_600_000;
@@ -38,11 +39,32 @@ export class SampleLinks {
   }
 }
 
-const params = z.object({ file: z.string().regex(/^[0-9a-f]{16}-\d+\.jpg$/, { message: 'not a sample file name' }) });
-const query = z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() });
+/** A sample's file name; any other name is no sample (404, as for one no longer kept). */
+const SAMPLE_FILE = /^[0-9a-f]{16}-\d+\.jpg$/;
+
+const sampleRoute = {
+  schema: {
+    tags: ['Monitor'],
+    summary: 'A lowest-confidence OCR thumbnail (Monitor access or a signed link)',
+    params: z.object({
+      file: z.string().describe('<16 hex digits>-<n>.jpg, as an alert or the Model Metrics view links it'),
+    }),
+    querystring: z.object({
+      exp: z.coerce.number().int().optional().describe("A signed link's expiry (ms since the epoch)"),
+      sig: z.string().max(100).optional().describe("A signed link's signature"),
+    }),
+    response: {
+      200: {
+        content: {
+          'image/jpeg': { schema: z.instanceof(Buffer).meta({ type: 'string', format: 'binary' }) },
+        },
+      },
+    },
+  },
+};
 
 export async function ocrSampleRoutes(
-  app: FastifyInstance,
+  root: FastifyInstance,
   opts: {
     keeper: OcrSampleKeeper;
     links: SampleLinks;
@@ -51,21 +73,19 @@ export async function ocrSampleRoutes(
     clock: () => number;
   },
 ): Promise<void> {
-  app.get('/api/monitor/ocr-samples/:file', async (request, reply) => {
-    const p = params.safeParse(request.params);
-    const q = query.safeParse(request.query);
-    if (!p.success || !q.success) throw new AppError('NOT_FOUND', 'No such OCR sample');
-    const signed =
-      q.data.exp !== undefined &&
-      q.data.sig !== undefined &&
-      opts.links.verify(p.data.file, q.data.exp, q.data.sig, opts.clock());
+  const app: ZodApp = root.withTypeProvider();
+  app.get('/api/monitor/ocr-samples/:file', sampleRoute, async (request, reply) => {
+    const { file } = request.params;
+    const { exp, sig } = request.query;
+    if (!SAMPLE_FILE.test(file)) throw new AppError('NOT_FOUND', 'No such OCR sample');
+    const signed = exp !== undefined && sig !== undefined && opts.links.verify(file, exp, sig, opts.clock());
     if (!signed && !opts.mayAccess(request)) {
       throw new AppError(
         'UNAUTHORIZED',
         'OCR samples need the monitor token or a signed link from an alert (links expire after 24 h)',
       );
     }
-    const bytes = await opts.keeper.read(p.data.file);
+    const bytes = await opts.keeper.read(file);
     if (!bytes) throw new AppError('NOT_FOUND', 'This OCR sample is no longer kept (samples are kept for an hour)');
     return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=3600').send(bytes);
   });

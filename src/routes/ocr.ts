@@ -9,7 +9,7 @@ import type { PreparedImage } from '../pipeline/preprocess.js';
 import { detectLanguage } from '../pipeline/script-language.js';
 import { stageTimesSchema } from '../pipeline/stages.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { parseOrThrow } from '../validation.js';
+import type { ZodApp } from '../route-schema.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
 import { type Completion, completionSchema } from '../upstream/completion.js';
@@ -50,15 +50,27 @@ export function ocrPrompt(language?: string): string {
   );
 }
 
-export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
+const ocrRoute = {
+  config: { monitorGroup: 'model', module: 'ocr' },
+  schema: {
+    tags: ['Model'],
+    summary: 'The text of an image, with a confidence',
+    body: ocrBody,
+    response: { 200: ocrAnswer },
+  },
+} as const;
+
+export async function ocrRoutes(root: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
+  const app: ZodApp = root.withTypeProvider();
   const { upstream, clock } = opts;
   const stats = opts.modelStats;
 
-  app.post('/api/ocr', { config: { monitorGroup: 'model', module: 'ocr' } }, async (request) => {
+  app.post('/api/ocr', ocrRoute, async (request) => {
     const mr = modelRequestOf(request);
     let confidence: number | null = null;
+    // (A body that fails validation never gets here: bad input is no OCR that failed.)
     mr.onEnd((e) => stats?.ocrResult(e.answered, confidence, clock()));
-    const body = parseOrThrow(ocrBody, request.body);
+    const body = request.body;
     const image = await mr.timer.run('preprocess', () =>
       mr.image(body.image, 'image', opts.imageLimits, opts.imageBudget),
     );
@@ -68,7 +80,7 @@ export async function ocrRoutes(app: FastifyInstance, opts: ModelRouteOptions): 
     const result = await mr.timer.run('postprocess', () => {
       const choice = completion.choices?.[0];
       const text = typeof choice?.message?.content === 'string' ? choice.message.content.trim() : null;
-      if (text === null) throw new AppError('UPSTREAM_BAD_RESPONSE', 'The model server answered without text');
+      if (text === null) throw new AppError('UPSTREAM_BAD_ANSWER', 'The model server answered without text');
       return { text, confidence: meanTokenProbability(choice) };
     });
     confidence = result.confidence;

@@ -5,7 +5,9 @@
 // arbitrary paths cannot grow the Monitor's label set.
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import type { Dispatcher } from 'undici';
+import { z } from 'zod';
 import { AppError, type ErrorBody, errorBody } from '../errors.js';
+import { relayed, type ZodApp } from '../route-schema.js';
 import type { UpstreamClient } from '../upstream/client.js';
 
 const MODELS_CACHE_MS = 5_000;
@@ -45,15 +47,37 @@ function refusal(status: number, route: string, said: string): ErrorBody {
   );
 }
 
+/** OpenAI's list of models, as the model server answers it (its own fields pass too). */
+const modelList = z.looseObject({
+  object: z.literal('list'),
+  data: z.array(
+    z.looseObject({
+      id: z.string(),
+      object: z.string(),
+      created: z.number().optional(),
+      owned_by: z.string().optional(),
+    }),
+  ),
+});
+
 export async function openAiRoutes(
-  app: FastifyInstance,
+  root: FastifyInstance,
   opts: { upstream: UpstreamClient; clock: () => number },
 ): Promise<void> {
+  const app: ZodApp = root.withTypeProvider();
   const { upstream, clock } = opts;
   let cached: { at: number; status: number; contentType: string; body: string } | undefined;
   let pending: Promise<NonNullable<typeof cached>> | undefined;
 
-  app.get('/v1/models', { config: { monitorGroup: 'model' } }, async (request, reply) => {
+  const modelsRoute = {
+    config: { monitorGroup: 'model' },
+    schema: {
+      tags: ['OpenAI'],
+      summary: "The model server's models, relayed (cached 5 s)",
+      response: { 200: relayed(modelList) },
+    },
+  } as const;
+  app.get('/v1/models', modelsRoute, async (request, reply) => {
     if (!cached || clock() - cached.at >= MODELS_CACHE_MS) {
       // Concurrent page loads share one request to the model server.
       pending ??= (async () => {
@@ -81,13 +105,12 @@ export async function openAiRoutes(
         }
       })();
       const fresh = await pending;
-      return reply.code(fresh.status).header('content-type', fresh.contentType).send(fresh.body);
+      // The model server's status, whatever it is (reply.code() takes only the statuses declared).
+      reply.statusCode = fresh.status;
+      return reply.header('content-type', fresh.contentType).send(fresh.body);
     }
-    return reply
-      .code(cached.status)
-      .header('content-type', cached.contentType)
-      .header('x-cache', 'hit')
-      .send(cached.body);
+    reply.statusCode = cached.status;
+    return reply.header('content-type', cached.contentType).header('x-cache', 'hit').send(cached.body);
   });
 
   // Every other /v1 route: its body kept as bytes (whatever its type: JSON, multipart audio).
@@ -128,7 +151,14 @@ export async function openAiRoutes(
       return reply.code(res.statusCode).send(res.body);
     };
     // One route per method, so that each is one operation in the API description.
+    const schema = {
+      tags: ['OpenAI'],
+      summary: 'Any other /v1 route of the model server, passed through',
+      response: {
+        200: relayed(z.unknown().describe("The model server's answer, as it gave it (JSON, audio, a stream …)")),
+      },
+    };
     for (const method of METHODS)
-      passthrough.route({ method, url: '/v1/*', config: { monitorGroup: 'model' }, handler: relay });
+      passthrough.route({ method, url: '/v1/*', config: { monitorGroup: 'model' }, schema, handler: relay });
   });
 }

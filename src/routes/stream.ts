@@ -5,6 +5,8 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import { peerOf } from '../security/guesses.js';
+import { clientMessage, serverMessage } from '../stream-hub.js';
+import { inputJsonSchema } from './openapi.js';
 
 /** Tabs reconnect on their own; half a minute lets a closed tab's place come free. */
 const RETRY_AFTER_S = 30;
@@ -38,7 +40,18 @@ export async function streamRoute(
     );
   };
 
-  app.get('/api/monitor/stream', { websocket: true, onRequest: admit }, (socket) => {
+  const schema = {
+    tags: ['Monitor'],
+    summary: 'The live feed: a WebSocket of snapshots, points, log lines and alerts',
+    description:
+      'Upgrade to a WebSocket (a plain GET is 404). The server sends JSON messages: {"type":"snapshot"|"point"|"log"|"alert","data":…}, ' +
+      "and answers the client's. The client may send " +
+      JSON.stringify(inputJsonSchema(clientMessage)) +
+      ' (subscribe narrows the topics; all four by default). Past MAX_WEBSOCKETS_PER_CLIENT or MAX_WEBSOCKETS the upgrade is ' +
+      'refused with 429 or 503 and Retry-After.',
+    response: { 101: serverMessage },
+  };
+  app.get('/api/monitor/stream', { websocket: true, onRequest: admit, schema }, (socket) => {
     // A new tab gets the current cards at once instead of waiting for the next check,
     // built now like GET /api/monitor/snapshot, so the two never disagree.
     opts.monitor.hub.add(socket, { type: 'snapshot', data: opts.monitor.snapshot(opts.clock()) });

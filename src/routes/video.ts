@@ -15,7 +15,7 @@ import { spoolBase64, spoolUrl } from '../pipeline/video-input.js';
 import { SpoolFile } from '../pipeline/video-spool.js';
 import { stageTimesSchema } from '../pipeline/stages.js';
 import { JsonSplicer } from '../upstream/streamed-json.js';
-import { parseOrThrow } from '../validation.js';
+import type { ZodApp } from '../route-schema.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
 import { completionSchema } from '../upstream/completion.js';
@@ -80,7 +80,19 @@ export const videoAnswer = z.object({
 });
 export type VideoAnswer = z.infer<typeof videoAnswer>;
 
-export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
+/** The body: JSON (a video or frames, and the question), or the MP4 itself with ?question=. */
+const videoRequest = z.union([
+  videoBody,
+  z.instanceof(SpoolFile).meta({
+    type: 'string',
+    format: 'binary',
+    description:
+      'The MP4/MOV itself (Content-Type video/mp4, video/quicktime or application/octet-stream), with ?question=',
+  }),
+]);
+
+export async function videoRoutes(root: FastifyInstance, opts: ModelRouteOptions): Promise<void> {
+  const app: ZodApp = root.withTypeProvider();
   const { upstream, log, clock } = opts;
   const stats = opts.modelStats;
   const v = opts.video;
@@ -104,38 +116,52 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
     {
       config: { monitorGroup: 'model', module: 'video', upload: { maxBytes: v.maxBytes, setting: 'VIDEO_MAX_BYTES' } },
       onRequest: uploads.onRequest,
+      schema: {
+        tags: ['Model'],
+        summary: 'An answer about a video (MP4/MOV, a URL, or frames); the MP4 may also be the body',
+        consumes: ['application/json', ...VIDEO_TYPES],
+        body: videoRequest,
+        querystring: z.object({
+          question: z.string().min(1).max(8_000).optional().describe('With an uploaded video: what to ask about it'),
+        }),
+        response: { 200: videoAnswer },
+      },
     },
     async (request) => {
       const upload = uploads.of(request);
       try {
-        return await answer(request, upload);
+        return await answer(request, request.body, request.query.question, upload);
       } finally {
         await upload.end();
       }
     },
   );
 
-  async function answer(request: FastifyRequest, upload: VideoUpload) {
+  /** `sent`: the body as validated; `question`: ?question=, for an uploaded video. */
+  async function answer(
+    request: FastifyRequest,
+    sent: z.infer<typeof videoRequest>,
+    question: string | undefined,
+    upload: VideoUpload,
+  ) {
     const mr = modelRequestOf(request);
-    const uploaded = request.body instanceof SpoolFile ? request.body : null;
-    const body = uploaded
-      ? parseOrThrow(
-          z.object({
-            question: z.string({ message: 'required: ?question= with an uploaded video' }).min(1).max(8_000),
-          }),
-          request.query,
-        )
-      : parseOrThrow(videoBody, request.body);
+    const uploaded = sent instanceof SpoolFile ? sent : null;
+    if (uploaded && question === undefined)
+      throw new AppError('VALIDATION_FAILED', 'question: required: ?question= with an uploaded video', {
+        field: 'question',
+      });
+    const json = sent instanceof SpoolFile ? null : sent;
+    const asked = json ? json.question : question!;
     const prepared = await mr.timer.run('preprocess', async () => {
-      const sent: string | undefined = uploaded ? undefined : (body as z.infer<typeof videoBody>).video;
-      if (uploaded || sent !== undefined) {
+      const given = json?.video;
+      if (uploaded || given !== undefined) {
         let file = uploaded;
         if (!file) {
           // A URL is a large upload of ours: it takes a slot before the first byte is fetched.
-          const isUrl = /^https?:\/\//i.test(sent!);
+          const isUrl = /^https?:\/\//i.test(given!);
           if (isUrl) upload.reserve(false);
           file = upload.adopt(await uploads.spool.create());
-          await (isUrl ? spoolUrl(sent!, file, videoLimits) : spoolBase64(sent!, file, videoLimits));
+          await (isUrl ? spoolUrl(given!, file, videoLimits) : spoolBase64(given!, file, videoLimits));
           await file.finish();
         }
         // The client left while its video was written: the file is gone with it.
@@ -153,9 +179,8 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
         const frames = framesForDuration(info.durationSeconds, v, info.frameCount);
         return { kind: 'video' as const, info, frames, dropped: 0, file };
       }
-      const framesBody = body as z.infer<typeof videoBody>;
-      const all = framesBody.frames!;
-      const keep = pickFrames(all.length, framesBody.framesFps ?? v.fps, v);
+      const all = json!.frames!;
+      const keep = pickFrames(all.length, json!.framesFps ?? v.fps, v);
       // An unreadable frame is dropped (and logged with its evidence), not the whole video.
       const whyDropped = new Array<AppError | undefined>(keep.length);
       const results = await mapLimited(keep, CONCURRENCY, (idx, i) =>
@@ -206,7 +231,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
                 }),
               },
             },
-            { type: 'text', text: body.question },
+            { type: 'text', text: asked },
           ]
         : [
             ...prepared.images.map((img) => ({
@@ -215,7 +240,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
             })),
             {
               type: 'text',
-              text: `The ${prepared.frames} images above are frames of one video, in order, ${v.fps} per second.\n${body.question}`,
+              text: `The ${prepared.frames} images above are frames of one video, in order, ${v.fps} per second.\n${asked}`,
             },
           ];
     const outgoing = splicer.stream({
@@ -244,8 +269,7 @@ export async function videoRoutes(app: FastifyInstance, opts: ModelRouteOptions)
     const inferenceSeconds = (performance.now() - inferenceStart) / 1_000;
     const text = await mr.timer.run('postprocess', () => {
       const text = completion.choices?.[0]?.message?.content;
-      if (typeof text !== 'string')
-        throw new AppError('UPSTREAM_BAD_RESPONSE', 'The model server answered without text');
+      if (typeof text !== 'string') throw new AppError('UPSTREAM_BAD_ANSWER', 'The model server answered without text');
       return text.trim();
     });
     const framesPerSecond = prepared.frames / inferenceSeconds;

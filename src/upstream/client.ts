@@ -168,13 +168,13 @@ export class UpstreamClient {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new AppError('UPSTREAM_BAD_RESPONSE', `The model server's answer is not JSON: ${(err as Error).message}`);
+      throw new AppError('UPSTREAM_BAD_ANSWER', `The model server's answer is not JSON: ${(err as Error).message}`);
     }
     const checked = schema.safeParse(json);
     if (checked.success) return checked.data;
     const issue = checked.error.issues[0]!;
     const at = issue.path.length ? fieldPath(issue.path) : 'the answer';
-    throw new AppError('UPSTREAM_BAD_RESPONSE', `The model server's answer is not ${what}: ${at}: ${issue.message}`);
+    throw new AppError('UPSTREAM_BAD_ANSWER', `The model server's answer is not ${what}: ${at}: ${issue.message}`);
   }
 
   /** An error answer's first 64 KiB as text (the rest left unread; a failed read is ''). */
@@ -199,7 +199,7 @@ export class UpstreamClient {
     if (err instanceof AppError) return err;
     if (err instanceof BodyTooLarge)
       return new AppError(
-        'UPSTREAM_BAD_RESPONSE',
+        'UPSTREAM_BAD_ANSWER',
         `The model server's answer is larger than ${err.limitBytes} bytes (UPSTREAM_MAX_ANSWER_BYTES); it was not read further`,
       );
     const code = (err as { code?: string }).code ?? '';
@@ -276,7 +276,7 @@ export class UpstreamClient {
       );
     }
     return new AppError(
-      'UPSTREAM_BAD_RESPONSE',
+      'UPSTREAM_BAD_ANSWER',
       `The model server at ${where} failed: ${this.scrub(e.message ?? String(err))}`,
       { cause: err },
     );

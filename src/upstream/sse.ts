@@ -4,7 +4,7 @@
 // but the rest of its event. A stream the model server breaks off ends with an error event,
 // as OpenAI's own streams do, so SDKs raise an error instead of taking half an answer.
 // An event is held until it is complete, so its size is bounded: one longer than
-// MAX_SSE_EVENT_BYTES fails the stream as a broken answer (UPSTREAM_BAD_RESPONSE), through
+// MAX_SSE_EVENT_BYTES fails the stream as a broken answer (UPSTREAM_BAD_ANSWER), through
 // the same path as a cut one (an error event to the client, a 502, an ERROR line).
 import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -187,7 +187,7 @@ export class SseTap extends Transform {
   /** An event past MAX_SSE_EVENT_BYTES: the answer is broken, whatever follows. */
   private overflow(): void {
     const error = new AppError(
-      'UPSTREAM_BAD_RESPONSE',
+      'UPSTREAM_BAD_ANSWER',
       `The model server sent a stream event of more than ${MAX_SSE_EVENT_BYTES} bytes without its closing blank line`,
     );
     this.parts = [];

@@ -114,6 +114,7 @@ describe('alert delivery', () => {
       type: 'webhook',
       url: hook.url,
       format: 'alertmanager',
+      style: 'rich',
       timeoutMs: 5000,
       secretSet: true,
     });
@@ -183,6 +184,7 @@ describe('alert delivery', () => {
     await app.alerts!.idle();
     expect(flaky.got).toHaveLength(2);
     expect(flaky.got[1]!.body.text).toContain('[FIRING] warning GPU memory sustained pressure (gpu=0)');
+    expect(flaky.got[1]!.body.blocks[1].text.text).toContain('*[WARNING] GPU memory sustained pressure* (gpu=0)');
     const attempts = (await api(app, '/history')).json.history.filter((h: any) => h.channel === 'webhook').reverse();
     expect(attempts.map((a: any) => [a.attempt, a.ok])).toEqual([
       [1, false],
@@ -210,8 +212,8 @@ describe('alert delivery', () => {
     await api(app, '/channels', 'PUT', { webhook: { url: hook.url, format: 'feishu' } });
     const r = await api(app, '/channels/webhook/test', 'POST');
     expect(r.json).toMatchObject({ channel: 'webhook', delivered: true });
-    expect(hook.got[0]!.body).toMatchObject({ msg_type: 'text' });
-    expect(hook.got[0]!.body.content.text).toContain('[TEST]');
+    expect(hook.got[0]!.body).toMatchObject({ msg_type: 'interactive' });
+    expect(hook.got[0]!.body.card.header.title.content).toContain('[TEST]');
     expect((await api(app, '/channels/email/test', 'POST')).status).toBe(404);
   });
 
@@ -388,10 +390,14 @@ describe('webhook formats and grouping', () => {
           alerts: [{ labels: { alertname: 'Test notification' } }],
         }),
       dingtalk: (b) =>
-        expect(b).toMatchObject({ msgtype: 'text', text: { content: expect.stringContaining('[TEST]') } }),
+        expect(b).toMatchObject({ msgtype: 'markdown', markdown: { title: expect.stringContaining('[TEST]') } }),
       feishu: (b) =>
-        expect(b).toMatchObject({ msg_type: 'text', content: { text: expect.stringContaining('[TEST]') } }),
-      wecom: (b) => expect(b).toMatchObject({ msgtype: 'text', text: { content: expect.stringContaining('[TEST]') } }),
+        expect(b).toMatchObject({
+          msg_type: 'interactive',
+          card: { header: { title: { content: expect.stringContaining('[TEST]') } } },
+        }),
+      wecom: (b) =>
+        expect(b).toMatchObject({ msgtype: 'markdown', markdown: { content: expect.stringContaining('[TEST]') } }),
       slack: (b) => expect(b).toMatchObject({ text: expect.stringContaining('[TEST]') }),
     };
     for (const [format, check] of Object.entries(shapes)) {

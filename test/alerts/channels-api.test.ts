@@ -87,6 +87,7 @@ describe('channels as a list', () => {
       type: 'webhook',
       url: `${ops.base}/ops?token=…0123`,
       format: 'slack',
+      style: 'rich',
       timeoutMs: 5000,
       secretSet: true,
     });

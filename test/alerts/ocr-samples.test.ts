@@ -145,8 +145,8 @@ describe('lowest-confidence OCR samples', () => {
       ['image/jpeg', true],
     ]);
     expect(mail.mails[0]!.html).toContain(`alt="OCR sample ${hashes[3]}"`);
-    expect(hook.bodies()[0].text.content).toContain(`low-confidence sample: 0.2 (zh) request `);
-    expect(hook.bodies()[0].text.content).toContain(`${PUBLIC}/api/monitor/ocr-samples/${hashes[3]}`);
+    expect(hook.bodies()[0].markdown.text).toContain(`low-confidence sample: 0.2 (zh) request `);
+    expect(hook.bodies()[0].markdown.text).toContain(`${PUBLIC}/api/monitor/ocr-samples/${hashes[3]}`);
 
     // An hour later they are gone, files included.
     clock.advance(3_600_000);

@@ -3,7 +3,6 @@
 // the model-layer modules and stages, the log's levels and modules. Each list is checked
 // against the definition it comes from and against what the API then accepts.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { CHANNEL_TYPES } from '../../src/alerts/notifiers/registry.js';
 import { webhookChannel } from '../../src/alerts/notifiers/webhook.js';
 import { conditionSchema, ruleInputSchema } from '../../src/alerts/rule-schema.js';
@@ -100,7 +99,9 @@ describe('GET /api/monitor/catalogue', () => {
     const { app, body } = await setup();
     expect(body.channels.types).toEqual(CHANNEL_TYPES.map((t) => t.type));
     expect(body.channels.builtIn).toEqual(['console']);
-    expect(body.channels.webhookFormats).toEqual(enumOptions((webhookChannel.input as z.ZodObject).shape.format));
+    expect(body.channels.webhookFormats).toEqual(enumOptions(webhookChannel.input.shape.format));
+    expect(body.channels.messageStyles).toEqual(enumOptions(webhookChannel.input.shape.style));
+    expect(body.channels.robotFormats.every((f: string) => body.channels.webhookFormats.includes(f))).toBe(true);
     const unknownKind = await postJson(`${app.baseUrl}/api/monitor/alerts/channels`, { name: 'x', type: 'pager' });
     expect(unknownKind.json.error.message).toContain(body.channels.types.join(', '));
     for (const format of body.channels.webhookFormats) {

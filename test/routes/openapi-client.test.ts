@@ -28,7 +28,8 @@ const CLIENT = `import createClient from 'openapi-fetch';
 import type { paths } from './schema.js';
 
 export async function drive(baseUrl: string, image: string) {
-  const api = createClient<paths>({ baseUrl });
+  // JSON answers: chat also answers text/event-stream when asked to stream.
+  const api = createClient<paths, 'application/json'>({ baseUrl });
   const chat = await api.POST('/v1/chat/completions', {
     body: { model: 'qwen3-vl', messages: [{ role: 'user', content: 'What is on the board?' }] },
   });
@@ -46,7 +47,14 @@ export async function drive(baseUrl: string, image: string) {
   const names: string[] | undefined = listed.data?.rules.map((r) => r.name);
   const one = id ? await api.GET('/api/monitor/alerts/rules/{id}', { params: { path: { id } } }) : undefined;
   const severity: string | undefined = one?.data?.severity;
-  return { answer, confidence, width, refusal, status: created.response.status, id, names, severity };
+  // The Monitor's readings are typed too.
+  const snapshot = await api.GET('/api/monitor/snapshot');
+  const cards: string[] | undefined = snapshot.data?.cards.map((c) => c.id);
+  const active = await api.GET('/api/monitor/alerts/active');
+  const firing: number | undefined = active.data?.alerts.filter((a) => a.state === 'firing').length;
+  const series = await api.GET('/api/monitor/series', { params: { query: { metric: 'requests_per_second' } } });
+  const unit: string | undefined = series.data?.unit;
+  return { answer, confidence, width, refusal, status: created.response.status, id, names, severity, cards, firing, unit };
 }
 `;
 
@@ -82,6 +90,9 @@ describe('a client generated from the API description', () => {
       id: expect.any(String),
       names: ['GPU hot'],
       severity: 'warning',
+      cards: ['gpu_memory', 'gpu_utilization', 'latency', 'rps', 'connections', 'error_rate'],
+      firing: 0,
+      unit: expect.any(String),
     });
   });
 });

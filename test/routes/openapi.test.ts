@@ -46,6 +46,22 @@ describe('OpenAPI description', () => {
       const op = paths[r.url === '/v1/*' ? '/v1/{path}' : r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${r.url} is missing from /docs/json`).toBeDefined();
       expect(op!.summary, `${r.method} ${r.url} has no summary`).toBeTruthy();
+      // Every answer typed: the success answer has a schema, unless it has no body at all.
+      const responses = (op as { responses: Record<string, { content?: Record<string, { schema: object }> }> })
+        .responses;
+      const success = Object.entries(responses).filter(([code]) => /^[123]\d\d$/.test(code));
+      expect(success.length, `${r.method} ${r.url} has no success answer`).toBeGreaterThan(0);
+      for (const [code, answer] of success) {
+        if (code === '204' || code === '302') continue;
+        const schemas = Object.values(answer.content ?? {}).map((m) => m.schema);
+        expect(schemas.length, `${r.method} ${r.url}: its ${code} answer has no schema`).toBeGreaterThan(0);
+        // An empty schema says nothing ({} is "anything"), but for the passthrough's, which is the model server's.
+        if (r.url !== '/v1/*')
+          for (const schema of schemas)
+            expect(Object.keys(schema).length, `${r.method} ${r.url}: its ${code} answer is untyped`).toBeGreaterThan(
+              1,
+            );
+      }
     }
     // Bodies come from the handlers' zod schemas: the OCR image is required, a rule's op an enum.
     const ocr = (paths['/api/ocr']!.post as any).requestBody.content['application/json'].schema;
@@ -74,7 +90,9 @@ describe('OpenAPI description', () => {
     });
     expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`)).toEqual([
       'warn info-license: Info object should contain `license` field.',
-      // The WebSocket's success is 101: a plain GET of it has no 2xx.
+      // The start-up link's success is a redirect (302) …
+      'warn operation-2xx-response: Operation must have at least one `2XX` response.',
+      // … and the WebSocket's 101: a plain GET of either has no 2xx.
       'warn operation-2xx-response: Operation must have at least one `2XX` response.',
     ]);
     // The WebSocket: what the client may send and what the server sends.

@@ -1,5 +1,5 @@
 // A model server's answer is checked before OCR, GUI and video read it: an answer of the
-// wrong shape is the model server's fault (502 UPSTREAM_BAD_RESPONSE) named to the field,
+// wrong shape is the model server's fault (502 UPSTREAM_BAD_ANSWER) named to the field,
 // never a cast that turns into a wrong number or a 500; what engines add beside the fields
 // we read (vLLM's prompt_logprobs, SGLang's meta_info, llama.cpp's timings) is welcome.
 import { createServer, type Server } from 'node:http';
@@ -40,7 +40,7 @@ describe("a model server's answer, checked", () => {
     ] as const) {
       const res = await ocr(answer);
       expect(res.status, JSON.stringify(answer)).toBe(502);
-      expect(res.json.error.code).toBe('UPSTREAM_BAD_RESPONSE');
+      expect(res.json.error.code).toBe('UPSTREAM_BAD_ANSWER');
       expect(res.json.error.message).toContain("The model server's answer is not a chat completion: ");
       expect(res.json.error.message).toContain(says);
     }

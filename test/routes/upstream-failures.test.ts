@@ -226,7 +226,7 @@ describe('a stream event without its blank line', () => {
     expect(text).not.toContain('xxxx');
     const lastEvent = text.trim().split('\n\n').at(-1)!;
     expect(JSON.parse(lastEvent.slice('data: '.length)).error).toMatchObject({
-      code: 'UPSTREAM_BAD_RESPONSE',
+      code: 'UPSTREAM_BAD_ANSWER',
       type: 'upstream_error',
     });
     // The model server's connection is closed, not drained to its end.
@@ -239,7 +239,7 @@ describe('a stream event without its blank line', () => {
     });
     expect(err).toMatchObject({
       event: 'Model server answered badly',
-      params: { code: 'UPSTREAM_BAD_RESPONSE', status: 502 },
+      params: { code: 'UPSTREAM_BAD_ANSWER', status: 502 },
     });
     expect(err.params.message).toContain(`more than ${MAX_SSE_EVENT_BYTES} bytes`);
   });
@@ -318,7 +318,7 @@ describe('a whole answer past UPSTREAM_MAX_ANSWER_BYTES', () => {
       const { app, state } = await endlessAnswer();
       const res = await postJson(`${app.baseUrl}${route}`, await body());
       expect(res.status).toBe(502);
-      expect(res.json.error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
+      expect(res.json.error).toMatchObject({ code: 'UPSTREAM_BAD_ANSWER' });
       expect(res.json.error.message).toContain(`larger than ${MiB} bytes (UPSTREAM_MAX_ANSWER_BYTES)`);
       await vi.waitFor(() => expect(state.closed).toBe(true));
       expect(state.sent).toBeLessThan(16 * MiB);
@@ -329,7 +329,7 @@ describe('a whole answer past UPSTREAM_MAX_ANSWER_BYTES', () => {
         expect(l).toBeDefined();
         return l;
       });
-      expect(err.params).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502 });
+      expect(err.params).toMatchObject({ code: 'UPSTREAM_BAD_ANSWER', status: 502 });
     });
   }
 });

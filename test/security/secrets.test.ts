@@ -146,6 +146,7 @@ describe('webhook URLs', () => {
       type: 'webhook',
       url: 'https://oapi.dingtalk.com/robot/send?access_token=…3f2a',
       format: 'dingtalk',
+      style: 'rich',
       timeoutMs: 5000,
       secretSet: true,
     });

@@ -67,7 +67,14 @@ describe('Settings → Channels', () => {
     expect(await page.textContent('#channel-form h4')).toBe('New Webhook channel');
     await page.fill('#channel-form [name=name]', 'ops-hook');
     await page.fill('#channel-form [name=url]', `${base}/robot/send?access_token=9f0c1d2e3b4a5968aa3f2a`);
+    // The message style is a chat robot's: offered once a robot is chosen.
+    expect(await page.isHidden('#channel-form [name=style]')).toBe(true);
     await page.selectOption('#channel-form [name=format]', 'dingtalk');
+    expect(await page.isVisible('#channel-form [name=style]')).toBe(true);
+    expect(
+      await page.$eval('#channel-form [name=style]', (s) => (s as HTMLSelectElement).selectedOptions[0]!.textContent),
+    ).toBe('Markdown or card');
+    await page.selectOption('#channel-form [name=style]', 'text');
     await page.fill('#channel-form [name=secret]', 'sign-me-secret');
     await page.click('#channel-form button[type=submit]');
     await rowFor(page, 'ops-hook');
@@ -118,10 +125,9 @@ describe('Settings → Channels', () => {
     await page.waitForFunction(() =>
       document.querySelector('#channels-panel .result')?.textContent?.startsWith('ops-hook: delivered'),
     );
-    expect(got.at(-1)).toMatchObject({
-      path: '/robot/send?access_token=9f0c1d2e3b4a5968aa3f2a',
-      body: { msgtype: 'text' },
-    });
+    // Signed as DingTalk requires (加签: timestamp and sign on the URL), in the style chosen.
+    expect(got.at(-1)!.path).toMatch(/^\/robot\/send\?access_token=9f0c1d2e3b4a5968aa3f2a&timestamp=\d+&sign=[\w%]+$/);
+    expect(got.at(-1)).toMatchObject({ body: { msgtype: 'text' } });
     await page.click('#channels-table tr[data-channel="fleet-am"] button.test');
     await page.waitForFunction(() =>
       document.querySelector('#channels-panel .result')?.textContent?.includes('accepted by 2 of 2 Alertmanager(s)'),

@@ -96,10 +96,10 @@ describe('an event that never ends', () => {
 
   it(`is refused past ${MAX_SSE_EVENT_BYTES} bytes: the stream ends with an error event`, async () => {
     const r = await relay(endless(3 * MAX_SSE_EVENT_BYTES).toString(), 64 * 1024);
-    expect(r.failure?.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(r.failure?.code).toBe('UPSTREAM_BAD_ANSWER');
     expect(r.out).not.toContain('xxx');
     expect(JSON.parse(r.out.trim().slice('data: '.length)).error).toMatchObject({
-      code: 'UPSTREAM_BAD_RESPONSE',
+      code: 'UPSTREAM_BAD_ANSWER',
       type: 'upstream_error',
       message: expect.stringContaining(`more than ${MAX_SSE_EVENT_BYTES} bytes`),
     });
@@ -125,7 +125,7 @@ describe('an event that never ends', () => {
     body.pipe(tap);
     const [err] = await once(body, 'error');
     expect(err).toBeInstanceOf(AppError);
-    expect(err).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', statusCode: 502 });
+    expect(err).toMatchObject({ code: 'UPSTREAM_BAD_ANSWER', statusCode: 502 });
     expect(body.destroyed).toBe(true);
     // A little over the limit was read, not the endless rest.
     expect(pulled * 64 * 1024).toBeLessThan(MAX_SSE_EVENT_BYTES + 4 * 64 * 1024);

@@ -79,6 +79,14 @@ export const alertmanagerChannel = defineChannelType({
           );
     return { ...input, urls: urls ?? [], secret: keptSecret(input.secret, previous?.secret) };
   },
+  shown: z.object({
+    urls: z.array(z.string()).describe('Masked: credentials and what follows the host are hidden'),
+    instance: z.string().nullable(),
+    instanceDefault: z.string().describe("This node's instance label, used when the channel names none"),
+    labels: z.record(z.string(), z.string()),
+    timeoutMs: z.number().int(),
+    secretSet: z.boolean(),
+  }),
   view: (c, deps) => ({
     urls: c.urls.map(maskUrl),
     instance: c.instance ?? null,

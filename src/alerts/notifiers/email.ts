@@ -40,6 +40,17 @@ export const emailChannel = defineChannelType({
   input: z.strictObject({ ...fields, password: writeOnly }),
   stored,
   merge: (input, previous) => ({ ...input, password: keptSecret(input.password, previous?.password) }),
+  shown: z.object({
+    host: z.string(),
+    port: z.number().int(),
+    secure: z.boolean(),
+    user: z.string().nullable(),
+    from: z.string(),
+    to: z.array(z.string()),
+    timeoutMs: z.number().int(),
+    allowSelfSigned: z.boolean(),
+    passwordSet: z.boolean(),
+  }),
   view: (e) => ({
     host: e.host,
     port: e.port,

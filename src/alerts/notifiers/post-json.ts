@@ -21,7 +21,15 @@ export interface PostJson {
   headers: Record<string, string>;
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * A receiver that answers 2xx with a refusal in the body (the chat robots): what its
+   * answer means, or null when it took the message.
+   */
+  refusal?: (answer: string) => { error: string; retry: boolean } | null;
 }
+
+/** Read of a receiver's answer: enough for a robot's `{"errcode":…,"errmsg":"…"}`. */
+const ANSWER_CHARS = 2_000;
 
 export async function postJson(p: PostJson): Promise<PostOutcome> {
   const headers = { 'content-type': 'application/json', 'user-agent': 'qwen3vl-monitor', ...p.headers };
@@ -35,12 +43,16 @@ export async function postJson(p: PostJson): Promise<PostOutcome> {
         headersTimeout: p.timeoutMs,
         bodyTimeout: p.timeoutMs,
       });
-      const answer = (await firstBytes(res.body, 200)).trim();
-      if (res.statusCode < 300) return { ok: true, retry: false, detail: `HTTP ${res.statusCode}` };
+      const answer = (await firstBytes(res.body, ANSWER_CHARS)).trim();
+      if (res.statusCode < 300) {
+        const refused = p.refusal?.(answer);
+        if (refused) return { ok: false, retry: refused.retry, detail: `HTTP ${res.statusCode}, ${refused.error}` };
+        return { ok: true, retry: false, detail: `HTTP ${res.statusCode}` };
+      }
       return {
         ok: false,
         retry: res.statusCode >= 500 || res.statusCode === 429,
-        detail: `HTTP ${res.statusCode}${answer ? `: ${answer}` : ''}`,
+        detail: `HTTP ${res.statusCode}${answer ? `: ${answer.slice(0, 200)}` : ''}`,
       };
     });
   } catch (err) {

@@ -12,7 +12,32 @@ export const CHANNEL_TYPES: readonly ChannelType[] = [webhookChannel, emailChann
 
 export const channelType = (type: string): ChannelType | undefined => CHANNEL_TYPES.find((t) => t.type === type);
 
-/** One channel as the API takes it, whatever its kind (for the OpenAPI description). */
-export const channelBodySchema = z.union(CHANNEL_TYPES.map((t) => t.input));
-/** The whole list as PUT takes it. */
-export const channelListBodySchema = z.strictObject({ channels: z.array(channelBodySchema) });
+const TYPES = CHANNEL_TYPES.map((t) => t.type);
+/** The message for a kind that is not one of these: the same wherever a body names one. */
+export const KIND_MESSAGE = `expected one of ${TYPES.join(', ')}`;
+const byKind = (schemas: z.ZodObject[]) => {
+  const [first, ...rest] = schemas;
+  return z.discriminatedUnion('type', [first!, ...rest], {
+    error: (issue) => (issue.code === 'invalid_union' ? KIND_MESSAGE : undefined),
+  });
+};
+
+/**
+ * One channel as the API takes it, chosen by its `type` (a mistake is named inside that
+ * kind: `url`, not "no kind matched"). The shape only: channel-list.ts then keeps the
+ * write-only fields left out, and refuses names taken.
+ */
+export const channelBodySchema = byKind(CHANNEL_TYPES.map((t) => t.input));
+/** One channel replaced by name (PUT …/channels/:name): the name may be left out. */
+export const channelEditSchema = byKind(CHANNEL_TYPES.map((t) => t.input.partial({ name: true })));
+/** An item of the whole list: a channel, or the built-in console as GET lists it (left as it is). */
+export const channelItemSchema = byKind([
+  z.strictObject({ name: z.literal('console'), type: z.literal('console'), builtIn: z.literal(true).optional() }),
+  ...CHANNEL_TYPES.map((t) => t.input),
+]);
+
+/** What the API shows of a channel: the built-in console, or one of the kinds above. */
+export const channelViewSchema = z.union([
+  z.object({ name: z.literal('console'), type: z.literal('console'), builtIn: z.literal(true) }),
+  ...CHANNEL_TYPES.map((t) => t.shown),
+]);

@@ -1,5 +1,5 @@
-// Webhook bodies, one pure formatter per receiver: generic JSON, Alertmanager webhook
-// v4 (so existing receivers work), and the DingTalk, Feishu/Lark, WeCom and Slack robots.
+// Webhook bodies: generic JSON and Alertmanager webhook v4 (so existing receivers work);
+// the DingTalk, Feishu/Lark, WeCom and Slack robots' are in chat-robots.ts.
 // (Pure but for the host name, the default instance label.)
 import { siteFromLink, type AlertSite } from '../alert-site.js';
 import type { AlertPayload, Notification } from '../notifier.js';
@@ -15,23 +15,26 @@ function line(a: AlertPayload): string {
   return `[${a.status.toUpperCase()}] ${a.severity} ${a.ruleName}${labels ? ` (${labels})` : ''}: ${a.summary}`;
 }
 
+/** One alert as plain text: its line, then its context indented under it. */
+export function alertText(a: AlertPayload): string {
+  const c = a.context;
+  const extra = [
+    c.lastError ? `last error: ${c.lastError}` : null,
+    Object.keys(c.gpuTemperatureCelsius).length
+      ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
+          .map(([g, t]) => `${g}=${t}`)
+          .join(' ')}`
+      : null,
+    c.topClient ? `top client: ${c.topClient}` : null,
+    ...(c.samples ?? []).map(
+      (s) => `low-confidence sample: ${s.confidence}${s.lang ? ` (${s.lang})` : ''} request ${s.requestId} ${s.url}`,
+    ),
+  ].filter(Boolean);
+  return [line(a), ...extra.map((e) => `  ${e}`)].join('\n');
+}
+
 function text(n: Notification): string {
-  const lines = n.alerts.map((a) => {
-    const c = a.context;
-    const extra = [
-      c.lastError ? `last error: ${c.lastError}` : null,
-      Object.keys(c.gpuTemperatureCelsius).length
-        ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
-            .map(([g, t]) => `${g}=${t}`)
-            .join(' ')}`
-        : null,
-      c.topClient ? `top client: ${c.topClient}` : null,
-      ...(c.samples ?? []).map(
-        (s) => `low-confidence sample: ${s.confidence}${s.lang ? ` (${s.lang})` : ''} request ${s.requestId} ${s.url}`,
-      ),
-    ].filter(Boolean);
-    return [line(a), ...extra.map((e) => `  ${e}`)].join('\n');
-  });
+  const lines = n.alerts.map(alertText);
   const link = n.alerts[0]?.context.monitorUrl;
   return `${n.test ? '[TEST] ' : ''}${lines.join('\n')}${link ? `\n${link}` : ''}`;
 }
@@ -117,24 +120,14 @@ function absolute(url: string, site: AlertSite): string {
   return /^https?:\/\//i.test(url) ? url : `${site.externalUrl}${url.startsWith('/') ? '' : '/'}${url}`;
 }
 
-/** `site`: this node's instance label and URL (alert-site.ts); derived from the alerts when absent. */
+/**
+ * The generic and Alertmanager bodies (the chat robots' are chat-robots.ts's). `site`: this
+ * node's instance label and URL (alert-site.ts); derived from the alerts when absent.
+ */
 export function formatWebhook(
-  format: WebhookFormat,
+  format: 'generic' | 'alertmanager',
   n: Notification,
   site: AlertSite = siteFromLink(n.alerts[0]?.context.monitorUrl ?? ''),
 ): unknown {
-  switch (format) {
-    case 'alertmanager':
-      return alertmanager(n, site);
-    case 'dingtalk':
-      return { msgtype: 'text', text: { content: text(n) } };
-    case 'feishu':
-      return { msg_type: 'text', content: { text: text(n) } };
-    case 'wecom':
-      return { msgtype: 'text', text: { content: text(n) } };
-    case 'slack':
-      return { text: text(n) };
-    default:
-      return { source: 'qwen3vl-monitor', ...n, text: text(n) };
-  }
+  return format === 'alertmanager' ? alertmanager(n, site) : { source: 'qwen3vl-monitor', ...n, text: text(n) };
 }

@@ -69,41 +69,63 @@ const labelsText = (l) =>
 /** The fields of one kind of channel, and the body they make (a kind the server adds needs its fields here). */
 const KINDS = {
   webhook: {
-    fields: (c, { formats }) => [
-      input(
-        'channel.url',
-        {
-          name: 'url',
-          value: c.url ?? '',
-          type: 'text',
-          inputmode: 'url',
-          placeholder: 'https://hooks.example.com/…',
-          required: !c.url,
-        },
-        t('channel.url.help'),
-      ),
-      h(
+    fields: (c, { formats, robots, styles }) => {
+      const format = h(
+        'select',
+        { name: 'format' },
+        ...formats.map((x) => h('option', { value: x, text: tValue('webhook.format', x), selected: x === c.format })),
+      );
+      // Chat robots render markdown or a card; plain text stays a choice. Other formats have no style.
+      const style = h(
         'label',
         { class: 'field' },
-        h('span', { class: 'field-label', text: t('channel.format') }),
+        h('span', { class: 'field-label', text: t('channel.style') }),
         h(
           'select',
-          { name: 'format' },
-          ...formats.map((x) => h('option', { value: x, text: tValue('webhook.format', x), selected: x === c.format })),
+          { name: 'style' },
+          ...styles.map((x) =>
+            h('option', { value: x, text: tValue('message.style', x), selected: x === (c.style ?? 'rich') }),
+          ),
         ),
-      ),
-      input(
-        'channel.secret',
-        {
-          name: 'secret',
-          type: 'password',
-          autocomplete: 'new-password',
-          placeholder: c.secretSet ? t('channel.secretSet') : '',
-        },
-        t('channel.secret.help'),
-      ),
-    ],
-    body: (get) => ({ url: get('url') || undefined, format: get('format'), secret: get('secret') || undefined }),
+      );
+      const showStyle = () => {
+        style.hidden = !robots.includes(format.value);
+      };
+      format.addEventListener('change', showStyle);
+      showStyle();
+      return [
+        input(
+          'channel.url',
+          {
+            name: 'url',
+            value: c.url ?? '',
+            type: 'text',
+            inputmode: 'url',
+            placeholder: 'https://hooks.example.com/…',
+            required: !c.url,
+          },
+          t('channel.url.help'),
+        ),
+        h('label', { class: 'field' }, h('span', { class: 'field-label', text: t('channel.format') }), format),
+        style,
+        input(
+          'channel.secret',
+          {
+            name: 'secret',
+            type: 'password',
+            autocomplete: 'new-password',
+            placeholder: c.secretSet ? t('channel.secretSet') : '',
+          },
+          t('channel.secret.help'),
+        ),
+      ];
+    },
+    body: (get) => ({
+      url: get('url') || undefined,
+      format: get('format'),
+      style: get('style'),
+      secret: get('secret') || undefined,
+    }),
   },
   email: {
     fields: (c) => [
@@ -243,6 +265,8 @@ export function channelsPanel({ channels, rules, catalogue, onChange }) {
   const defaults = {
     instance: list.find((c) => c.type === 'alertmanager')?.instanceDefault,
     formats: catalogue.channels.webhookFormats,
+    robots: catalogue.channels.robotFormats,
+    styles: catalogue.channels.messageStyles,
   };
   const types = catalogue.channels.types.filter((x) => KINDS[x]);
   const result = h('p', { class: 'result muted', role: 'status' });
