@@ -2,7 +2,7 @@
 // Fastify `schema`: Fastify validates with them (through the compiler below), the handler
 // is typed by them (fastify-type-provider-zod's ZodTypeProvider), and the API description
 // is built from them (routes/openapi.ts). One fact, three uses.
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
 import type { FastifyInstance, FastifyBaseLogger, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -52,16 +52,12 @@ export function answerJsonSchema(schema: z.ZodType): Record<string, unknown> {
  */
 export function answerSerializer(check: boolean): FastifySerializerCompiler<z.ZodType> {
   if (!check) return () => (data) => JSON.stringify(data);
-  const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false });
   return ({ schema, method, url, httpStatus }) => {
-    // Draft 7 for Ajv (OpenAPI 3.0's `exclusiveMinimum: true` is draft 4's); the same schema.
-    const { $schema: _drop, ...draft7 } = z.toJSONSchema(schema, {
-      io: 'output',
-      unrepresentable: 'any',
-      target: 'draft-7',
-    });
-    const validate = ajv.compile(draft7);
+    let validate: ValidateFunction | undefined;
     return (data) => {
+      // Compiled at the route's first answer, once per schema for every app of the process:
+      // a test file starts many apps, and most routes never answer in it.
+      validate ??= checkerOf(schema);
       // What the client receives: Dates as strings, undefined fields gone.
       const text = JSON.stringify(data);
       if (!validate(JSON.parse(text))) {
@@ -73,6 +69,25 @@ export function answerSerializer(check: boolean): FastifySerializerCompiler<z.Zo
       return text;
     };
   };
+}
+
+let ajv: Ajv | undefined;
+const checkers = new WeakMap<z.ZodType, ValidateFunction>();
+
+function checkerOf(schema: z.ZodType): ValidateFunction {
+  let validate = checkers.get(schema);
+  if (!validate) {
+    ajv ??= new Ajv({ allErrors: false, strict: false, validateFormats: false });
+    // Draft 7 for Ajv (OpenAPI 3.0's `exclusiveMinimum: true` is draft 4's); the same schema.
+    const { $schema: _drop, ...draft7 } = z.toJSONSchema(schema, {
+      io: 'output',
+      unrepresentable: 'any',
+      target: 'draft-7',
+    });
+    validate = ajv.compile(draft7);
+    checkers.set(schema, validate);
+  }
+  return validate;
 }
 
 /**

@@ -178,7 +178,10 @@ describe('the Monitor after a stall', () => {
     expect(point.v).toBeGreaterThanOrEqual(held - R);
     const item = snap.host.find((x) => x.id === 'event_loop')!;
     expect(item).toMatchObject({ metric: 'event_loop_delay_max_ms', unit: 'ms', status: 'crit' });
-    expect(item.detail?.worstMs).toBe(point.v);
+    // The worst stall the series holds (a start-up stall on a loaded machine can be worse still).
+    const worst = Math.max(...m.store.ring('event_loop_delay_max_ms', {})!.since(0).map((p) => p.v));
+    expect(item.detail?.worstMs).toBe(worst);
+    expect(worst).toBeGreaterThanOrEqual(point.v);
 
     const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
     const exported = Number(/^qwen3vl_event_loop_delay_max_seconds (\S+)$/m.exec(metrics)?.[1]);
