@@ -179,7 +179,12 @@ describe('the Monitor after a stall', () => {
     const item = snap.host.find((x) => x.id === 'event_loop')!;
     expect(item).toMatchObject({ metric: 'event_loop_delay_max_ms', unit: 'ms', status: 'crit' });
     // The worst stall the series holds (a start-up stall on a loaded machine can be worse still).
-    const worst = Math.max(...m.store.ring('event_loop_delay_max_ms', {})!.since(0).map((p) => p.v));
+    const worst = Math.max(
+      ...m.store
+        .ring('event_loop_delay_max_ms', {})!
+        .since(0)
+        .map((p) => p.v),
+    );
     expect(item.detail?.worstMs).toBe(worst);
     expect(worst).toBeGreaterThanOrEqual(point.v);
 
