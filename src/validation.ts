@@ -108,12 +108,6 @@ export function validationError(err: ZodError, input?: unknown): AppError {
   return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw validationError(r.error, value);
-}
-
 /**
  * For `z.coerce.number({ error: numberOnly })`: "expected a number" for what is not one, and
  * the range's own words for one out of range. (A schema's `message` would say "expected a
