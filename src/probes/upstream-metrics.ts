@@ -198,18 +198,25 @@ export class UpstreamMetricsProbe {
     // An engine without /metrics (llama.cpp, Ollama): ask again only every 30 checks.
     if (this.checks++ < this.skipUntilCheck)
       return { available: false, reason: 'the model server has no Prometheus /metrics' };
+    // Only a page that is not there (404, or a page without a metric: llama.cpp without
+    // --metrics, Ollama) earns the back-off. A model server restarting (connection refused,
+    // 5xx, no answer in time) is asked again at the next check: its gauges come back with it.
+    let absent = false;
     try {
       const res = await request(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
       const text = await readLimited(res.body, MAX_METRICS_BYTES);
+      absent = res.statusCode === 404;
       if (res.statusCode >= 400) throw new Error(`${this.url} answered ${res.statusCode}`);
       const samples = parsePrometheusText(text);
-      if (samples.length === 0) throw new Error(`${this.url} has no metrics`);
+      absent = samples.length === 0;
+      if (absent) throw new Error(`${this.url} has no metrics`);
       const { reading, counters } = readEngine(samples, this.prev);
       this.prev = counters;
       this.misses = 0;
       return reading;
     } catch (err) {
-      if (++this.misses >= 3) this.skipUntilCheck = this.checks + 30;
+      if (!absent) this.misses = 0;
+      else if (++this.misses >= 3) this.skipUntilCheck = this.checks + 30;
       return { available: false, reason: (err as Error).message };
     }
   }

@@ -165,6 +165,30 @@ vllm:prefix_cache_hits_total{engine="1",model_name="Qwen/Qwen3-VL-8B-Instruct"} 
     expect(r.reason).toContain('404');
   });
 
+  it('has its gauges back at the next check after a model server restart; only a missing page is asked less often', async () => {
+    let state: 'up' | 'down' | 'missing' = 'up';
+    const page = '# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{model_name="q"} 3\n';
+    const engine = createServer((_req, res) => {
+      if (state === 'down') return res.writeHead(503).end('restarting');
+      if (state === 'missing') return res.writeHead(404).end('404 page not found');
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(page);
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => engine.once('listening', r));
+    cleanups.push(() => new Promise((r) => engine.close(() => r())));
+    const probe = new UpstreamMetricsProbe(`http://127.0.0.1:${(engine.address() as { port: number }).port}/metrics`);
+    expect(await probe.sample()).toMatchObject({ available: true, requestsRunning: 3 });
+    // Restarting: five checks without an answer, then it is back at the very next check.
+    state = 'down';
+    for (let i = 0; i < 5; i++) expect((await probe.sample()).reason).toContain('503');
+    state = 'up';
+    expect(await probe.sample()).toMatchObject({ available: true, requestsRunning: 3 });
+    // A page that is not there, three times: asked again only after 30 checks.
+    state = 'missing';
+    for (let i = 0; i < 3; i++) expect((await probe.sample()).reason).toContain('404');
+    state = 'up';
+    expect((await probe.sample()).reason).toBe('the model server has no Prometheus /metrics');
+  });
+
   it("feeds the simulated engine's gauges into the Monitor each check", async () => {
     const fake = await startFakeUpstream();
     const clock = steppedClock();
