@@ -3,7 +3,7 @@
 // No timers, no I/O, no argument changed: the scheduler calls it after each check and keeps
 // what it returns; tests call it directly.
 import { parseDuration } from '../duration.js';
-import type { Labels, SeriesStore } from '../metrics/series-store.js';
+import { STALE_AFTER_CHECKS, type Labels, type SeriesStore } from '../metrics/series-store.js';
 import { sampleRuns, type OngoingRun, type UtilSample } from '../probes/nvml-records.js';
 
 import type { Condition, Rule } from './rule-schema.js';
@@ -221,7 +221,11 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
       if (sampleRun !== null) {
         breaching = sampleRun >= rule.sampleSeconds!;
       } else if (value === null) {
-        if (rule.noData === 'keep') {
+        // `keep` rides out a missing check or two, but not a series that is gone: past the
+        // point where the Monitor itself calls a series stale (its cards show no value), the
+        // alert resolves, as Prometheus resolves the exported rule once the series is stale.
+        const gone = inst.lastBreachAt !== null && now - inst.lastBreachAt >= intervalMs * STALE_AFTER_CHECKS;
+        if (rule.noData === 'keep' && !gone) {
           states.set(key, inst);
           continue;
         }

@@ -174,11 +174,15 @@ describe('evaluate', () => {
     const feed = (s: SeriesStore, t: number, k: number) => {
       if (k < 2) s.record('gpu_memory_utilization_percent', { gpu: '0' }, t, 99);
     };
-    expect(run([rule({ noData: 'keep' })], feed, 4).trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual([
+    // keep: a check or two without a value change nothing; once the series is stale (3
+    // checks, as the cards and Prometheus' staleness see it) the alert resolves.
+    expect(run([rule({ noData: 'keep' })], feed, 6).trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual([
       'firing',
       'firing',
       'firing',
       'firing',
+      'inactive',
+      'inactive',
     ]);
     expect(run([rule({ noData: 'ok' })], feed, 4).trace.map((x) => x.states[0]?.split(':').at(-1) ?? 'gone')).toEqual([
       'firing',
