@@ -200,6 +200,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
   });
 
   const monitor = new Monitor({
+    identity: site,
     intervalMs: config.MONITOR_INTERVAL_MS,
     windowMs: config.MONITOR_WINDOW_MS,
     clock,

@@ -103,6 +103,13 @@ export const configSchema = z
       .max(200)
       .regex(/^[^\s]+$/, { message: 'expected a name without spaces, such as gpu-node-3' })
       .optional(),
+    /** This node's `job` label in alerts it sends: the job_name Prometheus scrapes it under. */
+    MONITOR_JOB: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\s]+$/, { message: 'expected a name without spaces, such as qwen3vl' })
+      .default('qwen3vl'),
     MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
     API_KEYS: list,
     NVML_LIBRARY: z.string().min(1).optional(),

@@ -1,6 +1,7 @@
 // The Monitor's state and its check: one object the app creates when MONITOR_ENABLED
 // is true. check(now) turns windows into series points, builds the cards and pushes
 // them to every open Monitor tab; the scheduler calls it, tests call it directly.
+import type { Sender } from './metrics/prometheus-identity.js';
 import { availableParallelism } from 'node:os';
 import type { EventLog } from './log/event-log.js';
 import { healthOf, metricDef } from './metrics/catalogue.js';
@@ -45,6 +46,8 @@ export interface AlertEngine {
 export type UnrestSource = (since: number, now: number) => ReadonlyMap<string, Spans>;
 
 export interface MonitorOptions {
+  /** What the node calls itself in its alerts, exported for Prometheus to compare. */
+  identity?: Sender;
   intervalMs: number;
   windowMs: number;
   clock: () => number;
@@ -109,6 +112,7 @@ export class Monitor {
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
       freshSince: () => staleBefore(opts.clock(), opts.intervalMs),
+      ...(opts.identity ? { identity: opts.identity } : {}),
     });
   }
 

@@ -2,6 +2,9 @@
 // labels (the Alertmanager channel, the Alertmanager-format webhook) and for the rules the
 // Prometheus export writes: the same alert from the node and from Prometheus carries the
 // same names, so Alertmanager can group and inhibit across the two.
+import type { Sender } from '../metrics/prometheus-identity.js';
+
+export type { Sender };
 
 /**
  * The label naming the Monitor rule an alert comes from: two rules may share a name, and
@@ -19,13 +22,15 @@ export interface LabelledAlert {
 
 /**
  * The series' labels, then `extra` (a channel's own, like Prometheus' external_labels),
- * then ours: alertname, severity, instance and the rule id are what Alertmanager routes on
- * and cannot be overridden by a series or a channel. `clean` turns a series' label name
- * into a valid one where a receiver needs that.
+ * then ours: alertname, severity, instance, job and the rule id are what Alertmanager
+ * routes on and cannot be overridden by a series or a channel. `clean` turns a series'
+ * label name into a valid one where a receiver needs that. The same rule's alert from
+ * Prometheus (the export) carries the same set when the node is scraped under its
+ * MONITOR_JOB with its MONITOR_INSTANCE as `instance` (docs/SCALE-OUT.md).
  */
 export function alertLabels(
   a: LabelledAlert,
-  instance: string,
+  sender: Sender,
   extra: Record<string, string> = {},
   clean: (name: string) => string = (name) => name,
 ): Record<string, string> {
@@ -34,7 +39,8 @@ export function alertLabels(
   return Object.assign(labels, extra, {
     alertname: a.ruleName,
     severity: a.severity,
-    instance,
+    instance: sender.instance,
+    job: sender.job,
     [RULE_ID_LABEL]: a.ruleId,
   });
 }

@@ -7,16 +7,22 @@ import type { Config } from '../config.js';
 
 export interface AlertSite {
   instance: string;
+  /** The job Prometheus scrapes this node under (MONITOR_JOB). */
+  job: string;
   /** Absolute, without a trailing slash. */
   externalUrl: string;
 }
 
+/** MONITOR_JOB's default: the job_name of the shipped Prometheus configuration. */
+export const DEFAULT_JOB = 'qwen3vl';
+
 export function alertSite(
-  config: Pick<Config, 'PUBLIC_URL' | 'PORT' | 'MONITOR_INSTANCE'>,
+  config: Pick<Config, 'PUBLIC_URL' | 'PORT' | 'MONITOR_INSTANCE' | 'MONITOR_JOB'>,
   host = hostname(),
 ): AlertSite {
   return {
     instance: config.MONITOR_INSTANCE ?? host,
+    job: config.MONITOR_JOB,
     externalUrl: withoutTrailingSlashes(config.PUBLIC_URL ?? `http://${host}:${config.PORT}`),
   };
 }
@@ -37,5 +43,5 @@ export function siteFromLink(link: string, host = hostname()): AlertSite {
   const base = /^https?:\/\//i.test(link)
     ? withoutTrailingSlashes(hash < 0 ? link : link.slice(0, hash))
     : `http://${host}`;
-  return { instance: host, externalUrl: base };
+  return { instance: host, job: DEFAULT_JOB, externalUrl: base };
 }

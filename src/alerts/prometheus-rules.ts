@@ -6,6 +6,7 @@
 import { parseDuration } from '../duration.js';
 import { metricQuery, promString, wellFormedText, type MetricQuery, type PromqlContext } from './promql.js';
 import { outsideRuleLimits, type Condition, type Rule } from './rule-schema.js';
+import { IDENTITY_METRIC } from '../metrics/prometheus-identity.js';
 import { RULE_ID_LABEL } from './alert-labels.js';
 
 export interface RulesExportOptions {
@@ -153,6 +154,24 @@ const q = yamlString;
 /** Text inside a YAML comment: one line, whatever it holds. */
 const oneLine = (s: string) => wellFormedText(s).replace(/[\s\p{Cc}\ufffe\uffff]+/gu, ' ');
 
+/**
+ * The export's own check that Prometheus names each node as the node names itself: the
+ * node's alerts (MONITOR_INSTANCE, MONITOR_JOB) and the exported rules' (the scrape
+ * target's `instance` and `job`) must carry one label set, or Alertmanager holds two groups
+ * for one problem and an inhibition `equal: [alertname, instance]` cannot span them.
+ */
+export const SELF_CHECK: PrometheusAlert = {
+  alert: 'Qwen3VLMonitorLabelsDisagree',
+  expr: `${IDENTITY_METRIC} unless on(instance, job) label_replace(label_replace(${IDENTITY_METRIC}, "instance", "$1", "monitor_instance", "(.+)"), "job", "$1", "monitor_job", "(.+)")`,
+  labels: { severity: 'warning' },
+  annotations: {
+    summary:
+      'Prometheus scrapes {{ $labels.monitor_instance }} as instance {{ $labels.instance }}, job {{ $labels.job }}; its own alerts say instance {{ $labels.monitor_instance }}, job {{ $labels.monitor_job }}',
+    description:
+      "Give the scrape target the label instance: {{ $labels.monitor_instance }} under job_name {{ $labels.monitor_job }} (or set the node's MONITOR_INSTANCE and MONITOR_JOB to Prometheus' names), so the node's alerts and these rules' alerts are one group in Alertmanager.",
+  },
+};
+
 export function rulesYaml(rules: readonly Rule[], o: RulesExportOptions): string {
   const r = toPrometheusRules(rules, o);
   const lines = [
@@ -164,10 +183,8 @@ export function rulesYaml(rules: readonly Rule[], o: RulesExportOptions): string
     lines.push('#', '# Not exported (no PromQL equivalent):');
     for (const s of r.skipped) lines.push(`#   ${oneLine(s.name)} (${s.id}): ${oneLine(s.reason)}`);
   }
-  lines.push('groups:', `  - name: ${q('qwen3vl-monitor')}`, `    interval: ${q(r.interval)}`);
-  if (r.alerts.length === 0) lines.push('    rules: []');
-  else lines.push('    rules:');
-  for (const a of r.alerts) {
+  lines.push('groups:', `  - name: ${q('qwen3vl-monitor')}`, `    interval: ${q(r.interval)}`, '    rules:');
+  for (const a of [...r.alerts, SELF_CHECK]) {
     lines.push(`      - alert: ${q(a.alert)}`, `        expr: ${q(a.expr)}`);
     if (a.for) lines.push(`        for: ${q(a.for)}`);
     if (a.keep_firing_for) lines.push(`        keep_firing_for: ${q(a.keep_firing_for)}`);

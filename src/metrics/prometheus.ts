@@ -8,6 +8,7 @@ import { catalogue } from './catalogue.js';
 import type { ModuleName, Stage } from './model-stats.js';
 import type { ModelTotals } from './model-totals.js';
 import { PREFIX, prometheusName } from './prometheus-names.js';
+import { registerIdentity, type Sender } from './prometheus-identity.js';
 import { histogramMetric, type HistogramMetric } from './prometheus-histogram.js';
 import { registerModelMetrics } from './prometheus-model.js';
 import type { SeriesStore } from './series-store.js';
@@ -44,6 +45,8 @@ export interface PrometheusSources {
   websocketConnections: () => number;
   /** Readings older than this time are not exported (three check intervals ago). */
   freshSince: () => number;
+  /** What the node calls itself in its alerts (prometheus-identity.ts). */
+  identity?: Sender;
 }
 
 export class PrometheusExporter {
@@ -54,6 +57,7 @@ export class PrometheusExporter {
   constructor(src: PrometheusSources) {
     const registry = this.registry;
     client.collectDefaultMetrics({ register: registry });
+    if (src.identity) registerIdentity(registry, src.identity);
     for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
 
     new client.Counter({

@@ -124,6 +124,7 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
       alertname: 'GPU hot',
       severity: 'critical',
       instance: hostname(),
+      job: 'qwen3vl',
       gpu: '0',
       cluster: 'gpu-a',
       monitor_rule_id: expect.stringMatching(/^[0-9a-f-]{36}$/),

@@ -184,6 +184,7 @@ describe('the alertmanager webhook format', () => {
       // The rule's id, as the Prometheus export labels the same rule's alerts.
       monitor_rule_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       instance: hostname(),
+      job: 'qwen3vl',
       severity: 'warning',
     });
     expect(firing.commonAnnotations).toEqual({
@@ -233,6 +234,7 @@ describe('the alertmanager webhook format', () => {
     };
     const body = formatWebhook('alertmanager', n, {
       instance: 'gpu-node-3',
+      job: 'qwen3vl',
       externalUrl: 'https://vlm.example.com',
     }) as any;
     expect(body).toMatchObject({
@@ -243,17 +245,24 @@ describe('the alertmanager webhook format', () => {
     expect(body.alerts[0]).toMatchObject({
       startsAt: '2026-11-25T12:00:00.25Z',
       generatorURL: 'https://vlm.example.com/#monitor',
-      labels: { instance: 'gpu-node-3', endpoint: '*' },
+      labels: { instance: 'gpu-node-3', job: 'qwen3vl', endpoint: '*' },
     });
   });
 
   it('names the node by MONITOR_INSTANCE (default: the host name) and links by PUBLIC_URL (default: host and port)', () => {
     expect(alertSite(loadConfig({}), 'gpu-node-3')).toEqual({
       instance: 'gpu-node-3',
+      job: 'qwen3vl',
       externalUrl: 'http://gpu-node-3:7860',
     });
-    expect(alertSite(loadConfig({ MONITOR_INSTANCE: 'vlm-a', PUBLIC_URL: 'https://vlm.example.com/' }), 'h')).toEqual({
+    expect(
+      alertSite(
+        loadConfig({ MONITOR_INSTANCE: 'vlm-a', MONITOR_JOB: 'vlm', PUBLIC_URL: 'https://vlm.example.com/' }),
+        'h',
+      ),
+    ).toEqual({
       instance: 'vlm-a',
+      job: 'vlm',
       externalUrl: 'https://vlm.example.com',
     });
     expect(() => loadConfig({ MONITOR_INSTANCE: 'two words' })).toThrow(

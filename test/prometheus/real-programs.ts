@@ -111,6 +111,8 @@ export interface PrometheusOptions {
   rules?: string;
   /** Where to send alerts (host:port of an Alertmanager). */
   alertmanager?: string;
+  /** Each target's `instance` label, where it is not its address (the node's MONITOR_INSTANCE). */
+  instances?: Record<string, string>;
 }
 
 /** A real Prometheus scraping `targets` every second and evaluating rules every second. */
@@ -126,7 +128,10 @@ export function startPrometheus(o: PrometheusOptions): Promise<RunningProgram> {
       : []),
     'scrape_configs:',
     '  - job_name: qwen3vl',
-    `    static_configs: [{ targets: [${o.targets.map((t) => `'${t}'`).join(', ')}] }]`,
+    '    static_configs:',
+    ...o.targets.map(
+      (t) => `      - { targets: ['${t}']${o.instances?.[t] ? `, labels: { instance: '${o.instances[t]}' }` : ''} }`,
+    ),
     '',
   ].join('\n');
   return startProgram(

@@ -100,6 +100,7 @@ export const alertmanagerChannel = defineChannelType({
       {
         urls: c.urls,
         instance: c.instance ?? deps.site.instance,
+        job: deps.site.job,
         labels: c.labels,
         secret: c.secret,
         timeoutMs: c.timeoutMs,
@@ -112,6 +113,8 @@ export const alertmanagerChannel = defineChannelType({
 export interface AlertmanagerConfig {
   urls: string[];
   instance: string;
+  /** The node's job label (MONITOR_JOB). */
+  job: string;
   labels: Record<string, string>;
   secret?: string | undefined;
   timeoutMs: number;
@@ -131,11 +134,11 @@ const sanitize = (name: string) => (LABEL_NAME.test(name) ? name : `_${name}`.re
 /** One alert as Alertmanager takes it. `validUntil`: endsAt of a firing alert. Pure. */
 export function postableAlert(
   a: AlertPayload,
-  cfg: Pick<AlertmanagerConfig, 'instance' | 'labels'>,
+  cfg: Pick<AlertmanagerConfig, 'instance' | 'job' | 'labels'>,
   validUntil: number,
   test = false,
 ): PostableAlert {
-  const labels = alertLabels(a, cfg.instance, cfg.labels, sanitize);
+  const labels = alertLabels(a, cfg, cfg.labels, sanitize);
   if (test) labels.test = 'true';
   const c = a.context;
   const annotations: Record<string, string> = {

@@ -89,7 +89,7 @@ function common(sets: Array<Record<string, string>>): Record<string, string> {
  */
 function alertmanager(n: Notification, site: AlertSite) {
   const alerts = n.alerts.map((a) => {
-    const labels = sorted(alertLabels(a, site.instance));
+    const labels = sorted(alertLabels(a, site));
     const annotations = sorted({ summary: a.summary, description: text({ ...n, alerts: [a] }), metric: a.metric });
     return {
       status: a.status,
