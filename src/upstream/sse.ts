@@ -43,6 +43,64 @@ export interface SseTapOptions extends SseTapEvents {
 const EVENT_END = /(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r)/g;
 const LINE_END = /\r\n|\n|\r/;
 
+const CR = 0x0d;
+const LF = 0x0a;
+const QUOTE = 0x22;
+const OPEN_BRACE = 0x7b;
+const LATIN1_EVENT_END = EVENT_END;
+
+/**
+ * Where the next event ends in `text` (just past its blank line), searching from `from`, or
+ * -1. Engines end lines with LF: then a search for two LFs does; with a CR anywhere, the
+ * full rule (a CR at the very end may be half a CRLF still on its way: wait for it).
+ */
+function eventEnd(text: string, from: number, crlf: boolean): number {
+  if (!crlf) {
+    const at = text.indexOf('\n\n', from);
+    return at < 0 ? -1 : at + 2;
+  }
+  EVENT_END.lastIndex = from;
+  const m = EVENT_END.exec(text);
+  if (!m) return -1;
+  const end = m.index + m[0].length;
+  return end === text.length && text.endsWith('\r') ? -1 : end;
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === LF || c === CR;
+
+/**
+ * Whether `key` appears as a key whose value starts with the character `first` (`"usage":
+ * {`, `"finish_reason": "s…`, not `"usage":null` nor `"finish_reason":null`). A quote inside
+ * a JSON string is always escaped, so the key's quoted name with a colon after it is the key.
+ */
+function keyBefore(text: string, key: string, first: number): boolean {
+  for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+    let i = at + key.length;
+    while (isSpace(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== 0x3a) continue;
+    i++;
+    while (isSpace(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== first) continue;
+    // A finish_reason of "" is none.
+    if (first === QUOTE && text.charCodeAt(i + 1) === QUOTE) continue;
+    return true;
+  }
+  return false;
+}
+
+/** A `data: [DONE]` line. */
+function isDone(text: string): boolean {
+  for (let at = text.indexOf('[DONE]'); at >= 0; at = text.indexOf('[DONE]', at + 1)) {
+    let i = at;
+    while (text.charCodeAt(i - 1) === 0x20) i--;
+    if (text.startsWith('data:', i - 5) && (i === 5 || text.charCodeAt(i - 6) === LF || text.charCodeAt(i - 6) === CR))
+      return true;
+  }
+  return false;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 interface ChunkShape {
   choices?: Array<{
     delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown };
@@ -125,27 +183,43 @@ export class SseTap extends Transform {
       return;
     }
     // Line ends are ASCII bytes, never part of a UTF-8 character: events are found on the
-    // bytes read as latin1 (one character a byte), each chunk scanned once, and decoded whole.
+    // bytes read as latin1 (one character a byte: string search in V8 is far cheaper than
+    // calls into Buffer's), each chunk scanned once. The bytes pass on as they came, in one
+    // write per network read; an event is decoded only when the Monitor needs what is in it
+    // (judge()). The pending event's last characters come first: an event end can straddle
+    // two reads.
     const offset = this.tail.length;
-    const text = this.tail + chunk.toString('latin1');
-    let from = 0;
+    const text = offset ? this.tail + chunk.toString('latin1') : chunk.toString('latin1');
+    const out: Buffer[] = [];
+    // The pending event's bytes from earlier reads: they belong to the first event that ends here.
+    let carry = this.parts;
+    let from = 0; // where, in this chunk, the event being read starts
+    let sendFrom = 0; // bytes of this chunk from here are complete events not yet put in `out`
     let emitted = false;
-    EVENT_END.lastIndex = 0;
-    for (let m = EVENT_END.exec(text); m !== null; m = EVENT_END.exec(text)) {
-      const end = m.index + m[0].length;
-      // A CR at the very end may be the first half of a CRLF still on its way: wait for it.
-      if (end === text.length && text.endsWith('\r')) break;
-      this.parts.push(chunk.subarray(from, end - offset));
-      const event = Buffer.concat(this.parts).toString('utf8');
-      this.parts = [];
-      this.partsBytes = 0;
-      from = end - offset;
+    const crlf = text.includes('\r');
+    for (let end = eventEnd(text, 0, crlf); end >= 0; end = eventEnd(text, end, crlf)) {
+      const endInChunk = end - offset;
+      const event = carry.length
+        ? Buffer.concat([...carry, chunk.subarray(from, endInChunk)]).toString('latin1')
+        : text.slice(from + offset, end);
+      const replaced = this.judge(event);
+      if (replaced === null) {
+        if (carry.length) out.push(...carry);
+      } else {
+        // Bytes before this event go as they are; the event itself is replaced (or dropped).
+        if (!carry.length && from > sendFrom) out.push(chunk.subarray(sendFrom, from));
+        if (replaced.length) out.push(replaced);
+        sendFrom = endInChunk;
+      }
+      carry = [];
+      from = endInChunk;
       emitted = true;
-      this.handle(event);
     }
+    if (from > sendFrom) out.push(chunk.subarray(sendFrom, from));
+    if (out.length) this.sendBytes(out.length === 1 ? out[0]! : Buffer.concat(out));
     const rest = chunk.subarray(from);
-    this.parts.push(rest);
-    this.partsBytes += rest.length;
+    this.parts = emitted ? [rest] : [...carry, rest];
+    this.partsBytes = emitted ? rest.length : this.partsBytes + rest.length;
     // The tail is the pending event's: the old tail went with the event that ended.
     this.tail = (emitted ? text.slice(offset + from) : text).slice(-3);
     if (this.partsBytes > MAX_SSE_EVENT_BYTES) this.overflow();
@@ -153,9 +227,9 @@ export class SseTap extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    const rest = Buffer.concat(this.parts).toString('utf8');
+    const rest = Buffer.concat(this.parts);
     this.parts = [];
-    if (rest) this.handle(rest);
+    if (rest.length && !this.failure) this.sendBytes(this.judge(rest.toString('latin1')) ?? rest);
     this.flushed = true;
     if (!this.sawEnd && !this.failure) {
       // The body ended cleanly but the answer did not: the model server stopped midway.
@@ -206,21 +280,43 @@ export class SseTap extends Transform {
   }
 
   private send(text: string): void {
-    this.bytesOut += Buffer.byteLength(text);
-    this.push(text);
+    this.sendBytes(Buffer.from(text));
   }
 
-  private handle(event: string): void {
-    if (this.failure) return;
-    const info = inspectEvent(event);
-    if (info.ends) this.sawEnd = true;
-    if (info.hasToken && !this.sawToken) {
-      this.sawToken = true;
-      this.opts.onFirstToken?.();
+  private sendBytes(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.bytesOut += bytes.length;
+    this.push(bytes);
+  }
+
+  /**
+   * What one complete event (its bytes as latin1) means to the Monitor, and whether it goes
+   * on as it came (null), replaced, or dropped (an empty buffer). The event is decoded and
+   * parsed only when it can hold what the Monitor still needs: every event until the first
+   * token, one with a usage object, an error event. The end of the answer is found without
+   * a parse. (In a JSON string a quote is always escaped, so `"finish_reason"` followed by
+   * a colon is the key itself, never text inside the content.)
+   */
+  private judge(latin1: string): Buffer | null {
+    const error = latin1.includes('"error"');
+    if (!this.sawToken || error || keyBefore(latin1, '"usage"', OPEN_BRACE)) {
+      const event = Buffer.from(latin1, 'latin1').toString('utf8');
+      const info = inspectEvent(event);
+      if (info.ends) this.sawEnd = true;
+      if (info.hasToken && !this.sawToken) {
+        this.sawToken = true;
+        this.opts.onFirstToken?.();
+      }
+      if (info.usage) this.opts.onUsage?.(info.usage);
+      if (info.usageOnly && this.opts.dropUsageChunk) return EMPTY;
+      // Only error events carry the model server's own messages (the only place a key it echoes appears).
+      if (error && this.opts.scrub) {
+        const scrubbed = this.opts.scrub(event);
+        return scrubbed === event ? null : Buffer.from(scrubbed);
+      }
+      return null;
     }
-    if (info.usage) this.opts.onUsage?.(info.usage);
-    if (info.usageOnly && this.opts.dropUsageChunk) return;
-    // Only error events carry the model server's own messages (the only place a key it echoes appears).
-    this.send(this.opts.scrub && event.includes('"error"') ? this.opts.scrub(event) : event);
+    if (keyBefore(latin1, '"finish_reason"', QUOTE) || isDone(latin1)) this.sawEnd = true;
+    return null;
   }
 }
