@@ -47,7 +47,6 @@ const CR = 0x0d;
 const LF = 0x0a;
 const QUOTE = 0x22;
 const OPEN_BRACE = 0x7b;
-const LATIN1_EVENT_END = EVENT_END;
 
 /**
  * Where the next event ends in `text` (just past its blank line), searching from `from`, or

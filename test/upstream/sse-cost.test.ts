@@ -4,7 +4,7 @@
 // lines and a JSON.parse of every event, each event pushed as its own string). CPU time,
 // both measured side by side in this process, the least ratio of three rounds: a ratio,
 // not a time limit, loose enough for a loaded machine.
-import { PassThrough, Transform } from 'node:stream';
+import { type PassThrough, Transform } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SseTap } from '../../src/upstream/sse.js';
 
