@@ -18,6 +18,7 @@ import { ThresholdBook } from './metrics/thresholds.js';
 import { Monitor } from './monitor.js';
 import { ImageFetcher } from './pipeline/image-input.js';
 import { OcrSampleKeeper } from './pipeline/ocr-samples.js';
+import { DcgmGpuSource } from './probes/dcgm-exporter.js';
 import { EventLoopProbe } from './probes/event-loop.js';
 import { GpuPoller, type GpuSource } from './probes/gpu-poller.js';
 import { HostProbe } from './probes/host.js';
@@ -51,7 +52,7 @@ export interface MonitorParts {
   alerts: AlertManager;
   /** Who may see the Monitor: the token, its sessions, the throttle on wrong guesses. */
   access: LoginRouteOptions;
-  /** NVML, or what the caller reads GPUs through; null with probes off. */
+  /** NVML, DCGM exporters (GPU_METRICS_URL), or what the caller reads GPUs through; null with probes off. */
   gpu: GpuSource | null;
   /** The lowest-confidence OCR images (OCR_LOW_CONFIDENCE_SAMPLES), and links to them. */
   ocrSamples: { keeper: OcrSampleKeeper; links: SampleLinks } | null;
@@ -133,6 +134,12 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
   return { clock, log, token, scrub, upstream, imageFetcher, connections, drain, monitored };
 }
 
+/** DCGM exporters' pages where GPU_METRICS_URL names them, else NVML on this machine. */
+function gpuSource(config: Config): GpuSource {
+  if (config.GPU_METRICS_URL.length === 0) return new GpuPoller({ library: config.NVML_LIBRARY });
+  return new DcgmGpuSource({ targets: config.GPU_METRICS_URL, timeoutMs: config.GPU_METRICS_TIMEOUT_MS });
+}
+
 interface MonitorDeps {
   app: FastifyInstance;
   clock: () => number;
@@ -148,7 +155,7 @@ interface MonitorDeps {
  */
 function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps): MonitorParts {
   const { app, clock, log, token, upstream, hub } = deps;
-  const gpu = opts.probes === false ? null : (opts.gpu ?? new GpuPoller({ library: config.NVML_LIBRARY }));
+  const gpu = opts.probes === false ? null : (opts.gpu ?? gpuSource(config));
   const store = new SeriesStore({ intervalMs: config.MONITOR_INTERVAL_MS });
   const clients = new ClientStats();
 

@@ -35,6 +35,58 @@ const list = z
       : [],
   );
 
+/** One GPU host's DCGM exporter page, and the name its GPUs carry (`gpu="<host>/<index>"`). */
+export interface GpuMetricsTarget {
+  host: string;
+  url: string;
+}
+
+/** At most this many GPU hosts (GPU_METRICS_URL): each is one request per check. */
+export const GPU_METRICS_MAX_HOSTS = 16;
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
+
+/**
+ * GPU_METRICS_URL: `[name=]http(s)://host:port[/path]`, comma-separated, one per GPU host.
+ * A URL without a path reads /metrics (DCGM exporter's). The name defaults to the URL's
+ * host name (host:port where two entries share a host name); names are unique.
+ */
+const gpuMetricsTargets = list.transform((entries, ctx): GpuMetricsTarget[] => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  if (entries.length > GPU_METRICS_MAX_HOSTS)
+    return fail(`expected at most ${GPU_METRICS_MAX_HOSTS} GPU hosts (got ${entries.length})`);
+  const parsed: Array<{ name?: string; url: URL }> = [];
+  for (const entry of entries) {
+    const named = /^([^=/]+)=(.*)$/.exec(entry);
+    const name = named?.[1]?.trim();
+    const raw = (named ? named[2]! : entry).trim();
+    if (name !== undefined && !HOST_NAME.test(name))
+      return fail(`"${name}": expected a host name of letters, digits, ".", "-", "_" or ":" (at most 63)`);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return fail(`"${raw}": expected an http(s) URL such as http://gpu-node-1:9400/metrics`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return fail(`"${raw}": expected an http(s) URL such as http://gpu-node-1:9400/metrics`);
+    if (url.username || url.password) return fail(`"${url.host}": credentials in the URL are not supported`);
+    if (url.pathname === '/' || url.pathname === '') url.pathname = '/metrics';
+    parsed.push(name === undefined ? { url } : { name, url });
+  }
+  const sameHost = (u: URL) => parsed.filter((p) => p.name === undefined && p.url.hostname === u.hostname).length > 1;
+  const out: GpuMetricsTarget[] = [];
+  for (const p of parsed) {
+    const host = p.name ?? (sameHost(p.url) ? p.url.host : p.url.hostname);
+    if (out.some((t) => t.host === host))
+      return fail(`"${host}" is named twice: give each GPU host its own name (name=http://…)`);
+    out.push({ host, url: p.url.toString() });
+  }
+  return out;
+});
+
 /** Every setting with its default; the README's configuration table mirrors this. */
 export const configSchema = z
   .object({
@@ -113,6 +165,13 @@ export const configSchema = z
     MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
     API_KEYS: list,
     NVML_LIBRARY: z.string().min(1).optional(),
+    /**
+     * DCGM exporters' Prometheus pages, one per GPU host (`gpu-node-1=http://10.0.0.5:9400/metrics`):
+     * the GPUs are read there instead of through NVML on this machine.
+     */
+    GPU_METRICS_URL: gpuMetricsTargets,
+    /** Time allowed to read one GPU host's page, body included. */
+    GPU_METRICS_TIMEOUT_MS: int(100, 60_000).default(2_000),
     DATA_DIR: z.string().min(1).default('./data'),
     LOG_SAMPLE_RATE: z.coerce
       .number({ message: 'expected a number' })

@@ -27,6 +27,7 @@ import {
 import type { EventLoopProbe, EventLoopReading } from './probes/event-loop.js';
 import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import type { GpuPollResult, GpuSource } from './probes/gpu-poller.js';
+import { gpuLabel, gpuTag } from './probes/gpu-label.js';
 import type { HostProbe } from './probes/host.js';
 import type { StreamHub } from './stream-hub.js';
 
@@ -142,10 +143,17 @@ export class Monitor {
       const r = await this.opts.gpu.poll(now);
       recordGpuSeries(this.store, r, now);
       const names: Record<string, string> = {};
-      for (const g of r.readings) if (g.name) names[String(g.index)] = g.name;
+      const hosts: Record<string, { host: string; index: number }> = {};
+      for (const g of r.readings) {
+        const label = gpuLabel(g);
+        if (g.name) names[label] = g.name;
+        if (g.host !== undefined) hosts[label] = { host: g.host, index: g.index };
+      }
       this.gpuStatus = {
         available: r.available,
         names,
+        source: this.opts.gpu.source ?? 'nvml',
+        ...(Object.keys(hosts).length ? { hosts } : {}),
         ...(this.opts.gpu.simulated ? { simulated: true } : {}),
         ...(r.reason === undefined ? {} : { reason: r.reason }),
       };
@@ -234,9 +242,9 @@ export class Monitor {
   }
 
   /** The GPU probe's whole latest reading (GET /api/monitor/gpus); undefined when the probe is off. */
-  gpuReading(): { result: GpuPollResult; simulated: boolean } | undefined {
+  gpuReading(): { result: GpuPollResult; simulated: boolean; source: 'nvml' | 'dcgm' } | undefined {
     const gpu = this.opts.gpu;
-    return gpu && { result: gpu.result, simulated: gpu.simulated ?? false };
+    return gpu && { result: gpu.result, simulated: gpu.simulated ?? false, source: gpu.source ?? 'nvml' };
   }
 
   /** Free memory of each GPU at the last check: "gpu0=6944MiB gpu1=512MiB (at last check)". */
@@ -246,7 +254,7 @@ export class Monitor {
       const gpu = total.labels.gpu ?? '?';
       const used = this.store.latest('gpu_memory_used_mib', { gpu });
       const t = total.ring.last();
-      if (t && used) parts.push(`gpu${gpu}=${Math.round(t.v - used.v)}MiB`);
+      if (t && used) parts.push(`${gpuTag(gpu)}=${Math.round(t.v - used.v)}MiB`);
     }
     return parts.length ? `${parts.join(' ')} (at last check)` : null;
   }

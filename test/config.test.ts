@@ -1,8 +1,8 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, configSchema, loadConfig } from '../src/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -60,5 +60,42 @@ describe('configuration', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', UPSTREAM_URL: '' }).PORT).toBe(7860);
+  });
+
+  it('reads GPU_METRICS_URL as one DCGM exporter per GPU host, each named', () => {
+    expect(loadConfig({}).GPU_METRICS_URL).toEqual([]);
+    expect(loadConfig({}).GPU_METRICS_TIMEOUT_MS).toBe(2_000);
+    // The host name by default, host:port where two entries share it; /metrics when no path is given.
+    expect(
+      loadConfig({
+        GPU_METRICS_URL:
+          'http://gpu-node-1:9400/metrics, http://10.0.0.7:9400, http://10.0.0.7:9401/metrics,gpu-b=https://10.0.0.8:9400/x',
+      }).GPU_METRICS_URL,
+    ).toEqual([
+      { host: 'gpu-node-1', url: 'http://gpu-node-1:9400/metrics' },
+      { host: '10.0.0.7:9400', url: 'http://10.0.0.7:9400/metrics' },
+      { host: '10.0.0.7:9401', url: 'http://10.0.0.7:9401/metrics' },
+      { host: 'gpu-b', url: 'https://10.0.0.8:9400/x' },
+    ]);
+    expect(problems({ GPU_METRICS_URL: 'gpu-node-1:9400' })).toEqual([
+      'GPU_METRICS_URL="gpu-node-1:9400": "gpu-node-1:9400": expected an http(s) URL such as http://gpu-node-1:9400/metrics',
+    ]);
+    expect(problems({ GPU_METRICS_URL: 'a=http://x:9400,a=http://y:9400' })[0]).toContain(
+      '"a" is named twice: give each GPU host its own name',
+    );
+    expect(problems({ GPU_METRICS_URL: 'http://u:p@x:9400' })[0]).toContain('credentials in the URL are not supported');
+    expect(problems({ GPU_METRICS_URL: 'bad name=http://x:9400' })[0]).toContain('"bad name": expected a host name');
+    const many = Array.from({ length: 17 }, (_, i) => `http://n${i}:9400`).join(',');
+    expect(problems({ GPU_METRICS_URL: many })[0]).toContain('expected at most 16 GPU hosts (got 17)');
+  });
+
+  it("is the README's configuration table, setting for setting", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = readme.split('\n').filter((l) => l.startsWith('| `'));
+    const documented = new Set(
+      rows.flatMap((r) => [...r.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!)),
+    );
+    const missing = Object.keys(configSchema.shape).filter((k) => !documented.has(k));
+    expect(missing).toEqual([]);
   });
 });

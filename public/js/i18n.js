@@ -373,6 +373,7 @@ const dict = {
     'card.expand': 'Expand: full series',
     'card.avg': 'avg',
     'card.gpu.of': 'of {n}',
+    'card.gpu.dcgm': 'DCGM exporter at {host}',
     'simulated.gpu': 'SIMULATED',
     'card.rps.lastMinute': { one: '{n} request in the last minute', other: '{n} requests in the last minute' },
     'card.rps.window': { one: '{n} request in the last {w} min', other: '{n} requests in the last {w} min' },
@@ -809,6 +810,7 @@ const dict = {
     'card.expand': '展开：完整曲线',
     'card.avg': '平均',
     'card.gpu.of': '(共 {n} 块)',
+    'card.gpu.dcgm': '来自 {host} 的 DCGM 导出器',
     'simulated.gpu': '模拟',
     'card.rps.lastMinute': '最近 1 分钟 {n} 个请求',
     'card.rps.window': '最近 {w} 分钟 {n} 个请求',
@@ -984,6 +986,14 @@ const REASONS = [
   ],
   [/^NVIDIA driver not loaded (.*)$/, (m) => `NVIDIA 驱动未加载 ${m[1]}`],
   [/^no permission to access the GPU (.*)$/, (m) => `无权访问 GPU ${m[1]}`],
+  [
+    /^GPU source unavailable: (.*)$/,
+    (m) =>
+      `GPU 数据源不可用：${m[1]
+        .replace(/DCGM exporter at (\S+) \(([^)]*)\): /g, '$1 上的 DCGM 导出器 ($2)：')
+        .replace(/no answer within (\d+) ms/g, '$1 ms 内无应答')
+        .replace(/answered (\d+)/g, '应答 $1')}`,
+  ],
 ];
 /** A catalogue metric's help text in the page's language. */
 export function metricHelp(m) {

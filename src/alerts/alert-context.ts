@@ -8,6 +8,7 @@ import type { EventLog, LogLine } from '../log/event-log.js';
 import { formatLine } from '../log/event-log.js';
 import type { ClientStats } from '../metrics/client-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
+import { gpuTag } from '../probes/gpu-label.js';
 import type { AlertInstance } from './evaluate.js';
 import type { AlertContext, AlertPayload, TopClientLoad } from './notifier.js';
 import type { Rule } from './rule-schema.js';
@@ -113,7 +114,7 @@ export function alertPayload(
   const gpuTemperatureCelsius: Record<string, number> = {};
   for (const s of src.store.find('gpu_temperature_celsius')) {
     const p = s.ring.last();
-    if (p) gpuTemperatureCelsius[`gpu${s.labels.gpu}`] = p.v;
+    if (p) gpuTemperatureCelsius[gpuTag(s.labels.gpu ?? '?')] = p.v;
   }
   const top = src.clients.top(now, TOP_CLIENT_WINDOW_MINUTES * 60_000, 1).byRequestSeconds[0];
   // Numbers for the browser, which says them in its language; English for the receivers.

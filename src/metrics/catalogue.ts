@@ -60,13 +60,13 @@ const below = (
 });
 
 const defs: MetricDef[] = [
-  // Resource layer (probes; label gpu = NVML index)
+  // Resource layer (probes; label gpu = NVML index, or <host>/<index> from a DCGM exporter)
   {
     name: 'gpu_available',
     layer: 'resource',
     unit: 'bool',
     labels: ['gpu'],
-    help: '1 when the GPU answers NVML, 0 when it is lost or NVML is missing.',
+    help: "1 when the GPU answers NVML (or is on its host's DCGM exporter page), 0 when it is lost or its host stops answering.",
   },
   {
     name: 'gpu_memory_used_mib',

@@ -2,35 +2,43 @@
 // A field a probe could not read gets no point (absent, never 0).
 import type { EventLoopReading } from '../probes/event-loop.js';
 import type { GpuPollResult } from '../probes/gpu-poller.js';
+import { gpuLabel } from '../probes/gpu-label.js';
 import type { HostReading } from '../probes/host.js';
 import type { EngineReading } from '../probes/upstream-metrics.js';
 import type { SeriesStore } from './series-store.js';
 
+/**
+ * Each GPU's fields under its `gpu` label: NVML's index, or `<host>/<index>` for a GPU read
+ * from a DCGM exporter. A lost GPU, or one whose host stopped giving it, reads
+ * `gpu_available` 0.
+ */
 export function recordGpuSeries(store: SeriesStore, r: GpuPollResult, now: number): void {
-  const put = (metric: string, gpu: number, v: number | undefined) => {
-    if (v !== undefined) store.record(metric, { gpu: String(gpu) }, now, v);
-  };
   for (const g of r.readings) {
-    put('gpu_available', g.index, 1);
-    put('gpu_memory_used_mib', g.index, g.memoryUsedMiB);
-    put('gpu_memory_total_mib', g.index, g.memoryTotalMiB);
-    put('gpu_memory_utilization_percent', g.index, g.memoryUtilizationPercent);
-    put('gpu_utilization_percent', g.index, g.utilizationPercent);
-    put('gpu_memory_bandwidth_utilization_percent', g.index, g.memoryBandwidthUtilizationPercent);
-    put('gpu_utilization_peak_percent', g.index, g.samples?.peakPercent);
-    put('gpu_utilization_mean_percent', g.index, g.samples?.meanPercent);
-    put('gpu_utilization_high_seconds', g.index, g.samples?.secondsAbove);
-    put('gpu_temperature_celsius', g.index, g.temperatureCelsius);
-    put('gpu_power_watts', g.index, g.powerWatts);
-    put('gpu_power_limit_watts', g.index, g.powerLimitWatts);
-    put('gpu_sm_clock_mhz', g.index, g.smClockMHz);
-    put('gpu_memory_clock_mhz', g.index, g.memoryClockMHz);
-    put('gpu_fan_percent', g.index, g.fanPercent);
-    put('gpu_ecc_uncorrected_volatile', g.index, g.eccUncorrectedVolatile);
-    put('gpu_pcie_tx_kibps', g.index, g.pcieTxKiBps);
-    put('gpu_pcie_rx_kibps', g.index, g.pcieRxKiBps);
+    const labels = { gpu: gpuLabel(g) };
+    const put = (metric: string, v: number | undefined) => {
+      if (v !== undefined) store.record(metric, labels, now, v);
+    };
+    put('gpu_available', 1);
+    put('gpu_memory_used_mib', g.memoryUsedMiB);
+    put('gpu_memory_total_mib', g.memoryTotalMiB);
+    put('gpu_memory_utilization_percent', g.memoryUtilizationPercent);
+    put('gpu_utilization_percent', g.utilizationPercent);
+    put('gpu_memory_bandwidth_utilization_percent', g.memoryBandwidthUtilizationPercent);
+    put('gpu_utilization_peak_percent', g.samples?.peakPercent);
+    put('gpu_utilization_mean_percent', g.samples?.meanPercent);
+    put('gpu_utilization_high_seconds', g.samples?.secondsAbove);
+    put('gpu_temperature_celsius', g.temperatureCelsius);
+    put('gpu_power_watts', g.powerWatts);
+    put('gpu_power_limit_watts', g.powerLimitWatts);
+    put('gpu_sm_clock_mhz', g.smClockMHz);
+    put('gpu_memory_clock_mhz', g.memoryClockMHz);
+    put('gpu_fan_percent', g.fanPercent);
+    put('gpu_ecc_uncorrected_volatile', g.eccUncorrectedVolatile);
+    put('gpu_pcie_tx_kibps', g.pcieTxKiBps);
+    put('gpu_pcie_rx_kibps', g.pcieRxKiBps);
   }
-  for (const lost of r.lost) put('gpu_available', lost, 0);
+  for (const lost of r.lost) store.record('gpu_available', { gpu: String(lost) }, now, 0);
+  for (const gone of r.missing ?? []) store.record('gpu_available', { gpu: gone }, now, 0);
 }
 
 /** Records each defined field as a label-less point; undefined fields get none. */

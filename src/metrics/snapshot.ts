@@ -19,6 +19,7 @@ import {
 import { staleBefore, type Labels, type SeriesStore } from './series-store.js';
 import { ALL_MODEL_ENDPOINTS } from './service-collector.js';
 import { healthBy, linesFor, linesSchema, type Lines, type LinesOf } from './thresholds.js';
+import { gpuTag } from '../probes/gpu-label.js';
 
 export type { Trend, TrendRule } from './change.js';
 
@@ -106,6 +107,10 @@ export interface GpuStatus {
   names?: Record<string, string>;
   /** The GPUs are simulated (the demo): the cards say so. */
   simulated?: boolean;
+  /** Where the readings come from: NVML on this machine, or DCGM exporters' pages (GPU_METRICS_URL). */
+  source?: 'nvml' | 'dcgm';
+  /** The host and index of each GPU read from a DCGM exporter, by its `gpu` label. */
+  hosts?: Record<string, { host: string; index: number }>;
 }
 
 /**
@@ -303,7 +308,7 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
     // A GPU that answered GPU_IS_LOST at its last check shows no (stale) value.
     const lost = input.store.latest('gpu_available', { gpu: s.labels.gpu ?? '' })?.v === 0;
     const fresh = last && !lost && last.t >= staleBefore(input.now, input.intervalMs);
-    detail[`gpu${s.labels.gpu ?? '?'}`] = fresh ? last.v : null;
+    detail[gpuTag(s.labels.gpu ?? '?')] = fresh ? last.v : null;
     if (fresh && (!worst || last.v > worst.v)) worst = { labels: s.labels, v: last.v };
   }
   if (!worst) {
@@ -315,6 +320,13 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
   const name = input.gpu.names?.[gpu];
   if (name) detail.gpuName = name;
   if (input.gpu.simulated) detail.simulated = 'simulated';
+  // Where the shown GPU was read: NVML here, or the DCGM exporter of its host.
+  detail.source = input.gpu.source ?? 'nvml';
+  const at = input.gpu.hosts?.[gpu];
+  if (at) {
+    detail.host = at.host;
+    detail.gpuIndex = at.index;
+  }
   if (id === 'gpu_memory') {
     // "14,280 / 24,576 MiB" under the fullest GPU's share.
     const used = freshValue(input, 'gpu_memory_used_mib', worst.labels);

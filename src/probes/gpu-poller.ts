@@ -16,6 +16,18 @@ export const gpuProcessSchema = z.object({
 });
 export type GpuProcess = z.infer<typeof gpuProcessSchema>;
 
+/** One GPU host read through its DCGM exporter (GPU_METRICS_URL), at the last check. */
+export const gpuHostSchema = z.object({
+  host: z.string().describe('The name its GPUs carry: `gpu="<host>/<index>"`'),
+  url: z.string().describe("The exporter's page"),
+  available: z.boolean(),
+  reason: z.string().optional().describe('Why the page gave no readings'),
+  gpus: z.number().describe('GPUs read from the page'),
+  driverVersion: z.string().optional(),
+  readMs: z.number().describe('Milliseconds the page took, body included'),
+});
+export type GpuHost = z.infer<typeof gpuHostSchema>;
+
 export interface GpuPollResult {
   available: boolean;
   /** Why there are no readings (or why some GPUs are missing). */
@@ -31,6 +43,13 @@ export interface GpuPollResult {
   readMs: number[];
   /** NVML's utilisation samples since the previous check, per GPU index (for sample-based rules). */
   samples?: Record<string, UtilSample[]>;
+  /**
+   * GPUs (their `gpu` label) read at the previous check whose host did not give them this
+   * time (its page failed, or left them out): `gpu_available` 0, like a lost GPU.
+   */
+  missing?: string[];
+  /** Each GPU host and its page (GPU_METRICS_URL). */
+  hosts?: GpuHost[];
 }
 
 /**
@@ -44,6 +63,8 @@ export interface GpuSource {
   close(): void;
   /** The readings are made up: the cards and the API say so. */
   readonly simulated?: boolean;
+  /** Where the readings come from: NVML on this machine (the default), or DCGM exporters' pages. */
+  readonly source?: 'nvml' | 'dcgm';
 }
 
 export interface GpuPollerOptions {

@@ -43,7 +43,13 @@ export class GpuLostError extends NvmlCallError {}
 
 /** One GPU at one check; a field the board does not support is absent (never 0). */
 export const gpuReadingSchema = z.object({
-  index: z.number().describe("NVML's index of the GPU"),
+  index: z.number().describe("NVML's index of the GPU (a DCGM exporter's `gpu` label)"),
+  host: z
+    .string()
+    .optional()
+    .describe(
+      "The GPU host whose DCGM exporter gave the reading (GPU_METRICS_URL); absent for NVML, which reads this machine. The GPU's `gpu` label is then `<host>/<index>`",
+    ),
   name: z.string().optional(),
   uuid: z.string().optional(),
   memoryUsedMiB: z.number().optional(),
@@ -66,6 +72,16 @@ export const gpuReadingSchema = z.object({
   pcieTxKiBps: z.number().optional(),
   pcieRxKiBps: z.number().optional(),
   samples: sampleSummarySchema.optional(),
+  lastXid: z.number().optional().describe("The last XID error the driver reported (DCGM's XID_ERRORS; 0: none)"),
+  pciBusId: z.string().optional(),
+  exporterHostname: z
+    .string()
+    .optional()
+    .describe("The DCGM exporter's own `Hostname` label (on Kubernetes the node's name, or the exporter's pod)"),
+  pods: z
+    .array(z.object({ namespace: z.string(), pod: z.string(), container: z.string() }))
+    .optional()
+    .describe('Kubernetes pods the DCGM exporter maps to this GPU'),
   errors: z
     .record(z.string(), z.string())
     .describe('Calls that failed for a reason other than "not supported", by call'),

@@ -12,7 +12,7 @@ import { MAX_WINDOW_MS, type WindowSummary } from '../metrics/sliding-window.js'
 import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
 import { snapshotSchema } from '../metrics/snapshot.js';
 import type { Monitor } from '../monitor.js';
-import { gpuProcessSchema } from '../probes/gpu-poller.js';
+import { gpuHostSchema, gpuProcessSchema } from '../probes/gpu-poller.js';
 import { gpuReadingSchema } from '../probes/nvml-device.js';
 import { engineReadingSchema } from '../probes/upstream-metrics.js';
 import type { ZodApp } from '../route-schema.js';
@@ -89,11 +89,18 @@ export const gpusAnswer = z.object({
   available: z.boolean(),
   simulated: z.boolean().describe('The readings are made up (the demo)'),
   reason: z.string().nullable().describe('Why there are no readings, or why some GPUs are missing'),
-  library: z.string().nullable().describe('The NVML library loaded'),
+  library: z.string().nullable().describe('The NVML library loaded (null when the GPUs are read from DCGM exporters)'),
   driverVersion: z.string().nullable(),
   gpus: z.array(gpuReadingSchema),
   lost: z.array(z.number()).describe('GPUs that answered GPU_IS_LOST at the last check'),
   processes: z.array(gpuProcessSchema).describe('Processes holding GPU memory (refreshed every few checks)'),
+  source: z
+    .enum(['nvml', 'dcgm'])
+    .describe("Where the readings come from: NVML on this machine, or DCGM exporters' pages (GPU_METRICS_URL)"),
+  missing: z
+    .array(z.string())
+    .describe('GPUs (their `gpu` label) whose DCGM exporter stopped giving them at the last check'),
+  hosts: z.array(gpuHostSchema).describe('Each GPU host read through its DCGM exporter (empty for NVML)'),
 });
 
 /** GET /api/monitor/model: the Model Metrics view in one answer. */
@@ -193,6 +200,9 @@ export async function monitorApiRoutes(
           gpus: [],
           lost: [],
           processes: [],
+          source: 'nvml' as const,
+          missing: [],
+          hosts: [],
         };
       const r = reading.result;
       return {
@@ -204,6 +214,9 @@ export async function monitorApiRoutes(
         gpus: r.readings,
         lost: r.lost,
         processes: r.processes,
+        source: reading.source,
+        missing: r.missing ?? [],
+        hosts: r.hosts ?? [],
       };
     },
   );

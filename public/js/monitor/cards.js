@@ -19,7 +19,9 @@ export function cardValue(c) {
   return fmtValue(c.value, c.unit);
 }
 
-const gpuName = (d) => `GPU ${d.gpu}${d.gpuCount > 1 ? ` ${t('card.gpu.of', { n: d.gpuCount })}` : ''}`;
+const gpuName = (d) => `GPU ${d.gpuIndex ?? d.gpu}${d.gpuCount > 1 ? ` ${t('card.gpu.of', { n: d.gpuCount })}` : ''}`;
+/** Where a GPU read on another host was read (GPU_METRICS_URL); NVML's, on this machine, goes unsaid. */
+const gpuSource = (d) => (d.source === 'dcgm' && d.host ? t('card.gpu.dcgm', { host: d.host }) : null);
 
 /** The figures under the value, each kept on one line. */
 export function cardFacts(c, snapshot) {
@@ -30,11 +32,12 @@ export function cardFacts(c, snapshot) {
       return [
         d.usedMiB !== undefined ? `${fmtNumber(d.usedMiB, 0)} / ${fmtNumber(d.totalMiB, 0)} MiB` : null,
         gpuName(d),
+        gpuSource(d),
         d.simulated ? t('simulated.gpu') : null,
       ];
     case 'gpu_utilization':
       if (c.value === null) return [];
-      return [gpuName(d), d.simulated ? t('simulated.gpu') : null];
+      return [gpuName(d), gpuSource(d), d.simulated ? t('simulated.gpu') : null];
     case 'latency':
       return [`P95 ${fmtDuration(d.p95)}`, `P99 ${fmtDuration(d.p99)}`, `${t('card.avg')} ${fmtDuration(d.avg)}`];
     case 'rps': {
