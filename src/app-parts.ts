@@ -78,6 +78,7 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
     maxAnswerBytes: config.UPSTREAM_MAX_ANSWER_BYTES,
     scrub,
+    connections: config.UPSTREAM_MAX_CONNECTIONS ?? config.MAX_CONNECTIONS,
   });
   const imageFetcher = new ImageFetcher(config.IMAGE_FETCH_ALLOW);
   // The Monitor's live feed: log lines, alerts and every check's cards go out through it.
@@ -233,6 +234,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     ),
     // As the WebSocket server counts them, once @fastify/websocket has made it.
     websocketConnections: () => app.websocketServer?.clients.size ?? hub.size,
+    upstreamWaiting: () => upstream.waiting,
   });
 
   const sessions = new SessionStore(config.DATA_DIR, token.token, clock, opts.stateIo);

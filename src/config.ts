@@ -207,6 +207,8 @@ export const configSchema = z
     KEEP_ALIVE_TIMEOUT_MS: int(1_000, 3_600_000).default(72_000),
     /** Connections open at once (Prometheus's --web.max-connections); past it the slowest waiting one is closed. */
     MAX_CONNECTIONS: int(16, 1_000_000).default(512),
+    /** Model requests sent at once (connections to the model server); default MAX_CONNECTIONS. */
+    UPSTREAM_MAX_CONNECTIONS: int(1, 1_000_000).optional(),
     /** Monitor WebSockets open at once (default: a quarter of MAX_CONNECTIONS), so they never crowd out requests. */
     MAX_WEBSOCKETS: int(1, 1_000_000).optional(),
     /** Monitor WebSockets one client address may hold open (tabs of one operator, or a proxy for several). */

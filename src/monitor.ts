@@ -68,6 +68,8 @@ export interface MonitorOptions {
   unrest?: UnrestSource;
   /** Open WebSockets as the WebSocket server counts them; the hub's clients by default. */
   websocketConnections?: () => number;
+  /** Model requests waiting for a connection to the model server (UPSTREAM_MAX_CONNECTIONS reached). */
+  upstreamWaiting?: () => number;
   /** Resource probes; absent in tests that only look at the service layer. */
   gpu?: GpuSource;
   host?: HostProbe;
@@ -112,6 +114,7 @@ export class Monitor {
       model: this.model.totals,
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
+      upstreamWaiting: () => opts.upstreamWaiting?.() ?? 0,
       freshSince: () => staleBefore(opts.clock(), opts.intervalMs),
       ...(opts.identity ? { identity: opts.identity } : {}),
     });
@@ -192,6 +195,7 @@ export class Monitor {
       store: this.store,
       windowMs: this.opts.windowMs,
       websocketConnections: this.websocketConnections(),
+      upstreamWaiting: this.opts.upstreamWaiting?.() ?? 0,
       now,
     });
     collectModelSeries(this.model, this.store, this.opts.windowMs, now);

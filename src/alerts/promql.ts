@@ -128,6 +128,7 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     case 'active_connections':
     case 'model_requests_in_flight':
     case 'model_streams_in_flight':
+    case 'model_requests_waiting_upstream':
       return { expr: `${PREFIX}${metric}`, scale: 1, labels: ['instance'], extraLabels: {} };
     case 'websocket_active_connections':
       return { expr: `${PREFIX}websocket_active_connections`, scale: 1, labels: ['instance'], extraLabels: {} };

@@ -327,6 +327,13 @@ const defs: MetricDef[] = [
     help: 'Model requests (chat, GUI, OCR, video) received and not yet answered, at the check.',
   },
   {
+    name: 'model_requests_waiting_upstream',
+    layer: 'service',
+    unit: 'requests',
+    labels: [],
+    help: 'Model requests waiting for a connection to the model server at the check (all UPSTREAM_MAX_CONNECTIONS busy); part of model_requests_in_flight.',
+  },
+  {
     name: 'websocket_active_connections',
     layer: 'service',
     unit: 'connections',

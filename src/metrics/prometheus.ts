@@ -45,6 +45,8 @@ export interface PrometheusSources {
   websocketConnections: () => number;
   /** Readings older than this time are not exported (three check intervals ago). */
   freshSince: () => number;
+  /** Model requests waiting for a connection to the model server. */
+  upstreamWaiting?: () => number;
   /** What the node calls itself in its alerts (prometheus-identity.ts). */
   identity?: Sender;
 }
@@ -158,6 +160,11 @@ export class PrometheusExporter {
       'model_streams_in_flight',
       'Model answers being streamed (server-sent events); part of model_requests_in_flight.',
       () => src.stats.load.streamsInFlight,
+    );
+    gauge(
+      'model_requests_waiting_upstream',
+      'Model requests waiting for a connection to the model server (all UPSTREAM_MAX_CONNECTIONS busy); part of model_requests_in_flight.',
+      () => src.upstreamWaiting?.() ?? 0,
     );
     gauge('monitor_series', 'Time series held by the Monitor store.', () => src.store.size);
 

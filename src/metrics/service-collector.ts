@@ -27,10 +27,19 @@ export interface ServiceCollectInput {
   store: SeriesStore;
   windowMs: number;
   websocketConnections: number;
+  /** Model requests waiting for a connection to the model server. */
+  upstreamWaiting?: number;
   now: number;
 }
 
-export function collectServiceSeries({ stats, store, windowMs, websocketConnections, now }: ServiceCollectInput): void {
+export function collectServiceSeries({
+  stats,
+  store,
+  windowMs,
+  websocketConnections,
+  upstreamWaiting = 0,
+  now,
+}: ServiceCollectInput): void {
   for (const ep of stats.all()) {
     // Endpoints that have never been called stay out of the store (and its series cap).
     if (ep.durations.count === 0) continue;
@@ -44,6 +53,7 @@ export function collectServiceSeries({ stats, store, windowMs, websocketConnecti
   store.record('active_connections', {}, now, stats.load.activeConnections(websocketConnections));
   store.record('model_requests_in_flight', {}, now, stats.load.modelRequestsInFlight);
   store.record('model_streams_in_flight', {}, now, stats.load.streamsInFlight);
+  store.record('model_requests_waiting_upstream', {}, now, upstreamWaiting);
 
   const chat = { endpoint: '/v1/chat/completions' };
   const ttft = stats.chat.ttftWindow.summarize(windowMs, now);

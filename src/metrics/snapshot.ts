@@ -399,6 +399,7 @@ function connectionsCard(input: SnapshotInput): Card {
     streams,
     otherRequestsInFlight: inFlight === null ? null : Math.max(0, inFlight - (streams ?? 0)),
     websocket: f('websocket_active_connections'),
+    waitingForUpstream: f('model_requests_waiting_upstream'),
   });
 }
 

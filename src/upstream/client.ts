@@ -21,6 +21,8 @@ export interface UpstreamOptions {
   maxAnswerBytes?: number;
   /** Removes configured secrets from the model server's messages before they are relayed. */
   scrub?: (text: string) => string;
+  /** Connections to the model server at most (UPSTREAM_MAX_CONNECTIONS); none when left out (undici's null). */
+  connections?: number;
 }
 
 export interface UpstreamResponse {
@@ -46,11 +48,19 @@ export class UpstreamClient {
     this.scrub = opts.scrub ?? ((text) => text);
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
-      connections: 256,
+      // No cap of our own below the configured one: a request past it waits here, counted (waiting).
+      connections: opts.connections ?? null,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
       connect: { timeout: opts.connectTimeoutMs },
     });
+  }
+
+  /** Model requests waiting for a connection to the model server (all connections busy). */
+  get waiting(): number {
+    let n = 0;
+    for (const s of Object.values(this.agent.stats)) if ('queued' in s) n += s.queued;
+    return n;
   }
 
   get configured(): boolean {
