@@ -1,6 +1,8 @@
 // /metrics as Prometheus' own linter and a fleet's dashboards see it: `promtool check
 // metrics` clean with every family populated, names and values in base units by the
 // catalogue's unit, Node's default metrics under their stock names, the model layer.
+import { type IncomingHttpHeaders, request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
@@ -16,6 +18,20 @@ afterEach(async () => {
 });
 
 const MiB = 1024 * 1024;
+
+/** A GET whose body comes back as sent (fetch would ask for gzip and undo it unseen). */
+function rawGet(url: string, headers: Record<string, string>) {
+  return new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((done, fail) => {
+    request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+    })
+      .on('error', fail)
+      .end();
+  });
+}
 const png = async (w: number, h: number) =>
   `data:image/png;base64,${(
     await sharp({ create: { width: w, height: h, channels: 3, background: '#ddd' } })
@@ -132,6 +148,29 @@ describe('/metrics for Prometheus', () => {
     expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).not.toContain(
       'qwen3vl_io_pressure_some_avg10_ratio 0.375',
     );
+  });
+
+  it('answers gzip to a scraper that asks for it (Prometheus always does), plain text to one that does not', async () => {
+    const app = await startApp({}, { probes: false });
+    cleanups.push(() => app.close());
+    const asking = await rawGet(`${app.baseUrl}/metrics`, { 'accept-encoding': 'gzip' });
+    expect(asking.headers['content-encoding']).toBe('gzip');
+    expect(asking.headers.vary).toBe('Accept-Encoding');
+    expect(asking.headers['content-type']).toContain('text/plain; version=0.0.4');
+    const text = gunzipSync(asking.body).toString('utf8');
+    expect(text).toMatch(/^# TYPE qwen3vl_http_requests_total counter$/m);
+    expect(asking.body.length).toBeLessThan(Buffer.byteLength(text) / 5);
+    // Prometheus' own header, with weights.
+    expect(
+      (await rawGet(`${app.baseUrl}/metrics`, { 'accept-encoding': 'gzip, deflate;q=0.5, identity;q=0.1' })).headers[
+        'content-encoding'
+      ],
+    ).toBe('gzip');
+    for (const notAsking of [{}, { 'accept-encoding': 'identity' }, { 'accept-encoding': 'gzip;q=0, br' }]) {
+      const plain = await rawGet(`${app.baseUrl}/metrics`, notAsking);
+      expect(plain.headers['content-encoding'], JSON.stringify(notAsking)).toBeUndefined();
+      expect(plain.body.toString('utf8')).toMatch(/^# TYPE qwen3vl_http_requests_total counter$/m);
+    }
   });
 
   it("keeps Node's default metrics under their stock names", async () => {
