@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { EventLog } from './log/event-log.js';
 import { healthOf, metricDef } from './metrics/catalogue.js';
+import { histogramRoutes, type HistogramRoutes } from './metrics/histogram-routes.js';
 import { PrometheusExporter } from './metrics/prometheus.js';
 import { staleBefore, type SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
@@ -73,6 +74,8 @@ export interface MonitorOptions {
   engine?: UpstreamMetricsProbe;
   /** Whether the model server answers; recorded as upstream_up when configured. */
   upstreamUp?: () => Promise<boolean>;
+  /** Routes /metrics times with histograms (METRICS_HISTOGRAM_ROUTES); the model endpoints by default. */
+  histogramRoutes?: HistogramRoutes;
 }
 
 export class Monitor {
@@ -92,6 +95,8 @@ export class Monitor {
   engine: EngineReading = { available: false, reason: 'not read yet' };
   /** The lines every card colours by (rules and defaults); the log's low-confidence WARN reads it too. */
   readonly thresholds: ThresholdBook;
+  /** Which routes /metrics times with histograms (the rules export asks it too). */
+  readonly histogramRoutes: HistogramRoutes;
 
   constructor(private readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
@@ -103,8 +108,10 @@ export class Monitor {
     this.thresholds = opts.thresholds ?? new ThresholdBook();
     const alerts = opts.alerts;
     if (alerts) this.model.onRequest((e) => alerts.onRequestEvent(e));
+    this.histogramRoutes = opts.histogramRoutes ?? histogramRoutes([]);
     this.prometheus = new PrometheusExporter({
       stats: this.stats,
+      histogramRoutes: this.histogramRoutes,
       model: this.model.totals,
       store: this.store,
       websocketConnections: () => this.websocketConnections(),

@@ -12,6 +12,8 @@ export interface PromqlContext {
   window: string;
   /** What endpoint="*" stands for: the model endpoints' route patterns. */
   modelEndpoints: readonly string[];
+  /** Whether /metrics has a route's latency and size histograms (model endpoints, METRICS_HISTOGRAM_ROUTES). */
+  histogramEndpoint: (endpoint: string) => boolean;
 }
 
 export type MetricQuery =
@@ -91,7 +93,13 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   const requests = `${PREFIX}http_requests_total`;
   const duration = `${PREFIX}http_request_duration_seconds`;
   const service = (expr: string, scale: number): MetricQuery => ({ expr, scale, labels: byEndpoint, extraLabels });
+  const untimed =
+    labels.endpoint !== undefined && !allModel && !ctx.histogramEndpoint(labels.endpoint)
+      ? `/metrics has no latency or size histogram for ${labels.endpoint}: add the route to METRICS_HISTOGRAM_ROUTES`
+      : undefined;
   const quantile = /^latency_ms_p(\d+)$/.exec(metric);
+  if (untimed && (quantile || metric === 'latency_ms_avg' || metric === 'response_bytes'))
+    return { unsupported: untimed };
   if (quantile)
     return service(
       `histogram_quantile(0.${quantile[1]}, ${sumBy([...byEndpoint, 'le'], rate(`${duration}_bucket`, sel, w))})`,

@@ -8,12 +8,10 @@ import { catalogue } from './catalogue.js';
 import type { ModuleName, Stage } from './model-stats.js';
 import type { ModelTotals } from './model-totals.js';
 import { PREFIX, prometheusName } from './prometheus-names.js';
-import { histogramMetric, type HistogramMetric } from './prometheus-histogram.js';
+import type { HistogramMetric } from './prometheus-histogram.js';
 import { registerModelMetrics } from './prometheus-model.js';
+import { registerServiceMetrics, type ServiceSources } from './prometheus-service.js';
 import type { SeriesStore } from './series-store.js';
-import type { CumulativeHistogram, ServiceStats } from './service-stats.js';
-
-const STATUS_CLASSES = ['', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
 /**
  * prom-client's default metrics that are gauges named `_total` (what `promtool check
@@ -37,11 +35,9 @@ export const EXPORTED_GAUGES: ReadonlySet<string> = new Set(
   [...catalogue.values()].filter((d) => d.layer === 'resource' || MODEL_GAUGES.has(d.name)).map((d) => d.name),
 );
 
-export interface PrometheusSources {
-  stats: ServiceStats;
+export interface PrometheusSources extends ServiceSources {
   model: ModelTotals<ModuleName, Stage>;
   store: SeriesStore;
-  websocketConnections: () => number;
   /** Readings older than this time are not exported (three check intervals ago). */
   freshSince: () => number;
 }
@@ -56,106 +52,24 @@ export class PrometheusExporter {
     client.collectDefaultMetrics({ register: registry });
     for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
 
+    this.histograms.push(...registerServiceMetrics(registry, src));
     new client.Counter({
-      name: `${PREFIX}http_requests_total`,
-      help: 'HTTP requests finished, by route pattern and status class.',
-      labelNames: ['endpoint', 'method', 'status_class'],
+      name: `${PREFIX}monitor_dropped_points_total`,
+      help: 'Points refused because the series cap was reached.',
       registers: [registry],
       collect() {
         this.reset();
-        for (const ep of src.stats.all()) {
-          for (let cls = 1; cls <= 5; cls++) {
-            const n = ep.statusTotals[cls]!;
-            if (n > 0) this.inc({ endpoint: ep.endpoint, method: ep.method, status_class: STATUS_CLASSES[cls]! }, n);
-          }
-        }
+        this.inc(src.store.droppedPoints);
       },
     });
-    this.histograms.push(
-      histogramMetric(
-        `${PREFIX}http_request_duration_seconds`,
-        'HTTP response time, by route pattern (78 buckets from 5 ms to 600 s, 12 % apart from 50 ms to 100 s).',
-        () =>
-          src.stats
-            .all()
-            .map((ep): [Record<string, string>, CumulativeHistogram] => [
-              { endpoint: ep.endpoint, method: ep.method },
-              ep.durations,
-            ]),
-      ),
-      histogramMetric(
-        `${PREFIX}http_response_size_bytes`,
-        "Size of the answers' bodies (Content-Length, or the bytes a stream sent), by route pattern. (Monitor: response_bytes)",
-        () =>
-          src.stats
-            .all()
-            .map((ep): [Record<string, string>, CumulativeHistogram] => [
-              { endpoint: ep.endpoint, method: ep.method },
-              ep.responseSizes,
-            ]),
-      ),
-      histogramMetric(
-        `${PREFIX}chat_time_to_first_token_seconds`,
-        'Time to first token of streamed chat completions.',
-        () => [[{}, src.stats.chat.ttft]],
-      ),
-    );
-    const total = (name: string, help: string, read: () => number) =>
-      new client.Counter({
-        name: PREFIX + name,
-        help,
-        registers: [registry],
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
-    total(
-      'chat_prompt_tokens_total',
-      'Prompt tokens reported by the upstream usage.',
-      () => src.stats.chat.promptTokensTotal,
-    );
-    total(
-      'chat_completion_tokens_total',
-      'Completion tokens reported by the upstream usage.',
-      () => src.stats.chat.completionTokensTotal,
-    );
-    total(
-      'monitor_dropped_points_total',
-      'Points refused because the series cap was reached.',
-      () => src.store.droppedPoints,
-    );
-    const gauge = (name: string, help: string, read: () => number) =>
-      new client.Gauge({
-        name: PREFIX + name,
-        help,
-        registers: [registry],
-        collect() {
-          this.set(read());
-        },
-      });
-    gauge('websocket_active_connections', 'Open WebSocket connections.', () => src.websocketConnections());
-    gauge(
-      'active_connections',
-      'Users connected now: model requests in flight (open streams included) and WebSockets. (Monitor: active_connections)',
-      () => src.stats.load.activeConnections(src.websocketConnections()),
-    );
-    gauge(
-      'http_open_connections',
-      'Open client sockets, idle keep-alive ones included (not users: see qwen3vl_active_connections).',
-      () => src.stats.load.openConnections,
-    );
-    gauge(
-      'model_requests_in_flight',
-      'Model requests received and not yet answered.',
-      () => src.stats.load.modelRequestsInFlight,
-    );
-    gauge(
-      'model_streams_in_flight',
-      'Model answers being streamed (server-sent events); part of model_requests_in_flight.',
-      () => src.stats.load.streamsInFlight,
-    );
-    gauge('monitor_series', 'Time series held by the Monitor store.', () => src.store.size);
+    new client.Gauge({
+      name: `${PREFIX}monitor_series`,
+      help: 'Time series held by the Monitor store.',
+      registers: [registry],
+      collect() {
+        this.set(src.store.size);
+      },
+    });
 
     // Readings of the check (GPUs, host, the model server's gauges): the newest point of
     // each series, if from a recent check; a series without one is absent, never 0.

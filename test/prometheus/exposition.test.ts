@@ -150,6 +150,67 @@ describe('/metrics for Prometheus', () => {
     );
   });
 
+  it('times the model endpoints and the routes the operator names; counts every other route; the Monitor times all', async () => {
+    const fake = await startFakeUpstream({ behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0 } });
+    const clock = steppedClock();
+    const app = await startApp(
+      { UPSTREAM_URL: fake.url, METRICS_HISTOGRAM_ROUTES: '/healthz, /api/monitor/alerts/*' },
+      { clock, probes: false },
+    );
+    cleanups.push(
+      () => fake.close(),
+      () => app.close(),
+    );
+    // Before any traffic: the model routes' request counters are there, at 0.
+    const first = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    for (const [endpoint, method] of [
+      ['/v1/chat/completions', 'POST'],
+      ['/api/ocr', 'POST'],
+      ['/api/gui/execute', 'POST'],
+      ['/api/video', 'POST'],
+    ])
+      for (const cls of ['2xx', '4xx', '5xx'])
+        expect(first).toContain(
+          `qwen3vl_http_requests_total{endpoint="${endpoint}",method="${method}",status_class="${cls}"} 0`,
+        );
+
+    expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(200);
+    for (const path of ['/healthz', '/readyz', '/api/monitor/snapshot', '/api/monitor/alerts/rules'])
+      expect((await fetch(app.baseUrl + path)).status, path).toBe(200);
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    const timed = (endpoint: string) =>
+      text.includes(`qwen3vl_http_request_duration_seconds_count{endpoint="${endpoint}",method="GET"}`) ||
+      text.includes(`qwen3vl_http_request_duration_seconds_count{endpoint="${endpoint}",method="POST"}`);
+    const sized = (endpoint: string) => text.includes(`qwen3vl_http_response_size_bytes_count{endpoint="${endpoint}"`);
+    // A model endpoint, and the routes METRICS_HISTOGRAM_ROUTES names (one exactly, some by prefix).
+    for (const endpoint of ['/v1/chat/completions', '/healthz', '/api/monitor/alerts/rules']) {
+      expect(timed(endpoint), endpoint).toBe(true);
+      expect(sized(endpoint), endpoint).toBe(true);
+    }
+    // The others: counted, not timed.
+    for (const endpoint of ['/readyz', '/api/monitor/snapshot']) {
+      expect(timed(endpoint), endpoint).toBe(false);
+      expect(sized(endpoint), endpoint).toBe(false);
+      expect(text).toContain(`qwen3vl_http_requests_total{endpoint="${endpoint}",method="GET",status_class="2xx"} 1`);
+    }
+    expect(runTool(PROMTOOL, ['check', 'metrics'], text).output).toBe('');
+
+    // The Monitor times every route as before: its own series and endpoint list keep them.
+    clock.advance(1_000);
+    app.monitor!.check(clock());
+    for (const endpoint of ['/readyz', '/api/monitor/snapshot', '/healthz', '/v1/chat/completions'])
+      expect(
+        app.monitor!.store.latest('latency_ms_p50', { endpoint, method: endpoint.startsWith('/v1') ? 'POST' : 'GET' }),
+        endpoint,
+      ).toBeDefined();
+    const listed = (await (await fetch(`${app.baseUrl}/api/monitor/endpoints`)).json()) as {
+      endpoints: Array<{ endpoint: string }>;
+    };
+    expect(listed.endpoints.map((e) => e.endpoint)).toEqual(
+      expect.arrayContaining(['/readyz', '/api/monitor/snapshot']),
+    );
+  });
+
   it('answers gzip to a scraper that asks for it (Prometheus always does), plain text to one that does not', async () => {
     const app = await startApp({}, { probes: false });
     cleanups.push(() => app.close());

@@ -30,7 +30,11 @@ beforeAll(async () => {
   fake = await startFakeUpstream({
     behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password' },
   });
-  app = await startApp({ UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path }, { clock });
+  // The test routes below are timed on /metrics because the operator names them.
+  app = await startApp(
+    { UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path, METRICS_HISTOGRAM_ROUTES: '/test/*' },
+    { clock },
+  );
 
   // Traffic: 7 good chats and 3 refused, one streamed; 2 OCR requests; then one check reads the GPUs.
   for (let i = 0; i < 7; i++)
