@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
 import { catalogue } from '../../src/metrics/catalogue.js';
+import { MODEL_ERROR_CODES, MODULES } from '../../src/metrics/model-stats.js';
 import { prometheusName } from '../../src/metrics/prometheus-names.js';
 import { fakeNvml } from '../fake-nvml/build.js';
 import { postJson, startApp, steppedClock, userMessage } from '../helpers.js';
@@ -209,6 +210,34 @@ describe('/metrics for Prometheus', () => {
     expect(listed.endpoints.map((e) => e.endpoint)).toEqual(
       expect.arrayContaining(['/readyz', '/api/monitor/snapshot']),
     );
+  });
+
+  it('has the label sets known in advance from the first scrape, at 0, so rate() counts the first event', async () => {
+    const clock = steppedClock();
+    const app = await startApp({}, { clock, probes: false });
+    cleanups.push(() => app.close());
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    const errors = text.split('\n').filter((l) => l.startsWith('qwen3vl_model_errors_total{'));
+    // Each module × the codes a model request ends with; nothing else, nothing but 0.
+    expect(errors).toHaveLength(MODULES.length * MODEL_ERROR_CODES.length);
+    for (const module of MODULES)
+      for (const code of ['UPSTREAM_OOM', 'UPSTREAM_TIMEOUT', 'CLIENT_CLOSED', 'VALIDATION_FAILED', 'INTERNAL'])
+        expect(errors).toContain(`qwen3vl_model_errors_total{module="${module}",code="${code}"} 0`);
+    for (const line of [
+      'qwen3vl_gui_steps_total{outcome="valid"} 0',
+      'qwen3vl_gui_steps_total{outcome="invalid"} 0',
+      'qwen3vl_gui_step_execution_failures_total 0',
+      'qwen3vl_images_preprocessed_total{module="ocr",outcome="failed"} 0',
+      'qwen3vl_images_degraded_total{module="gui"} 0',
+      'qwen3vl_video_frames_total 0',
+      'qwen3vl_chat_prompt_tokens_total 0',
+      'qwen3vl_ocr_confidence_ratio_count 0',
+      'qwen3vl_http_requests_total{endpoint="/api/ocr",method="POST",status_class="5xx"} 0',
+    ])
+      expect(text).toContain(line);
+    // The Monitor shows what happened, not the zeros: no error series before an error.
+    app.monitor!.check(clock());
+    expect(app.monitor!.store.find('model_error_count')).toHaveLength(0);
   });
 
   it('answers gzip to a scraper that asks for it (Prometheus always does), plain text to one that does not', async () => {
