@@ -23,7 +23,9 @@ import {
   recordEventLoopSeries,
   recordGpuSeries,
   recordHostSeries,
+  rememberGpuIdentities,
 } from './metrics/resource-collector.js';
+import type { GpuIdentity } from './metrics/prometheus-readings.js';
 import type { EventLoopProbe, EventLoopReading } from './probes/event-loop.js';
 import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import type { GpuPollResult, GpuSource } from './probes/gpu-poller.js';
@@ -97,6 +99,8 @@ export class Monitor {
   readonly thresholds: ThresholdBook;
   /** Which routes /metrics times with histograms (the rules export asks it too). */
   readonly histogramRoutes: HistogramRoutes;
+  /** What each GPU index is, as NVML last said: /metrics' uuid and model_name labels. */
+  private readonly gpuIdentities = new Map<string, GpuIdentity>();
 
   constructor(private readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
@@ -116,6 +120,7 @@ export class Monitor {
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
       freshSince: () => staleBefore(opts.clock(), opts.intervalMs),
+      gpuIdentity: (gpu) => this.gpuIdentities.get(gpu),
     });
   }
 
@@ -144,6 +149,7 @@ export class Monitor {
     if (this.opts.gpu) {
       const r = await this.opts.gpu.poll(now);
       recordGpuSeries(this.store, r, now);
+      rememberGpuIdentities(this.gpuIdentities, r);
       const names: Record<string, string> = {};
       for (const g of r.readings) if (g.name) names[String(g.index)] = g.name;
       this.gpuStatus = {

@@ -3,7 +3,7 @@
 // window from the counters and histograms. Pure; the rules export builds on it.
 import { metricDef } from '../metrics/catalogue.js';
 import { IMAGE_MODULES } from '../metrics/model-stats.js';
-import { EXPORTED_GAUGES } from '../metrics/prometheus.js';
+import { EXPORTED_READINGS } from '../metrics/prometheus-readings.js';
 import { PREFIX, prometheusName } from '../metrics/prometheus-names.js';
 import { ALL_MODEL_ENDPOINTS } from '../metrics/service-collector.js';
 
@@ -83,7 +83,7 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   const allModel = labels.endpoint === ALL_MODEL_ENDPOINTS;
   const extraLabels: Record<string, string> = allModel ? { endpoint: ALL_MODEL_ENDPOINTS } : {};
 
-  if (EXPORTED_GAUGES.has(metric)) {
+  if (EXPORTED_READINGS.has(metric)) {
     const { name, scale } = prometheusName(metric);
     return { expr: `${name}${sel}`, scale, labels: ['instance', ...def.labels], extraLabels };
   }

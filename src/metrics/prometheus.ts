@@ -4,14 +4,13 @@
 // Prometheus conventions: base units, _total counters, one prefix, except Node's and the
 // process's default metrics, which keep their stock names for stock dashboards.
 import client from 'prom-client';
-import { catalogue } from './catalogue.js';
 import type { ModuleName, Stage } from './model-stats.js';
 import type { ModelTotals } from './model-totals.js';
-import { PREFIX, prometheusName } from './prometheus-names.js';
+import { PREFIX } from './prometheus-names.js';
 import type { HistogramMetric } from './prometheus-histogram.js';
 import { registerModelMetrics } from './prometheus-model.js';
+import { registerReadingMetrics, type ReadingSources } from './prometheus-readings.js';
 import { registerServiceMetrics, type ServiceSources } from './prometheus-service.js';
-import type { SeriesStore } from './series-store.js';
 
 /**
  * prom-client's default metrics that are gauges named `_total` (what `promtool check
@@ -23,23 +22,8 @@ const MISNAMED_DEFAULTS = [
   'nodejs_active_resources_total',
 ];
 
-/** Model-layer readings the check stores as series and /metrics exports as gauges. */
-const MODEL_GAUGES = new Set([
-  'upstream_up',
-  'upstream_requests_running',
-  'upstream_requests_waiting',
-  'upstream_kv_cache_usage_percent',
-]);
-/** Catalogue metrics exported as gauges: the check's readings (GPUs, host, the model server). */
-export const EXPORTED_GAUGES: ReadonlySet<string> = new Set(
-  [...catalogue.values()].filter((d) => d.layer === 'resource' || MODEL_GAUGES.has(d.name)).map((d) => d.name),
-);
-
-export interface PrometheusSources extends ServiceSources {
+export interface PrometheusSources extends ServiceSources, ReadingSources {
   model: ModelTotals<ModuleName, Stage>;
-  store: SeriesStore;
-  /** Readings older than this time are not exported (three check intervals ago). */
-  freshSince: () => number;
 }
 
 export class PrometheusExporter {
@@ -71,31 +55,7 @@ export class PrometheusExporter {
       },
     });
 
-    // Readings of the check (GPUs, host, the model server's gauges): the newest point of
-    // each series, if from a recent check; a series without one is absent, never 0.
-    for (const def of catalogue.values()) {
-      if (!EXPORTED_GAUGES.has(def.name)) continue;
-      const { name, scale } = prometheusName(def.name);
-      new client.Gauge({
-        name,
-        help: `${def.help} (Monitor: ${def.name})`,
-        labelNames: [...def.labels],
-        registers: [registry],
-        collect() {
-          this.reset();
-          const fresh = src.freshSince();
-          let any = false;
-          for (const s of src.store.find(def.name)) {
-            const last = s.ring.last();
-            if (!last || last.t < fresh) continue;
-            this.set({ ...s.labels }, last.v * scale);
-            any = true;
-          }
-          if (!any && def.labels.length === 0) this.remove();
-        },
-      });
-    }
-
+    registerReadingMetrics(registry, src);
     this.histograms.push(...registerModelMetrics(registry, src.model));
   }
 

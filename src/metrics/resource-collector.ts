@@ -3,6 +3,7 @@
 import type { EventLoopReading } from '../probes/event-loop.js';
 import type { GpuPollResult } from '../probes/gpu-poller.js';
 import type { HostReading } from '../probes/host.js';
+import type { GpuIdentity } from './prometheus-readings.js';
 import type { EngineReading } from '../probes/upstream-metrics.js';
 import type { SeriesStore } from './series-store.js';
 
@@ -31,6 +32,18 @@ export function recordGpuSeries(store: SeriesStore, r: GpuPollResult, now: numbe
     put('gpu_pcie_rx_kibps', g.index, g.pcieRxKiBps);
   }
   for (const lost of r.lost) put('gpu_available', lost, 0);
+}
+
+/**
+ * Remembers what each GPU index is (NVML's uuid and name) for /metrics' `uuid` and
+ * `model_name` labels; a GPU lost since keeps its entry, so its gpu_available 0 names it.
+ */
+export function rememberGpuIdentities(known: Map<string, GpuIdentity>, r: GpuPollResult): void {
+  for (const g of r.readings)
+    known.set(String(g.index), {
+      ...(g.uuid === undefined ? {} : { uuid: g.uuid }),
+      ...(g.name === undefined ? {} : { name: g.name }),
+    });
 }
 
 /** Records each defined field as a label-less point; undefined fields get none. */

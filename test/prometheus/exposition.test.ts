@@ -120,6 +120,33 @@ describe('/metrics for Prometheus', () => {
     expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).toContain('qwen3vl_video_frames_total 8');
   });
 
+  it("labels GPU series with NVML's uuid and board name, as DCGM's exporter does; ECC errors are a counter", async () => {
+    const nvml = fakeNvml('current');
+    nvml.reset(2);
+    nvml.setMemory(1, 24576 * MiB, 1000 * MiB, 0);
+    nvml.setEcc(1, 3);
+    const clock = steppedClock();
+    const app = await startApp({ NVML_LIBRARY: nvml.path }, { clock });
+    cleanups.push(() => app.close());
+    await app.monitor!.tick(clock());
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    const gpu1 = 'gpu="1",uuid="GPU-fake-0000-0000-0000-000000000001",model_name="NVIDIA H100 80GB HBM3 (fake 1)"';
+    expect(text).toContain(`qwen3vl_gpu_memory_used_bytes{${gpu1}} ${1000 * MiB}`);
+    expect(text).toContain(`qwen3vl_gpu_available{${gpu1}} 1`);
+    // Every GPU series carries them, no host series does.
+    const gpuLines = text.split('\n').filter((l) => l.startsWith('qwen3vl_gpu_'));
+    expect(gpuLines.length).toBeGreaterThan(10);
+    for (const line of gpuLines)
+      expect(line).toMatch(/\{gpu="[01]",uuid="GPU-fake-[^"]+",model_name="NVIDIA H100[^"]+"\}/);
+    expect(text).not.toMatch(/^qwen3vl_(cpu|memory|load)_[^{]*\{[^}]*uuid=/m);
+    // NVML's count since the driver loaded, as a counter; the Monitor keeps its own name and value.
+    expect(text).toMatch(/^# TYPE qwen3vl_gpu_ecc_uncorrected_errors_total counter$/m);
+    expect(text).toContain(`qwen3vl_gpu_ecc_uncorrected_errors_total{${gpu1}} 3`);
+    expect(text).not.toContain('qwen3vl_gpu_ecc_uncorrected_volatile');
+    expect(app.monitor!.store.latest('gpu_ecc_uncorrected_volatile', { gpu: '1' })!.v).toBe(3);
+    expect(runTool(PROMTOOL, ['check', 'metrics'], text).output).toBe('');
+  });
+
   it('names and scales by the catalogue unit: io_pressure_some_avg10 (percent) is a 0-1 ratio', async () => {
     const clock = steppedClock();
     const app = await startApp({}, { clock, probes: false });
