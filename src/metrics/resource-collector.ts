@@ -36,14 +36,18 @@ export function recordGpuSeries(store: SeriesStore, r: GpuPollResult, now: numbe
 
 /**
  * Remembers what each GPU index is (NVML's uuid and name) for /metrics' `uuid` and
- * `model_name` labels; a GPU lost since keeps its entry, so its gpu_available 0 names it.
+ * `model_name` labels. A GPU lost since keeps its entry, so its gpu_available 0 names it;
+ * a field one check could not read keeps the last value, so the series' labels stay put.
  */
 export function rememberGpuIdentities(known: Map<string, GpuIdentity>, r: GpuPollResult): void {
-  for (const g of r.readings)
-    known.set(String(g.index), {
+  for (const g of r.readings) {
+    const key = String(g.index);
+    known.set(key, {
+      ...known.get(key),
       ...(g.uuid === undefined ? {} : { uuid: g.uuid }),
       ...(g.name === undefined ? {} : { name: g.name }),
     });
+  }
 }
 
 /** Records each defined field as a label-less point; undefined fields get none. */
