@@ -13,6 +13,7 @@ import { maxWebSockets, type Config } from './config.js';
 import { EventLog, type LogLine } from './log/event-log.js';
 import { secretScrubber, urlPassword, type Scrub } from './log/scrub-secrets.js';
 import { ClientStats } from './metrics/client-stats.js';
+import { histogramRoutes } from './metrics/histogram-routes.js';
 import { SeriesStore } from './metrics/series-store.js';
 import { ThresholdBook } from './metrics/thresholds.js';
 import { Monitor } from './monitor.js';
@@ -213,6 +214,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     windowMs: config.MONITOR_WINDOW_MS,
     clock,
     simulated: opts.simulated ?? false,
+    histogramRoutes: histogramRoutes(config.METRICS_HISTOGRAM_ROUTES),
     store,
     clients,
     hub,

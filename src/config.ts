@@ -163,6 +163,18 @@ export const configSchema = z
       .regex(/^[^\s]+$/, { message: 'expected a name without spaces, such as qwen3vl' })
       .default('qwen3vl'),
     MONITOR_WINDOW_MS: int(10_000, 300_000).default(60_000),
+    /**
+     * Routes besides the model endpoints whose latency and response sizes /metrics exports
+     * as histograms (`/healthz,/api/monitor/*`); every other route gets request counters only.
+     */
+    METRICS_HISTOGRAM_ROUTES: list.pipe(
+      z.array(
+        z.string().refine((p) => p.startsWith('/'), {
+          message:
+            'expected route patterns such as /healthz or /api/monitor/* (a trailing * names every route under it)',
+        }),
+      ),
+    ),
     API_KEYS: list,
     NVML_LIBRARY: z.string().min(1).optional(),
     /**

@@ -5,6 +5,7 @@ import type { Sender } from './metrics/prometheus-identity.js';
 import { availableParallelism } from 'node:os';
 import type { EventLog } from './log/event-log.js';
 import { healthOf, metricDef } from './metrics/catalogue.js';
+import { histogramRoutes, type HistogramRoutes } from './metrics/histogram-routes.js';
 import { PrometheusExporter } from './metrics/prometheus.js';
 import { staleBefore, type SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
@@ -23,7 +24,9 @@ import {
   recordEventLoopSeries,
   recordGpuSeries,
   recordHostSeries,
+  rememberGpuIdentities,
 } from './metrics/resource-collector.js';
+import type { GpuIdentity } from './metrics/prometheus-readings.js';
 import type { EventLoopProbe, EventLoopReading } from './probes/event-loop.js';
 import type { EngineReading, UpstreamMetricsProbe } from './probes/upstream-metrics.js';
 import type { GpuPollResult, GpuSource } from './probes/gpu-poller.js';
@@ -79,6 +82,8 @@ export interface MonitorOptions {
   engine?: UpstreamMetricsProbe;
   /** Whether the model server answers; recorded as upstream_up when configured. */
   upstreamUp?: () => Promise<boolean>;
+  /** Routes /metrics times with histograms (METRICS_HISTOGRAM_ROUTES); the model endpoints by default. */
+  histogramRoutes?: HistogramRoutes;
 }
 
 export class Monitor {
@@ -98,6 +103,10 @@ export class Monitor {
   engine: EngineReading = { available: false, reason: 'not read yet' };
   /** The lines every card colours by (rules and defaults); the log's low-confidence WARN reads it too. */
   readonly thresholds: ThresholdBook;
+  /** Which routes /metrics times with histograms (the rules export asks it too). */
+  readonly histogramRoutes: HistogramRoutes;
+  /** What each GPU index is, as NVML last said: /metrics' uuid and model_name labels. */
+  private readonly gpuIdentities = new Map<string, GpuIdentity>();
 
   constructor(private readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
@@ -109,14 +118,17 @@ export class Monitor {
     this.thresholds = opts.thresholds ?? new ThresholdBook();
     const alerts = opts.alerts;
     if (alerts) this.model.onRequest((e) => alerts.onRequestEvent(e));
+    this.histogramRoutes = opts.histogramRoutes ?? histogramRoutes([]);
     this.prometheus = new PrometheusExporter({
       stats: this.stats,
+      histogramRoutes: this.histogramRoutes,
       model: this.model.totals,
       store: this.store,
       websocketConnections: () => this.websocketConnections(),
       upstreamWaiting: () => opts.upstreamWaiting?.() ?? 0,
       freshSince: () => staleBefore(opts.clock(), opts.intervalMs),
       ...(opts.identity ? { identity: opts.identity } : {}),
+      gpuIdentity: (gpu) => this.gpuIdentities.get(gpu),
     });
   }
 
@@ -145,6 +157,7 @@ export class Monitor {
     if (this.opts.gpu) {
       const r = await this.opts.gpu.poll(now);
       recordGpuSeries(this.store, r, now);
+      rememberGpuIdentities(this.gpuIdentities, r);
       const names: Record<string, string> = {};
       const hosts: Record<string, { host: string; index: number }> = {};
       for (const g of r.readings) {

@@ -58,6 +58,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/CONFIG_FILE=.*config\.json/);
   });
 
+  it('takes the routes /metrics times as route patterns', () => {
+    expect(loadConfig({}).METRICS_HISTOGRAM_ROUTES).toEqual([]);
+    expect(loadConfig({ METRICS_HISTOGRAM_ROUTES: '/healthz, /api/monitor/*' }).METRICS_HISTOGRAM_ROUTES).toEqual([
+      '/healthz',
+      '/api/monitor/*',
+    ]);
+    expect(problems({ METRICS_HISTOGRAM_ROUTES: '/healthz,api/monitor' })).toEqual([
+      'METRICS_HISTOGRAM_ROUTES="/healthz,api/monitor": expected route patterns such as /healthz or /api/monitor/* (a trailing * names every route under it)',
+    ]);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', UPSTREAM_URL: '' }).PORT).toBe(7860);
   });

@@ -125,7 +125,8 @@ const cases: Array<[string, (size: number) => unknown, (input: never) => unknown
       Array.from({ length: n / 512 }, (_, i) =>
         rule({ ...base, name: `${'\u007f"{{\u2028'.repeat(39)}${i}`, labels: { gpu: '\\"\u0085'.repeat(80) } }),
       ),
-    (rules: Rule[]) => rulesYaml(rules, { intervalMs: 10_000, windowMs: 60_000, modelEndpoints: [] }),
+    (rules: Rule[]) =>
+      rulesYaml(rules, { intervalMs: 10_000, windowMs: 60_000, modelEndpoints: [], histogramEndpoint: () => false }),
   ],
   // The model server's /metrics page (a run of name characters in braces was tried from every position).
   [

@@ -15,6 +15,8 @@ export interface RulesExportOptions {
   /** The Monitor's sliding window: the range of every rate and quantile. */
   windowMs: number;
   modelEndpoints: readonly string[];
+  /** Whether /metrics has a route's latency and size histograms (HistogramRoutes). */
+  histogramEndpoint: (endpoint: string) => boolean;
 }
 
 export interface PrometheusAlert {
@@ -85,6 +87,7 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
   const ctx: PromqlContext = {
     window: promDuration(Math.max(o.windowMs, 2 * o.intervalMs)),
     modelEndpoints: o.modelEndpoints,
+    histogramEndpoint: o.histogramEndpoint,
   };
   const q = metricQuery(rule.metric, rule.labels, ctx);
   if ('unsupported' in q) return { reason: `${rule.metric}: ${q.unsupported}` };

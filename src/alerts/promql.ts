@@ -3,7 +3,7 @@
 // window from the counters and histograms. Pure; the rules export builds on it.
 import { metricDef } from '../metrics/catalogue.js';
 import { IMAGE_MODULES } from '../metrics/model-stats.js';
-import { EXPORTED_GAUGES } from '../metrics/prometheus.js';
+import { EXPORTED_READINGS } from '../metrics/prometheus-readings.js';
 import { PREFIX, prometheusName } from '../metrics/prometheus-names.js';
 import { ALL_MODEL_ENDPOINTS } from '../metrics/service-collector.js';
 
@@ -12,6 +12,8 @@ export interface PromqlContext {
   window: string;
   /** What endpoint="*" stands for: the model endpoints' route patterns. */
   modelEndpoints: readonly string[];
+  /** Whether /metrics has a route's latency and size histograms (model endpoints, METRICS_HISTOGRAM_ROUTES). */
+  histogramEndpoint: (endpoint: string) => boolean;
 }
 
 export type MetricQuery =
@@ -81,7 +83,7 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   const allModel = labels.endpoint === ALL_MODEL_ENDPOINTS;
   const extraLabels: Record<string, string> = allModel ? { endpoint: ALL_MODEL_ENDPOINTS } : {};
 
-  if (EXPORTED_GAUGES.has(metric)) {
+  if (EXPORTED_READINGS.has(metric)) {
     const { name, scale } = prometheusName(metric);
     return { expr: `${name}${sel}`, scale, labels: ['instance', ...def.labels], extraLabels };
   }
@@ -91,7 +93,13 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   const requests = `${PREFIX}http_requests_total`;
   const duration = `${PREFIX}http_request_duration_seconds`;
   const service = (expr: string, scale: number): MetricQuery => ({ expr, scale, labels: byEndpoint, extraLabels });
+  const untimed =
+    labels.endpoint !== undefined && !allModel && !ctx.histogramEndpoint(labels.endpoint)
+      ? `/metrics has no latency or size histogram for ${labels.endpoint}: add the route to METRICS_HISTOGRAM_ROUTES`
+      : undefined;
   const quantile = /^latency_ms_p(\d+)$/.exec(metric);
+  if (untimed && (quantile || metric === 'latency_ms_avg' || metric === 'response_bytes'))
+    return { unsupported: untimed };
   if (quantile)
     return service(
       `histogram_quantile(0.${quantile[1]}, ${sumBy([...byEndpoint, 'le'], rate(`${duration}_bucket`, sel, w))})`,

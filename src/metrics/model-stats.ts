@@ -3,6 +3,7 @@
 // failures and degraded images, failures by error code. Every number is a sliding window
 // of the same 5-second slots as the service layer.
 import { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
 import { SlidingWindow } from './sliding-window.js';
 import { ModelTotals } from './model-totals.js';
 import { SlotSums } from './slot-sums.js';
@@ -13,6 +14,37 @@ export type ModuleName = (typeof MODULES)[number];
 export const IMAGE_MODULES = ['ocr', 'gui', 'video'] as const;
 export const STAGES = ['preprocess', 'inference', 'postprocess', 'total'] as const;
 export type Stage = (typeof STAGES)[number];
+/**
+ * The codes a model request ends with when it is not answered: the request refused (its
+ * body, its images, its size, the key, the rate), the model server failing, the client
+ * leaving, our own failure. /metrics has each module × each of these from the start, at 0
+ * (rate() then counts the first error too); a code outside the list still counts from its
+ * first use. The Monitor's own windows are unchanged: they hold what happened.
+ */
+export const MODEL_ERROR_CODES = [
+  'BAD_REQUEST',
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'IMAGE_UNREADABLE',
+  'IMAGE_TOO_LARGE',
+  'IMAGE_FORMAT_UNSUPPORTED',
+  'IMAGE_FETCH_FAILED',
+  'URL_NOT_ALLOWED',
+  'CONTEXT_TOO_LONG',
+  'TOO_MANY_REQUESTS',
+  'CLIENT_CLOSED',
+  'UPSTREAM_NOT_CONFIGURED',
+  'SHUTTING_DOWN',
+  'UPSTREAM_UNREACHABLE',
+  'UPSTREAM_BAD_ANSWER',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_OOM',
+  'UPSTREAM_STREAM_CUT',
+  'UPSTREAM_ERROR',
+  'INTERNAL',
+] as const satisfies readonly ErrorCode[];
 
 export interface RequestEvent {
   t: number;
@@ -108,7 +140,7 @@ export class ModelStats {
   /** Input tokens per request, for their mean (each request is also an event, for rules). */
   readonly inputTokens = new Map<ModuleName, SlotSums>();
   /** The same events as running totals since start, for /metrics. */
-  readonly totals = new ModelTotals<ModuleName, Stage>(MODULES, STAGES);
+  readonly totals = new ModelTotals<ModuleName, Stage>(MODULES, STAGES, MODEL_ERROR_CODES);
 
   constructor(private readonly startedAtMs: number) {
     for (const m of MODULES) {

@@ -19,7 +19,10 @@ export class ModelTotals<M extends string, S extends string> {
   readonly stageSeconds: Record<M, Record<S, CumulativeHistogram>>;
   readonly inputTokens: Record<M, CumulativeHistogram>;
   readonly images: Record<M, ImageTotals>;
-  /** Requests not answered, by module and error code (codes are the fixed set of errors.ts). */
+  /**
+   * Requests not answered, by module and error code (codes are the fixed set of errors.ts):
+   * the known codes from the start, at 0; any other from its first use.
+   */
   readonly errors: Record<M, Map<string, { n: number }>>;
   readonly ocrConfidence = new CumulativeHistogram(CONFIDENCE_BUCKETS);
   /** GUI steps by outcome: a valid action in time, or not; and executions the client reported failed. */
@@ -27,7 +30,7 @@ export class ModelTotals<M extends string, S extends string> {
   readonly videoFramesPerSecond = new CumulativeHistogram(FRAMES_PER_SECOND_BUCKETS);
   videoFrames = 0;
 
-  constructor(modules: readonly M[], stages: readonly S[]) {
+  constructor(modules: readonly M[], stages: readonly S[], knownErrorCodes: readonly string[] = []) {
     const perModule = <T>(make: () => T) => Object.fromEntries(modules.map((m) => [m, make()])) as Record<M, T>;
     this.stageSeconds = perModule(
       () =>
@@ -38,7 +41,7 @@ export class ModelTotals<M extends string, S extends string> {
     );
     this.inputTokens = perModule(() => new CumulativeHistogram(TOKEN_BUCKETS));
     this.images = perModule(() => ({ ok: 0, failed: 0, degraded: 0 }));
-    this.errors = perModule(() => new Map());
+    this.errors = perModule(() => new Map(knownErrorCodes.map((code) => [code, { n: 0 }])));
   }
 
   error(module: M, code: string): void {

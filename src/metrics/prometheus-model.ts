@@ -77,7 +77,7 @@ export function registerModelMetrics(
   );
   counter(
     'model_errors_total',
-    'Model requests not answered, by module and error code. (Monitor: model_error_count, ocr_error_count)',
+    'Model requests not answered, by module and error code; each module with the usual codes from the start, at 0. (Monitor: model_error_count, ocr_error_count)',
     ['module', 'code'],
     (inc) => {
       for (const m of MODULES) for (const [code, slot] of totals.errors[m]) inc({ module: m, code }, slot.n);

@@ -4,6 +4,7 @@ import type { EventLoopReading } from '../probes/event-loop.js';
 import type { GpuPollResult } from '../probes/gpu-poller.js';
 import { gpuLabel } from '../probes/gpu-label.js';
 import type { HostReading } from '../probes/host.js';
+import type { GpuIdentity } from './prometheus-readings.js';
 import type { EngineReading } from '../probes/upstream-metrics.js';
 import type { SeriesStore } from './series-store.js';
 
@@ -39,6 +40,22 @@ export function recordGpuSeries(store: SeriesStore, r: GpuPollResult, now: numbe
   }
   for (const lost of r.lost) store.record('gpu_available', { gpu: String(lost) }, now, 0);
   for (const gone of r.missing ?? []) store.record('gpu_available', { gpu: gone }, now, 0);
+}
+
+/**
+ * Remembers what each GPU index is (NVML's uuid and name) for /metrics' `uuid` and
+ * `model_name` labels. A GPU lost since keeps its entry, so its gpu_available 0 names it;
+ * a field one check could not read keeps the last value, so the series' labels stay put.
+ */
+export function rememberGpuIdentities(known: Map<string, GpuIdentity>, r: GpuPollResult): void {
+  for (const g of r.readings) {
+    const key = String(g.index);
+    known.set(key, {
+      ...known.get(key),
+      ...(g.uuid === undefined ? {} : { uuid: g.uuid }),
+      ...(g.name === undefined ? {} : { name: g.name }),
+    });
+  }
 }
 
 /** Records each defined field as a label-less point; undefined fields get none. */

@@ -81,6 +81,8 @@ async function monitorRoutes(app: FastifyInstance, opts: MonitorPluginOptions): 
       intervalMs: opts.intervalMs,
       windowMs: opts.windowMs,
       modelEndpoints: () => monitor.stats.modelEndpoints(),
+      histogramEndpoint: (endpoint) =>
+        monitor.histogramRoutes(endpoint, monitor.stats.modelEndpoints().includes(endpoint) ? 'model' : 'other'),
     });
   });
 }

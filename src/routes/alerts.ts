@@ -54,6 +54,8 @@ export interface AlertRouteOptions {
   /** The Monitor's sliding window and model endpoints, for the Prometheus rules export. */
   windowMs: number;
   modelEndpoints: () => string[];
+  /** Whether /metrics has a route's latency and size histograms: rules on others are not exported. */
+  histogramEndpoint: (endpoint: string) => boolean;
 }
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -101,6 +103,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
           intervalMs: opts.intervalMs,
           windowMs: opts.windowMs,
           modelEndpoints: opts.modelEndpoints(),
+          histogramEndpoint: opts.histogramEndpoint,
         }),
       ),
   );

@@ -39,18 +39,21 @@ describe('resource layer in the Monitor', () => {
     expect(gpus.library).toBe(fake.path);
 
     const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    expect(metrics).toContain(`qwen3vl_gpu_memory_used_bytes{gpu="1"} ${76000 * MiB}`);
-    expect(metrics).toContain('qwen3vl_gpu_utilization_ratio{gpu="0"} 0.99');
-    expect(metrics).toContain('qwen3vl_gpu_temperature_celsius{gpu="1"} 71');
-    expect(metrics).toContain('qwen3vl_gpu_available{gpu="0"} 1');
+    // NVML's uuid and board name beside the index, as DCGM's exporter labels its series.
+    const board = (i: number) =>
+      `gpu="${i}",uuid="GPU-fake-0000-0000-0000-00000000000${i}",model_name="NVIDIA H100 80GB HBM3 (fake ${i})"`;
+    expect(metrics).toContain(`qwen3vl_gpu_memory_used_bytes{${board(1)}} ${76000 * MiB}`);
+    expect(metrics).toContain(`qwen3vl_gpu_utilization_ratio{${board(0)}} 0.99`);
+    expect(metrics).toContain(`qwen3vl_gpu_temperature_celsius{${board(1)}} 71`);
+    expect(metrics).toContain(`qwen3vl_gpu_available{${board(0)}} 1`);
     expect(metrics).toMatch(/qwen3vl_host_memory_utilization_ratio|qwen3vl_memory_utilization_ratio \d/);
 
-    // A lost GPU: gpu_available drops to 0 and the card keeps showing the other.
+    // A lost GPU: gpu_available drops to 0 (still naming the board) and the card keeps showing the other.
     fake.setLost(1, 1);
     clock.advance(10_000);
     await app.monitor!.tick(clock());
     const after = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    expect(after).toContain('qwen3vl_gpu_available{gpu="1"} 0');
+    expect(after).toContain(`qwen3vl_gpu_available{${board(1)}} 0`);
     const snap2 = (await (await fetch(`${app.baseUrl}/api/monitor/snapshot`)).json()) as any;
     expect(snap2.cards[0]).toMatchObject({ labels: { gpu: '0' } });
   });

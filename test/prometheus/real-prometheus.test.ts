@@ -30,7 +30,11 @@ beforeAll(async () => {
   fake = await startFakeUpstream({
     behavior: { spread: 0, errorRate: 0, ttftMs: 2, tokenIntervalMs: 0, reply: '登录 Username Password' },
   });
-  app = await startApp({ UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path }, { clock });
+  // The test routes below are timed on /metrics because the operator names them.
+  app = await startApp(
+    { UPSTREAM_URL: fake.url, NVML_LIBRARY: nvml.path, METRICS_HISTOGRAM_ROUTES: '/test/*' },
+    { clock },
+  );
 
   // Traffic: 7 good chats and 3 refused, one streamed; 2 OCR requests; then one check reads the GPUs.
   for (let i = 0; i < 7; i++)
@@ -110,6 +114,23 @@ describe('a real Prometheus scraping the WebUI', () => {
     expect(await queryUntil(prometheus, 'qwen3vl_gpu_utilization_ratio{gpu="0"}')).toBeCloseTo(0.97, 10);
     expect(await queryUntil(prometheus, 'qwen3vl_gpu_temperature_celsius{gpu="1"}')).toBe(71);
     expect((await query(prometheus, 'qwen3vl_gpu_available')).map((r) => r.metric.gpu).sort()).toEqual(['0', '1']);
+    // NVML's uuid and board name on every GPU series, the values DCGM's exporter labels
+    // UUID and modelName: a join on them finds the same board.
+    expect(
+      await queryUntil(
+        prometheus,
+        'qwen3vl_gpu_temperature_celsius{uuid="GPU-fake-0000-0000-0000-000000000001",model_name="NVIDIA H100 80GB HBM3 (fake 1)"}',
+      ),
+    ).toBe(71);
+    const dcgmLike =
+      'label_replace(label_replace(vector(1), "UUID", "GPU-fake-0000-0000-0000-000000000001", "", ""), "modelName", "NVIDIA H100 80GB HBM3 (fake 1)", "", "")';
+    expect(
+      await queryUntil(
+        prometheus,
+        `qwen3vl_gpu_temperature_celsius * on(uuid) group_left() label_replace(${dcgmLike}, "uuid", "$1", "UUID", "(.*)")`,
+      ),
+    ).toBe(71);
+    expect(await queryUntil(prometheus, 'qwen3vl_gpu_ecc_uncorrected_errors_total{gpu="0"}')).toBe(0);
     expect(await queryUntil(prometheus, 'qwen3vl_upstream_up')).toBe(1);
     expect(await queryUntil(prometheus, 'qwen3vl_upstream_kv_cache_usage_ratio{engine="0"}')).toBeGreaterThan(0);
     // Node's default metrics keep their stock names.

@@ -31,7 +31,14 @@ afterEach(async () => {
 
 const MiB = 1024 * 1024;
 const rule = (input: object, id = 'r1'): Rule => ({ id, ...ruleInputSchema.parse(input) });
-const opts = { intervalMs: 10_000, windowMs: 60_000, modelEndpoints: ['/v1/chat/completions', '/api/ocr'] };
+const MODEL_ENDPOINTS = ['/v1/chat/completions', '/api/ocr'];
+/** As the WebUI exports with METRICS_HISTOGRAM_ROUTES unset: histograms for the model endpoints only. */
+const opts = {
+  intervalMs: 10_000,
+  windowMs: 60_000,
+  modelEndpoints: MODEL_ENDPOINTS,
+  histogramEndpoint: (endpoint: string) => MODEL_ENDPOINTS.includes(endpoint),
+};
 
 /** Every form of rule the Monitor takes that PromQL can express, and two it cannot. */
 const CUSTOM_RULES = [
@@ -245,6 +252,21 @@ describe('one rule in PromQL', () => {
         opts,
       ),
     ).toMatchObject({ reason: expect.stringContaining("engine's own /metrics") });
+    // /metrics times the model endpoints and METRICS_HISTOGRAM_ROUTES only: a latency rule
+    // on another route would query a histogram that is not there, and never fire.
+    const onHealth = (metric: string) =>
+      rule({ name: 'health', metric, labels: { endpoint: '/healthz' }, op: '>', threshold: 500 });
+    expect(toPrometheusAlert(onHealth('latency_ms_p95'), opts)).toMatchObject({
+      reason: expect.stringContaining('add the route to METRICS_HISTOGRAM_ROUTES'),
+    });
+    const named = { ...opts, histogramEndpoint: (e: string) => e === '/healthz' || MODEL_ENDPOINTS.includes(e) };
+    expect(toPrometheusAlert(onHealth('latency_ms_p95'), named)).toMatchObject({
+      expr: expect.stringContaining('qwen3vl_http_request_duration_seconds_bucket{endpoint="/healthz"}'),
+    });
+    // Request counts exist for every route.
+    expect(toPrometheusAlert(onHealth('error_rate_percent'), opts)).toMatchObject({
+      expr: expect.stringContaining('qwen3vl_http_requests_total{endpoint="/healthz"'),
+    });
   });
 
   it('keeps user text out of Go templates and YAML structure', () => {
@@ -329,7 +351,7 @@ describe('the meanings in PromQL', () => {
     expect(monitor('error_rate_5xx_percent')).toBeCloseTo(20, 9);
     expect(monitor('active_connections', {})).toBe(1);
 
-    const ctx = { window: '20s', modelEndpoints: app.monitor!.stats.modelEndpoints() };
+    const ctx = { window: '20s', modelEndpoints: app.monitor!.stats.modelEndpoints(), histogramEndpoint: () => true };
     // Scrapes after the requests: every series has them in its window (all scraped alike,
     // so rate() extrapolates numerator and denominator by the same factor).
     const after = Date.now() / 1_000 + 2;

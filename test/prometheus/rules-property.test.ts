@@ -26,7 +26,14 @@ import { PROMTOOL, runTool } from './real-programs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qwen3vl-rules-property-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const opts = { intervalMs: 10_000, windowMs: 60_000, modelEndpoints: ['/v1/chat/completions', '/api/ocr'] };
+const MODEL_ENDPOINTS = ['/v1/chat/completions', '/api/ocr'];
+/** As the WebUI exports with METRICS_HISTOGRAM_ROUTES unset: histograms for the model endpoints only. */
+const opts = {
+  intervalMs: 10_000,
+  windowMs: 60_000,
+  modelEndpoints: MODEL_ENDPOINTS,
+  histogramEndpoint: (endpoint: string) => MODEL_ENDPOINTS.includes(endpoint),
+};
 
 /** Text meant to break out of a PromQL string, a Go template, a YAML scalar or a comment. */
 const HOSTILE = [
