@@ -85,7 +85,10 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
 
   if (EXPORTED_READINGS.has(metric)) {
     const { name, scale } = prometheusName(metric);
-    return { expr: `${name}${sel}`, scale, labels: ['instance', ...def.labels], extraLabels };
+    // A GPU's board labels (uuid, model_name: for joins with DCGM) are not the Monitor's: left
+    // out, so the alert carries the label set the node's own alert carries (one group).
+    const expr = def.labels.includes('gpu') ? `max without(uuid, model_name) (${name}${sel})` : `${name}${sel}`;
+    return { expr, scale, labels: ['instance', ...def.labels], extraLabels };
   }
 
   // Service layer: per endpoint (and method), or every model endpoint together.

@@ -223,7 +223,8 @@ describe('one rule in PromQL', () => {
       opts,
     );
     expect(a).toMatchObject({
-      expr: '(qwen3vl_gpu_memory_utilization_ratio{gpu="0"}) > 0.9',
+      // The board's labels (uuid, model_name) left out: the alert carries the node's label set.
+      expr: '(max without(uuid, model_name) (qwen3vl_gpu_memory_utilization_ratio{gpu="0"})) > 0.9',
       for: '20s',
       labels: { severity: 'warning' },
     });
