@@ -28,7 +28,7 @@ export function runTool(tool: string, args: string[], input?: string): { status:
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -59,7 +59,7 @@ export interface RunningProgram {
 async function startProgram(
   name: string,
   binary: string,
-  args: (port: number, dir: string) => string[],
+  args: (port: number, dir: string) => string[] | Promise<string[]>,
   ready: string,
   files: Record<string, string>,
 ): Promise<RunningProgram> {
@@ -70,7 +70,7 @@ async function startProgram(
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     let log = '';
-    const child: ChildProcess = spawn(binary, args(port, dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(binary, await args(port, dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -109,8 +109,8 @@ export interface PrometheusOptions {
   targets: string[];
   /** An alerting-rules file to load (its text). */
   rules?: string;
-  /** Where to send alerts (host:port of an Alertmanager). */
-  alertmanager?: string;
+  /** Where to send alerts (host:port of an Alertmanager, or of each of a cluster's). */
+  alertmanager?: string | string[];
   /** Each target's `instance` label, where it is not its address (the node's MONITOR_INSTANCE). */
   instances?: Record<string, string>;
 }
@@ -124,7 +124,11 @@ export function startPrometheus(o: PrometheusOptions): Promise<RunningProgram> {
     '  evaluation_interval: 1s',
     ...(o.rules ? ['rule_files: [rules.yml]'] : []),
     ...(o.alertmanager
-      ? ['alerting:', '  alertmanagers:', `    - static_configs: [{ targets: ['${o.alertmanager}'] }]`]
+      ? [
+          'alerting:',
+          '  alertmanagers:',
+          `    - static_configs: [{ targets: [${[o.alertmanager].flat().map((a) => `'${a}'`)}] }]`,
+        ]
       : []),
     'scrape_configs:',
     '  - job_name: qwen3vl',
@@ -148,23 +152,105 @@ export function startPrometheus(o: PrometheusOptions): Promise<RunningProgram> {
   );
 }
 
-/** A real Alertmanager with the given configuration (YAML), clustering off. */
-export function startAlertmanager(configYaml: string, externalUrl?: string): Promise<RunningProgram> {
-  return startProgram(
+/** How an Alertmanager joins a cluster, with its timings (durations as Alertmanager writes them: 500ms, 1s). */
+export interface AlertmanagerCluster {
+  /** Cluster addresses (host:port) of the peers to join. */
+  peers: string[];
+  /** --cluster.peer-timeout: the peer at position p waits p × this before it notifies. */
+  peerTimeout: string;
+  /** --cluster.gossip-interval: how often what a peer learnt (a notification sent, a silence) is passed on. */
+  gossipInterval: string;
+  /** --cluster.pushpull-interval: how often peers exchange their whole state. */
+  pushPullInterval: string;
+}
+
+export interface RunningAlertmanager extends RunningProgram {
+  /** Its cluster address (host:port), where it is in a cluster. */
+  clusterAddress?: string;
+}
+
+/** A real Alertmanager with the given configuration (YAML), clustering off unless `cluster` is given. */
+export async function startAlertmanager(
+  configYaml: string,
+  externalUrl?: string,
+  cluster?: AlertmanagerCluster,
+): Promise<RunningAlertmanager> {
+  let clusterAddress: string | undefined;
+  const program = await startProgram(
     'alertmanager',
     ALERTMANAGER,
-    (port, dir) => [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      // Links in its notifications; its own routes stay at / (no path in the URL).
-      ...(externalUrl ? [`--web.external-url=${externalUrl}`, '--web.route-prefix=/'] : []),
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ],
+    async (port, dir) => {
+      // A port of its own for the gossip (TCP and UDP), picked again on each try.
+      if (cluster) clusterAddress = `127.0.0.1:${await freePort()}`;
+      const clusterArgs = cluster
+        ? [
+            `--cluster.listen-address=${clusterAddress}`,
+            `--cluster.advertise-address=${clusterAddress}`,
+            ...cluster.peers.map((p) => `--cluster.peer=${p}`),
+            `--cluster.peer-timeout=${cluster.peerTimeout}`,
+            `--cluster.gossip-interval=${cluster.gossipInterval}`,
+            `--cluster.pushpull-interval=${cluster.pushPullInterval}`,
+          ]
+        : ['--cluster.listen-address='];
+      return [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // Links in its notifications; its own routes stay at / (no path in the URL).
+        ...(externalUrl ? [`--web.external-url=${externalUrl}`, '--web.route-prefix=/'] : []),
+        ...clusterArgs,
+        '--log.level=warn',
+      ];
+    },
     '/-/ready',
     { 'alertmanager.yml': configYaml },
   );
+  return clusterAddress ? { ...program, clusterAddress } : program;
+}
+
+/**
+ * An Alertmanager cluster of `size` peers on loopback, started one after the other, each
+ * joining those already running (gossip then tells every peer of every other: the same
+ * mesh as each naming all the others, without knowing ports before they are taken).
+ * Resolves once every peer sees `size` members and has settled: before that, Alertmanager
+ * holds its notifications back (its gossip-settle stage).
+ */
+export async function startAlertmanagerCluster(
+  configYaml: string,
+  size: number,
+  timing: Omit<AlertmanagerCluster, 'peers'>,
+  cleanups: Array<() => Promise<void>>,
+): Promise<RunningAlertmanager[]> {
+  const peers: RunningAlertmanager[] = [];
+  for (let i = 0; i < size; i++) {
+    const am = await startAlertmanager(configYaml, undefined, {
+      ...timing,
+      peers: peers.map((p) => p.clusterAddress!),
+    });
+    cleanups.push(() => am.stop());
+    peers.push(am);
+  }
+  for (const am of peers)
+    await pollUntil(`Alertmanager ${am.url} to see ${size} peers and settle`, async () => {
+      const { cluster } = (await (await fetch(`${am.url}/api/v2/status`)).json()) as {
+        cluster: { status: string; peers?: unknown[] };
+      };
+      return cluster.status === 'ready' && cluster.peers?.length === size ? true : undefined;
+    });
+  return peers;
+}
+
+/** The samples of one metric (without labels, or with the given ones) in a program's /metrics. */
+export async function ownMetric(program: RunningProgram, name: string, labels: Record<string, string> = {}) {
+  const text = await (await fetch(`${program.url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const own = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => own.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
 }
 
 interface QueryResult {
