@@ -121,20 +121,29 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
     },
     async (request, reply) => reply.code(201).send(alerts.addRule(request.body)),
   );
+  // PUT replaces a rule, or creates it under that id: a fleet gives one rule one id on every
+  // node, so the node's alerts and Prometheus' (the export labels them by it) are one.
   app.put(
     '/api/monitor/alerts/rules/:id',
     {
       ...admin,
       schema: {
         tags,
-        summary: 'Replaces a rule',
-        params: idParams,
+        summary: 'Replaces a rule, or creates it under this id (the same rule, the same id, on every node of a fleet)',
+        params: z.object({
+          id: z.string().regex(/^[A-Za-z0-9][\w.:-]{0,127}$/, {
+            message: 'expected an id of letters, digits, "_", ".", ":" or "-" (at most 128), e.g. gpu-memory-fleet',
+          }),
+        }),
         body: ruleInputSchema,
-        response: { 200: ruleAnswerSchema },
+        response: { 200: ruleAnswerSchema, 201: ruleAnswerSchema },
       },
     },
-    async (request) =>
-      alerts.updateRule(request.params.id, request.body) ?? Promise.reject(notFound(request.params.id)),
+    async (request, reply) => {
+      const updated = alerts.updateRule(request.params.id, request.body);
+      if (updated) return reply.code(200).send(updated);
+      return reply.code(201).send(alerts.addRule(request.body, request.params.id));
+    },
   );
   app.delete(
     '/api/monitor/alerts/rules/:id',

@@ -56,14 +56,23 @@ describe('alert rules over the API', () => {
     });
     expect(bad).toMatchObject({ status: 400, json: { error: { code: 'VALIDATION_FAILED', field: 'and.op' } } });
     const updated = await api(app, `/rules/${created.json.id}`, 'PUT', { ...gpuRule, threshold: 92 });
+    expect(updated.status).toBe(200);
     expect(updated.json.threshold).toBe(92);
-    expect((await api(app, '/rules/nope', 'PUT', gpuRule)).status).toBe(404);
+    // PUT to an id not taken creates the rule under it: one rule, one id on every node of a fleet.
+    const fleet = await api(app, '/rules/gpu-memory-fleet', 'PUT', gpuRule);
+    expect(fleet).toMatchObject({ status: 201, json: { id: 'gpu-memory-fleet', threshold: gpuRule.threshold } });
+    expect(await api(app, '/rules/not%20an%20id', 'PUT', gpuRule)).toMatchObject({
+      status: 400,
+      json: { error: { field: 'id' } },
+    });
 
     const again = await startWith({}, app.dataDir);
     expect((await api(again.app, '/rules')).json.rules.map((r: any) => [r.id, r.threshold])).toEqual([
       [created.json.id, 92],
+      ['gpu-memory-fleet', gpuRule.threshold],
     ]);
     expect((await api(again.app, `/rules/${created.json.id}`, 'DELETE')).status).toBe(204);
+    expect((await api(again.app, '/rules/gpu-memory-fleet', 'DELETE')).status).toBe(204);
     expect((await api(again.app, '/rules')).json.rules).toEqual([]);
   });
 
