@@ -127,6 +127,7 @@ async function proxyOverhead() {
   const ours = await startServer('servers/ours.mjs', { UPSTREAM_URL: base, MONITOR_ENABLED: 'true' });
   const agent = new Agent({ keepAliveTimeout: 30_000 });
   const body = JSON.stringify({
+    ...(streamTokens ? { stream: true } : {}),
     messages: [
       {
         role: 'user',
@@ -226,7 +227,12 @@ async function pairedBatches(apps, batchSize, oneRequest, warmups = 1) {
  * the floor of one extra hop; an A/A pair shows the noise.
  */
 async function chatRelay() {
-  const upstream = await startServer('servers/upstream.mjs');
+  // BENCH_CHAT_STREAM=N: streamed answers of N tokens (one server-sent event each).
+  const streamTokens = Number(process.env.BENCH_CHAT_STREAM ?? 0);
+  const upstream = await startServer(
+    'servers/upstream.mjs',
+    streamTokens ? { BENCH_TOKENS: String(streamTokens) } : {},
+  );
   const base = upstream.msg.split(' ')[1];
   const variants = [
     { name: 'minimal relay (node:http + undici)', script: 'servers/relay.mjs', env: { UPSTREAM_URL: base } },
@@ -297,11 +303,14 @@ async function chatRelay() {
   }));
   const by = Object.fromEntries(rows.map((r) => [r.name, r]));
   console.log(
-    `\n## Chat relay (non-streamed), ${ROUNDS} interleaved rounds × ${AMOUNT} requests, ${CONNECTIONS} connections, ${rate.overallRate ? `${rate.overallRate} requests/s` : 'at saturation'}${process.env.BENCH_PIN === '1' ? ', one pinned core per server' : ''}`,
+    `\n## Chat relay (${streamTokens ? `streamed, ${streamTokens} events an answer` : 'non-streamed'}), ${ROUNDS} interleaved rounds × ${AMOUNT} requests, ${CONNECTIONS} connections, ${rate.overallRate ? `${rate.overallRate} requests/s` : 'at saturation'}${process.env.BENCH_PIN === '1' ? ', one pinned core per server' : ''}`,
   );
-  console.log('| server | median req/s | median CPU µs/request | errors |');
-  console.log('|---|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(1)} | ${r.errors} |`);
+  console.log(`| server | median req/s | median CPU µs/request |${streamTokens ? ' CPU µs/event |' : ''} errors |`);
+  console.log(`|---|---:|---:|${streamTokens ? '---:|' : ''}---:|`);
+  for (const r of rows)
+    console.log(
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(1)} |${streamTokens ? ` ${(r.cpuUs / streamTokens).toFixed(2)} |` : ''} ${r.errors} |`,
+    );
   const off = by['ours, monitoring off'];
   const on = by['ours, monitoring on'];
   const relay = by['minimal relay (node:http + undici)'];
