@@ -10,7 +10,7 @@ import { request } from 'undici';
 import type { GpuMetricsTarget } from '../config.js';
 import { BodyTooLarge, readLimited } from '../read-limited.js';
 import { gpuLabel } from './gpu-label.js';
-import type { GpuHost, GpuPollResult, GpuSource } from './gpu-poller.js';
+import { notReadYet, type GpuHost, type GpuPollResult, type GpuSource } from './gpu-poller.js';
 import type { GpuReading } from './nvml-device.js';
 import { parsePrometheusText } from './prometheus-text.js';
 
@@ -155,14 +155,7 @@ export class DcgmGpuSource implements GpuSource {
   private readonly maxGpus: number;
   /** Each host's GPUs (label → UUID) at its last page that gave any: who is missing when it fails. */
   private readonly known = new Map<string, Map<string, string | undefined>>();
-  private last: GpuPollResult = {
-    available: false,
-    reason: 'GPU probe has not run yet',
-    readings: [],
-    lost: [],
-    processes: [],
-    readMs: [],
-  };
+  private last: GpuPollResult = notReadYet();
 
   constructor(private readonly opts: DcgmGpuSourceOptions) {
     this.timeoutMs = opts.timeoutMs ?? 2_000;

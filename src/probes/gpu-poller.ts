@@ -93,6 +93,16 @@ export function initFailureReason(code: number, text: string): string {
   }
 }
 
+/** A GPU source's answer before its first read. */
+export const notReadYet = (): GpuPollResult => ({
+  available: false,
+  reason: 'GPU probe has not run yet',
+  readings: [],
+  lost: [],
+  processes: [],
+  readMs: [],
+});
+
 export class GpuPoller implements GpuSource {
   private nvml: NvmlFunctions | undefined;
   private devices: NvmlDevice[] = [];
@@ -101,14 +111,7 @@ export class GpuPoller implements GpuSource {
   private retryMs = FIRST_RETRY_MS;
   private checks = 0;
   private processes: GpuProcess[] = [];
-  private last: GpuPollResult = {
-    available: false,
-    reason: 'GPU probe has not run yet',
-    readings: [],
-    lost: [],
-    processes: [],
-    readMs: [],
-  };
+  private last: GpuPollResult = notReadYet();
   private driverVersion: string | undefined;
   private readonly threshold: number;
   private readonly processEvery: number;
