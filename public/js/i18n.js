@@ -396,6 +396,7 @@ const dict = {
     'card.conn.streams': 'streams {n}',
     'card.conn.requests': 'requests {n}',
     'card.conn.websockets': 'WebSockets {n}',
+    'card.conn.waiting': '{n} waiting for the model server',
     'card.conn.title':
       'Users connected now: model requests in flight (open streams apart) and WebSockets (one per Monitor tab). Idle keep-alive sockets are not counted.',
     'card.error.5xx': '5xx only {p}',
@@ -833,6 +834,7 @@ const dict = {
     'card.conn.streams': '流式 {n}',
     'card.conn.requests': '请求 {n}',
     'card.conn.websockets': 'WebSocket {n}',
+    'card.conn.waiting': '{n} 个在等待模型服务器',
     'card.conn.title':
       '当前连接的用户：处理中的模型请求（流式单列）和 WebSocket（每个监控页一个）。空闲的 HTTP 长连接不计。',
     'card.error.5xx': '仅 5xx {p}',

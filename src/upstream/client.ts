@@ -40,6 +40,12 @@ const DROPPED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 export class UpstreamClient {
   private readonly agent: Agent;
+  /**
+   * The health probes' own connection: a probe queued behind users' requests (every
+   * connection busy with a long answer) would hold the Monitor's check until they end,
+   * blind exactly when the model server is busiest.
+   */
+  private readonly probeAgent: Agent;
 
   /** Removes configured secrets (API keys, tokens) from text that came from the model server. */
   readonly scrub: (text: string) => string;
@@ -54,12 +60,19 @@ export class UpstreamClient {
       bodyTimeout: opts.timeoutMs,
       connect: { timeout: opts.connectTimeoutMs },
     });
+    this.probeAgent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 1,
+      connect: { timeout: opts.connectTimeoutMs },
+    });
   }
 
   /** Model requests waiting for a connection to the model server (all connections busy). */
   get waiting(): number {
     let n = 0;
-    for (const s of Object.values(this.agent.stats)) if ('queued' in s) n += s.queued;
+    // A pool queues what its connections cannot take yet; a single connection (a limit of 1)
+    // keeps it pending on itself.
+    for (const s of Object.values(this.agent.stats)) n += 'queued' in s ? s.queued : s.pending;
     return n;
   }
 
@@ -235,7 +248,7 @@ export class UpstreamClient {
     try {
       const res = await request(this.opts.url + path, {
         headers,
-        dispatcher: this.agent,
+        dispatcher: this.probeAgent,
         signal: AbortSignal.timeout(timeoutMs),
       });
       await res.body.dump();
@@ -293,7 +306,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.probeAgent.close()]);
   }
 }
 

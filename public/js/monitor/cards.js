@@ -56,6 +56,8 @@ export function cardFacts(c, snapshot) {
         t('card.conn.streams', { n: fmtNumber(d.streams ?? 0, 0) }),
         t('card.conn.requests', { n: fmtNumber(d.otherRequestsInFlight ?? 0, 0) }),
         t('card.conn.websockets', { n: fmtNumber(d.websocket ?? 0, 0) }),
+        // Only when it happens: requests held back because every model server connection is busy.
+        d.waitingForUpstream ? t('card.conn.waiting', { n: fmtNumber(d.waitingForUpstream, 0) }) : null,
       ];
     case 'error_rate':
       return [
