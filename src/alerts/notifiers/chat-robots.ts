@@ -7,10 +7,9 @@
 // and a clock in, a request out; an answer in, a verdict out.
 import { createHmac } from 'node:crypto';
 import type { AlertPayload, Notification } from '../notifier.js';
-import { alertText } from './webhook-formats.js';
+import { alertText, ROBOT_FORMATS, type RobotFormat } from './webhook-formats.js';
 
-export const ROBOT_FORMATS = ['dingtalk', 'feishu', 'wecom', 'slack'] as const;
-export type RobotFormat = (typeof ROBOT_FORMATS)[number];
+export { ROBOT_FORMATS, type RobotFormat };
 export const isRobot = (format: string): format is RobotFormat => (ROBOT_FORMATS as readonly string[]).includes(format);
 
 /** `rich`: markdown, a card or blocks, as the platform renders them; `text`: plain text. */
@@ -72,9 +71,17 @@ interface Parts {
 function summarised(p: Parts, fits: (text: string) => boolean): string {
   const compose = (alerts: string[], left: number) =>
     [p.head, ...alerts, ...(left > 0 ? [p.more(left)] : []), p.link].filter(Boolean).join(p.join);
-  let kept = p.alerts.length;
-  while (kept > 0 && !fits(compose(p.alerts.slice(0, kept), p.alerts.length - kept))) kept--;
-  if (kept > 0) return compose(p.alerts.slice(0, kept), p.alerts.length - kept);
+  const withFirst = (kept: number) => compose(p.alerts.slice(0, kept), p.alerts.length - kept);
+  // The most alerts that fit, by bisection: a notice of hundreds of alerts is composed a few
+  // times, not once per alert left out (fewer alerts never take more room).
+  let lo = 0;
+  let hi = p.alerts.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(withFirst(mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  if (lo > 0) return withFirst(lo);
   // Not even one alert fits whole: the first one, cut.
   let first = p.alerts[0] ?? '';
   const rest = p.alerts.length - 1;

@@ -5,7 +5,10 @@ import { siteFromLink, type AlertSite } from '../alert-site.js';
 import type { AlertPayload, Notification } from '../notifier.js';
 import { alertLabels } from '../alert-labels.js';
 
-export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'dingtalk', 'feishu', 'wecom', 'slack'] as const;
+/** The chat robots (chat-robots.ts): signed, summarised to their size limits, markdown or text. */
+export const ROBOT_FORMATS = ['dingtalk', 'feishu', 'wecom', 'slack'] as const;
+export type RobotFormat = (typeof ROBOT_FORMATS)[number];
+export const WEBHOOK_FORMATS = ['generic', 'alertmanager', ...ROBOT_FORMATS] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 function line(a: AlertPayload): string {
