@@ -15,6 +15,7 @@ import {
   type RunningProgram,
   startAlertmanagerCluster,
   startPrometheus,
+  oneWebhookRoute,
 } from './real-programs.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -120,18 +121,7 @@ describe('a fleet: three nodes, one Prometheus, an Alertmanager cluster of three
   }, async () => {
     const hook = await startReceiver(cleanups);
     const cluster = await startAlertmanagerCluster(
-      [
-        'route:',
-        '  receiver: hook',
-        '  group_by: [alertname, instance]',
-        '  group_wait: 100ms',
-        `  group_interval: ${GROUP_INTERVAL_MS}ms`,
-        '  repeat_interval: 1h',
-        'receivers:',
-        '  - name: hook',
-        `    webhook_configs: [{ url: '${hook.url}' }]`,
-        '',
-      ].join('\n'),
+      oneWebhookRoute(hook.url, GROUP_INTERVAL_MS),
       3,
       { peerTimeout: `${PEER_TIMEOUT_MS}ms`, gossipInterval: '50ms', pushPullInterval: '1s' },
       cleanups,

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, steppedClock, type TestApp } from '../helpers.js';
 import { startReceiver } from '../receiver.js';
-import { AMTOOL, pollUntil, runTool, startAlertmanager, startPrometheus } from './real-programs.js';
+import { AMTOOL, oneWebhookRoute, pollUntil, runTool, startAlertmanager, startPrometheus } from './real-programs.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -50,20 +50,7 @@ async function nodeWithGpuRule(alertmanagerUrl: string) {
 describe('one label set for the node and Prometheus', () => {
   it('one breach is one group with one alert in Alertmanager, from both senders', { timeout: 90_000 }, async () => {
     const hook = await startReceiver(cleanups);
-    const am = await startAlertmanager(
-      [
-        'route:',
-        '  receiver: hook',
-        '  group_by: [alertname, instance]',
-        '  group_wait: 100ms',
-        '  group_interval: 300ms',
-        '  repeat_interval: 1h',
-        'receivers:',
-        '  - name: hook',
-        `    webhook_configs: [{ url: '${hook.url}' }]`,
-        '',
-      ].join('\n'),
-    );
+    const am = await startAlertmanager(oneWebhookRoute(hook.url, 300));
     cleanups.push(() => am.stop());
     const node = await nodeWithGpuRule(am.url);
     const target = new URL(node.app.baseUrl).host;

@@ -283,3 +283,19 @@ export function queryUntil(
     timeoutMs,
   );
 }
+
+/** An Alertmanager configuration: every alert grouped by alertname and instance, to one webhook. */
+export function oneWebhookRoute(url: string, groupIntervalMs: number): string {
+  return [
+    'route:',
+    '  receiver: hook',
+    '  group_by: [alertname, instance]',
+    '  group_wait: 100ms',
+    `  group_interval: ${groupIntervalMs}ms`,
+    '  repeat_interval: 1h',
+    'receivers:',
+    '  - name: hook',
+    `    webhook_configs: [{ url: '${url}' }]`,
+    '',
+  ].join('\n');
+}

@@ -23,9 +23,11 @@ export interface RobotRequest {
 }
 
 /**
- * The most one message may hold, as each platform documents it: WeCom's text content 2 048
- * bytes and markdown 4 096; Feishu's whole request body 20 KB; DingTalk's content 20 000
- * bytes; Slack's text 40 000 characters (a section block's 3 000).
+ * The most one message may hold: WeCom's text content 2 048 bytes and markdown 4 096 and
+ * Feishu's whole request body 20 KB, as they document them; Slack's text 40 000 characters
+ * and a section block's 3 000, counted here in bytes (never more than the characters);
+ * DingTalk's content kept to 20 000 bytes, our own bound (its robot has refused far longer
+ * ones).
  */
 const LIMITS: Record<RobotFormat, Record<MessageStyle, { bytes: number; of: 'content' | 'body' }>> = {
   wecom: { text: { bytes: 2_048, of: 'content' }, rich: { bytes: 4_096, of: 'content' } },
