@@ -4,58 +4,12 @@
 //   npm run bench -- alerts|hook|trivial|proxy
 //   BENCH_ROUNDS=7 BENCH_SECONDS=5 npm run bench
 import autocannon from 'autocannon';
-import { fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { request, Agent } from 'undici';
+import { Agent, request } from 'undici';
+import { cpuMicros, median, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-let nextPort = 19_100;
-/**
- * BENCH_PIN=1 on a machine with cores to spare (the 16-core GPU host): each server gets a
- * core of its own (taskset), cores 1, 2, …; run the load generator itself on others, e.g.
- * `taskset -c 10-15 node bench/run.mjs chat`.
- */
-let nextCore = 1;
-async function startServer(script, env = {}) {
-  const port = nextPort++;
-  const args = [here(script), String(port)];
-  const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] };
-  const child =
-    process.env.BENCH_PIN === '1'
-      ? spawn('taskset', ['-c', String(nextCore++), process.execPath, ...args], options)
-      : fork(args[0], args.slice(1), options);
-  const msg = await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
-  });
-  return {
-    child,
-    port,
-    msg: String(msg),
-    stop: () =>
-      new Promise((r) => {
-        child.once('exit', r);
-        child.kill('SIGKILL');
-      }),
-  };
-}
-
-/** CPU time (µs) the process has used, from /proc (utime + stime, clock ticks). */
-function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
-}
 
 async function load(port, seconds) {
   const result = await autocannon({
@@ -127,7 +81,6 @@ async function proxyOverhead() {
   const ours = await startServer('servers/ours.mjs', { UPSTREAM_URL: base, MONITOR_ENABLED: 'true' });
   const agent = new Agent({ keepAliveTimeout: 30_000 });
   const body = JSON.stringify({
-    ...(streamTokens ? { stream: true } : {}),
     messages: [
       {
         role: 'user',
@@ -419,4 +372,9 @@ if (which === 'all' || which === 'chat-hook') await chatHookCost();
 if (which === 'all' || which === 'bookkeeping') {
   const { bookkeepingCost } = await import('./bookkeeping.mjs');
   await bookkeepingCost(ROUNDS * 2);
+}
+// Not in 'all': several minutes of its own (bench/relay.mjs says what it measures).
+if (which === 'relay') {
+  const { relayBench } = await import('./relay.mjs');
+  await relayBench();
 }

@@ -4,7 +4,8 @@
 import { createServer } from 'node:http';
 import { Agent, request } from 'undici';
 const upstream = process.env.UPSTREAM_URL;
-const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+// No connection cap: as many model requests at once as clients send.
+const agent = new Agent({ keepAliveTimeout: 30_000 });
 const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -26,3 +27,4 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 30_000;
 server.listen(Number(process.argv[2]), '127.0.0.1', () => process.send?.('ready'));
+process.on('SIGINT', () => process.exit(0));

@@ -138,7 +138,7 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
       if (!mr.isEnded)
         mr.fail(new AppError('CLIENT_CLOSED', 'The client closed the stream before its answer was complete'));
     });
-    res.body.pipe(tap);
+    tap.readFrom(res.body);
     reply.statusCode = res.statusCode;
     return reply
       .header('content-type', 'text/event-stream; charset=utf-8')

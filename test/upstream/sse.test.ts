@@ -122,12 +122,55 @@ describe('an event that never ends', () => {
     });
     const tap = new SseTap({ dropUsageChunk: false });
     tap.resume();
-    body.pipe(tap);
+    tap.readFrom(body);
     const [err] = await once(body, 'error');
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ code: 'UPSTREAM_BAD_ANSWER', statusCode: 502 });
     expect(body.destroyed).toBe(true);
     // A little over the limit was read, not the endless rest.
     expect(pulled * 64 * 1024).toBeLessThan(MAX_SSE_EVENT_BYTES + 4 * 64 * 1024);
+  });
+});
+
+describe("reading the model server's body", () => {
+  const event = (i: number) => `data: ${chunk(`token ${i} `)}\n\n`;
+
+  it('passes on what one network read brought in one write, however many events it holds', async () => {
+    const body = new Readable({ read() {} });
+    const tap = new SseTap({ dropUsageChunk: false });
+    const writes: string[] = [];
+    tap.on('data', (c: Buffer) => writes.push(c.toString()));
+    tap.readFrom(body);
+    const events = Array.from({ length: 100 }, (_, i) => event(i));
+    // undici pushes one piece per HTTP chunk: a model server's 100 events sent together.
+    for (const e of events) body.push(e);
+    await new Promise(setImmediate);
+    expect(writes).toEqual([events.join('')]);
+    body.push('data: [DONE]\n\n');
+    body.push(null);
+    await once(tap, 'end');
+    expect(writes.join('')).toBe(`${events.join('')}data: [DONE]\n\n`);
+    expect(tap.complete).toBe(true);
+  });
+
+  it('stops reading while the client does not, then relays every byte in order', async () => {
+    const body = new Readable({ read() {} });
+    const tap = new SseTap({ dropUsageChunk: false });
+    tap.readFrom(body);
+    const sent: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      sent.push(event(i));
+      body.push(sent[i]);
+      if (i % 500 === 0) await new Promise(setImmediate);
+    }
+    body.push('data: [DONE]\n\n');
+    body.push(null);
+    await new Promise(setImmediate);
+    // Nobody reads the tap: it holds its buffers' worth, the rest waits in the body.
+    expect(body.readableLength).toBeGreaterThan(sent.join('').length - 256 * 1024);
+    const out: Buffer[] = [];
+    tap.on('data', (c: Buffer) => out.push(c));
+    await once(tap, 'end');
+    expect(Buffer.concat(out).toString()).toBe(`${sent.join('')}data: [DONE]\n\n`);
   });
 });

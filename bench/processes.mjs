@@ -1,0 +1,64 @@
+// The benchmarks' servers as child processes: started one per variant (each on a core of its
+// own with BENCH_PIN=1), their CPU time read from /proc. Medians, because one run is noise.
+import { fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** The value at quantile `f` (0…1) of `xs`, nearest rank below. */
+export const quantile = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
+
+let nextPort = 19_100;
+/**
+ * BENCH_PIN=1 on a machine with cores to spare (the 16-core GPU host): each server gets a
+ * core of its own (taskset), cores 1, 2, …; run the load generator itself on others, e.g.
+ * `taskset -c 10-15 node bench/run.mjs chat`.
+ */
+let nextCore = 1;
+
+/** Starts `script` (relative to bench/) with `port` as its argument; resolves on its first IPC message. */
+export async function startServer(script, env = {}) {
+  const port = nextPort++;
+  const args = [here(script), String(port)];
+  const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] };
+  const core = process.env.BENCH_PIN === '1' ? nextCore++ : null;
+  const child =
+    core === null
+      ? fork(args[0], args.slice(1), options)
+      : spawn('taskset', ['-c', String(core), process.execPath, ...args], options);
+  const msg = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+  return {
+    child,
+    port,
+    core,
+    msg: String(msg),
+    /** Sends `message` over IPC and waits for the child's answer. */
+    ask: (message) =>
+      new Promise((resolve) => {
+        child.once('message', resolve);
+        child.send(message);
+      }),
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', r);
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+/** CPU time (µs) the process has used, all its threads, from /proc (utime + stime, clock ticks). */
+export function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
+}

@@ -1,0 +1,189 @@
+// The chat relay at the limit of one extra hop, over HTTP: what relaying costs and what
+// watching adds, measured side by side.
+//
+//   npm run bench -- relay
+//   BENCH_PIN=1 taskset -c 8-15 npm run bench -- relay     # the 16-core host: a core per server
+//   BENCH_RELAY=burst,streamed BENCH_ROUNDS=9 npm run bench -- relay
+//
+// Five servers run at once, each its own process in front of one instant stand-in model
+// server: the minimal relay (node:http in, undici out, bytes piped, nothing parsed: the floor
+// of one extra hop), ours with the Monitor off, the same again (A/A control), ours with the
+// Monitor on (defaults), the same again (A/A). Three loads, each in interleaved rounds
+// rotated so that no server always goes first:
+// - burst: non-streamed answers at saturation (autocannon, BENCH_CONNECTIONS connections);
+// - streamed: streamed answers of BENCH_RELAY_TOKENS events sent at once, at saturation;
+// - paced: BENCH_RELAY_STREAMS streams open at once, each BENCH_RELAY_TOKEN_RATE tokens a
+//   second, answers of BENCH_RELAY_TOKENS tokens (400 × 50/s: 20 000 chunks/s offered), as a
+//   model server streams under a busy GPU.
+// CPU per request and per chunk is the server process's own CPU time (utime + stime of all
+// its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
+// is not a difference; the paired on − off of each round is printed with its spread.
+import autocannon from 'autocannon';
+import { cpuMicros, median, quantile, startServer } from './processes.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 0);
+const BURST_REQUESTS = Number(process.env.BENCH_RELAY_REQUESTS ?? 20_000);
+const STREAM_REQUESTS = Number(process.env.BENCH_RELAY_STREAM_REQUESTS ?? 2_000);
+const TOKENS = Number(process.env.BENCH_RELAY_TOKENS ?? 100);
+const STREAMS = Number(process.env.BENCH_RELAY_STREAMS ?? 400);
+const TOKEN_RATE = Number(process.env.BENCH_RELAY_TOKEN_RATE ?? 50);
+/** Answers each paced stream's connection asks for in a round (400 × 3 × 2 s: 6 s a round). */
+const PACED_ANSWERS = Number(process.env.BENCH_RELAY_PACED_ANSWERS ?? 3);
+const LOADS = (process.env.BENCH_RELAY ?? 'burst,streamed,paced').split(',');
+
+const MINIMAL = 'minimal relay';
+const OFF = 'ours, monitoring off';
+const OFF_AA = 'ours, monitoring off (A/A control)';
+const ON = 'ours, monitoring on';
+const ON_AA = 'ours, monitoring on (A/A control)';
+
+const chatBody = (stream) =>
+  JSON.stringify({
+    ...(stream ? { stream: true } : {}),
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is on the screen?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+        ],
+      },
+    ],
+  });
+
+/**
+ * `amount` chat requests through the server on `port`; answers per second and failures.
+ * The time is from the start to the last answer: autocannon itself ends a run only at its
+ * next one-second tick.
+ */
+async function fire(port, { amount, connections, stream }) {
+  const t0 = process.hrtime.bigint();
+  let last = t0;
+  const run = autocannon({
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: chatBody(stream),
+    connections,
+    amount,
+    timeout: 60,
+    ...(WORKERS ? { workers: WORKERS } : {}),
+  });
+  run.on('response', () => {
+    last = process.hrtime.bigint();
+  });
+  const r = await run;
+  const seconds = Number(last - t0) / 1e9;
+  return { seconds, requests: r.requests.total, errors: r.errors + r.non2xx + r.timeouts };
+}
+
+/** One load through every server, ROUNDS interleaved rounds; a row per server. */
+async function measure(servers, load) {
+  for (const s of servers) await fire(s.port, { ...load, amount: Math.min(load.amount, 2_000) }); // warm-up
+  const runs = new Map(servers.map((s) => [s.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const s of order) {
+      const cpu0 = cpuMicros(s.child.pid);
+      const r = await fire(s.port, load);
+      const cpu = cpuMicros(s.child.pid) - cpu0;
+      runs.get(s.name).push({
+        rps: r.requests / r.seconds,
+        cpuPerRequest: cpu / r.requests,
+        cpuShare: cpu / 1e6 / r.seconds,
+        errors: r.errors,
+      });
+    }
+  }
+  return runs;
+}
+
+function report(title, runs, { chunks }) {
+  const row = (name) => {
+    const rs = runs.get(name);
+    return {
+      name,
+      rps: median(rs.map((r) => r.rps)),
+      cpu: median(rs.map((r) => r.cpuPerRequest)),
+      share: median(rs.map((r) => r.cpuShare)),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+    };
+  };
+  const rows = [MINIMAL, OFF, OFF_AA, ON, ON_AA].map(row);
+  const by = Object.fromEntries(rows.map((r) => [r.name, r]));
+  console.log(`\n## ${title}`);
+  if (chunks) {
+    console.log(
+      '| server | chunks/s relayed | CPU, share of one core | CPU µs per chunk | CPU µs per answer | errors |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const r of rows)
+      console.log(
+        `| ${r.name} | ${(r.rps * chunks).toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${(r.cpu / chunks).toFixed(2)} | ${r.cpu.toFixed(0)} | ${r.errors} |`,
+      );
+  } else {
+    console.log('| server | answers/s | CPU µs per request | errors |');
+    console.log('|---|---:|---:|---:|');
+    for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpu.toFixed(1)} | ${r.errors} |`);
+  }
+  // Paired by round: each round's on − off, the two measured minutes apart at most.
+  const paired = (a, b) => runs.get(a).map((r, i) => r.cpuPerRequest - runs.get(b)[i].cpuPerRequest);
+  const spread = (xs) =>
+    `${median(xs).toFixed(2)} µs (quartiles ${quantile(xs, 0.25).toFixed(2)} … ${quantile(xs, 0.75).toFixed(2)})`;
+  const per = chunks ? ` per answer (${chunks} chunks)` : ' per request';
+  console.log(`\nwhat the Monitor adds${per}, on − off paired by round: **${spread(paired(ON, OFF))}**`);
+  console.log(`A/A controls: off′ − off ${spread(paired(OFF_AA, OFF))}; on′ − on ${spread(paired(ON_AA, ON))}`);
+  console.log(
+    `throughput on / off **${(by[ON].rps / by[OFF].rps).toFixed(3)}×** (A/A ${(by[OFF_AA].rps / by[OFF].rps).toFixed(3)}×, ${(by[ON_AA].rps / by[ON].rps).toFixed(3)}×)`,
+  );
+  console.log(
+    `ours against the minimal relay: off ${(by[OFF].rps / by[MINIMAL].rps).toFixed(3)}×, on ${(by[ON].rps / by[MINIMAL].rps).toFixed(3)}× the throughput; CPU${chunks ? ' per chunk' : ' per request'} on ${(by[ON].cpu / by[MINIMAL].cpu).toFixed(2)}× the minimal relay's`,
+  );
+}
+
+export async function relayBench() {
+  const upstream = await startServer('servers/upstream.mjs');
+  const base = upstream.msg.split(' ')[1];
+  const ours = (on) => ({ UPSTREAM_URL: base, MONITOR_ENABLED: String(on) });
+  const variants = [
+    { name: MINIMAL, script: 'servers/relay.mjs', env: { UPSTREAM_URL: base } },
+    { name: OFF, script: 'servers/ours.mjs', env: ours(false) },
+    { name: OFF_AA, script: 'servers/ours.mjs', env: ours(false) },
+    { name: ON, script: 'servers/ours.mjs', env: ours(true) },
+    { name: ON_AA, script: 'servers/ours.mjs', env: ours(true) },
+  ];
+  const servers = [];
+  for (const v of variants) servers.push({ ...v, ...(await startServer(v.script, v.env)) });
+  const pinned = process.env.BENCH_PIN === '1' ? ', each server on a core of its own' : '';
+  console.log(`\n# The chat relay over HTTP (${ROUNDS} interleaved rounds${pinned})`);
+
+  if (LOADS.includes('burst')) {
+    await upstream.ask({ tokens: 8, tokenIntervalMs: 0 });
+    const runs = await measure(servers, { amount: BURST_REQUESTS, connections: CONNECTIONS, stream: false });
+    report(`Non-streamed at saturation: ${BURST_REQUESTS} requests a round, ${CONNECTIONS} connections`, runs, {
+      chunks: 0,
+    });
+  }
+  if (LOADS.includes('streamed')) {
+    await upstream.ask({ tokens: TOKENS, tokenIntervalMs: 0 });
+    const runs = await measure(servers, { amount: STREAM_REQUESTS, connections: CONNECTIONS, stream: true });
+    report(
+      `Streamed at saturation: answers of ${TOKENS} chunks sent at once, ${STREAM_REQUESTS} a round, ${CONNECTIONS} connections`,
+      runs,
+      { chunks: TOKENS },
+    );
+  }
+  if (LOADS.includes('paced')) {
+    await upstream.ask({ tokens: TOKENS, tokenIntervalMs: 1_000 / TOKEN_RATE });
+    const runs = await measure(servers, { amount: STREAMS * PACED_ANSWERS, connections: STREAMS, stream: true });
+    report(
+      `Paced: ${STREAMS} streams at once, ${TOKEN_RATE} tokens/s each (${STREAMS * TOKEN_RATE} chunks/s offered), answers of ${TOKENS} tokens`,
+      runs,
+      { chunks: TOKENS },
+    );
+  }
+  for (const s of servers) await s.stop();
+  await upstream.stop();
+}
