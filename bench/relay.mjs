@@ -4,6 +4,7 @@
 //   npm run bench -- relay
 //   BENCH_PIN=1 taskset -c 8-15 npm run bench -- relay     # the 16-core host: a core per server
 //   BENCH_RELAY=burst,streamed BENCH_ROUNDS=9 npm run bench -- relay
+//   BENCH_BEFORE=../old/dist npm run bench -- relay             # an earlier build beside them
 //
 // Five servers run at once, each its own process in front of one instant stand-in model
 // server: the minimal relay (node:http in, undici out, bytes piped, nothing parsed: the floor
@@ -32,6 +33,10 @@ const TOKEN_RATE = Number(process.env.BENCH_RELAY_TOKEN_RATE ?? 50);
 /** Answers each paced stream's connection asks for in a round (400 × 3 × 2 s: 6 s a round). */
 const PACED_ANSWERS = Number(process.env.BENCH_RELAY_PACED_ANSWERS ?? 3);
 const LOADS = (process.env.BENCH_RELAY ?? 'burst,streamed,paced').split(',');
+/** Rounds of the paced load (each server's round lasts PACED_ANSWERS answers of TOKENS / TOKEN_RATE s). */
+const PACED_ROUNDS = Number(process.env.BENCH_PACED_ROUNDS ?? ROUNDS);
+/** Another build's dist/ (an earlier commit's), run beside the others with the Monitor on. */
+const BEFORE = process.env.BENCH_BEFORE;
 
 const MINIMAL = 'minimal relay';
 const OFF = 'ours, monitoring off';
@@ -79,11 +84,11 @@ async function fire(port, { amount, connections, stream }) {
   return { seconds, requests: r.requests.total, errors: r.errors + r.non2xx + r.timeouts };
 }
 
-/** One load through every server, ROUNDS interleaved rounds; a row per server. */
-async function measure(servers, load) {
+/** One load through every server, `rounds` interleaved rounds; a row per server. */
+async function measure(servers, load, rounds = ROUNDS) {
   for (const s of servers) await fire(s.port, { ...load, amount: Math.min(load.amount, 2_000) }); // warm-up
   const runs = new Map(servers.map((s) => [s.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);
     for (const s of order) {
       const cpu0 = cpuMicros(s.child.pid);
@@ -111,7 +116,7 @@ function report(title, runs, { chunks }) {
       errors: rs.reduce((a, r) => a + r.errors, 0),
     };
   };
-  const rows = [MINIMAL, OFF, OFF_AA, ON, ON_AA].map(row);
+  const rows = [...runs.keys()].map(row);
   const by = Object.fromEntries(rows.map((r) => [r.name, r]));
   console.log(`\n## ${title}`);
   if (chunks) {
@@ -124,9 +129,12 @@ function report(title, runs, { chunks }) {
         `| ${r.name} | ${(r.rps * chunks).toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${(r.cpu / chunks).toFixed(2)} | ${r.cpu.toFixed(0)} | ${r.errors} |`,
       );
   } else {
-    console.log('| server | answers/s | CPU µs per request | errors |');
-    console.log('|---|---:|---:|---:|');
-    for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpu.toFixed(1)} | ${r.errors} |`);
+    console.log('| server | answers/s | CPU, share of one core | CPU µs per request | errors |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const r of rows)
+      console.log(
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${r.cpu.toFixed(1)} | ${r.errors} |`,
+      );
   }
   // Paired by round: each round's on − off, the two measured minutes apart at most.
   const paired = (a, b) => runs.get(a).map((r, i) => r.cpuPerRequest - runs.get(b)[i].cpuPerRequest);
@@ -153,6 +161,15 @@ export async function relayBench() {
     { name: OFF_AA, script: 'servers/ours.mjs', env: ours(false) },
     { name: ON, script: 'servers/ours.mjs', env: ours(true) },
     { name: ON_AA, script: 'servers/ours.mjs', env: ours(true) },
+    ...(BEFORE
+      ? [
+          {
+            name: `before (${BEFORE}), monitoring on`,
+            script: 'servers/ours.mjs',
+            env: { ...ours(true), BENCH_DIST: BEFORE },
+          },
+        ]
+      : []),
   ];
   const servers = [];
   for (const v of variants) servers.push({ ...v, ...(await startServer(v.script, v.env)) });
@@ -177,7 +194,11 @@ export async function relayBench() {
   }
   if (LOADS.includes('paced')) {
     await upstream.ask({ tokens: TOKENS, tokenIntervalMs: 1_000 / TOKEN_RATE });
-    const runs = await measure(servers, { amount: STREAMS * PACED_ANSWERS, connections: STREAMS, stream: true });
+    const runs = await measure(
+      servers,
+      { amount: STREAMS * PACED_ANSWERS, connections: STREAMS, stream: true },
+      PACED_ROUNDS,
+    );
     report(
       `Paced: ${STREAMS} streams at once, ${TOKEN_RATE} tokens/s each (${STREAMS * TOKEN_RATE} chunks/s offered), answers of ${TOKENS} tokens`,
       runs,

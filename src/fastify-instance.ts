@@ -1,9 +1,9 @@
 // The Fastify instance the app is built on: logging, body and time limits, request ids,
 // and the answers to requests that never reach a route. No routes and no plugins here.
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { randomBytes } from 'node:crypto';
 import type { AppOptions } from './app-options.js';
 import type { Config } from './config.js';
+import { newRequestId } from './request-id.js';
 import { answerSerializer, zodValidator } from './route-schema.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
 
@@ -35,7 +35,7 @@ export function createFastify(config: Config, opts: AppOptions): FastifyInstance
     // the id an operator searches the log for, returned in every answer's X-Request-Id.
     genReqId: (req) => {
       const sent = req.headers['x-request-id'];
-      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomBytes(6).toString('hex');
+      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : newRequestId();
     },
   });
   // Routes declare zod schemas (route-schema.ts): validated with them, answered as described.
