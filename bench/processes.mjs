@@ -23,6 +23,17 @@ let nextPort = 19_100;
  */
 let nextCore = 1;
 
+/** Every server started: none outlives the benchmark, whether it ends or fails. */
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+process.on('unhandledRejection', (err) => {
+  console.error(err);
+  process.exit(1);
+});
+
 /** Starts `script` (relative to bench/) with `port` as its argument; resolves on its first IPC message. */
 export async function startServer(script, env = {}) {
   const port = nextPort++;
@@ -33,6 +44,8 @@ export async function startServer(script, env = {}) {
     core === null
       ? fork(args[0], args.slice(1), options)
       : spawn('taskset', ['-c', String(core), process.execPath, ...args], options);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const msg = await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
