@@ -71,7 +71,16 @@ export async function startServer(script, env = {}) {
 
 /** CPU time (µs) the process has used, all its threads, from /proc (utime + stime, clock ticks). */
 export function cpuMicros(pid) {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/**
+ * User and system CPU time (µs) apart. On loopback the kernel's TCP work for the receiving
+ * end is often charged to the sender's system time: user time is the server's own code.
+ */
+export function cpuTimes(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
+  const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+  return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
 }

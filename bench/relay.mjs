@@ -6,9 +6,9 @@
 //   BENCH_RELAY=burst,streamed BENCH_ROUNDS=9 npm run bench -- relay
 //   BENCH_BEFORE=../old/dist npm run bench -- relay             # an earlier build beside them
 //
-// Five servers run at once, each its own process in front of one instant stand-in model
+// Six servers run at once, each its own process in front of one instant stand-in model
 // server: the minimal relay (node:http in, undici out, bytes piped, nothing parsed: the floor
-// of one extra hop), ours with the Monitor off, the same again (A/A control), ours with the
+// of one extra hop), the same on Fastify (what the framework itself adds), ours with the Monitor off, the same again (A/A control), ours with the
 // Monitor on (defaults), the same again (A/A). Three loads, each in interleaved rounds
 // rotated so that no server always goes first:
 // - burst: non-streamed answers at saturation (autocannon, BENCH_CONNECTIONS connections);
@@ -20,7 +20,7 @@
 // its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
 // is not a difference; the paired on − off of each round is printed with its spread.
 import autocannon from 'autocannon';
-import { cpuMicros, median, quantile, startServer } from './processes.mjs';
+import { cpuTimes, median, quantile, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -39,6 +39,7 @@ const PACED_ROUNDS = Number(process.env.BENCH_PACED_ROUNDS ?? ROUNDS);
 const BEFORE = process.env.BENCH_BEFORE;
 
 const MINIMAL = 'minimal relay';
+const FASTIFY = 'minimal relay on Fastify';
 const OFF = 'ours, monitoring off';
 const OFF_AA = 'ours, monitoring off (A/A control)';
 const ON = 'ours, monitoring on';
@@ -91,12 +92,15 @@ async function measure(servers, load, rounds = ROUNDS) {
   for (let round = 0; round < rounds; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);
     for (const s of order) {
-      const cpu0 = cpuMicros(s.child.pid);
+      const cpu0 = cpuTimes(s.child.pid);
       const r = await fire(s.port, load);
-      const cpu = cpuMicros(s.child.pid) - cpu0;
+      const cpu1 = cpuTimes(s.child.pid);
+      const user = cpu1.user - cpu0.user;
+      const cpu = user + cpu1.system - cpu0.system;
       runs.get(s.name).push({
         rps: r.requests / r.seconds,
         cpuPerRequest: cpu / r.requests,
+        userPerRequest: user / r.requests,
         cpuShare: cpu / 1e6 / r.seconds,
         errors: r.errors,
       });
@@ -112,6 +116,7 @@ function report(title, runs, { chunks }) {
       name,
       rps: median(rs.map((r) => r.rps)),
       cpu: median(rs.map((r) => r.cpuPerRequest)),
+      user: median(rs.map((r) => r.userPerRequest)),
       share: median(rs.map((r) => r.cpuShare)),
       errors: rs.reduce((a, r) => a + r.errors, 0),
     };
@@ -121,30 +126,43 @@ function report(title, runs, { chunks }) {
   console.log(`\n## ${title}`);
   if (chunks) {
     console.log(
-      '| server | chunks/s relayed | CPU, share of one core | CPU µs per chunk | CPU µs per answer | errors |',
+      '| server | chunks/s relayed | CPU, share of one core | CPU µs per chunk | CPU µs per answer (user) | errors |',
     );
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of rows)
       console.log(
-        `| ${r.name} | ${(r.rps * chunks).toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${(r.cpu / chunks).toFixed(2)} | ${r.cpu.toFixed(0)} | ${r.errors} |`,
+        `| ${r.name} | ${(r.rps * chunks).toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${(r.cpu / chunks).toFixed(2)} | ${r.cpu.toFixed(0)} (${r.user.toFixed(0)}) | ${r.errors} |`,
       );
   } else {
-    console.log('| server | answers/s | CPU, share of one core | CPU µs per request | errors |');
+    console.log('| server | answers/s | CPU, share of one core | CPU µs per request (user) | errors |');
     console.log('|---|---:|---:|---:|---:|');
     for (const r of rows)
       console.log(
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${r.cpu.toFixed(1)} | ${r.errors} |`,
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${r.cpu.toFixed(1)} (${r.user.toFixed(1)}) | ${r.errors} |`,
       );
   }
-  // Paired by round: each round's on − off, the two measured minutes apart at most.
-  const paired = (a, b) => runs.get(a).map((r, i) => r.cpuPerRequest - runs.get(b)[i].cpuPerRequest);
+  // Paired by round: each round's on − off, the two measured minutes apart at most; user
+  // time too, which leaves out the kernel's loopback work charged to whichever process sent.
+  const paired = (a, b, key) => runs.get(a).map((r, i) => r[key] - runs.get(b)[i][key]);
   const spread = (xs) =>
     `${median(xs).toFixed(2)} µs (quartiles ${quantile(xs, 0.25).toFixed(2)} … ${quantile(xs, 0.75).toFixed(2)})`;
   const per = chunks ? ` per answer (${chunks} chunks)` : ' per request';
-  console.log(`\nwhat the Monitor adds${per}, on − off paired by round: **${spread(paired(ON, OFF))}**`);
-  console.log(`A/A controls: off′ − off ${spread(paired(OFF_AA, OFF))}; on′ − on ${spread(paired(ON_AA, ON))}`);
+  for (const [key, what] of [
+    ['cpuPerRequest', 'CPU'],
+    ['userPerRequest', 'user CPU'],
+  ]) {
+    console.log(
+      `\nwhat the Monitor adds${per}, ${what}, on − off paired by round: **${spread(paired(ON, OFF, key))}**`,
+    );
+    console.log(
+      `A/A controls: off′ − off ${spread(paired(OFF_AA, OFF, key))}; on′ − on ${spread(paired(ON_AA, ON, key))}`,
+    );
+  }
   console.log(
     `throughput on / off **${(by[ON].rps / by[OFF].rps).toFixed(3)}×** (A/A ${(by[OFF_AA].rps / by[OFF].rps).toFixed(3)}×, ${(by[ON_AA].rps / by[ON].rps).toFixed(3)}×)`,
+  );
+  console.log(
+    `the minimal relay on Fastify: ${(by[FASTIFY].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput, +${(by[FASTIFY].cpu - by[MINIMAL].cpu).toFixed(1)} µs CPU${per}`,
   );
   console.log(
     `ours against the minimal relay: off ${(by[OFF].rps / by[MINIMAL].rps).toFixed(3)}×, on ${(by[ON].rps / by[MINIMAL].rps).toFixed(3)}× the throughput; CPU${chunks ? ' per chunk' : ' per request'} on ${(by[ON].cpu / by[MINIMAL].cpu).toFixed(2)}× the minimal relay's`,
@@ -157,6 +175,7 @@ export async function relayBench() {
   const ours = (on) => ({ UPSTREAM_URL: base, MONITOR_ENABLED: String(on) });
   const variants = [
     { name: MINIMAL, script: 'servers/relay.mjs', env: { UPSTREAM_URL: base } },
+    { name: FASTIFY, script: 'servers/fastify-relay.mjs', env: { UPSTREAM_URL: base } },
     { name: OFF, script: 'servers/ours.mjs', env: ours(false) },
     { name: OFF_AA, script: 'servers/ours.mjs', env: ours(false) },
     { name: ON, script: 'servers/ours.mjs', env: ours(true) },

@@ -69,8 +69,29 @@ function eventEnd(text: string, from: number, crlf: boolean): number {
 const USAGE_OBJECT = /"usage"[ \t\r\n]*:[ \t\r\n]*\{/;
 /** A finish_reason that is a non-empty string: the answer is complete. */
 const FINISHED = /"finish_reason"[ \t\r\n]*:[ \t\r\n]*"[^"]/;
-/** A `data: [DONE]` line. */
-const DONE_LINE = /(?:^|[\r\n])data: *\[DONE\]/;
+/** A `data: [DONE]` line: found by its literal, then its line checked (a pattern led by a line start is tried at every character). */
+function isDone(text: string): boolean {
+  for (let at = text.indexOf('[DONE]'); at >= 0; at = text.indexOf('[DONE]', at + 1)) {
+    let i = at;
+    while (text.charCodeAt(i - 1) === 0x20) i--;
+    if (!text.startsWith('data:', i - 5)) continue;
+    const before = text.charCodeAt(i - 6);
+    if (i === 5 || before === 0x0a || before === 0x0d) return true;
+  }
+  return false;
+}
+const USAGE_OBJECT_FROM = new RegExp(USAGE_OBJECT.source, 'g');
+
+/** Where, from `from`, the next key is that the Monitor must read an event for (usage, an error); -1 if none. */
+function nextNeeded(text: string, from: number): number {
+  const error = text.indexOf('"error"', from);
+  USAGE_OBJECT_FROM.lastIndex = from;
+  const usage = USAGE_OBJECT_FROM.exec(text)?.index ?? -1;
+  return error < 0 ? usage : usage < 0 ? error : Math.min(error, usage);
+}
+
+/** Whether complete events say the answer is complete ([DONE] or a finish_reason). */
+const endsAnswer = (events: string) => FINISHED.test(events) || isDone(events);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -157,76 +178,79 @@ export class SseTap extends Transform {
     }
     // Line ends are ASCII bytes, never part of a UTF-8 character: events are found on the
     // bytes read as latin1 (one character a byte: string search in V8 is far cheaper than
-    // calls into Buffer's), each chunk scanned once. The bytes pass on as they came, in one
-    // write per network read; an event is decoded only when the Monitor needs what is in it
-    // (judge()). The pending event's last characters come first: an event end can straddle
-    // two reads.
+    // calls into Buffer's). The bytes pass on as they came, in one write per network read.
+    // Until the first token every event is judged on its own; after it, a run of events
+    // passes whole up to the next one holding a key the Monitor needs (usage, an error),
+    // found by one search over the read: an answer of 100 events that arrives in one read
+    // is searched, not split into 100 events. The pending event's last characters come
+    // first: an event end can straddle two reads.
     const offset = this.tail.length;
     const text = offset ? this.tail + chunk.toString('latin1') : chunk.toString('latin1');
     const crlf = text.includes('\r');
-    if (this.sawToken && this.passWhole(chunk, text, offset, crlf)) {
+    let end = eventEnd(text, 0, crlf);
+    if (end < 0) {
+      this.hold(chunk, text);
       done();
       return;
     }
     const out: Buffer[] = [];
-    // The pending event's bytes from earlier reads: they belong to the first event that ends here.
-    let carry = this.parts;
-    let from = 0; // where, in this chunk, the event being read starts
-    let sendFrom = 0; // bytes of this chunk from here are complete events not yet put in `out`
-    let emitted = false;
-    for (let end = eventEnd(text, 0, crlf); end >= 0; end = eventEnd(text, end, crlf)) {
-      const endInChunk = end - offset;
-      const event = carry.length
-        ? Buffer.concat([...carry, chunk.subarray(from, endInChunk)]).toString('latin1')
-        : text.slice(from + offset, end);
-      const replaced = this.judge(event);
-      if (replaced === null) {
-        if (carry.length) out.push(...carry);
-      } else {
-        // Bytes before this event go as they are; the event itself is replaced (or dropped).
-        if (!carry.length && from > sendFrom) out.push(chunk.subarray(sendFrom, from));
-        if (replaced.length) out.push(replaced);
-        sendFrom = endInChunk;
-      }
-      carry = [];
-      from = endInChunk;
-      emitted = true;
+    let sendFrom = 0; // bytes of this chunk from here on are not yet in `out`
+    let start = 0; // where, in `text`, the next event starts
+    // The event begun in earlier reads is judged whole: a key can straddle two reads.
+    if (this.partsBytes > 0) {
+      const bytes = Buffer.concat([...this.parts, chunk.subarray(0, end - offset)]);
+      out.push(this.judge(bytes.toString('latin1')) ?? bytes);
+      sendFrom = end - offset;
+      start = end;
+      end = eventEnd(text, end, crlf);
     }
-    if (from > sendFrom) out.push(chunk.subarray(sendFrom, from));
+    // From here every event lies within this chunk: text index i is chunk index i - offset.
+    const judgeOne = (from: number, to: number) => {
+      const replaced = this.judge(text.slice(from, to));
+      if (replaced === null) return;
+      if (from - offset > sendFrom) out.push(chunk.subarray(sendFrom, from - offset));
+      if (replaced.length) out.push(replaced);
+      sendFrom = to - offset;
+    };
+    while (end >= 0) {
+      if (!this.sawToken) {
+        judgeOne(start, end);
+        start = end;
+        end = eventEnd(text, end, crlf);
+        continue;
+      }
+      // Events up to the one holding the next needed key pass whole.
+      const needed = nextNeeded(text, start);
+      let passTo = start;
+      while (end >= 0 && (needed < 0 || end <= needed)) {
+        passTo = end;
+        end = eventEnd(text, end, crlf);
+      }
+      if (passTo > start) {
+        if (!this.sawEnd && endsAnswer(text.slice(start, passTo))) this.sawEnd = true;
+        start = passTo;
+      }
+      if (end < 0) break; // the needed key is in the pending event, or there is none
+      judgeOne(start, end);
+      start = end;
+      end = eventEnd(text, end, crlf);
+    }
+    if (start - offset > sendFrom) out.push(chunk.subarray(sendFrom, start - offset));
     if (out.length) this.sendBytes(out.length === 1 ? out[0]! : Buffer.concat(out));
-    const rest = chunk.subarray(from);
-    this.parts = emitted ? [rest] : [...carry, rest];
-    this.partsBytes = emitted ? rest.length : this.partsBytes + rest.length;
-    // The tail is the pending event's: the old tail went with the event that ended.
-    this.tail = (emitted ? text.slice(offset + from) : text).slice(-3);
+    const rest = chunk.subarray(start - offset);
+    this.parts = [rest];
+    this.partsBytes = rest.length;
+    this.tail = text.slice(start).slice(-3);
     if (this.partsBytes > MAX_SSE_EVENT_BYTES) this.overflow();
     done();
   }
 
-  /**
-   * After the first token, a read rarely holds anything the Monitor needs: no usage object,
-   * no error, at most the answer's end. Its complete events then go on in one piece, found
-   * with one search for each key over the whole read instead of a pass per event (vLLM puts
-   * `"finish_reason":null` in every chunk: that key is looked at, its value tested). False,
-   * and nothing done, when an event in it must be judged on its own (judge()).
-   */
-  private passWhole(chunk: Buffer, text: string, offset: number, crlf: boolean): boolean {
-    let last = -1;
-    for (let end = eventEnd(text, 0, crlf); end >= 0; end = eventEnd(text, end, crlf)) last = end;
-    if (last < 0) return false;
-    const inChunk = last - offset;
-    // An event begun in earlier reads is judged whole: a key can straddle two reads.
-    const bytes = this.partsBytes ? Buffer.concat([...this.parts, chunk.subarray(0, inChunk)]) : null;
-    const complete = bytes ? bytes.toString('latin1') : text.slice(0, last);
-    if (complete.includes('"error"') || USAGE_OBJECT.test(complete)) return false;
-    if (!this.sawEnd && (FINISHED.test(complete) || DONE_LINE.test(complete))) this.sawEnd = true;
-    this.sendBytes(bytes ?? chunk.subarray(0, inChunk));
-    const rest = chunk.subarray(inChunk);
-    this.parts = [rest];
-    this.partsBytes = rest.length;
-    this.tail = text.slice(last).slice(-3);
+  /** A read in which no event ends: all of it belongs to the pending event. */
+  private hold(chunk: Buffer, text: string): void {
+    this.parts.push(chunk);
+    this.partsBytes += chunk.length;
+    this.tail = text.slice(-3);
     if (this.partsBytes > MAX_SSE_EVENT_BYTES) this.overflow();
-    return true;
   }
 
   override _flush(done: TransformCallback): void {
@@ -350,7 +374,7 @@ export class SseTap extends Transform {
       }
       return null;
     }
-    if (FINISHED.test(latin1) || DONE_LINE.test(latin1)) this.sawEnd = true;
+    if (endsAnswer(latin1)) this.sawEnd = true;
     return null;
   }
 }
