@@ -1,8 +1,8 @@
-// Counts who is on the server now for the "Active connections" card: model requests in
-// flight and those of them streaming their answer (with the WebSockets, the users
-// connected now), and open client sockets (exported, idle keep-alive ones included). Kept
-// apart from the timing hook: one counter bump per socket and per model request.
-import type { FastifyInstance, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
+// Counts who is on the server now for the "Active connections" card: model requests
+// streaming their answer (with the WebSockets and the model requests in flight, which the
+// timing hook counts, the users connected now), and open client sockets (exported, idle
+// keep-alive ones included). One counter bump per socket and per stream.
+import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify';
 import type { ClientLoad } from '../metrics/service-stats.js';
 
 const IN_FLIGHT = Symbol('monitor.inFlight');
@@ -15,13 +15,6 @@ export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): 
   });
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.config?.monitorGroup !== 'model') return;
-    // 'close' fires once whether the answer finished or the client went away.
-    const hook: onRequestHookHandler = (_request, reply, done) => {
-      load.modelRequestsInFlight++;
-      reply.raw.once('close', () => load.modelRequestsInFlight--);
-      done();
-    };
-    (hook as Tagged)[IN_FLIGHT] = true;
     // An answer sent as server-sent events is an open stream until its socket closes.
     const streams: onSendHookHandler = (_request, reply, payload, done) => {
       if (String(reply.getHeader('content-type') ?? '').startsWith('text/event-stream')) {
@@ -31,10 +24,7 @@ export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): 
       done(null, payload);
     };
     (streams as Tagged)[IN_FLIGHT] = true;
-    // The automatic HEAD route copies the GET route's hooks: never count a request twice.
-    const existing =
-      route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [...existing.filter((h) => !(h as Tagged)[IN_FLIGHT]), hook];
+    // The automatic HEAD route copies the GET route's hooks: never count a stream twice.
     const sending = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
     route.onSend = [...sending.filter((h) => !(h as Tagged)[IN_FLIGHT]), streams];
   });
