@@ -235,9 +235,19 @@ export class SseTap extends Transform {
       start = end;
       end = eventEnd(text, end, crlf);
     }
-    if (start - offset > sendFrom) out.push(chunk.subarray(sendFrom, start - offset));
+    const used = start - offset; // bytes of this chunk in complete events
+    if (used === chunk.length && sendFrom === 0 && out.length === 0) {
+      // The common read: whole events, passed on as they came (no copy, no pending rest).
+      this.sendBytes(chunk);
+      this.parts = [];
+      this.partsBytes = 0;
+      this.tail = '';
+      done();
+      return;
+    }
+    if (used > sendFrom) out.push(chunk.subarray(sendFrom, used));
     if (out.length) this.sendBytes(out.length === 1 ? out[0]! : Buffer.concat(out));
-    const rest = chunk.subarray(start - offset);
+    const rest = chunk.subarray(used);
     this.parts = [rest];
     this.partsBytes = rest.length;
     this.tail = text.slice(start).slice(-3);
