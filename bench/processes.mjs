@@ -35,15 +35,15 @@ process.on('unhandledRejection', (err) => {
 });
 
 /** Starts `script` (relative to bench/) with `port` as its argument; resolves on its first IPC message. */
-export async function startServer(script, env = {}) {
+export async function startServer(script, env = {}, nodeArgs = []) {
   const port = nextPort++;
   const args = [here(script), String(port)];
   const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] };
   const core = process.env.BENCH_PIN === '1' ? nextCore++ : null;
   const child =
     core === null
-      ? fork(args[0], args.slice(1), options)
-      : spawn('taskset', ['-c', String(core), process.execPath, ...args], options);
+      ? fork(args[0], args.slice(1), { ...options, execArgv: nodeArgs })
+      : spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs, ...args], options);
   children.add(child);
   child.once('exit', () => children.delete(child));
   const msg = await new Promise((resolve, reject) => {
@@ -61,10 +61,11 @@ export async function startServer(script, env = {}) {
         child.once('message', resolve);
         child.send(message);
       }),
-    stop: () =>
+    /** SIGINT lets the server exit on its own (and write a --cpu-prof profile); SIGKILL does not wait. */
+    stop: (signal = 'SIGKILL') =>
       new Promise((r) => {
         child.once('exit', r);
-        child.kill('SIGKILL');
+        child.kill(signal);
       }),
   };
 }

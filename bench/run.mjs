@@ -378,3 +378,7 @@ if (which === 'relay') {
   const { relayBench } = await import('./relay.mjs');
   await relayBench();
 }
+if (which === 'monitor-share') {
+  const { monitorShare } = await import('./monitor-share.mjs');
+  await monitorShare();
+}
