@@ -11,6 +11,7 @@ import type { EventLog } from '../log/event-log.js';
 import type { ClientStats } from '../metrics/client-stats.js';
 import type { ModelStats, ModuleName } from '../metrics/model-stats.js';
 import { formatBytes } from '../units.js';
+import { GoneSignal } from '../upstream/gone-signal.js';
 import { imageBytes, type ImageFetchLimits } from './image-input.js';
 import {
   ImagePreprocError,
@@ -66,7 +67,10 @@ export class ModelRequest {
   readonly requestId: string;
   readonly client: string;
   readonly endpoint: string;
-  private readonly gone = new AbortController();
+  /** Undici's cancellation of the model server request: cheap, made for every request. */
+  readonly upstreamSignal = new GoneSignal();
+  /** An AbortSignal of the same, made only for code that needs one (AbortSignal.any). */
+  private goneController: AbortController | null = null;
   private readonly evidence: InputEvidence = { hashes: [], bytes: 0, dimensions: [] };
   /** Evidence costly to gather (hashing a chat's inline images): computed only for an ERROR line. */
   private lazyEvidence: (() => InputEvidence) | undefined;
@@ -103,13 +107,24 @@ export class ModelRequest {
     // Node's leak-warning default, which would print on every stream.
     res.setMaxListeners(16);
     res.once('close', () => {
-      if (!res.writableFinished) this.gone.abort();
+      if (res.writableFinished) return;
+      this.upstreamSignal.abort();
+      this.goneController?.abort();
     });
   }
 
   /** Aborts when the client goes away before its answer is complete: stop the model server's work. */
   get clientGone(): AbortSignal {
-    return this.gone.signal;
+    if (!this.goneController) {
+      this.goneController = new AbortController();
+      if (this.upstreamSignal.aborted) this.goneController.abort();
+    }
+    return this.goneController.signal;
+  }
+
+  /** Whether the client went away before its answer was complete. */
+  get isClientGone(): boolean {
+    return this.upstreamSignal.aborted;
   }
 
   get isEnded(): boolean {
@@ -262,7 +277,7 @@ export class ModelRequest {
     }
     this.ended = true;
     const err =
-      this.gone.signal.aborted && error.code !== 'CLIENT_CLOSED'
+      this.upstreamSignal.aborted && error.code !== 'CLIENT_CLOSED'
         ? new AppError('CLIENT_CLOSED', 'The client closed the request before its answer was complete')
         : error;
     const now = this.deps.clock();

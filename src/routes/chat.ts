@@ -61,7 +61,7 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
 
     // A stream's inference lasts until the model server's last event (finish() ends it then).
     const endInference = mr.timer.start('inference');
-    const res = await upstream.postJson('/chat/completions', payload, mr.clientGone, mr.requestId);
+    const res = await upstream.postJson('/chat/completions', payload, mr.upstreamSignal, mr.requestId);
     const contentType = String(res.headers['content-type'] ?? 'application/json');
 
     if (!streamed || !contentType.includes('text/event-stream')) {
@@ -129,7 +129,7 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
     });
     res.body.on('error', (err) => {
       // Our own abort, because the client left: ModelRequest counts that as 499.
-      if (mr.clientGone.aborted) return tap.destroy();
+      if (mr.isClientGone) return tap.destroy();
       const error = upstream.mapBodyError(err);
       upstreamFailed(error);
       tap.endWithError(error);

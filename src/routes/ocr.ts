@@ -8,6 +8,7 @@ import { meanTokenProbability } from '../pipeline/logprobs.js';
 import type { PreparedImage } from '../pipeline/preprocess.js';
 import { detectLanguage } from '../pipeline/script-language.js';
 import { stageTimesSchema } from '../pipeline/stages.js';
+import type { UpstreamSignal } from '../upstream/gone-signal.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { ZodApp } from '../route-schema.js';
 import { modelRequestOf } from './model-request-hook.js';
@@ -75,7 +76,15 @@ export async function ocrRoutes(root: FastifyInstance, opts: ModelRouteOptions):
       mr.image(body.image, 'image', opts.imageLimits, opts.imageBudget),
     );
     const completion = await mr.timer.run('inference', () =>
-      callUpstream(upstream, opts.defaultModel, image, body.language, opts.ocrMaxTokens, mr.clientGone, mr.requestId),
+      callUpstream(
+        upstream,
+        opts.defaultModel,
+        image,
+        body.language,
+        opts.ocrMaxTokens,
+        mr.upstreamSignal,
+        mr.requestId,
+      ),
     );
     const result = await mr.timer.run('postprocess', () => {
       const choice = completion.choices?.[0];
@@ -134,7 +143,7 @@ async function callUpstream(
   image: PreparedImage,
   language: string | undefined,
   maxTokens: number,
-  signal: AbortSignal,
+  signal: UpstreamSignal,
   requestId: string,
 ): Promise<Completion> {
   const res = await upstream.postJson(

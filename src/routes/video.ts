@@ -257,7 +257,7 @@ export async function videoRoutes(root: FastifyInstance, opts: ModelRouteOptions
           '/chat/completions',
           outgoing.body,
           outgoing.length,
-          mr.clientGone,
+          mr.upstreamSignal,
           mr.requestId,
         );
       } finally {

@@ -8,6 +8,7 @@ import { AppError } from '../errors.js';
 import { fieldPath } from '../validation.js';
 import { classifyUpstreamError } from './failure.js';
 import { BodyTooLarge, readLimited } from '../read-limited.js';
+import type { UpstreamSignal } from './gone-signal.js';
 
 /** An error answer is read this far: its first words say what went wrong. */
 const ERROR_BODY_BYTES = 64 * 1024;
@@ -98,7 +99,12 @@ export class UpstreamClient {
    * POSTs JSON to `path` under the base URL. Resolves with the open response when the
    * upstream answered 2xx; throws AppError otherwise (the error body is read and closed).
    */
-  async postJson(path: string, payload: unknown, signal: AbortSignal, requestId?: string): Promise<UpstreamResponse> {
+  async postJson(
+    path: string,
+    payload: unknown,
+    signal: UpstreamSignal,
+    requestId?: string,
+  ): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
@@ -115,7 +121,7 @@ export class UpstreamClient {
     path: string,
     body: Readable,
     length: number,
-    signal: AbortSignal,
+    signal: UpstreamSignal,
     requestId?: string,
   ): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
@@ -135,7 +141,7 @@ export class UpstreamClient {
     path: string,
     headers: Record<string, string>,
     body: Buffer | undefined,
-    signal: AbortSignal,
+    signal: UpstreamSignal,
     requestId?: string,
   ): Promise<UpstreamResponse> {
     const url = this.requireUrl() + path;
@@ -156,7 +162,7 @@ export class UpstreamClient {
     path: string,
     headers: Record<string, string>,
     body: string | Readable,
-    signal: AbortSignal,
+    signal: UpstreamSignal,
     requestId?: string,
   ): Promise<UpstreamResponse> {
     const url = this.requireUrl() + path;
