@@ -216,8 +216,13 @@ export class UpstreamClient {
    * the model server's fault (502), and the connection is dropped rather than read on.
    */
   async readText(res: UpstreamResponse): Promise<string> {
+    const max = this.opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    // A length declared within the budget bounds the body already (undici reads that many
+    // bytes and no more): read it whole, without an async iterator per answer.
+    const declared = Number(res.headers['content-length'] ?? Number.NaN);
     try {
-      return await readLimited(res.body, this.opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES);
+      if (declared >= 0 && declared <= max) return await res.body.text();
+      return await readLimited(res.body, max);
     } catch (err) {
       throw this.mapBodyError(err);
     }

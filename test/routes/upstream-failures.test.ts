@@ -278,13 +278,20 @@ describe('a bug in the server', () => {
 });
 
 describe('a whole answer past UPSTREAM_MAX_ANSWER_BYTES', () => {
-  /** A model server whose one answer never ends (it would send 64 MiB); what it sent, and whether it was cut. */
-  async function endlessAnswer() {
+  /**
+   * A model server whose one answer never ends (it would send 64 MiB), chunked or with that
+   * length declared; what it sent, and whether it was cut.
+   */
+  async function endlessAnswer(declared: boolean) {
     const state = { sent: 0, closed: false };
     const upstream = createServer((req, res) => {
       req.resume();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"choices":[{"message":{"content":"');
+      const start = '{"choices":[{"message":{"content":"';
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(declared ? { 'content-length': String(start.length + 64 * MiB + 4) } : {}),
+      });
+      res.write(start);
       const more = () => {
         while (!state.closed && state.sent < 64 * MiB) {
           state.sent += 64 * 1024;
@@ -310,12 +317,13 @@ describe('a whole answer past UPSTREAM_MAX_ANSWER_BYTES', () => {
     return { app, state };
   }
 
-  for (const [route, module, body] of [
-    ['/api/ocr', 'ocr', async () => ({ image: dataUrl(await blackboardPhoto(320, 240)) })],
-    ['/v1/chat/completions', 'vlm', async () => userMessage()],
+  for (const [route, module, body, declared] of [
+    ['/api/ocr', 'ocr', async () => ({ image: dataUrl(await blackboardPhoto(320, 240)) }), false],
+    ['/v1/chat/completions', 'vlm', async () => userMessage(), false],
+    ['/v1/chat/completions', 'vlm', async () => userMessage(), true],
   ] as const) {
-    it(`${route}: 502 naming the setting, the model server's connection cut, an ERROR line`, async () => {
-      const { app, state } = await endlessAnswer();
+    it(`${route}, ${declared ? 'its length declared' : 'chunked'}: 502 naming the setting, the model server's connection cut, an ERROR line`, async () => {
+      const { app, state } = await endlessAnswer(declared);
       const res = await postJson(`${app.baseUrl}${route}`, await body());
       expect(res.status).toBe(502);
       expect(res.json.error).toMatchObject({ code: 'UPSTREAM_BAD_ANSWER' });
