@@ -50,7 +50,7 @@ const OWN_MODULE = 'alert';
 const METRIC_MODULES = new Set(['ocr', 'gui', 'video', 'gpu']);
 
 /** The log module an alert is about: its `module` label, else its metric's prefix; undefined for the service as a whole. */
-function moduleOf(rule: Rule, labels: Record<string, string>): string | undefined {
+export function moduleOf(rule: Rule, labels: Record<string, string>): string | undefined {
   if (labels.module) return labels.module;
   const prefix = rule.metric.slice(0, rule.metric.indexOf('_'));
   return METRIC_MODULES.has(prefix) ? prefix : undefined;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { pointPair } from '../metrics/ring-series.js';
 import { historyEntrySchema } from './history.js';
 import { ruleAnswerSchema } from './rule-schema.js';
+import { whySchema } from './why.js';
 
 const labels = z.record(z.string(), z.string());
 
@@ -23,6 +24,9 @@ export const activeAlertSchema = z.object({
   lastNotifiedAt: z.number().nullable(),
   suppressed: z.boolean().describe('A notice is held back by a silence'),
   acknowledgedBy: z.string().optional(),
+  why: whySchema
+    .optional()
+    .describe('What changed with it, ranked (worked out when it starts, again at most once a minute)'),
 });
 export type ActiveAlert = z.infer<typeof activeAlertSchema>;
 

@@ -10,6 +10,7 @@ import type { SeriesStore } from '../metrics/series-store.js';
 import { AppError } from '../errors.js';
 import { siteFromLink, type AlertSite } from './alert-site.js';
 import { alertPayload, type ContextSources, type OcrSampleSource } from './alert-context.js';
+import { WhyKeeper } from './why-keeper.js';
 import { channelsFromFile, channelsToFile, parseChannel, parseChannelList } from './channel-list.js';
 import type { ActiveAlert } from './answers.js';
 import { CONSOLE, type Channel, type ChannelDeps, type ChannelView } from './channel-type.js';
@@ -86,6 +87,8 @@ export class AlertManager {
   private readonly context: ContextSources;
   /** Channels named by rules but not set up, already said in the log since the channels last changed. */
   private readonly missingSaid = new Set<string>();
+  /** What changed with each pending or firing alert (why.ts). */
+  private readonly why: WhyKeeper;
   /** Per-request notices on screen, by `ruleId|requestId`, oldest first (bounded). */
   private readonly requestNotices = new Map<string, Record<string, string>>();
 
@@ -101,6 +104,7 @@ export class AlertManager {
       monitorUrl: opts.monitorUrl,
       ocrSamples: opts.ocrSamples,
     };
+    this.why = new WhyKeeper({ store: opts.store, log: opts.log, clients: opts.clients });
     const samples = opts.ocrSamples;
     const deps: ChannelDeps = {
       clock: opts.clock,
@@ -383,6 +387,7 @@ export class AlertManager {
     this.states = states;
     this.andStates = andStates;
     const rules = new Map(this.rules.map((r) => [r.id, r]));
+    this.why.update(states, rules, now);
     for (const c of changes) {
       const rule = rules.get(c.ruleId)!;
       this.history.push({
@@ -621,9 +626,10 @@ export class AlertManager {
   /** What is pending or firing, as the API shows it (the engine's own bookkeeping left out). */
   active(): ActiveAlert[] {
     const out: ActiveAlert[] = [];
-    for (const s of this.states.values()) {
+    for (const [key, s] of this.states) {
       if (s.state === 'inactive') continue;
       const rule = this.rules.find((r) => r.id === s.ruleId)!;
+      const why = this.why.get(key);
       out.push({
         ruleId: s.ruleId,
         ruleName: rule.name,
@@ -639,6 +645,7 @@ export class AlertManager {
         lastNotifiedAt: s.lastNotifiedAt,
         suppressed: s.suppressed,
         ...(s.acknowledgedBy === undefined ? {} : { acknowledgedBy: s.acknowledgedBy }),
+        ...(why ? { why } : {}),
       });
     }
     return out;

@@ -122,6 +122,16 @@ export class ClientStats {
     this.modules.get(module)!.add(now, ok, inferenceMs);
   }
 
+  /** Requests of one module per client, over the minutes that touch [end − windowMs, end]. */
+  moduleRequests(module: ModuleName, end: number, windowMs: number): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [client, entry] of this.clients) {
+      const requests = entry.modules.get(module)?.sum(end, windowMs).requests ?? 0;
+      if (requests > 0) out.set(client, requests);
+    }
+    return out;
+  }
+
   /** The first minute the window's totals count: they sum whole minutes (see Series.sum). */
   static windowStart(now: number, windowMs: number): number {
     return (Math.floor(now / MINUTE) - Math.ceil(windowMs / MINUTE) + 1) * MINUTE;

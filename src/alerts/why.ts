@@ -1,0 +1,217 @@
+// "Why is it firing": what changed with an alert, ranked. The minutes since its breach
+// began are compared with the normal before it (the cards' window: TREND_RULE's ten
+// minutes) across every series the Monitor holds, and each change is measured in units of
+// its own baseline's spread, so that a 3-point move in a steady series outranks a 30 % move
+// in a noisy one; the log events whose rate rose at the breach are ranked the same way;
+// and the clients whose share of the alert's module moved. Pure: the manager decides when
+// to ask (once when an alert starts, at most once a minute while it lasts).
+import { z } from 'zod';
+import type { LogLine } from '../log/event-log.js';
+import { metricDef } from '../metrics/catalogue.js';
+import type { Point } from '../metrics/ring-series.js';
+import type { Labels, SeriesStore } from '../metrics/series-store.js';
+import { TREND_RULE } from '../metrics/snapshot.js';
+
+const labels = z.record(z.string(), z.string());
+
+export const signalChangeSchema = z.object({
+  metric: z.string(),
+  labels,
+  now: z.number().describe('Mean since the breach began'),
+  normal: z.number().describe('Median of the baseline before it'),
+  change: z.number().describe('now − normal, in the metric’s unit'),
+  score: z
+    .number()
+    .describe('|change| in units of the baseline’s spread (robust: 1.4826 × its median absolute deviation)'),
+});
+export type SignalChange = z.infer<typeof signalChangeSchema>;
+
+export const eventChangeSchema = z.object({
+  level: z.string(),
+  module: z.string(),
+  message: z.string(),
+  countNow: z.number().int().describe('Lines kept since the breach began'),
+  countNormal: z
+    .number()
+    .describe('Lines expected in as long a time at the baseline’s rate (kept lines: INFO is sampled)'),
+  score: z.number().describe('(countNow − countNormal) / √(countNormal + 1)'),
+});
+export type EventChange = z.infer<typeof eventChangeSchema>;
+
+export const shareChangeSchema = z.object({
+  dimension: z.literal('client'),
+  value: z.string(),
+  module: z.string(),
+  shareNow: z.number().describe('Share of the module’s requests since the breach began, 0…1'),
+  shareNormal: z.number().describe('Share in the baseline before it'),
+  requestsNow: z.number().int(),
+});
+export type ShareChange = z.infer<typeof shareChangeSchema>;
+
+export const whySchema = z.object({
+  computedAt: z.number(),
+  since: z.number().describe('When the breach began: the start of "now"'),
+  baselineFrom: z.number().describe('The start of the normal it is compared with (it ends at `since`)'),
+  changes: z.array(signalChangeSchema).describe('Series that changed most, ranked by score'),
+  concentration: z.array(shareChangeSchema).describe('Where the alert’s module’s requests moved'),
+  events: z.array(eventChangeSchema).describe('Log events whose rate rose at the breach'),
+});
+export type Why = z.infer<typeof whySchema>;
+
+/** A change of fewer baseline spreads than this is not one. */
+export const MIN_SCORE = 3;
+const MAX_CHANGES = 10;
+const MAX_EVENTS = 5;
+const MAX_SHARES = 3;
+/** Fewer baseline points than this give no normal. */
+const MIN_BASELINE_POINTS = 3;
+/**
+ * The least spread a baseline is given, in its unit, so that a flat line moving by a
+ * rounding step is not an infinite change: what the page shows a step of.
+ */
+const UNIT_STEP: Readonly<Record<string, number>> = {
+  '%': 0.5,
+  ratio: 0.005,
+  ms: 1,
+  s: 0.01,
+  MiB: 1,
+  // Counts move by whole steps: a queue of 0 that reads 1 now and then is not a change.
+  requests: 1,
+  tasks: 1,
+  connections: 1,
+  errors: 1,
+  images: 1,
+  preemptions: 1,
+};
+/** And at least this share of the values compared (0.5 %). */
+const RELATIVE_STEP = 0.005;
+
+function median(vs: number[]): number {
+  vs.sort((a, b) => a - b);
+  const mid = vs.length >> 1;
+  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
+}
+
+/** One series' change since `since` against the `baseline` points before it; null without a normal or a change. */
+export function seriesChange(
+  points: readonly Point[],
+  since: number,
+  baselineFrom: number,
+  unit: string,
+): Omit<SignalChange, 'metric' | 'labels'> | null {
+  const base: number[] = [];
+  let sumNow = 0;
+  let nNow = 0;
+  for (const p of points) {
+    if (p.t >= since) {
+      sumNow += p.v;
+      nNow++;
+    } else if (p.t >= baselineFrom) base.push(p.v);
+  }
+  if (nNow === 0 || base.length < MIN_BASELINE_POINTS) return null;
+  const now = sumNow / nNow;
+  const normal = median(base);
+  const spread = 1.4826 * median(base.map((v) => Math.abs(v - normal)));
+  const floor = Math.max(UNIT_STEP[unit] ?? 0, RELATIVE_STEP * Math.max(Math.abs(normal), Math.abs(now)), 1e-9);
+  const change = now - normal;
+  const score = Math.abs(change) / Math.max(spread, floor);
+  return { now, normal, change, score };
+}
+
+export interface WhyInput {
+  store: SeriesStore;
+  log: Iterable<LogLine>;
+  /** Requests per client of the alert's module over a window ending at a time; null without client stats. */
+  clientRequests: ((end: number, windowMs: number) => Map<string, number>) | null;
+  /** The alert's own series: not a cause of itself. */
+  own: { metric: string; labels: Labels };
+  /** The model module the alert is about, if any (its clients' shares are compared). */
+  module: string | undefined;
+  since: number;
+  now: number;
+  baselineMs?: number;
+}
+
+const sameLabels = (a: Labels, b: Labels) => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
+
+export function explainWhy(input: WhyInput): Why {
+  const { store, since, now } = input;
+  const baselineMs = input.baselineMs ?? TREND_RULE.baselineMs;
+  const baselineFrom = since - baselineMs;
+  const changes: SignalChange[] = [];
+  for (const s of store.list()) {
+    if (s.metric === input.own.metric && sameLabels(s.labels, input.own.labels)) continue;
+    const ring = store.ring(s.metric, s.labels);
+    if (!ring) continue;
+    const c = seriesChange(ring.since(baselineFrom), since, baselineFrom, metricDef(s.metric)?.unit ?? '');
+    if (c && c.score >= MIN_SCORE) changes.push({ metric: s.metric, labels: { ...s.labels }, ...c });
+  }
+  changes.sort((a, b) => b.score - a.score);
+  return {
+    computedAt: now,
+    since,
+    baselineFrom,
+    changes: changes.slice(0, MAX_CHANGES),
+    concentration: input.clientRequests && input.module ? clientShares(input, baselineMs) : [],
+    events: eventChanges(input.log, since, now, baselineFrom),
+  };
+}
+
+/** Log events (level, module, event) kept more often since the breach than before it. */
+export function eventChanges(log: Iterable<LogLine>, since: number, now: number, baselineFrom: number): EventChange[] {
+  const counts = new Map<string, { line: LogLine; now: number; before: number }>();
+  for (const line of log) {
+    if (line.t < baselineFrom) break; // newest first
+    if (line.t > now) continue;
+    const key = `${line.level}\u0000${line.module}\u0000${line.event}`;
+    let c = counts.get(key);
+    if (!c) counts.set(key, (c = { line, now: 0, before: 0 }));
+    if (line.t >= since) c.now++;
+    else c.before++;
+  }
+  const scale = Math.max(now - since, 1) / Math.max(since - baselineFrom, 1);
+  const out: EventChange[] = [];
+  for (const { line, now: n, before } of counts.values()) {
+    const expected = before * scale;
+    const score = (n - expected) / Math.sqrt(expected + 1);
+    if (n > expected && score >= 2)
+      out.push({
+        level: line.level,
+        module: line.module,
+        message: line.event,
+        countNow: n,
+        countNormal: expected,
+        score,
+      });
+  }
+  return out.sort((a, b) => b.score - a.score).slice(0, MAX_EVENTS);
+}
+
+/** Clients whose share of the module's requests grew most since the breach. */
+function clientShares(input: WhyInput, baselineMs: number): ShareChange[] {
+  const byClient = input.clientRequests!;
+  const now = byClient(input.now, Math.max(input.now - input.since, 1));
+  const before = byClient(input.since - 1, baselineMs);
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  const nowTotal = total(now);
+  const beforeTotal = total(before);
+  if (nowTotal === 0) return [];
+  const out: ShareChange[] = [];
+  for (const [client, requests] of now) {
+    const shareNow = requests / nowTotal;
+    const shareNormal = beforeTotal ? (before.get(client) ?? 0) / beforeTotal : 0;
+    if (shareNow - shareNormal >= 0.1)
+      out.push({
+        dimension: 'client',
+        value: client,
+        module: input.module!,
+        shareNow,
+        shareNormal,
+        requestsNow: requests,
+      });
+  }
+  return out.sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)).slice(0, MAX_SHARES);
+}

@@ -1,0 +1,201 @@
+// "Why is it firing" against planted causes: twenty minutes of a busy node's series with
+// noise, one cause planted at the breach, and the cause must rank in the top three while
+// series that only wander (even by 30 %) stay out of it. Then the same through the alert
+// engine: a pending alert carries its `why` in the active list.
+import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/demo/fake-upstream.js';
+import { explainWhy, seriesChange } from '../../src/alerts/why.js';
+import { EventLog } from '../../src/log/event-log.js';
+import { ClientStats } from '../../src/metrics/client-stats.js';
+import { SeriesStore } from '../../src/metrics/series-store.js';
+import { startApp, steppedClock } from '../helpers.js';
+
+const INTERVAL = 5_000;
+const T0 = Date.UTC(2026, 11, 6, 9, 0, 0);
+const BREACH = T0 + 15 * 60_000;
+const NOW = BREACH + 2 * 60_000;
+
+type Planted = Array<[metric: string, labels: Record<string, string>, value: number]>;
+
+/**
+ * A node of 8 GPUs and 5 endpoints: steady GPU memory, noisy latency and CPU, an idle
+ * engine queue; `plant` gives, for a check `after` ms from the breach, values that replace
+ * those series' own.
+ */
+function busyNode(plant: (after: number) => Planted) {
+  const store = new SeriesStore({ intervalMs: INTERVAL });
+  const random = seededRandom(7);
+  const noise = (scale: number) => (random() - 0.5) * 2 * scale;
+  for (let t = T0; t <= NOW; t += INTERVAL) {
+    const planted = plant(t - BREACH);
+    const put = (metric: string, labels: Record<string, string>, v: number) => {
+      const p = planted.find(([m, l]) => m === metric && JSON.stringify(l) === JSON.stringify(labels));
+      store.record(metric, labels, t, p ? p[2] : v);
+    };
+    for (let g = 0; g < 8; g++) {
+      put('gpu_memory_utilization_percent', { gpu: String(g) }, 60 + g + noise(0.2));
+      put('gpu_utilization_percent', { gpu: String(g) }, 70 + noise(15));
+      put('gpu_temperature_celsius', { gpu: String(g) }, 65 + noise(2));
+    }
+    for (const e of ['/v1/chat/completions', '/api/ocr', '/api/gui/step', '/api/video', '/healthz']) {
+      // Latency wanders by ±30 % around its level, before and after the breach alike.
+      put('latency_ms_p95', { endpoint: e }, 400 * (1 + noise(0.3)));
+      put('requests_per_second', { endpoint: e }, 20 + noise(6));
+    }
+    put('cpu_load_percent', {}, 45 + noise(12));
+    put('upstream_requests_waiting', { engine: 'vllm-0' }, Math.max(0, Math.round(noise(1))));
+    put('error_rate_percent', {}, 2 + noise(1));
+  }
+  return store;
+}
+
+const why = (store: SeriesStore, own = { metric: 'error_rate_percent', labels: {} }) =>
+  explainWhy({
+    store,
+    log: [],
+    clientRequests: null,
+    own,
+    module: undefined,
+    since: BREACH,
+    now: NOW,
+  });
+
+const top3 = (w: ReturnType<typeof why>) => w.changes.slice(0, 3).map((c) => `${c.metric}${JSON.stringify(c.labels)}`);
+
+describe('why is it firing: what changed', () => {
+  it('ranks one GPU whose memory climbs 4 points above twenty noisy series that wander by 30 %', () => {
+    const store = busyNode((after) =>
+      after >= 0 ? [['gpu_memory_utilization_percent', { gpu: '3' }, 63 + 4 + after / 60_000]] : [],
+    );
+    const w = why(store);
+    expect(top3(w)[0]).toBe('gpu_memory_utilization_percent{"gpu":"3"}');
+    expect(w.changes[0]).toMatchObject({ normal: expect.closeTo(63, 0) });
+    expect(w.changes[0]!.now - w.changes[0]!.normal).toBeGreaterThan(4);
+    // Latency moved by up to 30 % every minute: never a cause.
+    expect(w.changes.some((c) => c.metric === 'latency_ms_p95')).toBe(false);
+  });
+
+  it("ranks an engine's queue growing from nothing", () => {
+    const store = busyNode((after) =>
+      after >= 0 ? [['upstream_requests_waiting', { engine: 'vllm-0' }, 4 + Math.floor(after / 10_000)]] : [],
+    );
+    expect(top3(why(store))).toContain('upstream_requests_waiting{"engine":"vllm-0"}');
+  });
+
+  it("leaves the alert's own series out, and says nothing changed when nothing did", () => {
+    const store = busyNode(() => []);
+    const w = why(store, { metric: 'cpu_load_percent', labels: {} });
+    expect(w.changes.filter((c) => c.score >= 5)).toEqual([]);
+    const planted = busyNode((after) => (after >= 0 ? [['cpu_load_percent', {}, 99]] : []));
+    expect(why(planted, { metric: 'cpu_load_percent', labels: {} }).changes.map((c) => c.metric)).not.toContain(
+      'cpu_load_percent',
+    );
+  });
+
+  it('measures a change in spreads of its own baseline, floored at the step the page shows', () => {
+    const points = (before: number[], after: number[]) => [
+      ...before.map((v, i) => ({ t: BREACH - (before.length - i) * INTERVAL, v })),
+      ...after.map((v, i) => ({ t: BREACH + i * INTERVAL, v })),
+    ];
+    // A flat 60 % moving to 63 %: three points over a floor of 0.5 % of 63 (the page's step is 0.5).
+    expect(seriesChange(points([60, 60, 60, 60], [63]), BREACH, BREACH - 60_000, '%')!.score).toBeCloseTo(6, 5);
+    // Noisy 200 ms ± 60 moving to 260 ms: one spread.
+    const noisy = seriesChange(points([140, 200, 260, 200, 140, 260], [260]), BREACH, BREACH - 60_000, 'ms')!;
+    expect(noisy.score).toBeLessThan(2);
+    // Too little baseline: no normal, no change.
+    expect(seriesChange(points([60, 60], [99]), BREACH, BREACH - 60_000, '%')).toBeNull();
+  });
+});
+
+describe('why is it firing: where and what else', () => {
+  it('names the client whose share of the module grew, and the log events that started with the breach', () => {
+    let t = T0;
+    const log = new EventLog({ sampleRate: 1, clock: () => t });
+    const clients = new ClientStats();
+    for (t = T0; t <= NOW; t += 1_000) {
+      const after = t >= BREACH;
+      // Twelve classrooms share the OCR load; after the breach classroom-6 sends most of it.
+      const client = after && t % 3_000 !== 0 ? 'classroom-6' : `classroom-${(t / 1_000) % 12}`;
+      clients.record(client, 'ocr', true, 300, t);
+      if (t % 20_000 === 0) log.warn('ocr', 'Image preprocessing degraded', { client });
+      if (after && t % 4_000 === 0) log.warn('ocr', 'OCR preprocessing failed', { client });
+    }
+    t = NOW;
+    const w = explainWhy({
+      store: busyNode(() => []),
+      log: log.newestFirst(),
+      clientRequests: (end, windowMs) => clients.moduleRequests('ocr', end, windowMs),
+      own: { metric: 'ocr_preproc_failure_rate', labels: {} },
+      module: 'ocr',
+      since: BREACH,
+      now: NOW,
+    });
+    expect(w.concentration[0]).toMatchObject({ dimension: 'client', value: 'classroom-6', module: 'ocr' });
+    expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.6);
+    expect(w.concentration[0]!.shareNormal).toBeLessThan(0.15);
+    expect(w.events[0]).toMatchObject({ level: 'WARN', module: 'ocr', message: 'OCR preprocessing failed' });
+    expect(w.events[0]!.countNow).toBeGreaterThan(25);
+    expect(w.events[0]!.countNormal).toBe(0);
+    // A line as frequent before as after did not start with it.
+    expect(w.events.map((e) => e.message)).not.toContain('Image preprocessing degraded');
+  });
+});
+
+describe('why is it firing: on the active alert', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+
+  it('is worked out when the alert starts, kept, refreshed after a minute, and gone when it ends', async () => {
+    const clock = steppedClock();
+    const app = await startApp({}, { clock, probes: false, alertSleep: async () => {} });
+    cleanups.push(() => app.close());
+    const store = app.monitor!.store;
+    const created = await fetch(`${app.baseUrl}/api/monitor/alerts/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'GPU memory sustained pressure',
+        metric: 'gpu_memory_utilization_percent',
+        labels: { gpu: '0' },
+        op: '>',
+        threshold: 90,
+        consecutiveChecks: 3,
+        severity: 'warning',
+        channels: ['console'],
+      }),
+    });
+    expect(created.status).toBe(201);
+    const active = async () =>
+      ((await (await fetch(`${app.baseUrl}/api/monitor/alerts/active`)).json()) as { alerts: any[] }).alerts;
+    // Ten calm minutes, then GPU 0 fills up while the engine's queue starts growing.
+    const check = (gpu0: number, waiting: number) => {
+      clock.advance(5_000);
+      store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), gpu0);
+      store.record('upstream_requests_waiting', { engine: 'vllm-0' }, clock(), waiting);
+      app.monitor!.check(clock());
+    };
+    for (let i = 0; i < 120; i++) check(80, 0);
+    check(95, 6);
+    const [pending] = await active();
+    expect(pending).toMatchObject({ state: 'pending' });
+    expect(pending.why.changes[0]).toMatchObject({
+      metric: 'upstream_requests_waiting',
+      labels: { engine: 'vllm-0' },
+      now: 6,
+      normal: 0,
+    });
+    expect(pending.why.changes.map((c: any) => c.labels.gpu)).not.toContain('0'); // not its own cause
+    const first = pending.why.computedAt;
+    check(96, 9);
+    expect((await active())[0].why.computedAt).toBe(first); // kept within the minute
+    for (let i = 0; i < 12; i++) check(96, 12);
+    const later = (await active())[0];
+    expect(later.state).toBe('firing');
+    expect(later.why.computedAt).toBeGreaterThan(first);
+    expect(later.why.changes[0].now).toBeGreaterThan(10);
+    for (let i = 0; i < 3; i++) check(50, 0);
+    expect(await active()).toEqual([]);
+  });
+});
