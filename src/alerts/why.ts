@@ -168,7 +168,10 @@ export function eventChanges(log: Iterable<LogLine>, since: number, now: number,
     if (line.t > now) continue;
     const key = `${line.level}\u0000${line.module}\u0000${line.event}`;
     let c = counts.get(key);
-    if (!c) counts.set(key, (c = { line, now: 0, before: 0 }));
+    if (!c) {
+      c = { line, now: 0, before: 0 };
+      counts.set(key, c);
+    }
     if (line.t >= since) c.now++;
     else c.before++;
   }
