@@ -55,8 +55,8 @@ const hostMetrics = [
   'upstream_requests_waiting',
   'upstream_kv_cache_usage_percent',
 ];
-let seed = 1;
-const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+const { seededRandom } = await import('../dist/demo/fake-upstream.js');
+const random = seededRandom(1);
 for (let t = now - HOUR; t <= now; t += INTERVAL) {
   for (let g = 0; g < 8; g++) for (const m of gpuMetrics) store.record(m, { gpu: String(g) }, t, 50 + random() * 10);
   for (let e = 0; e < 20; e++)

@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import { siteFromLink, type AlertSite } from './alert-site.js';
 import { alertPayload, type ContextSources, type OcrSampleSource } from './alert-context.js';
 import { WhyKeeper } from './why-keeper.js';
+import { whyLines } from './why.js';
 import { channelsFromFile, channelsToFile, parseChannel, parseChannelList } from './channel-list.js';
 import type { ActiveAlert } from './answers.js';
 import { CONSOLE, type Channel, type ChannelDeps, type ChannelView } from './channel-type.js';
@@ -446,7 +447,13 @@ export class AlertManager {
   }
 
   private payload(n: Notice, now: number): AlertPayload {
-    return alertPayload(this.context, n.rule, n.inst, n.status, now, n.resolvedAt);
+    const payload = alertPayload(this.context, n.rule, n.inst, n.status, now, n.resolvedAt);
+    const why = n.status === 'firing' ? this.why.get(instanceKey(n.rule.id, n.inst.labels)) : undefined;
+    if (why) {
+      payload.context.why = why;
+      payload.context.whyLines = whyLines(why);
+    }
+    return payload;
   }
 
   /**

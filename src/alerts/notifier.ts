@@ -2,6 +2,7 @@
 // notifiers): each notifier formats and sends; whether to retry is its call; queueing,
 // backoff and history live once, in delivery.ts.
 import type { Severity } from './rule-schema.js';
+import type { Why } from './why.js';
 
 export interface AlertContext {
   value: number | null;
@@ -25,6 +26,10 @@ export interface AlertContext {
   request?: Record<string, string | number | null>;
   /** OCR alerts: the lowest-confidence images of the last hour (OCR_LOW_CONFIDENCE_SAMPLES). */
   samples?: OcrSampleRef[];
+  /** What changed with it, as numbers (why.ts), for the browser to say in its language. */
+  why?: Why;
+  /** The same, its first three lines in English, as mail, webhooks and Alertmanager print them. */
+  whyLines?: string[];
 }
 
 export interface TopClientLoad {

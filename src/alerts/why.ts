@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { LogLine } from '../log/event-log.js';
 import { metricDef } from '../metrics/catalogue.js';
+import { roundShown } from '../metrics/shown.js';
 import type { Point } from '../metrics/ring-series.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
 import { TREND_RULE } from '../metrics/snapshot.js';
@@ -217,4 +218,52 @@ function clientShares(input: WhyInput, baselineMs: number): ShareChange[] {
       });
   }
   return out.sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)).slice(0, MAX_SHARES);
+}
+
+/** One line of "why", by kind; the console, the notices and mail show them in this order. */
+export type WhyItem =
+  | { kind: 'change'; change: SignalChange }
+  | { kind: 'share'; share: ShareChange }
+  | { kind: 'event'; event: EventChange };
+
+/**
+ * The lines in the order they are shown: the first of each kind (the top change, where it
+ * is concentrated, the log event that started with it), then the rest of the changes,
+ * shares and events. public/js/monitor/why.js follows the same order.
+ */
+export function whyItems(why: Why): WhyItem[] {
+  const changes = why.changes.map((change) => ({ kind: 'change' as const, change }));
+  const shares = why.concentration.map((share) => ({ kind: 'share' as const, share }));
+  const events = why.events.map((event) => ({ kind: 'event' as const, event }));
+  const firsts = [changes.shift(), shares.shift(), events.shift()].filter((i) => i !== undefined);
+  return [...firsts, ...changes, ...shares, ...events];
+}
+
+const shownValue = (v: number, metric: string) => {
+  const unit = metricDef(metric)?.unit ?? '';
+  const n = roundShown(v, unit);
+  return unit === '%' ? `${n} %` : unit && unit !== 'ratio' ? `${n} ${unit}` : String(n);
+};
+const labelText = (labels: Record<string, string>) => {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  return pairs.length ? `{${pairs.join(',')}}` : '';
+};
+const percent = (share: number) => `${Math.round(share * 100)} %`;
+
+/** The first `limit` lines in English, as mail, webhooks and Alertmanager print them. */
+export function whyLines(why: Why, limit = 3): string[] {
+  return whyItems(why)
+    .slice(0, limit)
+    .map((item) => {
+      if (item.kind === 'change') {
+        const c = item.change;
+        return `${c.metric}${labelText(c.labels)}: ${shownValue(c.now, c.metric)} (normally ${shownValue(c.normal, c.metric)})`;
+      }
+      if (item.kind === 'share') {
+        const s = item.share;
+        return `client ${s.value}: ${percent(s.shareNow)} of ${s.module} requests now, ${percent(s.shareNormal)} normally`;
+      }
+      const e = item.event;
+      return `${e.level} ${e.module} "${e.message}": ${e.countNow} since it began (normally ${Math.round(e.countNormal)})`;
+    });
 }

@@ -3,6 +3,7 @@
 // series that only wander (even by 30 %) stay out of it. Then the same through the alert
 // engine: a pending alert carries its `why` in the active list.
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { seededRandom } from '../../src/demo/fake-upstream.js';
 import { explainWhy, seriesChange } from '../../src/alerts/why.js';
 import { EventLog } from '../../src/log/event-log.js';
@@ -167,6 +168,14 @@ describe('why is it firing: on the active alert', () => {
       }),
     });
     expect(created.status).toBe(201);
+    const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
+    const notices: any[] = [];
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString());
+      if (msg.type === 'alert') notices.push(msg.data);
+    });
+    await new Promise((r) => ws.on('open', r));
+    cleanups.push(async () => ws.close());
     const active = async () =>
       ((await (await fetch(`${app.baseUrl}/api/monitor/alerts/active`)).json()) as { alerts: any[] }).alerts;
     // Ten calm minutes, then GPU 0 fills up while the engine's queue starts growing.
@@ -193,6 +202,13 @@ describe('why is it firing: on the active alert', () => {
     for (let i = 0; i < 12; i++) check(96, 12);
     const later = (await active())[0];
     expect(later.state).toBe('firing');
+    // The notice says it too: numbers for the console, English lines for mail and webhooks.
+    await app.alerts!.idle();
+    const fired = notices.find((n) => n.status === 'firing')!.alerts[0].context;
+    expect(fired.why.changes[0].metric).toBe('upstream_requests_waiting');
+    expect(fired.whyLines[0]).toMatch(
+      /^upstream_requests_waiting\{engine="vllm-0"\}: \d+ requests \(normally 0 requests\)$/,
+    );
     expect(later.why.computedAt).toBeGreaterThan(first);
     expect(later.why.changes[0].now).toBeGreaterThan(10);
     for (let i = 0; i < 3; i++) check(50, 0);

@@ -157,6 +157,8 @@ export function postableAlert(
       .map(([g, t]) => `${g}=${t}`)
       .join(' ');
   if (c.topClient) annotations.top_client = c.topClient;
+  // What changed with it, most telling first: one line each.
+  if (c.whyLines?.length) annotations.why = c.whyLines.join('\n');
   if (c.request)
     annotations.request = Object.entries(c.request)
       .map(([k, v]) => `${k}=${v}`)

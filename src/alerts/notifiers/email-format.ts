@@ -42,6 +42,7 @@ export function contextLines(a: AlertPayload): Array<[string, string]> {
         .map(([g, t]) => `${g} ${t} °C`)
         .join(', '),
     ]);
+  for (const w of c.whyLines ?? []) rows.push(['Changed with it', w]);
   if (c.topClient) rows.push(['Top client', c.topClient]);
   if (c.request)
     rows.push([

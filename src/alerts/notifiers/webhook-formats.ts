@@ -22,6 +22,7 @@ function line(a: AlertPayload): string {
 export function alertText(a: AlertPayload): string {
   const c = a.context;
   const extra = [
+    ...(c.whyLines ?? []).map((w) => `changed with it: ${w}`),
     c.lastError ? `last error: ${c.lastError}` : null,
     Object.keys(c.gpuTemperatureCelsius).length
       ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
