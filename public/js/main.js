@@ -74,11 +74,22 @@ async function startMonitor() {
   log = new LogPanel($('log-panel'), catalogue.log);
   model = new ModelTab($('sub-model'), $('side-panel'), catalogue);
   settings = new Settings($('settings'), catalogue);
-  firing = new FiringList($('firing'), document.querySelector('#tabs [data-tab="monitor"]'), catalogue.metrics);
+  // A "why" line about a log event shows its lines in the log below.
+  const searchLog = (q) => {
+    log.setSearch(q);
+    $('log-panel').scrollIntoView({ block: 'start' });
+  };
+  firing = new FiringList(
+    $('firing'),
+    document.querySelector('#tabs [data-tab="monitor"]'),
+    catalogue.metrics,
+    searchLog,
+  );
   popups = new Popups(
     $('popups'),
     (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()),
     (metric) => firing.units.get(metric),
+    searchLog,
   );
   setServerNow(snapshot.at);
   cards.render(snapshot);

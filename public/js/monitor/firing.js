@@ -1,7 +1,7 @@
 // The firing-alerts list at the top of the Monitor: loaded when the Monitor opens (so an
 // alert that fired before the tab was opened is there), kept live from the stream and
 // refreshed at each check while anything fires. Each row: severity, rule, where, value,
-// since when, and acknowledge. The Monitor tab's link carries the count. On a phone each
+// since when, acknowledge, and what changed with it (a "Why" fold). The Monitor tab's link carries the count. On a phone each
 // row is one line (severity, rule, value, acknowledge) and a tap on it shows the rest, so
 // a few firing alerts leave the cards on the first screen.
 import { api } from '../api.js';
@@ -9,6 +9,7 @@ import { fmtNumber, h } from '../dom.js';
 import { agoProps, fmtAgo, fmtBeside } from '../format.js';
 import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
+import { whyFold } from './why.js';
 
 const ORDER = { critical: 0, warning: 1, info: 2 };
 const labelsText = (labels) =>
@@ -17,8 +18,9 @@ const labelsText = (labels) =>
     .join(' ');
 
 export class FiringList {
-  /** metrics: the catalogue's, for each metric's unit. */
-  constructor(root, tabLink, metrics) {
+  /** metrics: the catalogue's, for each metric's unit; onSearch(text) runs a log search. */
+  constructor(root, tabLink, metrics, onSearch = null) {
+    this.onSearch = onSearch;
     this.root = root;
     this.tabLink = tabLink;
     this.alerts = [];
@@ -27,6 +29,8 @@ export class FiringList {
     this.rules = new Map();
     /** Rows a tap opened (phones), by rule and labels: kept across the list's refreshes. */
     this.opened = new Set();
+    /** Each row's "why" fold (open, all lines shown), by rule and labels: kept likewise. */
+    this.folds = new Map();
     this.units = new Map(metrics.map((m) => [m.name, m.unit]));
   }
 
@@ -114,6 +118,9 @@ export class FiringList {
           ...agoProps(a.firingSince),
           text: t('firing.since', { ago: fmtAgo(a.firingSince) }),
         }),
+        // What changed with it: "Why" in the row while closed, its lines under the row when
+        // open (a phone shows it once the row is opened).
+        whyFold(a.why, (metric) => this.units.get(metric), this.onSearch, this.foldState(rowKey), true),
         a.acknowledgedBy
           ? h('span', { class: 'acked muted', text: t('firing.acked', { by: a.acknowledgedBy }) })
           : h('button', {
@@ -125,6 +132,8 @@ export class FiringList {
       );
       return li;
     });
+    const shown = new Set(firing.map((a) => `${a.ruleId}|${labelsText(a.labels)}`));
+    for (const key of this.folds.keys()) if (!shown.has(key)) this.folds.delete(key);
     this.root.replaceChildren(
       h(
         'div',
@@ -134,6 +143,15 @@ export class FiringList {
       ),
       firing.length ? h('ul', { class: 'firing-rows' }, ...rows) : null,
     );
+  }
+
+  foldState(rowKey) {
+    let state = this.folds.get(rowKey);
+    if (!state) {
+      state = { open: false, all: false };
+      this.folds.set(rowKey, state);
+    }
+    return state;
   }
 
   badge(n) {

@@ -10,6 +10,7 @@ import { fmtNumber, h } from '../dom.js';
 import { fmtBeside, fmtValue } from '../format.js';
 import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
+import { whyFold } from './why.js';
 
 const key = (ruleId, labels) => `${ruleId}|${JSON.stringify(Object.entries(labels ?? {}).sort())}`;
 /** A per-request notice is one request's: two long requests are two notices. */
@@ -22,8 +23,10 @@ const MAX_SHOWN_PHONE = 3;
 const PHONE = window.matchMedia('(max-width: 599px)');
 
 export class Popups {
-  constructor(root, onChange = () => {}, unitOf = () => undefined) {
+  constructor(root, onChange = () => {}, unitOf = () => undefined, onSearch = null) {
     this.root = root;
+    /** Runs a log search (a "why" line about a log event links to its lines). */
+    this.onSearch = onSearch;
     /** key → { el, alert, test, opened }: `opened` is the operator's click (true/false), else undefined. */
     this.open = new Map();
     this.onChange = onChange;
@@ -134,6 +137,8 @@ export class Popups {
   /** One notice: a head line (what, and the value; a click opens or closes it), its context, its button. */
   build(k, entry) {
     const { alert: a, test } = entry;
+    // The "why" fold's state (open, all lines) outlives a rebuild of the notice.
+    if (!entry.why) entry.why = { open: false, all: false };
     const c = a.context ?? {};
     const lines = [
       `${a.metric} ${Object.entries(a.labels)
@@ -217,6 +222,7 @@ export class Popups {
         'div',
         { class: 'popup-body' },
         h('pre', {}, ...lines.flatMap((line, i) => (i ? ['\n', line] : [line]))),
+        resolved ? null : whyFold(c.why, this.unitOf, this.onSearch, entry.why),
         this.thumbnails(c.samples),
       ),
     );
