@@ -40,7 +40,9 @@ export const eventChangeSchema = z.object({
 export type EventChange = z.infer<typeof eventChangeSchema>;
 
 export const shareChangeSchema = z.object({
-  dimension: z.literal('client'),
+  dimension: z
+    .enum(['client', 'imageSize'])
+    .describe('client: from the client figures (every request); imageSize: from the module’s log lines'),
   value: z.string(),
   module: z.string(),
   shareNow: z.number().describe('Share of the module’s requests since the breach began, 0…1'),
@@ -142,6 +144,7 @@ export function explainWhy(input: WhyInput): Why {
   const { store, since, now } = input;
   const baselineMs = input.baselineMs ?? TREND_RULE.baselineMs;
   const baselineFrom = since - baselineMs;
+  const lines = linesBetween(input.log, baselineFrom, now);
   const changes: SignalChange[] = [];
   for (const s of store.list()) {
     if (s.metric === input.own.metric && sameLabels(s.labels, input.own.labels)) continue;
@@ -156,17 +159,65 @@ export function explainWhy(input: WhyInput): Why {
     since,
     baselineFrom,
     changes: changes.slice(0, MAX_CHANGES),
-    concentration: input.clientRequests && input.module ? clientShares(input, baselineMs) : [],
-    events: eventChanges(input.log, since, now, baselineFrom),
+    concentration: [
+      ...(input.clientRequests && input.module ? clientShares(input, baselineMs) : []),
+      ...(input.module ? imageSizeShares(lines, input.module, since) : []),
+    ].sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)),
+    events: eventChanges(lines, since, now, baselineFrom),
   };
 }
 
-/** Log events (level, module, event) kept more often since the breach than before it. */
-export function eventChanges(log: Iterable<LogLine>, since: number, now: number, baselineFrom: number): EventChange[] {
-  const counts = new Map<string, { line: LogLine; now: number; before: number }>();
+/** The log lines of the two windows, newest first: the log is read once. */
+function linesBetween(log: Iterable<LogLine>, from: number, to: number): LogLine[] {
+  const out: LogLine[] = [];
   for (const line of log) {
-    if (line.t < baselineFrom) break; // newest first
-    if (line.t > now) continue;
+    if (line.t < from) break; // newest first
+    if (line.t <= to) out.push(line);
+  }
+  return out;
+}
+
+/** Lines needed before a size is said to carry a module's requests: fewer say nothing. */
+const MIN_SIZED_LINES = 3;
+
+/**
+ * Image sizes whose share of the module's log lines that name a size (every WARN and ERROR
+ * line of a request, the kept INFO lines) grew by 10 points or more since the breach.
+ */
+function imageSizeShares(lines: readonly LogLine[], module: string, since: number): ShareChange[] {
+  const now = new Map<string, number>();
+  const before = new Map<string, number>();
+  let nowTotal = 0;
+  let beforeTotal = 0;
+  for (const line of lines) {
+    const dims = line.module === module ? line.params.dimensions : undefined;
+    if (typeof dims !== 'string') continue;
+    const size = dims.replaceAll('x', '×');
+    const into = line.t >= since ? now : before;
+    into.set(size, (into.get(size) ?? 0) + 1);
+    if (line.t >= since) nowTotal++;
+    else beforeTotal++;
+  }
+  if (nowTotal < MIN_SIZED_LINES) return [];
+  const out: ShareChange[] = [];
+  for (const [size, n] of now) {
+    const shareNow = n / nowTotal;
+    const shareNormal = beforeTotal ? (before.get(size) ?? 0) / beforeTotal : 0;
+    if (shareNow - shareNormal >= 0.1)
+      out.push({ dimension: 'imageSize', value: size, module, shareNow, shareNormal, requestsNow: n });
+  }
+  return out.sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)).slice(0, MAX_SHARES);
+}
+
+/** Log events (level, module, event) kept more often since the breach than before it. */
+export function eventChanges(
+  lines: readonly LogLine[],
+  since: number,
+  now: number,
+  baselineFrom: number,
+): EventChange[] {
+  const counts = new Map<string, { line: LogLine; now: number; before: number }>();
+  for (const line of lines) {
     const key = `${line.level}\u0000${line.module}\u0000${line.event}`;
     let c = counts.get(key);
     if (!c) {
@@ -261,7 +312,8 @@ export function whyLines(why: Why, limit = 3): string[] {
       }
       if (item.kind === 'share') {
         const s = item.share;
-        return `client ${s.value}: ${percent(s.shareNow)} of ${s.module} requests now, ${percent(s.shareNormal)} normally`;
+        const who = s.dimension === 'client' ? `client ${s.value}` : `images of ${s.value}`;
+        return `${who}: ${percent(s.shareNow)} of ${s.module} requests now, ${percent(s.shareNormal)} normally`;
       }
       const e = item.event;
       return `${e.level} ${e.module} "${e.message}": ${e.countNow} since it began (normally ${Math.round(e.countNormal)})`;

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { seededRandom } from '../../src/demo/fake-upstream.js';
-import { explainWhy, seriesChange } from '../../src/alerts/why.js';
+import { explainWhy, seriesChange, whyLines } from '../../src/alerts/why.js';
 import { EventLog } from '../../src/log/event-log.js';
 import { ClientStats } from '../../src/metrics/client-stats.js';
 import { SeriesStore } from '../../src/metrics/series-store.js';
@@ -118,8 +118,10 @@ describe('why is it firing: where and what else', () => {
       // Twelve classrooms share the OCR load; after the breach classroom-6 sends most of it.
       const client = after && t % 3_000 !== 0 ? 'classroom-6' : `classroom-${(t / 1_000) % 12}`;
       clients.record(client, 'ocr', true, 300, t);
-      if (t % 20_000 === 0) log.warn('ocr', 'Image preprocessing degraded', { client });
-      if (after && t % 4_000 === 0) log.warn('ocr', 'OCR preprocessing failed', { client });
+      // The module's lines name each request's image size: phone photos since the breach.
+      const dimensions = after ? '3264x2448' : '1280x960';
+      if (t % 20_000 === 0) log.warn('ocr', 'Image preprocessing degraded', { client, dimensions });
+      if (after && t % 4_000 === 0) log.warn('ocr', 'OCR preprocessing failed', { client, dimensions });
     }
     t = NOW;
     const w = explainWhy({
@@ -131,9 +133,22 @@ describe('why is it firing: where and what else', () => {
       since: BREACH,
       now: NOW,
     });
-    expect(w.concentration[0]).toMatchObject({ dimension: 'client', value: 'classroom-6', module: 'ocr' });
-    expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.6);
-    expect(w.concentration[0]!.shareNormal).toBeLessThan(0.15);
+    const client = w.concentration.find((c) => c.dimension === 'client')!;
+    expect(client).toMatchObject({ value: 'classroom-6', module: 'ocr' });
+    expect(client.shareNow).toBeGreaterThan(0.6);
+    expect(client.shareNormal).toBeLessThan(0.15);
+    expect(w.concentration.find((c) => c.dimension === 'imageSize')).toMatchObject({
+      value: '3264×2448',
+      module: 'ocr',
+      shareNow: 1,
+      shareNormal: 0,
+    });
+    // Mail's lines: the top share, the top event, then the next share (no series changed here).
+    expect(whyLines(w)).toEqual([
+      'images of 3264×2448: 100 % of ocr requests now, 0 % normally',
+      expect.stringMatching(/^WARN ocr "OCR preprocessing failed": \d+ since it began \(normally 0\)$/),
+      expect.stringMatching(/^client classroom-6: \d+ % of ocr requests now, \d+ % normally$/),
+    ]);
     expect(w.events[0]).toMatchObject({ level: 'WARN', module: 'ocr', message: 'OCR preprocessing failed' });
     expect(w.events[0]!.countNow).toBeGreaterThan(25);
     expect(w.events[0]!.countNormal).toBe(0);

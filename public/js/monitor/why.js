@@ -56,9 +56,10 @@ export function whyParts(item, units) {
   if (item.kind === 'share') {
     const s = item.share;
     return sentence(
-      'why.share',
+      s.dimension === 'imageSize' ? 'why.shareImage' : 'why.share',
       {
         client: s.value,
+        size: s.value,
         module: s.module,
         now: fmtPercent(Math.round(s.shareNow * 100)),
         normal: fmtPercent(Math.round(s.shareNormal * 100)),
