@@ -83,6 +83,7 @@ for (let i = 0; i < 30; i++) {
     module: 'ocr',
     since: now - 120_000,
     now,
+    intervalMs: INTERVAL,
   });
   runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
 }

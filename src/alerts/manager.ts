@@ -105,7 +105,7 @@ export class AlertManager {
       monitorUrl: opts.monitorUrl,
       ocrSamples: opts.ocrSamples,
     };
-    this.why = new WhyKeeper({ store: opts.store, log: opts.log, clients: opts.clients });
+    this.why = new WhyKeeper({ store: opts.store, intervalMs: opts.intervalMs, log: opts.log, clients: opts.clients });
     const samples = opts.ocrSamples;
     const deps: ChannelDeps = {
       clock: opts.clock,

@@ -18,6 +18,7 @@ const MODEL_MODULES: ReadonlySet<string> = new Set(['vlm', 'gui', 'ocr', 'video'
 
 export interface WhySources {
   store: SeriesStore;
+  intervalMs: number;
   log: EventLog;
   clients: ClientStats | null;
 }
@@ -51,6 +52,7 @@ export class WhyKeeper {
           module,
           since: s.breachSince,
           now,
+          intervalMs: this.sources.intervalMs,
         }),
       );
     }

@@ -61,6 +61,8 @@ export const whySchema = z.object({
 });
 export type Why = z.infer<typeof whySchema>;
 
+/** The Monitor's own log module: its lines are about alerts and notices. */
+const OWN_MODULE = 'alert';
 /** A change of fewer baseline spreads than this is not one. */
 export const MIN_SCORE = 3;
 const MAX_CHANGES = 10;
@@ -132,6 +134,8 @@ export interface WhyInput {
   module: string | undefined;
   since: number;
   now: number;
+  /** The check interval: log lines and requests count from at least one check before the breach. */
+  intervalMs: number;
   baselineMs?: number;
 }
 
@@ -144,7 +148,13 @@ export function explainWhy(input: WhyInput): Why {
   const { store, since, now } = input;
   const baselineMs = input.baselineMs ?? TREND_RULE.baselineMs;
   const baselineFrom = since - baselineMs;
-  const lines = linesBetween(input.log, baselineFrom, now);
+  // Log lines and requests count from a minute before the breach (the cards' recent
+  // minute, at least a check): a rule on a windowed figure (a mean over minutes, errors a
+  // minute) breaches a check or several after its cause began, and what began with the
+  // cause must not be taken for its normal.
+  const eventsSince = since - Math.max(input.intervalMs, TREND_RULE.recentMs);
+  const eventsBaselineFrom = eventsSince - baselineMs;
+  const lines = linesBetween(input.log, eventsBaselineFrom, now);
   const changes: SignalChange[] = [];
   for (const s of store.list()) {
     if (s.metric === input.own.metric && sameLabels(s.labels, input.own.labels)) continue;
@@ -158,13 +168,27 @@ export function explainWhy(input: WhyInput): Why {
     computedAt: now,
     since,
     baselineFrom,
-    changes: changes.slice(0, MAX_CHANGES),
+    changes: distinct(changes).slice(0, MAX_CHANGES),
     concentration: [
-      ...(input.clientRequests && input.module ? clientShares(input, baselineMs) : []),
-      ...(input.module ? imageSizeShares(lines, input.module, since) : []),
+      ...(input.clientRequests && input.module ? clientShares(input, eventsSince, baselineMs) : []),
+      ...(input.module ? imageSizeShares(lines, input.module, eventsSince) : []),
     ].sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)),
-    events: eventChanges(lines, since, now, baselineFrom),
+    events: eventChanges(lines, eventsSince, now, eventsBaselineFrom),
   };
+}
+
+const near = (a: number, b: number) => Math.abs(a - b) <= 0.001 * Math.max(Math.abs(a), Math.abs(b));
+
+/**
+ * Changes less the ones that repeat a higher-ranked one's figures (the same now and normal):
+ * one figure kept under two names (a stage's time as inference_duration_ms and
+ * request_stage_ms) or an endpoint that is all of the traffic (its P95 and the all-endpoint
+ * P95) says nothing twice.
+ */
+function distinct(ranked: SignalChange[]): SignalChange[] {
+  const out: SignalChange[] = [];
+  for (const c of ranked) if (!out.some((o) => near(o.now, c.now) && near(o.normal, c.normal))) out.push(c);
+  return out;
 }
 
 /** The log lines of the two windows, newest first: the log is read once. */
@@ -218,6 +242,8 @@ export function eventChanges(
 ): EventChange[] {
   const counts = new Map<string, { line: LogLine; now: number; before: number }>();
   for (const line of lines) {
+    // The Monitor's own lines (an alert firing, a notice not delivered) are never a cause.
+    if (line.module === OWN_MODULE) continue;
     const key = `${line.level}\u0000${line.module}\u0000${line.event}`;
     let c = counts.get(key);
     if (!c) {
@@ -246,10 +272,10 @@ export function eventChanges(
 }
 
 /** Clients whose share of the module's requests grew most since the breach. */
-function clientShares(input: WhyInput, baselineMs: number): ShareChange[] {
+function clientShares(input: WhyInput, since: number, baselineMs: number): ShareChange[] {
   const byClient = input.clientRequests!;
-  const now = byClient(input.now, Math.max(input.now - input.since, 1));
-  const before = byClient(input.since - 1, baselineMs);
+  const now = byClient(input.now, Math.max(input.now - since, 1));
+  const before = byClient(since - 1, baselineMs);
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const nowTotal = total(now);
   const beforeTotal = total(before);

@@ -59,6 +59,7 @@ const why = (store: SeriesStore, own = { metric: 'error_rate_percent', labels: {
     module: undefined,
     since: BREACH,
     now: NOW,
+    intervalMs: INTERVAL,
   });
 
 const top3 = (w: ReturnType<typeof why>) => w.changes.slice(0, 3).map((c) => `${c.metric}${JSON.stringify(c.labels)}`);
@@ -114,7 +115,7 @@ describe('why is it firing: where and what else', () => {
     const log = new EventLog({ sampleRate: 1, clock: () => t });
     const clients = new ClientStats();
     for (t = T0; t <= NOW; t += 1_000) {
-      const after = t >= BREACH;
+      const after = t >= BREACH - 60_000; // the cause begins a minute before the rule sees it
       // Twelve classrooms share the OCR load; after the breach classroom-6 sends most of it.
       const client = after && t % 3_000 !== 0 ? 'classroom-6' : `classroom-${(t / 1_000) % 12}`;
       clients.record(client, 'ocr', true, 300, t);
@@ -132,6 +133,7 @@ describe('why is it firing: where and what else', () => {
       module: 'ocr',
       since: BREACH,
       now: NOW,
+      intervalMs: INTERVAL,
     });
     const client = w.concentration.find((c) => c.dimension === 'client')!;
     expect(client).toMatchObject({ value: 'classroom-6', module: 'ocr' });

@@ -98,6 +98,29 @@ async function operator(page: Page): Promise<{ ms: number; seen: Record<string, 
   return { ms: Date.now() - t0, seen };
 }
 
+/**
+ * The same incident from the notice alone: open the firing OCR alert's "Why", read what
+ * changed with it (the first three lines, then the rest), and follow its log event into
+ * the log. Returns the milliseconds it took and the lines read.
+ */
+async function fromTheNotice(page: Page): Promise<{ ms: number; first: string[]; all: string[] }> {
+  const t0 = Date.now();
+  await page.goto(`${ui.app.baseUrl}/#monitor`);
+  const row = page.locator('#firing .firing-row', { hasText: 'OCR service degradation' });
+  await row.locator('.why summary').click();
+  const lines = row.locator('.why-lines li');
+  const first = await lines.allTextContents();
+  await row.locator('.why-more').click();
+  const all = await lines.allTextContents();
+  await row.locator('.why-lines li button', { hasText: 'Image preproc failed' }).click();
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.log-lines > .log-line')].some((l) =>
+      l.textContent!.includes('WARN ocr Image preproc failed'),
+    ),
+  );
+  return { ms: Date.now() - t0, first, all };
+}
+
 describe('the tutorial drill', () => {
   it('finds the cause of the OCR incident inside the Monitor, and says how long it took', {
     timeout: 240_000,
@@ -174,6 +197,25 @@ describe('the tutorial drill', () => {
     await page.locator('#log-panel').screenshot({ path: `${ARTIFACTS}/drill-3-log-1280x800-en.png` });
     expect(errors).toEqual([]);
     await page.context().close();
+
+    // From the notice alone: its "Why" names the photos' size and the failing steps first,
+    // the new classroom after them, and its log event leads to the cut-off uploads' lines.
+    const notice = await openPage(ui.browser, 'about:blank', 'en-US', { width: 1280, height: 800 });
+    const why = await fromTheNotice(notice.page);
+    writeFileSync(`${ARTIFACTS}/drill.json`, `${JSON.stringify({ ...report, fromTheNotice: why }, null, 2)}\n`);
+    process.stdout.write(`  From the notice: ${(why.ms / 1000).toFixed(1)} s\n${why.all.join('\n')}\n`);
+    expect(why.first).toHaveLength(3);
+    expect(why.first.join('\n')).toMatch(/images of 3264×2448: (9\d|100) % of ocr requests now, 0 % normally/);
+    expect(why.first.join('\n')).toMatch(
+      /WARN ocr “(Low-confidence OCR|Image preproc failed)”: \d+ since it began \(normally 0\)/,
+    );
+    // Client shares are counted by the minute: the breach's minute leaks a little into "normally".
+    expect(why.all.join('\n')).toMatch(/client classroom-6: 1\d % of ocr requests now, \d % normally/);
+    expect(why.all.join('\n')).toMatch(/WARN ocr “Image preproc failed”: \d+ since it began \(normally 0\)/);
+    expect(why.all.join('\n')).not.toMatch(/WARN alert/); // the Monitor's own lines are no cause
+    await notice.page.locator('#firing').screenshot({ path: `${ARTIFACTS}/drill-why-1280x800-en.png` });
+    expect(notice.errors).toEqual([]);
+    await notice.page.context().close();
 
     // The README's screenshots: the same moment, every size, both languages.
     for (const lang of ['en-US', 'zh-CN']) {
