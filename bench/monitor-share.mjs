@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { cpuMicros, startServer } from './processes.mjs';
+import { chatBody, cpuMicros, startServer } from './processes.mjs';
 
 const REQUESTS = Number(process.env.BENCH_SHARE_REQUESTS ?? 40_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -20,17 +20,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const MONITOR =
   /\/dist\/(metrics|log|alerts|monitor\.js|stream-hub\.js|scheduler\.js|probes|routes\/(timing|client-load)\.js)/;
 
-const body = JSON.stringify({
-  messages: [
-    {
-      role: 'user',
-      content: [
-        { type: 'text', text: 'What is on the screen?' },
-        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
-      ],
-    },
-  ],
-});
+const body = chatBody();
 
 const fire = (port, amount) =>
   autocannon({

@@ -85,3 +85,18 @@ export function cpuTimes(pid) {
   const tick = 1e6 / 100; // USER_HZ is 100 on Linux
   return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
 }
+
+/** The chat request every relay benchmark sends: a question about a (tiny) inline image. */
+export const chatBody = (stream = false) =>
+  JSON.stringify({
+    ...(stream ? { stream: true } : {}),
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is on the screen?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+        ],
+      },
+    ],
+  });

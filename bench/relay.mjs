@@ -20,7 +20,7 @@
 // its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
 // is not a difference; the paired on − off of each round is printed with its spread.
 import autocannon from 'autocannon';
-import { cpuTimes, median, quantile, startServer } from './processes.mjs';
+import { chatBody, cpuTimes, median, quantile, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -44,20 +44,6 @@ const OFF = 'ours, monitoring off';
 const OFF_AA = 'ours, monitoring off (A/A control)';
 const ON = 'ours, monitoring on';
 const ON_AA = 'ours, monitoring on (A/A control)';
-
-const chatBody = (stream) =>
-  JSON.stringify({
-    ...(stream ? { stream: true } : {}),
-    messages: [
-      {
-        role: 'user',
-        content: [
-          { type: 'text', text: 'What is on the screen?' },
-          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
-        ],
-      },
-    ],
-  });
 
 /**
  * `amount` chat requests through the server on `port`; answers per second and failures.

@@ -5,7 +5,7 @@
 //   BENCH_ROUNDS=7 BENCH_SECONDS=5 npm run bench
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
-import { cpuMicros, median, startServer } from './processes.mjs';
+import { chatBody, cpuMicros, median, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -207,17 +207,7 @@ async function chatRelay() {
     },
   ];
   const AMOUNT = Number(process.env.BENCH_CHAT_REQUESTS ?? 20_000);
-  const body = JSON.stringify({
-    messages: [
-      {
-        role: 'user',
-        content: [
-          { type: 'text', text: 'What is on the screen?' },
-          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
-        ],
-      },
-    ],
-  });
+  const body = chatBody();
   // BENCH_CHAT_RATE caps the request rate: every server then does the same work per second,
   // so CPU per request compares like with like (at saturation it also depends on batching).
   const rate = process.env.BENCH_CHAT_RATE ? { overallRate: Number(process.env.BENCH_CHAT_RATE) } : {};
@@ -288,17 +278,7 @@ async function chatHookCost() {
   const upstream = await startServer('servers/upstream.mjs');
   const base = upstream.msg.split(' ')[1];
   const apps = await inProcessApps({ UPSTREAM_URL: base, LOG_SAMPLE_RATE: '0.1' });
-  const payload = JSON.stringify({
-    messages: [
-      {
-        role: 'user',
-        content: [
-          { type: 'text', text: 'What is on the screen?' },
-          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
-        ],
-      },
-    ],
-  });
+  const payload = chatBody();
   const BATCH = Number(process.env.BENCH_CHAT_BATCH ?? 1_000);
   const CONCURRENCY = 8;
   const { runs, rounds, diffs } = await pairedBatches(
