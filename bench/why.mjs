@@ -78,7 +78,7 @@ for (let i = 0; i < 30; i++) {
   explainWhy({
     store,
     log: log.newestFirst(),
-    clientRequests: (end, windowMs) => clients.moduleRequests('ocr', end, windowMs),
+    clientTotals: (what, end, windowMs) => clients.moduleTotals('ocr', what, end, windowMs),
     own: { metric: 'gpu_memory_utilization_percent', labels: { gpu: '0' } },
     module: 'ocr',
     since: now - 120_000,

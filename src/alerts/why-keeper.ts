@@ -44,9 +44,9 @@ export class WhyKeeper {
         explainWhy({
           store: this.sources.store,
           log: this.sources.log.newestFirst(),
-          clientRequests:
+          clientTotals:
             clients && module && MODEL_MODULES.has(module)
-              ? (end, windowMs) => clients.moduleRequests(module as ModuleName, end, windowMs)
+              ? (what, end, windowMs) => clients.moduleTotals(module as ModuleName, what, end, windowMs)
               : null,
           own: { metric: rule.metric, labels: s.labels },
           module,

@@ -41,13 +41,15 @@ export type EventChange = z.infer<typeof eventChangeSchema>;
 
 export const shareChangeSchema = z.object({
   dimension: z
-    .enum(['client', 'imageSize'])
-    .describe('client: from the client figures (every request); imageSize: from the module’s log lines'),
+    .enum(['client', 'clientInputTokens', 'imageSize'])
+    .describe(
+      'client: a client’s share of the module’s requests; clientInputTokens: of their input tokens (both from every request); imageSize: an image size’s share of the module’s log lines that name one',
+    ),
   value: z.string(),
   module: z.string(),
   shareNow: z.number().describe('Share of the module’s requests since the breach began, 0…1'),
   shareNormal: z.number().describe('Share in the baseline before it'),
-  requestsNow: z.number().int(),
+  countNow: z.number().describe('Requests, input tokens or log lines behind the share now'),
 });
 export type ShareChange = z.infer<typeof shareChangeSchema>;
 
@@ -126,8 +128,8 @@ export function seriesChange(
 export interface WhyInput {
   store: SeriesStore;
   log: Iterable<LogLine>;
-  /** Requests per client of the alert's module over a window ending at a time; null without client stats. */
-  clientRequests: ((end: number, windowMs: number) => Map<string, number>) | null;
+  /** Requests or input tokens per client of the alert's module over a window ending at a time; null without client stats. */
+  clientTotals: ((what: 'requests' | 'inputTokens', end: number, windowMs: number) => Map<string, number>) | null;
   /** The alert's own series: not a cause of itself. */
   own: { metric: string; labels: Labels };
   /** The model module the alert is about, if any (its clients' shares are compared). */
@@ -170,7 +172,8 @@ export function explainWhy(input: WhyInput): Why {
     baselineFrom,
     changes: distinct(changes).slice(0, MAX_CHANGES),
     concentration: [
-      ...(input.clientRequests && input.module ? clientShares(input, eventsSince, baselineMs) : []),
+      ...(input.clientTotals && input.module ? clientShares(input, eventsSince, baselineMs, 'requests') : []),
+      ...(input.clientTotals && input.module ? clientShares(input, eventsSince, baselineMs, 'inputTokens') : []),
       ...(input.module ? imageSizeShares(lines, input.module, eventsSince) : []),
     ].sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)),
     events: eventChanges(lines, eventsSince, now, eventsBaselineFrom),
@@ -228,7 +231,7 @@ function imageSizeShares(lines: readonly LogLine[], module: string, since: numbe
     const shareNow = n / nowTotal;
     const shareNormal = beforeTotal ? (before.get(size) ?? 0) / beforeTotal : 0;
     if (shareNow - shareNormal >= 0.1)
-      out.push({ dimension: 'imageSize', value: size, module, shareNow, shareNormal, requestsNow: n });
+      out.push({ dimension: 'imageSize', value: size, module, shareNow, shareNormal, countNow: n });
   }
   return out.sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)).slice(0, MAX_SHARES);
 }
@@ -271,27 +274,32 @@ export function eventChanges(
   return out.sort((a, b) => b.score - a.score).slice(0, MAX_EVENTS);
 }
 
-/** Clients whose share of the module's requests grew most since the breach. */
-function clientShares(input: WhyInput, since: number, baselineMs: number): ShareChange[] {
-  const byClient = input.clientRequests!;
-  const now = byClient(input.now, Math.max(input.now - since, 1));
-  const before = byClient(since - 1, baselineMs);
+/** Clients whose share of the module's requests (or of their input tokens) grew most since the breach. */
+function clientShares(
+  input: WhyInput,
+  since: number,
+  baselineMs: number,
+  what: 'requests' | 'inputTokens',
+): ShareChange[] {
+  const totals = input.clientTotals!;
+  const now = totals(what, input.now, Math.max(input.now - since, 1));
+  const before = totals(what, since - 1, baselineMs);
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const nowTotal = total(now);
   const beforeTotal = total(before);
   if (nowTotal === 0) return [];
   const out: ShareChange[] = [];
-  for (const [client, requests] of now) {
-    const shareNow = requests / nowTotal;
+  for (const [client, n] of now) {
+    const shareNow = n / nowTotal;
     const shareNormal = beforeTotal ? (before.get(client) ?? 0) / beforeTotal : 0;
     if (shareNow - shareNormal >= 0.1)
       out.push({
-        dimension: 'client',
+        dimension: what === 'requests' ? 'client' : 'clientInputTokens',
         value: client,
         module: input.module!,
         shareNow,
         shareNormal,
-        requestsNow: requests,
+        countNow: n,
       });
   }
   return out.sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)).slice(0, MAX_SHARES);
@@ -338,8 +346,9 @@ export function whyLines(why: Why, limit = 3): string[] {
       }
       if (item.kind === 'share') {
         const s = item.share;
-        const who = s.dimension === 'client' ? `client ${s.value}` : `images of ${s.value}`;
-        return `${who}: ${percent(s.shareNow)} of ${s.module} requests now, ${percent(s.shareNormal)} normally`;
+        const who = s.dimension === 'imageSize' ? `images of ${s.value}` : `client ${s.value}`;
+        const of = s.dimension === 'clientInputTokens' ? 'input tokens' : 'requests';
+        return `${who}: ${percent(s.shareNow)} of ${s.module} ${of} now, ${percent(s.shareNormal)} normally`;
       }
       const e = item.event;
       return `${e.level} ${e.module} "${e.message}": ${e.countNow} since it began (normally ${Math.round(e.countNormal)})`;

@@ -15,36 +15,40 @@ class Bucket {
   requests = 0;
   errors = 0;
   inferenceMs = 0;
+  inputTokens = 0;
   reset(minute: number): void {
     this.minute = minute;
-    this.requests = this.errors = this.inferenceMs = 0;
+    this.requests = this.errors = this.inferenceMs = this.inputTokens = 0;
   }
 }
 
 class Series {
   readonly buckets = Array.from({ length: BUCKETS }, () => new Bucket());
-  add(now: number, ok: boolean, inferenceMs: number): void {
+  add(now: number, ok: boolean, inferenceMs: number, inputTokens: number): void {
     const minute = Math.floor(now / MINUTE);
     const b = this.buckets[minute % BUCKETS]!;
     if (b.minute !== minute) b.reset(minute);
     b.requests++;
     if (!ok) b.errors++;
     b.inferenceMs += inferenceMs;
+    b.inputTokens += inputTokens;
   }
   /** Totals over the minutes that touch [now - windowMs, now]. */
-  sum(now: number, windowMs: number): { requests: number; errors: number; inferenceMs: number } {
+  sum(now: number, windowMs: number): { requests: number; errors: number; inferenceMs: number; inputTokens: number } {
     const nowMinute = Math.floor(now / MINUTE);
     const first = nowMinute - Math.ceil(windowMs / MINUTE) + 1;
     let requests = 0,
       errors = 0,
-      inferenceMs = 0;
+      inferenceMs = 0,
+      inputTokens = 0;
     for (const b of this.buckets) {
       if (b.minute < first || b.minute > nowMinute) continue;
       requests += b.requests;
       errors += b.errors;
       inferenceMs += b.inferenceMs;
+      inputTokens += b.inputTokens;
     }
-    return { requests, errors, inferenceMs };
+    return { requests, errors, inferenceMs, inputTokens };
   }
 }
 
@@ -96,7 +100,7 @@ export class ClientStats {
 
   constructor(private readonly maxClients = 1_000) {}
 
-  record(client: string, module: ModuleName, ok: boolean, inferenceMs: number, now: number): void {
+  record(client: string, module: ModuleName, ok: boolean, inferenceMs: number, now: number, inputTokens = 0): void {
     let entry = this.clients.get(client);
     if (!entry) {
       entry = { total: new Series(), modules: new Map(), touchedAt: now };
@@ -112,22 +116,27 @@ export class ClientStats {
       this.clients.delete(client);
       this.clients.set(client, entry);
     }
-    entry.total.add(now, ok, inferenceMs);
+    entry.total.add(now, ok, inferenceMs, inputTokens);
     let m = entry.modules.get(module);
     if (!m) {
       m = new Series();
       entry.modules.set(module, m);
     }
-    m.add(now, ok, inferenceMs);
-    this.modules.get(module)!.add(now, ok, inferenceMs);
+    m.add(now, ok, inferenceMs, inputTokens);
+    this.modules.get(module)!.add(now, ok, inferenceMs, inputTokens);
   }
 
-  /** Requests of one module per client, over the minutes that touch [end − windowMs, end]. */
-  moduleRequests(module: ModuleName, end: number, windowMs: number): Map<string, number> {
+  /** Requests (or their input tokens) of one module per client, over the minutes that touch [end − windowMs, end]. */
+  moduleTotals(
+    module: ModuleName,
+    what: 'requests' | 'inputTokens',
+    end: number,
+    windowMs: number,
+  ): Map<string, number> {
     const out = new Map<string, number>();
     for (const [client, entry] of this.clients) {
-      const requests = entry.modules.get(module)?.sum(end, windowMs).requests ?? 0;
-      if (requests > 0) out.set(client, requests);
+      const n = entry.modules.get(module)?.sum(end, windowMs)[what] ?? 0;
+      if (n > 0) out.set(client, n);
     }
     return out;
   }

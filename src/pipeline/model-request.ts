@@ -243,7 +243,7 @@ export class ModelRequest {
     const ok = o.ok ?? true;
     const now = this.deps.clock();
     const total = this.timer.finish();
-    this.deps.clients?.record(this.client, this.module, ok, this.timer.times.inference ?? 0, now);
+    this.deps.clients?.record(this.client, this.module, ok, this.timer.times.inference ?? 0, now, o.inputTokens);
     this.deps.stats?.inputTokenCount(this.module, o.inputTokens, now, {
       client: this.client,
       requestId: this.requestId,

@@ -54,7 +54,7 @@ const why = (store: SeriesStore, own = { metric: 'error_rate_percent', labels: {
   explainWhy({
     store,
     log: [],
-    clientRequests: null,
+    clientTotals: null,
     own,
     module: undefined,
     since: BREACH,
@@ -128,7 +128,7 @@ describe('why is it firing: where and what else', () => {
     const w = explainWhy({
       store: busyNode(() => []),
       log: log.newestFirst(),
-      clientRequests: (end, windowMs) => clients.moduleRequests('ocr', end, windowMs),
+      clientTotals: (what, end, windowMs) => clients.moduleTotals('ocr', what, end, windowMs),
       own: { metric: 'ocr_preproc_failure_rate', labels: {} },
       module: 'ocr',
       since: BREACH,
@@ -156,6 +156,34 @@ describe('why is it firing: where and what else', () => {
     expect(w.events[0]!.countNormal).toBe(0);
     // A line as frequent before as after did not start with it.
     expect(w.events.map((e) => e.message)).not.toContain('Image preprocessing degraded');
+  });
+});
+
+describe('why is it firing: a client with long prompts', () => {
+  it('names the client whose requests carry most of the input tokens, though it sends no more of them', () => {
+    const clients = new ClientStats();
+    for (let t = T0; t <= NOW; t += 1_000) {
+      // Ten agents take turns; since the cause, agent-7 sends screenshots with long histories.
+      const agent = `agent-${(t / 1_000) % 10}`;
+      const long = agent === 'agent-7' && t >= BREACH - 60_000;
+      clients.record(agent, 'vlm', true, 800, t, long ? 30_000 : 1_500);
+    }
+    const w = explainWhy({
+      store: busyNode(() => []),
+      log: [],
+      clientTotals: (what, end, windowMs) => clients.moduleTotals('vlm', what, end, windowMs),
+      own: { metric: 'ttft_ms', labels: {} },
+      module: 'vlm',
+      since: BREACH,
+      now: NOW,
+      intervalMs: INTERVAL,
+    });
+    expect(w.concentration[0]).toMatchObject({ dimension: 'clientInputTokens', value: 'agent-7', module: 'vlm' });
+    expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.6);
+    expect(w.concentration[0]!.shareNormal).toBeLessThan(0.25);
+    // Its share of the requests did not move: no line says it did.
+    expect(w.concentration.filter((c) => c.dimension === 'client')).toEqual([]);
+    expect(whyLines(w)[0]).toMatch(/^client agent-7: \d+ % of vlm input tokens now, \d+ % normally$/);
   });
 });
 

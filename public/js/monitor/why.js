@@ -56,7 +56,7 @@ export function whyParts(item, units) {
   if (item.kind === 'share') {
     const s = item.share;
     return sentence(
-      s.dimension === 'imageSize' ? 'why.shareImage' : 'why.share',
+      { imageSize: 'why.shareImage', clientInputTokens: 'why.shareTokens' }[s.dimension] ?? 'why.share',
       {
         client: s.value,
         size: s.value,
