@@ -1,7 +1,7 @@
 // What a caller of buildApp may replace besides the configuration: the clock, the GPU
 // source, the disk, the log's randomness. Tests and the demo use these; the server none.
 import type { RouteOptions } from 'fastify';
-import type { FileIo } from './alerts/json-file.js';
+import type { FileIo } from './json-file.js';
 import type { GpuSource } from './probes/gpu-poller.js';
 
 export interface AppOptions {

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { alertSite } from './alerts/alert-site.js';
-import { removeLeftoverTempFiles } from './alerts/json-file.js';
+import { removeLeftoverTempFiles } from './json-file.js';
 import { AlertManager } from './alerts/manager.js';
 import { unrestByMetric } from './alerts/unrest.js';
 import type { AppOptions } from './app-options.js';

@@ -2,7 +2,7 @@
 // told to: handed to the app as `stateIo`, it makes every save of rules, silences,
 // channels and sessions fail the way a real disk does (ENOSPC half-way, EROFS at open).
 import * as fs from 'node:fs';
-import type { FileIo } from '../src/alerts/json-file.js';
+import type { FileIo } from '../src/json-file.js';
 
 export function failingDisk() {
   const state: { mode: 'ok' | 'full' | 'readonly' } = { mode: 'ok' };

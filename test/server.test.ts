@@ -93,14 +93,14 @@ describe('alert state files', () => {
     writeFileSync(
       script,
       [
-        `import { JsonFile } from ${JSON.stringify(pathToFileURL(join(root, 'dist/alerts/json-file.js')).href)};`,
+        `import { JsonFile } from ${JSON.stringify(pathToFileURL(join(root, 'dist/json-file.js')).href)};`,
         `import { z } from ${JSON.stringify(pathToFileURL(join(root, 'node_modules/zod/index.js')).href)};`,
         `const f = new JsonFile(${JSON.stringify(file)}, z.array(z.object({ n: z.number(), pad: z.string() })), () => []);`,
         'const rules = [];',
         "for (let i = 0; ; i++) { rules.push({ n: i, pad: 'x'.repeat(2000) }); f.save(rules); if (i === 5) process.stdout.write('saving'); }",
       ].join('\n'),
     );
-    const { JsonFile } = await import('../src/alerts/json-file.js');
+    const { JsonFile } = await import('../src/json-file.js');
     const { z } = await import('zod');
     for (let round = 0; round < 5; round++) {
       const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });

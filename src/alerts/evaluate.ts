@@ -4,7 +4,7 @@
 // what it returns; tests call it directly.
 import { parseDuration } from '../duration.js';
 import { STALE_AFTER_CHECKS, type Labels, type SeriesStore } from '../metrics/series-store.js';
-import { sampleRuns, type OngoingRun, type UtilSample } from '../probes/nvml-records.js';
+import { sampleRuns, type OngoingRun, type UtilSample } from '../metrics/sample-runs.js';
 
 import type { Condition, Rule } from './rule-schema.js';
 

@@ -2,7 +2,7 @@
 // kept (5 000 by default), written to its file at most once a minute and at close, so a
 // busy minute costs one write and a crash loses at most a minute.
 import { z } from 'zod';
-import type { JsonFile } from './json-file.js';
+import type { JsonFile } from '../json-file.js';
 
 export const HISTORY_SAVE_MS = 60_000;
 

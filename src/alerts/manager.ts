@@ -28,7 +28,7 @@ import {
   type States,
 } from './evaluate.js';
 import { AlertHistory, type HistoryEntry, type HistoryQuery } from './history.js';
-import type { FileIo } from './json-file.js';
+import type { FileIo } from '../json-file.js';
 import { decideNotices, emptyResendBook, type Notice, type ResendBook } from './notice-policy.js';
 import type { AlertPayload, Notification } from './notifier.js';
 import { PRESETS } from './presets.js';

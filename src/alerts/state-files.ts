@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { channelsFileSchema, CHANNELS_FILE_VERSION, upgradeChannelsFile } from './channel-list.js';
 import { historyFileSchema } from './history.js';
-import { JsonFile, type FileIo } from './json-file.js';
+import { JsonFile, type FileIo } from '../json-file.js';
 import { storedRuleSchema } from './rule-schema.js';
 import { storedSilenceSchema } from './silence.js';
 

@@ -11,7 +11,7 @@ import type { EventLog } from '../log/event-log.js';
 import type { ClientStats } from '../metrics/client-stats.js';
 import type { ModelStats, ModuleName } from '../metrics/model-stats.js';
 import { formatBytes } from '../units.js';
-import { GoneSignal } from '../upstream/gone-signal.js';
+import { GoneSignal } from '../gone-signal.js';
 import { imageBytes, type ImageFetchLimits } from './image-input.js';
 import {
   ImagePreprocError,

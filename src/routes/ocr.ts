@@ -8,7 +8,7 @@ import { meanTokenProbability } from '../pipeline/logprobs.js';
 import type { PreparedImage } from '../pipeline/preprocess.js';
 import { detectLanguage } from '../pipeline/script-language.js';
 import { stageTimesSchema } from '../pipeline/stages.js';
-import type { UpstreamSignal } from '../upstream/gone-signal.js';
+import type { UpstreamSignal } from '../gone-signal.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { ZodApp } from '../route-schema.js';
 import { modelRequestOf } from './model-request-hook.js';

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { JsonFile, type FileIo } from '../alerts/json-file.js';
+import { JsonFile, type FileIo } from '../json-file.js';
 
 /** As long as the cookie's Max-Age; Grafana's login_maximum_lifetime_duration. */
 export const SESSION_MAX_AGE_MS = 30 * 24 * 3_600_000;

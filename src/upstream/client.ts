@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { fieldPath } from '../validation.js';
 import { classifyUpstreamError } from './failure.js';
 import { BodyTooLarge, readLimited } from '../read-limited.js';
-import type { UpstreamSignal } from './gone-signal.js';
+import type { UpstreamSignal } from '../gone-signal.js';
 
 /** An error answer is read this far: its first words say what went wrong. */
 const ERROR_BODY_BYTES = 64 * 1024;

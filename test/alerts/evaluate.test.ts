@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate, type AndStates, type States } from '../../src/alerts/evaluate.js';
 import { ruleInputSchema, type Rule, type RuleInput } from '../../src/alerts/rule-schema.js';
 import { SeriesStore } from '../../src/metrics/series-store.js';
-import { sampleRuns } from '../../src/probes/nvml-records.js';
+import { sampleRuns } from '../../src/metrics/sample-runs.js';
 
 const I = 10_000;
 const t0 = 1_800_000_000_000;

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileIo } from '../../src/alerts/json-file.js';
+import type { FileIo } from '../../src/json-file.js';
 import { failingDisk } from '../failing-disk.js';
 import { startApp, steppedClock, type TestApp } from '../helpers.js';
 
@@ -239,7 +239,7 @@ describe('temp files', () => {
 
 describe('a damaged state file on a read-only disk', () => {
   it('is left as it is, the last good copy is used, and the server starts', async () => {
-    const { JsonFile } = await import('../../src/alerts/json-file.js');
+    const { JsonFile } = await import('../../src/json-file.js');
     const { z } = await import('zod');
     const dir = mkdtempSync(join(tmpdir(), 'damaged-'));
     const file = join(dir, 'alert-rules.json');

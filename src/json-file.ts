@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 
 /** The file operations a save uses; tests pass one that fails like a full or read-only disk. */
 export type FileIo = Pick<
