@@ -86,6 +86,30 @@ describe('layers', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('has no import cycle of values between source files', () => {
+    // Type-only imports vanish when compiled; a cycle of values decides what is undefined
+    // while the modules load (event-log.ts and log-search.ts were one).
+    const values = (file: string) =>
+      [...readFileSync(file, 'utf8').matchAll(/^import (?!type )[^;]*? from '(\.[^']+)'/gms)].map((m) =>
+        join(dirname(file), m[1]!).replace(/\.js$/, '.ts'),
+      );
+    const graph = new Map(sourceFiles(SRC).map((f) => [f, values(f)]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(' → '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
   it('knows every layer the source has (a new folder gets a row)', () => {
     const folders = readdirSync(SRC, { withFileTypes: true })
       .filter((e) => e.isDirectory())

@@ -2,30 +2,14 @@
 // INFO lines are sampled (10 % by default, 100 % while boosted); WARN and ERROR are
 // always kept. Kept lines go to pino (stdout), to a bounded ring the UI queries, and to
 // the Monitor stream. Sampling uses an injected random source so tests are seeded.
-import { z } from 'zod';
 import { isEmptySearch, matchesSearch, parseLogSearch, type LogSearch } from './log-search.js';
 import { EventTally, type LogSummary } from './log-summary.js';
-import { LEVELS, levelSchema, type Level } from './level.js';
-import { logParamsSchema, redactParams } from './redact.js';
+import { LEVELS, type Level } from './level.js';
+import { redactParams } from './redact.js';
+import type { LogLine, LogModule } from './log-line.js';
 
 export { LEVELS, levelSchema, type Level } from './level.js';
-/**
- * Who writes log lines: the HTTP layer, each model module (the pipeline's module names),
- * the GPU probe and the alert engine. The log filter offers these (GET /api/monitor/catalogue).
- */
-export const LOG_MODULES = ['http', 'vlm', 'gui', 'ocr', 'video', 'gpu', 'alert'] as const;
-export type LogModule = (typeof LOG_MODULES)[number];
-
-/** One kept line. */
-export const logLineSchema = z.object({
-  seq: z.number().describe('Its number, counting from 1 since start: GET /api/monitor/logs/{seq}/context'),
-  t: z.number().describe('When it was written, ms since the epoch'),
-  level: levelSchema,
-  module: z.string(),
-  event: z.string(),
-  params: logParamsSchema.describe('key=value parameters, secrets redacted, images reduced to their size'),
-});
-export type LogLine = z.infer<typeof logLineSchema>;
+export { LOG_MODULES, type LogModule, logLineSchema, type LogLine } from './log-line.js';
 
 export type LogSink = (line: LogLine) => void;
 

@@ -2,7 +2,7 @@
 // Numbers are rounded for people, label sets are spread as their own key=value pairs
 // (never escaped JSON), and text with spaces or quotes is quoted. The search matches
 // this text; public/js/monitor/log-format.js draws the same in the browser.
-import type { LogLine } from './event-log.js';
+import type { LogLine } from './log-line.js';
 
 function jsonObject(v: string): Record<string, unknown> | undefined {
   if (!v.startsWith('{') || !v.endsWith('}')) return undefined;

@@ -6,7 +6,8 @@
 // `3264×2448` reads as the log writes it, `3264x2448`.
 // Pure: parse once, then match each line. public/js/monitor/log-search.js mirrors it for
 // the lines that arrive live, and a test keeps the two in agreement.
-import { LOG_MODULES, type Level, type LogLine } from './event-log.js';
+import type { Level } from './level.js';
+import { LOG_MODULES, type LogLine } from './log-line.js';
 import { formatLine, formatValue } from './log-format.js';
 
 export interface LogSearch {

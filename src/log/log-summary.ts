@@ -3,7 +3,7 @@
 // each entry the clause that narrows the search to it. One pass, one map entry per
 // distinct event, the top kept by bounded insertion: linear in the ring whatever it holds.
 import { z } from 'zod';
-import type { LogLine } from './event-log.js';
+import type { LogLine } from './log-line.js';
 import { levelSchema, type Level } from './level.js';
 import { eventFilter } from './log-search.js';
 
