@@ -330,7 +330,8 @@ export class AlertManager {
    * channel's own deadline. Resolves with the attempt, which the history records too.
    */
   async testChannel(name: string): Promise<HistoryEntry[]> {
-    if (!this.channels.has(name)) throw new Error(`channel ${name} is not configured`);
+    if (!this.channels.has(name))
+      throw new AppError('NOT_FOUND', `channel ${name} is not configured`, { field: 'name' });
     const now = this.opts.clock();
     const rule: Rule = {
       ...ruleInputSchema.parse({

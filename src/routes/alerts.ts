@@ -14,7 +14,7 @@ import {
 } from '../alerts/answers.js';
 import { ruleExplanationSchema } from '../alerts/explain.js';
 import { channelListBodySchema } from '../alerts/channel-list.js';
-import { historyEntrySchema, type HistoryEntry } from '../alerts/history.js';
+import { historyEntrySchema } from '../alerts/history.js';
 import type { AlertManager } from '../alerts/manager.js';
 import { channelBodySchema, channelEditSchema, channelViewSchema } from '../alerts/notifiers/registry.js';
 import { silenceAnswerSchema, silenceInputSchema } from '../alerts/silence.js';
@@ -342,12 +342,8 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
     },
     async (request) => {
       const { name } = request.params;
-      let attempts: HistoryEntry[];
-      try {
-        attempts = await alerts.testChannel(name);
-      } catch (err) {
-        throw new AppError('NOT_FOUND', (err as Error).message, { field: 'name' });
-      }
+      // A channel not set up is its 404; any other failure is what it is (a 5xx), not a 404.
+      const attempts = await alerts.testChannel(name);
       return { channel: name, delivered: attempts.some((a) => a.ok), attempts };
     },
   );
