@@ -96,7 +96,10 @@ describe('alerts on screen', () => {
     { width: 1280, height: 800 },
     { width: 390, height: 844 },
   ]) {
-    it(`shows a new notice in the page's flow at ${viewport.width}×${viewport.height}, covering neither Settings nor a card value`, async () => {
+    // A browser page on a loaded 2-core machine: a minute, as the other page tests have.
+    it(`shows a new notice in the page's flow at ${viewport.width}×${viewport.height}, covering neither Settings nor a card value`, {
+      timeout: 60_000,
+    }, async () => {
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US', viewport);
       await page.waitForSelector('[data-card="rps"]');
       await addRule({
