@@ -67,6 +67,15 @@ async function relaySse(bytes: Buffer): Promise<void> {
   await ended;
 }
 
+/** The same, the whole of it as one network read (what a fast model server's answer is). */
+async function relaySseWhole(bytes: Buffer): Promise<void> {
+  const tap = new SseTap({ dropUsageChunk: false });
+  tap.resume();
+  const ended = new Promise((resolve) => tap.on('end', resolve));
+  tap.end(bytes);
+  await ended;
+}
+
 const rule = (input: object): Rule => ({ id: 'r', ...ruleInputSchema.parse(input) });
 const base = { metric: 'gpu_temperature_celsius', op: '>', threshold: 85 };
 
@@ -91,6 +100,16 @@ const cases: Array<[string, (size: number) => unknown, (input: never) => unknown
   ['SSE: one event without its end', (n) => Buffer.from(`data: ${'x'.repeat(n - 6)}`), relaySse],
   ['SSE: blank lines only', (n) => Buffer.from('\r\n'.repeat(n / 2)), relaySse],
   ['SSE: many small events', (n) => Buffer.from('data: {"choices":[]}\n\n'.repeat(n / 22)), relaySse],
+  // After the first token, each key the Monitor reads an event for was searched for to the
+  // end of the read again: a read full of them cost its length times their number.
+  [
+    'SSE: a read full of error events after the first token',
+    (n) =>
+      Buffer.from(
+        `data: {"choices":[{"delta":{"content":"a"}}]}\n\n${'data: {"error":{"message":"m"}}\n\n'.repeat(n / 33)}`,
+      ),
+    relaySseWhole,
+  ],
   // An OCR answer's logprobs.
   [
     'logprobs',

@@ -82,12 +82,24 @@ function isDone(text: string): boolean {
 }
 const USAGE_OBJECT_FROM = new RegExp(USAGE_OBJECT.source, 'g');
 
-/** Where, from `from`, the next key is that the Monitor must read an event for (usage, an error); -1 if none. */
-function nextNeeded(text: string, from: number): number {
-  const error = text.indexOf('"error"', from);
-  USAGE_OBJECT_FROM.lastIndex = from;
-  const usage = USAGE_OBJECT_FROM.exec(text)?.index ?? -1;
-  return error < 0 ? usage : usage < 0 ? error : Math.min(error, usage);
+/**
+ * Where the next key is that the Monitor must read an event for (usage, an error), from a
+ * position on, in one read's text; -1 if none. Each search resumes where the last found
+ * nothing or found a key already passed, so a read full of such keys is still searched
+ * once, not once per key (a model server's bytes decide how many there are).
+ */
+function keyFinder(text: string): (from: number) => number {
+  // -2: not searched past `from` yet; -1: none from there to the end.
+  let errorAt = -2;
+  let usageAt = -2;
+  return (from) => {
+    if (errorAt !== -1 && errorAt < from) errorAt = text.indexOf('"error"', from);
+    if (usageAt !== -1 && usageAt < from) {
+      USAGE_OBJECT_FROM.lastIndex = from;
+      usageAt = USAGE_OBJECT_FROM.exec(text)?.index ?? -1;
+    }
+    return errorAt < 0 ? usageAt : usageAt < 0 ? errorAt : Math.min(errorAt, usageAt);
+  };
 }
 
 /** Whether complete events say the answer is complete ([DONE] or a finish_reason). */
@@ -212,6 +224,7 @@ export class SseTap extends Transform {
       if (replaced.length) out.push(replaced);
       sendFrom = to - offset;
     };
+    const nextKey = keyFinder(text);
     while (end >= 0) {
       if (!this.sawToken) {
         judgeOne(start, end);
@@ -220,7 +233,7 @@ export class SseTap extends Transform {
         continue;
       }
       // Events up to the one holding the next needed key pass whole.
-      const needed = nextNeeded(text, start);
+      const needed = nextKey(start);
       let passTo = start;
       while (end >= 0 && (needed < 0 || end <= needed)) {
         passTo = end;
