@@ -11,8 +11,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { chatBody, cpuMicros, startServer } from './processes.mjs';
+import { cpuMicros, fireChat, startServer } from './processes.mjs';
 
 const REQUESTS = Number(process.env.BENCH_SHARE_REQUESTS ?? 40_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -20,17 +19,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const MONITOR =
   /\/dist\/(metrics|log|alerts|monitor\.js|stream-hub\.js|scheduler\.js|probes|routes\/(timing|client-load)\.js)/;
 
-const body = chatBody();
-
-const fire = (port, amount) =>
-  autocannon({
-    url: `http://127.0.0.1:${port}/v1/chat/completions`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections: CONNECTIONS,
-    amount,
-  });
+const fire = (port, amount) => fireChat(port, { amount, connections: CONNECTIONS });
 
 /** Busy sample time, and the time charged to each Monitor function, from one profile. */
 function charge(file) {
@@ -77,7 +66,7 @@ export async function monitorShare() {
     await fire(server.port, 4_000); // warm-up: JIT, pools
     const cpu0 = cpuMicros(server.child.pid);
     const r = await fire(server.port, REQUESTS);
-    const cpuPerRequest = (cpuMicros(server.child.pid) - cpu0) / r.requests.total;
+    const cpuPerRequest = (cpuMicros(server.child.pid) - cpu0) / r.requests;
     await server.stop('SIGINT');
     const profile = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     rows[on ? 'on' : 'off'] = { cpuPerRequest, ...charge(join(dir, profile)) };

@@ -1,5 +1,6 @@
 // The benchmarks' servers as child processes: started one per variant (each on a core of its
 // own with BENCH_PIN=1), their CPU time read from /proc. Medians, because one run is noise.
+import autocannon from 'autocannon';
 import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -100,3 +101,36 @@ export const chatBody = (stream = false) =>
       },
     ],
   });
+
+/**
+ * `amount` chat requests through the server on `port` (autocannon, `connections` at once,
+ * `rate` requests a second at most if given); answers per second and failures. The time is
+ * from the start to the last answer: autocannon itself ends a run only at its next
+ * one-second tick, which added up to a second to every run.
+ */
+export async function fireChat(port, { amount, connections, stream = false, rate, workers }) {
+  const t0 = process.hrtime.bigint();
+  let last = t0;
+  const run = autocannon({
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: chatBody(stream),
+    connections,
+    amount,
+    timeout: 60,
+    ...(rate ? { overallRate: rate } : {}),
+    ...(workers ? { workers } : {}),
+  });
+  run.on('response', () => {
+    last = process.hrtime.bigint();
+  });
+  const r = await run;
+  const seconds = Number(last - t0) / 1e9;
+  return {
+    seconds,
+    rps: r.requests.total / seconds,
+    requests: r.requests.total,
+    errors: r.errors + r.non2xx + r.timeouts,
+  };
+}

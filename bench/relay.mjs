@@ -19,8 +19,7 @@
 // CPU per request and per chunk is the server process's own CPU time (utime + stime of all
 // its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
 // is not a difference; the paired on − off of each round is printed with its spread.
-import autocannon from 'autocannon';
-import { chatBody, cpuTimes, median, quantile, startServer } from './processes.mjs';
+import { cpuTimes, fireChat, median, quantile, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -45,31 +44,7 @@ const OFF_AA = 'ours, monitoring off (A/A control)';
 const ON = 'ours, monitoring on';
 const ON_AA = 'ours, monitoring on (A/A control)';
 
-/**
- * `amount` chat requests through the server on `port`; answers per second and failures.
- * The time is from the start to the last answer: autocannon itself ends a run only at its
- * next one-second tick.
- */
-async function fire(port, { amount, connections, stream }) {
-  const t0 = process.hrtime.bigint();
-  let last = t0;
-  const run = autocannon({
-    url: `http://127.0.0.1:${port}/v1/chat/completions`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: chatBody(stream),
-    connections,
-    amount,
-    timeout: 60,
-    ...(WORKERS ? { workers: WORKERS } : {}),
-  });
-  run.on('response', () => {
-    last = process.hrtime.bigint();
-  });
-  const r = await run;
-  const seconds = Number(last - t0) / 1e9;
-  return { seconds, requests: r.requests.total, errors: r.errors + r.non2xx + r.timeouts };
-}
+const fire = (port, load) => fireChat(port, { ...load, workers: WORKERS });
 
 /** One load through every server, `rounds` interleaved rounds; a row per server. */
 async function measure(servers, load, rounds = ROUNDS) {

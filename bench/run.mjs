@@ -5,7 +5,7 @@
 //   BENCH_ROUNDS=7 BENCH_SECONDS=5 npm run bench
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
-import { chatBody, cpuMicros, median, startServer } from './processes.mjs';
+import { chatBody, cpuMicros, fireChat, median, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -207,24 +207,12 @@ async function chatRelay() {
     },
   ];
   const AMOUNT = Number(process.env.BENCH_CHAT_REQUESTS ?? 20_000);
-  const body = chatBody();
   // BENCH_CHAT_RATE caps the request rate: every server then does the same work per second,
   // so CPU per request compares like with like (at saturation it also depends on batching).
   const rate = process.env.BENCH_CHAT_RATE ? { overallRate: Number(process.env.BENCH_CHAT_RATE) } : {};
-  const fire = async (port, amount) => {
-    const t0 = process.hrtime.bigint();
-    const r = await autocannon({
-      url: `http://127.0.0.1:${port}/v1/chat/completions`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      connections: CONNECTIONS,
-      amount,
-      ...rate,
-    });
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { rps: r.requests.total / seconds, requests: r.requests.total, errors: r.errors + r.non2xx };
-  };
+  // Streamed when BENCH_CHAT_STREAM is set (this once asked for whole answers of N tokens).
+  const fire = (port, amount) =>
+    fireChat(port, { amount, connections: CONNECTIONS, stream: streamTokens > 0, rate: rate.overallRate });
   const servers = [];
   for (const v of variants) servers.push({ ...v, ...(await startServer(v.script, v.env)), runs: [] });
   for (const s of servers) await fire(s.port, 2_000); // warm-up: JIT, pools
