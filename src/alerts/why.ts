@@ -3,8 +3,9 @@
 // minutes) across every series the Monitor holds, and each change is measured in units of
 // its own baseline's spread, so that a 3-point move in a steady series outranks a 30 % move
 // in a noisy one; the log events whose rate rose at the breach are ranked the same way;
-// and the clients whose share of the alert's module moved. Pure: the manager decides when
-// to ask (once when an alert starts, at most once a minute while it lasts).
+// and where it is concentrated (why-shares.ts: clients, image sizes, endpoints, GPUs,
+// engines). Pure: why-keeper.ts decides when to ask (once when an alert starts, at most
+// once a minute while it lasts).
 import { z } from 'zod';
 import type { LogLine } from '../log/event-log.js';
 import { metricDef } from '../metrics/catalogue.js';
@@ -12,6 +13,15 @@ import { roundShown } from '../metrics/shown.js';
 import type { Point } from '../metrics/ring-series.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
 import { TREND_RULE } from '../metrics/snapshot.js';
+import {
+  byGrowth,
+  type ClientTotals,
+  clientShares,
+  imageSizeShares,
+  type ShareChange,
+  seriesShares,
+  shareChangeSchema,
+} from './why-shares.js';
 
 const labels = z.record(z.string(), z.string());
 
@@ -39,27 +49,20 @@ export const eventChangeSchema = z.object({
 });
 export type EventChange = z.infer<typeof eventChangeSchema>;
 
-export const shareChangeSchema = z.object({
-  dimension: z
-    .enum(['client', 'clientInputTokens', 'imageSize'])
-    .describe(
-      'client: a client’s share of the module’s requests; clientInputTokens: of their input tokens (both from every request); imageSize: an image size’s share of the module’s log lines that name one',
-    ),
-  value: z.string(),
-  module: z.string(),
-  shareNow: z.number().describe('Share of the module’s requests since the breach began, 0…1'),
-  shareNormal: z.number().describe('Share in the baseline before it'),
-  countNow: z.number().describe('Requests, input tokens or log lines behind the share now'),
-});
-export type ShareChange = z.infer<typeof shareChangeSchema>;
-
 export const whySchema = z.object({
   computedAt: z.number(),
   since: z.number().describe('When the breach began: the start of "now"'),
   baselineFrom: z.number().describe('The start of the normal it is compared with (it ends at `since`)'),
   changes: z.array(signalChangeSchema).describe('Series that changed most, ranked by score'),
-  concentration: z.array(shareChangeSchema).describe('Where the alert’s module’s requests moved'),
+  concentration: z
+    .array(shareChangeSchema)
+    .describe('Where the alert and the changes with it are concentrated, the share that grew most first'),
   events: z.array(eventChangeSchema).describe('Log events whose rate rose at the breach'),
+  order: z
+    .array(z.object({ kind: z.enum(['change', 'share', 'event']), index: z.number().int() }))
+    .describe(
+      'The order the console, notices and mail show the lines in: the top change, where it is concentrated, the log event that started with it, then the rest; each names a line of `changes`, `concentration` or `events`',
+    ),
 });
 export type Why = z.infer<typeof whySchema>;
 
@@ -69,7 +72,6 @@ const OWN_MODULE = 'alert';
 export const MIN_SCORE = 3;
 const MAX_CHANGES = 10;
 const MAX_EVENTS = 5;
-const MAX_SHARES = 3;
 /** Fewer baseline points than this give no normal. */
 const MIN_BASELINE_POINTS = 3;
 /**
@@ -128,8 +130,8 @@ export function seriesChange(
 export interface WhyInput {
   store: SeriesStore;
   log: Iterable<LogLine>;
-  /** Requests or input tokens per client of the alert's module over a window ending at a time; null without client stats. */
-  clientTotals: ((what: 'requests' | 'inputTokens', end: number, windowMs: number) => Map<string, number>) | null;
+  /** Requests or input tokens per client of the alert's module; null without client stats. */
+  clientTotals: ClientTotals | null;
   /** The alert's own series: not a cause of itself. */
   own: { metric: string; labels: Labels };
   /** The model module the alert is about, if any (its clients' shares are compared). */
@@ -166,18 +168,42 @@ export function explainWhy(input: WhyInput): Why {
     if (c && c.score >= MIN_SCORE) changes.push({ metric: s.metric, labels: { ...s.labels }, ...c });
   }
   changes.sort((a, b) => b.score - a.score);
+  const ranked = distinct(changes).slice(0, MAX_CHANGES);
+  const { clientTotals, module } = input;
+  const concentration = [
+    ...(clientTotals && module ? clientShares(clientTotals, module, 'requests', eventsSince, now, baselineMs) : []),
+    ...(clientTotals && module ? clientShares(clientTotals, module, 'inputTokens', eventsSince, now, baselineMs) : []),
+    ...(module ? imageSizeShares(lines, module, eventsSince) : []),
+    ...seriesShares(store, [input.own.metric, ...ranked.map((c) => c.metric)], since, baselineFrom),
+  ].sort(byGrowth);
+  const events = eventChanges(lines, eventsSince, now, eventsBaselineFrom);
   return {
     computedAt: now,
     since,
     baselineFrom,
-    changes: distinct(changes).slice(0, MAX_CHANGES),
-    concentration: [
-      ...(input.clientTotals && input.module ? clientShares(input, eventsSince, baselineMs, 'requests') : []),
-      ...(input.clientTotals && input.module ? clientShares(input, eventsSince, baselineMs, 'inputTokens') : []),
-      ...(input.module ? imageSizeShares(lines, input.module, eventsSince) : []),
-    ].sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)),
-    events: eventChanges(lines, eventsSince, now, eventsBaselineFrom),
+    changes: ranked,
+    concentration,
+    events,
+    order: showOrder(ranked.length, concentration.length, events.length),
   };
+}
+
+/**
+ * The order lines are shown in: the first of each kind (the top change, where it is
+ * concentrated, the log event that started with it), then the rest of the changes, shares
+ * and events. Worked out here once; the console follows `order` as it comes.
+ */
+function showOrder(changes: number, shares: number, events: number): Why['order'] {
+  const kinds = [
+    ['change', changes],
+    ['share', shares],
+    ['event', events],
+  ] as const;
+  const firsts = kinds.filter(([, n]) => n > 0).map(([kind]) => ({ kind, index: 0 }));
+  const rests = kinds.flatMap(([kind, n]) =>
+    Array.from({ length: Math.max(n - 1, 0) }, (_, i) => ({ kind, index: i + 1 })),
+  );
+  return [...firsts, ...rests];
 }
 
 const near = (a: number, b: number) => Math.abs(a - b) <= 0.001 * Math.max(Math.abs(a), Math.abs(b));
@@ -202,38 +228,6 @@ function linesBetween(log: Iterable<LogLine>, from: number, to: number): LogLine
     if (line.t <= to) out.push(line);
   }
   return out;
-}
-
-/** Lines needed before a size is said to carry a module's requests: fewer say nothing. */
-const MIN_SIZED_LINES = 3;
-
-/**
- * Image sizes whose share of the module's log lines that name a size (every WARN and ERROR
- * line of a request, the kept INFO lines) grew by 10 points or more since the breach.
- */
-function imageSizeShares(lines: readonly LogLine[], module: string, since: number): ShareChange[] {
-  const now = new Map<string, number>();
-  const before = new Map<string, number>();
-  let nowTotal = 0;
-  let beforeTotal = 0;
-  for (const line of lines) {
-    const dims = line.module === module ? line.params.dimensions : undefined;
-    if (typeof dims !== 'string') continue;
-    const size = dims.replaceAll('x', '×');
-    const into = line.t >= since ? now : before;
-    into.set(size, (into.get(size) ?? 0) + 1);
-    if (line.t >= since) nowTotal++;
-    else beforeTotal++;
-  }
-  if (nowTotal < MIN_SIZED_LINES) return [];
-  const out: ShareChange[] = [];
-  for (const [size, n] of now) {
-    const shareNow = n / nowTotal;
-    const shareNormal = beforeTotal ? (before.get(size) ?? 0) / beforeTotal : 0;
-    if (shareNow - shareNormal >= 0.1)
-      out.push({ dimension: 'imageSize', value: size, module, shareNow, shareNormal, countNow: n });
-  }
-  return out.sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)).slice(0, MAX_SHARES);
 }
 
 /** Log events (level, module, event) kept more often since the breach than before it. */
@@ -274,54 +268,19 @@ export function eventChanges(
   return out.sort((a, b) => b.score - a.score).slice(0, MAX_EVENTS);
 }
 
-/** Clients whose share of the module's requests (or of their input tokens) grew most since the breach. */
-function clientShares(
-  input: WhyInput,
-  since: number,
-  baselineMs: number,
-  what: 'requests' | 'inputTokens',
-): ShareChange[] {
-  const totals = input.clientTotals!;
-  const now = totals(what, input.now, Math.max(input.now - since, 1));
-  const before = totals(what, since - 1, baselineMs);
-  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-  const nowTotal = total(now);
-  const beforeTotal = total(before);
-  if (nowTotal === 0) return [];
-  const out: ShareChange[] = [];
-  for (const [client, n] of now) {
-    const shareNow = n / nowTotal;
-    const shareNormal = beforeTotal ? (before.get(client) ?? 0) / beforeTotal : 0;
-    if (shareNow - shareNormal >= 0.1)
-      out.push({
-        dimension: what === 'requests' ? 'client' : 'clientInputTokens',
-        value: client,
-        module: input.module!,
-        shareNow,
-        shareNormal,
-        countNow: n,
-      });
-  }
-  return out.sort((a, b) => b.shareNow - b.shareNormal - (a.shareNow - a.shareNormal)).slice(0, MAX_SHARES);
-}
-
 /** One line of "why", by kind; the console, the notices and mail show them in this order. */
 export type WhyItem =
   | { kind: 'change'; change: SignalChange }
   | { kind: 'share'; share: ShareChange }
   | { kind: 'event'; event: EventChange };
 
-/**
- * The lines in the order they are shown: the first of each kind (the top change, where it
- * is concentrated, the log event that started with it), then the rest of the changes,
- * shares and events. public/js/monitor/why.js follows the same order.
- */
+/** The lines in the order they are shown (`why.order`). */
 export function whyItems(why: Why): WhyItem[] {
-  const changes = why.changes.map((change) => ({ kind: 'change' as const, change }));
-  const shares = why.concentration.map((share) => ({ kind: 'share' as const, share }));
-  const events = why.events.map((event) => ({ kind: 'event' as const, event }));
-  const firsts = [changes.shift(), shares.shift(), events.shift()].filter((i) => i !== undefined);
-  return [...firsts, ...changes, ...shares, ...events];
+  return why.order.flatMap(({ kind, index }): WhyItem[] => {
+    if (kind === 'change') return why.changes[index] ? [{ kind, change: why.changes[index] }] : [];
+    if (kind === 'share') return why.concentration[index] ? [{ kind, share: why.concentration[index] }] : [];
+    return why.events[index] ? [{ kind, event: why.events[index] }] : [];
+  });
 }
 
 const shownValue = (v: number, metric: string) => {
@@ -334,6 +293,12 @@ const labelText = (labels: Record<string, string>) => {
   return pairs.length ? `{${pairs.join(',')}}` : '';
 };
 const percent = (share: number) => `${Math.round(share * 100)} %`;
+const shareOf = (s: ShareChange) =>
+  s.dimension === 'clientInputTokens'
+    ? `${s.module} input tokens`
+    : s.module !== undefined
+      ? `${s.module} requests`
+      : (s.metric ?? '');
 
 /** The first `limit` lines in English, as mail, webhooks and Alertmanager print them. */
 export function whyLines(why: Why, limit = 3): string[] {
@@ -346,9 +311,11 @@ export function whyLines(why: Why, limit = 3): string[] {
       }
       if (item.kind === 'share') {
         const s = item.share;
-        const who = s.dimension === 'imageSize' ? `images of ${s.value}` : `client ${s.value}`;
-        const of = s.dimension === 'clientInputTokens' ? 'input tokens' : 'requests';
-        return `${who}: ${percent(s.shareNow)} of ${s.module} ${of} now, ${percent(s.shareNormal)} normally`;
+        const normal = s.shareNormal === null ? 'none' : percent(s.shareNormal);
+        const shares = `${percent(s.shareNow)} of ${shareOf(s)} now, ${normal} normally`;
+        if (s.dimension === 'imageSize') return `images of ${s.value}: ${shares}`;
+        if (s.dimension === 'client' || s.dimension === 'clientInputTokens') return `client ${s.value}: ${shares}`;
+        return `${s.dimension} ${s.value}: ${shares}`;
       }
       const e = item.event;
       return `${e.level} ${e.module} "${e.message}": ${e.countNow} since it began (normally ${Math.round(e.countNormal)})`;

@@ -32,19 +32,26 @@ function busyNode(plant: (after: number) => Planted) {
     const put = (metric: string, labels: Record<string, string>, v: number) => {
       const p = planted.find(([m, l]) => m === metric && JSON.stringify(l) === JSON.stringify(labels));
       store.record(metric, labels, t, p ? p[2] : v);
+      return p ? p[2] : v;
     };
     for (let g = 0; g < 8; g++) {
       put('gpu_memory_utilization_percent', { gpu: String(g) }, 60 + g + noise(0.2));
+      put('gpu_memory_used_mib', { gpu: String(g) }, 40_000 + 100 * g + noise(50));
       put('gpu_utilization_percent', { gpu: String(g) }, 70 + noise(15));
       put('gpu_temperature_celsius', { gpu: String(g) }, 65 + noise(2));
     }
+    let serverErrors = 0;
     for (const e of ['/v1/chat/completions', '/api/ocr', '/api/gui/step', '/api/video', '/healthz']) {
       // Latency wanders by ±30 % around its level, before and after the breach alike.
       put('latency_ms_p95', { endpoint: e }, 400 * (1 + noise(0.3)));
       put('requests_per_second', { endpoint: e }, 20 + noise(6));
+      serverErrors += put('http_status_5xx', { endpoint: e, method: 'POST' }, Math.max(0, 1 + Math.round(noise(1))));
     }
+    // The all-model-endpoints aggregate the collector keeps beside them: never a place.
+    put('http_status_5xx', { endpoint: '*' }, serverErrors);
     put('cpu_load_percent', {}, 45 + noise(12));
     put('upstream_requests_waiting', { engine: 'vllm-0' }, Math.max(0, Math.round(noise(1))));
+    put('upstream_requests_waiting', { engine: 'vllm-1' }, Math.max(0, Math.round(noise(1))));
     put('error_rate_percent', {}, 2 + noise(1));
   }
   return store;
@@ -106,6 +113,65 @@ describe('why is it firing: what changed', () => {
     expect(noisy.score).toBeLessThan(2);
     // Too little baseline: no normal, no change.
     expect(seriesChange(points([60, 60], [99]), BREACH, BREACH - 60_000, '%')).toBeNull();
+  });
+});
+
+describe('why is it firing: where the change is concentrated', () => {
+  const where = (w: ReturnType<typeof why>) => w.concentration.map((c) => `${c.dimension} ${c.value} of ${c.metric}`);
+
+  it('names the endpoint that carries the server errors, and no place when nothing moved', () => {
+    expect(why(busyNode(() => [])).concentration).toEqual([]);
+    const store = busyNode((after) =>
+      after >= 0 ? [['http_status_5xx', { endpoint: '/api/ocr', method: 'POST' }, 12]] : [],
+    );
+    const w = why(store);
+    expect(top3(w)).toContain('http_status_5xx{"endpoint":"/api/ocr","method":"POST"}');
+    expect(where(w)[0]).toBe('endpoint POST /api/ocr of http_status_5xx');
+    expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.7);
+    expect(w.concentration[0]!.shareNormal).toBeLessThan(0.3);
+    expect(whyLines(w)).toContain(
+      `endpoint POST /api/ocr: ${Math.round(w.concentration[0]!.shareNow * 100)} % of http_status_5xx now, ${Math.round((w.concentration[0]!.shareNormal ?? Number.NaN) * 100)} % normally`,
+    );
+  });
+
+  it('names the one GPU of eight whose memory climbs, by its share of the memory used', () => {
+    const store = busyNode((after) => (after >= 0 ? [['gpu_memory_used_mib', { gpu: '3' }, 70_000 + after / 10]] : []));
+    const w = why(store, { metric: 'gpu_memory_utilization_percent', labels: { gpu: '3' } });
+    expect(top3(w)).toContain('gpu_memory_used_mib{"gpu":"3"}');
+    expect(where(w)).toEqual(['gpu 3 of gpu_memory_used_mib']);
+    // 12.5 % of the memory used normally, about a fifth now.
+    expect(w.concentration[0]!.shareNormal).toBeCloseTo(0.125, 2);
+    expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.19);
+  });
+
+  it("names the engine whose queue grows while its sibling's stays empty", () => {
+    const store = busyNode((after) =>
+      after >= 0 ? [['upstream_requests_waiting', { engine: 'vllm-1' }, 4 + Math.floor(after / 10_000)]] : [],
+    );
+    const w = why(store);
+    expect(where(w)).toEqual(['engine vllm-1 of upstream_requests_waiting']);
+    expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.8);
+    expect(w.concentration[0]!.shareNormal).toBeCloseTo(0.5, 1);
+  });
+
+  it('shows the first line of each kind first, in the order the console and the notices share', () => {
+    const store = busyNode((after) =>
+      after >= 0
+        ? [
+            ['http_status_5xx', { endpoint: '/api/ocr', method: 'POST' }, 12],
+            ['upstream_requests_waiting', { engine: 'vllm-1' }, 9],
+          ]
+        : [],
+    );
+    const w = why(store);
+    expect(w.changes.length).toBeGreaterThan(1);
+    expect(w.concentration.length).toBe(2);
+    expect(w.order.slice(0, 3)).toEqual([
+      { kind: 'change', index: 0 },
+      { kind: 'share', index: 0 },
+      { kind: 'change', index: 1 },
+    ]);
+    expect(w.order).toHaveLength(w.changes.length + w.concentration.length + w.events.length);
   });
 });
 

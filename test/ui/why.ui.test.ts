@@ -1,8 +1,8 @@
 // "Why" under a firing alert, in real Chromium: GPU 0's memory passes its line while the
-// engine's queue grows and OCR preprocessing starts failing; the fold ("Why" in the row
-// while closed) opens to its lines, the queue first, and a click on the log event searches the log for
-// it. English and Chinese, at 1280×800, 1920×1080 and 390×844 (where a tap on the alert
-// opens its row first), nothing clipped.
+// queue of one engine of two grows and OCR preprocessing starts failing; the fold ("Why" in
+// the row while closed) opens to its lines, the queue first, then the engine that carries it,
+// and a click on the log event searches the log for it. English and Chinese, at 1280×800,
+// 1920×1080 and 390×844 (where a tap on the alert opens its row first), nothing clipped.
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { steppedClock } from '../helpers.js';
@@ -37,6 +37,7 @@ describe('why is it firing, on screen', () => {
       clock.advance(5_000);
       store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), gpu0);
       store.record('upstream_requests_waiting', { engine: 'vllm-0' }, clock(), waiting);
+      store.record('upstream_requests_waiting', { engine: 'vllm-1' }, clock(), 0);
       ui.app.monitor!.check(clock());
     };
     for (let i = 0; i < 120; i++) check(80, 0);
@@ -49,11 +50,12 @@ describe('why is it firing, on screen', () => {
     const wide = { width: 1920, height: 1080 };
     const laptop = { width: 1280, height: 800 };
     const phone = { width: 390, height: 844 };
-    for (const [lang, title, first, event, viewports] of [
+    for (const [lang, title, first, where, event, viewports] of [
       [
         'en-US',
         'Why',
         'upstream_requests_waiting engine=vllm-0: 6 (normally 0)',
+        'engine vllm-0: 100 % of upstream_requests_waiting now, none normally',
         'WARN ocr “OCR preprocessing failed”: 6 since it began (normally 0)',
         [laptop, wide, phone],
       ],
@@ -61,6 +63,7 @@ describe('why is it firing, on screen', () => {
         'zh-CN',
         '原因',
         'upstream_requests_waiting engine=vllm-0：6（通常 0）',
+        '引擎 vllm-0：现占 upstream_requests_waiting 的 100 %，通常 无',
         'WARN ocr「OCR preprocessing failed」：开始后 6 条（通常 0 条）',
         [laptop, phone],
       ],
@@ -73,10 +76,10 @@ describe('why is it firing, on screen', () => {
         await expect.poll(() => summary.textContent()).toBe(title); // one word in the row while closed
         await summary.click();
         const lines = page.locator('#firing .firing-row .why-lines li');
-        await expect.poll(() => lines.allTextContents()).toEqual([first, event]);
+        await expect.poll(() => lines.allTextContents()).toEqual([first, where, event]);
         await page.screenshot({ path: `test-artifacts/why-${lang}-${viewport.width}.png`, fullPage: false });
         expect(await clippedInside(page, '#firing')).toEqual([]);
-        await lines.nth(1).locator('button').click();
+        await lines.nth(2).locator('button').click();
         await expect
           .poll(() => page.inputValue('#log-panel input'))
           .toBe('module=ocr level=warn "OCR preprocessing failed"');

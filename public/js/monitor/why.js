@@ -1,8 +1,8 @@
 // "Why": what changed with an alert, as the server worked it out (src/alerts/why.ts), in the
 // page's language. A fold under a firing alert and in its notice: closed, it says the most
 // telling line; open, the first three, and a click on a log event searches the log for it.
-// The order is the server's whyItems(): the top change, where it is concentrated, the log
-// event that started with it, then the rest.
+// The order is the server's (`why.order`, src/alerts/why.ts): the top change, where it is
+// concentrated, the log event that started with it, then the rest.
 import { h } from '../dom.js';
 import { fmtPercent, fmtValue } from '../format.js';
 import { t } from '../i18n.js';
@@ -10,12 +10,14 @@ import { t } from '../i18n.js';
 /** Lines shown when the fold opens; the rest behind "N more". */
 const SHOWN = 3;
 
+const LISTS = { change: 'changes', share: 'concentration', event: 'events' };
+
+/** The lines in the server's order, each `{ kind, change | share | event }`. */
 export function whyItems(why) {
-  const changes = why.changes.map((change) => ({ kind: 'change', change }));
-  const shares = why.concentration.map((share) => ({ kind: 'share', share }));
-  const events = why.events.map((event) => ({ kind: 'event', event }));
-  const firsts = [changes.shift(), shares.shift(), events.shift()].filter(Boolean);
-  return [...firsts, ...changes, ...shares, ...events];
+  return (why.order ?? []).flatMap(({ kind, index }) => {
+    const item = why[LISTS[kind]]?.[index];
+    return item ? [{ kind, [kind]: item }] : [];
+  });
 }
 
 const where = (labels) => {
@@ -55,16 +57,20 @@ export function whyParts(item, units) {
   }
   if (item.kind === 'share') {
     const s = item.share;
+    const key = { client: 'why.share', imageSize: 'why.shareImage', clientInputTokens: 'why.shareTokens' }[s.dimension];
     return sentence(
-      { imageSize: 'why.shareImage', clientInputTokens: 'why.shareTokens' }[s.dimension] ?? 'why.share',
+      key ?? 'why.shareSeries',
       {
         client: s.value,
         size: s.value,
+        value: s.value,
+        dimension: t(`why.dimension.${s.dimension}`),
         module: s.module,
+        metric: s.metric,
         now: fmtPercent(Math.round(s.shareNow * 100)),
-        normal: fmtPercent(Math.round(s.shareNormal * 100)),
+        normal: s.shareNormal === null ? t('why.noneNormally') : fmtPercent(Math.round(s.shareNormal * 100)),
       },
-      { client: 'metric-name', module: 'metric-name' },
+      { client: 'metric-name', module: 'metric-name', value: 'metric-name', metric: 'metric-name' },
     );
   }
   const e = item.event;
