@@ -2,9 +2,9 @@
 // alert rule into the server on 127.0.0.1 (a simple POST needs no CORS preflight) and
 // read the live WebSocket. Both are refused; the server's own page does both.
 import { createServer, type Server } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM } from '../ui/browser.js';
+import { launch } from '../ui/browser.js';
 import { startApp, type TestApp } from '../helpers.js';
 
 /** What the attacker's script does, given the server's address; reports into window.result. */
@@ -38,11 +38,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', r));
   attackerPort = (attacker.address() as { port: number }).port;
   // attacker.test is another site that happens to resolve to this machine.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', `--host-resolver-rules=MAP attacker.test 127.0.0.1`],
-  });
+  browser = await launch(); // attacker.test resolves to 127.0.0.1 there (test/ui/chromium.ts)
 }, 60_000);
 
 afterAll(async () => {

@@ -2,9 +2,9 @@
 // `upgrade-insecure-requests`, so the browser asked for the page's own scripts over
 // https and the page stayed blank. The policy keeps everything else; real Chromium
 // shows the page.
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM } from '../ui/browser.js';
+import { launch } from '../ui/browser.js';
 import { startApp, type TestApp } from '../helpers.js';
 
 let app: TestApp;
@@ -13,11 +13,7 @@ let browser: Browser;
 beforeAll(async () => {
   app = await startApp({ ALLOWED_HOSTS: 'docs.test' }, { probes: false });
   // docs.test is a name for this machine, as a server's host name would be.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--host-resolver-rules=MAP docs.test 127.0.0.1'],
-  });
+  browser = await launch(); // docs.test resolves to 127.0.0.1 there (test/ui/chromium.ts)
 }, 60_000);
 
 afterAll(async () => {

@@ -1,26 +1,21 @@
 // Real Chromium for the UI tests (Debian's package, driven by playwright-core).
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { AppOptions } from '../../src/app.js';
 import { startFakeUpstream, type FakeBehavior, type FakeUpstream } from '../../src/demo/fake-upstream.js';
 import { startApp, type TestApp } from '../helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { CHROMIUM };
 
+/**
+ * A connection to the run's Chromium (test/browser-setup.ts), or a Chromium of this file's
+ * own when there is none (a file run under another config). close() ends either.
+ */
 export async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-    ],
-  });
+  const endpoint = inject('chromiumEndpoint');
+  if (endpoint) return chromium.connect(endpoint);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
 /**

@@ -85,10 +85,15 @@ describe('Model Metrics', () => {
     await page.context().close();
   });
 
-  it('draws a card on hover, opens its series on expand, and refreshes with one request per check', async () => {
+  it('draws a card on hover, opens its series on expand, and refreshes with one request per check', {
+    timeout: 60_000,
+  }, async () => {
+    // Its own history: the first test's may have aged past fresh by now on a busy machine.
+    incidentHistory(Date.now());
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.click('[data-sub="model"]');
-    await page.waitForSelector(`${card('ocr_error_count')} .number`);
+    // The figure first, then the hover: a card hovered before its series arrived has no chart to draw.
+    await expect.poll(() => page.textContent(`${card('ocr_error_count')} .number`)).toBe('12 /min');
     await page.hover(card('ocr_error_count'));
     await page.waitForSelector(`${card('ocr_error_count')} .hover-chart canvas`);
     await page.click(`${card('ocr_error_count')} .expand`);
