@@ -62,8 +62,8 @@ async function relaySse(bytes: Buffer): Promise<void> {
   const tap = new SseTap({ dropUsageChunk: false });
   tap.resume();
   const ended = new Promise((resolve) => tap.on('end', resolve));
-  for (let i = 0; i < bytes.length; i += 1024) tap.write(bytes.subarray(i, i + 1024));
-  tap.end();
+  for (let i = 0; i < bytes.length; i += 1024) tap.feed(bytes.subarray(i, i + 1024));
+  tap.finish();
   await ended;
 }
 
@@ -72,7 +72,7 @@ async function relaySseWhole(bytes: Buffer): Promise<void> {
   const tap = new SseTap({ dropUsageChunk: false });
   tap.resume();
   const ended = new Promise((resolve) => tap.on('end', resolve));
-  tap.end(bytes);
+  tap.finish(bytes);
   await ended;
 }
 

@@ -6,8 +6,7 @@
 // An event is held until it is complete, so its size is bounded: one longer than
 // MAX_SSE_EVENT_BYTES fails the stream as a broken answer (UPSTREAM_BAD_ANSWER), through
 // the same path as a cut one (an error event to the client, a 502, an ERROR line).
-import type { Readable } from 'node:stream';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 
 /**
@@ -157,7 +156,13 @@ export function inspectEvent(event: string): EventInfo {
   return { hasToken, usage, usageOnly: usage !== null && choices.length === 0, ends };
 }
 
-export class SseTap extends Transform {
+/**
+ * The tap is a Readable the reply pipes to the client, fed from the model server's body by
+ * `readFrom` (or by `feed`/`finish`): a Transform would put a second stream (its writable
+ * side, with its own buffering and callbacks) between the body and the client for every
+ * network read.
+ */
+export class SseTap extends Readable {
   /** The bytes of the event not yet complete, as they came (no copy until it is). */
   private parts: Buffer[] = [];
   private partsBytes = 0;
@@ -165,8 +170,13 @@ export class SseTap extends Transform {
   private tail = '';
   private sawToken = false;
   private sawEnd = false;
-  private flushed = false;
-  /** The body read (or piped) in: destroyed when it breaks the protocol, so that its owner reports it. */
+  /** Whether the tap has ended (its end pushed): nothing is pushed after it. */
+  private ended = false;
+  /** Whether the client side wants more (Readable's _read since the last full push). */
+  private wanted = false;
+  /** Reads what the body has while the client wants more: set by readFrom. */
+  private pull: (() => void) | null = null;
+  /** The body read in: destroyed when it breaks the protocol, so that its owner reports it. */
   private source: Readable | null = null;
   /** Bytes passed on to the client so far. */
   bytesOut = 0;
@@ -175,19 +185,20 @@ export class SseTap extends Transform {
 
   constructor(private readonly opts: SseTapOptions) {
     super();
-    this.on('pipe', (src: Readable) => {
-      this.source = src;
-    });
-    this.on('unpipe', () => {
-      this.source = null;
-    });
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.failure) {
-      done();
-      return;
-    }
+  override _read(): void {
+    this.wanted = true;
+    this.pull?.();
+  }
+
+  /** One network read of the body. */
+  feed(chunk: Buffer | string): void {
+    this.pass(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+
+  private pass(chunk: Buffer): void {
+    if (this.failure || this.ended) return;
     // Line ends are ASCII bytes, never part of a UTF-8 character: events are found on the
     // bytes read as latin1 (one character a byte: string search in V8 is far cheaper than
     // calls into Buffer's). The bytes pass on as they came, in one write per network read.
@@ -202,7 +213,6 @@ export class SseTap extends Transform {
     let end = eventEnd(text, 0, crlf);
     if (end < 0) {
       this.hold(chunk, text);
-      done();
       return;
     }
     const out: Buffer[] = [];
@@ -255,7 +265,6 @@ export class SseTap extends Transform {
       this.parts = [];
       this.partsBytes = 0;
       this.tail = '';
-      done();
       return;
     }
     if (used > sendFrom) out.push(chunk.subarray(sendFrom, used));
@@ -265,7 +274,6 @@ export class SseTap extends Transform {
     this.partsBytes = rest.length;
     this.tail = text.slice(start).slice(-3);
     if (this.partsBytes > MAX_SSE_EVENT_BYTES) this.overflow();
-    done();
   }
 
   /** A read in which no event ends: all of it belongs to the pending event. */
@@ -276,11 +284,13 @@ export class SseTap extends Transform {
     if (this.partsBytes > MAX_SSE_EVENT_BYTES) this.overflow();
   }
 
-  override _flush(done: TransformCallback): void {
+  /** The body ended: the pending rest goes out, and the tap ends (with an error event if the answer did not). */
+  finish(chunk?: Buffer | string): void {
+    if (chunk !== undefined) this.feed(chunk);
+    if (this.ended) return;
     const rest = Buffer.concat(this.parts);
     this.parts = [];
     if (rest.length && !this.failure) this.sendBytes(this.judge(rest.toString('latin1')) ?? rest);
-    this.flushed = true;
     if (!this.sawEnd && !this.failure) {
       // The body ended cleanly but the answer did not: the model server stopped midway.
       this.pushError({
@@ -288,36 +298,34 @@ export class SseTap extends Transform {
         message: 'The model server ended the stream without finishing the answer (no [DONE], no finish_reason)',
       });
     }
-    done();
+    this.ended = true;
+    this.push(null);
   }
 
   /**
-   * Reads `body` into this tap one network read at a time, and ends the tap when it ends.
-   * A pipe would hand over each piece undici pushes, one per HTTP chunk: one per event of a
-   * streamed answer, so an answer of 100 events sent in one packet cost 100 passes through
-   * the tap and 100 writes to the client (4× the CPU of a plain relay). read() returns what
-   * has arrived, joined; events still leave as soon as they are complete.
+   * Reads `body` into this tap one network read at a time while the client takes what it
+   * is given, and ends the tap when the body ends. A pipe would hand over each piece undici
+   * pushes, one per HTTP chunk: one per event of a streamed answer, so an answer of 100
+   * events sent in one packet cost 100 passes through the tap and 100 writes to the client
+   * (4× the CPU of a plain relay). read() returns what has arrived, joined; events still
+   * leave as soon as they are complete. While the client is slower than the model server,
+   * what it has not taken waits in the body (and in the socket behind it).
    */
   readFrom(body: Readable): void {
     this.source = body;
-    let waiting = false;
-    const pump = (): void => {
-      if (waiting || this.destroyed) return;
-      for (let chunk: Buffer | null = body.read(); chunk !== null; chunk = body.read()) {
-        if (!this.write(chunk)) {
-          waiting = true;
-          this.once('drain', () => {
-            waiting = false;
-            pump();
-          });
-          return;
-        }
+    const pull = (): void => {
+      while (this.wanted && !this.destroyed) {
+        const chunk: Buffer | null = body.read();
+        if (chunk === null) return;
+        this.pass(chunk);
       }
     };
-    body.on('readable', pump);
-    body.once('end', () => this.end());
+    this.pull = pull;
+    body.on('readable', pull);
+    body.once('end', () => this.finish());
     this.once('close', () => {
-      body.off('readable', pump);
+      body.off('readable', pull);
+      this.pull = null;
       this.source = null;
     });
   }
@@ -332,10 +340,11 @@ export class SseTap extends Transform {
    * answer's end: `data: {"error": {"message", "type", "code"}}`.
    */
   endWithError(error: { code: string; message: string }): void {
-    if (this.failure || this.flushed) return;
+    if (this.failure || this.ended) return;
     this.parts = [];
     this.partsBytes = 0;
     this.pushError(error);
+    this.ended = true;
     this.push(null);
   }
 
@@ -347,7 +356,7 @@ export class SseTap extends Transform {
     );
     this.parts = [];
     this.partsBytes = 0;
-    // Piped from the model server's body: failing that body is how every broken stream is
+    // Reading the model server's body: failing that body is how every broken stream is
     // reported (its owner's error handler ends this tap with the error event).
     if (this.source) this.source.destroy(error);
     else this.endWithError(error);
@@ -367,7 +376,7 @@ export class SseTap extends Transform {
   private sendBytes(bytes: Buffer): void {
     if (bytes.length === 0) return;
     this.bytesOut += bytes.length;
-    this.push(bytes);
+    if (!this.push(bytes)) this.wanted = false;
   }
 
   /**

@@ -1,5 +1,5 @@
 // What relaying a streamed answer costs per event, against a transform that parses every
-// event once: the tap passes bytes through and reads only what the Monitor needs, so it
+// event once (a Readable fed the same way): the tap passes bytes through and reads only what the Monitor needs, so it
 // must cost well under such a parse. Two shapes of network read: one event each (a model
 // server pacing its tokens) and a hundred (an answer sent at once, or a busy relay reading
 // late). The tap was 2.2 times one parse per event with one event a read (a decode, a regex
@@ -7,7 +7,7 @@
 // with a hundred a read it searched each event for each key (0.64 µs an event; now 0.25,
 // one parse 1.7). CPU time, all measured side by side in this process, the least ratio of
 // three rounds: a ratio, not a time limit, loose enough for a loaded machine.
-import { Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SseTap } from '../../src/upstream/sse.js';
 
@@ -21,27 +21,34 @@ const readsOf = (perRead: number) =>
     Buffer.from(Array.from({ length: perRead }, (_, i) => event(r * perRead + i)).join('')),
   );
 
-async function cpuPerEvent(make: () => Transform, reads: Buffer[], perRead: number): Promise<number> {
+/** A Readable fed one network read at a time, as the tap is. */
+type Fed = Readable & { feed(chunk: Buffer): void; finish(): void };
+
+async function cpuPerEvent(make: () => Fed, reads: Buffer[], perRead: number): Promise<number> {
   const t = make();
   t.on('data', () => {});
   const ended = new Promise((r) => t.on('end', r));
-  t.write(Buffer.from(event(-1))); // the first token: the tap reads every event until it has it
+  t.feed(Buffer.from(event(-1))); // the first token: the tap reads every event until it has it
   const start = process.cpuUsage();
-  for (let i = 0; i < EVENTS / perRead; i++) t.write(reads[i % reads.length]!);
+  for (let i = 0; i < EVENTS / perRead; i++) t.feed(reads[i % reads.length]!);
   const used = process.cpuUsage(start);
-  t.end();
+  t.finish();
   await ended;
   return (used.user + used.system) / EVENTS;
 }
 
 /** Every event decoded and parsed once: what a relay that reads everything pays at least. */
-const parseEach = () =>
-  new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      for (const e of chunk.toString('utf8').split('\n\n')) if (e) JSON.parse(e.slice(6));
-      done(null, chunk);
-    },
-  });
+class ParseEach extends Readable implements Fed {
+  override _read(): void {}
+  feed(chunk: Buffer): void {
+    for (const e of chunk.toString('utf8').split('\n\n')) if (e) JSON.parse(e.slice(6));
+    this.push(chunk);
+  }
+  finish(): void {
+    this.push(null);
+  }
+}
+const parseEach = () => new ParseEach();
 
 describe('relaying a stream', () => {
   for (const [perRead, limit] of [

@@ -29,8 +29,8 @@ async function relay(text: string, size: number, dropUsageChunk = false) {
   tap.on('data', (c: Buffer | string) => out.push(Buffer.from(c)));
   const done = new Promise((r) => tap.on('end', r));
   const bytes = Buffer.from(text);
-  for (let i = 0; i < bytes.length; i += size) tap.write(bytes.subarray(i, i + size));
-  tap.end();
+  for (let i = 0; i < bytes.length; i += size) tap.feed(bytes.subarray(i, i + size));
+  tap.finish();
   await done;
   return { out: Buffer.concat(out).toString(), ...seen, complete: tap.complete, failure: tap.failure };
 }
