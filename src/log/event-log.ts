@@ -6,7 +6,7 @@ import { isEmptySearch, matchesSearch, parseLogSearch, type LogSearch } from './
 import { EventTally, type LogSummary } from './log-summary.js';
 import { LEVELS, type Level } from './level.js';
 import { redactParams } from './redact.js';
-import type { LogLine, LogModule } from './log-line.js';
+import { LOG_MODULES, type LogLine, type LogModule } from './log-line.js';
 
 export { LEVELS, levelSchema, type Level } from './level.js';
 export { LOG_MODULES, type LogModule, logLineSchema, type LogLine } from './log-line.js';
@@ -148,7 +148,7 @@ export class EventLog {
 
   private static filter(q: LogQuery): (line: LogLine) => boolean {
     const minLevel = q.level ? LEVELS.indexOf(q.level) : 0;
-    const search: LogSearch | undefined = q.q ? parseLogSearch(q.q) : undefined;
+    const search: LogSearch | undefined = q.q ? parseLogSearch(q.q, LOG_MODULES) : undefined;
     const useSearch = search !== undefined && !isEmptySearch(search);
     return (line) => {
       if (LEVELS.indexOf(line.level) < minLevel) return false;

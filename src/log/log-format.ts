@@ -1,7 +1,7 @@
 // How a log line reads: `WARN ocr Image preproc failed reason="…" image_hash=ab3f… value=93.0 gpu=0`.
 // Numbers are rounded for people, label sets are spread as their own key=value pairs
 // (never escaped JSON), and text with spaces or quotes is quoted. The search matches
-// this text; public/js/monitor/log-format.js draws the same in the browser.
+// this text, and the browser draws lines with this very module (/js/shared/log-format.js).
 import type { LogLine } from './log-line.js';
 
 function jsonObject(v: string): Record<string, unknown> | undefined {

@@ -4,10 +4,11 @@
 // (`image_hash=ab3f`, matching imageHash and imageHashes too), and free text, every part
 // required. `"quoted words"` are free text even when they name a level or a module;
 // `3264×2448` reads as the log writes it, `3264x2448`.
-// Pure: parse once, then match each line. public/js/monitor/log-search.js mirrors it for
-// the lines that arrive live, and a test keeps the two in agreement.
+// Pure: parse once, then match each line. The browser runs this very module for the lines
+// that arrive live (compiled, served at /js/shared/log-search.js by plugins/ui.ts): it
+// imports nothing but log-format.ts, and types.
 import type { Level } from './level.js';
-import { LOG_MODULES, type LogLine } from './log-line.js';
+import type { LogLine } from './log-line.js';
 import { formatLine, formatValue } from './log-format.js';
 
 export interface LogSearch {
@@ -20,9 +21,6 @@ export interface LogSearch {
 }
 
 const LEVEL_WORDS: Record<string, Level> = { info: 'INFO', warn: 'WARN', warning: 'WARN', error: 'ERROR' };
-
-/** Modules a bare word filters on (`chat` is the vlm module); any other word is free text. */
-const isModuleWord = (w: string) => w === 'chat' || (LOG_MODULES as readonly string[]).includes(w);
 
 /** image_hash, imageHash and image-hash are one key. */
 export const normalizeKey = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
@@ -47,7 +45,11 @@ function tokens(text: string): Array<{ text: string; quoted: boolean }> {
   return out;
 }
 
-export function parseLogSearch(text: string): LogSearch {
+/**
+ * `modules`: the words that filter on a module (the log's modules, LOG_MODULES; the browser
+ * has them from the catalogue); `chat` is the vlm module's; any other word is free text.
+ */
+export function parseLogSearch(text: string, modules: readonly string[]): LogSearch {
   const s: LogSearch = { levels: [], modules: [], events: [], params: [], terms: [] };
   for (const tok of tokens(asLogWrites(text.trim()))) {
     if (tok.text === '') continue;
@@ -68,7 +70,7 @@ export function parseLogSearch(text: string): LogSearch {
     const lower = tok.text.toLowerCase();
     const level = LEVEL_WORDS[lower];
     if (level) s.levels.push(level);
-    else if (isModuleWord(lower)) s.modules.push(lower === 'chat' ? 'vlm' : lower);
+    else if (lower === 'chat' || modules.includes(lower)) s.modules.push(lower === 'chat' ? 'vlm' : lower);
     else s.terms.push(lower);
   }
   return s;

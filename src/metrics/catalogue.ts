@@ -1,6 +1,6 @@
 // The metric catalogue: every name a user can chart or write a rule on, with its unit,
 // help text, labels and the default health thresholds the Monitor's cards colour by.
-// Names match DESIGN.md and the documentation users already have.
+// Names match the tutorial users already have (docs/PROMETHEUS.md lists them as exported).
 
 /** The three layers, in the order the UI groups metrics. */
 export const LAYERS = ['resource', 'service', 'model'] as const;

@@ -1,8 +1,8 @@
 // The model layer on /metrics: stage durations, input tokens, OCR confidence and video
 // speed as histograms; GUI step outcomes, video frames, preprocessed and degraded images
 // and errors by code as counters. Read at scrape time from ModelTotals (running totals
-// since start); the Monitor's windowed figures are these over its window (README's
-// Prometheus table gives the PromQL for each).
+// since start); the Monitor's windowed figures are these over its window (the table in
+// docs/PROMETHEUS.md gives the PromQL for each).
 import client from 'prom-client';
 import { IMAGE_MODULES, MODULES, STAGES, type ModuleName, type Stage } from './model-stats.js';
 import type { ModelTotals } from './model-totals.js';

@@ -17,7 +17,8 @@ afterEach(async () => {
 });
 
 /** Routes that serve files (the UI, uPlot, the docs page) are not API. */
-const isFile = (url: string) => url === '*' || url === '/*' || url.startsWith('/vendor/') || url.startsWith('/docs');
+const isFile = (url: string) =>
+  url === '*' || url === '/*' || url.startsWith('/vendor/') || url.startsWith('/js/shared/') || url.startsWith('/docs');
 
 describe('OpenAPI description', () => {
   it('lists every route the server registers, each with a summary', async () => {

@@ -2,8 +2,11 @@
 // preprocessing failure anywhere in the server's ring (not only in the lines the page
 // holds), a click shows the lines of the same request around it, values read as
 // people write them, and the empty log explains sampling and can keep every INFO line.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { LOG_MODULES } from '../../src/log/event-log.js';
+import { formatLine } from '../../src/log/log-format.js';
+import { matchesSearch, parseLogSearch } from '../../src/log/log-search.js';
 import { openPage, uiFixture } from './browser.js';
 
 mkdirSync('test-artifacts', { recursive: true });
@@ -77,6 +80,70 @@ describe('log search', () => {
       (document.querySelector('.log-lines > .log-line')?.textContent ?? '').includes('ERROR vlm upstream failed'),
     );
     expect(await page.isHidden('.log-held')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("the browser's search is the server's", () => {
+  const ui = uiFixture({ env: { LOG_SAMPLE_RATE: '1' }, appOptions: { probes: false } });
+
+  it('is served as the compiled server module, and formats and matches in Chromium exactly as the server does', async () => {
+    // One copy: what the page loads is dist/log/, compiled from src/log/ (and nothing else is served there).
+    for (const file of ['log-search.js', 'log-format.js']) {
+      const served = await fetch(`${ui.app.baseUrl}/js/shared/${file}`);
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toMatch(/javascript/);
+      expect(await served.text()).toBe(readFileSync(new URL(`../../dist/log/${file}`, import.meta.url), 'utf8'));
+    }
+    expect((await fetch(`${ui.app.baseUrl}/js/shared/event-log.js`)).status).toBe(404);
+
+    const log = ui.app.log;
+    log.warn('ocr', 'Image preproc failed', {
+      reason: 'input is 3264x2448, decoding failed',
+      image_hash: 'ab3f91c2d4e5f607',
+      request_id: 'req-7',
+      client: 'classroom-3',
+    });
+    log.error('vlm', 'upstream failed', { requestId: 'req-8', client: 'classroom-3', status: 502 });
+    log.warn('alert', 'Alert firing', { rule: 'GPU hot', value: 93.04, labels: JSON.stringify({ gpu: '0' }) });
+    log.info('gui', 'GUI step failed', { action: 'click', target: '登录按钮', duration: 842.4 });
+    log.info('ocr', 'OCR done', { confidence: 0.9512, dimensions: '640x480' });
+    const lines = log.query({ limit: 100 });
+    const queries = [
+      'WARN ocr',
+      'ERROR vlm',
+      'error chat',
+      'image_hash=ab3f',
+      'imageHash=AB3F',
+      'gpu=0',
+      '3264x2448 decoding',
+      '"ocr"',
+      'level=warn',
+      'module=gui failed',
+      'reason="input is"',
+      'WARN event="Image preproc failed"',
+      'event="ocr done"',
+      '3264×2448',
+      '',
+    ];
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    // A string, not a function: vitest rewrites import() inside this file's functions.
+    const inBrowser = (await page.evaluate(`(async () => {
+      const { lines, queries, modules } = ${JSON.stringify({ lines, queries, modules: LOG_MODULES })};
+      const search = await import('/js/shared/log-search.js');
+      const format = await import('/js/shared/log-format.js');
+      return {
+        formatted: lines.map((l) => format.formatLine(l)),
+        parsed: queries.map((q) => search.parseLogSearch(q, modules)),
+        matched: queries.map((q) => lines.map((l) => search.matchesSearch(l, search.parseLogSearch(q, modules)))),
+      };
+    })()`)) as { formatted: string[]; parsed: unknown[]; matched: boolean[][] };
+    expect(inBrowser.formatted).toEqual(lines.map(formatLine));
+    expect(inBrowser.parsed).toEqual(queries.map((q) => parseLogSearch(q, LOG_MODULES)));
+    expect(inBrowser.matched).toEqual(
+      queries.map((q) => lines.map((l) => matchesSearch(l, parseLogSearch(q, LOG_MODULES)))),
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -10,8 +10,9 @@ import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtDateTime, fmtTime } from '../format.js';
 import { logKeyLabel, t } from '../i18n.js';
-import { formatLine, formatValue } from './log-format.js';
-import { isEmptySearch, matchesSearch, parseLogSearch } from './log-search.js';
+// The server's own modules (src/log/), compiled: the live search is the server's search.
+import { formatLine, formatValue } from '../shared/log-format.js';
+import { isEmptySearch, matchesSearch, parseLogSearch } from '../shared/log-search.js';
 import { countLive, plural, summaryItems } from './log-summary.js';
 
 const MAX_LINES = 1000;
