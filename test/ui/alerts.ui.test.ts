@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startApp } from '../helpers.js';
-import { openPage, uiFixture } from './browser.js';
+import { openPage, uiFixture, waitForLive } from './browser.js';
 import { clippedInside } from './layout-check.js';
 
 mkdirSync('test-artifacts', { recursive: true });
@@ -102,6 +102,7 @@ describe('alerts on screen', () => {
     }, async () => {
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US', viewport);
       await page.waitForSelector('[data-card="rps"]');
+      await waitForLive(page);
       await addRule({
         name: `P95 slow ${viewport.width}`,
         metric: 'latency_ms_p95',
@@ -145,6 +146,7 @@ describe('alerts on screen', () => {
       });
       const { page, errors } = await openPage(ui.browser, `${app.baseUrl}/#monitor`, lang, viewport);
       await page.waitForSelector('[data-card="rps"]');
+      await waitForLive(page); // the notice is pushed: the stream must be open to get it
       const now = Date.now();
       app.monitor!.store.record('gpu_temperature_celsius', { gpu: '0' }, now, 91.4);
       app.monitor!.check(now);

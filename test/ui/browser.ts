@@ -43,6 +43,15 @@ export async function openPage(
 }
 
 /**
+ * Waits until the Monitor's live stream is connected and has had its first snapshot
+ * ("live · 15:04:50"): what a check pushes after this reaches the page. A check pushed before
+ * the WebSocket is open is not replayed (the page reloads its state only on a snapshot).
+ */
+export async function waitForLive(page: Page): Promise<void> {
+  await page.waitForFunction(() => /·/.test(document.querySelector('#stream-status')?.textContent ?? ''));
+}
+
+/**
  * One browser, one simulated model server and one app for a UI test file, started before
  * its tests and closed after them. Read the fields inside tests (they are set in beforeAll).
  */

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePrometheusText } from '../../src/probes/prometheus-text.js';
 import { readEngine } from '../../src/probes/upstream-metrics.js';
-import { openPage, uiFixture } from './browser.js';
+import { openPage, uiFixture, waitForLive } from './browser.js';
 import { clippedInside } from './layout-check.js';
 
 mkdirSync('test-artifacts', { recursive: true });
@@ -101,6 +101,7 @@ describe('Model Metrics', () => {
     await page.click('#side-panel button:has-text("1h")');
     await page.waitForSelector('#side-panel:not([hidden]) canvas');
 
+    await waitForLive(page); // each check is pushed: the stream must be open to hear it
     const asked: string[] = [];
     page.on('request', (r) => {
       if (r.url().includes('/api/')) asked.push(new URL(r.url()).pathname);

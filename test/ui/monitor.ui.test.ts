@@ -1,7 +1,7 @@
 // The Monitor in real Chromium (Debian's package, driven by playwright-core).
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openPage, uiFixture } from './browser.js';
+import { openPage, uiFixture, waitForLive } from './browser.js';
 
 const ARTIFACTS = 'test-artifacts';
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -16,6 +16,7 @@ describe('Monitor in a browser', () => {
   it('a chat request made in the Chat page moves RPS in the Monitor page, and hovering shows its chart', async () => {
     const monitor = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await monitor.page.waitForSelector('[data-card="rps"]');
+    await waitForLive(monitor.page);
     check();
     const chat = await openPage(ui.browser, `${ui.app.baseUrl}/#chat`);
     await chat.page.fill('#chat-form textarea', 'What is on the screen?');

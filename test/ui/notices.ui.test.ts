@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
 import { postJson, startApp, userMessage, type TestApp } from '../helpers.js';
-import { launch, openPage } from './browser.js';
+import { launch, openPage, waitForLive } from './browser.js';
 import { clippedInside } from './layout-check.js';
 
 const ARTIFACTS = 'test-artifacts/notices';
@@ -111,6 +111,7 @@ describe('several notices at once', () => {
         try {
           const { page, errors } = await openPage(browser, `${app.baseUrl}/#monitor`, lang, viewport);
           await page.waitForSelector('[data-card="rps"]');
+          await waitForLive(page);
           await incident(app);
           const sent = await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage('x '.repeat(500)), {
             'x-client-id': 'batch-job',
