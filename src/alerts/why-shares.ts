@@ -160,7 +160,11 @@ export function seriesShares(
   for (const metric of new Set(metrics)) {
     if (!ADDITIVE_UNITS.has(metricDef(metric)?.unit ?? '')) continue;
     const series = store.find(metric).filter((s) => !Object.values(s.labels).includes('*'));
-    const means = series.map((s) => ({ labels: s.labels, ...windowMeans(s.ring.since(baselineFrom), since) }));
+    const means = series.map((s) => ({
+      labels: s.labels,
+      now: s.ring.meanBetween(since, Number.POSITIVE_INFINITY) ?? 0,
+      before: s.ring.meanBetween(baselineFrom, since) ?? 0,
+    }));
     for (const dimension of SERIES_DIMENSIONS) {
       const now = new Map<string, number>();
       const before = new Map<string, number>();
@@ -183,22 +187,4 @@ export function seriesShares(
     }
   }
   return out.sort(byGrowth).slice(0, MAX_SHARES);
-}
-
-/** Mean of the points since `since` and of those before it (0 for a window without points). */
-function windowMeans(points: readonly { t: number; v: number }[], since: number): { now: number; before: number } {
-  let sumNow = 0;
-  let nNow = 0;
-  let sumBefore = 0;
-  let nBefore = 0;
-  for (const p of points) {
-    if (p.t >= since) {
-      sumNow += p.v;
-      nNow++;
-    } else {
-      sumBefore += p.v;
-      nBefore++;
-    }
-  }
-  return { now: nNow ? sumNow / nNow : 0, before: nBefore ? sumBefore / nBefore : 0 };
 }

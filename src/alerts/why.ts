@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { LogLine } from '../log/event-log.js';
 import { metricDef } from '../metrics/catalogue.js';
 import { roundShown } from '../metrics/shown.js';
-import type { Point } from '../metrics/ring-series.js';
+import type { Point, RingSeries } from '../metrics/ring-series.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
 import { TREND_RULE } from '../metrics/snapshot.js';
 import {
@@ -117,8 +117,16 @@ export function seriesChange(
       nNow++;
     } else if (p.t >= baselineFrom) base.push(p.v);
   }
-  if (nNow === 0 || base.length < MIN_BASELINE_POINTS) return null;
-  const now = sumNow / nNow;
+  return changeFrom(base, nNow ? sumNow / nNow : null, unit);
+}
+
+/** The same, read from the ring itself (no point objects; the older points are not looked at). */
+function ringChange(ring: RingSeries, since: number, baselineFrom: number, unit: string) {
+  return changeFrom(ring.valuesBetween(baselineFrom, since), ring.meanBetween(since, Number.POSITIVE_INFINITY), unit);
+}
+
+function changeFrom(base: number[], now: number | null, unit: string): Omit<SignalChange, 'metric' | 'labels'> | null {
+  if (now === null || base.length < MIN_BASELINE_POINTS) return null;
   const normal = median(base);
   const spread = 1.4826 * median(base.map((v) => Math.abs(v - normal)));
   const floor = Math.max(UNIT_STEP[unit] ?? 0, RELATIVE_STEP * Math.max(Math.abs(normal), Math.abs(now)), 1e-9);
@@ -164,7 +172,7 @@ export function explainWhy(input: WhyInput): Why {
     if (s.metric === input.own.metric && sameLabels(s.labels, input.own.labels)) continue;
     const ring = store.ring(s.metric, s.labels);
     if (!ring) continue;
-    const c = seriesChange(ring.since(baselineFrom), since, baselineFrom, metricDef(s.metric)?.unit ?? '');
+    const c = ringChange(ring, since, baselineFrom, metricDef(s.metric)?.unit ?? '');
     if (c && c.score >= MIN_SCORE) changes.push({ metric: s.metric, labels: { ...s.labels }, ...c });
   }
   changes.sort((a, b) => b.score - a.score);

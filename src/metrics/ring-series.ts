@@ -58,6 +58,18 @@ export class RingSeries {
     return n === 0 ? null : sum / n;
   }
 
+  /** Values with sinceMs <= t < beforeMs, newest first: no point object per value, and no look past sinceMs. */
+  valuesBetween(sinceMs: number, beforeMs: number): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head - 1 - k + this.capacity) % this.capacity;
+      const t = this.times[i]!;
+      if (t < sinceMs) break;
+      if (t < beforeMs) out.push(this.values[i]!);
+    }
+    return out;
+  }
+
   /** Points with t >= sinceMs, oldest first. */
   since(sinceMs: number): Point[] {
     const out: Point[] = [];
