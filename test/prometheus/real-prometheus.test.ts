@@ -4,7 +4,7 @@
 // must agree with the Monitor's P95 within 5 %.
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../../src/demo/fake-upstream.js';
 import { fakeNvml } from '../fake-nvml/build.js';
 import { postJson, startApp, steppedClock, userMessage, type TestApp } from '../helpers.js';
@@ -49,7 +49,12 @@ beforeAll(async () => {
   ).toString('base64')}`;
   for (let i = 0; i < 2; i++) expect((await postJson(`${app.baseUrl}/api/ocr`, { image })).status).toBe(200);
   await app.monitor!.tick(clock());
-  clock.advance(10_000); // CPU load and IO wait are differences between two checks
+  // CPU load and IO wait are differences between two checks' /proc/stat, which counts in
+  // 10 ms ticks: two checks within one tick have no difference (a fast run once got there).
+  const cpuLine = () => readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  const before = cpuLine();
+  await vi.waitFor(() => expect(cpuLine()).not.toBe(before));
+  clock.advance(10_000);
   await app.monitor!.tick(clock());
 
   // Known latency distributions, recorded where the timing hook records (one route each).
