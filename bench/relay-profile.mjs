@@ -1,0 +1,85 @@
+// Where a relayed non-streamed chat request's CPU goes, by package and by our module: one
+// server (ours with the Monitor off, or BENCH_SERVER=servers/relay.mjs for the minimal relay)
+// relays a load under `node --cpu-prof`; each busy sample is charged to the nearest frame of
+// a package or of dist/ on its stack, and shares of busy time times the CPU per request
+// (from /proc) are microseconds per request; then undici's own functions, by self time.
+// A diagnostic for issue 22's non-streamed gap, not a claim: profiles shift work between
+// frames, and only a side-by-side run over HTTP (bench/relay.mjs) measures.
+//
+//   npm run build && cd bench && node relay-profile.mjs
+//   BENCH_SERVER=servers/relay.mjs node relay-profile.mjs
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuMicros, fireChat, startServer } from './processes.mjs';
+
+const SCRIPT = process.env.BENCH_SERVER ?? 'servers/ours.mjs';
+const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 20_000);
+
+const upstream = await startServer('servers/upstream.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'relay-profile-'));
+const server = await startServer(SCRIPT, { UPSTREAM_URL: upstream.msg.split(' ')[1], MONITOR_ENABLED: 'false' }, [
+  '--cpu-prof',
+  `--cpu-prof-dir=${dir}`,
+]);
+await fireChat(server.port, { amount: 3_000, connections: 16 }); // warm-up: JIT, pools
+const cpu0 = cpuMicros(server.child.pid);
+const r = await fireChat(server.port, { amount: REQUESTS, connections: 16 });
+const perRequest = (cpuMicros(server.child.pid) - cpu0) / r.requests;
+await server.stop('SIGINT');
+await upstream.stop();
+
+const profile = JSON.parse(
+  readFileSync(
+    join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith('.cpuprofile')),
+    ),
+    'utf8',
+  ),
+);
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+/** The package or our module of the nearest such frame on a sample's stack. */
+function groupOf(id) {
+  for (let x = id; x !== undefined; x = parent.get(x)) {
+    const url = byId.get(x).callFrame.url;
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    if (pkg) return pkg[1];
+    const ours = /\/dist\/(.+)\.js/.exec(url);
+    if (ours) return `ours: ${ours[1]}`;
+  }
+  return 'Node (no package frame: the HTTP server, sockets)';
+}
+function nearestUndici(id) {
+  for (let x = id; x !== undefined; x = parent.get(x))
+    if (/node_modules\/undici\//.test(byId.get(x).callFrame.url)) return x;
+  return undefined;
+}
+
+const groups = new Map();
+const undici = new Map();
+let busy = 0;
+for (let i = 0; i < profile.samples.length; i++) {
+  const id = profile.samples[i];
+  const dt = profile.timeDeltas[i];
+  const fn = byId.get(id).callFrame.functionName;
+  if (fn === '(idle)' || fn === '(program)') continue;
+  busy += dt;
+  const group = fn === '(garbage collector)' ? 'GC' : groupOf(id);
+  groups.set(group, (groups.get(group) ?? 0) + dt);
+  const u = group === 'undici' ? nearestUndici(id) : undefined;
+  if (u !== undefined) {
+    const f = byId.get(u).callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/.*undici\//, '')}:${f.lineNumber + 1}`;
+    undici.set(key, (undici.get(key) ?? 0) + dt);
+  }
+}
+const us = (t) => ((t / busy) * perRequest).toFixed(1).padStart(6);
+const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+console.log(`\n## ${SCRIPT}, Monitor off: ${perRequest.toFixed(1)} µs of CPU per request over ${r.requests}`);
+console.log('\n| µs per request | share | charged to |\n|---:|---:|---|');
+for (const [g, t] of top(groups, 20)) console.log(`| ${us(t)} | ${((100 * t) / busy).toFixed(1)} % | ${g} |`);
+console.log('\n| µs per request | undici function |\n|---:|---|');
+for (const [k, t] of top(undici, 12)) console.log(`| ${us(t)} | ${k} |`);
