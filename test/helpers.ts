@@ -40,6 +40,18 @@ export function steppedClock(start = Date.UTC(2026, 10, 25, 12, 0, 0)) {
   return clock;
 }
 
+/** The tutorial's GPU rule: GPU 0's memory above 90 % for 3 consecutive checks, to the console. */
+export const GPU_MEMORY_RULE = {
+  name: 'GPU memory sustained pressure',
+  metric: 'gpu_memory_utilization_percent',
+  labels: { gpu: '0' },
+  op: '>',
+  threshold: 90,
+  consecutiveChecks: 3,
+  severity: 'warning',
+  channels: ['console'],
+};
+
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
     method: 'POST',

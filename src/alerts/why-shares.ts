@@ -88,8 +88,13 @@ function grown(
   return out.sort(byGrowth).slice(0, MAX_SHARES);
 }
 
-/** Requests or input tokens per client of a module over a window ending at a time. */
+/**
+ * Requests or input tokens per client of a module over the whole minutes that touch
+ * [end − windowMs, end] (ClientStats keeps one-minute buckets).
+ */
 export type ClientTotals = (what: 'requests' | 'inputTokens', end: number, windowMs: number) => Map<string, number>;
+/** ClientStats' bucket: the normal ends in the minute before the one `since` falls in, so no minute counts twice. */
+const CLIENT_MINUTE = 60_000;
 
 /** Clients whose share of the module's requests (or of their input tokens) grew most since `since`. */
 export function clientShares(
@@ -102,7 +107,7 @@ export function clientShares(
 ): ShareChange[] {
   return grown(
     totals(what, now, Math.max(now - since, 1)),
-    totals(what, since - 1, baselineMs),
+    totals(what, since - CLIENT_MINUTE, baselineMs),
     (value, shareNow, shareNormal, countNow) => ({
       dimension: what === 'requests' ? 'client' : 'clientInputTokens',
       value,
@@ -141,8 +146,8 @@ export function imageSizeShares(lines: readonly LogLine[], module: string, since
   }));
 }
 
-/** How a label value is shown: an endpoint with its method, as the endpoint table lists it. */
-const shownValue = (dimension: string, labels: Readonly<Record<string, string>>) =>
+/** A series' value of a dimension: an endpoint with its method, as the endpoint table lists it. */
+const labelValue = (dimension: string, labels: Readonly<Record<string, string>>) =>
   dimension === 'endpoint' && labels.method ? `${labels.method} ${labels.endpoint}` : labels[dimension];
 
 /**
@@ -169,7 +174,7 @@ export function seriesShares(
       const now = new Map<string, number>();
       const before = new Map<string, number>();
       for (const m of means) {
-        const value = shownValue(dimension, m.labels);
+        const value = labelValue(dimension, m.labels);
         if (value === undefined) continue;
         now.set(value, (now.get(value) ?? 0) + m.now);
         before.set(value, (before.get(value) ?? 0) + m.before);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
 import { type Answer, startReceiver } from '../receiver.js';
-import { postJson, startApp, steppedClock, userMessage, type TestApp } from '../helpers.js';
+import { GPU_MEMORY_RULE, postJson, startApp, steppedClock, userMessage, type TestApp } from '../helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -31,16 +31,7 @@ async function startWith(env: Record<string, string> = {}, dataDir?: string) {
   return { app, clock };
 }
 
-const gpuRule = {
-  name: 'GPU memory sustained pressure',
-  metric: 'gpu_memory_utilization_percent',
-  labels: { gpu: '0' },
-  op: '>',
-  threshold: 90,
-  consecutiveChecks: 3,
-  severity: 'warning',
-  channels: ['console'],
-};
+const gpuRule = GPU_MEMORY_RULE;
 /** The same rule, notifying the channel named webhook too (set up first: a rule names only channels that exist). */
 const hookRule = { ...gpuRule, channels: ['console', 'webhook'] };
 

@@ -5,11 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { seededRandom } from '../../src/demo/fake-upstream.js';
-import { explainWhy, seriesChange, whyLines } from '../../src/alerts/why.js';
+import { explainWhy, seriesChange, type WhyInput, whyLines } from '../../src/alerts/why.js';
 import { EventLog } from '../../src/log/event-log.js';
 import { ClientStats } from '../../src/metrics/client-stats.js';
 import { SeriesStore } from '../../src/metrics/series-store.js';
-import { startApp, steppedClock } from '../helpers.js';
+import { GPU_MEMORY_RULE, postJson, startApp, steppedClock } from '../helpers.js';
 
 const INTERVAL = 5_000;
 const T0 = Date.UTC(2026, 11, 6, 9, 0, 0);
@@ -57,7 +57,7 @@ function busyNode(plant: (after: number) => Planted) {
   return store;
 }
 
-const why = (store: SeriesStore, own = { metric: 'error_rate_percent', labels: {} }) =>
+const why = (store: SeriesStore, own = { metric: 'error_rate_percent', labels: {} }, more: Partial<WhyInput> = {}) =>
   explainWhy({
     store,
     log: [],
@@ -67,7 +67,12 @@ const why = (store: SeriesStore, own = { metric: 'error_rate_percent', labels: {
     since: BREACH,
     now: NOW,
     intervalMs: INTERVAL,
+    ...more,
   });
+/** Client totals of one module from a ClientStats, as the alert engine passes them. */
+const totalsOf =
+  (clients: ClientStats, module: 'ocr' | 'vlm') => (what: 'requests' | 'inputTokens', end: number, windowMs: number) =>
+    clients.moduleTotals(module, what, end, windowMs);
 
 const top3 = (w: ReturnType<typeof why>) => w.changes.slice(0, 3).map((c) => `${c.metric}${JSON.stringify(c.labels)}`);
 
@@ -191,16 +196,11 @@ describe('why is it firing: where and what else', () => {
       if (after && t % 4_000 === 0) log.warn('ocr', 'OCR preprocessing failed', { client, dimensions });
     }
     t = NOW;
-    const w = explainWhy({
-      store: busyNode(() => []),
-      log: log.newestFirst(),
-      clientTotals: (what, end, windowMs) => clients.moduleTotals('ocr', what, end, windowMs),
-      own: { metric: 'ocr_preproc_failure_rate', labels: {} },
-      module: 'ocr',
-      since: BREACH,
-      now: NOW,
-      intervalMs: INTERVAL,
-    });
+    const w = why(
+      busyNode(() => []),
+      { metric: 'ocr_preproc_failure_rate', labels: {} },
+      { log: log.newestFirst(), clientTotals: totalsOf(clients, 'ocr'), module: 'ocr' },
+    );
     const client = w.concentration.find((c) => c.dimension === 'client')!;
     expect(client).toMatchObject({ value: 'classroom-6', module: 'ocr' });
     expect(client.shareNow).toBeGreaterThan(0.6);
@@ -225,6 +225,27 @@ describe('why is it firing: where and what else', () => {
   });
 });
 
+describe('why is it firing: client shares by the minute', () => {
+  it('counts no minute in both the normal and now, when the breach falls mid-minute', () => {
+    // Client stats keep whole minutes; the breach comes 30 s into one. A newcomer sends only
+    // from a minute before the breach on (where requests start to count as now).
+    const breach = BREACH + 30_000;
+    const clients = new ClientStats();
+    for (let t = T0; t <= NOW; t += 1_000) {
+      clients.record(`regular-${(t / 1_000) % 4}`, 'ocr', true, 300, t);
+      if (t >= breach - 60_000) clients.record('newcomer', 'ocr', true, 300, t);
+    }
+    const w = why(
+      new SeriesStore({ intervalMs: INTERVAL }),
+      { metric: 'ocr_error_count', labels: {} },
+      { clientTotals: totalsOf(clients, 'ocr'), module: 'ocr', since: breach },
+    );
+    const newcomer = w.concentration.find((c) => c.dimension === 'client' && c.value === 'newcomer')!;
+    expect(newcomer.shareNormal).toBe(0);
+    expect(newcomer.shareNow).toBeGreaterThan(0.4);
+  });
+});
+
 describe('why is it firing: a client with long prompts', () => {
   it('names the client whose requests carry most of the input tokens, though it sends no more of them', () => {
     const clients = new ClientStats();
@@ -234,16 +255,11 @@ describe('why is it firing: a client with long prompts', () => {
       const long = agent === 'agent-7' && t >= BREACH - 60_000;
       clients.record(agent, 'vlm', true, 800, t, long ? 30_000 : 1_500);
     }
-    const w = explainWhy({
-      store: busyNode(() => []),
-      log: [],
-      clientTotals: (what, end, windowMs) => clients.moduleTotals('vlm', what, end, windowMs),
-      own: { metric: 'ttft_ms', labels: {} },
-      module: 'vlm',
-      since: BREACH,
-      now: NOW,
-      intervalMs: INTERVAL,
-    });
+    const w = why(
+      busyNode(() => []),
+      { metric: 'ttft_ms', labels: {} },
+      { clientTotals: totalsOf(clients, 'vlm'), module: 'vlm' },
+    );
     expect(w.concentration[0]).toMatchObject({ dimension: 'clientInputTokens', value: 'agent-7', module: 'vlm' });
     expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.6);
     expect(w.concentration[0]!.shareNormal).toBeLessThan(0.25);
@@ -264,20 +280,7 @@ describe('why is it firing: on the active alert', () => {
     const app = await startApp({}, { clock, probes: false, alertSleep: async () => {} });
     cleanups.push(() => app.close());
     const store = app.monitor!.store;
-    const created = await fetch(`${app.baseUrl}/api/monitor/alerts/rules`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'GPU memory sustained pressure',
-        metric: 'gpu_memory_utilization_percent',
-        labels: { gpu: '0' },
-        op: '>',
-        threshold: 90,
-        consecutiveChecks: 3,
-        severity: 'warning',
-        channels: ['console'],
-      }),
-    });
+    const created = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, GPU_MEMORY_RULE);
     expect(created.status).toBe(201);
     const ws = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/api/monitor/stream`);
     const notices: any[] = [];

@@ -5,7 +5,7 @@
 // 1920×1080 and 390×844 (where a tap on the alert opens its row first), nothing clipped.
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { steppedClock } from '../helpers.js';
+import { GPU_MEMORY_RULE, postJson, steppedClock } from '../helpers.js';
 import { openPage, uiFixture } from './browser.js';
 import { clippedInside } from './layout-check.js';
 
@@ -17,19 +17,10 @@ describe('why is it firing, on screen', () => {
   it('names what changed with the alert and links its log event into the log search', {
     timeout: 180_000,
   }, async () => {
-    const res = await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'GPU memory pressure',
-        metric: 'gpu_memory_utilization_percent',
-        labels: { gpu: '0' },
-        op: '>',
-        threshold: 90,
-        consecutiveChecks: 1,
-        severity: 'warning',
-        channels: ['console'],
-      }),
+    const res = await postJson(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
+      ...GPU_MEMORY_RULE,
+      name: 'GPU memory pressure',
+      consecutiveChecks: 1,
     });
     expect(res.status).toBe(201);
     const store = ui.app.monitor!.store;
