@@ -204,7 +204,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
   // One line per metric: the enabled rule watching it, else the default; the log's
   // low-confidence WARN is the confidence card's warning line (OCR_CONFIDENCE_THRESHOLD
   // until a rule sets one).
-  const thresholds = new ThresholdBook(() => alerts.rules, {
+  const thresholds = new ThresholdBook(() => alerts.config.rules, {
     ocr_confidence_mean: { warn: config.OCR_CONFIDENCE_THRESHOLD },
   });
 
@@ -223,7 +223,7 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     unrest: (since, now) =>
       unrestByMetric(
         alerts.historyQuery({ since, limit: Number.MAX_SAFE_INTEGER }),
-        alerts.rules,
+        alerts.config.rules,
         alerts.active(),
         since,
         now,

@@ -2,6 +2,7 @@
 // notifier and its own delivery queue. Applying a new list keeps the queue of every
 // channel that did not change (what it holds is still sent) and closes the others (what
 // they held is recorded as not sent, never dropped silently).
+import { AppError } from '../errors.js';
 import { CONSOLE, type Channel, type ChannelDeps, type ChannelNotifier, type ChannelView } from './channel-type.js';
 import type { ChannelQueue } from './delivery.js';
 import type { Resend } from './notice-policy.js';
@@ -70,6 +71,11 @@ export class ChannelSet {
     return [{ name: CONSOLE, type: CONSOLE, builtIn: true }, ...this.configured.map((c) => c.view(this.opts.deps))];
   }
 
+  /** One channel as GET shows it. */
+  viewOf(channel: Channel): ChannelView {
+    return channel.view(this.opts.deps);
+  }
+
   queue(name: string): ChannelQueue | undefined {
     return this.live.get(name)?.queue;
   }
@@ -84,7 +90,7 @@ export class ChannelSet {
   /** One attempt straight to the notifier: not behind queued notices, rate limits or retries. */
   async sendNow(name: string, n: Notification): Promise<SendResult> {
     const l = this.live.get(name);
-    if (!l) throw new Error(`channel ${name} is not configured`);
+    if (!l) throw new AppError('NOT_FOUND', `channel ${name} is not configured`, { field: 'name' });
     try {
       return await l.notifier.send(n, new AbortController().signal);
     } catch (err) {

@@ -42,7 +42,8 @@ export interface StateChange {
   value: number | null;
 }
 
-export type States = Map<string, AlertInstance>;
+/** Alert instances by instanceKey: what evaluate() returns is never changed afterwards (a new map replaces it). */
+export type States = ReadonlyMap<string, Readonly<AlertInstance>>;
 
 export const instanceKey = (ruleId: string, labels: Labels) =>
   `${ruleId}|${Object.keys(labels)
@@ -165,7 +166,7 @@ export interface EvaluationResult {
 export function evaluate(input: EvaluationInput): EvaluationResult {
   const { rules, store, states: prev, now, intervalMs } = input;
   const ctx: Ctx = { store, now, intervalMs, ...(input.samples ? { samples: input.samples } : {}) };
-  const states: States = new Map();
+  const states = new Map<string, AlertInstance>();
   const andStates = new Map<string, { breaches: number; since: number | null }>();
   const changes: StateChange[] = [];
   // Earlier instances by rule, indexed once (not scanned once per rule).

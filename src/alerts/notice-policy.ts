@@ -6,7 +6,7 @@
 // re-sent (Alertmanager) also get every firing alert again each resend delay, and a
 // resolved one for a while after (Prometheus rules/alerting.go: needsSending, and
 // resolvedRetention).
-import { instanceKey, ruleTimings, type AlertInstance, type StateChange } from './evaluate.js';
+import { instanceKey, ruleTimings, type AlertInstance, type StateChange, type States } from './evaluate.js';
 import type { Rule } from './rule-schema.js';
 import { silencedBy, type Silence } from './silence.js';
 
@@ -35,7 +35,7 @@ export interface HeldBack {
 
 /** What to set on an alert instance once its notice is dispatched (or held back). */
 export interface InstanceMark {
-  inst: AlertInstance;
+  key: string;
   lastNotifiedAt: number | null;
   suppressed: boolean;
 }
@@ -62,7 +62,7 @@ export interface NoticeInput {
   now: number;
   changes: readonly StateChange[];
   /** The states after this check's evaluation. */
-  states: ReadonlyMap<string, AlertInstance>;
+  states: States;
   rules: ReadonlyMap<string, Rule>;
   silences: readonly Silence[];
   /** Channels, by name, that want alerts re-sent. */
@@ -122,7 +122,7 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
     const silence = silenceOf(rule, inst);
     if (silence) {
       heldBack.push({ rule, inst, status, silence });
-      marks.push({ inst, lastNotifiedAt: inst.lastNotifiedAt, suppressed: status === 'firing' });
+      marks.push({ key, lastNotifiedAt: inst.lastNotifiedAt, suppressed: status === 'firing' });
       continue;
     }
     notices.push({
@@ -133,7 +133,7 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
       resend: false,
       ...(status === 'resolved' ? { resolvedAt: now } : {}),
     });
-    marks.push({ inst, lastNotifiedAt: status === 'firing' ? now : inst.lastNotifiedAt, suppressed: false });
+    marks.push({ key, lastNotifiedAt: status === 'firing' ? now : inst.lastNotifiedAt, suppressed: false });
     noticed.add(key);
   }
 
@@ -189,4 +189,15 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
   }
   while (resolved.size > MAX_RESOLVED) resolved.delete(resolved.keys().next().value!);
   return { notices, heldBack, marks, book: { firing, resolved } };
+}
+
+/** The states with the decision's marks set: a new map of new instances, the given ones untouched. */
+export function applyMarks(states: States, marks: readonly InstanceMark[]): States {
+  if (!marks.length) return states;
+  const next = new Map(states);
+  for (const m of marks) {
+    const inst = states.get(m.key);
+    if (inst) next.set(m.key, { ...inst, lastNotifiedAt: m.lastNotifiedAt, suppressed: m.suppressed });
+  }
+  return next;
 }

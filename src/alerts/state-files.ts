@@ -12,6 +12,15 @@ import { storedSilenceSchema } from './silence.js';
 const rulesFileSchema = z.array(storedRuleSchema);
 const silencesFileSchema = z.array(storedSilenceSchema);
 
+export interface LoadedAlertState {
+  rules: z.infer<typeof rulesFileSchema>;
+  silences: z.infer<typeof silencesFileSchema>;
+  channels: z.infer<typeof channelsFileSchema>;
+  history: z.infer<typeof historyFileSchema>;
+  /** Which file could not be read, and what was done. */
+  problems: string[];
+}
+
 export class AlertStateFiles {
   readonly rules: JsonFile<typeof rulesFileSchema>;
   readonly silences: JsonFile<typeof silencesFileSchema>;
@@ -32,7 +41,7 @@ export class AlertStateFiles {
   }
 
   /** Everything, as read; `problems` says which file could not be read and what was done. */
-  loadAll(now: number) {
+  loadAll(now: number): LoadedAlertState {
     const rules = this.rules.load(now);
     const channels = this.channels.load(now);
     const silences = this.silences.load(now);

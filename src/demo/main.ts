@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   traffic.setProfile(PHASES.normal.traffic);
   if (!incident) return;
 
-  const notSetUp = built.alerts ? importIncidentPresets(built.alerts) : [];
+  const notSetUp = built.alerts ? importIncidentPresets(built.alerts.config) : [];
   if (notSetUp.length)
     process.stderr.write(
       `  Alert presets imported without ${notSetUp.join(', ')} (not set up): notices go to the console; set up a channel in Settings → Channels to send them further.\n`,

@@ -75,7 +75,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
   app.get(
     '/api/monitor/alerts/rules',
     { schema: { tags, summary: 'The alert rules', response: { 200: z.object({ rules: z.array(ruleAnswerSchema) }) } } },
-    async () => ({ rules: alerts.rules }),
+    async () => ({ rules: [...alerts.config.rules] }),
   );
   // The rules as a Prometheus alerting-rules file (docs/SCALE-OUT.md): PromQL over /metrics.
   app.get(
@@ -99,7 +99,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
     },
     async (_request, reply) =>
       reply.type('application/yaml; charset=utf-8').send(
-        rulesYaml(alerts.rules, {
+        rulesYaml(alerts.config.rules, {
           intervalMs: opts.intervalMs,
           windowMs: opts.windowMs,
           modelEndpoints: opts.modelEndpoints(),
@@ -111,7 +111,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
     '/api/monitor/alerts/rules/:id',
     { schema: { tags, summary: 'One rule', params: idParams, response: { 200: ruleAnswerSchema } } },
     async (request) =>
-      alerts.rules.find((r) => r.id === request.params.id) ?? Promise.reject(notFound(request.params.id)),
+      alerts.config.rules.find((r) => r.id === request.params.id) ?? Promise.reject(notFound(request.params.id)),
   );
   app.post(
     '/api/monitor/alerts/rules',
@@ -119,7 +119,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       ...admin,
       schema: { tags, summary: 'Creates a rule', body: ruleInputSchema, response: { 201: ruleAnswerSchema } },
     },
-    async (request, reply) => reply.code(201).send(alerts.addRule(request.body)),
+    async (request, reply) => reply.code(201).send(alerts.config.addRule(request.body)),
   );
   // PUT replaces a rule, or creates it under that id: a fleet gives one rule one id on every
   // node, so the node's alerts and Prometheus' (the export labels them by it) are one.
@@ -140,16 +140,16 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       },
     },
     async (request, reply) => {
-      const updated = alerts.updateRule(request.params.id, request.body);
+      const updated = alerts.config.updateRule(request.params.id, request.body);
       if (updated) return reply.code(200).send(updated);
-      return reply.code(201).send(alerts.addRule(request.body, request.params.id));
+      return reply.code(201).send(alerts.config.addRule(request.body, request.params.id));
     },
   );
   app.delete(
     '/api/monitor/alerts/rules/:id',
     { ...admin, schema: { tags, summary: 'Deletes a rule', params: idParams, response: { 204: noContent } } },
     async (request, reply) => {
-      if (!alerts.deleteRule(request.params.id)) throw notFound(request.params.id);
+      if (!alerts.config.deleteRule(request.params.id)) throw notFound(request.params.id);
       return reply.code(204).send();
     },
   );
@@ -170,7 +170,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
     },
     async (request) => {
       const rule: Rule = { id: 'test', ...request.body };
-      alerts.checkChannels(rule.channels, request.query.ruleId);
+      alerts.config.checkChannels(rule.channels, request.query.ruleId);
       return explain(rule);
     },
   );
@@ -185,7 +185,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       },
     },
     async (request) => {
-      const rule = alerts.rules.find((r) => r.id === request.params.id);
+      const rule = alerts.config.rules.find((r) => r.id === request.params.id);
       if (!rule) throw notFound(request.params.id);
       return explain(rule);
     },
@@ -204,10 +204,10 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       },
     },
     async () => {
-      const known = alerts.channelNames();
+      const known = alerts.config.channelNames();
       return {
         presets: presets.map((p) => {
-          const rule = alerts.rules.find((r) => r.id === `preset:${p.id}`);
+          const rule = alerts.config.rules.find((r) => r.id === `preset:${p.id}`);
           const wanted = p.rule.channels;
           return {
             ...p,
@@ -231,7 +231,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       },
     },
     async (request) =>
-      alerts.importPreset(request.params.id) ??
+      alerts.config.importPreset(request.params.id) ??
       Promise.reject(
         new AppError('NOT_FOUND', `No preset ${request.params.id}; GET /api/monitor/alerts/presets lists them`),
       ),
@@ -252,7 +252,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
         response: { 200: channelList },
       },
     },
-    async () => alerts.channelsView(),
+    async () => alerts.config.channelsView(),
   );
   // The body is read by the manager: a list of channels, or the first version's { email, webhook }.
   app.put(
@@ -268,8 +268,8 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       },
     },
     async (request) => {
-      validated(() => alerts.setChannels(request.body));
-      return alerts.channelsView();
+      validated(() => alerts.config.setChannels(request.body));
+      return alerts.config.channelsView();
     },
   );
   app.post(
@@ -283,7 +283,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
         response: { 201: channelViewSchema },
       },
     },
-    async (request, reply) => reply.code(201).send(validated(() => alerts.addChannel(request.body))),
+    async (request, reply) => reply.code(201).send(validated(() => alerts.config.addChannel(request.body))),
   );
   app.get(
     '/api/monitor/alerts/channels/:name',
@@ -295,7 +295,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
         response: { 200: channelViewSchema },
       },
     },
-    async (request) => alerts.channelView(request.params.name) ?? Promise.reject(noChannel(request.params.name)),
+    async (request) => alerts.config.channelView(request.params.name) ?? Promise.reject(noChannel(request.params.name)),
   );
   app.put(
     '/api/monitor/alerts/channels/:name',
@@ -310,7 +310,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       },
     },
     async (request) =>
-      validated(() => alerts.updateChannel(request.params.name, request.body)) ??
+      validated(() => alerts.config.updateChannel(request.params.name, request.body)) ??
       Promise.reject(noChannel(request.params.name)),
   );
   app.delete(
@@ -325,7 +325,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
       },
     },
     async (request, reply) => {
-      if (!alerts.deleteChannel(request.params.name)) throw noChannel(request.params.name);
+      if (!alerts.config.deleteChannel(request.params.name)) throw noChannel(request.params.name);
       return reply.code(204).send();
     },
   );
@@ -353,7 +353,7 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
     {
       schema: { tags, summary: 'Silences', response: { 200: z.object({ silences: z.array(silenceAnswerSchema) }) } },
     },
-    async () => ({ silences: alerts.silences }),
+    async () => ({ silences: [...alerts.config.silences] }),
   );
   app.post(
     '/api/monitor/alerts/silences',
@@ -366,13 +366,14 @@ export async function alertRoutes(root: FastifyInstance, opts: AlertRouteOptions
         response: { 201: silenceAnswerSchema },
       },
     },
-    async (request, reply) => reply.code(201).send(alerts.addSilence(request.body)),
+    async (request, reply) => reply.code(201).send(alerts.config.addSilence(request.body)),
   );
   app.delete(
     '/api/monitor/alerts/silences/:id',
     { ...admin, schema: { tags, summary: 'Deletes a silence', params: idParams, response: { 204: noContent } } },
     async (request, reply) => {
-      if (!alerts.deleteSilence(request.params.id)) throw new AppError('NOT_FOUND', `No silence ${request.params.id}`);
+      if (!alerts.config.deleteSilence(request.params.id))
+        throw new AppError('NOT_FOUND', `No silence ${request.params.id}`);
       return reply.code(204).send();
     },
   );

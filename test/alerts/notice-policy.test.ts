@@ -4,7 +4,13 @@
 // LastSentAt + resendDelay is before now (1 m), a resolved one re-sent for 15 minutes.
 import { describe, expect, it } from 'vitest';
 import { instanceKey, type AlertInstance, type StateChange, type States } from '../../src/alerts/evaluate.js';
-import { decideNotices, emptyResendBook, type NoticeInput, type ResendBook } from '../../src/alerts/notice-policy.js';
+import {
+  applyMarks,
+  decideNotices,
+  emptyResendBook,
+  type NoticeInput,
+  type ResendBook,
+} from '../../src/alerts/notice-policy.js';
 import { ruleInputSchema, type Rule } from '../../src/alerts/rule-schema.js';
 import { silenceInputSchema, type Silence } from '../../src/alerts/silence.js';
 
@@ -67,10 +73,7 @@ function run(checks: Array<{ at: number; state: 'firing' | 'inactive' }>, silenc
     const input: NoticeInput = { now: c.at, changes, states, rules, silences, resending, book };
     const d = decideNotices(input);
     book = d.book;
-    for (const m of d.marks) {
-      m.inst.lastNotifiedAt = m.lastNotifiedAt;
-      m.inst.suppressed = m.suppressed;
-    }
+    states = applyMarks(states, d.marks);
     held += d.heldBack.length;
     for (const n of d.notices)
       sent.push({

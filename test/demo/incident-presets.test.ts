@@ -15,8 +15,8 @@ describe("the demo's incident presets", () => {
     const clock = steppedClock();
     const app = await startApp({}, { clock, probes: false, alertSleep: async () => {} });
     apps.push(app);
-    expect(importIncidentPresets(app.alerts!)).toEqual(['webhook']);
-    const rules = app.alerts!.rules;
+    expect(importIncidentPresets(app.alerts!.config)).toEqual(['webhook']);
+    const rules = app.alerts!.config.rules;
     expect(rules.map((r) => r.id).sort()).toEqual(INCIDENT_PRESETS.map((id) => `preset:${id}`).sort());
     expect(rules.map((r) => r.channels)).toEqual(rules.map(() => ['console']));
     expect((await (await fetch(`${app.baseUrl}/api/monitor/alerts/channels`)).json()).channels).toEqual([
