@@ -52,14 +52,19 @@ function groupOf(id) {
   }
   return 'Node (no package frame: the HTTP server, sockets)';
 }
-function nearestUndici(id) {
-  for (let x = id; x !== undefined; x = parent.get(x))
-    if (/node_modules\/undici\//.test(byId.get(x).callFrame.url)) return x;
+/** The nearest frame of a package or of dist/ matching `re`. */
+function nearest(id, re) {
+  for (let x = id; x !== undefined; x = parent.get(x)) if (re.test(byId.get(x).callFrame.url)) return x;
   return undefined;
 }
+const frameKey = (id, strip) => {
+  const f = byId.get(id).callFrame;
+  return `${f.functionName || '(anonymous)'} ${f.url.replace(strip, '')}:${f.lineNumber + 1}`;
+};
 
 const groups = new Map();
 const undici = new Map();
+const ours = new Map();
 let busy = 0;
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
@@ -69,12 +74,10 @@ for (let i = 0; i < profile.samples.length; i++) {
   busy += dt;
   const group = fn === '(garbage collector)' ? 'GC' : groupOf(id);
   groups.set(group, (groups.get(group) ?? 0) + dt);
-  const u = group === 'undici' ? nearestUndici(id) : undefined;
-  if (u !== undefined) {
-    const f = byId.get(u).callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/.*undici\//, '')}:${f.lineNumber + 1}`;
-    undici.set(key, (undici.get(key) ?? 0) + dt);
-  }
+  const u = group === 'undici' ? nearest(id, /node_modules\/undici\//) : undefined;
+  if (u !== undefined) undici.set(frameKey(u, /.*undici\//), (undici.get(frameKey(u, /.*undici\//)) ?? 0) + dt);
+  const o = group.startsWith('ours: ') ? nearest(id, /\/dist\//) : undefined;
+  if (o !== undefined) ours.set(frameKey(o, /.*\/dist\//), (ours.get(frameKey(o, /.*\/dist\//)) ?? 0) + dt);
 }
 const us = (t) => ((t / busy) * perRequest).toFixed(1).padStart(6);
 const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
@@ -83,3 +86,5 @@ console.log('\n| µs per request | share | charged to |\n|---:|---:|---|');
 for (const [g, t] of top(groups, 20)) console.log(`| ${us(t)} | ${((100 * t) / busy).toFixed(1)} % | ${g} |`);
 console.log('\n| µs per request | undici function |\n|---:|---|');
 for (const [k, t] of top(undici, 12)) console.log(`| ${us(t)} | ${k} |`);
+console.log('\n| µs per request | our function (nearest on the stack) |\n|---:|---|');
+for (const [k, t] of top(ours, 25)) console.log(`| ${us(t)} | ${k} |`);
