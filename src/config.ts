@@ -61,7 +61,7 @@ const gpuMetricsTargets = list.transform((entries, ctx): GpuMetricsTarget[] => {
   for (const entry of entries) {
     const named = /^([^=/]+)=(.*)$/.exec(entry);
     const name = named?.[1]?.trim();
-    const raw = (named ? named[2]! : entry).trim();
+    const raw = (named?.[2] ?? entry).trim();
     if (name !== undefined && !HOST_NAME.test(name))
       return fail(`"${name}": expected a host name of letters, digits, ".", "-", "_" or ":" (at most 63)`);
     let url: URL;

@@ -18,7 +18,7 @@ export async function withDeadline<T>(
 ): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DeadlineExceeded(ms)), ms);
-  const onParentAbort = () => controller.abort(parent!.reason);
+  const onParentAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   const abandoned = new Promise<never>((_resolve, reject) => {

@@ -22,11 +22,12 @@ const MS_UNIT = UNITS.length - 1;
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 const isSpace = (c: string | undefined) => c === ' ' || c === '\t';
 
-/** The unit at `text[i]` (its index in UNITS and its length), or null. */
-function unitAt(text: string, i: number): { unit: number; length: number } | null {
-  if (text[i] === 'm' && text[i + 1] === 's') return { unit: MS_UNIT, length: 2 };
+/** The unit at `text[i]` (its index in UNITS, its milliseconds and its length), or null. */
+function unitAt(text: string, i: number): { unit: number; ms: number; length: number } | null {
+  if (text[i] === 'm' && text[i + 1] === 's') return { unit: MS_UNIT, ms: 1, length: 2 };
   const unit = UNITS.findIndex(([name]) => name === text[i]);
-  return unit < 0 ? null : { unit, length: 1 };
+  const found = UNITS[unit];
+  return found ? { unit, ms: found[1], length: 1 } : null;
 }
 
 /** Milliseconds, or null for text that is not a duration (or longer than MAX_DURATION_CHARS). */
@@ -60,7 +61,7 @@ export function parseDuration(input: string): number | null {
     }
     if (unit.unit <= lastUnit) return null;
     lastUnit = unit.unit;
-    ms += value * UNITS[unit.unit]![1];
+    ms += value * unit.ms;
     terms++;
     i += unit.length;
   }

@@ -52,7 +52,7 @@ const hasBody = (request: FastifyRequest) =>
 
 /** An error message as one log-friendly line. */
 function oneLine(message: string): string {
-  return message.split('\n')[0]!.slice(0, 300);
+  return (message.split('\n')[0] ?? '').slice(0, 300);
 }
 
 /** Context an operator needs to act on a failed request; never bodies or images. */

@@ -127,7 +127,10 @@ export class JsonFile<S extends z.ZodType> {
       data = this.upgrade(doc.version as number, data);
     }
     const r = this.schema.safeParse(data);
-    if (!r.success) throw new Error(`${r.error.issues[0]!.path.join('.') || '(data)'}: ${r.error.issues[0]!.message}`);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new Error(issue ? `${issue.path.join('.') || '(data)'}: ${issue.message}` : r.error.message);
+    }
     return r.data;
   }
 

@@ -120,9 +120,13 @@ export class StreamHub {
     }
     const r = clientMessage.safeParse(parsed);
     if (!r.success) {
-      const issue = r.error.issues[0]!;
-      const field = issue.path.join('.') || '(message)';
-      const error = { code: 'VALIDATION_FAILED', message: `${field}: ${issue.message}`, field };
+      const issue = r.error.issues[0];
+      const field = issue?.path.join('.') || '(message)';
+      const error = {
+        code: 'VALIDATION_FAILED',
+        message: `${field}: ${issue?.message ?? 'not a message this takes'}`,
+        field,
+      };
       this.sendTo(c, JSON.stringify({ type: 'error', error }));
       return;
     }

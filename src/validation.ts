@@ -86,11 +86,14 @@ function realReason(issue: z.core.$ZodIssue, message: string, sent: unknown): st
  * `input` (what was parsed) lets the message tell a missing value from a wrong one.
  */
 export function validationError(err: ZodError, input?: unknown): AppError {
-  const found = deepest(err.issues[0]!, []);
-  if (found.issue.code === 'unrecognized_keys') {
+  const first = err.issues[0];
+  if (!first) return new AppError('VALIDATION_FAILED', '(body): not valid', { field: '(body)' });
+  const found = deepest(first, []);
+  const keys = found.issue.code === 'unrecognized_keys' ? found.issue.keys : [];
+  const key = keys[0];
+  if (key !== undefined) {
     // A strict body: name the key itself (a misspelt "webhooks" must not pass unnoticed).
-    const keys = found.issue.keys;
-    const field = fieldPath([...found.path, keys[0]!]);
+    const field = fieldPath([...found.path, key]);
     // A few of the others by name: 300 000 unknown keys are not all listed back.
     const others = keys.slice(1, 4).map((k) => `"${keyText(k)}"`);
     if (keys.length > 4) others.push(`${keys.length - 4} more`);

@@ -15,6 +15,7 @@ const SHARED = new Set([
   'duration.ts',
   'errors.ts',
   'gone-signal.ts',
+  'invariant.ts',
   'json-file.ts',
   'read-limited.ts',
   'units.ts',

@@ -5,6 +5,7 @@
 // left out keep what was stored under the same name. Pure: bodies in, channels out.
 import { z, ZodError } from 'zod';
 import { AppError } from '../errors.js';
+import { defined } from '../invariant.js';
 import { fieldPath, validationError } from '../validation.js';
 import { ChannelFieldError, CONSOLE, type Channel } from './channel-type.js';
 import { CHANNEL_TYPES, channelItemSchema, channelType, KIND_MESSAGE } from './notifiers/registry.js';
@@ -42,7 +43,7 @@ export function parseChannel(
   path: PropertyKey[] = [],
 ): Channel {
   const { type } = at(root, path, () => kindOf.parse(body));
-  return at(root, path, () => channelType(type)!.accept(body, previous));
+  return at(root, path, () => defined(channelType(type), `channel type ${type}`).accept(body, previous));
 }
 
 /**
@@ -159,7 +160,7 @@ export function upgradeChannelsFile(version: number, data: unknown): unknown {
 
 /** The channels a loaded file describes (already validated by channelsFileSchema). */
 export const channelsFromFile = (file: ChannelsFile): Channel[] =>
-  file.channels.map((c) => channelType(c.type)!.load(c));
+  file.channels.map((c) => defined(channelType(c.type), `channel type ${c.type}`).load(c));
 
 export const channelsToFile = (channels: readonly Channel[]): ChannelsFile => ({
   channels: channels.map((c) => ({ ...c.stored })),

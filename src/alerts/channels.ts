@@ -56,8 +56,9 @@ export class ChannelSet {
       this.live.delete(name);
     }
     for (const c of next) {
-      if (keep.has(c.name)) {
-        this.live.get(c.name)!.channel = c;
+      const kept = keep.has(c.name) ? this.live.get(c.name) : undefined;
+      if (kept) {
+        kept.channel = c;
         continue;
       }
       const notifier = c.create(this.opts.deps);

@@ -105,9 +105,10 @@ export class ChannelQueue {
     const limit = this.opts.perMinute;
     if (!limit) return;
     const now = this.opts.clock();
-    while (this.sentAt.length && this.sentAt[0]! <= now - 60_000) this.sentAt.shift();
-    if (this.sentAt.length >= limit) {
-      const waitMs = this.sentAt[0]! + 60_000 - now;
+    while ((this.sentAt[0] ?? Number.POSITIVE_INFINITY) <= now - 60_000) this.sentAt.shift();
+    const oldest = this.sentAt[0];
+    if (oldest !== undefined && this.sentAt.length >= limit) {
+      const waitMs = oldest + 60_000 - now;
       await this.sleep(waitMs);
       this.sentAt.shift();
     }
@@ -116,8 +117,9 @@ export class ChannelQueue {
 
   private async work(): Promise<void> {
     this.running = true;
-    while (this.queue.length > 0 && !this.abort.signal.aborted) {
-      const n = this.queue.shift()!;
+    while (!this.abort.signal.aborted) {
+      const n = this.queue.shift();
+      if (n === undefined) break;
       await this.waitForRate();
       const max = this.opts.maxAttempts ?? 5;
       for (let attempt = 1; attempt <= max; attempt++) {

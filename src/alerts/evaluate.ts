@@ -123,13 +123,13 @@ function durationMet(c: Condition, forMs: number | null, breaches: number, since
  */
 function andHolds(
   ctx: Ctx,
-  rule: Rule,
+  c: Condition,
+  forMs: number | null,
   labels: Labels,
   prev: AndStates,
   next: Map<string, { breaches: number; since: number | null }>,
   key: string,
 ): boolean {
-  const c = rule.and!;
   // Series of the second metric that agree with this instance on every label they share.
   const candidates = ctx.store
     .find(c.metric, c.labels)
@@ -141,7 +141,7 @@ function andHolds(
   });
   const progress = breaching ? { breaches: s.breaches + 1, since: s.since ?? ctx.now } : { breaches: 0, since: null };
   next.set(key, progress);
-  return breaching && durationMet(c, ruleTimings(rule).andForMs, progress.breaches, progress.since, ctx.now);
+  return breaching && durationMet(c, forMs, progress.breaches, progress.since, ctx.now);
 }
 
 export interface EvaluationInput {
@@ -205,12 +205,12 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
       let value = currentValue(ctx, rule.metric, labels);
       if (value !== null && timings.surgeBaselineMs !== null)
         value = surgePercent(ctx, rule.metric, labels, value, timings.surgeBaselineMs);
-      let sampleRun: number | null = null;
+      let sampleBreaching: boolean | null = null;
       if (rule.sampleSeconds !== undefined) {
         const samples = ctx.samples?.(labels.gpu ?? '');
         if (samples?.length) {
           const runs = sampleRuns(samples, (v) => compare(v, rule.op, rule.threshold), old?.sampleRun ?? null);
-          sampleRun = runs.longestSeconds;
+          sampleBreaching = runs.longestSeconds >= rule.sampleSeconds;
           inst.sampleRun = runs.ongoing;
         } else {
           value = null;
@@ -219,8 +219,8 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
       inst.value = value;
 
       let breaching: boolean;
-      if (sampleRun !== null) {
-        breaching = sampleRun >= rule.sampleSeconds!;
+      if (sampleBreaching !== null) {
+        breaching = sampleBreaching;
       } else if (value === null) {
         // `keep` rides out a missing check or two, but not a series that is gone: past the
         // point where the Monitor itself calls a series stale (its cards show no value), the
@@ -241,7 +241,7 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
       // The second condition is evaluated at every check, so its own duration counts its
       // own breaches, not only those of checks where the first condition also held.
       if (rule.and) {
-        const andOk = andHolds(ctx, rule, labels, input.andStates, andStates, key);
+        const andOk = andHolds(ctx, rule.and, timings.andForMs, labels, input.andStates, andStates, key);
         breaching = breaching && andOk;
       }
 

@@ -1,9 +1,8 @@
 // "Test rule": replays a rule over the data the Monitor already holds (up to the last
 // hour of checks) and says whether it would be firing now, and why. Pure.
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
 import { SERIES_RETENTION_MS, SeriesStore } from '../metrics/series-store.js';
-import { evaluate, type AndStates, type States } from './evaluate.js';
+import { evaluate, ruleTimings, type AndStates, type States } from './evaluate.js';
 import type { Rule } from './rule-schema.js';
 
 /** "Would it fire now, and why": the answer of the test routes. */
@@ -51,15 +50,14 @@ export function explainRule(rule: Rule, store: SeriesStore, now: number, interva
   let andStates: AndStates = new Map();
   let i = 0;
   for (const t of checks) {
-    while (i < points.length && points[i]!.t <= t) {
-      const p = points[i++]!;
-      replay.record(p.metric, p.labels, p.t, p.v);
-    }
+    for (let p = points[i]; p !== undefined && p.t <= t; p = points[++i]) replay.record(p.metric, p.labels, p.t, p.v);
     ({ states, andStates } = evaluate({ rules: [rule], store: replay, states, andStates, now: t, intervalMs }));
   }
-  const need = rule.for
-    ? `for ${rule.for} (${Math.ceil(parseDuration(rule.for)! / intervalMs) + 1} checks)`
-    : `${rule.consecutiveChecks ?? 1} consecutive check(s)`;
+  const { forMs } = ruleTimings(rule);
+  const need =
+    rule.for && forMs !== null
+      ? `for ${rule.for} (${Math.ceil(forMs / intervalMs) + 1} checks)`
+      : `${rule.consecutiveChecks ?? 1} consecutive check(s)`;
   const instances = [...states.values()].map((s) => {
     const v = s.value === null ? 'no data' : String(Math.round(s.value * 1000) / 1000);
     const reason =

@@ -76,6 +76,8 @@ export const looksMasked = (url: string) => url.includes(MASK) || url.includes(e
  * The URL an edit keeps: a new one as given; none, or the masked form the API showed, keeps
  * the stored one. A masked URL that matches nothing stored is refused (it cannot be sent to).
  */
+export function keptUrl(given: string, stored: string | undefined, field?: string): string;
+export function keptUrl(given: string | undefined, stored: string | undefined, field?: string): string | undefined;
 export function keptUrl(given: string | undefined, stored: string | undefined, field = 'url'): string | undefined {
   if (given === undefined) return stored;
   if (stored !== undefined && given === maskUrl(stored)) return stored;

@@ -141,9 +141,10 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
   const firing = new Map(input.book.firing);
   const resolved = new Map(input.book.resolved);
   const resendingOf = (rule: Rule) => rule.channels.filter((ch) => resending.has(ch));
-  const everyMs = (channels: readonly string[]) => Math.min(...channels.map((ch) => resending.get(ch)!.everyMs));
+  const everyMs = (channels: readonly string[]) =>
+    Math.min(...channels.map((ch) => resending.get(ch)?.everyMs ?? Number.POSITIVE_INFINITY));
   const retentionMs = (channels: readonly string[]) =>
-    Math.max(...channels.map((ch) => resending.get(ch)!.resolvedRetentionMs));
+    Math.max(...channels.map((ch) => resending.get(ch)?.resolvedRetentionMs ?? 0));
   for (const n of [...notices]) {
     const channels = resendingOf(n.rule);
     if (!channels.length) continue;
@@ -187,7 +188,10 @@ export function decideNotices(input: NoticeInput): NoticeDecision {
       resolved.set(key, { ...r, sentAt: now });
     }
   }
-  while (resolved.size > MAX_RESOLVED) resolved.delete(resolved.keys().next().value!);
+  for (const key of resolved.keys()) {
+    if (resolved.size <= MAX_RESOLVED) break;
+    resolved.delete(key);
+  }
   return { notices, heldBack, marks, book: { firing, resolved } };
 }
 

@@ -3,8 +3,8 @@
 // the same condition in PromQL (thresholds in Prometheus units), `for:` equivalent to its
 // duration, its severity as a label; rules PromQL cannot express are listed with the
 // reason at the top of the file. Pure: rules and settings in, YAML text out.
-import { parseDuration } from '../duration.js';
 import { metricQuery, promString, wellFormedText, type MetricQuery, type PromqlContext } from './promql.js';
+import { ruleTimings } from './evaluate.js';
 import { outsideRuleLimits, type Condition, type Rule } from './rule-schema.js';
 import { IDENTITY_METRIC } from '../metrics/prometheus-identity.js';
 import { RULE_ID_LABEL } from './alert-labels.js';
@@ -52,10 +52,12 @@ export function promDuration(ms: number): string {
   return parts.join('');
 }
 
-/** How long a condition must hold, in Prometheus terms: fires at the Nth check = held (N−1) intervals. */
-function holdMs(c: Pick<Condition, 'consecutiveChecks' | 'for'>, intervalMs: number): number {
-  if (c.for !== undefined) return parseDuration(c.for)!;
-  return ((c.consecutiveChecks ?? 1) - 1) * intervalMs;
+/**
+ * How long a condition must hold, in Prometheus terms: fires at the Nth check = held (N−1)
+ * intervals. `forMs`: its `for` (ruleTimings), null without one.
+ */
+function holdMs(c: Pick<Condition, 'consecutiveChecks'>, forMs: number | null, intervalMs: number): number {
+  return forMs ?? ((c.consecutiveChecks ?? 1) - 1) * intervalMs;
 }
 
 const number = (v: number) => String(Number(v.toPrecision(12)));
@@ -92,11 +94,13 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
   const q = metricQuery(rule.metric, rule.labels, ctx);
   if ('unsupported' in q) return { reason: `${rule.metric}: ${q.unsupported}` };
   const step = promDuration(o.intervalMs);
+  // Within today's limits (checked above), each of its durations parses.
+  const timings = ruleTimings(rule);
 
   let value: Query = q;
-  if (rule.surgeBaseline) {
+  if (rule.surgeBaseline && timings.surgeBaselineMs !== null) {
     // Percent change against the mean of the baseline window before this check.
-    const baseline = `avg_over_time((${q.expr})[${promDuration(parseDuration(rule.surgeBaseline)!)}:${step}] offset ${step})`;
+    const baseline = `avg_over_time((${q.expr})[${promDuration(timings.surgeBaselineMs)}:${step}] offset ${step})`;
     value = { ...q, expr: `((${q.expr}) - ${baseline}) / abs(${baseline}) * 100`, scale: 1 };
   }
   let expr = conditionExpr(value, rule.op, rule.threshold);
@@ -107,7 +111,7 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
   if (rule.and) {
     const b = metricQuery(rule.and.metric, rule.and.labels, ctx);
     if ('unsupported' in b) return { reason: `and: ${rule.and.metric}: ${b.unsupported}` };
-    const held = holdMs(rule.and, o.intervalMs);
+    const held = holdMs(rule.and, timings.andForMs, o.intervalMs);
     const bExpr =
       held > 0
         ? `min_over_time((${conditionExpr(b, rule.and.op, rule.and.threshold, true)})[${promDuration(held)}:${step}]) == 1`
@@ -117,7 +121,7 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
   }
   if (rule.noData === 'alert') expr = `(${expr}) or absent(${value.expr})`;
 
-  const held = holdMs(rule, o.intervalMs);
+  const held = holdMs(rule, timings.forMs, o.intervalMs);
   const alert: PrometheusAlert = {
     alert: rule.name,
     expr,
@@ -130,7 +134,7 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
     },
   };
   if (held > 0) alert.for = promDuration(held);
-  if (rule.keepFiringFor) alert.keep_firing_for = promDuration(parseDuration(rule.keepFiringFor)!);
+  if (rule.keepFiringFor) alert.keep_firing_for = promDuration(timings.keepFiringMs);
   return alert;
 }
 

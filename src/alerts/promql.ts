@@ -108,13 +108,13 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
       `histogram_quantile(0.${quantile[1]}, ${sumBy([...byEndpoint, 'le'], rate(`${duration}_bucket`, sel, w))})`,
       0.001,
     );
-  const status = /^http_status_(\dxx)$/.exec(metric);
+  const statusClass = /^http_status_(\dxx)$/.exec(metric)?.[1];
   // A status class not seen yet has no series: count it as 0 where there is traffic.
   const orZero = (expr: string) => `(${expr} or ${sumBy(byEndpoint, rate(requests, sel, w))} * 0)`;
-  if (status)
+  if (statusClass !== undefined)
     return service(
       orZero(
-        sumBy(byEndpoint, `increase(${requests}${selector([...matchers, ['status_class', '=', status[1]!]])}[${w}])`),
+        sumBy(byEndpoint, `increase(${requests}${selector([...matchers, ['status_class', '=', statusClass]])}[${w}])`),
       ),
       1,
     );
@@ -160,27 +160,26 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     extraLabels,
   });
   const stages = `${PREFIX}inference_duration_seconds`;
-  const preproc = /^(ocr|gui|video)_preproc_failure_rate$/.exec(metric);
-  if (preproc) {
-    const m = preproc[1]!;
+  const preproc = /^(ocr|gui|video)_preproc_failure_rate$/.exec(metric)?.[1];
+  if (preproc !== undefined) {
     return model(
       `${sumBy(
         ['instance'],
         rate(
           `${PREFIX}images_preprocessed_total`,
           selector([
-            ['module', '=', m],
+            ['module', '=', preproc],
             ['outcome', '=', 'failed'],
           ]),
           w,
         ),
-      )} / ${sumBy(['instance'], rate(`${PREFIX}images_preprocessed_total`, selector([['module', '=', m]]), w))}`,
+      )} / ${sumBy(['instance'], rate(`${PREFIX}images_preprocessed_total`, selector([['module', '=', preproc]]), w))}`,
       0.01,
     );
   }
-  const degraded = /^(ocr|gui|video)_degraded_total$/.exec(metric);
-  if (degraded && (IMAGE_MODULES as readonly string[]).includes(degraded[1]!))
-    return model(`${PREFIX}images_degraded_total${selector([['module', '=', degraded[1]!]])}`, 1);
+  const degraded = /^(ocr|gui|video)_degraded_total$/.exec(metric)?.[1];
+  if (degraded !== undefined && (IMAGE_MODULES as readonly string[]).includes(degraded))
+    return model(`${PREFIX}images_degraded_total${selector([['module', '=', degraded]])}`, 1);
   switch (metric) {
     case 'inference_duration_ms':
       return model(histogramMean(stages, sel, ['instance', 'module', 'stage'], w), 0.001, [

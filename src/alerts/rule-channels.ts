@@ -17,10 +17,11 @@ export function checkRuleChannels(
   known: ReadonlySet<string>,
   kept: ReadonlySet<string> = new Set(),
 ): void {
-  const i = channels.findIndex((c) => !known.has(c) && !kept.has(c));
-  if (i < 0) return;
-  const field = `channels[${i}]`;
-  throw new AppError('CHANNEL_NOT_SET_UP', `${field}: ${channelNotSetUp(channels[i]!)}`, { field });
+  for (const [i, name] of channels.entries()) {
+    if (known.has(name) || kept.has(name)) continue;
+    const field = `channels[${i}]`;
+    throw new AppError('CHANNEL_NOT_SET_UP', `${field}: ${channelNotSetUp(name)}`, { field });
+  }
 }
 
 /** A preset's channels split into those that exist (kept, in its order) and those not set up. */

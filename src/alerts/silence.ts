@@ -2,6 +2,7 @@
 // 01:50–02:10 Asia/Shanghai for a model hot update), for all rules or matching ones.
 // Pure: whether an alert is silenced is a function of (silence, alert, now).
 import { z } from 'zod';
+import { defined } from '../invariant.js';
 import { SEVERITIES } from './rule-schema.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a time of day as HH:MM' });
@@ -86,7 +87,10 @@ export function minutesOfDay(now: number, tz: string): number {
     minute: '2-digit',
     hourCycle: 'h23',
   }).formatToParts(now);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  const get = (t: string) => {
+    const part = parts.find((p) => p.type === t);
+    return Number(defined(part, `the ${t} of the time in ${tz}`).value);
+  };
   return get('hour') * 60 + get('minute');
 }
 

@@ -26,41 +26,43 @@ export function unrestByMetric(
   now: number,
 ): Map<string, Array<[number, number]>> {
   const byId = new Map(rules.filter((r) => !r.perRequest).map((r) => [r.id, r]));
-  const changes = new Map<string, HistoryEntry[]>();
+  const changes = new Map<string, { rule: Rule; list: HistoryEntry[] }>();
   for (const h of history) {
-    if (h.kind !== 'state' || !h.ruleId || !byId.has(h.ruleId) || h.at < since || h.at > now) continue;
+    if (h.kind !== 'state' || !h.ruleId || h.at < since || h.at > now) continue;
+    const rule = byId.get(h.ruleId);
+    if (!rule) continue;
     const k = keyOf(h.ruleId, h.labels);
-    const list = changes.get(k);
-    if (list) list.push(h);
-    else changes.set(k, [h]);
+    const seen = changes.get(k);
+    if (seen) seen.list.push(h);
+    else changes.set(k, { rule, list: [h] });
   }
   const out = new Map<string, Array<[number, number]>>();
-  const add = (ruleId: string, span: [number, number]) => {
-    const rule = byId.get(ruleId)!;
+  const add = (rule: Rule, span: [number, number]) => {
     for (const metric of rule.and ? [rule.metric, rule.and.metric] : [rule.metric]) {
       const list = out.get(metric);
       if (list) list.push(span);
       else out.set(metric, [span]);
     }
   };
-  for (const list of changes.values()) {
+  for (const { rule, list } of changes.values()) {
     list.sort((a, b) => a.at - b.at);
-    const ruleId = list[0]!.ruleId!;
-    let start: number | null = list[0]!.from !== undefined && RESTLESS.has(list[0]!.from) ? since : null;
+    const first = list[0];
+    let start: number | null = first?.from !== undefined && RESTLESS.has(first.from) ? since : null;
     for (const h of list) {
       const restless = h.to !== undefined && RESTLESS.has(h.to);
       if (restless && start === null) start = h.at;
       else if (!restless && start !== null) {
-        add(ruleId, [start, h.at]);
+        add(rule, [start, h.at]);
         start = null;
       }
     }
-    if (start !== null) add(ruleId, [start, now]);
+    if (start !== null) add(rule, [start, now]);
   }
   // Restless since before the history reaches back, and unchanged since.
   for (const a of active) {
-    if (!RESTLESS.has(a.state) || !byId.has(a.ruleId) || changes.has(keyOf(a.ruleId, a.labels))) continue;
-    add(a.ruleId, [since, now]);
+    const rule = byId.get(a.ruleId);
+    if (!rule || !RESTLESS.has(a.state) || changes.has(keyOf(a.ruleId, a.labels))) continue;
+    add(rule, [since, now]);
   }
   return out;
 }

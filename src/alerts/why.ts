@@ -98,7 +98,10 @@ const RELATIVE_STEP = 0.005;
 function median(vs: number[]): number {
   vs.sort((a, b) => a - b);
   const mid = vs.length >> 1;
-  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
+  const upper = vs[mid];
+  if (upper === undefined) return Number.NaN;
+  const lower = vs[mid - 1];
+  return vs.length % 2 || lower === undefined ? upper : (lower + upper) / 2;
 }
 
 /** One series' change since `since` against the `baseline` points before it; null without a normal or a change. */

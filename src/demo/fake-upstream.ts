@@ -232,7 +232,7 @@ export async function startFakeUpstream(
         ? tokenize(b.reply)
         : wantsToolCall(body.messages)
           ? tokenize(GUI_REPLY)
-          : Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length]!);
+          : Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length] ?? '');
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: tokens.length,

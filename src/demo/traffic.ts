@@ -53,7 +53,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
   /** Mostly chat, some OCR and GUI steps, from a few simulated clients. */
   async function nextRequest(): Promise<{ path: string; body: unknown; client: string }> {
     const r = random();
-    const client = ['demo-web', 'demo-mobile', 'demo-agent'][Math.floor(random() * 3)]!;
+    const client = ['demo-web', 'demo-mobile', 'demo-agent'][Math.floor(random() * 3)] ?? 'demo-web';
     if (r < profile.ocrShare) {
       if (!profile.photos) return { path: '/api/ocr', body: { image: TINY_PNG }, client };
       const p = await photos;

@@ -40,7 +40,7 @@ function tokens(text: string): Array<{ text: string; quoted: boolean }> {
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m[1] !== undefined) out.push({ text: `${m[1]}${m[2]}`, quoted: false });
     else if (m[3] !== undefined) out.push({ text: m[3], quoted: true });
-    else out.push({ text: m[4]!, quoted: false });
+    else if (m[4] !== undefined) out.push({ text: m[4], quoted: false });
   }
   return out;
 }

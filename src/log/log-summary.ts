@@ -58,10 +58,10 @@ export class EventTally {
     const top: Array<{ event: string; level: Level; count: number }> = [];
     for (const [event, { level, count }] of this.byEvent) {
       const e = { event, level, count };
-      if (top.length === max && !before(e, top[max - 1]!)) continue;
-      let i = top.length;
-      while (i > 0 && before(e, top[i - 1]!)) i--;
-      top.splice(i, 0, e);
+      const last = top[max - 1];
+      if (last && !before(e, last)) continue;
+      const at = top.findIndex((t) => before(e, t));
+      top.splice(at < 0 ? top.length : at, 0, e);
       if (top.length > max) top.pop();
     }
     const named = top.reduce((a, e) => a + e.count, 0);

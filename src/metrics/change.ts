@@ -71,7 +71,10 @@ const mean = (ps: readonly Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.leng
 function median(ps: readonly Point[]): number {
   const vs = ps.map((p) => p.v).sort((a, b) => a - b);
   const mid = vs.length >> 1;
-  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
+  const upper = vs[mid];
+  if (upper === undefined) return Number.NaN;
+  const lower = vs[mid - 1];
+  return vs.length % 2 || lower === undefined ? upper : (lower + upper) / 2;
 }
 
 export interface ChangeInput {
@@ -87,8 +90,8 @@ export interface ChangeInput {
 }
 
 export function changeAgainstNormal({ points, unit, rule, unrest = [], lines = null }: ChangeInput): Change {
-  if (points.length < 2) return NO_CHANGE;
-  const last = points[points.length - 1]!;
+  const last = points.at(-1);
+  if (!last || points.length < 2) return NO_CHANGE;
   let earlier = points.filter((p) => p.t <= last.t - rule.recentMs && p.t > last.t - rule.recentMs - rule.baselineMs);
   if (earlier.length === 0) earlier = points.slice(0, Math.floor(points.length / 2));
   if (unrest.length) {

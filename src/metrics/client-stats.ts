@@ -5,7 +5,7 @@
 // that adds up to no more than the GPUs can give. Bounded: at most maxClients clients are
 // tracked; the one seen least recently is forgotten first.
 import { z } from 'zod';
-import { MODULES, type ModuleName } from './model-stats.js';
+import { MODULES, perModule, type ModuleName } from './model-stats.js';
 
 const MINUTE = 60_000;
 const BUCKETS = 60;
@@ -26,7 +26,8 @@ class Series {
   readonly buckets = Array.from({ length: BUCKETS }, () => new Bucket());
   add(now: number, ok: boolean, inferenceMs: number, inputTokens: number): void {
     const minute = Math.floor(now / MINUTE);
-    const b = this.buckets[minute % BUCKETS]!;
+    const b = this.buckets[minute % BUCKETS];
+    if (!b) return;
     if (b.minute !== minute) b.reset(minute);
     b.requests++;
     if (!ok) b.errors++;
@@ -94,7 +95,7 @@ const RECENCY_RESOLUTION_MS = 1_000;
 
 export class ClientStats {
   private readonly clients = new Map<string, { total: Series; modules: Map<ModuleName, Series>; touchedAt: number }>();
-  private readonly modules = new Map<ModuleName, Series>(MODULES.map((m) => [m, new Series()]));
+  private readonly modules = perModule(() => new Series());
   /** Clients forgotten to stay within maxClients. */
   evicted = 0;
 
@@ -105,7 +106,8 @@ export class ClientStats {
     if (!entry) {
       entry = { total: new Series(), modules: new Map(), touchedAt: now };
       if (this.clients.size >= this.maxClients) {
-        this.clients.delete(this.clients.keys().next().value!);
+        const oldest = this.clients.keys().next();
+        if (!oldest.done) this.clients.delete(oldest.value);
         this.evicted++;
       }
       this.clients.set(client, entry);
@@ -123,7 +125,7 @@ export class ClientStats {
       entry.modules.set(module, m);
     }
     m.add(now, ok, inferenceMs, inputTokens);
-    this.modules.get(module)!.add(now, ok, inferenceMs, inputTokens);
+    this.modules[module].add(now, ok, inferenceMs, inputTokens);
   }
 
   /** Requests (or their input tokens) of one module per client, over the minutes that touch [end − windowMs, end]. */
@@ -196,7 +198,7 @@ export class ClientStats {
 
   /** Each module's share of model requests over the window, in percent. */
   moduleShares(now: number, windowMs: number): ModuleShares {
-    const counts = MODULES.map((m) => [m, this.modules.get(m)!.sum(now, windowMs).requests] as const);
+    const counts = MODULES.map((m) => [m, this.modules[m].sum(now, windowMs).requests] as const);
     const total = counts.reduce((a, [, n]) => a + n, 0);
     return Object.fromEntries(
       counts.map(([m, n]) => [m, { requests: n, sharePercent: total ? (n / total) * 100 : null }]),

@@ -16,11 +16,13 @@ export function gpuBusySeconds(store: SeriesStore, fromMs: number, toMs: number)
     const sampled = store.ring('gpu_utilization_mean_percent', labels)?.since(fromMs) ?? [];
     const points = sampled.length ? sampled : s.ring.since(fromMs);
     const inSpan = points.filter((p) => p.t <= toMs);
-    if (inSpan.length === 0) continue;
+    const first = inSpan[0];
+    const last = inSpan.at(-1);
+    if (!first || !last) continue;
     const meanPercent = inSpan.reduce((a, p) => a + p.v, 0) / inSpan.length;
     // Only the time the readings cover: a GPU read for one minute of five was busy at most a minute.
-    const stepS = inSpan.length > 1 ? (inSpan.at(-1)!.t - inSpan[0]!.t) / (inSpan.length - 1) / 1_000 : 0;
-    const coveredS = Math.min(spanS, (toMs - inSpan[0]!.t) / 1_000 + stepS);
+    const stepS = inSpan.length > 1 ? (last.t - first.t) / (inSpan.length - 1) / 1_000 : 0;
+    const coveredS = Math.min(spanS, (toMs - first.t) / 1_000 + stepS);
     busy += (Math.min(100, Math.max(0, meanPercent)) / 100) * coveredS;
     gpus++;
   }

@@ -8,25 +8,25 @@ import { IMAGE_MODULES, MODULES, STAGES, type ModelStats } from './model-stats.j
 export function collectModelSeries(stats: ModelStats, store: SeriesStore, windowMs: number, now: number): void {
   for (const module of MODULES) {
     for (const stage of STAGES) {
-      const s = stats.stages.get(`${module}:${stage}`)!.summarize(windowMs, now);
-      if (s.mean !== null) store.record('inference_duration_ms', { module, stage }, now, s.mean);
+      const s = stats.stages.get(`${module}:${stage}`)?.summarize(windowMs, now);
+      if (s && s.mean !== null) store.record('inference_duration_ms', { module, stage }, now, s.mean);
     }
-    const breakdown = stats.requestStages.get(module)!.summarize(windowMs, now);
+    const breakdown = stats.requestStages.get(module)?.summarize(windowMs, now);
     store.record('model_requests_ended', { module }, now, breakdown?.requests ?? 0);
     if (breakdown) {
       for (const stage of ['preprocess', 'inference', 'postprocess', 'other', 'total'] as const)
         store.record('request_stage_ms', { module, stage }, now, breakdown[stage]);
     }
-    const tokens = stats.inputTokens.get(module)!.summarize(windowMs, now);
+    const tokens = stats.inputTokens[module].summarize(windowMs, now);
     if (tokens.mean !== null) store.record('input_token_count', { module }, now, tokens.mean);
   }
 
-  const ocrTotal = stats.stages.get('ocr:total')!.summarize(windowMs, now);
-  if (ocrTotal.mean !== null) store.record('ocr_avg_duration', {}, now, ocrTotal.mean);
+  const ocrTotal = stats.stages.get('ocr:total')?.summarize(windowMs, now);
+  if (ocrTotal && ocrTotal.mean !== null) store.record('ocr_avg_duration', {}, now, ocrTotal.mean);
   for (const module of IMAGE_MODULES) {
-    const pre = stats.preprocess.get(module)!.summarize(windowMs, now);
+    const pre = stats.preprocess[module].summarize(windowMs, now);
     if (pre.count > 0) store.record(`${module}_preproc_failure_rate`, {}, now, (pre.status5xx / pre.count) * 100);
-    store.record(`${module}_degraded_total`, {}, now, stats.degradedTotal.get(module)!);
+    store.record(`${module}_degraded_total`, {}, now, stats.degradedTotal[module]);
   }
   // Failures by code, per minute; a code seen once keeps its series (at 0) while it is quiet.
   for (const [key, w] of stats.failures) {
@@ -36,7 +36,7 @@ export function collectModelSeries(stats: ModelStats, store: SeriesStore, window
   }
 
   const conf = stats.ocrConfidence.summarize(windowMs, now);
-  if (conf.count > 0) store.record('ocr_confidence_mean', {}, now, conf.mean!);
+  if (conf.mean !== null) store.record('ocr_confidence_mean', {}, now, conf.mean);
   const ocr = stats.ocrOutcomes.summarize(windowMs, now);
   store.record('ocr_error_count', {}, now, ocr.status5xx / (ocr.coveredMs / 60_000));
 
@@ -45,8 +45,8 @@ export function collectModelSeries(stats: ModelStats, store: SeriesStore, window
     const failedExecutions = stats.guiExecutionFailures.summarize(windowMs, now).count;
     const succeeded = Math.max(0, gui.status2xx - failedExecutions);
     store.record('gui_step_success_rate', {}, now, (succeeded / gui.count) * 100);
-    store.record('gui_step_avg_duration', {}, now, gui.mean!);
+    if (gui.mean !== null) store.record('gui_step_avg_duration', {}, now, gui.mean);
   }
   const video = stats.videoFps.summarize(windowMs, now);
-  if (video.count > 0) store.record('video_frames_per_second', {}, now, video.mean!);
+  if (video.mean !== null) store.record('video_frames_per_second', {}, now, video.mean);
 }

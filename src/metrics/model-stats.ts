@@ -10,6 +10,13 @@ import { SlotSums } from './slot-sums.js';
 
 export const MODULES = ['vlm', 'gui', 'ocr', 'video'] as const;
 export type ModuleName = (typeof MODULES)[number];
+/** One of something per module, made in the order of MODULES. */
+export const perModule = <T>(make: (m: ModuleName) => T): Record<ModuleName, T> => ({
+  vlm: make('vlm'),
+  gui: make('gui'),
+  ocr: make('ocr'),
+  video: make('video'),
+});
 /** Modules that preprocess images themselves (chat passes its images through). */
 export const IMAGE_MODULES = ['ocr', 'gui', 'video'] as const;
 export const STAGES = ['preprocess', 'inference', 'postprocess', 'total'] as const;
@@ -119,14 +126,14 @@ export class ModelStats {
   /** Each ended request's stages together, by module: the Model Metrics stage bar. */
   readonly requestStages = new Map<ModuleName, RequestStages>(MODULES.map((m) => [m, new RequestStages()]));
   /** The same windows by module, for a request's timer to bind once (no key built per stage). */
-  private readonly stagesByModule = new Map<ModuleName, Record<Stage, StageRecorder>>();
+  private readonly stagesByModule: Record<ModuleName, Record<Stage, StageRecorder>>;
   readonly ocrConfidence: SlidingWindow;
   /** One record per OCR request: 200 ok, 500 failed (any reason). */
   readonly ocrOutcomes: SlidingWindow;
   /** One record per image preprocessed, per module: 200 ok, 500 failed. */
-  readonly preprocess = new Map<ModuleName, SlidingWindow>();
+  readonly preprocess: Record<ModuleName, SlidingWindow>;
   /** Images sent through the degraded path since start, per module. */
-  readonly degradedTotal = new Map<ModuleName, number>();
+  readonly degradedTotal = perModule(() => 0);
   /**
    * Requests not answered, by module and error code (`ocr:UPSTREAM_OOM`). Bounded: codes are
    * the fixed set of errors.ts.
@@ -138,12 +145,12 @@ export class ModelStats {
   readonly guiExecutionFailures: SlidingWindow;
   readonly videoFps: SlidingWindow;
   /** Input tokens per request, for their mean (each request is also an event, for rules). */
-  readonly inputTokens = new Map<ModuleName, SlotSums>();
+  readonly inputTokens = perModule(() => new SlotSums());
   /** The same events as running totals since start, for /metrics. */
   readonly totals = new ModelTotals<ModuleName, Stage>(MODULES, STAGES, MODEL_ERROR_CODES);
 
   constructor(private readonly startedAtMs: number) {
-    for (const m of MODULES) {
+    this.stagesByModule = perModule((m) => {
       const recorders = {} as Record<Stage, StageRecorder>;
       for (const s of STAGES) {
         const sums = new SlotSums();
@@ -157,11 +164,9 @@ export class ModelStats {
           },
         };
       }
-      this.stagesByModule.set(m, recorders);
-      this.inputTokens.set(m, new SlotSums());
-      this.preprocess.set(m, new SlidingWindow(startedAtMs));
-      this.degradedTotal.set(m, 0);
-    }
+      return recorders;
+    });
+    this.preprocess = perModule(() => new SlidingWindow(startedAtMs));
     this.ocrConfidence = new SlidingWindow(startedAtMs);
     this.ocrOutcomes = new SlidingWindow(startedAtMs);
     this.guiSteps = new SlidingWindow(startedAtMs);
@@ -171,7 +176,7 @@ export class ModelStats {
 
   /** One module's stage recorders: a request's timer records into them directly. */
   stageWindows(module: ModuleName): Readonly<Record<Stage, StageRecorder>> {
-    return this.stagesByModule.get(module)!;
+    return this.stagesByModule[module];
   }
 
   inputTokenCount(
@@ -180,7 +185,7 @@ export class ModelStats {
     now: number,
     context: Omit<RequestEvent, 'module' | 'inputTokens' | 't'> = {},
   ): void {
-    this.inputTokens.get(module)!.record(tokens, now);
+    this.inputTokens[module].record(tokens, now);
     this.totals.inputTokens[module].observe(tokens);
     const event: RequestEvent = { t: now, module, inputTokens: tokens, ...context };
     for (const l of this.requestListeners) l(event);
@@ -203,12 +208,12 @@ export class ModelStats {
   }
 
   preprocessResult(module: ModuleName, ok: boolean, now: number): void {
-    this.preprocess.get(module)!.record(1, ok ? OK : FAILED, now);
+    this.preprocess[module].record(1, ok ? OK : FAILED, now);
     this.totals.images[module][ok ? 'ok' : 'failed']++;
   }
 
   degraded(module: ModuleName): void {
-    this.degradedTotal.set(module, this.degradedTotal.get(module)! + 1);
+    this.degradedTotal[module]++;
     this.totals.images[module].degraded++;
   }
 

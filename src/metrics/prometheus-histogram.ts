@@ -24,7 +24,7 @@ export function histogramSamples(name: string, h: CumulativeHistogram, labels: R
   const out: SampleValue[] = [];
   let cumulative = 0;
   h.bounds.forEach((le, i) => {
-    cumulative += h.counts[i]!;
+    cumulative += h.counts[i] ?? 0;
     out.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
   });
   out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count });

@@ -8,13 +8,14 @@ import { PREFIX } from './prometheus-names.js';
 import { histogramMetric, type HistogramMetric } from './prometheus-histogram.js';
 import type { CumulativeHistogram, EndpointStats, ServiceStats } from './service-stats.js';
 
+/** By the status's first digit, as EndpointStats.statusTotals counts them (0, any other: not exported). */
 const STATUS_CLASSES = ['', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 /**
  * A model route's answers that exist from the first scrape, at 0: what error-rate queries
  * divide and rate() needs a first sample of (Prometheus' advice for label sets known in
  * advance). 1xx and 3xx a model route never answers; other routes' classes come with use.
  */
-const MODEL_STATUS_CLASSES = [2, 4, 5] as const;
+const MODEL_STATUS_CLASSES = ['2xx', '4xx', '5xx'] as const;
 
 export interface ServiceSources {
   stats: ServiceStats;
@@ -35,15 +36,15 @@ export function registerServiceMetrics(registry: client.Registry, src: ServiceSo
     collect() {
       this.reset();
       for (const ep of stats.all()) {
-        const labels = (cls: number) => ({
+        const labels = (statusClass: string) => ({
           endpoint: ep.endpoint,
           method: ep.method,
-          status_class: STATUS_CLASSES[cls]!,
+          status_class: statusClass,
         });
         if (ep.group === 'model') for (const cls of MODEL_STATUS_CLASSES) this.inc(labels(cls), 0);
-        for (let cls = 1; cls <= 5; cls++) {
-          const n = ep.statusTotals[cls]!;
-          if (n > 0) this.inc(labels(cls), n);
+        for (const [i, cls] of STATUS_CLASSES.entries()) {
+          const n = ep.statusTotals[i] ?? 0;
+          if (cls && n > 0) this.inc(labels(cls), n);
         }
       }
     },

@@ -40,7 +40,7 @@ export class RingSeries {
   last(): Point | undefined {
     if (this.size === 0) return undefined;
     const i = (this.head - 1 + this.capacity) % this.capacity;
-    return { t: this.times[i]!, v: this.values[i]! };
+    return { t: this.times[i] ?? 0, v: this.values[i] ?? 0 };
   }
 
   /** Mean of the values with sinceMs <= t < beforeMs, without allocating; null when none. */
@@ -49,10 +49,10 @@ export class RingSeries {
     let n = 0;
     for (let k = 0; k < this.size; k++) {
       const i = (this.head - 1 - k + this.capacity) % this.capacity;
-      const t = this.times[i]!;
+      const t = this.times[i] ?? 0;
       if (t < sinceMs) break; // newest first: everything further back is older
       if (t >= beforeMs) continue;
-      sum += this.values[i]!;
+      sum += this.values[i] ?? 0;
       n++;
     }
     return n === 0 ? null : sum / n;
@@ -63,9 +63,9 @@ export class RingSeries {
     const out: number[] = [];
     for (let k = 0; k < this.size; k++) {
       const i = (this.head - 1 - k + this.capacity) % this.capacity;
-      const t = this.times[i]!;
+      const t = this.times[i] ?? 0;
       if (t < sinceMs) break;
-      if (t < beforeMs) out.push(this.values[i]!);
+      if (t < beforeMs) out.push(this.values[i] ?? 0);
     }
     return out;
   }
@@ -76,8 +76,8 @@ export class RingSeries {
     const start = (this.head - this.size + this.capacity) % this.capacity;
     for (let k = 0; k < this.size; k++) {
       const i = (start + k) % this.capacity;
-      const t = this.times[i]!;
-      if (t >= sinceMs) out.push({ t, v: this.values[i]! });
+      const t = this.times[i] ?? 0;
+      if (t >= sinceMs) out.push({ t, v: this.values[i] ?? 0 });
     }
     return out;
   }

@@ -1,7 +1,7 @@
 // Runs of NVML utilisation samples past a line: what sample-based rules ("> 98 % for more
 // than 5 s") measure between two checks, carried across checks. Pure; the samples are the
 // probe's (probes/nvml-records.ts), the judgement the alert engine's.
-import type { UtilSample } from '../probes/nvml-records.js';
+import { medianGapUs, type UtilSample } from '../probes/nvml-records.js';
 
 export type { UtilSample };
 
@@ -37,11 +37,7 @@ export function sampleRuns(
 ): RunResult {
   const sorted = [...samples].sort((a, b) => a.ts - b.ts);
   if (sorted.length === 0) return { longestSeconds: 0, ongoing: carried };
-  const gaps = sorted
-    .slice(1)
-    .map((s, i) => s.ts - sorted[i]!.ts)
-    .sort((a, b) => a - b);
-  const periodUs = gaps.length ? gaps[gaps.length >> 1]! : (carried?.periodUs ?? 0);
+  const periodUs = medianGapUs(sorted) ?? carried?.periodUs ?? 0;
   let best = 0;
   let startUs: number | null = null;
   let lastUs = 0;

@@ -7,19 +7,23 @@ import type { ServiceStats } from './service-stats.js';
 /** Label value of the series that merge every model endpoint (what the cards show). */
 export const ALL_MODEL_ENDPOINTS = '*';
 
+/** A point where the window has a value (null: it held no requests). */
+function recordKnown(store: SeriesStore, metric: string, labels: Labels, now: number, v: number | null): void {
+  if (v !== null) store.record(metric, labels, now, v);
+}
+
 function recordSummary(store: SeriesStore, labels: Labels, s: WindowSummary, now: number): void {
   store.record('requests_per_second', labels, now, s.perSecond);
   store.record('http_status_2xx', labels, now, s.status2xx);
   store.record('http_status_4xx', labels, now, s.status4xx);
   store.record('http_status_5xx', labels, now, s.status5xx);
   // No requests, no latency: the series gets no point rather than a made-up 0.
-  if (s.count === 0) return;
-  store.record('error_rate_percent', labels, now, s.errorRatePercent!);
-  store.record('error_rate_5xx_percent', labels, now, s.errorRate5xxPercent!);
-  store.record('latency_ms_avg', labels, now, s.mean!);
-  store.record('latency_ms_p50', labels, now, s.p50!);
-  store.record('latency_ms_p95', labels, now, s.p95!);
-  store.record('latency_ms_p99', labels, now, s.p99!);
+  recordKnown(store, 'error_rate_percent', labels, now, s.errorRatePercent);
+  recordKnown(store, 'error_rate_5xx_percent', labels, now, s.errorRate5xxPercent);
+  recordKnown(store, 'latency_ms_avg', labels, now, s.mean);
+  recordKnown(store, 'latency_ms_p50', labels, now, s.p50);
+  recordKnown(store, 'latency_ms_p95', labels, now, s.p95);
+  recordKnown(store, 'latency_ms_p99', labels, now, s.p99);
 }
 
 export interface ServiceCollectInput {
@@ -57,7 +61,7 @@ export function collectServiceSeries({
 
   const chat = { endpoint: '/v1/chat/completions' };
   const ttft = stats.chat.ttftWindow.summarize(windowMs, now);
-  if (ttft.count > 0) store.record('ttft_ms', chat, now, ttft.p50!);
+  recordKnown(store, 'ttft_ms', chat, now, ttft.p50);
   const tps = stats.chat.tokensPerSecondWindow.summarize(windowMs, now);
-  if (tps.count > 0) store.record('tokens_per_second', chat, now, tps.p50!);
+  recordKnown(store, 'tokens_per_second', chat, now, tps.p50);
 }

@@ -28,10 +28,10 @@ export class CumulativeHistogram {
     let hi = b.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (v > b[mid]!) lo = mid + 1;
+      if (v > (b[mid] ?? Number.POSITIVE_INFINITY)) lo = mid + 1;
       else hi = mid;
     }
-    this.counts[lo]!++;
+    this.counts[lo] = (this.counts[lo] ?? 0) + 1;
     this.sum += v;
     this.count++;
   }
@@ -66,7 +66,8 @@ export class EndpointStats {
       this.responseSizes.observe(bytes);
     }
     const cls = (statusCode / 100) | 0;
-    this.statusTotals[cls >= 1 && cls <= 5 ? cls : 0]!++;
+    const i = cls >= 1 && cls <= 5 ? cls : 0;
+    this.statusTotals[i] = (this.statusTotals[i] ?? 0) + 1;
     this.durations.observe(latencyMs / 1_000);
   }
 }

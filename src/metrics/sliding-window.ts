@@ -67,7 +67,8 @@ export class SlidingWindow {
    */
   record(value: number, statusCode: number, nowMs: number): void {
     const no = Math.floor(nowMs / SLOT_MS);
-    const slot = this.slots[no % SLOT_COUNT]!;
+    const slot = this.slots[no % SLOT_COUNT];
+    if (!slot) return;
     if (slot.no !== no) slot.reset(no);
     slot.count++;
     slot.sum += value;

@@ -17,8 +17,8 @@ export class SlotSums {
       this.sums[i] = 0;
       this.counts[i] = 0;
     }
-    this.sums[i]! += value;
-    this.counts[i]!++;
+    this.sums[i] = (this.sums[i] ?? 0) + value;
+    this.counts[i] = (this.counts[i] ?? 0) + 1;
   }
 
   /** Count and mean over the slots inside [now - windowMs, now]; mean null without records. */
@@ -28,9 +28,10 @@ export class SlotSums {
     let sum = 0;
     let count = 0;
     for (let i = 0; i < SLOT_COUNT; i++) {
-      if (this.no[i]! < first || this.no[i]! > nowNo) continue;
-      sum += this.sums[i]!;
-      count += this.counts[i]!;
+      const no = this.no[i] ?? -1;
+      if (no < first || no > nowNo) continue;
+      sum += this.sums[i] ?? 0;
+      count += this.counts[i] ?? 0;
     }
     return { count, mean: count ? sum / count : null };
   }

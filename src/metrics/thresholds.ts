@@ -100,9 +100,8 @@ export function linesFor(
     }
   }
   // The metric's own direction; without one, the most severe rule's.
-  const direction =
-    defaults?.direction ??
-    (found.length ? directionOf((found.find((f) => f.level === 'crit') ?? found[0]!).line.op) : undefined);
+  const mostSevere = found.find((f) => f.level === 'crit') ?? found[0];
+  const direction = defaults?.direction ?? (mostSevere ? directionOf(mostSevere.line.op) : undefined);
   if (!direction) return null;
   const best = (level: 'warn' | 'crit') => {
     let out: Line | null = null;

@@ -23,7 +23,10 @@ export function pickFrames(count: number, sourceFps: number, s: VideoSampling): 
   for (let x = 0; Math.round(x) < count; x += step) kept.push(Math.round(x));
   if (kept.length > s.maxFrames) {
     const thinned: number[] = [];
-    for (let i = 0; i < s.maxFrames; i++) thinned.push(kept[Math.floor((i * kept.length) / s.maxFrames)]!);
+    for (let i = 0; i < s.maxFrames; i++) {
+      const frame = kept[Math.floor((i * kept.length) / s.maxFrames)];
+      if (frame !== undefined) thinned.push(frame);
+    }
     kept = thinned;
   }
   return kept;

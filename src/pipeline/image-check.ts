@@ -31,7 +31,7 @@ export function jpegLayout(b: Buffer): JpegLayout {
   let progressive = false;
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) return { scanStart: -1, progressive };
-    const marker = b[i + 1]!;
+    const marker = b.readUInt8(i + 1);
     if (marker === 0xff) {
       i++; // fill byte
       continue;
@@ -66,7 +66,7 @@ export function pngLayout(b: Buffer): PngLayout {
     if (type === 'IHDR' && data.length >= 13) {
       out.width = data.readUInt32BE(0);
       out.height = data.readUInt32BE(4);
-      const bits = data[8]! * (PNG_CHANNELS[data[9]!] ?? 0);
+      const bits = data.readUInt8(8) * (PNG_CHANNELS[data.readUInt8(9)] ?? 0);
       out.rowBytes = data[12] === 0 ? Math.ceil((out.width * bits) / 8) + 1 : 0;
     } else if (type === 'IDAT') {
       out.idat.push(data);
@@ -108,7 +108,7 @@ export function decodedRowShare(raw: Uint8Array, width: number, height: number, 
   const sameAsLast = (r: number) => {
     const a = r * row;
     const z = (height - 1) * row;
-    for (let x = 0; x < row; x++) if (Math.abs(raw[a + x]! - raw[z + x]!) > 2) return false;
+    for (let x = 0; x < row; x++) if (Math.abs((raw[a + x] ?? 0) - (raw[z + x] ?? 0)) > 2) return false;
     return true;
   };
   let r = height - 1;

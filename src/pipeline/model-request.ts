@@ -362,7 +362,8 @@ export class ModelRequest {
     const e =
       opts.costly && this.evidence.hashes.length === 0 && this.lazyEvidence ? this.lazyEvidence() : this.evidence;
     const out: Record<string, string | number> = {};
-    if (e.hashes.length === 1) out.image_hash = e.hashes[0]!;
+    const hash = e.hashes[0];
+    if (e.hashes.length === 1 && hash !== undefined) out.image_hash = hash;
     else if (e.hashes.length > 1 && opts.allHashes) out.image_hashes = e.hashes.join(',');
     if (e.bytes > 0) {
       out.input_size = formatBytes(e.bytes);

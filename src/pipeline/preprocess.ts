@@ -105,7 +105,8 @@ const MIME: Readonly<Record<string, string>> = {
   webp: 'image/webp',
   gif: 'image/gif',
 };
-const passesAsIs = (format: string) => Object.hasOwn(MIME, format);
+/** The MIME type of a format sent as it is; undefined for one converted first. */
+const mimeAsIs = (format: string): string | undefined => (Object.hasOwn(MIME, format) ? MIME[format] : undefined);
 
 /**
  * Why SVG is refused rather than rasterised: it is a program for a renderer (XML, filters,
@@ -162,6 +163,7 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
   const image = { hash, bytes: bytes.length, format, originalWidth: ow, originalHeight: oh };
   const resized = target.width !== ow || target.height !== oh;
   const out = outputFormat(format, meta.hasAlpha === true);
+  const mime = mimeAsIs(format);
 
   if (!isComplete(bytes, format)) {
     const reason = await truncationReason(bytes, format, ow, oh, budget.maxInputPixels);
@@ -179,7 +181,7 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
       );
     }
   }
-  if (!resized && passesAsIs(format)) return { ...image, ...asIs(bytes, MIME[format]!, target) };
+  if (!resized && mime) return { ...image, ...asIs(bytes, mime, target) };
   try {
     // A TIFF or AVIF within budget is converted at its own size: not resized.
     return { ...image, ...(await resize(bytes, out, target, budget.maxInputPixels, false)), resized };
@@ -188,9 +190,9 @@ export async function prepareImage(bytes: Buffer, field: string, budget: ImageBu
       ? `resizing ${ow}x${oh} to ${target.width}x${target.height}`
       : `converting ${format.toUpperCase()} to ${out.toUpperCase()}`;
     const reason = `${decoderReason(format, (err as Error).message)}; ${what} failed`;
-    if (budget.onFailure === 'refuse' || !passesAsIs(format)) throw unreadable(reason);
+    if (budget.onFailure === 'refuse' || !mime) throw unreadable(reason);
     // The model server resizes by itself: within the byte limit, the file can go as it came.
-    return { ...image, ...asIs(bytes, MIME[format]!, target), degraded: `${reason}; sent as it was (${ow}x${oh})` };
+    return { ...image, ...asIs(bytes, mime, target), degraded: `${reason}; sent as it was (${ow}x${oh})` };
   }
 }
 

@@ -33,8 +33,9 @@ export function detectLanguage(text: string): string | null {
     }
   }
   // Japanese text is mostly kanji: any kana marks the Han characters as Japanese.
-  if (kana > 0 && counts.has('zh')) {
-    counts.set('ja', (counts.get('ja') ?? 0) + counts.get('zh')!);
+  const han = counts.get('zh');
+  if (kana > 0 && han !== undefined) {
+    counts.set('ja', (counts.get('ja') ?? 0) + han);
     counts.delete('zh');
   }
   let best: string | null = null;

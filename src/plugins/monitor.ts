@@ -62,8 +62,8 @@ async function monitorRoutes(app: FastifyInstance, opts: MonitorPluginOptions): 
       const kind = accessOf(request);
       if (kind === 'loopback' || kind === 'session') return;
       // A Bearer token is a guess like a login: throttled the same way.
-      if (kind === 'token' || kind === 'wrong-token')
-        return checkToken(request, reply, bearer(request.headers)!, access);
+      const presented = kind === 'token' || kind === 'wrong-token' ? bearer(request.headers) : undefined;
+      if (presented !== undefined) return checkToken(request, reply, presented, access);
       throw new AppError(
         'UNAUTHORIZED',
         'The Monitor needs the monitor token: open the link printed at start-up, or send Authorization: Bearer <token>',

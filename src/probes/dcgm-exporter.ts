@@ -185,15 +185,14 @@ export class DcgmGpuSource implements GpuSource {
   }
 
   private async read(): Promise<GpuPollResult> {
-    const pages = await Promise.all(this.opts.targets.map((t) => this.readPage(t.url)));
+    const pages = await Promise.all(this.opts.targets.map(async (t) => ({ t, p: await this.readPage(t.url) })));
     const readings: GpuReading[] = [];
     const missing: string[] = [];
     const hosts: GpuHost[] = [];
     const failures: string[] = [];
     const notes: string[] = [];
     let room = this.maxGpus;
-    this.opts.targets.forEach((t, i) => {
-      const p = pages[i]!;
+    pages.forEach(({ t, p }) => {
       const host: GpuHost = { host: t.host, url: t.url, available: false, gpus: 0, readMs: p.ms };
       hosts.push(host);
       const before = this.known.get(t.host);
@@ -239,7 +238,8 @@ export class DcgmGpuSource implements GpuSource {
       hosts,
     };
     const drivers = new Set(hosts.map((h) => h.driverVersion).filter((d) => d !== undefined));
-    if (drivers.size === 1) result.driverVersion = [...drivers][0]!;
+    const [driver] = drivers;
+    if (drivers.size === 1 && driver !== undefined) result.driverVersion = driver;
     const reason = [...(failures.length ? [`GPU source unavailable: ${failures.join('; ')}`] : []), ...notes];
     if (reason.length) result.reason = reason.join('; ');
     return result;

@@ -15,8 +15,9 @@ export function parseProcStat(text: string): CpuTimes | undefined {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return undefined;
   const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  if (f.length < 5 || f.some((x) => !Number.isFinite(x))) return undefined;
-  return { total: f.reduce((a, b) => a + b, 0), idle: f[3]!, iowait: f[4]! };
+  const [, , , idle, iowait] = f;
+  if (idle === undefined || iowait === undefined || f.some((x) => !Number.isFinite(x))) return undefined;
+  return { total: f.reduce((a, b) => a + b, 0), idle, iowait };
 }
 
 export function cpuShares(prev: CpuTimes, cur: CpuTimes): { busyPercent: number; ioWaitPercent: number } | undefined {
@@ -50,7 +51,9 @@ export function parsePressureSomeAvg10(text: string): number | undefined {
 
 export function parseLoadavg(text: string): [number, number, number] | undefined {
   const f = text.trim().split(/\s+/).slice(0, 3).map(Number);
-  return f.length === 3 && f.every(Number.isFinite) ? [f[0]!, f[1]!, f[2]!] : undefined;
+  const [one, five, fifteen] = f;
+  if (one === undefined || five === undefined || fifteen === undefined || !f.every(Number.isFinite)) return undefined;
+  return [one, five, fifteen];
 }
 
 /** cgroup v2 cpu.max: "max 100000" (no limit) or "150000 100000" (1.5 CPUs). */

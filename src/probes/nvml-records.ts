@@ -19,6 +19,17 @@ export function decodeSamples(buf: Buffer, count: number): UtilSample[] {
   return out;
 }
 
+/** The median gap between samples sorted by time (µs); undefined with fewer than two. */
+export function medianGapUs(sorted: readonly UtilSample[]): number | undefined {
+  const gaps: number[] = [];
+  let before: UtilSample | undefined;
+  for (const s of sorted) {
+    if (before) gaps.push(s.ts - before.ts);
+    before = s;
+  }
+  return gaps.sort((a, b) => a - b)[gaps.length >> 1];
+}
+
 /** NVML's utilisation samples since the previous check, summed up. */
 export const sampleSummarySchema = z.object({
   count: z.number(),
@@ -40,31 +51,29 @@ export function summarizeSamples(
   prevTs: number,
   thresholdPercent: number,
 ): SampleSummary | null {
-  if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a.ts - b.ts);
-  const gaps = sorted
-    .slice(1)
-    .map((s, i) => s.ts - sorted[i]!.ts)
-    .sort((a, b) => a - b);
-  const medianGap = gaps.length ? gaps[gaps.length >> 1]! : 0;
+  const last = sorted.at(-1);
+  if (!last) return null;
+  const medianGap = medianGapUs(sorted) ?? 0;
   let peak = 0;
   let sum = 0;
   let aboveUs = 0;
-  sorted.forEach((s, i) => {
-    const prev = i === 0 ? prevTs : sorted[i - 1]!.ts;
+  let prev = prevTs;
+  for (const s of sorted) {
     // A first sample far after the cursor (the poller was paused) counts one period, not the pause.
     const gap = prev > 0 && s.ts - prev <= Math.max(medianGap * 4, 1_000_000) ? s.ts - prev : medianGap;
     peak = Math.max(peak, s.value);
     sum += s.value;
     if (s.value >= thresholdPercent) aboveUs += gap;
-  });
+    prev = s.ts;
+  }
   return {
     count: sorted.length,
     peakPercent: peak,
     meanPercent: sum / sorted.length,
     secondsAbove: aboveUs / 1e6,
     thresholdPercent,
-    lastTs: sorted.at(-1)!.ts,
+    lastTs: last.ts,
   };
 }
 

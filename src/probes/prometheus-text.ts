@@ -20,13 +20,16 @@ export function parsePrometheusText(text: string): Sample[] {
     if (!line || line.startsWith('#')) continue;
     const m = LINE.exec(line);
     if (!m) continue;
-    const value = m[4] === '+Inf' ? Infinity : m[4] === '-Inf' ? -Infinity : Number(m[4]);
+    const [, name, , labelText, valueText] = m;
+    if (name === undefined || valueText === undefined) continue;
+    const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
     if (Number.isNaN(value)) continue;
     const labels: Record<string, string> = {};
-    if (m[3])
-      for (const l of m[3].matchAll(LABEL))
-        labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1]!, labels, value });
+    if (labelText)
+      for (const [, key, escaped] of labelText.matchAll(LABEL))
+        if (key !== undefined && escaped !== undefined)
+          labels[key] = escaped.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    out.push({ name, labels, value });
   }
   return out;
 }

@@ -60,7 +60,8 @@ export function engineId(labels: Record<string, string>): string {
     .filter((k) => !NOT_ENGINE.has(k))
     .sort();
   if (keys.length === 0) return '0';
-  if (keys.length === 1 && keys[0] === 'engine') return labels.engine!;
+  const engine = labels.engine;
+  if (keys.length === 1 && keys[0] === 'engine' && engine !== undefined) return engine;
   return keys.map((k) => `${k}=${labels[k]}`).join(',');
 }
 

@@ -73,7 +73,10 @@ class StepBook {
   constructor(private readonly capacity = 10_000) {}
   add(id: string, valid: boolean, evidence: Record<string, string | number>): void {
     this.steps.set(id, { valid, reported: false, evidence });
-    if (this.steps.size > this.capacity) this.steps.delete(this.steps.keys().next().value!);
+    if (this.steps.size > this.capacity) {
+      const oldest = this.steps.keys().next();
+      if (!oldest.done) this.steps.delete(oldest.value);
+    }
   }
   get(id: string) {
     return this.steps.get(id);

@@ -88,7 +88,7 @@ function operationId(method: string, url: string): string {
     .map((part) => (part.startsWith(':') ? `by-${part.slice(1)}` : part))
     .flatMap((part) => part.split(/[^a-zA-Z0-9]+/))
     .filter(Boolean);
-  return [method.toLowerCase(), ...words.map((w) => w[0]!.toUpperCase() + w.slice(1))].join('');
+  return [method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
 }
 
 /**
@@ -171,7 +171,8 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
         '5xx': { description: 'Failed: the server, or the model server behind it', ...ERROR_SCHEMA },
       };
       // One operation per route and method (a route of several methods would share it).
-      if (methods.length === 1) out.operationId = operationId(methods[0]!, url);
+      const [method] = methods;
+      if (method !== undefined && methods.length === 1) out.operationId = operationId(method, url);
       out.security = securityOf(tag, route.config?.adminToken === true);
       return { schema: out, url: documentedUrl };
     },

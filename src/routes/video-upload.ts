@@ -130,5 +130,5 @@ export class VideoUploads {
 
 /** `video/mp4; codecs=…` → `video/mp4`. */
 function essence(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return ((contentType ?? '').split(';')[0] ?? '').trim().toLowerCase();
 }

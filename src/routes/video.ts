@@ -38,13 +38,11 @@ const CONCURRENCY = 8;
 
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
-  let next = 0;
+  const next = items.entries();
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
+      // One iterator shared by the workers: each takes the next item.
+      for (const [i, item] of next) out[i] = await fn(item, i);
     }),
   );
   return out;
@@ -146,24 +144,24 @@ export async function videoRoutes(root: FastifyInstance, opts: ModelRouteOptions
   ) {
     const mr = modelRequestOf(request);
     const uploaded = sent instanceof SpoolFile ? sent : null;
-    if (uploaded && question === undefined)
+    const json = sent instanceof SpoolFile ? null : sent;
+    const asked = json ? json.question : question;
+    if (asked === undefined)
       throw new AppError('VALIDATION_FAILED', 'question: required: ?question= with an uploaded video', {
         field: 'question',
       });
-    const json = sent instanceof SpoolFile ? null : sent;
-    const asked = json ? json.question : question!;
     const prepared = await mr.timer.run('preprocess', async () => {
       const given = json?.video;
-      if (uploaded || given !== undefined) {
-        let file = uploaded;
-        if (!file) {
-          // A URL is a large upload of ours: it takes a slot before the first byte is fetched.
-          const isUrl = /^https?:\/\//i.test(given!);
-          if (isUrl) upload.reserve(false);
-          file = upload.adopt(await uploads.spool.create());
-          await (isUrl ? spoolUrl(given!, file, videoLimits) : spoolBase64(given!, file, videoLimits));
-          await file.finish();
-        }
+      let file = uploaded;
+      if (!file && given !== undefined) {
+        // A URL is a large upload of ours: it takes a slot before the first byte is fetched.
+        const isUrl = /^https?:\/\//i.test(given);
+        if (isUrl) upload.reserve(false);
+        file = upload.adopt(await uploads.spool.create());
+        await (isUrl ? spoolUrl(given, file, videoLimits) : spoolBase64(given, file, videoLimits));
+        await file.finish();
+      }
+      if (file) {
         // The client left while its video was written: the file is gone with it.
         if (file.isDisposed) throw new AppError('CLIENT_CLOSED', 'The client closed the request during its upload');
         mr.addEvidence({ bytes: file.bytes });
@@ -179,18 +177,25 @@ export async function videoRoutes(root: FastifyInstance, opts: ModelRouteOptions
         const frames = framesForDuration(info.durationSeconds, v, info.frameCount);
         return { kind: 'video' as const, info, frames, dropped: 0, file };
       }
-      const all = json!.frames!;
-      const keep = pickFrames(all.length, json!.framesFps ?? v.fps, v);
+      // The body's schema takes a video or frames, exactly one of them.
+      if (!json?.frames)
+        throw new AppError('VALIDATION_FAILED', 'video: send either "video" or "frames", not both or neither', {
+          field: 'video',
+        });
+      const all = json.frames;
+      const keep = pickFrames(all.length, json.framesFps ?? v.fps, v);
       // An unreadable frame is dropped (and logged with its evidence), not the whole video.
       const whyDropped = new Array<AppError | undefined>(keep.length);
-      const results = await mapLimited(keep, CONCURRENCY, (idx, i) =>
-        mr.image(all[idx]!, `frames[${idx}]`, opts.imageLimits, v.frameBudget, {
+      const results = await mapLimited(keep, CONCURRENCY, async (idx, i) => {
+        const frame = all[idx];
+        if (frame === undefined) return null;
+        return mr.image(frame, `frames[${idx}]`, opts.imageLimits, v.frameBudget, {
           drop: true,
           onDrop: (reason) => {
             whyDropped[i] = reason;
           },
-        }),
-      );
+        });
+      });
       const images = results.filter((r): r is PreparedImage => r !== null);
       if (images.length < Math.min(v.minFrames, all.length)) {
         const first = whyDropped.find((e) => e !== undefined);

@@ -36,7 +36,7 @@ export function hostMatcher(rules: HostRules): (hostHeader: string | undefined) 
   const suffixes: string[] = ['.localhost'];
   const own = hostname().toLowerCase();
   exact.add(own);
-  exact.add(own.split('.')[0]!);
+  exact.add(own.split('.')[0] ?? own);
   if (!WILDCARD_BINDS.has(rules.bindHost)) exact.add(hostName(rules.bindHost));
   if (rules.publicUrl) exact.add(new URL(rules.publicUrl).hostname.toLowerCase().replace(/^\[|\]$/g, ''));
   for (const h of rules.allowedHosts) {
@@ -66,7 +66,8 @@ export function normalOrigin(origin: string): string | null {
 
 export function originMatcher(rules: HostRules): (origin: string, hostHeader: string | undefined) => boolean {
   const listed = new Set<string>();
-  if (rules.publicUrl) listed.add(normalOrigin(rules.publicUrl)!);
+  const publicOrigin = rules.publicUrl ? normalOrigin(rules.publicUrl) : null;
+  if (publicOrigin) listed.add(publicOrigin);
   for (const o of rules.allowedOrigins) {
     const n = normalOrigin(o.trim());
     if (n) listed.add(n);

@@ -41,7 +41,7 @@ const frameOf = (node: object): Frame => ({ node, keys: Array.isArray(node) ? nu
 
 /** The path to the entry each open frame is visiting, built only for an error. */
 function pathOf(frames: Frame[]): string {
-  return fieldPath(frames.map((f) => (f.keys ? f.keys[f.next - 1]! : f.next - 1)));
+  return fieldPath(frames.map((f) => f.keys?.[f.next - 1] ?? f.next - 1));
 }
 
 /**
@@ -52,17 +52,15 @@ function pathOf(frames: Frame[]): string {
 export function checkJson(value: unknown): void {
   if (value === null || typeof value !== 'object') return;
   const frames: Frame[] = [frameOf(value)];
-  while (frames.length > 0) {
-    const f = frames[frames.length - 1]!;
-    const length = f.keys ? f.keys.length : (f.node as unknown[]).length;
-    if (f.next >= length) {
-      frames.pop();
-      continue;
-    }
-    const i = f.next++;
+  for (let f = frames[0]; f !== undefined; f = frames[frames.length - 1]) {
     let child: unknown;
     if (f.keys) {
-      const key = f.keys[i]!;
+      const key = f.keys[f.next];
+      if (key === undefined) {
+        frames.pop();
+        continue;
+      }
+      f.next++;
       child = (f.node as Record<string, unknown>)[key];
       if (
         key === '__proto__' ||
@@ -76,7 +74,12 @@ export function checkJson(value: unknown): void {
         );
       }
     } else {
-      child = (f.node as unknown[])[i];
+      const list = f.node as unknown[];
+      if (f.next >= list.length) {
+        frames.pop();
+        continue;
+      }
+      child = list[f.next++];
     }
     if (child !== null && typeof child === 'object') {
       if (frames.length >= MAX_JSON_DEPTH) throw deepError(pathOf(frames));

@@ -75,9 +75,10 @@ export function jsonOverBudget(text: string, budgets: JsonBudgets = JSON_BUDGETS
     }
     if (c === COMMA) {
       if (depth === 0) continue;
-      entries[depth]!++;
+      const n = (entries[depth] ?? 0) + 1;
+      entries[depth] = n;
       if (++nodes > budgets.nodes) return { budget: 'nodes', field: '(body)' };
-      if (entries[depth]! > budgets.width) return { budget: 'width', field: where(depth - 1) };
+      if (n > budgets.width) return { budget: 'width', field: where(depth - 1) };
       expectKey = !isList[depth];
       continue;
     }
@@ -124,14 +125,16 @@ function fieldAt(
   let out = '';
   for (let level = 1; level <= levels; level++) {
     if (isList[level]) {
-      out += `[${Math.max(0, entries[level]! - 1)}]`;
+      out += `[${Math.max(0, (entries[level] ?? 0) - 1)}]`;
       continue;
     }
-    if (keyStart[level]! < 0) {
+    const start = keyStart[level] ?? -1;
+    const end = keyEnd[level] ?? -1;
+    if (start < 0 || end < 0) {
       out += out ? '.?' : '?';
       continue;
     }
-    const raw = text.slice(keyStart[level]!, keyEnd[level]! + 1);
+    const raw = text.slice(start, end + 1);
     let key: string;
     try {
       key = String(JSON.parse(raw));

@@ -56,7 +56,10 @@ export class SessionStore {
     const id = randomBytes(32).toString('base64url');
     const next = new Map([...this.sessions].filter(([, s]) => s.expiresAt > now));
     next.set(hash(id), { idHash: hash(id), createdAt: now, expiresAt: now + SESSION_MAX_AGE_MS });
-    while (next.size > this.maxSessions) next.delete(next.keys().next().value!);
+    for (const key of next.keys()) {
+      if (next.size <= this.maxSessions) break;
+      next.delete(key);
+    }
     this.save(next);
     this.sessions = next;
     return id;

@@ -38,7 +38,8 @@ export class FailureThrottle {
   lockedForMs(client: string): number {
     const now = this.opts.clock();
     const times = this.recent(client, now);
-    return times.length >= this.maxFailures ? times[0]! + this.windowMs - now : 0;
+    const oldest = times[0];
+    return oldest !== undefined && times.length >= this.maxFailures ? oldest + this.windowMs - now : 0;
   }
 
   fail(client: string): void {
@@ -49,7 +50,10 @@ export class FailureThrottle {
     this.failures.delete(client);
     this.failures.set(client, times);
     const max = this.opts.maxClients ?? 10_000;
-    while (this.failures.size > max) this.failures.delete(this.failures.keys().next().value!);
+    for (const key of this.failures.keys()) {
+      if (this.failures.size <= max) break;
+      this.failures.delete(key);
+    }
   }
 
   succeed(client: string): void {

@@ -201,9 +201,12 @@ export class UpstreamClient {
     }
     const checked = schema.safeParse(json);
     if (checked.success) return checked.data;
-    const issue = checked.error.issues[0]!;
-    const at = issue.path.length ? fieldPath(issue.path) : 'the answer';
-    throw new AppError('UPSTREAM_BAD_ANSWER', `The model server's answer is not ${what}: ${at}: ${issue.message}`);
+    const issue = checked.error.issues[0];
+    const at = issue?.path.length ? fieldPath(issue.path) : 'the answer';
+    throw new AppError(
+      'UPSTREAM_BAD_ANSWER',
+      `The model server's answer is not ${what}: ${at}: ${issue?.message ?? 'not the expected shape'}`,
+    );
   }
 
   /** An error answer's first 64 KiB as text (the rest left unread; a failed read is ''). */

@@ -268,7 +268,8 @@ export class SseTap extends Readable {
       return;
     }
     if (used > sendFrom) out.push(chunk.subarray(sendFrom, used));
-    if (out.length) this.sendBytes(out.length === 1 ? out[0]! : Buffer.concat(out));
+    const first = out[0];
+    if (first) this.sendBytes(out.length === 1 ? first : Buffer.concat(out));
     const rest = chunk.subarray(used);
     this.parts = [rest];
     this.partsBytes = rest.length;

@@ -69,13 +69,12 @@ export const alertmanagerChannel = defineChannelType({
     const urls =
       given === undefined
         ? previous?.urls
-        : given.map(
-            (u, i) =>
-              keptUrl(
-                u,
-                previous?.urls.find((p) => maskUrl(p) === u),
-                `urls[${i}]`,
-              )!,
+        : given.map((u, i) =>
+            keptUrl(
+              u,
+              previous?.urls.find((p) => maskUrl(p) === u),
+              `urls[${i}]`,
+            ),
           );
     return { ...input, urls: urls ?? [], secret: keptSecret(input.secret, previous?.secret) };
   },

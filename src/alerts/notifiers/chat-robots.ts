@@ -51,9 +51,9 @@ export const mdEscape = (s: string) => s.replace(/[\\`*_[\]<]/g, (c) => `\\${c}`
 /** The words at the head of a message: what a phone's notification shows. `esc`: for the rule's name. */
 function title(n: Notification, esc: (s: string) => string = (s) => s): string {
   const firing = n.alerts.filter((a) => a.status === 'firing');
-  const first = (firing[0] ?? n.alerts[0])!;
+  const first = firing[0] ?? n.alerts[0];
   const more = n.alerts.length > 1 ? ` (+${n.alerts.length - 1})` : '';
-  return `${n.test ? '[TEST] ' : ''}[${n.status.toUpperCase()}] ${esc(first.ruleName)}${more}`;
+  return `${n.test ? '[TEST] ' : ''}[${n.status.toUpperCase()}]${first ? ` ${esc(first.ruleName)}` : ''}${more}`;
 }
 
 interface Parts {

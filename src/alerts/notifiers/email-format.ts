@@ -2,8 +2,16 @@
 // labels, log lines) is escaped in the HTML: nothing a user typed becomes markup.
 import type { AlertPayload, Notification, OcrSampleRef } from '../notifier.js';
 
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
 const labelText = (a: AlertPayload) =>
@@ -12,9 +20,9 @@ const labelText = (a: AlertPayload) =>
     .join(' ');
 
 export function emailSubject(n: Notification): string {
-  const first = n.alerts[0]!;
+  const first = n.alerts[0];
   const tag = `${n.test ? '[TEST] ' : ''}[${n.status.toUpperCase()}]`;
-  if (n.alerts.length === 1)
+  if (first && n.alerts.length === 1)
     return `${tag} [${first.severity}] ${first.ruleName}${labelText(first) ? ` (${labelText(first)})` : ''}`;
   return `${tag} ${n.alerts.length} alerts: ${[...new Set(n.alerts.map((a) => a.ruleName))].join(', ')}`;
 }

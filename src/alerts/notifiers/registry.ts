@@ -8,18 +8,26 @@ import { emailChannel } from './email.js';
 import { webhookChannel } from './webhook.js';
 
 /** In the order Settings → Channels offers them (webhook first: chat robots are the usual start). */
-export const CHANNEL_TYPES: readonly ChannelType[] = [webhookChannel, emailChannel, alertmanagerChannel];
+export const CHANNEL_TYPES: readonly [ChannelType, ...ChannelType[]] = [
+  webhookChannel,
+  emailChannel,
+  alertmanagerChannel,
+];
 
 export const channelType = (type: string): ChannelType | undefined => CHANNEL_TYPES.find((t) => t.type === type);
 
 const TYPES = CHANNEL_TYPES.map((t) => t.type);
 /** The message for a kind that is not one of these: the same wherever a body names one. */
 export const KIND_MESSAGE = `expected one of ${TYPES.join(', ')}`;
-const byKind = (schemas: z.ZodObject[]) => {
-  const [first, ...rest] = schemas;
-  return z.discriminatedUnion('type', [first!, ...rest], {
+type Schemas = [z.ZodObject, ...z.ZodObject[]];
+const byKind = (schemas: Schemas) =>
+  z.discriminatedUnion('type', schemas, {
     error: (issue) => (issue.code === 'invalid_union' ? KIND_MESSAGE : undefined),
   });
+/** One schema per kind, picked from each. */
+const eachKind = (pick: (t: ChannelType) => z.ZodObject): Schemas => {
+  const [first, ...rest] = CHANNEL_TYPES;
+  return [pick(first), ...rest.map(pick)];
 };
 
 /**
@@ -27,9 +35,9 @@ const byKind = (schemas: z.ZodObject[]) => {
  * kind: `url`, not "no kind matched"). The shape only: channel-list.ts then keeps the
  * write-only fields left out, and refuses names taken.
  */
-export const channelBodySchema = byKind(CHANNEL_TYPES.map((t) => t.input));
+export const channelBodySchema = byKind(eachKind((t) => t.input));
 /** One channel replaced by name (PUT …/channels/:name): the name may be left out. */
-export const channelEditSchema = byKind(CHANNEL_TYPES.map((t) => t.input.partial({ name: true })));
+export const channelEditSchema = byKind(eachKind((t) => t.input.partial({ name: true })));
 /** An item of the whole list: a channel, or the built-in console as GET lists it (left as it is). */
 export const channelItemSchema = byKind([
   z.strictObject({ name: z.literal('console'), type: z.literal('console'), builtIn: z.literal(true).optional() }),

@@ -57,10 +57,10 @@ export function alertFingerprint(labels: Record<string, string>): string {
   const add = (bytes: Iterable<number>) => {
     for (const b of bytes) h = ((h ^ BigInt(b)) * PRIME) & MASK;
   };
-  for (const k of Object.keys(labels).sort()) {
+  for (const [k, v] of Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))) {
     add(Buffer.from(k, 'utf8'));
     add([0xff]);
-    add(Buffer.from(labels[k]!, 'utf8'));
+    add(Buffer.from(v, 'utf8'));
     add([0xff]);
   }
   return h.toString(16).padStart(16, '0');
@@ -73,11 +73,7 @@ export function goTime(iso: string): string {
 
 /** Keys in order, as Go's encoding/json writes a map. */
 const sorted = (o: Record<string, string>) =>
-  Object.fromEntries(
-    Object.keys(o)
-      .sort()
-      .map((k) => [k, o[k]!]),
-  );
+  Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 /** The labels and annotations every alert has in common (Alertmanager's template.Data). */
 function common(sets: Array<Record<string, string>>): Record<string, string> {
