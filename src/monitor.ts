@@ -13,6 +13,7 @@ import { buildModelSnapshot, type ModelSnapshot } from './metrics/model-snapshot
 import { ModelStats, MODULES, type RequestEvent } from './metrics/model-stats.js';
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
+import { because } from './reasons.js';
 import { buildSnapshot, TREND_RULE, type GpuStatus, type Snapshot } from './metrics/snapshot.js';
 import type { Spans } from './metrics/change.js';
 import { gpuBusySeconds } from './metrics/gpu-busy.js';
@@ -95,7 +96,7 @@ export class Monitor {
   /** What GET /metrics renders. */
   readonly prometheus: PrometheusExporter;
   /** Replaced by the GPU probe; until then the GPU cards say why they are empty. */
-  gpuStatus: GpuStatus = { available: false, reason: 'GPU probe not running' };
+  gpuStatus: GpuStatus = { available: false, ...because({ code: 'GPU_PROBE_NOT_RUNNING' }) };
   private readonly websocketConnections: () => number;
   private last: Snapshot | undefined;
   private ticking = false;
@@ -172,6 +173,7 @@ export class Monitor {
         ...(Object.keys(hosts).length ? { hosts } : {}),
         ...(this.opts.gpu.simulated ? { simulated: true } : {}),
         ...(r.reason === undefined ? {} : { reason: r.reason }),
+        ...(r.reasonParts === undefined ? {} : { reasonParts: r.reasonParts }),
       };
     }
     if (this.opts.host) recordHostSeries(this.store, this.opts.host.sample(now), now);

@@ -20,6 +20,15 @@ import { staleBefore, type Labels, type SeriesStore } from './series-store.js';
 import { ALL_MODEL_ENDPOINTS } from './service-collector.js';
 import { healthBy, linesFor, linesSchema, type Lines, type LinesOf } from './thresholds.js';
 import { gpuTag } from '../probes/gpu-label.js';
+import { because, REASON_TEMPLATES, type ReasonCode, type ReasonPart } from '../reasons.js';
+
+const isReasonCode = (code: string): code is ReasonCode => Object.hasOwn(REASON_TEMPLATES, code);
+const reasonDetailSchema = z.object({
+  code: z.string().refine(isReasonCode, 'a code of src/reasons.ts').describe('A code of src/reasons.ts'),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+/** One reason, as codes with parameters (src/reasons.ts). */
+const reasonPartSchema = reasonDetailSchema.extend({ details: z.array(reasonDetailSchema).optional() });
 
 export type { Trend, TrendRule } from './change.js';
 
@@ -60,7 +69,11 @@ export const cardSchema = z.object({
   noCalmBaseline: z
     .boolean()
     .describe('History enough, but no calm normal in it (every minute restless): the card says so'),
-  reason: z.string().optional().describe('Why there is no value (no GPU, no traffic yet)'),
+  reason: z.string().optional().describe('Why there is no value (no GPU, no traffic yet), in English'),
+  reasonParts: z
+    .array(reasonPartSchema)
+    .optional()
+    .describe('The same as codes with parameters (src/reasons.ts): what the UI words in its language'),
   at: z.number().optional().describe('Time of the point shown'),
   detail: z
     .record(z.string(), z.union([z.number(), z.string(), z.null()]))
@@ -103,6 +116,8 @@ export interface GpuStatus {
   available: boolean;
   /** Shown on the GPU cards when unavailable: no driver, library not found, GPU lost... */
   reason?: string;
+  /** The same as codes (src/reasons.ts); the cards use these when given. */
+  reasonParts?: ReasonPart[];
   /** NVML's board name per GPU index, e.g. { "0": "NVIDIA H100 80GB HBM3" }. */
   names?: Record<string, string>;
   /** The GPUs are simulated (the demo): the cards say so. */
@@ -213,7 +228,7 @@ function card(
   id: Card['id'],
   metric: string,
   labels: Labels,
-  emptyReason: string,
+  emptyReason: ReasonPart[],
   detail?: Card['detail'],
   beside?: Beside,
 ): Card {
@@ -266,12 +281,12 @@ function colourBy(input: SnapshotInput, c: Card, metric: string): void {
   Object.assign(c, changeOfFigure(input, c.id, metric, points, lines));
 }
 
-/** A card with nothing to show, and why (the UI translates the reason). */
+/** A card with nothing to show, and why (the UI words the reason's codes in its language). */
 function unavailableCard(
   id: Card['id'],
   metric: string,
   unit: string,
-  reason: string,
+  reason: ReasonPart[],
   labels: Labels = {},
   spark: Card['spark'] = [],
   lines: Lines | null = null,
@@ -286,7 +301,7 @@ function unavailableCard(
     lines,
     trendMetric: metric,
     ...NO_CHANGE,
-    reason,
+    ...because(...reason),
     spark,
   };
 }
@@ -295,7 +310,11 @@ const RANK: Record<Card['status'], number> = { unavailable: -1, ok: 0, warn: 1, 
 
 /** The GPU cards show the worst GPU, named; every GPU is in the detail. */
 function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', metric: string): Card {
-  const reason = input.gpu.reason ?? 'no NVIDIA GPU';
+  const reason: ReasonPart[] =
+    input.gpu.reasonParts ??
+    (input.gpu.reason === undefined
+      ? [{ code: 'NO_NVIDIA_GPU' }]
+      : [{ code: 'TEXT', params: { text: input.gpu.reason } }]);
   const series = input.store.find(metric);
   const unit = metricDef(metric)?.unit ?? '%';
   if (!input.gpu.available || series.length === 0) {
@@ -312,7 +331,7 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
     if (fresh && (!worst || last.v > worst.v)) worst = { labels: s.labels, v: last.v };
   }
   if (!worst) {
-    return unavailableCard(id, metric, unit, 'no recent GPU reading');
+    return unavailableCard(id, metric, unit, [{ code: 'NO_GPU_READING' }]);
   }
   const gpu = worst.labels.gpu ?? '?';
   detail.gpu = gpu;
@@ -339,7 +358,7 @@ function gpuCard(input: SnapshotInput, id: 'gpu_memory' | 'gpu_utilization', met
   return card(input, id, metric, worst.labels, reason, detail);
 }
 
-function latencyCard(input: SnapshotInput, noTraffic: string): Card {
+function latencyCard(input: SnapshotInput, noTraffic: ReasonPart[]): Card {
   const all = { endpoint: ALL_MODEL_ENDPOINTS };
   const c = card(
     input,
@@ -367,11 +386,11 @@ function rpsCard(input: SnapshotInput): Card {
   const [s2, s4, s5] = [count('http_status_2xx'), count('http_status_4xx'), count('http_status_5xx')];
   // One request in a minute is 0.02 req/s: the count says that something happened.
   const requests = s2 === null && s4 === null && s5 === null ? null : (s2 ?? 0) + (s4 ?? 0) + (s5 ?? 0);
-  return card(input, 'rps', 'requests_per_second', all, 'no check has run yet', { requestsInWindow: requests });
+  return card(input, 'rps', 'requests_per_second', all, [{ code: 'NO_CHECK_YET' }], { requestsInWindow: requests });
 }
 
 /** The tutorial's error rate, (4xx + 5xx) / all, with the split and the 5xx-only share under it. */
-function errorCard(input: SnapshotInput, noTraffic: string): Card {
+function errorCard(input: SnapshotInput, noTraffic: ReasonPart[]): Card {
   const all = { endpoint: ALL_MODEL_ENDPOINTS };
   return card(
     input,
@@ -395,7 +414,7 @@ function connectionsCard(input: SnapshotInput): Card {
   const f = (m: string) => freshValue(input, m, {});
   const inFlight = f('model_requests_in_flight');
   const streams = f('model_streams_in_flight');
-  return card(input, 'connections', 'active_connections', {}, 'no check has run yet', {
+  return card(input, 'connections', 'active_connections', {}, [{ code: 'NO_CHECK_YET' }], {
     streams,
     otherRequestsInFlight: inFlight === null ? null : Math.max(0, inFlight - (streams ?? 0)),
     websocket: f('websocket_active_connections'),
@@ -493,7 +512,7 @@ function hostStrip(input: SnapshotInput): HostItem[] {
 }
 
 export function buildSnapshot(input: SnapshotInput): Snapshot {
-  const noTraffic = 'no requests to the model endpoints in the window';
+  const noTraffic: ReasonPart[] = [{ code: 'NO_MODEL_REQUESTS' }];
   return {
     at: input.now,
     intervalMs: input.intervalMs,

@@ -1,6 +1,7 @@
 // The browser UI: plain ES modules from public/, uPlot from its package, and the server's
-// own log search and formatting (the compiled src/log/log-search.ts and log-format.ts, which
-// import nothing else), so that the browser's live search is the server's: one copy.
+// own modules the browser runs too (compiled, importing nothing else): the log search and
+// formatting (src/log/log-search.ts, log-format.ts), so that the browser's live search is
+// the server's, and the reasons' English words (src/reasons.ts): one copy of each.
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { createRequire } from 'node:module';
@@ -9,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
-/** dist/log/, from src/plugins/ as from dist/plugins/ (npm start and the tests build dist/ first). */
-const SHARED_DIR = fileURLToPath(new URL('../../dist/log/', import.meta.url));
-const SHARED: ReadonlySet<string> = new Set(['/log-search.js', '/log-format.js']);
+/** dist/log/ and dist/, from src/plugins/ as from dist/plugins/ (npm start and the tests build dist/ first). */
+const SHARED_DIRS = ['../../dist/log/', '../../dist/'].map((d) => fileURLToPath(new URL(d, import.meta.url)));
+const SHARED: ReadonlySet<string> = new Set(['/log-search.js', '/log-format.js', '/reasons.js']);
 
 export async function uiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
@@ -23,7 +24,7 @@ export async function uiPlugin(app: FastifyInstance): Promise<void> {
   });
   await app.register(fastifyStatic, { root: UPLOT_DIR, prefix: '/vendor/uplot/', decorateReply: false });
   await app.register(fastifyStatic, {
-    root: SHARED_DIR,
+    root: SHARED_DIRS,
     prefix: '/js/shared/',
     decorateReply: false,
     allowedPath: (path) => SHARED.has(path),

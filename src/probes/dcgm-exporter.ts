@@ -10,6 +10,7 @@ import { request } from 'undici';
 import type { GpuMetricsTarget } from '../config.js';
 import { BodyTooLarge, readLimited } from '../read-limited.js';
 import { gpuLabel } from './gpu-label.js';
+import { because, wordReason, type ReasonPart } from '../reasons.js';
 import { notReadYet, type GpuHost, type GpuPollResult, type GpuSource } from './gpu-poller.js';
 import type { GpuReading } from './nvml-device.js';
 import { parsePrometheusText } from './prometheus-text.js';
@@ -138,14 +139,34 @@ export interface DcgmGpuSourceOptions {
   maxGpus?: number;
 }
 
-type Page = { text: string; ms: number } | { error: string; ms: number };
+/** Why a page gave nothing: a host failure's code and its own parameters (src/reasons.ts). */
+type PageFailure =
+  | { code: 'DCGM_NO_ANSWER'; params: { ms: number } }
+  | { code: 'DCGM_ANSWERED'; params: { status: number } }
+  | { code: 'DCGM_NO_GPU'; params: Record<string, never> }
+  | { code: 'DCGM_FAILED'; params: { detail: string } };
+type Page = { text: string; ms: number } | { error: PageFailure; ms: number };
 
 /** Why a page could not be read, in words. */
-function failure(err: unknown, timeoutMs: number): string {
-  if (err instanceof BodyTooLarge) return err.message;
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
-    return `no answer within ${timeoutMs} ms`;
-  return err instanceof Error ? err.message : String(err);
+function failure(err: unknown, timeoutMs: number): PageFailure {
+  if (
+    err instanceof Error &&
+    !(err instanceof BodyTooLarge) &&
+    (err.name === 'TimeoutError' || err.name === 'AbortError')
+  )
+    return { code: 'DCGM_NO_ANSWER', params: { ms: timeoutMs } };
+  return { code: 'DCGM_FAILED', params: { detail: err instanceof Error ? err.message : String(err) } };
+}
+
+/**
+ * A host's failure as the cards say it, and as its own row says it: the same words without
+ * "DCGM exporter at <host> (<url>): ", which every DCGM_* host template begins with.
+ */
+function hostFailure(f: PageFailure, host: string, url: string): { part: ReasonPart; text: string } {
+  const part: ReasonPart = { code: f.code, params: { host, url, ...f.params } };
+  const words = wordReason([part]);
+  const prefix = `DCGM exporter at ${host} (${url}): `;
+  return { part, text: words.startsWith(prefix) ? words.slice(prefix.length) : words };
 }
 
 export class DcgmGpuSource implements GpuSource {
@@ -174,7 +195,10 @@ export class DcgmGpuSource implements GpuSource {
       // Nothing a page holds may reach the process.
       this.last = {
         available: false,
-        reason: `GPU source unavailable: ${(err as Error).message}`,
+        ...because({
+          code: 'GPU_SOURCE_UNAVAILABLE',
+          details: [{ code: 'TEXT', params: { text: (err as Error).message } }],
+        }),
         readings: [],
         lost: [],
         processes: [],
@@ -189,23 +213,26 @@ export class DcgmGpuSource implements GpuSource {
     const readings: GpuReading[] = [];
     const missing: string[] = [];
     const hosts: GpuHost[] = [];
-    const failures: string[] = [];
-    const notes: string[] = [];
+    const failures: ReasonPart[] = [];
+    const notes: ReasonPart[] = [];
     let room = this.maxGpus;
     pages.forEach(({ t, p }) => {
       const host: GpuHost = { host: t.host, url: t.url, available: false, gpus: 0, readMs: p.ms };
       hosts.push(host);
       const before = this.known.get(t.host);
       const page = 'text' in p ? readDcgmPage(p.text, t.host, room) : undefined;
-      const error =
+      const error: PageFailure | undefined =
         'error' in p
           ? p.error
-          : page && page.readings.length === 0 && page.dropped === 0
-            ? 'no GPU on the page (no DCGM_FI_DEV_ metric with a gpu label): is it a DCGM exporter?'
-            : undefined;
+          : !page
+            ? { code: 'DCGM_FAILED', params: { detail: 'unreadable' } }
+            : page.readings.length === 0 && page.dropped === 0
+              ? { code: 'DCGM_NO_GPU', params: {} }
+              : undefined;
       if (error !== undefined || !page) {
-        host.reason = error ?? 'unreadable';
-        failures.push(`DCGM exporter at ${t.host} (${t.url}): ${host.reason}`);
+        const f = hostFailure(error ?? { code: 'DCGM_FAILED', params: { detail: 'unreadable' } }, t.host, t.url);
+        host.reason = f.text;
+        failures.push(f.part);
         missing.push(...(before?.keys() ?? []));
         return;
       }
@@ -214,16 +241,17 @@ export class DcgmGpuSource implements GpuSource {
       if (page.driverVersion) host.driverVersion = page.driverVersion;
       room -= page.readings.length;
       if (page.dropped > 0)
-        notes.push(`${page.dropped} GPU(s) of ${t.host} not read: at most ${this.maxGpus} GPUs are read in all`);
+        notes.push({ code: 'DCGM_GPUS_LEFT_OUT', params: { count: page.dropped, host: t.host, max: this.maxGpus } });
       const now = new Map(page.readings.map((g) => [gpuLabel(g), g.uuid]));
       for (const label of before?.keys() ?? []) if (!now.has(label)) missing.push(label);
       // Another board under the same index: a Service balancing several nodes' exporters
       // would mix their GPUs into one series.
       const moved = [...now].filter(([label, uuid]) => uuid && before?.get(label) && before.get(label) !== uuid);
       if (moved.length)
-        notes.push(
-          `${t.host}: GPU ${moved.map(([l]) => l.slice(t.host.length + 1)).join(', ')} has another UUID than at the previous check: if ${t.url} is a Service in front of several nodes' exporters, list each node's exporter instead`,
-        );
+        notes.push({
+          code: 'DCGM_UUID_MOVED',
+          params: { host: t.host, gpus: moved.map(([l]) => l.slice(t.host.length + 1)).join(', '), url: t.url },
+        });
       this.known.set(t.host, now);
       readings.push(...page.readings);
     });
@@ -240,8 +268,11 @@ export class DcgmGpuSource implements GpuSource {
     const drivers = new Set(hosts.map((h) => h.driverVersion).filter((d) => d !== undefined));
     const [driver] = drivers;
     if (drivers.size === 1 && driver !== undefined) result.driverVersion = driver;
-    const reason = [...(failures.length ? [`GPU source unavailable: ${failures.join('; ')}`] : []), ...notes];
-    if (reason.length) result.reason = reason.join('; ');
+    const reason: ReasonPart[] = [
+      ...(failures.length ? [{ code: 'GPU_SOURCE_UNAVAILABLE' as const, details: failures }] : []),
+      ...notes,
+    ];
+    if (reason.length) Object.assign(result, because(...reason));
     return result;
   }
 
@@ -254,7 +285,7 @@ export class DcgmGpuSource implements GpuSource {
       if (res.statusCode < 200 || res.statusCode >= 300) {
         // Read off (at most 64 KiB, then dropped) so the connection can serve the next check.
         await res.body.dump({ limit: 64 * 1024 });
-        return { error: `answered ${res.statusCode}`, ms: ms() };
+        return { error: { code: 'DCGM_ANSWERED', params: { status: res.statusCode } }, ms: ms() };
       }
       const text = await readLimited(res.body, this.maxBytes);
       return { text, ms: ms() };

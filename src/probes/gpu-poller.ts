@@ -7,6 +7,7 @@ import { cString, loadNvml, NVML, NvmlLoadError, type NvmlFunctions } from './nv
 import { GpuLostError, NvmlDevice, type GpuReading } from './nvml-device.js';
 import { processRecordSchema, type UtilSample } from './nvml-records.js';
 import { processDetailsSchema, readProcessInfo } from './proc-info.js';
+import { because, type ReasonPart } from '../reasons.js';
 
 /** A process holding GPU memory, and who it is (where /proc shows it). */
 export const gpuProcessSchema = z.object({
@@ -30,8 +31,10 @@ export type GpuHost = z.infer<typeof gpuHostSchema>;
 
 export interface GpuPollResult {
   available: boolean;
-  /** Why there are no readings (or why some GPUs are missing). */
+  /** Why there are no readings (or why some GPUs are missing), in English. */
   reason?: string;
+  /** The same as codes with parameters (src/reasons.ts): what the browser words in its language. */
+  reasonParts?: ReasonPart[];
   library?: string;
   driverVersion?: string;
   readings: GpuReading[];
@@ -80,23 +83,23 @@ const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 300_000;
 
 /** What an init failure means to the operator. */
-export function initFailureReason(code: number, text: string): string {
+export function initFailureReason(code: number, text: string): ReasonPart {
   switch (code) {
     case NVML.ERROR_DRIVER_NOT_LOADED:
-      return `NVIDIA driver not loaded (${text}): is the kernel module loaded, or is this container started without GPUs?`;
+      return { code: 'DRIVER_NOT_LOADED', params: { detail: text } };
     case NVML.ERROR_NO_PERMISSION:
-      return `no permission to access the GPU (${text}): run as a user in the video group or pass the device into the container`;
+      return { code: 'NO_GPU_PERMISSION', params: { detail: text } };
     case NVML.ERROR_LIBRARY_NOT_FOUND:
-      return `NVIDIA driver library not found (${text})`;
+      return { code: 'DRIVER_LIBRARY_NOT_FOUND', params: { detail: text } };
     default:
-      return `NVML failed to initialise: ${text} (NVML ${code})`;
+      return { code: 'NVML_INIT_FAILED', params: { detail: text, code } };
   }
 }
 
 /** A GPU source's answer before its first read. */
 export const notReadYet = (): GpuPollResult => ({
   available: false,
-  reason: 'GPU probe has not run yet',
+  ...because({ code: 'GPU_PROBE_NOT_RUN_YET' }),
   readings: [],
   lost: [],
   processes: [],
@@ -130,8 +133,8 @@ export class GpuPoller implements GpuSource {
       this.last = await this.pollUnsafe(now);
     } catch (err) {
       // Nothing NVML does may reach the process: report it and try again later.
-      this.fail(now, `GPU probe failed: ${(err as Error).message}`);
-      this.last = { ...this.emptyResult(), reason: `GPU probe failed: ${(err as Error).message}` };
+      const reason = this.fail(now, [{ code: 'GPU_PROBE_FAILED', params: { detail: (err as Error).message } }]);
+      this.last = { ...this.emptyResult(), ...because(...reason) };
     }
     return this.last;
   }
@@ -144,14 +147,15 @@ export class GpuPoller implements GpuSource {
 
   private async pollUnsafe(now: number): Promise<GpuPollResult> {
     if (!this.initialized) {
-      if (now < this.retryAt) return { ...this.emptyResult(), reason: this.last.reason ?? 'waiting to retry' };
+      if (now < this.retryAt)
+        return { ...this.emptyResult(), ...because(...(this.last.reasonParts ?? [{ code: 'WAITING_TO_RETRY' }])) };
       const reason = this.start(now);
-      if (reason) return { ...this.emptyResult(), reason };
+      if (reason) return { ...this.emptyResult(), ...because(...reason) };
     }
     const readings: GpuReading[] = [];
     const lost: number[] = [];
     const readMs: number[] = [];
-    const errors: string[] = [];
+    const errors: ReasonPart[] = [];
     const slowCadence = this.checks % this.processEvery === 0;
     for (const dev of this.devices) {
       const t0 = performance.now();
@@ -159,7 +163,7 @@ export class GpuPoller implements GpuSource {
         readings.push(await dev.read(this.threshold, slowCadence));
       } catch (err) {
         if (err instanceof GpuLostError) lost.push(dev.index);
-        else errors.push(`GPU ${dev.index}: ${(err as Error).message}`);
+        else errors.push({ code: 'GPU_READ_FAILED', params: { gpu: dev.index, detail: (err as Error).message } });
       }
       readMs.push(performance.now() - t0);
     }
@@ -178,46 +182,46 @@ export class GpuPoller implements GpuSource {
     };
     if (this.driverVersion) result.driverVersion = this.driverVersion;
     if (lost.length > 0) {
-      result.reason = `GPU ${lost.join(', ')} lost (GPU_IS_LOST): NVML will be re-initialised`;
       // A lost GPU usually needs the driver handle rebuilt: shut down, re-init after backoff.
       this.nvml?.shutdown();
       this.initialized = false;
-      this.fail(now, result.reason);
+      Object.assign(result, because(...this.fail(now, [{ code: 'GPU_LOST', params: { gpus: lost.join(', ') } }])));
     } else if (errors.length > 0) {
-      result.reason = errors.join('; ');
+      Object.assign(result, because(...errors));
     }
     return result;
   }
 
   /** Loads and initialises NVML and enumerates GPUs; returns a reason on failure. */
-  private start(now: number): string | undefined {
+  private start(now: number): ReasonPart[] | undefined {
     if (!this.nvml) {
       try {
         this.nvml = (this.opts.load ?? loadNvml)(this.opts.library);
       } catch (err) {
-        const reason =
+        const reason: ReasonPart =
           err instanceof NvmlLoadError
-            ? `no NVIDIA GPU: ${err.message}`
-            : `cannot load NVML: ${(err as Error).message}`;
+            ? err.reason
+            : { code: 'NVML_LOAD_FAILED', params: { detail: (err as Error).message } };
         // The library will not appear by itself soon: retry rarely.
         this.retryMs = MAX_RETRY_MS;
-        return this.fail(now, reason);
+        return this.fail(now, [reason]);
       }
     }
     const n = this.nvml;
     const code = n.init();
-    if (code !== NVML.SUCCESS) return this.fail(now, initFailureReason(code, n.errorString(code)));
+    if (code !== NVML.SUCCESS) return this.fail(now, [initFailureReason(code, n.errorString(code))]);
     const count: [number] = [0];
     const c = n.deviceCount(count);
-    if (c !== NVML.SUCCESS) return this.fail(now, `cannot count GPUs: ${n.errorString(c)} (NVML ${c})`);
-    if (count[0] === 0) return this.fail(now, 'NVML found no GPU');
+    if (c !== NVML.SUCCESS)
+      return this.fail(now, [{ code: 'NVML_COUNT_FAILED', params: { detail: n.errorString(c), code: c } }]);
+    if (count[0] === 0) return this.fail(now, [{ code: 'NVML_NO_GPU' }]);
     this.devices = [];
     for (let i = 0; i < count[0]; i++) {
       const handle: [unknown] = [null];
       const r = n.handleByIndex(i, handle);
       if (r === NVML.SUCCESS) this.devices.push(new NvmlDevice(n, i, handle[0]));
     }
-    if (this.devices.length === 0) return this.fail(now, 'no GPU handle could be opened');
+    if (this.devices.length === 0) return this.fail(now, [{ code: 'NO_GPU_HANDLE' }]);
     const ver = Buffer.alloc(96);
     if (n.driverVersion(ver, ver.length) === NVML.SUCCESS) this.driverVersion = cString(ver);
     this.initialized = true;
@@ -225,7 +229,7 @@ export class GpuPoller implements GpuSource {
     return undefined;
   }
 
-  private fail(now: number, reason: string): string {
+  private fail(now: number, reason: ReasonPart[]): ReasonPart[] {
     this.retryAt = now + this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     return reason;

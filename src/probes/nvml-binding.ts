@@ -3,6 +3,7 @@
 // (ffi-napi does not build on Node >= 20.12 and no maintained NVML package exists.)
 import koffi, { type KoffiFunc } from 'koffi';
 import { join } from 'node:path';
+import { wordReason, type ReasonPart } from '../reasons.js';
 
 /** NVML return codes we act on (nvml.h, nvmlReturn_t). */
 export const NVML = {
@@ -118,12 +119,24 @@ function declareTypes(): void {
 
 export class NvmlLoadError extends Error {
   readonly code = 'NVML_LIBRARY_NOT_FOUND';
+  /** What it means to the operator, as the Monitor's cards say it (src/reasons.ts). */
+  readonly reason: ReasonPart;
+
+  constructor(reason: ReasonPart) {
+    const shown = wordReason([reason]);
+    // The message without the card's "no NVIDIA GPU: " before it.
+    super(shown.startsWith(NO_GPU) ? shown.slice(NO_GPU.length) : shown);
+    this.reason = reason;
+  }
 }
+
+const NO_GPU = 'no NVIDIA GPU: ';
 
 /** Loads the library and binds every function; throws NvmlLoadError naming what was tried. */
 export function loadNvml(override?: string): NvmlFunctions {
   const candidates = libraryCandidates(override);
-  if (candidates.length === 0) throw new NvmlLoadError(`NVML is not available on ${process.platform}`);
+  if (candidates.length === 0)
+    throw new NvmlLoadError({ code: 'NVML_NOT_ON_PLATFORM', params: { platform: process.platform } });
   let lib: ReturnType<typeof koffi.load> | undefined;
   let path = '';
   const failures: string[] = [];
@@ -140,7 +153,9 @@ export function loadNvml(override?: string): NvmlFunctions {
     // The usual case, no driver at all, reads short; anything stranger keeps its details.
     const missing = failures.every((f) => /No such file|cannot find|not found|could not be found/i.test(f));
     throw new NvmlLoadError(
-      missing ? `${candidates[0]} not found` : `NVIDIA driver library could not be loaded (${failures.join('; ')})`,
+      missing
+        ? { code: 'NVML_NOT_FOUND', params: { library: candidates[0] ?? 'libnvidia-ml.so.1' } }
+        : { code: 'NVML_NOT_LOADABLE', params: { detail: failures.join('; ') } },
     );
   }
   declareTypes();
