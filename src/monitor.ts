@@ -101,7 +101,7 @@ export class Monitor {
   private last: Snapshot | undefined;
   private ticking = false;
   /** The model server's own gauges at the last check. */
-  engine: EngineReading = { available: false, reason: 'not read yet' };
+  engine: EngineReading = { available: false, ...because({ code: 'ENGINE_NOT_READ_YET' }) };
   /** The lines every card colours by (rules and defaults); the log's low-confidence WARN reads it too. */
   readonly thresholds: ThresholdBook;
   /** Which routes /metrics times with histograms (the rules export asks it too). */

@@ -39,6 +39,11 @@ export const REASON_TEMPLATES = {
   DCGM_GPUS_LEFT_OUT: '{count} GPU(s) of {host} not read: at most {max} GPUs are read in all',
   DCGM_UUID_MOVED:
     "{host}: GPU {gpus} has another UUID than at the previous check: if {url} is a Service in front of several nodes' exporters, list each node's exporter instead",
+  ENGINE_NOT_READ_YET: 'not read yet',
+  ENGINE_NOT_CONFIGURED: 'no model server configured',
+  ENGINE_NO_METRICS: 'the model server has no Prometheus /metrics',
+  ENGINE_ANSWERED: '{url} answered {status}',
+  ENGINE_NO_SAMPLES: '{url} has no metrics',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_TEMPLATES;

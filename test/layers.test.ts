@@ -18,6 +18,7 @@ const SHARED = new Set([
   'invariant.ts',
   'json-file.ts',
   'read-limited.ts',
+  'reason-schema.ts',
   'reasons.ts',
   'units.ts',
   'validation.ts',

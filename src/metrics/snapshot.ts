@@ -20,15 +20,8 @@ import { staleBefore, type Labels, type SeriesStore } from './series-store.js';
 import { ALL_MODEL_ENDPOINTS } from './service-collector.js';
 import { healthBy, linesFor, linesSchema, type Lines, type LinesOf } from './thresholds.js';
 import { gpuTag } from '../probes/gpu-label.js';
-import { because, REASON_TEMPLATES, type ReasonCode, type ReasonPart } from '../reasons.js';
-
-const isReasonCode = (code: string): code is ReasonCode => Object.hasOwn(REASON_TEMPLATES, code);
-const reasonDetailSchema = z.object({
-  code: z.string().refine(isReasonCode, 'a code of src/reasons.ts').describe('A code of src/reasons.ts'),
-  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-});
-/** One reason, as codes with parameters (src/reasons.ts). */
-const reasonPartSchema = reasonDetailSchema.extend({ details: z.array(reasonDetailSchema).optional() });
+import { reasonPartsSchema } from '../reason-schema.js';
+import { because, type ReasonPart } from '../reasons.js';
 
 export type { Trend, TrendRule } from './change.js';
 
@@ -70,10 +63,7 @@ export const cardSchema = z.object({
     .boolean()
     .describe('History enough, but no calm normal in it (every minute restless): the card says so'),
   reason: z.string().optional().describe('Why there is no value (no GPU, no traffic yet), in English'),
-  reasonParts: z
-    .array(reasonPartSchema)
-    .optional()
-    .describe('The same as codes with parameters (src/reasons.ts): what the UI words in its language'),
+  reasonParts: reasonPartsSchema.optional(),
   at: z.number().optional().describe('Time of the point shown'),
   detail: z
     .record(z.string(), z.union([z.number(), z.string(), z.null()]))

@@ -10,6 +10,8 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { readLimited } from '../read-limited.js';
 import { parsePrometheusText, seriesOf, type Sample } from './prometheus-text.js';
+import { reasonPartsSchema } from '../reason-schema.js';
+import { because, type ReasonPart } from '../reasons.js';
 
 /** An engine's page is tens of KiB (vLLM with 8 ranks: ~1 MiB); a page past this is not one. */
 const MAX_METRICS_BYTES = 8 * 1024 * 1024;
@@ -33,6 +35,7 @@ export type EngineInstance = z.infer<typeof engineInstanceSchema>;
 export const engineReadingSchema = engineGaugesSchema.extend({
   available: z.boolean(),
   reason: z.string().optional(),
+  reasonParts: reasonPartsSchema.optional(),
   engine: z.enum(['vllm', 'sglang', 'unknown']).optional(),
   engines: z
     .array(engineInstanceSchema)
@@ -195,10 +198,9 @@ export class UpstreamMetricsProbe {
   }
 
   async sample(): Promise<EngineReading> {
-    if (!this.url) return { available: false, reason: 'no model server configured' };
+    if (!this.url) return { available: false, ...because({ code: 'ENGINE_NOT_CONFIGURED' }) };
     // An engine without /metrics (llama.cpp, Ollama): ask again only every 30 checks.
-    if (this.checks++ < this.skipUntilCheck)
-      return { available: false, reason: 'the model server has no Prometheus /metrics' };
+    if (this.checks++ < this.skipUntilCheck) return { available: false, ...because({ code: 'ENGINE_NO_METRICS' }) };
     // Only a page that is not there (404, or a page without a metric: llama.cpp without
     // --metrics, Ollama) earns the back-off. A model server restarting (connection refused,
     // 5xx, no answer in time) is asked again at the next check: its gauges come back with it.
@@ -207,18 +209,24 @@ export class UpstreamMetricsProbe {
       const res = await request(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
       const text = await readLimited(res.body, MAX_METRICS_BYTES);
       absent = res.statusCode === 404;
-      if (res.statusCode >= 400) throw new Error(`${this.url} answered ${res.statusCode}`);
+      if (res.statusCode >= 400)
+        return this.missed(absent, { code: 'ENGINE_ANSWERED', params: { url: this.url, status: res.statusCode } });
       const samples = parsePrometheusText(text);
       absent = samples.length === 0;
-      if (absent) throw new Error(`${this.url} has no metrics`);
+      if (absent) return this.missed(absent, { code: 'ENGINE_NO_SAMPLES', params: { url: this.url } });
       const { reading, counters } = readEngine(samples, this.prev);
       this.prev = counters;
       this.misses = 0;
       return reading;
     } catch (err) {
-      if (!absent) this.misses = 0;
-      else if (++this.misses >= 3) this.skipUntilCheck = this.checks + 30;
-      return { available: false, reason: (err as Error).message };
+      return this.missed(absent, { code: 'TEXT', params: { text: (err as Error).message } });
     }
+  }
+
+  /** No reading this check; a page that is not there three times running is asked for again only every 30 checks. */
+  private missed(absent: boolean, reason: ReasonPart): EngineReading {
+    if (!absent) this.misses = 0;
+    else if (++this.misses >= 3) this.skipUntilCheck = this.checks + 30;
+    return { available: false, ...because(reason) };
   }
 }
