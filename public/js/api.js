@@ -38,6 +38,17 @@ function errorOf(body) {
 }
 
 /**
+ * What a caught failure says (an Error's message; nothing for what has none), as the page
+ * shows it.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function messageOf(err) {
+  const m = prop(err, 'message');
+  return m === undefined || m === null ? '' : String(m);
+}
+
+/**
  * A property of JSON not checked yet (undefined where there is none, as `?.` reads it).
  * @param {unknown} value
  * @param {string | number} key
