@@ -203,14 +203,14 @@ export function fmtDateTime(ms) {
 
 /**
  * "2 min ago" (2 分钟前), against the server's now.
- * @param {number} ms
+ * @param {number | null} ms
  */
 export function fmtAgo(ms) {
-  return t('time.ago', { age: fmtAge(Math.max(0, serverNow() - ms)) });
+  return t('time.ago', { age: fmtAge(Math.max(0, serverNow() - Number(ms))) });
 }
 
 /**
  * A relative moment for h(): its text, and the absolute time on hover.
- * @param {number} ms
+ * @param {number | null} ms
  */
 export const agoProps = (ms) => ({ text: fmtAgo(ms), title: fmtDateTime(ms) });
