@@ -46,10 +46,6 @@ export class LogPanel {
     this.frame = 0;
     this.search = parseLogSearch('', modules);
     this.info = null; // sampling and search counts from the server
-    this.build();
-  }
-
-  build() {
     this.list = h('div', { class: 'log-lines', role: 'log' });
     // One listener for a thousand lines.
     const lineOf = (e) => (e.target instanceof Element ? e.target.closest('.log-lines > .log-line') : null);
@@ -106,6 +102,7 @@ export class LogPanel {
     );
     this.relabel();
   }
+
 
   relabel() {
     this.title.textContent = t('log.title');
