@@ -93,3 +93,35 @@ export const fmtNumber = (v, digits) => {
   FORMATS[key] ??= new Intl.NumberFormat(lang, { minimumFractionDigits: d, maximumFractionDigits: d });
   return FORMATS[key].format(v);
 };
+
+/**
+ * The first element under `root` that matches `selector`, of this kind; a page without it is
+ * broken, said at once (as byId does).
+ * @template {Element} T
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @param {{ new (): T }} type
+ * @returns {T}
+ */
+export function one(root, selector, type) {
+  const el = root.querySelector(selector);
+  if (!(el instanceof type)) throw new Error(`No ${type.name} ${selector} here`);
+  return el;
+}
+
+/**
+ * Every element under `root` that matches `selector` and is of this kind.
+ * @template {Element} T
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @param {{ new (): T }} type
+ * @returns {T[]}
+ */
+export function all(root, selector, type) {
+  /**
+   * @param {Element} el
+   * @returns {el is T}
+   */
+  const ofType = (el) => el instanceof type;
+  return [...root.querySelectorAll(selector)].filter(ofType);
+}

@@ -50,7 +50,6 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: numb
   return out;
 }
 
-
 /** The body: JSON (a video or frames, and the question), or the MP4 itself with ?question=. */
 const videoRequest = z.union([
   videoBody,

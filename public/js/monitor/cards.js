@@ -33,7 +33,8 @@ export function cardValue(c) {
 }
 
 /** @param {Detail} d */
-const gpuName = (d) => `GPU ${d.gpuIndex ?? d.gpu}${Number(d.gpuCount) > 1 ? ` ${t('card.gpu.of', { n: d.gpuCount })}` : ''}`;
+const gpuName = (d) =>
+  `GPU ${d.gpuIndex ?? d.gpu}${Number(d.gpuCount) > 1 ? ` ${t('card.gpu.of', { n: d.gpuCount })}` : ''}`;
 /** Where a GPU read on another host was read (GPU_METRICS_URL); NVML's, on this machine, goes unsaid. */
 /** @param {Detail} d */
 const gpuSource = (d) => (d.source === 'dcgm' && d.host ? t('card.gpu.dcgm', { host: d.host }) : null);
@@ -154,7 +155,12 @@ class CardView {
     /** @type {{ box: HTMLElement, chart: import('./chart.js').LineChart } | null} */
     this.hover = null;
     this.title = h('span', { class: 'title' });
-    this.expandBtn = h('button', { class: 'expand', type: 'button', text: '⤢', onclick: () => this.c && owner.expand(this.c) });
+    this.expandBtn = h('button', {
+      class: 'expand',
+      type: 'button',
+      text: '⤢',
+      onclick: () => this.c && owner.expand(this.c),
+    });
     this.number = h('span', { class: 'number' });
     this.change = h('span', { class: 'trend' });
     this.facts = h('div', { class: 'facts' });

@@ -91,7 +91,9 @@ export class FiringList {
   render() {
     const firing = this.alerts
       .filter((a) => a.state === 'firing')
-      .sort((a, b) => (ORDER[a.severity] ?? 3) - (ORDER[b.severity] ?? 3) || Number(a.firingSince) - Number(b.firingSince));
+      .sort(
+        (a, b) => (ORDER[a.severity] ?? 3) - (ORDER[b.severity] ?? 3) || Number(a.firingSince) - Number(b.firingSince),
+      );
     const pending = this.alerts.filter((a) => a.state === 'pending');
     this.badge(firing.length);
     this.root.hidden = firing.length === 0 && pending.length === 0;

@@ -57,8 +57,10 @@ export const withEvent = (q, filter) => `${q.trim()} ${filter}`.trim();
  * @param {string} event
  */
 export function withoutEvent(q, event) {
-  const kept = q.replace(/(^|\s)event=("[^"]*"?|\S+)/gi, (/** @type {string} */ m, /** @type {string} */ _space, /** @type {string} */ v) =>
-    v.replace(/^"|"$/g, '').toLowerCase() === event.toLowerCase() ? '' : m,
+  const kept = q.replace(
+    /(^|\s)event=("[^"]*"?|\S+)/gi,
+    (/** @type {string} */ m, /** @type {string} */ _space, /** @type {string} */ v) =>
+      v.replace(/^"|"$/g, '').toLowerCase() === event.toLowerCase() ? '' : m,
   );
   return kept.replace(/\s+/g, ' ').trim();
 }

@@ -129,7 +129,6 @@ export class LogPanel {
     this.relabel();
   }
 
-
   relabel() {
     this.title.textContent = t('log.title');
     this.searchBox.placeholder = t('log.search');
@@ -403,16 +402,16 @@ export class LogPanel {
     if (l.params.client) choices.push(['client', t('log.ctx.client')]);
     choices.push(['module', t('log.ctx.module', { m: l.module })]);
     const buttons = choices.map(([by, label]) =>
-        h('button', {
-          type: 'button',
-          dataset: { by },
-          text: label,
-          onclick: (e) => {
-            e.stopPropagation();
-            void this.showContext(l, by, ctx);
-          },
-        }),
-      );
+      h('button', {
+        type: 'button',
+        dataset: { by },
+        text: label,
+        onclick: (e) => {
+          e.stopPropagation();
+          void this.showContext(l, by, ctx);
+        },
+      }),
+    );
     box.append(
       values,
       h('div', { class: 'log-ctx-buttons' }, h('span', { class: 'muted', text: t('log.ctx.title') }), ...buttons),

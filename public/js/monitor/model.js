@@ -157,7 +157,9 @@ function stageBar(stages, order) {
     h(
       'div',
       { class: 'stage-bar', role: 'img', 'aria-label': t('model.stages') },
-      ...parts.map((s) => h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(Number(times[s]) / sum, 0.02)}` })),
+      ...parts.map((s) =>
+        h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(Number(times[s]) / sum, 0.02)}` }),
+      ),
     ),
     h(
       'div',
@@ -223,7 +225,6 @@ export class ModelTab {
     );
     this.relabel();
   }
-
 
   relabel() {
     this.filterLabel.textContent = t('model.module');

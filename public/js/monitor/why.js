@@ -21,21 +21,23 @@ const SHOWN = 3;
  * @returns {WhyItem[]}
  */
 export function whyItems(why) {
-  return (why.order ?? []).flatMap(/** @returns {WhyItem[]} */ ({ kind, index }) => {
-    if (kind === 'change') {
-      const change = why.changes?.[index];
-      return change ? [{ kind, change }] : [];
-    }
-    if (kind === 'share') {
-      const share = why.concentration?.[index];
-      return share ? [{ kind, share }] : [];
-    }
-    if (kind === 'event') {
-      const event = why.events?.[index];
-      return event ? [{ kind, event }] : [];
-    }
-    return [];
-  });
+  return (why.order ?? []).flatMap(
+    /** @returns {WhyItem[]} */ ({ kind, index }) => {
+      if (kind === 'change') {
+        const change = why.changes?.[index];
+        return change ? [{ kind, change }] : [];
+      }
+      if (kind === 'share') {
+        const share = why.concentration?.[index];
+        return share ? [{ kind, share }] : [];
+      }
+      if (kind === 'event') {
+        const event = why.events?.[index];
+        return event ? [{ kind, event }] : [];
+      }
+      return [];
+    },
+  );
 }
 
 /** @param {Record<string, string> | undefined} labels */

@@ -63,7 +63,9 @@ export function chatPage(root) {
         const error = prop(parsed, 'error');
         // The model server broke off: the stream ends with an error event instead of [DONE].
         if (error)
-          answer.append(h('p', { class: 'error', text: String(prop(error, 'message') ?? String(prop(error, 'code'))) }));
+          answer.append(
+            h('p', { class: 'error', text: String(prop(error, 'message') ?? String(prop(error, 'code'))) }),
+          );
         const delta = prop(prop(prop(prop(parsed, 'choices'), 0), 'delta'), 'content');
         if (delta) answer.append(delta instanceof Node ? delta : String(delta));
       }

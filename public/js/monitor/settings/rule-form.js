@@ -265,7 +265,6 @@ export class RuleForm {
     this.sync();
   }
 
-
   get kind() {
     return this.el.querySelector('[name=kind]:checked')?.value ?? 'value';
   }
