@@ -1,6 +1,7 @@
-// `npm test`: the typecheck and the whole suite side by side, failing if either fails. The
-// typecheck takes ~20 s of one core; run first, it held the suite back by all of it, while
-// the suite's first minute (the fast tier) leaves part of the 2-core machine idle.
+// `npm test`: the typechecks (the server's, and the browser UI's JSDoc through
+// tsconfig.ui.json) and the whole suite side by side, failing if any fails. The typecheck
+// takes ~20 s of one core; run first, it held the suite back by all of it, while the
+// suite's first minute (the fast tier) leaves part of the 2-core machine idle.
 // Arguments go to vitest (`npm test -- test/routes`).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -17,9 +18,11 @@ const run = (args) =>
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 
-const [typecheck, suite] = await Promise.all([
+const [typecheck, uiTypecheck, suite] = await Promise.all([
   run([tsc, '-p', 'tsconfig.json', '--noEmit']),
+  run([tsc, '-p', 'tsconfig.ui.json']),
   run([vitest, 'run', ...process.argv.slice(2)]),
 ]);
 if (typecheck !== 0) console.error(`npm test: the typecheck failed (tsc exit ${typecheck})`);
-process.exit(typecheck || suite);
+if (uiTypecheck !== 0) console.error(`npm test: the UI typecheck failed (tsc -p tsconfig.ui.json exit ${uiTypecheck})`);
+process.exit(typecheck || uiTypecheck || suite);

@@ -5,7 +5,10 @@
 import { fmtNumber } from './dom.js';
 import { locale, t } from './i18n.js';
 
-/** 842 ms, 4.83 s, 13.2 s, 2.5 min. */
+/**
+ * 842 ms, 4.83 s, 13.2 s, 2.5 min.
+ * @param {number | null | undefined} ms
+ */
 export function fmtDuration(ms) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return '—';
   const a = Math.abs(ms);
@@ -15,12 +18,18 @@ export function fmtDuration(ms) {
   return `${fmtNumber(ms / 60_000, 1)} min`;
 }
 
+/** @param {number | null | undefined} v */
 export function fmtPercent(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   return `${fmtNumber(v, Number.isInteger(v) || Math.abs(v) >= 10 ? 0 : 1)} %`;
 }
 
-/** A value in its catalogue unit. */
+/**
+ * A value in its catalogue unit.
+ * @param {number | null | undefined} v
+ * @param {string | undefined} unit
+ * @returns {string}
+ */
 export function fmtValue(v, unit) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   switch (unit) {
@@ -50,6 +59,9 @@ export function fmtValue(v, unit) {
 /**
  * A value printed beside the line it is judged by: more decimals where the usual ones would
  * print the line itself ("0.598 (threshold < 0.60)", not "0.60 (threshold < 0.60)").
+ * @param {number | null | undefined} v
+ * @param {number | null | undefined} line
+ * @param {string | undefined} unit
  */
 export function fmtBeside(v, line, unit) {
   const text = fmtValue(v, unit);
@@ -57,6 +69,7 @@ export function fmtBeside(v, line, unit) {
   const NUMBER = /\d[\d,]*(\.(\d+))?/;
   const m = NUMBER.exec(text);
   const l = NUMBER.exec(fmtValue(line, unit));
+  /** @param {RegExpExecArray} match */
   const read = (match) => Number(match[0].replaceAll(',', ''));
   // "5.0 /min" beside "5 /min" reads as the line too: numbers compared, not texts.
   if (!m || !l || text.replace(m[0], '') !== fmtValue(line, unit).replace(l[0], '') || read(m) !== read(l)) return text;
@@ -71,7 +84,10 @@ export function fmtBeside(v, line, unit) {
   return text;
 }
 
-/** The fewest decimals (at most 3) that write every value exactly: [0, 0.25, 0.5] → 2. */
+/**
+ * The fewest decimals (at most 3) that write every value exactly: [0, 0.25, 0.5] → 2.
+ * @param {number[]} values
+ */
 function digitsFor(values) {
   for (let d = 0; d < 3; d++) {
     const f = 10 ** d;
@@ -83,9 +99,15 @@ function digitsFor(values) {
 /**
  * An axis's ticks, all in one unit with one number of decimals, as a person would draw the
  * axis: "0 s, 2 s … 12 s", not "0 ms, 2.00 s … 12.0 s"; "0.50 req/s" keeps its digits.
+ * @param {number[]} ticks
+ * @param {string | undefined} unit
  */
 export function fmtAxisTicks(ticks, unit) {
   const top = Math.max(0, ...ticks.map((v) => Math.abs(v)));
+  /**
+   * @param {number} div
+   * @param {string} suffix
+   */
   const scaled = (div, suffix) => {
     const d = digitsFor(ticks.map((v) => v / div));
     return ticks.map((v) => `${fmtNumber(v / div, d)}${suffix}`);
@@ -103,14 +125,21 @@ export function fmtAxisTicks(ticks, unit) {
 
 const ARROW = { up: '↑', down: '↓', flat: '→' };
 
-/** "↑ 340 %", "↓ 60 %", "→", or "↑" alone when the baseline was 0. */
+/**
+ * "↑ 340 %", "↓ 60 %", "→", or "↑" alone when the baseline was 0.
+ * @param {import('./types.js').Trend | null | undefined} trend
+ * @param {number | null | undefined} changePercent
+ */
 export function fmtChange(trend, changePercent) {
   if (!trend) return '';
   if (trend === 'flat' || changePercent === null || changePercent === undefined) return ARROW[trend];
   return `${ARROW[trend]} ${fmtNumber(Math.abs(changePercent), 0)} %`;
 }
 
-/** A span of time in the page's language: "45 s", "2 min", "1.5 h" (45 秒, 2 分钟, 1.5 小时). */
+/**
+ * A span of time in the page's language: "45 s", "2 min", "1.5 h" (45 秒, 2 分钟, 1.5 小时).
+ * @param {number} ms
+ */
 export function fmtAge(ms) {
   if (ms < 60_000) return t('age.s', { n: Math.max(0, Math.round(ms / 1_000)) });
   if (ms < 3_600_000) return t('age.min', { n: Math.round(ms / 60_000) });
@@ -120,13 +149,16 @@ export function fmtAge(ms) {
 // The screen's "now" is the server's (its snapshots say when they were taken): ages agree
 // with the times the server stamped, whatever the browser's clock says.
 let serverOffsetMs = 0;
+/** @param {number} at the server's time of a snapshot, ms */
 export function setServerNow(at) {
   if (Number.isFinite(at)) serverOffsetMs = at - Date.now();
 }
 export const serverNow = () => Date.now() + serverOffsetMs;
 
 // 24-hour hours, minutes and seconds in both languages; one formatter per language.
+/** @type {Record<string, Intl.DateTimeFormat>} */
 const TIMES = {};
+/** @type {Record<string, Intl.DateTimeFormat>} */
 const DAYS = {};
 function timeFormat() {
   TIMES[locale()] ??= new Intl.DateTimeFormat(locale(), {
@@ -137,6 +169,7 @@ function timeFormat() {
   });
   return TIMES[locale()];
 }
+/** @param {boolean} withYear */
 function dayFormat(withYear) {
   const key = `${locale()}|${withYear}`;
   DAYS[key] ??= new Intl.DateTimeFormat(locale(), {
@@ -147,25 +180,37 @@ function dayFormat(withYear) {
   return DAYS[key];
 }
 
-/** The one time of day: 15:03:31. */
+/**
+ * The one time of day: 15:03:31.
+ * @param {number | null | undefined} ms
+ */
 export function fmtTime(ms) {
-  if (!Number.isFinite(ms)) return '—';
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
   return timeFormat().format(ms);
 }
 
-/** A moment: 15:03:31 today; "Dec 6 15:03:31" (12月6日 15:03:31) another day. */
+/**
+ * A moment: 15:03:31 today; "Dec 6 15:03:31" (12月6日 15:03:31) another day.
+ * @param {number | null | undefined} ms
+ */
 export function fmtDateTime(ms) {
-  if (!Number.isFinite(ms)) return '—';
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
   const day = new Date(ms);
   const today = new Date(serverNow());
   if (day.toDateString() === today.toDateString()) return fmtTime(ms);
   return `${dayFormat(day.getFullYear() !== today.getFullYear()).format(ms)} ${fmtTime(ms)}`;
 }
 
-/** "2 min ago" (2 分钟前), against the server's now. */
+/**
+ * "2 min ago" (2 分钟前), against the server's now.
+ * @param {number | null} ms
+ */
 export function fmtAgo(ms) {
-  return t('time.ago', { age: fmtAge(Math.max(0, serverNow() - ms)) });
+  return t('time.ago', { age: fmtAge(Math.max(0, serverNow() - Number(ms))) });
 }
 
-/** A relative moment for h(): its text, and the absolute time on hover. */
+/**
+ * A relative moment for h(): its text, and the absolute time on hover.
+ * @param {number | null} ms
+ */
 export const agoProps = (ms) => ({ text: fmtAgo(ms), title: fmtDateTime(ms) });

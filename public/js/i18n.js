@@ -1,6 +1,13 @@
 // English and Simplified Chinese. The default follows the browser; the toggle is kept, and
 // it decides everything the page prints: words, plurals (Intl.PluralRules), numbers and times.
 import { METRIC_HELP_ZH } from './metric-help-zh.js';
+
+/**
+ * A string, or one per plural form (Intl.PluralRules' categories; `other` always there).
+ * @typedef {string | (Partial<Record<Intl.LDMLPluralRule, string>> & { other: string })} Phrase
+ */
+
+/** @type {Record<string, Record<string, Phrase>>} by language, by key */
 const dict = {
   en: {
     'tab.chat': 'Chat',
@@ -898,18 +905,23 @@ const dict = {
 let lang =
   globalThis.localStorage?.getItem('lang') ??
   ((globalThis.navigator?.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
+/** @type {((lang: string) => void)[]} */
 const listeners = [];
 
 /** The locale every Intl format of the page uses: the toggle's, never the browser's. */
 export const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-US');
 
 // Made once per language (an Intl object is costly to build).
+/** @type {Record<string, Intl.PluralRules>} */
 const PLURALS = {};
+/** @type {Record<string, Intl.NumberFormat>} */
 const COUNTS = {};
+/** @param {number} n */
 function pluralForm(n) {
   PLURALS[lang] ??= new Intl.PluralRules(locale());
   return PLURALS[lang].select(n);
 }
+/** @param {number} n */
 function countText(n) {
   COUNTS[lang] ??= new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 });
   return COUNTS[lang].format(n);
@@ -920,6 +932,9 @@ function countText(n) {
  * with plural forms ({ one, other }) picks its form by the number `n` through
  * Intl.PluralRules ("1 alert firing", "2 alerts firing"); a number `n` prints in the
  * page's format.
+ * @param {string} key
+ * @param {Record<string, unknown>} [vars]
+ * @returns {string}
  */
 export function t(key, vars) {
   let s = dict[lang][key] ?? dict.en[key] ?? key;
@@ -933,7 +948,9 @@ export function t(key, vars) {
 }
 
 /** The presets' rule names as the server has them (GET …/alerts/presets), by rule id. */
+/** @type {Map<string, string>} */
 const presetNames = new Map();
+/** @param {import('./types.js').PresetAnswer[]} presets */
 export function learnPresets(presets) {
   for (const p of presets) presetNames.set(`preset:${p.id}`, p.rule.name);
 }
@@ -941,26 +958,35 @@ export function learnPresets(presets) {
 /**
  * A rule's name in the page's language: a preset's rule reads in Chinese while it keeps
  * the preset's name; a name someone typed (or changed) reads as typed.
+ * @param {string | null | undefined} ruleId
+ * @param {string} name
+ * @returns {string}
  */
 export function ruleName(ruleId, name) {
   const id = String(ruleId ?? '');
   if (!id.startsWith('preset:') || presetNames.get(id) !== name) return name;
-  return dict[lang][`preset.${id.slice('preset:'.length)}.name`] ?? name;
+  const own = dict[lang][`preset.${id.slice('preset:'.length)}.name`];
+  return typeof own === 'string' ? own : name;
 }
 
 /**
  * The label of a value the server lists (a severity, a kind of channel, a format…) under
  * `group.value`; a value with no translation yet reads as itself, never as a key.
+ * @param {string} group
+ * @param {unknown} value
+ * @returns {string}
  */
 export function tValue(group, value) {
   const key = `${group}.${value}`;
-  return dict[lang][key] ?? dict.en[key] ?? String(value);
+  const s = dict[lang][key] ?? dict.en[key];
+  return s === undefined ? String(value) : typeof s === 'string' ? s : s.other;
 }
 
 /**
  * What a log value is called in Chinese; the log writes (and the search takes) its key,
  * which the detail shows on hover. English reads the key itself.
  */
+/** @type {Record<string, string>} */
 const LOG_KEYS_ZH = {
   reason: '原因',
   field: '字段',
@@ -1000,11 +1026,13 @@ const LOG_KEYS_ZH = {
   source: '来源',
   stage: '阶段',
 };
+/** @param {string} key */
 export function logKeyLabel(key) {
   return (lang === 'zh' && LOG_KEYS_ZH[key]) || key;
 }
 
 /** The server's fixed explanations (why a card is empty) in Chinese; technical details kept. */
+/** @type {[RegExp, (m: RegExpExecArray) => string][]} */
 const REASONS = [
   [/^no requests to the model endpoints in the window$/, () => '窗口内没有模型请求'],
   [/^no check has run yet$/, () => '尚未完成第一次检查'],
@@ -1029,11 +1057,20 @@ const REASONS = [
         .replace(/answered (\d+)/g, '应答 $1')}`,
   ],
 ];
-/** A catalogue metric's help text in the page's language. */
+/**
+ * A catalogue metric's help text in the page's language.
+ * @param {{ name: string, help: string }} m
+ * @returns {string}
+ */
 export function metricHelp(m) {
   return (lang === 'zh' && METRIC_HELP_ZH[m.name]) || m.help;
 }
 
+/**
+ * @template {string | null | undefined} T
+ * @param {T} text
+ * @returns {T | string}
+ */
 export function translateReason(text) {
   if (lang !== 'zh' || !text) return text;
   for (const [re, fn] of REASONS) {
@@ -1043,6 +1080,7 @@ export function translateReason(text) {
   return text;
 }
 export const currentLang = () => lang;
+/** @param {(lang: string) => void} fn */
 export function onLangChange(fn) {
   listeners.push(fn);
 }
@@ -1050,7 +1088,7 @@ export function onLangChange(fn) {
 export function applyStatic() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   document.querySelectorAll('[data-i18n]').forEach((el) => {
-    el.textContent = t(el.dataset.i18n);
+    el.textContent = t(el.getAttribute('data-i18n') ?? '');
   });
   const btn = document.getElementById('lang');
   if (btn) btn.textContent = lang === 'zh' ? 'English' : '中文';

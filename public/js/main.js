@@ -1,6 +1,7 @@
 // The WebUI: tabs, language, and the Monitor's wiring (login, cards, stream, log,
 // popups, settings, model metrics).
-import { api, connectStream } from './api.js';
+import { api, connectStream, messageOf, prop } from './api.js';
+import { all, byId } from './dom.js';
 import { fmtTime, setServerNow } from './format.js';
 import { applyStatic, learnPresets, onLangChange, t, toggleLang } from './i18n.js';
 import { Cards } from './monitor/cards.js';
@@ -16,51 +17,66 @@ import { guiPage } from './pages/gui.js';
 import { ocrPage } from './pages/ocr.js';
 import { videoPage } from './pages/video.js';
 
-const $ = (id) => document.getElementById(id);
+/** @typedef {import('./types.js').Snapshot} Snapshot */
+
+/** @param {string} id */
+const $ = (id) => byId(id, HTMLElement);
 const pages = { chat: chatPage, gui: guiPage, ocr: ocrPage, video: videoPage };
 
 function showTab() {
   const tab = (location.hash.slice(1) || 'chat').split('?')[0];
-  for (const a of document.querySelectorAll('#tabs a')) a.classList.toggle('active', a.dataset.tab === tab);
-  document.querySelectorAll('.page').forEach((p) => {
+  for (const a of all(document, '#tabs a', HTMLElement)) a.classList.toggle('active', a.dataset.tab === tab);
+  all(document, '.page', HTMLElement).forEach((p) => {
     p.hidden = p.id !== `page-${tab}`;
   });
   if (tab === 'monitor') void startMonitor();
 }
 
 let monitorStarted = false;
+/** @type {Cards | undefined} */
 let cards;
+/** @type {HostStrip | undefined} */
 let host;
+/** @type {LogPanel | undefined} */
 let log;
+/** @type {ModelTab | undefined} */
 let model;
+/** @type {Settings | undefined} */
 let settings;
+/** @type {Popups | undefined} */
 let popups;
+/** @type {FiringList | undefined} */
 let firing;
+/** @type {Snapshot | undefined} */
 let lastSnapshot;
 
 async function startMonitor() {
   if (monitorStarted) return;
+  /** @type {Snapshot} */
   let snapshot;
+  /** @type {import('./types.js').Catalogue} */
   let catalogue;
   try {
     // The catalogue: the metrics and every list the Monitor's pickers offer, asked once;
     // the presets, so that a preset's rule reads in the page's language.
+    /** @type {Promise<Snapshot>} */
+    const snapshotAsked = api('/api/monitor/snapshot');
+    const catalogueAsked = loadCatalogue();
+    /** @type {Promise<{ presets: import('./types.js').PresetAnswer[] }>} */
+    const presetsAsked = api('/api/monitor/alerts/presets');
     let presets;
-    [snapshot, catalogue, presets] = await Promise.all([
-      api('/api/monitor/snapshot'),
-      loadCatalogue(),
-      api('/api/monitor/alerts/presets'),
-    ]);
+    [snapshot, catalogue, presets] = await Promise.all([snapshotAsked, catalogueAsked, presetsAsked]);
     learnPresets(presets.presets);
   } catch (err) {
-    if (err.status === 401) {
+    const status = prop(err, 'status');
+    if (status === 401) {
       $('login').hidden = false;
       return;
     }
     // MONITOR_ENABLED=false: say so instead of an empty page.
-    $('login-error').textContent = err.status === 404 ? t('monitor.off') : err.message;
-    $('login').hidden = err.status === 404;
-    if (err.status === 404)
+    $('login-error').textContent = status === 404 ? t('monitor.off') : messageOf(err);
+    $('login').hidden = status === 404;
+    if (status === 404)
       $('page-monitor').prepend(
         Object.assign(document.createElement('p'), { className: 'muted', textContent: t('monitor.off') }),
       );
@@ -75,43 +91,50 @@ async function startMonitor() {
   model = new ModelTab($('sub-model'), $('side-panel'), catalogue);
   settings = new Settings($('settings'), catalogue);
   // A "why" line about a log event shows its lines in the log below.
+  const logPanel = log;
+  /** @param {string} q */
   const searchLog = (q) => {
-    log.setSearch(q);
+    logPanel.setSearch(q);
     $('log-panel').scrollIntoView({ block: 'start' });
   };
-  firing = new FiringList(
+  const firingList = new FiringList(
     $('firing'),
     document.querySelector('#tabs [data-tab="monitor"]'),
     catalogue.metrics,
     searchLog,
   );
+  firing = firingList;
   popups = new Popups(
     $('popups'),
-    (data) => (data.ack ? firing.acknowledged(data) : firing.refresh()),
-    (metric) => firing.units.get(metric),
+    (data) => ('ack' in data ? firingList.acknowledged(data) : firingList.refresh()),
+    (metric) => firingList.units.get(metric),
     searchLog,
   );
+  const [cardsNow, hostNow, popupsNow, modelNow] = [cards, host, popups, model];
   setServerNow(snapshot.at);
   cards.render(snapshot);
   host.render(snapshot);
   lastSnapshot = snapshot;
   // Alerts that fired before this tab opened are listed at once.
-  await Promise.all([log.load(), firing.load().catch(() => {})]);
-  connectStream((type, data) => {
+  await Promise.all([logPanel.load(), firingList.load().catch(() => {})]);
+  connectStream(({ type, data }) => {
     if (type === 'snapshot') {
       lastSnapshot = data;
       setServerNow(data.at);
-      cards.render(data);
-      host.render(data);
-      firing.onSnapshot();
+      cardsNow.render(data);
+      hostNow.render(data);
+      firingList.onSnapshot();
       setStatus(true);
-      if (!$('sub-model').hidden) void model.render();
-    } else if (type === 'log') log.add(data);
-    else if (type === 'alert') popups.handle(data);
+      if (!$('sub-model').hidden) void modelNow.render();
+    } else if (type === 'log') logPanel.add(data);
+    else if (type === 'alert') popupsNow.handle(data);
   }, setStatus);
 }
 
-/** "live · 15:04:50" (实时 · 15:04:50): the time of the last check, in the page's one time format. */
+/**
+ * "live · 15:04:50" (实时 · 15:04:50): the time of the last check, in the page's one time format.
+ * @param {boolean} connected
+ */
 function setStatus(connected) {
   const s = $('stream-status');
   if (!s) return;
@@ -137,22 +160,23 @@ function init() {
     if (settings && !$('settings').hidden) void settings.render();
     setStatus(true);
   });
-  for (const b of document.querySelectorAll('.subtabs [data-sub]')) {
+  for (const b of all(document, '.subtabs [data-sub]', HTMLElement)) {
     b.addEventListener('click', () => {
       for (const x of document.querySelectorAll('.subtabs [data-sub]')) x.classList.toggle('active', x === b);
       $('sub-overview').hidden = b.dataset.sub !== 'overview';
       $('sub-model').hidden = b.dataset.sub !== 'model';
-      if (b.dataset.sub === 'model') void model.render();
+      if (b.dataset.sub === 'model') void model?.render();
     });
   }
-  $('open-settings').addEventListener('click', () => void settings.open());
-  $('login').addEventListener('submit', async (e) => {
+  $('open-settings').addEventListener('click', () => void settings?.open());
+  const login = byId('login', HTMLFormElement);
+  login.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      await api('/api/monitor/login', { body: { token: new FormData(e.target).get('token') } });
+      await api('/api/monitor/login', { body: { token: new FormData(login).get('token') } });
       await startMonitor();
     } catch (err) {
-      $('login-error').textContent = err.message;
+      $('login-error').textContent = messageOf(err);
     }
   });
   window.addEventListener('hashchange', showTab);

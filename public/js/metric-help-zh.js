@@ -1,5 +1,6 @@
 // The catalogue's help texts in Simplified Chinese, by metric name (the English text
 // comes from GET /api/monitor/catalogue). A metric missing here shows its English help.
+/** @type {Record<string, string>} */
 export const METRIC_HELP_ZH = {
   gpu_available: 'GPU 响应 NVML（或出现在其主机的 DCGM 导出器页面上）时为 1；GPU 丢失或其主机不再应答时为 0。',
   gpu_memory_used_mib: '已用显存，与 nvidia-smi 一致。',

@@ -13,13 +13,13 @@ import type { PreparedImage } from '../pipeline/preprocess.js';
 import { readVideoFileInfo, type VideoInfo } from '../pipeline/video-info.js';
 import { spoolBase64, spoolUrl } from '../pipeline/video-input.js';
 import { SpoolFile } from '../pipeline/video-spool.js';
-import { stageTimesSchema } from '../pipeline/stages.js';
 import { JsonSplicer } from '../upstream/streamed-json.js';
 import type { ZodApp } from '../route-schema.js';
 import { modelRequestOf } from './model-request-hook.js';
 import type { ModelRouteOptions } from './model-route-options.js';
 import { completionSchema } from '../upstream/completion.js';
 import { VIDEO_TYPES, VideoUploads, type VideoUpload } from './video-upload.js';
+import { videoAnswer, type VideoAnswer } from './video-schema.js';
 
 export const videoBody = z
   .object({
@@ -47,36 +47,6 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: numb
   );
   return out;
 }
-
-/** What POST /api/video answers: the handler's answer is typed by it, and the API description says it. */
-export const videoAnswer = z.object({
-  answer: z.string(),
-  frames: z.number().int().describe('Frames the model was given'),
-  framesSource: z
-    .enum(['requested', 'sent'])
-    .describe('requested: sampled by the model server from the video; sent: the client sent frames'),
-  droppedFrames: z.number().int().describe('Frames sent that could not be read, left out'),
-  framesPerSecond: z.number().describe('Frames understood per second of inference'),
-  durationMs: z.number(),
-  stages: stageTimesSchema,
-  video: z
-    .object({
-      durationSeconds: z.number(),
-      width: z.number().int(),
-      height: z.number().int(),
-      frameCount: z.number().int(),
-      sourceFps: z.number(),
-      codec: z.string(),
-      mime: z.string(),
-    })
-    .nullable()
-    .describe('The video file as read (MP4/MOV); null when frames were sent'),
-  inputTokens: z.number().int(),
-  inputTokensSource: z.enum(['upstream', 'estimated']),
-  degraded: z.literal(true).optional(),
-  degradedReason: z.string().optional(),
-});
-export type VideoAnswer = z.infer<typeof videoAnswer>;
 
 /** The body: JSON (a video or frames, and the question), or the MP4 itself with ?question=. */
 const videoRequest = z.union([

@@ -7,7 +7,13 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { failureText } from './settings/feedback.js';
 
-/** action: the `action.*` key a failure names ('ack', or 'dismiss' for a per-request notice). */
+/**
+ * action: the `action.*` key a failure names ('ack', or 'dismiss' for a per-request notice).
+ * @param {HTMLButtonElement} button
+ * @param {{ ruleId: string, labels: Record<string, string>, requestId?: string | number | null }} alert
+ * @param {() => void} [onDone]
+ * @param {string} [action]
+ */
 export async function acknowledge(button, alert, onDone = () => {}, action = 'ack') {
   button.disabled = true;
   button.parentElement?.querySelector('.action-error')?.remove();

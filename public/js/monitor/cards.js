@@ -10,27 +10,49 @@ import { lineChart, sparkline, svgEl } from './chart.js';
 import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
 
+/** @typedef {import('../types.js').Card} Card */
+/** @typedef {import('../types.js').Snapshot} Snapshot */
+/** @typedef {NonNullable<Card['detail']>} Detail */
+
 const SPARK_MS = 5 * 60_000;
 
-/** The big number of a card. */
+/**
+ * A detail's number (the server's figures; anything else reads as none).
+ * @param {Detail[string] | undefined} v
+ */
+const num = (v) => (typeof v === 'number' ? v : undefined);
+
+/**
+ * The big number of a card.
+ * @param {Card} c
+ */
 export function cardValue(c) {
   if (c.value === null) return '—';
   if (c.id === 'connections') return fmtNumber(c.value, 0);
   return fmtValue(c.value, c.unit);
 }
 
-const gpuName = (d) => `GPU ${d.gpuIndex ?? d.gpu}${d.gpuCount > 1 ? ` ${t('card.gpu.of', { n: d.gpuCount })}` : ''}`;
+/** @param {Detail} d */
+const gpuName = (d) =>
+  `GPU ${d.gpuIndex ?? d.gpu}${Number(d.gpuCount) > 1 ? ` ${t('card.gpu.of', { n: d.gpuCount })}` : ''}`;
 /** Where a GPU read on another host was read (GPU_METRICS_URL); NVML's, on this machine, goes unsaid. */
+/** @param {Detail} d */
 const gpuSource = (d) => (d.source === 'dcgm' && d.host ? t('card.gpu.dcgm', { host: d.host }) : null);
 
-/** The figures under the value, each kept on one line. */
+/**
+ * The figures under the value, each kept on one line.
+ * @param {Card} c
+ * @param {Snapshot} snapshot
+ * @returns {(string | null)[]}
+ */
 export function cardFacts(c, snapshot) {
+  /** @type {Detail} */
   const d = c.detail ?? {};
   switch (c.id) {
     case 'gpu_memory':
       if (c.value === null) return [];
       return [
-        d.usedMiB !== undefined ? `${fmtNumber(d.usedMiB, 0)} / ${fmtNumber(d.totalMiB, 0)} MiB` : null,
+        d.usedMiB !== undefined ? `${fmtNumber(num(d.usedMiB), 0)} / ${fmtNumber(num(d.totalMiB), 0)} MiB` : null,
         gpuName(d),
         gpuSource(d),
         d.simulated ? t('simulated.gpu') : null,
@@ -39,7 +61,11 @@ export function cardFacts(c, snapshot) {
       if (c.value === null) return [];
       return [gpuName(d), gpuSource(d), d.simulated ? t('simulated.gpu') : null];
     case 'latency':
-      return [`P95 ${fmtDuration(d.p95)}`, `P99 ${fmtDuration(d.p99)}`, `${t('card.avg')} ${fmtDuration(d.avg)}`];
+      return [
+        `P95 ${fmtDuration(num(d.p95))}`,
+        `P99 ${fmtDuration(num(d.p99))}`,
+        `${t('card.avg')} ${fmtDuration(num(d.avg))}`,
+      ];
     case 'rps': {
       if (d.requestsInWindow === null || d.requestsInWindow === undefined) return [];
       const minutes = snapshot.windowMs / 60_000;
@@ -53,20 +79,20 @@ export function cardFacts(c, snapshot) {
       // The parts add up to the value: streams + other requests in flight + WebSockets.
       if (c.value === null) return [];
       return [
-        t('card.conn.streams', { n: fmtNumber(d.streams ?? 0, 0) }),
-        t('card.conn.requests', { n: fmtNumber(d.otherRequestsInFlight ?? 0, 0) }),
-        t('card.conn.websockets', { n: fmtNumber(d.websocket ?? 0, 0) }),
+        t('card.conn.streams', { n: fmtNumber(num(d.streams ?? 0), 0) }),
+        t('card.conn.requests', { n: fmtNumber(num(d.otherRequestsInFlight ?? 0), 0) }),
+        t('card.conn.websockets', { n: fmtNumber(num(d.websocket ?? 0), 0) }),
         // Only when it happens: requests held back because every model server connection is busy.
-        d.waitingForUpstream ? t('card.conn.waiting', { n: fmtNumber(d.waitingForUpstream, 0) }) : null,
+        d.waitingForUpstream ? t('card.conn.waiting', { n: fmtNumber(num(d.waitingForUpstream), 0) }) : null,
       ];
     case 'error_rate':
       return [
         d.share5xxPercent === null || d.share5xxPercent === undefined
           ? null
-          : t('card.error.5xx', { p: fmtPercent(d.share5xxPercent) }),
+          : t('card.error.5xx', { p: fmtPercent(num(d.share5xxPercent)) }),
         d.status2xx === null || d.status2xx === undefined
           ? null
-          : `2xx ${fmtNumber(d.status2xx, 0)} · 4xx ${fmtNumber(d.status4xx ?? 0, 0)} · 5xx ${fmtNumber(d.status5xx ?? 0, 0)}`,
+          : `2xx ${fmtNumber(num(d.status2xx), 0)} · 4xx ${fmtNumber(num(d.status4xx ?? 0), 0)} · 5xx ${fmtNumber(num(d.status5xx ?? 0), 0)}`,
       ];
     default:
       return [];
@@ -76,6 +102,7 @@ export function cardFacts(c, snapshot) {
 /**
  * The change beside the value: "↑ 80 %", named when it is another figure's (the one that set
  * the colour: "P95 ↑ 80 %"), or why there is none to give.
+ * @param {Card} c
  */
 export function cardChange(c) {
   if (c.noCalmBaseline) return t('normal.none');
@@ -86,14 +113,20 @@ export function cardChange(c) {
 /**
  * The card's lines, then those of the figure beside its value that can colour it too
  * ("P95 warning > 5.00 s · rule “P95 latency high”"): every rule watching the card is named.
+ * @param {Card} c
  */
 export function cardLines(c) {
   const own = linesText(c.lines, c.unit);
-  const beside = c.beside ? linesText(c.beside.lines, c.unit).map((x) => `${t(`figure.${c.beside.metric}`)} ${x}`) : [];
+  const b = c.beside;
+  const beside = b ? linesText(b.lines, c.unit).map((x) => `${t(`figure.${b.metric}`)} ${x}`) : [];
   return [...own, ...beside];
 }
 
-/** The hover chart's lines: the card's series, and P95/P99 beside the latency's P50. */
+/**
+ * The hover chart's lines: the card's series, and P95/P99 beside the latency's P50.
+ * @param {Card} c
+ * @returns {import('./chart.js').ChartSeries[]}
+ */
 function hoverSeries(c) {
   if (c.id === 'latency') {
     return [
@@ -106,11 +139,28 @@ function hoverSeries(c) {
 }
 
 class CardView {
+  /**
+   * @param {Cards} owner
+   * @param {Card['id']} id
+   */
   constructor(owner, id) {
     this.owner = owner;
     this.id = id;
+    /** @type {Card | undefined} the card last drawn */
+    this.c = undefined;
+    /** @type {string | undefined} */
+    this.lastFacts = undefined;
+    /** @type {string | undefined} */
+    this.lastLines = undefined;
+    /** @type {{ box: HTMLElement, chart: import('./chart.js').LineChart } | null} */
+    this.hover = null;
     this.title = h('span', { class: 'title' });
-    this.expandBtn = h('button', { class: 'expand', type: 'button', text: '⤢', onclick: () => owner.expand(this.c) });
+    this.expandBtn = h('button', {
+      class: 'expand',
+      type: 'button',
+      text: '⤢',
+      onclick: () => this.c && owner.expand(this.c),
+    });
     this.number = h('span', { class: 'number' });
     this.change = h('span', { class: 'trend' });
     this.facts = h('div', { class: 'facts' });
@@ -133,6 +183,10 @@ class CardView {
     this.el.addEventListener('mouseleave', () => this.closeHover());
   }
 
+  /**
+   * @param {Card} c
+   * @param {Snapshot} snapshot
+   */
   update(c, snapshot) {
     this.c = c;
     this.el.className = `card ${c.status}`;
@@ -196,13 +250,20 @@ class CardView {
 }
 
 export class Cards {
+  /**
+   * @param {HTMLElement} root
+   * @param {HTMLElement} sidePanel
+   */
   constructor(root, sidePanel) {
     this.root = root;
     this.side = sidePanel;
+    /** @type {Snapshot | null} */
     this.last = null;
+    /** @type {Map<string, CardView>} */
     this.views = new Map();
   }
 
+  /** @param {Snapshot} snapshot */
   render(snapshot) {
     this.last = snapshot;
     for (const c of snapshot.cards) {
@@ -220,7 +281,10 @@ export class Cards {
     if (this.last) this.render(this.last);
   }
 
-  /** Full series: every GPU or endpoint of the metric; the latency's P50/P95/P99 together. */
+  /**
+   * Full series: every GPU or endpoint of the metric; the latency's P50/P95/P99 together.
+   * @param {Card} c
+   */
   expand(c) {
     const title = `${t(`card.${c.id}`)} · ${c.metric}`;
     const emptyText = translateReason(c.reason ?? '') || '—';

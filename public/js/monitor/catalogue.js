@@ -3,13 +3,21 @@
 // kinds, webhook formats, modules, stages, log levels). The UI keeps no copy of them.
 import { api } from '../api.js';
 
+/** @type {Promise<import('../types.js').Catalogue> | null} */
 let loading = null;
 
-/** The catalogue; a failed load is asked again next time. */
+/**
+ * The catalogue; a failed load is asked again next time.
+ * @returns {Promise<import('../types.js').Catalogue>}
+ */
 export function loadCatalogue() {
-  loading ??= api('/api/monitor/catalogue').catch((err) => {
-    loading = null;
-    throw err;
-  });
+  if (!loading) {
+    /** @type {Promise<import('../types.js').Catalogue>} */
+    const asked = api('/api/monitor/catalogue');
+    loading = asked.catch((err) => {
+      loading = null;
+      throw err;
+    });
+  }
   return loading;
 }

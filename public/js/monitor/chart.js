@@ -4,16 +4,35 @@ import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { fmtAxisTicks, fmtDateTime, fmtTime, fmtValue } from '../format.js';
 import { t } from '../i18n.js';
 
+/**
+ * One line of a chart: its points ([time ms, value], a null value a break), named or by its labels.
+ * @typedef {{ name?: string, labels?: Record<string, string>, colour?: string, points: Point[] }} ChartSeries
+ * @typedef {[number, number | null]} Point
+ */
+
+/**
+ * A chart drawn by lineChart(): its data replaceable in place.
+ * @typedef {{ plot: uPlot, update(next: ChartSeries[]): void, destroy(): void }} LineChart
+ */
+
 const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** series: [{ labels | name, points: [[t, v], …] }] → aligned columns for uPlot (nulls where missing). */
+/**
+ * series: [{ labels | name, points: [[t, v], …] }] → aligned columns for uPlot (nulls where missing).
+ * @param {ChartSeries[]} series
+ * @returns {uPlot.AlignedData}
+ */
 export function align(series) {
   const times = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const index = new Map(times.map((t, i) => [t, i]));
   const cols = series.map((s) => {
+    /** @type {(number | null)[]} */
     const col = new Array(times.length).fill(null);
-    for (const [t, v] of s.points) col[index.get(t)] = v;
+    for (const [t, v] of s.points) {
+      const i = index.get(t);
+      if (i !== undefined) col[i] = v;
+    }
     return col;
   });
   return [times.map((t) => t / 1000), ...cols];
@@ -22,8 +41,12 @@ export function align(series) {
 /**
  * Points with a null where more than `gapMs` passed between two of them: the line breaks
  * where the Monitor recorded nothing (checks missed) instead of joining across the gap.
+ * @param {Point[]} points
+ * @param {number} gapMs
+ * @returns {Point[]}
  */
 export function breakGaps(points, gapMs) {
+  /** @type {Point[]} */
   const out = [];
   for (const p of points) {
     const prev = out.at(-1);
@@ -33,6 +56,7 @@ export function breakGaps(points, gapMs) {
   return out;
 }
 
+/** @param {ChartSeries} s */
 const nameOf = (s) =>
   s.name ??
   (Object.entries(s.labels ?? {})
@@ -44,20 +68,34 @@ const nameOf = (s) =>
  * The y axis as wide as its longest tick label (uPlot's axis-autosize recipe): a fixed
  * width cut "0.60 req/s" to "60 req/s". uPlot asks again after laying out; the second
  * answer stands, so the layout settles.
+ * @param {uPlot} self
+ * @param {string[] | null} values
+ * @param {number} axisIdx
+ * @param {number} cycleNum
+ * @returns {number}
  */
 function axisSize(self, values, axisIdx, cycleNum) {
   const axis = self.axes[axisIdx];
-  if (cycleNum > 1) return axis._size;
-  let size = axis.ticks.size + axis.gap;
+  // (uPlot keeps a laid-out axis's size in `_size`, and its font as [font, size]: not in its types.)
+  const laidOut = Reflect.get(axis, '_size');
+  if (cycleNum > 1 && typeof laidOut === 'number') return laidOut;
+  let size = (axis.ticks?.size ?? 0) + (axis.gap ?? 0);
   const longest = (values ?? []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), '');
+  const font = Reflect.get(axis, 'font');
   if (longest) {
-    self.ctx.font = axis.font[0];
+    if (Array.isArray(font)) self.ctx.font = String(font[0]);
     size += self.ctx.measureText(longest).width / devicePixelRatio;
   }
   return Math.ceil(size);
 }
 
-/** A line chart; `chart.update(series)` replaces its data without rebuilding it. */
+/**
+ * A line chart; `chart.update(series)` replaces its data without rebuilding it.
+ * @param {HTMLElement} target
+ * @param {ChartSeries[]} series
+ * @param {{ width: number, height: number, unit: string | undefined, legend?: boolean }} options
+ * @returns {LineChart}
+ */
 export function lineChart(target, series, { width, height, unit, legend = true }) {
   const plot = new uPlot(
     {
@@ -91,7 +129,7 @@ export function lineChart(target, series, { width, height, unit, legend = true }
           stroke: s.colour ?? COLOURS[i % COLOURS.length],
           width: 1.5,
           spanGaps: false,
-          value: (_u, v) => fmtValue(v, unit),
+          value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) => fmtValue(v, unit),
         })),
       ],
     },
@@ -109,7 +147,13 @@ export function lineChart(target, series, { width, height, unit, legend = true }
   };
 }
 
-/** Draws points ([t, v] pairs) into an <svg> as one polyline over [from, to]. */
+/**
+ * Draws points ([t, v] pairs) into an <svg> as one polyline over [from, to].
+ * @param {SVGSVGElement} svg
+ * @param {readonly (readonly [number, number])[] | null | undefined} points
+ * @param {number} from
+ * @param {number} to
+ */
 export function sparkline(svg, points, from, to) {
   let line = svg.firstElementChild;
   if (!line) {
@@ -146,6 +190,11 @@ export function sparkline(svg, points, from, to) {
   line.setAttribute('points', out.trim());
 }
 
+/**
+ * An empty <svg> for sparkline().
+ * @param {string} cls
+ * @returns {SVGSVGElement}
+ */
 export const svgEl = (cls) => {
   const s = document.createElementNS(SVG, 'svg');
   s.setAttribute('class', cls);

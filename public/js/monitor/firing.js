@@ -11,35 +11,53 @@ import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 import { whyFold } from './why.js';
 
+/** @typedef {import('../types.js').ActiveAlert} ActiveAlert */
+/** @typedef {import('../types.js').RuleAnswer} RuleAnswer */
+
+/** @type {Record<string, number>} */
 const ORDER = { critical: 0, warning: 1, info: 2 };
+/** @param {Record<string, string> | undefined} labels */
 const labelsText = (labels) =>
   Object.entries(labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 
 export class FiringList {
-  /** metrics: the catalogue's, for each metric's unit; onSearch(text) runs a log search. */
+  /**
+   * metrics: the catalogue's, for each metric's unit; onSearch(text) runs a log search.
+   * @param {HTMLElement} root
+   * @param {Element | null} tabLink
+   * @param {import('../types.js').CatalogueMetric[]} metrics
+   * @param {((text: string) => void) | null} [onSearch]
+   */
   constructor(root, tabLink, metrics, onSearch = null) {
     this.onSearch = onSearch;
     this.root = root;
     this.tabLink = tabLink;
+    /** @type {ActiveAlert[]} */
     this.alerts = [];
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.pending = null;
     /** False until the list has loaded once: the first load may fail (the server restarting). */
     this.loaded = false;
+    /** @type {Map<string, RuleAnswer>} */
     this.rules = new Map();
     /** Rows a tap opened (phones), by rule and labels: kept across the list's refreshes. */
+    /** @type {Set<string>} */
     this.opened = new Set();
     /** Each row's "why" fold (open, all lines shown), by rule and labels: kept likewise. */
+    /** @type {Map<string, import('./why.js').FoldState>} */
     this.folds = new Map();
     this.units = new Map(metrics.map((m) => [m.name, m.unit]));
   }
 
   /** Active alerts, with each rule's metric and unit to print the value. */
   async load() {
-    const [{ alerts }, { rules }] = await Promise.all([
-      api('/api/monitor/alerts/active'),
-      api('/api/monitor/alerts/rules'),
-    ]);
+    /** @type {Promise<{ alerts: ActiveAlert[] }>} */
+    const active = api('/api/monitor/alerts/active');
+    /** @type {Promise<{ rules: RuleAnswer[] }>} */
+    const ruleList = api('/api/monitor/alerts/rules');
+    const [{ alerts }, { rules }] = await Promise.all([active, ruleList]);
     this.rules = new Map(rules.map((r) => [r.id, r]));
     this.alerts = alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
     this.loaded = true;
@@ -61,6 +79,7 @@ export class FiringList {
     if (this.alerts.length || !this.loaded) this.refresh();
   }
 
+  /** @param {import('../types.js').AckNews} ack */
   acknowledged(ack) {
     const a = this.alerts.find((x) => x.ruleId === ack.ruleId && labelsText(x.labels) === labelsText(ack.labels));
     if (a) {
@@ -72,7 +91,9 @@ export class FiringList {
   render() {
     const firing = this.alerts
       .filter((a) => a.state === 'firing')
-      .sort((a, b) => (ORDER[a.severity] ?? 3) - (ORDER[b.severity] ?? 3) || a.firingSince - b.firingSince);
+      .sort(
+        (a, b) => (ORDER[a.severity] ?? 3) - (ORDER[b.severity] ?? 3) || Number(a.firingSince) - Number(b.firingSince),
+      );
     const pending = this.alerts.filter((a) => a.state === 'pending');
     this.badge(firing.length);
     this.root.hidden = firing.length === 0 && pending.length === 0;
@@ -141,10 +162,12 @@ export class FiringList {
         h('strong', { text: t('firing.title', { n: firing.length }) }),
         pending.length ? h('span', { class: 'muted', text: t('firing.pending', { n: pending.length }) }) : null,
       ),
-      firing.length ? h('ul', { class: 'firing-rows' }, ...rows) : null,
+      // (No list while only pending: it was a null here, which replaceChildren wrote as the text "null".)
+      ...(firing.length ? [h('ul', { class: 'firing-rows' }, ...rows)] : []),
     );
   }
 
+  /** @param {string} rowKey */
   foldState(rowKey) {
     let state = this.folds.get(rowKey);
     if (!state) {
@@ -154,10 +177,12 @@ export class FiringList {
     return state;
   }
 
+  /** @param {number} n */
   badge(n) {
     if (!this.tabLink) return;
-    let b = this.tabLink.querySelector('.badge');
-    if (!n) return b?.remove();
+    const found = this.tabLink.querySelector('.badge');
+    if (!n) return found?.remove();
+    let b = found instanceof HTMLElement ? found : null;
     if (!b) {
       b = h('span', { class: 'badge' });
       this.tabLink.append(b);

@@ -9,9 +9,16 @@ import { t } from '../i18n.js';
 import { breakGaps, lineChart } from './chart.js';
 import { showSeries } from './panel.js';
 
-/** More than one and a half check intervals without a point is a missed check. */
+/** @typedef {import('../types.js').HostItem} HostItem */
+/** @typedef {import('../types.js').Snapshot} Snapshot */
+
+/**
+ * More than one and a half check intervals without a point is a missed check.
+ * @param {Snapshot} snapshot
+ */
 const gapOf = (snapshot) => snapshot.intervalMs * 1.5;
 
+/** @param {HostItem} item */
 function valueText(item) {
   if (item.value === null) return '—';
   if (item.id === 'load') return fmtNumber(item.value, 2);
@@ -19,12 +26,18 @@ function valueText(item) {
   return fmtPercent(item.value);
 }
 
+/**
+ * @param {number | null | undefined} v
+ * @returns {v is number}
+ */
 const known = (v) => v !== null && v !== undefined;
 
+/** @param {HostItem} item */
 function detailText(item) {
+  /** @type {Record<string, number | null>} */
   const d = item.detail ?? {};
   if (item.id === 'memory' && known(d.usedMiB))
-    return `${fmtNumber(d.usedMiB / 1024, 1)} / ${fmtNumber(d.totalMiB / 1024, 1)} GiB`;
+    return `${fmtNumber(d.usedMiB / 1024, 1)} / ${fmtNumber(Number(d.totalMiB) / 1024, 1)} GiB`;
   if (item.id === 'load' && known(d.load5m))
     return `5m ${fmtNumber(d.load5m, 2)} · 15m ${fmtNumber(d.load15m, 2)}${d.cpus ? ` · ${t('host.cpus', { n: d.cpus })}` : ''}`;
   if (item.id === 'io_wait' && known(d.ioPressureSomeAvg10)) return `PSI ${fmtNumber(d.ioPressureSomeAvg10, 1)} %`;
@@ -39,9 +52,19 @@ function detailText(item) {
 }
 
 class HostItemView {
+  /**
+   * @param {HostStrip} owner
+   * @param {HostItem['id']} id
+   */
   constructor(owner, id) {
     this.owner = owner;
     this.id = id;
+    /** @type {HostItem | undefined} */
+    this.item = undefined;
+    /** @type {Snapshot | undefined} */
+    this.snapshot = undefined;
+    /** @type {{ box: HTMLElement, chart: import('./chart.js').LineChart } | null} */
+    this.hover = null;
     this.label = h('span', { class: 'label' });
     this.value = h('span', { class: 'hv' });
     this.change = h('span', { class: 'trend' });
@@ -67,6 +90,10 @@ class HostItemView {
     });
   }
 
+  /**
+   * @param {HostItem} item
+   * @param {Snapshot} snapshot
+   */
   update(item, snapshot) {
     this.item = item;
     this.snapshot = snapshot;
@@ -81,8 +108,11 @@ class HostItemView {
     if (this.hover) this.hover.chart.update(this.lines());
   }
 
+  /** @returns {import('./chart.js').ChartSeries[]} */
   lines() {
-    return [{ name: t(`host.${this.id}`), points: breakGaps(this.item.spark ?? [], gapOf(this.snapshot)) }];
+    const { item, snapshot } = this;
+    if (!item || !snapshot) return [];
+    return [{ name: t(`host.${this.id}`), points: breakGaps(item.spark ?? [], gapOf(snapshot)) }];
   }
 
   openHover() {
@@ -101,7 +131,7 @@ class HostItemView {
     if (room < 0) box.style.left = `${Math.round(room)}px`;
     this.hover = {
       box,
-      chart: lineChart(box, this.lines(), { width, height: 150, unit: this.item.unit, legend: false }),
+      chart: lineChart(box, this.lines(), { width, height: 150, unit: this.item?.unit, legend: false }),
     };
   }
 
@@ -112,25 +142,35 @@ class HostItemView {
   }
 
   expand() {
-    const item = this.item;
-    if (!item) return;
+    const { item, snapshot } = this;
+    if (!item || !snapshot) return;
     this.closeHover();
     return showSeries(this.owner.side, {
       title: `${t(`host.${item.id}`)} · ${item.metric}`,
       lines: [{ metric: item.metric }],
-      gapMs: gapOf(this.snapshot),
+      gapMs: gapOf(snapshot),
     });
   }
 }
 
 export class HostStrip {
+  /**
+   * @param {HTMLElement} root
+   * @param {HTMLElement} sidePanel
+   */
   constructor(root, sidePanel) {
     this.root = root;
     this.side = sidePanel;
+    /** @type {Map<string, HostItemView>} */
     this.items = new Map();
+    /** @type {Snapshot | undefined} */
+    this.last = undefined;
+    /** @type {HTMLElement | undefined} */
+    this.titleEl = undefined;
     this.root.setAttribute('role', 'group');
   }
 
+  /** @param {Snapshot} snapshot */
   render(snapshot) {
     this.last = snapshot;
     this.root.setAttribute('aria-label', t('host.title'));

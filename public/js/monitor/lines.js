@@ -5,14 +5,20 @@
 import { fmtValue } from '../format.js';
 import { ruleName, t } from '../i18n.js';
 
+/** @type {Record<string, string>} */
 const OP = { '>': '>', '>=': '≥', '<': '<', '<=': '≤' };
 
-/** One text per line that exists, warning first. */
+/**
+ * One text per line that exists, warning first.
+ * @param {import('../types.js').Lines | null | undefined} lines
+ * @param {string} unit
+ * @returns {string[]}
+ */
 export function linesText(lines, unit) {
   if (!lines) return [];
   const out = [];
   for (const level of ['warn', 'crit']) {
-    const l = lines[level];
+    const l = level === 'warn' ? lines.warn : lines.crit;
     if (!l) continue;
     const text = t(`lines.${level}`, { op: OP[l.op] ?? l.op, v: fmtValue(l.value, unit) });
     out.push(l.rule ? `${text} · ${t('lines.rule', { name: ruleName(l.rule.id, l.rule.name) })}` : text);

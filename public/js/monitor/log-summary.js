@@ -4,8 +4,17 @@
 import { fmtNumber, h } from '../dom.js';
 import { currentLang, t } from '../i18n.js';
 
+/** @typedef {import('../types.js').LogSummary} LogSummary */
+/** @typedef {import('../types.js').LogLine} LogLine */
+
+/** @type {Record<string, Intl.PluralRules>} */
 const RULES = {};
-/** `key.one` or `key.other` for n in the page's language. */
+/**
+ * `key.one` or `key.other` for n in the page's language.
+ * @param {string} key
+ * @param {number} n
+ * @param {Record<string, unknown>} [vars]
+ */
 export function plural(key, n, vars) {
   RULES[currentLang()] ??= new Intl.PluralRules(currentLang());
   return t(`${key}.${RULES[currentLang()].select(n)}`, vars);
@@ -17,6 +26,8 @@ const SEVERITY = { INFO: 0, WARN: 1, ERROR: 2 };
  * A line that matched the search arrived live after the answer: counted where the server
  * would have counted it, so the summary still adds up to the lines matched. A new event is
  * named while the server named every event (nothing in "other"), else it joins "other".
+ * @param {LogSummary} summary
+ * @param {LogLine} line
  */
 export function countLive(summary, line) {
   const e = summary.events.find((x) => x.event === line.event);
@@ -33,13 +44,23 @@ export function countLive(summary, line) {
   }
 }
 
-/** The search with an event's clause added. */
+/**
+ * The search with an event's clause added.
+ * @param {string} q
+ * @param {string | null} filter
+ */
 export const withEvent = (q, filter) => `${q.trim()} ${filter}`.trim();
 
-/** The search without the clause naming this event (however it was typed). */
+/**
+ * The search without the clause naming this event (however it was typed).
+ * @param {string} q
+ * @param {string} event
+ */
 export function withoutEvent(q, event) {
-  const kept = q.replace(/(^|\s)event=("[^"]*"?|\S+)/gi, (m, _space, v) =>
-    v.replace(/^"|"$/g, '').toLowerCase() === event.toLowerCase() ? '' : m,
+  const kept = q.replace(
+    /(^|\s)event=("[^"]*"?|\S+)/gi,
+    (/** @type {string} */ m, /** @type {string} */ _space, /** @type {string} */ v) =>
+      v.replace(/^"|"$/g, '').toLowerCase() === event.toLowerCase() ? '' : m,
   );
   return kept.replace(/\s+/g, ' ').trim();
 }
@@ -47,8 +68,13 @@ export function withoutEvent(q, event) {
 /**
  * The summary's contents. `searched`: the event names the search narrows to (lower case);
  * `onPick(nextSearchText)` runs the search a click asks for; `q` is the search now.
+ * @param {LogSummary} summary
+ * @param {string[]} searched
+ * @param {string} q
+ * @param {(q: string) => void} onPick
  */
 export function summaryItems(summary, searched, q, onPick) {
+  /** @type {HTMLElement[]} */
   const items = summary.events.map((e) => {
     const active = searched.includes(e.event.toLowerCase());
     return h(

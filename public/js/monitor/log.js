@@ -6,7 +6,7 @@
 // click shows a line's values and the lines before and after it of the same request,
 // client or module. An empty log says how INFO lines are sampled and can keep them all
 // for a while. At most 1 000 lines stay in the page; every value is text (textContent).
-import { api } from '../api.js';
+import { api, messageOf } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtDateTime, fmtTime } from '../format.js';
 import { logKeyLabel, t } from '../i18n.js';
@@ -15,22 +15,38 @@ import { formatLine, formatValue } from '../shared/log-format.js';
 import { isEmptySearch, matchesSearch, parseLogSearch } from '../shared/log-search.js';
 import { countLive, plural, summaryItems } from './log-summary.js';
 
+/** @typedef {import('../types.js').LogLine} LogLine */
+/** @typedef {import('../types.js').LogsAnswer} LogsAnswer */
+
 const MAX_LINES = 1000;
+/** The line each row of the list shows (its detail and context are asked by it). */
+/** @type {WeakMap<Element, LogLine>} */
+const LINE_OF_ROW = new WeakMap();
 const SEARCH_DELAY_MS = 250;
 /** Scrolled further than this from the newest line, the operator is reading older ones. */
 const READING_PX = 24;
 
-/** In the page's one time format (format.js): `18:03:01 WARN ocr Image preproc failed reason="…" image_hash=ab3f…` */
+/**
+ * In the page's one time format (format.js): `18:03:01 WARN ocr Image preproc failed reason="…" image_hash=ab3f…`
+ * @param {LogLine} l
+ */
 export function lineText(l) {
   return `${fmtTime(l.t)} ${formatLine(l)}`;
 }
 
 export class LogPanel {
-  /** lists: the catalogue's `log` ({ levels, modules }), which the filters offer. */
+  /**
+   * lists: the catalogue's `log` ({ levels, modules }), which the filters offer.
+   * @param {HTMLElement} root
+   * @param {import('../types.js').Catalogue['log']} lists
+   */
   constructor(root, { levels, modules }) {
     this.root = root;
+    /** @type {string[]} */
     this.levels = levels;
+    /** @type {string[]} */
     this.modules = modules;
+    /** @type {LogLine[]} */
     this.lines = [];
     /** Paused with the button. */
     this.paused = false;
@@ -39,19 +55,25 @@ export class LogPanel {
     /** A search is on its way: what arrives meanwhile waits for its answer. */
     this.asking = false;
     /** Live lines that match, held while the stream holds still; `heldDropped` past MAX_LINES. */
+    /** @type {LogLine[]} */
     this.held = [];
     this.heldDropped = 0;
     this.filter = { level: '', module: '', q: '' };
+    /** @type {LogLine[]} */
     this.pending = [];
     this.frame = 0;
     this.search = parseLogSearch('', modules);
+    /** @type {Partial<LogsAnswer> | null} */
     this.info = null; // sampling and search counts from the server
-    this.build();
-  }
-
-  build() {
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    /** @type {string | undefined} the query last sent */
+    this.lastAsked = undefined;
+    /** @type {number | null | undefined} the line whose detail is open */
+    this.openSeq = undefined;
     this.list = h('div', { class: 'log-lines', role: 'log' });
     // One listener for a thousand lines.
+    /** @param {Event} e */
     const lineOf = (e) => (e.target instanceof Element ? e.target.closest('.log-lines > .log-line') : null);
     this.list.addEventListener('click', (e) => {
       const el = lineOf(e);
@@ -71,13 +93,13 @@ export class LogPanel {
     this.pauseBtn = h('button', { type: 'button', class: 'pause', onclick: () => this.togglePause() });
     this.levelSel = h('select', {
       onchange: (e) => {
-        this.filter.level = e.target.value;
+        this.filter.level = e.currentTarget.value;
         void this.query();
       },
     });
     this.moduleSel = h('select', {
       onchange: (e) => {
-        this.filter.module = e.target.value;
+        this.filter.module = e.currentTarget.value;
         void this.query();
       },
     });
@@ -85,7 +107,7 @@ export class LogPanel {
       type: 'search',
       class: 'log-search',
       oninput: (e) => {
-        this.filter.q = e.target.value;
+        this.filter.q = e.currentTarget.value;
         this.scheduleQuery();
       },
     });
@@ -129,7 +151,8 @@ export class LogPanel {
     if (this.list.querySelector('.log-empty')) this.redraw();
     // An open line's labels are the page's words too.
     const open = this.list.querySelector(':scope > .log-detail');
-    if (open?.previousElementSibling?.line) open.replaceWith(this.detail(open.previousElementSibling.line));
+    const openLine = open?.previousElementSibling ? LINE_OF_ROW.get(open.previousElementSibling) : undefined;
+    if (open && openLine) open.replaceWith(this.detail(openLine));
   }
 
   /** The pause button and the count of lines waiting, as the stream now is. */
@@ -171,6 +194,7 @@ export class LogPanel {
     this.lastAsked = asked;
     this.asking = true;
     try {
+      /** @type {LogsAnswer} */
       const r = await api(`/api/monitor/logs?${params}`);
       if (this.lastAsked !== asked) return; // a newer search is on its way
       this.asking = false;
@@ -186,12 +210,15 @@ export class LogPanel {
       if (!this.holding) this.release();
     } catch (err) {
       if (this.lastAsked === asked) this.asking = false;
-      this.status.textContent = err.message;
+      this.status.textContent = messageOf(err);
       this.status.hidden = false;
     }
   }
 
-  /** A live line: drawn with the others of the same frame (one layout, not one per line). */
+  /**
+   * A live line: drawn with the others of the same frame (one layout, not one per line).
+   * @param {LogLine} line
+   */
   add(line) {
     if (!this.matches(line)) return;
     if (this.holding || this.asking) {
@@ -217,7 +244,7 @@ export class LogPanel {
     this.lines.push(...fresh);
     if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
     if (this.info && this.filtered) {
-      this.info.matched += fresh.length;
+      this.info.matched = Number(this.info.matched) + fresh.length;
       // The summary keeps adding up to the lines matched.
       if (this.info.summary) {
         for (const l of fresh) countLive(this.info.summary, l);
@@ -229,7 +256,7 @@ export class LogPanel {
     for (const l of fresh.slice(-MAX_LINES)) rows.append(this.row(l));
     this.list.append(rows);
     let extra = this.list.childElementCount - MAX_LINES;
-    while (extra-- > 0) this.list.firstElementChild.remove();
+    while (extra-- > 0) this.list.firstElementChild?.remove();
     this.list.scrollTop = this.list.scrollHeight;
     this.drawMeta();
   }
@@ -289,11 +316,14 @@ export class LogPanel {
     const show = Boolean(s && this.filtered && s.events.length);
     this.summary.hidden = !show;
     this.summary.replaceChildren(
-      ...(show ? summaryItems(s, this.search.events, this.filter.q, (q) => this.setSearch(q)) : []),
+      ...(show && s ? summaryItems(s, this.search.events, this.filter.q, (q) => this.setSearch(q)) : []),
     );
   }
 
-  /** Runs a search the page asks for (a click on the summary), as if typed. */
+  /**
+   * Runs a search the page asks for (a click on the summary), as if typed.
+   * @param {string} text
+   */
   setSearch(text) {
     this.searchBox.value = text;
     this.filter.q = text;
@@ -301,6 +331,7 @@ export class LogPanel {
     void this.query();
   }
 
+  /** @param {LogLine} l */
   matches(l) {
     const f = this.filter;
     if (f.level && this.levels.indexOf(l.level) < this.levels.indexOf(f.level)) return false;
@@ -308,17 +339,21 @@ export class LogPanel {
     return matchesSearch(l, this.search);
   }
 
-  /** A line as text; clicks are handled once for the whole list (see build). */
+  /**
+   * A line as text; clicks are handled once for the whole list (see the constructor).
+   * @param {LogLine} l
+   */
   row(l) {
     const el = document.createElement('div');
     el.className = `log-line ${l.level}`;
     el.textContent = lineText(l);
     el.tabIndex = 0;
-    el.dataset.seq = l.seq;
-    el.line = l;
+    el.dataset.seq = String(l.seq);
+    LINE_OF_ROW.set(el, l);
     return el;
   }
 
+  /** @param {Element} el a row of the list */
   toggle(el) {
     const next = el.nextElementSibling;
     if (next?.classList.contains('log-detail')) {
@@ -326,12 +361,17 @@ export class LogPanel {
       next.remove();
       return;
     }
-    this.openSeq = el.line.seq;
-    el.after(this.detail(el.line));
+    const line = LINE_OF_ROW.get(el);
+    if (!line) return;
+    this.openSeq = line.seq;
+    el.after(this.detail(line));
     this.holdStill(); // an open line is being read
   }
 
-  /** A line's values, one per row, and buttons for its context. */
+  /**
+   * A line's values, one per row, and buttons for its context.
+   * @param {LogLine} l
+   */
   detail(l) {
     const box = h('div', { class: 'log-detail' });
     const values = h(
@@ -356,23 +396,22 @@ export class LogPanel {
     );
     const ctx = h('div', { class: 'log-context' });
     const requestId = l.params.requestId ?? l.params.request_id;
-    const buttons = [
-      requestId !== undefined && requestId !== null ? ['request', t('log.ctx.request')] : null,
-      l.params.client ? ['client', t('log.ctx.client')] : null,
-      ['module', t('log.ctx.module', { m: l.module })],
-    ]
-      .filter(Boolean)
-      .map(([by, label]) =>
-        h('button', {
-          type: 'button',
-          dataset: { by },
-          text: label,
-          onclick: (e) => {
-            e.stopPropagation();
-            void this.showContext(l, by, ctx);
-          },
-        }),
-      );
+    /** @type {[string, string][]} */
+    const choices = [];
+    if (requestId !== undefined && requestId !== null) choices.push(['request', t('log.ctx.request')]);
+    if (l.params.client) choices.push(['client', t('log.ctx.client')]);
+    choices.push(['module', t('log.ctx.module', { m: l.module })]);
+    const buttons = choices.map(([by, label]) =>
+      h('button', {
+        type: 'button',
+        dataset: { by },
+        text: label,
+        onclick: (e) => {
+          e.stopPropagation();
+          void this.showContext(l, by, ctx);
+        },
+      }),
+    );
     box.append(
       values,
       h('div', { class: 'log-ctx-buttons' }, h('span', { class: 'muted', text: t('log.ctx.title') }), ...buttons),
@@ -382,8 +421,14 @@ export class LogPanel {
     return box;
   }
 
+  /**
+   * @param {LogLine} l
+   * @param {string} by
+   * @param {HTMLElement} target
+   */
   async showContext(l, by, target) {
     try {
+      /** @type {import('../types.js').LogContextAnswer} */
       const r = await api(`/api/monitor/logs/${l.seq}/context?by=${by}&before=10&after=10`);
       target.replaceChildren(
         h('div', {
@@ -395,7 +440,7 @@ export class LogPanel {
         ),
       );
     } catch (err) {
-      target.replaceChildren(h('div', { class: 'error', text: err.message }));
+      target.replaceChildren(h('div', { class: 'error', text: messageOf(err) }));
     }
   }
 
@@ -408,11 +453,12 @@ export class LogPanel {
     this.status.hidden = !this.status.textContent;
     this.sampling.textContent = i.boostedUntil
       ? t('log.boosted', { until: fmtDateTime(i.boostedUntil) })
-      : t('log.sampled', { p: fmtNumber(i.configuredSampleRate * 100, 0) });
+      : t('log.sampled', { p: fmtNumber(Number(i.configuredSampleRate) * 100, 0) });
   }
 
   /** The empty log: why it may be empty, and a way to keep every INFO line for a while. */
   empty() {
+    /** @type {Partial<LogsAnswer>} */
     const i = this.info ?? { configuredSampleRate: 0.1 };
     const minutes = h('input', {
       type: 'number',
@@ -429,12 +475,13 @@ export class LogPanel {
       text: t('log.boost.button'),
       onclick: async () => {
         try {
+          /** @type {import('../types.js').BoostAnswer} */
           const r = await api('/api/monitor/logs/boost', { body: { minutes: Number(minutes.value) } });
           this.info = { ...(this.info ?? {}), boostedUntil: r.until };
           note.textContent = t('log.boosted', { until: fmtDateTime(r.until) });
           this.drawMeta();
         } catch (err) {
-          note.textContent = err.message;
+          note.textContent = messageOf(err);
         }
       },
     });
@@ -442,7 +489,7 @@ export class LogPanel {
       'div',
       { class: 'log-empty' },
       h('p', { text: this.filtered ? t('log.noMatch') : t('log.empty') }),
-      h('p', { text: t('log.samplingNote', { p: fmtNumber(i.configuredSampleRate * 100, 0) }) }),
+      h('p', { text: t('log.samplingNote', { p: fmtNumber(Number(i.configuredSampleRate) * 100, 0) }) }),
       h(
         'p',
         { class: 'form-row' },

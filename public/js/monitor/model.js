@@ -4,7 +4,7 @@
 // with its age and greyed, the stage means over the same requests (they add up to the
 // total), the model server's gauges and the top clients in request-seconds. One request
 // per refresh (GET /api/monitor/model); cards are updated in place.
-import { api } from '../api.js';
+import { api, messageOf } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtAge, fmtChange, fmtDateTime, fmtPercent, fmtValue, serverNow } from '../format.js';
 import { metricHelp, t, tValue } from '../i18n.js';
@@ -12,22 +12,40 @@ import { lineChart, sparkline, svgEl } from './chart.js';
 import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
 
+/** @typedef {import('../types.js').ModelCard} ModelCard */
+/** @typedef {import('../types.js').ModelAnswer} ModelAnswer */
+/** @typedef {NonNullable<import('../types.js').ModuleView['stages']>} Stages */
+/** @typedef {import('../../../src/probes/upstream-metrics.js').EngineGauges} EngineGauges */
+
 const SPARK_MS = 5 * 60_000;
+/** @param {Record<string, string> | undefined} l */
 const labelsText = (l) =>
   Object.entries(l ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
+/** @param {ModelCard} c */
 const cardKey = (c) => `${c.metric}{${labelsText(c.labels)}}`;
 
-/** "normal 700 ms", or why there is none. */
+/**
+ * "normal 700 ms", or why there is none.
+ * @param {ModelCard} c
+ */
 function normalText(c) {
   if (c.noCalmBaseline) return t('normal.none');
   return c.baseline !== null ? t('model.normal', { v: fmtValue(c.baseline, c.unit) }) : null;
 }
 
 class ModelCardView {
+  /**
+   * @param {ModelTab} owner
+   * @param {ModelCard} c
+   */
   constructor(owner, c) {
     this.owner = owner;
+    /** @type {ModelCard | undefined} the card last drawn */
+    this.c = undefined;
+    /** @type {{ box: HTMLElement, chart: import('./chart.js').LineChart } | null} */
+    this.hover = null;
     this.title = h('span', { class: 'title' });
     this.name = h('code', { class: 'metric-name' });
     this.number = h('span', { class: 'number' });
@@ -52,6 +70,10 @@ class ModelCardView {
     this.el.addEventListener('mouseleave', () => this.closeHover());
   }
 
+  /**
+   * @param {ModelCard} c
+   * @param {number} at
+   */
   update(c, at) {
     this.c = c;
     this.el.className = `card model-card ${c.stale ? 'stale' : c.status}`;
@@ -105,6 +127,7 @@ class ModelCardView {
 
   expand() {
     const c = this.c;
+    if (!c) return;
     return showSeries(this.owner.side, {
       title: `${t(`fig.${c.metric}`)} · ${cardKey(c)}`,
       lines: [{ name: c.metric, metric: c.metric, labels: c.labels }],
@@ -116,27 +139,34 @@ class ModelCardView {
 /**
  * Preprocess, inference, postprocess and the rest as parts of the total: means over the
  * same requests, so they add up; how many requests they are over is said.
+ * @param {Stages | null} stages
+ * @param {string[]} order
  */
 function stageBar(stages, order) {
   if (!stages) return h('p', { class: 'muted small', text: `${t('model.stages')}: ${t('model.noData')}` });
-  const parts = [...order, 'other'].filter((s) => stages[s] !== null && stages[s] !== undefined);
+  /** @type {Record<string, number>} */
+  const times = stages;
+  const parts = [...order, 'other'].filter((s) => times[s] !== null && times[s] !== undefined);
   const sum = stages.total || 1;
+  /** @param {string} s */
   const name = (s) => (s === 'other' ? t('stage.other') : tValue('stage', s));
   return h(
     'div',
-    { class: 'stages', dataset: { requests: stages.requests } },
+    { class: 'stages', dataset: { requests: String(stages.requests) } },
     h('div', { class: 'muted small', text: t('stages.title', { n: fmtNumber(stages.requests, 0) }) }),
     h(
       'div',
       { class: 'stage-bar', role: 'img', 'aria-label': t('model.stages') },
-      ...parts.map((s) => h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(stages[s] / sum, 0.02)}` })),
+      ...parts.map((s) =>
+        h('span', { class: `stage ${s}`, style: `flex-grow: ${Math.max(Number(times[s]) / sum, 0.02)}` }),
+      ),
     ),
     h(
       'div',
       { class: 'stage-legend' },
       ...parts.flatMap((s, i) => [
         ...(i ? [h('span', { class: 'stage-plus', text: '+' })] : []),
-        h('span', { class: `stage-key ${s}`, text: `${name(s)} ${fmtValue(stages[s], 'ms')}` }),
+        h('span', { class: `stage-key ${s}`, text: `${name(s)} ${fmtValue(times[s], 'ms')}` }),
       ]),
       h('span', { class: 'stage-total', text: `= ${t('stage.total')} ${fmtValue(stages.total, 'ms')}` }),
     ),
@@ -144,23 +174,27 @@ function stageBar(stages, order) {
 }
 
 export class ModelTab {
-  /** catalogue: GET /api/monitor/catalogue (the view's modules and the pipeline's stages). */
+  /**
+   * catalogue: GET /api/monitor/catalogue (the view's modules and the pipeline's stages).
+   * @param {HTMLElement} root
+   * @param {HTMLElement} side
+   * @param {import('../types.js').Catalogue} catalogue
+   */
   constructor(root, side, catalogue) {
+    /** @type {ModelAnswer | undefined} the last answer */
+    this.data = undefined;
     this.root = root;
     this.side = side;
     this.modules = catalogue.modelView.modules;
     // The stages that add up to the total, in pipeline order.
     this.stages = catalogue.stages.filter((s) => s !== 'total');
     this.module = '';
+    /** @type {Map<string, ModelCardView>} */
     this.views = new Map();
-    this.build();
-  }
-
-  build() {
     this.filter = h('select', {
       class: 'module-filter',
       onchange: (e) => {
-        this.module = e.target.value;
+        this.module = e.currentTarget.value;
         this.draw();
       },
     });
@@ -206,7 +240,7 @@ export class ModelTab {
     try {
       this.data = await api('/api/monitor/model');
     } catch (err) {
-      this.rule.textContent = err.message;
+      this.rule.textContent = messageOf(err);
       return;
     }
     this.draw();
@@ -217,6 +251,7 @@ export class ModelTab {
     if (!d) return;
     for (const m of d.modules) {
       const s = this.sections.get(m.module);
+      if (!s) throw new Error(`no section for module ${m.module}`);
       s.el.hidden = Boolean(this.module && this.module !== m.module);
       s.title.textContent = tValue('module', m.module);
       const errors = Object.entries(m.errorsByCode)
@@ -244,6 +279,10 @@ export class ModelTab {
     // Several engines (vLLM data-parallel, SGLang ranks): a row each under the combined one,
     // which takes the fullest KV cache and sums requests, and says so.
     const many = e.engines && e.engines.length > 1 ? e.engines : [];
+    /**
+     * @param {string} label
+     * @param {EngineGauges} g
+     */
     const row = (label, g) =>
       h(
         'tr',

@@ -5,6 +5,16 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { breakGaps, lineChart } from './chart.js';
 
+/** @typedef {import('../types.js').SeriesAnswer} SeriesAnswer */
+/** @typedef {import('./chart.js').ChartSeries} ChartSeries */
+
+/**
+ * @param {string} url
+ * @returns {Promise<SeriesAnswer>}
+ */
+const seriesAt = (url) => api(url);
+
+/** @param {Record<string, string> | undefined} labels */
 const labelQuery = (labels) =>
   Object.entries(labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
@@ -14,6 +24,16 @@ const labelQuery = (labels) =>
  * lines: [{ name?, metric, labels? }]; a line without a name stands for every series of
  * its metric matching the labels (filter() may drop some). With gapMs, a line breaks
  * where more than that passed between two points.
+ * @param {HTMLElement} side
+ * @param {{
+ *   title: string,
+ *   lines: { name?: string, metric: string, labels?: Record<string, string> }[],
+ *   span?: string,
+ *   emptyText?: string,
+ *   filter?: (s: SeriesAnswer['series'][number]) => boolean,
+ *   gapMs?: number,
+ * }} options
+ * @returns {Promise<void>}
  */
 export async function showSeries(
   side,
@@ -45,11 +65,12 @@ export async function showSeries(
   side.replaceChildren(header, chartBox);
   const answers = await Promise.all(
     lines.map((l) =>
-      api(
+      seriesAt(
         `/api/monitor/series?metric=${encodeURIComponent(l.metric)}&labels=${encodeURIComponent(labelQuery(l.labels))}&window=${span}`,
       ),
     ),
   );
+  /** @type {ChartSeries[]} */
   const series = [];
   answers.forEach((d, i) => {
     const name = lines[i].name;

@@ -12,8 +12,31 @@ import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 import { whyFold } from './why.js';
 
+/** @typedef {import('../types.js').AlertPayload} AlertPayload */
+/** @typedef {import('../types.js').Notification} Notification */
+/** @typedef {import('../types.js').AckNews} AckNews */
+/**
+ * A notice on screen: the alert, whether it is a test, the operator's click (true/false, else
+ * undefined), its element once built, and its "why" fold's state.
+ * @typedef {{
+ *   alert: AlertPayload,
+ *   test: boolean | undefined,
+ *   opened: boolean | undefined,
+ *   el?: HTMLElement,
+ *   why?: import('./why.js').FoldState,
+ * }} Entry
+ */
+
+/**
+ * @param {string} ruleId
+ * @param {Record<string, string> | undefined} labels
+ */
 const key = (ruleId, labels) => `${ruleId}|${JSON.stringify(Object.entries(labels ?? {}).sort())}`;
 /** A per-request notice is one request's: two long requests are two notices. */
+/**
+ * @param {string} ruleId
+ * @param {string | number} requestId
+ */
 const requestKey = (ruleId, requestId) => `${ruleId}|request:${requestId}`;
 const FADE_AFTER_MS = 8_000;
 const FADE_MS = 1_000;
@@ -23,19 +46,30 @@ const MAX_SHOWN_PHONE = 3;
 const PHONE = window.matchMedia('(max-width: 599px)');
 
 export class Popups {
+  /**
+   * @param {HTMLElement} root
+   * @param {(data: Notification | AckNews) => void} [onChange]
+   * @param {import('./why.js').UnitOf} [unitOf]
+   * @param {((text: string) => void) | null} [onSearch]
+   */
   constructor(root, onChange = () => {}, unitOf = () => undefined, onSearch = null) {
     this.root = root;
     /** Runs a log search (a "why" line about a log event links to its lines). */
     this.onSearch = onSearch;
     /** key → { el, alert, test, opened }: `opened` is the operator's click (true/false), else undefined. */
+    /** @type {Map<string, Entry>} */
     this.open = new Map();
     this.onChange = onChange;
     this.unitOf = unitOf;
     PHONE.addEventListener('change', () => this.layout());
   }
 
-  /** "latency_ms_p95 = 13.0 s (threshold > 5.00 s)" in the page's language. */
+  /**
+   * "latency_ms_p95 = 13.0 s (threshold > 5.00 s)" in the page's language.
+   * @param {AlertPayload} a
+   */
   summary(a) {
+    /** @type {Partial<AlertPayload['context']>} */
     const c = a.context ?? {};
     if (typeof c.threshold !== 'number') return a.summary;
     // Surge rules compare a change in % against the mean of a baseline window.
@@ -54,8 +88,9 @@ export class Popups {
       : t('alert.summary', { m: a.metric, v: value, op: c.op, th: fmtValue(c.threshold, unit) });
   }
 
+  /** @param {Notification | AckNews} data */
   handle(data) {
-    if (data.ack) {
+    if ('ack' in data) {
       this.close(data.requestId ? requestKey(data.ruleId, data.requestId) : key(data.ruleId, data.labels));
       this.onChange(data);
       return;
@@ -64,19 +99,24 @@ export class Popups {
     this.onChange(data);
   }
 
+  /** @param {string} k */
   close(k) {
-    this.open.get(k)?.el.remove();
+    this.open.get(k)?.el?.remove();
     this.open.delete(k);
     this.layout();
   }
 
-  /** Fades a notice out and removes it; nothing waits on it. */
+  /**
+   * Fades a notice out and removes it; nothing waits on it.
+   * @param {string} k
+   * @param {Entry} entry
+   */
   fade(k, entry) {
     setTimeout(() => {
-      entry.el.classList.add('fading');
+      entry.el?.classList.add('fading');
       setTimeout(() => {
         if (this.open.get(k) === entry) this.close(k);
-        else entry.el.remove();
+        else entry.el?.remove();
       }, FADE_MS);
     }, FADE_AFTER_MS);
   }
@@ -86,7 +126,7 @@ export class Popups {
    * closed one), and only the newest few at all: the firing list below holds them all.
    */
   layout() {
-    const els = [...this.root.querySelectorAll(':scope > .popup')];
+    const els = [...this.root.querySelectorAll(':scope > .popup')].filter((el) => el instanceof HTMLElement);
     const entries = new Map([...this.open.values()].map((e) => [e.el, e]));
     const max = PHONE.matches ? MAX_SHOWN_PHONE : MAX_SHOWN;
     els.forEach((el, i) => {
@@ -95,50 +135,66 @@ export class Popups {
       el.classList.toggle('collapsed', !opened);
       el.querySelector('.popup-head')?.setAttribute('aria-expanded', String(opened));
     });
-    let more = this.root.querySelector(':scope > .more');
+    const found = this.root.querySelector(':scope > .more');
+    let more = found instanceof HTMLElement ? found : null;
     if (els.length > max) {
       if (!more) {
         more = h('div', { class: 'more muted' });
         this.root.append(more);
       }
       more.textContent = t('alert.more', { n: els.length - max });
-    } else more?.remove();
+    } else found?.remove();
   }
 
   /** The language changed: every notice on screen is said again in it. */
   relabel() {
     for (const [k, entry] of this.open) {
       const el = this.build(k, entry);
-      entry.el.replaceWith(el);
+      entry.el?.replaceWith(el);
       entry.el = el;
     }
     this.layout();
   }
 
+  /**
+   * @param {AlertPayload} a
+   * @param {boolean | undefined} test
+   */
   show(a, test) {
     const requestId = a.context?.request?.requestId;
     const k = `${test ? 'test:' : ''}${requestId ? requestKey(a.ruleId, requestId) : key(a.ruleId, a.labels)}`;
-    this.open.get(k)?.el.remove();
+    this.open.get(k)?.el?.remove();
+    /** @type {Entry} */
     const entry = { alert: a, test, opened: undefined };
-    entry.el = this.build(k, entry);
-    this.root.prepend(entry.el);
+    const el = this.build(k, entry);
+    entry.el = el;
+    this.root.prepend(el);
     this.open.set(k, entry);
     this.layout();
     // A resolved notice replaced its firing one (same key); it fades by itself.
     if (a.status === 'resolved' || test) this.fade(k, entry);
   }
 
-  /** "request 7f3a… · client batch-job" for a per-request alert; null for any other. */
+  /**
+   * "request 7f3a… · client batch-job" for a per-request alert; null for any other.
+   * @param {Record<string, string | number | null> | undefined} r
+   */
   requestText(r) {
     if (!r) return null;
     return t('alert.request', { id: r.requestId ?? '—', client: r.client ?? '—' });
   }
 
-  /** One notice: a head line (what, and the value; a click opens or closes it), its context, its button. */
+  /**
+   * One notice: a head line (what, and the value; a click opens or closes it), its context, its button.
+   * @param {string} k
+   * @param {Entry} entry
+   * @returns {HTMLElement}
+   */
   build(k, entry) {
     const { alert: a, test } = entry;
     // The "why" fold's state (open, all lines) outlives a rebuild of the notice.
     if (!entry.why) entry.why = { open: false, all: false };
+    /** @type {Partial<AlertPayload['context']>} */
     const c = a.context ?? {};
     const lines = [
       `${a.metric} ${Object.entries(a.labels)
@@ -147,7 +203,7 @@ export class Popups {
       // A log line, as the log prints it (a record: the same in both languages).
       c.lastError ? h('span', { class: 'log-record', text: `⚠ ${c.lastError}` }) : null,
       Object.keys(c.gpuTemperatureCelsius ?? {}).length
-        ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius)
+        ? `GPU °C: ${Object.entries(c.gpuTemperatureCelsius ?? {})
             .map(([g, v]) => `${g} ${v}`)
             .join(', ')}`
         : null,
@@ -167,7 +223,7 @@ export class Popups {
     const summary = [this.summary(a), this.requestText(c.request)].filter(Boolean).join(' · ');
     const title = `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${ruleName(a.ruleId, a.ruleName)}`;
     const toggle = () => {
-      entry.opened = entry.el.classList.contains('collapsed');
+      entry.opened = Boolean(entry.el?.classList.contains('collapsed'));
       this.layout();
     };
     const head = h(
@@ -201,7 +257,7 @@ export class Popups {
         class: 'dismiss',
         text: t('alert.dismiss'),
         onclick: (ev) =>
-          acknowledge(ev.currentTarget, { ...a, requestId: c.request.requestId }, () => this.close(k), 'dismiss'),
+          acknowledge(ev.currentTarget, { ...a, requestId: c.request?.requestId }, () => this.close(k), 'dismiss'),
       });
     else
       button = h('button', {
@@ -215,7 +271,7 @@ export class Popups {
       {
         class: `popup ${resolved ? 'resolved' : a.severity}`,
         role: resolved ? 'status' : 'alert',
-        dataset: { rule: a.ruleId, ...(perRequest ? { request: c.request.requestId ?? '' } : {}) },
+        dataset: { rule: a.ruleId, ...(perRequest ? { request: String(c.request?.requestId ?? '') } : {}) },
       },
       h('div', { class: 'popup-top' }, head, button),
       h(
@@ -228,7 +284,10 @@ export class Popups {
     );
   }
 
-  /** The lowest-confidence images behind an OCR alert, as small pictures (src set, never markup). */
+  /**
+   * The lowest-confidence images behind an OCR alert, as small pictures (src set, never markup).
+   * @param {import('../../../src/alerts/notifier.js').OcrSampleRef[] | undefined} samples
+   */
   thumbnails(samples) {
     if (!Array.isArray(samples) || samples.length === 0) return null;
     const box = h('div', { class: 'samples' });

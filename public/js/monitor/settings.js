@@ -3,7 +3,7 @@
 // show, draws the tab bar and the open tab, and says so when the asking fails (with a
 // way to try again). Every string follows the page's language.
 import { api } from '../api.js';
-import { h } from '../dom.js';
+import { h, one } from '../dom.js';
 import { t } from '../i18n.js';
 import { channelsPanel } from './settings/channels.js';
 import { failureText } from './settings/feedback.js';
@@ -12,27 +12,47 @@ import { presetsPanel } from './settings/presets.js';
 import { rulesPanel } from './settings/rules.js';
 import { silencesPanel } from './settings/silences.js';
 
+/** @type {('rules' | 'presets' | 'silences' | 'channels' | 'history')[]} */
 const TABS = ['rules', 'presets', 'silences', 'channels', 'history'];
 
 /** Everything the tabs show, in one go. */
 async function loadAll() {
-  const [{ rules }, { alerts }, { presets }, channels, { silences }, { history }] = await Promise.all([
-    api('/api/monitor/alerts/rules'),
-    api('/api/monitor/alerts/active'),
-    api('/api/monitor/alerts/presets'),
-    api('/api/monitor/alerts/channels'),
-    api('/api/monitor/alerts/silences'),
-    api('/api/monitor/alerts/history?limit=100'),
-  ]);
-  return { rules, alerts, presets, channels, silences, history };
+  /** @type {Promise<{ rules: import('../types.js').RuleAnswer[] }>} */
+  const rules = api('/api/monitor/alerts/rules');
+  /** @type {Promise<{ alerts: import('../types.js').ActiveAlert[] }>} */
+  const alerts = api('/api/monitor/alerts/active');
+  /** @type {Promise<{ presets: import('../types.js').PresetAnswer[] }>} */
+  const presets = api('/api/monitor/alerts/presets');
+  /** @type {Promise<import('../types.js').ChannelList>} */
+  const channels = api('/api/monitor/alerts/channels');
+  /** @type {Promise<{ silences: import('../types.js').Silence[] }>} */
+  const silences = api('/api/monitor/alerts/silences');
+  /** @type {Promise<{ history: import('../types.js').HistoryEntry[] }>} */
+  const history = api('/api/monitor/alerts/history?limit=100');
+  const [r, a, p, c, s, hi] = await Promise.all([rules, alerts, presets, channels, silences, history]);
+  return {
+    rules: r.rules,
+    alerts: a.alerts,
+    presets: p.presets,
+    channels: c,
+    silences: s.silences,
+    history: hi.history,
+  };
 }
 
 export class Settings {
-  /** catalogue: GET /api/monitor/catalogue, loaded once by the page. */
+  /**
+   * catalogue: GET /api/monitor/catalogue, loaded once by the page.
+   * @param {HTMLElement} root
+   * @param {import('../types.js').Catalogue} catalogue
+   */
   constructor(root, catalogue) {
     this.root = root;
     this.catalogue = catalogue;
+    /** @type {(typeof TABS)[number]} */
     this.tab = 'rules';
+    /** @type {HTMLElement | undefined} */
+    this.tabBar = undefined;
     this.drawn = false;
   }
 
@@ -119,7 +139,11 @@ export class Settings {
     );
   }
 
-  /** What could not be loaded, and a button to try again. */
+  /**
+   * What could not be loaded, and a button to try again.
+   * @param {'load' | 'refresh'} action
+   * @param {unknown} err
+   */
   showFailure(action, err) {
     const box = h(
       'div',
@@ -134,7 +158,7 @@ export class Settings {
     );
     if (action === 'refresh') {
       this.root.querySelector('.settings-failure')?.remove();
-      this.root.querySelector('.settings-head').after(box);
+      one(this.root, '.settings-head', HTMLElement).after(box);
     } else {
       this.drawn = false;
       this.root.replaceChildren(this.head(), box);
@@ -142,9 +166,11 @@ export class Settings {
   }
 
   show() {
+    const tabBar = this.tabBar;
+    if (!tabBar) return;
     for (const k of TABS) {
-      this.root.querySelector(`#settings-${k}`).hidden = k !== this.tab;
-      const b = this.tabBar.querySelector(`[data-settings-tab="${k}"]`);
+      one(this.root, `#settings-${k}`, HTMLElement).hidden = k !== this.tab;
+      const b = one(tabBar, `[data-settings-tab="${k}"]`, HTMLElement);
       b.classList.toggle('active', k === this.tab);
       b.setAttribute('aria-selected', String(k === this.tab));
     }

@@ -10,16 +10,37 @@ import { t } from '../i18n.js';
 /** Lines shown when the fold opens; the rest behind "N more". */
 const SHOWN = 3;
 
-const LISTS = { change: 'changes', share: 'concentration', event: 'events' };
+/** @typedef {import('../types.js').Why} Why */
+/** @typedef {import('../types.js').WhyItem} WhyItem */
+/** @typedef {(metric: string) => string | undefined} UnitOf */
+/** @typedef {{ open: boolean, all: boolean }} FoldState */
 
-/** The lines in the server's order, each `{ kind, change | share | event }`. */
+/**
+ * The lines in the server's order, each `{ kind, change | share | event }`.
+ * @param {Why} why
+ * @returns {WhyItem[]}
+ */
 export function whyItems(why) {
-  return (why.order ?? []).flatMap(({ kind, index }) => {
-    const item = why[LISTS[kind]]?.[index];
-    return item ? [{ kind, [kind]: item }] : [];
-  });
+  return (why.order ?? []).flatMap(
+    /** @returns {WhyItem[]} */ ({ kind, index }) => {
+      if (kind === 'change') {
+        const change = why.changes?.[index];
+        return change ? [{ kind, change }] : [];
+      }
+      if (kind === 'share') {
+        const share = why.concentration?.[index];
+        return share ? [{ kind, share }] : [];
+      }
+      if (kind === 'event') {
+        const event = why.events?.[index];
+        return event ? [{ kind, event }] : [];
+      }
+      return [];
+    },
+  );
 }
 
+/** @param {Record<string, string> | undefined} labels */
 const where = (labels) => {
   const pairs = Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`);
   return pairs.length ? ` ${pairs.join(' ')}` : '';
@@ -29,8 +50,13 @@ const where = (labels) => {
  * A sentence of the page's language with records in it: metric names, label values,
  * clients, modules and log events stay as the server and the log write them, each in an
  * element of its own (as the log and the rule list show them).
+ * @param {string} key
+ * @param {Record<string, unknown>} vars
+ * @param {Record<string, string>} records
+ * @returns {(string | HTMLElement)[]}
  */
 function sentence(key, vars, records) {
+  /** @type {(string | HTMLElement)[]} */
   const out = [];
   const template = t(key);
   let at = 0;
@@ -44,7 +70,11 @@ function sentence(key, vars, records) {
   return out;
 }
 
-/** One line's words and records; `units`: metric name → catalogue unit. */
+/**
+ * One line's words and records; `units`: metric name → catalogue unit.
+ * @param {WhyItem} item
+ * @param {UnitOf} units
+ */
 export function whyParts(item, units) {
   if (item.kind === 'change') {
     const c = item.change;
@@ -57,7 +87,9 @@ export function whyParts(item, units) {
   }
   if (item.kind === 'share') {
     const s = item.share;
-    const key = { client: 'why.share', imageSize: 'why.shareImage', clientInputTokens: 'why.shareTokens' }[s.dimension];
+    /** @type {Record<string, string>} */
+    const keys = { client: 'why.share', imageSize: 'why.shareImage', clientInputTokens: 'why.shareTokens' };
+    const key = keys[s.dimension];
     return sentence(
       key ?? 'why.shareSeries',
       {
@@ -87,11 +119,17 @@ export function whyParts(item, units) {
  * log search (a log event's line is a link to its lines). `state` ({ open, all }) is the
  * caller's, kept across re-renders: the list is rebuilt at every check, and a fold the
  * operator opened must stay open while they read it.
+ * @param {Why | undefined} why
+ * @param {UnitOf} units
+ * @param {((text: string) => void) | null} onSearch
+ * @param {FoldState} [state]
+ * @param {boolean} [compact]
  */
 export function whyFold(why, units, onSearch, state = { open: false, all: false }, compact = false) {
   if (!why) return null;
   const items = whyItems(why);
   if (!items.length) return h('div', { class: 'why muted' }, h('span', { class: 'why-none', text: t('why.none') }));
+  /** @param {WhyItem} item */
   const line = (item) => {
     const parts = whyParts(item, units);
     if (item.kind !== 'event' || !onSearch) return h('li', {}, ...parts);

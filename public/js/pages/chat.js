@@ -1,8 +1,10 @@
 // Chat: an image and a question, the answer streamed as it is generated.
+import { json, prop } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { fileToDataUrl } from './files.js';
 
+/** @param {HTMLElement} root */
 export function chatPage(root) {
   const file = h('input', { type: 'file', accept: 'image/*', name: 'image' });
   const prompt = h('textarea', { rows: 3, name: 'prompt' });
@@ -18,17 +20,22 @@ export function chatPage(root) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     answer.textContent = '';
+    /** @type {import('../../../src/routes/chat-schema.js').ChatRequest['messages'][number]['content']} */
     const content = [{ type: 'text', text: prompt.value || 'Describe the image.' }];
-    if (file.files[0]) content.unshift({ type: 'image_url', image_url: { url: await fileToDataUrl(file.files[0]) } });
+    const image = file.files?.[0];
+    if (image) content.unshift({ type: 'image_url', image_url: { url: await fileToDataUrl(image) } });
     const res = await fetch('/v1/chat/completions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ stream: true, messages: [{ role: 'user', content }] }),
     });
     if (!res.ok) {
-      answer.textContent = (await res.json()).error?.message ?? `HTTP ${res.status}`;
+      /** @type {import('../types.js').ErrorBody} */
+      const refused = await json(res);
+      answer.textContent = refused.error?.message ?? `HTTP ${res.status}`;
       return;
     }
+    if (!res.body) return;
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let raw = '';
@@ -50,12 +57,17 @@ export function chatPage(root) {
           .map((l) => l.slice(5).trim())
           .join('');
         if (!data || data === '[DONE]') continue;
+        // The model server's chunk (OpenAI's form), read as far as it goes.
+        /** @type {unknown} */
         const parsed = JSON.parse(data);
+        const error = prop(parsed, 'error');
         // The model server broke off: the stream ends with an error event instead of [DONE].
-        if (parsed.error)
-          answer.append(h('p', { class: 'error', text: parsed.error.message ?? String(parsed.error.code) }));
-        const delta = parsed.choices?.[0]?.delta?.content;
-        if (delta) answer.append(delta);
+        if (error)
+          answer.append(
+            h('p', { class: 'error', text: String(prop(error, 'message') ?? String(prop(error, 'code'))) }),
+          );
+        const delta = prop(prop(prop(prop(parsed, 'choices'), 0), 'delta'), 'content');
+        if (delta) answer.append(delta instanceof Node ? delta : String(delta));
       }
     }
   });

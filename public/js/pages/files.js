@@ -1,4 +1,8 @@
 // Reading a chosen file as a data URL, for the model pages.
+/**
+ * @param {Blob} file
+ * @returns {Promise<string>}
+ */
 export function fileToDataUrl(file) {
   return new Promise((resolve, reject) => {
     const r = new FileReader();

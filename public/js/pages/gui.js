@@ -1,9 +1,10 @@
 // GUI: a screenshot and an instruction → the next action, drawn on the screenshot.
-import { api } from '../api.js';
+import { api, messageOf } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { fileToDataUrl } from './files.js';
 
+/** @param {HTMLElement} root */
 export function guiPage(root) {
   const file = h('input', { type: 'file', accept: 'image/*' });
   const instruction = h('input', { type: 'text', placeholder: t('gui.instruction') });
@@ -20,9 +21,11 @@ export function guiPage(root) {
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!file.files[0]) return;
-    const url = await fileToDataUrl(file.files[0]);
+    const image = file.files?.[0];
+    if (!image) return;
+    const url = await fileToDataUrl(image);
     try {
+      /** @type {import('../types.js').GuiAnswer} */
       const r = await api('/api/gui/execute', {
         body: { screenshot: url, instruction: instruction.value || 'next step' },
       });
@@ -32,8 +35,9 @@ export function guiPage(root) {
         canvas.width = img.width;
         canvas.height = img.height;
         const c = canvas.getContext('2d');
+        if (!c) return;
         c.drawImage(img, 0, 0);
-        if (r.success && r.action.x !== undefined) {
+        if (r.success && r.action.x !== undefined && r.action.y !== undefined) {
           c.strokeStyle = '#dc2626';
           c.lineWidth = Math.max(3, img.width / 300);
           c.beginPath();
@@ -43,7 +47,7 @@ export function guiPage(root) {
       };
       img.src = url;
     } catch (err) {
-      out.textContent = err.message;
+      out.textContent = messageOf(err);
     }
   });
   root.replaceChildren(form);

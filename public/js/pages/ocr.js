@@ -1,9 +1,10 @@
 // OCR: an image → its text and the model's confidence.
-import { api } from '../api.js';
+import { api, messageOf } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { fileToDataUrl } from './files.js';
 
+/** @param {HTMLElement} root */
 export function ocrPage(root) {
   const file = h('input', { type: 'file', accept: 'image/*' });
   const out = h('div', { class: 'answer', id: 'ocr-answer' });
@@ -11,13 +12,15 @@ export function ocrPage(root) {
   const form = h('form', {}, h('p', {}, file), h('button', { type: 'submit', text: t('ocr.run') }), meta, out);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!file.files[0]) return;
+    const image = file.files?.[0];
+    if (!image) return;
     try {
-      const r = await api('/api/ocr', { body: { image: await fileToDataUrl(file.files[0]) } });
+      /** @type {import('../types.js').OcrAnswer} */
+      const r = await api('/api/ocr', { body: { image: await fileToDataUrl(image) } });
       out.textContent = r.text;
       meta.textContent = `${t('ocr.confidence')}: ${r.confidence === null ? '—' : fmtNumber(r.confidence, 3)} · ${fmtNumber(r.durationMs, 0)} ms · ${r.imageHash}`;
     } catch (err) {
-      out.textContent = err.message;
+      out.textContent = messageOf(err);
     }
   });
   root.replaceChildren(form);

@@ -1,7 +1,9 @@
 // Video: an MP4 and a question → the answer (the file is sent as the request body).
+import { json } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { t } from '../i18n.js';
 
+/** @param {HTMLElement} root */
 export function videoPage(root) {
   const file = h('input', { type: 'file', accept: 'video/mp4,video/quicktime' });
   const question = h('input', { type: 'text', placeholder: t('video.question') });
@@ -18,12 +20,14 @@ export function videoPage(root) {
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!file.files[0]) return;
+    const video = file.files?.[0];
+    if (!video) return;
     const res = await fetch(
       `/api/video?question=${encodeURIComponent(question.value || 'What happens in this video?')}`,
-      { method: 'POST', headers: { 'content-type': file.files[0].type || 'video/mp4' }, body: file.files[0] },
+      { method: 'POST', headers: { 'content-type': video.type || 'video/mp4' }, body: video },
     );
-    const r = await res.json();
+    /** @type {import('../types.js').VideoAnswer & Partial<import('../types.js').ErrorBody>} its answer, or why not */
+    const r = await json(res);
     if (!res.ok) {
       out.textContent = r.error?.message ?? `HTTP ${res.status}`;
       return;

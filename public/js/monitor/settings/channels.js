@@ -9,7 +9,12 @@ import { h } from '../../dom.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { act, failureSlot, showFormError } from './feedback.js';
 
-/** A channel's name as the UI shows it (the console's in the page's language). */
+/**
+ * A channel's name as the UI shows it (the console's in the page's language).
+ * @template {string | undefined} N
+ * @param {N} name
+ * @returns {N | string}
+ */
 export const channelLabel = (name) => (name === 'console' ? t('channel.console') : name);
 
 function input(labelKey, props, helpText) {

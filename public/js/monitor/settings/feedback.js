@@ -2,22 +2,31 @@
 // language ("Could not delete the rule: …") with the server's own reason, or that the
 // server did not answer. A button is disabled while its request runs, so a second click
 // does not send it twice; nothing a button starts is left as an unhandled rejection.
-import { ApiError } from '../../api.js';
+import { ApiError, messageOf } from '../../api.js';
 import { h } from '../../dom.js';
 import { t } from '../../i18n.js';
 
 /** Why a request failed: the server's message, or that it did not answer. */
+/** @param {unknown} err */
 export const reasonOf = (err) => (err instanceof ApiError ? err.message : t('error.network'));
 
-/** "Could not {what}: {why}" for one of the `action.*` keys. */
+/**
+ * "Could not {what}: {why}" for one of the `action.*` keys.
+ * @param {string} action
+ * @param {unknown} err
+ */
 export const failureText = (action, err) => t('action.failed', { what: t(`action.${action}`), why: reasonOf(err) });
 
 /**
  * One place where failures appear. `place(el)` puts the message element where it belongs
  * and returns what to remove when the message goes (el itself, or a row around it).
+ * @param {(el: HTMLElement) => Element | null | undefined} place
+ * @returns {FailureSlot}
  */
 export function failureSlot(place) {
+  /** @type {Element | null} */
   let shown = null;
+  /** @type {HTMLElement | null} */
   let el = null;
   return {
     show(action, err) {
@@ -35,7 +44,14 @@ export function failureSlot(place) {
   };
 }
 
-/** Failures shown as the last thing inside `container`. */
+/**
+ * @typedef {{ show(action: string, err: unknown): void, clear(): void }} FailureSlot
+ */
+
+/**
+ * Failures shown as the last thing inside `container`.
+ * @param {Element} container
+ */
 export const failuresIn = (container) =>
   failureSlot((el) => {
     container.append(el);
@@ -45,6 +61,11 @@ export const failuresIn = (container) =>
 /**
  * Runs a button's request: the button is busy meanwhile; a failure is shown in `slot`.
  * Resolves true when it worked, false when it failed (the caller puts things back).
+ * @param {HTMLButtonElement | HTMLInputElement} button
+ * @param {FailureSlot} slot
+ * @param {string} action
+ * @param {() => Promise<unknown>} fn
+ * @returns {Promise<boolean>}
  */
 export async function act(button, slot, action, fn) {
   slot.clear();
@@ -63,6 +84,10 @@ export async function act(button, slot, action, fn) {
 /**
  * A form's failure: at the field the server names (`urls[1]` shows at urls), else a
  * sentence saying what could not be done, at `fallback`.
+ * @param {HTMLFormElement} form
+ * @param {unknown} err
+ * @param {string} action
+ * @param {Element} [fallback]
  */
 export function showFormError(form, err, action, fallback = form) {
   clearFormErrors(form);
@@ -74,10 +99,11 @@ export function showFormError(form, err, action, fallback = form) {
     name = shorter === name ? undefined : shorter;
   }
   const where = field?.closest('label, .field, fieldset');
-  if (where) where.append(h('span', { class: 'field-error', role: 'alert', text: err.message }));
+  if (where) where.append(h('span', { class: 'field-error', role: 'alert', text: messageOf(err) }));
   else fallback.append(h('p', { class: 'field-error action-error', role: 'alert', text: failureText(action, err) }));
 }
 
+/** @param {HTMLFormElement} form */
 export function clearFormErrors(form) {
   for (const x of form.querySelectorAll('.field-error')) x.remove();
 }

@@ -6,19 +6,31 @@ import { fmtBeside, fmtDateTime } from '../../format.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 
+/** @typedef {import('../../types.js').HistoryEntry} HistoryEntry */
+
+/**
+ * @param {{
+ *   history: HistoryEntry[],
+ *   rules: import('../../types.js').RuleAnswer[],
+ *   catalogue: import('../../types.js').Catalogue,
+ * }} lists
+ */
 export function historyPanel({ history, rules, catalogue }) {
   const byId = new Map(rules.map((r) => [r.id, r]));
   const units = new Map(catalogue.metrics.map((m) => [m.name, m.unit]));
+  /** @param {string} id */
   const name = (id) => {
     const r = byId.get(id);
     return r ? ruleName(r.id, r.name) : ruleName(id, id);
   };
   // A value in its rule's unit ("9.23 s", "2,756 tokens"); a surge rule's value is its change in %.
+  /** @param {HistoryEntry} e */
   const valueText = (e) => {
-    const r = byId.get(e.ruleId);
-    return fmtBeside(e.value, r?.threshold, r?.surgeBaseline ? '%' : units.get(r?.metric));
+    const r = e.ruleId === undefined ? undefined : byId.get(e.ruleId);
+    return fmtBeside(e.value, r?.threshold, r?.surgeBaseline ? '%' : r === undefined ? undefined : units.get(r.metric));
   };
   /** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
+  /** @param {HistoryEntry} e */
   const detail = (e) => {
     if (e.code === 'CHANNEL_NOT_SET_UP') return t('history.channelNotSetUp', { c: e.channel });
     // A plain "sent" says nothing the Change column does not; a receiver's own answer stays as it came.
@@ -26,8 +38,10 @@ export function historyPanel({ history, rules, catalogue }) {
     return e.detail ?? (e.value === null || e.value === undefined ? '' : valueText(e));
   };
   // A delivery names the rules whose alerts the notice carried.
+  /** @param {HistoryEntry} e */
   const rulesOf = (e) => (e.ruleId ? name(e.ruleId) : e.ruleIds?.length ? e.ruleIds.map(name).join(', ') : '—');
   const head = ['history.when', 'history.kind', 'history.rule', 'history.what', 'history.detail'].map((k) => t(k));
+  /** @param {HistoryEntry} e */
   const what = (e) => {
     if (e.kind === 'delivery')
       return `${channelLabel(e.channel)} #${e.attempt} ${t(e.ok ? 'history.sent' : 'history.failed')}`;

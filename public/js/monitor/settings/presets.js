@@ -9,14 +9,25 @@ import { channelLabel } from './channels.js';
 import { act, failuresIn } from './feedback.js';
 
 /** A preset's own text in the page's language, or the server's English one. */
+/** @typedef {import('../../types.js').PresetAnswer} PresetAnswer */
+
+/**
+ * @param {PresetAnswer} p
+ * @param {string} part
+ * @param {string} english
+ */
 const presetText = (p, part, english) => {
   const key = `preset.${p.id}.${part}`;
   return t(key) === key ? english : t(key);
 };
 
+/** @param {string[]} list */
 const names = (list) => list.map(channelLabel).join(', ');
 
-/** What the preset's channels mean now: left out because not set up, or set up since and not yet added. */
+/**
+ * What the preset's channels mean now: left out because not set up, or set up since and not yet added.
+ * @param {PresetAnswer} p
+ */
 function channelNote(p) {
   const notSetUp = p.channelsNotSetUp ?? [];
   const leftOut = p.channelsLeftOut ?? [];
@@ -29,6 +40,7 @@ function channelNote(p) {
   return { text: notes.join(' '), addable: addable.length > 0 };
 }
 
+/** @param {{ presets: PresetAnswer[], onChange: () => Promise<unknown> }} lists */
 export function presetsPanel({ presets, onChange }) {
   return h(
     'ul',
@@ -47,6 +59,7 @@ export function presetsPanel({ presets, onChange }) {
         ),
       );
       const slot = failuresIn(li);
+      /** @param {string} label */
       const importButton = (label) =>
         h('button', {
           type: 'button',

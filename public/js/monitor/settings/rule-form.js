@@ -115,10 +115,6 @@ export class RuleForm {
     this.onSaved = onSaved;
     this.onCancel = onCancel;
     this.editing = null;
-    this.build();
-  }
-
-  build() {
     const num = (name, attrs = {}) => h('input', { name, type: 'number', step: 'any', ...attrs });
     const { ops, severities, noData, defaults } = this.catalogue.rules;
     const opSel = (name) => h('select', { name }, ...ops.map((o) => h('option', { value: o, text: o })));

@@ -9,9 +9,17 @@ import { channelLabel } from './channels.js';
 import { act, failureSlot } from './feedback.js';
 import { labelsText, RuleForm } from './rule-form.js';
 
-/** A rule's condition in words: "latency_ms_p95{endpoint=*} > 8000 × 3 AND …". */
+/** @typedef {import('../../types.js').RuleAnswer} RuleAnswer */
+
+/**
+ * A rule's condition in words: "latency_ms_p95{endpoint=*} > 8000 × 3 AND …".
+ * @param {RuleAnswer} r
+ * @param {Map<string, string>} units
+ */
 export function ruleText(r, units) {
+  /** @param {{ metric: string, labels?: Record<string, string> }} c */
   const where = (c) => `${c.metric}${labelsText(c.labels) ? `{${labelsText(c.labels)}}` : ''}`;
+  /** @param {{ for?: string, consecutiveChecks?: number }} c */
   const howLong = (c) =>
     c.for
       ? ` ${t('rule.text.for', { d: c.for })}`
@@ -36,10 +44,20 @@ export function ruleText(r, units) {
   return extra.length ? `${text}; ${extra.join('; ')}` : text;
 }
 
-/** rules, alerts, channels: from the API; catalogue: GET /api/monitor/catalogue; onChange: after a change. */
+/**
+ * rules, alerts, channels: from the API; catalogue: GET /api/monitor/catalogue; onChange: after a change.
+ * @param {{
+ *   rules: RuleAnswer[],
+ *   alerts: import('../../types.js').ActiveAlert[],
+ *   channels: import('../../types.js').ChannelList,
+ *   catalogue: import('../../types.js').Catalogue,
+ *   onChange: () => Promise<unknown>,
+ * }} lists
+ */
 export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
   const units = new Map(catalogue.metrics.map((m) => [m.name, m.unit]));
   const setUp = new Set(channels.channels.map((c) => c.name));
+  /** @param {RuleAnswer} r */
   const channelList = (r) =>
     r.channels.flatMap((c, i) => [
       i ? ', ' : null,
@@ -59,6 +77,7 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
       form.el.hidden = true;
     },
   });
+  /** @param {RuleAnswer} r */
   const stateOf = (r) => {
     const own = alerts.filter((a) => a.ruleId === r.id);
     return own.length
@@ -67,6 +86,11 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
           .join(', ')
       : t('state.inactive');
   };
+  /**
+   * @param {string} label
+   * @param {import('../../dom.js').Props<'td'>} props
+   * @param {...import('../../dom.js').Child} children
+   */
   const cell = (label, props, ...children) => h('td', { 'data-label': label, ...props }, ...children);
   const head = [
     'rules.name',
@@ -77,7 +101,9 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
     'rules.enable',
     '',
   ].map((k) => (k ? t(k) : ''));
+  /** @param {RuleAnswer} r */
   const url = (r) => `/api/monitor/alerts/rules/${encodeURIComponent(r.id)}`;
+  /** @param {RuleAnswer} r */
   const row = (r) => {
     const tr = h('tr', { dataset: { rule: r.id } });
     const slot = failureSlot((el) => {
@@ -85,6 +111,7 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
       tr.after(line);
       return line;
     });
+    /** @param {Event & { currentTarget: HTMLInputElement }} e */
     const toggle = async (e) => {
       const box = e.currentTarget;
       const enabled = box.checked;
@@ -93,6 +120,7 @@ export function rulesPanel({ rules, alerts, channels, catalogue, onChange }) {
         r.enabled = enabled;
       else box.checked = !enabled;
     };
+    /** @param {Event & { currentTarget: HTMLButtonElement }} e */
     const remove = async (e) => {
       if (await act(e.currentTarget, slot, 'deleteRule', () => api(url(r), { method: 'DELETE' }))) await onChange();
     };

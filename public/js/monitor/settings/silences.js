@@ -3,19 +3,39 @@
 // from–to, time zone, and whether it applies to all rules, one rule or one severity
 // (the server's severities, from its catalogue).
 import { api } from '../../api.js';
-import { h } from '../../dom.js';
+import { h, one } from '../../dom.js';
 import { fmtDateTime } from '../../format.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { act, failuresIn, showFormError } from './feedback.js';
 
-const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
-const when = (iso) => fmtDateTime(new Date(iso).getTime());
+/** @typedef {import('../../types.js').RuleAnswer} RuleAnswer */
+/** @typedef {FormDataEntryValue | undefined} Field */
+/**
+ * A silence as the API answers it, or as the form has it so far.
+ * @typedef {{
+ *   kind: string,
+ *   matchers?: { ruleId?: Field, severity?: Field, labels?: Record<string, string> },
+ *   start?: Field, end?: Field, timeZone?: Field, startsAt?: Field, endsAt?: Field,
+ * }} SilenceLike
+ */
 
-/** What a silence does, in a sentence. */
+const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+/** @param {Field} iso */
+const when = (iso) => fmtDateTime(new Date(String(iso)).getTime());
+
+/**
+ * What a silence does, in a sentence.
+ * @param {SilenceLike} s
+ * @param {Map<string, RuleAnswer>} rulesById
+ */
 export function silenceText(s, rulesById) {
   const m = s.matchers ?? {};
   const scope = [
-    m.ruleId ? t('silence.scope.rule', { r: ruleName(m.ruleId, rulesById.get(m.ruleId)?.name ?? m.ruleId) }) : null,
+    m.ruleId
+      ? t('silence.scope.rule', {
+          r: ruleName(String(m.ruleId), rulesById.get(String(m.ruleId))?.name ?? String(m.ruleId)),
+        })
+      : null,
     m.severity ? t('silence.scope.severity', { s: tValue('severity', m.severity) }) : null,
     m.labels && Object.keys(m.labels).length
       ? Object.entries(m.labels)
@@ -30,9 +50,18 @@ export function silenceText(s, rulesById) {
   return `${period} · ${scope.length ? scope.join(' · ') : t('silence.scope.all')}`;
 }
 
-/** silences, rules: from the API; severities: the catalogue's; onChange: after a change. */
+/**
+ * silences, rules: from the API; severities: the catalogue's; onChange: after a change.
+ * @param {{
+ *   silences: import('../../types.js').Silence[],
+ *   rules: RuleAnswer[],
+ *   severities: string[],
+ *   onChange: () => Promise<unknown>,
+ * }} lists
+ */
 export function silencesPanel({ silences, rules, severities, onChange }) {
   const rulesById = new Map(rules.map((r) => [r.id, r]));
+  /** @param {import('../../types.js').Silence} s */
   const item = (s) => {
     const li = h(
       'li',
@@ -131,12 +160,18 @@ export function silencesPanel({ silences, rules, severities, onChange }) {
     h('button', { type: 'submit', class: 'primary', text: t('silences.add') }),
   );
 
+  /**
+   * @returns {{ kind: 'daily', start: Field, end: Field, timeZone: Field, matchers: SilenceLike['matchers'], comment: Field }
+   *   | { kind: 'once', startsAt: Field, endsAt: Field, matchers: SilenceLike['matchers'], comment: Field }}
+   */
   const body = () => {
+    /** @type {Record<string, Field>} */
     const f = Object.fromEntries(new FormData(form));
     const matchers = f.scope === 'rule' ? { ruleId: f.ruleId } : f.scope === 'severity' ? { severity: f.severity } : {};
     // A one-off window is typed in local time; the API takes ISO times with their offset.
+    /** @param {Field} v */
     const iso = (v) => {
-      const d = new Date(v);
+      const d = new Date(String(v));
       return Number.isNaN(d.getTime()) ? v : d.toISOString();
     };
     return f.kind === 'daily'
@@ -157,15 +192,13 @@ export function silencesPanel({ silences, rules, severities, onChange }) {
     sevField.hidden = scope.value !== 'severity';
     const b = body();
     const complete = b.kind === 'daily' ? b.start && b.end : b.startsAt && b.endsAt;
-    preview.textContent = complete
-      ? t('silence.preview', { s: silenceText({ ...b, startsAt: b.startsAt, endsAt: b.endsAt }, rulesById) })
-      : '';
+    preview.textContent = complete ? t('silence.preview', { s: silenceText(b, rulesById) }) : '';
   };
   form.addEventListener('input', sync);
   form.addEventListener('change', sync);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const submit = form.querySelector('[type=submit]');
+    const submit = one(form, '[type=submit]', HTMLButtonElement);
     submit.disabled = true;
     try {
       await api('/api/monitor/alerts/silences', { body: body() });
