@@ -1,6 +1,7 @@
 // English and Simplified Chinese. The default follows the browser; the toggle is kept, and
 // it decides everything the page prints: words, plurals (Intl.PluralRules), numbers and times.
 import { METRIC_HELP_ZH } from './metric-help-zh.js';
+import { wordReason } from './shared/reasons.js';
 
 /**
  * A string, or one per plural form (Intl.PluralRules' categories; `other` always there).
@@ -1031,32 +1032,62 @@ export function logKeyLabel(key) {
   return (lang === 'zh' && LOG_KEYS_ZH[key]) || key;
 }
 
-/** The server's fixed explanations (why a card is empty) in Chinese; technical details kept. */
-/** @type {[RegExp, (m: RegExpExecArray) => string][]} */
-const REASONS = [
-  [/^no requests to the model endpoints in the window$/, () => '窗口内没有模型请求'],
-  [/^no check has run yet$/, () => '尚未完成第一次检查'],
-  [/^no recent GPU reading$/, () => '最近没有 GPU 读数'],
-  [/^GPU probe not running$/, () => 'GPU 探针未运行'],
-  [/^GPU probe has not run yet$/, () => 'GPU 探针尚未运行'],
-  [/^no NVIDIA GPU: (.+) not found$/, (m) => `没有 NVIDIA GPU：未找到 ${m[1]}`],
-  [/^no NVIDIA GPU(.*)$/, (m) => `没有 NVIDIA GPU${m[1]}`],
-  [/^NVML found no GPU$/, () => 'NVML 未发现 GPU'],
-  [
-    /^GPU (.+) lost \(GPU_IS_LOST\): NVML will be re-initialised$/,
-    (m) => `GPU ${m[1]} 丢失 (GPU_IS_LOST)：将重新初始化 NVML`,
-  ],
-  [/^NVIDIA driver not loaded (.*)$/, (m) => `NVIDIA 驱动未加载 ${m[1]}`],
-  [/^no permission to access the GPU (.*)$/, (m) => `无权访问 GPU ${m[1]}`],
-  [
-    /^GPU source unavailable: (.*)$/,
-    (m) =>
-      `GPU 数据源不可用：${m[1]
-        .replace(/DCGM exporter at (\S+) \(([^)]*)\): /g, '$1 上的 DCGM 导出器 ($2)：')
-        .replace(/no answer within (\d+) ms/g, '$1 ms 内无应答')
-        .replace(/answered (\d+)/g, '应答 $1')}`,
-  ],
-];
+/**
+ * The reasons' words in Chinese, by code (src/reasons.ts, served as /js/shared/reasons.js,
+ * has the English): the server sends codes with parameters, never a sentence to match.
+ * Parameters (paths, error texts from the system) stay as the server wrote them.
+ * @type {Record<import('./types.js').ReasonCode, string>}
+ */
+export const REASONS_ZH = {
+  TEXT: '{text}',
+  NO_MODEL_REQUESTS: '窗口内没有模型请求',
+  NO_CHECK_YET: '尚未完成第一次检查',
+  NO_GPU_READING: '最近没有 GPU 读数',
+  NO_NVIDIA_GPU: '没有 NVIDIA GPU',
+  GPU_PROBE_NOT_RUNNING: 'GPU 探针未运行',
+  GPU_PROBE_NOT_RUN_YET: 'GPU 探针尚未运行',
+  GPU_PROBE_FAILED: 'GPU 探针出错：{detail}',
+  WAITING_TO_RETRY: '等待重试',
+  NVML_NOT_ON_PLATFORM: '没有 NVIDIA GPU：{platform} 上没有 NVML',
+  NVML_NOT_FOUND: '没有 NVIDIA GPU：未找到 {library}',
+  NVML_NOT_LOADABLE: '没有 NVIDIA GPU：无法加载 NVIDIA 驱动库 ({detail})',
+  NVML_LOAD_FAILED: '无法加载 NVML：{detail}',
+  DRIVER_NOT_LOADED: 'NVIDIA 驱动未加载 ({detail})：内核模块是否已加载？容器启动时是否没有分配 GPU？',
+  NO_GPU_PERMISSION: '无权访问 GPU ({detail})：请以 video 组的用户运行，或把设备传入容器',
+  DRIVER_LIBRARY_NOT_FOUND: '未找到 NVIDIA 驱动库 ({detail})',
+  NVML_INIT_FAILED: 'NVML 初始化失败：{detail} (NVML {code})',
+  NVML_COUNT_FAILED: '无法清点 GPU：{detail} (NVML {code})',
+  NVML_NO_GPU: 'NVML 未发现 GPU',
+  NO_GPU_HANDLE: '无法打开任何 GPU 句柄',
+  GPU_LOST: 'GPU {gpus} 丢失 (GPU_IS_LOST)：将重新初始化 NVML',
+  GPU_READ_FAILED: 'GPU {gpu}：{detail}',
+  GPU_SOURCE_UNAVAILABLE: 'GPU 数据源不可用：{details}',
+  DCGM_NO_ANSWER: '{host} 上的 DCGM 导出器 ({url})：{ms} ms 内无应答',
+  DCGM_ANSWERED: '{host} 上的 DCGM 导出器 ({url})：应答 {status}',
+  DCGM_NO_GPU:
+    '{host} 上的 DCGM 导出器 ({url})：页面上没有 GPU（没有带 gpu 标签的 DCGM_FI_DEV_ 指标）：它是 DCGM 导出器吗？',
+  DCGM_FAILED: '{host} 上的 DCGM 导出器 ({url})：{detail}',
+  DCGM_GPUS_LEFT_OUT: '{host} 有 {count} 块 GPU 未读取：总共最多读取 {max} 块 GPU',
+  DCGM_UUID_MOVED:
+    '{host}：GPU {gpus} 的 UUID 与上次检查时不同：如果 {url} 是多个节点导出器前面的 Service，请逐个列出每个节点的导出器',
+  ENGINE_NOT_READ_YET: '尚未读取',
+  ENGINE_NOT_CONFIGURED: '未配置模型服务器',
+  ENGINE_NO_METRICS: '模型服务器没有 Prometheus /metrics',
+  ENGINE_ANSWERED: '{url} 应答 {status}',
+  ENGINE_NO_SAMPLES: '{url} 上没有指标',
+};
+
+/**
+ * Why a figure is missing, in the page's language, worded from the server's codes; an
+ * answer without codes (an older server) says its English.
+ * @param {{ reason?: string, reasonParts?: import('./types.js').ReasonPart[] }} answer
+ * @returns {string}
+ */
+export function reasonText(answer) {
+  if (!answer.reasonParts) return answer.reason ?? '';
+  return wordReason(answer.reasonParts, (code) => (lang === 'zh' ? REASONS_ZH[code] : undefined));
+}
+
 /**
  * A catalogue metric's help text in the page's language.
  * @param {{ name: string, help: string }} m
@@ -1066,19 +1097,6 @@ export function metricHelp(m) {
   return (lang === 'zh' && METRIC_HELP_ZH[m.name]) || m.help;
 }
 
-/**
- * @template {string | null | undefined} T
- * @param {T} text
- * @returns {T | string}
- */
-export function translateReason(text) {
-  if (lang !== 'zh' || !text) return text;
-  for (const [re, fn] of REASONS) {
-    const m = re.exec(text);
-    if (m) return fn(m);
-  }
-  return text;
-}
 export const currentLang = () => lang;
 /** @param {(lang: string) => void} fn */
 export function onLangChange(fn) {

@@ -7,6 +7,10 @@
  * @typedef {import('zod').infer<S>} Infer
  */
 
+// Why a figure is missing, as codes (src/reasons.ts).
+/** @typedef {import('../../src/reasons.js').ReasonCode} ReasonCode */
+/** @typedef {import('../../src/reasons.js').ReasonPart} ReasonPart */
+
 // The Monitor's cards, host strip and stream.
 /** @typedef {import('../../src/metrics/snapshot.js').Snapshot} Snapshot */
 /** @typedef {import('../../src/metrics/snapshot.js').Card} Card */

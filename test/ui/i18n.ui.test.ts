@@ -6,6 +6,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { openPage, uiFixture } from './browser.js';
+import { REASON_TEMPLATES } from '../../src/reasons.js';
 import { englishWords as englishWordsIn } from './screen-text.js';
 
 const ui = uiFixture({ env: { NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' } });
@@ -54,6 +55,30 @@ describe('简体中文', () => {
       await look(tab);
     }
     expect(found).toEqual({});
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the reasons a figure is missing', () => {
+  it('have Chinese words for every code the server has, with the same parameters', async () => {
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'zh-CN');
+    // A string, not a function: vitest rewrites import() inside this file's functions.
+    const served = (await page.evaluate(`(async () => ({
+      en: (await import('/js/shared/reasons.js')).REASON_TEMPLATES,
+      zh: (await import('/js/i18n.js')).REASONS_ZH,
+    }))()`)) as { en: Record<string, string>; zh: Record<string, string | undefined> };
+    expect(served.en).toEqual(REASON_TEMPLATES);
+    const names = (s: string | undefined) => [...(s ?? '').matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    const mismatched = Object.entries(REASON_TEMPLATES)
+      .filter(([code, en]) => served.zh[code] === undefined || names(served.zh[code]).join() !== names(en).join())
+      .map(([code]) => code);
+    expect(mismatched).toEqual([]);
+    // The empty GPU card says why in Chinese, from the codes (no NVIDIA library here).
+    await page.waitForSelector('[data-card="gpu_memory"] .reason:not([hidden])');
+    expect(await page.textContent('[data-card="gpu_memory"] .reason')).toBe(
+      '没有 NVIDIA GPU：未找到 /nonexistent/libnvidia-ml.so.1',
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -5,7 +5,7 @@
 // Cards are built once and updated in place at every check.
 import { fmtNumber, h } from '../dom.js';
 import { fmtChange, fmtDuration, fmtPercent, fmtValue } from '../format.js';
-import { t, translateReason } from '../i18n.js';
+import { reasonText, t } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
 import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
@@ -216,7 +216,7 @@ class CardView {
       this.lines.replaceChildren(...lines.map((x) => h('span', { text: x })));
     }
     this.lines.title = linesTitle();
-    const reason = c.value === null ? translateReason(c.reason ?? '') : '';
+    const reason = c.value === null ? reasonText(c) : '';
     this.reason.textContent = reason;
     this.reason.hidden = !reason;
     if (this.hover?.chart) this.hover.chart.update(hoverSeries(c));
@@ -287,7 +287,7 @@ export class Cards {
    */
   expand(c) {
     const title = `${t(`card.${c.id}`)} · ${c.metric}`;
-    const emptyText = translateReason(c.reason ?? '') || '—';
+    const emptyText = reasonText(c) || '—';
     if (c.id === 'latency') {
       return showSeries(this.side, {
         title,

@@ -7,7 +7,7 @@
 import { api, messageOf } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtAge, fmtChange, fmtDateTime, fmtPercent, fmtValue, serverNow } from '../format.js';
-import { metricHelp, t, tValue } from '../i18n.js';
+import { metricHelp, reasonText, t, tValue } from '../i18n.js';
 import { lineChart, sparkline, svgEl } from './chart.js';
 import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
@@ -317,7 +317,7 @@ export class ModelTab {
               ? [h('p', { class: 'muted engine-note', text: t('engine.combined', { n: many.length }) })]
               : []),
           ]
-        : [h('p', { class: 'muted', text: e.reason ?? '—' })]),
+        : [h('p', { class: 'muted', text: reasonText(e) || '—' })]),
     );
     // Request-seconds add up; their share of the GPUs' measured busy time is GPU time.
     const gpu = d.clients.some((c) => c.gpuBusySeconds !== null);
