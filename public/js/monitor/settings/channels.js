@@ -12,8 +12,10 @@ import { act, failureSlot, showFormError } from './feedback.js';
 /** @typedef {import('../../types.js').ChannelView} ChannelView */
 /** @typedef {import('../../dom.js').Child} Child */
 /** @typedef {import('./feedback.js').FailureSlot} FailureSlot */
-/** A channel that can be added and edited: any but the built-in console. */
-/** @typedef {Exclude<ChannelView, { type: 'console' }>} KindView */
+/**
+ * A channel that can be added and edited: any but the built-in console.
+ * @typedef {Exclude<ChannelView, { type: 'console' }>} KindView
+ */
 /** @typedef {KindView['type']} KindName */
 /**
  * @template {KindName} K
