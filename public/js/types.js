@@ -43,7 +43,15 @@
 /** @typedef {Infer<typeof import('../../src/alerts/answers.js').channelTestSchema>} ChannelTestAnswer */
 /** @typedef {import('../../src/alerts/silence.js').Silence} Silence */
 /** @typedef {import('../../src/alerts/history.js').HistoryEntry} HistoryEntry */
-/** @typedef {Infer<typeof import('../../src/alerts/notifiers/registry.js').channelViewSchema>} ChannelView */
+/**
+ * What the API shows of a channel, by kind: src/alerts/notifiers/registry.ts's channelViewSchema
+ * (the console, then each kind's name, type and `shown` fields), one member per kind it lists.
+ * @typedef {ConsoleChannelView | WebhookChannelView | EmailChannelView | AlertmanagerChannelView} ChannelView
+ */
+/** @typedef {Extract<Infer<typeof import('../../src/alerts/notifiers/registry.js').channelViewSchema>, { type: 'console' }>} ConsoleChannelView */
+/** @typedef {{ name: string, type: 'webhook' } & Infer<typeof import('../../src/alerts/notifiers/webhook.js').webhookShown>} WebhookChannelView */
+/** @typedef {{ name: string, type: 'email' } & Infer<typeof import('../../src/alerts/notifiers/email.js').emailShown>} EmailChannelView */
+/** @typedef {{ name: string, type: 'alertmanager' } & Infer<typeof import('../../src/alerts/notifiers/alertmanager.js').alertmanagerShown>} AlertmanagerChannelView */
 /** @typedef {{ channels: ChannelView[] }} ChannelList */
 /** @typedef {import('../../src/alerts/notifier.js').Notification} Notification */
 /** @typedef {import('../../src/alerts/notifier.js').AlertPayload} AlertPayload */

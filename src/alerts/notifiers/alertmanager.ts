@@ -55,6 +55,16 @@ const stored = z.object({
   secret: z.string().min(1).optional(),
 });
 
+/** What the API shows of an alertmanager channel besides its name and kind (channelViewSchema adds those). */
+export const alertmanagerShown = z.object({
+  urls: z.array(z.string()).describe('Masked: credentials and what follows the host are hidden'),
+  instance: z.string().nullable(),
+  instanceDefault: z.string().describe("This node's instance label, used when the channel names none"),
+  labels: z.record(z.string(), z.string()),
+  timeoutMs: z.number().int(),
+  secretSet: z.boolean(),
+});
+
 export const alertmanagerChannel = defineChannelType({
   type: 'alertmanager',
   // URLs may carry credentials (https://user:pass@am.example): shown masked, kept when sent back so.
@@ -78,14 +88,7 @@ export const alertmanagerChannel = defineChannelType({
           );
     return { ...input, urls: urls ?? [], secret: keptSecret(input.secret, previous?.secret) };
   },
-  shown: z.object({
-    urls: z.array(z.string()).describe('Masked: credentials and what follows the host are hidden'),
-    instance: z.string().nullable(),
-    instanceDefault: z.string().describe("This node's instance label, used when the channel names none"),
-    labels: z.record(z.string(), z.string()),
-    timeoutMs: z.number().int(),
-    secretSet: z.boolean(),
-  }),
+  shown: alertmanagerShown,
   view: (c, deps) => ({
     urls: c.urls.map(maskUrl),
     instance: c.instance ?? null,

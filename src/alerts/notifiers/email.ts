@@ -35,22 +35,25 @@ const fields = {
 };
 const stored = z.object({ ...fields, password: z.string().min(1).optional() });
 
+/** What the API shows of an email channel besides its name and kind (channelViewSchema adds those). */
+export const emailShown = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  secure: z.boolean(),
+  user: z.string().nullable(),
+  from: z.string(),
+  to: z.array(z.string()),
+  timeoutMs: z.number().int(),
+  allowSelfSigned: z.boolean(),
+  passwordSet: z.boolean(),
+});
+
 export const emailChannel = defineChannelType({
   type: 'email',
   input: z.strictObject({ ...fields, password: writeOnly }),
   stored,
   merge: (input, previous) => ({ ...input, password: keptSecret(input.password, previous?.password) }),
-  shown: z.object({
-    host: z.string(),
-    port: z.number().int(),
-    secure: z.boolean(),
-    user: z.string().nullable(),
-    from: z.string(),
-    to: z.array(z.string()),
-    timeoutMs: z.number().int(),
-    allowSelfSigned: z.boolean(),
-    passwordSet: z.boolean(),
-  }),
+  shown: emailShown,
   view: (e) => ({
     host: e.host,
     port: e.port,

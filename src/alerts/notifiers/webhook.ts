@@ -27,6 +27,15 @@ const fields = {
   timeoutMs: timeoutMs(5_000),
 };
 
+/** What the API shows of a webhook channel besides its name and kind (channelViewSchema adds those). */
+export const webhookShown = z.object({
+  url: z.string().describe('Masked: what follows the host is hidden'),
+  format: z.enum(WEBHOOK_FORMATS),
+  style: z.enum(MESSAGE_STYLES),
+  timeoutMs: z.number().int(),
+  secretSet: z.boolean(),
+});
+
 export const webhookChannel = defineChannelType({
   type: 'webhook',
   // The URL carries its own secret (DingTalk's access_token, …): like a secret it may be
@@ -38,13 +47,7 @@ export const webhookChannel = defineChannelType({
     if (url === undefined) throw fieldError('url', "required: the receiver's http(s) URL");
     return { ...input, url, secret: keptSecret(input.secret, previous?.secret) };
   },
-  shown: z.object({
-    url: z.string().describe('Masked: what follows the host is hidden'),
-    format: z.enum(WEBHOOK_FORMATS),
-    style: z.enum(MESSAGE_STYLES),
-    timeoutMs: z.number().int(),
-    secretSet: z.boolean(),
-  }),
+  shown: webhookShown,
   view: (w) => ({
     url: maskUrl(w.url),
     format: w.format,

@@ -5,9 +5,37 @@
 // URL shown masked is kept when sent back unchanged. The kinds and the webhook formats
 // offered are the server's (its catalogue); a failed test or delete is said in the row.
 import { api } from '../../api.js';
-import { h } from '../../dom.js';
+import { h, one } from '../../dom.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { act, failureSlot, showFormError } from './feedback.js';
+
+/** @typedef {import('../../types.js').ChannelView} ChannelView */
+/** @typedef {import('../../dom.js').Child} Child */
+/** @typedef {import('./feedback.js').FailureSlot} FailureSlot */
+/**
+ * A channel that can be added and edited: any but the built-in console.
+ * @typedef {Exclude<ChannelView, { type: 'console' }>} KindView
+ */
+/** @typedef {KindView['type']} KindName */
+/**
+ * @template {KindName} K
+ * @typedef {Extract<KindView, { type: K }>} ViewOf
+ */
+/**
+ * What a kind's fields start from besides the channel: the server's choices (its catalogue),
+ * and this node's Alertmanager instance label (when an Alertmanager channel shows it).
+ * @typedef {{ instance: string | undefined, formats: string[], robots: string[], styles: string[] }} Defaults
+ */
+/**
+ * One kind of channel: its fields, filled from the channel being edited (nothing for a new
+ * one), and the body they make besides the name, type and timeout (`get`: a field's trimmed
+ * text; the server checks the body).
+ * @template {KindName} K
+ * @typedef {{
+ *   fields: (c: Partial<ViewOf<K>>, defaults: Defaults) => HTMLElement[],
+ *   body: (get: (name: string) => string, f: FormData) => Record<string, unknown>,
+ * }} Kind
+ */
 
 /**
  * A channel's name as the UI shows it (the console's in the page's language).
@@ -17,6 +45,11 @@ import { act, failureSlot, showFormError } from './feedback.js';
  */
 export const channelLabel = (name) => (name === 'console' ? t('channel.console') : name);
 
+/**
+ * @param {string} labelKey
+ * @param {import('../../dom.js').Props<'input'>} props
+ * @param {string} [helpText]
+ */
 function input(labelKey, props, helpText) {
   return h(
     'label',
@@ -27,6 +60,12 @@ function input(labelKey, props, helpText) {
   );
 }
 
+/**
+ * @param {string} labelKey
+ * @param {import('../../dom.js').Props<'textarea'>} props
+ * @param {string} value
+ * @param {string} [helpText]
+ */
 function textarea(labelKey, props, value, helpText) {
   const el = h('textarea', { rows: 3, ...props });
   el.value = value;
@@ -39,7 +78,10 @@ function textarea(labelKey, props, value, helpText) {
   );
 }
 
-/** Where a channel sends, in one line. */
+/**
+ * Where a channel sends, in one line.
+ * @param {ChannelView} c
+ */
 function where(c) {
   if (c.type === 'console') return t('channel.console.help');
   if (c.type === 'webhook') return `${c.format} · ${c.url}`;
@@ -48,17 +90,20 @@ function where(c) {
   return '';
 }
 
+/** @param {ChannelView} c */
 const secretState = (c) => {
   if (c.type === 'console') return '—';
   const set = c.type === 'email' ? c.passwordSet : c.secretSet;
   return t(set ? 'channel.secretState.set' : 'channel.secretState.none');
 };
 
+/** @param {string} s */
 const splitList = (s) =>
   String(s ?? '')
     .split(/[\n,]/)
     .map((x) => x.trim())
     .filter(Boolean);
+/** @param {string} s */
 const parseLabels = (s) =>
   Object.fromEntries(
     splitList(s).map((p) => {
@@ -66,12 +111,16 @@ const parseLabels = (s) =>
       return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()];
     }),
   );
+/** @param {Record<string, string> | undefined} l */
 const labelsText = (l) =>
   Object.entries(l ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 
-/** The fields of one kind of channel, and the body they make (a kind the server adds needs its fields here). */
+/**
+ * The fields of one kind of channel, and the body they make (a kind the server adds needs its fields here).
+ * @type {{ [K in KindName]: Kind<K> }}
+ */
 const KINDS = {
   webhook: {
     fields: (c, { formats, robots, styles }) => {
@@ -199,9 +248,28 @@ const KINDS = {
   },
 };
 
-/** The form for a new channel of `type`, or for editing `channel`. */
+/**
+ * A kind the form has fields for.
+ * @param {string} type
+ * @returns {type is KindName}
+ */
+const isKind = (type) => Object.hasOwn(KINDS, type);
+
+/**
+ * The form for a new channel of `type`, or for editing `channel`.
+ * @template {KindName} K
+ * @param {{
+ *   channel: ViewOf<K> | null,
+ *   type: K,
+ *   defaults: Defaults,
+ *   onSaved: () => Promise<unknown>,
+ *   onCancel: () => void,
+ * }} opts
+ */
 function channelForm({ channel, type, defaults, onSaved, onCancel }) {
+  /** @type {Partial<ViewOf<K>>} */
   const c = channel ?? {};
+  /** @type {Kind<K>} */
   const kind = KINDS[type];
   const form = h(
     'form',
@@ -240,10 +308,13 @@ function channelForm({ channel, type, defaults, onSaved, onCancel }) {
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const submit = e.submitter ?? form.querySelector('[type=submit]');
+    const submit =
+      e.submitter instanceof HTMLButtonElement ? e.submitter : one(form, '[type=submit]', HTMLButtonElement);
     submit.disabled = true;
     const f = new FormData(form);
+    /** @param {string} k */
     const get = (k) => String(f.get(k) ?? '').trim();
+    /** @type {Record<string, unknown>} */
     const body = {
       name: get('name'),
       type,
@@ -252,7 +323,8 @@ function channelForm({ channel, type, defaults, onSaved, onCancel }) {
     };
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     try {
-      if (channel) await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}`, { method: 'PUT', body });
+      if (channel)
+        await api(`/api/monitor/alerts/channels/${encodeURIComponent(channel.name)}`, { method: 'PUT', body });
       else await api('/api/monitor/alerts/channels', { body });
       await onSaved();
     } catch (err) {
@@ -264,35 +336,61 @@ function channelForm({ channel, type, defaults, onSaved, onCancel }) {
   return form;
 }
 
-/** channels: GET /api/monitor/alerts/channels; catalogue: GET /api/monitor/catalogue; onChange: after a change. */
+/**
+ * channels: GET /api/monitor/alerts/channels; catalogue: GET /api/monitor/catalogue; onChange: after a change.
+ * @param {{
+ *   channels: import('../../types.js').ChannelList,
+ *   rules: import('../../types.js').RuleAnswer[],
+ *   catalogue: import('../../types.js').Catalogue,
+ *   onChange: () => Promise<unknown>,
+ * }} lists
+ */
 export function channelsPanel({ channels, rules, catalogue, onChange }) {
   const list = channels.channels;
+  /** @type {Defaults} */
   const defaults = {
     instance: list.find((c) => c.type === 'alertmanager')?.instanceDefault,
     formats: catalogue.channels.webhookFormats,
     robots: catalogue.channels.robotFormats,
     styles: catalogue.channels.messageStyles,
   };
-  const types = catalogue.channels.types.filter((x) => KINDS[x]);
+  const types = catalogue.channels.types.filter(isKind);
   const result = h('p', { class: 'result muted', role: 'status' });
   const formBox = h('div', { class: 'channel-form-box' });
+  /**
+   * @template {KindName} K
+   * @param {ViewOf<K> | null} channel
+   * @param {K} type
+   */
   const openForm = (channel, type) => {
     formBox.replaceChildren(
       channelForm({ channel, type, defaults, onSaved: onChange, onCancel: () => formBox.replaceChildren() }),
     );
-    formBox.querySelector(channel ? '#channel-form input:not([readonly])' : '#channel-form [name=name]')?.focus();
+    const first = formBox.querySelector(channel ? '#channel-form input:not([readonly])' : '#channel-form [name=name]');
+    if (first instanceof HTMLElement) first.focus();
     formBox.scrollIntoView({ block: 'nearest' });
   };
   // A delivery that failed is the test's answer (in the result line); a request the
   // server refused is the button's failure (in the channel's row).
+  /**
+   * @param {ChannelView} c
+   * @param {FailureSlot} slot
+   * @returns {(e: { currentTarget: HTMLButtonElement }) => Promise<void>}
+   */
   const test = (c, slot) => async (e) => {
     result.textContent = '…';
     const ok = await act(e.currentTarget, slot, 'testChannel', async () => {
+      /** @type {import('../../types.js').ChannelTestAnswer} */
       const r = await api(`/api/monitor/alerts/channels/${encodeURIComponent(c.name)}/test`, { body: {} });
       result.textContent = `${channelLabel(c.name)}: ${r.delivered ? `${t('channel.testOk')} (${r.attempts.at(-1)?.detail ?? ''})` : (r.attempts.at(-1)?.detail ?? t('channel.testFailed'))}`;
     });
     if (!ok) result.textContent = '';
   };
+  /**
+   * @param {ChannelView} c
+   * @param {FailureSlot} slot
+   * @returns {(e: { currentTarget: HTMLButtonElement }) => Promise<void>}
+   */
   const remove = (c, slot) => async (e) => {
     const b = e.currentTarget;
     if (!b.classList.contains('confirm')) {
@@ -311,6 +409,11 @@ export function channelsPanel({ channels, rules, catalogue, onChange }) {
       await onChange();
   };
   const head = ['channels.name', 'channels.type', 'channels.where', 'channels.secret', ''].map((k) => (k ? t(k) : ''));
+  /**
+   * @param {string} label
+   * @param {import('../../dom.js').Props<'td'>} props
+   * @param {...Child} children
+   */
   const cell = (label, props, ...children) => h('td', { 'data-label': label, ...props }, ...children);
   const table = h(
     'table',
@@ -360,7 +463,10 @@ export function channelsPanel({ channels, rules, catalogue, onChange }) {
         id: 'add-channel',
         class: 'primary',
         text: t('channels.add'),
-        onclick: () => openForm(null, newType.value),
+        onclick: () => {
+          const type = newType.value;
+          if (isKind(type)) openForm(null, type);
+        },
       }),
       h('span', { class: 'muted small', text: t('channels.help') }),
     ),

@@ -6,18 +6,38 @@
 // configured; "Test rule" replays it over the last hour. The server's message appears at
 // the field it names. Operators, severities, no-data choices, defaults and layers come
 // from the server's catalogue.
-import { api } from '../../api.js';
-import { h } from '../../dom.js';
+import { ApiError, api } from '../../api.js';
+import { all, h, one } from '../../dom.js';
 import { metricHelp, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 import { clearFormErrors, showFormError } from './feedback.js';
 
+/** @typedef {import('../../types.js').Catalogue} Catalogue */
+/** @typedef {import('../../types.js').CatalogueMetric} CatalogueMetric */
+/** @typedef {import('../../types.js').RuleAnswer} RuleAnswer */
+/** @typedef {import('../../../../src/alerts/rule-schema.js').RuleInput} RuleInput */
+/** @typedef {NonNullable<RuleInput['and']>} ConditionInput */
+/**
+ * The rule as the form sends it: the server's RuleInput, each field as the form holds it. A
+ * field left empty is left out (the server then names the field it needs, and the form shows
+ * its message there); a choice (op, severity, noData) is what its select holds, one of the
+ * catalogue's, which the server checks again.
+ * @typedef {Partial<Omit<RuleInput, 'op' | 'severity' | 'noData' | 'and'>> & {
+ *   op?: string,
+ *   severity?: string,
+ *   noData?: string,
+ *   and?: Partial<Omit<ConditionInput, 'op'>> & { op?: string },
+ * }} RuleBody
+ */
+
 /** The forms of rule the form offers; each shows its own fields (see sync()). */
 const KINDS = ['value', 'surge', 'sample', 'perRequest'];
+/** @param {Record<string, string> | undefined} l */
 export const labelsText = (l) =>
   Object.entries(l ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
+/** @param {FormDataEntryValue | null} s */
 const parseLabels = (s) =>
   Object.fromEntries(
     String(s ?? '')
@@ -30,7 +50,13 @@ const parseLabels = (s) =>
       }),
   );
 
-/** A labelled field with its help under it. */
+/**
+ * A labelled field with its help under it.
+ * @param {string} labelKey
+ * @param {HTMLElement} input
+ * @param {string | null} helpKey
+ * @param {{ class?: string, dataset?: Record<string, string> }} [extra]
+ */
 function field(labelKey, input, helpKey, extra = {}) {
   return h(
     'label',
@@ -41,7 +67,13 @@ function field(labelKey, input, helpKey, extra = {}) {
   );
 }
 
-/** Search box over a listbox of metrics; the chosen metric's help and unit under it. */
+/**
+ * Search box over a listbox of metrics; the chosen metric's help and unit under it.
+ * @param {CatalogueMetric[]} metrics
+ * @param {string[]} layers
+ * @param {string} name
+ * @param {{ optional?: boolean }} [opts]
+ */
 function metricPicker(metrics, layers, name, { optional = false } = {}) {
   const select = h('select', { name, size: 6, class: 'metric-list' });
   const search = h('input', {
@@ -56,6 +88,7 @@ function metricPicker(metrics, layers, name, { optional = false } = {}) {
     // Names spell "utilization"; people write "utilisation" too.
     const qz = q.replace(/isation/g, 'ization');
     const keep = select.value;
+    /** @param {CatalogueMetric} m */
     const match = (m) =>
       !q ||
       m.name.includes(q) ||
@@ -107,6 +140,12 @@ export class RuleForm {
   /**
    * catalogue: GET /api/monitor/catalogue; channels: the API's view of them
    * ({ channels: [{ name, type, … }] }); onSaved: after a save.
+   * @param {{
+   *   catalogue: Catalogue,
+   *   channels: import('../../types.js').ChannelList,
+   *   onSaved?: () => unknown,
+   *   onCancel?: () => void,
+   * }} opts
    */
   constructor({ catalogue, channels, onSaved, onCancel }) {
     this.catalogue = catalogue;
@@ -114,9 +153,17 @@ export class RuleForm {
     this.configured = new Set(channels.channels.map((c) => c.name));
     this.onSaved = onSaved;
     this.onCancel = onCancel;
+    /** @type {string | null} the id of the rule being edited */
     this.editing = null;
+    /** @type {HTMLElement | undefined} */
+    this.kindNote = undefined;
+    /**
+     * @param {string} name
+     * @param {import('../../dom.js').Props<'input'>} [attrs]
+     */
     const num = (name, attrs = {}) => h('input', { name, type: 'number', step: 'any', ...attrs });
     const { ops, severities, noData, defaults } = this.catalogue.rules;
+    /** @param {string} name */
     const opSel = (name) => h('select', { name }, ...ops.map((o) => h('option', { value: o, text: o })));
     this.picker = metricPicker(this.metrics, this.catalogue.layers, 'metric');
     this.andPicker = metricPicker(this.metrics, this.catalogue.layers, 'and.metric', { optional: true });
@@ -142,6 +189,13 @@ export class RuleForm {
     this.channelWarning = h('p', { class: 'channel-warning', role: 'status' });
     this.testResult = h('div', { class: 'test-result' });
     this.channelChecks = h('span', { class: 'checks channel-picker' });
+    this.channelsField = h(
+      'div',
+      { class: 'field' },
+      h('span', { class: 'field-label', text: t('rules.channels') }),
+      this.channelChecks,
+      h('small', { class: 'help', text: t('rule.channels.help') }),
+    );
     this.el = h(
       'form',
       { id: 'rule-form', class: 'rule-form', hidden: true },
@@ -226,13 +280,7 @@ export class RuleForm {
           ),
           null,
         ),
-        h(
-          'div',
-          { class: 'field' },
-          h('span', { class: 'field-label', text: t('rules.channels') }),
-          this.channelChecks,
-          h('small', { class: 'help', text: t('rule.channels.help') }),
-        ),
+        this.channelsField,
         field('rules.boost', num('boostLogMinutes', { min: 0, max: 1440 }), 'rule.boost.help'),
         h(
           'label',
@@ -266,7 +314,7 @@ export class RuleForm {
   }
 
   get kind() {
-    return this.el.querySelector('[name=kind]:checked')?.value ?? 'value';
+    return all(this.el, '[name=kind]:checked', HTMLInputElement)[0]?.value ?? 'value';
   }
 
   /** Shows the fields of the chosen kind; sample and per-request rules need their metric. */
@@ -274,25 +322,27 @@ export class RuleForm {
     const kind = this.kind;
     const metric = this.picker.select.value;
     this.el.dataset.kind = kind;
-    this.el.querySelectorAll('.only-surge').forEach((x) => {
+    all(this.el, '.only-surge', HTMLElement).forEach((x) => {
       x.hidden = kind !== 'surge';
     });
-    this.el.querySelectorAll('.only-sample').forEach((x) => {
+    all(this.el, '.only-sample', HTMLElement).forEach((x) => {
       x.hidden = kind !== 'sample';
     });
-    this.el.querySelectorAll('.not-perRequest').forEach((x) => {
+    all(this.el, '.not-perRequest', HTMLElement).forEach((x) => {
       x.hidden = kind === 'perRequest';
     });
-    this.el.querySelector('.threshold .field-label').textContent = t(
+    one(this.el, '.threshold .field-label', HTMLElement).textContent = t(
       kind === 'surge' ? 'rule.threshold.surge' : 'rules.threshold',
     );
-    const note = { sample: this.catalogue.rules.sampleMetric, perRequest: this.catalogue.rules.perRequestMetric }[kind];
+    /** @type {Partial<Record<string, string>>} */
+    const notes = { sample: this.catalogue.rules.sampleMetric, perRequest: this.catalogue.rules.perRequestMetric };
+    const note = notes[kind];
     this.kindNote?.remove();
     if (note && metric !== note) {
       this.kindNote = h('small', { class: 'help warn-text', text: t('rule.kind.needs', { m: note }) });
       this.kindBox.append(this.kindNote);
     }
-    const missing = [...this.el.querySelectorAll('[name=channels]:checked')]
+    const missing = all(this.el, '[name=channels]:checked', HTMLInputElement)
       .map((c) => c.value)
       .filter((c) => !this.configured.has(c));
     this.channelWarning.textContent = missing.length
@@ -301,12 +351,18 @@ export class RuleForm {
     this.channelWarning.hidden = !missing.length;
   }
 
-  /** The rule as the API takes it, from the fields of the chosen kind. */
+  /**
+   * The rule as the API takes it, from the fields of the chosen kind.
+   * @returns {RuleBody}
+   */
   body() {
     const f = new FormData(this.el);
+    /** @param {string} k */
     const num = (k) => (f.get(k) === '' || f.get(k) === null ? undefined : Number(f.get(k)));
+    /** @param {string} k */
     const str = (k) => (f.get(k) ? String(f.get(k)).trim() || undefined : undefined);
     const kind = this.kind;
+    /** @type {RuleBody} */
     const body = {
       name: str('name'),
       metric: this.picker.select.value || undefined,
@@ -314,20 +370,22 @@ export class RuleForm {
       op: str('op'),
       threshold: num('threshold'),
       severity: str('severity'),
-      channels: f.getAll('channels'),
+      channels: f.getAll('channels').map(String),
       enabled: f.get('enabled') === 'on',
       boostLogMinutes: num('boostLogMinutes'),
       captureRequests: f.get('captureRequests') === 'on',
     };
     if (kind === 'perRequest') return { ...body, perRequest: true };
-    Object.assign(body, {
+    /** @type {RuleBody} the fields of rules evaluated at each check (not per request) */
+    const atChecks = {
       consecutiveChecks: num('consecutiveChecks'),
       for: str('for'),
       noData: str('noData'),
       recoverThreshold: num('recoverThreshold'),
       keepFiringFor: str('keepFiringFor'),
       repeatInterval: str('repeatInterval'),
-    });
+    };
+    Object.assign(body, atChecks);
     if (kind === 'surge') body.surgeBaseline = str('surgeBaseline');
     if (kind === 'sample') body.sampleSeconds = num('sampleSeconds');
     const andMetric = this.andPicker.select.value;
@@ -362,6 +420,7 @@ export class RuleForm {
     try {
       // Testing an edit: the channels the rule already names are kept as a save keeps them.
       const query = this.editing ? `?ruleId=${encodeURIComponent(this.editing)}` : '';
+      /** @type {import('../../types.js').RuleExplanation} */
       const r = await api(`/api/monitor/alerts/rules/test${query}`, { body: this.body() });
       this.testResult.replaceChildren(
         h('strong', { text: t(r.wouldFire ? 'rule.test.fires' : 'rule.test.quiet', { n: r.checksReplayed }) }),
@@ -377,7 +436,11 @@ export class RuleForm {
     }
   }
 
-  /** One checkbox per channel name, by name; those not configured say so. */
+  /**
+   * One checkbox per channel name, by name; those not configured say so.
+   * @param {string[]} names
+   * @param {readonly string[]} checked
+   */
   showChannels(names, checked) {
     this.channelChecks.replaceChildren(
       ...names.map((name) =>
@@ -395,18 +458,22 @@ export class RuleForm {
     clearFormErrors(this.el);
   }
 
-  /** The server's message next to the field it names; else what failed, under the buttons. */
+  /**
+   * The server's message next to the field it names; else what failed, under the buttons.
+   * @param {unknown} err
+   * @param {string} action
+   */
   showError(err, action) {
-    if (err?.code === 'CHANNEL_NOT_SET_UP') {
+    if (err instanceof ApiError && err.code === 'CHANNEL_NOT_SET_UP') {
       // Deleted in another tab since the form opened: said in the page's language, at the channels.
       this.clearErrors();
-      const name = this.body().channels[Number(/\[(\d+)\]/.exec(err.field ?? '')?.[1])] ?? '';
-      this.channelChecks
-        .closest('.field')
-        .append(h('span', { class: 'field-error', role: 'alert', text: t('rule.channel.notSetUp', { c: name }) }));
+      const name = this.body().channels?.[Number(/\[(\d+)\]/.exec(err.field ?? '')?.[1])] ?? '';
+      this.channelsField.append(
+        h('span', { class: 'field-error', role: 'alert', text: t('rule.channel.notSetUp', { c: name }) }),
+      );
       return;
     }
-    showFormError(this.el, err, action, this.el.querySelector('.actions'));
+    showFormError(this.el, err, action, one(this.el, '.actions', HTMLElement));
   }
 
   /** An empty form for a new rule. */
@@ -430,17 +497,24 @@ export class RuleForm {
 
   open() {
     this.el.hidden = false;
-    this.el.querySelector('[name=name]').focus();
+    one(this.el, '[name=name]', HTMLInputElement).focus();
     this.el.scrollIntoView({ block: 'start' });
   }
 
-  /** Fills the form with a rule; saving then replaces it (PUT) instead of adding one. */
+  /**
+   * Fills the form with a rule; saving then replaces it (PUT) instead of adding one.
+   * @param {RuleAnswer} r
+   */
   edit(r) {
     this.editing = r.id;
     this.el.dataset.editing = r.id;
+    /**
+     * @param {string} name
+     * @param {string | number | undefined} v
+     */
     const set = (name, v) => {
       const el = this.el.querySelector(`[name="${name}"]`);
-      if (el) el.value = v ?? '';
+      if (el instanceof HTMLInputElement || el instanceof HTMLSelectElement) el.value = String(v ?? '');
     };
     set('name', r.name);
     this.picker.search.value = '';
@@ -477,13 +551,13 @@ export class RuleForm {
         : r.sampleSeconds !== undefined
           ? 'sample'
           : 'value';
-    this.el.querySelectorAll('[name=kind]').forEach((x) => {
+    all(this.el, '[name=kind]', HTMLInputElement).forEach((x) => {
       x.checked = x.value === kind;
     });
     // A rule may name a channel that is not (or no longer) configured: it is listed, and warned about.
     this.showChannels([...this.configured, ...r.channels.filter((c) => !this.configured.has(c))], r.channels);
-    this.el.querySelector('[name=captureRequests]').checked = Boolean(r.captureRequests);
-    this.el.querySelector('[name=enabled]').checked = r.enabled !== false;
+    one(this.el, '[name=captureRequests]', HTMLInputElement).checked = Boolean(r.captureRequests);
+    one(this.el, '[name=enabled]', HTMLInputElement).checked = r.enabled !== false;
     this.title.textContent = `${t('rules.edit')}: ${r.name}`;
     this.sync();
     this.open();
