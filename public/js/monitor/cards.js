@@ -2,19 +2,17 @@
 // normal ("↑ 340 %", or "no calm baseline yet"), the key figures under the value, the
 // lines the colour comes from and the rule that set them, a 5-minute sparkline, a
 // readable chart on hover (updated in place while hovered), and a side panel on "expand".
-// Cards are built once and updated in place at every check.
-import { fmtNumber, h } from '../dom.js';
+// Cards are built once (card-view.js, which Model Metrics' cards share) and updated in place at every check.
+import { fmtNumber } from '../dom.js';
 import { fmtChange, fmtDuration, fmtPercent, fmtValue } from '../format.js';
 import { reasonText, t } from '../i18n.js';
-import { lineChart, sparkline, svgEl } from './chart.js';
+import { CardView, SPARK_MS } from './card-view.js';
 import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
 
 /** @typedef {import('../types.js').Card} Card */
 /** @typedef {import('../types.js').Snapshot} Snapshot */
 /** @typedef {NonNullable<Card['detail']>} Detail */
-
-const SPARK_MS = 5 * 60_000;
 
 /**
  * A detail's number (the server's figures; anything else reads as none).
@@ -138,115 +136,42 @@ function hoverSeries(c) {
   return [{ name: t(`card.${c.id}`), points: c.spark }];
 }
 
-class CardView {
-  /**
-   * @param {Cards} owner
-   * @param {Card['id']} id
-   */
-  constructor(owner, id) {
-    this.owner = owner;
-    this.id = id;
-    /** @type {Card | undefined} the card last drawn */
-    this.c = undefined;
-    /** @type {string | undefined} */
-    this.lastFacts = undefined;
-    /** @type {string | undefined} */
-    this.lastLines = undefined;
-    /** @type {{ box: HTMLElement, chart: import('./chart.js').LineChart } | null} */
-    this.hover = null;
-    this.title = h('span', { class: 'title' });
-    this.expandBtn = h('button', {
-      class: 'expand',
-      type: 'button',
-      text: '⤢',
-      onclick: () => this.c && owner.expand(this.c),
-    });
-    this.number = h('span', { class: 'number' });
-    this.change = h('span', { class: 'trend' });
-    this.facts = h('div', { class: 'facts' });
-    this.spark = svgEl('spark');
-    this.status = h('span', { class: 'status' });
-    this.lines = h('div', { class: 'lines' });
-    this.reason = h('div', { class: 'reason' });
-    this.el = h(
-      'div',
-      { class: 'card', dataset: { card: id }, tabindex: 0 },
-      h('div', { class: 'head' }, this.title, this.expandBtn),
-      h('div', { class: 'value' }, this.number, this.change),
-      this.facts,
-      this.spark,
-      h('div', { class: 'foot' }, this.status),
-      this.lines,
-      this.reason,
-    );
-    this.el.addEventListener('mouseenter', () => this.openHover());
-    this.el.addEventListener('mouseleave', () => this.closeHover());
-  }
-
-  /**
-   * @param {Card} c
-   * @param {Snapshot} snapshot
-   */
-  update(c, snapshot) {
-    this.c = c;
-    this.el.className = `card ${c.status}`;
-    this.title.textContent = t(`card.${c.id}`);
-    this.expandBtn.title = t('card.expand');
-    this.expandBtn.setAttribute('aria-label', t('card.expand'));
-    this.number.textContent = cardValue(c);
-    this.change.textContent = cardChange(c);
-    this.change.className = `trend ${c.noCalmBaseline ? 'none' : (c.trend ?? '')}`;
-    this.change.title = c.noCalmBaseline
-      ? t('normal.noneTitle')
-      : c.trend
-        ? t('normal.trendTitle', { base: fmtValue(c.baseline, c.unit) })
-        : '';
-    this.facts.title =
-      c.id === 'connections' ? t('card.conn.title') : c.id === 'error_rate' ? t('card.error.title') : '';
-    const facts = cardFacts(c, snapshot).filter(Boolean);
-    if (facts.join('\u0000') !== this.lastFacts) {
-      this.lastFacts = facts.join('\u0000');
-      this.facts.replaceChildren(...facts.map((f) => h('span', { text: f })));
-    }
-    sparkline(this.spark, c.spark, snapshot.at - SPARK_MS, snapshot.at);
-    this.status.textContent = t(`status.${c.status}`);
-    const lines = c.value === null ? [] : cardLines(c);
-    if (lines.join('\u0000') !== this.lastLines) {
-      this.lastLines = lines.join('\u0000');
-      this.lines.replaceChildren(...lines.map((x) => h('span', { text: x })));
-    }
-    this.lines.title = linesTitle();
-    const reason = c.value === null ? reasonText(c) : '';
-    this.reason.textContent = reason;
-    this.reason.hidden = !reason;
-    if (this.hover?.chart) this.hover.chart.update(hoverSeries(c));
-  }
-
-  openHover() {
-    if (!this.c || this.c.spark.length === 0 || this.hover) return;
-    const box = h(
-      'div',
-      { class: 'hover-chart', role: 'img', 'aria-label': `${t(`card.${this.id}`)} · ${t('chart.last5m')}` },
-      h('div', { class: 'muted small', text: `${t(`card.${this.id}`)} · ${t('chart.last5m')}` }),
-    );
-    this.el.append(box);
-    const width = Math.max(220, Math.min(420, this.el.clientWidth - 8));
-    this.hover = {
-      box,
-      chart: lineChart(box, hoverSeries(this.c), {
-        width,
-        height: 170,
-        unit: this.c.unit,
-        legend: this.id === 'latency',
-      }),
-    };
-  }
-
-  closeHover() {
-    this.hover?.chart.destroy();
-    this.hover?.box.remove();
-    this.hover = null;
-  }
+/**
+ * What an overview card says.
+ * @param {Card} c
+ * @param {Snapshot} snapshot
+ * @returns {import('./card-view.js').CardFace}
+ */
+function overviewFace(c, snapshot) {
+  const title = t(`card.${c.id}`);
+  return {
+    className: `card ${c.status}`,
+    title,
+    number: cardValue(c),
+    change: {
+      text: cardChange(c),
+      className: `trend ${c.noCalmBaseline ? 'none' : (c.trend ?? '')}`,
+      title: c.noCalmBaseline
+        ? t('normal.noneTitle')
+        : c.trend
+          ? t('normal.trendTitle', { base: fmtValue(c.baseline, c.unit) })
+          : '',
+    },
+    facts: cardFacts(c, snapshot).flatMap((text) => (text ? [{ text }] : [])),
+    factsTitle: c.id === 'connections' ? t('card.conn.title') : c.id === 'error_rate' ? t('card.error.title') : '',
+    lines: c.value === null ? [] : cardLines(c),
+    linesTitle: linesTitle(),
+    spark: { points: c.spark, from: snapshot.at - SPARK_MS, to: snapshot.at },
+    status: t(`status.${c.status}`),
+    reason: c.value === null ? reasonText(c) : '',
+    hover: {
+      label: `${title} · ${t('chart.last5m')}`,
+      series: hoverSeries(c),
+      unit: c.unit,
+      legend: c.id === 'latency',
+      height: 170,
+    },
+  };
 }
 
 export class Cards {
@@ -261,19 +186,30 @@ export class Cards {
     this.last = null;
     /** @type {Map<string, CardView>} */
     this.views = new Map();
+    /** @type {Map<string, Card>} each card as last drawn: what its expand button opens */
+    this.latest = new Map();
   }
 
   /** @param {Snapshot} snapshot */
   render(snapshot) {
     this.last = snapshot;
     for (const c of snapshot.cards) {
+      this.latest.set(c.id, c);
       let v = this.views.get(c.id);
       if (!v) {
-        v = new CardView(this, c.id);
-        this.views.set(c.id, v);
+        const id = c.id;
+        v = new CardView({
+          dataset: { card: id },
+          withMetricName: false,
+          onExpand: () => {
+            const latest = this.latest.get(id);
+            if (latest) this.expand(latest);
+          },
+        });
+        this.views.set(id, v);
         this.root.append(v.el);
       }
-      v.update(c, snapshot);
+      v.draw(overviewFace(c, snapshot));
     }
   }
 

@@ -8,7 +8,7 @@ import { api, messageOf } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
 import { fmtAge, fmtChange, fmtDateTime, fmtPercent, fmtValue, serverNow } from '../format.js';
 import { metricHelp, reasonText, t, tValue } from '../i18n.js';
-import { lineChart, sparkline, svgEl } from './chart.js';
+import { CardView, SPARK_MS } from './card-view.js';
 import { linesText, linesTitle } from './lines.js';
 import { showSeries } from './panel.js';
 
@@ -17,7 +17,6 @@ import { showSeries } from './panel.js';
 /** @typedef {NonNullable<import('../types.js').ModuleView['stages']>} Stages */
 /** @typedef {import('../../../src/probes/upstream-metrics.js').EngineGauges} EngineGauges */
 
-const SPARK_MS = 5 * 60_000;
 /** @param {Record<string, string> | undefined} l */
 const labelsText = (l) =>
   Object.entries(l ?? {})
@@ -35,105 +34,45 @@ function normalText(c) {
   return c.baseline !== null ? t('model.normal', { v: fmtValue(c.baseline, c.unit) }) : null;
 }
 
-class ModelCardView {
-  /**
-   * @param {ModelTab} owner
-   * @param {ModelCard} c
-   */
-  constructor(owner, c) {
-    this.owner = owner;
-    /** @type {ModelCard | undefined} the card last drawn */
-    this.c = undefined;
-    /** @type {{ box: HTMLElement, chart: import('./chart.js').LineChart } | null} */
-    this.hover = null;
-    this.title = h('span', { class: 'title' });
-    this.name = h('code', { class: 'metric-name' });
-    this.number = h('span', { class: 'number' });
-    this.change = h('span', { class: 'trend' });
-    this.facts = h('div', { class: 'facts' });
-    this.lines = h('div', { class: 'lines' });
-    this.spark = svgEl('spark');
-    this.status = h('span', { class: 'status' });
-    this.age = h('span', { class: 'age' });
-    this.expandBtn = h('button', { class: 'expand', type: 'button', text: '⤢', onclick: () => this.expand() });
-    this.el = h(
-      'div',
-      { class: 'card model-card', dataset: { metric: c.metric, labels: labelsText(c.labels) }, tabindex: 0 },
-      h('div', { class: 'head' }, h('span', { class: 'titles' }, this.title, this.name), this.expandBtn),
-      h('div', { class: 'value' }, this.number, this.change),
-      this.facts,
-      this.lines,
-      this.spark,
-      h('div', { class: 'foot' }, this.status, this.age),
-    );
-    this.el.addEventListener('mouseenter', () => this.openHover());
-    this.el.addEventListener('mouseleave', () => this.closeHover());
-  }
-
-  /**
-   * @param {ModelCard} c
-   * @param {number} at
-   */
-  update(c, at) {
-    this.c = c;
-    this.el.className = `card model-card ${c.stale ? 'stale' : c.status}`;
-    this.title.textContent = t(`fig.${c.metric}`);
-    this.name.textContent = c.metric;
-    this.el.title = metricHelp({ name: c.metric, help: c.help });
-    this.expandBtn.title = t('card.expand');
-    this.expandBtn.setAttribute('aria-label', t('card.expand'));
-    this.number.textContent = fmtValue(c.value, c.unit);
-    this.change.textContent = c.trend ? t('model.change', { c: fmtChange(c.trend, c.changePercent) }) : '';
-    this.change.className = `trend ${c.trend ?? ''}`;
-    this.change.title = c.trend ? t('normal.modelRule') : '';
-    const normal = normalText(c);
-    this.facts.replaceChildren(...(normal ? [h('span', { class: 'normal', text: normal })] : []));
-    this.facts.title = c.noCalmBaseline ? t('normal.noneTitle') : t('normal.modelRule');
-    this.lines.replaceChildren(...linesText(c.lines, c.unit).map((x) => h('span', { text: x })));
-    this.lines.title = linesTitle();
-    sparkline(this.spark, c.spark, at - SPARK_MS, at);
-    this.status.textContent =
-      c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`);
-    this.age.textContent = c.stale && c.ageMs !== null ? t('model.age', { age: fmtAge(c.ageMs) }) : '';
-    this.age.title = c.stale && c.ageMs !== null ? fmtDateTime(serverNow() - c.ageMs) : '';
-    if (this.hover) this.hover.chart.update([{ name: c.metric, points: c.spark }]);
-  }
-
-  openHover() {
-    if (!this.c || this.c.spark.length === 0 || this.hover) return;
-    const box = h(
-      'div',
-      { class: 'hover-chart' },
-      h('div', { class: 'muted small', text: `${this.c.metric} · ${t('chart.last5m')}` }),
-    );
-    this.el.append(box);
-    const width = Math.max(220, Math.min(420, this.el.clientWidth - 8));
-    this.hover = {
-      box,
-      chart: lineChart(box, [{ name: this.c.metric, points: this.c.spark }], {
-        width,
-        height: 160,
-        unit: this.c.unit,
-        legend: false,
-      }),
-    };
-  }
-
-  closeHover() {
-    this.hover?.chart.destroy();
-    this.hover?.box.remove();
-    this.hover = null;
-  }
-
-  expand() {
-    const c = this.c;
-    if (!c) return;
-    return showSeries(this.owner.side, {
-      title: `${t(`fig.${c.metric}`)} · ${cardKey(c)}`,
-      lines: [{ name: c.metric, metric: c.metric, labels: c.labels }],
-      emptyText: t('model.noData'),
-    });
-  }
+/**
+ * What a Model Metrics card says.
+ * @param {ModelCard} c
+ * @param {number} at
+ * @returns {import('./card-view.js').CardFace}
+ */
+function modelFace(c, at) {
+  const normal = normalText(c);
+  const aged = c.stale && c.ageMs !== null;
+  return {
+    className: `card model-card ${c.stale ? 'stale' : c.status}`,
+    title: t(`fig.${c.metric}`),
+    metricName: c.metric,
+    tooltip: metricHelp({ name: c.metric, help: c.help }),
+    number: fmtValue(c.value, c.unit),
+    change: {
+      text: c.trend ? t('model.change', { c: fmtChange(c.trend, c.changePercent) }) : '',
+      className: `trend ${c.trend ?? ''}`,
+      title: c.trend ? t('normal.modelRule') : '',
+    },
+    facts: normal ? [{ text: normal, className: 'normal' }] : [],
+    factsTitle: c.noCalmBaseline ? t('normal.noneTitle') : t('normal.modelRule'),
+    lines: linesText(c.lines, c.unit),
+    linesTitle: linesTitle(),
+    spark: { points: c.spark, from: at - SPARK_MS, to: at },
+    status: c.value === null ? t('model.noData') : c.stale ? t('model.stale') : t(`status.${c.status}`),
+    age: {
+      text: aged ? t('model.age', { age: fmtAge(c.ageMs ?? 0) }) : '',
+      title: aged ? fmtDateTime(serverNow() - (c.ageMs ?? 0)) : '',
+    },
+    reason: '',
+    hover: {
+      label: `${c.metric} · ${t('chart.last5m')}`,
+      series: [{ name: c.metric, points: c.spark }],
+      unit: c.unit,
+      legend: false,
+      height: 160,
+    },
+  };
 }
 
 /**
@@ -189,8 +128,10 @@ export class ModelTab {
     // The stages that add up to the total, in pipeline order.
     this.stages = catalogue.stages.filter((s) => s !== 'total');
     this.module = '';
-    /** @type {Map<string, ModelCardView>} */
+    /** @type {Map<string, CardView>} */
     this.views = new Map();
+    /** @type {Map<string, ModelCard>} each card as last drawn: what its expand button opens */
+    this.latest = new Map();
     this.filter = h('select', {
       class: 'module-filter',
       onchange: (e) => {
@@ -224,6 +165,18 @@ export class ModelTab {
       h('div', { class: 'model-grid' }, this.engine, this.clients),
     );
     this.relabel();
+  }
+
+  /**
+   * A card's series in the side panel.
+   * @param {ModelCard} c
+   */
+  expand(c) {
+    return showSeries(this.side, {
+      title: `${t(`fig.${c.metric}`)} · ${cardKey(c)}`,
+      lines: [{ name: c.metric, metric: c.metric, labels: c.labels }],
+      emptyText: t('model.noData'),
+    });
   }
 
   relabel() {
@@ -265,13 +218,21 @@ export class ModelTab {
         .join(' · ');
       for (const c of m.cards) {
         const k = `${m.module}:${cardKey(c)}`;
+        this.latest.set(k, c);
         let v = this.views.get(k);
         if (!v) {
-          v = new ModelCardView(this, c);
+          v = new CardView({
+            dataset: { metric: c.metric, labels: labelsText(c.labels) },
+            withMetricName: true,
+            onExpand: () => {
+              const latest = this.latest.get(k);
+              if (latest) this.expand(latest);
+            },
+          });
           this.views.set(k, v);
           s.cards.append(v.el);
         }
-        v.update(c, d.at);
+        v.draw(modelFace(c, d.at));
       }
       s.stages.replaceChildren(stageBar(m.stages, this.stages));
     }
