@@ -1,4 +1,19 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+/**
+ * The server's modules the browser loads from /js/shared/ (src/plugins/ui.ts serves them
+ * compiled): a test that imports public/js/ in Node finds them in src/, as
+ * tsconfig.ui.json's rootDirs do.
+ */
+export const browserShared = {
+  alias: [
+    { find: /^(?:\.\.?\/)+shared\/(log-search|log-format)\.js$/, replacement: src('log/$1.ts') },
+    { find: /^(?:\.\.?\/)+shared\/reasons\.js$/, replacement: src('reasons.ts') },
+  ],
+} satisfies ViteUserConfig['resolve'];
 
 /** What every tier runs with. */
 export const shared = {
@@ -50,8 +65,9 @@ export default defineConfig({
   test: {
     ...shared,
     projects: [
-      { test: fastTier },
+      { resolve: browserShared, test: fastTier },
       {
+        resolve: browserShared,
         test: {
           ...shared,
           name: 'whole',
