@@ -11,7 +11,7 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 export const browserShared = {
   alias: [
     { find: /^(?:\.\.?\/)+shared\/(log-search|log-format)\.js$/, replacement: src('log/$1.ts') },
-    { find: /^(?:\.\.?\/)+shared\/reasons\.js$/, replacement: src('reasons.ts') },
+    { find: /^(?:\.\.?\/)+shared\/(reasons|value-format)\.js$/, replacement: src('$1.ts') },
   ],
 } satisfies ViteUserConfig['resolve'];
 

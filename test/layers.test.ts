@@ -22,6 +22,7 @@ const SHARED = new Set([
   'reasons.ts',
   'units.ts',
   'validation.ts',
+  'value-format.ts',
 ]);
 
 /** Each layer (a folder of src/) and what it may import besides itself and SHARED (CONTRIBUTING.md "Layout"). */

@@ -1,5 +1,6 @@
 // DOM building without innerHTML: every text is set with textContent, so nothing a
 // user, a model or a log line contains ever becomes markup.
+import { formatNumber } from './shared/value-format.js';
 
 /**
  * A child h() appends: a node, or text (a number or string); null, undefined and false are
@@ -74,25 +75,16 @@ export function byId(id, type) {
   return el;
 }
 
-// Number formats by language and decimals, made once (toLocaleString with options makes
-// one per call). The language is the page's (<html lang>, set by the toggle), not the browser's.
-/** @type {Record<string, Intl.NumberFormat>} */
-const FORMATS = {};
+/** The page's language (<html lang>, set by the toggle), not the browser's; English where Node loads the formatters in the tests. */
+export const pageLang = () => globalThis.document?.documentElement.lang || 'en';
+
 /**
+ * A number in the page's language (src/value-format.ts: one formatter for the page and the server's messages).
  * @param {number | null | undefined} v
  * @param {number} [digits]
  * @returns {string}
  */
-export const fmtNumber = (v, digits) => {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  // Whole numbers (NVML's percentages, counts) print without decimals.
-  const d = digits ?? (Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
-  // (No document where Node loads the formatters in the tests: English there.)
-  const lang = globalThis.document?.documentElement.lang || 'en';
-  const key = `${lang}|${d}`;
-  FORMATS[key] ??= new Intl.NumberFormat(lang, { minimumFractionDigits: d, maximumFractionDigits: d });
-  return FORMATS[key].format(v);
-};
+export const fmtNumber = (v, digits) => formatNumber(v, digits, pageLang());
 
 /**
  * The first element under `root` that matches `selector`, of this kind; a page without it is

@@ -2,27 +2,20 @@
 // change against a baseline ("↑ 340 %"), and one time format per language: 15:03:31 (a
 // date before it when not today), relative ("2 min ago") where a moment ages on screen.
 // One place, so a card, a chart, the log and a notice agree.
-import { fmtNumber } from './dom.js';
+import { fmtNumber, pageLang } from './dom.js';
+import { formatDuration, formatPercent, formatValue } from './shared/value-format.js';
 import { locale, t } from './i18n.js';
 
+// The values themselves are src/value-format.ts's, in the page's language: the server's
+// messages print them with the same code.
 /**
  * 842 ms, 4.83 s, 13.2 s, 2.5 min.
  * @param {number | null | undefined} ms
  */
-export function fmtDuration(ms) {
-  if (ms === null || ms === undefined || Number.isNaN(ms)) return '—';
-  const a = Math.abs(ms);
-  if (a < 1_000) return `${fmtNumber(ms, a < 10 && !Number.isInteger(ms) ? 1 : 0)} ms`;
-  if (a < 10_000) return `${fmtNumber(ms / 1_000, 2)} s`;
-  if (a < 60_000) return `${fmtNumber(ms / 1_000, 1)} s`;
-  return `${fmtNumber(ms / 60_000, 1)} min`;
-}
+export const fmtDuration = (ms) => formatDuration(ms, pageLang());
 
 /** @param {number | null | undefined} v */
-export function fmtPercent(v) {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  return `${fmtNumber(v, Number.isInteger(v) || Math.abs(v) >= 10 ? 0 : 1)} %`;
-}
+export const fmtPercent = (v) => formatPercent(v, pageLang());
 
 /**
  * A value in its catalogue unit.
@@ -30,31 +23,7 @@ export function fmtPercent(v) {
  * @param {string | undefined} unit
  * @returns {string}
  */
-export function fmtValue(v, unit) {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  switch (unit) {
-    case 'ms':
-      return fmtDuration(v);
-    case '%':
-      return fmtPercent(v);
-    case 'ratio':
-      return fmtNumber(v, 2);
-    case 'per minute':
-      return `${fmtNumber(v, Number.isInteger(v) || Math.abs(v) >= 10 ? 0 : 1)} /min`;
-    case 'connections':
-    case 'requests':
-    case 'tasks':
-    case 'errors':
-    case 'preemptions':
-      return fmtNumber(v, Number.isInteger(v) ? 0 : 2);
-    case 'bool':
-      return v ? '1' : '0';
-    case 'MiB':
-      return `${fmtNumber(v, 0)} MiB`;
-    default:
-      return `${fmtNumber(v)}${unit ? ` ${unit}` : ''}`;
-  }
-}
+export const fmtValue = (v, unit) => formatValue(v, unit, pageLang());
 
 /**
  * A value printed beside the line it is judged by: more decimals where the usual ones would

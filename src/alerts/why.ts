@@ -9,10 +9,10 @@
 import { z } from 'zod';
 import type { LogLine } from '../log/event-log.js';
 import { metricDef } from '../metrics/catalogue.js';
-import { roundShown } from '../metrics/shown.js';
 import type { Point, RingSeries } from '../metrics/ring-series.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
 import { TREND_RULE } from '../metrics/snapshot.js';
+import { formatValue } from '../value-format.js';
 import {
   byGrowth,
   type ClientTotals,
@@ -294,10 +294,15 @@ export function whyItems(why: Why): WhyItem[] {
   });
 }
 
-const shownValue = (v: number, metric: string) => {
-  const unit = metricDef(metric)?.unit ?? '';
-  const n = roundShown(v, unit);
-  return unit === '%' ? `${n} %` : unit && unit !== 'ratio' ? `${n} ${unit}` : String(n);
+/** As the page prints it (src/value-format.ts), in English. */
+const shownValue = (v: number, metric: string) => formatValue(v, metricDef(metric)?.unit ?? '', 'en');
+/** The English words of the console's `why.dimension.*` (public/js/i18n.js). */
+const DIMENSION_WORDS: Partial<Record<ShareChange['dimension'], string>> = {
+  endpoint: 'endpoint',
+  gpu: 'GPU',
+  engine: 'engine',
+  module: 'module',
+  code: 'error code',
 };
 const labelText = (labels: Record<string, string>) => {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -326,7 +331,7 @@ export function whyLines(why: Why, limit = 3): string[] {
         const shares = `${percent(s.shareNow)} of ${shareOf(s)} now, ${normal} normally`;
         if (s.dimension === 'imageSize') return `images of ${s.value}: ${shares}`;
         if (s.dimension === 'client' || s.dimension === 'clientInputTokens') return `client ${s.value}: ${shares}`;
-        return `${s.dimension} ${s.value}: ${shares}`;
+        return `${DIMENSION_WORDS[s.dimension] ?? s.dimension} ${s.value}: ${shares}`;
       }
       const e = item.event;
       return `${e.level} ${e.module} "${e.message}": ${e.countNow} since it began (normally ${Math.round(e.countNormal)})`;

@@ -147,6 +147,13 @@ describe('why is it firing: where the change is concentrated', () => {
     // 12.5 % of the memory used normally, about a fifth now.
     expect(w.concentration[0]!.shareNormal).toBeCloseTo(0.125, 2);
     expect(w.concentration[0]!.shareNow).toBeGreaterThan(0.19);
+    // Mail says it as the console does: "GPU 3", the memory as its card prints it.
+    expect(whyLines(w, 10)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^GPU 3: \d+ % of gpu_memory_used_mib now, 1[23] % normally$/),
+        expect.stringMatching(/^gpu_memory_used_mib\{gpu="3"\}: 7\d,\d{3} MiB \(normally [\d,]+ MiB\)$/),
+      ]),
+    );
   });
 
   it("names the engine whose queue grows while its sibling's stays empty", () => {
@@ -321,7 +328,7 @@ describe('why is it firing: on the active alert', () => {
     const fired = notices.find((n) => n.status === 'firing')!.alerts[0].context;
     expect(fired.why.changes[0].metric).toBe('upstream_requests_waiting');
     expect(fired.whyLines[0]).toMatch(
-      /^upstream_requests_waiting\{engine="vllm-0"\}: \d+ requests \(normally 0 requests\)$/,
+      /^upstream_requests_waiting\{engine="vllm-0"\}: \d+ \(normally 0\)$/,
     );
     expect(later.why.computedAt).toBeGreaterThan(first);
     expect(later.why.changes[0].now).toBeGreaterThan(10);
