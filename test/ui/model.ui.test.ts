@@ -91,6 +91,19 @@ describe('Model Metrics', () => {
     // Its own history: the first test's may have aged past fresh by now on a busy machine.
     incidentHistory(Date.now());
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    // Listeners from the start: Playwright has the browser send request events only once it
+    // has been told a listener exists, and a waitForRequest made just before a check told it
+    // too late on a loaded machine (the page asked 35 ms after the check; no event came).
+    const asked: string[] = [];
+    let seen = 0;
+    let answered = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/api/')) asked.push(new URL(r.url()).pathname);
+      if (r.url().endsWith('/api/monitor/model')) seen++;
+    });
+    page.on('response', (r) => {
+      if (r.url().endsWith('/api/monitor/model')) answered++;
+    });
     await page.click('[data-sub="model"]');
     // The figure first, then the hover: a card hovered before its series arrived has no chart to draw.
     await expect.poll(() => page.textContent(`${card('ocr_error_count')} .number`)).toBe('12 /min');
@@ -102,18 +115,15 @@ describe('Model Metrics', () => {
     await page.waitForSelector('#side-panel:not([hidden]) canvas');
 
     await waitForLive(page); // each check is pushed: the stream must be open to hear it
-    // A check's own request and its answer: a response awaited alone could be the answer to
-    // a request the page made before (the stream's first snapshot redraws too; CI saw it).
+    // A check's own request and its answer; after the first, every request made before it has been made.
     const checked = async () => {
-      const asking = page.waitForRequest((r) => r.url().endsWith('/api/monitor/model'));
+      const before = seen;
       ui.app.monitor!.check(Date.now());
-      await (await asking).response();
+      await expect.poll(() => seen).toBeGreaterThan(before);
+      await expect.poll(() => answered).toBe(seen);
     };
-    await checked(); // after it, every request made before it has been made
-    const asked: string[] = [];
-    page.on('request', (r) => {
-      if (r.url().includes('/api/')) asked.push(new URL(r.url()).pathname);
-    });
+    await checked();
+    asked.length = 0;
     // Two checks: whatever the first made the page ask for has been asked before the second answer.
     for (let i = 0; i < 2; i++) await checked();
     expect(asked).toEqual(['/api/monitor/model', '/api/monitor/model']);
