@@ -4,9 +4,10 @@
 // keep-alive ones included). One counter bump per socket and per stream.
 import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify';
 import type { ClientLoad } from '../metrics/service-stats.js';
+import { OwnHooks } from './own-hooks.js';
 
-const IN_FLIGHT = Symbol('monitor.inFlight');
-type Tagged = { [IN_FLIGHT]?: boolean };
+/** The stream-counting hooks handed out, so the automatic HEAD route does not run them twice. */
+const own = new OwnHooks();
 
 export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): void {
   app.server.on('connection', (socket) => {
@@ -23,9 +24,7 @@ export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): 
       }
       done(null, payload);
     };
-    (streams as Tagged)[IN_FLIGHT] = true;
-    // The automatic HEAD route copies the GET route's hooks: never count a stream twice.
-    const sending = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
-    route.onSend = [...sending.filter((h) => !(h as Tagged)[IN_FLIGHT]), streams];
+    // Never count a stream twice on the automatic HEAD route, which inherits the GET route's hooks.
+    route.onSend = own.put(route.onSend, streams);
   });
 }

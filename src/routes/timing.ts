@@ -10,6 +10,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 import type { EndpointStats, ModuleGroup, ServiceStats } from '../metrics/service-stats.js';
+import { OwnHooks } from './own-hooks.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,10 +19,10 @@ declare module 'fastify' {
   }
 }
 
-const TIMING = Symbol('monitor.timing');
 /** nginx's "client closed request": counted as 4xx, never as a server error. */
 export const CLIENT_CLOSED_REQUEST = 499;
-type Tagged = { [TIMING]?: boolean };
+/** The timing hooks handed out, so the automatic HEAD route does not run them twice. */
+const own = new OwnHooks();
 
 export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, clock: () => number): void {
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -51,13 +52,9 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
           );
           done();
         };
-    (hook as Tagged)[TIMING] = true;
     if (group === 'model') addAbortAccounting(route, slots, only, stats, clock);
-    // Fastify builds the automatic HEAD route from the GET route's options, hooks and
-    // all: drop a timing hook inherited that way, or HEAD requests would count twice.
-    const existing =
-      route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
-    route.onResponse = [...existing.filter((h) => !(h as Tagged)[TIMING]), hook];
+    // Not twice on the automatic HEAD route, which inherits the GET route's hooks.
+    route.onResponse = own.put(route.onResponse, hook);
   });
   // Not-found requests have no route of their own: they all land in one slot.
   app.addHook('onResponse', (request, reply, done) => {
@@ -97,8 +94,5 @@ function addAbortAccounting(
     });
     done();
   };
-  (watch as Tagged)[TIMING] = true;
-  const existing =
-    route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-  route.onRequest = [...existing.filter((h) => !(h as Tagged)[TIMING]), watch];
+  route.onRequest = own.put(route.onRequest, watch);
 }

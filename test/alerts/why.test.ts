@@ -327,9 +327,7 @@ describe('why is it firing: on the active alert', () => {
     await app.alerts!.idle();
     const fired = notices.find((n) => n.status === 'firing')!.alerts[0].context;
     expect(fired.why.changes[0].metric).toBe('upstream_requests_waiting');
-    expect(fired.whyLines[0]).toMatch(
-      /^upstream_requests_waiting\{engine="vllm-0"\}: \d+ \(normally 0\)$/,
-    );
+    expect(fired.whyLines[0]).toMatch(/^upstream_requests_waiting\{engine="vllm-0"\}: \d+ \(normally 0\)$/);
     expect(later.why.computedAt).toBeGreaterThan(first);
     expect(later.why.changes[0].now).toBeGreaterThan(10);
     for (let i = 0; i < 3; i++) check(50, 0);

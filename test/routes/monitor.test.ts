@@ -91,6 +91,15 @@ describe('service-layer metrics', () => {
     expect(series).toHaveLength(0);
   });
 
+  it('counts a HEAD request once, though Fastify gives its route the GET route’s hooks', async () => {
+    const { app } = await setup();
+    for (const method of ['HEAD', 'HEAD', 'GET'])
+      expect((await fetch(`${app.baseUrl}/healthz`, { method })).status).toBe(200);
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(text).toContain('qwen3vl_http_requests_total{endpoint="/healthz",method="HEAD",status_class="2xx"} 2');
+    expect(text).toContain('qwen3vl_http_requests_total{endpoint="/healthz",method="GET",status_class="2xx"} 1');
+  });
+
   it('exposes Prometheus text with counters, histograms in seconds, and process metrics', async () => {
     const { app } = await setup();
     await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage());
