@@ -5,6 +5,18 @@
 // module (compiled, at /js/shared/reasons.js) for the English words: one table for both.
 // It imports nothing, so it runs in both.
 
+/**
+ * What went wrong with one DCGM exporter's page, in words that do not name it: that host's
+ * own row says these; the cards say them after "DCGM exporter at <host> (<url>): ".
+ */
+export const DCGM_PAGE_FAILURES = {
+  DCGM_NO_ANSWER: 'no answer within {ms} ms',
+  DCGM_ANSWERED: 'answered {status}',
+  DCGM_NO_GPU: 'no GPU on the page (no DCGM_FI_DEV_ metric with a gpu label): is it a DCGM exporter?',
+  DCGM_FAILED: '{detail}',
+} as const;
+const AT_HOST = 'DCGM exporter at {host} ({url}): ';
+
 export const REASON_TEMPLATES = {
   TEXT: '{text}',
   NO_MODEL_REQUESTS: 'no requests to the model endpoints in the window',
@@ -31,11 +43,10 @@ export const REASON_TEMPLATES = {
   GPU_LOST: 'GPU {gpus} lost (GPU_IS_LOST): NVML will be re-initialised',
   GPU_READ_FAILED: 'GPU {gpu}: {detail}',
   GPU_SOURCE_UNAVAILABLE: 'GPU source unavailable: {details}',
-  DCGM_NO_ANSWER: 'DCGM exporter at {host} ({url}): no answer within {ms} ms',
-  DCGM_ANSWERED: 'DCGM exporter at {host} ({url}): answered {status}',
-  DCGM_NO_GPU:
-    'DCGM exporter at {host} ({url}): no GPU on the page (no DCGM_FI_DEV_ metric with a gpu label): is it a DCGM exporter?',
-  DCGM_FAILED: 'DCGM exporter at {host} ({url}): {detail}',
+  DCGM_NO_ANSWER: `${AT_HOST}${DCGM_PAGE_FAILURES.DCGM_NO_ANSWER}`,
+  DCGM_ANSWERED: `${AT_HOST}${DCGM_PAGE_FAILURES.DCGM_ANSWERED}`,
+  DCGM_NO_GPU: `${AT_HOST}${DCGM_PAGE_FAILURES.DCGM_NO_GPU}`,
+  DCGM_FAILED: `${AT_HOST}${DCGM_PAGE_FAILURES.DCGM_FAILED}`,
   DCGM_GPUS_LEFT_OUT: '{count} GPU(s) of {host} not read: at most {max} GPUs are read in all',
   DCGM_UUID_MOVED:
     "{host}: GPU {gpus} has another UUID than at the previous check: if {url} is a Service in front of several nodes' exporters, list each node's exporter instead",

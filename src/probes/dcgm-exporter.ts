@@ -10,7 +10,7 @@ import { request } from 'undici';
 import type { GpuMetricsTarget } from '../config.js';
 import { BodyTooLarge, readLimited } from '../read-limited.js';
 import { gpuLabel } from './gpu-label.js';
-import { because, wordReason, type ReasonPart } from '../reasons.js';
+import { because, DCGM_PAGE_FAILURES, type ReasonCode, type ReasonPart, wordReason } from '../reasons.js';
 import { notReadYet, type GpuHost, type GpuPollResult, type GpuSource } from './gpu-poller.js';
 import type { GpuReading } from './nvml-device.js';
 import { parsePrometheusText } from './prometheus-text.js';
@@ -158,16 +158,8 @@ function failure(err: unknown, timeoutMs: number): PageFailure {
   return { code: 'DCGM_FAILED', params: { detail: err instanceof Error ? err.message : String(err) } };
 }
 
-/**
- * A host's failure as the cards say it, and as its own row says it: the same words without
- * "DCGM exporter at <host> (<url>): ", which every DCGM_* host template begins with.
- */
-function hostFailure(f: PageFailure, host: string, url: string): { part: ReasonPart; text: string } {
-  const part: ReasonPart = { code: f.code, params: { host, url, ...f.params } };
-  const words = wordReason([part]);
-  const prefix = `DCGM exporter at ${host} (${url}): `;
-  return { part, text: words.startsWith(prefix) ? words.slice(prefix.length) : words };
-}
+const UNREADABLE: PageFailure = { code: 'DCGM_FAILED', params: { detail: 'unreadable' } };
+const pageFailureWords: Partial<Record<ReasonCode, string>> = DCGM_PAGE_FAILURES;
 
 export class DcgmGpuSource implements GpuSource {
   readonly source = 'dcgm';
@@ -224,15 +216,14 @@ export class DcgmGpuSource implements GpuSource {
       const error: PageFailure | undefined =
         'error' in p
           ? p.error
-          : !page
-            ? { code: 'DCGM_FAILED', params: { detail: 'unreadable' } }
-            : page.readings.length === 0 && page.dropped === 0
-              ? { code: 'DCGM_NO_GPU', params: {} }
-              : undefined;
+          : page && page.readings.length === 0 && page.dropped === 0
+            ? { code: 'DCGM_NO_GPU', params: {} }
+            : undefined;
       if (error !== undefined || !page) {
-        const f = hostFailure(error ?? { code: 'DCGM_FAILED', params: { detail: 'unreadable' } }, t.host, t.url);
-        host.reason = f.text;
-        failures.push(f.part);
+        const f = error ?? UNREADABLE;
+        // The host's row says what went wrong; the cards say where too.
+        host.reason = wordReason([f], (code) => pageFailureWords[code]);
+        failures.push({ code: f.code, params: { host: t.host, url: t.url, ...f.params } });
         missing.push(...(before?.keys() ?? []));
         return;
       }

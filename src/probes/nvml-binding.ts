@@ -123,14 +123,10 @@ export class NvmlLoadError extends Error {
   readonly reason: ReasonPart;
 
   constructor(reason: ReasonPart) {
-    const shown = wordReason([reason]);
-    // The message without the card's "no NVIDIA GPU: " before it.
-    super(shown.startsWith(NO_GPU) ? shown.slice(NO_GPU.length) : shown);
+    super(wordReason([reason]));
     this.reason = reason;
   }
 }
-
-const NO_GPU = 'no NVIDIA GPU: ';
 
 /** Loads the library and binds every function; throws NvmlLoadError naming what was tried. */
 export function loadNvml(override?: string): NvmlFunctions {
