@@ -4,10 +4,7 @@
 // keep-alive ones included). One counter bump per socket and per stream.
 import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify';
 import type { ClientLoad } from '../metrics/service-stats.js';
-import { OwnHooks } from './own-hooks.js';
-
-/** The stream-counting hooks handed out, so the automatic HEAD route does not run them twice. */
-const own = new OwnHooks();
+import { withHook } from './route-hooks.js';
 
 export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): void {
   app.server.on('connection', (socket) => {
@@ -24,7 +21,6 @@ export function installClientLoadHooks(app: FastifyInstance, load: ClientLoad): 
       }
       done(null, payload);
     };
-    // Never count a stream twice on the automatic HEAD route, which inherits the GET route's hooks.
-    route.onSend = own.put(route.onSend, streams);
+    route.onSend = withHook(route.onSend, streams);
   });
 }

@@ -10,7 +10,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 import type { EndpointStats, ModuleGroup, ServiceStats } from '../metrics/service-stats.js';
-import { OwnHooks } from './own-hooks.js';
+import { withHook } from './route-hooks.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,8 +21,6 @@ declare module 'fastify' {
 
 /** nginx's "client closed request": counted as 4xx, never as a server error. */
 export const CLIENT_CLOSED_REQUEST = 499;
-/** The timing hooks handed out, so the automatic HEAD route does not run them twice. */
-const own = new OwnHooks();
 
 export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, clock: () => number): void {
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -53,8 +51,7 @@ export function installTimingHooks(app: FastifyInstance, stats: ServiceStats, cl
           done();
         };
     if (group === 'model') addAbortAccounting(route, slots, only, stats, clock);
-    // Not twice on the automatic HEAD route, which inherits the GET route's hooks.
-    route.onResponse = own.put(route.onResponse, hook);
+    route.onResponse = withHook(route.onResponse, hook);
   });
   // Not-found requests have no route of their own: they all land in one slot.
   app.addHook('onResponse', (request, reply, done) => {
@@ -94,5 +91,5 @@ function addAbortAccounting(
     });
     done();
   };
-  route.onRequest = own.put(route.onRequest, watch);
+  route.onRequest = withHook(route.onRequest, watch);
 }
