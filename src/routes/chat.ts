@@ -10,6 +10,7 @@ import type { UpstreamClient } from '../upstream/client.js';
 import type { ZodApp } from '../route-schema.js';
 import { chatAnswer, chatRequestSchema } from './chat-schema.js';
 import { modelRequestOf } from './model-request-hook.js';
+import { withTopLevelKeys } from './relay-body.js';
 
 export interface ChatRouteOptions {
   upstream: UpstreamClient;
@@ -20,7 +21,7 @@ export interface ChatRouteOptions {
 }
 
 const chatRoute = {
-  config: { monitorGroup: 'model', module: 'vlm' },
+  config: { monitorGroup: 'model', module: 'vlm', keepJsonText: true },
   schema: {
     tags: ['OpenAI'],
     summary: 'Chat about images (OpenAI-compatible); stream: true relays the SSE stream',
@@ -37,11 +38,14 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
     const mr = modelRequestOf(request);
     const { body, payload } = await mr.timer.run('preprocess', () => {
       const body = request.body;
-      const payload: Record<string, unknown> = { ...body };
-      if (!body.model && opts.defaultModel) payload.model = opts.defaultModel;
+      const added: Record<string, unknown> = {};
+      if (!body.model && opts.defaultModel) added.model = opts.defaultModel;
       // Ask for usage so token counts are known; the extra chunk is removed again below
       // when the client did not ask for it.
-      if (body.stream === true) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+      if (body.stream === true && body.stream_options?.include_usage !== true)
+        added.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+      // The client's own text goes on (relay-body.ts): the schema only checks, it changes nothing.
+      const payload = withTopLevelKeys(request.jsonText, body, added);
       // Hashes and sizes of inline images: what an ERROR line about this request names
       // instead of the images themselves. Computed only if such a line is written:
       // hashing megabytes of base64 has no place on every request's path.
@@ -61,7 +65,7 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
 
     // A stream's inference lasts until the model server's last event (finish() ends it then).
     const endInference = mr.timer.start('inference');
-    const res = await upstream.postJson('/chat/completions', payload, mr.upstreamSignal, mr.requestId);
+    const res = await upstream.postJsonText('/chat/completions', payload, mr.upstreamSignal, mr.requestId);
     const contentType = String(res.headers['content-type'] ?? 'application/json');
 
     if (!streamed || !contentType.includes('text/event-stream')) {

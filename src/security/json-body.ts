@@ -114,16 +114,31 @@ export function parseJsonBody(body: string): unknown {
   return value;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route relays the client's JSON as it was sent: its text is kept as `jsonText`. */
+    keepJsonText?: boolean;
+  }
+  interface FastifyRequest {
+    /** The JSON text the body was parsed from, on routes with `keepJsonText`; else null. */
+    jsonText: string | null;
+  }
+}
+
 export function installJsonParser(app: FastifyInstance): void {
+  app.decorateRequest('jsonText', null);
   app.removeContentTypeParser('application/json');
   // The route's body limit (security/body-limits.ts) has already bounded the bytes.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     let value: unknown;
+    const text = typeof body === 'string' ? body : body.toString('utf8');
     try {
-      value = parseJsonBody(typeof body === 'string' ? body : body.toString('utf8'));
+      value = parseJsonBody(text);
     } catch (err) {
       return done(err as AppError, undefined);
     }
+    // Only where asked: elsewhere the text would outlive its parse for the whole request.
+    if (request.routeOptions.config.keepJsonText) request.jsonText = text;
     done(null, value);
   });
 }

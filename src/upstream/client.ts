@@ -105,11 +105,21 @@ export class UpstreamClient {
     signal: UpstreamSignal,
     requestId?: string,
   ): Promise<UpstreamResponse> {
+    return this.postJsonText(path, JSON.stringify(payload), signal, requestId);
+  }
+
+  /** As postJson, with the JSON already written (a relayed client's own text). */
+  async postJsonText(
+    path: string,
+    json: string,
+    signal: UpstreamSignal,
+    requestId?: string,
+  ): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     };
-    return this.send('POST', path, headers, JSON.stringify(payload), signal, requestId);
+    return this.send('POST', path, headers, json, signal, requestId);
   }
 
   /**

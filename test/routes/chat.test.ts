@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { startFakeUpstream } from '../../src/demo/fake-upstream.js';
@@ -41,6 +42,56 @@ describe('POST /v1/chat/completions', () => {
     const { fake, app } = await setup({}, { UPSTREAM_MODEL: 'Qwen/Qwen3-VL-8B-Instruct' });
     await postJson(chatUrl(app), userMessage());
     expect((fake.received.at(-1) as { model: string }).model).toBe('Qwen/Qwen3-VL-8B-Instruct');
+  });
+
+  it("relays the client's JSON as written, adding only the default model and include_usage", async () => {
+    // A model server that keeps each request's bytes and answers one fixed completion.
+    const raw: string[] = [];
+    const upstream = createHttpServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => {
+        text += c;
+      });
+      req.on('end', () => {
+        raw.push(text);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}',
+        );
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const { port } = upstream.address() as AddressInfo;
+    cleanups.push(() => new Promise((r) => upstream.close(() => r())));
+    const send = async (app: TestApp, text: string) => {
+      const res = await request(chatUrl(app), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+      await res.body.text();
+      return res.statusCode;
+    };
+    // Escapes, spacing and `1.0` as the client wrote them; a parse and stringify would change all three.
+    const text = '{ "messages": [{"role": "user", "content": "caf\\u00e9"}],\n  "temperature": 1.0, "top_k": 5 }';
+    const plain = await startApp({ UPSTREAM_URL: `http://127.0.0.1:${port}/v1` });
+    cleanups.push(() => plain.close());
+    expect(await send(plain, text)).toBe(200);
+    expect(raw.at(-1)).toBe(text);
+    const named = await startApp({
+      UPSTREAM_URL: `http://127.0.0.1:${port}/v1`,
+      UPSTREAM_MODEL: 'Qwen/Qwen3-VL-8B-Instruct',
+    });
+    cleanups.push(() => named.close());
+    const unstreamed = text.replace('"top_k"', '"stream": false, "top_k"');
+    expect(await send(named, unstreamed)).toBe(200);
+    expect(raw.at(-1)).toBe(`${unstreamed.slice(0, -1)},"model":"Qwen/Qwen3-VL-8B-Instruct"}`);
+    // A client's own stream_options without include_usage: changed, so written out again.
+    const options =
+      '{"messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":false},"model":"x"}';
+    expect(await send(plain, options)).toBe(200);
+    expect(JSON.parse(raw.at(-1) ?? '')).toEqual({ ...JSON.parse(options), stream_options: { include_usage: true } });
   });
 
   it('relays a stream chunk by chunk: the first token arrives while the upstream is still generating', async () => {
