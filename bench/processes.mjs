@@ -102,20 +102,37 @@ export const chatBody = (stream = false) =>
     ],
   });
 
+/** A chat request about a photo sent inline: `kib` KiB of base64 (a 1.5 MB JPEG is about 2 MiB of it). */
+export const imageChatBody = (kib) =>
+  JSON.stringify({
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is on the screen?' },
+          {
+            type: 'image_url',
+            image_url: { url: `data:image/jpeg;base64,${Buffer.alloc((kib * 1024 * 3) / 4, 7).toString('base64')}` },
+          },
+        ],
+      },
+    ],
+  });
+
 /**
  * `amount` chat requests through the server on `port` (autocannon, `connections` at once,
  * `rate` requests a second at most if given); answers per second and failures. The time is
  * from the start to the last answer: autocannon itself ends a run only at its next
- * one-second tick, which added up to a second to every run.
+ * one-second tick, which added up to a second to every run. `body`: another request body.
  */
-export async function fireChat(port, { amount, connections, stream = false, rate, workers }) {
+export async function fireChat(port, { amount, connections, stream = false, rate, workers, body }) {
   const t0 = process.hrtime.bigint();
   let last = t0;
   const run = autocannon({
     url: `http://127.0.0.1:${port}/v1/chat/completions`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: chatBody(stream),
+    body: body ?? chatBody(stream),
     connections,
     amount,
     timeout: 60,

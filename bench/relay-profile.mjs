@@ -11,10 +11,13 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMicros, fireChat, startServer } from './processes.mjs';
+import { cpuMicros, fireChat, imageChatBody, startServer } from './processes.mjs';
 
 const SCRIPT = process.env.BENCH_SERVER ?? 'servers/ours.mjs';
 const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 20_000);
+/** BENCH_PROFILE_IMAGE_KIB: requests with a photo inline of this many KiB of base64 instead. */
+const IMAGE_KIB = Number(process.env.BENCH_PROFILE_IMAGE_KIB ?? 0);
+const body = IMAGE_KIB ? imageChatBody(IMAGE_KIB) : undefined;
 
 const upstream = await startServer('servers/upstream.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'relay-profile-'));
@@ -22,9 +25,9 @@ const server = await startServer(SCRIPT, { UPSTREAM_URL: upstream.msg.split(' ')
   '--cpu-prof',
   `--cpu-prof-dir=${dir}`,
 ]);
-await fireChat(server.port, { amount: 3_000, connections: 16 }); // warm-up: JIT, pools
+await fireChat(server.port, { amount: Math.min(3_000, REQUESTS), connections: 16, body }); // warm-up: JIT, pools
 const cpu0 = cpuMicros(server.child.pid);
-const r = await fireChat(server.port, { amount: REQUESTS, connections: 16 });
+const r = await fireChat(server.port, { amount: REQUESTS, connections: 16, body });
 const perRequest = (cpuMicros(server.child.pid) - cpu0) / r.requests;
 await server.stop('SIGINT');
 await upstream.stop();

@@ -15,11 +15,13 @@
 // - streamed: streamed answers of BENCH_RELAY_TOKENS events sent at once, at saturation;
 // - paced: BENCH_RELAY_STREAMS streams open at once, each BENCH_RELAY_TOKEN_RATE tokens a
 //   second, answers of BENCH_RELAY_TOKENS tokens (400 × 50/s: 20 000 chunks/s offered), as a
-//   model server streams under a busy GPU.
+//   model server streams under a busy GPU;
+// - image (only when named in BENCH_RELAY): non-streamed requests each with a photo inline
+//   (BENCH_RELAY_IMAGE_KIB of base64, 2 MiB), 4 connections: what a large body costs.
 // CPU per request and per chunk is the server process's own CPU time (utime + stime of all
 // its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
 // is not a difference; the paired on − off of each round is printed with its spread.
-import { cpuTimes, fireChat, median, quantile, startServer } from './processes.mjs';
+import { cpuTimes, fireChat, imageChatBody, median, quantile, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -32,6 +34,9 @@ const TOKEN_RATE = Number(process.env.BENCH_RELAY_TOKEN_RATE ?? 50);
 /** Answers each paced stream's connection asks for in a round (400 × 3 × 2 s: 6 s a round). */
 const PACED_ANSWERS = Number(process.env.BENCH_RELAY_PACED_ANSWERS ?? 3);
 const LOADS = (process.env.BENCH_RELAY ?? 'burst,streamed,paced').split(',');
+/** The `image` load (not run unless named): requests with a photo inline, this many KiB of base64. */
+const IMAGE_KIB = Number(process.env.BENCH_RELAY_IMAGE_KIB ?? 2048);
+const IMAGE_REQUESTS = Number(process.env.BENCH_RELAY_IMAGE_REQUESTS ?? 300);
 /** Rounds of the paced load (each server's round lasts PACED_ANSWERS answers of TOKENS / TOKEN_RATE s). */
 const PACED_ROUNDS = Number(process.env.BENCH_PACED_ROUNDS ?? ROUNDS);
 /** Another build's dist/ (an earlier commit's), run beside the others with the Monitor on. */
@@ -162,6 +167,18 @@ export async function relayBench() {
     report(`Non-streamed at saturation: ${BURST_REQUESTS} requests a round, ${CONNECTIONS} connections`, runs, {
       chunks: 0,
     });
+  }
+  if (LOADS.includes('image')) {
+    await upstream.ask({ tokens: 8, tokenIntervalMs: 0 });
+    const body = imageChatBody(IMAGE_KIB);
+    const runs = await measure(servers, { amount: IMAGE_REQUESTS, connections: 4, stream: false, body });
+    report(
+      `Non-streamed with a photo inline (${IMAGE_KIB} KiB of base64): ${IMAGE_REQUESTS} requests a round, 4 connections`,
+      runs,
+      {
+        chunks: 0,
+      },
+    );
   }
   if (LOADS.includes('streamed')) {
     await upstream.ask({ tokens: TOKENS, tokenIntervalMs: 0 });

@@ -4,7 +4,8 @@ import Fastify from 'fastify';
 import { Agent, request } from 'undici';
 const upstream = process.env.UPSTREAM_URL;
 const agent = new Agent({ keepAliveTimeout: 30_000 });
-const app = Fastify({ logger: false });
+// Bodies up to 50 MiB, as ours takes by default (BODY_LIMIT_BYTES).
+const app = Fastify({ logger: false, bodyLimit: 50 * 1024 * 1024 });
 app.post('/v1/chat/completions', async (req, reply) => {
   const up = await request(`${upstream}/chat/completions`, {
     method: 'POST',
