@@ -18,16 +18,20 @@ const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 20_000);
 /** BENCH_PROFILE_IMAGE_KIB: requests with a photo inline of this many KiB of base64 instead. */
 const IMAGE_KIB = Number(process.env.BENCH_PROFILE_IMAGE_KIB ?? 0);
 const body = IMAGE_KIB ? imageChatBody(IMAGE_KIB) : undefined;
+/** BENCH_PROFILE_STREAM_TOKENS: streamed answers of this many events sent at once instead. */
+const STREAM_TOKENS = Number(process.env.BENCH_PROFILE_STREAM_TOKENS ?? 0);
+const stream = STREAM_TOKENS > 0;
 
 const upstream = await startServer('servers/upstream.mjs');
+if (stream) await upstream.ask({ tokens: STREAM_TOKENS, tokenIntervalMs: 0 });
 const dir = mkdtempSync(join(tmpdir(), 'relay-profile-'));
 const server = await startServer(SCRIPT, { UPSTREAM_URL: upstream.msg.split(' ')[1], MONITOR_ENABLED: 'false' }, [
   '--cpu-prof',
   `--cpu-prof-dir=${dir}`,
 ]);
-await fireChat(server.port, { amount: Math.min(3_000, REQUESTS), connections: 16, body }); // warm-up: JIT, pools
+await fireChat(server.port, { amount: Math.min(3_000, REQUESTS), connections: 16, body, stream }); // warm-up: JIT, pools
 const cpu0 = cpuMicros(server.child.pid);
-const r = await fireChat(server.port, { amount: REQUESTS, connections: 16, body });
+const r = await fireChat(server.port, { amount: REQUESTS, connections: 16, body, stream });
 const perRequest = (cpuMicros(server.child.pid) - cpu0) / r.requests;
 await server.stop('SIGINT');
 await upstream.stop();

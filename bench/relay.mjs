@@ -29,6 +29,8 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 0);
 const BURST_REQUESTS = Number(process.env.BENCH_RELAY_REQUESTS ?? 20_000);
 const STREAM_REQUESTS = Number(process.env.BENCH_RELAY_STREAM_REQUESTS ?? 2_000);
 const TOKENS = Number(process.env.BENCH_RELAY_TOKENS ?? 100);
+/** The short streamed answers measured beside the long ones: the slope between them is a chunk's cost. */
+const SHORT_TOKENS = Number(process.env.BENCH_RELAY_SHORT_TOKENS ?? 2);
 const STREAMS = Number(process.env.BENCH_RELAY_STREAMS ?? 400);
 const TOKEN_RATE = Number(process.env.BENCH_RELAY_TOKEN_RATE ?? 50);
 /** Answers each paced stream's connection asks for in a round (400 × 3 × 2 s: 6 s a round). */
@@ -113,26 +115,55 @@ function report(title, runs, { chunks }) {
   const spread = (xs) =>
     `${median(xs).toFixed(2)} µs (quartiles ${quantile(xs, 0.25).toFixed(2)} … ${quantile(xs, 0.75).toFixed(2)})`;
   const per = chunks ? ` per answer (${chunks} chunks)` : ' per request';
+  const all = (...names) => names.every((n) => by[n]);
   for (const [key, what] of [
     ['cpuPerRequest', 'CPU'],
     ['userPerRequest', 'user CPU'],
   ]) {
-    console.log(
-      `\nwhat the Monitor adds${per}, ${what}, on − off paired by round: **${spread(paired(ON, OFF, key))}**`,
-    );
-    console.log(
-      `A/A controls: off′ − off ${spread(paired(OFF_AA, OFF, key))}; on′ − on ${spread(paired(ON_AA, ON, key))}`,
-    );
+    if (all(ON, OFF))
+      console.log(
+        `\nwhat the Monitor adds${per}, ${what}, on − off paired by round: **${spread(paired(ON, OFF, key))}**`,
+      );
+    if (all(OFF, OFF_AA, ON, ON_AA))
+      console.log(
+        `A/A controls: off′ − off ${spread(paired(OFF_AA, OFF, key))}; on′ − on ${spread(paired(ON_AA, ON, key))}`,
+      );
+    const before = rows.find((r) => r.name.startsWith('before'))?.name;
+    if (before && all(ON))
+      console.log(`${what}${per}, before − on paired by round: **${spread(paired(before, ON, key))}**`);
   }
+  if (all(ON, OFF, OFF_AA, ON_AA))
+    console.log(
+      `throughput on / off **${(by[ON].rps / by[OFF].rps).toFixed(3)}×** (A/A ${(by[OFF_AA].rps / by[OFF].rps).toFixed(3)}×, ${(by[ON_AA].rps / by[ON].rps).toFixed(3)}×)`,
+    );
+  if (all(FASTIFY, MINIMAL))
+    console.log(
+      `the minimal relay on Fastify: ${(by[FASTIFY].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput, +${(by[FASTIFY].cpu - by[MINIMAL].cpu).toFixed(1)} µs CPU${per}`,
+    );
+  if (all(OFF, ON, MINIMAL))
+    console.log(
+      `ours against the minimal relay: off ${(by[OFF].rps / by[MINIMAL].rps).toFixed(3)}×, on ${(by[ON].rps / by[MINIMAL].rps).toFixed(3)}× the throughput; CPU${chunks ? ' per chunk' : ' per request'} on ${(by[ON].cpu / by[MINIMAL].cpu).toFixed(2)}× the minimal relay's`,
+    );
+  return by;
+}
+
+/**
+ * What relaying a chunk costs beyond the request itself: a streamed answer's CPU less a
+ * non-streamed request's, over its chunks (the minimal relay's is the cost of a pipe).
+ */
+function reportPerChunk(burst, short, streamed, shortTokens, chunks) {
   console.log(
-    `throughput on / off **${(by[ON].rps / by[OFF].rps).toFixed(3)}×** (A/A ${(by[OFF_AA].rps / by[OFF].rps).toFixed(3)}×, ${(by[ON_AA].rps / by[ON].rps).toFixed(3)}×)`,
+    `\n### CPU per streamed chunk: the slope between answers of ${shortTokens} and ${chunks} chunks, and the answer less a non-streamed request`,
   );
   console.log(
-    `the minimal relay on Fastify: ${(by[FASTIFY].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput, +${(by[FASTIFY].cpu - by[MINIMAL].cpu).toFixed(1)} µs CPU${per}`,
+    `| server | µs per chunk: (answer of ${chunks} − answer of ${shortTokens}) / ${chunks - shortTokens} | µs per answer of ${shortTokens} chunks (what a stream costs whatever its length) | µs per chunk: (answer − non-streamed request) / ${chunks} |`,
   );
-  console.log(
-    `ours against the minimal relay: off ${(by[OFF].rps / by[MINIMAL].rps).toFixed(3)}×, on ${(by[ON].rps / by[MINIMAL].rps).toFixed(3)}× the throughput; CPU${chunks ? ' per chunk' : ' per request'} on ${(by[ON].cpu / by[MINIMAL].cpu).toFixed(2)}× the minimal relay's`,
-  );
+  console.log('|---|---:|---:|---:|');
+  for (const name of Object.keys(streamed)) {
+    const slope = ((streamed[name].cpu - short[name].cpu) / (chunks - shortTokens)).toFixed(2);
+    const beyond = burst?.[name] ? ((streamed[name].cpu - burst[name].cpu) / chunks).toFixed(2) : '–';
+    console.log(`| ${name} | ${slope} | ${short[name].cpu.toFixed(0)} | ${beyond} |`);
+  }
 }
 
 export async function relayBench() {
@@ -156,15 +187,21 @@ export async function relayBench() {
         ]
       : []),
   ];
+  // BENCH_ONLY=on,on-aa,before: a subset (minimal, fastify, off, off-aa, on, on-aa, before).
+  const keys = [MINIMAL, FASTIFY, OFF, OFF_AA, ON, ON_AA];
+  const keyOf = (v) => ['minimal', 'fastify', 'off', 'off-aa', 'on', 'on-aa'][keys.indexOf(v.name)] ?? 'before';
+  const only = process.env.BENCH_ONLY?.split(',');
   const servers = [];
-  for (const v of variants) servers.push({ ...v, ...(await startServer(v.script, v.env)) });
+  for (const v of variants.filter((x) => !only || only.includes(keyOf(x))))
+    servers.push({ ...v, ...(await startServer(v.script, v.env)) });
   const pinned = process.env.BENCH_PIN === '1' ? ', each server on a core of its own' : '';
   console.log(`\n# The chat relay over HTTP (${ROUNDS} interleaved rounds${pinned})`);
 
+  let burst;
   if (LOADS.includes('burst')) {
     await upstream.ask({ tokens: 8, tokenIntervalMs: 0 });
     const runs = await measure(servers, { amount: BURST_REQUESTS, connections: CONNECTIONS, stream: false });
-    report(`Non-streamed at saturation: ${BURST_REQUESTS} requests a round, ${CONNECTIONS} connections`, runs, {
+    burst = report(`Non-streamed at saturation: ${BURST_REQUESTS} requests a round, ${CONNECTIONS} connections`, runs, {
       chunks: 0,
     });
   }
@@ -181,13 +218,22 @@ export async function relayBench() {
     );
   }
   if (LOADS.includes('streamed')) {
+    // Short answers first: what a stream costs whatever its length, so that the slope is the chunk's own cost.
+    await upstream.ask({ tokens: SHORT_TOKENS, tokenIntervalMs: 0 });
+    const shortRuns = await measure(servers, { amount: STREAM_REQUESTS, connections: CONNECTIONS, stream: true });
+    const short = report(
+      `Streamed at saturation: answers of ${SHORT_TOKENS} chunks, ${STREAM_REQUESTS} a round, ${CONNECTIONS} connections`,
+      shortRuns,
+      { chunks: SHORT_TOKENS },
+    );
     await upstream.ask({ tokens: TOKENS, tokenIntervalMs: 0 });
     const runs = await measure(servers, { amount: STREAM_REQUESTS, connections: CONNECTIONS, stream: true });
-    report(
+    const streamed = report(
       `Streamed at saturation: answers of ${TOKENS} chunks sent at once, ${STREAM_REQUESTS} a round, ${CONNECTIONS} connections`,
       runs,
       { chunks: TOKENS },
     );
+    reportPerChunk(burst, short, streamed, SHORT_TOKENS, TOKENS);
   }
   if (LOADS.includes('paced')) {
     await upstream.ask({ tokens: TOKENS, tokenIntervalMs: 1_000 / TOKEN_RATE });

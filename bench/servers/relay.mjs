@@ -6,21 +6,24 @@ import { Agent, request } from 'undici';
 const upstream = process.env.UPSTREAM_URL;
 // No connection cap: as many model requests at once as clients send.
 const agent = new Agent({ keepAliveTimeout: 30_000 });
-const server = createServer(async (req, res) => {
-  try {
-    // The request body is piped too: bytes in, bytes out, never gathered.
-    const up = await request(`${upstream}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': req.headers['content-length'] },
-      body: req,
-      dispatcher: agent,
-    });
-    res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
-    for await (const c of up.body) res.write(c);
-    res.end();
-  } catch (err) {
-    res.writeHead(502).end(String(err));
-  }
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', async () => {
+    try {
+      const up = await request(`${upstream}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+        dispatcher: agent,
+      });
+      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
+      for await (const c of up.body) res.write(c);
+      res.end();
+    } catch (err) {
+      res.writeHead(502).end(String(err));
+    }
+  });
 });
 server.keepAliveTimeout = 30_000;
 server.listen(Number(process.argv[2]), '127.0.0.1', () => process.send?.('ready'));
