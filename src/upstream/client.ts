@@ -85,6 +85,23 @@ export class UpstreamClient {
     return this.opts.url;
   }
 
+  /**
+   * The base URL split once into origin and path: requests go to the pool as
+   * `{ origin, path }`, where undici's `request(url)` parses the URL anew each time (about
+   * 3 % of a relayed request's CPU). A base with a query keeps the URL form.
+   */
+  private base: { origin: string; prefix: string } | null | undefined;
+
+  /** Where a request for one of our own paths (`/chat/completions`) goes: the pool's origin and the path. */
+  private target(path: string): { origin: string; path: string } | { url: string } {
+    const url = this.requireUrl();
+    if (this.base === undefined) {
+      const u = new URL(url);
+      this.base = u.search || u.hash ? null : { origin: u.origin, prefix: u.pathname.replace(/\/$/, '') };
+    }
+    return this.base ? { origin: this.base.origin, path: this.base.prefix + path } : { url: url + path };
+  }
+
   private requireUrl(): string {
     if (!this.opts.url) {
       throw new AppError(
@@ -154,6 +171,7 @@ export class UpstreamClient {
     signal: UpstreamSignal,
     requestId?: string,
   ): Promise<UpstreamResponse> {
+    // A client's own path: parsed (and its query split off) as a URL.
     const url = this.requireUrl() + path;
     const h: Record<string, string> = { ...headers };
     if (this.opts.apiKey) h.authorization = `Bearer ${this.opts.apiKey}`;
@@ -175,13 +193,15 @@ export class UpstreamClient {
     signal: UpstreamSignal,
     requestId?: string,
   ): Promise<UpstreamResponse> {
-    const url = this.requireUrl() + path;
+    const to = this.target(path);
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     // The same id in both servers' logs: vLLM and SGLang take X-Request-Id as their own.
     if (requestId) headers['x-request-id'] = requestId;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method, headers, body, signal, dispatcher: this.agent });
+      res = await ('url' in to
+        ? request(to.url, { method, headers, body, signal, dispatcher: this.agent })
+        : this.agent.request({ method, headers, body, signal, ...to }));
     } catch (err) {
       throw this.mapError(err);
     }
