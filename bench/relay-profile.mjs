@@ -73,6 +73,9 @@ const groups = new Map();
 const undici = new Map();
 const ours = new Map();
 const fastify = new Map();
+/** BENCH_PROFILE_PACKAGE: the package whose functions get a table of their own (fastify). */
+const PACKAGE = process.env.BENCH_PROFILE_PACKAGE ?? 'fastify';
+const packageUrl = new RegExp(`.*node_modules/${PACKAGE}/`);
 let busy = 0;
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
@@ -84,8 +87,8 @@ for (let i = 0; i < profile.samples.length; i++) {
   groups.set(group, (groups.get(group) ?? 0) + dt);
   const u = group === 'undici' ? nearest(id, /node_modules\/undici\//) : undefined;
   if (u !== undefined) undici.set(frameKey(u, /.*undici\//), (undici.get(frameKey(u, /.*undici\//)) ?? 0) + dt);
-  const f = group === 'fastify' ? nearest(id, /node_modules\/fastify\//) : undefined;
-  if (f !== undefined) fastify.set(frameKey(f, /.*fastify\//), (fastify.get(frameKey(f, /.*fastify\//)) ?? 0) + dt);
+  const f = group === PACKAGE ? nearest(id, packageUrl) : undefined;
+  if (f !== undefined) fastify.set(frameKey(f, packageUrl), (fastify.get(frameKey(f, packageUrl)) ?? 0) + dt);
   const o = group.startsWith('ours: ') ? nearest(id, /\/dist\//) : undefined;
   if (o !== undefined) ours.set(frameKey(o, /.*\/dist\//), (ours.get(frameKey(o, /.*\/dist\//)) ?? 0) + dt);
 }
@@ -96,7 +99,7 @@ console.log('\n| µs per request | share | charged to |\n|---:|---:|---|');
 for (const [g, t] of top(groups, 20)) console.log(`| ${us(t)} | ${((100 * t) / busy).toFixed(1)} % | ${g} |`);
 console.log('\n| µs per request | undici function |\n|---:|---|');
 for (const [k, t] of top(undici, 12)) console.log(`| ${us(t)} | ${k} |`);
-console.log('\n| µs per request | Fastify function (nearest on the stack) |\n|---:|---|');
+console.log(`\n| µs per request | ${PACKAGE} function (nearest on the stack) |\n|---:|---|`);
 for (const [k, t] of top(fastify, 12)) console.log(`| ${us(t)} | ${k} |`);
 console.log('\n| µs per request | our function (nearest on the stack) |\n|---:|---|');
 for (const [k, t] of top(ours, 25)) console.log(`| ${us(t)} | ${k} |`);
