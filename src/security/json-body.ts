@@ -97,10 +97,12 @@ function isBlank(text: string): boolean {
   return true;
 }
 
+/** A byte-order mark is not JSON, but some clients send one (as Fastify's own parser allows). */
+const withoutBom = (body: string) => (body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
+
 /** Parses a JSON body within the budgets; throws the API's 4xx when it is not within them. */
 export function parseJsonBody(body: string): unknown {
-  // A byte-order mark is not JSON, but some clients send one (as Fastify's own parser allows).
-  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  const text = withoutBom(body);
   if (isBlank(text)) throw new AppError('BAD_REQUEST', 'The request body is empty; expected a JSON object');
   const refusal = jsonOverBudget(text);
   if (refusal) throw budgetError(refusal);
@@ -138,7 +140,8 @@ export function installJsonParser(app: FastifyInstance): void {
       return done(err as AppError, undefined);
     }
     // Only where asked: elsewhere the text would outlive its parse for the whole request.
-    if (request.routeOptions.config.keepJsonText) request.jsonText = text;
+    // (Without a byte-order mark: the model server's parser may refuse one, as Python's does.)
+    if (request.routeOptions.config.keepJsonText) request.jsonText = withoutBom(text);
     done(null, value);
   });
 }
