@@ -62,3 +62,33 @@ export function formatValue(v: number | null | undefined, unit: string | undefin
       return `${formatNumber(v, undefined, lang)}${unit ? ` ${unit}` : ''}`;
   }
 }
+
+/**
+ * A value printed beside the line it is judged by: more decimals where the usual ones would
+ * print the line itself ("0.598 (threshold < 0.60)", not "0.60 (threshold < 0.60)").
+ */
+export function formatBeside(
+  v: number | null | undefined,
+  line: number | null | undefined,
+  unit: string | undefined,
+  lang: string,
+): string {
+  const text = formatValue(v, unit, lang);
+  if (typeof v !== 'number' || typeof line !== 'number' || v === line) return text;
+  const lineText = formatValue(line, unit, lang);
+  const NUMBER = /\d[\d,]*(\.(\d+))?/;
+  const m = NUMBER.exec(text);
+  const l = NUMBER.exec(lineText);
+  const read = (match: RegExpExecArray) => Number(match[0].replaceAll(',', ''));
+  // "5.0 /min" beside "5 /min" reads as the line too: numbers compared, not texts.
+  if (!m || !l || text.replace(m[0], '') !== lineText.replace(l[0], '') || read(m) !== read(l)) return text;
+  // The scale the unit printed at (ms, s or min for durations; 1 otherwise).
+  const shown = read(m);
+  const scale = [1, 1_000, 60_000].reduce((a, b) => (Math.abs(v / b - shown) < Math.abs(v / a - shown) ? b : a));
+  for (let d = (m[2]?.length ?? 0) + 1; d <= 6; d++) {
+    const f = 10 ** d;
+    if (Math.round((v / scale) * f) !== Math.round((line / scale) * f))
+      return text.replace(m[0], formatNumber(v / scale, d, lang));
+  }
+  return text;
+}

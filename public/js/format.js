@@ -3,7 +3,7 @@
 // date before it when not today), relative ("2 min ago") where a moment ages on screen.
 // One place, so a card, a chart, the log and a notice agree.
 import { fmtNumber, pageLang } from './dom.js';
-import { formatDuration, formatPercent, formatValue } from './shared/value-format.js';
+import { formatBeside, formatDuration, formatPercent, formatValue } from './shared/value-format.js';
 import { locale, t } from './i18n.js';
 
 // The values themselves are src/value-format.ts's, in the page's language: the server's
@@ -32,26 +32,7 @@ export const fmtValue = (v, unit) => formatValue(v, unit, pageLang());
  * @param {number | null | undefined} line
  * @param {string | undefined} unit
  */
-export function fmtBeside(v, line, unit) {
-  const text = fmtValue(v, unit);
-  if (typeof v !== 'number' || typeof line !== 'number' || v === line) return text;
-  const NUMBER = /\d[\d,]*(\.(\d+))?/;
-  const m = NUMBER.exec(text);
-  const l = NUMBER.exec(fmtValue(line, unit));
-  /** @param {RegExpExecArray} match */
-  const read = (match) => Number(match[0].replaceAll(',', ''));
-  // "5.0 /min" beside "5 /min" reads as the line too: numbers compared, not texts.
-  if (!m || !l || text.replace(m[0], '') !== fmtValue(line, unit).replace(l[0], '') || read(m) !== read(l)) return text;
-  // The scale the unit printed at (ms, s or min for durations; 1 otherwise).
-  const shown = read(m);
-  const scale = [1, 1_000, 60_000].reduce((a, b) => (Math.abs(v / b - shown) < Math.abs(v / a - shown) ? b : a));
-  for (let d = (m[2]?.length ?? 0) + 1; d <= 6; d++) {
-    const f = 10 ** d;
-    if (Math.round((v / scale) * f) !== Math.round((line / scale) * f))
-      return text.replace(m[0], fmtNumber(v / scale, d));
-  }
-  return text;
-}
+export const fmtBeside = (v, line, unit) => formatBeside(v, line, unit, pageLang());
 
 /**
  * The fewest decimals (at most 3) that write every value exactly: [0, 0.25, 0.5] → 2.

@@ -1,6 +1,7 @@
 // English and Simplified Chinese. The default follows the browser; the toggle is kept, and
 // it decides everything the page prints: words, plurals (Intl.PluralRules), numbers and times.
 import { METRIC_HELP_ZH } from './metric-help-zh.js';
+import { SUMMARY_EN } from './shared/alert-summary.js';
 import { wordReason } from './shared/reasons.js';
 
 /**
@@ -104,9 +105,8 @@ const dict = {
     'why.more': '{n} more',
     'why.none': 'Nothing else changed with it',
     'why.search': 'Show these lines in the log',
-    'alert.summary': '{m} = {v} (threshold {op} {th})',
-    'alert.summary.resolved': '{m} is back to {v}',
-    'alert.noData': 'no data',
+    // The alert's one-line summary: the server writes the same English (src/alert-summary.ts).
+    ...SUMMARY_EN,
     'rules.title': 'Alert Rules',
     'rules.add': '+ Add Rule',
     'rules.save': 'Save rule',
@@ -450,7 +450,6 @@ const dict = {
       one: 'top client: {client} ({rs} request-s, {n} request in {w} min)',
       other: 'top client: {client} ({rs} request-s, {n} requests in {w} min)',
     },
-    'alert.summary.surge': '{m} changed {v} % against its {b} mean (threshold {op} {th} %)',
   },
   zh: {
     'tab.chat': '对话',

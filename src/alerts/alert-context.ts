@@ -6,6 +6,8 @@
 // sends nothing.
 import type { EventLog, LogLine } from '../log/event-log.js';
 import { formatLine } from '../log/event-log.js';
+import { englishSummary } from '../alert-summary.js';
+import { metricDef } from '../metrics/catalogue.js';
 import type { ClientStats } from '../metrics/client-stats.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import { gpuTag } from '../probes/gpu-label.js';
@@ -163,8 +165,6 @@ export function alertPayload(
       .slice(0, 20)
       .map(formatLine);
   }
-  const value =
-    inst.value === null ? 'no data' : Number.isInteger(inst.value) ? String(inst.value) : inst.value.toFixed(2);
   return {
     ruleId: rule.id,
     ruleName: rule.name,
@@ -174,10 +174,16 @@ export function alertPayload(
     status,
     startsAt: new Date(inst.firingSince ?? now).toISOString(),
     endsAt: status === 'resolved' ? new Date(resolvedAt).toISOString() : null,
-    summary:
-      status === 'firing'
-        ? `${rule.metric} is ${value} (${rule.op} ${rule.threshold}${rule.surgeBaseline ? ' % against its baseline' : ''})`
-        : `${rule.metric} is back to ${value}`,
+    // The console's popup says the same sentence (alert-summary.ts), in the page's language.
+    summary: englishSummary({
+      metric: rule.metric,
+      unit: rule.surgeBaseline ? '%' : metricDef(rule.metric)?.unit,
+      value: inst.value,
+      op: rule.op,
+      threshold: rule.threshold,
+      surgeBaseline: rule.surgeBaseline,
+      resolved: status === 'resolved',
+    }),
     context,
   };
 }

@@ -13,7 +13,13 @@ const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
 /** dist/log/ and dist/, from src/plugins/ as from dist/plugins/ (npm start and the tests build dist/ first). */
 const SHARED_DIRS = ['../../dist/log/', '../../dist/'].map((d) => fileURLToPath(new URL(d, import.meta.url)));
-const SHARED: ReadonlySet<string> = new Set(['/log-search.js', '/log-format.js', '/reasons.js', '/value-format.js']);
+const SHARED: ReadonlySet<string> = new Set([
+  '/log-search.js',
+  '/log-format.js',
+  '/reasons.js',
+  '/value-format.js',
+  '/alert-summary.js',
+]);
 
 export async function uiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {

@@ -26,7 +26,7 @@ function alert(i: number, over: Partial<AlertPayload> = {}): AlertPayload {
     status: 'firing',
     startsAt: '2026-12-06T14:59:00.000Z',
     endsAt: null,
-    summary: `gpu_memory_utilization_percent is 96.${i} (> 92)`,
+    summary: `gpu_memory_utilization_percent = 96.${i} % (threshold > 92 %)`,
     context: {
       value: 96,
       threshold: 92,

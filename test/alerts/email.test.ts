@@ -79,7 +79,7 @@ describe('email alerts', () => {
     expect(mail.mails).toHaveLength(1);
     const m = mail.mails[0]!;
     expect(m.subject).toBe('[FIRING] [critical] GPU <b>hot</b> & "loud" (gpu=0)');
-    expect(m.text).toContain('gpu_temperature_celsius is 91 (> 85)');
+    expect(m.text).toContain('gpu_temperature_celsius = 91 °C (threshold > 85 °C)');
     expect(m.text).toContain('GPU temperature: gpu0 91 °C');
     expect(m.html).toContain('GPU &lt;b&gt;hot&lt;/b&gt; &amp; &quot;loud&quot;');
     expect(m.html).not.toContain('<b>hot</b>');

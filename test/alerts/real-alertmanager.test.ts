@@ -130,7 +130,7 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
       monitor_rule_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(a0.annotations).toMatchObject({
-      summary: 'gpu_temperature_celsius is 91 (> 85)',
+      summary: 'gpu_temperature_celsius = 91 °C (threshold > 85 °C)',
       metric: 'gpu_temperature_celsius',
       value: '91',
       threshold: '> 85',

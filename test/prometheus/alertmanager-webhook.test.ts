@@ -189,7 +189,7 @@ describe('the alertmanager webhook format', () => {
     });
     expect(firing.commonAnnotations).toEqual({
       metric: 'gpu_memory_utilization_percent',
-      summary: 'gpu_memory_utilization_percent is 97 (> 90)',
+      summary: 'gpu_memory_utilization_percent = 97 % (threshold > 90 %)',
     });
     expect(firing.groupKey).toBe(`{}:{instance="${hostname()}"}`);
     expect(resolved.groupKey).toBe(firing.groupKey);
@@ -216,7 +216,7 @@ describe('the alertmanager webhook format', () => {
           status: 'firing',
           startsAt: '2026-11-25T12:00:00.250Z',
           endsAt: null,
-          summary: 'latency_ms_p95 is 6200 (> 5000)',
+          summary: 'latency_ms_p95 = 6.20 s (threshold > 5.00 s)',
           context: {
             value: 6200,
             threshold: 5000,

@@ -4,13 +4,18 @@
 // sizes; a resolved notice fades by itself; thumbnails of OCR samples are pictures.
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startApp } from '../helpers.js';
+import { startReceiver } from '../receiver.js';
 import { openPage, uiFixture, waitForLive } from './browser.js';
 import { clippedInside } from './layout-check.js';
 
 mkdirSync('test-artifacts', { recursive: true });
 const ui = uiFixture({ appOptions: { probes: false } });
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
 
 async function addRule(body: Record<string, unknown>): Promise<string> {
   const res = await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
@@ -103,6 +108,14 @@ describe('alerts on screen', () => {
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US', viewport);
       await page.waitForSelector('[data-card="rps"]');
       await waitForLive(page);
+      // A real webhook receiver beside the page: the mail, webhooks and Alertmanager carry
+      // the summary the notice shows (src/alert-summary.ts writes both).
+      const hook = await startReceiver(cleanups);
+      await fetch(`${ui.app.baseUrl}/api/monitor/alerts/channels`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ webhook: { url: hook.url, format: 'generic' } }),
+      });
       await addRule({
         name: `P95 slow ${viewport.width}`,
         metric: 'latency_ms_p95',
@@ -110,11 +123,17 @@ describe('alerts on screen', () => {
         op: '>',
         threshold: 5000,
         severity: 'warning',
+        channels: ['console', 'webhook'],
       });
       t += 10_000;
       ui.app.monitor!.store.record('latency_ms_p95', { endpoint: '*' }, t, 13_000);
       ui.app.monitor!.check(t);
-      await page.waitForSelector(`.popup[data-rule] >> text=P95 slow ${viewport.width}`);
+      const popup = `.popup[data-rule]:has-text("P95 slow ${viewport.width}")`;
+      await page.waitForSelector(popup);
+      expect(await page.textContent(`${popup} .summary`)).toBe('latency_ms_p95 = 13.0 s (threshold > 5.00 s)');
+      await ui.app.alerts!.idle();
+      const sent = hook.bodies().find((b) => b.alerts[0].ruleName === `P95 slow ${viewport.width}`);
+      expect(sent?.alerts[0].summary).toBe('latency_ms_p95 = 13.0 s (threshold > 5.00 s)');
       expect(await coveredByNotices(page)).toEqual([]);
       await page.screenshot({ path: `test-artifacts/alerts-${viewport.width}.png`, fullPage: true });
       // The Settings button still opens Settings with notices on screen.

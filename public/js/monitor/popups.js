@@ -6,8 +6,8 @@
 // other one is one line (a click opens it), so several notices leave the cards on the
 // first screen. A per-request notice is dismissed (each request is its own alert, with no
 // state to acknowledge); resolved and test notices fade out by themselves.
-import { fmtNumber, h } from '../dom.js';
-import { fmtBeside, fmtValue } from '../format.js';
+import { fmtNumber, h, pageLang } from '../dom.js';
+import { summaryParts } from '../shared/alert-summary.js';
 import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 import { whyFold } from './why.js';
@@ -71,21 +71,21 @@ export class Popups {
   summary(a) {
     /** @type {Partial<AlertPayload['context']>} */
     const c = a.context ?? {};
-    if (typeof c.threshold !== 'number') return a.summary;
-    // Surge rules compare a change in % against the mean of a baseline window.
-    if (c.surgeBaseline && a.status !== 'resolved')
-      return t('alert.summary.surge', {
-        m: a.metric,
-        v: c.value === null || c.value === undefined ? t('alert.noData') : fmtNumber(c.value, 0),
-        b: c.surgeBaseline,
+    if (typeof c.threshold !== 'number' || c.op === undefined) return a.summary;
+    const { key, params } = summaryParts(
+      {
+        metric: a.metric,
+        unit: c.surgeBaseline ? '%' : this.unitOf(a.metric),
+        value: c.value ?? null,
         op: c.op,
-        th: fmtNumber(c.threshold, 0),
-      });
-    const unit = this.unitOf(a.metric);
-    const value = c.value === null || c.value === undefined ? t('alert.noData') : fmtBeside(c.value, c.threshold, unit);
-    return a.status === 'resolved'
-      ? t('alert.summary.resolved', { m: a.metric, v: value })
-      : t('alert.summary', { m: a.metric, v: value, op: c.op, th: fmtValue(c.threshold, unit) });
+        threshold: c.threshold,
+        surgeBaseline: c.surgeBaseline,
+        resolved: a.status === 'resolved',
+      },
+      pageLang(),
+      t('alert.noData'),
+    );
+    return t(key, params);
   }
 
   /** @param {Notification | AckNews} data */

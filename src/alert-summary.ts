@@ -1,0 +1,61 @@
+// An alert's one-line summary, "latency_ms_p95 = 2.14 s (threshold > 2.00 s)": written by
+// the server in English for mail, webhooks and Alertmanager, and by the console's popup in
+// the page's language. Both take the sentence and its values from here (the browser loads
+// this module compiled, from /js/shared/alert-summary.js; i18n.js takes the English words
+// from it), so a notice and the popup it came with say one thing.
+import { formatBeside, formatNumber, formatValue } from './value-format.js';
+
+/** The English sentences; the page has its own words for other languages under the same keys. */
+export const SUMMARY_EN = {
+  'alert.summary': '{m} = {v} (threshold {op} {th})',
+  'alert.summary.resolved': '{m} is back to {v}',
+  'alert.summary.surge': '{m} changed {v} % against its {b} mean (threshold {op} {th} %)',
+  'alert.noData': 'no data',
+} as const;
+
+export type SummaryKey = Exclude<keyof typeof SUMMARY_EN, 'alert.noData'>;
+
+export interface SummaryFacts {
+  metric: string;
+  /** The metric's catalogue unit (undefined: a bare number). */
+  unit: string | undefined;
+  /** The value checked (for a surge rule, its change in %); null when there was none. */
+  value: number | null;
+  op: string;
+  threshold: number;
+  /** A surge rule's baseline window ('1h', '1d', …). */
+  surgeBaseline?: string | undefined;
+  resolved: boolean;
+}
+
+/** Which sentence, and its values written in `lang`; `noData` is the words for a missing value. */
+export function summaryParts(
+  f: SummaryFacts,
+  lang: string,
+  noData: string,
+): { key: SummaryKey; params: Record<string, string> } {
+  if (f.surgeBaseline && !f.resolved)
+    return {
+      key: 'alert.summary.surge',
+      params: {
+        m: f.metric,
+        v: f.value === null ? noData : formatNumber(f.value, 0, lang),
+        b: f.surgeBaseline,
+        op: f.op,
+        th: formatNumber(f.threshold, 0, lang),
+      },
+    };
+  const v = f.value === null ? noData : formatBeside(f.value, f.threshold, f.unit, lang);
+  if (f.resolved) return { key: 'alert.summary.resolved', params: { m: f.metric, v } };
+  return { key: 'alert.summary', params: { m: f.metric, v, op: f.op, th: formatValue(f.threshold, f.unit, lang) } };
+}
+
+/** `{name}` in `template` replaced by its parameter. */
+export const fillSummary = (template: string, params: Record<string, string>): string =>
+  template.replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+
+/** The summary in English, as mail, webhooks and Alertmanager carry it. */
+export function englishSummary(f: SummaryFacts): string {
+  const { key, params } = summaryParts(f, 'en', SUMMARY_EN['alert.noData']);
+  return fillSummary(SUMMARY_EN[key], params);
+}
