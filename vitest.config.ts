@@ -6,12 +6,12 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 /**
  * The server's modules the browser loads from /js/shared/ (src/plugins/ui.ts serves them
  * compiled): a test that imports public/js/ in Node finds them in src/, as
- * tsconfig.ui.json's rootDirs do.
+ * tsconfig.ui.json's rootDirs do. A module added to ui.ts's list is added here.
  */
 export const browserShared = {
   alias: [
     { find: /^(?:\.\.?\/)+shared\/(log-search|log-format)\.js$/, replacement: src('log/$1.ts') },
-    { find: /^(?:\.\.?\/)+shared\/(reasons|value-format)\.js$/, replacement: src('$1.ts') },
+    { find: /^(?:\.\.?\/)+shared\/(reasons|value-format|alert-summary)\.js$/, replacement: src('$1.ts') },
   ],
 } satisfies ViteUserConfig['resolve'];
 
