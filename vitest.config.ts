@@ -1,18 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
+import { BROWSER_SHARED, sharedName } from './src/browser-shared.js';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
 /**
- * The server's modules the browser loads from /js/shared/ (src/plugins/ui.ts serves them
- * compiled): a test that imports public/js/ in Node finds them in src/, as
- * tsconfig.ui.json's rootDirs do. A module added to ui.ts's list is added here.
+ * The server's modules the browser loads from /js/shared/ (src/browser-shared.ts lists them;
+ * src/plugins/ui.ts serves them compiled): a test that imports public/js/ in Node finds them
+ * in src/, as tsconfig.ui.json's rootDirs do.
  */
 export const browserShared = {
-  alias: [
-    { find: /^(?:\.\.?\/)+shared\/(log-search|log-format)\.js$/, replacement: src('log/$1.ts') },
-    { find: /^(?:\.\.?\/)+shared\/(reasons|value-format|alert-summary)\.js$/, replacement: src('$1.ts') },
-  ],
+  alias: BROWSER_SHARED.map((m) => ({
+    find: new RegExp(`^(?:\\.\\.?/)+shared/${sharedName(m)}\\.js$`),
+    replacement: src(`${m}.ts`),
+  })),
 } satisfies ViteUserConfig['resolve'];
 
 /** What every tier runs with. */

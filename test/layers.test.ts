@@ -11,6 +11,7 @@ const SRC = join(import.meta.dirname, '..', 'src');
 /** Helpers at the top of src/ every layer may import: errors, validation, units, persistence… */
 const SHARED = new Set([
   'alert-summary.ts',
+  'browser-shared.ts',
   'config.ts',
   'deadline.ts',
   'duration.ts',

@@ -8,18 +8,15 @@ import type { FastifyInstance } from 'fastify';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BROWSER_SHARED, sharedName } from '../browser-shared.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
-/** dist/log/ and dist/, from src/plugins/ as from dist/plugins/ (npm start and the tests build dist/ first). */
-const SHARED_DIRS = ['../../dist/log/', '../../dist/'].map((d) => fileURLToPath(new URL(d, import.meta.url)));
-const SHARED: ReadonlySet<string> = new Set([
-  '/log-search.js',
-  '/log-format.js',
-  '/reasons.js',
-  '/value-format.js',
-  '/alert-summary.js',
-]);
+/** dist/log/ and dist/ (where browser-shared.ts's modules are), from src/plugins/ as from dist/plugins/ (npm start and the tests build dist/ first). */
+const SHARED_DIRS = [...new Set(BROWSER_SHARED.map((m) => m.slice(0, m.lastIndexOf('/') + 1)))].map((d) =>
+  fileURLToPath(new URL(`../../dist/${d}`, import.meta.url)),
+);
+const SHARED: ReadonlySet<string> = new Set(BROWSER_SHARED.map((m) => `/${sharedName(m)}.js`));
 
 export async function uiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
