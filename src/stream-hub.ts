@@ -4,14 +4,36 @@
 // all is its `admission` budget (security/websocket-budget.ts).
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import type { AlertAck, Notification } from './alerts/notifier.js';
+import { logLineSchema, type LogLine } from './log/log-line.js';
+import { snapshotSchema, type Snapshot } from './metrics/snapshot.js';
 import { WebSocketBudget } from './security/websocket-budget.js';
 
-export const TOPICS = ['snapshot', 'point', 'log', 'alert'] as const;
+export const TOPICS = ['snapshot', 'log', 'alert'] as const;
 export type Topic = (typeof TOPICS)[number];
+
+/** What each topic carries: the type `broadcast` takes and the browser reads (public/js/types.js). */
+export interface TopicData {
+  snapshot: Snapshot;
+  log: LogLine;
+  alert: Notification | (AlertAck & { ack: true });
+}
+
+/** The topics as the API description shows them: `"snapshot"|"log"|"alert"`. */
+export const TOPIC_LIST = TOPICS.map((t) => `"${t}"`).join('|');
 
 /** What the server sends on the stream: a topic's news, or an answer to the client's message. */
 export const serverMessage = z.union([
-  z.object({ type: z.enum(TOPICS), data: z.unknown() }),
+  z.object({ type: z.literal('snapshot'), data: snapshotSchema }),
+  z.object({ type: z.literal('log'), data: logLineSchema }),
+  z.object({
+    type: z.literal('alert'),
+    data: z
+      .unknown()
+      .describe(
+        'A notification ({ id, status, alerts: [{ ruleId, ruleName, severity, metric, labels, status, summary, context, … }] }) or an acknowledgement ({ ack: true, ruleId, labels, by, at })',
+      ),
+  }),
   z.object({ type: z.literal('subscribed'), topics: z.array(z.enum(TOPICS)) }),
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('error'), error: z.object({ code: z.string(), message: z.string() }) }),
@@ -62,7 +84,7 @@ export class StreamHub {
     return n;
   }
 
-  add(socket: WebSocket, greeting?: { type: Topic; data: unknown }): void {
+  add(socket: WebSocket, greeting?: { type: 'snapshot'; data: Snapshot }): void {
     const client: Client = { socket, topics: new Set(TOPICS), alive: true };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
@@ -72,7 +94,7 @@ export class StreamHub {
     if (greeting) this.sendTo(client, JSON.stringify({ type: greeting.type, data: greeting.data }));
   }
 
-  broadcast(type: Topic, data: unknown): void {
+  broadcast<T extends Topic>(type: T, data: TopicData[T]): void {
     if (this.clients.size === 0) return;
     const text = JSON.stringify({ type, data });
     for (const c of this.clients) if (c.topics.has(type)) this.sendTo(c, text);

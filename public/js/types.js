@@ -65,13 +65,11 @@
 /** @typedef {import('../../src/routes/ocr.js').OcrAnswer} OcrAnswer */
 /** @typedef {import('../../src/routes/video-schema.js').VideoAnswer} VideoAnswer */
 
+/** @typedef {import('../../src/stream-hub.js').TopicData} TopicData */
 /**
- * The stream's messages by topic (src/stream-hub.ts; each topic's data is what the server
- * broadcasts on it: src/monitor.ts, src/app-parts.ts); the hub's own answers carry no data.
- * @typedef {{ type: 'snapshot', data: Snapshot }
- *   | { type: 'log', data: LogLine }
- *   | { type: 'alert', data: Notification | AckNews }
- *   | { type: 'point', data: unknown }
+ * The stream's messages: a topic's data as the server broadcasts it (src/stream-hub.ts's
+ * TopicData, the type `broadcast` takes), or the hub's own answers, which carry no data.
+ * @typedef {{ [T in keyof TopicData]: { type: T, data: TopicData[T] } }[keyof TopicData]
  *   | { type: 'subscribed' | 'pong' | 'error', data?: undefined }} StreamMessage
  */
 

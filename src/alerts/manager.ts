@@ -20,7 +20,7 @@ import { Dispatcher, testNotification } from './dispatch.js';
 import { instanceKey, type SampleSource, type StateChange } from './evaluate.js';
 import { AlertHistory, type HistoryEntry, type HistoryQuery } from './history.js';
 import type { Notice } from './notice-policy.js';
-import type { AlertPayload, Notification } from './notifier.js';
+import type { AlertAck, AlertPayload, Notification } from './notifier.js';
 import { RequestAlerts } from './request-alerts.js';
 import type { Rule } from './rule-schema.js';
 import { AlertStateFiles } from './state-files.js';
@@ -42,14 +42,7 @@ export interface AlertManagerOptions {
   log: EventLog;
   clients: ClientStats;
   broadcast: (n: Notification) => void;
-  /** An acknowledgement, or a per-request notice dismissed (with its requestId): every tab closes the notice. */
-  broadcastAck: (ack: {
-    ruleId: string;
-    labels: Record<string, string>;
-    requestId?: string;
-    by: string;
-    at: number;
-  }) => void;
+  broadcastAck: (ack: AlertAck) => void;
   monitorUrl: string;
   /** This node's `instance` label and absolute URL (default: the host name, and monitorUrl's origin). */
   site?: AlertSite;

@@ -64,6 +64,15 @@ export interface AlertPayload {
   context: AlertContext;
 }
 
+/** An acknowledgement, or a per-request notice dismissed (with its requestId): every tab closes the notice. */
+export interface AlertAck {
+  ruleId: string;
+  labels: Record<string, string>;
+  requestId?: string;
+  by: string;
+  at: number;
+}
+
 export interface Notification {
   id: string;
   status: 'firing' | 'resolved';

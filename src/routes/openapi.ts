@@ -11,6 +11,7 @@ import { COOKIE_NAME } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
 import { answerJsonSchema } from '../route-schema.js';
 import { docsPolicy } from '../security/guard.js';
+import { TOPIC_LIST } from '../stream-hub.js';
 
 /** A route's group in the description; it also says who may call it (securityOf). */
 export type Tag = 'OpenAI' | 'Model' | 'Health' | 'Monitor' | 'Alerts' | 'Access';
@@ -121,7 +122,7 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
         description:
           'Chat, OCR, GUI and video in front of an OpenAI-compatible Qwen3-VL server, and the Monitor. ' +
           'Errors: { "error": { "code", "message", "field"?, "type", "param" } }. ' +
-          'Live feed: a WebSocket at /api/monitor/stream sends {"type":"snapshot"|"point"|"log"|"alert","data":…} messages.',
+          `Live feed: a WebSocket at /api/monitor/stream sends {"type":${TOPIC_LIST},"data":…} messages.`,
       },
       tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
       servers: [{ url: '/', description: 'This server' }],

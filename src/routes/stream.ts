@@ -5,7 +5,7 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Monitor } from '../monitor.js';
 import { peerOf } from '../security/guesses.js';
-import { clientMessage, serverMessage } from '../stream-hub.js';
+import { clientMessage, serverMessage, TOPIC_LIST } from '../stream-hub.js';
 import { inputJsonSchema } from './openapi.js';
 
 /** Tabs reconnect on their own; half a minute lets a closed tab's place come free. */
@@ -42,12 +42,12 @@ export async function streamRoute(
 
   const schema = {
     tags: ['Monitor'],
-    summary: 'The live feed: a WebSocket of snapshots, points, log lines and alerts',
+    summary: 'The live feed: a WebSocket of snapshots, log lines and alerts',
     description:
-      'Upgrade to a WebSocket (a plain GET is 404). The server sends JSON messages: {"type":"snapshot"|"point"|"log"|"alert","data":…}, ' +
+      `Upgrade to a WebSocket (a plain GET is 404). The server sends JSON messages: {"type":${TOPIC_LIST},"data":…}, ` +
       "and answers the client's. The client may send " +
       JSON.stringify(inputJsonSchema(clientMessage)) +
-      ' (subscribe narrows the topics; all four by default). Past MAX_WEBSOCKETS_PER_CLIENT or MAX_WEBSOCKETS the upgrade is ' +
+      ' (subscribe narrows the topics; all of them by default). Past MAX_WEBSOCKETS_PER_CLIENT or MAX_WEBSOCKETS the upgrade is ' +
       'refused with 429 or 503 and Retry-After.',
     response: { 101: serverMessage },
   };

@@ -285,7 +285,7 @@ describe('live stream', () => {
     await new Promise((r) => ws.on('open', r));
     (ws as any)._socket.pause(); // the browser tab froze
     const closed = new Promise((r) => ws.on('close', r));
-    const big = 'x'.repeat(256 * 1024);
+    const big = { seq: 1, t: 0, level: 'INFO' as const, module: 'vlm', event: 'x'.repeat(256 * 1024), params: {} };
     for (let i = 0; i < 400 && app.monitor!.hub.droppedSlowClients === 0; i++) {
       app.monitor!.hub.broadcast('log', big);
       await new Promise((r) => setImmediate(r));

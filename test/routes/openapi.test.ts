@@ -100,6 +100,13 @@ describe('OpenAPI description', () => {
     const stream = paths['/api/monitor/stream']!.get as any;
     expect(stream.description).toContain('"subscribe"');
     expect(JSON.stringify(stream.responses['101'])).toContain('"snapshot"');
+    // Each topic's data is described as it is sent (a snapshot's cards, a log line's level),
+    // and only topics that are sent: 'point' was described and never broadcast.
+    const described = JSON.stringify(stream.responses['101']);
+    expect(described).toContain('"cards"');
+    expect(described).toContain('"level"');
+    expect(stream.description).toContain('{"type":"snapshot"|"log"|"alert","data":…}');
+    expect(described).not.toContain('"point"');
     expect(Object.keys(paths).filter((p) => p.includes('*'))).toEqual([]);
     expect(Object.keys(paths).some((p) => p.startsWith('/vendor') || p === '/*')).toBe(false);
   });

@@ -194,6 +194,7 @@ describe('alerts on screen', () => {
     expect(await page.$$('.popup.resolved button.ack')).toHaveLength(0); // nothing to acknowledge
     await page.waitForSelector('.popup.resolved', { state: 'detached', timeout: 15_000 });
 
+    const sample = { file: 's.png', lang: 'en', requestId: 'r1', at: new Date().toISOString() };
     ui.app.monitor!.hub.broadcast('alert', {
       id: 'n1',
       status: 'firing',
@@ -207,7 +208,7 @@ describe('alerts on screen', () => {
           status: 'firing',
           startsAt: new Date().toISOString(),
           endsAt: null,
-          summary: 'ocr_confidence_mean is 0.38 (< 0.6)',
+          summary: 'ocr_confidence_mean = 0.38 (threshold < 0.60)',
           context: {
             value: 0.38,
             threshold: 0.6,
@@ -220,8 +221,8 @@ describe('alerts on screen', () => {
             topClientLoad: null,
             monitorUrl: '',
             samples: [
-              { imageHash: '<img src=x onerror=alert(1)>', confidence: 0.21, url: '/favicon.ico?s=1' },
-              { imageHash: 'ab3f', confidence: 0.3, url: 'javascript:alert(2)' },
+              { ...sample, imageHash: '<img src=x onerror=alert(1)>', confidence: 0.21, url: '/favicon.ico?s=1' },
+              { ...sample, imageHash: 'ab3f', confidence: 0.3, url: 'javascript:alert(2)' },
             ],
           },
         },
