@@ -4,7 +4,7 @@
 // all is its `admission` budget (security/websocket-budget.ts).
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import type { AlertAck, Notification } from './alerts/notifier.js';
+import { type AlertAck, alertAckSchema, type Notification, notificationSchema } from './alerts/notifier.js';
 import { logLineSchema, type LogLine } from './log/log-line.js';
 import { snapshotSchema, type Snapshot } from './metrics/snapshot.js';
 import { WebSocketBudget } from './security/websocket-budget.js';
@@ -28,11 +28,7 @@ export const serverMessage = z.union([
   z.object({ type: z.literal('log'), data: logLineSchema }),
   z.object({
     type: z.literal('alert'),
-    data: z
-      .unknown()
-      .describe(
-        'A notification ({ id, status, alerts: [{ ruleId, ruleName, severity, metric, labels, status, summary, context, … }] }) or an acknowledgement ({ ack: true, ruleId, labels, by, at })',
-      ),
+    data: z.union([notificationSchema, alertAckSchema.extend({ ack: z.literal(true) })]),
   }),
   z.object({ type: z.literal('subscribed'), topics: z.array(z.enum(TOPICS)) }),
   z.object({ type: z.literal('pong') }),

@@ -100,11 +100,15 @@ describe('OpenAPI description', () => {
     const stream = paths['/api/monitor/stream']!.get as any;
     expect(stream.description).toContain('"subscribe"');
     expect(JSON.stringify(stream.responses['101'])).toContain('"snapshot"');
-    // Each topic's data is described as it is sent (a snapshot's cards, a log line's level),
+    // Each topic's data is described as it is sent (a snapshot's cards, a log line's level,
+    // a notification's alerts with their context, an acknowledgement),
     // and only topics that are sent: 'point' was described and never broadcast.
     const described = JSON.stringify(stream.responses['101']);
     expect(described).toContain('"cards"');
     expect(described).toContain('"level"');
+    expect(described).toContain('"ruleName"');
+    expect(described).toContain('"breachPoints"');
+    expect(described).toContain('"ack"');
     expect(stream.description).toContain('{"type":"snapshot"|"log"|"alert","data":…}');
     expect(described).not.toContain('"point"');
     expect(Object.keys(paths).filter((p) => p.includes('*'))).toEqual([]);
