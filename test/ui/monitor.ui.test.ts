@@ -62,6 +62,8 @@ describe('Monitor in a browser', () => {
       await d.dismiss();
     });
     await page.waitForSelector('.log-lines');
+    // A line written before the stream is open reaches neither the page's first load nor the stream.
+    await waitForLive(page);
     ui.app.log.error('http', '<img src=x onerror=alert(1)>', { payload: '<script>alert(2)</script>' });
     await page.waitForFunction(() =>
       [...document.querySelectorAll('.log-line')].some((l) => l.textContent!.includes('<img src=x onerror=alert(1)>')),
