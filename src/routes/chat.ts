@@ -46,6 +46,8 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
         added.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
       // The client's own text goes on (relay-body.ts): the schema only checks, it changes nothing.
       const payload = withTopLevelKeys(request.jsonText, body, added);
+      // Not held for the rest of a stream that may last minutes: the payload has what it needs.
+      request.jsonText = null;
       // Hashes and sizes of inline images: what an ERROR line about this request names
       // instead of the images themselves. Computed only if such a line is written:
       // hashing megabytes of base64 has no place on every request's path.
