@@ -1,4 +1,4 @@
-// An alert's one-line summary, "latency_ms_p95 = 2.14 s (threshold > 2.00 s)": written by
+// An alert's one-line summary (and the names its "why" lines give places), "latency_ms_p95 = 2.14 s (threshold > 2.00 s)": written by
 // the server in English for mail, webhooks and Alertmanager, and by the console's popup in
 // the page's language. Both take the sentence and its values from here (the browser loads
 // this module compiled, from /js/shared/alert-summary.js; i18n.js takes the English words
@@ -13,11 +13,23 @@ export const SUMMARY_EN = {
   'alert.noData': 'no data',
 } as const;
 
+/**
+ * The English names of where a change is concentrated (a notice's "why" lines): the console
+ * says them (i18n.js takes these for English), and so do mail and webhooks (why.ts).
+ */
+export const WHY_DIMENSIONS_EN = {
+  'why.dimension.endpoint': 'endpoint',
+  'why.dimension.gpu': 'GPU',
+  'why.dimension.engine': 'engine',
+  'why.dimension.module': 'module',
+  'why.dimension.code': 'error code',
+} as const;
+
 export type SummaryKey = Exclude<keyof typeof SUMMARY_EN, 'alert.noData'>;
 
 export interface SummaryFacts {
   metric: string;
-  /** The metric's catalogue unit (undefined: a bare number). */
+  /** The metric's catalogue unit (undefined: a bare number); a surge rule's change is in %. */
   unit: string | undefined;
   /** The value checked (for a surge rule, its change in %); null when there was none. */
   value: number | null;
@@ -45,9 +57,11 @@ export function summaryParts(
         th: formatNumber(f.threshold, 0, lang),
       },
     };
-  const v = f.value === null ? noData : formatBeside(f.value, f.threshold, f.unit, lang);
+  // A surge rule's value and threshold are its change in %, whatever the metric's unit.
+  const unit = f.surgeBaseline ? '%' : f.unit;
+  const v = f.value === null ? noData : formatBeside(f.value, f.threshold, unit, lang);
   if (f.resolved) return { key: 'alert.summary.resolved', params: { m: f.metric, v } };
-  return { key: 'alert.summary', params: { m: f.metric, v, op: f.op, th: formatValue(f.threshold, f.unit, lang) } };
+  return { key: 'alert.summary', params: { m: f.metric, v, op: f.op, th: formatValue(f.threshold, unit, lang) } };
 }
 
 /** `{name}` in `template` replaced by its parameter. */

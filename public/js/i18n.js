@@ -1,7 +1,7 @@
 // English and Simplified Chinese. The default follows the browser; the toggle is kept, and
 // it decides everything the page prints: words, plurals (Intl.PluralRules), numbers and times.
 import { METRIC_HELP_ZH } from './metric-help-zh.js';
-import { SUMMARY_EN } from './shared/alert-summary.js';
+import { SUMMARY_EN, WHY_DIMENSIONS_EN } from './shared/alert-summary.js';
 import { wordReason } from './shared/reasons.js';
 
 /**
@@ -95,11 +95,8 @@ const dict = {
     'why.shareImage': 'images of {size}: {now} of {module} requests now, {normal} normally',
     'why.shareTokens': 'client {client}: {now} of {module} input tokens now, {normal} normally',
     'why.shareSeries': '{dimension} {value}: {now} of {metric} now, {normal} normally',
-    'why.dimension.endpoint': 'endpoint',
-    'why.dimension.gpu': 'GPU',
-    'why.dimension.engine': 'engine',
-    'why.dimension.module': 'module',
-    'why.dimension.code': 'error code',
+    // Mail and webhooks name these places in the same words (src/alert-summary.ts).
+    ...WHY_DIMENSIONS_EN,
     'why.noneNormally': 'none',
     'why.event': '{level} {module} “{message}”: {n} since it began (normally {normal})',
     'why.more': '{n} more',

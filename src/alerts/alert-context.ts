@@ -177,7 +177,7 @@ export function alertPayload(
     // The console's popup says the same sentence (alert-summary.ts), in the page's language.
     summary: englishSummary({
       metric: rule.metric,
-      unit: rule.surgeBaseline ? '%' : metricDef(rule.metric)?.unit,
+      unit: metricDef(rule.metric)?.unit,
       value: inst.value,
       op: rule.op,
       threshold: rule.threshold,

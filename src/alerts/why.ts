@@ -12,6 +12,7 @@ import { metricDef } from '../metrics/catalogue.js';
 import type { Point, RingSeries } from '../metrics/ring-series.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
 import { TREND_RULE } from '../metrics/snapshot.js';
+import { WHY_DIMENSIONS_EN } from '../alert-summary.js';
 import { formatValue } from '../value-format.js';
 import {
   byGrowth,
@@ -296,14 +297,8 @@ export function whyItems(why: Why): WhyItem[] {
 
 /** As the page prints it (src/value-format.ts), in English. */
 const shownValue = (v: number, metric: string) => formatValue(v, metricDef(metric)?.unit ?? '', 'en');
-/** The English words of the console's `why.dimension.*` (public/js/i18n.js). */
-const DIMENSION_WORDS: Partial<Record<ShareChange['dimension'], string>> = {
-  endpoint: 'endpoint',
-  gpu: 'GPU',
-  engine: 'engine',
-  module: 'module',
-  code: 'error code',
-};
+/** The console's English words for a dimension (`why.dimension.*`, src/alert-summary.ts). */
+const dimensionWords: Partial<Record<string, string>> = WHY_DIMENSIONS_EN;
 const labelText = (labels: Record<string, string>) => {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   return pairs.length ? `{${pairs.join(',')}}` : '';
@@ -331,7 +326,7 @@ export function whyLines(why: Why, limit = 3): string[] {
         const shares = `${percent(s.shareNow)} of ${shareOf(s)} now, ${normal} normally`;
         if (s.dimension === 'imageSize') return `images of ${s.value}: ${shares}`;
         if (s.dimension === 'client' || s.dimension === 'clientInputTokens') return `client ${s.value}: ${shares}`;
-        return `${DIMENSION_WORDS[s.dimension] ?? s.dimension} ${s.value}: ${shares}`;
+        return `${dimensionWords[`why.dimension.${s.dimension}`] ?? s.dimension} ${s.value}: ${shares}`;
       }
       const e = item.event;
       return `${e.level} ${e.module} "${e.message}": ${e.countNow} since it began (normally ${Math.round(e.countNormal)})`;

@@ -75,7 +75,7 @@ export class Popups {
     const { key, params } = summaryParts(
       {
         metric: a.metric,
-        unit: c.surgeBaseline ? '%' : this.unitOf(a.metric),
+        unit: this.unitOf(a.metric),
         value: c.value ?? null,
         op: c.op,
         threshold: c.threshold,
