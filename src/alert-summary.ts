@@ -57,11 +57,26 @@ export function summaryParts(
         th: formatNumber(f.threshold, 0, lang),
       },
     };
+  const { v, th } = valueAndThreshold(f, lang, noData);
+  if (f.resolved) return { key: 'alert.summary.resolved', params: { m: f.metric, v } };
+  return { key: 'alert.summary', params: { m: f.metric, v, op: f.op, th } };
+}
+
+/**
+ * The value and the threshold as the summary writes them ("2.14 s", "2.00 s"): also what
+ * mail and Alertmanager's description print in their "Value" and "Breaching checks" rows.
+ */
+export function valueAndThreshold(
+  f: Pick<SummaryFacts, 'unit' | 'value' | 'threshold' | 'surgeBaseline'>,
+  lang: string,
+  noData: string,
+): { v: string; th: string } {
   // A surge rule's value and threshold are its change in %, whatever the metric's unit.
   const unit = f.surgeBaseline ? '%' : f.unit;
-  const v = f.value === null ? noData : formatBeside(f.value, f.threshold, unit, lang);
-  if (f.resolved) return { key: 'alert.summary.resolved', params: { m: f.metric, v } };
-  return { key: 'alert.summary', params: { m: f.metric, v, op: f.op, th: formatValue(f.threshold, unit, lang) } };
+  return {
+    v: f.value === null ? noData : formatBeside(f.value, f.threshold, unit, lang),
+    th: formatValue(f.threshold, unit, lang),
+  };
 }
 
 /** `{name}` in `template` replaced by its parameter. */

@@ -1,5 +1,7 @@
 // The alert mail: subject, plain text and HTML. Everything user-supplied (rule names,
 // labels, log lines) is escaped in the HTML: nothing a user typed becomes markup.
+import { SUMMARY_EN, valueAndThreshold } from '../../alert-summary.js';
+import { metricDef } from '../../metrics/catalogue.js';
 import type { AlertPayload, Notification, OcrSampleRef } from '../notifier.js';
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
@@ -30,18 +32,26 @@ export function emailSubject(n: Notification): string {
 /** An alert's context as rows of (what, value), for mail and Alertmanager's description. */
 export function contextLines(a: AlertPayload): Array<[string, string]> {
   const c = a.context;
+  // Values as the summary above them writes them (2.14 s, 91 °C), not as raw numbers.
+  const written = (value: number | null) =>
+    valueAndThreshold(
+      { unit: metricDef(a.metric)?.unit, value, threshold: c.threshold, surgeBaseline: c.surgeBaseline },
+      'en',
+      SUMMARY_EN['alert.noData'],
+    );
+  const value = written(c.value);
   const rows: Array<[string, string]> = [
     ['Status', a.status],
     ['Severity', a.severity],
     ['Metric', `${a.metric}${labelText(a) ? ` {${labelText(a)}}` : ''}`],
-    ['Value', `${c.value ?? 'no data'} (${c.op} ${c.threshold})`],
+    ['Value', `${value.v} (${c.op} ${value.th})`],
     ['Since', a.startsAt],
   ];
   if (a.endsAt) rows.push(['Resolved', a.endsAt]);
   if (c.breachPoints.length)
     rows.push([
       'Breaching checks',
-      c.breachPoints.map(([t, v]) => `${new Date(t).toISOString().slice(11, 19)} ${v}`).join(', '),
+      c.breachPoints.map(([t, v]) => `${new Date(t).toISOString().slice(11, 19)} ${written(v).v}`).join(', '),
     ]);
   if (Object.keys(c.gpuTemperatureCelsius).length)
     rows.push([
