@@ -73,6 +73,15 @@ const groups = new Map();
 const undici = new Map();
 const ours = new Map();
 const fastify = new Map();
+/** Samples with no package frame: by the function running and by the callback the loop entered. */
+const nodeSelf = new Map();
+const nodeEntry = new Map();
+/** The frame the event loop called into: the one below the profile's root. */
+function entryOf(id) {
+  let x = id;
+  while (parent.get(x) !== undefined && parent.get(parent.get(x)) !== undefined) x = parent.get(x);
+  return x;
+}
 /** BENCH_PROFILE_PACKAGE: the package whose functions get a table of their own (fastify). */
 const PACKAGE = process.env.BENCH_PROFILE_PACKAGE ?? 'fastify';
 const packageUrl = new RegExp(`.*node_modules/${PACKAGE}/`);
@@ -89,6 +98,12 @@ for (let i = 0; i < profile.samples.length; i++) {
   if (u !== undefined) undici.set(frameKey(u, /.*undici\//), (undici.get(frameKey(u, /.*undici\//)) ?? 0) + dt);
   const f = group === PACKAGE ? nearest(id, packageUrl) : undefined;
   if (f !== undefined) fastify.set(frameKey(f, packageUrl), (fastify.get(frameKey(f, packageUrl)) ?? 0) + dt);
+  if (group.startsWith('Node ')) {
+    const self = frameKey(id, /.*\//);
+    nodeSelf.set(self, (nodeSelf.get(self) ?? 0) + dt);
+    const entry = frameKey(entryOf(id), /.*\//);
+    nodeEntry.set(entry, (nodeEntry.get(entry) ?? 0) + dt);
+  }
   const o = group.startsWith('ours: ') ? nearest(id, /\/dist\//) : undefined;
   if (o !== undefined) ours.set(frameKey(o, /.*\/dist\//), (ours.get(frameKey(o, /.*\/dist\//)) ?? 0) + dt);
 }
@@ -103,3 +118,7 @@ console.log(`\n| µs per request | ${PACKAGE} function (nearest on the stack) |\
 for (const [k, t] of top(fastify, 12)) console.log(`| ${us(t)} | ${k} |`);
 console.log('\n| µs per request | our function (nearest on the stack) |\n|---:|---|');
 for (const [k, t] of top(ours, 25)) console.log(`| ${us(t)} | ${k} |`);
+console.log('\n| µs per request | Node, no package frame: the function running (self) |\n|---:|---|');
+for (const [k, t] of top(nodeSelf, 15)) console.log(`| ${us(t)} | ${k} |`);
+console.log('\n| µs per request | Node, no package frame: the callback the loop entered |\n|---:|---|');
+for (const [k, t] of top(nodeEntry, 12)) console.log(`| ${us(t)} | ${k} |`);
