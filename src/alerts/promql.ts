@@ -22,7 +22,7 @@ export type MetricQuery =
       expr: string;
       /** Monitor unit → Prometheus unit (a threshold of 90 % is 0.9). */
       scale: number;
-      /** Labels the expression's series carry (`instance` always). */
+      /** Labels the expression's series carry (the node's, NODE, always). */
       labels: string[];
       /** Labels to add to the alert that the expression cannot carry (endpoint="*"). */
       extraLabels: Record<string, string>;
@@ -51,11 +51,18 @@ function matchersOf(labels: Record<string, string>, ctx: PromqlContext): Array<[
   );
 }
 
+/**
+ * The node's own labels, kept by every aggregation: the node's alerts carry its `job` and
+ * `instance` (docs/SCALE-OUT.md), and an exported rule's alert must carry the same, or
+ * Alertmanager holds two alerts for one (a `sum by (instance)` dropped `job`).
+ */
+const NODE: readonly string[] = ['job', 'instance'];
+
 const rate = (series: string, sel: string, w: string) => `rate(${series}${sel}[${w}])`;
-const sumBy = (by: string[], inner: string) => `sum by (${by.join(', ')}) (${inner})`;
+const sumBy = (by: readonly string[], inner: string) => `sum by (${by.join(', ')}) (${inner})`;
 
 /** Mean of a histogram over the window: rate of its sum over rate of its count. */
-function histogramMean(name: string, sel: string, by: string[], w: string): string {
+function histogramMean(name: string, sel: string, by: readonly string[], w: string): string {
   return `${sumBy(by, rate(`${name}_sum`, sel, w))} / ${sumBy(by, rate(`${name}_count`, sel, w))}`;
 }
 
@@ -88,11 +95,11 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     // A GPU's board labels (uuid, model_name: for joins with DCGM) are not the Monitor's: left
     // out, so the alert carries the label set the node's own alert carries (one group).
     const expr = def.labels.includes('gpu') ? `max without(uuid, model_name) (${name}${sel})` : `${name}${sel}`;
-    return { expr, scale, labels: ['instance', ...def.labels], extraLabels };
+    return { expr, scale, labels: [...NODE, ...def.labels], extraLabels };
   }
 
   // Service layer: per endpoint (and method), or every model endpoint together.
-  const byEndpoint = allModel ? ['instance'] : ['instance', 'endpoint', 'method'];
+  const byEndpoint = allModel ? [...NODE] : [...NODE, 'endpoint', 'method'];
   const requests = `${PREFIX}http_requests_total`;
   const duration = `${PREFIX}http_request_duration_seconds`;
   const service = (expr: string, scale: number): MetricQuery => ({ expr, scale, labels: byEndpoint, extraLabels });
@@ -140,20 +147,20 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     case 'model_requests_in_flight':
     case 'model_streams_in_flight':
     case 'model_requests_waiting_upstream':
-      return { expr: `${PREFIX}${metric}`, scale: 1, labels: ['instance'], extraLabels: {} };
+      return { expr: `${PREFIX}${metric}`, scale: 1, labels: [...NODE], extraLabels: {} };
     case 'websocket_active_connections':
-      return { expr: `${PREFIX}websocket_active_connections`, scale: 1, labels: ['instance'], extraLabels: {} };
+      return { expr: `${PREFIX}websocket_active_connections`, scale: 1, labels: [...NODE], extraLabels: {} };
     case 'ttft_ms': // the Monitor's figure is the median over the window
       return {
-        expr: `histogram_quantile(0.5, ${sumBy(['instance', 'le'], rate(`${PREFIX}chat_time_to_first_token_seconds_bucket`, '', w))})`,
+        expr: `histogram_quantile(0.5, ${sumBy([...NODE, 'le'], rate(`${PREFIX}chat_time_to_first_token_seconds_bucket`, '', w))})`,
         scale: 0.001,
-        labels: ['instance'],
+        labels: [...NODE],
         extraLabels: { endpoint: '/v1/chat/completions' },
       };
   }
 
   // Model layer.
-  const model = (expr: string, scale: number, by: string[] = ['instance']): MetricQuery => ({
+  const model = (expr: string, scale: number, by: string[] = [...NODE]): MetricQuery => ({
     expr,
     scale,
     labels: by,
@@ -164,7 +171,7 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
   if (preproc !== undefined) {
     return model(
       `${sumBy(
-        ['instance'],
+        [...NODE],
         rate(
           `${PREFIX}images_preprocessed_total`,
           selector([
@@ -173,7 +180,7 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
           ]),
           w,
         ),
-      )} / ${sumBy(['instance'], rate(`${PREFIX}images_preprocessed_total`, selector([['module', '=', preproc]]), w))}`,
+      )} / ${sumBy(NODE, rate(`${PREFIX}images_preprocessed_total`, selector([['module', '=', preproc]]), w))}`,
       0.01,
     );
   }
@@ -182,11 +189,7 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     return model(`${PREFIX}images_degraded_total${selector([['module', '=', degraded]])}`, 1);
   switch (metric) {
     case 'inference_duration_ms':
-      return model(histogramMean(stages, sel, ['instance', 'module', 'stage'], w), 0.001, [
-        'instance',
-        'module',
-        'stage',
-      ]);
+      return model(histogramMean(stages, sel, [...NODE, 'module', 'stage'], w), 0.001, ['instance', 'module', 'stage']);
     case 'ocr_avg_duration':
       return model(
         histogramMean(
@@ -195,7 +198,7 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
             ['module', '=', 'ocr'],
             ['stage', '=', 'total'],
           ]),
-          ['instance'],
+          [...NODE],
           w,
         ),
         0.001,
@@ -203,32 +206,32 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     case 'model_requests_ended':
       return model(
         sumBy(
-          ['instance', 'module'],
+          [...NODE, 'module'],
           `increase(${stages}_count${selector([...matchers, ['stage', '=', 'total']])}[${w}])`,
         ),
         1,
-        ['instance', 'module'],
+        [...NODE, 'module'],
       );
     case 'input_token_count':
-      return model(histogramMean(`${PREFIX}input_tokens`, sel, ['instance', 'module'], w), 1, ['instance', 'module']);
+      return model(histogramMean(`${PREFIX}input_tokens`, sel, [...NODE, 'module'], w), 1, [...NODE, 'module']);
     case 'ocr_confidence_mean':
-      return model(histogramMean(`${PREFIX}ocr_confidence_ratio`, '', ['instance'], w), 1);
+      return model(histogramMean(`${PREFIX}ocr_confidence_ratio`, '', NODE, w), 1);
     case 'video_frames_per_second':
-      return model(histogramMean(`${PREFIX}video_frames_per_second`, '', ['instance'], w), 1);
+      return model(histogramMean(`${PREFIX}video_frames_per_second`, '', NODE, w), 1);
     case 'ocr_error_count': // per minute; 0 on a node that has had no OCR error yet
       return model(
-        `(${sumBy(['instance'], rate(`${PREFIX}model_errors_total`, selector([['module', '=', 'ocr']]), w))} or ${sumBy(['instance'], `${PREFIX}monitor_series`)} * 0) * 60`,
+        `(${sumBy(NODE, rate(`${PREFIX}model_errors_total`, selector([['module', '=', 'ocr']]), w))} or ${sumBy(NODE, `${PREFIX}monitor_series`)} * 0) * 60`,
         1,
       );
     case 'model_error_count':
-      return model(`${sumBy(['instance', 'module', 'code'], rate(`${PREFIX}model_errors_total`, sel, w))} * 60`, 1, [
+      return model(`${sumBy([...NODE, 'module', 'code'], rate(`${PREFIX}model_errors_total`, sel, w))} * 60`, 1, [
         'instance',
         'module',
         'code',
       ]);
     case 'gui_step_success_rate': {
       // Valid steps less those the client reported failed, over all steps (as the Monitor).
-      const increase = (series: string) => sumBy(['instance'], `increase(${PREFIX}${series}[${w}])`);
+      const increase = (series: string) => sumBy(NODE, `increase(${PREFIX}${series}[${w}])`);
       return model(
         `clamp_min(${increase('gui_steps_total{outcome="valid"}')} - ${increase('gui_step_execution_failures_total')}, 0) / ${increase('gui_steps_total')}`,
         0.01,
@@ -236,15 +239,15 @@ export function metricQuery(metric: string, labels: Record<string, string>, ctx:
     }
     case 'gui_step_avg_duration':
       return model(
-        `${sumBy(['instance'], rate(`${PREFIX}gui_step_duration_seconds_total`, '', w))} / ${sumBy(['instance'], rate(`${PREFIX}gui_steps_total`, '', w))}`,
+        `${sumBy(NODE, rate(`${PREFIX}gui_step_duration_seconds_total`, '', w))} / ${sumBy(NODE, rate(`${PREFIX}gui_steps_total`, '', w))}`,
         0.001,
       );
     case 'module_share_percent': {
       const count = (s: string) => rate(`${stages}_count`, s, w);
       return model(
-        `${sumBy(['instance', 'module'], count(selector([...matchers, ['stage', '=', 'total']])))} / on(instance) group_left ${sumBy(['instance'], count(selector([['stage', '=', 'total']])))}`,
+        `${sumBy([...NODE, 'module'], count(selector([...matchers, ['stage', '=', 'total']])))} / on(${NODE.join(', ')}) group_left ${sumBy(NODE, count(selector([['stage', '=', 'total']])))}`,
         0.01,
-        ['instance', 'module'],
+        [...NODE, 'module'],
       );
     }
   }

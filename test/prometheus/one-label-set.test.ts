@@ -20,7 +20,13 @@ const api = (app: TestApp, path: string, body: unknown) =>
     body: JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 
-async function nodeWithGpuRule(alertmanagerUrl: string) {
+/**
+ * A node with two rules sent to Alertmanager: one on a GPU gauge (a series of its own in
+ * /metrics) and one on a figure Prometheus aggregates (OCR errors a minute: a sum over the
+ * node's counters, which must keep the node's `job` and `instance`). `>= 0` holds with no
+ * traffic, on the node and in Prometheus alike.
+ */
+async function nodeWithRules(alertmanagerUrl: string) {
   // A minute behind the wall clock Alertmanager reads: the node's alerts are current to it.
   const clock = steppedClock(Math.floor(Date.now() / 1000) * 1000 - 60_000);
   const app = await startApp({ MONITOR_INSTANCE: 'node-eco' }, { clock, probes: false, alertSleep: async () => {} });
@@ -28,31 +34,45 @@ async function nodeWithGpuRule(alertmanagerUrl: string) {
   expect(
     (await api(app, '/channels', { name: 'fleet-am', type: 'alertmanager', urls: [alertmanagerUrl] })).status,
   ).toBe(201);
-  const rule = await api(app, '/rules', {
+  const channels = ['console', 'fleet-am'];
+  const gpu = await api(app, '/rules', {
     name: 'GPU memory high',
     metric: 'gpu_memory_utilization_percent',
     op: '>',
     threshold: 90,
     consecutiveChecks: 1,
     severity: 'critical',
-    channels: ['console', 'fleet-am'],
+    channels,
   });
-  expect(rule.status).toBe(201);
+  expect(gpu.status).toBe(201);
+  const ocr = await api(app, '/rules', {
+    name: 'OCR errors seen',
+    metric: 'ocr_error_count',
+    op: '>=',
+    threshold: 0,
+    consecutiveChecks: 1,
+    severity: 'warning',
+    channels,
+  });
+  expect(ocr.status).toBe(201);
   const breach = async () => {
     app.monitor!.store.record('gpu_memory_utilization_percent', { gpu: '0' }, clock(), 96);
+    app.monitor!.store.record('ocr_error_count', {}, clock(), 0);
     app.monitor!.check(clock());
     await app.alerts!.idle();
   };
   const exported = await (await fetch(`${app.baseUrl}/api/monitor/alerts/rules/export.prometheus.yml`)).text();
-  return { app, breach, exported, ruleId: rule.json.id as string };
+  return { app, breach, exported, ruleIds: [gpu.json.id as string, ocr.json.id as string] };
 }
 
 describe('one label set for the node and Prometheus', () => {
-  it('one breach is one group with one alert in Alertmanager, from both senders', { timeout: 90_000 }, async () => {
+  it('one breach is one alert in Alertmanager, from both senders, for a gauge and for a sum', {
+    timeout: 90_000,
+  }, async () => {
     const hook = await startReceiver(cleanups);
     const am = await startAlertmanager(oneWebhookRoute(hook.url, 300));
     cleanups.push(() => am.stop());
-    const node = await nodeWithGpuRule(am.url);
+    const node = await nodeWithRules(am.url);
     const target = new URL(node.app.baseUrl).host;
     const prometheus = await startPrometheus({
       targets: [target],
@@ -63,35 +83,46 @@ describe('one label set for the node and Prometheus', () => {
     cleanups.push(() => prometheus.stop());
 
     await node.breach();
-    // The node's own alert was taken by Alertmanager …
-    const history = await (await fetch(`${node.app.baseUrl}/api/monitor/alerts/history?ruleId=${node.ruleId}`)).json();
-    expect(history.history.some((h: any) => h.channel === 'fleet-am' && h.ok)).toBe(true);
-    // … and Prometheus fires the same rule from /metrics, and sends it there too.
-    const fromPrometheus = await pollUntil('Prometheus to fire the exported rule', async () => {
+    // The node's own alerts were taken by Alertmanager …
+    for (const ruleId of node.ruleIds) {
+      const history = await (await fetch(`${node.app.baseUrl}/api/monitor/alerts/history?ruleId=${ruleId}`)).json();
+      expect(history.history.some((h: any) => h.channel === 'fleet-am' && h.ok)).toBe(true);
+    }
+    // … and Prometheus fires the same rules from /metrics, and sends them there too.
+    const firing = (alerts: any[], name: string) =>
+      alerts.find((a) => a.labels.alertname === name && a.state === 'firing');
+    const fromPrometheus = await pollUntil('Prometheus to fire the exported rules', async () => {
       const alerts = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()).data.alerts as any[];
-      return alerts.find((a) => a.labels.alertname === 'GPU memory high' && a.state === 'firing');
+      const both = [firing(alerts, 'GPU memory high'), firing(alerts, 'OCR errors seen')];
+      return both.every(Boolean) ? both : undefined;
     });
     const fromNode = (await (await fetch(`${am.url}/api/v2/alerts`)).json()) as any[];
-    expect(fromNode).toHaveLength(1);
-    // One label set: what Prometheus sends is what the node sent.
-    expect(fromPrometheus.labels).toEqual(fromNode[0].labels);
-    expect(fromNode[0].labels).toMatchObject({ instance: 'node-eco', job: 'qwen3vl', gpu: '0', severity: 'critical' });
+    expect(fromNode).toHaveLength(2);
+    const nodeAlert = (name: string) => fromNode.find((a) => a.labels.alertname === name);
+    // One label set: what Prometheus sends is what the node sent, a gauge's or a sum's.
+    for (const p of fromPrometheus) expect(p.labels).toEqual(nodeAlert(p.labels.alertname).labels);
+    expect(nodeAlert('GPU memory high').labels).toMatchObject({
+      instance: 'node-eco',
+      job: 'qwen3vl',
+      gpu: '0',
+      severity: 'critical',
+    });
+    expect(nodeAlert('OCR errors seen').labels).toMatchObject({ instance: 'node-eco', job: 'qwen3vl' });
     // Both carry a summary and a description.
-    expect(Object.keys(fromPrometheus.annotations)).toEqual(expect.arrayContaining(['summary', 'description']));
-    expect(Object.keys(fromNode[0].annotations)).toEqual(expect.arrayContaining(['summary', 'description']));
-    // Prometheus has sent it (its Alertmanager answered); still one alert, one group, as amtool sees it.
+    for (const a of [...fromPrometheus, ...fromNode])
+      expect(Object.keys(a.annotations)).toEqual(expect.arrayContaining(['summary', 'description']));
+    // Prometheus has sent them (its Alertmanager answered); still one alert a rule, as amtool sees it.
     await pollUntil('Prometheus to have sent its alerts', async () => {
       const own = await (await fetch(`${prometheus.url}/metrics`)).text();
       const sent = /^prometheus_notifications_sent_total\{[^}]*\} (\S+)$/m.exec(own);
-      return sent && Number(sent[1]) > 0 ? true : undefined;
+      return sent && Number(sent[1]) >= 2 ? true : undefined;
     });
     const queried = JSON.parse(
       runTool(AMTOOL, ['alert', 'query', '--alertmanager.url', am.url, '-o', 'json']).output,
     ) as any[];
-    expect(queried).toHaveLength(1);
+    expect(queried).toHaveLength(2);
     const amGroups = (await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as any[];
-    expect(amGroups).toHaveLength(1);
-    expect(amGroups[0].alerts).toHaveLength(1);
+    expect(amGroups.map((g) => g.alerts.length)).toEqual([1, 1]);
     // The names agree, so the export's self-check is quiet.
     const rules = (await (await fetch(`${prometheus.url}/api/v1/rules?type=alert`)).json()).data.groups[0]
       .rules as any[];
@@ -102,7 +133,7 @@ describe('one label set for the node and Prometheus', () => {
   });
 
   it('scraped under its address instead of its name, the exported rules say so', { timeout: 60_000 }, async () => {
-    const node = await nodeWithGpuRule('http://127.0.0.1:9/');
+    const node = await nodeWithRules('http://127.0.0.1:9/');
     const target = new URL(node.app.baseUrl).host;
     const prometheus = await startPrometheus({ targets: [target], rules: node.exported });
     cleanups.push(() => prometheus.stop());

@@ -234,7 +234,7 @@ describe('one rule in PromQL', () => {
     );
     expect(b).toMatchObject({ for: '2m', labels: { endpoint: '*' } });
     expect((b as { expr: string }).expr).toBe(
-      '(histogram_quantile(0.95, sum by (instance, le) (rate(qwen3vl_http_request_duration_seconds_bucket{endpoint=~"/v1/chat/completions|/api/ocr"}[1m])))) > 5',
+      '(histogram_quantile(0.95, sum by (job, instance, le) (rate(qwen3vl_http_request_duration_seconds_bucket{endpoint=~"/v1/chat/completions|/api/ocr"}[1m])))) > 5',
     );
     const c = toPrometheusAlert(rule({ name: 'first check', metric: 'upstream_up', op: '<', threshold: 1 }), opts);
     expect(c).not.toHaveProperty('for');
