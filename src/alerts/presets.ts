@@ -95,7 +95,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'error-rate',
-    description: 'More than 5 % of model requests answered 5xx over a minute.',
+    description: 'More than 5 % of model requests answered 5xx over a minute (resolves below 3 %).',
     rule: {
       name: 'Model endpoints 5xx error rate',
       metric: 'error_rate_5xx_percent',
@@ -103,6 +103,9 @@ export const PRESETS: readonly Preset[] = [
       op: '>',
       threshold: 5,
       for: '1m',
+      // A rate near its line crosses it both ways every few checks: without a gap between
+      // firing and resolving, 7 % then 4.7 % sent FIRING and RESOLVED ten seconds apart.
+      recoverThreshold: 3,
       severity: 'critical',
       channels: ['console', 'webhook'],
       boostLogMinutes: 10,
@@ -110,7 +113,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'p95-latency',
-    description: 'P95 latency of the model endpoints above 5 s for 3 checks.',
+    description: 'P95 latency of the model endpoints above 5 s for 3 checks (resolves below 4 s).',
     rule: {
       name: 'P95 latency high',
       metric: 'latency_ms_p95',
@@ -118,6 +121,7 @@ export const PRESETS: readonly Preset[] = [
       op: '>',
       threshold: 5000,
       consecutiveChecks: 3,
+      recoverThreshold: 4000,
       severity: 'warning',
       channels: ['console', 'webhook'],
     },
@@ -149,13 +153,14 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'ocr-preprocessing',
-    description: 'More than 3 % of OCR images fail preprocessing.',
+    description: 'More than 3 % of OCR images fail preprocessing (resolves below 2 %).',
     rule: {
       name: 'OCR preprocessing failures',
       metric: 'ocr_preproc_failure_rate',
       op: '>',
       threshold: 3,
       consecutiveChecks: 2,
+      recoverThreshold: 2,
       severity: 'warning',
       channels: ['console'],
     },

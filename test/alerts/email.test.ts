@@ -82,7 +82,7 @@ describe('email alerts', () => {
     expect(m.text).toContain('gpu_temperature_celsius = 91 °C (threshold > 85 °C)');
     expect(m.text).toContain('GPU temperature: gpu0 91 °C');
     // The rows below the summary write values as it does, in the metric's unit.
-    expect(m.text).toContain('Value: 91 °C (> 85 °C)');
+    expect(m.text).toContain('Value: 91 °C (threshold > 85 °C)');
     expect(m.text).toMatch(/Breaching checks: \d\d:\d\d:\d\d 91 °C/);
     expect(m.html).toContain('GPU &lt;b&gt;hot&lt;/b&gt; &amp; &quot;loud&quot;');
     expect(m.html).not.toContain('<b>hot</b>');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, type AndStates, type States } from '../../src/alerts/evaluate.js';
+import { PRESETS } from '../../src/alerts/presets.js';
 import { ruleInputSchema, type Rule, type RuleInput } from '../../src/alerts/rule-schema.js';
 import { SeriesStore } from '../../src/metrics/series-store.js';
 import { sampleRuns } from '../../src/metrics/sample-runs.js';
@@ -146,6 +147,25 @@ describe('evaluate', () => {
       values.length,
     );
     expect(trace.map((x) => x.states[0]!.split(':').at(-1))).toEqual([
+      'firing',
+      'firing',
+      'firing',
+      'firing',
+      'inactive',
+    ]);
+  });
+
+  it('the 5xx preset holds through a rate dipping under its line (7.2 % then 4.7 % sent FIRING and RESOLVED 10 s apart)', () => {
+    const preset = PRESETS.find((p) => p.id === 'error-rate')!;
+    // for: 1m at a 10 s check: firing at the 7th breaching check; then dips, and a real recovery.
+    const values = [7.2, 7.2, 7.2, 7.2, 7.2, 7.2, 7.2, 4.7, 6.1, 3.5, 2.5];
+    const { trace } = run(
+      [{ id: 'preset:error-rate', ...ruleInputSchema.parse(preset.rule) }],
+      (s, t, k) => s.record('error_rate_5xx_percent', { endpoint: '*' }, t, values[k]!),
+      values.length,
+    );
+    expect(trace.flatMap((x) => x.changes)).toEqual(['inactive->pending', 'pending->firing', 'firing->inactive']);
+    expect(trace.map((x) => x.states[0]!.split(':').at(-1)).slice(6)).toEqual([
       'firing',
       'firing',
       'firing',

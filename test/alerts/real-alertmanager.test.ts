@@ -136,7 +136,7 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
       threshold: '> 85',
       gpu_temperature_celsius: 'gpu0=91',
     });
-    expect(a0.annotations.description).toContain('Value: 91 °C (> 85 °C)');
+    expect(a0.annotations.description).toContain('Value: 91 °C (threshold > 85 °C)');
     expect(Date.parse(a0.startsAt)).toBe(t0);
     // endsAt = now + 4 × max(check interval, resend delay): Alertmanager resolves it by itself if we go quiet.
     expect(Date.parse((await am.alerts())[0].endsAt)).toBe(t0 + 4 * 60_000);

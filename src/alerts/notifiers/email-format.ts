@@ -44,7 +44,7 @@ export function contextLines(a: AlertPayload): Array<[string, string]> {
     ['Status', a.status],
     ['Severity', a.severity],
     ['Metric', `${a.metric}${labelText(a) ? ` {${labelText(a)}}` : ''}`],
-    ['Value', `${value.v} (${c.op} ${value.th})`],
+    ['Value', `${value.v} (threshold ${c.op} ${value.th})`],
     ['Since', a.startsAt],
   ];
   if (a.endsAt) rows.push(['Resolved', a.endsAt]);
