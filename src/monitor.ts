@@ -214,11 +214,6 @@ export class Monitor {
       now,
     });
     collectModelSeries(this.model, this.store, this.opts.windowMs, now);
-    const shares = this.clients.moduleShares(now, this.opts.windowMs);
-    for (const m of MODULES) {
-      const share = shares[m].sharePercent;
-      if (share !== null) this.store.record('module_share_percent', { module: m }, now, share);
-    }
     this.opts.alerts?.onCheck(now);
     this.last = this.snapshot(now);
     this.hub.broadcast('snapshot', this.last);

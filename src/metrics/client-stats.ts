@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { MODULES, perModule, type ModuleName } from './model-stats.js';
 
 const MINUTE = 60_000;
-const BUCKETS = 60;
+/** An hour's window touches 61 minutes: the 60 whole ones and the one it began in. */
+const BUCKETS = 61;
 
 class Bucket {
   minute = -1;
@@ -37,7 +38,7 @@ class Series {
   /** Totals over the minutes that touch [now - windowMs, now]. */
   sum(now: number, windowMs: number): { requests: number; errors: number; inferenceMs: number; inputTokens: number } {
     const nowMinute = Math.floor(now / MINUTE);
-    const first = nowMinute - Math.ceil(windowMs / MINUTE) + 1;
+    const first = ClientStats.windowStart(now, windowMs) / MINUTE;
     let requests = 0,
       errors = 0,
       inferenceMs = 0,
@@ -143,9 +144,13 @@ export class ClientStats {
     return out;
   }
 
-  /** The first minute the window's totals count: they sum whole minutes (see Series.sum). */
+  /**
+   * The first minute the window's totals count: they sum whole minutes, every one that
+   * touches [now − windowMs, now], so a window of a minute counts 60 to 120 s and never less
+   * (counting only the minute now is in, it covered 2 s just after each full minute).
+   */
   static windowStart(now: number, windowMs: number): number {
-    return (Math.floor(now / MINUTE) - Math.ceil(windowMs / MINUTE) + 1) * MINUTE;
+    return Math.floor((now - windowMs) / MINUTE) * MINUTE;
   }
 
   /**

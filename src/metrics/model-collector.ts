@@ -3,16 +3,21 @@
 // (inference_duration_ms), and over the same requests, so that they add up exactly
 // (request_stage_ms, with model_requests_ended saying how many).
 import type { SeriesStore } from './series-store.js';
-import { IMAGE_MODULES, MODULES, STAGES, type ModelStats } from './model-stats.js';
+import { IMAGE_MODULES, MODULES, perModule, STAGES, type ModelStats } from './model-stats.js';
 
 export function collectModelSeries(stats: ModelStats, store: SeriesStore, windowMs: number, now: number): void {
+  // Each module's share of the model requests ended in the window: counted from the stage
+  // bar's own requests, so the share and the "N requests" under it are one count (a share
+  // from per-minute buckets covered 2 s after each full minute: GUI 0 % over 9 requests).
+  const ended = perModule(() => 0);
   for (const module of MODULES) {
     for (const stage of STAGES) {
       const s = stats.stages.get(`${module}:${stage}`)?.summarize(windowMs, now);
       if (s && s.mean !== null) store.record('inference_duration_ms', { module, stage }, now, s.mean);
     }
     const breakdown = stats.requestStages.get(module)?.summarize(windowMs, now);
-    store.record('model_requests_ended', { module }, now, breakdown?.requests ?? 0);
+    ended[module] = breakdown?.requests ?? 0;
+    store.record('model_requests_ended', { module }, now, ended[module]);
     if (breakdown) {
       for (const stage of ['preprocess', 'inference', 'postprocess', 'other', 'total'] as const)
         store.record('request_stage_ms', { module, stage }, now, breakdown[stage]);
@@ -20,6 +25,10 @@ export function collectModelSeries(stats: ModelStats, store: SeriesStore, window
     const tokens = stats.inputTokens[module].summarize(windowMs, now);
     if (tokens.mean !== null) store.record('input_token_count', { module }, now, tokens.mean);
   }
+
+  const all = MODULES.reduce((n, m) => n + ended[m], 0);
+  if (all > 0)
+    for (const m of MODULES) store.record('module_share_percent', { module: m }, now, (ended[m] / all) * 100);
 
   const ocrTotal = stats.stages.get('ocr:total')?.summarize(windowMs, now);
   if (ocrTotal && ocrTotal.mean !== null) store.record('ocr_avg_duration', {}, now, ocrTotal.mean);

@@ -231,6 +231,25 @@ describe('sums and units', () => {
     expect(ocr.cards.find((c: any) => c.metric === 'ocr_avg_duration').value).toBe(s.total);
   });
 
+  it('gives each module its share of the requests its stage bar counts, across a full minute too', async () => {
+    const { app, clock } = await setup();
+    // Two OCR requests 10 s before a full minute, one chat request 2 s after it.
+    clock.advance(60_000 - (clock() % 60_000) - 10_000);
+    for (let i = 0; i < 2; i++) expect((await postJson(`${app.baseUrl}/api/ocr`, { image: PNG })).status).toBe(200);
+    clock.advance(12_000);
+    expect((await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage())).status).toBe(200);
+    app.monitor!.check(clock());
+    const modules = (await get(app, '/api/monitor/model')).modules as any[];
+    const of = (m: string) => modules.find((x) => x.module === m);
+    expect([of('ocr').stages.requests, of('chat').stages.requests]).toEqual([2, 1]);
+    // Shares of those same three requests (a share by clock minute said OCR 0 %, chat 100 %).
+    expect(of('ocr').sharePercent).toBeCloseTo((2 / 3) * 100, 9);
+    expect(of('chat').sharePercent).toBeCloseTo((1 / 3) * 100, 9);
+    // The clients API's minute buckets count every minute the window touches: the same three.
+    const shares = (await get(app, '/api/monitor/clients?window=1m')).modules;
+    expect([shares.ocr.requests, shares.vlm.requests]).toEqual([2, 1]);
+  });
+
   it("ranks clients by request-seconds, and shares out the GPUs' measured busy time, never more than GPUs × window", async () => {
     const { app, clock } = await setup({ ttftMs: 30 });
     // Eight requests at once from two clients: their inference overlaps.
