@@ -10,7 +10,7 @@ import { PrometheusExporter } from './metrics/prometheus.js';
 import { staleBefore, type SeriesStore } from './metrics/series-store.js';
 import { collectModelSeries } from './metrics/model-collector.js';
 import { buildModelSnapshot, type ModelSnapshot } from './metrics/model-snapshot.js';
-import { ModelStats, MODULES, type RequestEvent } from './metrics/model-stats.js';
+import { ModelStats, type RequestEvent } from './metrics/model-stats.js';
 import { collectServiceSeries } from './metrics/service-collector.js';
 import { ServiceStats } from './metrics/service-stats.js';
 import { because } from './reasons.js';
