@@ -184,6 +184,8 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     clock,
     log,
     clients,
+    // Asked at a check, once the Monitor below exists.
+    modelEndpoints: (): readonly string[] => monitor.stats.modelEndpoints(),
     broadcast: (n) => hub.broadcast('alert', n),
     broadcastAck: (ack) => hub.broadcast('alert', { ack: true, ...ack }),
     gpuSamples: (g) => gpu?.result.samples?.[g],

@@ -41,6 +41,8 @@ export interface AlertManagerOptions {
   clock: () => number;
   log: EventLog;
   clients: ClientStats;
+  /** The model endpoints' routes (ServiceStats.modelEndpoints): what "why is it firing" looks at. */
+  modelEndpoints: () => readonly string[];
   broadcast: (n: Notification) => void;
   broadcastAck: (ack: AlertAck) => void;
   monitorUrl: string;
@@ -81,7 +83,13 @@ export class AlertManager {
       monitorUrl: opts.monitorUrl,
       ocrSamples: opts.ocrSamples,
     };
-    this.why = new WhyKeeper({ store: opts.store, intervalMs: opts.intervalMs, log, clients: opts.clients });
+    this.why = new WhyKeeper({
+      store: opts.store,
+      intervalMs: opts.intervalMs,
+      log,
+      clients: opts.clients,
+      modelEndpoints: opts.modelEndpoints,
+    });
     this.states = new AlertStates({ store: opts.store, intervalMs: opts.intervalMs, samples: opts.gpuSamples });
     const samples = opts.ocrSamples;
     this.delivery = new Dispatcher({

@@ -21,6 +21,8 @@ export interface WhySources {
   intervalMs: number;
   log: EventLog;
   clients: ClientStats | null;
+  /** The model endpoints' routes now (ServiceStats): other endpoints' series are no cause. */
+  modelEndpoints: () => readonly string[];
 }
 
 export class WhyKeeper {
@@ -49,6 +51,7 @@ export class WhyKeeper {
               ? (what, end, windowMs) => clients.moduleTotals(module as ModuleName, what, end, windowMs)
               : null,
           own: { metric: rule.metric, labels: s.labels },
+          modelEndpoints: new Set(this.sources.modelEndpoints()),
           module,
           since: s.breachSince,
           now,

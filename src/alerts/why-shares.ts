@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { LogLine } from '../log/event-log.js';
 import { metricDef } from '../metrics/catalogue.js';
-import type { SeriesStore } from '../metrics/series-store.js';
+import type { Labels, SeriesStore } from '../metrics/series-store.js';
 
 /** Label names a series' sum is split by, in the order they are tried. */
 export const SERIES_DIMENSIONS = ['endpoint', 'gpu', 'engine', 'module', 'code'] as const;
@@ -160,11 +160,13 @@ export function seriesShares(
   metrics: readonly string[],
   since: number,
   baselineFrom: number,
+  /** Which series count (why.ts: the users' traffic, not the operator's). */
+  counts: (labels: Labels) => boolean,
 ): ShareChange[] {
   const out: ShareChange[] = [];
   for (const metric of new Set(metrics)) {
     if (!ADDITIVE_UNITS.has(metricDef(metric)?.unit ?? '')) continue;
-    const series = store.find(metric).filter((s) => !Object.values(s.labels).includes('*'));
+    const series = store.find(metric).filter((s) => !Object.values(s.labels).includes('*') && counts(s.labels));
     const means = series.map((s) => ({
       labels: s.labels,
       now: s.ring.meanBetween(since, Number.POSITIVE_INFINITY) ?? 0,

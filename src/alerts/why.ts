@@ -11,6 +11,7 @@ import type { LogLine } from '../log/event-log.js';
 import { metricDef } from '../metrics/catalogue.js';
 import type { Point, RingSeries } from '../metrics/ring-series.js';
 import type { Labels, SeriesStore } from '../metrics/series-store.js';
+import { ALL_MODEL_ENDPOINTS } from '../metrics/service-collector.js';
 import { TREND_RULE } from '../metrics/snapshot.js';
 import { WHY_DIMENSIONS_EN } from '../alert-summary.js';
 import { formatValue } from '../value-format.js';
@@ -146,6 +147,12 @@ export interface WhyInput {
   clientTotals: ClientTotals | null;
   /** The alert's own series: not a cause of itself. */
   own: { metric: string; labels: Labels };
+  /**
+   * The model endpoints' routes. A series of another endpoint (the Monitor's own API, the
+   * page's files, health probes) is the operator's traffic, never a cause: an operator's
+   * page loads stopping once ranked first in a notice ("0 req/s, normally 0.03").
+   */
+  modelEndpoints: ReadonlySet<string>;
   /** The model module the alert is about, if any (its clients' shares are compared). */
   module: string | undefined;
   since: number;
@@ -154,6 +161,12 @@ export interface WhyInput {
   intervalMs: number;
   baselineMs?: number;
 }
+
+/** Whether a series is about the service's users: no endpoint, all model endpoints ('*'), or one of them. */
+const usersTraffic =
+  (modelEndpoints: ReadonlySet<string>) =>
+  (labels: Labels): boolean =>
+    labels.endpoint === undefined || labels.endpoint === ALL_MODEL_ENDPOINTS || modelEndpoints.has(labels.endpoint);
 
 const sameLabels = (a: Labels, b: Labels) => {
   const ka = Object.keys(a);
@@ -171,9 +184,11 @@ export function explainWhy(input: WhyInput): Why {
   const eventsSince = since - Math.max(input.intervalMs, TREND_RULE.recentMs);
   const eventsBaselineFrom = eventsSince - baselineMs;
   const lines = linesBetween(input.log, eventsBaselineFrom, now);
+  const users = usersTraffic(input.modelEndpoints);
   const changes: SignalChange[] = [];
   for (const s of store.list()) {
     if (s.metric === input.own.metric && sameLabels(s.labels, input.own.labels)) continue;
+    if (!users(s.labels)) continue;
     const ring = store.ring(s.metric, s.labels);
     if (!ring) continue;
     const c = ringChange(ring, since, baselineFrom, metricDef(s.metric)?.unit ?? '');
@@ -186,7 +201,7 @@ export function explainWhy(input: WhyInput): Why {
     ...(clientTotals && module ? clientShares(clientTotals, module, 'requests', eventsSince, now, baselineMs) : []),
     ...(clientTotals && module ? clientShares(clientTotals, module, 'inputTokens', eventsSince, now, baselineMs) : []),
     ...(module ? imageSizeShares(lines, module, eventsSince) : []),
-    ...seriesShares(store, [input.own.metric, ...ranked.map((c) => c.metric)], since, baselineFrom),
+    ...seriesShares(store, [input.own.metric, ...ranked.map((c) => c.metric)], since, baselineFrom, users),
   ].sort(byGrowth);
   const events = eventChanges(lines, eventsSince, now, eventsBaselineFrom);
   return {

@@ -57,12 +57,21 @@ function busyNode(plant: (after: number) => Planted) {
   return store;
 }
 
+/** The routes busyNode's model traffic goes to (its /healthz is a probe's). */
+const MODEL_ENDPOINTS: ReadonlySet<string> = new Set([
+  '/v1/chat/completions',
+  '/api/ocr',
+  '/api/gui/step',
+  '/api/video',
+]);
+
 const why = (store: SeriesStore, own = { metric: 'error_rate_percent', labels: {} }, more: Partial<WhyInput> = {}) =>
   explainWhy({
     store,
     log: [],
     clientTotals: null,
     own,
+    modelEndpoints: MODEL_ENDPOINTS,
     module: undefined,
     since: BREACH,
     now: NOW,
@@ -103,6 +112,21 @@ describe('why is it firing: what changed', () => {
     const planted = busyNode((after) => (after >= 0 ? [['cpu_load_percent', {}, 99]] : []));
     expect(why(planted, { metric: 'cpu_load_percent', labels: {} }).changes.map((c) => c.metric)).not.toContain(
       'cpu_load_percent',
+    );
+  });
+
+  it("leaves out the operator's own traffic: the Monitor's API and probes are no cause", () => {
+    const store = busyNode((after) => (after >= 0 ? [['latency_ms_p95', { endpoint: '/healthz' }, 900]] : []));
+    // The page polled the Monitor's API until the operator looked away: 0.03 req/s, then none.
+    for (let t = T0; t <= NOW; t += INTERVAL)
+      store.record('requests_per_second', { endpoint: '/api/monitor/model', method: 'GET' }, t, t >= BREACH ? 0 : 0.03);
+    const named = (w: ReturnType<typeof why>) => w.changes.map((c) => c.labels.endpoint);
+    expect(named(why(store))).not.toContain('/api/monitor/model');
+    expect(named(why(store))).not.toContain('/healthz');
+    // Were they model traffic, both would rank: the case above is not empty by chance.
+    const all = new Set([...MODEL_ENDPOINTS, '/api/monitor/model', '/healthz']);
+    expect(named(why(store, undefined, { modelEndpoints: all }))).toEqual(
+      expect.arrayContaining(['/api/monitor/model', '/healthz']),
     );
   });
 
