@@ -162,7 +162,7 @@ describe('Settings in a browser', () => {
     await page.fill('#rule-form [name=threshold]', '8000');
     await page.click('#rule-form button[type=submit]');
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('#rules-table tr')].some((r) => r.textContent!.includes('> 8000 × 3')),
+      [...document.querySelectorAll('#rules-table tr')].some((r) => r.textContent!.includes('> 8.00 s × 3')),
     );
     const rules = ((await (await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules`)).json()) as any).rules.filter(
       (r: any) => r.name === 'Slow P95',

@@ -94,7 +94,7 @@ describe('Settings', () => {
       repeatInterval: '1h',
     });
     expect(await page.textContent('#rules-table tr:has-text("Memory pressure") .condition')).toBe(
-      'gpu_memory_utilization_percent{gpu=0} > 90 × 3; recovers past 85; keeps firing 2m',
+      'gpu_memory_utilization_percent{gpu=0} > 90 % × 3; recovers past 85 %; keeps firing 2m',
     );
 
     // `for` and an AND condition, with a severity.
@@ -113,6 +113,10 @@ describe('Settings', () => {
       severity: 'critical',
       and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 },
     });
+    // Each condition's value in its own metric's unit (a unit at the end read as both's).
+    expect(await page.textContent('#rules-table tr:has-text("GUI guard") .condition')).toBe(
+      'gui_step_success_rate < 85 % for 2m AND gui_step_avg_duration > 3.00 s',
+    );
 
     // A surge against a baseline.
     await newRule(page, 'RPS surge', 'requests_per', 'requests_per_second');
@@ -392,7 +396,7 @@ describe('Settings', () => {
       await page.click('[data-settings-tab="rules"]');
       expect(await page.textContent('#rules-table tr:has-text("Disk busy")')).toContain('严重');
       expect(await page.textContent('#rules-table tr:has-text("Disk busy") .condition')).toBe(
-        'disk_io_wait_percent > 30 持续 2m',
+        'disk_io_wait_percent > 30 % 持续 2m',
       );
       expect(errors).toEqual([]);
       await page.context().close();

@@ -4,6 +4,7 @@
 // names that is not set up (deleted since) is marked: nothing is sent there.
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
+import { fmtValue } from '../../format.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 import { act, failureSlot } from './feedback.js';
@@ -12,13 +13,16 @@ import { labelsText, RuleForm } from './rule-form.js';
 /** @typedef {import('../../types.js').RuleAnswer} RuleAnswer */
 
 /**
- * A rule's condition in words: "latency_ms_p95{endpoint=*} > 8000 × 3 AND …".
+ * A rule's condition in words, each value in its own metric's unit as the cards and the
+ * alert's summary write it: "latency_ms_p95{endpoint=*} > 5.00 s × 3 AND …".
  * @param {RuleAnswer} r
  * @param {Map<string, string>} units
  */
 export function ruleText(r, units) {
   /** @param {{ metric: string, labels?: Record<string, string> }} c */
   const where = (c) => `${c.metric}${labelsText(c.labels) ? `{${labelsText(c.labels)}}` : ''}`;
+  /** @param {{ metric: string, labels?: Record<string, string>, op: string, threshold: number }} c */
+  const condition = (c) => `${where(c)} ${c.op} ${fmtValue(c.threshold, units.get(c.metric))}`;
   /** @param {{ for?: string, consecutiveChecks?: number }} c */
   const howLong = (c) =>
     c.for
@@ -27,17 +31,17 @@ export function ruleText(r, units) {
         ? ` × ${c.consecutiveChecks}`
         : '';
   let text;
-  if (r.perRequest) text = t('rule.text.perRequest', { c: `${where(r)} ${r.op} ${r.threshold}` });
+  if (r.perRequest) text = t('rule.text.perRequest', { c: condition(r) });
+  // A surge's threshold is a change in %, whatever the metric's unit.
   else if (r.surgeBaseline)
     text = t('rule.text.surge', { m: where(r), op: r.op, p: r.threshold, b: r.surgeBaseline }) + howLong(r);
-  else if (r.sampleSeconds !== undefined)
-    text = t('rule.text.sample', { c: `${where(r)} ${r.op} ${r.threshold}`, s: r.sampleSeconds });
-  else text = `${where(r)} ${r.op} ${r.threshold}${howLong(r)}`;
-  if (r.and) text += ` ${t('rule.text.and')} ${where(r.and)} ${r.and.op} ${r.and.threshold}${howLong(r.and)}`;
-  const unit = units.get(r.metric);
-  if (unit && unit !== '%' && !r.surgeBaseline && !r.perRequest) text += ` (${unit})`;
+  else if (r.sampleSeconds !== undefined) text = t('rule.text.sample', { c: condition(r), s: r.sampleSeconds });
+  else text = `${condition(r)}${howLong(r)}`;
+  if (r.and) text += ` ${t('rule.text.and')} ${condition(r.and)}${howLong(r.and)}`;
   const extra = [
-    r.recoverThreshold !== undefined ? t('rule.text.recover', { v: r.recoverThreshold }) : null,
+    r.recoverThreshold !== undefined
+      ? t('rule.text.recover', { v: fmtValue(r.recoverThreshold, r.surgeBaseline ? '%' : units.get(r.metric)) })
+      : null,
     r.keepFiringFor ? t('rule.text.keep', { d: r.keepFiringFor }) : null,
     r.noData && r.noData !== 'keep' ? t(`rule.text.noData.${r.noData}`) : null,
   ].filter(Boolean);
