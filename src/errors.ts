@@ -1,8 +1,10 @@
 // Every error the HTTP API returns has a stable code, declared here, and one JSON shape:
-// { "error": { "code", "message", "field"?, "type", "param" } }. Tests and clients match on
+// { "error": { "code", "message", "field"?, "type", "param", "reasonParts"? } }. Tests and clients match on
 // the code; `type` and `param` are OpenAI's names for the kind of error and the field, so
 // OpenAI SDKs raise the right exception and show the right parameter.
 import { z } from 'zod';
+import { reasonPartsSchema } from './reason-schema.js';
+import type { ReasonPart } from './reasons.js';
 
 export const ErrorCodes = {
   BAD_REQUEST: 400,
@@ -57,16 +59,21 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    opts: { statusCode?: number; field?: string; cause?: unknown } = {},
+    opts: { statusCode?: number; field?: string; reasonParts?: ReasonPart[]; cause?: unknown } = {},
   ) {
     super(message, { cause: opts.cause });
     this.statusCode = opts.statusCode ?? ErrorCodes[code];
     this.field = opts.field;
+    this.reasonParts = opts.reasonParts;
   }
   readonly field: string | undefined;
+  /** Why the field was refused, as codes (src/reasons.ts): what a form words in its language. */
+  readonly reasonParts: ReasonPart[] | undefined;
 
   toJSON(opts: { openAi?: boolean } = {}): ErrorBody {
-    return errorBody(this.code, this.message, this.statusCode, this.field, opts);
+    const body = errorBody(this.code, this.message, this.statusCode, this.field, opts);
+    if (this.reasonParts) body.error.reasonParts = this.reasonParts;
+    return body;
   }
 }
 
@@ -79,6 +86,9 @@ export const errorBodySchema = z.object({
     field: z.string().optional().describe('The field that was refused, e.g. messages[0].content[0].image_url.url'),
     type: z.string().describe("OpenAI's kind of error: invalid_request_error, authentication_error …"),
     param: z.string().nullable().describe('The field again, where OpenAI clients look for it'),
+    reasonParts: reasonPartsSchema
+      .optional()
+      .describe("Why the field was refused, as codes with parameters, where the message is a field's generic check"),
   }),
 });
 

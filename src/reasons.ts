@@ -55,6 +55,18 @@ export const REASON_TEMPLATES = {
   ENGINE_NO_METRICS: 'the model server has no Prometheus /metrics',
   ENGINE_ANSWERED: '{url} answered {status}',
   ENGINE_NO_SAMPLES: '{url} has no metrics',
+  // Why a field of a request was refused (validation.ts), where the schema says nothing of
+  // its own: the form shows these at the field, in the page's language.
+  FIELD_REQUIRED: 'required',
+  FIELD_EMPTY: 'expected a value, got an empty string',
+  FIELD_EXPECTED: 'expected {expected}, got {got}',
+  FIELD_WHOLE_NUMBER: 'expected a whole number',
+  FIELD_AT_LEAST: 'expected at least {min}',
+  FIELD_AT_MOST: 'expected at most {max}',
+  FIELD_AT_LEAST_ITEMS: 'expected at least {min} item(s)',
+  FIELD_AT_MOST_ITEMS: 'expected at most {max} item(s)',
+  FIELD_AT_MOST_CHARACTERS: 'expected at most {max} characters',
+  FIELD_ONE_OF: 'expected one of {options}',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_TEMPLATES;

@@ -1,6 +1,10 @@
 // zod at the edge: one helper turns a failed parse into the API's 400 naming the field.
-import type { z, ZodError } from 'zod';
+// A field's generic checks (required, a whole number, at least 1) are worded from codes
+// (src/reasons.ts), in place of zod's own "Invalid input: expected int, received number",
+// so a form says them at the field in its language; a schema's own message is kept.
+import { z, type ZodError } from 'zod';
 import { AppError } from './errors.js';
+import { type ReasonPart, wordReason } from './reasons.js';
 
 /** A key as an error names it: a client's 40 MiB key is not sent back to it whole. */
 export function keyText(key: PropertyKey, max = 64): string {
@@ -39,6 +43,53 @@ function deepest(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Found {
 }
 
 const MISSING = Symbol('missing');
+
+/** What a value is, as "got …" says it: JSON's names, in any language. */
+const kindOf = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
+
+/**
+ * A generic check's reason as a code, from the issue and the value sent (MISSING: none);
+ * undefined for what only the schema can say in words.
+ */
+export function genericReason(issue: z.core.$ZodRawIssue | z.core.$ZodIssue, sent: unknown): ReasonPart | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (sent === MISSING || sent === undefined) return { code: 'FIELD_REQUIRED' };
+      if (issue.expected === 'int') return { code: 'FIELD_WHOLE_NUMBER' };
+      return { code: 'FIELD_EXPECTED', params: { expected: issue.expected, got: kindOf(sent) } };
+    case 'too_small':
+      if (issue.origin === 'number' || issue.origin === 'int')
+        return { code: 'FIELD_AT_LEAST', params: { min: Number(issue.minimum) } };
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return { code: 'FIELD_AT_LEAST_ITEMS', params: { min: Number(issue.minimum) } };
+      // A text that must not be empty ("required" only for what was not sent at all).
+      if (issue.origin === 'string' && Number(issue.minimum) === 1) return { code: 'FIELD_EMPTY' };
+      return undefined;
+    case 'too_big':
+      if (issue.origin === 'number' || issue.origin === 'int')
+        return { code: 'FIELD_AT_MOST', params: { max: Number(issue.maximum) } };
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return { code: 'FIELD_AT_MOST_ITEMS', params: { max: Number(issue.maximum) } };
+      if (issue.origin === 'string')
+        return { code: 'FIELD_AT_MOST_CHARACTERS', params: { max: Number(issue.maximum) } };
+      return undefined;
+    case 'invalid_value':
+      return issue.values.length > 1 && issue.values.length <= 12
+        ? { code: 'FIELD_ONE_OF', params: { options: issue.values.map(String).join(', ') } }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+// Every schema without a message of its own words its generic checks this way (a schema's
+// message, `z.string({ message })`, still comes first: zod asks the global map last).
+z.config({
+  customError: (issue) => {
+    const reason = genericReason(issue, issue.input);
+    return reason && wordReason([reason]);
+  },
+});
 
 /** The value at `path` in what was sent, or MISSING where there is none. */
 function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
@@ -106,9 +157,13 @@ export function validationError(err: ZodError, input?: unknown): AppError {
   const field = fieldPath(found.path);
   // A record's key that failed its own schema: say what that schema says (not "Invalid key in record").
   const inner = found.issue.code === 'invalid_key' ? found.issue.issues[0]?.message : undefined;
-  const message =
-    inner ?? realReason(found.issue, found.message, input === undefined ? MISSING : valueAt(input, found.path));
-  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field });
+  const sent = input === undefined ? MISSING : valueAt(input, found.path);
+  // The words are the generic check's (not a schema's own): its codes go with them.
+  const reason = inner === undefined ? genericReason(found.issue, sent) : undefined;
+  const generic = reason !== undefined && wordReason([reason]) === found.message;
+  const message = inner ?? (generic ? found.message : realReason(found.issue, found.message, sent));
+  const reasonParts = generic ? [reason] : undefined;
+  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field, ...(reasonParts ? { reasonParts } : {}) });
 }
 
 /**

@@ -16,6 +16,8 @@ export class ApiError extends Error {
     this.field = error?.field;
     /** @type {string | undefined} */
     this.code = error?.code;
+    /** Why the field was refused, as codes (a generic check): worded in the page's language. @type {import('./types.js').ReasonPart[] | undefined} */
+    this.reasonParts = error?.reasonParts;
   }
 }
 
@@ -23,17 +25,20 @@ export class ApiError extends Error {
  * The `error` of an answer's body (`{ error: { code, message, field? } }`, src/errors.ts), if
  * it has one: a proxy's answer may be any JSON. Its field and code are kept when they are text.
  * @param {unknown} body
- * @returns {{ message: unknown, field?: string, code?: string } | undefined}
+ * @returns {{ message: unknown, field?: string, code?: string, reasonParts?: import('./types.js').ReasonPart[] } | undefined}
  */
 function errorOf(body) {
   const e = prop(body, 'error');
   if (typeof e !== 'object' || e === null) return undefined;
   const field = prop(e, 'field');
   const code = prop(e, 'code');
+  const reasonParts = prop(e, 'reasonParts');
   return {
     message: prop(e, 'message'),
     ...(typeof field === 'string' ? { field } : {}),
     ...(typeof code === 'string' ? { code } : {}),
+    // The server's own codes (src/reasons.ts); a proxy's answer has none.
+    ...(Array.isArray(reasonParts) ? { reasonParts } : {}),
   };
 }
 

@@ -1071,6 +1071,16 @@ export const REASONS_ZH = {
   ENGINE_NO_METRICS: '模型服务器没有 Prometheus /metrics',
   ENGINE_ANSWERED: '{url} 应答 {status}',
   ENGINE_NO_SAMPLES: '{url} 上没有指标',
+  FIELD_REQUIRED: '必填',
+  FIELD_EMPTY: '不能为空',
+  FIELD_EXPECTED: '应为 {expected} 类型，收到的是 {got}',
+  FIELD_WHOLE_NUMBER: '应为整数',
+  FIELD_AT_LEAST: '至少为 {min}',
+  FIELD_AT_MOST: '至多为 {max}',
+  FIELD_AT_LEAST_ITEMS: '至少选择 {min} 项',
+  FIELD_AT_MOST_ITEMS: '至多 {max} 项',
+  FIELD_AT_MOST_CHARACTERS: '至多 {max} 个字符',
+  FIELD_ONE_OF: '应为以下之一：{options}',
 };
 
 /**

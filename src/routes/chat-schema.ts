@@ -25,7 +25,9 @@ const message = z.looseObject({
     message: 'expected system, developer, user, assistant or tool',
   }),
   content: z
-    .union([z.string(), z.array(part).min(1, { message: 'expected at least one content part' }), z.null()])
+    .union([z.string(), z.array(part).min(1, { message: 'expected at least one content part' }), z.null()], {
+      message: 'expected a string, an array of content parts or null',
+    })
     .optional(),
 });
 

@@ -33,9 +33,9 @@ async function ocr(answer: unknown) {
 describe("a model server's answer, checked", () => {
   it('is a 502 naming the field when it is not a chat completion', async () => {
     for (const [answer, says] of [
-      [{ choices: [{ message: { content: 42 } }] }, 'choices[0].message.content: Invalid input: expected string'],
+      [{ choices: [{ message: { content: 42 } }] }, 'choices[0].message.content: expected string, got number'],
       [{ choices: [] }, 'choices: no choices'],
-      [{ object: 'error', message: 'oops' }, 'choices: Invalid input: expected array'],
+      [{ object: 'error', message: 'oops' }, 'choices: required'],
       [{ choices: [{ message: { content: 'ok' } }], usage: { prompt_tokens: 'many' } }, 'usage.prompt_tokens'],
     ] as const) {
       const res = await ocr(answer);

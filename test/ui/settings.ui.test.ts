@@ -398,6 +398,21 @@ describe('Settings', () => {
       expect(await page.textContent('#rules-table tr:has-text("Disk busy") .condition')).toBe(
         'disk_io_wait_percent > 30 % 持续 2m',
       );
+      // A field the server refuses says why at the field, in Chinese, not as the API's
+      // English key ("Test rule" sends the form as it is; Save has the browser's checks first).
+      await page.fill('#rule-form [name=threshold]', '5');
+      await page.fill('#rule-form [name=consecutiveChecks]', '1.5');
+      await page.click('#rule-form button.test');
+      const checksError = '#rule-form .field:has([name=consecutiveChecks]) .field-error';
+      await page.waitForSelector(checksError);
+      expect(await page.textContent(checksError)).toBe('应为整数');
+      await page.fill('#rule-form [name=consecutiveChecks]', '2');
+      await page.fill('#rule-form [name=name]', '磁盘');
+      for (const box of await page.$$('#rule-form [name=channels]')) await box.uncheck();
+      await page.click('#rule-form button[type=submit]');
+      const channelsError = '#rule-form .field:has([name=channels]) .field-error';
+      await page.waitForSelector(channelsError);
+      expect(await page.textContent(channelsError)).toBe('至少选择 1 项');
       expect(errors).toEqual([]);
       await page.context().close();
     });

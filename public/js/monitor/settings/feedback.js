@@ -4,7 +4,7 @@
 // does not send it twice; nothing a button starts is left as an unhandled rejection.
 import { ApiError, messageOf } from '../../api.js';
 import { h } from '../../dom.js';
-import { t } from '../../i18n.js';
+import { reasonText, t } from '../../i18n.js';
 
 /** Why a request failed: the server's message, or that it did not answer. */
 /** @param {unknown} err */
@@ -99,8 +99,24 @@ export function showFormError(form, err, action, fallback = form) {
     name = shorter === name ? undefined : shorter;
   }
   const where = field?.closest('label, .field, fieldset');
-  if (where) where.append(h('span', { class: 'field-error', role: 'alert', text: messageOf(err) }));
+  const exact = err instanceof ApiError && field?.getAttribute('name') === err.field;
+  if (where) where.append(h('span', { class: 'field-error', role: 'alert', text: atField(err, exact) }));
   else fallback.append(h('p', { class: 'field-error action-error', role: 'alert', text: failureText(action, err) }));
+}
+
+/**
+ * The reason shown at its field: a generic check in the page's language from its codes
+ * ("必填"), else the server's words. Where the field is the very input (`exact`), its own
+ * label names it, so the API's key is not put in front ("consecutiveChecks: …"); a part of
+ * it (`labels.1cluster` at the Labels input) is still named.
+ * @param {unknown} err
+ * @param {boolean} exact
+ */
+function atField(err, exact) {
+  if (!(err instanceof ApiError)) return messageOf(err);
+  const prefix = `${err.field}: `;
+  const words = err.reasonParts ? reasonText({ reasonParts: err.reasonParts }) : err.message.replace(prefix, '');
+  return exact || !err.field ? words : `${err.field}: ${words}`;
 }
 
 /** @param {HTMLFormElement} form */
