@@ -72,6 +72,26 @@ describe('the normal of a model figure (median of the calm minutes of the hour b
   });
 });
 
+describe('the normal of a card no rule watches (its own lines mark the incident)', () => {
+  const lines = linesFor('gpu_utilization_percent', {}, []);
+  // The drill: seven calm minutes at 38 %, three of incident at 97-99 %, then calm again.
+  const drill = (m: number) => (m >= 7 && m < 10 ? 97 + (m % 3) : 38);
+
+  it('is not the incident after it: 39 % reads flat, not "↓ 42 %"', () => {
+    const after = [...history(0, 10.5, drill), ...history(10.5 + 1 / 6, 11.5, () => 39)];
+    const c = changeAgainstNormal({ points: after, unit: '%', rule: TREND_RULE, lines });
+    expect(c.baseline).toBe(38);
+    expect(c.trend).toBe('flat');
+  });
+
+  it('is the calm level during the next incident: 97 % reads ↑ 155 %, not ↑ 47 %', () => {
+    const next = [...history(0, 12, drill), ...history(12 + 1 / 6, 13.5, () => 97)];
+    const c = changeAgainstNormal({ points: next, unit: '%', rule: TREND_RULE, lines });
+    expect(c).toMatchObject({ baseline: 38, trend: 'up' });
+    expect(c.changePercent).toBeCloseTo(((97 - 38) / 38) * 100, 9);
+  });
+});
+
 describe('the change beside a value', () => {
   it('is taken between the figures as shown: "0.38 vs normal 0.38" carries no percentage', () => {
     // The last minute's mean is 0.437; the value shown and the normal both print 0.38.
