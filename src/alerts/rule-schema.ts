@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { channelName } from './channel-type.js';
 import { MAX_DURATION_CHARS, parseDuration } from '../duration.js';
-import { catalogue } from '../metrics/catalogue.js';
+import { catalogue, metricDef } from '../metrics/catalogue.js';
 import { SERIES_RETENTION_MS } from '../metrics/series-store.js';
 import { validationError } from '../validation.js';
 
@@ -61,6 +61,8 @@ const labelName = z
 
 const labelValue = z
   .string()
+  // An empty value names no series: the form's "gpu" without "=0" saved a rule that never fired.
+  .min(1, { message: 'expected a value: name=value picks those series (leave the label out for all of them)' })
   .max(RULE_LIMITS.labelValueChars, {
     message: `expected a label value of at most ${RULE_LIMITS.labelValueChars} characters`,
   })
@@ -212,7 +214,27 @@ function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
   }
 }
 
-export const ruleInputSchema = z.strictObject(ruleShape).superRefine(checkRule);
+/**
+ * A label the metric does not have matches none of its series: such a rule is saved and
+ * never fires, silently. Asked of what the API takes; a stored rule is loaded as it is.
+ */
+function checkLabels(r: RuleShape, ctx: z.RefinementCtx): void {
+  const conditions = [{ c: r, path: [] as string[] }, ...(r.and ? [{ c: r.and, path: ['and'] }] : [])];
+  for (const { c, path } of conditions) {
+    const has = metricDef(c.metric)?.labels;
+    if (!has) continue;
+    for (const name of Object.keys(c.labels ?? {})) {
+      if (has.includes(name)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'labels', name],
+        message: `${c.metric} has no label ${name} (${has.length ? `its labels: ${has.join(', ')}` : 'it has none'})`,
+      });
+    }
+  }
+}
+
+export const ruleInputSchema = z.strictObject(ruleShape).superRefine(checkRule).superRefine(checkLabels);
 const storedShape = { ...ruleShapeOf(LENIENT), and: z.object(conditionShapeOf(LENIENT)).optional(), id: z.string() };
 /** As the rules file holds a rule: with its id. */
 export const storedRuleSchema = z.object(storedShape).superRefine(checkRule);

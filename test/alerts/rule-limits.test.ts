@@ -59,6 +59,18 @@ describe('rule limits', () => {
         'and.labels.a-b',
         /Prometheus label name/,
       ],
+      // Labels that match no series: the rule would be saved and never fire.
+      [
+        { ...base, labels: { bogus: '1' } },
+        'labels.bogus',
+        /gpu_memory_utilization_percent has no label bogus \(its labels: gpu\)/,
+      ],
+      [{ ...base, labels: { gpu: '' } }, 'labels.gpu', /expected a value/],
+      [
+        { ...base, and: { metric: 'cpu_load_percent', op: '>', threshold: 1, labels: { gpu: '0' } } },
+        'and.labels.gpu',
+        /cpu_load_percent has no label gpu \(it has none\)/,
+      ],
     ];
     for (const [body, field, message] of cases) {
       const res = await post(app, body);

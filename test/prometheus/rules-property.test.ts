@@ -20,7 +20,7 @@ import {
   SEVERITIES,
   type Rule,
 } from '../../src/alerts/rule-schema.js';
-import { catalogue } from '../../src/metrics/catalogue.js';
+import { catalogue, metricDef } from '../../src/metrics/catalogue.js';
 import { SERIES_RETENTION_MS } from '../../src/metrics/series-store.js';
 import { PROMTOOL, runTool } from './real-programs.js';
 
@@ -71,11 +71,15 @@ const text = (maxLength: number) =>
     fc.string({ unit: fc.constantFrom('"', '\\', '{', '}', '\n', '\u0085', '$', 'a', ' '), maxLength }),
   );
 
-const labelName = fc.oneof(
-  fc.constantFrom('gpu', 'endpoint', 'method', 'module', 'stage', 'code', 'status_class', 'instance', 'le', '_'),
-  fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/).filter((n) => !n.startsWith('__')),
-);
-const labels = fc.dictionary(labelName, text(RULE_LIMITS.labelValueChars), { maxKeys: RULE_LIMITS.labels });
+/** Labels of the metric's own (a label it lacks is refused: it would match nothing), hostile values. */
+const labelsOf = (metric: string) => {
+  const names = metricDef(metric)?.labels ?? [];
+  return names.length
+    ? fc.dictionary(fc.constantFrom(...names), text(RULE_LIMITS.labelValueChars), {
+        maxKeys: Math.min(names.length, RULE_LIMITS.labels),
+      })
+    : fc.constant({});
+};
 
 const UNITS = ['y', 'w', 'd', 'h', 'm', 's', 'ms'] as const;
 /** Durations as users write them, up to `maxMs`. */
@@ -95,7 +99,8 @@ const hold = fc.oneof(
   fc.record({ for: duration(MAX_RULE_DURATION_MS) }),
 );
 const condition = fc
-  .tuple(fc.constantFrom(...metrics), labels, fc.constantFrom(...OPS), threshold, hold)
+  .constantFrom(...metrics)
+  .chain((metric) => fc.tuple(fc.constant(metric), labelsOf(metric), fc.constantFrom(...OPS), threshold, hold))
   .map(([metric, l, op, t, h]) => ({ metric, labels: l, op, threshold: t, ...h }));
 
 /** The special forms, each on the metric it works on. */
