@@ -14,8 +14,13 @@ export interface Scenario {
   incidentMs: number;
 }
 
-/** With --incident: two calm minutes, then three of incident, over and over. */
-export const INCIDENT_LOOP: Scenario = { normalMs: 2 * 60_000, incidentMs: 3 * 60_000 };
+/**
+ * With --incident: four calm minutes, then three of incident, over and over. Four, because a
+ * card's normal needs three calm minutes (TREND_RULE, MODEL_BASELINE) and an alert's pending
+ * and recovery take some of them: with two, the first incident showed no change at all and
+ * later ones often none ("no calm baseline yet").
+ */
+export const INCIDENT_LOOP: Scenario = { normalMs: 4 * 60_000, incidentMs: 3 * 60_000 };
 
 export function phaseAt(elapsedMs: number, s: Scenario): Phase {
   const cycle = s.normalMs + s.incidentMs;

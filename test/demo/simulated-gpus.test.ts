@@ -39,7 +39,7 @@ describe('the demo', () => {
 
   it('plays calm, then the incident, on a loop', () => {
     const minute = 60_000;
-    expect([0, 1.9, 2.1, 4.9, 5.1, 7.1].map((m) => phaseAt(m * minute, INCIDENT_LOOP))).toEqual([
+    expect([0, 3.9, 4.1, 6.9, 7.1, 11.1].map((m) => phaseAt(m * minute, INCIDENT_LOOP))).toEqual([
       'normal',
       'normal',
       'incident',

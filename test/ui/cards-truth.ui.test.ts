@@ -22,7 +22,8 @@ mkdirSync(ARTIFACTS, { recursive: true });
 const nvml = fakeNvml('current');
 nvml.reset(2);
 const minute = 60_000;
-const startedAt = Math.floor((Date.now() - 12 * minute) / minute) * minute;
+// The replay ends at its 14th minute: before the wall clock the browser reads.
+const startedAt = Math.floor((Date.now() - 16 * minute) / minute) * minute;
 const clock = steppedClock(startedAt);
 const ui = uiFixture({ env: { NVML_LIBRARY: nvml.path }, appOptions: { clock } });
 
@@ -123,7 +124,7 @@ describe('the cards during the demo’s second incident loop', () => {
     const replay = new IncidentReplay(ui.app.monitor!, nvml, clock, startedAt);
     const report: string[] = [];
     // The demo's calm is calm by the cards' own lines: before the first incident no card is coloured.
-    await replay.until(1.9);
+    await replay.until(3.9);
     expect(replay.phaseAt(clock())).toBe('normal');
     const calm = [
       ...(await api('/api/monitor/snapshot')).cards.map((c: any) => `${c.id} ${c.status}`),
@@ -132,8 +133,13 @@ describe('the cards during the demo’s second incident loop', () => {
       ),
     ];
     expect(calm.filter((c) => / (warn|crit)$/.test(c))).toEqual([]);
-    // 8:00, 9:00 and 9:50: one, two and almost three minutes into the second incident.
-    for (const at of [8, 9, 9 + 5 / 6]) {
+    // Two minutes into the first incident its figures already have a calm normal to move from.
+    await replay.until(6);
+    const ocr = (await api('/api/monitor/model')).modules.find((m: any) => m.module === 'ocr');
+    const confidence = ocr.cards.find((c: any) => c.metric === 'ocr_confidence_mean');
+    expect(confidence).toMatchObject({ noCalmBaseline: false, trend: 'down' });
+    // 12:00, 13:00 and 13:50: one, two and almost three minutes into the second incident.
+    for (const at of [12, 13, 13 + 5 / 6]) {
       await replay.until(at);
       expect(replay.phaseAt(clock())).toBe('incident');
       const dirs = await directions();
