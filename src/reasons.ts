@@ -67,6 +67,9 @@ export const REASON_TEMPLATES = {
   FIELD_AT_MOST_ITEMS: 'expected at most {max} item(s)',
   FIELD_AT_MOST_CHARACTERS: 'expected at most {max} characters',
   FIELD_ONE_OF: 'expected one of {options}',
+  // A delivery's outcome, as the history shows it.
+  MAIL_ACCEPTED: 'accepted by {host}: {count} recipient(s)',
+  ALERTMANAGER_ACCEPTED: '{alerts} alert(s) accepted by {accepted} of {targets} Alertmanager(s)',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_TEMPLATES;

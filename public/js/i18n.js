@@ -1081,6 +1081,8 @@ export const REASONS_ZH = {
   FIELD_AT_MOST_ITEMS: '至多 {max} 项',
   FIELD_AT_MOST_CHARACTERS: '至多 {max} 个字符',
   FIELD_ONE_OF: '应为以下之一：{options}',
+  MAIL_ACCEPTED: '{host} 已接收：{count} 个收件人',
+  ALERTMANAGER_ACCEPTED: '{targets} 个 Alertmanager 中有 {accepted} 个接收了 {alerts} 条告警',
 };
 
 /**

@@ -1,6 +1,7 @@
 // Delivery: one bounded queue per channel, a worker that sends one notification at a
 // time, retries with exponential backoff while the notifier says so, and records every
 // attempt. Nothing here blocks evaluation or requests; a full queue refuses loudly.
+import type { ReasonPart } from '../reasons.js';
 import type { Notification, Notifier, SendResult } from './notifier.js';
 
 export interface Attempt {
@@ -10,6 +11,8 @@ export interface Attempt {
   attempt: number;
   ok: boolean;
   detail: string;
+  /** The detail as codes, where the channel gave them. */
+  detailParts?: ReasonPart[];
   /** Set on the last attempt: delivered, or given up. */
   final: boolean;
   /** The notification only re-sent alerts already notified (Alertmanager's keep-alive). */
@@ -138,6 +141,7 @@ export class ChannelQueue {
           attempt,
           ok: result.ok,
           detail: result.ok ? (result.detail ?? 'sent') : result.error,
+          ...(result.ok && result.detailParts ? { detailParts: result.detailParts } : {}),
           final,
           ...(n.resend ? { resend: true } : {}),
         });

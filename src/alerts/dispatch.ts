@@ -100,6 +100,7 @@ export class Dispatcher {
       attempt: 1,
       ok: result.ok,
       detail: result.ok ? (result.detail ?? 'sent') : result.error,
+      ...(result.ok && result.detailParts ? { detailParts: result.detailParts } : {}),
       final: true,
     });
     return entry ? [entry] : [];
@@ -124,6 +125,7 @@ export class Dispatcher {
       channel: a.channel,
       ok: a.ok,
       detail: a.detail,
+      ...(a.detailParts ? { detailParts: a.detailParts } : {}),
       attempt: a.attempt,
       ...(a.ruleIds.length ? { ruleIds: a.ruleIds } : {}),
     };

@@ -3,6 +3,7 @@
 // busy minute costs one write and a crash loses at most a minute.
 import { z } from 'zod';
 import type { JsonFile } from '../json-file.js';
+import { reasonPartsSchema } from '../reason-schema.js';
 
 export const HISTORY_SAVE_MS = 60_000;
 
@@ -22,6 +23,8 @@ export const historyEntrySchema = z.looseObject({
   channel: z.string().optional(),
   ok: z.boolean().optional(),
   detail: z.string().optional(),
+  /** The detail as codes with parameters (src/reasons.ts): what the UI words in its language. */
+  detailParts: reasonPartsSchema.optional(),
   /** A stable code for a detail the UI says in its own words (CHANNEL_NOT_SET_UP). */
   code: z.string().optional(),
   attempt: z.number().optional(),

@@ -2,6 +2,7 @@
 // notifiers): each notifier formats and sends; whether to retry is its call; queueing,
 // backoff and history live once, in delivery.ts.
 import { z } from 'zod';
+import { type ReasonPart, wordReason } from '../reasons.js';
 import { SEVERITIES } from './rule-schema.js';
 import { whySchema } from './why.js';
 
@@ -96,7 +97,17 @@ export const notificationSchema = z.object({
 });
 export type Notification = z.infer<typeof notificationSchema>;
 
-export type SendResult = { ok: true; detail?: string } | { ok: false; retry: boolean; error: string };
+/** `detailParts`: the detail as codes (src/reasons.ts), which the history words in the page's language. */
+export type SendResult =
+  | { ok: true; detail?: string; detailParts?: ReasonPart[] }
+  | { ok: false; retry: boolean; error: string };
+
+/** A delivery that worked, its detail in English and as codes. */
+export const delivered = (...parts: ReasonPart[]): SendResult => ({
+  ok: true,
+  detail: wordReason(parts),
+  detailParts: parts,
+});
 
 export interface Notifier {
   /** The channel type (console, email, webhook, alertmanager). */

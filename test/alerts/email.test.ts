@@ -86,6 +86,12 @@ describe('email alerts', () => {
     expect(m.text).toMatch(/Breaching checks: \d\d:\d\d:\d\d 91 °C/);
     expect(m.html).toContain('GPU &lt;b&gt;hot&lt;/b&gt; &amp; &quot;loud&quot;');
     expect(m.html).not.toContain('<b>hot</b>');
+    // The history says what the server accepted, in English and as codes the page words in its language.
+    const history = ((await (await fetch(`${app.baseUrl}/api/monitor/alerts/history`)).json()) as any).history;
+    expect(history.find((h: any) => h.channel === 'email' && h.ok)).toMatchObject({
+      detail: 'accepted by 127.0.0.1: 1 recipient(s)',
+      detailParts: [{ code: 'MAIL_ACCEPTED', params: { host: '127.0.0.1', count: 1 } }],
+    });
     // Changing other settings keeps the stored password.
     await put(app.baseUrl, '/channels', {
       email: {

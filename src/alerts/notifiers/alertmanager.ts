@@ -22,7 +22,7 @@ import {
 import { alertLabels } from '../alert-labels.js';
 import { withoutTrailingSlashes } from '../alert-site.js';
 import { keptUrl, maskUrl } from '../mask-url.js';
-import type { AlertPayload, Notification, SendResult } from '../notifier.js';
+import { type AlertPayload, delivered, type Notification, type SendResult } from '../notifier.js';
 import { contextLines } from './email-format.js';
 import { type PostOutcome, postJson } from './post-json.js';
 import { httpUrl } from './webhook.js';
@@ -234,8 +234,12 @@ export function alertmanagerNotifier(
       );
       const accepted = outcomes.filter((o) => o.ok).length;
       const failures = outcomes.filter((o) => !o.ok).map((o) => `${o.url}: ${o.detail}`);
-      const counted = `${alerts.length} alert(s) accepted by ${accepted} of ${targets.length} Alertmanager(s)`;
-      if (accepted > 0) return { ok: true, detail: failures.length ? `${counted}; ${failures.join('; ')}` : counted };
+      if (accepted > 0)
+        return delivered(
+          { code: 'ALERTMANAGER_ACCEPTED', params: { alerts: alerts.length, accepted, targets: targets.length } },
+          // Those that refused, as they said it.
+          ...failures.map((text) => ({ code: 'TEXT' as const, params: { text } })),
+        );
       return { ok: false, retry: outcomes.some((o) => o.retry), error: failures.join('; ') };
     },
   };

@@ -15,7 +15,7 @@ import {
   writeOnly,
   type ChannelNotifier,
 } from '../channel-type.js';
-import type { Notification, SendResult } from '../notifier.js';
+import { delivered, type Notification, type SendResult } from '../notifier.js';
 import { emailHtml, emailSubject, emailText } from './email-format.js';
 
 const address = z.string().email({ message: 'expected an email address' });
@@ -129,7 +129,7 @@ export function emailNotifier(cfg: EmailConfig): ChannelNotifier & { close(): vo
             attachments,
           }),
         );
-        return { ok: true, detail: `accepted by ${cfg.host}: ${info.accepted.length} recipient(s)` };
+        return delivered({ code: 'MAIL_ACCEPTED', params: { host: cfg.host, count: info.accepted.length } });
       } catch (err) {
         if (err instanceof DeadlineExceeded) {
           // The pooled connection is stuck: drop it, the next message gets a fresh one.

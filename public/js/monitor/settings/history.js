@@ -3,7 +3,7 @@
 // answer; a notice not sent to a channel that is not set up, with its rule).
 import { h } from '../../dom.js';
 import { fmtBeside, fmtDateTime } from '../../format.js';
-import { ruleName, t, tValue } from '../../i18n.js';
+import { reasonText, ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 
 /** @typedef {import('../../types.js').HistoryEntry} HistoryEntry */
@@ -35,6 +35,7 @@ export function historyPanel({ history, rules, catalogue }) {
     if (e.code === 'CHANNEL_NOT_SET_UP') return t('history.channelNotSetUp', { c: e.channel });
     // A plain "sent" says nothing the Change column does not; a receiver's own answer stays as it came.
     if (e.kind === 'delivery' && e.ok && e.detail === 'sent') return '';
+    if (e.detailParts) return reasonText({ reasonParts: e.detailParts });
     return e.detail ?? (e.value === null || e.value === undefined ? '' : valueText(e));
   };
   // A delivery names the rules whose alerts the notice carried.
