@@ -178,6 +178,11 @@ export function whyFold(why, units, onSearch, state = { open: false, all: false 
     more,
   );
   fold.open = state.open;
+  // Kept at the click, not only at the toggle event a task later: a re-render in between
+  // would draw the fold as it was before the click.
+  fold.querySelector('summary')?.addEventListener('click', () => {
+    state.open = !fold.open;
+  });
   fold.addEventListener('toggle', () => {
     state.open = fold.open;
   });
