@@ -25,9 +25,12 @@ describe('Monitor in a browser', () => {
       (document.getElementById('chat-answer')?.textContent ?? '').includes('login'),
     );
     check();
-    await monitor.page.waitForFunction(() =>
-      /req\/s/.test(document.querySelector('[data-card="rps"] .number')?.textContent ?? ''),
-    );
+    // The check before the request already showed "0 req/s": wait for the check after it
+    // (waiting for any "req/s" read that 0 once, when the new snapshot had not arrived yet).
+    await monitor.page.waitForFunction(() => {
+      const text = document.querySelector('[data-card="rps"] .number')?.textContent ?? '';
+      return /req\/s/.test(text) && Number.parseFloat(text) > 0;
+    });
     const rps = await monitor.page.textContent('[data-card="rps"] .number');
     expect(Number.parseFloat(rps!)).toBeGreaterThan(0);
     // The chat request's log line reached the Monitor's log.
