@@ -62,6 +62,10 @@ export function summaryParts(
   return { key: 'alert.summary', params: { m: f.metric, v, op: f.op, th } };
 }
 
+/** The unit a rule's values are in: a surge rule's are its change in %, whatever the metric's unit. */
+export const ruleUnit = (metricUnit: string | undefined, surgeBaseline: string | undefined): string | undefined =>
+  surgeBaseline ? '%' : metricUnit;
+
 /**
  * The value and the threshold as the summary writes them ("2.14 s", "2.00 s"): also what
  * mail and Alertmanager's description print in their "Value" and "Breaching checks" rows.
@@ -71,8 +75,7 @@ export function valueAndThreshold(
   lang: string,
   noData: string,
 ): { v: string; th: string } {
-  // A surge rule's value and threshold are its change in %, whatever the metric's unit.
-  const unit = f.surgeBaseline ? '%' : f.unit;
+  const unit = ruleUnit(f.unit, f.surgeBaseline);
   return {
     v: f.value === null ? noData : formatBeside(f.value, f.threshold, unit, lang),
     th: formatValue(f.threshold, unit, lang),

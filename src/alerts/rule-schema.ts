@@ -179,11 +179,14 @@ const ruleShape = { ...ruleShapeOf(STRICT), and: conditionSchema.optional() };
 
 type RuleShape = z.infer<z.ZodObject<typeof ruleShape>>;
 
+/** A rule's conditions with where each sits in the body: the rule itself, and its `and`. */
+const conditionsOf = (r: RuleShape) => [
+  { c: r, path: [] as string[] },
+  ...(r.and ? [{ c: r.and, path: ['and'] }] : []),
+];
+
 function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
-  const conditions: Array<{ c: { consecutiveChecks?: number | undefined; for?: string | undefined }; path: string[] }> =
-    [{ c: r, path: [] }];
-  if (r.and) conditions.push({ c: r.and, path: ['and'] });
-  for (const { c, path } of conditions) {
+  for (const { c, path } of conditionsOf(r)) {
     if (c.consecutiveChecks !== undefined && c.for !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -219,8 +222,7 @@ function checkRule(r: RuleShape, ctx: z.RefinementCtx): void {
  * never fires, silently. Asked of what the API takes; a stored rule is loaded as it is.
  */
 function checkLabels(r: RuleShape, ctx: z.RefinementCtx): void {
-  const conditions = [{ c: r, path: [] as string[] }, ...(r.and ? [{ c: r.and, path: ['and'] }] : [])];
-  for (const { c, path } of conditions) {
+  for (const { c, path } of conditionsOf(r)) {
     const has = metricDef(c.metric)?.labels;
     if (!has) continue;
     for (const name of Object.keys(c.labels ?? {})) {

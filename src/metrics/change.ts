@@ -1,9 +1,8 @@
 // The change of a figure against its normal: the value shown against the mean (or median)
 // of the calm minutes before the last one. Minutes in which an alert on the figure was
 // pending or firing are not calm, nor are values past the figure's own lines while they
-// are the fewer, and a value
-// past a line is never measured against a normal as bad as itself: an incident cannot
-// become "normal". Both sides are rounded as
+// are the fewer, and a value past a line is never measured against a normal as bad as
+// itself: an incident cannot become "normal". Both sides are rounded as
 // the page prints them before the percentage is taken, so the arrow and the figures beside
 // it always agree. Pure.
 import { z } from 'zod';
@@ -100,10 +99,10 @@ export function changeAgainstNormal({ points, unit, rule, unrest = [], lines = n
   // no rule watches (GPU utilisation at 99 % for three minutes of ten) took its incident for
   // the normal after it. Past a line most of the time, that is the figure's usual level (an
   // OCR latency always a little over its warning line measures a worse one against it).
-  const pastLines = lines ? earlier.filter((p) => healthBy(p.v, lines) !== 'ok').length : 0;
-  const incident = pastLines > 0 && pastLines * 2 < earlier.length;
+  const past = new Set(lines ? earlier.filter((p) => healthBy(p.v, lines) !== 'ok') : []);
+  const incident = past.size > 0 && past.size * 2 < earlier.length;
   if (unrest.length || incident) {
-    const calm = earlier.filter((p) => !restless(p.t, unrest) && !(incident && healthBy(p.v, lines) !== 'ok'));
+    const calm = earlier.filter((p) => !restless(p.t, unrest) && !(incident && past.has(p)));
     if (calm.length < earlier.length) {
       const minutes = new Set(calm.map((p) => Math.floor(p.t / MINUTE))).size;
       if (minutes < rule.minCalmMinutes) return NOT_CALM;

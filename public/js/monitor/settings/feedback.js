@@ -115,7 +115,11 @@ export function showFormError(form, err, action, fallback = form) {
 function atField(err, exact) {
   if (!(err instanceof ApiError)) return messageOf(err);
   const prefix = `${err.field}: `;
-  const words = err.reasonParts ? reasonText({ reasonParts: err.reasonParts }) : err.message.replace(prefix, '');
+  const words = err.reasonParts
+    ? reasonText({ reasonParts: err.reasonParts })
+    : err.message.startsWith(prefix)
+      ? err.message.slice(prefix.length)
+      : err.message;
   return exact || !err.field ? words : `${err.field}: ${words}`;
 }
 

@@ -3,6 +3,7 @@
 // answer; a notice not sent to a channel that is not set up, with its rule).
 import { h } from '../../dom.js';
 import { fmtBeside, fmtDateTime } from '../../format.js';
+import { ruleUnit } from '../../shared/alert-summary.js';
 import { reasonText, ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 
@@ -27,7 +28,7 @@ export function historyPanel({ history, rules, catalogue }) {
   /** @param {HistoryEntry} e */
   const valueText = (e) => {
     const r = e.ruleId === undefined ? undefined : byId.get(e.ruleId);
-    return fmtBeside(e.value, r?.threshold, r?.surgeBaseline ? '%' : r === undefined ? undefined : units.get(r.metric));
+    return fmtBeside(e.value, r?.threshold, r && ruleUnit(units.get(r.metric), r.surgeBaseline));
   };
   /** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
   /** @param {HistoryEntry} e */

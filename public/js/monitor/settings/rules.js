@@ -5,6 +5,7 @@
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
 import { fmtValue } from '../../format.js';
+import { ruleUnit } from '../../shared/alert-summary.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
 import { act, failureSlot } from './feedback.js';
@@ -40,7 +41,7 @@ export function ruleText(r, units) {
   if (r.and) text += ` ${t('rule.text.and')} ${condition(r.and)}${howLong(r.and)}`;
   const extra = [
     r.recoverThreshold !== undefined
-      ? t('rule.text.recover', { v: fmtValue(r.recoverThreshold, r.surgeBaseline ? '%' : units.get(r.metric)) })
+      ? t('rule.text.recover', { v: fmtValue(r.recoverThreshold, ruleUnit(units.get(r.metric), r.surgeBaseline)) })
       : null,
     r.keepFiringFor ? t('rule.text.keep', { d: r.keepFiringFor }) : null,
     r.noData && r.noData !== 'keep' ? t(`rule.text.noData.${r.noData}`) : null,
