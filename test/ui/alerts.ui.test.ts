@@ -187,12 +187,20 @@ describe('alerts on screen', () => {
   }
 
   it('fades a resolved notice out by itself, and shows sample thumbnails as images', async () => {
-    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    const { page, errors } = await openPage(ui.browser, 'about:blank');
+    // The page's own clock, moved on by the test: the notice's eight seconds and its one-second fade.
+    await page.clock.install();
+    await page.goto(`${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="rps"]');
     await checkWithTemperature(70); // GPU hot resolves
     await page.waitForSelector('.popup.resolved');
     expect(await page.$$('.popup.resolved button.ack')).toHaveLength(0); // nothing to acknowledge
-    await page.waitForSelector('.popup.resolved', { state: 'detached', timeout: 15_000 });
+    await page.clock.fastForward(7_000);
+    expect(await page.isVisible('.popup.resolved')).toBe(true); // still there, read in full
+    await page.clock.fastForward(1_000);
+    await page.waitForSelector('.popup.resolved.fading');
+    await page.clock.fastForward(1_000);
+    await page.waitForSelector('.popup.resolved', { state: 'detached' });
 
     const sample = { file: 's.png', lang: 'en', requestId: 'r1', at: new Date().toISOString() };
     ui.app.monitor!.hub.broadcast('alert', {
