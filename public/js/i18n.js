@@ -381,6 +381,8 @@ const dict = {
     'history.silenced': 'held back by a silence',
     // Notices and channels not set up (issue 19): popups.js, presets.js, rules.js, history.js, rule-form.js.
     'alert.request': 'request {id} · client {client}',
+    // When a notice's value was read (the firing list shows the current one).
+    'alert.asOf': 'as of {time}',
     'action.dismiss': 'dismiss the notice',
     'channel.missing.title': 'Not set up: nothing is sent there. Set it up in the Channels tab, or edit the rule.',
     'history.channelNotSetUp':
@@ -811,6 +813,7 @@ const dict = {
     'history.silenced': '被静默拦下',
     // Notices and channels not set up (issue 19): popups.js, presets.js, rules.js, history.js, rule-form.js.
     'alert.request': '请求 {id} · 调用方 {client}',
+    'alert.asOf': '{time} 时的值',
     'action.dismiss': '关闭通知',
     'channel.missing.title': '尚未设置：不会发往这里。请在“通知渠道”页设置，或编辑规则。',
     'history.channelNotSetUp': '未发送：没有名为“{c}”的渠道；请在“通知渠道”页设置，或从规则中移除',

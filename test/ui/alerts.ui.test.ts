@@ -130,7 +130,17 @@ describe('alerts on screen', () => {
       ui.app.monitor!.check(t);
       const popup = `.popup[data-rule]:has-text("P95 slow ${viewport.width}")`;
       await page.waitForSelector(popup);
-      expect(await page.textContent(`${popup} .summary`)).toBe('latency_ms_p95 = 13.0 s (threshold > 5.00 s)');
+      expect(await page.textContent(`${popup} .summary .sentence`)).toBe(
+        'latency_ms_p95 = 13.0 s (threshold > 5.00 s)',
+      );
+      // The value read when it fired, and the notice says when: the list below gives the current one.
+      const firedAt = await page.evaluate(
+        (at) => new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(at),
+        t,
+      );
+      expect(await page.textContent(`${popup} .summary .as-of`)).toMatch(
+        new RegExp(`^ · as of (\\S+ \\d+ )?${firedAt}$`),
+      );
       await ui.app.alerts!.idle();
       const sent = hook.bodies().find((b) => b.alerts[0].ruleName === `P95 slow ${viewport.width}`);
       expect(sent?.alerts[0].summary).toBe('latency_ms_p95 = 13.0 s (threshold > 5.00 s)');

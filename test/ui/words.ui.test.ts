@@ -223,8 +223,10 @@ describe('one language, one clock', () => {
         .soft(await page.textContent('.popup[data-rule="preset:ocr-degradation"]'))
         .toMatch(/top client: \S+ \([\d.]+ request-s, \d+ requests? in 5 min\)/);
       expect
-        .soft(await page.textContent(`${surgeNotice} .summary`))
+        .soft(await page.textContent(`${surgeNotice} .summary .sentence`))
         .toMatch(/^latency_ms_p95 changed [\d,]+ % against its 10m mean \(threshold > 100 %\)$/);
+      // When the notice's value was read: the firing list below gives the current one.
+      expect.soft(await page.textContent(`${surgeNotice} .summary .as-of`)).toMatch(/^ · as of \d{2}:\d{2}:\d{2}$/);
       expect.soft(await clippedInside(page)).toEqual([]);
 
       // The toggle: Chinese everywhere, the notices that came before included.
@@ -252,8 +254,9 @@ describe('one language, one clock', () => {
         .soft(await page.textContent('.popup[data-rule="preset:ocr-degradation"]'))
         .toMatch(/最大调用方：\S+（[\d.]+ 请求·秒，5 分钟内 \d+ 个请求）/);
       expect
-        .soft(await page.textContent(`${surgeNotice} .summary`))
+        .soft(await page.textContent(`${surgeNotice} .summary .sentence`))
         .toMatch(/^latency_ms_p95 较 10m 均值变化 [\d,]+ %（阈值 > 100 %）$/);
+      expect.soft(await page.textContent(`${surgeNotice} .summary .as-of`)).toMatch(/^ · \d{2}:\d{2}:\d{2} 时的值$/);
       expect.soft(await clippedInside(page)).toEqual([]);
 
       // Model Metrics, in the middle of the incident, says it in Chinese too.

@@ -7,6 +7,7 @@
 // first screen. A per-request notice is dismissed (each request is its own alert, with no
 // state to acknowledge); resolved and test notices fade out by themselves.
 import { fmtNumber, h, pageLang } from '../dom.js';
+import { fmtDateTime } from '../format.js';
 import { summaryParts } from '../shared/alert-summary.js';
 import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
@@ -221,6 +222,11 @@ export class Popups {
     const resolved = a.status === 'resolved';
     const perRequest = Boolean(c.request);
     const summary = [this.summary(a), this.requestText(c.request)].filter(Boolean).join(' · ');
+    // The value is the one read when the alert fired (or resolved), the firing list's the
+    // current one: the notice says when its was read. (A per-request notice's value is its
+    // request's, which it names.)
+    const readAt = Date.parse(resolved ? (a.endsAt ?? a.startsAt) : a.startsAt);
+    const asOf = !c.request && Number.isFinite(readAt) ? t('alert.asOf', { time: fmtDateTime(readAt) }) : null;
     const title = `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${ruleName(a.ruleId, a.ruleName)}`;
     const toggle = () => {
       entry.opened = Boolean(entry.el?.classList.contains('collapsed'));
@@ -232,7 +238,7 @@ export class Popups {
         class: 'popup-head',
         role: 'button',
         tabindex: '0',
-        title: `${title} — ${summary}`,
+        title: `${title} — ${[summary, asOf].filter(Boolean).join(' · ')}`,
         onclick: toggle,
         onkeydown: (e) => {
           if (e.key !== 'Enter' && e.key !== ' ') return;
@@ -241,7 +247,12 @@ export class Popups {
         },
       },
       h('strong', { text: title }),
-      h('span', { class: 'summary', text: summary }),
+      h(
+        'span',
+        { class: 'summary' },
+        h('span', { class: 'sentence', text: summary }),
+        asOf ? h('span', { class: 'as-of muted', text: ` · ${asOf}` }) : null,
+      ),
     );
     let button = null;
     if (resolved || test)
