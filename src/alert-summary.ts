@@ -10,6 +10,10 @@ export const SUMMARY_EN = {
   'alert.summary': '{m} = {v} (threshold {op} {th})',
   'alert.summary.resolved': '{m} is back to {v}',
   'alert.summary.surge': '{m} changed {v} % against its {b} mean (threshold {op} {th} %)',
+  // An AND rule's notice gives both conditions' values: the second is half of why it fired.
+  'alert.summary.and': '{m} = {v} (threshold {op} {th}) and {m2} = {v2} (threshold {op2} {th2})',
+  'alert.summary.surge.and':
+    '{m} changed {v} % against its {b} mean (threshold {op} {th} %) and {m2} = {v2} (threshold {op2} {th2})',
   'alert.noData': 'no data',
 } as const;
 
@@ -38,6 +42,16 @@ export interface SummaryFacts {
   /** A surge rule's baseline window ('1h', '1d', …). */
   surgeBaseline?: string | undefined;
   resolved: boolean;
+  /** An AND rule's second condition, and its value at the same check. */
+  and?: SecondCondition | undefined;
+}
+
+export interface SecondCondition {
+  metric: string;
+  unit: string | undefined;
+  value: number | null;
+  op: string;
+  threshold: number;
 }
 
 /** Which sentence, and its values written in `lang`; `noData` is the words for a missing value. */
@@ -46,20 +60,29 @@ export function summaryParts(
   lang: string,
   noData: string,
 ): { key: SummaryKey; params: Record<string, string> } {
-  if (f.surgeBaseline && !f.resolved)
-    return {
-      key: 'alert.summary.surge',
-      params: {
-        m: f.metric,
-        v: f.value === null ? noData : formatNumber(f.value, 0, lang),
-        b: f.surgeBaseline,
-        op: f.op,
-        th: formatNumber(f.threshold, 0, lang),
-      },
+  const second = f.and && !f.resolved ? secondParams(f.and, lang, noData) : null;
+  if (f.surgeBaseline && !f.resolved) {
+    const params = {
+      m: f.metric,
+      v: f.value === null ? noData : formatNumber(f.value, 0, lang),
+      b: f.surgeBaseline,
+      op: f.op,
+      th: formatNumber(f.threshold, 0, lang),
     };
+    return second
+      ? { key: 'alert.summary.surge.and', params: { ...params, ...second } }
+      : { key: 'alert.summary.surge', params };
+  }
   const { v, th } = valueAndThreshold(f, lang, noData);
   if (f.resolved) return { key: 'alert.summary.resolved', params: { m: f.metric, v } };
-  return { key: 'alert.summary', params: { m: f.metric, v, op: f.op, th } };
+  const params = { m: f.metric, v, op: f.op, th };
+  return second ? { key: 'alert.summary.and', params: { ...params, ...second } } : { key: 'alert.summary', params };
+}
+
+/** The second condition's words: {m2} = {v2} (threshold {op2} {th2}). */
+function secondParams(c: SecondCondition, lang: string, noData: string): Record<string, string> {
+  const { v, th } = valueAndThreshold({ unit: c.unit, value: c.value, threshold: c.threshold }, lang, noData);
+  return { m2: c.metric, v2: v, op2: c.op, th2: th };
 }
 
 /** The unit a rule's values are in: a surge rule's are its change in %, whatever the metric's unit. */

@@ -107,7 +107,7 @@ export function errorContext(
 export function alertPayload(
   src: ContextSources,
   rule: Rule,
-  inst: Pick<AlertInstance, 'labels' | 'value' | 'firingSince' | 'breachPoints'>,
+  inst: Pick<AlertInstance, 'labels' | 'value' | 'andValue' | 'firingSince' | 'breachPoints'>,
   status: 'firing' | 'resolved',
   now: number,
   resolvedAt = now,
@@ -138,6 +138,16 @@ export function alertPayload(
     gpuTemperatureCelsius,
     topClient: topClientLoad ? topClientText(topClientLoad) : null,
     topClientLoad,
+    ...(rule.and
+      ? {
+          and: {
+            metric: rule.and.metric,
+            op: rule.and.op,
+            threshold: rule.and.threshold,
+            value: inst.andValue ?? null,
+          },
+        }
+      : {}),
     ...(rule.surgeBaseline ? { surgeBaseline: rule.surgeBaseline } : {}),
     monitorUrl: src.monitorUrl,
   };
@@ -183,6 +193,7 @@ export function alertPayload(
       threshold: rule.threshold,
       surgeBaseline: rule.surgeBaseline,
       resolved: status === 'resolved',
+      and: context.and && { ...context.and, unit: metricDef(context.and.metric)?.unit },
     }),
     context,
   };

@@ -20,6 +20,7 @@ export const activeAlertSchema = z.object({
   firingSince: z.number().nullable(),
   lastBreachAt: z.number().nullable(),
   value: z.number().nullable(),
+  andValue: z.number().nullable().optional().describe("An AND rule's second condition: its value at the last check"),
   breachPoints: z.array(pointPair).describe('[time ms, value] of the breaching checks, newest last'),
   lastNotifiedAt: z.number().nullable(),
   suppressed: z.boolean().describe('A notice is held back by a silence'),

@@ -22,6 +22,11 @@ export interface AlertInstance {
   /** Last time the condition held (for keepFiringFor). */
   lastBreachAt: number | null;
   value: number | null;
+  /**
+   * An AND rule's second condition: its value at the last check (the breaching series', or
+   * else the first one's), which a notice gives beside the first.
+   */
+  andValue?: number | null;
   /** Values of the checks that breached, newest last (at most 20). */
   breachPoints: Array<[number, number]>;
   lastNotifiedAt: number | null;
@@ -129,19 +134,27 @@ function andHolds(
   prev: AndStates,
   next: Map<string, { breaches: number; since: number | null }>,
   key: string,
-): boolean {
+): { holds: boolean; value: number | null } {
   // Series of the second metric that agree with this instance on every label they share.
   const candidates = ctx.store
     .find(c.metric, c.labels)
     .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === undefined || s.labels[k] === v));
   const s = prev.get(key) ?? { breaches: 0, since: null };
-  const breaching = candidates.some((series) => {
+  let value: number | null = null;
+  let breaching = false;
+  for (const series of candidates) {
     const v = currentValue(ctx, c.metric, series.labels);
-    return v !== null && compare(v, c.op, c.threshold);
-  });
+    if (v === null) continue;
+    value ??= v;
+    if (compare(v, c.op, c.threshold)) {
+      value = v;
+      breaching = true;
+      break;
+    }
+  }
   const progress = breaching ? { breaches: s.breaches + 1, since: s.since ?? ctx.now } : { breaches: 0, since: null };
   next.set(key, progress);
-  return breaching && durationMet(c, forMs, progress.breaches, progress.since, ctx.now);
+  return { holds: breaching && durationMet(c, forMs, progress.breaches, progress.since, ctx.now), value };
 }
 
 export interface EvaluationInput {
@@ -241,8 +254,9 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
       // The second condition is evaluated at every check, so its own duration counts its
       // own breaches, not only those of checks where the first condition also held.
       if (rule.and) {
-        const andOk = andHolds(ctx, rule.and, timings.andForMs, labels, input.andStates, andStates, key);
-        breaching = breaching && andOk;
+        const second = andHolds(ctx, rule.and, timings.andForMs, labels, input.andStates, andStates, key);
+        breaching = breaching && second.holds;
+        inst.andValue = second.value;
       }
 
       const from = inst.state;

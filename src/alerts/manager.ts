@@ -255,6 +255,7 @@ export class AlertManager {
         firingSince: s.firingSince,
         lastBreachAt: s.lastBreachAt,
         value: s.value,
+        ...(rule.and ? { andValue: s.andValue ?? null } : {}),
         breachPoints: s.breachPoints,
         lastNotifiedAt: s.lastNotifiedAt,
         suppressed: s.suppressed,

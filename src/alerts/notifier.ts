@@ -46,6 +46,8 @@ export const alertContextSchema = z.object({
   topClient: z.string().nullable(),
   /** The same as numbers, for the browser to say in its language. */
   topClientLoad: topClientLoadSchema.nullable(),
+  /** An AND rule's second condition, and its value at the check (a notice gives both). */
+  and: z.object({ metric: z.string(), op: z.string(), threshold: z.number(), value: z.number().nullable() }).optional(),
   /** Surge rules: the baseline window the change is against (e.g. "10m"). */
   surgeBaseline: z.string().optional(),
   monitorUrl: z.string(),

@@ -196,6 +196,63 @@ describe('alerts on screen', () => {
     });
   }
 
+  it('gives both values of an AND rule, in the notice (zh-CN, 390×844), the firing list and the webhook', {
+    timeout: 60_000,
+  }, async () => {
+    const app = await startApp({}, { probes: false, alertSleep: async () => {} });
+    cleanups.push(() => app.close());
+    const hook = await startReceiver(cleanups);
+    const put = await fetch(`${app.baseUrl}/api/monitor/alerts/channels`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ webhook: { url: hook.url, format: 'generic' } }),
+    });
+    expect(put.status).toBe(200);
+    const rule = await fetch(`${app.baseUrl}/api/monitor/alerts/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'GUI 代理变差',
+        metric: 'gui_step_success_rate',
+        op: '<',
+        threshold: 85,
+        and: { metric: 'gui_step_avg_duration', op: '>', threshold: 3000 },
+        severity: 'warning',
+        channels: ['console', 'webhook'],
+      }),
+    });
+    expect(rule.status).toBe(201);
+    const { page, errors } = await openPage(ui.browser, `${app.baseUrl}/#monitor`, 'zh-CN', {
+      width: 390,
+      height: 844,
+    });
+    await page.waitForSelector('[data-card="rps"]');
+    await waitForLive(page);
+    const now = Date.now();
+    app.monitor!.store.record('gui_step_success_rate', {}, now, 80);
+    app.monitor!.store.record('gui_step_avg_duration', {}, now, 4_200);
+    app.monitor!.check(now);
+    await app.alerts!.idle();
+    // The webhook's summary, in English, names both conditions with their values …
+    const sent = hook.bodies().find((b) => b.alerts[0].ruleName === 'GUI 代理变差');
+    expect(sent?.alerts[0].summary).toBe(
+      'gui_step_success_rate = 80 % (threshold < 85 %) and gui_step_avg_duration = 4.20 s (threshold > 3.00 s)',
+    );
+    // … and the notice says the same in the page's language.
+    const popup = '.popup[data-rule]';
+    await page.waitForSelector(popup);
+    expect(await page.textContent(`${popup} .summary .sentence`)).toBe(
+      'gui_step_success_rate = 80 %（阈值 < 85 %），且 gui_step_avg_duration = 4.20 s（阈值 > 3.00 s）',
+    );
+    // The firing list gives the second value beside the first (its title when a phone cuts it).
+    await page.waitForSelector('#firing .firing-row');
+    expect(await page.getAttribute('#firing .firing-row .val', 'title')).toBe('80 % · gui_step_avg_duration 4.20 s');
+    expect(await clippedInside(page, '.popup')).toEqual([]);
+    await page.screenshot({ path: 'test-artifacts/alerts-and-390-zh.png', fullPage: true });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('fades a resolved notice out by itself, and shows sample thumbnails as images', async () => {
     const { page, errors } = await openPage(ui.browser, 'about:blank');
     // The page's own clock, moved on by the test: the notice's eight seconds and its one-second fade.

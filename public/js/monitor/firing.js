@@ -106,9 +106,14 @@ export class FiringList {
       // No reading at this check: the last value that breached says what fired.
       const value = a.value ?? a.breachPoints?.at(-1)?.[1] ?? null;
       const rowKey = `${a.ruleId}|${where}`;
-      const valueText = rule?.surgeBaseline
+      const firstText = rule?.surgeBaseline
         ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline })
         : fmtBeside(value, rule?.threshold, unit);
+      // An AND rule fires on both: the second condition's value beside the first's.
+      const second = rule?.and;
+      const valueText = second
+        ? `${firstText} · ${second.metric} ${fmtBeside(a.andValue ?? null, second.threshold, this.units.get(second.metric))}`
+        : firstText;
       const li = h(
         'li',
         {

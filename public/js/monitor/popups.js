@@ -82,6 +82,7 @@ export class Popups {
         threshold: c.threshold,
         surgeBaseline: c.surgeBaseline,
         resolved: a.status === 'resolved',
+        and: c.and && { ...c.and, unit: this.unitOf(c.and.metric) },
       },
       pageLang(),
       t('alert.noData'),
