@@ -100,11 +100,23 @@ describe('Settings', () => {
     // `for` and an AND condition, with a severity.
     await newRule(page, 'GUI guard', 'gui_step_success', 'gui_step_success_rate');
     await page.selectOption('#rule-form [name=op]', '<');
+    // A threshold past what the metric can be says so as it is typed (a note, not a refusal).
+    const reach = '#rule-form .reach-note';
+    await page.fill('#rule-form [name=threshold]', '-5');
+    expect(await page.textContent(`${reach} >> nth=0`)).toBe(
+      'Never fires: gui_step_success_rate is always between 0 % and 100 %.',
+    );
     await page.fill('#rule-form [name=threshold]', '85');
+    expect(await page.isHidden(`${reach} >> nth=0`)).toBe(true);
     await page.fill('#rule-form [name=for]', '2m');
     await page.fill('#rule-form .metric-search >> nth=1', 'gui_step_avg');
     await page.selectOption('#rule-form [name="and.metric"]', 'gui_step_avg_duration');
+    await page.fill('#rule-form [name="and.threshold"]', '-1');
+    expect(await page.textContent(`${reach} >> nth=1`)).toBe(
+      'Fires at every check: gui_step_avg_duration is always at least 0 ms.',
+    );
     await page.fill('#rule-form [name="and.threshold"]', '3000');
+    expect(await page.isHidden(`${reach} >> nth=1`)).toBe(true);
     await page.selectOption('#rule-form [name=severity]', 'critical');
     expect(await save(page, 'GUI guard')).toMatchObject({
       op: '<',
@@ -400,6 +412,18 @@ describe('Settings', () => {
       );
       // A field the server refuses says why at the field, in Chinese, not as the API's
       // English key ("Test rule" sends the form as it is; Save has the browser's checks first).
+      // A threshold no value reaches, said in Chinese under the field.
+      await page.fill('#rule-form .metric-search >> nth=0', 'gpu_memory_util');
+      await page.selectOption('#rule-form [name=metric]', 'gpu_memory_utilization_percent');
+      await page.fill('#rule-form [name=threshold]', '150');
+      expect(await page.textContent('#rule-form .reach-note >> nth=0')).toBe(
+        '永远不会触发：gpu_memory_utilization_percent 的取值在 0 % 到 100 % 之间。',
+      );
+      expect(await clippedInside(page, '#settings .field, #settings .reach-note')).toEqual([]);
+      expect(await sidewaysOverflow(page)).toEqual([]);
+      await page
+        .locator('#rule-form .form-row:has([name=threshold])')
+        .screenshot({ path: `test-artifacts/settings-reach-${viewport.width}-zh.png` });
       await page.fill('#rule-form [name=threshold]', '5');
       await page.fill('#rule-form [name=consecutiveChecks]', '1.5');
       await page.click('#rule-form button.test');

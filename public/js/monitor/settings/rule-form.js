@@ -8,7 +8,9 @@
 // from the server's catalogue.
 import { ApiError, api } from '../../api.js';
 import { all, h, one } from '../../dom.js';
+import { fmtValue } from '../../format.js';
 import { metricHelp, t, tValue } from '../../i18n.js';
+import { conditionReach, valueRange } from '../../shared/value-range.js';
 import { channelLabel } from './channels.js';
 import { clearFormErrors, showFormError } from './feedback.js';
 
@@ -187,6 +189,9 @@ export class RuleForm {
       ),
     );
     this.channelWarning = h('p', { class: 'channel-warning', role: 'status' });
+    // A condition no value of its metric can meet, or every value meets (the metric's range, from its unit).
+    this.reachNote = h('p', { class: 'reach-note warn-text', role: 'status', hidden: true });
+    this.andReachNote = h('p', { class: 'reach-note warn-text', role: 'status', hidden: true });
     this.testResult = h('div', { class: 'test-result' });
     this.channelChecks = h('span', { class: 'checks channel-picker' });
     this.channelsField = h(
@@ -213,6 +218,7 @@ export class RuleForm {
         field('rules.labels', h('input', { name: 'labels', placeholder: 'gpu=0' }), 'rule.labels.help'),
         field('rules.op', opSel('op'), null),
         field('rules.threshold', num('threshold', { required: true }), 'rule.threshold.help', { class: 'threshold' }),
+        this.reachNote,
         field(
           'rule.surgeBaseline',
           h('input', { name: 'surgeBaseline', placeholder: '10m' }),
@@ -240,6 +246,7 @@ export class RuleForm {
           field('rules.labels', h('input', { name: 'and.labels', placeholder: 'gpu=0' }), null),
           field('rules.op', opSel('and.op'), null),
           field('rules.threshold', num('and.threshold'), null),
+          this.andReachNote,
           field('rules.checks', num('and.consecutiveChecks', { min: 1, step: 1 }), null),
           field('rules.for', h('input', { name: 'and.for', placeholder: '2m' }), null),
         ),
@@ -306,6 +313,10 @@ export class RuleForm {
     );
     this.showChannels([...this.configured], defaults.channels);
     this.el.addEventListener('change', () => this.sync());
+    // The threshold's note follows the typing, not only the field's change at blur.
+    this.el.addEventListener('input', (e) => {
+      if (e.target instanceof HTMLInputElement && /threshold$/.test(e.target.name)) this.sync();
+    });
     this.el.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.save();
@@ -342,6 +353,8 @@ export class RuleForm {
       this.kindNote = h('small', { class: 'help warn-text', text: t('rule.kind.needs', { m: note }) });
       this.kindBox.append(this.kindNote);
     }
+    this.reach(this.reachNote, kind === 'surge' ? '' : metric, '');
+    this.reach(this.andReachNote, this.andPicker.select.value, 'and.');
     const missing = all(this.el, '[name=channels]:checked', HTMLInputElement)
       .map((c) => c.value)
       .filter((c) => !this.configured.has(c));
@@ -349,6 +362,33 @@ export class RuleForm {
       ? t('rule.channel.missing', { c: missing.map(channelLabel).join(', ') })
       : '';
     this.channelWarning.hidden = !missing.length;
+  }
+
+  /**
+   * Says under the threshold when the condition can never hold, or always holds, for the
+   * values its metric takes ("Never fires: gpu_memory_utilization_percent is always between
+   * 0 % and 100 %").
+   * Not a refusal: `>= 0` is how an operator tries a channel.
+   * @param {HTMLElement} note
+   * @param {string} metric
+   * @param {'' | 'and.'} prefix
+   */
+  reach(note, metric, prefix) {
+    const op = one(this.el, `[name="${prefix}op"]`, HTMLSelectElement).value;
+    const raw = one(this.el, `[name="${prefix}threshold"]`, HTMLInputElement).value;
+    const unit = this.metrics.find((m) => m.name === metric)?.unit;
+    const range = valueRange(unit);
+    const reach = metric && raw.trim() !== '' ? conditionReach(op, Number(raw), range) : 'may';
+    note.hidden = reach === 'may';
+    if (reach === 'may') return (note.textContent = '');
+    const [min, max] = [range.min, range.max].map((v) => (v === null ? null : fmtValue(v, unit)));
+    const bounds =
+      min !== null && max !== null
+        ? t('rule.reach.between', { min, max })
+        : min !== null
+          ? t('rule.reach.atLeast', { min })
+          : t('rule.reach.atMost', { max: max ?? '' });
+    note.textContent = t(`rule.reach.${reach}`, { m: metric, range: bounds });
   }
 
   /**
