@@ -380,7 +380,10 @@ export class RuleForm {
     const range = valueRange(unit);
     const reach = metric && raw.trim() !== '' ? conditionReach(op, Number(raw), range) : 'may';
     note.hidden = reach === 'may';
-    if (reach === 'may') return (note.textContent = '');
+    if (reach === 'may') {
+      note.textContent = '';
+      return;
+    }
     const [min, max] = [range.min, range.max].map((v) => (v === null ? null : fmtValue(v, unit)));
     const bounds =
       min !== null && max !== null
