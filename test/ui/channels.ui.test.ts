@@ -99,7 +99,7 @@ describe('Settings → Channels', () => {
     await page.click('#channel-form button[type=submit]');
     await rowFor(page, 'fleet-am');
     expect(await page.textContent('#channels-table tr[data-channel="fleet-am"] .where')).toMatch(
-      new RegExp(`^${base}/am-0, ${base}/am-1 · instance=\\S+$`),
+      new RegExp(`^${base}/am-0, ${base}/am-1 · instance=\\S+ · cluster=gpu-a$`),
     );
 
     // Edit it: the token field shows it is set, stays empty, and the token is kept.
@@ -112,7 +112,7 @@ describe('Settings → Channels', () => {
     await page.waitForFunction(() =>
       document
         .querySelector('#channels-table tr[data-channel="fleet-am"] .where')
-        ?.textContent?.endsWith('instance=gpu-node-3'),
+        ?.textContent?.endsWith('instance=gpu-node-3 · cluster=gpu-a'),
     );
     expect((await channelsNow()).find((c) => c.name === 'fleet-am')).toMatchObject({
       instance: 'gpu-node-3',

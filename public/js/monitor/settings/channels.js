@@ -86,7 +86,11 @@ function where(c) {
   if (c.type === 'console') return t('channel.console.help');
   if (c.type === 'webhook') return `${c.format} · ${c.url}`;
   if (c.type === 'email') return `${c.host}:${c.port} → ${c.to.join(', ')}`;
-  if (c.type === 'alertmanager') return `${c.urls.join(', ')} · instance=${c.instance ?? c.instanceDefault}`;
+  // The labels every alert it sends carries: the instance, and the operator's own (cluster=…).
+  if (c.type === 'alertmanager')
+    return [c.urls.join(', '), `instance=${c.instance ?? c.instanceDefault}`, labelsText(c.labels)]
+      .filter(Boolean)
+      .join(' · ');
   return '';
 }
 
