@@ -9,6 +9,8 @@ import { formatBeside, formatNumber, formatValue } from './value-format.js';
 export const SUMMARY_EN = {
   'alert.summary': '{m} = {v} (threshold {op} {th})',
   'alert.summary.resolved': '{m} is back to {v}',
+  // An AND rule resolves when either condition stops holding: the sentence names the one(s) that did.
+  'alert.summary.resolved.both': '{m} is back to {v} and {m2} to {v2}',
   'alert.summary.surge': '{m} changed {v} % against its {b} mean (threshold {op} {th} %)',
   // An AND rule's notice gives both conditions' values: the second is half of why it fired.
   'alert.summary.and': '{m} = {v} (threshold {op} {th}) and {m2} = {v2} (threshold {op2} {th2})',
@@ -61,6 +63,7 @@ export function summaryParts(
   noData: string,
 ): { key: SummaryKey; params: Record<string, string> } {
   const second = f.and && !f.resolved ? secondParams(f.and, lang, noData) : null;
+  // (A resolved notice says what came back: resolvedParts.)
   if (f.surgeBaseline && !f.resolved) {
     const params = {
       m: f.metric,
@@ -74,13 +77,46 @@ export function summaryParts(
       : { key: 'alert.summary.surge', params };
   }
   const { v, th } = valueAndThreshold(f, lang, noData);
-  if (f.resolved) return { key: 'alert.summary.resolved', params: { m: f.metric, v } };
+  if (f.resolved) return resolvedParts(f, v, lang, noData);
   const params = { m: f.metric, v, op: f.op, th };
   return second ? { key: 'alert.summary.and', params: { ...params, ...second } } : { key: 'alert.summary', params };
 }
 
+/** Whether `value op threshold` holds (a missing value holds nothing). */
+function holds(value: number | null, op: string, threshold: number): boolean {
+  if (value === null) return false;
+  if (op === '>') return value > threshold;
+  if (op === '>=') return value >= threshold;
+  if (op === '<') return value < threshold;
+  return op === '<=' && value <= threshold;
+}
+
+/**
+ * "… is back to …": of an AND rule, the condition that stopped holding (the rule resolves
+ * when either does; the other may still be past its line), or both.
+ */
+function resolvedParts(
+  f: SummaryFacts,
+  v: string,
+  lang: string,
+  noData: string,
+): { key: SummaryKey; params: Record<string, string> } {
+  const first = { key: 'alert.summary.resolved' as const, params: { m: f.metric, v } };
+  if (!f.and || f.surgeBaseline) return first;
+  const firstHolds = holds(f.value, f.op, f.threshold);
+  const secondHolds = holds(f.and.value, f.and.op, f.and.threshold);
+  if (!firstHolds && secondHolds) return first;
+  const second = secondParams(f.and, lang, noData);
+  if (firstHolds && !secondHolds) return { key: 'alert.summary.resolved', params: { m: second.m2, v: second.v2 } };
+  return { key: 'alert.summary.resolved.both', params: { m: f.metric, v, m2: second.m2, v2: second.v2 } };
+}
+
 /** The second condition's words: {m2} = {v2} (threshold {op2} {th2}). */
-function secondParams(c: SecondCondition, lang: string, noData: string): Record<string, string> {
+function secondParams(
+  c: SecondCondition,
+  lang: string,
+  noData: string,
+): { m2: string; v2: string; op2: string; th2: string } {
   const { v, th } = valueAndThreshold({ unit: c.unit, value: c.value, threshold: c.threshold }, lang, noData);
   return { m2: c.metric, v2: v, op2: c.op, th2: th };
 }

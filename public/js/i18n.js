@@ -551,6 +551,7 @@ const dict = {
     'why.search': '在日志中显示这些行',
     'alert.summary': '{m} = {v}（阈值 {op} {th}）',
     'alert.summary.resolved': '{m} 已恢复为 {v}',
+    'alert.summary.resolved.both': '{m} 已恢复为 {v}，{m2} 已恢复为 {v2}',
     'alert.summary.and': '{m} = {v}（阈值 {op} {th}），且 {m2} = {v2}（阈值 {op2} {th2}）',
     'alert.summary.surge.and': '{m} 较 {b} 均值变化 {v} %（阈值 {op} {th} %），且 {m2} = {v2}（阈值 {op2} {th2}）',
     'alert.noData': '无数据',

@@ -249,6 +249,16 @@ describe('alerts on screen', () => {
     expect(await page.getAttribute('#firing .firing-row .val', 'title')).toBe('80 % · gui_step_avg_duration 4.20 s');
     expect(await clippedInside(page, '.popup')).toEqual([]);
     await page.screenshot({ path: 'test-artifacts/alerts-and-390-zh.png', fullPage: true });
+    // It resolves because the steps got fast again, while the success rate is still low:
+    // the resolve names what came back, not the condition that still holds.
+    app.monitor!.store.record('gui_step_success_rate', {}, now + 10_000, 80);
+    app.monitor!.store.record('gui_step_avg_duration', {}, now + 10_000, 2_000);
+    app.monitor!.check(now + 10_000);
+    await app.alerts!.idle();
+    const resolved = hook.bodies().find((b) => b.alerts[0].ruleName === 'GUI 代理变差' && b.status === 'resolved');
+    expect(resolved?.alerts[0].summary).toBe('gui_step_avg_duration is back to 2.00 s');
+    await page.waitForSelector('.popup.resolved');
+    expect(await page.textContent('.popup.resolved .summary .sentence')).toBe('gui_step_avg_duration 已恢复为 2.00 s');
     expect(errors).toEqual([]);
     await page.context().close();
   });
