@@ -106,6 +106,13 @@ describe('Settings', () => {
     expect(await page.textContent(`${reach} >> nth=0`)).toBe(
       'Never fires: gui_step_success_rate is always between 0 % and 100 %.',
     );
+    // A search that leaves no metric chosen leaves no note about the one before.
+    await page.fill('#rule-form .metric-search >> nth=0', 'latency');
+    expect(await page.inputValue('#rule-form [name=metric]')).toBe('');
+    expect(await page.isHidden(`${reach} >> nth=0`)).toBe(true);
+    await page.fill('#rule-form .metric-search >> nth=0', 'gui_step_success');
+    await page.selectOption('#rule-form [name=metric]', 'gui_step_success_rate');
+    expect(await page.isVisible(`${reach} >> nth=0`)).toBe(true);
     await page.fill('#rule-form [name=threshold]', '85');
     expect(await page.isHidden(`${reach} >> nth=0`)).toBe(true);
     await page.fill('#rule-form [name=for]', '2m');
@@ -113,7 +120,7 @@ describe('Settings', () => {
     await page.selectOption('#rule-form [name="and.metric"]', 'gui_step_avg_duration');
     await page.fill('#rule-form [name="and.threshold"]', '-1');
     expect(await page.textContent(`${reach} >> nth=1`)).toBe(
-      'Fires at every check: gui_step_avg_duration is always at least 0 ms.',
+      'Always holds: gui_step_avg_duration is always at least 0 ms; the rule fires on its other condition alone.',
     );
     await page.fill('#rule-form [name="and.threshold"]', '3000');
     expect(await page.isHidden(`${reach} >> nth=1`)).toBe(true);

@@ -313,10 +313,9 @@ export class RuleForm {
     );
     this.showChannels([...this.configured], defaults.channels);
     this.el.addEventListener('change', () => this.sync());
-    // The threshold's note follows the typing, not only the field's change at blur.
-    this.el.addEventListener('input', (e) => {
-      if (e.target instanceof HTMLInputElement && /threshold$/.test(e.target.name)) this.sync();
-    });
+    // The notes follow the typing (a threshold, a metric search that changes the choice), not
+    // only a field's change at blur.
+    this.el.addEventListener('input', () => this.sync());
     this.el.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.save();
@@ -391,7 +390,10 @@ export class RuleForm {
         : min !== null
           ? t('rule.reach.atLeast', { min })
           : t('rule.reach.atMost', { max: max ?? '' });
-    note.textContent = t(`rule.reach.${reach}`, { m: metric, range: bounds });
+    // With two conditions, one that always holds leaves the rule to the other.
+    const paired = prefix === 'and.' || this.andPicker.select.value !== '';
+    const key = reach === 'always' && paired ? 'rule.reach.alwaysPart' : `rule.reach.${reach}`;
+    note.textContent = t(key, { m: metric, range: bounds });
   }
 
   /**
