@@ -45,6 +45,8 @@ export interface StateChange {
   to: AlertState;
   at: number;
   value: number | null;
+  /** An AND rule's second condition's value at the same check. */
+  andValue?: number | null;
 }
 
 /** Alert instances by instanceKey: what evaluate() returns is never changed afterwards (a new map replaces it). */
@@ -281,7 +283,16 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
           delete inst.acknowledgedBy;
         }
       }
-      if (inst.state !== from) changes.push({ ruleId: rule.id, labels, from, to: inst.state, at: now, value });
+      if (inst.state !== from)
+        changes.push({
+          ruleId: rule.id,
+          labels,
+          from,
+          to: inst.state,
+          at: now,
+          value,
+          ...(rule.and ? { andValue: inst.andValue ?? null } : {}),
+        });
       // Quiet, inactive instances of vanished series are dropped: states stay bounded (one
       // that resolves now is kept for this check, so its resolve notice has its start).
       if (inst.state === 'inactive' && from === 'inactive' && !series.some((s) => s.labels === labels)) continue;

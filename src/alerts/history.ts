@@ -19,6 +19,8 @@ export const historyEntrySchema = z.looseObject({
   from: z.string().optional(),
   to: z.string().optional(),
   value: z.number().nullable().optional(),
+  /** An AND rule's state change: its second condition's value at the same check. */
+  andValue: z.number().nullable().optional(),
   /** The channel's name. */
   channel: z.string().optional(),
   ok: z.boolean().optional(),

@@ -177,6 +177,7 @@ export class AlertManager {
       from: c.from,
       to: c.to,
       value: c.value,
+      ...(c.andValue === undefined ? {} : { andValue: c.andValue }),
     });
     if (c.to === 'firing') {
       if (rule.boostLogMinutes) log.boost(now + rule.boostLogMinutes * 60_000);

@@ -196,7 +196,7 @@ describe('alerts on screen', () => {
     });
   }
 
-  it('gives both values of an AND rule, in the notice (zh-CN, 390×844), the firing list and the webhook', {
+  it('gives both values of an AND rule, in the notice (zh-CN, 390×844), the firing list, the webhook and History; its resolve names what came back', {
     timeout: 60_000,
   }, async () => {
     const app = await startApp({}, { probes: false, alertSleep: async () => {} });
@@ -259,6 +259,15 @@ describe('alerts on screen', () => {
     expect(resolved?.alerts[0].summary).toBe('gui_step_avg_duration is back to 2.00 s');
     await page.waitForSelector('.popup.resolved');
     expect(await page.textContent('.popup.resolved .summary .sentence')).toBe('gui_step_avg_duration 已恢复为 2.00 s');
+    // History gives both values of each change, as the notices did.
+    await page.click('#open-settings');
+    await page.click('[data-settings-tab="history"]');
+    await page.waitForSelector('#history-table tr:has-text("GUI 代理变差")');
+    const changes = await page.$$eval('#history-table tr', (rows) =>
+      rows.map((r) => r.textContent ?? '').filter((t) => t.includes('GUI 代理变差') && t.includes('gui_step_avg')),
+    );
+    expect(changes.some((t) => t.includes('80 % · gui_step_avg_duration 4.20 s'))).toBe(true);
+    expect(changes.some((t) => t.includes('80 % · gui_step_avg_duration 2.00 s'))).toBe(true);
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -28,7 +28,10 @@ export function historyPanel({ history, rules, catalogue }) {
   /** @param {HistoryEntry} e */
   const valueText = (e) => {
     const r = e.ruleId === undefined ? undefined : byId.get(e.ruleId);
-    return fmtBeside(e.value, r?.threshold, r && ruleUnit(units.get(r.metric), r.surgeBaseline));
+    const first = fmtBeside(e.value, r?.threshold, r && ruleUnit(units.get(r.metric), r.surgeBaseline));
+    // An AND rule's change: the second condition's value beside the first's, as its notice gives them.
+    if (!r?.and || e.andValue === undefined) return first;
+    return `${first} · ${r.and.metric} ${fmtBeside(e.andValue, r.and.threshold, units.get(r.and.metric))}`;
   };
   /** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
   /** @param {HistoryEntry} e */
