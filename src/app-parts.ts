@@ -203,12 +203,14 @@ function createMonitorParts(config: Config, opts: AppOptions, deps: MonitorDeps)
     ...(opts.alertSleep ? { sleep: opts.alertSleep } : {}),
   });
   alerts.load();
-  // One line per metric: the enabled rule watching it, else the default; the log's
-  // low-confidence WARN is the confidence card's warning line (OCR_CONFIDENCE_THRESHOLD
-  // until a rule sets one).
-  const thresholds = new ThresholdBook(() => alerts.config.rules, {
-    ocr_confidence_mean: { warn: config.OCR_CONFIDENCE_THRESHOLD },
-  });
+  // One line per metric: the enabled rule watching it (an AND rule's condition while its
+  // other one holds, read from the store), else the default; the log's low-confidence WARN
+  // is the confidence card's warning line (OCR_CONFIDENCE_THRESHOLD until a rule sets one).
+  const thresholds = new ThresholdBook(
+    () => alerts.config.rules,
+    { ocr_confidence_mean: { warn: config.OCR_CONFIDENCE_THRESHOLD } },
+    store,
+  );
 
   const monitor = new Monitor({
     identity: site,

@@ -138,9 +138,7 @@ function andHolds(
   key: string,
 ): { holds: boolean; value: number | null } {
   // Series of the second metric that agree with this instance on every label they share.
-  const candidates = ctx.store
-    .find(c.metric, c.labels)
-    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === undefined || s.labels[k] === v));
+  const candidates = ctx.store.findAgreeing(c.metric, c.labels, labels);
   const s = prev.get(key) ?? { breaches: 0, since: null };
   let value: number | null = null;
   let breaching = false;

@@ -82,6 +82,16 @@ export class SeriesStore {
     return all.filter((e) => keys.every((k) => e.labels[k] === match[k]));
   }
 
+  /**
+   * Series of `metric` matching `match` that agree with `labels` on every label both have:
+   * where an AND rule's second condition is read for one series of its first.
+   */
+  findAgreeing(metric: string, match: Labels, labels: Labels): Array<SeriesInfo & { ring: RingSeries }> {
+    return this.find(metric, match).filter((s) =>
+      Object.entries(labels).every(([k, v]) => s.labels[k] === undefined || s.labels[k] === v),
+    );
+  }
+
   ring(metric: string, labels: Labels): RingSeries | undefined {
     return this.entries.get(seriesKey(metric, labels))?.ring;
   }

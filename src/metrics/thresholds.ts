@@ -5,7 +5,7 @@
 // (metrics never import alerts).
 import { z } from 'zod';
 import { metricDef, pastLine, type Comparison, type Health, type Thresholds } from './catalogue.js';
-import type { Labels } from './series-store.js';
+import type { Labels, SeriesStore } from './series-store.js';
 
 /** A condition of a rule, as far as lines go. */
 export interface WatchCondition {
@@ -46,6 +46,12 @@ export const linesSchema = z.object({
   crit: lineSchema.nullable(),
 });
 export type Lines = z.infer<typeof linesSchema>;
+
+/**
+ * Whether a condition holds now on the series that agree with `labels`: an AND rule's
+ * condition is a line only while its other condition holds (alone it fires nothing).
+ */
+export type HoldsNow = (c: WatchCondition, labels: Labels) => boolean;
 
 /** The lines of a metric's series, as buildSnapshot and buildModelSnapshot ask for them. */
 export type LinesOf = (metric: string, labels: Labels) => Lines | null;
@@ -88,14 +94,23 @@ export function linesFor(
   labels: Labels,
   rules: readonly WatchingRule[],
   defaults: Thresholds | undefined = metricDef(metric)?.thresholds,
+  holdsNow: HoldsNow = () => true,
 ): Lines | null {
   const found: Array<{ level: 'warn' | 'crit'; line: Line }> = [];
   for (const r of rules) {
     const level = LEVEL[r.severity];
     // Per-request rules judge single requests, surge rules a change: neither is a value line.
     if (!r.enabled || !level || r.perRequest || r.surgeBaseline !== undefined) continue;
-    for (const c of r.and ? [r, r.and] : [r]) {
-      if (watches(c, metric, labels))
+    // An AND rule's condition colours its card only while the other one holds too: alone,
+    // past its line, it fires nothing, and the card would be red beside an empty firing list.
+    const conditions: Array<[WatchCondition, WatchCondition | null]> = r.and
+      ? [
+          [r, r.and],
+          [r.and, r],
+        ]
+      : [[r, null]];
+    for (const [c, other] of conditions) {
+      if (watches(c, metric, labels) && (other === null || holdsNow(other, labels)))
         found.push({ level, line: { op: c.op, value: c.threshold, rule: { id: r.id, name: r.name } } });
     }
   }
@@ -135,12 +150,25 @@ export type DefaultOverrides = Readonly<Record<string, Partial<Pick<Thresholds, 
 
 /** The lines of every series, from the rules as they are at each call and the defaults. */
 export class ThresholdBook {
+  private readonly holdsNow: HoldsNow;
+
+  /** store: where an AND rule's other condition is read (its series' latest values); without one, it always holds. */
   constructor(
     private readonly rules: () => readonly WatchingRule[] = () => [],
     private readonly overrides: DefaultOverrides = {},
-  ) {}
+    store?: SeriesStore,
+  ) {
+    this.holdsNow = store
+      ? (c, labels) =>
+          store.findAgreeing(c.metric, c.labels, labels).some((s) => {
+            const p = s.ring.last();
+            return p !== undefined && pastLine(p.v, c.op, c.threshold);
+          })
+      : () => true;
+  }
 
-  readonly lines: LinesOf = (metric, labels) => linesFor(metric, labels, this.rules(), this.defaults(metric));
+  readonly lines: LinesOf = (metric, labels) =>
+    linesFor(metric, labels, this.rules(), this.defaults(metric), this.holdsNow);
 
   private defaults(metric: string): Thresholds | undefined {
     const def = metricDef(metric)?.thresholds;
@@ -153,7 +181,8 @@ export class ThresholdBook {
    * confidence card's first line, so the log, the card and the rule say the same number.
    */
   ocrLowConfidence(): number | null {
-    const l = this.lines('ocr_confidence_mean', {});
+    // The rule's line whether or not an AND's other condition holds now: the log's WARN stays put.
+    const l = linesFor('ocr_confidence_mean', {}, this.rules(), this.defaults('ocr_confidence_mean'));
     return (l?.warn ?? l?.crit)?.value ?? null;
   }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ruleInputSchema, type Rule, type RuleInput } from '../../src/alerts/rule-schema.js';
 import { PRESETS } from '../../src/alerts/presets.js';
 import { metricDef } from '../../src/metrics/catalogue.js';
+import { SeriesStore } from '../../src/metrics/series-store.js';
 import { healthBy, linesFor, ThresholdBook } from '../../src/metrics/thresholds.js';
 
 const rule = (input: Partial<RuleInput>, id = 'r1'): Rule => ({
@@ -134,5 +135,38 @@ describe('ThresholdBook', () => {
     expect(book.ocrLowConfidence()).toBe(0.7);
     // Its catalogue default is the OCR_CONFIDENCE_THRESHOLD default.
     expect(metricDef('ocr_confidence_mean')?.thresholds?.warn).toBe(0.6);
+  });
+
+  it("takes an AND rule's condition as a line only while its other condition holds", () => {
+    // "Unreachable": GPU memory above 30 % matters only with 100 000 requests a second.
+    const unreachable = rule({
+      severity: 'critical',
+      metric: 'gpu_memory_utilization_percent',
+      op: '>',
+      threshold: 30,
+      and: { metric: 'requests_per_second', labels: all, op: '>', threshold: 100_000 },
+    });
+    const store = new SeriesStore({ intervalMs: 10_000 });
+    const book = new ThresholdBook(() => [unreachable], {}, store);
+    store.record('gpu_memory_utilization_percent', { gpu: '0' }, 0, 46);
+    store.record('requests_per_second', all, 0, 3);
+    // The other condition does not hold: the card keeps its own lines, and 46 % is ok.
+    const calm = book.lines('gpu_memory_utilization_percent', { gpu: '0' });
+    expect(calm).toEqual(linesFor('gpu_memory_utilization_percent', { gpu: '0' }, []));
+    expect(healthBy(46, calm)).toBe('ok');
+    // It holds: the rule's line is the card's, named, and 46 % is critical as the rule fires.
+    store.record('requests_per_second', all, 10_000, 120_000);
+    const both = book.lines('gpu_memory_utilization_percent', { gpu: '0' });
+    expect(both?.crit).toEqual({ op: '>', value: 30, rule: { id: 'r1', name: 'a rule' } });
+    expect(healthBy(46, both)).toBe('crit');
+  });
+
+  it("keeps the log's low-confidence line the rule's, whether or not its AND holds now", () => {
+    const store = new SeriesStore({ intervalMs: 10_000 });
+    const ocr = { ...preset('ocr-degradation'), threshold: 0.5 };
+    const book = new ThresholdBook(() => [ocr], { ocr_confidence_mean: { warn: 0.6 } }, store);
+    store.record('ocr_error_count', {}, 0, 0);
+    expect(book.ocrLowConfidence()).toBe(0.5);
+    expect(book.lines('ocr_confidence_mean', {})?.warn?.value).toBe(0.6);
   });
 });
