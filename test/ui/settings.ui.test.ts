@@ -389,6 +389,7 @@ describe('Settings', () => {
             op: '>',
             threshold: 30,
             for: '2m',
+            recoverThreshold: 20,
             severity: 'critical',
           }),
         });
@@ -415,7 +416,7 @@ describe('Settings', () => {
       await page.click('[data-settings-tab="rules"]');
       expect(await page.textContent('#rules-table tr:has-text("Disk busy")')).toContain('严重');
       expect(await page.textContent('#rules-table tr:has-text("Disk busy") .condition')).toBe(
-        'disk_io_wait_percent > 30 % 持续 2m',
+        'disk_io_wait_percent > 30 % 持续 2m；越过 20 % 才恢复',
       );
       // A field the server refuses says why at the field, in Chinese, not as the API's
       // English key ("Test rule" sends the form as it is; Save has the browser's checks first).

@@ -264,6 +264,10 @@ describe('one language, one clock', () => {
       await page.waitForSelector('.model-card[data-metric="ocr_confidence_mean"] .number');
       expect.soft(await englishWords(page, RECORDS, true, CLIENTS)).toEqual([]);
       expect.soft(await otherTimes(page)).toEqual([]);
+      // Chinese punctuation, and a rate written as the cards write it ("8.1 /min").
+      expect
+        .soft(await page.textContent('section.module[data-module="ocr"] .module-meta'))
+        .toMatch(/错误：[A-Z_]+ [\d.]+ \/min/);
       await page.click('[data-sub="overview"]');
       if (tag === '1280x800') {
         await page.click('#open-settings');

@@ -208,11 +208,11 @@ export class ModelTab {
       s.el.hidden = Boolean(this.module && this.module !== m.module);
       s.title.textContent = tValue('module', m.module);
       const errors = Object.entries(m.errorsByCode)
-        .map(([code, n]) => `${code} ${fmtNumber(n, n % 1 ? 1 : 0)}/min`)
+        .map(([code, n]) => `${code} ${fmtValue(n, 'per minute')}`)
         .join(' · ');
       s.meta.textContent = [
         m.sharePercent !== null ? t('model.share', { p: fmtNumber(m.sharePercent, 0) }) : null,
-        errors ? `${t('model.errors')}: ${errors}` : null,
+        errors ? t('model.errors', { list: errors }) : null,
       ]
         .filter(Boolean)
         .join(' · ');

@@ -46,7 +46,8 @@ export function ruleText(r, units) {
     r.keepFiringFor ? t('rule.text.keep', { d: r.keepFiringFor }) : null,
     r.noData && r.noData !== 'keep' ? t(`rule.text.noData.${r.noData}`) : null,
   ].filter(Boolean);
-  return extra.length ? `${text}; ${extra.join('; ')}` : text;
+  const sep = t('rule.text.sep');
+  return extra.length ? `${text}${sep}${extra.join(sep)}` : text;
 }
 
 /**
