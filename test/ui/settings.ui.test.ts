@@ -324,7 +324,8 @@ describe('Settings', () => {
       await page.click('#settings .close');
       await openSettings(page);
       await page.click('[data-settings-tab="presets"]');
-      expect(await page.textContent(`${item} .channel-note`)).toBe(says.canAdd);
+      // Settings asks for the presets again as it opens: read the note once that answer is drawn.
+      await expect.poll(() => page.textContent(`${item} .channel-note`)).toBe(says.canAdd);
       await page.click(`${item} button.import >> text=${says.again}`);
       await page.waitForFunction((sel) => !document.querySelector(`${sel} .channel-note`), item);
       expect((await rules()).find((r) => r.id === `preset:${preset}`).channels).toEqual(['console', 'webhook']);
