@@ -4,6 +4,7 @@
 // this module compiled, from /js/shared/alert-summary.js; i18n.js takes the English words
 // from it), so a notice and the popup it came with say one thing.
 import { formatBeside, formatNumber, formatValue } from './value-format.js';
+import { pastLine } from './value-range.js';
 
 /** The English sentences; the page has its own words for other languages under the same keys. */
 export const SUMMARY_EN = {
@@ -83,13 +84,8 @@ export function summaryParts(
 }
 
 /** Whether `value op threshold` holds (a missing value holds nothing). */
-function holds(value: number | null, op: string, threshold: number): boolean {
-  if (value === null) return false;
-  if (op === '>') return value > threshold;
-  if (op === '>=') return value >= threshold;
-  if (op === '<') return value < threshold;
-  return op === '<=' && value <= threshold;
-}
+const holds = (value: number | null, op: string, threshold: number): boolean =>
+  value !== null && pastLine(value, op, threshold);
 
 /**
  * "… is back to …": of an AND rule, the condition that stopped holding (the rule resolves

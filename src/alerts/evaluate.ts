@@ -3,6 +3,7 @@
 // No timers, no I/O, no argument changed: the scheduler calls it after each check and keeps
 // what it returns; tests call it directly.
 import { parseDuration } from '../duration.js';
+import { pastLine } from '../value-range.js';
 import { STALE_AFTER_CHECKS, type Labels, type SeriesStore } from '../metrics/series-store.js';
 import { sampleRuns, type OngoingRun, type UtilSample } from '../metrics/sample-runs.js';
 
@@ -58,8 +59,8 @@ export const instanceKey = (ruleId: string, labels: Labels) =>
     .map((k) => `${k}=${labels[k]}`)
     .join(',')}`;
 
-export const compare = (v: number, op: Condition['op'], t: number): boolean =>
-  op === '>' ? v > t : op === '>=' ? v >= t : op === '<' ? v < t : v <= t;
+/** A condition's comparison: the one every line and summary judges by (value-range.ts). */
+export const compare: (v: number, op: Condition['op'], t: number) => boolean = pastLine;
 
 /** A rule's durations in milliseconds: parsed once per rule, not at every check. */
 interface RuleTimings {

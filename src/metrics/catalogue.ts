@@ -2,6 +2,8 @@
 // help text, labels and the default health thresholds the Monitor's cards colour by.
 // Names match the tutorial users already have (docs/PROMETHEUS.md lists them as exported).
 
+import { pastLine } from '../value-range.js';
+
 /** The three layers, in the order the UI groups metrics. */
 export const LAYERS = ['resource', 'service', 'model'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -555,8 +557,7 @@ export function metricDef(name: string): MetricDef | undefined {
 export type Health = 'ok' | 'warn' | 'crit';
 
 /** Whether `v` is past a line under `op`. */
-export const pastLine = (v: number, op: Comparison, line: number): boolean =>
-  op === '>' ? v > line : op === '>=' ? v >= line : op === '<' ? v < line : v <= line;
+export { pastLine };
 
 /** Colours a value by the metric's thresholds; metrics without thresholds are always ok. */
 export function healthOf(value: number, t: Thresholds | undefined): Health {
