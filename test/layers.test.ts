@@ -25,6 +25,7 @@ const SHARED = new Set([
   'units.ts',
   'validation.ts',
   'value-format.ts',
+  'value-range.ts',
 ]);
 
 /** Each layer (a folder of src/) and what it may import besides itself and SHARED (CONTRIBUTING.md "Layout"). */
