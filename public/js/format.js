@@ -35,6 +35,19 @@ export const fmtValue = (v, unit) => formatValue(v, unit, pageLang());
 export const fmtBeside = (v, line, unit) => formatBeside(v, line, unit, pageLang());
 
 /**
+ * A value, and an AND rule's second value after it, as the firing list and History show a
+ * change ("80 % · gui_step_avg_duration 4.20 s"); without a second condition, the first alone.
+ * @param {string} first
+ * @param {{ metric: string, threshold: number } | undefined} and
+ * @param {number | null | undefined} andValue
+ * @param {(metric: string) => string | undefined} unitOf
+ */
+export const fmtWithSecond = (first, and, andValue, unitOf) =>
+  and && andValue !== undefined
+    ? `${first} · ${and.metric} ${fmtBeside(andValue, and.threshold, unitOf(and.metric))}`
+    : first;
+
+/**
  * The fewest decimals (at most 3) that write every value exactly: [0, 0.25, 0.5] → 2.
  * @param {number[]} values
  */

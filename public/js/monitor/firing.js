@@ -6,7 +6,7 @@
 // a few firing alerts leave the cards on the first screen.
 import { api } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { agoProps, fmtAgo, fmtBeside } from '../format.js';
+import { agoProps, fmtAgo, fmtBeside, fmtWithSecond } from '../format.js';
 import { ruleName, t } from '../i18n.js';
 import { acknowledge } from './acknowledge.js';
 import { whyFold } from './why.js';
@@ -110,10 +110,7 @@ export class FiringList {
         ? t('firing.surge', { p: fmtNumber(value ?? 0, 0), base: rule.surgeBaseline })
         : fmtBeside(value, rule?.threshold, unit);
       // An AND rule fires on both: the second condition's value beside the first's.
-      const second = rule?.and;
-      const valueText = second
-        ? `${firstText} · ${second.metric} ${fmtBeside(a.andValue ?? null, second.threshold, this.units.get(second.metric))}`
-        : firstText;
+      const valueText = fmtWithSecond(firstText, rule?.and, a.andValue ?? null, (m) => this.units.get(m));
       const li = h(
         'li',
         {

@@ -2,7 +2,7 @@
 // first, each with its rule, what happened and the detail (a value or the receiver's
 // answer; a notice not sent to a channel that is not set up, with its rule).
 import { h } from '../../dom.js';
-import { fmtBeside, fmtDateTime } from '../../format.js';
+import { fmtBeside, fmtDateTime, fmtWithSecond } from '../../format.js';
 import { ruleUnit } from '../../shared/alert-summary.js';
 import { reasonText, ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
@@ -30,8 +30,7 @@ export function historyPanel({ history, rules, catalogue }) {
     const r = e.ruleId === undefined ? undefined : byId.get(e.ruleId);
     const first = fmtBeside(e.value, r?.threshold, r && ruleUnit(units.get(r.metric), r.surgeBaseline));
     // An AND rule's change: the second condition's value beside the first's, as its notice gives them.
-    if (!r?.and || e.andValue === undefined) return first;
-    return `${first} · ${r.and.metric} ${fmtBeside(e.andValue, r.and.threshold, units.get(r.and.metric))}`;
+    return fmtWithSecond(first, r?.and, e.andValue, (m) => units.get(m));
   };
   /** The entry's detail: in the page's language where it has a code, else as the server or receiver said it. */
   /** @param {HistoryEntry} e */
