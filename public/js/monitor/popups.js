@@ -223,10 +223,13 @@ export class Popups {
     const resolved = a.status === 'resolved';
     const perRequest = Boolean(c.request);
     const summary = [this.summary(a), this.requestText(c.request)].filter(Boolean).join(' · ');
-    // The value is the one read when the alert fired (or resolved), the firing list's the
-    // current one: the notice says when its was read. (A per-request notice's value is its
-    // request's, which it names.)
-    const readAt = Date.parse(resolved ? (a.endsAt ?? a.startsAt) : a.startsAt);
+    // The notice's value is the one read at the check that sent it (the firing list's is the
+    // current one): the notice says when. A firing notice's value is its last breaching
+    // check's (a repeat's too, not the start's); a resolve's, the check that resolved it. (A
+    // per-request notice's value is its request's, which it names.)
+    const readAt = resolved
+      ? Date.parse(a.endsAt ?? a.startsAt)
+      : (c.breachPoints?.at(-1)?.[0] ?? Date.parse(a.startsAt));
     const asOf = !c.request && Number.isFinite(readAt) ? t('alert.asOf', { time: fmtDateTime(readAt) }) : null;
     const title = `${test ? `[${t('alert.test')}] ` : ''}${resolved ? t('alert.resolved') : t('alert.firing')} · ${t(`severity.${a.severity}`)} · ${ruleName(a.ruleId, a.ruleName)}`;
     const toggle = () => {
