@@ -4,7 +4,7 @@
 // units on its axis that follows new checks while hovered.
 import { describe, expect, it, vi } from 'vitest';
 import { postJson } from '../helpers.js';
-import { openPage, uiFixture } from './browser.js';
+import { openPage, uiFixture, waitForLive } from './browser.js';
 
 const ui = uiFixture({
   behavior: { tokens: 4, tokenIntervalMs: 1, ttftMs: 20 },
@@ -15,6 +15,8 @@ describe('overview cards', () => {
   it('shows P95, P99 and the mean on the latency card, one request on the RPS card, the error rate with its split, and this tab as one user', async () => {
     const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="latency"]');
+    // The tab's own WebSocket open before the checks below, so that they count it.
+    await waitForLive(page);
     await postJson(`${ui.app.baseUrl}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
     await postJson(`${ui.app.baseUrl}/api/ocr`, { image: 'not an image' }); // a 4xx
     // CPU load and IO wait are deltas of /proc/stat: the second reading after the first.
