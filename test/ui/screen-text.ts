@@ -129,7 +129,12 @@ export async function englishWords(
   const found = new Set<string>();
   for (const { text } of await visibleText(page, skip, titles)) {
     // Labels (`method=GET`) and paths (`/api/monitor/alerts/rules`) are names.
-    const words = text.replace(/\S+=\S*/g, ' ').replace(/(^|\s)\/\S*/g, ' ');
+    // A client named by its API key (`key:dafefaca`, a hash) is an id, even when its
+    // hex digits happen to be letters only.
+    const words = text
+      .replace(/\S+=\S*/g, ' ')
+      .replace(/(^|\s)\/\S*/g, ' ')
+      .replace(/\bkey:[0-9a-f]{8}\b/g, ' ');
     for (const w of words.match(/[A-Za-z][A-Za-z0-9_.-]*/g) ?? []) {
       // Names, codes, units like 5m, host names and paths.
       if (
