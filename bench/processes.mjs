@@ -1,5 +1,5 @@
-// The benchmarks' servers as child processes: started one per variant (each on a core of its
-// own with BENCH_PIN=1), their CPU time read from /proc. Medians, because one run is noise.
+// The benchmarks' servers as child processes: started one per variant (pinned with
+// BENCH_PIN, below), their CPU time read from /proc. Medians, because one run is noise.
 import autocannon from 'autocannon';
 import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,11 +18,52 @@ export const quantile = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor(f * 
 
 let nextPort = 19_100;
 /**
- * BENCH_PIN=1 on a machine with cores to spare (the 16-core GPU host): each server gets a
- * core of its own (taskset), cores 1, 2, …; run the load generator itself on others, e.g.
- * `taskset -c 10-15 node bench/run.mjs chat`.
+ * Where the servers run. BENCH_PIN=1 on a machine with cores to spare (the 16-core GPU
+ * host): each server gets a core of its own (taskset), cores 1, 2, …; run the load
+ * generator itself on others, e.g. `taskset -c 10-15 node bench/run.mjs chat`.
+ * BENCH_PIN=shared:S[:U]: every server measured on core S, taking turns (they are measured
+ * one at a time, so none gets a quieter or faster core than another), and the stand-in
+ * model server on core U (without U, on the load generator's cores). The load generator
+ * goes on the other cores: on a 2-core machine `BENCH_PIN=shared:1 taskset -c 0 …`, on the
+ * host `BENCH_PIN=shared:2:1 taskset -c 10-15 …`. The layout is checked against the
+ * machine's SMT siblings (a server on a sibling of a load core shares that core's pipeline).
  */
+const PIN = process.env.BENCH_PIN ?? '';
+const SHARED = /^shared:(\d+)(?::(\d+))?$/.exec(PIN);
 let nextCore = 1;
+/** The core a started process is pinned to, or null (the parent's own cores). */
+function coreFor(role) {
+  if (SHARED) return role === 'upstream' ? (SHARED[2] ?? null) : SHARED[1];
+  return PIN === '1' ? String(nextCore++) : null;
+}
+
+/** A Linux CPU list ("0-3,8") as core numbers. */
+const cpuList = (text) =>
+  text.split(',').flatMap((r) => {
+    const [a, b = a] = r.split('-').map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => String(a + i));
+  });
+
+/** The cores a core shares its pipeline with (SMT siblings, itself included), from sysfs. */
+function siblings(core) {
+  try {
+    return cpuList(readFileSync(`/sys/devices/system/cpu/cpu${core}/topology/thread_siblings_list`, 'utf8').trim());
+  } catch {
+    return [String(core)];
+  }
+}
+
+/** The pinning in words, for a benchmark's heading; warns of a server core shared with the load. */
+export function layout() {
+  if (!SHARED) return PIN === '1' ? 'each server on a core of its own' : 'unpinned';
+  const load = cpuList(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '');
+  const clash = [SHARED[1], SHARED[2]].filter((c) => c !== undefined && siblings(c).some((x) => load.includes(x)));
+  if (clash.length)
+    console.warn(
+      `BENCH_PIN=${PIN}: core ${clash.join(', ')} shares a physical core with the load generator's (${load.join(',')})`,
+    );
+  return `every server on core ${SHARED[1]} in turn, the model server on ${SHARED[2] ?? 'the load generator’s cores'}, the load generator on ${load.join(',')}`;
+}
 
 /** Every server started: none outlives the benchmark, whether it ends or fails. */
 const children = new Set();
@@ -35,12 +76,20 @@ process.on('unhandledRejection', (err) => {
   process.exit(1);
 });
 
-/** Starts `script` (relative to bench/) with `port` as its argument; resolves on its first IPC message. */
-export async function startServer(script, env = {}, nodeArgs = []) {
+/**
+ * Starts `script` (relative to bench/) with `port` as its argument; resolves on its first
+ * IPC message. `role`: 'upstream' for the stand-in model server (pinned apart, see above).
+ */
+export async function startServer(
+  script,
+  env = {},
+  nodeArgs = [],
+  role = script.endsWith('upstream.mjs') ? 'upstream' : 'server',
+) {
   const port = nextPort++;
   const args = [here(script), String(port)];
   const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] };
-  const core = process.env.BENCH_PIN === '1' ? nextCore++ : null;
+  const core = coreFor(role);
   const child =
     core === null
       ? fork(args[0], args.slice(1), { ...options, execArgv: nodeArgs })

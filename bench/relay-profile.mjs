@@ -31,7 +31,11 @@ const server = await startServer(SCRIPT, { UPSTREAM_URL: upstream.msg.split(' ')
 ]);
 await fireChat(server.port, { amount: Math.min(3_000, REQUESTS), connections: 16, body, stream }); // warm-up: JIT, pools
 const cpu0 = cpuMicros(server.child.pid);
+// The load's window on the monotonic clock V8's profiler stamps its samples with: start-up
+// (compiling, loading modules) and the warm-up are left out of the shares.
+const from = Number(process.hrtime.bigint() / 1000n);
 const r = await fireChat(server.port, { amount: REQUESTS, connections: 16, body, stream });
+const to = Number(process.hrtime.bigint() / 1000n);
 const perRequest = (cpuMicros(server.child.pid) - cpu0) / r.requests;
 await server.stop('SIGINT');
 await upstream.stop();
@@ -86,9 +90,12 @@ function entryOf(id) {
 const PACKAGE = process.env.BENCH_PROFILE_PACKAGE ?? 'fastify';
 const packageUrl = new RegExp(`.*node_modules/${PACKAGE}/`);
 let busy = 0;
+let at = profile.startTime;
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
   const dt = profile.timeDeltas[i];
+  at += dt;
+  if (at < from || at > to) continue;
   const fn = byId.get(id).callFrame.functionName;
   if (fn === '(idle)' || fn === '(program)') continue;
   busy += dt;

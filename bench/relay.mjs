@@ -2,14 +2,18 @@
 // watching adds, measured side by side.
 //
 //   npm run bench -- relay
-//   BENCH_PIN=1 taskset -c 8-15 npm run bench -- relay     # the 16-core host: a core per server
+//   BENCH_PIN=shared:1 taskset -c 0 npm run bench -- relay    # 2 cores: every server on core 1 in turn, the load on 0
+//   BENCH_PIN=shared:2:1 taskset -c 10-15 npm run bench -- relay   # the 16-core host (processes.mjs says why)
 //   BENCH_RELAY=burst,streamed BENCH_ROUNDS=9 npm run bench -- relay
 //   BENCH_BEFORE=../old/dist npm run bench -- relay             # an earlier build beside them
 //
-// Six servers run at once, each its own process in front of one instant stand-in model
-// server: the minimal relay (node:http in, undici out, bytes piped, nothing parsed: the floor
-// of one extra hop), the same on Fastify (what the framework itself adds), ours with the Monitor off, the same again (A/A control), ours with the
-// Monitor on (defaults), the same again (A/A). Three loads, each in interleaved rounds
+// Seven servers run at once, each its own process in front of one instant stand-in model
+// server: the minimal relay (node:http in, undici out, bytes piped, nothing parsed: the
+// reference of issue 22's goals), the same written naively on Fastify (the JSON parsed and
+// written again, the answer piped), Fastify's floor (bytes in, a whole answer in one
+// write), ours with the Monitor off, the same again (A/A control), ours with the Monitor on
+// (defaults), the same again (A/A); with BENCH_ONLY=…,whole also the minimal relay sending
+// a whole answer in one write (node:http's floor). Loads, each in interleaved rounds
 // rotated so that no server always goes first:
 // - burst: non-streamed answers at saturation (autocannon, BENCH_CONNECTIONS connections);
 // - streamed: streamed answers of BENCH_RELAY_TOKENS events sent at once, at saturation;
@@ -21,7 +25,7 @@
 // CPU per request and per chunk is the server process's own CPU time (utime + stime of all
 // its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
 // is not a difference; the paired on − off of each round is printed with its spread.
-import { cpuTimes, fireChat, imageChatBody, median, quantile, startServer } from './processes.mjs';
+import { cpuTimes, fireChat, imageChatBody, layout, median, quantile, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -46,6 +50,8 @@ const BEFORE = process.env.BENCH_BEFORE;
 
 const MINIMAL = 'minimal relay';
 const FASTIFY = 'minimal relay on Fastify';
+const FLOOR = 'Fastify floor (bytes in, a whole answer in one write)';
+const WHOLE = 'minimal relay, a whole answer in one write';
 const OFF = 'ours, monitoring off';
 const OFF_AA = 'ours, monitoring off (A/A control)';
 const ON = 'ours, monitoring on';
@@ -140,6 +146,10 @@ function report(title, runs, { chunks }) {
     console.log(
       `the minimal relay on Fastify: ${(by[FASTIFY].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput, +${(by[FASTIFY].cpu - by[MINIMAL].cpu).toFixed(1)} µs CPU${per}`,
     );
+  if (all(FLOOR, MINIMAL))
+    console.log(
+      `Fastify's floor: ${(by[FLOOR].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput; ours, Monitor off, ${all(OFF) ? (by[OFF].rps / by[FLOOR].rps).toFixed(3) : '–'}× the floor's`,
+    );
   if (all(OFF, ON, MINIMAL))
     console.log(
       `ours against the minimal relay: off ${(by[OFF].rps / by[MINIMAL].rps).toFixed(3)}×, on ${(by[ON].rps / by[MINIMAL].rps).toFixed(3)}× the throughput; CPU${chunks ? ' per chunk' : ' per request'} on ${(by[ON].cpu / by[MINIMAL].cpu).toFixed(2)}× the minimal relay's`,
@@ -174,6 +184,9 @@ export async function relayBench() {
   const variants = [
     { key: 'minimal', name: MINIMAL, script: 'servers/relay.mjs', env: { UPSTREAM_URL: base } },
     { key: 'fastify', name: FASTIFY, script: 'servers/fastify-relay.mjs', env: { UPSTREAM_URL: base } },
+    { key: 'floor', name: FLOOR, script: 'servers/fastify-floor.mjs', env: { UPSTREAM_URL: base } },
+    // Only when named in BENCH_ONLY: node:http's own floor for whole answers.
+    { key: 'whole', name: WHOLE, script: 'servers/relay-whole.mjs', env: { UPSTREAM_URL: base }, extra: true },
     { key: 'off', name: OFF, script: 'servers/ours.mjs', env: ours(false) },
     { key: 'off-aa', name: OFF_AA, script: 'servers/ours.mjs', env: ours(false) },
     { key: 'on', name: ON, script: 'servers/ours.mjs', env: ours(true) },
@@ -192,10 +205,9 @@ export async function relayBench() {
   // BENCH_ONLY=on,on-aa,before: a subset, by the variants' keys.
   const only = process.env.BENCH_ONLY?.split(',');
   const servers = [];
-  for (const v of variants.filter((x) => !only || only.includes(x.key)))
+  for (const v of variants.filter((x) => (only ? only.includes(x.key) : !x.extra)))
     servers.push({ ...v, ...(await startServer(v.script, v.env)) });
-  const pinned = process.env.BENCH_PIN === '1' ? ', each server on a core of its own' : '';
-  console.log(`\n# The chat relay over HTTP (${ROUNDS} interleaved rounds${pinned})`);
+  console.log(`\n# The chat relay over HTTP (${ROUNDS} interleaved rounds; ${layout()})`);
 
   let burst;
   if (LOADS.includes('burst')) {
