@@ -114,6 +114,9 @@ for (let i = 0; i < profile.samples.length; i++) {
   const o = group.startsWith('ours: ') ? nearest(id, /\/dist\//) : undefined;
   if (o !== undefined) ours.set(frameKey(o, /.*\/dist\//), (ours.get(frameKey(o, /.*\/dist\//)) ?? 0) + dt);
 }
+// Both clocks are CLOCK_MONOTONIC on Linux; elsewhere the window may miss every sample.
+if (busy === 0)
+  throw new Error("No profile sample fell in the load's window: the profiler's clock is not process.hrtime's here");
 const us = (t) => ((t / busy) * perRequest).toFixed(1).padStart(6);
 const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
 console.log(`\n## ${SCRIPT}, Monitor off: ${perRequest.toFixed(1)} µs of CPU per request over ${r.requests}`);

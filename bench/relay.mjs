@@ -148,7 +148,7 @@ function report(title, runs, { chunks }) {
     );
   if (all(FLOOR, MINIMAL))
     console.log(
-      `Fastify's floor: ${(by[FLOOR].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput; ours, Monitor off, ${all(OFF) ? (by[OFF].rps / by[FLOOR].rps).toFixed(3) : '–'}× the floor's`,
+      `Fastify's floor: ${(by[FLOOR].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput${all(OFF) ? `; ours, Monitor off, ${(by[OFF].rps / by[FLOOR].rps).toFixed(3)}× the floor's` : ''}`,
     );
   if (all(OFF, ON, MINIMAL))
     console.log(
