@@ -174,13 +174,14 @@ export const imageChatBody = (kib) =>
  * from the start to the last answer: autocannon itself ends a run only at its next
  * one-second tick, which added up to a second to every run. `body`: another request body.
  */
-export async function fireChat(port, { amount, connections, stream = false, rate, workers, body }) {
+export async function fireChat(port, { amount, connections, stream = false, rate, workers, body, close = false }) {
   const t0 = process.hrtime.bigint();
   let last = t0;
   const run = autocannon({
     url: `http://127.0.0.1:${port}/v1/chat/completions`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // close: a client that closes its connection after each answer (a new one each request).
+    headers: { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) },
     body: body ?? chatBody(stream),
     connections,
     amount,

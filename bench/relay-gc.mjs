@@ -5,7 +5,8 @@
 //   npm run build && cd bench && BENCH_PIN=shared:1 taskset -c 0 node relay-gc.mjs
 //   BENCH_GC_TOKENS=2 node relay-gc.mjs      # streamed answers of 2 events (0: non-streamed)
 //   BENCH_GC_SERVERS=servers/ours.mjs,servers/fastify-floor.mjs node relay-gc.mjs
-import { fireChat, here, startServer } from './processes.mjs';
+//   BENCH_GC_CLOSE=1 node relay-gc.mjs        # clients that close their connection after each answer
+import { fireChat, here, layout, startServer } from './processes.mjs';
 
 const TOKENS = Number(process.env.BENCH_GC_TOKENS ?? 0);
 const REQUESTS = Number(process.env.BENCH_GC_REQUESTS ?? 20_000);
@@ -13,20 +14,21 @@ const SERVERS = (process.env.BENCH_GC_SERVERS ?? 'servers/ours.mjs,servers/fasti
   ',',
 );
 const stream = TOKENS > 0;
+const close = process.env.BENCH_GC_CLOSE === '1';
 
 const upstream = await startServer('servers/upstream.mjs');
 if (stream) await upstream.ask({ tokens: TOKENS, tokenIntervalMs: 0 });
 console.log(
-  `\n## GC per relayed request, ${stream ? `streamed answers of ${TOKENS} events` : 'non-streamed'}, ${REQUESTS} requests, 16 connections`,
+  `\n## GC per relayed request, ${stream ? `streamed answers of ${TOKENS} events` : 'non-streamed'}, ${REQUESTS} requests, 16 connections${close ? ' closed after each answer' : ''} (${layout()})`,
 );
 console.log('| server | minor GCs | ms each | µs per request | major + incremental µs per request |');
 console.log('|---|---:|---:|---:|---:|');
 for (const script of SERVERS) {
   const env = { UPSTREAM_URL: upstream.msg.split(' ')[1], MONITOR_ENABLED: 'false' };
   const server = await startServer(script, env, ['-r', here('servers/gc-count.cjs')]);
-  await fireChat(server.port, { amount: 3_000, connections: 16, stream }); // warm-up
+  await fireChat(server.port, { amount: 3_000, connections: 16, stream, close }); // warm-up
   await server.ask('gc-start');
-  const r = await fireChat(server.port, { amount: REQUESTS, connections: 16, stream });
+  const r = await fireChat(server.port, { amount: REQUESTS, connections: 16, stream, close });
   const sums = JSON.parse(await server.ask('gc-report'));
   await server.stop();
   const minor = sums.minor ?? { count: 0, ms: 0 };
