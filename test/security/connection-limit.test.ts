@@ -32,7 +32,12 @@ describe('ConnectionLimit', () => {
     let t = 0;
     const answers: Array<() => void> = [];
     server = createServer((_req, res) => answers.push(() => res.end('ok')));
-    const limit = new ConnectionLimit(server, 3, () => {}, () => t);
+    const limit = new ConnectionLimit(
+      server,
+      3,
+      () => {},
+      () => t,
+    );
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const port = (server.address() as { port: number }).port;
