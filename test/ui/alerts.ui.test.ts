@@ -278,6 +278,7 @@ describe('alerts on screen', () => {
     await page.clock.install();
     await page.goto(`${ui.app.baseUrl}/#monitor`);
     await page.waitForSelector('[data-card="rps"]');
+    await waitForLive(page); // the resolve is pushed: the stream must be open to get it
     await checkWithTemperature(70); // GPU hot resolves
     await page.waitForSelector('.popup.resolved');
     expect(await page.$$('.popup.resolved button.ack')).toHaveLength(0); // nothing to acknowledge
