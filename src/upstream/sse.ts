@@ -101,6 +101,17 @@ function keyFinder(text: string): (from: number) => number {
   };
 }
 
+/**
+ * What an event must hold to carry generated content: a non-empty `content`, `reasoning`
+ * (vLLM since 2026) or `reasoning_content` string, or a non-empty `tool_calls` array. A
+ * necessary condition, found by one search: an event before the first token without it is
+ * no token and is not parsed (a stream's first events, a role and an empty content, cost a
+ * parse each otherwise). One with it is parsed to be sure. Keys written with escapes
+ * (`"con\u0074ent"`) are valid JSON that no engine writes; they are not looked for.
+ */
+const TOKEN_HINT =
+  /"(?:content|reasoning|reasoning_content)"[ \t\r\n]*:[ \t\r\n]*"[^"]|"tool_calls"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*[^\] \t\r\n]/;
+
 /** Whether complete events say the answer is complete ([DONE] or a finish_reason). */
 const endsAnswer = (events: string) => FINISHED.test(events) || isDone(events);
 
@@ -108,13 +119,13 @@ const EMPTY = Buffer.alloc(0);
 
 interface ChunkShape {
   choices?: Array<{
-    delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown };
+    delta?: { content?: unknown; reasoning?: unknown; reasoning_content?: unknown; tool_calls?: unknown };
     finish_reason?: unknown;
   }>;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
 }
 
-/** What one event means to the Monitor. Pure, for tests. */
+/** What one event means to the Monitor. */
 export interface EventInfo {
   hasToken: boolean;
   usage: StreamUsage | null;
@@ -123,12 +134,30 @@ export interface EventInfo {
   ends: boolean;
 }
 
-export function inspectEvent(event: string): EventInfo {
-  const data = event
+/** An event's data: its `data:` lines' values joined by line ends. */
+function dataOf(event: string): string {
+  // The usual event is one `data:` line and its line ends: no split.
+  if (event.startsWith('data:')) {
+    let end = event.length;
+    for (let c = event.charCodeAt(end - 1); c === 0x0a || c === 0x0d; c = event.charCodeAt(end - 1)) end--;
+    const value = event.slice(5, end);
+    if (!value.includes('\n') && !value.includes('\r')) return value.trimStart();
+  }
+  return event
     .split(LINE_END)
     .filter((l) => l.startsWith('data:'))
     .map((l) => l.slice(5).trimStart())
     .join('\n');
+}
+
+const nonEmptyString = (x: unknown) => typeof x === 'string' && x.length > 0;
+
+/**
+ * What one event means to the Monitor. Its text may be its bytes read as latin1: what is
+ * read (whether a string is empty, numbers, keys) is the same in either decoding.
+ */
+export function inspectEvent(event: string): EventInfo {
+  const data = dataOf(event);
   if (!data) return { hasToken: false, usage: null, usageOnly: false, ends: false };
   if (data === '[DONE]') return { hasToken: false, usage: null, usageOnly: false, ends: true };
   let chunk: ChunkShape;
@@ -142,8 +171,9 @@ export function inspectEvent(event: string): EventInfo {
     const d = c?.delta;
     return (
       !!d &&
-      ((typeof d.content === 'string' && d.content.length > 0) ||
-        (typeof d.reasoning_content === 'string' && d.reasoning_content.length > 0) ||
+      (nonEmptyString(d.content) ||
+        nonEmptyString(d.reasoning) ||
+        nonEmptyString(d.reasoning_content) ||
         (Array.isArray(d.tool_calls) && d.tool_calls.length > 0))
     );
   });
@@ -382,16 +412,17 @@ export class SseTap extends Readable {
 
   /**
    * What one complete event (its bytes as latin1) means to the Monitor, and whether it goes
-   * on as it came (null), replaced, or dropped (an empty buffer). The event is decoded and
-   * parsed only when it can hold what the Monitor still needs: every event until the first
-   * token, one with a usage object, an error event. The end of the answer is found without
-   * a parse. (In a JSON string a quote is always escaped, so `"finish_reason"` followed by
-   * a colon is the key itself, never text inside the content.)
+   * on as it came (null), replaced, or dropped (an empty buffer). The event is parsed only
+   * when it can hold what the Monitor still needs: the first token (TOKEN_HINT), a usage
+   * object, an error; and decoded as UTF-8 only if it is an error, whose text may be
+   * scrubbed. The end of the answer is found without a parse. (In a JSON string a quote is
+   * always escaped, so `"finish_reason"` followed by a colon is the key itself, never text
+   * inside the content.)
    */
   private judge(latin1: string): Buffer | null {
     const error = latin1.includes('"error"');
-    if (!this.sawToken || error || USAGE_OBJECT.test(latin1)) {
-      const event = Buffer.from(latin1, 'latin1').toString('utf8');
+    if (error || (!this.sawToken && TOKEN_HINT.test(latin1)) || USAGE_OBJECT.test(latin1)) {
+      const event = error ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
       const info = inspectEvent(event);
       if (info.ends) this.sawEnd = true;
       if (info.hasToken && !this.sawToken) {

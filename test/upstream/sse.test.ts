@@ -91,6 +91,50 @@ describe('SseTap', () => {
   });
 });
 
+describe('the first token', () => {
+  const ev = (delta: unknown, extra = {}) =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta, ...extra }] })}\n\n`;
+  /** Which event (by index) the tap took for the first token, each event fed on its own; -1 if none. */
+  function firstTokenAt(events: string[]): number {
+    let at = -1;
+    let i = 0;
+    const tap = new SseTap({
+      dropUsageChunk: false,
+      onFirstToken: () => {
+        if (at < 0) at = i;
+      },
+    });
+    tap.resume();
+    for (; i < events.length; i++) tap.feed(events[i] as string);
+    tap.finish();
+    return at;
+  }
+  const before = [
+    ev({ role: 'assistant', content: '' }),
+    ev({ content: null, reasoning: '' }),
+    ev({ tool_calls: [] }),
+    ev({ content: '' }, { logprobs: { content: [{ token: 'x', logprob: -0.1 }] } }),
+    ': keep-alive\n\n',
+  ];
+
+  for (const [name, delta] of [
+    ['content', { content: 'Hi' }],
+    ["vLLM's reasoning (since 2026)", { reasoning: 'Let me look' }],
+    ['reasoning_content (DeepSeek, older vLLM, SGLang)', { reasoning_content: 'Let me look' }],
+    ['a tool call', { tool_calls: [{ index: 0, id: 'c1', function: { name: 'click', arguments: '' } }] }],
+    ['content with spaces around the colon', { content: 'Hi' }],
+  ] as const) {
+    it(`is the first event with ${name}, not an earlier empty one`, () => {
+      const token = name.includes('spaces') ? ev(delta).replace('"content":', '"content" :  ') : ev(delta);
+      expect(firstTokenAt([...before, token, ev({ content: 'later' })])).toBe(before.length);
+    });
+  }
+
+  it('is not an event that only mentions a key inside its text', () => {
+    expect(firstTokenAt([ev({ content: '' }, { note: 'the \\"content\\":\\"x\\" key' }), 'data: [DONE]\n\n'])).toBe(-1);
+  });
+});
+
 describe('an event that never ends', () => {
   const endless = (bytes: number) => Buffer.from(`data: ${'x'.repeat(bytes)}`);
 
