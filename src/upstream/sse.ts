@@ -79,25 +79,28 @@ function isDone(text: string): boolean {
   }
   return false;
 }
-const USAGE_OBJECT_FROM = new RegExp(USAGE_OBJECT.source, 'g');
+/**
+ * A key the Monitor must read an event for: an error, or a usage object. One pattern for
+ * both: `indexOf('"error"')` costs 9 µs over a read of 100 events (its first character,
+ * a quote, is everywhere in JSON), this search 2.7 µs for both keys.
+ */
+const NEEDED_KEY = new RegExp(`"error"|${USAGE_OBJECT.source}`, 'g');
 
 /**
- * Where the next key is that the Monitor must read an event for (usage, an error), from a
- * position on, in one read's text; -1 if none. Each search resumes where the last found
- * nothing or found a key already passed, so a read full of such keys is still searched
- * once, not once per key (a model server's bytes decide how many there are).
+ * Where the next key is that the Monitor must read an event for, from a position on, in
+ * one read's text; -1 if none. A search resumes only when the last found a key already
+ * passed, so a read full of such keys is still searched once, not once per key (a model
+ * server's bytes decide how many there are).
  */
 function keyFinder(text: string): (from: number) => number {
-  // -2: not searched past `from` yet; -1: none from there to the end.
-  let errorAt = -2;
-  let usageAt = -2;
+  // -2: not searched yet; -1: none from the last search's start to the end.
+  let at = -2;
   return (from) => {
-    if (errorAt !== -1 && errorAt < from) errorAt = text.indexOf('"error"', from);
-    if (usageAt !== -1 && usageAt < from) {
-      USAGE_OBJECT_FROM.lastIndex = from;
-      usageAt = USAGE_OBJECT_FROM.exec(text)?.index ?? -1;
+    if (at !== -1 && at < from) {
+      NEEDED_KEY.lastIndex = from;
+      at = NEEDED_KEY.exec(text)?.index ?? -1;
     }
-    return errorAt < 0 ? usageAt : usageAt < 0 ? errorAt : Math.min(errorAt, usageAt);
+    return at;
   };
 }
 
@@ -116,6 +119,25 @@ const TOKEN_HINT =
 const endsAnswer = (events: string) => FINISHED.test(events) || isDone(events);
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Pieces of `chunk`, in order, moved together at its start; the bytes between them (an
+ * event dropped: the usage chunk the client did not ask for) are written over. Each piece
+ * moves left or stays, so no byte is overwritten before it is read. Done in place because
+ * the read is the tap's alone (undici hands each network read's body bytes on once, and
+ * the socket reads into a fresh buffer), and a copy of a large read is a new allocation
+ * outside Node's buffer pool: the usage chunk dropped from an answer of 100 events read at
+ * once cost ~60 µs, a third of relaying it.
+ */
+function closeUp(chunk: Buffer, pieces: Buffer[]): Buffer {
+  let at = 0;
+  for (const piece of pieces) {
+    const from = piece.byteOffset - chunk.byteOffset;
+    if (from !== at) chunk.copyWithin(at, from, from + piece.length);
+    at += piece.length;
+  }
+  return chunk.subarray(0, at);
+}
 
 interface ChunkShape {
   choices?: Array<{
@@ -246,12 +268,14 @@ export class SseTap extends Readable {
       return;
     }
     const out: Buffer[] = [];
+    let foreign = false; // whether `out` holds bytes from elsewhere than this chunk
     let sendFrom = 0; // bytes of this chunk from here on are not yet in `out`
     let start = 0; // where, in `text`, the next event starts
     // The event begun in earlier reads is judged whole: a key can straddle two reads.
     if (this.partsBytes > 0) {
       const bytes = Buffer.concat([...this.parts, chunk.subarray(0, end - offset)]);
       out.push(this.judge(bytes.toString('latin1')) ?? bytes);
+      foreign = true;
       sendFrom = end - offset;
       start = end;
       end = eventEnd(text, end, crlf);
@@ -261,7 +285,10 @@ export class SseTap extends Readable {
       const replaced = this.judge(text.slice(from, to));
       if (replaced === null) return;
       if (from - offset > sendFrom) out.push(chunk.subarray(sendFrom, from - offset));
-      if (replaced.length) out.push(replaced);
+      if (replaced.length) {
+        out.push(replaced);
+        foreign = true;
+      }
       sendFrom = to - offset;
     };
     const nextKey = keyFinder(text);
@@ -299,7 +326,7 @@ export class SseTap extends Readable {
     }
     if (used > sendFrom) out.push(chunk.subarray(sendFrom, used));
     const first = out[0];
-    if (first) this.sendBytes(out.length === 1 ? first : Buffer.concat(out));
+    if (first) this.sendBytes(out.length === 1 ? first : foreign ? Buffer.concat(out) : closeUp(chunk, out));
     const rest = chunk.subarray(used);
     this.parts = [rest];
     this.partsBytes = rest.length;
