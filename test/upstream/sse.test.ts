@@ -61,6 +61,26 @@ describe('SseTap', () => {
     expect(r.out.endsWith('data: [DONE]\r\n\r\n')).toBe(true);
   });
 
+  it('drops the usage chunk from a read of the whole answer in one write, touching no byte outside that read', async () => {
+    const text = stream('\n');
+    // undici hands on a view of the socket's read: bytes of the HTTP framing lie on both sides.
+    const head = `${Buffer.byteLength(text).toString(16)}\r\n`;
+    const socketRead = Buffer.from(`${head}${text}\r\n0\r\n\r\n`);
+    const before = Buffer.from(socketRead);
+    const at = head.length;
+    const view = socketRead.subarray(at, at + Buffer.byteLength(text));
+    const tap = new SseTap({ dropUsageChunk: true });
+    const writes: string[] = [];
+    tap.on('data', (c: Buffer) => writes.push(c.toString()));
+    tap.feed(view);
+    tap.finish();
+    await once(tap, 'end');
+    expect(writes).toEqual([text.replace(/data: \{"choices":\[\],"usage"[^\n]*\n\n/, '')]);
+    expect(writes[0]).toContain('你好');
+    expect(socketRead.subarray(0, at)).toEqual(before.subarray(0, at));
+    expect(socketRead.subarray(at + view.length)).toEqual(before.subarray(at + view.length));
+  });
+
   it('ends a stream that stops without [DONE] or a finish_reason with an error event', async () => {
     const r = await relay(`data: ${chunk('half')}\n\n`, 4);
     expect(r.complete).toBe(false);
