@@ -42,6 +42,16 @@ export class StageTimer {
     }
   }
 
+  /** As run, for a stage that does not wait: no promise, no turn of the event loop. */
+  runSync<T>(stage: Exclude<Stage, 'total'>, fn: () => T): T {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.record(stage, performance.now() - t0);
+    }
+  }
+
   /**
    * Starts a stage whose end is not a single await (a streamed answer ends on an event);
    * the returned function ends it, once: later calls do nothing.

@@ -36,7 +36,7 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
 
   app.post('/v1/chat/completions', chatRoute, async (request, reply) => {
     const mr = modelRequestOf(request);
-    const { body, payload } = await mr.timer.run('preprocess', () => {
+    const { body, payload } = mr.timer.runSync('preprocess', () => {
       const body = request.body;
       const added: Record<string, unknown> = {};
       if (!body.model && opts.defaultModel) added.model = opts.defaultModel;
@@ -73,7 +73,7 @@ export async function chatRoutes(root: FastifyInstance, opts: ChatRouteOptions):
     if (!streamed || !contentType.includes('text/event-stream')) {
       const text = await upstream.readText(res);
       endInference();
-      const usage = await mr.timer.run('postprocess', () => usageFromJson(text));
+      const usage = mr.timer.runSync('postprocess', () => usageFromJson(text));
       if (usage) chatStats?.recordUsage(usage.promptTokens, usage.completionTokens);
       mr.succeed({
         ...tokens(usage?.promptTokens ?? null),
