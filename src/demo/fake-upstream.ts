@@ -24,6 +24,13 @@ export interface FakeBehavior {
   logprobs: boolean;
   /** Answer with this text instead of the canned one (split into tokens at spaces). */
   reply?: string | undefined;
+  /**
+   * A thinking model's reasoning, streamed before the answer as vLLM streams it
+   * (`delta.reasoning`, one event a token; the old name `reasoning_content` with
+   * `reasoningField`). Counted in the completion tokens.
+   */
+  reasoning?: string | undefined;
+  reasoningField?: 'reasoning' | 'reasoning_content' | undefined;
   /** Log-probability of every token when set (e.g. Math.log(0.5) for a 50 % confident answer). */
   tokenLogprob?: number;
   /** The message of simulated failures (e.g. vLLM's "CUDA out of memory. Tried to allocate …"). */
@@ -233,10 +240,11 @@ export async function startFakeUpstream(
         : wantsToolCall(body.messages)
           ? tokenize(GUI_REPLY)
           : Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length] ?? '');
+    const thoughts = b.reasoning !== undefined ? tokenize(b.reasoning) : [];
     const usage = {
       prompt_tokens: promptTokens,
-      completion_tokens: tokens.length,
-      total_tokens: promptTokens + tokens.length,
+      completion_tokens: thoughts.length + tokens.length,
+      total_tokens: promptTokens + thoughts.length + tokens.length,
     };
     const logprobOf = () => b.tokenLogprob ?? Math.log(0.75 + random() * 0.25);
 
@@ -289,6 +297,17 @@ export async function startFakeUpstream(
       choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
     });
     await sleep(ttft);
+    for (const t of thoughts) {
+      if (closed) return;
+      send({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model: SIMULATED_MODEL,
+        choices: [{ index: 0, delta: { [b.reasoningField ?? 'reasoning']: t }, finish_reason: null }],
+      });
+      await sleep(b.tokenIntervalMs);
+    }
     let sent = 0;
     for (const t of tokens) {
       if (closed) return;

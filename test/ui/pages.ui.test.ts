@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openPage, uiFixture } from './browser.js';
+import { clippedInside } from './layout-check.js';
 
 const ui = uiFixture({
   behavior: { tokens: 6, tokenLogprob: Math.log(0.9) },
@@ -42,6 +43,41 @@ describe('model pages', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
+
+  for (const [lang, viewport, field] of [
+    ['en-US', { width: 1280, height: 800 }, 'reasoning'],
+    ['zh-CN', { width: 1920, height: 1080 }, 'reasoning_content'],
+    ['zh-CN', { width: 390, height: 844 }, 'reasoning'],
+  ] as const) {
+    it(`Chat shows a thinking model's reasoning folded above the answer (${lang}, ${viewport.width}×${viewport.height}, ${field})`, async () => {
+      ui.fake.behavior = {
+        ...ui.fake.behavior,
+        reply: 'A login page.',
+        reasoning: 'The screen has a user name field and a password field, so this is a login form.',
+        reasoningField: field,
+      };
+      const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#chat`, lang, viewport);
+      await page.click('#chat-form button[type=submit]');
+      await page.waitForFunction(() =>
+        (document.getElementById('chat-answer')?.textContent ?? '').endsWith('login page.'),
+      );
+      expect(await page.textContent('#chat-answer .thinking summary')).toBe(lang === 'en-US' ? 'Thinking' : '思考过程');
+      expect(await page.textContent('#chat-answer .thinking-text')).toBe(
+        'The screen has a user name field and a password field, so this is a login form.',
+      );
+      expect(await page.isVisible('#chat-answer .thinking-text')).toBe(true);
+      // The answer itself follows the fold, outside it.
+      expect(await page.evaluate(() => document.getElementById('chat-answer')?.lastChild?.textContent)).toBe('page.');
+      expect(await clippedInside(page, '.answer')).toEqual([]);
+      await page.screenshot({ path: `test-artifacts/chat-thinking-${viewport.width}.png` });
+      // Folded away by a click on its summary, as a reader does once the answer is there.
+      await page.click('#chat-answer .thinking summary');
+      expect(await page.isVisible('#chat-answer .thinking-text')).toBe(false);
+      expect(errors).toEqual([]);
+      await page.context().close();
+      ui.fake.behavior = { ...ui.fake.behavior, reply: undefined, reasoning: undefined, reasoningField: undefined };
+    });
+  }
 
   it('OCR shows the text and the confidence', async () => {
     ui.fake.behavior = { ...ui.fake.behavior, reply: '登录 Sign in' };

@@ -20,6 +20,8 @@ export function chatPage(root) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     answer.textContent = '';
+    /** A thinking model's reasoning, folded above the answer; made when the first of it comes. */
+    let thinking = /** @type {HTMLElement | null} */ (null);
     /** @type {import('../../../src/routes/chat-schema.js').ChatRequest['messages'][number]['content']} */
     const content = [{ type: 'text', text: prompt.value || 'Describe the image.' }];
     const image = file.files?.[0];
@@ -66,7 +68,19 @@ export function chatPage(root) {
           answer.append(
             h('p', { class: 'error', text: String(prop(error, 'message') ?? String(prop(error, 'code'))) }),
           );
-        const delta = prop(prop(prop(prop(parsed, 'choices'), 0), 'delta'), 'content');
+        const d = prop(prop(prop(parsed, 'choices'), 0), 'delta');
+        // vLLM streams reasoning as `reasoning` (`reasoning_content` before 2026, and elsewhere).
+        const thought = prop(d, 'reasoning') ?? prop(d, 'reasoning_content');
+        if (thought) {
+          if (!thinking) {
+            thinking = h('div', { class: 'thinking-text' });
+            answer.append(
+              h('details', { class: 'thinking', open: true }, h('summary', { text: t('chat.thinking') }), thinking),
+            );
+          }
+          thinking.append(String(thought));
+        }
+        const delta = prop(d, 'content');
         if (delta) answer.append(delta instanceof Node ? delta : String(delta));
       }
     }
