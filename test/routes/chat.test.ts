@@ -140,6 +140,23 @@ describe('POST /v1/chat/completions', () => {
     expect(tps.p50!).toBeLessThanOrEqual((9 / 0.045) * 1.01);
   });
 
+  it("takes a thinking model's first reasoning token as its first token (vLLM's delta.reasoning)", async () => {
+    // 21 reasoning tokens at least 25 ms apart before the answer's first: TTFT taken at the
+    // answer would be at least 525 ms later than at the reasoning.
+    const reasoning = Array.from({ length: 21 }, (_, i) => `r${i}`).join(' ');
+    const { app } = await setup({ behavior: { tokens: 3, tokenIntervalMs: 25, ttftMs: 10, reasoning } });
+    const started = performance.now();
+    const res = await postJson(chatUrl(app), { ...userMessage(), stream: true });
+    const elapsed = performance.now() - started;
+    expect(res.text).toContain('"reasoning":"r0');
+    const ttft = app.monitor!.stats.chat.ttftWindow.summarize(60_000, Date.now());
+    expect(ttft.count).toBe(1);
+    expect(ttft.p50!).toBeGreaterThanOrEqual(10 * 0.99);
+    expect(elapsed - ttft.p50!).toBeGreaterThanOrEqual(21 * 25 * 0.99);
+    // The usage counts the reasoning's tokens too: tokens/s covers all that was generated.
+    expect(app.monitor!.stats.chat.completionTokensTotal).toBe(24);
+  });
+
   it('streams without Node warning of a listener leak (an operator reads that on stderr)', async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
