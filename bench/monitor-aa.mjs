@@ -42,7 +42,7 @@ for (const [name, s] of Object.entries(servers)) {
   const alerts = await (await fetch(`http://127.0.0.1:${s.port}/api/monitor/alerts/active`)).json();
   const sorted = [...perRequest[name]].sort((x, y) => x - y);
   console.log(
-    `${name}: CPU µs per request by round ${perRequest[name].map((x) => x.toFixed(1)).join(' ')} (median ${sorted[sorted.length >> 1].toFixed(1)}); idle ${((cpu(s) - idle0[name]) / IDLE_MS).toFixed(2)} ms of CPU a second; active alerts: ${alerts.alerts.map((x) => x.ruleId ?? x.name ?? '?').join(', ') || 'none'}`,
+    `${name}: CPU µs per request by round ${perRequest[name].map((x) => x.toFixed(1)).join(' ')} (median ${sorted[sorted.length >> 1].toFixed(1)}); idle ${((cpu(s) - idle0[name]) / IDLE_MS).toFixed(2)} ms of CPU a second; active alerts: ${alerts.alerts.map((x) => `${x.ruleId} (${x.state})`).join(', ') || 'none'}`,
   );
 }
 for (const s of Object.values(servers)) await s.stop();
