@@ -25,9 +25,10 @@ export interface FakeBehavior {
   /** Answer with this text instead of the canned one (split into tokens at spaces). */
   reply?: string | undefined;
   /**
-   * A thinking model's reasoning, streamed before the answer as vLLM streams it
-   * (`delta.reasoning`, one event a token; the old name `reasoning_content` with
-   * `reasoningField`). Counted in the completion tokens.
+   * A thinking model's reasoning, as vLLM gives it: streamed before the answer
+   * (`delta.reasoning`, one event a token), or beside it in a whole answer
+   * (`message.reasoning`); the old name `reasoning_content` with `reasoningField`. Counted
+   * in the completion tokens.
    */
   reasoning?: string | undefined;
   reasoningField?: 'reasoning' | 'reasoning_content' | undefined;
@@ -241,6 +242,7 @@ export async function startFakeUpstream(
           ? tokenize(GUI_REPLY)
           : Array.from({ length: b.tokens }, (_, i) => WORDS[i % WORDS.length] ?? '');
     const thoughts = b.reasoning !== undefined ? tokenize(b.reasoning) : [];
+    const reasoningField = b.reasoningField ?? 'reasoning';
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: thoughts.length + tokens.length,
@@ -252,7 +254,11 @@ export async function startFakeUpstream(
       await sleep(ttft + b.tokenIntervalMs * tokens.length);
       const choice: Record<string, unknown> = {
         index: 0,
-        message: { role: 'assistant', content: tokens.join('') },
+        message: {
+          role: 'assistant',
+          content: tokens.join(''),
+          ...(thoughts.length ? { [reasoningField]: thoughts.join('') } : {}),
+        },
         finish_reason: 'stop',
       };
       if (b.logprobs && body.logprobs)
@@ -288,24 +294,16 @@ export async function startFakeUpstream(
       }
     });
     const eol = b.sseLineEnd ?? '\n';
-    const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}${eol}${eol}`);
-    send({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model: SIMULATED_MODEL,
-      choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
-    });
+    /** One chunk event: the envelope every chunk of this answer shares, around its choices. */
+    const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices, ...extra })}${eol}${eol}`,
+      );
+    send([{ index: 0, delta: { role: 'assistant', content: '' } }]);
     await sleep(ttft);
     for (const t of thoughts) {
       if (closed) return;
-      send({
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model: SIMULATED_MODEL,
-        choices: [{ index: 0, delta: { [b.reasoningField ?? 'reasoning']: t }, finish_reason: null }],
-      });
+      send([{ index: 0, delta: { [reasoningField]: t }, finish_reason: null }]);
       await sleep(b.tokenIntervalMs);
     }
     let sent = 0;
@@ -319,19 +317,12 @@ export async function startFakeUpstream(
       }
       const choice: Record<string, unknown> = { index: 0, delta: { content: t }, finish_reason: null };
       if (b.logprobs && body.logprobs) choice.logprobs = { content: [{ token: t, logprob: logprobOf() }] };
-      send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [choice] });
+      send([choice]);
       await sleep(b.tokenIntervalMs);
     }
     if (closed) return;
-    send({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model: SIMULATED_MODEL,
-      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
-    });
-    if (b.usage && body.stream_options?.include_usage)
-      send({ id, object: 'chat.completion.chunk', created, model: SIMULATED_MODEL, choices: [], usage });
+    send([{ index: 0, delta: {}, finish_reason: 'stop' }]);
+    if (b.usage && body.stream_options?.include_usage) send([], { usage });
     res.end(`data: [DONE]${eol}${eol}`);
   }
 

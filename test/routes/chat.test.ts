@@ -155,6 +155,9 @@ describe('POST /v1/chat/completions', () => {
     expect(elapsed - ttft.p50!).toBeGreaterThanOrEqual(21 * 25 * 0.99);
     // The usage counts the reasoning's tokens too: tokens/s covers all that was generated.
     expect(app.monitor!.stats.chat.completionTokensTotal).toBe(24);
+    // A whole answer carries the reasoning beside the content, relayed as it came.
+    const whole = await postJson(chatUrl(app), userMessage());
+    expect(whole.json.choices[0].message.reasoning).toBe(reasoning);
   });
 
   it('streams without Node warning of a listener leak (an operator reads that on stderr)', async () => {
