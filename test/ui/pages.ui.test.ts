@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openPage, uiFixture } from './browser.js';
 import { clippedInside } from './layout-check.js';
 
@@ -56,6 +56,10 @@ describe('model pages', () => {
         reasoning: 'The screen has a user name field and a password field, so this is a login form.',
         reasoningField: field,
       };
+      // The model goes back to answering without thinking, whether this test passes or not.
+      onTestFinished(() => {
+        ui.fake.behavior = { ...ui.fake.behavior, reply: undefined, reasoning: undefined, reasoningField: undefined };
+      });
       const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#chat`, lang, viewport);
       await page.click('#chat-form button[type=submit]');
       await page.waitForFunction(() =>
@@ -75,7 +79,6 @@ describe('model pages', () => {
       expect(await page.isVisible('#chat-answer .thinking-text')).toBe(false);
       expect(errors).toEqual([]);
       await page.context().close();
-      ui.fake.behavior = { ...ui.fake.behavior, reply: undefined, reasoning: undefined, reasoningField: undefined };
     });
   }
 
