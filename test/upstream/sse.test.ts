@@ -90,11 +90,41 @@ describe('SseTap', () => {
     );
   });
 
+  it('takes an answer for complete when its last finish_reason says so, or at [DONE]', async () => {
+    const token = (index: number, content: string, finish: string | null = null) =>
+      `data: ${JSON.stringify({ choices: [{ index, delta: { content }, finish_reason: finish }] })}\n\n`;
+    const tokens = Array.from({ length: 100 }, (_, i) => token(0, ` t${i}`)).join('');
+    // Two choices (n = 2): the first finishes, the second is still being written when the
+    // model server stops. Before, any finish_reason in a read counted, and this cut answer
+    // passed for complete.
+    const cut = `${token(0, 'a')}${token(1, 'b')}${token(0, '', 'stop')}${token(1, ' c')}`;
+    const whole = `${cut}${token(1, '', 'length')}`;
+    for (const size of [7, 64, 4096]) {
+      expect((await relay(tokens, size)).complete).toBe(false);
+      expect((await relay(`${tokens}${token(0, '', 'stop')}`, size)).complete).toBe(true);
+      expect((await relay(`${tokens}data: [DONE]\n\n`, size)).complete).toBe(true);
+      const r = await relay(cut, size);
+      expect(r.complete).toBe(false);
+      expect(r.failure?.code).toBe('UPSTREAM_STREAM_CUT');
+      expect((await relay(whole, size)).complete).toBe(true);
+      // An empty finish_reason is none, and a key only mentioned in the text is no key.
+      expect((await relay(`${tokens}${token(0, '', '')}`, size)).complete).toBe(false);
+      expect((await relay(`${tokens}${token(0, '"finish_reason":"stop"')}`, size)).complete).toBe(false);
+    }
+  });
+
   it('relays any stream split anywhere, mixed line ends and all, byte for byte and event for event', async () => {
     const eol = fc.constantFrom('\n', '\r\n', '\r');
+    // Now and then a blank line more between events (nothing in SSE, and "\n\n\n" has two
+    // blank-line pairs in it: the relay must not lose or move a byte over which one ends the event).
     const event = fc
-      .tuple(fc.string({ unit: fc.constantFrom('a', ' ', '你', ':', '\n', '\r'), maxLength: 12 }), eol, eol)
-      .map(([body, a, b]) => `data: ${chunk(body)}${a}${b}`);
+      .tuple(
+        fc.string({ unit: fc.constantFrom('a', ' ', '你', ':', '\n', '\r'), maxLength: 12 }),
+        eol,
+        eol,
+        fc.constantFrom('', '', '\n', '\r\n'),
+      )
+      .map(([body, a, b, extra]) => `data: ${chunk(body)}${a}${b}${extra}`);
     await fc.assert(
       fc.asyncProperty(
         fc.array(event, { minLength: 1, maxLength: 8 }),
