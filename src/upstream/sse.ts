@@ -75,7 +75,9 @@ const FINISH_STRING = /[ \t\r\n]*:[ \t\r\n]*"[^"]/y;
  * Only the last: the end of an answer comes last, after every chunk that carries
  * `"finish_reason":null` (vLLM writes one into each). A pattern over the whole read stopped
  * at each of those, 2.5 µs a read of 100 events in-process and 2.9 % of such an answer's
- * CPU in the GPU host's profile; a search from the end reads the last event.
+ * CPU in the GPU host's profile; a search from the end reads the last event. (A run with no
+ * finish_reason at all, from an engine that writes none before the end, is read whole:
+ * 5 µs over 100 events, about what the pattern cost.)
  */
 function lastFinish(text: string): boolean | null {
   const at = text.lastIndexOf(FINISH_KEY);
