@@ -115,13 +115,16 @@ describe('one language, one clock', () => {
       body: JSON.stringify({ ...longContext, threshold: 1_000 }),
     });
     expect(put.status).toBe(200);
-    // A surge rule: the model endpoints' P95 against its mean of the 10 minutes before (a name with no words in it).
+    // A surge rule: the model endpoints' P95 against its mean of the 10 minutes before (a name
+    // with no words in it). Its baseline takes in the calm phase's latency, which a loaded
+    // machine stretches (OCR of each photo on a busy CPU), and the incident's own checks as
+    // they pass: a doubling did not always hold to the end of a full `npm test`, half does.
     const surge = await postJson(`${api}/rules`, {
       name: 'P95 ↑',
       metric: 'latency_ms_p95',
       labels: { endpoint: '*' },
       op: '>',
-      threshold: 100,
+      threshold: 50,
       surgeBaseline: '10m',
       severity: 'warning',
       channels: ['console'],
@@ -174,6 +177,13 @@ describe('one language, one clock', () => {
       ).status,
     ).toBe(200);
     await check();
+    // What fires now, read from the API: a notice missing below is then explained in the failure.
+    const active = (await (await fetch(`${api}/active`)).json()) as {
+      alerts: Array<{ ruleId: string; state: string; value: number | null }>;
+    };
+    expect(active.alerts.map((a) => `${a.ruleId} ${a.state} ${a.value}`).join('; ')).toContain(
+      `${surge.json.id} firing`,
+    );
 
     for (const { page, tag, errors } of pages) {
       await page.waitForSelector('#firing .firing-row');
@@ -224,7 +234,7 @@ describe('one language, one clock', () => {
         .toMatch(/top client: \S+ \([\d.]+ request-s, \d+ requests? in 5 min\)/);
       expect
         .soft(await page.textContent(`${surgeNotice} .summary .sentence`))
-        .toMatch(/^latency_ms_p95 changed [\d,]+ % against its 10m mean \(threshold > 100 %\)$/);
+        .toMatch(/^latency_ms_p95 changed [\d,]+ % against its 10m mean \(threshold > 50 %\)$/);
       // When the notice's value was read: the firing list below gives the current one.
       expect.soft(await page.textContent(`${surgeNotice} .summary .as-of`)).toMatch(/^ · as of \d{2}:\d{2}:\d{2}$/);
       expect.soft(await clippedInside(page)).toEqual([]);
@@ -255,7 +265,7 @@ describe('one language, one clock', () => {
         .toMatch(/最大调用方：\S+（[\d.]+ 请求·秒，5 分钟内 \d+ 个请求）/);
       expect
         .soft(await page.textContent(`${surgeNotice} .summary .sentence`))
-        .toMatch(/^latency_ms_p95 较 10m 均值变化 [\d,]+ %（阈值 > 100 %）$/);
+        .toMatch(/^latency_ms_p95 较 10m 均值变化 [\d,]+ %（阈值 > 50 %）$/);
       expect.soft(await page.textContent(`${surgeNotice} .summary .as-of`)).toMatch(/^ · \d{2}:\d{2}:\d{2} 时的值$/);
       expect.soft(await clippedInside(page)).toEqual([]);
 
