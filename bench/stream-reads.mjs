@@ -2,7 +2,7 @@
 // reaches the relay in, and what the tap costs by that number. On the 2-core VM the stand-in
 // model server's answer of 100 events arrives in one read (it has written it all before the
 // reader runs); on a host where the model server and the relay run on cores of their own it
-// can arrive in many, and each read that ends inside an event costs the tap a join of that
+// could arrive in many (it does not: one read an answer there too, 2026-12-07), and each read that ends inside an event costs the tap a join of that
 // event and a copy of the read (one write per read), where a whole answer in one read is
 // passed on as it came.
 //
