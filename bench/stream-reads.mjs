@@ -1,10 +1,9 @@
 // A diagnostic for issue 22's per-chunk cost: how many network reads a streamed answer
-// reaches the relay in, and what the tap costs by that number. On the 2-core VM the stand-in
-// model server's answer of 100 events arrives in one read (it has written it all before the
-// reader runs); on a host where the model server and the relay run on cores of their own it
-// could arrive in many (it does not: one read an answer there too, 2026-12-07), and each read that ends inside an event costs the tap a join of that
-// event and a copy of the read (one write per read), where a whole answer in one read is
-// passed on as it came.
+// reaches the relay in, and what the tap costs by that number. Each read that ends inside
+// an event costs the tap a join of that event and a copy of the read (one write per read),
+// where a whole answer in one read is passed on as it came. On the 2-core VM and on the
+// 16-core host alike (2026-12-07) the stand-in model server's answers, 2 events or 100,
+// arrive in one read each.
 //
 //   npm run build && cd bench && BENCH_PIN=shared:1 taskset -c 0 node stream-reads.mjs
 //   BENCH_PIN=shared:2:1 taskset -c 2 node stream-reads.mjs   # the 16-core host: the reader where a server would run
