@@ -8,6 +8,7 @@
 //   npm run build && cd bench && BENCH_PIN=shared:1 taskset -c 0 node monitor-aa.mjs
 //   NVML_LIBRARY=/nonexistent/libnvidia-ml.so.1 node monitor-aa.mjs   # without the GPU poller
 //   BENCH_AA_INTERVAL_MS=1000 node monitor-aa.mjs                        # a check a second
+//   BENCH_AA_START=b node monitor-aa.mjs                                 # b started first
 import { cpuTimes, fireChat, layout, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
@@ -20,12 +21,18 @@ const env = {
   MONITOR_ENABLED: 'true',
   MONITOR_INTERVAL_MS: process.env.BENCH_AA_INTERVAL_MS ?? '10000',
 };
-const servers = { a: await startServer('servers/ours.mjs', env), b: await startServer('servers/ours.mjs', env) };
+// BENCH_AA_START=b: b starts first (and gets the lower port), to see whether the dearer one
+// is the second started or the second measured.
+const servers = {};
+for (const name of process.env.BENCH_AA_START === 'b' ? ['b', 'a'] : ['a', 'b'])
+  servers[name] = await startServer('servers/ours.mjs', env);
 const cpu = (s) => {
   const t = cpuTimes(s.child.pid);
   return t.user + t.system;
 };
-console.log(`\n## Two Monitor-on servers, ${ROUNDS} rounds of ${REQUESTS} requests each (${layout()})`);
+console.log(
+  `\n## Two Monitor-on servers, ${ROUNDS} rounds of ${REQUESTS} requests each, ${process.env.BENCH_AA_START === 'b' ? 'b' : 'a'} started first (${layout()})`,
+);
 for (const s of Object.values(servers)) await fireChat(s.port, { amount: 2_000, connections: 16 }); // warm-up
 const perRequest = { a: [], b: [] };
 for (let round = 0; round < ROUNDS; round++) {
@@ -38,7 +45,8 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const idle0 = { a: cpu(servers.a), b: cpu(servers.b) };
 await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-for (const [name, s] of Object.entries(servers)) {
+for (const name of ['a', 'b']) {
+  const s = servers[name];
   const alerts = await (await fetch(`http://127.0.0.1:${s.port}/api/monitor/alerts/active`)).json();
   const sorted = [...perRequest[name]].sort((x, y) => x - y);
   console.log(
