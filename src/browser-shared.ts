@@ -9,6 +9,7 @@ export const BROWSER_SHARED = [
   'value-format',
   'value-range',
   'alert-summary',
+  'delta-fields',
 ] as const;
 
 /** The name the page imports a module by: `./shared/<name>.js`. */

@@ -6,6 +6,7 @@
 // An event is held until it is complete, so its size is bounded: one longer than
 // MAX_SSE_EVENT_BYTES fails the stream as a broken answer (UPSTREAM_BAD_ANSWER), through
 // the same path as a cut one (an error event to the client, a 502, an ERROR line).
+import { TEXT_FIELDS } from '../delta-fields.js';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 
@@ -126,15 +127,8 @@ function keyFinder(text: string): (from: number) => number {
 }
 
 /**
- * The delta's fields whose non-empty text is generated content, the first token's: the
- * answer, and the reasoning as vLLM streams it (`reasoning`; `reasoning_content` before
- * 2026, and in other engines). A non-empty `tool_calls` list counts too.
- */
-const TEXT_FIELDS = ['content', 'reasoning', 'reasoning_content'] as const;
-
-/**
- * What an event must hold to carry generated content: one of TEXT_FIELDS with a non-empty
- * string, or a non-empty `tool_calls` array. A necessary condition, found by one search:
+ * What an event must hold to carry generated content: one of TEXT_FIELDS (the answer, or a
+ * thinking model's reasoning) with a non-empty string, or a non-empty `tool_calls` array. A necessary condition, found by one search:
  * an event before the first token without it is no token and is not parsed (a stream's
  * first events, a role and an empty content, cost a parse each otherwise). One with it is
  * parsed to be sure. Keys written with escapes (`"con\u0074ent"`) are valid JSON that no

@@ -2,6 +2,7 @@
 import { json, prop } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { REASONING_FIELDS } from '../shared/delta-fields.js';
 import { fileToDataUrl } from './files.js';
 
 /** @param {HTMLElement} root */
@@ -69,8 +70,8 @@ export function chatPage(root) {
             h('p', { class: 'error', text: String(prop(error, 'message') ?? String(prop(error, 'code'))) }),
           );
         const d = prop(prop(prop(parsed, 'choices'), 0), 'delta');
-        // vLLM streams reasoning as `reasoning` (`reasoning_content` before 2026, and elsewhere).
-        const thought = prop(d, 'reasoning') ?? prop(d, 'reasoning_content');
+        // The reasoning under whichever name the engine gives it (delta-fields.ts, as the relay reads it).
+        const thought = REASONING_FIELDS.map((f) => prop(d, f)).find((x) => x);
         if (thought) {
           if (!thinking) {
             thinking = h('div', { class: 'thinking-text' });
