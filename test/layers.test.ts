@@ -14,6 +14,7 @@ const SHARED = new Set([
   'browser-shared.ts',
   'config.ts',
   'deadline.ts',
+  'delta-fields.ts',
   'duration.ts',
   'errors.ts',
   'gone-signal.ts',
