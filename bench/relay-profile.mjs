@@ -8,6 +8,7 @@
 //
 //   npm run build && cd bench && node relay-profile.mjs
 //   BENCH_SERVER=servers/relay.mjs node relay-profile.mjs
+//   BENCH_PROFILE_MONITOR=true node relay-profile.mjs      # ours with the Monitor on (diff it with off)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,8 @@ const stream = STREAM_TOKENS > 0;
 const upstream = await startServer('servers/upstream.mjs');
 if (stream) await upstream.ask({ tokens: STREAM_TOKENS, tokenIntervalMs: 0 });
 const dir = mkdtempSync(join(tmpdir(), 'relay-profile-'));
-const server = await startServer(SCRIPT, { UPSTREAM_URL: upstream.msg.split(' ')[1], MONITOR_ENABLED: 'false' }, [
+const MONITOR = process.env.BENCH_PROFILE_MONITOR ?? 'false';
+const server = await startServer(SCRIPT, { UPSTREAM_URL: upstream.msg.split(' ')[1], MONITOR_ENABLED: MONITOR }, [
   '--cpu-prof',
   `--cpu-prof-dir=${dir}`,
 ]);
@@ -119,15 +121,17 @@ if (busy === 0)
   throw new Error("No profile sample fell in the load's window: the profiler's clock is not process.hrtime's here");
 const us = (t) => ((t / busy) * perRequest).toFixed(1).padStart(6);
 const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-console.log(`\n## ${SCRIPT}, Monitor off: ${perRequest.toFixed(1)} µs of CPU per request over ${r.requests}`);
+console.log(
+  `\n## ${SCRIPT}, Monitor ${MONITOR === 'true' ? 'on' : 'off'}: ${perRequest.toFixed(1)} µs of CPU per request over ${r.requests}`,
+);
 console.log('\n| µs per request | share | charged to |\n|---:|---:|---|');
-for (const [g, t] of top(groups, 20)) console.log(`| ${us(t)} | ${((100 * t) / busy).toFixed(1)} % | ${g} |`);
+for (const [g, t] of top(groups, 30)) console.log(`| ${us(t)} | ${((100 * t) / busy).toFixed(1)} % | ${g} |`);
 console.log('\n| µs per request | undici function |\n|---:|---|');
 for (const [k, t] of top(undici, 12)) console.log(`| ${us(t)} | ${k} |`);
 console.log(`\n| µs per request | ${PACKAGE} function (nearest on the stack) |\n|---:|---|`);
 for (const [k, t] of top(fastify, 12)) console.log(`| ${us(t)} | ${k} |`);
 console.log('\n| µs per request | our function (nearest on the stack) |\n|---:|---|');
-for (const [k, t] of top(ours, 25)) console.log(`| ${us(t)} | ${k} |`);
+for (const [k, t] of top(ours, 40)) console.log(`| ${us(t)} | ${k} |`);
 console.log('\n| µs per request | Node, no package frame: the function running (self) |\n|---:|---|');
 for (const [k, t] of top(nodeSelf, 15)) console.log(`| ${us(t)} | ${k} |`);
 console.log('\n| µs per request | Node, no package frame: the callback the loop entered |\n|---:|---|');

@@ -5,6 +5,7 @@ import type { AppOptions } from './app-options.js';
 import type { Config } from './config.js';
 import { newRequestId } from './request-id.js';
 import { answerSerializer, zodValidator } from './route-schema.js';
+import { stdoutDestination } from './log/stdout.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -18,6 +19,7 @@ export function createFastify(config: Config, opts: AppOptions): FastifyInstance
             level: config.LOG_LEVEL,
             // Secrets are write-only: never logged.
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            stream: stdoutDestination(),
           },
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Request lines would drown the structured log; the Monitor counts requests instead.

@@ -26,6 +26,9 @@ export async function startServer(config: Config, opts: AppOptions = {}) {
       process.stderr.write(`\n  Monitor: ${link}\n  (token from ${where}; loopback clients need none)\n\n`);
     }
   }
+  // The start lines now, not at the log's next batch (src/log/stdout.ts): someone is
+  // watching them. Fastify's logger type leaves out the flush pino's logger has.
+  if ('flush' in app.log && typeof app.log.flush === 'function') app.log.flush();
 
   // SIGTERM/SIGINT drain: /readyz 503 at once, no new connections, requests in flight
   // get SHUTDOWN_GRACE_MS to finish, then the alert history is written and we exit 0.

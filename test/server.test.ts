@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 // dist/ is built (when older than src/) once for all files by test/global-setup.ts.
 const root = join(import.meta.dirname, '..');
@@ -67,6 +67,17 @@ describe('server entry', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('set-cookie')).toContain('qwen3vl_monitor=');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // A line logged on a quiet server reaches stdout within the log's flush period
+    // (src/log/stdout.ts), not once 4 KiB of lines have gathered: here the ERROR of a chat
+    // request refused for want of a model server.
+    const refused = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(refused.status).toBe(503);
+    const logged = `"request_id":"${refused.headers.get('x-request-id')}"`;
+    await vi.waitFor(() => expect(s.stdout()).toContain(logged), { timeout: 5_000, interval: 20 });
     // The UI and its chart library are served by the built server.
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('<title>Qwen3-VL WebUI</title>');
     expect((await fetch(`http://127.0.0.1:${port}/vendor/uplot/uPlot.esm.js`)).status).toBe(200);

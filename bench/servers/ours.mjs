@@ -9,12 +9,14 @@ const dist = process.env.BENCH_DIST
   : new URL('../../dist/', import.meta.url);
 const { buildApp } = await import(new URL('app.js', dist).href);
 const { loadConfig } = await import(new URL('config.js', dist).href);
+// Logging as `npm start` runs it (LOG_LEVEL's default, pino to stdout: /dev/null here, the
+// bench starts servers with stdout ignored): Fastify's child logger per request and the
+// sampled INFO lines written out are part of what a request costs a deployed server.
 const config = loadConfig({
-  ...process.env,
   DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-')),
-  LOG_LEVEL: 'silent',
+  ...process.env,
 });
-const built = await buildApp(config, { logger: false });
+const built = await buildApp(config);
 await built.app.listen({ port: Number(process.argv[2]), host: '127.0.0.1' });
 built.startMonitor();
 process.on('SIGINT', () => process.exit(0));

@@ -1,0 +1,27 @@
+// Where the JSON log goes: stdout, written in batches. pino's default destination writes
+// each line with its own asynchronous write (a round trip through libuv's thread pool):
+// at the default 10 % sampling that was 11–17 µs of CPU a relayed request on the 2-core VM
+// (docs/BENCHMARKS.md, "The log's writes"), more than the Monitor's whole share. Lines now
+// wait in memory until 4 KiB have gathered or a second has passed, and what is waiting is
+// written out when the process exits (pino flushes its destinations on exit).
+import pino from 'pino';
+
+/** A line reaches stdout at most this long after it was logged, however quiet the server. */
+export const LOG_FLUSH_MS = 1_000;
+/** Lines are written in batches of at least this many bytes (a line is ~300). */
+const BATCH_BYTES = 4_096;
+/**
+ * What may wait while stdout does not drain (a stalled log shipper): beyond it lines are
+ * dropped from stdout, not from the Monitor's own log, so memory stays bounded.
+ */
+export const LOG_BACKLOG_BYTES = 16 * 1024 * 1024;
+
+export function stdoutDestination(): pino.DestinationStream {
+  return pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: BATCH_BYTES,
+    maxLength: LOG_BACKLOG_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+  });
+}
