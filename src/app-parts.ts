@@ -12,6 +12,7 @@ import { loadOrCreateToken, type MonitorToken } from './auth.js';
 import { maxWebSockets, type Config } from './config.js';
 import { EventLog, type LogLine } from './log/event-log.js';
 import { secretScrubber, urlPassword, type Scrub } from './log/scrub-secrets.js';
+import type { StdoutLog } from './log/stdout.js';
 import { ClientStats } from './metrics/client-stats.js';
 import { histogramRoutes } from './metrics/histogram-routes.js';
 import { SeriesStore } from './metrics/series-store.js';
@@ -59,7 +60,12 @@ export interface MonitorParts {
   ocrSamples: { keeper: OcrSampleKeeper; links: SampleLinks } | null;
 }
 
-export function createParts(config: Config, opts: AppOptions, app: FastifyInstance): AppParts {
+export function createParts(
+  config: Config,
+  opts: AppOptions,
+  app: FastifyInstance,
+  stdout: StdoutLog | null,
+): AppParts {
   const clock = opts.clock ?? Date.now;
   // Before anything is written: temp files of saves a crash interrupted.
   const leftoverTemps = removeLeftoverTempFiles(config.DATA_DIR);
@@ -91,6 +97,7 @@ export function createParts(config: Config, opts: AppOptions, app: FastifyInstan
     sampleRate: config.LOG_SAMPLE_RATE,
     clock,
     ...(opts.random ? { random: opts.random } : {}),
+    stdoutDropped: () => stdout?.dropped ?? 0,
     sinks: [
       (line) => {
         const obj = { module: line.module, event: line.event, ...line.params };

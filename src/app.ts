@@ -11,6 +11,7 @@ import type { MonitorToken } from './auth.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
 import { createFastify } from './fastify-instance.js';
+import { StdoutLog } from './log/stdout.js';
 import type { EventLog } from './log/event-log.js';
 import type { Monitor } from './monitor.js';
 import type { OcrSampleKeeper } from './pipeline/ocr-samples.js';
@@ -55,8 +56,9 @@ const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { 
 const HEARTBEAT_MS = 30_000;
 
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const app = createFastify(config, opts);
-  const parts = createParts(config, opts, app);
+  const stdout = opts.logger === false ? null : new StdoutLog();
+  const app = createFastify(config, opts, stdout);
+  const parts = createParts(config, opts, app, stdout);
   const { clock, log, upstream, monitored } = parts;
 
   // On the root instance, before any route: the one error shape for every route and every

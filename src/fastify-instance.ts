@@ -5,21 +5,22 @@ import type { AppOptions } from './app-options.js';
 import type { Config } from './config.js';
 import { newRequestId } from './request-id.js';
 import { answerSerializer, zodValidator } from './route-schema.js';
-import { stdoutDestination } from './log/stdout.js';
+import type { StdoutLog } from './log/stdout.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
-export function createFastify(config: Config, opts: AppOptions): FastifyInstance {
+/** `stdout`: where the log goes (null when `opts.logger` is false). */
+export function createFastify(config: Config, opts: AppOptions, stdout: StdoutLog | null): FastifyInstance {
   const app = Fastify({
     logger:
-      opts.logger === false
+      stdout === null
         ? false
         : {
             level: config.LOG_LEVEL,
             // Secrets are write-only: never logged.
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            stream: stdoutDestination(),
+            stream: stdout.stream,
           },
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Request lines would drown the structured log; the Monitor counts requests instead.

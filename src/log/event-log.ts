@@ -20,6 +20,8 @@ export interface EventLogOptions {
   random?: () => number;
   /** Every kept line, e.g. pino and the WebSocket stream. */
   sinks?: LogSink[];
+  /** Lines stdout's writer dropped since start (its backlog full: src/log/stdout.ts). */
+  stdoutDropped?: () => number;
 }
 
 export interface LogQuery {
@@ -239,5 +241,10 @@ export class EventLog {
 
   get configuredSampleRate(): number {
     return this.opts.sampleRate;
+  }
+
+  /** Lines that did not reach stdout (it stopped draining), since start; still in the ring. */
+  get stdoutDropped(): number {
+    return this.opts.stdoutDropped?.() ?? 0;
   }
 }

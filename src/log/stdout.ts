@@ -1,6 +1,6 @@
 // Where the JSON log goes: stdout, written in batches. pino's default destination writes
 // each line with its own asynchronous write (a round trip through libuv's thread pool):
-// at the default 10 % sampling that was 11–17 µs of CPU a relayed request on the 2-core VM
+// at the default 10 % sampling that was 14–17 µs of CPU a relayed request on the 2-core VM
 // (docs/BENCHMARKS.md, "The log's writes"), more than the Monitor's whole share. Lines now
 // wait in memory until 4 KiB have gathered or a second has passed, and what is waiting is
 // written out when the process exits (pino flushes its destinations on exit).
@@ -16,12 +16,20 @@ const BATCH_BYTES = 4_096;
  */
 export const LOG_BACKLOG_BYTES = 16 * 1024 * 1024;
 
-export function stdoutDestination(): pino.DestinationStream {
-  return pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: BATCH_BYTES,
-    maxLength: LOG_BACKLOG_BYTES,
-    periodicFlush: LOG_FLUSH_MS,
-  });
+export class StdoutLog {
+  readonly stream: ReturnType<typeof pino.destination>;
+  /** Lines not written because the backlog was full, since start (the logs API shows it). */
+  dropped = 0;
+
+  constructor(opts: { fd?: number; backlogBytes?: number } = {}) {
+    const boom = pino.destination({
+      dest: opts.fd ?? 1,
+      sync: false,
+      minLength: BATCH_BYTES,
+      maxLength: opts.backlogBytes ?? LOG_BACKLOG_BYTES,
+      periodicFlush: LOG_FLUSH_MS,
+    });
+    boom.on('drop', () => this.dropped++);
+    this.stream = boom;
+  }
 }

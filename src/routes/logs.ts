@@ -62,6 +62,11 @@ export const logsAnswer = z.object({
     .nullable()
     .describe('Until when every INFO line is kept (ms since the epoch); null: not boosted'),
   sampledOut: z.number().describe('INFO lines not kept by sampling, since start'),
+  stdoutDropped: z
+    .number()
+    .describe(
+      'Lines not written to stdout because it stopped draining (16 MiB waiting), since start; the ring and the stream still have them',
+    ),
   ringSize: z.number().describe('How many lines the ring keeps (LOG_RING_SIZE)'),
   matched: z.number().describe('Lines in the ring that match (all of them, not only those returned)'),
   scanned: z.number().describe('Lines looked at: the whole ring (back to `since`)'),
@@ -112,6 +117,7 @@ export async function logRoutes(root: FastifyInstance, opts: { log: EventLog; cl
         configuredSampleRate: opts.log.configuredSampleRate,
         boostedUntil: opts.log.boostedUntil > opts.clock() ? opts.log.boostedUntil : null,
         sampledOut: opts.log.sampledOut,
+        stdoutDropped: opts.log.stdoutDropped,
         ringSize: opts.log.capacity,
         matched: result.matched,
         scanned: result.scanned,
