@@ -4,6 +4,8 @@ import type { RouteOptions } from 'fastify';
 import type { FileIo } from './json-file.js';
 import type { GpuSource } from './probes/gpu-poller.js';
 
+import type { StdoutLog } from './log/stdout.js';
+
 export interface AppOptions {
   clock?: () => number;
   /** Sees every route as it is registered (the OpenAPI test checks none is undocumented). */
@@ -12,6 +14,8 @@ export interface AppOptions {
   simulated?: boolean;
   /** false in tests that want a quiet console. */
   logger?: boolean;
+  /** Where the JSON log goes when `logger` is on (tests give a pipe nobody reads); stdout by default. */
+  stdout?: StdoutLog;
   /** Backoff wait between alert delivery attempts (tests make it instant). */
   alertSleep?: (ms: number) => Promise<void>;
   /** Random source of log sampling (seeded in tests). */

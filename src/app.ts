@@ -56,7 +56,7 @@ const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { 
 const HEARTBEAT_MS = 30_000;
 
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const stdout = opts.logger === false ? null : new StdoutLog();
+  const stdout = opts.logger === false ? null : (opts.stdout ?? new StdoutLog());
   const app = createFastify(config, opts, stdout);
   const parts = createParts(config, opts, app, stdout);
   const { clock, log, upstream, monitored } = parts;

@@ -3,11 +3,14 @@
 // holds), a click shows the lines of the same request around it, values read as
 // people write them, and the empty log explains sampling and can keep every INFO line.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LOG_MODULES } from '../../src/log/event-log.js';
 import { formatLine } from '../../src/log/log-format.js';
 import { matchesSearch, parseLogSearch } from '../../src/log/log-search.js';
+import { StdoutLog } from '../../src/log/stdout.js';
+import { endDraining, stalledPipe } from '../log/stalled-pipe.js';
 import { openPage, uiFixture } from './browser.js';
+import { clippedInside } from './layout-check.js';
 
 mkdirSync('test-artifacts', { recursive: true });
 
@@ -172,5 +175,47 @@ describe('the empty log', () => {
     );
     expect(errors).toEqual([]);
     await page.context().close();
+  });
+});
+
+describe('a stalled stdout', () => {
+  // The server's JSON log goes into a pipe its shipper stopped reading (src/log/stdout.ts).
+  const pipe = stalledPipe();
+  const stdout = new StdoutLog({ fd: pipe.fd, backlogBytes: 16 * 1024 });
+  // Registered before the fixture, so it runs after the app has closed.
+  afterAll(() => endDraining(stdout, pipe));
+  const ui = uiFixture({ env: { LOG_LEVEL: 'info' }, appOptions: { probes: false, logger: true, stdout } });
+
+  it('says under the log how many lines did not reach stdout, and still shows them', async () => {
+    for (let i = 0; i < 400; i++)
+      ui.app.log.warn('ocr', 'Image preproc failed', { reason: 'x'.repeat(200), request_id: `r${i}` });
+    const before = stdout.dropped;
+    expect(before).toBeGreaterThan(0);
+    const views = [
+      { lang: 'en-US', size: { width: 1280, height: 800 } },
+      { lang: 'zh-CN', size: { width: 390, height: 844 } },
+      { lang: 'en-US', size: { width: 1920, height: 1080 } },
+    ];
+    for (const { lang, size } of views) {
+      const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, size);
+      await page.waitForSelector('.log-line');
+      const text = (await page.textContent('.log-sampling'))!;
+      const shown =
+        lang === 'en-US'
+          ? /^INFO lines sampled at 10 % · ([\d,]+) lines not written to stdout: it stopped draining \(they are still here\)$/.exec(
+              text,
+            )
+          : /^INFO 日志按 10 % 采样 · ([\d,]+) 行未写入 stdout：stdout 未被读取（此处仍保留）$/.exec(text);
+      expect(shown, text).not.toBeNull();
+      expect(Number(shown![1]!.replaceAll(',', ''))).toBeGreaterThanOrEqual(before);
+      // The lines stdout lost are in the Monitor's log.
+      expect(await page.textContent('.log-lines')).toContain('request_id=r399');
+      expect(await clippedInside(page, '.log-meta')).toEqual([]);
+      await page
+        .locator('.log-panel')
+        .screenshot({ path: `test-artifacts/log-stdout-dropped-${size.width}x${size.height}-${lang.slice(0, 2)}.png` });
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }
   });
 });

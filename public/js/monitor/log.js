@@ -451,9 +451,13 @@ export class LogPanel {
       ? t('log.matches', { n: fmtNumber(i.matched, 0), m: fmtNumber(i.scanned, 0) })
       : '';
     this.status.hidden = !this.status.textContent;
-    this.sampling.textContent = i.boostedUntil
+    const sampling = i.boostedUntil
       ? t('log.boosted', { until: fmtDateTime(i.boostedUntil) })
       : t('log.sampled', { p: fmtNumber(Number(i.configuredSampleRate) * 100, 0) });
+    // Lines a stalled log shipper did not take: still here, missing from stdout.
+    this.sampling.textContent = i.stdoutDropped
+      ? `${sampling} · ${t('log.stdoutDropped', { n: fmtNumber(i.stdoutDropped, 0) })}`
+      : sampling;
   }
 
   /** The empty log: why it may be empty, and a way to keep every INFO line for a while. */
