@@ -2,9 +2,8 @@
 // source, the disk, the log's randomness. Tests and the demo use these; the server none.
 import type { RouteOptions } from 'fastify';
 import type { FileIo } from './json-file.js';
-import type { GpuSource } from './probes/gpu-poller.js';
-
 import type { StdoutLog } from './log/stdout.js';
+import type { GpuSource } from './probes/gpu-poller.js';
 
 export interface AppOptions {
   clock?: () => number;

@@ -7,7 +7,7 @@
 import pino from 'pino';
 
 /** A line reaches stdout at most this long after it was logged, however quiet the server. */
-export const LOG_FLUSH_MS = 1_000;
+const LOG_FLUSH_MS = 1_000;
 /** Lines are written in batches of at least this many bytes (a line is ~300). */
 const BATCH_BYTES = 4_096;
 /**

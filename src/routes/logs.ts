@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { LEVELS, logLineSchema, type EventLog } from '../log/event-log.js';
 import { logSummarySchema } from '../log/log-summary.js';
+import { LOG_BACKLOG_BYTES } from '../log/stdout.js';
 import type { ZodApp } from '../route-schema.js';
 import { numberOnly } from '../validation.js';
 
@@ -65,7 +66,7 @@ export const logsAnswer = z.object({
   stdoutDropped: z
     .number()
     .describe(
-      'Lines not written to stdout because it stopped draining (16 MiB waiting), since start; the ring and the stream still have them',
+      `Lines not written to stdout because it stopped draining (${LOG_BACKLOG_BYTES / 1024 / 1024} MiB waiting), since start; the ring and the stream still have them`,
     ),
   ringSize: z.number().describe('How many lines the ring keeps (LOG_RING_SIZE)'),
   matched: z.number().describe('Lines in the ring that match (all of them, not only those returned)'),
