@@ -95,6 +95,38 @@ describe('server entry', () => {
   });
 });
 
+describe('the log on stdout', () => {
+  it('still writes the lines waiting in its batch when the process dies of an uncaught exception', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crash-'));
+    const script = join(dir, 'crash.mjs');
+    // The server's writer (batches of 4 KiB, a flush a second): two lines, far under a batch,
+    // then a crash before the second's flush.
+    writeFileSync(
+      script,
+      [
+        `import { StdoutLog } from ${JSON.stringify(pathToFileURL(join(root, 'dist/log/stdout.js')).href)};`,
+        `import pino from ${JSON.stringify(pathToFileURL(join(root, 'node_modules/pino/pino.js')).href)};`,
+        'const log = pino({ base: null }, new StdoutLog().stream);',
+        "log.info('started');",
+        "setTimeout(() => { log.error('the last line before the crash'); throw new Error('boom'); }, 10);",
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    expect(await new Promise((r) => child.on('exit', r))).toBe(1);
+    expect(stderr).toContain('boom');
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).msg),
+    ).toEqual(['started', 'the last line before the crash']);
+  });
+});
+
 describe('alert state files', () => {
   it('a save killed midway leaves a loadable file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kill-'));

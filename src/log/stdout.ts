@@ -1,9 +1,10 @@
 // Where the JSON log goes: stdout, written in batches. pino's default destination writes
-// each line with its own asynchronous write (a round trip through libuv's thread pool):
-// at the default 10 % sampling that was 14–17 µs of CPU a relayed request on the 2-core VM
-// (docs/BENCHMARKS.md, "The log's writes"), more than the Monitor's whole share. Lines now
-// wait in memory until 4 KiB have gathered or a second has passed, and what is waiting is
-// written out when the process exits (pino flushes its destinations on exit).
+// each line with its own asynchronous write (a round trip through libuv's thread pool): at
+// the default 10 % sampling that was 14–17 µs of CPU a relayed request in a CPU profile on
+// the 2-core VM (docs/BENCHMARKS.md, "The log's writes"). Lines now wait in memory until
+// 4 KiB have gathered or a second has passed; what waits is written out when the process
+// exits, an uncaught exception's exit too (pino flushes its destinations on exit; a test in
+// test/server.test.ts crashes a process to see it).
 import pino from 'pino';
 
 /** A line reaches stdout at most this long after it was logged, however quiet the server. */

@@ -6,8 +6,8 @@
 // An event is held until it is complete, so its size is bounded: one longer than
 // MAX_SSE_EVENT_BYTES fails the stream as a broken answer (UPSTREAM_BAD_ANSWER), through
 // the same path as a cut one (an error event to the client, a 502, an ERROR line).
-import { TEXT_FIELDS } from '../delta-fields.js';
 import { Readable } from 'node:stream';
+import { TEXT_FIELDS } from '../delta-fields.js';
 import { AppError } from '../errors.js';
 
 /**
@@ -128,11 +128,11 @@ function keyFinder(text: string): (from: number) => number {
 
 /**
  * What an event must hold to carry generated content: one of TEXT_FIELDS (the answer, or a
- * thinking model's reasoning) with a non-empty string, or a non-empty `tool_calls` array. A necessary condition, found by one search:
- * an event before the first token without it is no token and is not parsed (a stream's
- * first events, a role and an empty content, cost a parse each otherwise). One with it is
- * parsed to be sure. Keys written with escapes (`"con\u0074ent"`) are valid JSON that no
- * engine writes; they are not looked for.
+ * thinking model's reasoning) with a non-empty string, or a non-empty `tool_calls` array.
+ * A necessary condition, found by one search: an event before the first token without it is
+ * no token and is not parsed (a stream's first events, a role and an empty content, cost a
+ * parse each otherwise). One with it is parsed to be sure. Keys written with escapes
+ * (`"con\u0074ent"`) are valid JSON that no engine writes; they are not looked for.
  */
 const TOKEN_HINT = new RegExp(
   `"(?:${TEXT_FIELDS.join('|')})"[ \\t\\r\\n]*:[ \\t\\r\\n]*"[^"]|"tool_calls"[ \\t\\r\\n]*:[ \\t\\r\\n]*\\[[ \\t\\r\\n]*[^\\] \\t\\r\\n]`,
