@@ -145,8 +145,9 @@ describe('Settings', () => {
     await page.fill('#rule-form [name=threshold]', '300');
     await page.fill('#rule-form [name=surgeBaseline]', '10m');
     expect(await save(page, 'RPS surge')).toMatchObject({ surgeBaseline: '10m', threshold: 300 });
+    // No-break spaces: a narrow cell never leaves "300" on one line and "%" on the next.
     expect(await page.textContent('#rules-table tr:has-text("RPS surge") .condition')).toBe(
-      'requests_per_second{endpoint=*} change > 300 % against its 10m mean',
+      'requests_per_second{endpoint=*} change >\u00a0300\u00a0% against its 10m mean',
     );
 
     // NVML's samples: the form says which metric the kind needs, the server holds it to it.
