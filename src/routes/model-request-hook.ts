@@ -18,12 +18,14 @@ declare module 'fastify' {
 
 export function trackModelRequests(app: FastifyInstance, deps: ModelRequestDeps): void {
   app.addHook('onRequest', (request, reply, done) => {
-    const module = request.routeOptions.config.module;
-    if (module) {
-      request.modelRequest = new ModelRequest(deps, module, {
+    // One read of routeOptions: Fastify builds a new object of twelve fields at each. The
+    // route's config carries its URL too.
+    const config = request.routeOptions.config;
+    if (config.module) {
+      request.modelRequest = new ModelRequest(deps, config.module, {
         requestId: request.id,
         client: clientId(request),
-        endpoint: request.routeOptions.url ?? '(unmatched)',
+        endpoint: config.url,
         response: reply.raw,
       });
     }
