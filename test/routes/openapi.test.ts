@@ -16,9 +16,9 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** Routes that serve files (the UI, uPlot, the docs page) are not API. */
+/** Routes that serve files (the UI and its bundle, uPlot, the docs page) are not API. */
 const isFile = (url: string) =>
-  url === '*' || url === '/*' || url.startsWith('/vendor/') || url.startsWith('/js/shared/') || url.startsWith('/docs');
+  url === '*' || url === '/*' || ['/ui/', '/vendor/', '/js/shared/', '/docs'].some((prefix) => url.startsWith(prefix));
 
 describe('OpenAPI description', () => {
   it('lists every route the server registers, each with a summary', async () => {
