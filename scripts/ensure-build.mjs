@@ -55,5 +55,7 @@ if (force || built < inputs) {
   if (!force) process.stderr.write(`${why}: building it (tsc -p tsconfig.build.json)\n`);
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 } else if (!force) process.stderr.write(`${why}: bundling it (scripts/build-ui.mjs)\n`);
-const { buildUi } = await import('./build-ui.mjs').catch(() => needed('esbuild'));
+const { buildUi } = await import('./build-ui.mjs').catch((err) =>
+  err?.code === 'ERR_MODULE_NOT_FOUND' ? needed('esbuild') : Promise.reject(err),
+);
 await buildUi();

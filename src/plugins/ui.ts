@@ -4,8 +4,8 @@
 // (src/log/log-search.ts, log-format.ts), so that the browser's live search is the server's,
 // the reasons' English words (src/reasons.ts) and the values' formatter (src/value-format.ts),
 // so that a notice prints a value as its card does: one copy of each. The modules are served
-// as they are too (/js/, /js/shared/, /vendor/uplot/): the bundle's source map points at
-// them, and a test may import one into the page.
+// as they are too (/js/, /js/shared/, /vendor/uplot/), for debugging and for tests that
+// import one into the page (the source map carries their text itself).
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { createRequire } from 'node:module';
