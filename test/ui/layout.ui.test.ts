@@ -94,3 +94,33 @@ describe('overview layout', () => {
     }
   }
 });
+
+describe('the side panel when the window changes size', () => {
+  it('keeps its chart inside the panel from 1280×800 to a phone at 390×844 and out to 1920×1080', async () => {
+    await widestValues();
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US', {
+      width: 1280,
+      height: 800,
+    });
+    await page.click('[data-card="latency"] .expand');
+    await page.waitForSelector('#side-panel:not([hidden]) canvas');
+    for (const size of [
+      { width: 390, height: 844 },
+      { width: 1920, height: 1080 },
+      { width: 1280, height: 800 },
+    ]) {
+      // A phone turned, a window narrowed or widened, with the panel open.
+      await page.setViewportSize(size);
+      await page.waitForFunction(() => {
+        const side = document.getElementById('side-panel')!.getBoundingClientRect();
+        const chart = document.querySelector('#side-panel .uplot')!.getBoundingClientRect();
+        return chart.left >= side.left && chart.right <= side.right;
+      });
+      expect(await sidewaysOverflow(page)).toEqual([]);
+      expect(await clippedInside(page, '#side-panel')).toEqual([]);
+      await page.screenshot({ path: `${ARTIFACTS}/side-panel-resized-${size.width}x${size.height}.png` });
+    }
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});

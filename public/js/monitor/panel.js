@@ -79,11 +79,22 @@ export async function showSeries(
     } else series.push(...d.series.filter(filter));
   });
   for (const s of series) s.points = breakGaps(s.points, gapMs);
+  fit?.disconnect();
   if (series.length === 0) chartBox.append(h('p', { class: 'muted', text: emptyText }));
-  else
-    lineChart(chartBox, series, {
-      width: Math.max(260, Math.min(680, side.clientWidth - 32)),
-      height: 300,
-      unit: answers[0].unit,
+  else {
+    const chart = lineChart(chartBox, series, { width: chartWidth(side), height: CHART_HEIGHT, unit: answers[0].unit });
+    // The chart follows the panel's width: a phone turned or a window narrowed while it is
+    // open left it 680 px wide in a 390 px panel, its right edge and legend cut off.
+    fit = new ResizeObserver(() => {
+      const width = chartWidth(side);
+      if (width !== chart.plot.width) chart.plot.setSize({ width, height: CHART_HEIGHT });
     });
+    fit.observe(side);
+  }
 }
+
+const CHART_HEIGHT = 300;
+/** @param {HTMLElement} side */
+const chartWidth = (side) => Math.max(260, Math.min(680, side.clientWidth - 32));
+/** @type {ResizeObserver | null} the panel's chart's, while it is shown */
+let fit = null;
