@@ -1,6 +1,7 @@
 // What loading the Monitor page costs Chromium, the bundle (dist/ui/app.js, as served) against
 // the ES modules it is built from (public/js/main.js and its imports, one request each),
-// side by side in one browser: interleaved, each in a fresh context (an empty cache, as a
+// and the bundle again (the A/A control: what two identical loads differ by here), side
+// by side in one browser: interleaved and rotated, each in a fresh context (an empty cache, as a
 // first visit), Chromium's CPU (every process of it, /proc) and the wall time from
 // navigation to the first live snapshot drawn. A diagnostic of the VM's loopback: over a
 // real network the modules' import waterfall costs round trips on top.
@@ -54,10 +55,11 @@ function chromiumCpu() {
   return byPid;
 }
 
-const variants = { modules: `${base}/modules#monitor`, bundle: `${base}/#monitor` };
-const runs = { modules: [], bundle: [] };
+const variants = { modules: `${base}/modules#monitor`, bundle: `${base}/#monitor`, 'bundle (A/A)': `${base}/#monitor` };
+const names = Object.keys(variants);
+const runs = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < LOADS + 2; round++) {
-  const order = round % 2 ? ['modules', 'bundle'] : ['bundle', 'modules'];
+  const order = names.map((_, i) => names[(i + round) % names.length]);
   for (const name of order) {
     const before = chromiumCpu();
     const t0 = performance.now();
@@ -87,9 +89,15 @@ await fake.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`\n## Loading the Monitor page, ${LOADS} loads each, interleaved (Chromium ${version})`);
 console.log('| page | requests | Chromium CPU s (median) | wall ms (median) |\n|---|---:|---:|---:|');
-for (const name of ['modules', 'bundle'])
+for (const name of names)
   console.log(
     `| ${name} | ${median(runs[name].map((r) => r.requests))} | ${median(runs[name].map((r) => r.cpu)).toFixed(2)} | ${median(runs[name].map((r) => r.wall)).toFixed(0)} |`,
   );
-const ratio = (k) => median(runs.bundle.map((r, i) => r[k] / runs.modules[i][k]));
-console.log(`bundle / modules, paired by round: CPU ${ratio('cpu').toFixed(2)}×, wall ${ratio('wall').toFixed(2)}×`);
+const ratio = (a, b, k) => median(runs[a].map((r, i) => r[k] / runs[b][i][k]));
+for (const [a, b] of [
+  ['bundle', 'modules'],
+  ['bundle (A/A)', 'bundle'],
+])
+  console.log(
+    `${a} / ${b}, paired by round: CPU ${ratio(a, b, 'cpu').toFixed(2)}×, wall ${ratio(a, b, 'wall').toFixed(2)}×`,
+  );

@@ -29,9 +29,10 @@ const inputs = Math.max(
 );
 const built = mtime(output);
 // The bundle takes the server's shared modules from dist/: it is built after tsc, and again
-// whenever the server is.
+// whenever the server is; and uPlot from node_modules/, which the lock file says.
 const bundleInputs = Math.max(
   inputs,
+  mtime(join(root, 'package-lock.json')),
   newestMtime(join(root, 'public', 'js')),
   mtime(join(root, 'scripts', 'build-ui.mjs')),
 );

@@ -59,6 +59,7 @@ export async function showSeries(
       text: t('panel.close'),
       onclick: () => {
         side.hidden = true;
+        fit?.disconnect();
       },
     }),
   );
