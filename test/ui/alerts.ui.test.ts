@@ -97,6 +97,68 @@ describe('alerts on screen', () => {
     await context.close();
   });
 
+  it('keeps an acknowledgement that came while the list was asking the server again', async () => {
+    const id = await addRule({
+      name: 'GPU scorching',
+      metric: 'gpu_temperature_celsius',
+      op: '>',
+      threshold: 90,
+      severity: 'critical',
+    });
+    await checkWithTemperature(91.4);
+    const context = await ui.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // The page asks for the active alerts as it opens, then again after the live stream's
+    // first snapshot: that second answer is taken as the server gives it (before the ack)
+    // and held until the operator's ack has reached the page.
+    let asked = 0;
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let caught = () => {};
+    const held = new Promise<void>((r) => (caught = r));
+    await page.route('**/api/monitor/alerts/active', async (route) => {
+      if (asked++ !== 1) return route.continue();
+      const stale = await route.fetch();
+      caught();
+      await gate;
+      await route.fulfill({ response: stale });
+    });
+    await page.goto(`${ui.app.baseUrl}/#monitor`);
+    const row = `#firing .firing-row[data-rule="${id}"]`;
+    await page.waitForSelector(`${row} button.ack`);
+    await held;
+    await page.click(`${row} button.ack`);
+    await page.waitForFunction(
+      (sel) => (document.querySelector(sel)?.textContent ?? '').includes('acknowledged by operator'),
+      row,
+    );
+    // From here on, the Acknowledge button must not come back, not even for a moment.
+    await page.evaluate((sel) => {
+      const w = window as unknown as { buttonBack: number };
+      w.buttonBack = 0;
+      new MutationObserver(() => {
+        if (document.querySelector(`${sel} button.ack`)) w.buttonBack++;
+      }).observe(document.getElementById('firing')!, { childList: true, subtree: true });
+    }, row);
+    const again = page.waitForRequest((r) => r.url().endsWith('/api/monitor/alerts/active'));
+    release();
+    // The list asks again (the held answer may predate the ack); without that, it would show
+    // the stale answer's button, which the wait below catches at once.
+    const flicker = page.waitForFunction(() => (window as unknown as { buttonBack: number }).buttonBack > 0);
+    const first = await Promise.race([again.then(() => 'asked again'), flicker.then(() => 'button back')]);
+    expect(first).toBe('asked again');
+    await (await again).response();
+    await page.waitForFunction(
+      (sel) => (document.querySelector(sel)?.textContent ?? '').includes('acknowledged by operator'),
+      row,
+    );
+    expect(await page.evaluate(() => (window as unknown as { buttonBack: number }).buttonBack)).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   for (const viewport of [
     { width: 1280, height: 800 },
     { width: 390, height: 844 },

@@ -49,19 +49,37 @@ export class FiringList {
     /** @type {Map<string, import('./why.js').FoldState>} */
     this.folds = new Map();
     this.units = new Map(metrics.map((m) => [m.name, m.unit]));
+    /** Loads begun, and the one whose answer is shown: an older answer never replaces a newer. */
+    this.asked = 0;
+    this.shown = 0;
+    /**
+     * Acknowledgements the stream brought, numbered: one that arrives while a load's answer is
+     * on its way may be newer than that answer, which would otherwise take it back.
+     * @type {Array<{ n: number, ack: import('../types.js').AckNews }>}
+     */
+    this.acks = [];
   }
 
   /** Active alerts, with each rule's metric and unit to print the value. */
   async load() {
+    const n = ++this.asked;
     /** @type {Promise<{ alerts: ActiveAlert[] }>} */
     const active = api('/api/monitor/alerts/active');
     /** @type {Promise<{ rules: RuleAnswer[] }>} */
     const ruleList = api('/api/monitor/alerts/rules');
     const [{ alerts }, { rules }] = await Promise.all([active, ruleList]);
+    if (n < this.shown) return;
+    this.shown = n;
     this.rules = new Map(rules.map((r) => [r.id, r]));
     this.alerts = alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
     this.loaded = true;
+    // Acks that came while this answer was on its way: shown at once (no "Acknowledge"
+    // button flickering back), and the list asked again, the server's word being the last.
+    const late = this.acks.filter((a) => a.n >= n);
+    this.acks = this.acks.filter((a) => a.n > n);
+    for (const { ack } of late) this.mark(ack);
     this.render();
+    if (late.length) this.refresh();
   }
 
   /** A stream message changed something: ask again (a burst of messages asks once). */
@@ -81,11 +99,19 @@ export class FiringList {
 
   /** @param {import('../types.js').AckNews} ack */
   acknowledged(ack) {
+    // Only the loads begun before it came (numbered ≤ asked) can have missed it.
+    if (this.asked > this.shown) this.acks.push({ n: this.asked, ack });
+    if (this.mark(ack)) this.render();
+  }
+
+  /**
+   * @param {import('../types.js').AckNews} ack
+   * @returns {boolean} whether a listed alert took it
+   */
+  mark(ack) {
     const a = this.alerts.find((x) => x.ruleId === ack.ruleId && labelsText(x.labels) === labelsText(ack.labels));
-    if (a) {
-      a.acknowledgedBy = ack.by;
-      this.render();
-    }
+    if (a) a.acknowledgedBy = ack.by;
+    return Boolean(a);
   }
 
   render() {
