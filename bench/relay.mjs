@@ -6,6 +6,7 @@
 //   BENCH_PIN=shared:2:1 taskset -c 10-15 npm run bench -- relay   # the 16-core host (processes.mjs says why)
 //   BENCH_RELAY=burst,streamed BENCH_ROUNDS=9 npm run bench -- relay
 //   BENCH_BEFORE=../old/dist npm run bench -- relay             # an earlier build beside them
+//   BENCH_RAW=relay.jsonl npm run bench -- relay                # every round's figures kept as JSON lines
 //
 // Seven servers run at once, each its own process in front of one instant stand-in model
 // server: the minimal relay (node:http in, undici out, bytes piped, nothing parsed: the
@@ -25,6 +26,7 @@
 // CPU per request and per chunk is the server process's own CPU time (utime + stime of all
 // its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
 // is not a difference; the paired on − off of each round is printed with its spread.
+import { appendFileSync } from 'node:fs';
 import { cpuTimes, fireChat, imageChatBody, layout, median, quantile, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -47,6 +49,8 @@ const IMAGE_REQUESTS = Number(process.env.BENCH_RELAY_IMAGE_REQUESTS ?? 300);
 const PACED_ROUNDS = Number(process.env.BENCH_PACED_ROUNDS ?? ROUNDS);
 /** Another build's dist/ (an earlier commit's), run beside the others with the Monitor on. */
 const BEFORE = process.env.BENCH_BEFORE;
+/** BENCH_RAW=file: every round's figures appended as JSON lines, one per table, to look at again. */
+const RAW = process.env.BENCH_RAW;
 
 const MINIMAL = 'minimal relay';
 const FASTIFY = 'minimal relay on Fastify';
@@ -142,6 +146,21 @@ function report(title, runs, { chunks }) {
     console.log(
       `throughput on / off **${(by[ON].rps / by[OFF].rps).toFixed(3)}×** (A/A ${(by[OFF_AA].rps / by[OFF].rps).toFixed(3)}×, ${(by[ON_AA].rps / by[ON].rps).toFixed(3)}×)`,
     );
+  // The same ratios paired by round: a host whose rounds fall into a fast and a slow mode
+  // puts two servers' medians in different modes, which a round's own ratio does not.
+  const ratio = (a, b) => {
+    const xs = runs.get(a).map((r, i) => r.rps / runs.get(b)[i].rps);
+    return `${median(xs).toFixed(3)}× (quartiles ${quantile(xs, 0.25).toFixed(3)} … ${quantile(xs, 0.75).toFixed(3)})`;
+  };
+  const pairs = [
+    [ON, OFF, 'on / off'],
+    [OFF_AA, OFF, 'A/A off′ / off'],
+    [ON_AA, ON, 'A/A on′ / on'],
+    [OFF, MINIMAL, 'off / minimal relay'],
+    [ON, MINIMAL, 'on / minimal relay'],
+  ].filter(([a, b]) => all(a, b));
+  if (pairs.length)
+    console.log(`throughput paired by round: ${pairs.map(([a, b, what]) => `${what} ${ratio(a, b)}`).join('; ')}`);
   if (all(FASTIFY, MINIMAL))
     console.log(
       `the minimal relay on Fastify: ${(by[FASTIFY].rps / by[MINIMAL].rps).toFixed(3)}× the minimal relay's throughput, +${(by[FASTIFY].cpu - by[MINIMAL].cpu).toFixed(1)} µs CPU${per}`,
@@ -154,6 +173,7 @@ function report(title, runs, { chunks }) {
     console.log(
       `ours against the minimal relay: off ${(by[OFF].rps / by[MINIMAL].rps).toFixed(3)}×, on ${(by[ON].rps / by[MINIMAL].rps).toFixed(3)}× the throughput; CPU${chunks ? ' per chunk' : ' per request'} on ${(by[ON].cpu / by[MINIMAL].cpu).toFixed(2)}× the minimal relay's`,
     );
+  if (RAW) appendFileSync(RAW, `${JSON.stringify({ title, chunks, runs: Object.fromEntries(runs) })}\n`);
   return by;
 }
 
