@@ -3,7 +3,7 @@
 // the page's language. Both take the sentence and its values from here (the browser loads
 // this module compiled, from /js/shared/alert-summary.js; i18n.js takes the English words
 // from it), so a notice and the popup it came with say one thing.
-import { formatBeside, formatNumber, formatValue } from './value-format.js';
+import { formatBeside, formatLine, formatNumber } from './value-format.js';
 import { pastLine } from './value-range.js';
 
 /** The English sentences; the page has its own words for other languages under the same keys. */
@@ -71,7 +71,7 @@ export function summaryParts(
       v: f.value === null ? noData : formatNumber(f.value, 0, lang),
       b: f.surgeBaseline,
       op: f.op,
-      th: formatNumber(f.threshold, 0, lang),
+      th: formatLine(f.threshold, undefined, lang),
     };
     return second
       ? { key: 'alert.summary.surge.and', params: { ...params, ...second } }
@@ -133,7 +133,7 @@ export function valueAndThreshold(
   const unit = ruleUnit(f.unit, f.surgeBaseline);
   return {
     v: f.value === null ? noData : formatBeside(f.value, f.threshold, unit, lang),
-    th: formatValue(f.threshold, unit, lang),
+    th: formatLine(f.threshold, unit, lang),
   };
 }
 

@@ -9,6 +9,8 @@ const formats = new Map<string, Intl.NumberFormat>();
 /** `v` with `digits` decimals (by default: none for whole numbers and from 100, 1 from 10, else 2). */
 export function formatNumber(v: number | null | undefined, digits: number | undefined, lang: string): string {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  // A number no metric reaches (a threshold of 1e308 is valid) in powers of ten, not 309 digits.
+  if (Math.abs(v) >= 1e15) return new Intl.NumberFormat(lang, { notation: 'scientific' }).format(v);
   // Whole numbers (NVML's percentages, counts) print without decimals.
   const d = digits ?? (Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
   const key = `${lang}|${d}`;
@@ -63,9 +65,45 @@ export function formatValue(v: number | null | undefined, unit: string | undefin
   }
 }
 
+/** The number in a formatted value ("4.83" of "4.83 s") and the scale its unit printed it at. */
+function printedNumber(text: string, v: number): { match: RegExpExecArray; decimals: number; scale: number } | null {
+  const match = /\d[\d,]*(\.(\d+))?/.exec(text);
+  if (!match) return null;
+  const shown = Number(match[0].replaceAll(',', ''));
+  // The scale the unit printed at (ms, s or min for durations; 1 otherwise).
+  const scale = [1, 1_000, 60_000].reduce((a, b) =>
+    Math.abs(Math.abs(v) / b - shown) < Math.abs(Math.abs(v) / a - shown) ? b : a,
+  );
+  return { match, decimals: match[2]?.length ?? 0, scale };
+}
+
+/** Whether `x` with `d` decimals is `x` itself (a float's last bits aside). */
+const exactAt = (x: number, d: number): boolean =>
+  Math.abs(Number(x.toFixed(d)) - x) <= 1e-9 * Math.max(1, Math.abs(x));
+
 /**
- * A value printed beside the line it is judged by: more decimals where the usual ones would
- * print the line itself ("0.598 (threshold < 0.60)", not "0.60 (threshold < 0.60)").
+ * A line (a rule's threshold) as it was set: the value's usual decimals, more where they
+ * would round it ("95.5 %", not "96 %"; "0.385", not "0.39"), so that a value past the line
+ * never reads as if it were not. Up to four more; a duration no decimals of its unit write
+ * is printed in ms.
+ */
+export function formatLine(v: number | null | undefined, unit: string | undefined, lang: string): string {
+  const text = formatValue(v, unit, lang);
+  if (typeof v !== 'number' || !Number.isFinite(v)) return text;
+  const p = printedNumber(text, v);
+  if (!p) return text;
+  const x = Math.abs(v) / p.scale;
+  for (let d = p.decimals; d <= p.decimals + 4; d++)
+    if (exactAt(x, d)) return d === p.decimals ? text : text.replace(p.match[0], formatNumber(x, d, lang));
+  if (unit === 'ms') return `${formatNumber(v, exactAt(v, 0) ? 0 : 2, lang)} ms`;
+  return text.replace(p.match[0], formatNumber(x, p.decimals + 4, lang));
+}
+
+/**
+ * A value printed beside the line it is judged by, on the line's side as the value is: more
+ * decimals where the usual ones would print the line itself or cross it ("0.598 (threshold
+ * < 0.60)", not "0.60"; "95.3 % (threshold > 95.25 %)", not "95 %"). A value on the line is
+ * printed as the line is.
  */
 export function formatBeside(
   v: number | null | undefined,
@@ -74,21 +112,15 @@ export function formatBeside(
   lang: string,
 ): string {
   const text = formatValue(v, unit, lang);
-  if (typeof v !== 'number' || typeof line !== 'number' || v === line) return text;
-  const lineText = formatValue(line, unit, lang);
-  const NUMBER = /\d[\d,]*(\.(\d+))?/;
-  const m = NUMBER.exec(text);
-  const l = NUMBER.exec(lineText);
-  const read = (match: RegExpExecArray) => Number(match[0].replaceAll(',', ''));
-  // "5.0 /min" beside "5 /min" reads as the line too: numbers compared, not texts.
-  if (!m || !l || text.replace(m[0], '') !== lineText.replace(l[0], '') || read(m) !== read(l)) return text;
-  // The scale the unit printed at (ms, s or min for durations; 1 otherwise).
-  const shown = read(m);
-  const scale = [1, 1_000, 60_000].reduce((a, b) => (Math.abs(v / b - shown) < Math.abs(v / a - shown) ? b : a));
-  for (let d = (m[2]?.length ?? 0) + 1; d <= 6; d++) {
-    const f = 10 ** d;
-    if (Math.round((v / scale) * f) !== Math.round((line / scale) * f))
-      return text.replace(m[0], formatNumber(v / scale, d, lang));
-  }
+  if (typeof v !== 'number' || typeof line !== 'number' || !Number.isFinite(v) || !Number.isFinite(line)) return text;
+  if (v === line) return formatLine(v, unit, lang);
+  const p = printedNumber(text, v);
+  if (!p) return text;
+  const side = Math.sign(v - line);
+  const x = v / p.scale;
+  const atLine = line / p.scale;
+  for (let d = p.decimals; d <= p.decimals + 6; d++)
+    if (Math.sign(Number(x.toFixed(d)) - atLine) === side)
+      return d === p.decimals ? text : text.replace(p.match[0], formatNumber(Math.abs(x), d, lang));
   return text;
 }

@@ -3,7 +3,7 @@
 // date before it when not today), relative ("2 min ago") where a moment ages on screen.
 // One place, so a card, a chart, the log and a notice agree.
 import { fmtNumber, pageLang } from './dom.js';
-import { formatBeside, formatDuration, formatPercent, formatValue } from './shared/value-format.js';
+import { formatBeside, formatDuration, formatLine, formatPercent, formatValue } from './shared/value-format.js';
 import { locale, t } from './i18n.js';
 
 // The values themselves are src/value-format.ts's, in the page's language: the server's
@@ -26,8 +26,16 @@ export const fmtPercent = (v) => formatPercent(v, pageLang());
 export const fmtValue = (v, unit) => formatValue(v, unit, pageLang());
 
 /**
- * A value printed beside the line it is judged by: more decimals where the usual ones would
- * print the line itself ("0.598 (threshold < 0.60)", not "0.60 (threshold < 0.60)").
+ * A line (a rule's threshold) as it was set: more decimals where the usual ones would round
+ * it ("95.5 %", not "96 %").
+ * @param {number | null | undefined} v
+ * @param {string | undefined} unit
+ */
+export const fmtLine = (v, unit) => formatLine(v, unit, pageLang());
+
+/**
+ * A value printed beside the line it is judged by, on the line's side as the value is
+ * ("0.598 (threshold < 0.60)", not "0.60 (threshold < 0.60)").
  * @param {number | null | undefined} v
  * @param {number | null | undefined} line
  * @param {string | undefined} unit

@@ -45,9 +45,29 @@ describe('axis ticks', () => {
   });
 });
 
-const { fmtBeside } = (await import(new URL('../../public/js/format.js', import.meta.url).href)) as {
+const { fmtBeside, fmtLine } = (await import(new URL('../../public/js/format.js', import.meta.url).href)) as {
   fmtBeside: (v: number, line: number, unit: string) => string;
+  fmtLine: (v: number, unit: string | undefined) => string;
 };
+
+describe('a threshold', () => {
+  it('prints as it was set, never rounded to the usual decimals of its unit', () => {
+    expect(fmtLine(95.5, '%')).toBe('95.5 %');
+    expect(fmtLine(93.5, '%')).toBe('93.5 %');
+    expect(fmtLine(90, '%')).toBe('90 %');
+    expect(fmtLine(0.385, 'ratio')).toBe('0.385');
+    expect(fmtLine(0.6, 'ratio')).toBe('0.60');
+    expect(fmtLine(2_000, 'ms')).toBe('2.00 s');
+    expect(fmtLine(1_234, 'ms')).toBe('1.234 s');
+    // No decimals of minutes write 65 432 ms: in ms.
+    expect(fmtLine(65_432, 'ms')).toBe('65,432 ms');
+    expect(fmtLine(90_000, 'ms')).toBe('1.5 min');
+    expect(fmtLine(5.25, 'per minute')).toBe('5.25 /min');
+    expect(fmtLine(250.5, undefined)).toBe('250.5');
+    // A threshold no metric reaches is valid: written in powers of ten, not 309 digits.
+    expect(fmtLine(1e308, '%')).toBe('1E308 %');
+  });
+});
 
 describe('a value beside its threshold', () => {
   it('never prints as the threshold it is past', () => {
@@ -56,7 +76,19 @@ describe('a value beside its threshold', () => {
     expect(fmtBeside(5_004, 5_000, 'ms')).toBe('5.004 s');
     expect(fmtBeside(92.04, 92, '%')).toBe('92.04 %');
     expect(fmtBeside(5.04, 5, 'per minute')).toBe('5.04 /min');
-    // Equal is equal: no digits added.
+    // Equal is equal: no digits added, the line's own.
     expect(fmtBeside(0.6, 0.6, 'ratio')).toBe('0.60');
+    expect(fmtBeside(95.5, 95.5, '%')).toBe('95.5 %');
+  });
+
+  it('never prints on the wrong side of it', () => {
+    // 95.3 % prints as 95 %, under a line of 95.25 % it is above.
+    expect(fmtBeside(95.3, 95.25, '%')).toBe('95.3 %');
+    expect(fmtBeside(96, 95.5, '%')).toBe('96 %');
+    expect(fmtBeside(0.3849, 0.385, 'ratio')).toBe('0.38');
+    expect(fmtBeside(0.3851, 0.385, 'ratio')).toBe('0.39');
+    expect(fmtBeside(1_230, 1_234, 'ms')).toBe('1.23 s');
+    expect(fmtBeside(1_235, 1_234, 'ms')).toBe('1.24 s');
+    expect(fmtBeside(1_234.4, 1_234, 'ms')).toBe('1.2344 s');
   });
 });

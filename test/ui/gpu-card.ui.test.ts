@@ -42,4 +42,32 @@ describe('GPU card and model metrics', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
+
+  it('writes a rule\u2019s threshold as it was set: on the card, in Settings and in the firing list', async () => {
+    const added = await postJson(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
+      name: 'GPU busy',
+      metric: 'gpu_utilization_percent',
+      op: '>',
+      threshold: 95.5,
+      severity: 'warning',
+    });
+    expect(added.status).toBe(201);
+    nvml.setUtil(0, 96, 10);
+    await ui.app.monitor!.tick(Date.now());
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    await page.waitForSelector('[data-card="gpu_utilization"] .number:text-is("96 %")');
+    // It read "warning > 96 % · rule “GPU busy”" beside a value of 96 %: as if it should not fire.
+    expect(await page.textContent('[data-card="gpu_utilization"] .lines')).toContain(
+      'warning > 95.5 % · rule “GPU busy”',
+    );
+    const row = page.locator('#firing .firing-row', { hasText: 'GPU busy' });
+    expect(await row.locator('.val').textContent()).toBe('gpu_utilization_percent 96 %');
+    await page.click('#open-settings');
+    await page.waitForSelector('#settings:not([hidden]) #rules-table');
+    const condition = page.locator('#rules-table tr', { hasText: 'GPU busy' }).locator('.condition');
+    expect(await condition.textContent()).toContain('gpu_utilization_percent > 95.5 %');
+    expect(errors).toEqual([]);
+    await page.context().close();
+    nvml.setUtil(0, 37, 10);
+  });
 });

@@ -2,7 +2,7 @@
 // “Model endpoints 5xx error rate”"), as the server resolved them: the enabled rule
 // watching the metric, else the default. Shared by the Overview and Model Metrics cards,
 // so both say the same number the same way.
-import { fmtValue } from '../format.js';
+import { fmtLine } from '../format.js';
 import { ruleName, t } from '../i18n.js';
 
 /** @type {Record<string, string>} */
@@ -20,7 +20,7 @@ export function linesText(lines, unit) {
   for (const level of ['warn', 'crit']) {
     const l = level === 'warn' ? lines.warn : lines.crit;
     if (!l) continue;
-    const text = t(`lines.${level}`, { op: OP[l.op] ?? l.op, v: fmtValue(l.value, unit) });
+    const text = t(`lines.${level}`, { op: OP[l.op] ?? l.op, v: fmtLine(l.value, unit) });
     out.push(l.rule ? `${text} · ${t('lines.rule', { name: ruleName(l.rule.id, l.rule.name) })}` : text);
   }
   return out;

@@ -4,7 +4,7 @@
 // names that is not set up (deleted since) is marked: nothing is sent there.
 import { api } from '../../api.js';
 import { h } from '../../dom.js';
-import { fmtValue } from '../../format.js';
+import { fmtLine } from '../../format.js';
 import { ruleUnit } from '../../shared/alert-summary.js';
 import { ruleName, t, tValue } from '../../i18n.js';
 import { channelLabel } from './channels.js';
@@ -23,7 +23,7 @@ export function ruleText(r, units) {
   /** @param {{ metric: string, labels?: Record<string, string> }} c */
   const where = (c) => `${c.metric}${labelsText(c.labels) ? `{${labelsText(c.labels)}}` : ''}`;
   /** @param {{ metric: string, labels?: Record<string, string>, op: string, threshold: number }} c */
-  const condition = (c) => `${where(c)} ${c.op} ${fmtValue(c.threshold, units.get(c.metric))}`;
+  const condition = (c) => `${where(c)} ${c.op} ${fmtLine(c.threshold, units.get(c.metric))}`;
   /** @param {{ for?: string, consecutiveChecks?: number }} c */
   const howLong = (c) =>
     c.for
@@ -35,13 +35,15 @@ export function ruleText(r, units) {
   if (r.perRequest) text = t('rule.text.perRequest', { c: condition(r) });
   // A surge's threshold is a change in %, whatever the metric's unit.
   else if (r.surgeBaseline)
-    text = t('rule.text.surge', { m: where(r), op: r.op, p: r.threshold, b: r.surgeBaseline }) + howLong(r);
+    text =
+      t('rule.text.surge', { m: where(r), op: r.op, p: fmtLine(r.threshold, undefined), b: r.surgeBaseline }) +
+      howLong(r);
   else if (r.sampleSeconds !== undefined) text = t('rule.text.sample', { c: condition(r), s: r.sampleSeconds });
   else text = `${condition(r)}${howLong(r)}`;
   if (r.and) text += ` ${t('rule.text.and')} ${condition(r.and)}${howLong(r.and)}`;
   const extra = [
     r.recoverThreshold !== undefined
-      ? t('rule.text.recover', { v: fmtValue(r.recoverThreshold, ruleUnit(units.get(r.metric), r.surgeBaseline)) })
+      ? t('rule.text.recover', { v: fmtLine(r.recoverThreshold, ruleUnit(units.get(r.metric), r.surgeBaseline)) })
       : null,
     r.keepFiringFor ? t('rule.text.keep', { d: r.keepFiringFor }) : null,
     r.noData && r.noData !== 'keep' ? t(`rule.text.noData.${r.noData}`) : null,
