@@ -44,8 +44,13 @@ function deepest(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Found {
 
 const MISSING = Symbol('missing');
 
-/** What a value is, as "got …" says it: JSON's names, in any language. */
-const kindOf = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
+/**
+ * What a value is, as "got …" says it: JSON's names, in any language. NaN is what a coerced
+ * number makes of a text that is none (`?limit=abc`; JSON carries no NaN): the client sent a
+ * string, not the number "got number" would say.
+ */
+const kindOf = (v: unknown) =>
+  Array.isArray(v) ? 'array' : v === null ? 'null' : Number.isNaN(v) ? 'string' : typeof v;
 
 /**
  * A generic check's reason as a code, from the issue and the value sent (MISSING: none);

@@ -47,6 +47,10 @@ describe('a refused field, worded once for the API and the form', () => {
       reasonParts: [{ code: 'FIELD_EXPECTED', params: { expected: 'number', got: 'string' } }],
     });
     expect(refusal(rule, { ...ok, labels: { gpu: 0 } }).field).toBe('labels.gpu');
+    // A query's number that is none (?limit=abc) coerces to NaN: the client sent a string.
+    expect(refusal(z.object({ limit: z.coerce.number() }), { limit: 'abc' }).message).toBe(
+      'limit: expected number, got string',
+    );
   });
 
   it("keeps a schema's own words, and then sends no codes (the form shows the words)", () => {

@@ -27,13 +27,13 @@ import type { SeriesStore } from '../metrics/series-store.js';
 import { AppError } from '../errors.js';
 import { adminTokenCheck } from '../security/admin-token.js';
 import type { ZodApp } from '../route-schema.js';
-import { validationError } from '../validation.js';
+import { numberOnly, validationError } from '../validation.js';
 
 export const historyQuery = z.object({
   ruleId: z.string().optional(),
   severity: z.enum(SEVERITIES).optional(),
-  since: z.coerce.number().int().nonnegative().optional(),
-  limit: z.coerce.number().int().min(1).max(5_000).optional(),
+  since: z.coerce.number({ message: 'expected a time in ms since the epoch' }).int().nonnegative().optional(),
+  limit: z.coerce.number({ error: numberOnly }).int().min(1).max(5_000).optional(),
 });
 
 /** Runs a manager mutation, turning its zod errors into the API's 400 naming the field. */

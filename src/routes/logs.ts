@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { LEVELS, logLineSchema, type EventLog } from '../log/event-log.js';
+import { LEVELS, LOG_MODULES, logLineSchema, type EventLog, type LogModule } from '../log/event-log.js';
 import { logSummarySchema } from '../log/log-summary.js';
 import { LOG_BACKLOG_BYTES } from '../log/stdout.js';
 import type { ZodApp } from '../route-schema.js';
@@ -25,7 +25,18 @@ export const logsQuery = z.object({
       }
       return up as (typeof LEVELS)[number];
     }),
-  module: z.string().max(32).optional(),
+  // One of the log's modules: a typo ("ocrr") would match nothing and read as a quiet log.
+  module: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      if (!(LOG_MODULES as readonly string[]).includes(v)) {
+        ctx.addIssue({ code: 'custom', message: `expected one of ${LOG_MODULES.join(', ')}` });
+        return z.NEVER;
+      }
+      return v as LogModule;
+    }),
   q: z.string().max(200).optional(),
   since: z.coerce.number({ message: 'expected a time in ms since the epoch' }).int().nonnegative().optional(),
   limit: z.coerce

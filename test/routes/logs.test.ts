@@ -79,6 +79,24 @@ describe('structured log over HTTP', () => {
       expect(messages.some((m) => m.type === 'log' && m.data.event === 'Chat completion')).toBe(true),
     );
     expect((await fetch(`${app.baseUrl}/api/monitor/logs?level=LOUD`)).status).toBe(400);
+    // A module that writes no lines is a typo, not a quiet log: said, not answered with nothing.
+    const typo = await fetch(`${app.baseUrl}/api/monitor/logs?module=ocrr`);
+    expect(typo.status).toBe(400);
+    expect(((await typo.json()) as { error: { field: string; message: string } }).error).toMatchObject({
+      field: 'module',
+      message: 'module: expected one of http, vlm, gui, ocr, video, gpu, alert',
+    });
+    expect((await fetch(`${app.baseUrl}/api/monitor/logs?module=vlm`)).status).toBe(200);
+    expect((await fetch(`${app.baseUrl}/api/monitor/logs?module=`)).status).toBe(200);
+    // A number that is none: "expected a number", not "expected number, got number".
+    for (const [query, message] of [
+      ['limit=abc', 'limit: expected a number'],
+      ['since=abc', 'since: expected a time in ms since the epoch'],
+    ]) {
+      const r = await fetch(`${app.baseUrl}/api/monitor/alerts/history?${query}`);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toBe(message);
+    }
     ws.close();
   });
 
