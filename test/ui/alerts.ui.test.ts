@@ -159,6 +159,33 @@ describe('alerts on screen', () => {
     await context.close();
   });
 
+  it('keeps an acknowledged alert\u2019s value whole on a phone, the acknowledgement giving way', async () => {
+    const id = await addRule({
+      name: 'GPU memory nearly full on the shared node',
+      metric: 'gpu_temperature_celsius',
+      op: '>',
+      threshold: 80.25,
+      severity: 'warning',
+    });
+    await checkWithTemperature(91.4);
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, 'en-US', {
+      width: 390,
+      height: 844,
+    });
+    const row = `#firing .firing-row[data-rule="${id}"]`;
+    await page.click(`${row} button.ack`);
+    await page.waitForSelector(`${row} .acked`);
+    // The value read "9.…" beside "acknowledged by operator" on one line.
+    const val = await page.$eval(`${row} .val`, (el) => ({
+      text: el.textContent,
+      cut: el.scrollWidth > el.clientWidth + 1,
+    }));
+    expect(val).toEqual({ text: 'gpu_temperature_celsius 91.4 °C', cut: false });
+    await page.screenshot({ path: 'test-artifacts/firing-acked-390.png' });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   for (const viewport of [
     { width: 1280, height: 800 },
     { width: 390, height: 844 },
