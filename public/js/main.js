@@ -1,8 +1,9 @@
 // The WebUI: tabs, language, and the Monitor's wiring (login, cards, stream, log,
 // popups, settings, model metrics).
 import { api, connectStream, messageOf, prop } from './api.js';
-import { all, byId } from './dom.js';
+import { all, byId, one } from './dom.js';
 import { fmtTime, setServerNow } from './format.js';
+import { closeOnEscape, followTopbar } from './overlays.js';
 import { applyStatic, learnPresets, onLangChange, t, toggleLang } from './i18n.js';
 import { Cards } from './monitor/cards.js';
 import { loadCatalogue } from './monitor/catalogue.js';
@@ -181,6 +182,9 @@ function init() {
   });
   window.addEventListener('hashchange', showTab);
   showTab();
+  followTopbar(one(document, '.topbar', HTMLElement));
+  // Settings opens over the side panel: Escape closes it first.
+  closeOnEscape([$('settings'), $('side-panel')]);
 }
 
 init();

@@ -110,6 +110,9 @@ describe('Monitor in a browser', () => {
     ui.app.monitor!.check(t0 + 10_000);
     await page.waitForSelector('.popup');
     expect(await page.textContent('.popup strong')).toContain('Hot GPU');
+    // Settings lies over the page: closed first (Escape), as an operator closes it to reach the notice.
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#settings', { state: 'hidden' });
     await page.click('.popup button');
     await page.waitForSelector('.popup', { state: 'detached' });
     expect(

@@ -451,4 +451,43 @@ describe('Settings', () => {
       await page.context().close();
     });
   }
+
+  for (const [lang, viewport] of [
+    ['zh-CN', { width: 390, height: 844 }],
+    ['en-US', { width: 1280, height: 800 }],
+  ] as const) {
+    it(`opens Settings and the side panel under the whole top bar, Escape closing them (${lang}, ${viewport.width}×${viewport.height})`, async () => {
+      const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`, lang, viewport);
+      await page.waitForSelector('[data-card="latency"] .expand');
+      /** How far an overlay's top is below the top bar's bottom, and whether the language button is whole. */
+      const under = (sel: string) =>
+        page.evaluate((s) => {
+          const bar = document.querySelector('.topbar')!.getBoundingClientRect();
+          const box = document.querySelector(s)!.getBoundingClientRect();
+          const lang = document.getElementById('lang')!.getBoundingClientRect();
+          return { gap: Math.round(box.top - bar.bottom) || 0, langWhole: lang.bottom <= box.top };
+        }, sel);
+      await page.click('[data-card="latency"] .expand');
+      await page.waitForSelector('#side-panel:not([hidden])');
+      // A phone's top bar is two rows: a fixed 44 px covered the second and cut 中文/English in half.
+      expect(await under('#side-panel')).toEqual({ gap: 0, langWhole: true });
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('#side-panel', { state: 'hidden' });
+      await openSettings(page);
+      expect(await under('#settings')).toEqual({ gap: 0, langWhole: true });
+      await page.screenshot({ path: `test-artifacts/settings-under-topbar-${viewport.width}-${lang.slice(0, 2)}.png` });
+      // Escape typed in a field closes nothing; elsewhere it closes Settings.
+      await page.click('#add-rule');
+      await page.focus('#rule-form [name=name]');
+      await page.keyboard.press('Escape');
+      expect(await page.isVisible('#settings')).toBe(true);
+      await page.click('.settings-head h2');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('#settings', { state: 'hidden' });
+      // The language button works with the panels closed, as it did under them.
+      await page.click('#lang');
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+  }
 });

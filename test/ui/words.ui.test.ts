@@ -269,7 +269,10 @@ describe('one language, one clock', () => {
       expect.soft(await page.textContent(`${surgeNotice} .summary .as-of`)).toMatch(/^ · \d{2}:\d{2}:\d{2} 时的值$/);
       expect.soft(await clippedInside(page)).toEqual([]);
 
-      // Model Metrics, in the middle of the incident, says it in Chinese too.
+      // Model Metrics, in the middle of the incident, says it in Chinese too. (The chart's
+      // panel lies over the sub-tabs: closed first, with Escape.)
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('#side-panel', { state: 'hidden' });
       await page.click('[data-sub="model"]');
       await page.waitForSelector('.model-card[data-metric="ocr_confidence_mean"] .number');
       expect.soft(await englishWords(page, RECORDS, true, CLIENTS)).toEqual([]);

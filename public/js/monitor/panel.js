@@ -56,6 +56,7 @@ export async function showSeries(
     ),
     h('button', {
       type: 'button',
+      class: 'close',
       text: t('panel.close'),
       onclick: () => {
         side.hidden = true;
