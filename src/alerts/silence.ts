@@ -3,7 +3,7 @@
 // Pure: whether an alert is silenced is a function of (silence, alert, now).
 import { z } from 'zod';
 import { defined } from '../invariant.js';
-import { SEVERITIES } from './rule-schema.js';
+import { labelMatchers, SEVERITIES } from './rule-schema.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a time of day as HH:MM' });
 const timeZone = z.string().refine(
@@ -18,11 +18,14 @@ const timeZone = z.string().refine(
   { message: 'expected an IANA time zone such as Asia/Shanghai or UTC' },
 );
 
+/** A stored silence's matchers, as written before its labels were checked (it still loads). */
 const matcherShape = {
   ruleId: z.string().optional(),
   severity: z.enum(SEVERITIES).optional(),
   labels: z.record(z.string(), z.string()).optional(),
 };
+/** A new one's: its labels held to the rules' (a label named "" or __name__ matches no alert). */
+const inputMatcherShape = { ...matcherShape, labels: labelMatchers.optional() };
 
 const onceShape = {
   kind: z.literal('once'),
@@ -50,8 +53,8 @@ const aWindow: [(s: { start: string; end: string }) => boolean, { message: strin
 export const silenceInputSchema = z.discriminatedUnion(
   'kind',
   [
-    z.strictObject({ ...onceShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...endsAfterStart),
-    z.strictObject({ ...dailyShape, matchers: z.strictObject(matcherShape).default({}) }).refine(...aWindow),
+    z.strictObject({ ...onceShape, matchers: z.strictObject(inputMatcherShape).default({}) }).refine(...endsAfterStart),
+    z.strictObject({ ...dailyShape, matchers: z.strictObject(inputMatcherShape).default({}) }).refine(...aWindow),
   ],
   { message: 'expected kind "once" or "daily"' },
 );

@@ -46,5 +46,15 @@ describe('silences', () => {
       'endsAt',
     ]);
     expect(issue({ kind: 'weekly' }).message).toContain('once');
+    // Label matchers as a rule's: a name "" or __name__, or an empty value, matches no alert.
+    const daily = { kind: 'daily', start: '01:00', end: '02:00', timeZone: 'UTC' };
+    expect(issue({ ...daily, matchers: { labels: { '': 'x' } } }).path).toEqual(['matchers', 'labels', '']);
+    expect(issue({ ...daily, matchers: { labels: { __name__: 'y' } } }).path).toEqual([
+      'matchers',
+      'labels',
+      '__name__',
+    ]);
+    expect(issue({ ...daily, matchers: { labels: { gpu: '' } } }).message).toContain('expected a value');
+    expect(silenceInputSchema.safeParse({ ...daily, matchers: { labels: { gpu: '0' } } }).success).toBe(true);
   });
 });
