@@ -122,7 +122,7 @@ function realReason(issue: z.core.$ZodIssue, message: string, sent: unknown): st
       if (sent === MISSING) return message;
       return issue.expected === 'int'
         ? 'expected a whole number'
-        : `expected ${what || issue.expected}, got ${Array.isArray(sent) ? 'an array' : sent === null ? 'null' : typeof sent}`;
+        : `expected ${what || issue.expected}, got ${Array.isArray(sent) ? 'an array' : kindOf(sent)}`;
     case 'too_big': {
       const unit = UNITS[issue.origin] ?? '';
       const got = typeof sent === 'string' || Array.isArray(sent) ? ` (got ${sent.length})` : '';

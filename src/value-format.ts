@@ -5,12 +5,14 @@
 // It imports nothing, so it runs in both; src/metrics/shown.ts rounds as it prints.
 
 const formats = new Map<string, Intl.NumberFormat>();
+/** From here on a number prints in powers of ten ("1E308"), and is never given more decimals. */
+const SCIENTIFIC = 1e15;
 
 /** `v` with `digits` decimals (by default: none for whole numbers and from 100, 1 from 10, else 2). */
 export function formatNumber(v: number | null | undefined, digits: number | undefined, lang: string): string {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   // A number no metric reaches (a threshold of 1e308 is valid) in powers of ten, not 309 digits.
-  if (Math.abs(v) >= 1e15) return new Intl.NumberFormat(lang, { notation: 'scientific' }).format(v);
+  if (Math.abs(v) >= SCIENTIFIC) return new Intl.NumberFormat(lang, { notation: 'scientific' }).format(v);
   // Whole numbers (NVML's percentages, counts) print without decimals.
   const d = digits ?? (Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
   const key = `${lang}|${d}`;
@@ -65,10 +67,13 @@ export function formatValue(v: number | null | undefined, unit: string | undefin
   }
 }
 
-/** The number in a formatted value ("4.83" of "4.83 s") and the scale its unit printed it at. */
+/**
+ * The number in a formatted value ("4.83" of "4.83 s") and the scale its unit printed it at;
+ * null for one in powers of ten (no decimals to add).
+ */
 function printedNumber(text: string, v: number): { match: RegExpExecArray; decimals: number; scale: number } | null {
   const match = /\d[\d,]*(\.(\d+))?/.exec(text);
-  if (!match) return null;
+  if (!match || Math.abs(v) >= SCIENTIFIC) return null;
   const shown = Number(match[0].replaceAll(',', ''));
   // The scale the unit printed at (ms, s or min for durations; 1 otherwise).
   const scale = [1, 1_000, 60_000].reduce((a, b) =>
@@ -77,9 +82,15 @@ function printedNumber(text: string, v: number): { match: RegExpExecArray; decim
   return { match, decimals: match[2]?.length ?? 0, scale };
 }
 
-/** Whether `x` with `d` decimals is `x` itself (a float's last bits aside). */
-const exactAt = (x: number, d: number): boolean =>
-  Math.abs(Number(x.toFixed(d)) - x) <= 1e-9 * Math.max(1, Math.abs(x));
+/**
+ * `x` as formatNumber prints it with `d` decimals, read back: the figure a reader sees
+ * (Intl's rounding, which toFixed's does not always match: 1.005 prints "1.01", toFixed "1.00").
+ */
+const printedAt = (x: number, d: number): number =>
+  Math.sign(x) * Number(formatNumber(Math.abs(x), d, 'en').replaceAll(',', ''));
+
+/** Whether `x` with `d` decimals prints as `x` itself (a float's last bits aside). */
+const exactAt = (x: number, d: number): boolean => Math.abs(printedAt(x, d) - x) <= 1e-9 * Math.max(1, Math.abs(x));
 
 /**
  * A line (a rule's threshold) as it was set: the value's usual decimals, more where they
@@ -120,7 +131,7 @@ export function formatBeside(
   const x = v / p.scale;
   const atLine = line / p.scale;
   for (let d = p.decimals; d <= p.decimals + 6; d++)
-    if (Math.sign(Number(x.toFixed(d)) - atLine) === side)
+    if (Math.sign(printedAt(x, d) - atLine) === side)
       return d === p.decimals ? text : text.replace(p.match[0], formatNumber(Math.abs(x), d, lang));
   return text;
 }

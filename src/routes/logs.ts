@@ -6,37 +6,35 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { LEVELS, LOG_MODULES, logLineSchema, type EventLog, type LogModule } from '../log/event-log.js';
+import { LEVELS, LOG_MODULES, logLineSchema, type EventLog } from '../log/event-log.js';
 import { logSummarySchema } from '../log/log-summary.js';
 import { LOG_BACKLOG_BYTES } from '../log/stdout.js';
 import type { ZodApp } from '../route-schema.js';
 import { numberOnly } from '../validation.js';
 
+/**
+ * A query parameter that names one of `values` (empty: none). Another is a 400 listing them:
+ * a typo (`module=ocrr`) would otherwise match nothing and read as a quiet log.
+ */
+function oneOf<T extends string>(values: readonly T[], message: string, normalize = (v: string) => v) {
+  return z
+    .string()
+    .describe(`one of ${values.join(', ')}`)
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const named = normalize(v);
+      if (!(values as readonly string[]).includes(named)) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return named as T;
+    });
+}
+
 export const logsQuery = z.object({
-  level: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined;
-      const up = v.toUpperCase();
-      if (!(LEVELS as readonly string[]).includes(up)) {
-        ctx.addIssue({ code: 'custom', message: 'expected INFO, WARN or ERROR' });
-        return z.NEVER;
-      }
-      return up as (typeof LEVELS)[number];
-    }),
-  // One of the log's modules: a typo ("ocrr") would match nothing and read as a quiet log.
-  module: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined;
-      if (!(LOG_MODULES as readonly string[]).includes(v)) {
-        ctx.addIssue({ code: 'custom', message: `expected one of ${LOG_MODULES.join(', ')}` });
-        return z.NEVER;
-      }
-      return v as LogModule;
-    }),
+  level: oneOf(LEVELS, 'expected INFO, WARN or ERROR', (v) => v.toUpperCase()),
+  module: oneOf(LOG_MODULES, `expected one of ${LOG_MODULES.join(', ')}`),
   q: z.string().max(200).optional(),
   since: z.coerce.number({ message: 'expected a time in ms since the epoch' }).int().nonnegative().optional(),
   limit: z.coerce

@@ -90,5 +90,9 @@ describe('a value beside its threshold', () => {
     expect(fmtBeside(1_230, 1_234, 'ms')).toBe('1.23 s');
     expect(fmtBeside(1_235, 1_234, 'ms')).toBe('1.24 s');
     expect(fmtBeside(1_234.4, 1_234, 'ms')).toBe('1.2344 s');
+    // Judged by the figure printed: Intl writes 1.005 as "1.01" (toFixed: "1.00"), past 1.0051.
+    expect(fmtBeside(1.005, 1.0051, 'ratio')).toBe('1.005');
+    // Powers of ten get no decimals added.
+    expect(fmtBeside(1e308, 1e307, '%')).toBe('1E308 %');
   });
 });
