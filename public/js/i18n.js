@@ -420,6 +420,10 @@ const dict = {
     'host.event_loop': 'Event loop',
     'host.event_loop.worst': 'blocked {v} at {at}',
     'host.expand': '{name}: full series',
+    'host.trendTitle':
+      'against normal {base}: the mean of the 10 minutes before the last (values past its lines left out while they are the fewer); changes up to {delta} or {pct} % of the normal show as →',
+    'host.noneTitle':
+      'No normal to compare with: too few recent minutes within its lines, or the normal is as far past them as the value.',
     // Issue 19, what the cards say: lines and their rules, the calm normal, the breakdowns.
     'lines.warn': 'warning {op} {v}',
     'lines.crit': 'critical {op} {v}',
@@ -886,6 +890,9 @@ const dict = {
     'host.event_loop': '事件循环',
     'host.event_loop.worst': '{at} 阻塞 {v}',
     'host.expand': '{name}：完整序列',
+    'host.trendTitle':
+      '对比正常值 {base}：最近 1 分钟之前 10 分钟的均值（越过阈值的数值占少数时不计）；不超过 {delta} 或正常值 {pct} % 的变化显示为 →',
+    'host.noneTitle': '没有可比较的正常值：最近在阈值之内的分钟太少，或正常值与当前值一样越过了阈值。',
     // Issue 19, what the cards say: lines and their rules, the calm normal, the breakdowns.
     'lines.warn': '警告 {op} {v}',
     'lines.crit': '严重 {op} {v}',

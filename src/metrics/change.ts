@@ -39,7 +39,11 @@ export type TrendRule = z.infer<typeof trendRuleSchema>;
 
 /** A figure's change against its calm normal. */
 export const changeSchema = z.object({
-  trend: trendSchema.nullable(),
+  trend: trendSchema
+    .nullable()
+    .describe(
+      "The change's direction: flat when it is within the rule's flat band (flatPercent of the normal, or minDelta in the figure's unit), whatever changePercent says (IO wait 0.5 → 0.6 % is +20 % and flat); null without a normal",
+    ),
   changePercent: z
     .number()
     .nullable()

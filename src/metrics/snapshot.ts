@@ -11,7 +11,6 @@ import {
   NO_CHANGE,
   spansOf,
   trendRuleSchema,
-  trendSchema,
   type Change,
   type Spans,
   type TrendRule,
@@ -83,8 +82,10 @@ export const hostItemSchema = z.object({
   value: z.number().nullable(),
   unit: z.string(),
   status: cardStatusSchema,
-  trend: trendSchema.nullable(),
-  changePercent: z.number().nullable(),
+  ...changeSchema.shape,
+  trendRule: trendRuleSchema.describe(
+    "How this item's change is measured: its own minDelta (a smaller change is flat)",
+  ),
   detail: z.record(z.string(), z.number().nullable()).optional(),
   spark: sparkSchema.describe('The last 5 minutes, for the hover chart'),
 });
@@ -452,12 +453,13 @@ function hostItem(
   const last = points.at(-1);
   const unit = def?.unit ?? '';
   const spark = sparkOf(points, input.now);
+  const trendRule = HOST_TRENDS[id] ?? HOST_TREND;
   if (!last || last.t < staleBefore(input.now, input.intervalMs))
-    return { id, metric, value: null, unit, status: 'unavailable', trend: null, changePercent: null, spark };
-  const { trend, changePercent } = changeAgainstNormal({
+    return { id, metric, value: null, unit, status: 'unavailable', ...NO_CHANGE, trendRule, spark };
+  const change = changeAgainstNormal({
     points,
     unit,
-    rule: HOST_TRENDS[id] ?? HOST_TREND,
+    rule: trendRule,
     lines: linesFor(metric, {}, [], thresholds ?? def?.thresholds),
   });
   const item: HostItem = {
@@ -466,8 +468,8 @@ function hostItem(
     value: last.v,
     unit,
     status: healthOf(last.v, thresholds ?? def?.thresholds),
-    trend,
-    changePercent,
+    ...change,
+    trendRule,
     spark,
   };
   if (detail) item.detail = detail;

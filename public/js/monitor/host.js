@@ -19,11 +19,34 @@ import { showSeries } from './panel.js';
 const gapOf = (snapshot) => snapshot.intervalMs * 1.5;
 
 /** @param {HostItem} item */
-function valueText(item) {
-  if (item.value === null) return '—';
-  if (item.id === 'load') return fmtNumber(item.value, 2);
-  if (item.id === 'event_loop') return fmtDuration(item.value);
-  return fmtPercent(item.value);
+const valueText = (item) => (item.value === null ? '—' : figureText(item, item.value));
+
+/**
+ * One of the item's figures as its value is printed.
+ * @param {HostItem} item
+ * @param {number} v
+ */
+function figureText(item, v) {
+  if (item.id === 'load') return fmtNumber(v, 2);
+  if (item.id === 'event_loop') return fmtDuration(v);
+  return fmtPercent(v);
+}
+
+/**
+ * What the arrow is measured against, on hover, as the cards' arrows say it: the normal and
+ * the item's own flat band (an IO wait of 0.6 % against 0.5 % is → by its 1 % band, though
+ * 20 % up).
+ * @param {HostItem} item
+ */
+function changeTitle(item) {
+  if (item.noCalmBaseline) return t('host.noneTitle');
+  if (item.baseline === null) return '';
+  const rule = item.trendRule;
+  return t('host.trendTitle', {
+    base: figureText(item, item.baseline),
+    delta: figureText(item, rule.minDelta ?? 0),
+    pct: rule.flatPercent,
+  });
 }
 
 /**
@@ -101,6 +124,7 @@ class HostItemView {
     this.label.textContent = t(`host.${item.id}`);
     this.value.textContent = valueText(item);
     this.change.textContent = fmtChange(item.trend, item.changePercent);
+    this.change.title = changeTitle(item);
     this.status.textContent = item.status === 'warn' || item.status === 'crit' ? t(`status.${item.status}`) : '';
     this.detail.textContent = detailText(item);
     const unavailable = item.value === null ? ` · ${t('status.unavailable')}` : '';
