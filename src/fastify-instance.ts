@@ -1,6 +1,7 @@
 // The Fastify instance the app is built on: logging, body and time limits, request ids,
 // and the answers to requests that never reach a route. No routes and no plugins here.
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify';
+import { z } from 'zod';
 import type { AppOptions } from './app-options.js';
 import type { Config } from './config.js';
 import { newRequestId } from './request-id.js';
@@ -9,6 +10,20 @@ import type { StdoutLog } from './log/stdout.js';
 import { clientErrorHandler, frameworkErrors } from './security/client-errors.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/**
+ * The query of an API route that reads and declares none: a key sent to it is a mistake (a
+ * window or a limit meant for another route, a typo), answered 400 naming it rather than
+ * read as a quiet answer, as an unknown key in a body is.
+ */
+const NO_QUERY = z.strictObject({});
+
+function refuseUndeclaredQuery(route: RouteOptions): void {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (!route.url.startsWith('/api/') || route.schema?.querystring) return;
+  if (!methods.every((m) => m === 'GET' || m === 'HEAD')) return;
+  route.schema = { ...route.schema, querystring: NO_QUERY };
+}
 
 /** `stdout`: where the log goes (null when `opts.logger` is false). */
 export function createFastify(config: Config, opts: AppOptions, stdout: StdoutLog | null): FastifyInstance {
@@ -48,6 +63,7 @@ export function createFastify(config: Config, opts: AppOptions, stdout: StdoutLo
     reply.header('x-request-id', request.id);
     done();
   });
+  app.addHook('onRoute', refuseUndeclaredQuery);
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   // Every request has the slot (null but on model routes): the timing hook and the error
   // handler read it whatever the route.

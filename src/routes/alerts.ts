@@ -29,7 +29,7 @@ import { adminTokenCheck } from '../security/admin-token.js';
 import type { ZodApp } from '../route-schema.js';
 import { numberOnly, validationError } from '../validation.js';
 
-export const historyQuery = z.object({
+export const historyQuery = z.strictObject({
   ruleId: z.string().optional(),
   severity: z.enum(SEVERITIES).optional(),
   since: z.coerce.number({ message: 'expected a time in ms since the epoch' }).int().nonnegative().optional(),

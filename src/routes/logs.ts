@@ -32,7 +32,7 @@ function oneOf<T extends string>(values: readonly T[], message: string, normaliz
     });
 }
 
-export const logsQuery = z.object({
+export const logsQuery = z.strictObject({
   level: oneOf(LEVELS, 'expected INFO, WARN or ERROR', (v) => v.toUpperCase()),
   module: oneOf(LOG_MODULES, `expected one of ${LOG_MODULES.join(', ')}`),
   q: z.string().max(200).optional(),
@@ -45,7 +45,7 @@ export const logsQuery = z.object({
     .optional(),
 });
 
-export const contextQuery = z.object({
+export const contextQuery = z.strictObject({
   by: z.enum(['request', 'client', 'module'], { message: 'expected request, client or module' }).default('request'),
   before: z.coerce.number({ error: numberOnly }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),
   after: z.coerce.number({ error: numberOnly }).int().min(0).max(100, { message: 'expected at most 100' }).default(10),

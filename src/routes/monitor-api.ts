@@ -72,14 +72,14 @@ const labelsParam = z
     return out;
   });
 
-export const seriesQuery = z.object({
+export const seriesQuery = z.strictObject({
   metric: z.string({ message: 'required: the metric name, e.g. latency_ms_p95' }).min(1),
   labels: labelsParam,
   window: duration(SERIES_RETENTION_MS, 15 * 60_000),
 });
 
-export const endpointsQuery = z.object({ window: duration(MAX_WINDOW_MS, 60_000) });
-export const clientsQuery = z.object({
+export const endpointsQuery = z.strictObject({ window: duration(MAX_WINDOW_MS, 60_000) });
+export const clientsQuery = z.strictObject({
   window: duration(SERIES_RETENTION_MS, 5 * 60_000),
   limit: z.coerce.number({ error: numberOnly }).int().min(1).max(100).optional(),
 });

@@ -49,7 +49,7 @@ const sampleRoute = {
     params: z.object({
       file: z.string().describe('<16 hex digits>-<n>.jpg, as an alert or the Model Metrics view links it'),
     }),
-    querystring: z.object({
+    querystring: z.strictObject({
       exp: z.coerce.number().int().optional().describe("A signed link's expiry (ms since the epoch)"),
       sig: z.string().max(100).optional().describe("A signed link's signature"),
     }),

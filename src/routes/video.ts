@@ -89,7 +89,7 @@ export async function videoRoutes(root: FastifyInstance, opts: ModelRouteOptions
         summary: 'An answer about a video (MP4/MOV, a URL, or frames); the MP4 may also be the body',
         consumes: ['application/json', ...VIDEO_TYPES],
         body: videoRequest,
-        querystring: z.object({
+        querystring: z.strictObject({
           question: z.string().min(1).max(8_000).optional().describe('With an uploaded video: what to ask about it'),
         }),
         response: { 200: videoAnswer },
