@@ -3,6 +3,7 @@
 import autocannon from 'autocannon';
 import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -134,6 +135,39 @@ export function cpuTimes(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const tick = 1e6 / 100; // USER_HZ is 100 on Linux
   return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
+}
+
+/**
+ * Instructions and cycles the processes retire, every thread (`bench/pmu-count.c`; BENCH_PMU
+ * names the built program: `cc -O2 -static -o pmu-count bench/pmu-count.c`). CPU time moves
+ * with the machine (caches, clocks, neighbours: the host's rounds fell into a fast and a
+ * slow mode); the instructions a request takes do not, so a difference of a few hundred
+ * instructions a request can be read where one of a few µs could not. Only where perf events
+ * can be read: a CPU whose counters the VM exposes, and root or perf_event_paranoid ≤ 1.
+ * Returns null without BENCH_PMU.
+ */
+export async function pmuCounters(pids) {
+  const program = process.env.BENCH_PMU;
+  if (!program) return null;
+  const child = spawn(program, pids.map(String), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`${program} stopped (no performance counters here?)`);
+    return value;
+  };
+  if ((await next()) !== 'ready') throw new Error(`${program} did not start`);
+  return {
+    /** The counts so far, by pid: { instructions, cycles }. */
+    async read() {
+      child.stdin.write('\n');
+      const f = (await next()).split(' ').map(Number);
+      const by = new Map();
+      for (let i = 0; i < f.length; i += 3) by.set(f[i], { instructions: f[i + 1], cycles: f[i + 2] });
+      return by;
+    },
+    close: () => child.stdin.end(),
+  };
 }
 
 /** The chat request every relay benchmark sends: a question about a (tiny) inline image. */

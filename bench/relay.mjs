@@ -7,6 +7,7 @@
 //   BENCH_RELAY=burst,streamed BENCH_ROUNDS=9 npm run bench -- relay
 //   BENCH_BEFORE=../old/dist npm run bench -- relay             # an earlier build beside them
 //   BENCH_RAW=relay.jsonl npm run bench -- relay                # every round's figures kept as JSON lines
+//   BENCH_PMU=./pmu-count npm run bench -- relay                # instructions and cycles too (processes.mjs)
 //
 // Seven servers run at once, each its own process in front of one instant stand-in model
 // server: the minimal relay (node:http in, undici out, bytes piped, nothing parsed: the
@@ -27,7 +28,7 @@
 // its threads, /proc) over the requests it relayed. A difference smaller than the A/A pair's
 // is not a difference; the paired on − off of each round is printed with its spread.
 import { appendFileSync } from 'node:fs';
-import { cpuTimes, fireChat, imageChatBody, layout, median, quantile, startServer } from './processes.mjs';
+import { cpuTimes, fireChat, imageChatBody, layout, median, pmuCounters, quantile, startServer } from './processes.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -64,15 +65,21 @@ const ON_AA = 'ours, monitoring on (A/A control)';
 const fire = (port, load) => fireChat(port, { ...load, workers: WORKERS });
 
 /** One load through every server, `rounds` interleaved rounds; a row per server. */
+/** The servers' instruction counters (BENCH_PMU), or null. */
+let pmu = null;
+
 async function measure(servers, load, rounds = ROUNDS) {
   for (const s of servers) await fire(s.port, { ...load, amount: Math.min(load.amount, 2_000) }); // warm-up
   const runs = new Map(servers.map((s) => [s.name, []]));
   for (let round = 0; round < rounds; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);
     for (const s of order) {
-      const cpu0 = cpuTimes(s.child.pid);
+      const pid = s.child.pid;
+      const count0 = (await pmu?.read())?.get(pid);
+      const cpu0 = cpuTimes(pid);
       const r = await fire(s.port, load);
-      const cpu1 = cpuTimes(s.child.pid);
+      const cpu1 = cpuTimes(pid);
+      const count1 = (await pmu?.read())?.get(pid);
       const user = cpu1.user - cpu0.user;
       const cpu = user + cpu1.system - cpu0.system;
       runs.get(s.name).push({
@@ -81,6 +88,12 @@ async function measure(servers, load, rounds = ROUNDS) {
         userPerRequest: user / r.requests,
         cpuShare: cpu / 1e6 / r.seconds,
         errors: r.errors,
+        ...(count0 && count1
+          ? {
+              instructionsPerRequest: (count1.instructions - count0.instructions) / r.requests,
+              cyclesPerRequest: (count1.cycles - count0.cycles) / r.requests,
+            }
+          : {}),
       });
     }
   }
@@ -122,14 +135,36 @@ function report(title, runs, { chunks }) {
   // Paired by round: each round's on − off, the two measured minutes apart at most; user
   // time too, which leaves out the kernel's loopback work charged to whichever process sent.
   const paired = (a, b, key) => runs.get(a).map((r, i) => r[key] - runs.get(b)[i][key]);
+  let unit = 'µs';
+  const digits = () => (unit === 'µs' ? 2 : 0);
   const spread = (xs) =>
-    `${median(xs).toFixed(2)} µs (quartiles ${quantile(xs, 0.25).toFixed(2)} … ${quantile(xs, 0.75).toFixed(2)})`;
+    `${median(xs).toFixed(digits())} ${unit} (quartiles ${quantile(xs, 0.25).toFixed(digits())} … ${quantile(xs, 0.75).toFixed(digits())})`;
   const per = chunks ? ` per answer (${chunks} chunks)` : ' per request';
   const all = (...names) => names.every((n) => by[n]);
-  for (const [key, what] of [
-    ['cpuPerRequest', 'CPU'],
-    ['userPerRequest', 'user CPU'],
+  const counted = [...runs.values()].every((rs) => rs.every((r) => r.instructionsPerRequest !== undefined));
+  if (counted) {
+    console.log(
+      `\n| server | instructions${per} | cycles${per} | µs per 1 000 instructions (CPU time / instructions) |`,
+    );
+    console.log('|---|---:|---:|---:|');
+    for (const [name, rs] of runs) {
+      const ins = median(rs.map((r) => r.instructionsPerRequest));
+      console.log(
+        `| ${name} | ${ins.toFixed(0)} | ${median(rs.map((r) => r.cyclesPerRequest)).toFixed(0)} | ${((by[name].cpu / ins) * 1000).toFixed(3)} |`,
+      );
+    }
+  }
+  for (const [key, what, u] of [
+    ['cpuPerRequest', 'CPU', 'µs'],
+    ['userPerRequest', 'user CPU', 'µs'],
+    ...(counted
+      ? [
+          ['instructionsPerRequest', 'instructions', 'instructions'],
+          ['cyclesPerRequest', 'cycles', 'cycles'],
+        ]
+      : []),
   ]) {
+    unit = u;
     if (all(ON, OFF))
       console.log(
         `\nwhat the Monitor adds${per}, ${what}, on − off paired by round: **${spread(paired(ON, OFF, key))}**`,
@@ -197,6 +232,28 @@ function reportPerChunk(burst, short, streamed, shortTokens, chunks) {
   }
 }
 
+/** How long each server's CPU is read while it serves nothing (BENCH_IDLE_S, 0 for none): a check interval. */
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 10);
+
+/**
+ * What each server costs doing nothing, in CPU ms a second: the Monitor's checks (the GPU
+ * probe, the host's readings, the alert rules) run whether requests come or not, and a
+ * round's CPU includes them. Read for all servers over the same seconds.
+ */
+async function idleCost(servers) {
+  if (!IDLE_S) return;
+  await new Promise((r) => setTimeout(r, 5_000)); // past the servers' start-up
+  const before = servers.map((s) => cpuTimes(s.child.pid));
+  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+  const ms = servers.map((s, i) => {
+    const now = cpuTimes(s.child.pid);
+    return (now.user + now.system - before[i].user - before[i].system) / 1000 / IDLE_S;
+  });
+  console.log(
+    `idle, CPU ms a second over ${IDLE_S} s: ${servers.map((s, i) => `${s.name} ${ms[i].toFixed(1)}`).join('; ')}`,
+  );
+}
+
 export async function relayBench() {
   const upstream = await startServer('servers/upstream.mjs');
   const base = upstream.msg.split(' ')[1];
@@ -211,6 +268,15 @@ export async function relayBench() {
     { key: 'off-aa', name: OFF_AA, script: 'servers/ours.mjs', env: ours(false) },
     { key: 'on', name: ON, script: 'servers/ours.mjs', env: ours(true) },
     { key: 'on-aa', name: ON_AA, script: 'servers/ours.mjs', env: ours(true) },
+    // Only when named: the Monitor on without a GPU to read (NVML not found), to tell the GPU
+    // probe's share of a request from the rest of the Monitor's.
+    {
+      key: 'on-nogpu',
+      name: 'ours, monitoring on, no NVML',
+      script: 'servers/ours.mjs',
+      env: { ...ours(true), NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' },
+      extra: true,
+    },
     ...(BEFORE
       ? [
           {
@@ -227,7 +293,11 @@ export async function relayBench() {
   const servers = [];
   for (const v of variants.filter((x) => (only ? only.includes(x.key) : !x.extra)))
     servers.push({ ...v, ...(await startServer(v.script, v.env)) });
-  console.log(`\n# The chat relay over HTTP (${ROUNDS} interleaved rounds; ${layout()})`);
+  pmu = await pmuCounters(servers.map((s) => s.child.pid));
+  await idleCost(servers);
+  console.log(
+    `\n# The chat relay over HTTP (${ROUNDS} interleaved rounds; ${layout()}${pmu ? '; instructions counted' : ''})`,
+  );
 
   let burst;
   if (LOADS.includes('burst')) {
@@ -280,6 +350,7 @@ export async function relayBench() {
       { chunks: TOKENS },
     );
   }
+  pmu?.close();
   for (const s of servers) await s.stop();
   await upstream.stop();
 }
