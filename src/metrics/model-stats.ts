@@ -242,7 +242,7 @@ export class ModelStats {
   }
 
   /** `frames`: how many the model was given (counted in /metrics' video frames total). */
-  videoSpeed(framesPerSecond: number, now: number, frames = 0): void {
+  videoSpeed(framesPerSecond: number, now: number, frames: number): void {
     this.videoFps.record(framesPerSecond, 0, now);
     this.totals.videoFramesPerSecond.observe(framesPerSecond);
     this.totals.videoFrames += frames;

@@ -248,7 +248,7 @@ export async function videoRoutes(root: FastifyInstance, opts: ModelRouteOptions
       return text.trim();
     });
     const framesPerSecond = prepared.frames / inferenceSeconds;
-    stats?.videoSpeed(framesPerSecond, clock());
+    stats?.videoSpeed(framesPerSecond, clock(), prepared.frames);
     const promptTokens = completion.usage?.prompt_tokens;
     const estimated =
       prepared.kind === 'frames' ? prepared.images.reduce((a, i) => a + i.tokens, 0) : prepared.frames * 256;

@@ -63,6 +63,9 @@ describe('POST /api/video', () => {
       (await (await fetch(`${app.baseUrl}/api/monitor/series?metric=video_frames_per_second`)).json()) as any
     ).series[0].points.at(-1)[1];
     expect(fps).toBeCloseTo(res.json.framesPerSecond, 6);
+    // /metrics counts the frames the model was given (it said 0 after any number of videos).
+    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^qwen3vl_video_frames_total 4$/m);
   });
 
   it('reads an MP4 container and asks the model server for 2 frames a second', async () => {
