@@ -122,16 +122,30 @@ export function formatBeside(
   unit: string | undefined,
   lang: string,
 ): string {
+  return formatAgainst(v, [line], unit, lang);
+}
+
+/**
+ * A value beside several lines (a card's warning and critical): printed on its own side of
+ * each, with the fewest decimals that keep it there ("45.6 %" between 45.5 and 45.75, where
+ * "46 %" would read past both). A value on a line is printed as the line is.
+ */
+export function formatAgainst(
+  v: number | null | undefined,
+  lines: ReadonlyArray<number | null | undefined>,
+  unit: string | undefined,
+  lang: string,
+): string {
   const text = formatValue(v, unit, lang);
-  if (typeof v !== 'number' || typeof line !== 'number' || !Number.isFinite(v) || !Number.isFinite(line)) return text;
-  if (v === line) return formatLine(v, unit, lang);
+  if (typeof v !== 'number' || !Number.isFinite(v)) return text;
+  const known = lines.filter((l): l is number => typeof l === 'number' && Number.isFinite(l));
+  if (known.includes(v)) return formatLine(v, unit, lang);
   const p = printedNumber(text, v);
-  if (!p) return text;
-  const side = Math.sign(v - line);
+  if (!p || known.length === 0) return text;
   const x = v / p.scale;
-  const atLine = line / p.scale;
+  const onItsSide = (d: number) =>
+    known.every((line) => Math.sign(printedAt(x, d) - line / p.scale) === Math.sign(v - line));
   for (let d = p.decimals; d <= p.decimals + 6; d++)
-    if (Math.sign(printedAt(x, d) - atLine) === side)
-      return d === p.decimals ? text : text.replace(p.match[0], formatNumber(Math.abs(x), d, lang));
+    if (onItsSide(d)) return d === p.decimals ? text : text.replace(p.match[0], formatNumber(Math.abs(x), d, lang));
   return text;
 }

@@ -3,7 +3,14 @@
 // date before it when not today), relative ("2 min ago") where a moment ages on screen.
 // One place, so a card, a chart, the log and a notice agree.
 import { fmtNumber, pageLang } from './dom.js';
-import { formatBeside, formatDuration, formatLine, formatPercent, formatValue } from './shared/value-format.js';
+import {
+  formatAgainst,
+  formatBeside,
+  formatDuration,
+  formatLine,
+  formatPercent,
+  formatValue,
+} from './shared/value-format.js';
 import { locale, t } from './i18n.js';
 
 // The values themselves are src/value-format.ts's, in the page's language: the server's
@@ -41,6 +48,16 @@ export const fmtLine = (v, unit) => formatLine(v, unit, pageLang());
  * @param {string | undefined} unit
  */
 export const fmtBeside = (v, line, unit) => formatBeside(v, line, unit, pageLang());
+
+/**
+ * A card's big number, on its own side of the nearest of its lines ("45.7 %" under
+ * "critical > 45.75 %", not "46 %").
+ * @param {number | null | undefined} v
+ * @param {{ warn: { value: number } | null, crit: { value: number } | null } | null | undefined} lines
+ * @param {string | undefined} unit
+ */
+export const fmtAgainst = (v, lines, unit) =>
+  formatAgainst(v, [lines?.warn?.value, lines?.crit?.value], unit, pageLang());
 
 /**
  * A value, and an AND rule's second value after it, as the firing list and History show a

@@ -45,7 +45,14 @@ describe('axis ticks', () => {
   });
 });
 
-const { fmtBeside, fmtLine } = (await import(new URL('../../public/js/format.js', import.meta.url).href)) as {
+const { fmtAgainst, fmtBeside, fmtLine } = (await import(
+  new URL('../../public/js/format.js', import.meta.url).href
+)) as {
+  fmtAgainst: (
+    v: number,
+    lines: { warn: { value: number } | null; crit: { value: number } | null },
+    unit: string,
+  ) => string;
   fmtBeside: (v: number, line: number, unit: string) => string;
   fmtLine: (v: number, unit: string | undefined) => string;
 };
@@ -94,5 +101,15 @@ describe('a value beside its threshold', () => {
     expect(fmtBeside(1.005, 1.0051, 'ratio')).toBe('1.005');
     // Powers of ten get no decimals added.
     expect(fmtBeside(1e308, 1e307, '%')).toBe('1E308 %');
+  });
+
+  it('on a card, prints on its own side of the nearest of its lines', () => {
+    const lines = { warn: { value: 45.5 }, crit: { value: 45.75 } };
+    expect(fmtAgainst(45.72, lines, '%')).toBe('45.7 %');
+    expect(fmtAgainst(45.76, lines, '%')).toBe('46 %'); // past the line, and printed past it
+    expect(fmtAgainst(45.46, lines, '%')).toBe('45 %');
+    expect(fmtAgainst(45.6, lines, '%')).toBe('45.6 %'); // between the two lines: 46 % would read past both
+    expect(fmtAgainst(30.4, lines, '%')).toBe('30 %');
+    expect(fmtAgainst(45.72, { warn: null, crit: null }, '%')).toBe('46 %');
   });
 });

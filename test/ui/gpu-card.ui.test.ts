@@ -70,4 +70,29 @@ describe('GPU card and model metrics', () => {
     await page.context().close();
     nvml.setUtil(0, 37, 10);
   });
+
+  it('prints the big number on its own side of the card\u2019s line: 45.7 % under "critical > 45.75 %", not 46 %', async () => {
+    const added = await postJson(`${ui.app.baseUrl}/api/monitor/alerts/rules`, {
+      name: 'Memory tight',
+      metric: 'gpu_memory_utilization_percent',
+      op: '>',
+      threshold: 45.75,
+      severity: 'critical',
+    });
+    expect(added.status).toBe(201);
+    nvml.setMemory(0, 24_576 * MiB, 11_236 * MiB, 0); // 45.72 %
+    await ui.app.monitor!.tick(Date.now());
+    const { page, errors } = await openPage(ui.browser, `${ui.app.baseUrl}/#monitor`);
+    const card = '[data-card="gpu_memory"]';
+    await page.waitForSelector(`${card} .lines:has-text("45.75")`);
+    // It read "46 %", green, under "critical > 45.75 %": as if the colour were wrong.
+    expect(await page.textContent(`${card} .number`)).toBe('45.7 %');
+    expect(await page.getAttribute(card, 'class')).toContain('ok');
+    expect(await page.textContent(`${card} .lines`)).toContain('critical > 45.75 % · rule “Memory tight”');
+    expect(errors).toEqual([]);
+    await page.context().close();
+    const { id } = added.json as { id: string };
+    await fetch(`${ui.app.baseUrl}/api/monitor/alerts/rules/${id}`, { method: 'DELETE' });
+    nvml.setMemory(0, 24_576 * MiB, 14_280 * MiB, 0);
+  });
 });

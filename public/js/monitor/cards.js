@@ -4,7 +4,7 @@
 // readable chart on hover (updated in place while hovered), and a side panel on "expand".
 // Cards are built once (card-view.js, which Model Metrics' cards share) and updated in place at every check.
 import { fmtNumber } from '../dom.js';
-import { fmtChange, fmtDuration, fmtPercent, fmtValue } from '../format.js';
+import { fmtAgainst, fmtChange, fmtDuration, fmtPercent, fmtValue } from '../format.js';
 import { reasonText, t } from '../i18n.js';
 import { CardView, SPARK_MS } from './card-view.js';
 import { linesText, linesTitle } from './lines.js';
@@ -27,8 +27,18 @@ const num = (v) => (typeof v === 'number' ? v : undefined);
 export function cardValue(c) {
   if (c.value === null) return '—';
   if (c.id === 'connections') return fmtNumber(c.value, 0);
-  return fmtValue(c.value, c.unit);
+  return fmtAgainst(c.value, c.lines, c.unit);
 }
+
+/**
+ * The figure beside the value that can colour the card too (P95, the 5xx share), on its own
+ * side of its lines as the big number is.
+ * @param {Card} c
+ * @param {number | undefined} v
+ * @param {(v: number | undefined) => string} plain how the figure prints without lines
+ */
+const besideValue = (c, v, plain) =>
+  c.beside?.lines && v !== undefined ? fmtAgainst(v, c.beside.lines, c.unit) : plain(v);
 
 /** @param {Detail} d */
 const gpuName = (d) =>
@@ -60,7 +70,7 @@ export function cardFacts(c, snapshot) {
       return [gpuName(d), gpuSource(d), d.simulated ? t('simulated.gpu') : null];
     case 'latency':
       return [
-        `P95 ${fmtDuration(num(d.p95))}`,
+        `P95 ${besideValue(c, num(d.p95), fmtDuration)}`,
         `P99 ${fmtDuration(num(d.p99))}`,
         `${t('card.avg')} ${fmtDuration(num(d.avg))}`,
       ];
@@ -87,7 +97,7 @@ export function cardFacts(c, snapshot) {
       return [
         d.share5xxPercent === null || d.share5xxPercent === undefined
           ? null
-          : t('card.error.5xx', { p: fmtPercent(num(d.share5xxPercent)) }),
+          : t('card.error.5xx', { p: besideValue(c, num(d.share5xxPercent), fmtPercent) }),
         d.status2xx === null || d.status2xx === undefined
           ? null
           : `2xx ${fmtNumber(num(d.status2xx), 0)} · 4xx ${fmtNumber(num(d.status4xx ?? 0), 0)} · 5xx ${fmtNumber(num(d.status5xx ?? 0), 0)}`,

@@ -6,7 +6,7 @@
 // per refresh (GET /api/monitor/model); cards are updated in place.
 import { api, messageOf } from '../api.js';
 import { fmtNumber, h } from '../dom.js';
-import { fmtAge, fmtChange, fmtDateTime, fmtPercent, fmtValue, serverNow } from '../format.js';
+import { fmtAgainst, fmtAge, fmtChange, fmtDateTime, fmtPercent, fmtValue, serverNow } from '../format.js';
 import { metricHelp, reasonText, t, tValue } from '../i18n.js';
 import { CardView, SPARK_MS } from './card-view.js';
 import { linesText, linesTitle } from './lines.js';
@@ -48,7 +48,7 @@ function modelFace(c, at) {
     title: t(`fig.${c.metric}`),
     metricName: c.metric,
     tooltip: metricHelp({ name: c.metric, help: c.help }),
-    number: fmtValue(c.value, c.unit),
+    number: fmtAgainst(c.value, c.lines, c.unit),
     change: {
       text: c.trend ? t('model.change', { c: fmtChange(c.trend, c.changePercent) }) : '',
       className: `trend ${c.trend ?? ''}`,
