@@ -115,9 +115,10 @@ describe('/metrics for Prometheus', () => {
     expect(text).toContain('qwen3vl_video_frames_per_second_count 1');
     // The Monitor's GUI success rate is valid steps over all steps.
     expect(app.monitor!.store.latest('gui_step_success_rate', {})!.v).toBe(50);
-    // Frames given to the model, counted when the pipeline reports them.
+    // Frames given to the model: the video answer's 4, then 8 more.
+    expect(text).toMatch(/^qwen3vl_video_frames_total 4$/m);
     app.monitor!.model.videoSpeed(12.5, clock(), 8);
-    expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).toContain('qwen3vl_video_frames_total 8');
+    expect(await (await fetch(`${app.baseUrl}/metrics`)).text()).toMatch(/^qwen3vl_video_frames_total 12$/m);
   });
 
   it("labels GPU series with NVML's uuid and board name, as DCGM's exporter does; ECC errors are a counter", async () => {
