@@ -239,7 +239,11 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
         // `keep` rides out a missing check or two, but not a series that is gone: past the
         // point where the Monitor itself calls a series stale (its cards show no value), the
         // alert resolves, as Prometheus resolves the exported rule once the series is stale.
-        const gone = inst.lastBreachAt !== null && now - inst.lastBreachAt >= intervalMs * STALE_AFTER_CHECKS;
+        // A figure a check found empty (no requests in the window: no error rate) is gone at
+        // once, as the exported rule's 0/0 is in Prometheus; no check missed.
+        const emptied = store.ring(rule.metric, labels)?.emptySince != null;
+        const gone =
+          emptied || (inst.lastBreachAt !== null && now - inst.lastBreachAt >= intervalMs * STALE_AFTER_CHECKS);
         if (rule.noData === 'keep' && !gone) {
           states.set(key, inst);
           continue;

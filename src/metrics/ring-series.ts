@@ -18,6 +18,11 @@ export class RingSeries {
   private readonly values: Float64Array;
   private head = 0; // next write position
   private size = 0;
+  /**
+   * The last check that read the series and found nothing to record (a window with no
+   * requests has no latency): after the newest point, that point is no longer the value now.
+   */
+  private emptyAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
@@ -36,11 +41,27 @@ export class RingSeries {
     if (this.size < this.capacity) this.size++;
   }
 
-  /** The newest point, or undefined when empty. */
+  /**
+   * The series was read at `t` and had no value: not a missed check (which leaves the newest
+   * point standing until it is stale), but a figure that has none now.
+   */
+  markEmpty(t: number): void {
+    this.emptyAt = t;
+  }
+
+  /** When a check found the series empty after its newest point; null while that point is current. */
+  get emptySince(): number | null {
+    const i = (this.head - 1 + this.capacity) % this.capacity;
+    return this.size > 0 && this.emptyAt > (this.times[i] ?? 0) ? this.emptyAt : null;
+  }
+
+  /** The newest point, or undefined when there is none or a check found the series empty since. */
   last(): Point | undefined {
     if (this.size === 0) return undefined;
     const i = (this.head - 1 + this.capacity) % this.capacity;
-    return { t: this.times[i] ?? 0, v: this.values[i] ?? 0 };
+    const t = this.times[i] ?? 0;
+    if (this.emptyAt > t) return undefined;
+    return { t, v: this.values[i] ?? 0 };
   }
 
   /** Mean of the values with sinceMs <= t < beforeMs, without allocating; null when none. */

@@ -74,6 +74,15 @@ export class SeriesStore {
     return true;
   }
 
+  /**
+   * A check read the series and had nothing to record (no requests in the window: no
+   * latency, no error rate): its newest point stops being the value now for every reader
+   * (cards, rules, /metrics), where a missed check leaves it standing until it is stale.
+   */
+  recordEmpty(metric: string, labels: Labels, t: number): void {
+    this.entries.get(seriesKey(metric, labels))?.ring.markEmpty(t);
+  }
+
   /** Series of `metric` whose labels include every pair in `match`. */
   find(metric: string, match: Labels = {}): Array<SeriesInfo & { ring: RingSeries }> {
     const all = this.byMetric.get(metric) ?? [];

@@ -7,9 +7,13 @@ import type { ServiceStats } from './service-stats.js';
 /** Label value of the series that merge every model endpoint (what the cards show). */
 export const ALL_MODEL_ENDPOINTS = '*';
 
-/** A point where the window has a value (null: it held no requests). */
+/**
+ * A point where the window has a value; none where it held no requests, and the series is
+ * marked empty: its last point (a minute-old 100 % error rate) is not the value now.
+ */
 function recordKnown(store: SeriesStore, metric: string, labels: Labels, now: number, v: number | null): void {
   if (v !== null) store.record(metric, labels, now, v);
+  else store.recordEmpty(metric, labels, now);
 }
 
 function recordSummary(store: SeriesStore, labels: Labels, s: WindowSummary, now: number): void {

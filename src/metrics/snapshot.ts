@@ -226,7 +226,8 @@ function card(
   const def = metricDef(metric);
   const unit = def?.unit ?? '';
   const points = historyOf(input, metric, labels);
-  const last = points.at(-1);
+  // The newest point as every reader takes it: none once a check found the figure empty.
+  const last = input.store.latest(metric, labels);
   const spark = sparkOf(points, input.now);
   const lines = linesOf(input, metric, labels);
   if (!last || last.t < staleBefore(input.now, input.intervalMs)) {
@@ -259,7 +260,7 @@ function card(
  */
 function colourBy(input: SnapshotInput, c: Card, metric: string): void {
   const points = historyOf(input, metric, c.labels);
-  const last = points.at(-1);
+  const last = input.store.latest(metric, c.labels);
   const lines = linesOf(input, metric, c.labels);
   const fresh = last && last.t >= staleBefore(input.now, input.intervalMs);
   c.beside = { metric, value: fresh ? last.v : null, lines };

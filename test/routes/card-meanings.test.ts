@@ -66,6 +66,44 @@ describe('the error rate card', () => {
   });
 });
 
+describe('the latency and error rate cards once requests stop', () => {
+  it('say there are no requests beside counts of 0, and a rule on them resolves, at the first check after the window empties', async () => {
+    const { fake, app, clock } = await setup();
+    const rule = await postJson(`${app.baseUrl}/api/monitor/alerts/rules`, {
+      name: 'Errors',
+      metric: 'error_rate_percent',
+      labels: { endpoint: '*' },
+      op: '>',
+      threshold: 50,
+      severity: 'critical',
+    });
+    expect(rule.status).toBe(201);
+    fake.behavior = { ...fake.behavior, errorRate: 1, failStatus: 500 };
+    await postJson(`${app.baseUrl}/v1/chat/completions`, userMessage());
+    clock.advance(1_000);
+    app.monitor!.check(clock());
+    expect(await card(app, 'error_rate')).toMatchObject({ value: 100, status: 'crit' });
+    const firing = () => get(app, '/api/monitor/alerts/active');
+    expect(JSON.stringify(await firing())).toContain('Errors');
+    // A minute and a check later the window holds no request: it read "100 %, critical"
+    // beside "2xx 0 · 4xx 0 · 5xx 0" and "0 requests" for three more checks, the rule firing.
+    for (let k = 0; k < 6; k++) {
+      clock.advance(10_000);
+      app.monitor!.check(clock());
+    }
+    const errors = await card(app, 'error_rate');
+    expect(errors).toMatchObject({
+      value: null,
+      status: 'unavailable',
+      detail: { status2xx: 0, status4xx: 0, status5xx: 0 },
+    });
+    expect(errors.reasonParts).toEqual([{ code: 'NO_MODEL_REQUESTS' }]);
+    expect(await card(app, 'latency')).toMatchObject({ value: null, status: 'unavailable' });
+    // As the exported rule resolves in Prometheus, whose 0 / 0 has no value.
+    expect(JSON.stringify(await firing())).not.toContain('Errors');
+  });
+});
+
 describe('the active connections card', () => {
   it('counts users connected now: a tab is one, an idle keep-alive socket none, a stream one', async () => {
     const { app, clock } = await setup({ tokens: 50, streamFault: 'stall', faultAfterTokens: 2 });
