@@ -92,13 +92,30 @@ export interface ChangeInput {
   unrest?: Spans | undefined;
   /** The figure's lines: a value past one is not compared with a normal past it too. */
   lines?: Lines | null | undefined;
+  /**
+   * When the server's history began (its first check). A figure with nothing in the
+   * baseline window is compared with its own older half only while the server is younger
+   * than the recent window; on an older server such a figure is new (a first video after
+   * an hour of chat), and seconds of its own first requests are no normal.
+   */
+  historyStart?: number | null | undefined;
 }
 
-export function changeAgainstNormal({ points, unit, rule, unrest = [], lines = null }: ChangeInput): Change {
+export function changeAgainstNormal({
+  points,
+  unit,
+  rule,
+  unrest = [],
+  lines = null,
+  historyStart = null,
+}: ChangeInput): Change {
   const last = points.at(-1);
   if (!last || points.length < 2) return NO_CHANGE;
   let earlier = points.filter((p) => p.t <= last.t - rule.recentMs && p.t > last.t - rule.recentMs - rule.baselineMs);
-  if (earlier.length === 0) earlier = points.slice(0, Math.floor(points.length / 2));
+  if (earlier.length === 0) {
+    if (historyStart !== null && last.t - historyStart > rule.recentMs) return NO_CHANGE;
+    earlier = points.slice(0, Math.floor(points.length / 2));
+  }
   // Values past the figure's own lines are not calm either while they are the fewer: a card
   // no rule watches (GPU utilisation at 99 % for three minutes of ten) took its incident for
   // the normal after it. Past a line most of the time, that is the figure's usual level (an

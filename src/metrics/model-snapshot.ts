@@ -167,6 +167,7 @@ function card(input: ModelInput, module: ModelModule, f: Figure): ModelCard {
         rule: MODEL_BASELINE,
         unrest: spansOf(input.unrest, familyOf(module)),
         lines,
+        historyStart: input.store.historyStart,
       });
   return { ...base, value: last.v, status: healthBy(last.v, lines), at: last.t, ageMs, stale, ...change };
 }

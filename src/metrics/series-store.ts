@@ -43,6 +43,8 @@ export class SeriesStore {
   private readonly byMetric = new Map<string, Entry[]>();
   /** Points refused because the series cap was reached. */
   droppedPoints = 0;
+  /** When the first point was recorded: the server's history begins there (null before). */
+  historyStart: number | null = null;
 
   constructor(opts: SeriesStoreOptions) {
     const retentionMs = Math.max(opts.retentionMs ?? SERIES_RETENTION_MS, SERIES_RETENTION_MS);
@@ -71,6 +73,7 @@ export class SeriesStore {
       else this.byMetric.set(metric, [entry]);
     }
     entry.ring.push(t, v);
+    if (this.historyStart === null || t < this.historyStart) this.historyStart = t;
     return true;
   }
 

@@ -206,6 +206,7 @@ function changeOfFigure(
     rule: CARD_TRENDS[id] ?? TREND_RULE,
     unrest: spansOf(input.unrest, CARD_FAMILY[id]),
     lines,
+    historyStart: input.store.historyStart,
   });
 }
 
@@ -462,6 +463,7 @@ function hostItem(
     unit,
     rule: trendRule,
     lines: linesFor(metric, {}, [], thresholds ?? def?.thresholds),
+    historyStart: input.store.historyStart,
   });
   const item: HostItem = {
     id,

@@ -154,3 +154,19 @@ describe('the change beside a value', () => {
     );
   });
 });
+
+describe('a figure with nothing in its baseline window', () => {
+  // A first video's five checks, 40 s of them: 4.60 frames/s, then 3.62.
+  const points: Point[] = [4.6, 3.62, 3.62, 3.62, 3.62].map((v, k) => ({ t: t0 + k * check, v }));
+
+  it('is compared with its own older half while the server itself is younger than the recent window', () => {
+    const c = changeAgainstNormal({ points, unit: 'frames/s', rule: MODEL_BASELINE, historyStart: t0 - 10_000 });
+    expect(c.trend).toBe('down');
+    expect(c.baseline).toBeCloseTo(4.11, 9); // the median of 4.60 and 3.62
+  });
+
+  it('has no normal on an older server: a new figure\u2019s first seconds are not its normal (no "↓ 12 %")', () => {
+    const c = changeAgainstNormal({ points, unit: 'frames/s', rule: MODEL_BASELINE, historyStart: t0 - 17 * minute });
+    expect(c).toMatchObject({ trend: null, changePercent: null, baseline: null });
+  });
+});
