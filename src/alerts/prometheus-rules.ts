@@ -8,6 +8,8 @@ import { ruleTimings } from './evaluate.js';
 import { outsideRuleLimits, type Condition, type Rule } from './rule-schema.js';
 import { IDENTITY_METRIC } from '../metrics/prometheus-identity.js';
 import { RULE_ID_LABEL } from './alert-labels.js';
+import { metricDef } from '../metrics/catalogue.js';
+import { formatLine } from '../value-format.js';
 
 export interface RulesExportOptions {
   /** The Monitor's check interval: the group's evaluation interval, and what a check lasts. */
@@ -128,7 +130,9 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
     // The rule's id makes each alert its own series even where two rules share a name.
     labels: { severity: rule.severity, ...value.extraLabels, [RULE_ID_LABEL]: literal(rule.id) },
     annotations: {
-      summary: `${literal(rule.name)}: ${rule.surgeBaseline ? `${rule.metric} changed ${rule.op} ${rule.threshold} % against its ${rule.surgeBaseline} mean` : `${rule.metric} ${rule.op} ${rule.threshold}`}${rule.and ? ` and ${rule.and.metric} ${rule.and.op} ${rule.and.threshold}` : ''} on {{ $labels.instance }}`,
+      // The threshold as the node's own summary writes it ("> 1.2345 s", not "> 1234.5"):
+      // Alertmanager shows this alert beside the node's own for the same rule.
+      summary: `${literal(rule.name)}: ${rule.surgeBaseline ? `${rule.metric} changed ${rule.op} ${formatLine(rule.threshold, undefined, 'en')} % against its ${rule.surgeBaseline} mean` : condition(rule)}${rule.and ? ` and ${condition(rule.and)}` : ''} on {{ $labels.instance }}`,
       description: `Exported from the Qwen3-VL Monitor's rule ${literal(rule.id)}; value {{ $value }} in Prometheus units (ratios 0-1, seconds).`,
       monitor_rule_id: literal(rule.id),
     },
@@ -137,6 +141,10 @@ export function toPrometheusAlert(rule: Rule, o: RulesExportOptions): Prometheus
   if (rule.keepFiringFor) alert.keep_firing_for = promDuration(timings.keepFiringMs);
   return alert;
 }
+
+/** "latency_ms_p99 > 1.2345 s": a condition with its threshold in the metric's unit, as set. */
+const condition = (c: { metric: string; op: string; threshold: number }) =>
+  `${c.metric} ${c.op} ${formatLine(c.threshold, metricDef(c.metric)?.unit, 'en')}`;
 
 export function toPrometheusRules(rules: readonly Rule[], o: RulesExportOptions): RulesExport {
   const out: RulesExport = { interval: promDuration(o.intervalMs), alerts: [], skipped: [] };

@@ -132,8 +132,9 @@ describe('the Alertmanager channel, with a real Alertmanager', () => {
     expect(a0.annotations).toMatchObject({
       summary: 'gpu_temperature_celsius = 91 °C (threshold > 85 °C)',
       metric: 'gpu_temperature_celsius',
-      value: '91',
-      threshold: '> 85',
+      // As the summary writes them (they were raw numbers: "91", "> 85"; a latency's in ms beside a summary in s).
+      value: '91 °C',
+      threshold: '> 85 °C',
       gpu_temperature_celsius: 'gpu0=91',
     });
     expect(a0.annotations.description).toContain('Value: 91 °C (threshold > 85 °C)');

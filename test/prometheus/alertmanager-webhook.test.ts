@@ -187,9 +187,12 @@ describe('the alertmanager webhook format', () => {
       job: 'qwen3vl',
       severity: 'warning',
     });
+    // The annotations this node's Alertmanager channel sends (alert-annotations.ts), value and threshold as the summary writes them.
     expect(firing.commonAnnotations).toEqual({
       metric: 'gpu_memory_utilization_percent',
       summary: 'gpu_memory_utilization_percent = 97 % (threshold > 90 %)',
+      threshold: '> 90 %',
+      value: '97 %',
     });
     expect(firing.groupKey).toBe(`{}:{instance="${hostname()}"}`);
     expect(resolved.groupKey).toBe(firing.groupKey);

@@ -214,7 +214,7 @@ describe('a label value cannot change the query', () => {
           '        exp_alerts:',
           `          - exp_labels: { severity: warning, monitor_rule_id: ${r.id}, gpu: ${JSON.stringify(r.labels.gpu)} }`,
           '            exp_annotations:',
-          `              summary: ${JSON.stringify(`${r.name}: gpu_memory_utilization_percent > 90 on `)}`,
+          `              summary: ${JSON.stringify(`${r.name}: gpu_memory_utilization_percent > 90 % on `)}`,
           `              description: "Exported from the Qwen3-VL Monitor's rule ${r.id}; value 0.95 in Prometheus units (ratios 0-1, seconds)."`,
           `              monitor_rule_id: ${r.id}`,
         ]),

@@ -23,7 +23,7 @@ import { alertLabels } from '../alert-labels.js';
 import { withoutTrailingSlashes } from '../alert-site.js';
 import { keptUrl, maskUrl } from '../mask-url.js';
 import { type AlertPayload, delivered, type Notification, type SendResult } from '../notifier.js';
-import { contextLines } from './email-format.js';
+import { alertAnnotations } from './alert-annotations.js';
 import { type PostOutcome, postJson } from './post-json.js';
 import { httpUrl } from './webhook.js';
 
@@ -143,29 +143,7 @@ export function postableAlert(
   const labels = alertLabels(a, cfg, cfg.labels, sanitize);
   if (test) labels.test = 'true';
   const c = a.context;
-  const annotations: Record<string, string> = {
-    summary: a.summary,
-    description: contextLines(a)
-      .filter(([k]) => k !== 'Status')
-      .map(([k, v]) => `${k}: ${v}`)
-      .join('\n'),
-    metric: a.metric,
-    value: c.value === null ? 'no data' : String(c.value),
-    threshold: `${c.op} ${c.threshold}`,
-  };
-  if (c.lastError) annotations.last_error = c.lastError;
-  if (Object.keys(c.gpuTemperatureCelsius).length)
-    annotations.gpu_temperature_celsius = Object.entries(c.gpuTemperatureCelsius)
-      .map(([g, t]) => `${g}=${t}`)
-      .join(' ');
-  if (c.topClient) annotations.top_client = c.topClient;
-  // What changed with it, most telling first: one line each.
-  if (c.whyLines?.length) annotations.why = c.whyLines.join('\n');
-  if (c.request)
-    annotations.request = Object.entries(c.request)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-  if (c.samples?.length) annotations.samples = c.samples.map((s) => s.url).join(' ');
+  const annotations = alertAnnotations(a);
   const absolute = /^https?:\/\//i.test(c.monitorUrl);
   return {
     labels,

@@ -29,17 +29,23 @@ export function emailSubject(n: Notification): string {
   return `${tag} ${n.alerts.length} alerts: ${[...new Set(n.alerts.map((a) => a.ruleName))].join(', ')}`;
 }
 
+/**
+ * An alert's value (or another of its checks') and threshold as its summary writes them
+ * (2.14 s, 91 °C), not as raw numbers.
+ */
+export function writtenValue(a: AlertPayload, value = a.context.value): { v: string; th: string } {
+  const c = a.context;
+  return valueAndThreshold(
+    { unit: metricDef(a.metric)?.unit, value, threshold: c.threshold, surgeBaseline: c.surgeBaseline },
+    'en',
+    SUMMARY_EN['alert.noData'],
+  );
+}
+
 /** An alert's context as rows of (what, value), for mail and Alertmanager's description. */
 export function contextLines(a: AlertPayload): Array<[string, string]> {
   const c = a.context;
-  // Values as the summary above them writes them (2.14 s, 91 °C), not as raw numbers.
-  const written = (value: number | null) =>
-    valueAndThreshold(
-      { unit: metricDef(a.metric)?.unit, value, threshold: c.threshold, surgeBaseline: c.surgeBaseline },
-      'en',
-      SUMMARY_EN['alert.noData'],
-    );
-  const value = written(c.value);
+  const value = writtenValue(a);
   const rows: Array<[string, string]> = [
     ['Status', a.status],
     ['Severity', a.severity],
@@ -51,7 +57,7 @@ export function contextLines(a: AlertPayload): Array<[string, string]> {
   if (c.breachPoints.length)
     rows.push([
       'Breaching checks',
-      c.breachPoints.map(([t, v]) => `${new Date(t).toISOString().slice(11, 19)} ${written(v).v}`).join(', '),
+      c.breachPoints.map(([t, v]) => `${new Date(t).toISOString().slice(11, 19)} ${writtenValue(a, v).v}`).join(', '),
     ]);
   if (Object.keys(c.gpuTemperatureCelsius).length)
     rows.push([

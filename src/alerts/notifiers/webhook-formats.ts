@@ -4,6 +4,7 @@
 import { siteFromLink, type AlertSite } from '../alert-site.js';
 import type { AlertPayload, Notification } from '../notifier.js';
 import { alertLabels } from '../alert-labels.js';
+import { alertAnnotations } from './alert-annotations.js';
 
 /** The chat robots (chat-robots.ts): signed, summarised to their size limits, markdown or text. */
 export const ROBOT_FORMATS = ['dingtalk', 'feishu', 'wecom', 'slack'] as const;
@@ -90,7 +91,8 @@ function common(sets: Array<Record<string, string>>): Record<string, string> {
 function alertmanager(n: Notification, site: AlertSite) {
   const alerts = n.alerts.map((a) => {
     const labels = sorted(alertLabels(a, site));
-    const annotations = sorted({ summary: a.summary, description: text({ ...n, alerts: [a] }), metric: a.metric });
+    // The annotations Alertmanager gets from this node's own channel: one set, either road.
+    const annotations = sorted(alertAnnotations(a));
     return {
       status: a.status,
       labels,
