@@ -109,6 +109,11 @@ export class Monitor {
   /** What each GPU index is, as NVML last said: /metrics' uuid and model_name labels. */
   private readonly gpuIdentities = new Map<string, GpuIdentity>();
 
+  /** How often the Monitor checks: a series with no point for longer than one and a half missed a check. */
+  get intervalMs(): number {
+    return this.opts.intervalMs;
+  }
+
   constructor(private readonly opts: MonitorOptions) {
     this.stats = new ServiceStats(opts.clock());
     this.model = new ModelStats(opts.clock());

@@ -113,6 +113,9 @@ export const seriesAnswer = z.object({
   metric: z.string(),
   unit: z.string(),
   windowMs: z.number(),
+  intervalMs: z
+    .number()
+    .describe('The check interval: more than one and a half of it between two points is a gap (no data), not a line'),
   series: z.array(
     z.object({
       labels: z.record(z.string(), z.string()),
@@ -293,6 +296,7 @@ export async function monitorApiRoutes(
         metric: def.name,
         unit: def.unit,
         windowMs: q.window,
+        intervalMs: monitor.intervalMs,
         series: monitor.store.find(def.name, q.labels).map((s) => ({
           labels: s.labels,
           points: s.ring.since(since).map((p): [number, number] => [p.t, p.v]),

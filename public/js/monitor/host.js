@@ -172,7 +172,6 @@ class HostItemView {
     return showSeries(this.owner.side, {
       title: `${t(`host.${item.id}`)} · ${item.metric}`,
       lines: [{ metric: item.metric }],
-      gapMs: gapOf(snapshot),
     });
   }
 }

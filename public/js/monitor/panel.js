@@ -22,8 +22,9 @@ const labelQuery = (labels) =>
 
 /**
  * lines: [{ name?, metric, labels? }]; a line without a name stands for every series of
- * its metric matching the labels (filter() may drop some). With gapMs, a line breaks
- * where more than that passed between two points.
+ * its metric matching the labels (filter() may drop some). A line breaks where more than
+ * one and a half check intervals passed between two points (a missed check, or a window
+ * with no requests: an error rate has no value then), never drawn across as if measured.
  * @param {HTMLElement} side
  * @param {{
  *   title: string,
@@ -31,14 +32,10 @@ const labelQuery = (labels) =>
  *   span?: string,
  *   emptyText?: string,
  *   filter?: (s: SeriesAnswer['series'][number]) => boolean,
- *   gapMs?: number,
  * }} options
  * @returns {Promise<void>}
  */
-export async function showSeries(
-  side,
-  { title, lines, span = '15m', emptyText = '—', filter = () => true, gapMs = Infinity },
-) {
+export async function showSeries(side, { title, lines, span = '15m', emptyText = '—', filter = () => true }) {
   side.hidden = false;
   const chartBox = h('div');
   const header = h(
@@ -51,7 +48,7 @@ export async function showSeries(
         type: 'button',
         text: w,
         class: w === span ? 'active' : '',
-        onclick: () => showSeries(side, { title, lines, span: w, emptyText, filter, gapMs }),
+        onclick: () => showSeries(side, { title, lines, span: w, emptyText, filter }),
       }),
     ),
     h('button', {
@@ -80,6 +77,7 @@ export async function showSeries(
       if (d.series[0]) series.push({ name, points: d.series[0].points });
     } else series.push(...d.series.filter(filter));
   });
+  const gapMs = (answers[0]?.intervalMs ?? Number.POSITIVE_INFINITY) * 1.5;
   for (const s of series) s.points = breakGaps(s.points, gapMs);
   fit?.disconnect();
   if (series.length === 0) chartBox.append(h('p', { class: 'muted', text: emptyText }));
