@@ -357,6 +357,9 @@ describe('alerts on screen', () => {
     );
     expect(changes.some((t) => t.includes('80 % · gui_step_avg_duration 4.20 s'))).toBe(true);
     expect(changes.some((t) => t.includes('80 % · gui_step_avg_duration 2.00 s'))).toBe(true);
+    // The resolve reads as its notice said it ("已恢复"), not as the state it goes back to ("未触发").
+    expect(changes.some((t) => t.includes('触发中 → 已恢复'))).toBe(true);
+    expect(changes.some((t) => t.includes('→ 未触发'))).toBe(false);
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -39,8 +39,17 @@ export function historyPanel({ history, rules, catalogue }) {
     // A plain "sent" says nothing the Change column does not; a receiver's own answer stays as it came.
     if (e.kind === 'delivery' && e.ok && e.detail === 'sent') return '';
     if (e.detailParts) return reasonText({ reasonParts: e.detailParts });
-    return e.detail ?? (e.value === null || e.value === undefined ? '' : valueText(e));
+    if (e.detail) return e.detail;
+    if (e.value !== null && e.value !== undefined) return valueText(e);
+    // A resolve without a value is one whose series went quiet: its notice said "back to no data".
+    return resolves(e) ? t('alert.noData') : '';
   };
+  /**
+   * A firing alert that stopped: "resolved", as its notice, mail and webhook say it (the
+   * state it goes back to is inactive).
+   * @param {HistoryEntry} e
+   */
+  const resolves = (e) => e.kind === 'state' && e.from === 'firing' && e.to === 'inactive';
   // A delivery names the rules whose alerts the notice carried.
   /** @param {HistoryEntry} e */
   const rulesOf = (e) => (e.ruleId ? name(e.ruleId) : e.ruleIds?.length ? e.ruleIds.map(name).join(', ') : '—');
@@ -50,7 +59,7 @@ export function historyPanel({ history, rules, catalogue }) {
     if (e.kind === 'delivery')
       return `${channelLabel(e.channel)} #${e.attempt} ${t(e.ok ? 'history.sent' : 'history.failed')}`;
     if (e.kind === 'silenced') return t('history.silenced');
-    return `${tValue('state', e.from)} → ${tValue('state', e.to)}`;
+    return `${tValue('state', e.from)} → ${resolves(e) ? t('state.resolved') : tValue('state', e.to)}`;
   };
   if (history.length === 0) return h('p', { class: 'muted', text: t('history.none') });
   return h(
