@@ -72,6 +72,9 @@ function restless(t: number, spans: Spans): boolean {
   return false;
 }
 
+/** How many distinct minutes the points fall in. */
+const minutesOf = (ps: readonly Point[]) => new Set(ps.map((p) => Math.floor(p.t / MINUTE))).size;
+
 const mean = (ps: readonly Point[]) => ps.reduce((a, p) => a + p.v, 0) / ps.length;
 function median(ps: readonly Point[]): number {
   const vs = ps.map((p) => p.v).sort((a, b) => a - b);
@@ -112,9 +115,13 @@ export function changeAgainstNormal({
   const last = points.at(-1);
   if (!last || points.length < 2) return NO_CHANGE;
   let earlier = points.filter((p) => p.t <= last.t - rule.recentMs && p.t > last.t - rule.recentMs - rule.baselineMs);
+  const pastFirstMinute = historyStart !== null && last.t - historyStart > rule.recentMs;
   if (earlier.length === 0) {
-    if (historyStart !== null && last.t - historyStart > rule.recentMs) return NO_CHANGE;
+    if (pastFirstMinute) return NO_CHANGE;
     earlier = points.slice(0, Math.floor(points.length / 2));
+  } else if (pastFirstMinute && minutesOf(earlier) < rule.minCalmMinutes) {
+    // A figure first seen a minute or two ago: its first seconds are no normal yet.
+    return NOT_CALM;
   }
   // Values past the figure's own lines are not calm either while they are the fewer: a card
   // no rule watches (GPU utilisation at 99 % for three minutes of ten) took its incident for
@@ -125,8 +132,7 @@ export function changeAgainstNormal({
   if (unrest.length || incident) {
     const calm = earlier.filter((p) => !restless(p.t, unrest) && !(incident && past.has(p)));
     if (calm.length < earlier.length) {
-      const minutes = new Set(calm.map((p) => Math.floor(p.t / MINUTE))).size;
-      if (minutes < rule.minCalmMinutes) return NOT_CALM;
+      if (minutesOf(calm) < rule.minCalmMinutes) return NOT_CALM;
       earlier = calm;
     }
   }

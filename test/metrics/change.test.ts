@@ -170,3 +170,12 @@ describe('a figure with nothing in its baseline window', () => {
     expect(c).toMatchObject({ trend: null, changePercent: null, baseline: null });
   });
 });
+
+describe('a figure first seen a minute or two ago', () => {
+  it('has no calm baseline yet on an older server: 80 s of its own requests are not its normal (no "↓ 20 %")', () => {
+    // OCR's first requests 80 s ago, a check every 10 s: 55 ms then 44 ms.
+    const points: Point[] = Array.from({ length: 9 }, (_, k) => ({ t: t0 + k * check, v: k < 2 ? 55 : 44 }));
+    const c = changeAgainstNormal({ points, unit: 'ms', rule: MODEL_BASELINE, historyStart: t0 - 90 * minute });
+    expect(c).toMatchObject({ trend: null, noCalmBaseline: true });
+  });
+});
