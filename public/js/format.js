@@ -50,7 +50,7 @@ export const fmtLine = (v, unit) => formatLine(v, unit, pageLang());
 export const fmtBeside = (v, line, unit) => formatBeside(v, line, unit, pageLang());
 
 /**
- * A card's big number, on its own side of the nearest of its lines ("45.7 %" under
+ * A card's big number, on its own side of each of its lines ("45.7 %" under
  * "critical > 45.75 %", not "46 %").
  * @param {number | null | undefined} v
  * @param {{ warn: { value: number } | null, crit: { value: number } | null } | null | undefined} lines
